@@ -1,0 +1,456 @@
+"""Group configuration (one TOML file) and process settings (the environment).
+
+Both are loaded once, at the edge (CLI, worker start-up), into frozen objects that are passed
+down; nothing in ``close/`` reads ``os.environ`` or a global. Every option is declared once, in
+the dataclasses below, with its type, default and a one-line doc. Loading errors name the file,
+the key and what was expected.
+
+The group config is snapshotted into ``run_inputs`` at ``close run`` (its TOML text plus every
+file it names), and stages rebuild it from that snapshot with :func:`parse_group_config`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from close.errors import ConfigError
+from close.money import D
+from close.types import Currency, EntityId
+
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+@dataclass(frozen=True, slots=True)
+class PpaIntangible:
+    """An intangible recognised in a purchase price allocation, amortized straight-line."""
+
+    name: str
+    fair_value: Decimal  # in the acquiree's functional currency
+    useful_life_months: int
+    start: str  # first period of amortization, "YYYY-MM"
+
+
+@dataclass(frozen=True, slots=True)
+class Acquisition:
+    """How the parent came to own an entity (IFRS 3)."""
+
+    date: date
+    consideration: Decimal  # in the parent's functional currency, as carried at cost
+    net_assets_fair_value: Decimal | None  # acquiree's identifiable net assets, its currency
+    nci_method: str = "proportionate"  # "proportionate" or "full" (full-goodwill)
+    nci_fair_value: Decimal | None = None  # required for the full-goodwill method
+    equity_at_acquisition: Decimal | None = None  # acquiree's book equity at the date, its currency
+    rate: Decimal | None = None  # presentation units per functional unit on the date
+    ppa: tuple[PpaIntangible, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EntityConfig:
+    """One legal entity of the group."""
+
+    id: EntityId
+    name: str
+    currency: Currency
+    connector: str  # registered connector name: file, totvs_rm, totvs_protheus, contaazul, omie, bling
+    source: Mapping[str, Any]  # the connector's own settings ([entities.source]); never secrets
+    parent: EntityId | None = None  # None for the top parent
+    ownership: Decimal = Decimal(1)  # the parent's direct share, 0 < x <= 1
+    method: str = "full"  # full | equity | none
+    acquisition: Acquisition | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Materiality of variances, in presentation-currency units and fractions."""
+
+    budget_abs: Decimal = Decimal(10000)
+    budget_pct: Decimal = Decimal("0.10")
+    mom_abs: Decimal = Decimal(5000)
+    mom_pct: Decimal = Decimal("0.05")
+    yoy_abs: Decimal = Decimal(10000)
+    yoy_pct: Decimal = Decimal("0.10")
+
+
+@dataclass(frozen=True, slots=True)
+class IntercompanySettings:
+    """Tolerance for plugging an intercompany mismatch to suspense (both must hold)."""
+
+    abs_tolerance: Decimal = Decimal(100)  # presentation-currency units
+    pct_tolerance: Decimal = Decimal("0.01")  # of the larger side
+
+
+@dataclass(frozen=True, slots=True)
+class AiSettings:
+    """Claude commentary settings (the API key comes from the environment, never from here)."""
+
+    enabled: bool = True
+    model: str = "claude-sonnet-4-5"
+    temperature: Decimal = Decimal("0.3")
+    max_tokens: int = 300
+    concurrency: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Files:
+    """Files the close reads, relative to the config file."""
+
+    mapping: str | None = None  # entity,account,std_account
+    budget: str | None = None  # period,entity,account,amount (TB sign, monthly movement)
+    rates: str | None = None  # period,currency,closing,average
+    opening_balances: str | None = None  # entity,account,translated_closing,historical_rate
+    chart: str | None = None  # a chart of accounts CSV replacing the default
+    adjustments: tuple[str, ...] = ()  # top-side / GAAP journals
+
+
+@dataclass(frozen=True, slots=True)
+class GroupConfig:
+    """A consolidation group: who is in it, how to read them, and how to close."""
+
+    id: str
+    name: str
+    presentation_currency: Currency
+    entities: tuple[EntityConfig, ...]
+    fiscal_year_start: int = 1  # month number 1..12
+    budget_currency: Currency | None = None  # defaults to the presentation currency
+    locale: str = "en-US"  # en-US | pt-BR
+    schedule: str = "0 6 1 * *"  # cron, UTC: 06:00 on the 1st closes the previous month
+    catch_up_months: int = 3
+    files: Files = field(default_factory=Files)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    intercompany: IntercompanySettings = field(default_factory=IntercompanySettings)
+    ai: AiSettings = field(default_factory=AiSettings)
+    output_dir: str = "out"  # DISTRIBUTING writes the package here, relative to the config
+    source_name: str = "config"  # file name, for messages
+
+    def entity(self, entity_id: EntityId) -> EntityConfig:
+        """Return one entity by id.
+
+        Raises:
+            ConfigError: when the group has no such entity.
+        """
+        for e in self.entities:
+            if e.id == entity_id:
+                return e
+        raise ConfigError(f"no entity {entity_id!r} in group {self.id}", file=self.source_name)
+
+    def named_files(self) -> tuple[str, ...]:
+        """Return every group-level file the config names (not the entities' sources)."""
+        f = self.files
+        return tuple(p for p in (f.mapping, f.budget, f.rates, f.opening_balances, f.chart,
+                                 *f.adjustments) if p)
+
+
+class _Table:
+    """A TOML table that knows where it came from, so every error names file and key."""
+
+    def __init__(self, data: Mapping[str, Any], source: str, prefix: str) -> None:
+        self.data, self.source, self.prefix = data, source, prefix
+        self.used: set[str] = set()
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def _err(self, key: str, message: str, expected: str) -> ConfigError:
+        return ConfigError(message, file=self.source, key=self._key(key), expected=expected)
+
+    def raw(self, key: str, default: Any = ..., *, expected: str) -> Any:  # noqa: ANN401
+        self.used.add(key)
+        if key in self.data:
+            return self.data[key]
+        if default is ...:
+            raise self._err(key, "missing", expected)
+        return default
+
+    def text(self, key: str, default: Any = ..., *, pattern: re.Pattern[str] | None = None,  # noqa: ANN401
+             expected: str = "text") -> Any:  # noqa: ANN401
+        value = self.raw(key, default, expected=expected)
+        if value is None or (value is default and default is not ...):
+            return value
+        if not isinstance(value, str) or (pattern and not pattern.match(value)):
+            raise self._err(key, f"got {value!r}", expected)
+        return value
+
+    def decimal(self, key: str, default: Any = ..., *, expected: str = "a number as a string") -> Any:  # noqa: ANN401
+        value = self.raw(key, default, expected=expected)
+        if value is None or (value is default and default is not ...):
+            return value
+        if isinstance(value, float):
+            raise self._err(key, f"got the float {value!r}; write amounts in quotes so they stay exact",
+                            'a quoted number such as "0.8"')
+        try:
+            return D(value if isinstance(value, int | str) else str(value))
+        except (TypeError, ValueError):
+            raise self._err(key, f"got {value!r}", expected) from None
+
+    def integer(self, key: str, default: Any = ..., *, lo: int, hi: int) -> Any:  # noqa: ANN401
+        value = self.raw(key, default, expected=f"an integer {lo}..{hi}")
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise self._err(key, f"got {value!r}", f"an integer {lo}..{hi}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.raw(key, default, expected="true or false")
+        if not isinstance(value, bool):
+            raise self._err(key, f"got {value!r}", "true or false")
+        return value
+
+    def table(self, key: str, *, required: bool = False) -> _Table:
+        value = self.raw(key, ... if required else {}, expected="a table")
+        if not isinstance(value, Mapping):
+            raise self._err(key, f"got {type(value).__name__}", "a table")
+        return _Table(value, self.source, self._key(key))
+
+    def tables(self, key: str) -> list[_Table]:
+        value = self.raw(key, expected="an array of tables [[...]]")
+        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+            raise self._err(key, "not an array of tables", f"[[{key}]] tables")
+        return [_Table(v, self.source, f"{self._key(key)}[{i}]") for i, v in enumerate(value)]
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.raw(key, [], expected="a list of strings")
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._err(key, f"got {value!r}", "a list of strings")
+        return tuple(value)
+
+    def reject_unknown(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise self._err(unknown[0], "unknown key", "one of " + ", ".join(sorted(self.used)))
+
+
+def _parse_ppa(t: _Table) -> PpaIntangible:
+    life = t.integer("useful_life_months", lo=1, hi=1200)
+    item = PpaIntangible(name=t.text("name"), fair_value=t.decimal("fair_value"),
+                         useful_life_months=life, start=t.text("start", pattern=_PERIOD, expected="YYYY-MM"))
+    t.reject_unknown()
+    return item
+
+
+def _parse_acquisition(t: _Table) -> Acquisition:
+    raw_date = t.raw("date", expected="a date such as 2021-03-31")
+    if not isinstance(raw_date, date):
+        raise ConfigError(f"got {raw_date!r}", file=t.source, key=f"{t.prefix}.date",
+                          expected="a TOML date such as 2021-03-31 (unquoted)")
+    method = t.text("nci_method", "proportionate")
+    if method not in ("proportionate", "full"):
+        raise ConfigError(f"got {method!r}", file=t.source, key=f"{t.prefix}.nci_method",
+                          expected="proportionate | full")
+    acq = Acquisition(
+        date=raw_date,
+        consideration=t.decimal("consideration"),
+        net_assets_fair_value=t.decimal("net_assets_fair_value", None),
+        nci_method=method,
+        nci_fair_value=t.decimal("nci_fair_value", None),
+        equity_at_acquisition=t.decimal("equity_at_acquisition", None),
+        rate=t.decimal("rate", None),
+        ppa=tuple(_parse_ppa(p) for p in (t.tables("ppa") if "ppa" in t.data else [])),
+    )
+    if method == "full" and acq.nci_fair_value is None:
+        raise ConfigError("the full-goodwill method needs the NCI's fair value", file=t.source,
+                          key=f"{t.prefix}.nci_fair_value", expected="a quoted amount")
+    t.reject_unknown()
+    return acq
+
+
+def _parse_entity(t: _Table) -> EntityConfig:
+    ownership = t.decimal("ownership", Decimal(1))
+    if not Decimal(0) < ownership <= Decimal(1):
+        raise ConfigError(f"got {ownership}", file=t.source, key=f"{t.prefix}.ownership",
+                          expected='a fraction 0 < x <= 1, such as "0.8"')
+    method = t.text("method", "full")
+    if method not in ("full", "equity", "none"):
+        raise ConfigError(f"got {method!r}", file=t.source, key=f"{t.prefix}.method",
+                          expected="full | equity | none")
+    source = t.raw("source", {}, expected="a table")
+    if not isinstance(source, Mapping):
+        raise ConfigError("not a table", file=t.source, key=f"{t.prefix}.source", expected="a table")
+    for key in source:
+        if re.search(r"(secret|password|token|api_key)$", key, re.I) and not key.endswith("_env"):
+            raise ConfigError("secrets never go in the config file", file=t.source,
+                              key=f"{t.prefix}.source.{key}",
+                              expected=f"{key}_env naming an environment variable")
+    entity = EntityConfig(
+        id=t.text("id", pattern=_ID, expected="an id of letters, digits, _ . -"),
+        name=t.text("name"),
+        currency=t.text("currency", pattern=_CURRENCY, expected="an ISO 4217 code such as BRL"),
+        connector=t.text("connector", "file"),
+        source=dict(source),
+        parent=t.text("parent", None) or None,
+        ownership=ownership,
+        method=method,
+        acquisition=_parse_acquisition(t.table("acquisition")) if "acquisition" in t.data else None,
+    )
+    t.reject_unknown()
+    return entity
+
+
+def _check_hierarchy(entities: tuple[EntityConfig, ...], source: str) -> None:
+    ids = [e.id for e in entities]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        raise ConfigError(f"entity id {sorted(dup)[0]!r} appears twice", file=source, key="entities")
+    by_id = {e.id: e for e in entities}
+    tops = [e.id for e in entities if e.parent is None]
+    if len(tops) != 1:
+        raise ConfigError(f"found {len(tops)} entities without a parent: {tops}", file=source,
+                          key="entities.parent", expected="exactly one top parent")
+    for e in entities:
+        if e.parent is not None and e.parent not in by_id:
+            raise ConfigError(f"entity {e.id} names parent {e.parent!r}, which is not in the group",
+                              file=source, key="entities.parent", expected="an entity id of this group")
+        seen, cur = {e.id}, e
+        while cur.parent is not None:
+            cur = by_id[cur.parent]
+            if cur.id in seen:
+                raise ConfigError(f"ownership cycle through {cur.id}", file=source, key="entities.parent")
+            seen.add(cur.id)
+
+
+def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
+    """Parse the TOML text of a group config.
+
+    Args:
+        text: the TOML document.
+        source: the file name, used in every error message.
+
+    Returns:
+        The validated, frozen config.
+
+    Raises:
+        ConfigError: naming the file, the key and what was expected.
+    """
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", file=source) from None
+    top = _Table(doc, source, "")
+    g = top.table("group", required=True)
+    f = top.table("files")
+    th = top.table("thresholds")
+    ic = top.table("intercompany")
+    ai = top.table("ai")
+    dist = top.table("distribution")
+    entities = tuple(_parse_entity(t) for t in top.tables("entities"))
+    if not entities:
+        raise ConfigError("no entities", file=source, key="entities", expected="at least one [[entities]]")
+    _check_hierarchy(entities, source)
+    locale = g.text("locale", "en-US")
+    if locale not in ("en-US", "pt-BR"):
+        raise ConfigError(f"got {locale!r}", file=source, key="group.locale", expected="en-US | pt-BR")
+    config = GroupConfig(
+        id=g.text("id", pattern=_ID, expected="an id of letters, digits, _ . -"),
+        name=g.text("name"),
+        presentation_currency=g.text("presentation_currency", pattern=_CURRENCY, expected="ISO 4217"),
+        fiscal_year_start=g.integer("fiscal_year_start", 1, lo=1, hi=12),
+        budget_currency=g.text("budget_currency", None, pattern=_CURRENCY, expected="ISO 4217"),
+        locale=locale,
+        schedule=g.text("schedule", "0 6 1 * *"),
+        catch_up_months=g.integer("catch_up_months", 3, lo=0, hi=24),
+        entities=entities,
+        files=Files(
+            mapping=f.text("mapping", None), budget=f.text("budget", None),
+            rates=f.text("rates", None), opening_balances=f.text("opening_balances", None),
+            chart=f.text("chart", None), adjustments=f.strings("adjustments"),
+        ),
+        thresholds=Thresholds(**{k: th.decimal(k, getattr(Thresholds(), k)) for k in
+                                 ("budget_abs", "budget_pct", "mom_abs", "mom_pct", "yoy_abs", "yoy_pct")}),
+        intercompany=IntercompanySettings(
+            abs_tolerance=ic.decimal("abs_tolerance", IntercompanySettings().abs_tolerance),
+            pct_tolerance=ic.decimal("pct_tolerance", IntercompanySettings().pct_tolerance),
+        ),
+        ai=AiSettings(
+            enabled=ai.boolean("enabled", True), model=ai.text("model", AiSettings().model),
+            temperature=ai.decimal("temperature", AiSettings().temperature),
+            max_tokens=ai.integer("max_tokens", 300, lo=1, hi=8192),
+            concurrency=ai.integer("concurrency", 4, lo=1, hi=64),
+        ),
+        output_dir=dist.text("output_dir", "out"),
+        source_name=source,
+    )
+    for t in (g, f, th, ic, ai, dist, top):
+        t.reject_unknown()
+    return config
+
+
+def load_group_config(path: Path) -> GroupConfig:
+    """Read and parse a group config file.
+
+    Raises:
+        ConfigError: when the file cannot be read or is invalid.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    return parse_group_config(text, source=str(path))
+
+
+class Secret(str):
+    """A string whose ``repr`` and ``str`` print ``***`` so it never lands in a log or message."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        """Hide the value."""
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        """Hide the value."""
+        return "***"
+
+    def reveal(self) -> str:
+        """Return the real value, for the one place that sends it (an HTTP header)."""
+        return str.__str__(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Process settings from the environment, read once by the CLI or the worker."""
+
+    database_url: str | None = None  # DATABASE_URL; None → embedded PostgreSQL (pgserver)
+    broker_url: str | None = None  # CLOSE_BROKER_URL; None → the canvas runs in-process
+    result_backend: str | None = None  # CLOSE_RESULT_BACKEND; default: the broker URL
+    home: Path = Path.home() / ".local" / "share" / "monthclose"  # CLOSE_HOME
+    tenant: str = "default"  # CLOSE_TENANT
+    actor: str = "cli"  # CLOSE_ACTOR or the OS user: who is recorded in the audit trail
+    anthropic_api_key: Secret | None = None  # ANTHROPIC_API_KEY
+    anthropic_base_url: str | None = None  # ANTHROPIC_BASE_URL
+    visibility_timeout: int = 3600  # CLOSE_VISIBILITY_TIMEOUT seconds, above the longest hard limit
+    secrets: Mapping[str, Secret] = field(default_factory=dict)  # every CLOSE_SECRET_* variable
+
+    @classmethod
+    def from_environ(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping (``os.environ`` at the edge).
+
+        Raises:
+            ConfigError: for a malformed value, naming the variable.
+        """
+        home = Path(env["CLOSE_HOME"]) if env.get("CLOSE_HOME") else cls().home
+        tenant = env.get("CLOSE_TENANT") or "default"
+        if not _ID.match(tenant):
+            raise ConfigError(f"got {tenant!r}", key="CLOSE_TENANT", expected="letters, digits, _ . -")
+        vt = env.get("CLOSE_VISIBILITY_TIMEOUT") or "3600"
+        if not vt.isdigit():
+            raise ConfigError(f"got {vt!r}", key="CLOSE_VISIBILITY_TIMEOUT", expected="seconds")
+        key = env.get("ANTHROPIC_API_KEY")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            broker_url=env.get("CLOSE_BROKER_URL") or None,
+            result_backend=env.get("CLOSE_RESULT_BACKEND") or env.get("CLOSE_BROKER_URL") or None,
+            home=home,
+            tenant=tenant,
+            actor=env.get("CLOSE_ACTOR") or env.get("USER") or "cli",
+            anthropic_api_key=Secret(key) if key else None,
+            anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
+            visibility_timeout=int(vt),
+            secrets={k: Secret(v) for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
+        )

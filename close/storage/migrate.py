@@ -1,0 +1,47 @@
+"""Apply the numbered SQL migrations of ``sql/`` once each, recorded in ``schema_migrations``."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+# Any constant works; it only has to be the same in every process that migrates.
+_MIGRATION_LOCK = 727_001
+
+
+def migration_files() -> list[tuple[str, str]]:
+    """Return ``(version, sql_text)`` for every ``NNNN_name.sql`` file, in order."""
+    folder = resources.files("close.sql")
+    files = sorted(p for p in folder.iterdir() if p.name.endswith(".sql") and p.name[:4].isdigit())
+    return [(p.name.removesuffix(".sql"), p.read_text(encoding="utf-8")) for p in files]
+
+
+def upgrade(owner: Engine) -> list[str]:
+    """Apply pending migrations as the owner; a no-op when none is pending.
+
+    Concurrent callers serialize on an advisory lock, so two processes starting at once apply
+    each migration once.
+
+    Returns:
+        The versions applied by this call.
+    """
+    applied: list[str] = []
+    with owner.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        conn.execute(sa.text(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, "
+            "sha256 char(64) NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"))
+        done = set(conn.execute(sa.text("SELECT version FROM schema_migrations")).scalars())
+        for version, text in migration_files():
+            if version in done:
+                continue
+            # Migrations hold DO blocks and many statements: run them as one simple query.
+            # With no parameters psycopg sends it as is (no %-placeholder parsing: format() uses %s).
+            conn.connection.cursor().execute(text)
+            conn.execute(sa.text("INSERT INTO schema_migrations (version, sha256) VALUES (:v, :s)"),
+                         {"v": version, "s": hashlib.sha256(text.encode()).hexdigest()})
+            applied.append(version)
+    return applied

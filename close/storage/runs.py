@@ -1,0 +1,221 @@
+"""Runs, their inputs snapshot, stage checkpoints and events, in PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from close.errors import RunConflict
+from close.run_state import ACTIVE_STATUSES, RunStatus, append_event
+from close.types import EntityId, Period, RunId
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One close run of a (tenant, group, period)."""
+
+    id: RunId
+    group_id: str
+    period: Period
+    status: RunStatus
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    as_of: datetime
+    start_stage: RunStatus
+    trigger_key: str | None
+    parent_run_id: RunId | None
+    root_run_id: RunId | None
+    superseded_by: RunId | None
+    finished_at: datetime | None
+    failed_stage: str | None
+    failed_entity: str | None
+    failure_reason: str | None
+    signed_off_by: str | None
+    signed_off_at: datetime | None
+    validation_score: str | None
+
+
+_RUN_COLUMNS = ", ".join(
+    ("id::text AS id", "group_id", "period", "status", "created_by", "created_at", "updated_at",
+     "as_of", "start_stage", "trigger_key", "parent_run_id::text AS parent_run_id",
+     "root_run_id::text AS root_run_id", "superseded_by::text AS superseded_by", "finished_at",
+     "failed_stage", "failed_entity", "failure_reason", "signed_off_by", "signed_off_at",
+     "validation_score::text AS validation_score"))
+
+
+def _to_run(row: sa.Row) -> Run:
+    m = dict(row._mapping)
+    m["status"] = RunStatus(m["status"])
+    m["start_stage"] = RunStatus(m["start_stage"])
+    return Run(**m)
+
+
+def get_run(conn: Connection, run_id: RunId, *, for_update: bool = False) -> Run | None:
+    """Return a run by id (None when this tenant has no such run)."""
+    lock = " FOR UPDATE" if for_update else ""
+    try:
+        row = conn.execute(sa.text(f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE id = CAST(:id AS uuid){lock}"),  # noqa: S608
+                           {"id": run_id}).first()
+    except sa.exc.DataError:
+        return None
+    return _to_run(row) if row else None
+
+
+def find_runs(conn: Connection, *, group_id: str | None = None, period: Period | None = None,
+              limit: int = 50) -> list[Run]:
+    """Return the tenant's runs, newest first, optionally for one group and period."""
+    rows = conn.execute(sa.text(
+        f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE (:g IS NULL OR group_id = :g) "  # noqa: S608
+        "AND (CAST(:p AS text) IS NULL OR period = :p) ORDER BY created_at DESC, id LIMIT :n"),
+        {"g": group_id, "p": period, "n": limit})
+    return [_to_run(r) for r in rows]
+
+
+def effective_run(conn: Connection, group_id: str, period: Period) -> Run | None:
+    """The period's latest COMPLETED run that has not been superseded."""
+    row = conn.execute(sa.text(
+        f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE group_id = :g AND period = :p "  # noqa: S608
+        "AND status = 'COMPLETED' AND superseded_by IS NULL ORDER BY finished_at DESC LIMIT 1"),
+        {"g": group_id, "p": period}).first()
+    return _to_run(row) if row else None
+
+
+def active_run(conn: Connection, group_id: str, period: Period) -> Run | None:
+    """The period's active run, if any (the database allows at most one)."""
+    rows = conn.execute(sa.text(
+        f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE group_id = :g AND period = :p "  # noqa: S608
+        "AND status = ANY(:active)"),
+        {"g": group_id, "p": period, "active": sorted(s.value for s in ACTIVE_STATUSES)}).first()
+    return _to_run(rows) if rows else None
+
+
+def create_run(conn: Connection, *, group_id: str, period: Period, actor: str,
+               trigger_key: str | None = None, parent_run_id: RunId | None = None,
+               root_run_id: RunId | None = None, start_stage: RunStatus = RunStatus.EXTRACTING,
+               on_conflict_nothing: bool = False) -> Run | None:
+    """Insert a PENDING run; the partial unique index refuses a second active run.
+
+    Args:
+        conn: a connection inside the caller's transaction.
+        group_id: the group.
+        period: the period closed.
+        actor: who asked.
+        trigger_key: the schedule tick that created it (unique across all states).
+        parent_run_id: the run this one adjusts or re-runs.
+        root_run_id: the first run of the lineage.
+        start_stage: the first stage (CONSOLIDATING for an adjusted child).
+        on_conflict_nothing: return None instead of raising when a run already exists (beat).
+
+    Returns:
+        The new run, or None with ``on_conflict_nothing`` when it already existed.
+
+    Raises:
+        RunConflict: another active run exists for (group, period), with its id and status.
+    """
+    stmt = ("INSERT INTO close_runs (tenant_id, group_id, period, status, trigger_key, parent_run_id, "
+            "root_run_id, created_by, start_stage) VALUES (current_setting('app.tenant_id'), :g, :p, "
+            "'PENDING', :tk, CAST(:parent AS uuid), CAST(:root AS uuid), :actor, :start)")
+    params = {"g": group_id, "p": period, "tk": trigger_key, "parent": parent_run_id,
+              "root": root_run_id, "actor": actor, "start": start_stage.value}
+    if on_conflict_nothing:
+        row = conn.execute(sa.text(stmt + " ON CONFLICT DO NOTHING RETURNING id::text"), params).first()
+        if row is None:
+            return None
+        run_id = row[0]
+    else:
+        try:
+            with conn.begin_nested():
+                run_id = conn.execute(sa.text(stmt + " RETURNING id::text"), params).scalar_one()
+        except IntegrityError:
+            other = active_run(conn, group_id, period)
+            what = f"run {other.id} is {other.status}" if other else "another run exists"
+            hint = (f"resume it with `close resume {other.id}` or cancel it with "
+                    f"`close cancel {other.id} --reason ...`") if other else ""
+            raise RunConflict(f"refused: group {group_id} period {period} already has an active run: "
+                              f"{what}; {hint}".rstrip("; ")) from None
+    if root_run_id is None:
+        conn.execute(sa.text("UPDATE close_runs SET root_run_id = id WHERE id = CAST(:id AS uuid)"),
+                     {"id": run_id})
+    append_event(conn, run_id, "created", f"run created for {group_id} {period}", actor=actor,
+                 detail={"trigger_key": trigger_key, "parent_run_id": parent_run_id,
+                         "start_stage": start_stage.value})
+    run = get_run(conn, run_id)
+    assert run is not None
+    return run
+
+
+def sha256(data: bytes) -> str:
+    """Return the hex sha256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def put_input(conn: Connection, run_id: RunId, name: str, content: bytes, *, kind: str,
+              entity_id: EntityId | None = None) -> tuple[int, str]:
+    """Store a new version of one input (config text or file bytes) with its sha256.
+
+    Returns:
+        ``(version, sha256)``.
+    """
+    digest = sha256(content)
+    version = conn.execute(sa.text(
+        "SELECT coalesce(max(version), 0) + 1 FROM run_inputs WHERE run_id = CAST(:r AS uuid) AND name = :n"),
+        {"r": run_id, "n": name}).scalar_one()
+    conn.execute(sa.text(
+        "INSERT INTO run_inputs (tenant_id, run_id, name, version, kind, entity_id, sha256, size, content) "
+        "VALUES (current_setting('app.tenant_id'), CAST(:r AS uuid), :n, :v, :k, :e, :s, :size, :c)"),
+        {"r": run_id, "n": name, "v": version, "k": kind, "e": entity_id, "s": digest,
+         "size": len(content), "c": content})
+    return version, digest
+
+
+def get_input(conn: Connection, run_id: RunId, name: str) -> tuple[bytes, str] | None:
+    """Return the latest version of one input as ``(bytes, sha256)``, or None."""
+    row = conn.execute(sa.text(
+        "SELECT content, sha256 FROM run_inputs WHERE run_id = CAST(:r AS uuid) AND name = :n "
+        "ORDER BY version DESC LIMIT 1"), {"r": run_id, "n": name}).first()
+    return (bytes(row[0]), row[1]) if row else None
+
+
+def list_inputs(conn: Connection, run_id: RunId) -> list[dict[str, object]]:
+    """Return the latest version of every input: name, kind, entity, version, sha256, size."""
+    rows = conn.execute(sa.text(
+        "SELECT DISTINCT ON (name) name, kind, entity_id, version, sha256, size, recorded_at "
+        "FROM run_inputs WHERE run_id = CAST(:r AS uuid) ORDER BY name, version DESC"), {"r": run_id})
+    return [dict(r._mapping) for r in rows]
+
+
+def done_stages(conn: Connection, run_id: RunId) -> set[tuple[str, str]]:
+    """Return the ``(stage, entity_id)`` pairs marked DONE (entity ``""`` for whole-run stages)."""
+    rows = conn.execute(sa.text(
+        "SELECT stage, entity_id FROM run_stages WHERE run_id = CAST(:r AS uuid) AND status = 'DONE'"),
+        {"r": run_id})
+    return {(r[0], r[1]) for r in rows}
+
+
+def events(conn: Connection, run_id: RunId) -> list[dict[str, object]]:
+    """Return the run's audit trail, oldest first."""
+    rows = conn.execute(sa.text(
+        "SELECT id, at, actor, kind, stage, entity_id, message, detail FROM run_events "
+        "WHERE run_id = CAST(:r AS uuid) ORDER BY id"), {"r": run_id})
+    return [dict(r._mapping) for r in rows]
+
+
+def ensure_not_locked(conn: Connection, group_id: str, period: Period) -> None:
+    """Refuse work on a locked period, naming the lock and who set it.
+
+    Raises:
+        RunConflict: the period is locked.
+    """
+    row = conn.execute(sa.text(
+        "SELECT locked_by, locked_at, reason FROM period_locks WHERE group_id = :g AND period = :p"),
+        {"g": group_id, "p": period}).first()
+    if row:
+        raise RunConflict(f"refused: period {period} of group {group_id} is locked (locked by "
+                          f"{row[0]} at {row[1]:%Y-%m-%d %H:%M UTC}); unlock it with "
+                          f"`close unlock {group_id} {period} --reason ...`")
