@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from close.config import Settings
 from close.errors import CloseError, PermanentError, RunConflict
 from close.run_state import STAGE_ORDER, TRANSITIONS, RunStatus, append_event, transition
 from close.storage import Database
@@ -51,7 +52,16 @@ class StageOutput:
     then_extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-StageFn = Callable[[Database, Run, EntityId | None, str], StageOutput]
+@dataclass(frozen=True)
+class StageEnv:
+    """What a stage works with: the tenant's database, the process settings, and who acts."""
+
+    db: Database
+    settings: Settings
+    actor: str = "worker"
+
+
+StageFn = Callable[[StageEnv, Run, EntityId | None], StageOutput]
 
 
 def digest_of(*parts: bytes | str) -> str:
@@ -87,16 +97,15 @@ def _lock_key(run_id: RunId, stage: str, entity_id: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def run_stage(db: Database, run_id: RunId, stage: RunStatus, entity_id: EntityId | None = None,
-              *, actor: str = "worker", attempt: int = 1) -> bool:
+def run_stage(env: StageEnv, run_id: RunId, stage: RunStatus, entity_id: EntityId | None = None,
+              *, attempt: int = 1) -> bool:
     """Run one stage (for one entity when given) at most once; see the module docstring.
 
     Args:
-        db: the tenant's database.
+        env: database, settings and actor.
         run_id: the run.
         stage: the stage, named by its status.
         entity_id: the entity, for per-entity stages (EXTRACTING).
-        actor: who runs it, for the audit trail.
         attempt: the delivery attempt, recorded with the DONE mark.
 
     Returns:
@@ -109,13 +118,14 @@ def run_stage(db: Database, run_id: RunId, stage: RunStatus, entity_id: EntityId
     """
     from close.stages.registry import STAGE_FUNCTIONS  # the adapters import this module
 
+    db, actor = env.db, env.actor
     key = entity_id or ""
     with db.tx() as conn:
         if (stage.value, key) in done_stages(conn, run_id):
             return False
     run = _enter(db, run_id, stage, actor)
     try:
-        output = STAGE_FUNCTIONS[stage](db, run, entity_id, actor)
+        output = STAGE_FUNCTIONS[stage](env, run, entity_id)
     except PermanentError as exc:
         mark_failed(db, run_id, stage, entity_id, str(exc), actor=actor)
         raise

@@ -1,0 +1,360 @@
+"""The ``close`` command line: run, follow, resume, inspect and download a monthly close.
+
+Exit codes (design.md "Interfaces"), mapped here and only here: 0 ok; 1 run FAILED or CANCELLED;
+2 usage or config error, or refused (an active run exists, the period is locked); 3 stopped at
+AWAITING_REVIEW.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from close.config import Settings, load_group_config
+from close.errors import CloseError, ConfigError, RunConflict
+from close.periods import parse_period, period_range
+from close.run import cancel_run, create_close_run, launch, resume_run
+from close.run_state import STAGE_ORDER, TERMINAL_STATUSES, RunStatus
+from close.stages import StageEnv
+from close.storage import open_database
+from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run, list_inputs
+from close.types import RunId
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="monthclose: the monthly close of a multi-entity group, from ERPs to the board package.")
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(db_app, name="db")
+console = Console()
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_REVIEW = 0, 1, 2, 3
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The group config TOML file.", exists=False)]
+PeriodOpt = Annotated[str, typer.Option("--period", "-p", help="The period to close, YYYY-MM.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _settings() -> Settings:
+    return Settings.from_environ(os.environ)
+
+
+def _env() -> StageEnv:
+    """Open the database and configure Celery from the environment (the CLI is an edge)."""
+    from workers.app import configure
+    from workers.runtime import set_env
+
+    settings = _settings()
+    configure(settings)
+    env = StageEnv(db=open_database(settings), settings=settings, actor=settings.actor)
+    set_env(env)
+    return env
+
+
+def _check_period(period: str) -> str:
+    try:
+        parse_period(period)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key="--period", expected="YYYY-MM") from None
+    return period
+
+
+def _launcher(env: StageEnv) -> Any:  # noqa: ANN401 - a callable the run module invokes
+    from workers.canvas import build_canvas
+
+    def launch_canvas(run_id: RunId, stage: RunStatus, entities: list[str]) -> None:
+        build_canvas(run_id, from_stage=stage, entities=entities).apply_async()
+
+    return launch_canvas
+
+
+def _start(env: StageEnv, run_id: RunId) -> threading.Thread | None:
+    """Hand the run to the canvas: in a thread in-process, or to the broker in distributed mode."""
+    if env.settings.broker_url:
+        launch(env, run_id, _launcher(env))
+        return None
+
+    def work() -> None:
+        try:
+            launch(env, run_id, _launcher(env))
+        except CloseError:
+            pass  # recorded on the run by the stage; the follower reports it
+    thread = threading.Thread(target=work, name=f"run-{run_id[:8]}", daemon=True)
+    thread.start()
+    return thread
+
+
+def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False, worker: threading.Thread | None = None) -> Run:
+    """Show the run's progress from PostgreSQL until it stops working; return its final state."""
+    settled = (*TERMINAL_STATUSES, RunStatus.FAILED, RunStatus.AWAITING_REVIEW)
+    with env.db.tx() as conn:
+        run = get_run(conn, run_id)
+        config_entities = len(_config_entities(conn, run_id))
+    assert run is not None
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False, disable=quiet) as progress:
+        stages = progress.add_task("stages", total=len(STAGE_ORDER))
+        entities = progress.add_task("entities extracted", total=config_entities)
+        while True:
+            with env.db.tx() as conn:
+                run = get_run(conn, run_id)
+                done = done_stages(conn, run_id)
+            assert run is not None
+            n_entities = sum(1 for s, e in done if s == RunStatus.EXTRACTING.value)
+            n_stages = sum(1 for s, e in done if e == "") + (1 if n_entities == config_entities else 0)
+            progress.update(entities, completed=n_entities)
+            progress.update(stages, completed=n_stages, description=f"{run.status.value.lower():<15}")
+            alive = worker is not None and worker.is_alive()
+            if run.status in settled and not alive:
+                return run
+            time.sleep(0.2)
+
+
+def _config_entities(conn: Any, run_id: RunId) -> list[str]:  # noqa: ANN401
+    from close.stages.inputs import load_config
+    return [e.id for e in load_config(conn, run_id).entities]
+
+
+def _exit_for(run: Run) -> int:
+    return {RunStatus.COMPLETED: EXIT_OK, RunStatus.AWAITING_REVIEW: EXIT_REVIEW}.get(
+        run.status, EXIT_FAILED if run.status in (RunStatus.FAILED, RunStatus.CANCELLED) else EXIT_OK)
+
+
+def _package_of(env: StageEnv, run: Run) -> str | None:
+    with env.db.tx() as conn:
+        for e in reversed(events(conn, run.id)):
+            if e["stage"] == RunStatus.DISTRIBUTING.value and e["kind"] == "stage_done":
+                return str(e["detail"].get("path"))
+    return None
+
+
+def _report(env: StageEnv, run: Run, *, as_json: bool) -> None:
+    path = _package_of(env, run) if run.status == RunStatus.COMPLETED else None
+    if as_json:
+        console.print_json(json.dumps({**_run_json(run), "package": path}, default=str))
+        return
+    style = {RunStatus.COMPLETED: "green", RunStatus.FAILED: "red", RunStatus.AWAITING_REVIEW: "yellow"}
+    console.print(f"run {run.id} [{style.get(run.status, 'white')}]{run.status}[/]")
+    if run.status == RunStatus.FAILED:
+        where = run.failed_stage + (f" / entity {run.failed_entity}" if run.failed_entity else "")
+        console.print(f"[red]failed at {where}:[/] {run.failure_reason}")
+        console.print(f"fix the cause, then: [bold]close resume {run.id}[/]")
+    if run.status == RunStatus.AWAITING_REVIEW:
+        console.print(f"review the findings: [bold]close review {run.id}[/]")
+    if path:
+        console.print(f"board package: [bold]{path}[/]")
+
+
+def _run_json(run: Run) -> dict[str, Any]:
+    data = asdict(run)
+    data["status"] = run.status.value
+    data["start_stage"] = run.start_stage.value
+    return data
+
+
+@app.command()
+def run(config: ConfigOpt, period: PeriodOpt,
+        wait: Annotated[bool, typer.Option("--wait", help="Follow the run until it ends (distributed mode).")] = False,
+        as_json: JsonOpt = False) -> None:
+    """Start the close of a group for a period."""
+    env = _env()
+    new = create_close_run(env, config, _check_period(period))
+    if not as_json:
+        err.print(f"run {new.id} created for {new.group_id} {new.period}")
+    worker = _start(env, new.id)
+    if env.settings.broker_url and not wait:
+        console.print(json.dumps({"run_id": new.id, "status": "PENDING"}) if as_json else new.id)
+        return
+    final = follow(env, new.id, quiet=as_json, worker=worker)
+    _report(env, final, as_json=as_json)
+    raise typer.Exit(_exit_for(final))
+
+
+@app.command()
+def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait")] = False, as_json: JsonOpt = False) -> None:
+    """Resume a FAILED run at the stage that failed (re-reading the failed inputs)."""
+    env = _env()
+    resumed = resume_run(env, run_id)
+    worker = _start(env, resumed.id)
+    if env.settings.broker_url and not wait:
+        console.print(resumed.id)
+        return
+    final = follow(env, resumed.id, quiet=as_json, worker=worker)
+    _report(env, final, as_json=as_json)
+    raise typer.Exit(_exit_for(final))
+
+
+@app.command()
+def cancel(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")]) -> None:
+    """Cancel an active run."""
+    env = _env()
+    cancelled = cancel_run(env, run_id, reason)
+    console.print(f"run {cancelled.id} {cancelled.status}")
+
+
+def _stale(env: StageEnv, runs: list[Run]) -> set[RunId]:
+    """Effective runs whose earlier period was re-closed after them (their history changed)."""
+    stale: set[RunId] = set()
+    effective = [r for r in runs if r.status == RunStatus.COMPLETED and r.superseded_by is None]
+    for r in effective:
+        if any(o.group_id == r.group_id and o.period < r.period and o.finished_at and r.finished_at
+               and o.finished_at > r.finished_at for o in effective):
+            stale.add(r.id)
+    return stale
+
+
+@app.command()
+def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: JsonOpt = False,
+           group: Annotated[str | None, typer.Option("--group")] = None) -> None:
+    """List recent runs, or show one run's stages."""
+    env = _env()
+    with env.db.tx() as conn:
+        if run_id:
+            one = get_run(conn, run_id)
+            if one is None:
+                raise ConfigError(f"no run {run_id}")
+            runs = [one]
+            stages = sorted(done_stages(conn, run_id))
+        else:
+            runs = find_runs(conn, group_id=group, limit=200)
+            stages = []
+    stale = _stale(env, runs)
+    if as_json:
+        console.print_json(json.dumps({"runs": [{**_run_json(r), "stale": r.id in stale,
+                                                  "effective": r.status == RunStatus.COMPLETED and not r.superseded_by}
+                                                 for r in runs],
+                                       "stages_done": [list(s) for s in stages]}, default=str))
+        return
+    table = Table("run", "group", "period", "status", "created", "note")
+    for r in runs:
+        note = "stale: an earlier period was re-closed" if r.id in stale else (
+            f"superseded by {r.superseded_by[:8]}" if r.superseded_by else (r.failure_reason or ""))
+        table.add_row(r.id, r.group_id, r.period, r.status.value, f"{r.created_at:%Y-%m-%d %H:%M}", note[:80])
+    console.print(table)
+    if stages:
+        console.print("done: " + ", ".join(f"{s}{'/' + e if e else ''}" for s, e in stages))
+
+
+@app.command()
+def show(run_id: str, as_json: JsonOpt = False,
+         account: Annotated[str | None, typer.Option("--account", help="Trace one consolidated account.")] = None) -> None:
+    """Show a run: consolidated balances, CTA, NCI, goodwill, eliminations, mismatches, events."""
+    from close.show import run_summary
+
+    env = _env()
+    with env.db.tx() as conn:
+        summary = run_summary(conn, run_id, account=account)
+    if as_json:
+        console.print_json(json.dumps(summary, default=str))
+        return
+    from close.show import print_summary
+    print_summary(console, summary)
+
+
+@app.command()
+def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", help="The zip to write.")],
+            preview: Annotated[Path | None, typer.Option("--preview", help="Render PDF pages as PNGs here.")] = None) -> None:
+    """Write a run's board package (zip with manifest) from PostgreSQL."""
+    from close.storage.artifacts import package_bytes
+
+    env = _env()
+    with env.db.tx() as conn:
+        one = get_run(conn, run_id)
+        if one is None:
+            raise ConfigError(f"no run {run_id}")
+        data = package_bytes(conn, one)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    console.print(f"wrote {output} ({len(data):,} bytes)")
+    if preview is not None:
+        from reports.preview import render_previews
+        import zipfile, io  # noqa: E401
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            pdf = next(n for n in z.namelist() if n.endswith(".pdf"))
+            pages = render_previews(z.read(pdf), preview)
+        console.print(f"{len(pages)} preview pages in {preview}")
+
+
+def demo_source() -> Path:
+    """The demo group shipped in the repository's ``examples/demo``."""
+    return Path(__file__).resolve().parents[1] / "examples" / "demo"
+
+
+@app.command()
+def demo(as_json: JsonOpt = False) -> None:
+    """Run the demo group's close for every month without an effective run, oldest first."""
+    env = _env()
+    source = demo_source()
+    if not (source / "group.toml").exists():
+        raise ConfigError(f"the demo group is not at {source}", key="examples/demo")
+    target = env.settings.home / "demo"
+    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("out", "__pycache__"))
+    config_path = target / "group.toml"
+    config = load_group_config(config_path)
+    periods = sorted(p.name.removesuffix(".csv") for p in (target / "tb" / config.entities[0].id).glob("*.csv"))
+    last: Run | None = None
+    for period in period_range(periods[0], periods[-1]):
+        with env.db.tx() as conn:
+            done = effective_run(conn, config.id, period)
+            pending = active_run(conn, config.id, period)
+        if done is not None:
+            last = done
+            continue
+        if pending is not None and pending.status == RunStatus.FAILED:
+            current = resume_run(env, pending.id)
+        elif pending is not None:
+            raise RunConflict(f"refused: run {pending.id} of {period} is {pending.status}")
+        else:
+            current = create_close_run(env, config_path, period)
+        err.print(f"[bold]{config.name} {period}[/] run {current.id}")
+        last = follow(env, current.id, quiet=as_json, worker=_start(env, current.id))
+        if last.status != RunStatus.COMPLETED:
+            _report(env, last, as_json=as_json)
+            raise typer.Exit(_exit_for(last))
+    assert last is not None
+    _report(env, last, as_json=as_json)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (also done automatically on first use)."""
+    from close.storage.engine import embedded_url, normalize_url
+    from close.storage.migrate import upgrade
+    import sqlalchemy as sa  # noqa: I001
+
+    settings = _settings()
+    engine = sa.create_engine(normalize_url(settings.database_url or embedded_url(settings.home)))
+    applied = upgrade(engine)
+    console.print(f"applied {', '.join(applied)}" if applied else "database is up to date")
+
+
+def main() -> None:
+    """Entry point: run the app and map errors to exit codes."""
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.UsageError as exc:
+        exc.show()
+        code = EXIT_REFUSED
+    except click.Abort:
+        code = EXIT_FAILED
+    except (ConfigError, RunConflict) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        code = EXIT_REFUSED
+    except CloseError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        code = EXIT_FAILED
+    sys.exit(code or 0)

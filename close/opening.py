@@ -1,0 +1,74 @@
+"""The opening-balances file: where the first period's translated history comes from.
+
+Before a group's first run there is no prior run to carry translated equity, income-statement
+YTD and CTA from, so the controller states them once::
+
+    entity,account,translated_closing,historical_rate
+    BR1,3000,-1850000.00,0.1850000000
+    BR1,3100,-412345.67,
+    BR1,3300,98765.43,
+
+``account`` is a standard-chart code; ``translated_closing`` the presentation-currency closing of the
+month before the first period (TB sign: credit negative); ``historical_rate`` (presentation units
+per functional unit), where given, translates that account at that rate in every period
+(share capital at its contribution or acquisition rate).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pandas as pd
+
+from close.chart import Chart
+from close.errors import InputDataError
+from close.fx import OpeningBalances
+from close.money import D, to_minor
+from close.types import AccountCode, Currency, EntityId
+
+OPENING_COLUMNS: tuple[str, ...] = ("entity", "account", "translated_closing", "historical_rate")
+
+
+def parse_opening_balances(data: bytes, *, source: str, chart: Chart, entities: frozenset[EntityId],
+                           presentation_currency: Currency) -> OpeningBalances:
+    """Parse the opening-balances file.
+
+    Raises:
+        InputDataError: naming the file, row and column of a bad value, an unknown entity or account.
+    """
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    header = [h.strip() for h in reader.fieldnames or ()]
+    reader.fieldnames = header
+    for column in OPENING_COLUMNS[:3]:
+        if column not in header:
+            raise InputDataError("missing column", file=source, row=1, column=column)
+    rows: list[tuple[EntityId, AccountCode, str, int]] = []
+    rates: dict[tuple[EntityId, AccountCode], Decimal] = {}
+    for number, row in enumerate(reader, start=2):
+        entity, account = (row.get("entity") or "").strip(), (row.get("account") or "").strip()
+        if entity not in entities:
+            raise InputDataError(f"unknown entity {entity!r}", file=source, row=number, column="entity")
+        if not chart.has(account):
+            raise InputDataError(f"account {account!r} is not in the chart of accounts", file=source,
+                                 row=number, column="account")
+        for column in ("translated_closing", "historical_rate"):
+            text = (row.get(column) or "").strip()
+            if not text:
+                continue
+            try:
+                value = D(text)
+            except ValueError:
+                raise InputDataError(f"not a number: {text!r}", file=source, row=number,
+                                     column=column) from None
+            if column == "translated_closing":
+                rows.append((entity, account, "", to_minor(value, presentation_currency)))
+            elif value <= 0:
+                raise InputDataError(f"a rate must be positive, got {text}", file=source, row=number,
+                                     column=column)
+            else:
+                rates[(entity, account)] = value
+    translated = pd.DataFrame(rows, columns=["entity", "std_account", "counterparty", "translated"])
+    translated["translated"] = translated["translated"].astype("int64")
+    return OpeningBalances(translated=translated, historical_rates=rates)

@@ -1,0 +1,127 @@
+"""ANALYZING: variances with drivers, anomalies, KPIs and commentary for the run's month."""
+
+from __future__ import annotations
+
+import json
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from close.analysis import AnalysisInputs, AnalysisResult, DriverFigures, analyze
+from close.budget import parse_budget
+from close.chart import BALANCE_SHEET_CLASSES, Chart
+from close.config import GroupConfig
+from close.kpis import Kpi, KpiInputs, compute_kpis
+from close.periods import add_months
+from close.stages import StageEnv, StageOutput, digest_of
+from close.stages.commentating import commentary_writer
+from close.stages.consolidating import translated_of
+from close.stages.inputs import load_config, load_run_chart, read_file
+from close.stages.validating import consolidated_of
+from close.storage.balances import copy_rows
+from close.storage.runs import Run, effective_run
+from close.types import EntityId, Period, RunId
+
+
+def month_figures(consolidated: pd.DataFrame, chart: Chart) -> pd.DataFrame:
+    """Figures as the analysis reads them: balance-sheet closings, income-statement month movements."""
+    classes = consolidated["std_account"].map(chart.column("class"))
+    amount = consolidated["amount"].where(classes.isin(BALANCE_SHEET_CLASSES), consolidated["movement"])
+    return pd.DataFrame({"std_account": consolidated["std_account"], "amount": amount.astype("int64")})
+
+
+def entity_figures(translated: pd.DataFrame, chart: Chart) -> pd.DataFrame:
+    """Per-entity translated month figures with dimensions, for driver tables."""
+    classes = translated["std_account"].map(chart.column("class"))
+    amount = translated["translated"].where(classes.isin(BALANCE_SHEET_CLASSES), translated["translated_movement"])
+    return pd.DataFrame({"entity": translated["entity"], "std_account": translated["std_account"],
+                         "cost_center": translated["cost_center"], "department": translated["department"],
+                         "amount": amount.astype("int64")})
+
+
+def _effective(conn: Connection, group: str, period: Period) -> RunId | None:
+    run = effective_run(conn, group, period)
+    return run.id if run else None
+
+
+def load_analysis_inputs(conn: Connection, run: Run, config: GroupConfig, chart: Chart) -> AnalysisInputs:
+    """Current, prior-month, prior-year, budget and 12-month history figures, from PostgreSQL."""
+    pc = config.presentation_currency
+    currencies = {e.id: e.currency for e in config.entities}
+
+    def figures(run_id: RunId | None) -> pd.DataFrame | None:
+        return month_figures(consolidated_of(conn, run_id, pc), chart) if run_id else None
+
+    def per_entity(run_id: RunId) -> pd.DataFrame:
+        return entity_figures(translated_of(conn, run_id, currencies, pc), chart)
+
+    prior_id = _effective(conn, config.id, add_months(run.period, -1))
+    year_id = _effective(conn, config.id, add_months(run.period, -12))
+    history = {p: f for k in range(12, 0, -1)
+               if (f := figures(_effective(conn, config.id, p := add_months(run.period, -k)))) is not None}
+    budget = None
+    if config.files.budget:
+        rows = parse_budget(read_file(conn, run.id, config.files.budget), period=run.period,
+                            currency=config.budget_currency or pc, source=config.files.budget)
+        budget = rows[["std_account", "amount"]] if len(rows) else None
+    current_entities = per_entity(run.id)
+    drivers: dict[str, DriverFigures] = {}
+    for kind, other in (("mom", prior_id), ("yoy", year_id)):
+        if other:
+            drivers[kind] = DriverFigures(current=current_entities, comparison=per_entity(other))
+    return AnalysisInputs(
+        chart=chart.accounts.reset_index(drop=True), period=run.period, currency=pc,
+        current=figures(run.id), prior_month=figures(prior_id), prior_year=figures(year_id),
+        budget=budget, history=history, drivers=drivers, thresholds=config.thresholds,
+    )
+
+
+def _variance_rows(tenant: str, run_id: RunId, result: AnalysisResult) -> list[tuple[object, ...]]:
+    rows = []
+    for i, v in enumerate(result.variances, start=1):
+        detail = {"name": v.name, "entity": v.entity, "class": v.account_class, "favourable": v.favourable,
+                  "fx_effect": v.fx_effect,
+                  "drivers": [{"dimension": d.dimension, "key": d.key, "current": d.current,
+                               "comparison": d.comparison, "delta": d.delta, "fx_effect": d.fx_effect,
+                               "operational": d.operational, "rank": d.rank} for d in v.drivers],
+                  "trend": [{"period": t.period, "amount": t.amount} for t in v.trend]}
+        rows.append((tenant, run_id, i, v.account, v.kind, str(v.current), str(v.comparison), str(v.delta),
+                     None if v.pct is None else str(v.pct), v.material,
+                     json.dumps(detail, default=str, sort_keys=True)))
+    return rows
+
+
+def _kpi_rows(tenant: str, run_id: RunId, kpis: tuple[Kpi, ...]) -> list[tuple[object, ...]]:
+    return [(tenant, run_id, k.code, k.name, None if k.value is None else str(k.value), k.unit, k.reason,
+             k.formula) for k in kpis]
+
+
+def analyze_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:
+    """ANALYZING for the whole group."""
+    with env.db.tx() as conn:
+        config = load_config(conn, run.id)
+        chart = load_run_chart(conn, run.id, config)
+        inputs = load_analysis_inputs(conn, run, config, chart)
+    result = analyze(inputs)
+    kpis = compute_kpis(KpiInputs(chart=inputs.chart, period=run.period, currency=inputs.currency,
+                                  month=inputs.current, prior_year_month=inputs.prior_year))
+    tenant = env.db.tenant
+    variance_rows = _variance_rows(tenant, run.id, result)
+    kpi_rows = _kpi_rows(tenant, run.id, kpis)
+    comments = commentary_writer(env, run, config, result)
+
+    def write(conn: Connection) -> None:
+        copy_rows(conn, "variances", ("tenant_id", "run_id", "seq", "account", "kind", "current_amount",
+                  "comparison_amount", "delta", "pct", "material", "detail"), variance_rows)
+        copy_rows(conn, "kpis", ("tenant_id", "run_id", "code", "name", "value", "unit", "reason", "formula"),
+                  kpi_rows)
+        comments(conn)
+
+    material = len(result.material)
+    return StageOutput(
+        write=write,
+        digest=digest_of(json.dumps([r[2:] for r in variance_rows + kpi_rows], default=str)),
+        message=f"{len(result.variances)} variances ({material} material), {len(result.anomalies)} anomalies, "
+                f"{sum(k.value is not None for k in kpis)} KPIs",
+        detail={"variances": len(result.variances), "material": material, "anomalies": len(result.anomalies)},
+    )
+

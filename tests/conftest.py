@@ -1,0 +1,61 @@
+"""Shared fixtures: a fresh real PostgreSQL database per test session, a clean environment.
+
+The suite needs PostgreSQL on 127.0.0.1:5432 (``TEST_DATABASE_URL`` overrides) and Redis on
+127.0.0.1:6379 for the distributed tests. If PostgreSQL is missing the suite FAILS with how to
+start it; it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from close.storage import Database
+
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+
+def _admin() -> psycopg.Connection:
+    try:
+        return psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {ADMIN_URL} ({exc}). Start it with: {START_PG}",
+                    pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh database for this test session, dropped at the end."""
+    name = f"monthclose_test_{uuid.uuid4().hex[:10]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def db_session(pg_url: str) -> Iterator[Database]:
+    database = Database.connect(pg_url, "test")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def db(db_session: Database) -> Database:
+    """The session database scoped to a tenant of its own, so tests never see each other's rows."""
+    return db_session.for_tenant(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's DATABASE_URL, CLOSE_* settings or API key by accident."""
+    for key in list(os.environ):
+        if key == "DATABASE_URL" or key.startswith("CLOSE_") or key.startswith("ANTHROPIC_"):
+            monkeypatch.delenv(key, raising=False)

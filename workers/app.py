@@ -1,0 +1,66 @@
+"""The Celery app: one code path for in-process (eager) and distributed (Redis) runs.
+
+With no broker configured the canvas runs in-process (``task_always_eager``), with
+``task_eager_propagates=False`` so a task's retries still happen; with ``CLOSE_BROKER_URL`` the same
+canvas goes to workers through Redis. Settings are applied by :func:`configure` at start-up (the
+CLI, or the worker process via ``workers.runtime``), never at import time.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from close.config import Settings
+
+app = Celery("monthclose", include=["workers.tasks"])
+
+# Queues by kind of work: extraction waits on ERPs (I/O), consolidation and analysis compute,
+# reporting renders documents. Workers subscribe with `close worker --queues ...`.
+TASK_ROUTES = {
+    "close.extract_entity": {"queue": "extract"},
+    "close.map_accounts": {"queue": "compute"},
+    "close.consolidate": {"queue": "compute"},
+    "close.validate": {"queue": "compute"},
+    "close.analyze": {"queue": "compute"},
+    "close.report": {"queue": "reports"},
+    "close.distribute": {"queue": "reports"},
+    "close.beat_tick": {"queue": "compute"},
+}
+QUEUES = ("extract", "compute", "reports")
+
+
+def configure(settings: Settings) -> Celery:
+    """Point the app at the broker in ``settings``, or make it run in-process.
+
+    Returns:
+        The configured app.
+    """
+    common = {
+        "task_serializer": "json", "result_serializer": "json", "accept_content": ["json"],
+        "task_routes": TASK_ROUTES, "task_default_queue": "compute", "enable_utc": True,
+        "timezone": "UTC", "worker_hijack_root_logger": False,
+    }
+    if settings.broker_url:
+        transport = {"visibility_timeout": settings.visibility_timeout}
+        app.conf.update(
+            broker_url=settings.broker_url,
+            result_backend=settings.result_backend or settings.broker_url,
+            task_always_eager=False,
+            task_acks_late=True,
+            task_reject_on_worker_lost=True,
+            worker_prefetch_multiplier=1,
+            broker_transport_options=transport,
+            result_backend_transport_options=transport,
+            broker_connection_retry_on_startup=True,
+            result_expires=7 * 24 * 3600,
+            **common,
+        )
+    else:
+        app.conf.update(
+            broker_url="memory://",
+            result_backend="cache+memory://",
+            task_always_eager=True,
+            task_eager_propagates=False,
+            **common,
+        )
+    return app

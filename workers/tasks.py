@@ -1,0 +1,121 @@
+"""One thin Celery task per stage: ids in, one call to ``close.stages.run_stage``.
+
+Tasks carry only ``run_id`` (and ``entity_id``); everything else comes from PostgreSQL. A
+``RetriableError`` is retried with exponential backoff and jitter; when retries run out, or on any
+other unexpected error, the run is marked FAILED with the stage, entity and reason, and the error
+is re-raised — never logged and swallowed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+
+from close.errors import PermanentError, RetriableError
+from close.run_state import RunStatus, append_event
+from close.stages import RunStopped, mark_failed, run_stage
+from workers.app import app
+from workers.runtime import get_env
+
+log = logging.getLogger(__name__)
+
+
+class StageTask(Task):
+    """Shared settings and failure handling of the stage tasks."""
+
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
+    autoretry_for = (RetriableError,)
+    retry_backoff = True
+    retry_backoff_max = 300
+    retry_jitter = True
+    max_retries = 3
+    ignore_result = True
+    stage: RunStatus
+
+    def on_retry(self, exc: BaseException, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 einfo: object) -> None:
+        """Record the retry in the run's audit trail."""
+        run_id, entity = _ids(args, kwargs)
+        env = get_env()
+        with env.db.tx() as conn:
+            append_event(conn, run_id, "retry",
+                         f"{self.stage} retry {self.request.retries + 1} of {self.max_retries}: {exc}",
+                         actor=env.actor, stage=self.stage.value, entity_id=entity,
+                         detail={"attempt": self.request.retries + 1, "error": type(exc).__name__})
+
+    def on_failure(self, exc: BaseException, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   einfo: object) -> None:
+        """Mark the run FAILED unless the stage already did (permanent errors) or it was stopped."""
+        if isinstance(exc, PermanentError | RunStopped):
+            return
+        run_id, entity = _ids(args, kwargs)
+        env = get_env()
+        reason = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, RetriableError):
+            reason = f"still failing after {self.max_retries} retries: {exc}"
+        log.error("stage %s of run %s failed: %s", self.stage, run_id, reason)
+        mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor)
+
+
+def _ids(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str | None]:
+    run_id = kwargs.get("run_id", args[0] if args else "")
+    entity = kwargs.get("entity_id", args[1] if len(args) > 1 else None)
+    return run_id, entity
+
+
+def _run(task: StageTask, run_id: str, entity_id: str | None = None) -> None:
+    run_stage(get_env(), run_id, task.stage, entity_id, attempt=task.request.retries + 1)
+
+
+@app.task(bind=True, base=StageTask, name="close.extract_entity", stage=RunStatus.EXTRACTING,
+          ignore_result=False)  # a chord header: the chord counts its results in the backend
+def extract_entity(self: StageTask, run_id: str, entity_id: str) -> None:
+    """EXTRACTING for one entity."""
+    _run(self, run_id, entity_id)
+
+
+@app.task(bind=True, base=StageTask, name="close.map_accounts", stage=RunStatus.MAPPING)
+def map_accounts(self: StageTask, *_chord_results: object, run_id: str) -> None:
+    """MAPPING (the chord's body receives the header results, which it ignores)."""
+    _run(self, run_id)
+
+
+@app.task(bind=True, base=StageTask, name="close.consolidate", stage=RunStatus.CONSOLIDATING)
+def consolidate(self: StageTask, run_id: str) -> None:
+    """CONSOLIDATING."""
+    _run(self, run_id)
+
+
+@app.task(bind=True, base=StageTask, name="close.validate", stage=RunStatus.VALIDATING)
+def validate(self: StageTask, run_id: str) -> None:
+    """VALIDATING."""
+    _run(self, run_id)
+
+
+@app.task(bind=True, base=StageTask, name="close.analyze", stage=RunStatus.ANALYZING)
+def analyze(self: StageTask, run_id: str) -> None:
+    """ANALYZING."""
+    _run(self, run_id)
+
+
+@app.task(bind=True, base=StageTask, name="close.report", stage=RunStatus.REPORTING)
+def report(self: StageTask, run_id: str) -> None:
+    """REPORTING."""
+    _run(self, run_id)
+
+
+@app.task(bind=True, base=StageTask, name="close.distribute", stage=RunStatus.DISTRIBUTING)
+def distribute(self: StageTask, run_id: str) -> None:
+    """DISTRIBUTING."""
+    _run(self, run_id)
+
+
+STAGE_TASKS = {
+    RunStatus.MAPPING: map_accounts, RunStatus.CONSOLIDATING: consolidate,
+    RunStatus.VALIDATING: validate, RunStatus.ANALYZING: analyze, RunStatus.REPORTING: report,
+    RunStatus.DISTRIBUTING: distribute,
+}
