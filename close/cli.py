@@ -37,8 +37,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="monthclose: the monthly close of a multi-entity group, from ERPs to the board package.")
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_REVIEW = 0, 1, 2, 3
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The group config TOML file.", exists=False)]
@@ -238,6 +238,7 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
                                        "stages_done": [list(s) for s in stages]}, default=str))
         return
     table = Table("run", "group", "period", "status", "created", "note")
+    table.columns[0].no_wrap = True
     for r in runs:
         note = "stale: an earlier period was re-closed" if r.id in stale else (
             f"superseded by {r.superseded_by[:8]}" if r.superseded_by else (r.failure_reason or ""))

@@ -116,7 +116,7 @@ def run_stage(env: StageEnv, run_id: RunId, stage: RunStatus, entity_id: EntityI
         PermanentError: after marking the run FAILED.
         RetriableError: for the caller to retry.
     """
-    from close.stages.registry import STAGE_FUNCTIONS  # the adapters import this module
+    from close.stages.registry import stage_function  # the adapters import this module
 
     db, actor = env.db, env.actor
     key = entity_id or ""
@@ -125,7 +125,7 @@ def run_stage(env: StageEnv, run_id: RunId, stage: RunStatus, entity_id: EntityI
             return False
     run = _enter(db, run_id, stage, actor)
     try:
-        output = STAGE_FUNCTIONS[stage](env, run, entity_id)
+        output = stage_function(stage)(env, run, entity_id)
     except PermanentError as exc:
         mark_failed(db, run_id, stage, entity_id, str(exc), actor=actor)
         raise

@@ -19,17 +19,23 @@ from close.types import Currency, EntityId, Period, RunId
 
 
 def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
-    """Bulk-insert rows with COPY inside the caller's transaction; return the count.
+    """Bulk-insert rows inside the caller's transaction; return the count.
 
-    ``table`` and ``columns`` are names from our own code, never from input.
+    PostgreSQL refuses COPY into a table under row-level security, so the rows are COPied into a
+    temporary table and moved with one INSERT … SELECT, which the RLS policy checks. ``table`` and
+    ``columns`` are names from our own code, never from input.
     """
     cols = ", ".join(f'"{c}"' for c in columns)
+    staging = f"_copy_{table}"
+    conn.execute(sa.text(f"CREATE TEMP TABLE {staging} (LIKE {table}) ON COMMIT DROP"))
     count = 0
     cursor = conn.connection.cursor()
-    with cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {staging} ({cols}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
             count += 1
+    conn.execute(sa.text(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging}"))  # noqa: S608
+    conn.execute(sa.text(f"DROP TABLE {staging}"))
     return count
 
 

@@ -71,7 +71,7 @@ def find_runs(conn: Connection, *, group_id: str | None = None, period: Period |
               limit: int = 50) -> list[Run]:
     """Return the tenant's runs, newest first, optionally for one group and period."""
     rows = conn.execute(sa.text(
-        f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE (:g IS NULL OR group_id = :g) "  # noqa: S608
+        f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE (CAST(:g AS text) IS NULL OR group_id = :g) "  # noqa: S608
         "AND (CAST(:p AS text) IS NULL OR period = :p) ORDER BY created_at DESC, id LIMIT :n"),
         {"g": group_id, "p": period, "n": limit})
     return [_to_run(r) for r in rows]
