@@ -26,7 +26,7 @@ from rich.table import Table
 from close.config import Settings, load_group_config
 from close.errors import CloseError, ConfigError, RunConflict
 from close.periods import parse_period, period_range
-from close.run import cancel_run, create_close_run, launch, resume_run
+from close.run import cancel_run, create_close_run, resume_run
 from close.run_state import STAGE_ORDER, TERMINAL_STATUSES, RunStatus
 from close.stages import StageEnv
 from close.storage import open_database
@@ -70,24 +70,17 @@ def _check_period(period: str) -> str:
     return period
 
 
-def _launcher(env: StageEnv) -> Any:  # noqa: ANN401 - a callable the run module invokes
-    from workers.canvas import build_canvas
-
-    def launch_canvas(run_id: RunId, stage: RunStatus, entities: list[str]) -> None:
-        build_canvas(run_id, from_stage=stage, entities=entities).apply_async()
-
-    return launch_canvas
-
-
 def _start(env: StageEnv, run_id: RunId) -> threading.Thread | None:
     """Hand the run to the canvas: in a thread in-process, or to the broker in distributed mode."""
+    from workers.canvas import start_run
+
     if env.settings.broker_url:
-        launch(env, run_id, _launcher(env))
+        start_run(env, run_id)
         return None
 
     def work() -> None:
         try:
-            launch(env, run_id, _launcher(env))
+            start_run(env, run_id)
         except CloseError:
             pass  # recorded on the run by the stage; the follower reports it
     thread = threading.Thread(target=work, name=f"run-{run_id[:8]}", daemon=True)
@@ -326,6 +319,46 @@ def demo(as_json: JsonOpt = False) -> None:
             raise typer.Exit(_exit_for(last))
     assert last is not None
     _report(env, last, as_json=as_json)
+
+
+def _require_broker(settings: Settings) -> None:
+    if not settings.broker_url:
+        raise ConfigError("workers and beat need a broker", key="CLOSE_BROKER_URL",
+                          expected="redis://host:6379/0")
+
+
+@app.command()
+def worker(queues: Annotated[str, typer.Option("--queues", "-Q", help="Comma-separated: extract,compute,reports.")]
+           = "extract,compute,reports",
+           concurrency: Annotated[int, typer.Option("--concurrency", help="Worker processes.")] = 2,
+           loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
+    """Start a Celery worker (same as `celery -A workers worker`)."""
+    env = _env()
+    _require_broker(env.settings)
+    from workers.app import app as celery_app
+
+    celery_app.worker_main(["worker", f"--queues={queues}", f"--concurrency={concurrency}",
+                            f"--loglevel={loglevel}", "--prefetch-multiplier=1"])
+
+
+@app.command()
+def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group configs to schedule "
+                                                   "(repeat, or CLOSE_CONFIGS=a.toml:b.toml).")] = [],  # noqa: B006
+         loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
+    """Start Celery beat with one schedule entry per group config."""
+    from workers.app import app as celery_app
+    from workers.schedule import beat_schedule, config_paths
+
+    settings = _settings()
+    _require_broker(settings)
+    paths = config_paths(config or [os.environ.get("CLOSE_CONFIGS", "")])
+    if not paths:
+        raise ConfigError("no group config to schedule", key="--config", expected="one or more TOML files")
+    from workers.app import configure
+    configure(settings)
+    celery_app.conf.beat_schedule = beat_schedule(paths)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={settings.home / 'celerybeat-schedule'}"])
 
 
 @db_app.command("upgrade")

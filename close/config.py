@@ -86,6 +86,101 @@ class IntercompanySettings:
 
     abs_tolerance: Decimal = Decimal(100)  # presentation-currency units
     pct_tolerance: Decimal = Decimal("0.01")  # of the larger side
+    # Entity pairs whose intercompany loan is part of the net investment (IAS 21.32: FX to CTA).
+    net_investment_loans: tuple[tuple[EntityId, EntityId], ...] = ()
+    # Seller → gross margin on intra-group sales (fraction of the selling price), for eliminating
+    # unrealized profit in the buyer's inventory (lines with the seller as counterparty).
+    inventory_margins: tuple[tuple[EntityId, Decimal], ...] = ()
+
+
+# Validation score weights: the penalty one finding takes off the 100-point score, by category and
+# severity, and the most one check (one code) can take off, so a noisy warning cannot outweigh
+# a broken trial balance. Any failed integrity check blocks the run whatever the score.
+VALIDATION_CATEGORIES: tuple[str, ...] = (
+    "integrity", "rollforward", "mapping", "diagnostics", "rates", "intercompany", "reasonableness",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreWeight:
+    """Penalty points of one validation category (``[validation.weights.<category>]``)."""
+
+    category: str
+    fail: Decimal  # points per failed finding
+    warn: Decimal  # points per warning
+    cap: Decimal  # most points one check code of this category can take off
+
+
+DEFAULT_SCORE_WEIGHTS: tuple[ScoreWeight, ...] = (
+    ScoreWeight("integrity", Decimal(25), Decimal(5), Decimal(100)),
+    ScoreWeight("rollforward", Decimal(15), Decimal(3), Decimal(30)),
+    ScoreWeight("mapping", Decimal(10), Decimal(2), Decimal(20)),
+    ScoreWeight("rates", Decimal(15), Decimal(3), Decimal(30)),
+    ScoreWeight("intercompany", Decimal(5), Decimal(1), Decimal(15)),
+    ScoreWeight("diagnostics", Decimal(5), Decimal(1), Decimal(10)),
+    ScoreWeight("reasonableness", Decimal(3), Decimal("0.5"), Decimal(5)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassMateriality:
+    """Per account class overrides of ``[thresholds]`` for validation's flux checks (None: inherit)."""
+
+    account_class: str  # asset | liability | equity | revenue | expense
+    mom_abs: Decimal | None = None
+    mom_pct: Decimal | None = None
+    budget_abs: Decimal | None = None
+    budget_pct: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RatioBand:
+    """The band a KPI of ``close.kpis`` (by code) must stay in; None leaves that side open."""
+
+    kpi: str  # e.g. current_ratio (x), gross_margin (%)
+    low: Decimal | None = None
+    high: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationSettings:
+    """Validation options (the ``[validation]`` table); amounts in presentation-currency units
+    unless said otherwise."""
+
+    materiality: tuple[ClassMateriality, ...] = ()  # per-class flux thresholds
+    ratio_bands: tuple[RatioBand, ...] = (RatioBand("current_ratio", low=Decimal(1)),
+                                          RatioBand("gross_margin", low=Decimal(0), high=Decimal(100)))
+    contra_accounts: tuple[str, ...] = ()  # standard accounts allowed a balance in either direction
+    rate_move_threshold: Decimal = Decimal("0.10")  # relative move of a rate since last month
+    trivial_abs: Decimal = Decimal(1)  # diagnostics ignore abnormal/dormant balances below this
+    round_unit: Decimal = Decimal(1000)  # journal amounts that are multiples of this (local units)
+    round_min: Decimal = Decimal(10000)  # … and at least this large are round-number entries
+    approval_limits: tuple[Decimal, ...] = ()  # local units; empty turns the just-under test off
+    just_under_band: Decimal = Decimal("0.05")  # "just under" = within this fraction below a limit
+    benford_min_count: int = 1000  # journal amounts (>= 10 units) needed for the Benford test
+    benford_mad: Decimal = Decimal("0.015")  # Nigrini's first-digit nonconformity MAD
+    class_prefix_check: bool = True  # the local-code prefix heuristic of the mapping check
+    weights: tuple[ScoreWeight, ...] = DEFAULT_SCORE_WEIGHTS
+
+    def weight(self, category: str) -> ScoreWeight:
+        """Return the score weight of a category (the default when not configured)."""
+        return weight_for(self.weights, category)
+
+
+def weight_for(weights: tuple[ScoreWeight, ...], category: str) -> ScoreWeight:
+    """Return the weight of a category from ``weights``, else the default.
+
+    Raises:
+        ConfigError: an unknown category.
+    """
+    for w in weights:
+        if w.category == category:
+            return w
+    for w in DEFAULT_SCORE_WEIGHTS:
+        if w.category == category:
+            return w
+    raise ConfigError(f"no score weight for category {category!r}", key="validation.weights",
+                      expected=" | ".join(VALIDATION_CATEGORIES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +223,7 @@ class GroupConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
     intercompany: IntercompanySettings = field(default_factory=IntercompanySettings)
     ai: AiSettings = field(default_factory=AiSettings)
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
     output_dir: str = "out"  # DISTRIBUTING writes the package here, relative to the config
     source_name: str = "config"  # file name, for messages
 
@@ -227,6 +323,72 @@ class _Table:
             raise self._err(unknown[0], "unknown key", "one of " + ", ".join(sorted(self.used)))
 
 
+_ACCOUNT_CLASSES = ("asset", "liability", "equity", "revenue", "expense")
+_KPI_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _subtables(t: _Table, key: str, allowed: tuple[str, ...] | None, expected: str) -> list[tuple[str, _Table]]:
+    """The named sub-tables of ``[prefix.key]`` (``[validation.materiality.expense]`` …)."""
+    parent = t.table(key)
+    out = []
+    for name in parent.data:
+        if (allowed is not None and name not in allowed) or (allowed is None and not _KPI_CODE.match(name)):
+            raise parent._err(name, "unknown name", expected)  # noqa: SLF001 - same module
+        out.append((name, parent.table(name)))
+    return out
+
+
+def _positive(t: _Table, key: str, default: Decimal | None) -> Decimal | None:
+    value = t.decimal(key, default)
+    if value is not None and value < 0:
+        raise t._err(key, f"got {value}", "a number >= 0")  # noqa: SLF001 - same module
+    return value
+
+
+def _parse_validation(t: _Table) -> ValidationSettings:
+    """Build ``ValidationSettings`` from ``[validation]``; every key optional."""
+    base = ValidationSettings()
+    materiality = []
+    for name, sub in _subtables(t, "materiality", _ACCOUNT_CLASSES, " | ".join(_ACCOUNT_CLASSES)):
+        materiality.append(ClassMateriality(name, *(_positive(sub, k, None) for k in
+                                                    ("mom_abs", "mom_pct", "budget_abs", "budget_pct"))))
+        sub.reject_unknown()
+    bands = {b.kpi: b for b in base.ratio_bands}
+    for name, sub in _subtables(t, "ratio_bands", None, "a KPI code such as current_ratio"):
+        bands[name] = RatioBand(name, sub.decimal("low", None), sub.decimal("high", None))
+        sub.reject_unknown()
+    weights = {w.category: w for w in base.weights}
+    for name, sub in _subtables(t, "weights", VALIDATION_CATEGORIES, " | ".join(VALIDATION_CATEGORIES)):
+        old = weights[name]
+        weights[name] = ScoreWeight(name, *(_positive(sub, k, getattr(old, k)) for k in ("fail", "warn", "cap")))
+        sub.reject_unknown()
+    limits = []
+    for i, text in enumerate(t.strings("approval_limits")):
+        try:
+            limits.append(D(text))
+        except ValueError:
+            raise t._err(f"approval_limits[{i}]", f"got {text!r}", 'a quoted number such as "10000"') from None  # noqa: SLF001
+    settings = ValidationSettings(
+        materiality=tuple(materiality),
+        ratio_bands=tuple(bands.values()),
+        contra_accounts=t.strings("contra_accounts"),
+        rate_move_threshold=_positive(t, "rate_move_threshold", base.rate_move_threshold),
+        trivial_abs=_positive(t, "trivial_abs", base.trivial_abs),
+        round_unit=_positive(t, "round_unit", base.round_unit),
+        round_min=_positive(t, "round_min", base.round_min),
+        approval_limits=tuple(limits),
+        just_under_band=_positive(t, "just_under_band", base.just_under_band),
+        benford_min_count=t.integer("benford_min_count", base.benford_min_count, lo=1, hi=10**9),
+        benford_mad=_positive(t, "benford_mad", base.benford_mad),
+        class_prefix_check=t.boolean("class_prefix_check", base.class_prefix_check),
+        weights=tuple(weights.values()),
+    )
+    if settings.round_unit == 0:
+        raise t._err("round_unit", "got 0", "a positive number such as \"1000\"")  # noqa: SLF001
+    t.reject_unknown()
+    return settings
+
+
 def _parse_ppa(t: _Table) -> PpaIntangible:
     life = t.integer("useful_life_months", lo=1, hi=1200)
     item = PpaIntangible(name=t.text("name"), fair_value=t.decimal("fair_value"),
@@ -315,6 +477,27 @@ def _check_hierarchy(entities: tuple[EntityConfig, ...], source: str) -> None:
             seen.add(cur.id)
 
 
+def _parse_pairs(t: _Table, key: str) -> tuple[tuple[EntityId, EntityId], ...]:
+    value = t.raw(key, [], expected='a list of entity pairs such as [["HOLD", "BR2"]]')
+    if not isinstance(value, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in value):
+        raise ConfigError(f"got {value!r}", file=t.source, key=t._key(key),
+                          expected='a list of entity pairs such as [["HOLD", "BR2"]]')
+    return tuple((a, b) for a, b in value)
+
+
+def _parse_margins(t: _Table) -> tuple[tuple[EntityId, Decimal], ...]:
+    out = []
+    for seller in list(t.data):
+        margin = t.decimal(seller, expected='a fraction 0 <= x < 1 as a string, such as "0.25"')
+        if not Decimal(0) <= margin < Decimal(1):
+            raise ConfigError(f"got {margin}", file=t.source, key=t._key(seller),
+                              expected='a fraction 0 <= x < 1, such as "0.25"')
+        out.append((seller, margin))
+    t.reject_unknown()
+    return tuple(out)
+
+
 def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     """Parse the TOML text of a group config.
 
@@ -339,6 +522,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     ic = top.table("intercompany")
     ai = top.table("ai")
     dist = top.table("distribution")
+    va = top.table("validation")
     entities = tuple(_parse_entity(t) for t in top.tables("entities"))
     if not entities:
         raise ConfigError("no entities", file=source, key="entities", expected="at least one [[entities]]")
@@ -366,6 +550,8 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
         intercompany=IntercompanySettings(
             abs_tolerance=ic.decimal("abs_tolerance", IntercompanySettings().abs_tolerance),
             pct_tolerance=ic.decimal("pct_tolerance", IntercompanySettings().pct_tolerance),
+            net_investment_loans=_parse_pairs(ic, "net_investment_loans"),
+            inventory_margins=_parse_margins(ic.table("inventory_margins")),
         ),
         ai=AiSettings(
             enabled=ai.boolean("enabled", True), model=ai.text("model", AiSettings().model),
@@ -373,6 +559,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
             max_tokens=ai.integer("max_tokens", 300, lo=1, hi=8192),
             concurrency=ai.integer("concurrency", 4, lo=1, hi=64),
         ),
+        validation=_parse_validation(va),
         output_dir=dist.text("output_dir", "out"),
         source_name=source,
     )

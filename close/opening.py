@@ -3,12 +3,14 @@
 Before a group's first run there is no prior run to carry translated equity, income-statement
 YTD and CTA from, so the controller states them once::
 
-    entity,account,translated_closing,historical_rate
-    BR1,3000,-1850000.00,0.1850000000
-    BR1,3100,-412345.67,
-    BR1,3300,98765.43,
+    entity,account,counterparty,translated_closing,historical_rate
+    BR1,3000,,-1850000.00,0.1850000000
+    BR1,3100,,-412345.67,
+    BR1,3300,,98765.43,
+    BR1,5150,BR3,86027.96,
 
-``account`` is a standard-chart code; ``translated_closing`` the presentation-currency closing of the
+``account`` is a standard-chart code; ``counterparty`` (optional column) the group entity of an
+intercompany line, since translated history is carried per (entity, account, counterparty); ``translated_closing`` the presentation-currency closing of the
 month before the first period (TB sign: credit negative); ``historical_rate`` (presentation units
 per functional unit), where given, translates that account at that rate in every period
 (share capital at its contribution or acquisition rate).
@@ -28,7 +30,8 @@ from close.fx import OpeningBalances
 from close.money import D, to_minor
 from close.types import AccountCode, Currency, EntityId
 
-OPENING_COLUMNS: tuple[str, ...] = ("entity", "account", "translated_closing", "historical_rate")
+OPENING_COLUMNS: tuple[str, ...] = ("entity", "account", "counterparty", "translated_closing", "historical_rate")
+_REQUIRED: tuple[str, ...] = ("entity", "account", "translated_closing")
 
 
 def parse_opening_balances(data: bytes, *, source: str, chart: Chart, entities: frozenset[EntityId],
@@ -41,13 +44,17 @@ def parse_opening_balances(data: bytes, *, source: str, chart: Chart, entities: 
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     header = [h.strip() for h in reader.fieldnames or ()]
     reader.fieldnames = header
-    for column in OPENING_COLUMNS[:3]:
+    for column in _REQUIRED:
         if column not in header:
             raise InputDataError("missing column", file=source, row=1, column=column)
     rows: list[tuple[EntityId, AccountCode, str, int]] = []
     rates: dict[tuple[EntityId, AccountCode], Decimal] = {}
     for number, row in enumerate(reader, start=2):
         entity, account = (row.get("entity") or "").strip(), (row.get("account") or "").strip()
+        counterparty = (row.get("counterparty") or "").strip()
+        if counterparty and counterparty not in entities:
+            raise InputDataError(f"unknown counterparty {counterparty!r}", file=source, row=number,
+                                 column="counterparty")
         if entity not in entities:
             raise InputDataError(f"unknown entity {entity!r}", file=source, row=number, column="entity")
         if not chart.has(account):
@@ -63,7 +70,7 @@ def parse_opening_balances(data: bytes, *, source: str, chart: Chart, entities: 
                 raise InputDataError(f"not a number: {text!r}", file=source, row=number,
                                      column=column) from None
             if column == "translated_closing":
-                rows.append((entity, account, "", to_minor(value, presentation_currency)))
+                rows.append((entity, account, counterparty, to_minor(value, presentation_currency)))
             elif value <= 0:
                 raise InputDataError(f"a rate must be positive, got {text}", file=source, row=number,
                                      column=column)

@@ -60,7 +60,8 @@ def _read(base: Path, f: InputFile, *, required: bool) -> bytes | None:
         return None
 
 
-def _upsert_group(conn: Connection, config: GroupConfig) -> None:
+def upsert_group(conn: Connection, config: GroupConfig) -> None:
+    """Record the group and its entities as the config now describes them."""
     conn.execute(sa.text(
         "INSERT INTO groups (tenant_id, id, name, presentation_currency) VALUES "
         "(current_setting('app.tenant_id'), :id, :n, :c) ON CONFLICT (tenant_id, id) DO UPDATE "
@@ -104,7 +105,7 @@ def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
     config = load_group_config(config_path)
     with env.db.tx() as conn:
         ensure_not_locked(conn, config.id, period)
-        _upsert_group(conn, config)
+        upsert_group(conn, config)
         run = create_run(conn, group_id=config.id, period=period, actor=env.actor, trigger_key=trigger_key)
         assert run is not None
         snapshot_inputs(conn, run.id, config_path, config, period)

@@ -7,7 +7,7 @@ The JSON shape::
      "consolidated": [{"account", "name", "class", "amount", "movement"}],   # TB sign, exact decimals
      "totals": {"assets", "liabilities", "equity", "net_income", "cta", "nci_equity", "nci_profit", "goodwill"},
      "cta": [...per entity: plug, from_parts, difference...], "nci": [...], "goodwill": [...],
-     "eliminations": [{"journal_id", "kind", "description", "lines": [{"entity", "account", "amount", ...}]}],
+     "eliminations": [{"journal_id", "kind", "basis", "memo", "lines": [{"entity", "account", "amount", ...}]}],
      "ic_pairs": [...], "validation": [...findings...], "inputs": [...name, sha256...],
      "events": [...audit trail...],
      "trace": {...} only with --account}
@@ -56,7 +56,7 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
 
     facts = _rows(conn, "SELECT kind, payload FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) "
                         "ORDER BY kind, seq", run_id)
-    journals = _rows(conn, "SELECT journal_id, kind, basis, description FROM journal_entries "
+    journals = _rows(conn, "SELECT journal_id, kind, basis, memo FROM journal_entries "
                            "WHERE run_id = CAST(:r AS uuid) ORDER BY journal_id", run_id)
     lines = _rows(conn, "SELECT journal_id, line_no, entity_id AS entity, std_account AS account, counterparty, "
                         "amount, memo FROM journal_lines WHERE run_id = CAST(:r AS uuid) "

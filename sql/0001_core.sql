@@ -191,10 +191,12 @@ CREATE TABLE translated_balances (
     tenant_id text NOT NULL,
     run_id uuid NOT NULL REFERENCES close_runs (id),
     entity_id text NOT NULL,
+    account text NOT NULL DEFAULT '',  -- the entity's own account ('' for engine lines such as CTA)
     std_account text NOT NULL,
     counterparty text NOT NULL DEFAULT '',
     cost_center text NOT NULL DEFAULT '',
     department text NOT NULL DEFAULT '',
+    book text NOT NULL DEFAULT '',  -- '' for the entity's books, else a push-down book such as PPA
     local_closing numeric NOT NULL,
     local_movement numeric NOT NULL,
     rate numeric(20, 10),
@@ -210,8 +212,7 @@ CREATE TABLE journal_entries (
     journal_id text NOT NULL,
     kind text NOT NULL,
     basis text NOT NULL DEFAULT 'IFRS',
-    description text NOT NULL,
-    detail jsonb NOT NULL DEFAULT '{}'::jsonb,
+    memo text NOT NULL,
     PRIMARY KEY (run_id, journal_id)
 );
 CREATE TABLE journal_lines (
@@ -224,7 +225,7 @@ CREATE TABLE journal_lines (
     counterparty text NOT NULL DEFAULT '',
     amount numeric NOT NULL,
     memo text NOT NULL DEFAULT '',
-    source jsonb NOT NULL DEFAULT '{}'::jsonb,
+    source text NOT NULL DEFAULT '',  -- the TB line, rule or file row the posting comes from
     PRIMARY KEY (run_id, journal_id, line_no),
     FOREIGN KEY (run_id, journal_id) REFERENCES journal_entries (run_id, journal_id)
 );
@@ -244,8 +245,9 @@ CREATE TABLE consolidation_worksheet (
     entity_id text NOT NULL,
     std_account text NOT NULL,
     "column" text NOT NULL,
+    basis text NOT NULL DEFAULT 'IFRS',
     amount numeric NOT NULL,
-    PRIMARY KEY (run_id, entity_id, std_account, "column")
+    PRIMARY KEY (run_id, entity_id, std_account, "column", basis)
 );
 
 -- Small per-run result tables of the consolidation (CTA check, IC pairs, NCI, goodwill), as rows.

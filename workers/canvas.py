@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from celery import chain, chord
 from celery.canvas import Signature
 
+from close.run import launch
 from close.run_state import STAGE_ORDER, RunStatus
+from close.stages import StageEnv
 from workers.tasks import STAGE_TASKS, extract_entity
 
 
@@ -29,3 +31,9 @@ def build_canvas(run_id: str, *, from_stage: RunStatus, entities: Sequence[str])
     # The chord body's first task receives the header results as positional args and ignores them.
     body = chain(STAGE_TASKS[stages[0]].s(run_id=run_id), *(STAGE_TASKS[s].si(run_id=run_id) for s in stages[1:]))
     return chord([extract_entity.si(run_id, e) for e in entities], body)
+
+
+def start_run(env: StageEnv, run_id: str) -> None:
+    """Send the run's canvas from its first stage that is not DONE (in-process: run it now)."""
+    launch(env, run_id, lambda rid, stage, entities: build_canvas(rid, from_stage=stage, entities=entities)
+           .apply_async())

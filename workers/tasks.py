@@ -9,15 +9,18 @@ is re-raised — never logged and swallowed.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from celery import Task
 
 from close.errors import PermanentError, RetriableError
 from close.run_state import RunStatus, append_event
-from close.stages import RunStopped, mark_failed, run_stage
+from close.stages import RunStopped, StageEnv, mark_failed, run_stage
 from workers.app import app
 from workers.runtime import get_env
+from workers.schedule import tick
 
 log = logging.getLogger(__name__)
 
@@ -119,3 +122,15 @@ STAGE_TASKS = {
     RunStatus.VALIDATING: validate, RunStatus.ANALYZING: analyze, RunStatus.REPORTING: report,
     RunStatus.DISTRIBUTING: distribute,
 }
+
+
+@app.task(name="close.beat_tick", acks_late=True, ignore_result=True)
+def beat_tick(config_path: str) -> list[str]:
+    """A schedule tick of one group: create the due runs (idempotently) and start them."""
+    from workers.canvas import start_run
+
+    env = get_env()
+    created = tick(StageEnv(db=env.db, settings=env.settings, actor="beat"), Path(config_path), datetime.now(UTC))
+    for run in created:
+        start_run(env, run.id)
+    return [r.id for r in created]

@@ -14,9 +14,8 @@ from close.kpis import Kpi, KpiInputs, compute_kpis
 from close.periods import add_months
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.commentating import commentary_writer
-from close.stages.consolidating import translated_of
+from close.stages.consolidating import consolidated_of, translated_of
 from close.stages.inputs import load_config, load_run_chart, read_file
-from close.stages.validating import consolidated_of
 from close.storage.balances import copy_rows
 from close.storage.runs import Run, effective_run
 from close.types import EntityId, Period, RunId

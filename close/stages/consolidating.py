@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pandas as pd
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from close.config import GroupConfig
 from close.consolidation import ConsolidationInputs, ConsolidationResult, consolidate
 from close.errors import InputDataError
 from close.frames import MAPPED_TB_COLUMNS
-from close.fx import OpeningBalances, PeriodRates
+from close.fx import TRANSLATED_COLUMNS, OpeningBalances, PeriodRates
 from close.money import exponent, from_minor
 from close.opening import parse_opening_balances
 from close.periods import previous_period
@@ -23,14 +24,12 @@ from close.rates.files import parse_rates_file
 from close.rates.model import FxRate
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import load_config, load_run_chart, read_file
-from close.storage.balances import copy_rows, read_trial_balances, write_frame
+from close.storage.balances import copy_rows, read_frame, read_trial_balances, write_frame
 from close.storage.runs import Run, effective_run
 from close.types import Currency, EntityId, RunId
 
-TRANSLATED_COLUMNS: tuple[str, ...] = (
-    "entity", "std_account", "counterparty", "cost_center", "department", "local_closing",
-    "local_movement", "rate", "rate_type", "translated", "translated_movement",
-)
+# What translated_balances stores of close.fx.TRANSLATED_COLUMNS (plus the push-down book).
+STORED_TRANSLATED: tuple[str, ...] = (*TRANSLATED_COLUMNS, "book")
 
 
 def mapped_balances(conn: Connection, run_id: RunId) -> pd.DataFrame:
@@ -46,28 +45,28 @@ def translated_of(conn: Connection, run_id: RunId, currencies: Mapping[EntityId,
                   presentation: Currency) -> pd.DataFrame:
     """A run's translated entity balances, as the next period's ``prior``."""
     rows = conn.execute(sa.text(
-        "SELECT entity_id, std_account, counterparty, cost_center, department, local_closing, local_movement, "
-        "rate::text, rate_type, translated, translated_movement FROM translated_balances "
-        "WHERE run_id = CAST(:r AS uuid) ORDER BY entity_id, std_account"), {"r": run_id}).all()
+        "SELECT entity_id, account, std_account, counterparty, cost_center, department, local_closing, "
+        "local_movement, rate::text, rate_type, translated, translated_movement, book FROM translated_balances "
+        "WHERE run_id = CAST(:r AS uuid) ORDER BY entity_id, std_account, account"), {"r": run_id}).all()
     pe = exponent(presentation)
     records = []
     for r in rows:
         le = exponent(currencies.get(r[0], presentation))
-        records.append((*r[:5], int(r[5].scaleb(le)), int(r[6].scaleb(le)), r[7] or "", r[8],
-                        int(r[9].scaleb(pe)), int(r[10].scaleb(pe))))
-    frame = pd.DataFrame(records, columns=list(TRANSLATED_COLUMNS))
+        records.append((*r[:6], int(r[6].scaleb(le)), int(r[7].scaleb(le)), r[8] or "", r[9],
+                        int(r[10].scaleb(pe)), int(r[11].scaleb(pe)), r[12]))
+    frame = pd.DataFrame(records, columns=list(STORED_TRANSLATED))
     for c in ("local_closing", "local_movement", "translated", "translated_movement"):
         frame[c] = frame[c].astype("int64")
     return frame
 
 
 def period_rates(rates: tuple[FxRate, ...], period: str, presentation: Currency) -> PeriodRates:
-    """The closing and average rates of one period, from the rates the run uses."""
-    closing = {r.currency: r.rate for r in rates if r.period == period and r.rate_type == "closing"
-               and r.presentation_currency == presentation}
-    average = {r.currency: r.rate for r in rates if r.period == period and r.rate_type == "average"
-               and r.presentation_currency == presentation}
-    return PeriodRates(closing=closing, average=average)
+    """The closing and average rates of a period, and the prior period's closing as its opening."""
+    def table(kind: str, of: str) -> dict[Currency, Decimal]:
+        return {r.currency: r.rate for r in rates
+                if r.period == of and r.rate_type == kind and r.presentation_currency == presentation}
+    return PeriodRates(closing=table("closing", period), average=table("average", period),
+                       opening=table("closing", previous_period(period)))
 
 
 def load_inputs(conn: Connection, run: Run, config: GroupConfig) -> tuple[ConsolidationInputs, tuple[FxRate, ...]]:
@@ -98,15 +97,24 @@ def load_inputs(conn: Connection, run: Run, config: GroupConfig) -> tuple[Consol
                                   historical_rates=opening.historical_rates)
     adjustments = tuple(j for name in config.files.adjustments
                         for j in parse_adjustments(read_file(conn, run.id, name), source=name, chart=chart,
-                                                   currency=config.presentation_currency))
+                                                   entities=currencies,
+                                                   presentation_currency=config.presentation_currency))
     inputs = ConsolidationInputs(
         period=run.period, fiscal_year_start=config.fiscal_year_start,
         presentation_currency=config.presentation_currency, chart=chart, entities=config.entities,
         balances=mapped_balances(conn, run.id), rates=period_rates(rates, run.period, config.presentation_currency),
         prior=prior, opening=opening,
         adjustments=adjustments, intercompany=config.intercompany,
+        prior_consolidated=consolidated_of(conn, prior_run.id, config.presentation_currency) if prior_run else None,
     )
     return inputs, tuple(r for r in rates if r.period == run.period)
+
+
+def consolidated_of(conn: Connection, run_id: RunId, currency: Currency) -> pd.DataFrame:
+    """A run's consolidated balances: std_account, amount, movement (int64 minor units)."""
+    return read_frame(conn, "SELECT std_account, amount, movement FROM consolidated_balances "
+                      "WHERE run_id = CAST(:r AS uuid) ORDER BY std_account", {"r": run_id},
+                      money={"amount": currency, "movement": currency})
 
 
 def _facts(frame: pd.DataFrame) -> list[str]:
@@ -119,25 +127,23 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
     pc = config.presentation_currency
     currencies = {e.id: e.currency for e in config.entities}
     t = result.translated
-    rows = [(tenant, run.id, r.entity, r.std_account, r.counterparty, r.cost_center, r.department,
-             str(from_minor(r.local_closing, currencies.get(r.entity, pc))),
+    if "book" not in t.columns:
+        t = t.assign(book="")
+    rows = [(tenant, run.id, r.entity, r.account, r.std_account, r.counterparty, r.cost_center, r.department,
+             r.book, str(from_minor(r.local_closing, currencies.get(r.entity, pc))),
              str(from_minor(r.local_movement, currencies.get(r.entity, pc))), r.rate or None, r.rate_type,
              str(from_minor(r.translated, pc)), str(from_minor(r.translated_movement, pc)))
-            for r in t[list(TRANSLATED_COLUMNS)].itertuples(index=False)]
-    copy_rows(conn, "translated_balances", ("tenant_id", "run_id", "entity_id", "std_account", "counterparty",
-              "cost_center", "department", "local_closing", "local_movement", "rate", "rate_type", "translated",
-              "translated_movement"), rows)
-    for j in result.journals:
-        conn.execute(sa.text(
-            "INSERT INTO journal_entries (tenant_id, run_id, journal_id, kind, basis, description, detail) VALUES "
-            "(current_setting('app.tenant_id'), CAST(:r AS uuid), :j, :k, :b, :d, CAST(:x AS jsonb))"),
-            {"r": run.id, "j": j.journal_id, "k": j.kind, "b": j.basis, "d": j.description,
-             "x": json.dumps(dict(j.detail) if j.detail else {}, default=str)})
-        copy_rows(conn, "journal_lines", ("tenant_id", "run_id", "journal_id", "line_no", "entity_id",
-                                          "std_account", "counterparty", "amount", "memo", "source"),
-                  [(tenant, run.id, j.journal_id, i, ln.entity or "", ln.account, ln.counterparty or "",
-                    str(from_minor(ln.amount, pc)), ln.memo or "", json.dumps(dict(ln.source or {}), default=str))
-                   for i, ln in enumerate(j.lines, start=1)])
+            for r in t[list(STORED_TRANSLATED)].itertuples(index=False)]
+    copy_rows(conn, "translated_balances", ("tenant_id", "run_id", "entity_id", "account", "std_account",
+              "counterparty", "cost_center", "department", "book", "local_closing", "local_movement", "rate",
+              "rate_type", "translated", "translated_movement"), rows)
+    copy_rows(conn, "journal_entries", ("tenant_id", "run_id", "journal_id", "kind", "basis", "memo"),
+              [(tenant, run.id, j.journal_id, j.kind, j.basis, j.memo) for j in result.journals])
+    copy_rows(conn, "journal_lines", ("tenant_id", "run_id", "journal_id", "line_no", "entity_id", "std_account",
+                                      "counterparty", "amount", "memo", "source"),
+              [(tenant, run.id, j.journal_id, i, ln.entity, ln.std_account, ln.counterparty,
+                str(from_minor(ln.amount, pc)), ln.memo, ln.source)
+               for j in result.journals for i, ln in enumerate(j.lines, start=1)])
     cons = result.consolidated.merge(result.consolidated_movement.rename(columns={"amount": "movement"}),
                                      on="std_account", how="outer").fillna({"amount": 0, "movement": 0})
     cons["amount"] = cons["amount"].astype("int64")
@@ -145,10 +151,10 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
     write_frame(conn, "consolidated_balances", cons, run_id=run.id, tenant=tenant,
                 columns=("std_account", "amount", "movement"), money={"amount": pc, "movement": pc})
     write_frame(conn, "consolidation_worksheet", result.worksheet.rename(columns={"entity": "entity_id"}),
-                run_id=run.id, tenant=tenant, columns=("entity_id", "std_account", "column", "amount"),
+                run_id=run.id, tenant=tenant, columns=("entity_id", "std_account", "column", "basis", "amount"),
                 money={"amount": pc})
     for kind, frame in (("cta", result.cta), ("ic_pair", result.ic_pairs), ("nci", result.nci),
-                        ("goodwill", result.goodwill)):
+                        ("goodwill", result.goodwill), ("ppa", result.ppa)):
         copy_rows(conn, "consolidation_facts", ("tenant_id", "run_id", "kind", "seq", "payload"),
                   [(tenant, run.id, kind, i, p) for i, p in enumerate(_facts(frame), start=1)])
     # The rates used, with their provenance, for the package's FX sheet.

@@ -18,19 +18,12 @@ from close.periods import previous_period
 from close.rates.files import parse_rates_file
 from close.run_state import RunStatus
 from close.stages import StageEnv, StageOutput, digest_of
-from close.stages.consolidating import mapped_balances, translated_of
+from close.stages.consolidating import consolidated_of, mapped_balances, translated_of
 from close.stages.inputs import load_config, load_run_chart, read_file
-from close.storage.balances import copy_rows, read_frame
+from close.storage.balances import copy_rows
 from close.storage.runs import Run, effective_run
 from close.types import EntityId, RunId
 from close.validation import ValidationContext, ValidationSettings, run_checks
-
-
-def consolidated_of(conn: Connection, run_id: RunId, currency: str) -> pd.DataFrame:
-    """A run's consolidated balances: std_account, amount, movement (int64 minor units)."""
-    return read_frame(conn, "SELECT std_account, amount, movement FROM consolidated_balances "
-                      "WHERE run_id = CAST(:r AS uuid) ORDER BY std_account", {"r": run_id},
-                      money={"amount": currency, "movement": currency})
 
 
 def facts_of(conn: Connection, run_id: RunId, kind: str) -> pd.DataFrame:

@@ -1,0 +1,78 @@
+"""Benchmark: render the board package of a synthetic 66-entity group (target: under 10 s).
+
+Usage: ``python benchmarks/bench_reports.py [--entities 66] [--repeat 3]``. Prints the median
+seconds per document and for the whole package (workbook, deck, both PDFs and the zip), and exits
+1 if the package median exceeds ``--budget`` seconds.
+
+The synthetic group comes from the report tests' sample factory (a miniature consolidation that
+balances), so the documents have the shape of a real run: a consolidating worksheet, trial
+balances, journals and one page or slide per company.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "reports")]
+
+from board_pack_sample import sample_board_pack  # noqa: E402
+
+from reports.excel import build_workbook  # noqa: E402
+from reports.model import BoardPackData  # noqa: E402
+from reports.package import build_package_zip  # noqa: E402
+from reports.pdf import build_board_pdf, build_summary_pdf  # noqa: E402
+from reports.pptx import build_deck  # noqa: E402
+
+
+def _package(data: BoardPackData) -> bytes:
+    files = {"pack.xlsx": build_workbook(data), "deck.pptx": build_deck(data),
+             "pack.pdf": build_board_pdf(data), "summary.pdf": build_summary_pdf(data)}
+    return build_package_zip(files, run_id=data.run_id, created_at=data.as_of)
+
+
+def _median(fn: Callable[[], bytes], repeat: int) -> tuple[float, int]:
+    times, size = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        size = len(fn())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), size
+
+
+def main() -> int:
+    """Run the benchmark and print a table; return the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entities", type=int, default=66)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--budget", type=float, default=10.0, help="seconds for the package")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    data = sample_board_pack(n_entities=args.entities)
+    print(f"synthetic group: {len(data.entities)} entities, {len(data.worksheet)} worksheet rows, "
+          f"{len(data.trial_balance)} TB lines, {len(data.journals)} journals "
+          f"(built in {time.perf_counter() - start:.1f} s)")
+    cases: list[tuple[str, Callable[[], bytes]]] = [
+        ("workbook (xlsx)", lambda: build_workbook(data)),
+        ("deck (pptx)", lambda: build_deck(data)),
+        ("board package (pdf)", lambda: build_board_pdf(data)),
+        ("executive summary (pdf)", lambda: build_summary_pdf(data)),
+        ("whole package (zip)", lambda: _package(data)),
+    ]
+    package_median = 0.0
+    for name, fn in cases:
+        median, size = _median(fn, args.repeat)
+        print(f"{name:<26} median {median:6.2f} s over {args.repeat} runs  {size / 1024:8.0f} KiB")
+        package_median = median
+    ok = package_median < args.budget
+    print(f"package median {package_median:.2f} s {'<' if ok else '>='} budget {args.budget:.0f} s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,296 @@
+"""The consolidation: translated entity TBs plus journals, aggregated into the group's TB.
+
+``consolidate`` is a pure function, frames in and frames out, run in this order:
+
+1. PPA push-down (``close.ppa``): acquired intangibles into each acquiree's book;
+2. translation (``close.fx``): IAS 21 per account class; the CTA of each entity is the
+   balancing figure of its translated TB (so each sums to exactly zero), carried from run to run
+   through ``prior`` and checked against the CTA computed from its parts;
+3. intercompany (``close.intercompany``): pairs matched after translation and eliminated;
+4. investments (``close.investment``): investment against equity at acquisition, goodwill at
+   the closing rate, NCI share of equity, profit and CTA; associates by the equity method;
+5. top-side and GAAP adjustments (``close.adjustments``);
+6. the consolidating worksheet (entity × account × column: translated, elimination, ppa,
+   adjustment) and the consolidated TB, its sum of IFRS columns by account.
+
+Worked example: HOLD (USD) owns 100% of BR1 (BRL, founded). BR1's cash BRL 1,000.00 and share
+capital BRL -1,000.00 contributed at 0.20 translate, at a closing rate of 0.18, to cash USD 180.00,
+share capital USD -200.00 and CTA +20.00 (the plug). HOLD's investment USD 200.00 is eliminated
+against BR1's share capital USD -200.00; the consolidated TB holds HOLD's lines, cash 180.00 and
+CTA 20.00, and sums to zero.
+
+US GAAP journals appear in the worksheet with basis ``US_GAAP`` but not in ``consolidated`` (the
+IFRS figures); :func:`consolidated_on_basis` gives the US GAAP view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from close.adjustments import validate_adjustments
+from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
+from close.config import EntityConfig, IntercompanySettings
+from close.errors import InputDataError, PermanentError
+from close.frames import MAPPED_TB_COLUMNS, normalize_text_columns
+from close.fx import PPA_BOOK, TRANSLATED_COLUMNS, OpeningBalances, PeriodRates, translate_balances
+from close.intercompany import match_intercompany
+from close.investment import eliminate_investments
+from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
+from close.money import ONE
+from close.ownership import compute_ownership, consolidated_entities
+from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
+from close.types import AccountCode, Currency, Period
+
+WORKSHEET_COLUMNS: tuple[str, ...] = ("entity", "std_account", "column", "basis", "amount")
+TRACE_COLUMNS: tuple[str, ...] = (
+    "source_type", "entity", "account", "counterparty", "journal_id", "rate", "rate_type",
+    "local_closing", "amount", "memo", "source",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsolidationInputs:
+    """Everything one period's consolidation needs (see ``close.fx`` for rates and openings).
+
+    ``prior_consolidated`` (optional) is the prior period's ``ConsolidationResult.consolidated``;
+    with it ``consolidated_movement`` includes the month's change in eliminations.
+    """
+
+    period: Period
+    fiscal_year_start: int
+    presentation_currency: Currency
+    chart: Chart
+    entities: tuple[EntityConfig, ...]
+    balances: pd.DataFrame  # MAPPED_TB_COLUMNS, int64 minor units of each entity's currency
+    rates: PeriodRates
+    prior: pd.DataFrame | None  # the prior period's ConsolidationResult.translated
+    opening: OpeningBalances | None
+    adjustments: tuple[JournalEntry, ...]
+    intercompany: IntercompanySettings
+    prior_consolidated: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsolidationResult:
+    """The consolidation's outputs; every frame's amounts are int64 presentation minor units."""
+
+    translated: pd.DataFrame  # close.fx.TRANSLATED_COLUMNS (+ book), incl. CTA plug rows
+    journals: tuple[JournalEntry, ...]
+    worksheet: pd.DataFrame  # WORKSHEET_COLUMNS
+    consolidated: pd.DataFrame  # std_account, amount (IFRS; income statement YTD)
+    consolidated_movement: pd.DataFrame  # std_account, amount (this month)
+    cta: pd.DataFrame  # entity, plug, from_parts, difference, tolerance
+    ic_pairs: pd.DataFrame  # close.intercompany.IC_PAIR_COLUMNS
+    nci: pd.DataFrame  # entity, nci_pct, equity, profit, cta
+    goodwill: pd.DataFrame  # entity, local, translated, at_acquisition, cta
+    ppa: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CARRYING_COLUMNS)))
+
+
+def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
+    """Consolidate one period.
+
+    Args:
+        inputs: balances, rates, prior translation or opening balances, config and journals.
+
+    Returns:
+        The translated lines, journals, worksheet, consolidated TB and the reports.
+
+    Raises:
+        ConfigError: for an invalid ownership, PPA or acquisition (naming the entity).
+        InputDataError: for a missing rate (naming currency and entity), an unknown entity or
+            account, an unbalanced adjustment journal, or an opening with no translation.
+        PermanentError: when an internal invariant (a TB that does not sum to zero) breaks.
+    """
+    chart = inputs.chart
+    pres = inputs.presentation_currency
+    holdings = compute_ownership(inputs.entities)
+    by_id = {e.id: e for e in inputs.entities}
+    currencies = {e.id: e.currency for e in inputs.entities}
+    consolidated = consolidated_entities(holdings)
+    translated_entities = {e for e, h in holdings.items() if h.method in ("parent", "full", "equity")}
+    for eid in sorted(translated_entities):
+        for kind in ("closing", "average"):
+            inputs.rates.rate(kind, currencies[eid], pres, entity=eid)
+
+    balances = normalize_text_columns(inputs.balances, ("entity", "account", "account_name", "std_account",
+                                                        "counterparty", "cost_center", "department"))
+    unknown = sorted(set(balances["entity"]) - set(by_id))
+    if unknown:
+        raise InputDataError("trial balance lines for an entity that is not in the group",
+                             entity=unknown[0], field="entity")
+    balances = balances[balances["entity"].isin(translated_entities)]
+
+    push = push_down(inputs.entities, consolidated=consolidated, chart=chart, period=inputs.period,
+                     fiscal_year_start=inputs.fiscal_year_start)
+    lines = pd.concat([balances[list(MAPPED_TB_COLUMNS)], push.lines], ignore_index=True)
+    acq_rates = {}
+    for eid in push.uplift:
+        acq = by_id[eid].acquisition
+        acq_rates[eid] = ONE if currencies[eid] == pres else acq.rate  # type: ignore[union-attr]
+    defaults = opening_rate_defaults(
+        push, acquisition_rates={k: v for k, v in acq_rates.items() if v is not None},
+        average_rates={e: inputs.rates.rate("average", currencies[e], pres, entity=e) for e in push.uplift},
+        chart=chart)
+    prior = inputs.prior
+    if prior is not None:
+        prior = prior[prior["entity"].isin(translated_entities)]
+    translation = translate_balances(
+        lines, currencies=currencies, chart=chart, rates=inputs.rates, presentation_currency=pres,
+        period=inputs.period, fiscal_year_start=inputs.fiscal_year_start, prior=prior,
+        opening=_opening_for(inputs.opening, translated_entities), opening_rate_defaults=defaults)
+    translated = translation.translated
+
+    ic = match_intercompany(translated, chart=chart, consolidated=consolidated, currencies=currencies,
+                            rates=inputs.rates, presentation_currency=pres, settings=inputs.intercompany)
+    div_income = ic.lines[(ic.lines["kind"] == "dividend")
+                          & ic.lines["std_account"].map(chart.accounts["class"]).eq("revenue")]
+    closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
+    inv = eliminate_investments(
+        translated, holdings=holdings, entities=by_id, chart=chart, currencies=currencies,
+        closing_rates=closing, presentation_currency=pres, dividend_income=div_income[["entity", "translated"]],
+        uplift=push.uplift)
+    ppa_journals = _ppa_journals(translated[translated["entity"].isin(consolidated)])
+    validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
+    journals = (*ic.journals, *inv.journals, *ppa_journals, *inputs.adjustments)
+
+    worksheet = build_worksheet(translated[translated["entity"].isin(consolidated)], journals)
+    consolidated_tb = _sum_by_account(worksheet[worksheet["basis"] == "IFRS"])
+    if int(consolidated_tb["amount"].sum()) != 0:
+        raise PermanentError(f"the consolidated TB sums to {int(consolidated_tb['amount'].sum())}, not zero")
+    movement = _movement(consolidated_tb, translated[translated["entity"].isin(consolidated)],
+                         inputs.prior_consolidated, chart, inputs.period, inputs.fiscal_year_start)
+    out_translated = translated[[*TRANSLATED_COLUMNS, "book"]].reset_index(drop=True)
+    return ConsolidationResult(
+        translated=out_translated, journals=journals, worksheet=worksheet, consolidated=consolidated_tb,
+        consolidated_movement=movement, cta=translation.cta, ic_pairs=ic.pairs, nci=inv.nci,
+        goodwill=inv.goodwill, ppa=push.carrying)
+
+
+def _opening_for(opening: OpeningBalances | None, keep: set[str]) -> OpeningBalances | None:
+    if opening is None:
+        return None
+    frame = opening.translated
+    return OpeningBalances(translated=frame[frame["entity"].isin(keep)], historical_rates=opening.historical_rates)
+
+
+def _ppa_journals(translated: pd.DataFrame) -> list[JournalEntry]:
+    """One journal per acquiree: its translated PPA push-down lines and their CTA."""
+    rows = translated[translated["book"] == PPA_BOOK]
+    out = []
+    for eid, grp in rows.groupby("entity", sort=True):
+        lines = [JournalLine(r.entity, r.std_account, int(r.translated), r.counterparty,
+                             f"PPA {r.account or 'CTA'} at {r.rate_type} rate {r.rate}".strip(),
+                             f"rule PPA {r.entity}/{r.account or 'CTA'}")
+                 for r in grp.itertuples(index=False)]
+        entry = balanced_entry(f"PPA:{eid}", "ppa", f"purchase price allocation of {eid}", lines)
+        if entry is not None:
+            out.append(entry)
+    return out
+
+
+def build_worksheet(translated: pd.DataFrame, journals: tuple[JournalEntry, ...]) -> pd.DataFrame:
+    """Build the consolidating worksheet: amounts by entity, account, column and basis.
+
+    Args:
+        translated: the consolidated entities' translated lines (PPA push-down rows are taken
+            from the PPA journals instead).
+        journals: every journal of the period.
+
+    Returns:
+        ``WORKSHEET_COLUMNS``, entity ``""`` for group-level journal lines.
+    """
+    own = translated[translated["book"] != PPA_BOOK]
+    t = own.groupby(["entity", "std_account"], sort=False, as_index=False)["translated"].sum()
+    t = t.rename(columns={"translated": "amount"}).assign(column="translated", basis="IFRS")
+    jl = journal_lines_frame(journals)
+    jl["column"] = jl["kind"].map(WORKSHEET_COLUMN)
+    j = jl.groupby(["entity", "std_account", "column", "basis"], sort=False, as_index=False)["amount"].sum()
+    ws = pd.concat([t[list(WORKSHEET_COLUMNS)], j[list(WORKSHEET_COLUMNS)]], ignore_index=True)
+    ws = ws[ws["amount"] != 0].sort_values(["column", "entity", "std_account"], kind="stable")
+    ws["amount"] = ws["amount"].astype(np.int64)
+    for c in WORKSHEET_COLUMNS[:4]:
+        ws[c] = ws[c].astype(object)
+    return ws.reset_index(drop=True)
+
+
+def _sum_by_account(ws: pd.DataFrame) -> pd.DataFrame:
+    out = ws.groupby("std_account", sort=True, as_index=False)["amount"].sum()
+    out = out[out["amount"] != 0].reset_index(drop=True)
+    out["amount"] = out["amount"].astype(np.int64)
+    out["std_account"] = out["std_account"].astype(object)
+    return out
+
+
+def consolidated_on_basis(result: ConsolidationResult, basis: str) -> pd.DataFrame:
+    """Return the consolidated TB on a basis: ``IFRS`` or ``US_GAAP`` (IFRS plus the GAAP journals).
+
+    Raises:
+        ValueError: for another basis.
+    """
+    if basis == "IFRS":
+        return result.consolidated
+    if basis != "US_GAAP":
+        raise ValueError(f"unknown basis {basis!r}: IFRS | US_GAAP")
+    return _sum_by_account(result.worksheet)
+
+
+def _movement(consolidated: pd.DataFrame, translated: pd.DataFrame, prior: pd.DataFrame | None,
+              chart: Chart, period: Period, fiscal_year_start: int) -> pd.DataFrame:
+    """This month's consolidated movement (the year-end roll into retained earnings excluded)."""
+    if prior is None:
+        mv = translated.groupby("std_account", as_index=False)["translated_movement"].sum()
+        mv = mv.rename(columns={"translated_movement": "amount"})
+        return _sum_by_account(mv)
+    p = prior[["std_account", "amount"]].copy()
+    if int(period[5:7]) == fiscal_year_start:
+        acc = chart.accounts
+        flows = p["std_account"].map(acc["class"]).isin(INCOME_STATEMENT_CLASSES) | p["std_account"].eq(
+            chart.by_role(SystemRole.DIVIDENDS))
+        roll = int(p.loc[flows, "amount"].sum())
+        p = pd.concat([p[~flows], pd.DataFrame({"std_account": [chart.by_role(SystemRole.RETAINED_EARNINGS)],
+                                                "amount": [roll]})], ignore_index=True)
+    both = pd.concat([consolidated.assign(amount=consolidated["amount"]),
+                      p.assign(amount=-p["amount"].astype(np.int64))], ignore_index=True)
+    return _sum_by_account(both)
+
+
+def trace_account(result: ConsolidationResult, code: AccountCode) -> pd.DataFrame:
+    """Return everything behind one consolidated account: entity lines, rates and journal lines.
+
+    Args:
+        result: a consolidation result.
+        code: the standard account.
+
+    Returns:
+        ``TRACE_COLUMNS``; the IFRS rows sum to the account's consolidated amount.
+    """
+    consolidated_entities_ = set(result.worksheet.loc[result.worksheet["column"] == "translated", "entity"])
+    tr = result.translated
+    tr = tr[(tr["std_account"] == code) & tr["entity"].isin(consolidated_entities_) & (tr["book"] != PPA_BOOK)]
+    a = pd.DataFrame({
+        "source_type": "translated", "entity": tr["entity"], "account": tr["account"],
+        "counterparty": tr["counterparty"], "journal_id": "", "rate": tr["rate"], "rate_type": tr["rate_type"],
+        "local_closing": tr["local_closing"], "amount": tr["translated"], "memo": "",
+        "source": "TB " + tr["entity"] + "/" + tr["account"] + "/" + tr["counterparty"],
+    })
+    jl = journal_lines_frame(result.journals)
+    jl = jl[(jl["std_account"] == code) & (jl["basis"] == "IFRS")]
+    b = pd.DataFrame({
+        "source_type": jl["kind"], "entity": jl["entity"], "account": "", "counterparty": jl["counterparty"],
+        "journal_id": jl["journal_id"], "rate": "", "rate_type": "", "local_closing": 0,
+        "amount": jl["amount"], "memo": jl["memo"], "source": jl["source"],
+    })
+    out = pd.concat([a, b], ignore_index=True)
+    out["amount"] = out["amount"].astype(np.int64)
+    out["local_closing"] = out["local_closing"].astype(np.int64)
+    return out[list(TRACE_COLUMNS)]
+
+
+__all__ = [
+    "ConsolidationInputs", "ConsolidationResult", "Decimal", "consolidate", "consolidated_on_basis",
+    "build_worksheet", "trace_account",
+]

@@ -1,0 +1,270 @@
+"""Investment elimination, goodwill and non-controlling interests (IFRS 3, IFRS 10, IAS 28).
+
+For every fully consolidated subsidiary S held by P (carried at cost in P's books, system role
+``investment_in_subsidiaries``, counterparty S), with the top parent's effective interests
+``e_P`` in P and ``e_S`` in S:
+
+* at acquisition — P's investment is eliminated against S's equity at acquisition (its share
+  capital lines and the rest of ``equity_at_acquisition`` from retained earnings, both at the
+  acquisition-date rate) and the fair-value uplift pushed down by the PPA. Goodwill (IFRS 3.32,
+  the indirect method for multi-level groups) is ``e_P × investment + NCI at acquisition − fair
+  value of net assets``, with NCI at its proportionate share ``(1 − e_S) × net assets`` or at
+  fair value (full goodwill). The NCI of P bears ``(1 − e_P)`` of the investment it eliminates.
+  Goodwill is fixed in S's currency and translated at the closing rate, the difference to CTA
+  (IAS 21.47). A subsidiary founded by its parent (no acquisition) is eliminated against its
+  share capital at the historical rate with no goodwill;
+* after acquisition — the NCI takes ``(1 − e_S)`` of the change in S's translated net assets
+  (fair values included): of its profit (after intragroup dividends, shown on the NCI profit
+  line), of its CTA (moved from CTA to NCI), of its dividends (direct minority) and of the rest
+  of its reserves.
+
+Example (IFRS 3 IE, proportionate): P pays 800 for 80% of S whose net assets at fair value are
+900: NCI = 20% × 900 = 180, goodwill = 800 + 180 − 900 = 80.
+
+Associates (``equity``): the investor's investment picks up ``e_S`` of the associate's
+post-acquisition change in net assets: its profit (share of profit of associates), its CTA
+(in CTA) and the rest in retained earnings; dividends the investor booked as income from it are
+not yet taken off (list them as a top-side adjustment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
+from close.config import EntityConfig
+from close.errors import ConfigError, InputDataError
+from close.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amount
+from close.journals import JournalEntry, JournalLine, balanced_entry
+from close.money import ONE, ZERO, exponent, to_minor
+from close.ownership import Holding
+from close.types import Currency, EntityId
+
+NCI_COLUMNS: tuple[str, ...] = ("entity", "nci_pct", "equity", "profit", "cta")
+GOODWILL_COLUMNS: tuple[str, ...] = ("entity", "local", "translated", "at_acquisition", "cta")
+
+
+@dataclass(frozen=True, slots=True)
+class InvestmentResult:
+    """Journals (investment, NCI, equity method) and the NCI and goodwill reports."""
+
+    journals: tuple[JournalEntry, ...]
+    nci: pd.DataFrame
+    goodwill: pd.DataFrame
+
+
+def _share(fraction: Decimal, amount: int) -> int:
+    return _round_decimal(_EXACT.multiply(fraction, Decimal(amount)))
+
+
+def _lines_of(frame: pd.DataFrame, mask: np.ndarray, sign: int, memo: str) -> list[JournalLine]:
+    return [JournalLine(r.entity, r.std_account, sign * int(r.translated), r.counterparty, memo,
+                        f"TB {r.entity}/{r.account}/{r.counterparty}")
+            for r in frame[mask].itertuples(index=False) if int(r.translated) != 0]
+
+
+def eliminate_investments(
+    translated: pd.DataFrame, *, holdings: Mapping[EntityId, Holding], entities: Mapping[EntityId, EntityConfig],
+    chart: Chart, currencies: Mapping[EntityId, Currency], closing_rates: Mapping[EntityId, Decimal],
+    presentation_currency: Currency, dividend_income: pd.DataFrame, uplift: Mapping[EntityId, int],
+) -> InvestmentResult:
+    """Eliminate investments, recognise goodwill and attribute NCI; pick up associates.
+
+    Args:
+        translated: every entity's translated lines (``close.fx.TRANSLATED_COLUMNS``).
+        holdings: effective interests and methods (``close.ownership.compute_ownership``).
+        entities: entity configs by id (acquisition data).
+        chart: the standard chart.
+        currencies: functional currency by entity.
+        closing_rates: the period's closing rate by entity (presentation per functional unit).
+        presentation_currency: the group's presentation currency.
+        dividend_income: translated lines of intragroup dividend income (entity, translated).
+        uplift: the PPA fair-value uplift per acquiree, local minor units.
+
+    Returns:
+        The journals and the NCI and goodwill reports.
+
+    Raises:
+        ConfigError: for an acquisition that lacks what goodwill needs (rate, equity).
+        InputDataError: when a parent carries no investment in its subsidiary.
+    """
+    acc = chart.accounts
+    inv_code = chart.by_role(SystemRole.INVESTMENT_IN_SUBSIDIARIES)
+    assoc_code = chart.by_role(SystemRole.INVESTMENT_IN_ASSOCIATES)
+    gw_code = chart.by_role(SystemRole.GOODWILL)
+    cta_code = chart.by_role(SystemRole.CTA)
+    re_code = chart.by_role(SystemRole.RETAINED_EARNINGS)
+    nci_code = chart.by_role(SystemRole.NCI_EQUITY)
+    nci_profit_code = chart.by_role(SystemRole.NCI_PROFIT)
+    div_code = chart.by_role(SystemRole.DIVIDENDS)
+    assoc_profit_code = chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_PROFIT)
+    cls = translated["std_account"].map(acc["class"])
+    sub = translated["std_account"].map(acc["subclass"])
+    is_is = cls.isin(INCOME_STATEMENT_CLASSES).to_numpy()
+    is_eq = cls.eq("equity").to_numpy()
+    is_plug = translated["rate_type"].eq("cta").to_numpy()
+    is_sc = sub.eq("share_capital").to_numpy()
+    is_div = translated["std_account"].eq(div_code).to_numpy()
+    ent = translated["entity"].to_numpy(dtype=object)
+    cp = translated["counterparty"].to_numpy(dtype=object)
+    std = translated["std_account"].to_numpy(dtype=object)
+    t = translated["translated"].to_numpy(dtype=np.int64)
+    div_in = dividend_income.groupby("entity")["translated"].sum() if len(dividend_income) else pd.Series(dtype=object)
+
+    journals: list[JournalEntry] = []
+    nci_rows, gw_rows = [], []
+    for sid, h in holdings.items():
+        if h.method not in ("full", "equity") or h.parent is None:
+            continue
+        cfg = entities[sid]
+        acq = cfg.acquisition
+        ccy = currencies[sid]
+        of_s = ent == sid
+        if acq is not None:
+            acq_rate = ONE if ccy == presentation_currency else acq.rate
+            if acq_rate is None:
+                raise ConfigError(f"entity {sid}: the acquisition needs the rate on its date",
+                                  key=f"entities[{sid}].acquisition.rate",
+                                  expected=f"presentation units per {ccy}, as a quoted number")
+            book = acq.equity_at_acquisition
+            if book is None:
+                if acq.net_assets_fair_value is None:
+                    raise ConfigError(f"entity {sid}: the acquisition needs its equity or net assets",
+                                      key=f"entities[{sid}].acquisition.equity_at_acquisition",
+                                      expected="a quoted amount in the acquiree's currency")
+                book = acq.net_assets_fair_value - Decimal(uplift.get(sid, 0)).scaleb(-exponent(ccy))
+            e_acq_t = translate_amount(to_minor(book, ccy), acq_rate, ccy, presentation_currency)
+            uplift_t = translate_amount(uplift.get(sid, 0), acq_rate, ccy, presentation_currency)
+        else:
+            acq_rate = None
+            e_acq_t = -int(t[of_s & is_sc].sum())
+            uplift_t = 0
+        fv_acq_t = e_acq_t + uplift_t
+        # Net assets now (translated, own books incl. the PPA push-down) = −(equity + P&L).
+        q = int(t[of_s & (is_eq | is_is)].sum())
+        na_now = -q
+        profit = int(t[of_s & is_is].sum())  # negative for a profit
+        cta_s = int(t[of_s & is_plug].sum())
+        if h.method == "equity":
+            journals.extend(_equity_method(sid, h, ent, cp, std, t, inv_code, assoc_code,
+                                           assoc_profit_code, cta_code, re_code, na_now, fv_acq_t, profit,
+                                           cta_s))
+            continue
+        p = h.parent
+        inv_mask = (ent == p) & (std == inv_code) & (cp == sid)
+        inv_t = int(t[inv_mask].sum())
+        if not inv_mask.any():
+            raise InputDataError(f"parent {p} carries no investment in subsidiary {sid} "
+                                 f"(account with role investment_in_subsidiaries, counterparty {sid})",
+                                 entity=p, account=inv_code, field="counterparty")
+        parent_share = _share(h.parent_effective, inv_t)
+        sc_t = int(t[of_s & is_sc].sum())
+        lines = _lines_of(translated, inv_mask, -1, f"investment in {sid} eliminated")
+        lines += _lines_of(translated, of_s & is_sc, -1, f"share capital of {sid} at acquisition")
+        nci_pct = ONE - h.effective
+        gw_local = gw_close = gw_acq_t = gw_cta = 0
+        if acq is None:
+            nci_acq_t = _share(nci_pct, fv_acq_t)
+            nci_line = -(nci_acq_t - (inv_t - parent_share))
+            lines.append(JournalLine(sid, nci_code, nci_line, "", "NCI at foundation", f"rule NCI {sid}"))
+            pre = -(sum(ln.amount for ln in lines))
+            lines.append(JournalLine(sid, re_code, pre, "", "difference between investment and share capital",
+                                     f"rule investment {sid}"))
+        else:
+            if acq.nci_method == "full":
+                if acq.nci_fair_value is None:
+                    raise ConfigError(f"entity {sid}: full goodwill needs the NCI's fair value",
+                                      key=f"entities[{sid}].acquisition.nci_fair_value")
+                nci_acq_t = translate_amount(to_minor(acq.nci_fair_value, ccy), acq_rate, ccy, presentation_currency)
+            else:
+                nci_acq_t = _share(nci_pct, fv_acq_t)
+            gw_acq_t = parent_share + nci_acq_t - fv_acq_t
+            lines.append(JournalLine(sid, re_code, e_acq_t + sc_t, "", f"pre-acquisition reserves of {sid}",
+                                     f"config entities[{sid}].acquisition.equity_at_acquisition"))
+            if uplift_t:
+                lines.append(JournalLine(sid, re_code, uplift_t, "#ppa", f"fair-value uplift of {sid}",
+                                         f"config entities[{sid}].acquisition"))
+            if gw_acq_t > 0:
+                shift_rate = _exponent_shift_rate(acq_rate, ccy, presentation_currency)
+                gw_local = _round_decimal(_EXACT.divide(Decimal(gw_acq_t), shift_rate))
+                gw_close = translate_amount(gw_local, closing_rates[sid], ccy, presentation_currency)
+                gw_cta = gw_acq_t - gw_close
+                lines.append(JournalLine(sid, gw_code, gw_close, "", f"goodwill on {sid} at closing rate",
+                                         f"rule IFRS 3.32 goodwill {sid}"))
+                lines.append(JournalLine(sid, cta_code, gw_cta, "", f"translation of goodwill on {sid}",
+                                         f"rule IAS 21.47 goodwill {sid}"))
+            elif gw_acq_t < 0:
+                lines.append(JournalLine(sid, re_code, gw_acq_t, "",
+                                         f"bargain purchase gain on {sid} (IFRS 3.34), in reserves",
+                                         f"rule IFRS 3.34 {sid}"))
+            lines.append(JournalLine(sid, nci_code, -(nci_acq_t - (inv_t - parent_share)), "",
+                                     f"NCI in {sid} at acquisition", f"rule NCI {sid}"))
+        entry = balanced_entry(f"INV:{p}:{sid}", "investment", f"eliminate {p}'s investment in {sid}", lines)
+        if entry is not None:
+            journals.append(entry)
+        gw_rows.append((sid, gw_local, gw_close, gw_acq_t, gw_cta))
+        nci_acq_total = -sum(ln.amount for ln in lines if ln.std_account == nci_code)
+        # Post-acquisition NCI.
+        if nci_pct == ZERO:
+            nci_rows.append((sid, str(nci_pct), nci_acq_total, 0, 0))
+            continue
+        profit_base = profit - int(div_in.get(sid, 0))
+        p_line = _share(nci_pct, -profit_base)
+        gw_nci_cta = 0
+        if acq is not None and acq.nci_method == "full" and gw_acq_t > 0:
+            nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t)
+            gw_nci_cta = _round_decimal(_EXACT.divide(_EXACT.multiply(Decimal(nci_gw), Decimal(gw_cta)),
+                                                      Decimal(gw_acq_t)))
+        c_line = _share(nci_pct, cta_s) - gw_nci_cta
+        dv = _share(ONE - h.direct, int(t[of_s & is_div].sum()))
+        post = _share(nci_pct, na_now - fv_acq_t)
+        re_line = post - p_line + c_line + dv
+        nlines = [
+            JournalLine(sid, nci_profit_code, p_line, "", f"NCI share of {sid}'s profit", f"rule NCI {sid}"),
+            JournalLine(sid, cta_code, -c_line, "", f"NCI share of {sid}'s CTA", f"rule NCI {sid}"),
+            JournalLine(sid, div_code, -dv, "", f"dividends of {sid} to its minority", f"rule NCI {sid}"),
+            JournalLine(sid, re_code, re_line, "", f"NCI share of {sid}'s post-acquisition reserves",
+                        f"rule NCI {sid}"),
+            JournalLine(sid, nci_code, -post, "", f"NCI in {sid} after acquisition", f"rule NCI {sid}"),
+        ]
+        entry = balanced_entry(f"NCI:{sid}", "nci", f"non-controlling interest in {sid}", nlines)
+        if entry is not None:
+            journals.append(entry)
+        nci_rows.append((sid, str(nci_pct), nci_acq_total + post, p_line, c_line))
+    nci = pd.DataFrame(nci_rows, columns=list(NCI_COLUMNS))
+    gw = pd.DataFrame(gw_rows, columns=list(GOODWILL_COLUMNS))
+    for frame, cols in ((nci, NCI_COLUMNS[2:]), (gw, GOODWILL_COLUMNS[1:])):
+        for c in cols:
+            frame[c] = frame[c].astype(np.int64)
+    return InvestmentResult(journals=tuple(journals), nci=nci, goodwill=gw)
+
+
+def _equity_method(sid: EntityId, h: Holding, ent: np.ndarray, cp: np.ndarray,
+                   std: np.ndarray, t: np.ndarray, inv_code: str, assoc_code: str, assoc_profit_code: str,
+                   cta_code: str, re_code: str, na_now: int, na_acq: int, profit: int, cta_s: int
+                   ) -> list[JournalEntry]:
+    """Equity pickup of an associate on the investor's investment line (IAS 28.10)."""
+    p = h.parent
+    inv_mask = (ent == p) & ((std == assoc_code) | (std == inv_code)) & (cp == sid)
+    if not inv_mask.any():
+        raise InputDataError(f"investor {p} carries no investment in associate {sid}", entity=p,
+                             account=assoc_code, field="counterparty")
+    inv_account = str(std[np.flatnonzero(inv_mask)[0]])
+    share = h.effective
+    pickup = _share(share, na_now - na_acq)
+    prof = _share(share, profit)
+    oci = _share(share, cta_s)
+    lines = [
+        JournalLine(p, inv_account, pickup, sid, f"equity pickup of {sid}", f"rule IAS 28.10 {sid}"),
+        JournalLine(p, assoc_profit_code, prof, "", f"share of {sid}'s profit", f"rule IAS 28.10 {sid}"),
+        JournalLine(p, cta_code, oci, "", f"share of {sid}'s CTA", f"rule IAS 28.10 {sid}"),
+    ]
+    lines.append(JournalLine(p, re_code, -sum(ln.amount for ln in lines), "",
+                             f"share of {sid}'s post-acquisition reserves", f"rule IAS 28.10 {sid}"))
+    entry = balanced_entry(f"EQM:{p}:{sid}", "equity_method", f"equity method for associate {sid}", lines)
+    return [entry] if entry is not None else []

@@ -1,0 +1,217 @@
+"""Purchase price allocation (IFRS 3): acquired intangibles, straight-line monthly amortization.
+
+Each acquisition may list intangibles with a fair value (acquiree's currency), a useful life in
+months and the first month of amortization. Amortization is straight-line by month; month ``k``
+of the life amortizes ``round(FV × k / life) − round(FV × (k−1) / life)`` (half-even), so the
+months add up to the fair value exactly. Any difference between the acquiree's identifiable net
+assets at fair value and its book equity that the listed intangibles do not explain is carried
+as a non-amortized fair-value adjustment.
+
+The PPA is pushed down into the acquiree's book in its functional currency (counterparty
+``#ppa:<name>``; retained earnings and CTA under ``#ppa``) and translated like the acquiree's own
+lines: carrying amounts at the closing rate, amortization at each month's average (YTD = sum of
+translated months), the fair-value uplift at the acquisition-date rate, the difference to the
+acquiree's CTA (IAS 21.47: fair-value adjustments of a foreign operation are its assets).
+
+Example: a customer list of BRL 120,000.00 over 60 months from 2023-07 amortizes BRL 2,000.00 a
+month; at 2025-10 (28 months) the carrying amount is BRL 64,000.00, and with a January fiscal
+year the YTD amortization is BRL 20,000.00 (10 months).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from close.chart import Chart, SystemRole
+from close.config import EntityConfig, PpaIntangible
+from close.errors import ConfigError
+from close.frames import MAPPED_TB_COLUMNS
+from close.fx import PPA_BOOK
+from close.money import ZERO, round_half_even_div, to_minor
+from close.types import AccountCode, EntityId, Period
+
+FAIR_VALUE_ADJUSTMENT = "fair_value_adjustments"
+CARRYING_COLUMNS: tuple[str, ...] = (
+    "entity", "intangible", "fair_value", "useful_life_months", "months_elapsed", "monthly",
+    "accumulated", "carrying", "ytd_amortization",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PushDown:
+    """The PPA lines of every acquiree (local minor units) and the carrying-amount schedule."""
+
+    lines: pd.DataFrame  # MAPPED_TB_COLUMNS
+    carrying: pd.DataFrame  # CARRYING_COLUMNS (local minor units)
+    uplift: dict[EntityId, int]  # fair value over book equity at acquisition, local minor units
+
+
+def months_between(start: Period, end: Period) -> int:
+    """Return the number of months from ``start`` to ``end`` (0 when equal, negative before)."""
+    return (int(end[:4]) - int(start[:4])) * 12 + int(end[5:7]) - int(start[5:7])
+
+
+def shift_period(period: Period, months: int) -> Period:
+    """Return the period ``months`` after (or before, when negative) ``period``."""
+    idx = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
+    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
+
+
+def fiscal_year_first(period: Period, fiscal_year_start: int) -> Period:
+    """Return the first period of the fiscal year that contains ``period``."""
+    year = int(period[:4]) if int(period[5:7]) >= fiscal_year_start else int(period[:4]) - 1
+    return f"{year:04d}-{fiscal_year_start:02d}"
+
+
+def accumulated_amortization(fair_value: int, life: int, months: int) -> int:
+    """Return the amortization accumulated after ``months`` months (clipped to the life).
+
+    Args:
+        fair_value: minor units.
+        life: useful life in months (positive).
+        months: months amortized so far (may be <= 0 or beyond the life).
+
+    Returns:
+        ``round_half_even(fair_value × min(max(months, 0), life) / life)``.
+    """
+    k = min(max(months, 0), life)
+    return round_half_even_div(fair_value * k, life)
+
+
+def validate_intangible(entity: EntityId, item: PpaIntangible) -> None:
+    """Refuse a PPA intangible with a non-positive life, a negative fair value or a bad start.
+
+    Raises:
+        ConfigError: naming the entity and the intangible.
+    """
+    key = f"entities[{entity}].acquisition.ppa[{item.name}]"
+    if not isinstance(item.useful_life_months, int) or item.useful_life_months <= 0:
+        raise ConfigError(f"PPA intangible {item.name!r} of entity {entity} has useful life "
+                          f"{item.useful_life_months} months", key=f"{key}.useful_life_months",
+                          expected="a positive number of months")
+    if item.fair_value < ZERO:
+        raise ConfigError(f"PPA intangible {item.name!r} of entity {entity} has a negative fair value "
+                          f"{item.fair_value}", key=f"{key}.fair_value", expected="an amount >= 0")
+    if len(item.start) != 7 or item.start[4] != "-" or not item.start.replace("-", "").isdigit():
+        raise ConfigError(f"PPA intangible {item.name!r} of entity {entity}: start {item.start!r}",
+                          key=f"{key}.start", expected="YYYY-MM")
+
+
+def push_down(entities: Iterable[EntityConfig], *, consolidated: frozenset[EntityId], chart: Chart,
+              period: Period, fiscal_year_start: int) -> PushDown:
+    """Build the pushed-down PPA lines of every consolidated acquiree for a period.
+
+    Args:
+        entities: the group's entities.
+        consolidated: the fully consolidated entities (others get no PPA).
+        chart: the standard chart (PPA accounts by system role).
+        period: ``YYYY-MM``.
+        fiscal_year_start: month 1..12.
+
+    Returns:
+        The lines (opening = the prior month's closing; income statement YTD), the schedule and
+        the fair-value uplift per entity.
+
+    Raises:
+        ConfigError: for an invalid intangible.
+    """
+    rows: list[tuple] = []
+    sched: list[tuple] = []
+    uplift: dict[EntityId, int] = {}
+    prev = shift_period(period, -1)
+    fy_first = fiscal_year_first(period, fiscal_year_start)
+    prev_fy_first = fiscal_year_first(prev, fiscal_year_start)
+    codes: dict[str, AccountCode] = {}
+    for e in entities:
+        acq = e.acquisition
+        if acq is None or e.id not in consolidated:
+            continue
+        for item in acq.ppa:
+            validate_intangible(e.id, item)
+        acq_month = f"{acq.date.year:04d}-{acq.date.month:02d}"
+        ppa_total = sum((i.fair_value for i in acq.ppa), ZERO)
+        items: list[tuple[str, int, int | None, Period]] = [
+            (i.name, to_minor(i.fair_value, e.currency), i.useful_life_months, i.start) for i in acq.ppa]
+        if acq.net_assets_fair_value is not None and acq.equity_at_acquisition is not None:
+            residual = acq.net_assets_fair_value - acq.equity_at_acquisition - ppa_total
+            if residual != ZERO:
+                items.append((FAIR_VALUE_ADJUSTMENT, to_minor(residual, e.currency), None, acq_month))
+        if not items or months_between(acq_month, period) < 0:
+            continue
+        if not codes:
+            codes = {
+                "asset": chart.by_role(SystemRole.PPA_INTANGIBLE),
+                "acc": chart.by_role(SystemRole.PPA_ACCUMULATED_AMORTIZATION),
+                "exp": chart.by_role(SystemRole.PPA_AMORTIZATION),
+                "re": chart.by_role(SystemRole.RETAINED_EARNINGS),
+            }
+        uplift[e.id] = sum(fv for _, fv, _, _ in items)
+        re_open = re_close = 0
+        existed_before = months_between(acq_month, prev) >= 0
+        for name, fv, life, start in items:
+            cp = f"{PPA_BOOK}:{name}"
+
+            def acc_at(p: Period, fv: int = fv, life: int | None = life, start: Period = start) -> int:
+                return 0 if life is None else accumulated_amortization(fv, life, months_between(start, p) + 1)
+
+            acc_close, acc_open = acc_at(period), acc_at(prev) if existed_before else 0
+            ytd_close = acc_close - acc_at(shift_period(fy_first, -1))
+            ytd_open = (acc_open - acc_at(shift_period(prev_fy_first, -1))) if existed_before else 0
+            fv_open = fv if existed_before else 0
+            rows.append((e.id, f"PPA:{name}", f"PPA {name}", codes["asset"], cp, fv_open, fv))
+            rows.append((e.id, f"PPA:{name}", f"PPA {name} accumulated amortization", codes["acc"], cp,
+                         -acc_open, -acc_close))
+            if life is not None:
+                rows.append((e.id, f"PPA:{name}", f"PPA {name} amortization", codes["exp"], cp,
+                             ytd_open, ytd_close))
+            # Book equity of the push-down: minus the uplift, plus amortization of prior years.
+            re_close += -fv + (acc_close - ytd_close)
+            re_open += (-fv + (acc_open - ytd_open)) if existed_before else 0
+            monthly = 0 if life is None else acc_at(period) - acc_at(shift_period(period, -1))
+            sched.append((e.id, name, fv, life or 0, max(months_between(start, period) + 1, 0), monthly,
+                          acc_close, fv - acc_close, ytd_close))
+        rows.append((e.id, "PPA:equity", "PPA fair-value uplift and prior-year amortization", codes["re"],
+                     PPA_BOOK, re_open, re_close))
+    lines = pd.DataFrame({
+        "entity": [r[0] for r in rows], "account": [r[1] for r in rows], "account_name": [r[2] for r in rows],
+        "std_account": [r[3] for r in rows], "counterparty": [r[4] for r in rows],
+        "cost_center": "", "department": "",
+        "opening": np.asarray([r[5] for r in rows], dtype=np.int64),
+        "closing": np.asarray([r[6] for r in rows], dtype=np.int64),
+    })
+    lines["debit"] = np.maximum(lines["closing"] - lines["opening"], 0).astype(np.int64)
+    lines["credit"] = np.maximum(lines["opening"] - lines["closing"], 0).astype(np.int64)
+    lines = lines[list(MAPPED_TB_COLUMNS)].astype({c: object for c in MAPPED_TB_COLUMNS[:8]})
+    carrying = pd.DataFrame(sched, columns=list(CARRYING_COLUMNS))
+    for c in CARRYING_COLUMNS[2:]:
+        carrying[c] = carrying[c].astype(np.int64)
+    return PushDown(lines=lines, carrying=carrying, uplift=uplift)
+
+
+def opening_rate_defaults(push: PushDown, *, acquisition_rates: dict[EntityId, Decimal],
+                          average_rates: dict[EntityId, Decimal], chart: Chart
+                          ) -> dict[tuple[EntityId, AccountCode, str], Decimal]:
+    """Rates for pushed-down openings that no prior translation holds (the first period only).
+
+    The equity of the push-down is translated at the acquisition-date rate and the YTD
+    amortization before the first period at the first period's average rate: an approximation
+    the opening-balances file can override by listing those lines.
+
+    Returns:
+        (entity, std_account, counterparty) → rate.
+    """
+    re_code = chart.by_role(SystemRole.RETAINED_EARNINGS)
+    exp_code = chart.by_role(SystemRole.PPA_AMORTIZATION)
+    out: dict[tuple[EntityId, AccountCode, str], Decimal] = {}
+    for e, std, cp in zip(push.lines["entity"], push.lines["std_account"], push.lines["counterparty"],
+                          strict=True):
+        if std == re_code and e in acquisition_rates:
+            out[(e, std, cp)] = acquisition_rates[e]
+        elif std == exp_code and e in average_rates:
+            out[(e, std, cp)] = average_rates[e]
+    return out

@@ -1,0 +1,124 @@
+"""The board package's files in PostgreSQL (``artifacts``) and the package zip built from them.
+
+REPORTING stores each rendered document with its sha256; DISTRIBUTING and ``close package``
+turn them into one zip with a ``manifest.json``. The zip is deterministic: entries in a fixed
+order, every entry dated the run's ``as_of`` (UTC), the manifest with sorted keys. The same run
+at the same status gives the same bytes on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from close.errors import PermanentError
+from close.storage.runs import Run, list_inputs, sha256
+from close.types import RunId
+from reports.archive import write_zip
+
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A stored report file (without its bytes)."""
+
+    name: str
+    content_type: str
+    sha256: str
+    size: int
+
+
+def store_artifacts(conn: Connection, run_id: RunId, files: Mapping[str, tuple[str, bytes]]
+                    ) -> tuple[Artifact, ...]:
+    """Insert a run's report files, each with its sha256 and size.
+
+    Args:
+        conn: a connection inside the caller's (tenant-scoped) transaction.
+        run_id: the run.
+        files: file name → ``(content type, bytes)``.
+
+    Returns:
+        The stored artifacts, by name.
+
+    Raises:
+        PermanentError: a file name is the manifest's, which the package writes itself.
+        sqlalchemy.exc.IntegrityError: the run already has a file of that name.
+
+    """
+    if MANIFEST_NAME in files:
+        raise PermanentError(f"run {run_id}: {MANIFEST_NAME} is reserved for the package manifest")
+    stored = []
+    for name in sorted(files):
+        content_type, content = files[name]
+        artifact = Artifact(name=name, content_type=content_type, sha256=sha256(content), size=len(content))
+        conn.execute(sa.text(
+            "INSERT INTO artifacts (tenant_id, run_id, name, content_type, sha256, size, content) VALUES "
+            "(current_setting('app.tenant_id'), CAST(:r AS uuid), :n, :t, :s, :z, :c)"),
+            {"r": run_id, "n": name, "t": content_type, "s": artifact.sha256, "z": artifact.size,
+             "c": content})
+        stored.append(artifact)
+    return tuple(stored)
+
+
+def list_artifacts(conn: Connection, run_id: RunId) -> tuple[Artifact, ...]:
+    """Return a run's stored report files, by name (empty before REPORTING)."""
+    rows = conn.execute(sa.text(
+        "SELECT name, content_type, sha256, size FROM artifacts WHERE run_id = CAST(:r AS uuid) "
+        "ORDER BY name"),
+        {"r": run_id}).all()
+    return tuple(Artifact(name=r[0], content_type=r[1], sha256=r[2], size=r[3]) for r in rows)
+
+
+def package_manifest(run: Run, artifacts: tuple[Artifact, ...], inputs: list[dict[str, object]]) -> bytes:
+    """Return the package's ``manifest.json``: the run, its files and what it was built from.
+
+    Args:
+        run: the run (id, group, period, status and ``as_of`` are recorded).
+        artifacts: the files in the package.
+        inputs: the run's input snapshot (``list_inputs``): name, version, sha256, size.
+
+    Returns:
+        UTF-8 JSON with sorted keys and a trailing newline.
+
+    """
+    manifest = {
+        "run_id": run.id,
+        "group": run.group_id,
+        "period": run.period,
+        "status": str(run.status),
+        "as_of": run.as_of.astimezone(UTC).isoformat(),
+        "files": [{"name": a.name, "sha256": a.sha256, "bytes": a.size} for a in artifacts],
+        "inputs": [{"name": i["name"], "version": i["version"], "sha256": i["sha256"], "bytes": i["size"]}
+                   for i in inputs],
+    }
+    return (json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def package_bytes(conn: Connection, run: Run) -> bytes:
+    """Return the run's package: a zip of the manifest and every stored report file.
+
+    Args:
+        conn: a connection inside a tenant-scoped transaction.
+        run: the run to package.
+
+    Returns:
+        The zip bytes: ``manifest.json`` first, then the files by name, all dated ``run.as_of``.
+
+    Raises:
+        PermanentError: the run has no report files (REPORTING has not run).
+
+    """
+    rows = conn.execute(sa.text(
+        "SELECT name, content_type, sha256, size, content FROM artifacts WHERE run_id = CAST(:r AS uuid) "
+        "ORDER BY name"), {"r": run.id}).all()
+    if not rows:
+        raise PermanentError(f"run {run.id} has no report files: REPORTING has not stored any")
+    artifacts = tuple(Artifact(name=r[0], content_type=r[1], sha256=r[2], size=r[3]) for r in rows)
+    manifest = package_manifest(run, artifacts, list_inputs(conn, run.id))
+    return write_zip([(MANIFEST_NAME, manifest), *((r[0], bytes(r[4])) for r in rows)], run.as_of)

@@ -1,0 +1,233 @@
+"""Bling ERP API v3: a management trial balance from receivables, payables and cash movements.
+
+Bling has no ledger (apis.md §3.5; its ``/contas-contabeis`` are *portadores*, i.e. bank and cash
+accounts). The trial balance is built as described in ``connectors.management``:
+
+* categories from ``GET /categorias/receitas-despesas`` (account = the category ``id``);
+* titles from ``GET /contas/receber`` (``tipoFiltroData=E``) and ``GET /contas/pagar``
+  (``dataEmissaoInicial/Final``), read in one-year windows (Bling refuses longer ones) back
+  ``history_years``; situations 4 (devolvido) and 5 (cancelado) left out. Lists carry no
+  category, so each title is read from ``/contas/receber/{id}`` or ``/contas/pagar/{id}``: amount
+  ``valor``, accrual date ``competencia`` (else ``dataEmissao``), category ``categoria.id``;
+* settlements and bank balances from ``GET /caixas``: a movement whose ``origem`` names a title
+  (``origem.id``, ``origem.tipo`` containing ``receber``/``pagar``) settles it on ``data``; each
+  portador's balance at a date is the sum of its movements up to that date, ``debCred`` ``C``
+  (money in) positive and ``D`` (money out) negative.
+
+Auth: OAuth2 refresh-token grant at ``{base_url}/oauth/token`` (Basic client credentials); the
+refresh token rotates and the new one is handed to ``ConnectorContext.store_secret``. Lists are
+``{"data": [...]}`` paged by ``pagina``/``limite`` (≤ 100) without a total: the connector pages
+until a short page. Rate: 3 requests per second per Bling account.
+
+Settings: ``base_url``, ``token_url``, ``page_size`` (≤ 100), ``fiscal_year_start``,
+``history_years`` (default 3), ``http``. Secrets: ``client_id``, ``client_secret``,
+``refresh_token``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from datetime import date, timedelta
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from close.types import Period
+from connectors.auth import OAuth2, Secret
+from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
+from connectors.http import ErpHttpClient, HttpPolicy
+from connectors.management import (
+    BankBalance,
+    Settlement,
+    Title,
+    build_management_trial_balance,
+    period_bounds,
+    receivables_frame,
+    titles_frame,
+)
+from connectors.payload import Payload
+from connectors.settings import check_keys, int_setting, require_secret, str_setting
+from connectors.trial_balance import check_trial_balance_balances
+
+DEFAULT_BASE_URL = "https://api.bling.com.br/Api/v3"
+POLICY = HttpPolicy(rate=3.0, burst=3)
+_SKIPPED_SITUATIONS = frozenset({"4", "5"})
+
+
+class BlingConnector(ERPConnector):
+    """Bling v3: management trial balance, company, categories and receivables."""
+
+    name = "bling"
+    SECRETS: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
+
+    def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
+        """Check settings and secrets; compose the OAuth2 flow and the HTTP client.
+
+        Raises:
+            ConfigError: an unknown or bad setting, or a missing secret.
+
+        """
+        super().__init__(settings, context)
+        entity = context.entity
+        check_keys(settings, ("token_url", "history_years"), entity=entity, connector=self.name)
+        self.page_size = int_setting(settings, "page_size", 100, entity=entity, high=100)
+        self.fy_start = int_setting(settings, "fiscal_year_start", 1, entity=entity, high=12)
+        self.history_years = int_setting(settings, "history_years", 3, entity=entity, high=20)
+        base_url = str_setting(settings, "base_url", DEFAULT_BASE_URL, entity=entity)
+        self.auth = OAuth2(
+            token_url=str_setting(settings, "token_url", f"{base_url.rstrip('/')}/oauth/token",
+                                  entity=entity),
+            grant_type="refresh_token", entity=entity, connector=self.name,
+            client_id=require_secret(context, "client_id", self.name, settings).reveal(),
+            client_secret=require_secret(context, "client_secret", self.name, settings),
+            refresh_token=require_secret(context, "refresh_token", self.name, settings),
+            on_refresh_token=self._store_refresh_token)
+        self.client = ErpHttpClient(
+            provider=self.name, entity=entity, auth=self.auth, base_url=base_url,
+            policy=POLICY.with_settings(settings.get("http"), entity=entity),
+            classify=self.classify_response, redis_url=context.redis_url,
+            limiter_key=f"{self.name}:{entity}")
+
+    def _store_refresh_token(self, token: Secret) -> None:
+        if self.context.store_secret is not None:
+            self.context.store_secret("refresh_token", token.reveal())
+
+    def disconnect(self) -> None:
+        """Close the HTTP client."""
+        self.client.close()
+
+    def _payload(self, endpoint: str) -> Payload:
+        return Payload(self.context.entity, self.context.currency, endpoint)
+
+    def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[
+            tuple[Payload, str, Any]]:
+        """Yield ``(payload, where, item)`` until a page shorter than ``limite``."""
+        payload, page, seen = self._payload(path), 1, 0
+        while True:
+            data = self.client.get_json(path, params={**(params or {}), "pagina": page,
+                                                      "limite": self.page_size})
+            items = payload.items(data, "data")
+            for item in items:
+                yield payload, f"data[{seen}]", item
+                seen += 1
+            if len(items) < self.page_size:
+                return
+            page += 1
+
+    def _windows(self, until: date) -> Iterator[tuple[date, date]]:
+        """One-year windows from ``history_years`` back up to ``until`` (Bling's maximum)."""
+        start = date(until.year - self.history_years, 1, 1)
+        while start <= until:
+            end = min(date(start.year + 1, start.month, start.day) - timedelta(days=1), until)
+            yield start, end
+            start = end + timedelta(days=1)
+
+    def health_check(self) -> HealthStatus:
+        """Read the company's basic data with the entity's token."""
+        return self.probe_health(lambda: self.get_companies()[0].name)
+
+    def get_companies(self) -> tuple[Company, ...]:
+        """Return the one company the token belongs to (``/empresas/me/dados-basicos``)."""
+        path = "/empresas/me/dados-basicos"
+        p = self._payload(path)
+        data = p.get(self.client.get_json(path), "data")
+        return (Company(code=p.text(data, "id", "data"), name=p.text(data, "nome", "data"),
+                        tax_id=p.text(data, "cnpj", "data", required=False)),)
+
+    def _categories(self) -> dict[str, tuple[str, str]]:
+        return {p.text(item, "id", where): (p.text(item, "descricao", where),
+                                            p.text(item, "tipo", where, required=False))
+                for p, where, item in self._pages("/categorias/receitas-despesas")}
+
+    def get_chart_of_accounts(self) -> pd.DataFrame:
+        """Return the revenue and expense categories."""
+        rows = [{"entity": self.context.entity, "account": code, "account_name": name,
+                 "account_type": "revenue" if kind == "2" else "expense"}
+                for code, (name, kind) in self._categories().items()]
+        return pd.DataFrame(rows, columns=list(CHART_COLUMNS))
+
+    def _cash(self, until: date) -> list[tuple[date, str, int, str, str]]:
+        """Return ``(date, portador id, signed amount, origin id, origin type)`` up to ``until``."""
+        moves = []
+        for start, end in self._windows(until):
+            for p, where, item in self._pages("/caixas", {"dataInicial": start.isoformat(),
+                                                          "dataFinal": end.isoformat()}):
+                side = p.text(item, "debCred", where)
+                if side not in ("C", "D"):
+                    raise p.error(f"{where}.debCred", f"expected C or D, got {side!r}")
+                amount = p.minor(item, "valor", where)
+                origin = p.get(item, "origem", where, required=False) or {}
+                moves.append((p.day(item, "data", where) or start,
+                              p.text(p.get(item, "contaFinanceira", where), "id",
+                                     f"{where}.contaFinanceira"),
+                              amount if side == "C" else -amount,
+                              p.text(origin, "id", f"{where}.origem", required=False),
+                              p.text(origin, "tipo", f"{where}.origem", required=False).lower()))
+        return moves
+
+    def _titles(self, until: date, cash: list[tuple[date, str, int, str, str]]) -> list[Title]:
+        settled: dict[tuple[str, str], list[Settlement]] = defaultdict(list)
+        for on, _, amount, origin, kind in cash:
+            for nature, word in (("R", "receber"), ("P", "pagar")):
+                if origin and word in kind:
+                    settled[(nature, origin)].append(Settlement(on, abs(amount)))
+        titles = []
+        for kind, nature, keys in (("receber", "R", ("dataInicial", "dataFinal")),
+                                   ("pagar", "P", ("dataEmissaoInicial", "dataEmissaoFinal"))):
+            extra = {"tipoFiltroData": "E"} if nature == "R" else {}
+            for start, end in self._windows(until):
+                for p, where, item in self._pages(f"/contas/{kind}", {
+                        **extra, keys[0]: start.isoformat(), keys[1]: end.isoformat()}):
+                    if p.text(item, "situacao", where) in _SKIPPED_SITUATIONS:
+                        continue
+                    ident = p.text(item, "id", where)
+                    titles.append(self._title(kind, nature, ident, settled[(nature, ident)]))
+        return titles
+
+    def _title(self, kind: str, nature: str, ident: str, settlements: list[Settlement]) -> Title:
+        p = self._payload(f"/contas/{kind}/{{id}}")
+        data = p.get(self.client.get_json(f"/contas/{kind}/{ident}"), "data")
+        amount = p.minor(data, "valor", "data")
+        accrual = (p.day(data, "competencia", "data", required=False)
+                   or p.day(data, "dataEmissao", "data"))
+        category = p.text(p.get(data, "categoria", "data"), "id", "data.categoria")
+        contact = p.get(data, "contato", "data", required=False) or {}
+        return Title(ref=ident, nature=nature, accrual=accrual or date.min,  # type: ignore[arg-type]
+                     amount=amount, categories=((category, amount),),
+                     settlements=tuple(settlements),
+                     counterparty=p.text(contact, "nome", "data.contato", required=False),
+                     due=p.day(data, "vencimento", "data", required=False))
+
+    def _banks(self, first: date, last: date,
+               cash: list[tuple[date, str, int, str, str]]) -> list[BankBalance]:
+        before = first - timedelta(days=1)
+        return [BankBalance(code, p.text(item, "descricao", where),
+                            sum(a for on, bank, a, _, _ in cash if bank == code and on <= before),
+                            sum(a for on, bank, a, _, _ in cash if bank == code and on <= last))
+                for p, where, item in self._pages("/contas-contabeis")
+                if (code := p.text(item, "id", where))]
+
+    def get_trial_balance(self, period: Period) -> pd.DataFrame:
+        """Build the management trial balance of ``period`` (see the module docstring)."""
+        first, last = period_bounds(period)
+        cash = self._cash(last)
+        names = {code: name for code, (name, _) in self._categories().items()}
+        frame = build_management_trial_balance(
+            entity=self.context.entity, period=period, titles=self._titles(last, cash),
+            banks=self._banks(first, last, cash), category_names=names,
+            fiscal_year_start_month=self.fy_start)
+        check_trial_balance_balances(frame, entity=self.context.entity, source="Bling",
+                                     currency=self.context.currency)
+        return frame
+
+    def get_receivables(self, as_of: date) -> pd.DataFrame:
+        """Return receivables open at ``as_of``."""
+        return receivables_frame(self.context.entity, self._titles(as_of, self._cash(as_of)),
+                                 as_of)
+
+    def get_subledger_details(self, period: Period, account: str | None = None) -> pd.DataFrame:
+        """Return the titles behind each category line of ``period``."""
+        first, last = period_bounds(period)
+        titles = self._titles(last, self._cash(last))
+        return titles_frame(self.context.entity, titles, first, last, account)

@@ -1,0 +1,457 @@
+"""One HTTP client for every ERP: httpx composed with tenacity, pybreaker and a token bucket.
+
+A request goes through four layers, outermost first:
+
+1. **tenacity** retries an attempt that raised ``RetriableConnectorError`` (429, 5xx, timeouts,
+   connection errors), waiting what the provider's ``Retry-After`` says, else exponential backoff
+   with jitter; ``attempts`` in all (default 3). A Retry-After longer than ``max_retry_after`` is
+   not waited out here: the error goes up and Celery retries the task later.
+2. **the rate limiter** (token bucket per provider account) spaces attempts at the documented
+   rate; in Redis when ``redis_url`` is set, so every worker draws from the same bucket.
+3. **pybreaker** counts failed attempts per provider host; once ``breaker_fail_max`` fail in a
+   row the circuit opens and calls fail fast (``RetriableConnectorError`` with ``circuit_open``)
+   until ``breaker_reset_timeout`` passes. Its state lives in Redis when configured, so a second
+   worker sees it open too. Client errors (``FatalConnectorError``, a 4xx) do not count.
+4. **httpx** sends, and the connector's ``classify_response`` turns the response into an error
+   (the default: 429/5xx retriable, other 4xx fatal).
+
+Logs (logger ``connectors.http``) carry provider, entity, method, the URL without its query,
+status, attempt and wait — never headers, bodies or query strings, where credentials travel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+import pybreaker
+import redis
+import tenacity
+
+from close.errors import ConfigError, InputDataError
+from close.types import EntityId
+from connectors.base import default_classify_response
+from connectors.errors import FatalConnectorError, RetriableConnectorError, redact_url
+
+log = logging.getLogger("connectors.http")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpPolicy:
+    """Retry, timeout, rate and breaker settings of one provider (overridable per entity).
+
+    Attributes:
+        attempts: tries per request, the first included.
+        wait_initial: first backoff wait in seconds (doubles each retry).
+        wait_max: longest backoff wait.
+        jitter: up to this many random seconds added to each backoff wait.
+        max_retry_after: longest Retry-After waited out in-process; longer ones are re-raised.
+        timeout: seconds for connect and read.
+        rate: requests per second allowed (``None``: no limit).
+        burst: bucket size: requests allowed back to back before the rate applies.
+        breaker_fail_max: consecutive failed attempts that open the circuit.
+        breaker_reset_timeout: seconds the circuit stays open before one trial call.
+
+    """
+
+    attempts: int = 3
+    wait_initial: float = 0.5
+    wait_max: float = 30.0
+    jitter: float = 0.5
+    max_retry_after: float = 120.0
+    timeout: float = 30.0
+    rate: float | None = None
+    burst: int = 1
+    breaker_fail_max: int = 5
+    breaker_reset_timeout: float = 60.0
+
+    def with_settings(self, overrides: Mapping[str, Any] | None, *, entity: EntityId) -> HttpPolicy:
+        """Return a copy with the entity's ``[entities.source.http]`` overrides applied.
+
+        Args:
+            overrides: the ``http`` table of the source settings (may be ``None``).
+            entity: named in errors.
+
+        Returns:
+            The new policy.
+
+        Raises:
+            ConfigError: an unknown key or a non-numeric / non-positive value.
+
+        """
+        if not overrides:
+            return self
+        known = {f.name: f for f in fields(self)}
+        values: dict[str, Any] = {}
+        for key, value in overrides.items():
+            if key not in known:
+                raise ConfigError(f"unknown HTTP setting for entity {entity}",
+                                  key=f"source.http.{key}", expected="one of " + ", ".join(known))
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
+                    or (key in ("attempts", "burst", "breaker_fail_max") and value < 1):
+                raise ConfigError(f"bad HTTP setting for entity {entity}", key=f"source.http.{key}",
+                                  expected="a positive number")
+            values[key] = int(value) if key in ("attempts", "burst", "breaker_fail_max") else value
+        return dataclasses.replace(self, **values)
+
+
+# --- rate limiting -------------------------------------------------------------------------
+
+class RateLimiter(Protocol):
+    """Blocks until the caller may send one request."""
+
+    def acquire(self) -> float:
+        """Take one token, sleeping as needed; return the seconds slept."""
+        ...
+
+
+class MemoryTokenBucket:
+    """A token bucket in this process: ``rate`` tokens per second, at most ``burst`` saved.
+
+    Tokens are reserved, not polled: a caller that finds the bucket empty takes a token "on
+    credit" and sleeps exactly until it would have been refilled, so waiters are served in order
+    without busy loops.
+    """
+
+    def __init__(self, rate: float, burst: int = 1, *,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        """Create a full bucket."""
+        self.rate, self.burst, self._sleep = rate, burst, sleep
+        self._tokens, self._stamp = float(burst), time.monotonic()
+        self._lock = threading.RLock()
+
+    def acquire(self) -> float:
+        """Reserve one token and sleep until it is due; return the seconds slept."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate) - 1
+            self._stamp = now
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+# Same reservation algorithm as MemoryTokenBucket, atomically in Redis with Redis' own clock,
+# so workers on different machines (with different clocks) share one bucket.
+_BUCKET_LUA = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens = tonumber(state[1]) or burst
+local stamp = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + (now - stamp) * rate) - 1
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 60000)
+if tokens < 0 then return tostring(-tokens / rate) end
+return '0'
+"""
+
+
+class RedisTokenBucket:
+    """A token bucket shared by every process through one Redis hash (a Lua script)."""
+
+    def __init__(self, client: redis.Redis, key: str, rate: float, burst: int = 1, *,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        """Bind the bucket to ``key`` in Redis."""
+        self.key, self.rate, self.burst, self._sleep = key, rate, burst, sleep
+        self._script = client.register_script(_BUCKET_LUA)
+
+    def acquire(self) -> float:
+        """Reserve one token in Redis and sleep until it is due; return the seconds slept."""
+        wait = float(self._script(keys=[self.key], args=[self.rate, self.burst]))
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+class _NoLimit:
+    def acquire(self) -> float:
+        return 0.0
+
+
+# --- shared per-process state: one breaker and one bucket per provider key ------------------
+
+_lock = threading.RLock()
+_breakers: dict[tuple[str, str | None], pybreaker.CircuitBreaker] = {}
+_buckets: dict[tuple[str, str | None], RateLimiter] = {}
+_redis_clients: dict[str, redis.Redis] = {}
+
+
+def _redis(url: str) -> redis.Redis:
+    with _lock:
+        if url not in _redis_clients:
+            # pybreaker's Redis storage needs bytes responses (decode_responses=False).
+            _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=5)
+        return _redis_clients[url]
+
+
+def circuit_breaker(name: str, policy: HttpPolicy, redis_url: str | None) -> pybreaker.CircuitBreaker:
+    """Return the process-wide breaker for ``name`` (state in Redis when ``redis_url`` is set).
+
+    Args:
+        name: the breaker key, ``provider@host``.
+        policy: ``breaker_fail_max`` and ``breaker_reset_timeout``.
+        redis_url: shared state when distributed; ``None`` keeps it in this process.
+
+    Returns:
+        The breaker (created once per name and Redis URL).
+
+    """
+    key = (name, redis_url)
+    with _lock:
+        breaker = _breakers.get(key)
+    if breaker is not None:
+        return breaker
+    storage: pybreaker.CircuitBreakerStorage | None = None
+    if redis_url:
+        storage = pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, _redis(redis_url),
+                                                namespace=f"monthclose:{name}")
+    breaker = pybreaker.CircuitBreaker(
+        fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset_timeout,
+        exclude=[FatalConnectorError], state_storage=storage, name=name,
+        throw_new_error_on_trip=False)
+    with _lock:
+        return _breakers.setdefault(key, breaker)
+
+
+def rate_limiter(name: str, policy: HttpPolicy, redis_url: str | None) -> RateLimiter:
+    """Return the process-wide token bucket for ``name`` (in Redis when ``redis_url`` is set).
+
+    Args:
+        name: the bucket key (provider and account: limits are per ERP account).
+        policy: ``rate`` and ``burst``.
+        redis_url: shared bucket when distributed.
+
+    Returns:
+        The limiter (a no-op when ``policy.rate`` is ``None``).
+
+    """
+    if policy.rate is None:
+        return _NoLimit()
+    key = (name, redis_url)
+    with _lock:
+        if key not in _buckets:
+            _buckets[key] = (
+                RedisTokenBucket(_redis(redis_url), f"monthclose:bucket:{name}",
+                                 policy.rate, policy.burst)
+                if redis_url else MemoryTokenBucket(policy.rate, policy.burst))
+        return _buckets[key]
+
+
+# --- the client ----------------------------------------------------------------------------
+
+class ErpHttpClient:
+    """The HTTP client a connector holds: retries, breaker, rate limit and error taxonomy.
+
+    Example:
+        >>> client = ErpHttpClient(provider="omie", base_url="https://app.omie.com.br/api/v1",
+        ...                        entity="BR1")  # doctest: +SKIP
+        >>> client.post_json("/geral/empresas/", json={...})  # doctest: +SKIP
+
+    """
+
+    def __init__(self, *, provider: str, base_url: str, entity: EntityId,
+                 policy: HttpPolicy | None = None, auth: httpx.Auth | None = None,
+                 classify: Callable[[httpx.Response], None] | None = None,
+                 redis_url: str | None = None, limiter_key: str | None = None,
+                 headers: Mapping[str, str] | None = None,
+                 transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        """Compose the client.
+
+        Args:
+            provider: the connector name (``omie``); keys the breaker and the bucket.
+            base_url: the API root; request paths are relative to it.
+            entity: named in errors and logs.
+            policy: retries, timeout, rate and breaker; ``HttpPolicy()`` by default.
+            auth: an ``httpx.Auth`` (``connectors.auth``) or ``None``.
+            classify: raises the connector error for a failed response (default: by status).
+            redis_url: share breaker and bucket through Redis.
+            limiter_key: the rate-limit account (defaults to the provider), e.g. ``bling:BR1``
+                since Bling limits per account.
+            headers: sent with every request (no secrets: those go through ``auth``).
+            transport: an httpx transport (tests, proxies).
+            sleep: how to wait (tests record the waits).
+
+        """
+        self.provider, self.entity = provider, entity
+        self.policy = policy or HttpPolicy()
+        self._classify = classify or (lambda r: default_classify_response(
+            r, entity=entity, connector=provider))
+        self._sleep = sleep
+        host = urlsplit(base_url).netloc or base_url
+        self._breaker = circuit_breaker(f"{provider}@{host}", self.policy, redis_url)
+        self._limiter = rate_limiter(limiter_key or provider, self.policy, redis_url)
+        self._client = httpx.Client(base_url=base_url, auth=auth, headers=dict(headers or {}),
+                                    timeout=self.policy.timeout, transport=transport)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    @property
+    def breaker_state(self) -> str:
+        """``closed``, ``open`` or ``half-open`` as the (possibly shared) breaker sees it."""
+        return str(self._breaker.current_state)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request with retries, rate limiting and the breaker.
+
+        Args:
+            method: HTTP method.
+            path: path relative to the base URL.
+            **kwargs: passed to ``httpx.Client.request`` (``params``, ``json``, ``data``…).
+
+        Returns:
+            A response the classifier accepted.
+
+        Raises:
+            RetriableConnectorError: still failing after the retries, or the circuit is open.
+            FatalConnectorError: refused (credentials, 4xx).
+
+        """
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.policy.attempts) | self._stop_on_long_wait,
+            wait=self._wait,
+            retry=tenacity.retry_if_exception(self._should_retry),
+            sleep=self._sleep, reraise=True,
+            before_sleep=lambda state: self._log_retry(method, path, state))
+        return retrying(self._attempt, method, path, kwargs)
+
+    def get_json(self, path: str, *, params: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None) -> Any:  # noqa: ANN401 - JSON
+        """GET and decode a JSON body (numbers with decimals as ``Decimal``).
+
+        Args:
+            path: path relative to the base URL.
+            params: query parameters.
+            headers: extra headers.
+
+        Returns:
+            The decoded JSON.
+
+        Raises:
+            InputDataError: the body is not JSON (names entity and endpoint).
+
+        """
+        return self.decode_json(self.request("GET", path, params=params, headers=headers), path)
+
+    def post_json(self, path: str, *, json: Any = None, data: Any = None,  # noqa: ANN401
+                  params: Mapping[str, Any] | None = None) -> Any:  # noqa: ANN401 - JSON
+        """POST (a JSON or form body) and decode a JSON answer; see ``get_json``."""
+        return self.decode_json(self.request("POST", path, json=json, data=data, params=params),
+                                path)
+
+    def decode_json(self, response: httpx.Response, endpoint: str) -> Any:  # noqa: ANN401
+        """Decode a response body as JSON with exact decimals.
+
+        Args:
+            response: the response.
+            endpoint: named in the error.
+
+        Returns:
+            The decoded JSON, floats as ``Decimal`` (money must never pass through a float).
+
+        Raises:
+            InputDataError: the body is not JSON.
+
+        """
+        return decode_json_body(response.content, entity=self.entity, endpoint=endpoint)
+
+    # -- tenacity hooks -----------------------------------------------------------------------
+
+    def _attempt(self, method: str, path: str, kwargs: Mapping[str, Any]) -> httpx.Response:
+        self._limiter.acquire()
+        try:
+            return self._breaker.call(self._send, method, path, kwargs)
+        except pybreaker.CircuitBreakerError:
+            opened = self._breaker._state_storage.opened_at  # noqa: SLF001 - pybreaker has no public getter
+            remaining = self.policy.breaker_reset_timeout
+            if opened is not None:
+                remaining = max(0.0, remaining - (time.time() - opened.timestamp()))
+            raise RetriableConnectorError(
+                f"circuit breaker open for {self.provider} after repeated failures; "
+                f"next trial in {math.ceil(remaining)} s", entity=self.entity,
+                connector=self.provider, retry_after=remaining, circuit_open=True) from None
+
+    def _send(self, method: str, path: str, kwargs: Mapping[str, Any]) -> httpx.Response:
+        url = f"{self._client.base_url}{path.lstrip('/')}"
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise RetriableConnectorError(f"timed out ({type(exc).__name__})", url=url,
+                                          entity=self.entity, connector=self.provider) from exc
+        except httpx.TransportError as exc:
+            raise RetriableConnectorError(f"connection failed ({type(exc).__name__})", url=url,
+                                          entity=self.entity, connector=self.provider) from exc
+        log.debug("%s %s %s -> %s", self.provider, method, redact_url(str(response.url)),
+                  response.status_code, extra={"provider": self.provider, "entity": self.entity,
+                                               "status": response.status_code})
+        self._classify(response)
+        return response
+
+    @staticmethod
+    def _should_retry(exc: BaseException) -> bool:
+        return isinstance(exc, RetriableConnectorError) and not exc.circuit_open
+
+    def _retry_after(self, state: tenacity.RetryCallState) -> float | None:
+        exc = state.outcome.exception() if state.outcome else None
+        return getattr(exc, "retry_after", None)
+
+    def _stop_on_long_wait(self, state: tenacity.RetryCallState) -> bool:
+        after = self._retry_after(state)
+        return after is not None and after > self.policy.max_retry_after
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        after = self._retry_after(state)
+        if after is not None:
+            return after
+        backoff = tenacity.wait_exponential_jitter(multiplier=self.policy.wait_initial,
+                                                   max=self.policy.wait_max,
+                                                   jitter=self.policy.jitter)
+        return backoff(state)
+
+    def _log_retry(self, method: str, path: str, state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning("%s %s %s failed (%s); retry %d/%d in %.2f s", self.provider, method,
+                    path.split("?")[0], exc, state.attempt_number, self.policy.attempts - 1, wait,
+                    extra={"provider": self.provider, "entity": self.entity,
+                           "status": getattr(exc, "status", None), "wait": wait})
+
+
+def decode_json_body(content: bytes, *, entity: EntityId, endpoint: str) -> Any:  # noqa: ANN401
+    """Decode JSON bytes with ``Decimal`` for every non-integer number.
+
+    Args:
+        content: the body.
+        entity: named in the error.
+        endpoint: named in the error.
+
+    Returns:
+        The decoded value.
+
+    Raises:
+        InputDataError: the body is not JSON.
+
+    """
+    try:
+        return json.loads(content, parse_float=Decimal)
+    except ValueError as exc:
+        raise InputDataError(f"response body is not JSON ({exc.msg} at char {exc.pos})"
+                             if isinstance(exc, json.JSONDecodeError) else
+                             "response body is not JSON", entity=entity,
+                             endpoint=endpoint) from None

@@ -1,0 +1,217 @@
+"""A management trial balance for ERPs that keep no general ledger (Omie, Conta Azul, Bling).
+
+These ERPs expose financial titles (receivables and payables, each with a revenue or expense
+category and an accrual date), their settlements and bank balances, but no ledger. From those
+facts the connector builds a trial balance that is balanced by construction, each line traceable
+to what the ERP returned:
+
+* **one line per category** (account = the ERP's category code, so the mapping file maps it to
+  the standard chart like any account): opening = Σ titles of that category with an accrual date
+  from the fiscal-year start to the day before the period; the period's titles are its debits
+  (payables, i.e. expenses) or credits (receivables, i.e. revenue). Income-statement lines are
+  year-to-date, as design.md requires. Cancelled titles are left out.
+* **one line per bank/cash account** (``BANK:<id>``): opening and closing balances as the ERP
+  reports them at the period's first day and after its last day.
+* **receivables** (``AR``) and **payables** (``AP``, credit): titles open at the day before the
+  period and at its last day (amount − settlements dated on or before that day).
+* ``EQUITY`` balances the openings (net assets not otherwise explained, results of earlier
+  fiscal years included) and does not move; ``UNRECONCILED`` takes whatever the period's bank,
+  AR and AP movements do not explain through categorised titles (transfers to outside accounts,
+  bank fees booked without a title …): zero when the ERP's records are complete, and a visible
+  line — never a silent plug — when not.
+
+Balance-sheet lines show their net movement (debit if it grew, credit if it shrank).
+
+Example: a receivable of 100.00 accrued and half paid this month, bank 0 → 50.00, gives
+``1.01 revenue: 0 | 0 | 100.00 | -100.00``, ``AR: 0 | 50.00 | 0 | 50.00``,
+``BANK:1: 0 | 50.00 | 0 | 50.00``, ``EQUITY 0``, ``UNRECONCILED 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+import pandas as pd
+
+from close.types import EntityId, Period
+from connectors.base import RECEIVABLE_COLUMNS, SUBLEDGER_COLUMNS
+from connectors.trial_balance import build_local_tb
+
+EQUITY_ACCOUNT = "EQUITY"
+UNRECONCILED_ACCOUNT = "UNRECONCILED"
+AR_ACCOUNT = "AR"
+AP_ACCOUNT = "AP"
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """A payment or receipt of (part of) a title."""
+
+    on: date
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Title:
+    """A receivable (``R``) or payable (``P``) title with its category split.
+
+    Attributes:
+        ref: the ERP's id of the title (traceability).
+        nature: ``R`` receivable (revenue) or ``P`` payable (expense).
+        accrual: the accrual (competência) date.
+        amount: the title's amount in minor units, positive.
+        categories: ``(category code, amount)`` pairs summing to ``amount``.
+        settlements: payments/receipts with their dates.
+        counterparty: the customer or supplier, as the ERP names it.
+        due: the due date, when known.
+
+    """
+
+    ref: str
+    nature: Literal["R", "P"]
+    accrual: date
+    amount: int
+    categories: tuple[tuple[str, int], ...]
+    settlements: tuple[Settlement, ...] = ()
+    counterparty: str = ""
+    due: date | None = None
+
+    def open_at(self, day: date) -> int:
+        """Return the amount still open at the end of ``day`` (0 before it was accrued)."""
+        if self.accrual > day:
+            return 0
+        return self.amount - sum(s.amount for s in self.settlements if s.on <= day)
+
+
+@dataclass(frozen=True, slots=True)
+class BankBalance:
+    """A bank or cash account's balance at the period's start and end."""
+
+    code: str
+    name: str
+    opening: int
+    closing: int
+
+
+def period_bounds(period: Period) -> tuple[date, date]:
+    """Return the first and last day of ``YYYY-MM``."""
+    year, month = (int(p) for p in period.split("-"))
+    first = date(year, month, 1)
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return first, nxt - timedelta(days=1)
+
+
+def fiscal_year_start(period: Period, start_month: int = 1) -> date:
+    """Return the first day of the fiscal year containing ``period``."""
+    first, _ = period_bounds(period)
+    year = first.year if first.month >= start_month else first.year - 1
+    return date(year, start_month, 1)
+
+
+def build_management_trial_balance(*, entity: EntityId, period: Period, titles: Iterable[Title],
+                                   banks: Sequence[BankBalance],
+                                   category_names: dict[str, str],
+                                   fiscal_year_start_month: int = 1) -> pd.DataFrame:
+    """Build the balanced management trial balance described in the module docstring.
+
+    Args:
+        entity: the entity.
+        period: ``YYYY-MM``.
+        titles: receivables and payables (cancelled ones already left out), any dates.
+        banks: bank/cash balances at the period's start and end.
+        category_names: category code → name (codes without a name keep the code).
+        fiscal_year_start_month: first month of the fiscal year (income lines are YTD).
+
+    Returns:
+        A ``LOCAL_TB_COLUMNS`` frame summing to zero: categories (sorted by code), banks,
+        ``AR``, ``AP``, ``EQUITY``, ``UNRECONCILED``.
+
+    """
+    first, last = period_bounds(period)
+    fy_start = fiscal_year_start(period, fiscal_year_start_month)
+    before = first - timedelta(days=1)
+    categories: dict[str, dict[str, int]] = {}
+    ar = {"opening": 0, "closing": 0}
+    ap = {"opening": 0, "closing": 0}
+    for title in titles:
+        sign = -1 if title.nature == "R" else 1  # revenue is a credit, expense a debit
+        for code, amount in title.categories:
+            line = categories.setdefault(code, {"opening": 0, "debit": 0, "credit": 0})
+            if fy_start <= title.accrual < first:
+                line["opening"] += sign * amount
+            elif first <= title.accrual <= last:
+                line["debit" if sign * amount > 0 else "credit"] += abs(amount)
+        side = ar if title.nature == "R" else ap
+        side["opening"] += -sign * title.open_at(before)
+        side["closing"] += -sign * title.open_at(last)
+    records: list[dict[str, object]] = []
+    for code in sorted(categories):
+        line = categories[code]
+        records.append({"account": code, "account_name": category_names.get(code, code), **line,
+                        "closing": line["opening"] + line["debit"] - line["credit"]})
+    for bank in banks:
+        records.append(_balance_line(f"BANK:{bank.code}", bank.name, bank.opening, bank.closing))
+    records.append(_balance_line(AR_ACCOUNT, "Contas a receber (títulos em aberto)", **ar))
+    records.append(_balance_line(AP_ACCOUNT, "Contas a pagar (títulos em aberto)", **ap))
+    opening_total = sum(int(r["opening"]) for r in records)  # type: ignore[call-overload]
+    records.append(_balance_line(EQUITY_ACCOUNT, "Patrimônio líquido gerencial (abertura)",
+                                 -opening_total, -opening_total))
+    closing_total = sum(int(r["closing"]) for r in records)  # type: ignore[call-overload]
+    records.append(_balance_line(UNRECONCILED_ACCOUNT, "Diferença de conciliação gerencial",
+                                 0, -closing_total))
+    return build_local_tb(records, entity)
+
+
+def _balance_line(account: str, name: str, opening: int, closing: int) -> dict[str, object]:
+    movement = closing - opening
+    return {"account": account, "account_name": name, "opening": opening,
+            "debit": max(movement, 0), "credit": max(-movement, 0), "closing": closing}
+
+
+def receivables_frame(entity: EntityId, titles: Iterable[Title], as_of: date) -> pd.DataFrame:
+    """Return the receivables open at ``as_of`` as a ``RECEIVABLE_COLUMNS`` frame.
+
+    Args:
+        entity: the entity.
+        titles: titles of any nature (payables are skipped).
+        as_of: the aging date.
+
+    Returns:
+        One row per open receivable, amounts ``int64`` minor units.
+
+    """
+    rows = [{"entity": entity, "document": t.ref, "counterparty": t.counterparty,
+             "counterparty_name": t.counterparty, "issue_date": t.accrual,
+             "due_date": t.due or t.accrual, "amount": t.amount, "open_amount": t.open_at(as_of),
+             "status": "overdue" if (t.due or t.accrual) < as_of else "open"}
+            for t in titles if t.nature == "R" and t.open_at(as_of) > 0]
+    frame = pd.DataFrame(rows, columns=list(RECEIVABLE_COLUMNS))
+    return frame.astype({"amount": "int64", "open_amount": "int64"})
+
+
+def titles_frame(entity: str, titles: list[Title], first: date, last: date,
+                 account: str | None) -> pd.DataFrame:
+    """Return the period's titles by category as ``SUBLEDGER_COLUMNS`` (shared by the ERPs).
+
+    Args:
+        entity: the entity.
+        titles: the titles.
+        first: first day of the period.
+        last: last day of the period.
+        account: only this category when given.
+
+    Returns:
+        One row per title and category.
+
+    """
+    rows = [{"entity": entity, "account": code, "date": t.accrual, "document": t.ref,
+             "description": f"{'receivable' if t.nature == 'R' else 'payable'} {t.ref}",
+             "counterparty": t.counterparty, "debit": amount if t.nature == "P" else 0,
+             "credit": amount if t.nature == "R" else 0}
+            for t in titles if first <= t.accrual <= last
+            for code, amount in t.categories if account in (None, code)]
+    return pd.DataFrame(rows, columns=list(SUBLEDGER_COLUMNS)).astype(
+        {"debit": "int64", "credit": "int64"})

@@ -1,0 +1,275 @@
+"""Omie (app.omie.com.br/api/v1): a management trial balance from financial titles.
+
+Omie keeps no general ledger in its API (apis.md §1.7). The trial balance is built as described
+in ``connectors.management``:
+
+* categories from ``geral/categorias`` ``ListarCategorias`` (grouping categories,
+  ``totalizadora = "S"``, are not lines);
+* titles from ``financas/mf`` ``ListarMovimentos`` (``dDtRegAte`` = period end; groups
+  ``CONTA_A_RECEBER``/``CONTA_A_PAGAR``; ``CANCELADO`` left out), each split by
+  ``categorias[].cCodCateg``/``nDistrValor`` on its registration (accrual) date
+  ``detalhes.dDtRegistro``; settled by ``resumo.nValPago`` on ``detalhes.dDtPagamento``;
+* bank balances from ``financas/extrato`` ``ListarExtrato`` per ``geral/contacorrente`` account:
+  ``nSaldoAnterior`` (opening) and ``nSaldoAtual`` (closing) over the period;
+* receivables and payables open before and at the end of the period, from the same titles.
+
+Transport: every call is a POST of ``{"call", "app_key", "app_secret", "param": [{…}]}``;
+credentials travel in the body (``AppKeyCredentials``). Faults come as HTTP 500 (sometimes 200)
+with ``faultstring``/``faultcode``; ``classify_response`` maps them: ``Client-5113`` (no records)
+is an empty page, ``Client-6`` REDUNDANT and ``Client-1880`` are retried (after the seconds
+Omie names), ``MISUSE_API_PROCESS`` waits out the block, a bad key is fatal. Rate: 240 requests
+per minute per app key and method (4/s).
+
+Settings: ``base_url``, ``page_size`` (≤ 500), ``fiscal_year_start`` (month), ``http``.
+Secrets: ``app_key``, ``app_secret``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any, ClassVar
+
+import httpx
+import pandas as pd
+
+from close.types import Period
+from connectors.auth import AppKeyCredentials
+from connectors.base import (
+    CHART_COLUMNS,
+    Company,
+    ConnectorContext,
+    ERPConnector,
+    HealthStatus,
+    parse_retry_after,
+)
+from connectors.errors import FatalConnectorError, RetriableConnectorError
+from connectors.http import ErpHttpClient, HttpPolicy
+from connectors.management import (
+    BankBalance,
+    Settlement,
+    Title,
+    build_management_trial_balance,
+    period_bounds,
+    receivables_frame,
+    titles_frame,
+)
+from connectors.payload import Payload
+from connectors.settings import check_keys, int_setting, require_secret, str_setting
+from connectors.trial_balance import check_trial_balance_balances
+
+DEFAULT_BASE_URL = "https://app.omie.com.br/api/v1"
+POLICY = HttpPolicy(rate=4.0, burst=4)
+_WAIT = re.compile(r"(\d+)\s*segundos")
+_DATE = "%d/%m/%Y"
+
+
+class OmieConnector(ERPConnector):
+    """Omie: management trial balance, companies, categories and receivables."""
+
+    name = "omie"
+    SECRETS: ClassVar[tuple[str, ...]] = ("app_key", "app_secret")
+
+    def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
+        """Check the settings and secrets and compose the HTTP client.
+
+        Raises:
+            ConfigError: an unknown setting or a missing secret.
+
+        """
+        super().__init__(settings, context)
+        entity = context.entity
+        check_keys(settings, (), entity=entity, connector=self.name)
+        self.page_size = int_setting(settings, "page_size", 500, entity=entity, high=500)
+        self.fy_start = int_setting(settings, "fiscal_year_start", 1, entity=entity, high=12)
+        self.credentials = AppKeyCredentials(
+            require_secret(context, "app_key", self.name, settings),
+            require_secret(context, "app_secret", self.name, settings))
+        self.client = ErpHttpClient(
+            provider=self.name, entity=entity,
+            base_url=str_setting(settings, "base_url", DEFAULT_BASE_URL, entity=entity),
+            policy=POLICY.with_settings(settings.get("http"), entity=entity),
+            classify=self.classify_response, redis_url=context.redis_url,
+            limiter_key=f"{self.name}:{entity}")
+
+    def disconnect(self) -> None:
+        """Close the HTTP client."""
+        self.client.close()
+
+    # -- transport --------------------------------------------------------------------------
+
+    def classify_response(self, response: httpx.Response) -> None:
+        """Map Omie's faults (usually HTTP 500 with ``faultcode``) to the error taxonomy.
+
+        Raises:
+            RetriableConnectorError: REDUNDANT, concurrent call, API blocked, 429, other 5xx.
+            FatalConnectorError: bad credentials, a refused parameter, other 4xx.
+
+        """
+        fault = _fault(response)
+        if fault is None:
+            super().classify_response(response)
+            return
+        code, text = fault
+        who = {"entity": self.context.entity, "connector": self.name,
+               "status": response.status_code, "url": str(response.request.url)}
+        if code.endswith("Client-5113"):
+            return  # "no records for page N": the pager decides what that means
+        waited = _WAIT.search(text)
+        if code.endswith(("Client-6", "Client-1880")) or code == "MISUSE_API_PROCESS" \
+                or response.status_code == 429:
+            retry_after = (float(waited.group(1)) if waited else
+                           parse_retry_after(response.headers.get("Retry-After")))
+            raise RetriableConnectorError(f"Omie fault {code}: {text}", retry_after=retry_after,
+                                          **who)
+        if code == "SOAP-ENV:Server" and "chave de acesso" in text.lower():
+            raise FatalConnectorError("app_key/app_secret rejected by Omie", **who)
+        if code.startswith("SOAP-ENV:Client"):
+            raise FatalConnectorError(f"Omie refused the request: {code}: {text}", **who)
+        raise RetriableConnectorError(f"Omie fault {code}: {text}", **who)
+
+    def _call(self, path: str, call: str, param: Mapping[str, Any]) -> Any:  # noqa: ANN401
+        body = {"call": call, **self.credentials.body_fields(), "param": [dict(param)]}
+        endpoint = f"{path} {call}"
+        response = self.client.request("POST", f"/{path}/", json=body)
+        data = self.client.decode_json(response, endpoint)
+        if isinstance(data, dict) and str(data.get("faultcode", "")).endswith("Client-5113"):
+            return None
+        return data
+
+    def _pages(self, path: str, call: str, items_key: str, param: Mapping[str, Any] | None = None,
+               *, hungarian: bool = False) -> Iterator[tuple[Payload, str, Any]]:
+        """Yield ``(payload, where, item)`` over every page (Omie's two paging dialects)."""
+        page_key, size_key, total_key = (("nPagina", "nRegPorPagina", "nTotPaginas") if hungarian
+                                         else ("pagina", "registros_por_pagina",
+                                               "total_de_paginas"))
+        payload = self._payload(f"{path} {call}")
+        page, pages = 1, 1
+        while page <= pages:
+            data = self._call(path, call, {**(param or {}), page_key: page,
+                                           size_key: self.page_size})
+            if data is None:
+                if page == 1:
+                    return  # Omie answers an empty selection with fault 5113
+                raise payload.error(page_key, f"page {page} of {pages} has no records "
+                                    "(the data changed while paging; run again)")
+            pages = int(payload.get(data, total_key))
+            for i, item in enumerate(payload.items(data, items_key)):
+                yield payload, f"{items_key}[{(page - 1) * self.page_size + i}]", item
+            page += 1
+
+    def _payload(self, endpoint: str) -> Payload:
+        return Payload(self.context.entity, self.context.currency, endpoint)
+
+    # -- readers ----------------------------------------------------------------------------
+
+    def health_check(self) -> HealthStatus:
+        """Call ``ListarEmpresas`` with the entity's credentials."""
+        return self.probe_health(lambda: ", ".join(c.name for c in self.get_companies()))
+
+    def get_companies(self) -> tuple[Company, ...]:
+        """Return the company records of this Omie account (one credential pair per company)."""
+        return tuple(Company(code=p.text(item, "codigo_empresa", where),
+                             name=p.text(item, "razao_social", where),
+                             tax_id=p.text(item, "cnpj", where, required=False))
+                     for p, where, item in self._pages("geral/empresas", "ListarEmpresas",
+                                                       "empresas_cadastro"))
+
+    def _categories(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for p, where, item in self._pages("geral/categorias", "ListarCategorias",
+                                          "categoria_cadastro"):
+            if p.text(item, "totalizadora", where, required=False) != "S":
+                names[p.text(item, "codigo", where)] = p.text(item, "descricao", where)
+        return names
+
+    def get_chart_of_accounts(self) -> pd.DataFrame:
+        """Return the financial categories (the accounts of the management trial balance)."""
+        rows = [{"entity": self.context.entity, "account": code, "account_name": name,
+                 "account_type": "revenue" if code.startswith("1") else "expense"}
+                for code, name in self._categories().items()]
+        return pd.DataFrame(rows, columns=list(CHART_COLUMNS))
+
+    def _titles(self, until: date) -> list[Title]:
+        titles = []
+        for p, where, item in self._pages("financas/mf", "ListarMovimentos", "movimentos",
+                                          {"dDtRegAte": until.strftime(_DATE)}, hungarian=True):
+            det = p.get(item, "detalhes", where)
+            w = f"{where}.detalhes"
+            group = p.text(det, "cGrupo", w, required=False)
+            if p.text(det, "cStatus", w) == "CANCELADO" or group not in (
+                    "CONTA_A_RECEBER", "CONTA_A_PAGAR", ""):
+                continue
+            nature = p.text(det, "cNatureza", w)
+            if nature not in ("R", "P"):
+                raise p.error(f"{w}.cNatureza", f"expected R or P, got {nature!r}")
+            amount = p.minor(det, "nValorTitulo", w)
+            split = tuple((p.text(c, "cCodCateg", f"{where}.categorias[{i}]"),
+                           p.minor(c, "nDistrValor", f"{where}.categorias[{i}]"))
+                          for i, c in enumerate(p.items(item, "categorias", where)))
+            if not split:
+                split = ((p.text(det, "cCodCateg", w), amount),)
+            if sum(a for _, a in split) != amount:
+                raise p.error(f"{where}.categorias", "category split does not add up to "
+                              "nValorTitulo")
+            paid_on = p.day(det, "dDtPagamento", w, fmt=_DATE, required=False)
+            paid = p.minor(p.get(item, "resumo", where), "nValPago", f"{where}.resumo")
+            titles.append(Title(
+                ref=p.text(det, "nCodTitulo", w), nature=nature,  # type: ignore[arg-type]
+                accrual=p.day(det, "dDtRegistro", w, fmt=_DATE) or until, amount=amount,
+                categories=split,
+                settlements=(Settlement(paid_on, paid),) if paid and paid_on else (),
+                counterparty=p.text(det, "cRazaoSocial", w, required=False)
+                or p.text(det, "nCodCliente", w, required=False),
+                due=p.day(det, "dDtVenc", w, fmt=_DATE, required=False)))
+        return titles
+
+    def _banks(self, first: date, last: date) -> list[BankBalance]:
+        banks = []
+        for p, where, item in self._pages("geral/contacorrente", "ListarContasCorrentes",
+                                          "ListarContasCorrentes"):
+            if p.text(item, "inativo", where, required=False) == "S":
+                continue
+            code = p.text(item, "nCodCC", where)
+            data = self._call("financas/extrato", "ListarExtrato", {
+                "nCodCC": int(code), "dPeriodoInicial": first.strftime(_DATE),
+                "dPeriodoFinal": last.strftime(_DATE), "cExibirApenasSaldo": "S"})
+            px = self._payload("financas/extrato ListarExtrato")
+            banks.append(BankBalance(code, p.text(item, "descricao", where),
+                                     px.minor(data, "nSaldoAnterior"), px.minor(data, "nSaldoAtual")))
+        return banks
+
+    def get_trial_balance(self, period: Period) -> pd.DataFrame:
+        """Build the management trial balance of ``period`` (see the module docstring)."""
+        first, last = period_bounds(period)
+        frame = build_management_trial_balance(
+            entity=self.context.entity, period=period, titles=self._titles(last),
+            banks=self._banks(first, last), category_names=self._categories(),
+            fiscal_year_start_month=self.fy_start)
+        check_trial_balance_balances(frame, entity=self.context.entity, source="Omie",
+                                     currency=self.context.currency)
+        return frame
+
+    def get_receivables(self, as_of: date) -> pd.DataFrame:
+        """Return receivables open at ``as_of`` (from ``ListarMovimentos``)."""
+        return receivables_frame(self.context.entity, self._titles(as_of), as_of)
+
+    def get_subledger_details(self, period: Period, account: str | None = None) -> pd.DataFrame:
+        """Return the titles behind each category line of ``period``."""
+        first, last = period_bounds(period)
+        return titles_frame(self.context.entity, self._titles(last), first, last, account)
+
+
+def _fault(response: httpx.Response) -> tuple[str, str] | None:
+    """Return ``(faultcode, faultstring)`` when the body is an Omie fault."""
+    if "json" not in response.headers.get("content-type", "") and not response.content.startswith(b"{"):
+        return None
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if isinstance(data, dict) and "faultcode" in data:
+        return str(data["faultcode"]), str(data.get("faultstring", ""))
+    return None
+

@@ -1,0 +1,123 @@
+"""Connector settings and secrets: checked once, with errors naming entity, connector and key.
+
+Secrets never live in the group config. A connector declares the secret names it needs
+(``SECRETS``); the caller resolves them from the environment with ``resolve_secrets`` — by
+default ``MONTHCLOSE_<ENTITY>_<NAME>`` (e.g. ``MONTHCLOSE_BR1_APP_SECRET``), or the variable the
+entity's source table names in ``secrets = {app_secret = "OMIE_BR1_SECRET"}`` — and passes the
+values in ``ConnectorContext.secrets``. Inside the connector they are wrapped in ``Secret``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from close.errors import ConfigError
+from connectors.auth import Secret
+from connectors.base import ConnectorContext
+
+# Keys every ERP connector accepts besides its own.
+COMMON_KEYS = frozenset({"connector", "type", "kind", "http", "secrets", "base_url", "page_size",
+                         "fiscal_year_start"})
+
+
+def secret_env_var(entity: str, name: str, settings: Mapping[str, Any] | None = None) -> str:
+    """Return the environment variable holding secret ``name`` of ``entity``.
+
+    Args:
+        entity: the entity id.
+        name: the secret's name (``app_secret``).
+        settings: the source table; its ``secrets`` table may name the variable.
+
+    Returns:
+        The variable name.
+
+    """
+    named = (settings or {}).get("secrets") or {}
+    if isinstance(named, Mapping) and isinstance(named.get(name), str):
+        return named[name]
+    return re.sub(r"[^A-Z0-9]+", "_", f"MONTHCLOSE_{entity}_{name}".upper())
+
+
+def resolve_secrets(names: Iterable[str], settings: Mapping[str, Any], entity: str,
+                    environ: Mapping[str, str]) -> dict[str, str]:
+    """Read a connector's secrets from the environment (absent ones are left out).
+
+    Args:
+        names: the connector's ``SECRETS``.
+        settings: the entity's source table.
+        entity: the entity id.
+        environ: usually ``os.environ``, read only by the caller at the edge.
+
+    Returns:
+        name → value for each variable that is set.
+
+    """
+    found = {}
+    for name in names:
+        var = secret_env_var(entity, name, settings)
+        if environ.get(var):
+            found[name] = environ[var]
+    return found
+
+
+def require_secret(context: ConnectorContext, name: str, connector: str,
+                   settings: Mapping[str, Any] | None = None) -> Secret:
+    """Return secret ``name`` wrapped, or a ``ConfigError`` saying which variable to set.
+
+    Raises:
+        ConfigError: naming entity, connector and the environment variable (never a value).
+
+    """
+    value = context.secrets.get(name)
+    if not value:
+        var = secret_env_var(context.entity, name, settings)
+        raise ConfigError(f"connector {connector} of entity {context.entity} needs the secret "
+                          f"{name!r}; set the environment variable {var}", key=f"secrets.{name}")
+    return Secret(value)
+
+
+def check_keys(settings: Mapping[str, Any], allowed: Iterable[str], *, entity: str,
+               connector: str) -> None:
+    """Refuse unknown keys in a source table (a typo must not be silently ignored).
+
+    Raises:
+        ConfigError: naming entity, connector and the key.
+
+    """
+    known = COMMON_KEYS | set(allowed)
+    for key in settings:
+        if key not in known:
+            raise ConfigError(f"unknown setting for connector {connector} of entity {entity}",
+                              key=f"source.{key}", expected="one of " + ", ".join(sorted(known)))
+
+
+def int_setting(settings: Mapping[str, Any], key: str, default: int, *, entity: str,
+                low: int = 1, high: int = 10_000) -> int:
+    """Return an integer setting within ``[low, high]``.
+
+    Raises:
+        ConfigError: not an integer in range.
+
+    """
+    value = settings.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"bad setting for entity {entity}", key=f"source.{key}",
+                          expected=f"an integer from {low} to {high}")
+    return value
+
+
+def str_setting(settings: Mapping[str, Any], key: str, default: str | None, *,
+                entity: str) -> str:
+    """Return a non-empty text setting (``default`` when absent; required when it is ``None``).
+
+    Raises:
+        ConfigError: missing or not text.
+
+    """
+    value = settings.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"missing or bad setting for entity {entity}", key=f"source.{key}",
+                          expected="a non-empty string")
+    return value.strip()

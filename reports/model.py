@@ -1,0 +1,492 @@
+"""What the board package shows: one frozen record that all three documents read.
+
+``BoardPackData`` is the only input of the report builders (``reports.excel``, ``reports.pptx``,
+``reports.pdf``). The loader (``close/stages.py``, REPORTING) fills it from PostgreSQL; the
+builders never touch a database, a clock or the environment, so the same record renders the
+same bytes in any process and time zone.
+
+Conventions every field follows:
+
+* **Amounts** are ``Decimal`` in the group's presentation currency (the loader converts
+  ``NUMERIC`` / minor units), except where a field says "local" (entity currency).
+* **Sign**: amounts keep the trial-balance sign, **debit positive, credit negative**. Revenue,
+  liabilities and equity are therefore negative here; ``reports.statements`` flips them for the
+  reader (revenue and equity positive, costs in parentheses). Do not flip in the loader.
+* **Income-statement accounts** carry the year-to-date figure in ``closing`` (from the group's
+  ``fiscal_year_start``) and the month's movement in ``month``. **Balance-sheet accounts** carry
+  the cumulative balance in ``closing`` and the movement since the prior month end in ``month``
+  (so the indirect cash flow needs no other run).
+* **Absent is not zero**: a comparative, score or KPI that does not exist is ``None`` (or an
+  empty tuple), and the documents say "not available" / "n/a"; they never print zeros for it.
+  Inside a comparative that *does* exist, an account it does not list had no balance (zero).
+* **Time**: ``as_of`` is the one timestamp the documents embed (cover, footers, file
+  metadata, zip entries). It is stored with the run; builders never call ``now()``.
+
+Example (a one-account fragment)::
+
+    ConsolidatedBalance(account="4000", closing=D("-1200000.00"), month=D("-210000.00"))
+    # = revenue of 1,200,000.00 year to date, 210,000.00 in the month
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from close.types import AccountClass, AccountCode, Currency, EntityId, Period, RunId
+
+Locale = Literal["en-US", "pt-BR"]
+Light = Literal["green", "yellow", "red"]
+Severity = Literal["pass", "warn", "fail"]
+CommentarySource = Literal["claude", "data-only"]
+ConsolidationMethod = Literal["parent", "full", "equity"]
+VarianceBasis = Literal["budget", "prior_month", "prior_year"]
+VarianceScope = Literal["month", "ytd"]
+KpiUnit = Literal["ratio", "percent", "currency", "months", "count"]
+JournalKind = Literal["intercompany", "investment", "nci", "ppa", "topside", "gaap", "other"]
+
+SUPPORTED_LOCALES: tuple[Locale, ...] = ("en-US", "pt-BR")
+
+
+@dataclass(frozen=True, slots=True)
+class ChartAccount:
+    """One standard account of the group's chart (``standard_accounts``).
+
+    Attributes:
+        code: standard account code, e.g. ``"1000"``.
+        name: display name (the chart is data: a pt-BR group may bring pt-BR names).
+        account_class: asset, liability, equity, revenue or expense.
+        subclass: e.g. ``cash``, ``receivable``, ``cogs``, ``opex``, ``d_and_a``; it places the
+            account on the statements (see ``reports.statements``).
+        cash_flow_category: ``cash``, ``operating``, ``investing``, ``financing`` or ``none``.
+        normal_balance: ``debit`` or ``credit``; a credit-normal asset is a contra account
+            (accumulated depreciation) and is treated as non-cash in the cash flow.
+        kpi_tags: chart tags; ``current_asset`` / ``current_liability`` split current from
+            non-current on the balance sheet.
+        system_role: the engine's role (``cta``, ``nci_equity``, ``nci_profit``, ``goodwill``,
+            ``retained_earnings``…) or ``None``. Reports find these accounts by role, never code.
+    """
+
+    code: AccountCode
+    name: str
+    account_class: AccountClass
+    subclass: str
+    cash_flow_category: str
+    normal_balance: Literal["debit", "credit"] = "debit"
+    kpi_tags: tuple[str, ...] = ()
+    system_role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsolidatedBalance:
+    """A consolidated balance of one standard account (``consolidated_balances``).
+
+    Attributes:
+        account: standard account code (must be in ``BoardPackData.chart``).
+        closing: balance-sheet: cumulative closing; income statement: year to date. TB sign.
+        month: movement in the month (balance sheet: closing minus prior month-end closing;
+            income statement: the month's result). TB sign.
+    """
+
+    account: AccountCode
+    closing: Decimal
+    month: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Comparative:
+    """A full set of comparative balances (prior month, prior year same month or budget).
+
+    Attributes:
+        period: the comparative's period (``YYYY-MM``); for the budget, the current period.
+        balances: same meaning and sign as ``BoardPackData.balances``. An account missing here
+            had no balance. A budget usually holds income-statement accounts only; balance-sheet
+            budget columns then show "not available".
+        run_id: the effective run it came from (``None`` for a budget).
+    """
+
+    period: Period
+    balances: tuple[ConsolidatedBalance, ...]
+    run_id: RunId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodResult:
+    """One past period of the income statement, for the trend charts.
+
+    Attributes:
+        period: ``YYYY-MM`` of an effective run.
+        balances: that run's income-statement balances (``month`` is what the trend uses).
+    """
+
+    period: Period
+    balances: tuple[ConsolidatedBalance, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A consolidated entity (``entities``).
+
+    Attributes:
+        id: entity id used everywhere else in this record.
+        name: legal / display name.
+        currency: functional currency.
+        ownership: the group's share, ``Decimal("0.80")`` for 80 %.
+        method: ``parent``, ``full`` (subsidiary) or ``equity`` (associate).
+        parent: the parent entity id, ``None`` for the top holding.
+    """
+
+    id: EntityId
+    name: str
+    currency: Currency
+    ownership: Decimal
+    method: ConsolidationMethod
+    parent: EntityId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorksheetRow:
+    """One (entity, standard account) row of the consolidating worksheet.
+
+    ``translated + eliminations + ppa + adjustments == consolidated``; summed over all rows of an
+    account, ``consolidated`` equals that account's ``ConsolidatedBalance.closing``. Group-level
+    postings (goodwill, NCI, PPA) sit on the row of the entity they relate to.
+
+    Attributes:
+        entity: entity id.
+        account: standard account code.
+        local_amount: closing in the entity's currency (TB sign); zero for a row that only
+            carries group-level postings.
+        local_currency: the entity's functional currency.
+        rate: the rate applied (presentation units per local unit), or ``None`` where several
+            apply (income statement YTD at each month's average, CTA as the balancing figure).
+        translated: in presentation currency.
+        eliminations: intercompany and investment/NCI eliminations.
+        ppa: purchase-price-allocation postings.
+        adjustments: top-side and GAAP adjustments.
+        consolidated: the sum of the four columns before it.
+    """
+
+    entity: EntityId
+    account: AccountCode
+    local_amount: Decimal
+    local_currency: Currency
+    rate: Decimal | None
+    translated: Decimal
+    eliminations: Decimal
+    ppa: Decimal
+    adjustments: Decimal
+    consolidated: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalanceLine:
+    """An entity's trial-balance line as extracted, in its local currency (TB sign).
+
+    Attributes:
+        entity: entity id.
+        account: the entity's own account code.
+        account_name: the entity's own account name.
+        std_account: the standard account it maps to, ``None`` if unmapped.
+        currency: the entity's currency.
+        opening: balance at the start of the month.
+        debits: debits of the month (positive).
+        credits: credits of the month (positive figure; the movement is debits - credits).
+        closing: opening + debits - credits.
+        counterparty: intercompany counterparty entity, else ``None``.
+    """
+
+    entity: EntityId
+    account: str
+    account_name: str
+    std_account: AccountCode | None
+    currency: Currency
+    opening: Decimal
+    debits: Decimal
+    credits: Decimal
+    closing: Decimal
+    counterparty: EntityId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FxRateRow:
+    """A rate used by the run (``fx_rates``): presentation units per one ``currency`` unit.
+
+    Attributes:
+        currency: functional currency translated.
+        rate_type: ``closing``, ``average`` or ``historical``.
+        rate: the rate (up to 10 decimals).
+        source: where it came from, e.g. ``BCB PTAX``, ``ECB``, ``opening-balances file``.
+        method: how it was derived, e.g. ``direct``, ``inverted``, ``cross via EUR``,
+            ``mean of daily crosses``.
+    """
+
+    currency: Currency
+    rate_type: str
+    rate: Decimal
+    source: str
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalLine:
+    """A line of a consolidation journal (presentation currency, TB sign).
+
+    Attributes:
+        entity: the entity the line is attributed to on the worksheet.
+        account: standard account code.
+        amount: debit positive, credit negative.
+        counterparty: the other entity of an intercompany pair, else ``None``.
+        memo: short text.
+    """
+
+    entity: EntityId
+    account: AccountCode
+    amount: Decimal
+    counterparty: EntityId | None = None
+    memo: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    """A consolidation journal (``journal_entries`` + ``journal_lines``); lines sum to zero.
+
+    Attributes:
+        id: journal id (stable within the run).
+        kind: ``intercompany``, ``investment``, ``nci``, ``ppa``, ``topside``, ``gaap``, ``other``;
+            ``ppa`` feeds the worksheet's PPA column, ``topside``/``gaap`` its adjustments
+            column, the rest its eliminations column.
+        description: what the journal does, for the reader.
+        basis: ``IFRS`` or ``US GAAP``.
+        lines: the lines.
+    """
+
+    id: str
+    kind: JournalKind
+    description: str
+    basis: str
+    lines: tuple[JournalLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityAttribution:
+    """CTA and NCI of one entity (presentation currency, presented sign: credit = positive).
+
+    Attributes:
+        entity: entity id.
+        cta: the entity's CTA, the balancing figure of its translated trial balance.
+        cta_from_parts: the same CTA computed from its parts (design.md, step 2).
+        cta_nci: the part of ``cta`` attributed to non-controlling interests.
+        nci_equity: NCI in the entity's equity at the period end (includes ``cta_nci``).
+        nci_profit_ytd: NCI share of the entity's profit, year to date.
+    """
+
+    entity: EntityId
+    cta: Decimal
+    cta_from_parts: Decimal
+    cta_nci: Decimal
+    nci_equity: Decimal
+    nci_profit_ytd: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class VarianceDriver:
+    """How much one entity (or dimension) contributes to a variance (TB sign)."""
+
+    entity: EntityId
+    amount: Decimal
+    dimension: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Variance:
+    """A variance with its commentary (``variances`` + ``commentary``).
+
+    Attributes:
+        account: standard account code.
+        basis: ``budget``, ``prior_month`` or ``prior_year``.
+        scope: ``month`` or ``ytd``.
+        actual: actual figure (TB sign).
+        comparison: the figure compared with (TB sign).
+        difference: ``actual - comparison`` (TB sign).
+        pct: ``difference / |comparison|`` as a fraction, ``None`` when the comparison is zero.
+        material: whether it crossed the thresholds.
+        commentary: the explanation shown to the CFO (plain text).
+        source: ``claude`` or ``data-only`` (a deterministic explanation without the model).
+        confidence: 0..1.
+        light: ``green``, ``yellow`` or ``red``.
+        drivers: largest contributors by entity/dimension.
+    """
+
+    account: AccountCode
+    basis: VarianceBasis
+    scope: VarianceScope
+    actual: Decimal
+    comparison: Decimal
+    difference: Decimal
+    pct: Decimal | None
+    material: bool
+    commentary: str
+    source: CommentarySource
+    confidence: Decimal
+    light: Light
+    drivers: tuple[VarianceDriver, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KpiPoint:
+    """A KPI value in a past period (``None`` when it could not be computed then)."""
+
+    period: Period
+    value: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    """A KPI (``kpis``).
+
+    Attributes:
+        code: e.g. ``gross_margin``, ``current_ratio``, ``arr``.
+        name: display name.
+        value: the value (a fraction for ``percent``), or ``None`` when the data do not exist.
+        unit: ``ratio``, ``percent``, ``currency``, ``months`` or ``count``.
+        reason: why ``value`` is ``None`` (shown instead of the number), else ``None``.
+        trend: earlier periods, oldest first, for the KPI trend chart.
+    """
+
+    code: str
+    name: str
+    value: Decimal | None
+    unit: KpiUnit
+    reason: str | None = None
+    trend: tuple[KpiPoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationFinding:
+    """One check result (``validation_results``), with its waiver if any.
+
+    Attributes:
+        code: check code, e.g. ``BS_BALANCES``.
+        severity: ``pass``, ``warn`` or ``fail``.
+        entity: entity id or ``None`` for group-level checks.
+        account: standard account or ``None``.
+        expected: expected figure or ``None``.
+        actual: actual figure or ``None``.
+        difference: ``actual - expected`` or ``None``.
+        message: beancount-style message.
+        waived_by: who waived it (``close approve --waive``), else ``None``.
+        waiver_reason: the reason given, else ``None``.
+    """
+
+    code: str
+    severity: Severity
+    entity: EntityId | None
+    account: AccountCode | None
+    expected: Decimal | None
+    actual: Decimal | None
+    difference: Decimal | None
+    message: str
+    waived_by: str | None = None
+    waiver_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """An entry of the run's append-only event log (``run_events``).
+
+    Attributes:
+        time: timezone-aware timestamp.
+        actor: user or ``system``/worker id.
+        event: event name, e.g. ``transition``, ``approved``, ``retry``.
+        detail: human-readable detail.
+    """
+
+    time: datetime
+    actor: str
+    event: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPackData:
+    """Everything the board package shows, for one run. See the module docstring for signs.
+
+    Attributes:
+        group_id: group id.
+        group_name: group display name.
+        period: ``YYYY-MM``.
+        run_id: the run's id (printed in every footer).
+        run_status: the run's status when rendered (e.g. ``REPORTING``, ``COMPLETED``).
+        presentation_currency: ISO code, e.g. ``USD``.
+        locale: ``en-US`` or ``pt-BR`` (labels, number and date formats).
+        as_of: timezone-aware timestamp stored with the run; the only time the documents embed.
+        fiscal_year_start: first month of the fiscal year (1-12).
+        basis: accounting basis shown on the statements (``IFRS`` or ``US GAAP``).
+        chart: the standard chart of accounts.
+        balances: consolidated balances by standard account.
+        prior_month: prior month's effective run, or ``None``.
+        prior_year: same month a year earlier, or ``None``.
+        budget: the budget for the period (income statement month and YTD), or ``None``.
+        history: up to 12 earlier periods' income statements, oldest first (trend charts).
+        entities: consolidated entities, parent first.
+        worksheet: consolidating worksheet rows.
+        trial_balance: the entities' local trial-balance lines.
+        fx_rates: rates used.
+        journals: consolidation journals (eliminations, PPA, adjustments).
+        attributions: CTA and NCI per entity (entities without either may be omitted).
+        variances: analysed variances with commentary.
+        kpis: KPIs.
+        validation: every check result.
+        validation_score: 0-100, ``None`` if validation did not run.
+        validation_light: the score's light, ``None`` if validation did not run.
+        audit_log: the run's events, oldest first.
+    """
+
+    group_id: str
+    group_name: str
+    period: Period
+    run_id: RunId
+    run_status: str
+    presentation_currency: Currency
+    locale: Locale
+    as_of: datetime
+    chart: tuple[ChartAccount, ...]
+    balances: tuple[ConsolidatedBalance, ...]
+    entities: tuple[Entity, ...]
+    fiscal_year_start: int = 1
+    basis: str = "IFRS"
+    prior_month: Comparative | None = None
+    prior_year: Comparative | None = None
+    budget: Comparative | None = None
+    history: tuple[PeriodResult, ...] = ()
+    worksheet: tuple[WorksheetRow, ...] = ()
+    trial_balance: tuple[TrialBalanceLine, ...] = ()
+    fx_rates: tuple[FxRateRow, ...] = ()
+    journals: tuple[Journal, ...] = ()
+    attributions: tuple[EntityAttribution, ...] = ()
+    variances: tuple[Variance, ...] = ()
+    kpis: tuple[Kpi, ...] = ()
+    validation: tuple[ValidationFinding, ...] = ()
+    validation_score: Decimal | None = None
+    validation_light: Light | None = None
+    audit_log: tuple[AuditEvent, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        """Refuse what would make the documents lie or depend on the machine.
+
+        Raises:
+            ValueError: naive ``as_of``, unknown locale, or a balance on an account that is not
+                in the chart.
+        """
+        if self.as_of.tzinfo is None or self.as_of.utcoffset() is None:
+            raise ValueError("BoardPackData.as_of must be timezone-aware (stored with the run)")
+        if self.locale not in SUPPORTED_LOCALES:
+            raise ValueError(f"BoardPackData.locale {self.locale!r}: expected one of "
+                             f"{', '.join(SUPPORTED_LOCALES)}")
+        codes = {a.code for a in self.chart}
+        unknown = sorted({b.account for b in self.balances} - codes)
+        if unknown:
+            raise ValueError(f"BoardPackData.balances: accounts not in the chart: {unknown}")

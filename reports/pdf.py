@@ -1,0 +1,798 @@
+"""The board package PDF and the one-page executive summary (reportlab platypus).
+
+Board package: cover; contents with page numbers (a two-pass ``multiBuild``); executive
+summary; the three statements; variance commentary; charts (revenue and EBITDA trend, the
+net income bridge from budget to actual, KPIs); one page per company; an appendix an auditor
+can trace figures through (CTA and NCI by entity, consolidated balance per account from
+translated through eliminations, PPA and adjustments, FX rates with their source, the
+consolidation journals, validation and the audit trail). Every page after the cover carries
+the group, period and run id, and "Page x of y".
+
+Determinism: reportlab runs in ``invariant`` mode and the document's creation date is the
+run's ``as_of`` (UTC), so the same data gives the same bytes in any process and time zone.
+Charts convert amounts to float for drawing geometry only; every printed figure is formatted
+from the Decimal.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.tableofcontents import TableOfContents
+
+from close.money import ZERO
+from reports.format import (
+    format_amount,
+    format_percent,
+    format_period,
+    format_rate,
+    format_short_period,
+    format_timestamp,
+)
+from reports.labels import t
+from reports.model import BoardPackData, Kpi
+from reports.presentation import (
+    ACCENT,
+    BRAND,
+    LIGHT_FILL,
+    LIGHT_INK,
+    account_name,
+    chart_index,
+    entity_names,
+    light_label,
+    presented_sign,
+)
+from reports.statements import (
+    Statement,
+    Statements,
+    build_statements,
+    entity_figures,
+    income_statement_figures,
+    net_income_bridge,
+)
+
+_PAGE_W, _PAGE_H = A4
+_MARGIN = 18 * mm
+_CONTENT_W = _PAGE_W - 2 * _MARGIN
+_NAVY = colors.HexColor("#" + BRAND)
+_ACCENT = colors.HexColor("#" + ACCENT)
+_GREY = colors.HexColor("#595959")
+_LIGHT_GREY = colors.HexColor("#F2F2F2")
+_RULE = colors.HexColor("#BFBFBF")
+_UP = colors.HexColor("#2E7D32")
+_DOWN = colors.HexColor("#C62828")
+
+_base = getSampleStyleSheet()
+_BODY = ParagraphStyle("body", parent=_base["BodyText"], fontName="Helvetica", fontSize=9.5,
+                       leading=12.5)
+_SMALL = ParagraphStyle("small", parent=_BODY, fontSize=8, leading=10)
+_CELL = ParagraphStyle("cell", parent=_BODY, fontSize=7.5, leading=9)
+_CELL_R = ParagraphStyle("cell_r", parent=_CELL, alignment=TA_RIGHT)
+_NOTE = ParagraphStyle("note", parent=_SMALL, textColor=colors.HexColor("#9C5700"),
+                       fontName="Helvetica-Oblique")
+_H1 = ParagraphStyle("H1", parent=_base["Heading1"], fontName="Helvetica-Bold", fontSize=17,
+                     leading=21, textColor=_NAVY, spaceBefore=0, spaceAfter=8)
+_H2 = ParagraphStyle("H2", parent=_base["Heading2"], fontName="Helvetica-Bold", fontSize=12,
+                     leading=15, textColor=_NAVY, spaceBefore=10, spaceAfter=5)
+_TOC_STYLES = [
+    ParagraphStyle("toc1", fontName="Helvetica-Bold", fontSize=10.5, leading=14, leftIndent=0,
+                   firstLineIndent=0, spaceBefore=4),
+    ParagraphStyle("toc2", fontName="Helvetica", fontSize=9, leading=11.5, leftIndent=14,
+                   firstLineIndent=0),
+]
+
+
+class _FixedTimeStamp:
+    """Stands in for reportlab's ``TimeStamp``: the run's ``as_of`` in UTC, never the clock."""
+
+    def __init__(self, data: BoardPackData) -> None:
+        utc = data.as_of.astimezone(UTC)
+        self.t = utc.timestamp()
+        self.lt = time.gmtime(self.t)
+        self.YMDhms = tuple(self.lt)[:6]  # noqa: N815 - reportlab's attribute name
+        self.dhh = self.dmm = 0
+        self.tzname = "UTC"
+
+
+@dataclass(frozen=True)
+class _Running:
+    """What every page's header and footer says."""
+
+    left: str
+    right: str
+    page_label: Callable[[int, int], str]
+
+
+def _numbered_canvas(data: BoardPackData, running: _Running, skip_first: bool) -> type[Canvas]:
+    """A canvas that defers page furniture to the end, when the page count ``y`` is known."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["invariant"] = 1
+            super().__init__(*args, **kwargs)
+            self._doc._timeStamp = _FixedTimeStamp(data)
+            self._saved_pages: list[dict[str, Any]] = []
+            self.setAuthor("monthclose")
+            self.setCreator("monthclose")
+            self.setTitle(f"{data.group_name} {data.period}")
+            self.setSubject(f"run {data.run_id}")
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's API
+            self._saved_pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved_pages)
+            for state in self._saved_pages:
+                self.__dict__.update(state)
+                if not (skip_first and self._pageNumber == 1):
+                    self._furniture(self._pageNumber, total)
+                super().showPage()
+            super().save()
+
+        def _furniture(self, page: int, total: int) -> None:
+            self.saveState()
+            self.setStrokeColor(_RULE)
+            self.setLineWidth(0.5)
+            self.line(_MARGIN, _PAGE_H - 12 * mm, _PAGE_W - _MARGIN, _PAGE_H - 12 * mm)
+            self.line(_MARGIN, 13 * mm, _PAGE_W - _MARGIN, 13 * mm)
+            self.setFont("Helvetica", 7.5)
+            self.setFillColor(_GREY)
+            self.drawString(_MARGIN, _PAGE_H - 10 * mm, running.left)
+            self.drawRightString(_PAGE_W - _MARGIN, _PAGE_H - 10 * mm, running.right)
+            self.drawString(_MARGIN, 9 * mm, f"{t(data.locale, 'run')} {data.run_id} · "
+                                             f"{format_timestamp(data.as_of, data.locale)}")
+            self.drawRightString(_PAGE_W - _MARGIN, 9 * mm, running.page_label(page, total))
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+class _PackDoc(BaseDocTemplate):
+    """Feeds headings into the table of contents as they are laid out."""
+
+    def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 - reportlab's API
+        if isinstance(flowable, Paragraph) and flowable.style.name in ("H1", "H2"):
+            level = 0 if flowable.style.name == "H1" else 1
+            text = flowable.getPlainText()
+            key = f"h{id(flowable)}"
+            self.canv.bookmarkPage(key)
+            self.notify("TOCEntry", (level, text, self.page, key))
+
+
+def _doc(buffer: io.BytesIO, data: BoardPackData) -> _PackDoc:
+    doc = _PackDoc(buffer, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN,
+                   topMargin=18 * mm, bottomMargin=18 * mm, invariant=1,
+                   title=f"{data.group_name} {data.period}", author="monthclose",
+                   creator="monthclose", subject=f"run {data.run_id}")
+    frame = Frame(_MARGIN, 16 * mm, _CONTENT_W, _PAGE_H - 34 * mm, id="body",
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    return doc
+
+
+def _running(data: BoardPackData, title_key: str) -> _Running:
+    loc = data.locale
+    return _Running(left=f"{data.group_name} · {t(loc, title_key)}",
+                    right=format_period(data.period, loc),
+                    page_label=lambda x, y: t(loc, "page_x_of_y", x=x, y=y))
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, numeric_from: int = 1,
+          bold_rows: Sequence[int] = (), total_rows: Sequence[int] = (),
+          section_rows: Sequence[int] = (), fills: Sequence[tuple[int, int, str]] = (),
+          font_size: float = 7.5, repeat: int = 1) -> Table:
+    """A table in the package's style: navy header, zebra rows, figures right-aligned.
+
+    ``widths`` are fractions of the content width.
+    """
+    table = Table([list(r) for r in rows], colWidths=[w * _CONTENT_W for w in widths],
+                  repeatRows=repeat)
+    style = [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", font_size),
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", font_size),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("BACKGROUND", (0, 0), (-1, 0), _NAVY),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("LINEBELOW", (0, -1), (-1, -1), 0.5, _RULE),
+    ]
+    for r in range(1, len(rows)):
+        if r % 2 == 0:
+            style.append(("BACKGROUND", (0, r), (-1, r), _LIGHT_GREY))
+    for r in bold_rows:
+        style.append(("FONT", (0, r), (-1, r), "Helvetica-Bold", font_size))
+        style.append(("LINEABOVE", (1, r), (-1, r), 0.5, colors.black))
+    for r in total_rows:
+        style.append(("FONT", (0, r), (-1, r), "Helvetica-Bold", font_size))
+        style.append(("LINEABOVE", (1, r), (-1, r), 0.5, colors.black))
+        style.append(("LINEBELOW", (1, r), (-1, r), 1.2, colors.black))
+    for r in section_rows:
+        style.append(("FONT", (0, r), (0, r), "Helvetica-Bold", font_size))
+        style.append(("TEXTCOLOR", (0, r), (0, r), _NAVY))
+        style.append(("BACKGROUND", (0, r), (-1, r), colors.white))
+    for r, c, light in fills:
+        style.append(("BACKGROUND", (c, r), (c, r), colors.HexColor("#" + LIGHT_FILL[light])))
+        style.append(("TEXTCOLOR", (c, r), (c, r), colors.HexColor("#" + LIGHT_INK[light])))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _p(text: str, style: ParagraphStyle = _CELL) -> Paragraph:
+    return Paragraph(_esc(text), style)
+
+
+def _statement_table(st: Statement, locale: str) -> list[Flowable]:
+    n = len(st.columns)
+    label_w = 0.34 if n > 3 else 0.52
+    widths = [label_w] + [(1 - label_w) / n] * n
+    rows: list[list[Any]] = [[""] + [_p(c.label, _CELL_R) for c in st.columns]]
+    bold, total, section = [], [], []
+    for line in st.lines:
+        r = len(rows)
+        if line.kind == "section":
+            rows.append([line.label] + [""] * n)
+            section.append(r)
+            continue
+        label = ("    " + line.label) if line.kind == "item" else line.label
+        rows.append([_p(label) if len(label) > 48 else label] +
+                    [format_amount(v, locale, zero_dash=True) for v in line.values])
+        (total if line.kind == "total" else bold if line.kind == "subtotal" else []).append(r)
+    out: list[Flowable] = [_grid(rows, widths, bold_rows=bold, total_rows=total,
+                                 section_rows=section, font_size=7.5 if n > 3 else 8.5)]
+    for note in st.notes:
+        out += [Spacer(1, 3), Paragraph(_esc(note), _NOTE)]
+    return out
+
+
+def _not_available(locale: str, what: str) -> Paragraph:
+    return Paragraph(_esc(t(locale, "section_not_available", what=what)), _NOTE)
+
+
+# ---------------------------------------------------------------------------- charts
+
+
+def _f(x: Decimal | None) -> float | None:
+    return None if x is None else float(x)  # drawing geometry only
+
+
+def _axis_format(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _trend_chart(data: BoardPackData, st: Statements, width: float, height: float) -> Drawing:
+    loc = data.locale
+    points = [(h.period, income_statement_figures(h.balances, data.chart)) for h in data.history]
+    points.append((data.period, {"revenue": st.headline("revenue_month"),
+                                 "ebitda": st.headline("ebitda_month")}))
+    d = Drawing(width, height)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 48, 38, width - 60, height - 58
+    chart.data = [[_f(f["revenue"]) for _, f in points], [_f(f["ebitda"]) for _, f in points]]
+    chart.categoryAxis.categoryNames = [format_short_period(p, loc) for p, _ in points]
+    chart.categoryAxis.labels.fontSize = 6.5
+    chart.categoryAxis.labels.angle = 0
+    chart.valueAxis.labels.fontSize = 6.5
+    chart.valueAxis.labelTextFormat = _axis_format
+    chart.valueAxis.valueMin = min(0, min(v for s in chart.data for v in s if v is not None))
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = _RULE
+    chart.valueAxis.gridStrokeWidth = 0.3
+    chart.bars[0].fillColor = _NAVY
+    chart.bars[1].fillColor = _ACCENT
+    chart.bars.strokeColor = None
+    chart.groupSpacing = 6
+    d.add(chart)
+    legend = Legend()
+    legend.x, legend.y = 48, 12
+    legend.fontSize = 7
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.colorNamePairs = [(_NAVY, t(loc, "revenue")), (_ACCENT, t(loc, "ebitda"))]
+    d.add(legend)
+    return d
+
+
+def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width: float,
+                  height: float) -> Drawing:
+    """The net income bridge as a floating-bar waterfall (stacked bars on an invisible base)."""
+    base, rise, colors_ = [], [], []
+    running = ZERO
+    last = len(steps) - 1
+    for i, (_, _, amount) in enumerate(steps):
+        if i in (0, last):
+            start, end = ZERO, amount
+            running = amount
+            colors_.append(_NAVY)
+        else:
+            start, end = running, running + amount
+            running = end
+            colors_.append(_UP if amount >= 0 else _DOWN)
+        base.append(min(start, end))
+        rise.append(abs(end - start))
+    d = Drawing(width, height)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 48, 52, width - 60, height - 70
+    chart.data = [[_f(b) for b in base], [_f(r) for r in rise]]
+    chart.categoryAxis.style = "stacked"
+    chart.categoryAxis.categoryNames = [label for _, label, _ in steps]
+    chart.categoryAxis.labels.fontSize = 6.5
+    chart.categoryAxis.labels.angle = 25
+    chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.valueAxis.labels.fontSize = 6.5
+    chart.valueAxis.labelTextFormat = _axis_format
+    chart.valueAxis.valueMin = min(0.0, *(float(b) for b in base))
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = _RULE
+    chart.valueAxis.gridStrokeWidth = 0.3
+    chart.bars.strokeColor = None
+    chart.bars[0].fillColor = None
+    for i, color in enumerate(colors_):
+        chart.bars[(1, i)].fillColor = color
+    d.add(chart)
+    return d
+
+
+def _kpi_value(k: Kpi, locale: str, currency: str) -> str:
+    if k.value is None:
+        return "n/a"
+    if k.unit == "percent":
+        return format_percent(k.value, locale)
+    if k.unit == "currency":
+        return f"{currency} {format_amount(k.value, locale)}"
+    return format_amount(k.value, locale)
+
+
+def _kpi_chart(data: BoardPackData, width: float, height: float) -> Drawing | None:
+    trended = [k for k in data.kpis if k.trend and k.unit == "percent"]
+    if not trended:
+        return None
+    loc = data.locale
+    periods = sorted({p.period for k in trended for p in k.trend})
+    d = Drawing(width, height)
+    chart = HorizontalLineChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 38, width - 52, height - 50
+    series = []
+    for k in trended:
+        values = {p.period: p.value for p in k.trend}
+        series.append([_f(values.get(p) * 100 if values.get(p) is not None else None)
+                       for p in periods] + [_f(k.value * 100 if k.value is not None else None)])
+    chart.data = series
+    chart.categoryAxis.categoryNames = [format_short_period(p, loc) for p in periods] + [
+        format_short_period(data.period, loc)]
+    chart.categoryAxis.labels.fontSize = 6.5
+    chart.valueAxis.labels.fontSize = 6.5
+    chart.valueAxis.labelTextFormat = lambda v: f"{v:.0f}%"
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = _RULE
+    chart.valueAxis.gridStrokeWidth = 0.3
+    palette = [_NAVY, _ACCENT, _UP, _DOWN]
+    for i in range(len(series)):
+        chart.lines[i].strokeColor = palette[i % len(palette)]
+        chart.lines[i].strokeWidth = 1.5
+    d.add(chart)
+    legend = Legend()
+    legend.x, legend.y = 40, 12
+    legend.fontSize = 7
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.colorNamePairs = [(palette[i % len(palette)], k.name) for i, k in enumerate(trended)]
+    d.add(legend)
+    return d
+
+
+# ---------------------------------------------------------------------------- sections
+
+
+def _cover(data: BoardPackData, title_key: str) -> list[Flowable]:
+    loc = data.locale
+    title = ParagraphStyle("cover_title", parent=_H1, fontSize=30, leading=36)
+    sub = ParagraphStyle("cover_sub", parent=_BODY, fontSize=16, leading=22, textColor=_ACCENT)
+    meta = [
+        [t(loc, "group"), f"{data.group_name} ({data.group_id})"],
+        [t(loc, "period"), format_period(data.period, loc)],
+        [t(loc, "run"), data.run_id],
+        [t(loc, "run_status"), data.run_status],
+        [t(loc, "as_of"), format_timestamp(data.as_of, loc)],
+        [t(loc, "currency"), data.presentation_currency],
+        [t(loc, "basis"), data.basis],
+    ]
+    table = Table(meta, colWidths=[0.3 * _CONTENT_W, 0.7 * _CONTENT_W])
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 10),
+        ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 10),
+        ("TEXTCOLOR", (0, 0), (0, -1), _NAVY),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.3, _RULE),
+        ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
+    return [Spacer(1, 60 * mm), Paragraph(_esc(data.group_name), title),
+            Paragraph(_esc(f"{t(loc, title_key)} — {format_period(data.period, loc)}"), sub),
+            Spacer(1, 20 * mm), table, Spacer(1, 20 * mm),
+            Paragraph(_esc(t(loc, "confidential")), _SMALL)]
+
+
+def _headline_table(st: Statements, data: BoardPackData) -> Table:
+    rows = [[t(data.locale, "headline_figures"), data.presentation_currency]]
+    rows += [[h.label, format_amount(h.value, data.locale)] for h in st.headlines]
+    return _grid(rows, [0.42, 0.2], font_size=8.5)
+
+
+def _highlights(data: BoardPackData, st: Statements) -> list[Flowable]:
+    loc = data.locale
+    pl = st.income_statement
+    keys = [c.key for c in pl.columns]
+    if "budget" in keys:
+        actual = pl.value("net_revenue", keys.index("month"))
+        budget = pl.value("net_revenue", keys.index("budget"))
+        vs = t(loc, "highlight_vs_budget",
+               pct=format_percent((actual - budget) / abs(budget), loc) if budget else "n/a")
+    else:
+        vs = t(loc, "highlight_no_budget")
+    open_findings = sum(1 for f in data.validation if f.severity != "pass" and not f.waived_by)
+    score = "n/a" if data.validation_score is None else str(data.validation_score)
+    items = [
+        t(loc, "highlight_revenue", value=format_amount(st.headline("revenue_month"), loc), vs=vs),
+        t(loc, "highlight_net_income", value=format_amount(st.headline("net_income_month"), loc),
+          ytd=format_amount(st.headline("net_income_ytd"), loc)),
+        t(loc, "highlight_validation", score=score,
+          light=light_label(loc, data.validation_light), fails=open_findings),
+    ]
+    return [Paragraph("• " + _esc(i), _BODY) for i in items]
+
+
+def _executive_summary(data: BoardPackData, st: Statements) -> list[Flowable]:
+    loc = data.locale
+    out: list[Flowable] = [Paragraph(_esc(t(loc, "executive_summary")), _H1),
+                           *_highlights(data, st), Spacer(1, 8), _headline_table(st, data)]
+    names = chart_index(data)
+    material = [v for v in data.variances if v.material]
+    if material:
+        out.append(Paragraph(_esc(t(loc, "material_variances")), _H2))
+        for v in material[:5]:
+            acc = names.get(v.account)
+            sign = presented_sign(acc) if acc else 1
+            out.append(Paragraph(
+                f"<b>{_esc(account_name(data, v.account, names))}</b> "
+                f"{_esc(format_amount(sign * v.difference, loc))} "
+                f"({_esc(format_percent(sign * v.pct if v.pct is not None else None, loc))} "
+                f"vs {_esc(t(loc, f'basis_{v.basis}'))}): {_esc(v.commentary)}", _BODY))
+    return out
+
+
+def _statements(data: BoardPackData, st: Statements) -> list[Flowable]:
+    loc = data.locale
+    out: list[Flowable] = []
+    for statement in (st.balance_sheet, st.income_statement, st.cash_flow):
+        out += [PageBreak(), Paragraph(_esc(statement.title), _H1),
+                Paragraph(_esc(t(loc, "amounts_in", currency=data.presentation_currency)),
+                          _SMALL), Spacer(1, 4), *_statement_table(statement, loc)]
+    return out
+
+
+def _commentary(data: BoardPackData) -> list[Flowable]:
+    loc = data.locale
+    out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "variances")), _H1)]
+    if not data.variances:
+        return out + [_not_available(loc, t(loc, "variances"))]
+    names = chart_index(data)
+    rows: list[list[Any]] = [[t(loc, "col_account"), t(loc, "col_actual"),
+                              t(loc, "col_comparison"), t(loc, "col_difference"),
+                              t(loc, "col_pct"), t(loc, "col_commentary"), t(loc, "col_light")]]
+    fills = []
+    for v in data.variances:
+        acc = names.get(v.account)
+        sign = presented_sign(acc) if acc else 1
+        r = len(rows)
+        source = f"{t(loc, f'source_{v.source}')}, {format_percent(v.confidence, loc, 0)}"
+        rows.append([
+            _p(f"{account_name(data, v.account, names)} ({t(loc, f'basis_{v.basis}')}, "
+               f"{t(loc, f'scope_{v.scope}')})"),
+            format_amount(sign * v.actual, loc), format_amount(sign * v.comparison, loc),
+            format_amount(sign * v.difference, loc),
+            format_percent(sign * v.pct if v.pct is not None else None, loc),
+            _p(f"{v.commentary} [{source}]"), light_label(loc, v.light)])
+        fills.append((r, 6, v.light))
+    out.append(_grid(rows, [0.17, 0.11, 0.11, 0.1, 0.06, 0.37, 0.08], fills=fills))
+    return out
+
+
+def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
+    loc = data.locale
+    out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "financial_performance")), _H1),
+                           Paragraph(_esc(t(loc, "trend_revenue_ebitda")), _H2)]
+    out.append(_trend_chart(data, st, _CONTENT_W, 200) if data.history
+               else _not_available(loc, t(loc, "trend_revenue_ebitda")))
+    out.append(Paragraph(_esc(t(loc, "waterfall")), _H2))
+    steps = net_income_bridge(st, loc)
+    if steps is None:
+        out.append(_not_available(loc, t(loc, "budget")))
+    else:
+        out.append(_bridge_chart(steps, loc, _CONTENT_W, 210))
+        rows = [[t(loc, "col_figure"), t(loc, "col_amount")]]
+        rows += [[label, format_amount(amount, loc)] for _, label, amount in steps]
+        out.append(_grid(rows, [0.45, 0.2], total_rows=[1, len(rows) - 1]))
+    out += [CondPageBreak(260), Paragraph(_esc(t(loc, "kpis")), _H2)]
+    if not data.kpis:
+        return out + [_not_available(loc, t(loc, "kpis"))]
+    chart = _kpi_chart(data, _CONTENT_W, 170)
+    if chart is not None:
+        out.append(chart)
+    rows = [[t(loc, "col_kpi"), t(loc, "col_value"), t(loc, "col_note")]]
+    rows += [[k.name, _kpi_value(k, loc, data.presentation_currency), _p(k.reason or "")]
+             for k in data.kpis]
+    out.append(_grid(rows, [0.35, 0.2, 0.45], numeric_from=1))
+    return out
+
+
+def _companies(data: BoardPackData) -> list[Flowable]:
+    loc = data.locale
+    cur = data.presentation_currency
+    attributions = {a.entity: a for a in data.attributions}
+    out: list[Flowable] = []
+    for i, (e, f) in enumerate(zip(data.entities, entity_figures(data), strict=True)):
+        out.append(PageBreak())
+        if i == 0:
+            out.append(Paragraph(_esc(t(loc, "companies")), _H1))
+        out += [Paragraph(_esc(f"{e.name} ({e.id})"), _H2),
+                Paragraph(_esc(f"{t(loc, 'col_local_currency')}: {e.currency} · "
+                               f"{t(loc, 'col_ownership')}: {format_percent(e.ownership, loc, 0)} · "
+                               f"{t(loc, 'col_method_consolidation')}: "
+                               f"{t(loc, f'method_{e.method}')}"), _BODY), Spacer(1, 6)]
+        rows = [[t(loc, "col_figure"), t(loc, "entity_local", currency=e.currency),
+                 t(loc, "entity_presentation", currency=cur)],
+                [t(loc, "entity_revenue_ytd"), format_amount(f.revenue_local, loc),
+                 format_amount(f.revenue, loc)],
+                [t(loc, "entity_net_income_ytd"), format_amount(f.net_income_local, loc),
+                 format_amount(f.net_income, loc)],
+                [t(loc, "entity_total_assets"), format_amount(f.total_assets_local, loc),
+                 format_amount(f.total_assets, loc)],
+                [t(loc, "col_consolidated") + " — " + t(loc, "entity_net_income_ytd"), "",
+                 format_amount(f.contribution_net_income, loc)]]
+        out.append(_grid(rows, [0.5, 0.25, 0.25], font_size=9))
+        a = attributions.get(e.id)
+        if a is not None:
+            rows = [[t(loc, "cta_nci"), cur],
+                    [t(loc, "col_cta"), format_amount(a.cta, loc)],
+                    [t(loc, "col_cta_parts"), format_amount(a.cta_from_parts, loc)],
+                    [t(loc, "col_cta_nci"), format_amount(a.cta_nci, loc)],
+                    [t(loc, "col_nci_equity"), format_amount(a.nci_equity, loc)],
+                    [t(loc, "col_nci_profit"), format_amount(a.nci_profit_ytd, loc)]]
+            out += [Spacer(1, 10), _grid(rows, [0.5, 0.25], font_size=9)]
+        out += [Spacer(1, 10), _entity_statement(data, e.id)]
+    return out
+
+
+def _entity_statement(data: BoardPackData, entity: str) -> Table:
+    """The entity's worksheet rows: local, rate, translated, postings, consolidated."""
+    loc = data.locale
+    names = chart_index(data)
+    rows: list[list[Any]] = [[t(loc, "col_account"), t(loc, "col_local"), t(loc, "col_rate"),
+                              t(loc, "col_translated"), t(loc, "col_eliminations"),
+                              t(loc, "col_ppa"), t(loc, "col_adjustments"),
+                              t(loc, "col_consolidated")]]
+    for w in data.worksheet:
+        if w.entity != entity:
+            continue
+        rows.append([_p(f"{w.account} {account_name(data, w.account, names)}"),
+                     format_amount(w.local_amount, loc, zero_dash=True),
+                     format_rate(w.rate, loc),
+                     *(format_amount(x, loc, zero_dash=True) for x in
+                       (w.translated, w.eliminations, w.ppa, w.adjustments, w.consolidated))])
+    return _grid(rows, [0.25, 0.12, 0.08, 0.11, 0.11, 0.1, 0.11, 0.12], font_size=6.8)
+
+
+def _appendix(data: BoardPackData) -> list[Flowable]:
+    loc = data.locale
+    names = chart_index(data)
+    ents = entity_names(data)
+    out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "appendix")), _H1)]
+
+    out.append(Paragraph(_esc(t(loc, "cta_nci")), _H2))
+    if data.attributions:
+        rows = [[t(loc, "col_entity"), t(loc, "col_cta"), t(loc, "col_cta_parts"),
+                 t(loc, "col_cta_nci"), t(loc, "col_nci_equity"), t(loc, "col_nci_profit")]]
+        rows += [[_p(f"{a.entity} {ents.get(a.entity, '')}"), *(format_amount(x, loc) for x in (
+            a.cta, a.cta_from_parts, a.cta_nci, a.nci_equity, a.nci_profit_ytd))]
+            for a in data.attributions]
+        out.append(_grid(rows, [0.3, 0.14, 0.14, 0.14, 0.14, 0.14]))
+    else:
+        out.append(_not_available(loc, t(loc, "cta_nci")))
+
+    out.append(Paragraph(_esc(t(loc, "account_trace")), _H2))
+    out.append(Paragraph(_esc(t(loc, "trace_note")), _SMALL))
+    sums: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO] * 5)
+    for w in data.worksheet:
+        acc = sums[w.account]
+        for i, x in enumerate((w.translated, w.eliminations, w.ppa, w.adjustments,
+                               w.consolidated)):
+            acc[i] += x
+    rows = [[t(loc, "col_account"), t(loc, "col_translated"), t(loc, "col_eliminations"),
+             t(loc, "col_ppa"), t(loc, "col_adjustments"), t(loc, "col_consolidated")]]
+    for code in sorted(sums):
+        rows.append([_p(f"{code} {account_name(data, code, names)}"),
+                     *(format_amount(x, loc, zero_dash=True) for x in sums[code])])
+    totals = [sum((s[i] for s in sums.values()), ZERO) for i in range(5)]
+    rows.append([t(loc, "total"), *(format_amount(x, loc, zero_dash=True) for x in totals)])
+    out.append(_grid(rows, [0.32, 0.136, 0.136, 0.136, 0.136, 0.136],
+                     total_rows=[len(rows) - 1]))
+
+    out.append(Paragraph(_esc(t(loc, "fx_rates")), _H2))
+    if data.fx_rates:
+        rows = [[t(loc, "col_local_currency"), t(loc, "col_rate_type"), t(loc, "col_rate"),
+                 t(loc, "col_source"), t(loc, "col_method")]]
+        rows += [[r.currency, r.rate_type, format_rate(r.rate, loc), r.source, r.method]
+                 for r in data.fx_rates]
+        out.append(_grid(rows, [0.1, 0.14, 0.14, 0.3, 0.32], numeric_from=2))
+    else:
+        out.append(_not_available(loc, t(loc, "fx_rates")))
+
+    out.append(Paragraph(_esc(t(loc, "eliminations")), _H2))
+    if data.journals:
+        rows = [[t(loc, "col_journal"), t(loc, "col_entity"), t(loc, "col_account"),
+                 t(loc, "col_counterparty"), t(loc, "col_memo"), t(loc, "col_amount")]]
+        bold = []
+        for j in data.journals:
+            rows.append([_p(f"{j.id} · {j.kind} · {j.basis}: {j.description}"), "", "", "", "", ""])
+            bold.append(len(rows) - 1)
+            for line in j.lines:
+                rows.append(["", line.entity,
+                             _p(f"{line.account} {account_name(data, line.account, names)}"),
+                             line.counterparty or "", _p(line.memo),
+                             format_amount(line.amount, loc)])
+        table = _grid(rows, [0.25, 0.08, 0.25, 0.09, 0.2, 0.13], numeric_from=5)
+        table.setStyle(TableStyle([("SPAN", (0, r), (-1, r)) for r in bold] +
+                                  [("FONT", (0, r), (-1, r), "Helvetica-Bold", 7.5)
+                                   for r in bold]))
+        out.append(table)
+    else:
+        out.append(_not_available(loc, t(loc, "eliminations")))
+
+    out += [PageBreak(), Paragraph(_esc(t(loc, "validation")), _H2)]
+    score = (t(loc, "not_available") if data.validation_score is None
+             else f"{data.validation_score} / 100 ({light_label(loc, data.validation_light)})")
+    out.append(Paragraph(_esc(f"{t(loc, 'score')}: {score}"), _BODY))
+    if data.validation:
+        rows = [[t(loc, "col_code"), t(loc, "col_severity"), t(loc, "col_entity"),
+                 t(loc, "col_expected"), t(loc, "col_actual"), t(loc, "col_difference"),
+                 t(loc, "col_message")]]
+        fills = []
+        for f in data.validation:
+            message = f.message + (f" — {t(loc, 'col_waived_by')}: {f.waived_by} "
+                                   f"({f.waiver_reason})" if f.waived_by else "")
+            fills.append((len(rows), 1, {"pass": "green", "warn": "yellow", "fail": "red"}[
+                f.severity]))
+            rows.append([_p(f.code), t(loc, f"sev_{f.severity}"), f.entity or "",
+                         format_amount(f.expected, loc), format_amount(f.actual, loc),
+                         format_amount(f.difference, loc), _p(message)])
+        out.append(_grid(rows, [0.15, 0.07, 0.07, 0.11, 0.11, 0.1, 0.39], numeric_from=3,
+                         fills=fills))
+    else:
+        out.append(_not_available(loc, t(loc, "validation")))
+
+    out.append(Paragraph(_esc(t(loc, "audit_log")), _H2))
+    if data.audit_log:
+        rows = [[t(loc, "col_time"), t(loc, "col_actor"), t(loc, "col_event"),
+                 t(loc, "col_detail")]]
+        rows += [[format_timestamp(e.time, loc), e.actor, e.event, _p(e.detail)]
+                 for e in data.audit_log]
+        out.append(_grid(rows, [0.2, 0.15, 0.13, 0.52], numeric_from=99))
+    else:
+        out.append(_not_available(loc, t(loc, "audit_log")))
+    return out
+
+
+def _contents(data: BoardPackData) -> list[Flowable]:
+    toc = TableOfContents(levelStyles=_TOC_STYLES, dotsMinLevel=0)
+    # Same look as H1 but another style name, so the contents do not list themselves.
+    heading = ParagraphStyle("contents_title", parent=_H1)
+    return [PageBreak(), Paragraph(_esc(t(data.locale, "contents")), heading), Spacer(1, 6), toc]
+
+
+def build_board_pdf(data: BoardPackData) -> bytes:
+    """Render the board package PDF.
+
+    Args:
+        data: the board pack.
+
+    Returns:
+        The PDF bytes; the same ``data`` gives the same bytes in any process or time zone.
+    """
+    st = build_statements(data)
+    story: list[Flowable] = [
+        *_cover(data, "board_package"), *_contents(data), PageBreak(),
+        *_executive_summary(data, st), *_statements(data, st), *_commentary(data),
+        *_charts(data, st), *_companies(data), *_appendix(data)]
+    buffer = io.BytesIO()
+    doc = _doc(buffer, data)
+    doc.multiBuild(story, canvasmaker=_numbered_canvas(data, _running(data, "board_package"),
+                                                       skip_first=True))
+    return buffer.getvalue()
+
+
+def build_summary_pdf(data: BoardPackData) -> bytes:
+    """Render the one-page executive summary PDF.
+
+    Args:
+        data: the board pack.
+
+    Returns:
+        The PDF bytes (one page).
+    """
+    loc = data.locale
+    st = build_statements(data)
+    story: list[Flowable] = [
+        Paragraph(_esc(f"{data.group_name} — {t(loc, 'executive_summary')}"), _H1),
+        Paragraph(_esc(f"{format_period(data.period, loc)} · {t(loc, 'run')} {data.run_id} · "
+                       f"{data.presentation_currency}"), _SMALL),
+        Spacer(1, 6), *_highlights(data, st), Spacer(1, 6)]
+    headline = _headline_table(st, data)
+    chart: Flowable = (_trend_chart(data, st, 0.5 * _CONTENT_W, 190) if data.history
+                       else _not_available(loc, t(loc, "trend_revenue_ebitda")))
+    side = Table([[headline, chart]], colWidths=[0.5 * _CONTENT_W, 0.5 * _CONTENT_W])
+    side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                              ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    story.append(side)
+    names = chart_index(data)
+    material = [v for v in data.variances if v.material][:4]
+    if material:
+        story.append(Paragraph(_esc(t(loc, "material_variances")), _H2))
+        for v in material:
+            acc = names.get(v.account)
+            sign = presented_sign(acc) if acc else 1
+            story.append(Paragraph(
+                f"<b>{_esc(account_name(data, v.account, names))}</b> "
+                f"{_esc(format_amount(sign * v.difference, loc))}: {_esc(v.commentary)}",
+                _SMALL))
+    findings = [f for f in data.validation if f.severity != "pass"]
+    story.append(KeepTogether([Paragraph(_esc(t(loc, "validation")), _H2), Paragraph(
+        _esc(f"{t(loc, 'score')}: " + ("n/a" if data.validation_score is None else
+                                        f"{data.validation_score} / 100 "
+                                        f"({light_label(loc, data.validation_light)})")) +
+        "".join(f"<br/>• {_esc(f.code)}: {_esc(f.message)}" for f in findings[:4]), _SMALL)]))
+    buffer = io.BytesIO()
+    doc = _doc(buffer, data)
+    doc.multiBuild(story, canvasmaker=_numbered_canvas(data, _running(data, "executive_summary"),
+                                                       skip_first=False))
+    return buffer.getvalue()
+

@@ -1,0 +1,511 @@
+"""The board deck (python-pptx): headline figures, native charts, a slide per company.
+
+Slides: cover; executive summary (headline figures and highlights); financial performance
+(revenue and EBITDA trend, income statement vs budget); net income bridge from budget to
+actual (a native stacked-column waterfall) with the variance commentary; KPI trends; one
+slide per company; validation. Charts are native PowerPoint charts, so a reader can restyle
+them or read their data. Figures come from ``reports.statements`` like the workbook and PDF.
+
+Determinism: core properties carry the run's ``as_of``; the zip container and the chart data
+workbooks embedded by python-pptx (XlsxWriter stamps them with now()) are normalized.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from decimal import Decimal
+
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import PP_ALIGN, MSO_ANCHOR
+from pptx.slide import Slide
+from pptx.util import Emu, Inches, Pt
+
+from close.money import ZERO
+from reports.archive import normalize_zip, write_zip
+from reports.format import (
+    format_amount,
+    format_percent,
+    format_period,
+    format_short_period,
+    format_timestamp,
+    to_excel_datetime,
+)
+from reports.labels import t
+from reports.model import BoardPackData, Kpi
+from reports.presentation import (
+    ACCENT,
+    BRAND,
+    LIGHT_FILL,
+    LIGHT_INK,
+    account_name,
+    chart_index,
+    light_label,
+    presented_sign,
+)
+from reports.statements import (
+    Statements,
+    build_statements,
+    entity_figures,
+    income_statement_figures,
+    net_income_bridge,
+)
+
+_W, _H = Inches(13.333), Inches(7.5)
+_MARGIN = Inches(0.5)
+_NAVY = RGBColor.from_string(BRAND)
+_ACCENT = RGBColor.from_string(ACCENT)
+_GREY = RGBColor.from_string("595959")
+_UP = RGBColor.from_string("2E7D32")
+_DOWN = RGBColor.from_string("C62828")
+_TOTAL = RGBColor.from_string(BRAND)
+_FONT = "Calibri"
+
+
+def _rgb(hex_color: str) -> RGBColor:
+    return RGBColor.from_string(hex_color)
+
+
+def _text(slide: Slide, left: Emu, top: Emu, width: Emu, height: Emu,
+          paragraphs: Sequence[str], *, size: int = 14, bold: bool = False,
+          color: RGBColor | None = None, align: PP_ALIGN = PP_ALIGN.LEFT) -> None:
+    box = slide.shapes.add_textbox(left, top, width, height)
+    frame = box.text_frame
+    frame.word_wrap = True
+    for i, text in enumerate(paragraphs):
+        p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
+        p.alignment = align
+        run = p.add_run()
+        run.text = text
+        run.font.size, run.font.bold, run.font.name = Pt(size), bold, _FONT
+        if color is not None:
+            run.font.color.rgb = color
+
+
+def _new_slide(prs: Presentation, title: str) -> Slide:
+    slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank
+    _text(slide, _MARGIN, Inches(0.3), _W - 2 * _MARGIN, Inches(0.7), [title], size=26,
+          bold=True, color=_NAVY)
+    bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _MARGIN, Inches(1.0), Inches(1.2),
+                                 Inches(0.06))
+    bar.fill.solid()
+    bar.fill.fore_color.rgb = _ACCENT
+    bar.line.fill.background()
+    return slide
+
+
+def _table(slide: Slide, rows: Sequence[Sequence[str]], left: Emu, top: Emu, width: Emu,
+           col_widths: Sequence[float], *, size: int = 11, numeric_from: int = 1,
+           row_height: float = 0.3) -> None:
+    """Add a table; the first row is the header, columns from ``numeric_from`` right-aligned."""
+    shape = slide.shapes.add_table(len(rows), len(rows[0]), left, top, width,
+                                   Inches(row_height * len(rows)))
+    table = shape.table
+    total = sum(col_widths)
+    for c, w in enumerate(col_widths):
+        table.columns[c].width = int(width * w / total)
+    for r, row in enumerate(rows):
+        table.rows[r].height = Inches(row_height)
+        for c, value in enumerate(row):
+            cell = table.cell(r, c)
+            cell.margin_top = cell.margin_bottom = Inches(0.03)
+            cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+            frame = cell.text_frame
+            frame.word_wrap = True
+            p = frame.paragraphs[0]
+            p.alignment = PP_ALIGN.RIGHT if c >= numeric_from else PP_ALIGN.LEFT
+            run = p.add_run()
+            run.text = value
+            run.font.size, run.font.name = Pt(size), _FONT
+            if r == 0:
+                run.font.bold = True
+                run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = _NAVY
+            else:
+                cell.fill.solid()
+                cell.fill.fore_color.rgb = _rgb("F2F2F2" if r % 2 else "FFFFFF")
+
+
+def _not_available(slide: Slide, left: Emu, top: Emu, width: Emu, locale: str, what: str) -> None:
+    _text(slide, left, top, width, Inches(0.6), [t(locale, "section_not_available", what=what)],
+          size=14, color=_GREY)
+
+
+def _cover(prs: Presentation, data: BoardPackData) -> None:
+    loc = data.locale
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    band = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, _W, Inches(4.6))
+    band.fill.solid()
+    band.fill.fore_color.rgb = _NAVY
+    band.line.fill.background()
+    white = RGBColor(0xFF, 0xFF, 0xFF)
+    _text(slide, Inches(0.8), Inches(1.4), Inches(11), Inches(1), [data.group_name], size=40,
+          bold=True, color=white)
+    _text(slide, Inches(0.8), Inches(2.5), Inches(11), Inches(0.8),
+          [f"{t(loc, 'board_package')} — {format_period(data.period, loc)}"], size=26,
+          color=white)
+    _text(slide, Inches(0.8), Inches(5.0), Inches(11.5), Inches(1.6), [
+        f"{t(loc, 'run')}: {data.run_id} ({data.run_status})",
+        f"{t(loc, 'as_of')}: {format_timestamp(data.as_of, loc)}",
+        f"{t(loc, 'currency')}: {data.presentation_currency} · {t(loc, 'basis')}: {data.basis}",
+        t(loc, "confidential"),
+    ], size=14, color=_GREY)
+
+
+def _executive_summary(prs: Presentation, data: BoardPackData, st: Statements) -> None:
+    loc = data.locale
+    slide = _new_slide(prs, t(loc, "executive_summary"))
+    rows = [[t(loc, "headline_figures"), data.presentation_currency]]
+    rows += [[h.label, format_amount(h.value, loc)] for h in st.headlines]
+    _table(slide, rows, _MARGIN, Inches(1.3), Inches(6.4), [3.6, 2.0], size=12,
+           row_height=0.36)
+    pl = st.income_statement
+    keys = [c.key for c in pl.columns]
+    if "budget" in keys:
+        actual = pl.value("net_revenue", keys.index("month"))
+        budget = pl.value("net_revenue", keys.index("budget"))
+        vs = t(loc, "highlight_vs_budget",
+               pct=format_percent((actual - budget) / abs(budget), loc) if budget else "n/a")
+    else:
+        vs = t(loc, "highlight_no_budget")
+    fails = sum(1 for f in data.validation if f.severity != "pass" and not f.waived_by)
+    score = "n/a" if data.validation_score is None else str(data.validation_score)
+    bullets = [
+        "• " + t(loc, "highlight_revenue", value=format_amount(st.headline("revenue_month"), loc),
+                 vs=vs),
+        "• " + t(loc, "highlight_net_income",
+                 value=format_amount(st.headline("net_income_month"), loc),
+                 ytd=format_amount(st.headline("net_income_ytd"), loc)),
+        "• " + t(loc, "highlight_validation", score=score,
+                 light=light_label(loc, data.validation_light), fails=fails),
+    ]
+    material = [v for v in data.variances if v.material][:3]
+    names = chart_index(data)
+    for v in material:
+        bullets.append(f"• {account_name(data, v.account, names)}: {v.commentary}")
+    _text(slide, Inches(7.3), Inches(1.3), Inches(5.5), Inches(0.5), [t(loc, "highlights")],
+          size=18, bold=True, color=_NAVY)
+    _text(slide, Inches(7.3), Inches(1.9), Inches(5.5), Inches(5.0), bullets, size=13)
+
+
+def _style_chart(chart: object, *, legend: bool = True, number_format: str = "#,##0") -> None:
+    chart.has_legend = legend
+    if legend:
+        chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+        chart.legend.include_in_layout = False
+        chart.legend.font.size = Pt(11)
+    chart.font.size = Pt(10)
+    chart.font.name = _FONT
+    value_axis = chart.value_axis
+    value_axis.tick_labels.number_format = number_format
+    value_axis.tick_labels.number_format_is_linked = False
+    value_axis.has_major_gridlines = True
+    value_axis.major_gridlines.format.line.color.rgb = _rgb("D9D9D9")
+    chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+
+
+def _color_series(chart: object, colors: Sequence[RGBColor]) -> None:
+    for series, color in zip(chart.plots[0].series, colors, strict=False):
+        series.format.fill.solid()
+        series.format.fill.fore_color.rgb = color
+
+
+def _financial_performance(prs: Presentation, data: BoardPackData, st: Statements) -> None:
+    loc = data.locale
+    slide = _new_slide(prs, t(loc, "financial_performance"))
+    half = (_W - 3 * _MARGIN) / 2
+    _text(slide, _MARGIN, Inches(1.25), half, Inches(0.4), [t(loc, "trend_revenue_ebitda")],
+          size=14, bold=True, color=_NAVY)
+    if data.history:
+        cd = CategoryChartData(number_format="#,##0")
+        points = [(h.period, income_statement_figures(h.balances, data.chart))
+                  for h in data.history]
+        points.append((data.period, {"revenue": st.headline("revenue_month"),
+                                     "ebitda": st.headline("ebitda_month")}))
+        cd.categories = [format_short_period(p, loc) for p, _ in points]
+        cd.add_series(t(loc, "revenue"), [f["revenue"] for _, f in points])
+        cd.add_series(t(loc, "ebitda"), [f["ebitda"] for _, f in points])
+        chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, _MARGIN, Inches(1.7),
+                                       half, Inches(5.0), cd).chart
+        _style_chart(chart)
+        _color_series(chart, [_NAVY, _ACCENT])
+    else:
+        _not_available(slide, _MARGIN, Inches(1.8), half, loc, t(loc, "trend_revenue_ebitda"))
+    right = _MARGIN * 2 + half
+    _text(slide, right, Inches(1.25), half, Inches(0.4), [t(loc, "pl_vs_budget")], size=14,
+          bold=True, color=_NAVY)
+    pl = st.income_statement
+    keys = [c.key for c in pl.columns]
+    if "budget" in keys:
+        lines = ("net_revenue", "gross_profit", "ebitda", "operating_profit", "profit_for_period")
+        labels = {line.key: line.label for line in pl.lines}
+        cd = CategoryChartData(number_format="#,##0")
+        cd.categories = [labels[k] for k in lines]
+        cd.add_series(t(loc, "actual"), [pl.value(k, keys.index("month")) for k in lines])
+        cd.add_series(t(loc, "budget"), [pl.value(k, keys.index("budget")) for k in lines])
+        chart = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, right, Inches(1.7), half,
+                                       Inches(5.0), cd).chart
+        _style_chart(chart)
+        chart.category_axis.reverse_order = True
+        _color_series(chart, [_NAVY, _rgb("A6A6A6")])
+    else:
+        _not_available(slide, right, Inches(1.8), half, loc, t(loc, "budget"))
+
+
+def _waterfall_series(steps: Sequence[tuple[str, str, Decimal]]
+                      ) -> tuple[list[Decimal], list[Decimal], list[Decimal], list[RGBColor]]:
+    """Split bridge steps into an invisible base and visible parts above/below zero.
+
+    A stacked column stacks positives up and negatives down separately, so a step from ``a``
+    to ``b`` is drawn as: base ``min(a, b)`` plus the rise when both are >= 0; base
+    ``max(a, b)`` plus the fall when both are <= 0; and no base, one part on each side of
+    zero, when the step crosses zero. Totals (first and last) stand on zero.
+    """
+    base, above, below, colors = [], [], [], []
+    running = ZERO
+    last = len(steps) - 1
+    for i, (_, _, amount) in enumerate(steps):
+        if i in (0, last):
+            start, end = ZERO, amount
+            running = amount
+            colors.append(_TOTAL)
+        else:
+            start, end = running, running + amount
+            running = end
+            colors.append(_UP if amount >= 0 else _DOWN)
+        lo, hi = min(start, end), max(start, end)
+        if lo >= 0:
+            base.append(lo), above.append(hi - lo), below.append(ZERO)
+        elif hi <= 0:
+            base.append(hi), above.append(ZERO), below.append(lo - hi)
+        else:
+            base.append(ZERO), above.append(hi), below.append(lo)
+    return base, above, below, colors
+
+
+def _waterfall(prs: Presentation, data: BoardPackData, st: Statements) -> None:
+    loc = data.locale
+    slide = _new_slide(prs, t(loc, "waterfall"))
+    steps = net_income_bridge(st, loc)
+    width = Inches(7.4)
+    if steps is None:
+        _not_available(slide, _MARGIN, Inches(1.5), width, loc, t(loc, "budget"))
+    else:
+        base, above, below, colors = _waterfall_series(steps)
+        cd = CategoryChartData(number_format="#,##0")
+        cd.categories = [label for _, label, _ in steps]
+        cd.add_series("base", base)
+        cd.add_series(t(loc, "increase"), above)
+        cd.add_series(t(loc, "decrease"), below)
+        chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_STACKED, _MARGIN, Inches(1.3), width,
+                                       Inches(5.6), cd).chart
+        _style_chart(chart, legend=False)
+        plot = chart.plots[0]
+        plot.gap_width = 60
+        plot.overlap = 100
+        invisible = plot.series[0]
+        invisible.format.fill.background()
+        invisible.format.line.fill.background()
+        for series in list(plot.series)[1:]:
+            for idx, color in enumerate(colors):
+                point = series.points[idx]
+                point.format.fill.solid()
+                point.format.fill.fore_color.rgb = color
+        labels = [f"{label}: {format_amount(amount, loc)}" for _, label, amount in steps]
+        _text(slide, _MARGIN, Inches(6.9), width, Inches(0.4), ["  ·  ".join(labels[:1] +
+              labels[-1:])], size=11, color=_GREY)
+    right = _MARGIN + width + Inches(0.3)
+    rest = _W - right - _MARGIN
+    _text(slide, right, Inches(1.25), rest, Inches(0.4), [t(loc, "material_variances")],
+          size=14, bold=True, color=_NAVY)
+    names = chart_index(data)
+    material = [v for v in data.variances if v.material][:4]
+    if not material:
+        _not_available(slide, right, Inches(1.8), rest, loc, t(loc, "variances"))
+    top = Inches(1.8)
+    for v in material:
+        acc = names.get(v.account)
+        sign = presented_sign(acc) if acc else 1
+        dot = slide.shapes.add_shape(MSO_SHAPE.OVAL, right, top + Inches(0.05), Inches(0.22),
+                                     Inches(0.22))
+        dot.fill.solid()
+        dot.fill.fore_color.rgb = _rgb(LIGHT_INK[v.light])
+        dot.line.fill.background()
+        head = (f"{account_name(data, v.account, names)}: "
+                f"{format_amount(sign * v.difference, loc)} "
+                f"({format_percent(v.pct, loc)}) · {t(loc, f'source_{v.source}')} "
+                f"{format_percent(v.confidence, loc, 0)}")
+        _text(slide, right + Inches(0.3), top - Inches(0.05), rest - Inches(0.3), Inches(0.4),
+              [head], size=11, bold=True)
+        _text(slide, right + Inches(0.3), top + Inches(0.3), rest - Inches(0.3), Inches(0.9),
+              [v.commentary], size=10, color=_GREY)
+        top += Inches(1.25)
+
+
+def _kpi_value(kpi: Kpi, locale: str, currency: str) -> str:
+    if kpi.value is None:
+        return f"n/a ({kpi.reason})" if kpi.reason else "n/a"
+    if kpi.unit == "percent":
+        return format_percent(kpi.value, locale)
+    if kpi.unit == "currency":
+        return f"{currency} {format_amount(kpi.value, locale)}"
+    return format_amount(kpi.value, locale)
+
+
+def _kpi_trends(prs: Presentation, data: BoardPackData) -> None:
+    loc = data.locale
+    slide = _new_slide(prs, t(loc, "kpi_trends"))
+    if not data.kpis:
+        _not_available(slide, _MARGIN, Inches(1.5), Inches(10), loc, t(loc, "kpis"))
+        return
+    trended = [k for k in data.kpis if k.trend and k.unit == "percent"]
+    width = Inches(7.0)
+    if trended:
+        periods = sorted({p.period for k in trended for p in k.trend})
+        cd = CategoryChartData(number_format="0.0%")
+        cd.categories = [format_short_period(p, loc) for p in periods] + [
+            format_short_period(data.period, loc)]
+        for k in trended:
+            values = {p.period: p.value for p in k.trend}
+            cd.add_series(k.name, [values.get(p) for p in periods] + [k.value])
+        chart = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, _MARGIN, Inches(1.3), width,
+                                       Inches(5.6), cd).chart
+        _style_chart(chart, number_format="0%")
+    else:
+        _not_available(slide, _MARGIN, Inches(1.5), width, loc, t(loc, "kpi_trends"))
+    rows = [[t(loc, "col_kpi"), t(loc, "col_value")]]
+    rows += [[k.name, _kpi_value(k, loc, data.presentation_currency)] for k in data.kpis]
+    right = _MARGIN + width + Inches(0.3)
+    _table(slide, rows, right, Inches(1.3), _W - right - _MARGIN, [2.6, 2.4], size=11,
+           row_height=0.42)
+
+
+def _companies(prs: Presentation, data: BoardPackData) -> None:
+    loc = data.locale
+    cur = data.presentation_currency
+    attributions = {a.entity: a for a in data.attributions}
+    for e, f in zip(data.entities, entity_figures(data), strict=True):
+        slide = _new_slide(prs, f"{e.name} ({e.id})")
+        _text(slide, _MARGIN, Inches(1.2), Inches(12), Inches(0.4), [
+            f"{t(loc, 'col_local_currency')}: {e.currency} · {t(loc, 'col_ownership')}: "
+            f"{format_percent(e.ownership, loc, 0)} · {t(loc, 'col_method_consolidation')}: "
+            f"{t(loc, f'method_{e.method}')}"], size=14, color=_GREY)
+        rows = [[t(loc, "col_figure"), t(loc, "entity_local", currency=e.currency),
+                 t(loc, "entity_presentation", currency=cur)],
+                [t(loc, "entity_revenue_ytd"), format_amount(f.revenue_local, loc),
+                 format_amount(f.revenue, loc)],
+                [t(loc, "entity_net_income_ytd"), format_amount(f.net_income_local, loc),
+                 format_amount(f.net_income, loc)],
+                [t(loc, "entity_total_assets"), format_amount(f.total_assets_local, loc),
+                 format_amount(f.total_assets, loc)]]
+        _table(slide, rows, _MARGIN, Inches(1.8), Inches(7.2), [3.2, 2.0, 2.0], size=13,
+               row_height=0.45)
+        extra = [[t(loc, "col_figure"), cur]]
+        extra.append([t(loc, "col_consolidated") + " — " + t(loc, "entity_net_income_ytd"),
+                      format_amount(f.contribution_net_income, loc)])
+        a = attributions.get(e.id)
+        if a is not None:
+            extra += [[t(loc, "col_cta"), format_amount(a.cta, loc)],
+                      [t(loc, "col_cta_nci"), format_amount(a.cta_nci, loc)],
+                      [t(loc, "col_nci_equity"), format_amount(a.nci_equity, loc)],
+                      [t(loc, "col_nci_profit"), format_amount(a.nci_profit_ytd, loc)]]
+        _table(slide, extra, Inches(8.1), Inches(1.8), _W - Inches(8.1) - _MARGIN, [3.0, 1.8],
+               size=12, row_height=0.45)
+
+
+def _validation(prs: Presentation, data: BoardPackData) -> None:
+    loc = data.locale
+    slide = _new_slide(prs, t(loc, "validation"))
+    score = (t(loc, "not_available") if data.validation_score is None
+             else f"{data.validation_score} / 100 — {light_label(loc, data.validation_light)}")
+    badge = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, _MARGIN, Inches(1.3),
+                                   Inches(4.5), Inches(0.7))
+    badge.fill.solid()
+    badge.fill.fore_color.rgb = _rgb(LIGHT_FILL.get(data.validation_light or "", "F2F2F2"))
+    badge.line.fill.background()
+    frame = badge.text_frame
+    frame.paragraphs[0].alignment = PP_ALIGN.CENTER
+    run = frame.paragraphs[0].add_run()
+    run.text = f"{t(loc, 'score')}: {score}"
+    run.font.size, run.font.bold, run.font.name = Pt(16), True, _FONT
+    run.font.color.rgb = _rgb(LIGHT_INK.get(data.validation_light or "", "000000"))
+    findings = [f for f in data.validation if f.severity != "pass"]
+    passed = len(data.validation) - len(findings)
+    _text(slide, Inches(5.3), Inches(1.45), Inches(7), Inches(0.5),
+          [t(loc, "checks_passed", n=passed)], size=14, color=_GREY)
+    if findings:
+        rows = [[t(loc, "col_code"), t(loc, "col_severity"), t(loc, "col_entity"),
+                 t(loc, "col_message"), t(loc, "col_waived_by")]]
+        rows += [[f.code, t(loc, f"sev_{f.severity}"), f.entity or "", f.message,
+                  f"{f.waived_by}: {f.waiver_reason}" if f.waived_by else ""]
+                 for f in findings[:10]]
+        _table(slide, rows, _MARGIN, Inches(2.3), _W - 2 * _MARGIN, [1.6, 0.8, 0.8, 4.5, 3.5],
+               size=11, numeric_from=99, row_height=0.5)
+
+
+def _footers(prs: Presentation, data: BoardPackData) -> None:
+    loc = data.locale
+    total = len(prs.slides)
+    left = f"{data.group_name} · {format_period(data.period, loc)} · {t(loc, 'run')} {data.run_id}"
+    for i, slide in enumerate(prs.slides, start=1):
+        if i == 1:
+            continue
+        _text(slide, _MARGIN, _H - Inches(0.45), Inches(9), Inches(0.3), [left], size=9,
+              color=_GREY)
+        _text(slide, _W - _MARGIN - Inches(3), _H - Inches(0.45), Inches(3), Inches(0.3),
+              [t(loc, "page_x_of_y", x=i, y=total)], size=9, color=_GREY, align=PP_ALIGN.RIGHT)
+
+
+_CREATED = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _fix_embedded_workbook(name: str, content: bytes, stamp: str, data: BoardPackData) -> bytes:
+    """Give a chart's embedded XlsxWriter workbook the run's timestamp instead of now()."""
+    if not (name.startswith("ppt/embeddings/") and name.endswith(".xlsx")):
+        return content
+    with zipfile.ZipFile(io.BytesIO(content)) as inner:
+        entries = [(i.filename, inner.read(i)) for i in inner.infolist()]
+    fixed = [(n, _CREATED.sub(rb"\g<1>" + stamp.encode() + rb"\g<2>", c)
+              if n == "docProps/core.xml" else c) for n, c in entries]
+    return write_zip(fixed, data.as_of)
+
+
+def build_deck(data: BoardPackData) -> bytes:
+    """Render the board deck.
+
+    Args:
+        data: the board pack.
+
+    Returns:
+        The ``.pptx`` bytes; the same ``data`` gives the same bytes in any process or time zone.
+    """
+    st = build_statements(data)
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = _W, _H
+    _cover(prs, data)
+    _executive_summary(prs, data, st)
+    _financial_performance(prs, data, st)
+    _waterfall(prs, data, st)
+    _kpi_trends(prs, data)
+    _companies(prs, data)
+    _validation(prs, data)
+    _footers(prs, data)
+    props = prs.core_properties
+    moment = to_excel_datetime(data.as_of)  # python-pptx writes naive datetimes as UTC
+    props.created = props.modified = props.last_printed = moment
+    props.author = props.last_modified_by = "monthclose"
+    props.title = f"{t(data.locale, 'board_package')} {data.group_name} {data.period}"
+    props.subject = f"run {data.run_id}"
+    props.revision = 1
+    buffer = io.BytesIO()
+    prs.save(buffer)
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return normalize_zip(buffer.getvalue(), data.as_of,
+                         transform=lambda n, c: _fix_embedded_workbook(n, c, stamp, data))

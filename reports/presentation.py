@@ -1,0 +1,58 @@
+"""Small presentation rules shared by the three documents (sign flip, light colours, labels).
+
+Kept apart from ``statements`` because they apply to single figures (a variance, a worksheet
+row), not to whole statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from reports.labels import t
+from reports.model import BoardPackData, ChartAccount
+
+# Traffic-light colours (fill, as RRGGBB) shared by the workbook, the deck and the PDF.
+LIGHT_FILL: Mapping[str, str] = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE"}
+LIGHT_INK: Mapping[str, str] = {"green": "006100", "yellow": "9C5700", "red": "9C0006"}
+BRAND = "1F3864"  # headings and table headers: dark navy
+ACCENT = "2E75B6"
+GREY = "D9D9D9"
+
+
+def presented_sign(account: ChartAccount) -> int:
+    """Return +1 or -1: the factor that turns a TB-sign amount into the reader's sign.
+
+    Assets stay debit-positive; liabilities, equity, revenue and expenses flip, so that income
+    and equity read positive and costs read negative (in parentheses), as on the statements.
+    """
+    return 1 if account.account_class == "asset" else -1
+
+
+def chart_index(data: BoardPackData) -> dict[str, ChartAccount]:
+    """Index the chart by account code."""
+    return {a.code: a for a in data.chart}
+
+
+def account_name(data: BoardPackData, code: str | None,
+                 index: Mapping[str, ChartAccount] | None = None) -> str:
+    """Return the chart name of ``code`` (the code itself if unknown, empty for ``None``)."""
+    if code is None:
+        return ""
+    account = (index or chart_index(data)).get(code)
+    return account.name if account else code
+
+
+def entity_names(data: BoardPackData) -> dict[str, str]:
+    """Index entity display names by id."""
+    return {e.id: e.name for e in data.entities}
+
+
+def light_label(locale: str, light: str | None) -> str:
+    """Return the localized name of a traffic light (``n/a`` for ``None``)."""
+    return t(locale, f"light_{light}") if light else "n/a"
+
+
+def pct_of(difference: Decimal, comparison: Decimal) -> Decimal | None:
+    """Return ``difference / |comparison|``, ``None`` when the comparison is zero."""
+    return difference / abs(comparison) if comparison else None

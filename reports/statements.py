@@ -1,0 +1,584 @@
+"""The presented statements: one derivation of every figure that the three documents print.
+
+The workbook, the deck and the PDF never add up balances themselves: they render the
+``Statement`` objects and ``Headline`` figures built here, so a number is the same number in
+all three files.
+
+Presentation turns the trial-balance sign (debit positive) into the reader's sign:
+
+* balance sheet: assets as stored, liabilities and equity flipped (credit balances positive);
+* income statement and cash flow: flipped, so income is positive and costs show in parentheses;
+  every subtotal is then a plain sum of the lines above it (the workbook writes it as a formula).
+
+Lines are placed by the chart's data (class, subclass, ``current_*`` tags, system roles), never
+by account code. Worked example: revenue ``4000`` with ``closing=-1200`` and COGS ``5000`` with
+``closing=540`` give *Net revenue 1,200.00*, *Cost of sales (540.00)*, *Gross profit 660.00*.
+
+The indirect cash flow is built from the month's balance-sheet movements: net income, plus
+D&A, minus the increase of each operating, investing and financing balance; what translation
+and other non-cash movements (CTA, NCI, contra accounts) leave over is shown on its own line,
+so the statement always ends at the balance sheet's cash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from close.money import ZERO
+from reports.labels import t
+from reports.model import BoardPackData, ChartAccount, ConsolidatedBalance
+
+LineKind = Literal["section", "item", "subtotal", "total"]
+
+# Income-statement placement by subclass; anything else falls back by class (see _pl_group).
+_PL_GROUP_BY_SUBCLASS: dict[str, str] = {
+    "revenue": "revenue", "ic_revenue": "revenue", "revenue_deductions": "revenue",
+    "cogs": "cogs",
+    "opex": "opex", "ic_expense": "opex", "other_income": "opex",
+    "d_and_a": "d_and_a",
+    "finance_income": "finance", "finance_cost": "finance", "fx": "finance",
+    "associates": "finance", "rounding": "finance",
+    "tax": "tax",
+}
+_NCI_PROFIT = "nci_profit"
+_NCI_EQUITY = "nci_equity"
+_CTA = "cta"
+_ALWAYS_SHOWN_ROLES = frozenset({_CTA, _NCI_EQUITY})
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A numeric column of a statement.
+
+    Attributes:
+        key: stable id (``current``, ``budget``, ``variance``…).
+        label: heading in the document's locale.
+        diff_of: for a variance column, the indices of the two columns it subtracts.
+    """
+
+    key: str
+    label: str
+    diff_of: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A statement line.
+
+    Attributes:
+        key: account code for an account line, else a label key (``total_assets``…).
+        label: text in the document's locale.
+        kind: ``section`` (heading, no values), ``item``, ``subtotal`` or ``total``.
+        values: one per column, in presented sign; empty for a section.
+        components: for subtotals, ``(line index, sign)`` pairs it adds up.
+        account: the standard account of an account line.
+    """
+
+    key: str
+    label: str
+    kind: LineKind
+    values: tuple[Decimal, ...] = ()
+    components: tuple[tuple[int, int], ...] = ()
+    account: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A statement ready to render.
+
+    Attributes:
+        key: ``balance_sheet``, ``income_statement`` or ``cash_flow``.
+        title: heading in the document's locale.
+        columns: numeric columns.
+        lines: lines, top to bottom.
+        notes: sentences printed under the statement ("Budget: not available…").
+    """
+
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+    lines: tuple[Line, ...]
+    notes: tuple[str, ...] = ()
+
+    def value(self, key: str, column: int = 0) -> Decimal:
+        """Return the value of the line ``key`` in ``column``.
+
+        Raises:
+            KeyError: when the statement has no such line.
+        """
+        for line in self.lines:
+            if line.key == key and line.values:
+                return line.values[column]
+        raise KeyError(f"{self.key}: no line {key!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """A headline figure shown in all three documents (presented sign)."""
+
+    key: str
+    label: str
+    value: Decimal
+
+
+class _Builder:
+    """Collects lines and computes subtotals from their components, column by column."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.lines: list[Line] = []
+
+    def section(self, key: str, label: str) -> None:
+        self.lines.append(Line(key, label, "section"))
+
+    def item(self, key: str, label: str, values: tuple[Decimal, ...],
+             account: str | None = None) -> int:
+        self.lines.append(Line(key, label, "item", values, (), account))
+        return len(self.lines) - 1
+
+    def subtotal(self, key: str, label: str, components: Iterable[tuple[int, int]],
+                 kind: LineKind = "subtotal") -> int:
+        comps = tuple(components)
+        values = tuple(
+            sum((sign * self.lines[i].values[c] for i, sign in comps), ZERO)
+            for c in range(self.width))
+        self.lines.append(Line(key, label, kind, values, comps))
+        return len(self.lines) - 1
+
+
+def _closing_map(balances: Iterable[ConsolidatedBalance]) -> dict[str, Decimal]:
+    return {b.account: b.closing for b in balances}
+
+
+def _month_map(balances: Iterable[ConsolidatedBalance]) -> dict[str, Decimal]:
+    return {b.account: b.month for b in balances}
+
+
+def _is_income_statement(account: ChartAccount) -> bool:
+    return account.account_class in ("revenue", "expense")
+
+
+def _pl_group(account: ChartAccount) -> str:
+    if account.system_role == _NCI_PROFIT:
+        return "nci"
+    group = _PL_GROUP_BY_SUBCLASS.get(account.subclass)
+    if group:
+        return group
+    return "revenue" if account.account_class == "revenue" else "opex"
+
+
+def _shown(values: tuple[Decimal, ...], account: ChartAccount) -> bool:
+    return account.system_role in _ALWAYS_SHOWN_ROLES or any(v != 0 for v in values)
+
+
+def balance_sheet(data: BoardPackData) -> Statement:
+    """Build the consolidated balance sheet with prior-month and prior-year columns if present.
+
+    Equity shows the owners' share (share capital, reserves, CTA in OCI, the year's profit
+    attributable to owners) and, separately, non-controlling interests.
+
+    Args:
+        data: the board pack.
+
+    Returns:
+        The statement; ``Statement.value("total_assets")`` is the headline total assets.
+    """
+    loc = data.locale
+    sources: list[tuple[Column, Mapping[str, Decimal]]] = [
+        (Column("current", data.period), _closing_map(data.balances))]
+    notes: list[str] = []
+    for key, comp in (("prior_month", data.prior_month), ("prior_year", data.prior_year)):
+        if comp is None:
+            notes.append(t(loc, "section_not_available", what=t(loc, key)))
+        else:
+            sources.append((Column(key, f"{t(loc, key)} {comp.period}"),
+                            _closing_map(comp.balances)))
+    b = _Builder(len(sources))
+
+    def values(account: ChartAccount, sign: int) -> tuple[Decimal, ...]:
+        return tuple(sign * m.get(account.code, ZERO) for _, m in sources)
+
+    def items(accounts: Iterable[ChartAccount], sign: int) -> list[tuple[int, int]]:
+        out = []
+        for a in accounts:
+            v = values(a, sign)
+            if _shown(v, a):
+                out.append((b.item(a.code, a.name, v, a.code), 1))
+        return out
+
+    assets = [a for a in data.chart if a.account_class == "asset"]
+    liabilities = [a for a in data.chart if a.account_class == "liability"]
+    equity = [a for a in data.chart if a.account_class == "equity"]
+
+    b.section("assets", t(loc, "assets"))
+    b.section("current_assets", t(loc, "current_assets"))
+    cur_a = b.subtotal("total_current_assets", t(loc, "total_current_assets"), items(
+        (a for a in assets if "current_asset" in a.kpi_tags or a.subclass == "cash"), 1))
+    b.section("non_current_assets", t(loc, "non_current_assets"))
+    non_a = b.subtotal("total_non_current_assets", t(loc, "total_non_current_assets"), items(
+        (a for a in assets if not ("current_asset" in a.kpi_tags or a.subclass == "cash")), 1))
+    b.subtotal("total_assets", t(loc, "total_assets"), [(cur_a, 1), (non_a, 1)], "total")
+
+    b.section("liabilities", t(loc, "liabilities"))
+    b.section("current_liabilities", t(loc, "current_liabilities"))
+    cur_l = b.subtotal("total_current_liabilities", t(loc, "total_current_liabilities"), items(
+        (a for a in liabilities if "current_liability" in a.kpi_tags), -1))
+    b.section("non_current_liabilities", t(loc, "non_current_liabilities"))
+    non_l = b.subtotal("total_non_current_liabilities", t(loc, "total_non_current_liabilities"),
+                       items((a for a in liabilities if "current_liability" not in a.kpi_tags), -1))
+    total_l = b.subtotal("total_liabilities", t(loc, "total_liabilities"), [(cur_l, 1), (non_l, 1)])
+
+    b.section("equity", t(loc, "equity"))
+    owner_items = items((a for a in equity if a.system_role != _NCI_EQUITY), -1)
+    is_accounts = [a for a in data.chart if _is_income_statement(a)]
+    # The year's result still sits in the income-statement accounts (year to date); the NCI
+    # share is already booked to its own expense line, so what is left belongs to the owners.
+    profit = tuple(-sum((m.get(a.code, ZERO) for a in is_accounts), ZERO) for _, m in sources)
+    owner_items.append((b.item("profit_for_year_owners", t(loc, "profit_for_year_owners"),
+                               profit), 1))
+    owners = b.subtotal("equity_owners", t(loc, "equity_owners"), owner_items)
+    nci_accounts = [a for a in equity if a.system_role == _NCI_EQUITY]
+    nci_values = tuple(-sum((m.get(a.code, ZERO) for a in nci_accounts), ZERO) for _, m in sources)
+    nci = b.item("nci", t(loc, "nci"), nci_values)
+    total_e = b.subtotal("total_equity", t(loc, "total_equity"), [(owners, 1), (nci, 1)])
+    b.subtotal("total_liabilities_equity", t(loc, "total_liabilities_equity"),
+               [(total_l, 1), (total_e, 1)], "total")
+    return Statement("balance_sheet", t(loc, "balance_sheet"),
+                     tuple(c for c, _ in sources), tuple(b.lines), tuple(notes))
+
+
+def income_statement(data: BoardPackData) -> Statement:
+    """Build the income statement: month vs budget, year to date vs budget and prior year.
+
+    Args:
+        data: the board pack.
+
+    Returns:
+        The statement; ``value("net_revenue")`` / ``value("profit_for_period")`` give the month
+        (column 0) and, at ``ytd_column``, the year to date.
+    """
+    loc = data.locale
+    cols: list[Column] = [Column("month", t(loc, "col_month"))]
+    maps: list[Mapping[str, Decimal] | None] = [_month_map(data.balances)]
+    notes: list[str] = []
+    if data.budget is not None:
+        cols += [Column("budget", t(loc, "col_budget")),
+                 Column("variance", t(loc, "col_variance"), (0, 1))]
+        maps += [_month_map(data.budget.balances), None]
+    cols.append(Column("ytd", t(loc, "col_ytd")))
+    maps.append(_closing_map(data.balances))
+    ytd = len(cols) - 1
+    if data.budget is not None:
+        cols += [Column("budget_ytd", t(loc, "col_budget_ytd")),
+                 Column("variance_ytd", t(loc, "col_variance_ytd"), (ytd, ytd + 1))]
+        maps += [_closing_map(data.budget.balances), None]
+    else:
+        notes.append(t(loc, "section_not_available", what=t(loc, "budget")))
+    if data.prior_year is not None:
+        cols.append(Column("prior_year_ytd", f"{t(loc, 'col_prior_year_ytd')}"))
+        maps.append(_closing_map(data.prior_year.balances))
+    else:
+        notes.append(t(loc, "section_not_available", what=t(loc, "prior_year")))
+    columns = tuple(cols)
+
+    def values(account: ChartAccount) -> tuple[Decimal, ...]:
+        raw = [None if m is None else -m.get(account.code, ZERO) for m in maps]
+        return _fill_differences(raw, columns)
+
+    b = _Builder(len(columns))
+    groups: dict[str, list[ChartAccount]] = {}
+    for a in data.chart:
+        if _is_income_statement(a):
+            groups.setdefault(_pl_group(a), []).append(a)
+
+    def items(group: str) -> list[tuple[int, int]]:
+        out = []
+        for a in groups.get(group, []):
+            v = values(a)
+            if _shown(v, a):
+                out.append((b.item(a.code, a.name, v, a.code), 1))
+        return out
+
+    b.section("revenue", t(loc, "revenue"))
+    revenue = b.subtotal("net_revenue", t(loc, "net_revenue"), items("revenue"))
+    b.section("cost_of_sales", t(loc, "cost_of_sales"))
+    gross = b.subtotal("gross_profit", t(loc, "gross_profit"), [(revenue, 1), *items("cogs")])
+    b.section("operating_expenses", t(loc, "operating_expenses"))
+    ebitda = b.subtotal("ebitda", t(loc, "ebitda"), [(gross, 1), *items("opex")])
+    ebit = b.subtotal("operating_profit", t(loc, "operating_profit"),
+                      [(ebitda, 1), *items("d_and_a")])
+    b.section("finance_and_other", t(loc, "finance_and_other"))
+    pbt = b.subtotal("profit_before_tax", t(loc, "profit_before_tax"),
+                     [(ebit, 1), *items("finance")])
+    profit = b.subtotal("profit_for_period", t(loc, "profit_for_period"),
+                        [(pbt, 1), *items("tax")], "total")
+    b.section("attributable_to", t(loc, "attributable_to"))
+    nci_accounts = groups.get("nci", [])
+    nci_values = _fill_differences(
+        [None if m is None else sum((m.get(a.code, ZERO) for a in nci_accounts), ZERO)
+         for m in maps], columns)
+    nci = b.item("nci_share", t(loc, "nci_share"), nci_values)
+    b.subtotal("owners_of_parent", t(loc, "owners_of_parent"), [(profit, 1), (nci, -1)])
+    return Statement("income_statement", t(loc, "income_statement"), columns,
+                     tuple(b.lines), tuple(notes))
+
+
+def _fill_differences(raw: list[Decimal | None], columns: tuple[Column, ...]) -> tuple[Decimal, ...]:
+    out = list(raw)
+    for i, col in enumerate(columns):
+        if col.diff_of is not None:
+            left, right = col.diff_of
+            out[i] = _require(out[left]) - _require(out[right])
+    return tuple(_require(v) for v in out)
+
+
+def _require(value: Decimal | None) -> Decimal:
+    if value is None:
+        raise ValueError("a statement column has no value and is not a difference column")
+    return value
+
+
+def ytd_column(statement: Statement) -> int:
+    """Return the index of the year-to-date column of the income statement."""
+    return next(i for i, c in enumerate(statement.columns) if c.key == "ytd")
+
+
+def cash_flow(data: BoardPackData) -> Statement:
+    """Build the month's cash flow statement (indirect method) from balance-sheet movements.
+
+    Args:
+        data: the board pack.
+
+    Returns:
+        The statement (one column, the month); ``value("cash_end")`` equals the balance
+        sheet's cash.
+    """
+    loc = data.locale
+    month = _month_map(data.balances)
+    closing = _closing_map(data.balances)
+    b = _Builder(1)
+
+    def movement_items(accounts: Iterable[ChartAccount]) -> list[tuple[int, int]]:
+        out = []
+        for a in accounts:
+            v = -month.get(a.code, ZERO)  # an increase in an asset uses cash
+            if v != 0:
+                out.append((b.item(a.code, a.name, (v,), a.code), 1))
+        return out
+
+    chart = data.chart
+    is_accounts = [a for a in chart if _is_income_statement(a)]
+    profit = -sum((month.get(a.code, ZERO) for a in is_accounts
+                   if a.system_role != _NCI_PROFIT), ZERO)
+    d_and_a = sum((month.get(a.code, ZERO) for a in is_accounts if a.subclass == "d_and_a"), ZERO)
+    bs = [a for a in chart if not _is_income_statement(a)]
+    cash_accounts = [a for a in bs if a.cash_flow_category == "cash"]
+    # Contra assets (accumulated depreciation) move with D&A, which is added back above.
+    non_cash_contra = {a.code for a in bs if a.account_class == "asset" and a.normal_balance == "credit"}
+
+    b.section("operating_activities", t(loc, "operating_activities"))
+    operating = [(b.item("profit_month", t(loc, "profit_month"), (profit,)), 1),
+                 (b.item("add_d_and_a", t(loc, "add_d_and_a"), (d_and_a,)), 1)]
+    operating += movement_items(a for a in bs if a.cash_flow_category == "operating")
+    op = b.subtotal("net_cash_operating", t(loc, "net_cash_operating"), operating)
+    b.section("investing_activities", t(loc, "investing_activities"))
+    inv = b.subtotal("net_cash_investing", t(loc, "net_cash_investing"), movement_items(
+        a for a in bs if a.cash_flow_category == "investing" and a.code not in non_cash_contra))
+    b.section("financing_activities", t(loc, "financing_activities"))
+    fin = b.subtotal("net_cash_financing", t(loc, "net_cash_financing"), movement_items(
+        a for a in bs if a.cash_flow_category == "financing"))
+    cash_change = sum((month.get(a.code, ZERO) for a in cash_accounts), ZERO)
+    explained = b.lines[op].values[0] + b.lines[inv].values[0] + b.lines[fin].values[0]
+    fx = b.item("fx_effect", t(loc, "fx_effect"), (cash_change - explained,))
+    change = b.subtotal("net_change_cash", t(loc, "net_change_cash"),
+                        [(op, 1), (inv, 1), (fin, 1), (fx, 1)])
+    cash_end = sum((closing.get(a.code, ZERO) for a in cash_accounts), ZERO)
+    begin = b.item("cash_beginning", t(loc, "cash_beginning"), (cash_end - cash_change,))
+    b.subtotal("cash_end", t(loc, "cash_end"), [(begin, 1), (change, 1)], "total")
+    return Statement("cash_flow", t(loc, "cash_flow"), (Column("month", t(loc, "col_month")),),
+                     tuple(b.lines))
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """The three statements and the headline figures, derived once per document."""
+
+    balance_sheet: Statement
+    income_statement: Statement
+    cash_flow: Statement
+    headlines: tuple[Headline, ...]
+
+    def headline(self, key: str) -> Decimal:
+        """Return the headline figure ``key`` (e.g. ``total_assets``).
+
+        Raises:
+            KeyError: for an unknown key.
+        """
+        for h in self.headlines:
+            if h.key == key:
+                return h.value
+        raise KeyError(key)
+
+
+def build_statements(data: BoardPackData) -> Statements:
+    """Derive the statements and headline figures every document prints.
+
+    Args:
+        data: the board pack.
+
+    Returns:
+        The statements; headline keys: ``total_assets``, ``revenue_month``, ``revenue_ytd``,
+        ``ebitda_month``, ``ebitda_ytd``, ``net_income_month``, ``net_income_ytd``,
+        ``net_income_owners_ytd``, ``total_equity``, ``cta``, ``nci``, ``cash``.
+    """
+    bs, pl, cf = balance_sheet(data), income_statement(data), cash_flow(data)
+    ytd = ytd_column(pl)
+    cta_codes = {a.code for a in data.chart if a.system_role == _CTA}
+    cta = -sum((b.closing for b in data.balances if b.account in cta_codes), ZERO)
+    figures: list[tuple[str, Callable[[], Decimal]]] = [
+        ("total_assets", lambda: bs.value("total_assets")),
+        ("revenue_month", lambda: pl.value("net_revenue", 0)),
+        ("revenue_ytd", lambda: pl.value("net_revenue", ytd)),
+        ("ebitda_month", lambda: pl.value("ebitda", 0)),
+        ("ebitda_ytd", lambda: pl.value("ebitda", ytd)),
+        ("net_income_month", lambda: pl.value("profit_for_period", 0)),
+        ("net_income_ytd", lambda: pl.value("profit_for_period", ytd)),
+        ("net_income_owners_ytd", lambda: pl.value("owners_of_parent", ytd)),
+        ("total_equity", lambda: bs.value("total_equity")),
+        ("cta", lambda: cta),
+        ("nci", lambda: bs.value("nci")),
+        ("cash", lambda: cf.value("cash_end")),
+    ]
+    headlines = tuple(Headline(k, t(data.locale, f"hl_{k}"), f()) for k, f in figures)
+    return Statements(bs, pl, cf, headlines)
+
+
+def income_statement_figures(balances: Iterable[ConsolidatedBalance],
+                             chart: Iterable[ChartAccount], *, use_month: bool = True
+                             ) -> dict[str, Decimal]:
+    """Revenue, EBITDA and net income (presented sign) of any set of balances, e.g. a trend point.
+
+    Uses the same placement rules as ``income_statement`` so a trend point and the statement
+    agree for the same period.
+
+    Args:
+        balances: consolidated balances.
+        chart: the chart.
+        use_month: the month's movement (``True``) or the year to date.
+
+    Returns:
+        ``{"revenue": …, "ebitda": …, "net_income": …}``.
+    """
+    amounts = _month_map(balances) if use_month else _closing_map(balances)
+    totals = {"revenue": ZERO, "ebitda": ZERO, "net_income": ZERO}
+    for a in chart:
+        if not _is_income_statement(a):
+            continue
+        group = _pl_group(a)
+        v = -amounts.get(a.code, ZERO)
+        if group == "revenue":
+            totals["revenue"] += v
+        if group in ("revenue", "cogs", "opex"):
+            totals["ebitda"] += v
+        if group != "nci":
+            totals["net_income"] += v
+    return totals
+
+
+@dataclass(frozen=True, slots=True)
+class EntityFigures:
+    """One company's figures, local and translated (presented sign), for its page and slide.
+
+    Attributes:
+        entity: entity id.
+        currency: its functional currency.
+        revenue_local: net revenue YTD in its currency.
+        revenue: net revenue YTD translated.
+        net_income_local: net income YTD in its currency.
+        net_income: net income YTD translated.
+        total_assets_local: total assets in its currency.
+        total_assets: total assets translated.
+        contribution_net_income: its net income after eliminations, PPA and adjustments (its
+            contribution to the consolidated net income).
+    """
+
+    entity: str
+    currency: str
+    revenue_local: Decimal
+    revenue: Decimal
+    net_income_local: Decimal
+    net_income: Decimal
+    total_assets_local: Decimal
+    total_assets: Decimal
+    contribution_net_income: Decimal
+
+
+def entity_figures(data: BoardPackData) -> tuple[EntityFigures, ...]:
+    """Sum each entity's consolidating-worksheet rows into its headline figures.
+
+    Args:
+        data: the board pack.
+
+    Returns:
+        One record per entity of ``data.entities``, in that order.
+    """
+    chart = {a.code: a for a in data.chart}
+    out = []
+    for e in data.entities:
+        rows = [r for r in data.worksheet if r.entity == e.id]
+
+        def figures(pick: Callable[[object], Decimal], rows: list = rows) -> dict[str, Decimal]:
+            balances = [ConsolidatedBalance(r.account, pick(r), ZERO) for r in rows]
+            return income_statement_figures(balances, data.chart, use_month=False)
+
+        local = figures(lambda r: r.local_amount)
+        translated = figures(lambda r: r.translated)
+        consolidated = figures(lambda r: r.consolidated)
+        assets = [r for r in rows if r.account in chart and chart[r.account].account_class == "asset"]
+        out.append(EntityFigures(
+            entity=e.id, currency=e.currency,
+            revenue_local=local["revenue"], revenue=translated["revenue"],
+            net_income_local=local["net_income"], net_income=translated["net_income"],
+            total_assets_local=sum((r.local_amount for r in assets), ZERO),
+            total_assets=sum((r.translated for r in assets), ZERO),
+            contribution_net_income=consolidated["net_income"]))
+    return tuple(out)
+
+
+def net_income_bridge(st: Statements, locale: str) -> tuple[tuple[str, str, Decimal], ...] | None:
+    """Walk the month's net income from budget to actual, one step per income-statement block.
+
+    Args:
+        st: the statements.
+        locale: label language.
+
+    Returns:
+        ``(key, label, amount)`` steps: budget net income, the variance of revenue, cost of
+        sales, operating expenses, D&A, finance and tax (favourable positive), actual net
+        income; ``None`` when there is no budget.
+    """
+    pl = st.income_statement
+    keys = [c.key for c in pl.columns]
+    if "budget" not in keys:
+        return None
+    actual, budget = keys.index("month"), keys.index("budget")
+
+    def diff(key: str) -> Decimal:
+        return pl.value(key, actual) - pl.value(key, budget)
+
+    blocks = [("net_revenue", None), ("gross_profit", "net_revenue"), ("ebitda", "gross_profit"),
+              ("operating_profit", "ebitda"), ("profit_before_tax", "operating_profit"),
+              ("profit_for_period", "profit_before_tax")]
+    labels = {"net_revenue": "revenue", "gross_profit": "cost_of_sales",
+              "ebitda": "operating_expenses", "operating_profit": "d_and_a",
+              "profit_before_tax": "finance_and_other", "profit_for_period": "income_tax"}
+    steps: list[tuple[str, str, Decimal]] = [
+        ("budget", t(locale, "budget"), pl.value("profit_for_period", budget))]
+    for key, before in blocks:
+        amount = diff(key) - (diff(before) if before else ZERO)
+        steps.append((labels[key], t(locale, labels[key]), amount))
+    steps.append(("actual", t(locale, "actual"), pl.value("profit_for_period", actual)))
+    return tuple(steps)

@@ -1,0 +1,48 @@
+"""Same run, same bytes: two processes, different clock times and time zones."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from reports.model import BoardPackData
+from reports.package import build_board_package, build_package_zip
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+_SCRIPT = """
+import hashlib, json
+from board_pack_sample import sample_board_pack
+from reports.package import build_board_package, build_package_zip
+data = sample_board_pack()
+files = build_board_package(data)
+files["package.zip"] = build_package_zip(files, run_id=data.run_id, created_at=data.as_of)
+print(json.dumps({name: hashlib.sha256(content).hexdigest() for name, content in files.items()}))
+"""
+
+
+def _digests_in_subprocess(tz: str) -> dict[str, str]:
+    env = {**os.environ, "TZ": tz, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
+    result = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_two_processes_in_different_time_zones_write_identical_bytes(
+        sample: BoardPackData) -> None:
+    tokyo = _digests_in_subprocess("Asia/Tokyo")
+    time.sleep(2.1)  # a later wall-clock second, so any embedded "now" would show
+    sao_paulo = _digests_in_subprocess("America/Sao_Paulo")
+    assert tokyo == sao_paulo
+    files = build_board_package(sample)
+    here = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
+    here["package.zip"] = hashlib.sha256(
+        build_package_zip(files, run_id=sample.run_id, created_at=sample.as_of)).hexdigest()
+    assert here == tokyo
+    assert len(tokyo) == 5

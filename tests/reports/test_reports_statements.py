@@ -1,0 +1,120 @@
+"""The presented statements: they balance, tie to each other and say when data are missing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from board_pack_sample import sample_board_pack
+
+from close.money import D, ZERO
+from reports.model import BoardPackData, ConsolidatedBalance
+from reports.statements import build_statements, entity_figures, net_income_bridge, ytd_column
+
+
+def test_sample_trial_balances_sum_to_zero(sample: BoardPackData) -> None:
+    assert sum((b.closing for b in sample.balances), ZERO) == 0
+    assert sum((b.month for b in sample.balances), ZERO) == 0
+    for entity in sample.entities:
+        rows = [w for w in sample.worksheet if w.entity == entity.id]
+        assert sum((w.translated for w in rows), ZERO) == 0, entity.id
+    for journal in sample.journals:
+        assert sum((line.amount for line in journal.lines), ZERO) == 0, journal.id
+
+
+def test_worksheet_adds_up_to_the_consolidated_balances(sample: BoardPackData) -> None:
+    by_account: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for w in sample.worksheet:
+        assert w.translated + w.eliminations + w.ppa + w.adjustments == w.consolidated
+        by_account[w.account] += w.consolidated
+    assert {a: v for a, v in by_account.items() if v} == {
+        b.account: b.closing for b in sample.balances if b.closing}
+
+
+def test_balance_sheet_balances_in_every_column(sample: BoardPackData) -> None:
+    bs = build_statements(sample).balance_sheet
+    assert len(bs.columns) == 3
+    for c in range(3):
+        assert bs.value("total_assets", c) == bs.value("total_liabilities_equity", c)
+    # Equity = owners (incl. CTA in OCI) + NCI, shown separately.
+    assert bs.value("total_equity") == bs.value("equity_owners") + bs.value("nci")
+    assert bs.value("nci") > 0
+    cta_line = next(line for line in bs.lines if line.account == "3300")
+    assert cta_line.values[0] == -next(b.closing for b in sample.balances if b.account == "3300")
+
+
+def test_income_statement_presents_revenue_positive_and_splits_nci(sample: BoardPackData) -> None:
+    st = build_statements(sample)
+    pl = st.income_statement
+    ytd = ytd_column(pl)
+    revenue_tb = sum((b.closing for b in sample.balances if b.account in ("4000", "4100", "4200")),
+                     ZERO)
+    assert pl.value("net_revenue", ytd) == -revenue_tb > 0
+    assert pl.value("owners_of_parent", ytd) + pl.value("nci_share", ytd) == pl.value(
+        "profit_for_period", ytd)
+    assert pl.value("nci_share", ytd) == next(
+        a.nci_profit_ytd for a in sample.attributions if a.entity == "BR2")
+    # The year's profit attributable to owners is what the balance sheet carries in equity.
+    assert st.balance_sheet.value("profit_for_year_owners") == pl.value("owners_of_parent", ytd)
+    # Variance columns are actual - budget.
+    keys = [c.key for c in pl.columns]
+    m, b, v = keys.index("month"), keys.index("budget"), keys.index("variance")
+    for line in pl.lines:
+        if line.values:
+            assert line.values[v] == line.values[m] - line.values[b]
+
+
+def test_every_subtotal_is_the_sum_of_its_components(sample: BoardPackData) -> None:
+    st = build_statements(sample)
+    for statement in (st.balance_sheet, st.income_statement, st.cash_flow):
+        for line in statement.lines:
+            if line.components:
+                for c in range(len(statement.columns)):
+                    assert line.values[c] == sum(
+                        (s * statement.lines[i].values[c] for i, s in line.components), ZERO)
+
+
+def test_cash_flow_ends_at_balance_sheet_cash(sample: BoardPackData) -> None:
+    st = build_statements(sample)
+    cf = st.cash_flow
+    cash = next(b for b in sample.balances if b.account == "1000")
+    assert cf.value("cash_end") == cash.closing == st.headline("cash")
+    assert cf.value("cash_beginning") == cash.closing - cash.month
+    assert cf.value("profit_month") == st.headline("net_income_month")
+
+
+def test_missing_comparatives_are_not_available_never_zero() -> None:
+    data = sample_board_pack(with_budget=False, with_prior_year=False, with_prior_month=False)
+    st = build_statements(data)
+    assert [c.key for c in st.balance_sheet.columns] == ["current"]
+    assert [c.key for c in st.income_statement.columns] == ["month", "ytd"]
+    assert any("Budget: not available" in n for n in st.income_statement.notes)
+    assert any("Prior month: not available" in n for n in st.balance_sheet.notes)
+    assert net_income_bridge(st, data.locale) is None
+
+
+def test_bridge_walks_from_budget_to_actual(sample: BoardPackData) -> None:
+    st = build_statements(sample)
+    steps = net_income_bridge(st, sample.locale)
+    assert steps is not None
+    assert steps[0][0] == "budget" and steps[-1][0] == "actual"
+    assert steps[0][2] + sum((s[2] for s in steps[1:-1]), ZERO) == steps[-1][2]
+
+
+def test_entity_figures_sum_to_group_revenue(sample: BoardPackData) -> None:
+    st = build_statements(sample)
+    figures = entity_figures(sample)
+    assert [f.entity for f in figures] == [e.id for e in sample.entities]
+    assert sum((f.contribution_net_income for f in figures), ZERO) == st.headline("net_income_ytd")
+
+
+def test_model_refuses_naive_time_and_unknown_accounts(sample: BoardPackData) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        replace(sample, as_of=datetime(2025, 7, 4, 18, 30))  # noqa: DTZ001 - the point
+    with pytest.raises(ValueError, match="not in the chart"):
+        replace(sample, balances=(*sample.balances, ConsolidatedBalance("9999", D(1), D(1))))
+    with pytest.raises(ValueError, match="locale"):
+        replace(sample, locale="fr-FR")  # type: ignore[arg-type]
