@@ -281,6 +281,118 @@ def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", 
         console.print(f"{len(pages)} preview pages in {preview}")
 
 
+@app.command()
+def review(run_id: str, as_json: JsonOpt = False) -> None:
+    """Show a run's validation findings and score."""
+    from close.review import findings
+
+    env = _env()
+    with env.db.tx() as conn:
+        one = get_run(conn, run_id)
+        if one is None:
+            raise ConfigError(f"no run {run_id}")
+        items = findings(conn, run_id)
+    if as_json:
+        console.print_json(json.dumps({"run_id": run_id, "status": one.status.value, "score": one.validation_score,
+                                       "findings": items}, default=str))
+        return
+    table = Table("severity", "category", "code", "entity", "account", "expected", "actual", "difference",
+                  "message", "waived", title=f"run {run_id} — {one.status} — score {one.validation_score}")
+    for f in items:
+        if f["severity"] != "pass":
+            table.add_row(*(str(f[k] or "") for k in ("severity", "category", "code", "entity", "account",
+                                                      "expected", "actual", "difference", "message")),
+                          f"{f['waived_by']}: {f['waived_reason']}" if f["waived_by"] else "")
+    console.print(table)
+
+
+def _parse_waivers(values: list[str]) -> dict[str, str]:
+    waivers = {}
+    for value in values:
+        code, sep, why = value.partition("=")
+        if not sep or not code.strip() or not why.strip():
+            raise ConfigError(f"got {value!r}", key="--waive", expected="CODE=REASON")
+        waivers[code.strip()] = why.strip()
+    return waivers
+
+
+@app.command()
+def approve(run_id: str,
+            reason: Annotated[str, typer.Option("--reason", "--note", help="Why the run may continue.")],
+            waive: Annotated[list[str], typer.Option("--waive", help="CODE=REASON for one finding.")] = [],  # noqa: B006
+            wait: Annotated[bool, typer.Option("--wait")] = False, as_json: JsonOpt = False) -> None:
+    """Approve a run in review (never an integrity failure) and continue it."""
+    from close.review import approve as approve_run
+
+    env = _env()
+    approved = approve_run(env, run_id, reason, _parse_waivers(waive))
+    worker = _start(env, approved.id)
+    if env.settings.broker_url and not wait:
+        console.print(approved.id)
+        return
+    final = follow(env, approved.id, quiet=as_json, worker=worker)
+    _report(env, final, as_json=as_json)
+    raise typer.Exit(_exit_for(final))
+
+
+@app.command()
+def reject(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Why.")]) -> None:
+    """Reject a run in review (it is CANCELLED)."""
+    from close.review import reject as reject_run
+
+    rejected = reject_run(_env(), run_id, reason)
+    console.print(f"run {rejected.id} {rejected.status}")
+
+
+@app.command()
+def signoff(run_id: str, note: Annotated[str, typer.Option("--note")] = "") -> None:
+    """Sign off a COMPLETED run."""
+    from close.review import signoff as signoff_run
+
+    signed = signoff_run(_env(), run_id, note)
+    console.print(f"run {signed.id} signed off by {signed.signed_off_by} at {signed.signed_off_at:%Y-%m-%d %H:%M UTC}")
+
+
+@app.command()
+def lock(group: str, period: str, reason: Annotated[str, typer.Option("--reason")] = "") -> None:
+    """Lock a period whose effective run is signed off."""
+    from close.review import lock as lock_period
+
+    locked = lock_period(_env(), group, _check_period(period), reason)
+    console.print(f"period {period} of {group} locked on run {locked.id}")
+
+
+@app.command()
+def unlock(group: str, period: str, reason: Annotated[str, typer.Option("--reason", help="Why.")]) -> None:
+    """Unlock a period."""
+    from close.review import unlock as unlock_period
+
+    unlock_period(_env(), group, _check_period(period), reason)
+    console.print(f"period {period} of {group} unlocked")
+
+
+adjust_app = typer.Typer(no_args_is_help=True, help="Top-side adjustments.")
+app.add_typer(adjust_app, name="adjust")
+
+
+@adjust_app.command("add")
+def adjust_add(run_id: str, file: Annotated[Path, typer.Option("--file", "-f", help="The journal CSV.")],
+               wait: Annotated[bool, typer.Option("--wait")] = False, as_json: JsonOpt = False) -> None:
+    """Add a top-side journal: the run is cancelled (adjusted) and a child run continues from CONSOLIDATING."""
+    from close.review import adjust
+
+    env = _env()
+    child = adjust(env, run_id, file)
+    err.print(f"run {run_id} cancelled (adjusted); child run {child.id} starts at CONSOLIDATING")
+    worker = _start(env, child.id)
+    if env.settings.broker_url and not wait:
+        console.print(child.id)
+        return
+    final = follow(env, child.id, quiet=as_json, worker=worker)
+    _report(env, final, as_json=as_json)
+    raise typer.Exit(_exit_for(final))
+
+
 def demo_source() -> Path:
     """The demo group shipped in the repository's ``examples/demo``."""
     return Path(__file__).resolve().parents[1] / "examples" / "demo"

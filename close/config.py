@@ -611,7 +611,7 @@ class Settings:
     actor: str = "cli"  # CLOSE_ACTOR or the OS user: who is recorded in the audit trail
     anthropic_api_key: Secret | None = None  # ANTHROPIC_API_KEY
     anthropic_base_url: str | None = None  # ANTHROPIC_BASE_URL
-    visibility_timeout: int = 3600  # CLOSE_VISIBILITY_TIMEOUT seconds, above the longest hard limit
+    visibility_timeout: int = 3600  # CLOSE_VISIBILITY_TIMEOUT seconds, above the longest task hard limit
     secrets: Mapping[str, Secret] = field(default_factory=dict)  # every CLOSE_SECRET_* variable
 
     @classmethod

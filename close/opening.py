@@ -10,7 +10,9 @@ YTD and CTA from, so the controller states them once::
     BR1,5150,BR3,86027.96,
 
 ``account`` is a standard-chart code; ``counterparty`` (optional column) the group entity of an
-intercompany line, since translated history is carried per (entity, account, counterparty); ``translated_closing`` the presentation-currency closing of the
+intercompany line, since translated history is carried per (entity, account, counterparty), or
+``#ppa`` / ``#ppa:<intangible>`` for the purchase-price allocation pushed down into an acquiree's
+books (its own retained earnings, CTA and amortization history); ``translated_closing`` the presentation-currency closing of the
 month before the first period (TB sign: credit negative); ``historical_rate`` (presentation units
 per functional unit), where given, translates that account at that rate in every period
 (share capital at its contribution or acquisition rate).
@@ -26,7 +28,7 @@ import pandas as pd
 
 from close.chart import Chart
 from close.errors import InputDataError
-from close.fx import OpeningBalances
+from close.fx import PPA_BOOK, OpeningBalances
 from close.money import D, to_minor
 from close.types import AccountCode, Currency, EntityId
 
@@ -52,9 +54,9 @@ def parse_opening_balances(data: bytes, *, source: str, chart: Chart, entities: 
     for number, row in enumerate(reader, start=2):
         entity, account = (row.get("entity") or "").strip(), (row.get("account") or "").strip()
         counterparty = (row.get("counterparty") or "").strip()
-        if counterparty and counterparty not in entities:
-            raise InputDataError(f"unknown counterparty {counterparty!r}", file=source, row=number,
-                                 column="counterparty")
+        if counterparty and counterparty not in entities and not counterparty.startswith(PPA_BOOK):
+            raise InputDataError(f"unknown counterparty {counterparty!r} (expected a group entity or a "
+                                 f"{PPA_BOOK} book)", file=source, row=number, column="counterparty")
         if entity not in entities:
             raise InputDataError(f"unknown entity {entity!r}", file=source, row=number, column="entity")
         if not chart.has(account):

@@ -37,10 +37,11 @@ from sqlalchemy.engine import Connection
 
 from close.budget import parse_budget
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
-from close.config import EntityConfig, GroupConfig
+from close.config import GroupConfig
 from close.errors import InputDataError
 from close.kpis import KPI_DEFINITIONS
-from close.money import ONE, ZERO, D, from_minor
+from close.money import ZERO, D, from_minor
+from close.ownership import compute_ownership
 from close.periods import add_months, parse_period
 from close.stages.inputs import load_config, load_run_chart, read_file
 from close.storage.runs import Run, effective_run, get_run
@@ -133,12 +134,13 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
     pc = config.presentation_currency
     entities = consolidated_entities(config)
 
-    balances = balances_of(conn, run.id)
+    earlier = earlier_runs(conn, config.id, run.period)
+    stored = balances_by_run(conn, (run.id, *earlier.values()))
+    balances = stored.get(run.id, ())
     unknown = sorted({b.account for b in balances} - set(by_code))
     if unknown:
         raise InputDataError(f"consolidated balances name accounts not in the run's chart: {unknown}",
                              field="consolidated_balances.std_account")
-    earlier = earlier_runs(conn, config.id, run.period)
     prior_month_period, prior_year_period = add_months(run.period, -1), add_months(run.period, -12)
     worksheet = worksheet_of(conn, run, config, entities)
     score, light = validation_score(conn, current)
@@ -155,10 +157,10 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         chart=accounts,
         balances=balances,
         entities=entities,
-        prior_month=comparative_of(conn, prior_month_period, earlier.get(prior_month_period)),
-        prior_year=comparative_of(conn, prior_year_period, earlier.get(prior_year_period)),
+        prior_month=comparative_of(prior_month_period, earlier.get(prior_month_period), stored),
+        prior_year=comparative_of(prior_year_period, earlier.get(prior_year_period), stored),
         budget=budget_of(conn, run, config),
-        history=history_of(conn, earlier, by_code),
+        history=history_of(earlier, stored, by_code),
         worksheet=worksheet,
         trial_balance=trial_balance_of(conn, run),
         fx_rates=fx_rates_of(conn, run.id),
@@ -186,36 +188,26 @@ def chart_accounts(chart: Chart) -> tuple[ChartAccount, ...]:
 
 
 def consolidated_entities(config: GroupConfig) -> tuple[Entity, ...]:
-    """Return the consolidated entities, parent first, then depth-first in config order.
+    """Return the consolidated entities, each parent before its subsidiaries.
 
-    ``ownership`` is the group's effective share (the product of the direct shares up the
-    chain); entities with method ``none`` are not consolidated and are left out.
+    ``ownership`` is the group's effective interest and ``method`` the one applied
+    (``close.ownership``); entities left at cost (method ``none``) are not in the package.
     """
-    children: dict[EntityId | None, list[EntityConfig]] = defaultdict(list)
-    for e in config.entities:
-        children[e.parent].append(e)
-    out: list[Entity] = []
-
-    def visit(e: EntityConfig, share: Decimal) -> None:
-        effective = share * e.ownership if e.parent is not None else ONE
-        if e.method != "none":
-            method = "parent" if e.parent is None else e.method
-            out.append(Entity(id=e.id, name=e.name, currency=e.currency, ownership=effective,
-                              method=method, parent=e.parent))  # type: ignore[arg-type]
-        for child in children[e.id]:
-            visit(child, effective)
-
-    for top in children[None]:
-        visit(top, ONE)
-    return tuple(out)
+    by_id = {e.id: e for e in config.entities}
+    return tuple(Entity(id=eid, name=by_id[eid].name, currency=by_id[eid].currency, ownership=h.effective,
+                        method=h.method, parent=h.parent)  # type: ignore[arg-type]
+                 for eid, h in compute_ownership(config.entities).items() if h.method != "none")
 
 
-def balances_of(conn: Connection, run_id: RunId) -> tuple[ConsolidatedBalance, ...]:
-    """Return a run's consolidated balances by standard account (empty when it stored none)."""
-    rows = conn.execute(sa.text(
-        "SELECT std_account, amount, movement FROM consolidated_balances WHERE run_id = CAST(:r AS uuid) "
-        "ORDER BY std_account"), {"r": run_id}).all()
-    return tuple(ConsolidatedBalance(account=r[0], closing=r[1], month=r[2]) for r in rows)
+def balances_by_run(conn: Connection, run_ids: Iterable[RunId]
+                    ) -> dict[RunId, tuple[ConsolidatedBalance, ...]]:
+    """Return the consolidated balances of several runs, by account; a run without any is absent."""
+    found: dict[RunId, list[ConsolidatedBalance]] = defaultdict(list)
+    for run_id, account, amount, movement in conn.execute(sa.text(
+            "SELECT run_id::text, std_account, amount, movement FROM consolidated_balances "
+            "WHERE run_id = ANY(CAST(:ids AS uuid[])) ORDER BY run_id, std_account"), {"ids": list(run_ids)}):
+        found[run_id].append(ConsolidatedBalance(account=account, closing=amount, month=movement))
+    return {run_id: tuple(b) for run_id, b in found.items()}
 
 
 def earlier_runs(conn: Connection, group_id: str, period: Period) -> dict[Period, RunId]:
@@ -229,12 +221,12 @@ def earlier_runs(conn: Connection, group_id: str, period: Period) -> dict[Period
     return found
 
 
-def comparative_of(conn: Connection, period: Period, run_id: RunId | None) -> Comparative | None:
+def comparative_of(period: Period, run_id: RunId | None,
+                   stored: Mapping[RunId, tuple[ConsolidatedBalance, ...]]) -> Comparative | None:
     """Return an earlier period's balances as a comparative, ``None`` when it has none."""
-    if run_id is None:
+    if run_id is None or run_id not in stored:
         return None
-    balances = balances_of(conn, run_id)
-    return Comparative(period=period, balances=balances, run_id=run_id) if balances else None
+    return Comparative(period=period, balances=stored[run_id], run_id=run_id)
 
 
 def fiscal_year_start_period(period: Period, fiscal_year_start: int) -> Period:
@@ -276,12 +268,12 @@ def budget_of(conn: Connection, run: Run, config: GroupConfig) -> Comparative | 
     return Comparative(period=run.period, balances=balances, run_id=None)
 
 
-def history_of(conn: Connection, earlier: Mapping[Period, RunId],
+def history_of(earlier: Mapping[Period, RunId], stored: Mapping[RunId, tuple[ConsolidatedBalance, ...]],
                by_code: Mapping[AccountCode, ChartAccount]) -> tuple[PeriodResult, ...]:
     """Return the earlier effective runs' income statements, oldest first."""
     out = []
     for period in sorted(earlier):
-        income = tuple(b for b in balances_of(conn, earlier[period])
+        income = tuple(b for b in stored.get(earlier[period], ())
                        if b.account in by_code
                        and by_code[b.account].account_class in INCOME_STATEMENT_CLASSES)
         if income:
@@ -444,7 +436,8 @@ def attributions_of(conn: Connection, run_id: RunId, currency: Currency, chart: 
     trial-balance sign) and the ``nci`` facts (``close.investment.NCI_COLUMNS``: ``equity``
     credit-positive, ``profit`` the NCI's share of profit year to date, ``cta`` its share of CTA
     in trial-balance sign). Without facts, the worksheet gives the CTA (the entity's translated
-    CTA balance) and the NCI (its consolidated NCI balances). Entities with neither are omitted.
+    CTA balance) and the NCI (its consolidated NCI balances). Entities with neither, or with
+    only zeros (an entity in the presentation currency, wholly owned), are omitted.
     """
     role_code = {r: str(c) for c, r in chart.accounts["system_role"].items() if r}
     on_worksheet: dict[tuple[EntityId, str], Decimal] = {}
@@ -469,12 +462,15 @@ def attributions_of(conn: Connection, run_id: RunId, currency: Currency, chart: 
         cta = ZERO if cta is None else cta
         cta_nci = fact_amount(nci, ("cta",), currency)
         nci_profit = fact_amount(nci, ("profit",), currency)
-        out.append(EntityAttribution(
+        attribution = EntityAttribution(
             entity=e.id, cta=cta, cta_from_parts=-parts if parts is not None else cta,
             cta_nci=-cta_nci if cta_nci is not None else ZERO,
             nci_equity=ZERO if nci_equity is None else nci_equity,
             nci_profit_ytd=nci_profit if nci_profit is not None
-            else on_worksheet.get((e.id, SystemRole.NCI_PROFIT.value), ZERO)))
+            else on_worksheet.get((e.id, SystemRole.NCI_PROFIT.value), ZERO))
+        if any((attribution.cta, attribution.cta_from_parts, attribution.cta_nci, attribution.nci_equity,
+                attribution.nci_profit_ytd)):
+            out.append(attribution)
     return tuple(out)
 
 

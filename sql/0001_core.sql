@@ -1,7 +1,7 @@
 -- monthclose core schema. Every table carries tenant_id; row-level security comes in 0002.
 -- Amounts are NUMERIC at the currency's minor-unit scale; rates NUMERIC(20,10).
+-- gen_random_uuid() is built in since PostgreSQL 13 (no pgcrypto: the embedded server has none).
 
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
 
 CREATE TABLE groups (
     tenant_id text NOT NULL,

@@ -28,6 +28,12 @@ TASK_ROUTES = {
 }
 QUEUES = ("extract", "compute", "reports")
 
+# (soft, hard) time limits in seconds per kind of work: the soft limit raises inside the task so
+# it fails cleanly; the hard one kills the process. The broker's visibility timeout must exceed
+# the longest hard limit, or a slow task is redelivered while it still runs.
+TIME_LIMITS: dict[str, tuple[int, int]] = {"extract": (600, 660), "compute": (900, 960), "reports": (600, 660)}
+LONGEST_HARD_LIMIT = max(hard for _, hard in TIME_LIMITS.values())
+
 
 def configure(settings: Settings) -> Celery:
     """Point the app at the broker in ``settings``, or make it run in-process.
@@ -39,9 +45,16 @@ def configure(settings: Settings) -> Celery:
         "task_serializer": "json", "result_serializer": "json", "accept_content": ["json"],
         "task_routes": TASK_ROUTES, "task_default_queue": "compute", "enable_utc": True,
         "timezone": "UTC", "worker_hijack_root_logger": False,
+        "task_annotations": {name: dict(zip(("soft_time_limit", "time_limit"), TIME_LIMITS[route["queue"]],
+                                            strict=True))
+                             for name, route in TASK_ROUTES.items()},
     }
     if settings.broker_url:
-        transport = {"visibility_timeout": settings.visibility_timeout}
+        # Messages of a killed worker come back once visibility_timeout has passed; sweep for them
+        # often enough that a short timeout (tests) is honoured promptly.
+        transport = {"visibility_timeout": settings.visibility_timeout,
+                     "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 5)),
+                     "unacked_restore_throttle": 1}
         app.conf.update(
             broker_url=settings.broker_url,
             result_backend=settings.result_backend or settings.broker_url,

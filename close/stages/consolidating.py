@@ -23,7 +23,7 @@ from close.periods import previous_period
 from close.rates.files import parse_rates_file
 from close.rates.model import FxRate
 from close.stages import StageEnv, StageOutput, digest_of
-from close.stages.inputs import load_config, load_run_chart, read_file
+from close.stages.inputs import adjustment_files, load_config, load_run_chart, read_file
 from close.storage.balances import copy_rows, read_frame, read_trial_balances, write_frame
 from close.storage.runs import Run, effective_run
 from close.types import Currency, EntityId, RunId
@@ -95,7 +95,7 @@ def load_inputs(conn: Connection, run: Run, config: GroupConfig) -> tuple[Consol
         # historical rates stay in force.
         opening = OpeningBalances(translated=opening.translated.iloc[0:0],
                                   historical_rates=opening.historical_rates)
-    adjustments = tuple(j for name in config.files.adjustments
+    adjustments = tuple(j for name in adjustment_files(conn, run.id, config)
                         for j in parse_adjustments(read_file(conn, run.id, name), source=name, chart=chart,
                                                    entities=currencies,
                                                    presentation_currency=config.presentation_currency))

@@ -7,11 +7,12 @@ from sqlalchemy.engine import Connection
 from close.chart import Chart, load_chart
 from close.config import GroupConfig, parse_group_config
 from close.errors import InputDataError
-from close.storage.runs import get_input
+from close.storage.runs import get_input, list_inputs
 from close.types import RunId
 
 CONFIG_INPUT = "group.toml"  # the config text, as snapshotted by `close run`
 ORIGIN_INPUT = "origin"  # the absolute path of the config file, so `close resume` can re-read files
+ADJUSTMENT_PREFIX = "adjustment:"  # journals added to a run with `close adjust add`
 
 
 def load_config(conn: Connection, run_id: RunId) -> GroupConfig:
@@ -42,3 +43,9 @@ def load_run_chart(conn: Connection, run_id: RunId, config: GroupConfig) -> Char
     if config.files.chart:
         return load_chart(read_file(conn, run_id, config.files.chart), source=config.files.chart)
     return load_chart()
+
+
+def adjustment_files(conn: Connection, run_id: RunId, config: GroupConfig) -> list[str]:
+    """The run's journal files: those the config names, then those added with `close adjust add`."""
+    added = [str(i["name"]) for i in list_inputs(conn, run_id) if str(i["name"]).startswith(ADJUSTMENT_PREFIX)]
+    return [*config.files.adjustments, *sorted(added)]

@@ -80,6 +80,8 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
     failed = [r for r in report.results if r.severity == "fail"]
 
     def write(conn: Connection) -> None:
+        conn.execute(sa.text("UPDATE close_runs SET validation_score = :s WHERE id = CAST(:r AS uuid)"),
+                     {"s": report.score, "r": run.id})
         copy_rows(conn, "validation_results", ("tenant_id", "run_id", "seq", "code", "category", "severity",
                   "entity_id", "account", "expected", "actual", "difference", "message"), rows)
 
@@ -91,5 +93,4 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
         detail={"score": str(report.score), "light": report.light, "failed": len(failed)},
         then=RunStatus.AWAITING_REVIEW if stop else None,
         then_reason=f"stopped for review: score {report.score} ({report.light})" if stop else "",
-        then_extra={"validation_score": report.score},
     )
