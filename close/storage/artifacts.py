@@ -2,8 +2,8 @@
 
 REPORTING stores each rendered document with its sha256; DISTRIBUTING and ``close package``
 turn them into one zip with a ``manifest.json``. The zip is deterministic: entries in a fixed
-order, every entry dated the run's ``as_of`` (UTC), the manifest with sorted keys. The same run
-at the same status gives the same bytes on any machine.
+order, every entry dated the run's ``as_of`` (UTC), the manifest with sorted keys. The zip that
+DISTRIBUTING writes and the one ``close package`` writes later are the same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.errors import PermanentError
+from close.run_state import RunStatus
+from close.stages.inputs import ORIGIN_INPUT
 from close.storage.runs import Run, list_inputs, sha256
 from close.types import RunId
 from reports.archive import write_zip
@@ -75,13 +77,25 @@ def list_artifacts(conn: Connection, run_id: RunId) -> tuple[Artifact, ...]:
     return tuple(Artifact(name=r[0], content_type=r[1], sha256=r[2], size=r[3]) for r in rows)
 
 
+def package_status(status: RunStatus) -> RunStatus:
+    """Return the status a package records for its run.
+
+    DISTRIBUTING writes the package in the step that completes the run (same transaction as
+    the move to COMPLETED), so its package already says COMPLETED: ``close package`` on the
+    completed run then reproduces the distributed zip byte for byte.
+    """
+    return RunStatus.COMPLETED if status == RunStatus.DISTRIBUTING else status
+
+
 def package_manifest(run: Run, artifacts: tuple[Artifact, ...], inputs: list[dict[str, object]]) -> bytes:
     """Return the package's ``manifest.json``: the run, its files and what it was built from.
 
     Args:
         run: the run (id, group, period, status and ``as_of`` are recorded).
         artifacts: the files in the package.
-        inputs: the run's input snapshot (``list_inputs``): name, version, sha256, size.
+        inputs: the run's input snapshot (``list_inputs``): name, version, sha256, size. The
+            config file's path on the machine that started the run is not an input and is
+            left out.
 
     Returns:
         UTF-8 JSON with sorted keys and a trailing newline.
@@ -91,11 +105,11 @@ def package_manifest(run: Run, artifacts: tuple[Artifact, ...], inputs: list[dic
         "run_id": run.id,
         "group": run.group_id,
         "period": run.period,
-        "status": str(run.status),
+        "status": str(package_status(run.status)),
         "as_of": run.as_of.astimezone(UTC).isoformat(),
         "files": [{"name": a.name, "sha256": a.sha256, "bytes": a.size} for a in artifacts],
         "inputs": [{"name": i["name"], "version": i["version"], "sha256": i["sha256"], "bytes": i["size"]}
-                   for i in inputs],
+                   for i in inputs if i["name"] != ORIGIN_INPUT],
     }
     return (json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 

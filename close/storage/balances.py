@@ -27,7 +27,7 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterab
     """
     cols = ", ".join(f'"{c}"' for c in columns)
     staging = f"_copy_{table}"
-    conn.execute(sa.text(f"CREATE TEMP TABLE {staging} (LIKE {table}) ON COMMIT DROP"))
+    conn.execute(sa.text(f"CREATE TEMP TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"))
     count = 0
     cursor = conn.connection.cursor()
     with cursor.copy(f"COPY {staging} ({cols}) FROM STDIN") as copy:

@@ -18,7 +18,7 @@ from close.errors import InputDataError, PermanentError
 from close.money import D
 from close.run_state import append_event
 from close.stages import StageEnv
-from close.stages.inputs import CONFIG_INPUT
+from close.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT
 from close.stages.reporting import CONTENT_TYPES, report_run
 from close.storage import Database
 from close.storage.artifacts import list_artifacts, package_bytes, store_artifacts
@@ -84,6 +84,7 @@ def new_run(conn: Connection, period: str, *, completed: bool = False, budget: b
     run = create_run(conn, group_id="atlas", period=period, actor="test")
     assert run is not None
     put_input(conn, run.id, CONFIG_INPUT, config.encode(), kind="config")
+    put_input(conn, run.id, ORIGIN_INPUT, b"/home/controller/acme/group.toml", kind="config")
     if budget is not None:
         put_input(conn, run.id, "budget.csv", budget, kind="file")
     if completed:
@@ -163,8 +164,10 @@ def full_run(db: Database) -> Run:
                                             "source": "BCB PTAX", "method": "inverted"})),
             (run.id, "cta", 1, json.dumps({"entity": "BR1", "plug": -500000, "from_parts": -500100,
                                            "difference": -100, "tolerance": 150})),
-            (run.id, "nci", 1, json.dumps({"entity": "BR1", "nci_pct": "0.2", "equity": 300000, "profit": 70000,
-                                           "cta": -100000})),
+            (run.id, "cta", 2, json.dumps({"entity": "HOLD", "plug": 0, "from_parts": 0,  # omitted: zeros
+                                           "difference": 0, "tolerance": 0})),
+            (run.id, "nci", 1, json.dumps({"entity": "BR1", "nci_pct": "0.2", "equity": 300000,
+                                           "profit": 70000, "cta": -100000})),
         ])
         rows(conn, "variances", ("run_id", "seq", "account", "kind", "current_amount", "comparison_amount",
                                  "delta", "pct", "material", "detail"), [
@@ -176,9 +179,11 @@ def full_run(db: Database) -> Run:
             (run.id, 3, "6000", "budget", "200000.00", "190000.00", "10000.00", "0.0526", False, "{}"),
         ])
         rows(conn, "commentary",
-             ("run_id", "seq", "account", "kind", "body", "source", "confidence", "light"),
-             [(run.id, 1, "4000", "mom", "Revenue grew on BR1 volumes.", "claude", 80, "green"),
-              (run.id, 2, "4000", "mom", "BR1 alone.", "data-only", 40, "red")])
+             ("run_id", "seq", "account", "kind", "body", "source", "confidence", "light", "figures"),
+             [(run.id, 1, "4000", "mom", "Revenue grew on BR1 volumes.", "claude", 80, "green",
+               json.dumps({"entity": None})),
+              (run.id, 2, "4000", "mom", "BR1 alone.", "data-only", 40, "red",
+               json.dumps({"entity": "BR1"}))])
         rows(conn, "kpis", ("run_id", "code", "name", "value", "unit", "reason"), [
             (run.id, "gross_margin", "Gross margin", "60.00", "%", None),
             (run.id, "current_ratio", "Current ratio", "1.50", "x", None),
@@ -247,7 +252,8 @@ def test_loads_every_section_of_a_run(db: Database) -> None:
     assert (br1.entity, br1.cta, br1.cta_from_parts, br1.cta_nci) == (
         "BR1", D("5000.00"), D("5001.00"), D("1000.00"))
     assert (br1.nci_equity, br1.nci_profit_ytd) == (D("3000.00"), D("700.00"))
-    assert (br2.entity, br2.cta, br2.cta_from_parts, br2.nci_equity) == ("BR2", D("100.00"), D("100.00"), D(0))
+    assert (br2.entity, br2.cta, br2.cta_from_parts, br2.nci_equity) == (
+        "BR2", D("100.00"), D("100.00"), D(0))
 
     mom, budget_var = data.variances  # the per-entity variance is not in the package table
     assert (mom.basis, mom.scope, mom.actual, mom.comparison, mom.difference, mom.pct) == (
@@ -322,7 +328,23 @@ def test_package_is_a_deterministic_zip_with_a_manifest(db: Database) -> None:
     assert manifest["as_of"] == run.as_of.astimezone(UTC).isoformat()
     assert manifest["files"][1] == {"name": "b.pdf", "bytes": 6,
                                     "sha256": hashlib.sha256(b"%PDF-1").hexdigest()}
-    assert {i["name"] for i in manifest["inputs"]} == {"group.toml", "budget.csv"}
+    assert {i["name"] for i in manifest["inputs"]} == {"group.toml", "budget.csv"}  # not the origin path
+
+
+def test_the_distributed_package_is_the_one_close_package_writes_later(db: Database) -> None:
+    with db.tx() as conn:
+        run = new_run(conn, "2025-06")
+        store_artifacts(conn, run.id, {"a.pdf": ("application/pdf", b"%PDF-1")})
+        packages = []
+        for status in ("DISTRIBUTING", "COMPLETED"):
+            conn.execute(sa.text("UPDATE close_runs SET status = :s WHERE id = CAST(:r AS uuid)"),
+                         {"s": status, "r": run.id})
+            current = get_run(conn, run.id)
+            assert current is not None
+            packages.append(package_bytes(conn, current))
+    assert packages[0] == packages[1]
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(packages[0])).read("manifest.json"))
+    assert manifest["status"] == "COMPLETED"
 
 
 def test_report_run_renders_and_stores_the_package(db: Database) -> None:
