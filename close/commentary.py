@@ -32,6 +32,7 @@ Cost is tokens × the list price of ``MODEL_PRICES`` (USD per million tokens).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -638,7 +639,7 @@ class _Claude:
         """Return (completion, latency ms, None), or (None, None, why it failed)."""
         started = time.monotonic()
         try:
-            completion = self.breaker.call(self._retrying(), self._once, prompt)
+            completion = self._guarded(prompt)
         except pybreaker.CircuitBreakerError as exc:
             log.warning("Claude commentary: circuit breaker open (%s); using data-only", exc)
             return None, None, f"Claude unavailable: circuit breaker open ({exc})"
@@ -646,6 +647,26 @@ class _Claude:
             log.warning("Claude commentary failed after retries: %s", type(exc).__name__)
             return None, None, f"Claude failed after retries: {_describe(exc)}"
         return completion, int((time.monotonic() - started) * 1000), None
+
+    def _guarded(self, prompt: str) -> CachedCompletion:
+        """Make the retried call under the breaker's rules without serializing the calls.
+
+        pybreaker holds its lock for the whole of ``call()``, so calling Claude inside it would
+        let one request run at a time whatever ``concurrency`` says. While the breaker is
+        closed the call runs outside it and its outcome is replayed through it, so failures and
+        successes still count; open, ``call()`` fails fast; half-open, it makes the one trial.
+        """
+        if self.breaker.current_state != pybreaker.STATE_CLOSED:
+            return self.breaker.call(self._retrying(), self._once, prompt)
+        try:
+            completion = self._retrying()(self._once, prompt)
+        except anthropic.AnthropicError as exc:
+            self.breaker.call(_raise, exc)  # counts the failure, re-raises it (or trips)
+            raise
+        with contextlib.suppress(pybreaker.CircuitBreakerError):
+            # Other calls may have opened the breaker meanwhile; this answer is still good.
+            self.breaker.call(lambda: None)
+        return completion
 
     def _once(self, prompt: str) -> CachedCompletion:
         self.counter.add()
@@ -675,6 +696,10 @@ class _Claude:
         return tenacity.Retrying(retry=tenacity.retry_if_exception(_is_transient),
                                  stop=tenacity.stop_after_attempt(policy.attempts),
                                  wait=wait, reraise=True)
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
 
 
 def _is_transient(exc: BaseException) -> bool:

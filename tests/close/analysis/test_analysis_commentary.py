@@ -123,6 +123,13 @@ def test_a_changed_figure_regenerates_its_comment_marked_revised(fake: FakeAnthr
     assert (rent.revised, rent.cached) == (False, True)
 
 
+def test_calls_run_concurrently_within_the_limit(fake: FakeAnthropic) -> None:
+    fake.slow_all(0.1)
+    batch = run(fake, variances=variances() * 4, settings=settings(concurrency=3))
+    assert fake.request_count == 8 and len(batch.comments) == 8
+    assert fake.max_in_flight == 3
+
+
 @pytest.mark.parametrize("status", [429, 529, 500], ids=["rate-limited", "overloaded", "5xx"])
 def test_transient_failures_are_retried_and_succeed(fake: FakeAnthropic, status: int) -> None:
     fake.fail_next(status, retry_after=0 if status == 429 else None)
@@ -149,6 +156,16 @@ def test_a_server_that_stays_down_opens_the_breaker_and_falls_back(fake: FakeAnt
     assert all(c.text.startswith(DATA_ONLY_LABEL) for c in batch.comments)
     assert sum("circuit breaker open" in (c.fallback_reason or "") for c in batch.comments) >= 4
     assert batch.usage.fallbacks == 6 and batch.usage.cost_usd == Decimal(0)
+
+
+def test_the_breaker_also_opens_under_concurrent_calls(fake: FakeAnthropic) -> None:
+    fake.stay_down(529)
+    many = variances() * 6  # twelve material variances, three in flight at a time
+    batch = run(fake, variances=many, settings=settings(concurrency=3, breaker_fail_max=2))
+    assert all(c.source == "data-only" for c in batch.comments)
+    # At most the calls in flight when the breaker opened ran their 3 attempts; the rest none.
+    assert fake.request_count <= (2 + 3) * 3 < 12 * 3
+    assert any("circuit breaker open" in (c.fallback_reason or "") for c in batch.comments)
 
 
 def test_a_rejected_key_is_not_retried_and_falls_back(fake: FakeAnthropic) -> None:

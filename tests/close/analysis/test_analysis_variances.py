@@ -255,7 +255,7 @@ _ROWS = st.lists(st.tuples(_ENTITY, st.sampled_from(["4000", "6100"]), _CC, _CC,
                  max_size=12)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(cur=_ROWS, cmp=_ROWS, const=_ROWS, cons_cur=_AMOUNT, cons_cmp=_AMOUNT)
 def test_driver_tables_always_reconcile(cur: list, cmp: list, const: list, cons_cur: int,
                                         cons_cmp: int) -> None:
