@@ -283,6 +283,7 @@ CREATE TABLE variances (
     tenant_id text NOT NULL,
     run_id uuid NOT NULL REFERENCES close_runs (id),
     seq integer NOT NULL,
+    entity_id text,  -- NULL: the consolidated figure
     account text NOT NULL,
     kind text NOT NULL,
     current_amount numeric NOT NULL,
@@ -298,6 +299,7 @@ CREATE TABLE commentary (
     tenant_id text NOT NULL,
     run_id uuid NOT NULL REFERENCES close_runs (id),
     seq integer NOT NULL,
+    entity_id text,
     account text NOT NULL,
     kind text NOT NULL,
     body text NOT NULL,
@@ -311,6 +313,8 @@ CREATE TABLE commentary (
     confidence integer,
     light text,
     revised boolean NOT NULL DEFAULT false,
+    cached boolean NOT NULL DEFAULT false,
+    fallback_reason text,
     figures jsonb NOT NULL DEFAULT '{}'::jsonb,
     PRIMARY KEY (run_id, seq)
 );

@@ -6,19 +6,20 @@ import json
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from close.analysis import AnalysisInputs, AnalysisResult, DriverFigures, analyze
+from close.analysis import AnalysisInputs, AnalysisResult, DriverFigures, analyze, variance_to_json
 from close.budget import parse_budget
 from close.chart import BALANCE_SHEET_CLASSES, Chart
 from close.config import GroupConfig
+from close.fx import translate_amount
 from close.kpis import Kpi, KpiInputs, compute_kpis
 from close.periods import add_months
 from close.stages import StageEnv, StageOutput, digest_of
-from close.stages.commentating import commentary_writer
+from close.stages.commentating import commentary_writer, explain
 from close.stages.consolidating import consolidated_of, translated_of
 from close.stages.inputs import load_config, load_run_chart, read_file
 from close.storage.balances import copy_rows
 from close.storage.runs import Run, effective_run
-from close.types import EntityId, Period, RunId
+from close.types import Currency, EntityId, Period, RunId
 
 
 def month_figures(consolidated: pd.DataFrame, chart: Chart) -> pd.DataFrame:
@@ -35,6 +36,34 @@ def entity_figures(translated: pd.DataFrame, chart: Chart) -> pd.DataFrame:
     return pd.DataFrame({"entity": translated["entity"], "std_account": translated["std_account"],
                          "cost_center": translated["cost_center"], "department": translated["department"],
                          "amount": amount.astype("int64")})
+
+
+def average_rates(conn: Connection, run_id: RunId) -> dict[Currency, Decimal]:
+    """The average rates a run translated its month with (presentation units per unit)."""
+    rows = conn.execute(sa.text(
+        "SELECT payload ->> 'currency', payload ->> 'rate' FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) "
+        "AND kind = 'rate' AND payload ->> 'rate_type' = 'average'"), {"r": run_id})
+    return {c: Decimal(r) for c, r in rows}
+
+
+def at_rates(translated: pd.DataFrame, chart: Chart, rates: Mapping[Currency, Decimal],
+             currencies: Mapping[EntityId, Currency], presentation: Currency) -> pd.DataFrame | None:
+    """This month's local amounts translated at another month's average rates (constant rates), or
+    None when a currency has no such rate (then no FX effect is claimed)."""
+    classes = translated["std_account"].map(chart.column("class"))
+    local = translated["local_closing"].where(classes.isin(BALANCE_SHEET_CLASSES), translated["local_movement"])
+    amounts = []
+    for entity, minor in zip(translated["entity"], local, strict=True):
+        currency = currencies.get(entity, presentation)
+        if currency == presentation:
+            amounts.append(int(minor))
+        elif currency in rates:
+            amounts.append(translate_amount(int(minor), rates[currency], currency, presentation))
+        else:
+            return None
+    out = entity_figures(translated, chart)
+    out["amount"] = pd.Series(amounts, dtype="int64", index=out.index)
+    return out
 
 
 def _effective(conn: Connection, group: str, period: Period) -> RunId | None:
@@ -62,11 +91,15 @@ def load_analysis_inputs(conn: Connection, run: Run, config: GroupConfig, chart:
         rows = parse_budget(read_file(conn, run.id, config.files.budget), period=run.period,
                             currency=config.budget_currency or pc, source=config.files.budget)
         budget = rows[["std_account", "amount"]] if len(rows) else None
-    current_entities = per_entity(run.id)
+    current_translated = translated_of(conn, run.id, currencies, pc)
+    current_entities = entity_figures(current_translated, chart)
     drivers: dict[str, DriverFigures] = {}
     for kind, other in (("mom", prior_id), ("yoy", year_id)):
         if other:
-            drivers[kind] = DriverFigures(current=current_entities, comparison=per_entity(other))
+            drivers[kind] = DriverFigures(
+                current=current_entities, comparison=per_entity(other),
+                current_at_comparison_rates=at_rates(current_translated, chart, average_rates(conn, other),
+                                                     currencies, pc))
     return AnalysisInputs(
         chart=chart.accounts.reset_index(drop=True), period=run.period, currency=pc,
         current=figures(run.id), prior_month=figures(prior_id), prior_year=figures(year_id),
@@ -75,18 +108,14 @@ def load_analysis_inputs(conn: Connection, run: Run, config: GroupConfig, chart:
 
 
 def _variance_rows(tenant: str, run_id: RunId, result: AnalysisResult) -> list[tuple[object, ...]]:
-    rows = []
-    for i, v in enumerate(result.variances, start=1):
-        detail = {"name": v.name, "entity": v.entity, "class": v.account_class, "favourable": v.favourable,
-                  "fx_effect": v.fx_effect,
-                  "drivers": [{"dimension": d.dimension, "key": d.key, "current": d.current,
-                               "comparison": d.comparison, "delta": d.delta, "fx_effect": d.fx_effect,
-                               "operational": d.operational, "rank": d.rank} for d in v.drivers],
-                  "trend": [{"period": t.period, "amount": t.amount} for t in v.trend]}
-        rows.append((tenant, run_id, i, v.account, v.kind, str(v.current), str(v.comparison), str(v.delta),
-                     None if v.pct is None else str(v.pct), v.material,
-                     json.dumps(detail, default=str, sort_keys=True)))
-    return rows
+    return [(tenant, run_id, i, v.entity, v.account, v.kind, str(v.current), str(v.comparison), str(v.delta),
+             None if v.pct is None else str(v.pct), v.material, json.dumps(variance_to_json(v), sort_keys=True))
+            for i, v in enumerate(result.variances, start=1)]
+
+
+def _anomaly_rows(tenant: str, run_id: RunId, result: AnalysisResult) -> list[tuple[object, ...]]:
+    return [(tenant, run_id, a.account, a.period, str(a.change), str(a.median), str(a.mad),
+             None if a.z_score is None else str(a.z_score), a.history_points) for a in result.anomalies]
 
 
 def _kpi_rows(tenant: str, run_id: RunId, kpis: tuple[Kpi, ...]) -> list[tuple[object, ...]]:
@@ -106,11 +135,15 @@ def analyze_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutpu
     tenant = env.db.tenant
     variance_rows = _variance_rows(tenant, run.id, result)
     kpi_rows = _kpi_rows(tenant, run.id, kpis)
-    comments = commentary_writer(env, run, config, result)
+    anomaly_rows = _anomaly_rows(tenant, run.id, result)
+    batch = explain(env, run, config, result)
+    comments = commentary_writer(tenant, run.id, batch)
 
     def write(conn: Connection) -> None:
-        copy_rows(conn, "variances", ("tenant_id", "run_id", "seq", "account", "kind", "current_amount",
-                  "comparison_amount", "delta", "pct", "material", "detail"), variance_rows)
+        copy_rows(conn, "variances", ("tenant_id", "run_id", "seq", "entity_id", "account", "kind",
+                  "current_amount", "comparison_amount", "delta", "pct", "material", "detail"), variance_rows)
+        copy_rows(conn, "anomalies", ("tenant_id", "run_id", "account", "period", "change", "median", "mad",
+                  "z_score", "history_points"), anomaly_rows)
         copy_rows(conn, "kpis", ("tenant_id", "run_id", "code", "name", "value", "unit", "reason", "formula"),
                   kpi_rows)
         comments(conn)
@@ -121,6 +154,9 @@ def analyze_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutpu
         digest=digest_of(json.dumps([r[2:] for r in variance_rows + kpi_rows], default=str)),
         message=f"{len(result.variances)} variances ({material} material), {len(result.anomalies)} anomalies, "
                 f"{sum(k.value is not None for k in kpis)} KPIs",
-        detail={"variances": len(result.variances), "material": material, "anomalies": len(result.anomalies)},
+        detail={"variances": len(result.variances), "material": material, "anomalies": len(result.anomalies),
+                "commentary": {"requests": batch.usage.requests, "cache_hits": batch.usage.cache_hits,
+                               "data_only": batch.usage.fallbacks, "input_tokens": batch.usage.input_tokens,
+                               "output_tokens": batch.usage.output_tokens, "cost_usd": str(batch.usage.cost_usd)}},
     )
 

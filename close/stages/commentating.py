@@ -1,52 +1,65 @@
-"""The commentary part of ANALYZING: explain the material variances, Claude or data-only."""
+"""The commentary part of ANALYZING: explain the material consolidated variances.
+
+Claude when a key is configured and the API answers, the prompt cache when the figures were
+explained before, else a data-only explanation labelled as such. A comment whose figures differ
+from those the re-done run explained is marked revised.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.analysis import AnalysisResult
-from close.commentary import CommentaryCache, CommentarySettings, MemoryCache, generate_commentary
+from close.commentary import CommentaryBatch, CommentarySettings, generate_commentary
 from close.config import GroupConfig
 from close.stages import StageEnv
 from close.storage.balances import copy_rows
-from close.storage.runs import Run
+from close.storage.commentary import PostgresCommentaryCache
+from close.storage.runs import Run, effective_run
+from close.types import AccountCode, EntityId, RunId
+
+FigureKey = tuple[EntityId | None, AccountCode, str]
 
 
-def commentary_settings(config: GroupConfig) -> CommentarySettings:
-    """The commentary settings of a group, from its ``[ai]`` section."""
-    ai = config.ai
-    return CommentarySettings(model=ai.model, temperature=ai.temperature, max_tokens=ai.max_tokens,
-                              concurrency=ai.concurrency, enabled=ai.enabled)
+def previous_digests(conn: Connection, run: Run) -> dict[FigureKey, str]:
+    """The figure digests of the comments of the run this one re-does (its parent, or the period's
+    effective run it will supersede), so a changed figure gets a revised comment."""
+    earlier: RunId | None = run.parent_run_id
+    if earlier is None:
+        effective = effective_run(conn, run.group_id, run.period)
+        earlier = effective.id if effective and effective.id != run.id else None
+    if earlier is None:
+        return {}
+    rows = conn.execute(sa.text(
+        "SELECT entity_id, account, kind, figures ->> 'digest' FROM commentary WHERE run_id = CAST(:r AS uuid)"),
+        {"r": earlier})
+    return {(r[0], r[1], r[2]): r[3] for r in rows if r[3]}
 
 
-def commentary_cache(env: StageEnv) -> CommentaryCache:
-    """The prompt cache: PostgreSQL when the storage module is there, else this process."""
-    try:
-        from close.storage.commentary import PostgresCommentaryCache
-    except ImportError:
-        return MemoryCache()
-    return PostgresCommentaryCache(env.db)
+def explain(env: StageEnv, run: Run, config: GroupConfig, result: AnalysisResult) -> CommentaryBatch:
+    """Comment every material consolidated variance (per-entity variances feed the drivers)."""
+    with env.db.tx() as conn:
+        previous = previous_digests(conn, run)
+    return generate_commentary(
+        [v for v in result.variances if v.entity is None], settings=CommentarySettings.from_config(config.ai),
+        cache=PostgresCommentaryCache(env.db), api_key=env.settings.anthropic_api_key,
+        base_url=env.settings.anthropic_base_url, previous=previous)
 
 
-def commentary_writer(env: StageEnv, run: Run, config: GroupConfig,
-                      result: AnalysisResult) -> Callable[[Connection], None]:
-    """Generate the comments now; return the writer that stores them with the stage's outputs."""
-    batch = generate_commentary(
-        result.variances, settings=commentary_settings(config), cache=commentary_cache(env),
-        api_key=env.settings.anthropic_api_key, base_url=env.settings.anthropic_base_url)
-    tenant = env.db.tenant
-    rows = [(tenant, run.id, i, c.account, c.kind, c.text, c.source, c.model, c.prompt_hash, c.input_tokens,
-             c.output_tokens, str(c.cost_usd), c.latency_ms, c.confidence, c.light, c.revised,
-             json.dumps(asdict(c.figures), default=str, sort_keys=True))
+def commentary_writer(tenant: str, run_id: RunId, batch: CommentaryBatch) -> Callable[[Connection], None]:
+    """The writer of the comment rows, for the stage's transaction."""
+    rows = [(tenant, run_id, i, c.entity, c.account, c.kind, c.text, c.source, c.model, c.prompt_hash,
+             c.input_tokens, c.output_tokens, str(c.cost_usd), c.latency_ms, c.confidence, c.light, c.revised,
+             c.cached, c.fallback_reason, json.dumps(c.figures.as_json(), sort_keys=True))
             for i, c in enumerate(batch.comments, start=1)]
 
     def write(conn: Connection) -> None:
-        copy_rows(conn, "commentary", ("tenant_id", "run_id", "seq", "account", "kind", "body", "source", "model",
-                  "prompt_hash", "input_tokens", "output_tokens", "cost", "latency_ms", "confidence", "light",
-                  "revised", "figures"), rows)
+        copy_rows(conn, "commentary", ("tenant_id", "run_id", "seq", "entity_id", "account", "kind", "body",
+                  "source", "model", "prompt_hash", "input_tokens", "output_tokens", "cost", "latency_ms",
+                  "confidence", "light", "revised", "cached", "fallback_reason", "figures"), rows)
 
     return write
