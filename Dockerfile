@@ -1,0 +1,15 @@
+# The image compose.yaml runs: the CLI, the workers, beat and Flower.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY close ./close
+COPY sql ./sql
+COPY connectors ./connectors
+COPY workers ./workers
+COPY reports ./reports
+COPY examples ./examples
+RUN pip install --no-cache-dir '.[ops]'
+RUN useradd --create-home monthclose
+USER monthclose
+ENV CLOSE_HOME=/home/monthclose/.local/share/monthclose
+CMD ["close", "--help"]

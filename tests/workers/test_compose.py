@@ -1,0 +1,35 @@
+"""compose.yaml parses, and every command its services run exists (issue 4, acceptance 6)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_service_command_exists() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "worker", "beat", "flower"} <= set(services)
+    assert all("healthcheck" in services[s] for s in ("postgres", "redis"))
+    assert "pgdata" in compose["volumes"]
+    commands = [services[s]["command"] for s in services if services[s].get("build") or "image" not in services[s]
+                or services[s]["image"].startswith("monthclose")]
+    assert commands
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for command in commands:
+        if command[0] == "close":
+            subcommand = [word for word in command[1:] if not word.startswith("-")][:2]
+            help_args = subcommand if subcommand[:1] == ["db"] else subcommand[:1]
+            done = subprocess.run([sys.executable, "-c", "from close.cli import main; main()", *help_args, "--help"],
+                                  capture_output=True, text=True, check=False)
+            assert done.returncode == 0, (command, done.stdout + done.stderr)
+        else:
+            assert command[:3] == ["celery", "-A", "workers"], command
+            assert command[3] == "flower" and any(d.startswith("flower") for d in extras["ops"])
+    assert (ROOT / "Dockerfile").exists() and "'.[ops]'" in (ROOT / "Dockerfile").read_text()
