@@ -70,7 +70,8 @@ class BlingConnector(ERPConnector):
         """
         super().__init__(settings, context)
         entity = context.entity
-        check_keys(settings, ("token_url", "history_years"), entity=entity, connector=self.name)
+        check_keys(settings, ("token_url", "history_years"), entity=entity, connector=self.name,
+                   secrets=self.SECRETS)
         self.page_size = int_setting(settings, "page_size", 100, entity=entity, high=100)
         self.fy_start = int_setting(settings, "fiscal_year_start", 1, entity=entity, high=12)
         self.history_years = int_setting(settings, "history_years", 3, entity=entity, high=20)

@@ -75,7 +75,8 @@ class ContaAzulConnector(ERPConnector):
         """
         super().__init__(settings, context)
         entity = context.entity
-        check_keys(settings, ("token_url", "history_years"), entity=entity, connector=self.name)
+        check_keys(settings, ("token_url", "history_years"), entity=entity, connector=self.name,
+                   secrets=self.SECRETS)
         self.page_size = int_setting(settings, "page_size", 500, entity=entity, high=1000)
         if self.page_size not in PAGE_SIZES:
             raise ConfigError(f"bad page_size for entity {entity}", key="source.page_size",
@@ -165,7 +166,7 @@ class ContaAzulConnector(ERPConnector):
                 titles.append(self._title(p, where, item, nature, party))
         return titles
 
-    def _title(self, p: Payload, where: str, item: Any, nature: str, party: str) -> Title:  # noqa: ANN401
+    def _title(self, p: Payload, where: str, item: Any, nature: str, party: str) -> Title:
         ident, amount = p.text(item, "id", where), p.minor(item, "total", where)
         categories = p.items(item, "categorias", where)
         split: tuple[tuple[str, int], ...] = ()

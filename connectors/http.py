@@ -22,9 +22,11 @@ status, attempt and wait — never headers, bodies or query strings, where crede
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import math
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +35,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 import pybreaker
 import redis
@@ -171,7 +174,12 @@ class RedisTokenBucket:
 
     def acquire(self) -> float:
         """Reserve one token in Redis and sleep until it is due; return the seconds slept."""
-        wait = float(self._script(keys=[self.key], args=[self.rate, self.burst]))
+        try:
+            wait = float(self._script(keys=[self.key], args=[self.rate, self.burst]))
+        except redis.RedisError as exc:
+            # No shared bucket means no safe rate: fail this attempt, retry later.
+            raise RetriableConnectorError(f"rate-limiter store unavailable ({type(exc).__name__})",
+                                          connector=self.key) from exc
         if wait > 0:
             self._sleep(wait)
         return wait
@@ -188,6 +196,20 @@ _lock = threading.RLock()
 _breakers: dict[tuple[str, str | None], pybreaker.CircuitBreaker] = {}
 _buckets: dict[tuple[str, str | None], RateLimiter] = {}
 _redis_clients: dict[str, redis.Redis] = {}
+
+
+def shared_state_url(url: str | None) -> str | None:
+    """Return ``url`` when it is a Redis URL (shared state goes there), else ``None`` (memory).
+
+    The broker URL is passed as the Redis URL; a non-Redis broker (``amqp://``) cannot hold
+    pybreaker's state or the bucket, so each process keeps its own.
+    """
+    if url and url.startswith(("redis://", "rediss://", "unix://")):
+        return url
+    if url:
+        log.warning("shared breaker/limiter state needs Redis; %s is not, keeping it in memory",
+                    url.split("://", 1)[0] + "://")
+    return None
 
 
 def _redis(url: str) -> redis.Redis:
@@ -253,6 +275,12 @@ def rate_limiter(name: str, policy: HttpPolicy, redis_url: str | None) -> RateLi
 
 # --- the client ----------------------------------------------------------------------------
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle costs ~0.1 s per client."""
+    return ssl.create_default_context(cafile=certifi.where())  # the bundle httpx uses
+
+
 class ErpHttpClient:
     """The HTTP client a connector holds: retries, breaker, rate limit and error taxonomy.
 
@@ -293,10 +321,12 @@ class ErpHttpClient:
             r, entity=entity, connector=provider))
         self._sleep = sleep
         host = urlsplit(base_url).netloc or base_url
-        self._breaker = circuit_breaker(f"{provider}@{host}", self.policy, redis_url)
-        self._limiter = rate_limiter(limiter_key or provider, self.policy, redis_url)
+        shared = shared_state_url(redis_url)
+        self._breaker = circuit_breaker(f"{provider}@{host}", self.policy, shared)
+        self._limiter = rate_limiter(limiter_key or provider, self.policy, shared)
         self._client = httpx.Client(base_url=base_url, auth=auth, headers=dict(headers or {}),
-                                    timeout=self.policy.timeout, transport=transport)
+                                    timeout=self.policy.timeout, transport=transport,
+                                    verify=_tls_context())
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -332,7 +362,7 @@ class ErpHttpClient:
         return retrying(self._attempt, method, path, kwargs)
 
     def get_json(self, path: str, *, params: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None) -> Any:  # noqa: ANN401 - JSON
+                 headers: Mapping[str, str] | None = None) -> Any:
         """GET and decode a JSON body (numbers with decimals as ``Decimal``).
 
         Args:
@@ -349,13 +379,13 @@ class ErpHttpClient:
         """
         return self.decode_json(self.request("GET", path, params=params, headers=headers), path)
 
-    def post_json(self, path: str, *, json: Any = None, data: Any = None,  # noqa: ANN401
-                  params: Mapping[str, Any] | None = None) -> Any:  # noqa: ANN401 - JSON
+    def post_json(self, path: str, *, json: Any = None, data: Any = None,
+                  params: Mapping[str, Any] | None = None) -> Any:
         """POST (a JSON or form body) and decode a JSON answer; see ``get_json``."""
         return self.decode_json(self.request("POST", path, json=json, data=data, params=params),
                                 path)
 
-    def decode_json(self, response: httpx.Response, endpoint: str) -> Any:  # noqa: ANN401
+    def decode_json(self, response: httpx.Response, endpoint: str) -> Any:
         """Decode a response body as JSON with exact decimals.
 
         Args:
@@ -433,7 +463,7 @@ class ErpHttpClient:
                            "status": getattr(exc, "status", None), "wait": wait})
 
 
-def decode_json_body(content: bytes, *, entity: EntityId, endpoint: str) -> Any:  # noqa: ANN401
+def decode_json_body(content: bytes, *, entity: EntityId, endpoint: str) -> Any:
     """Decode JSON bytes with ``Decimal`` for every non-integer number.
 
     Args:

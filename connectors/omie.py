@@ -80,7 +80,8 @@ class OmieConnector(ERPConnector):
         """
         super().__init__(settings, context)
         entity = context.entity
-        check_keys(settings, (), entity=entity, connector=self.name)
+        check_keys(settings, (), entity=entity, connector=self.name,
+                   secrets=self.SECRETS)
         self.page_size = int_setting(settings, "page_size", 500, entity=entity, high=500)
         self.fy_start = int_setting(settings, "fiscal_year_start", 1, entity=entity, high=12)
         self.credentials = AppKeyCredentials(
@@ -129,7 +130,7 @@ class OmieConnector(ERPConnector):
             raise FatalConnectorError(f"Omie refused the request: {code}: {text}", **who)
         raise RetriableConnectorError(f"Omie fault {code}: {text}", **who)
 
-    def _call(self, path: str, call: str, param: Mapping[str, Any]) -> Any:  # noqa: ANN401
+    def _call(self, path: str, call: str, param: Mapping[str, Any]) -> Any:
         body = {"call": call, **self.credentials.body_fields(), "param": [dict(param)]}
         endpoint = f"{path} {call}"
         response = self.client.request("POST", f"/{path}/", json=body)

@@ -30,7 +30,7 @@ class Payload:
         """Build the error for ``field``."""
         return InputDataError(message, entity=self.entity, endpoint=self.endpoint, field=field)
 
-    def get(self, obj: Any, key: str, where: str = "", *, required: bool = True) -> Any:  # noqa: ANN401
+    def get(self, obj: Any, key: str, where: str = "", *, required: bool = True) -> Any:
         """Return ``obj[key]``; a missing key (or a non-object) is an error when required.
 
         Args:
@@ -55,7 +55,7 @@ class Payload:
             return None
         return obj[key]
 
-    def items(self, obj: Any, key: str, where: str = "") -> Sequence[Any]:  # noqa: ANN401
+    def items(self, obj: Any, key: str, where: str = "") -> Sequence[Any]:
         """Return the list at ``obj[key]`` (required)."""
         value = self.get(obj, key, where)
         if not isinstance(value, list):
@@ -63,12 +63,12 @@ class Payload:
                              f"expected a list, got {type(value).__name__}")
         return value
 
-    def text(self, obj: Any, key: str, where: str = "", *, required: bool = True) -> str:  # noqa: ANN401
+    def text(self, obj: Any, key: str, where: str = "", *, required: bool = True) -> str:
         """Return a field as text (ids may arrive as numbers); ``""`` when optional and absent."""
         value = self.get(obj, key, where, required=required)
         return "" if value is None else str(value).strip()
 
-    def minor(self, obj: Any, key: str, where: str = "", *, required: bool = True) -> int:  # noqa: ANN401
+    def minor(self, obj: Any, key: str, where: str = "", *, required: bool = True) -> int:
         """Return an amount field in minor units of the entity currency.
 
         Args:
@@ -100,7 +100,7 @@ class Payload:
             raise self.error(path, f"{value} has more decimals than {self.currency}")
         return to_minor(amount, self.currency)
 
-    def day(self, obj: Any, key: str, where: str = "", *, fmt: str = "%Y-%m-%d",  # noqa: ANN401
+    def day(self, obj: Any, key: str, where: str = "", *, fmt: str = "%Y-%m-%d",
             required: bool = True) -> date | None:
         """Return a date field parsed with ``fmt`` (the time part of an ISO date-time is ignored).
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from close.errors import ConfigError
 from connectors.base import ConnectorContext, ERPConnector
+from connectors.settings import resolve_secrets
 
 ENTRY_POINT_GROUP = "monthclose.connectors"
 
@@ -113,3 +114,27 @@ def files_for(name: str, settings: Mapping[str, Any], period: str, *,
 
     """
     return connector_class(name, entity=entity).files_for(settings, period)
+
+
+def secrets_for(name: str, settings: Mapping[str, Any], entity: str,
+                environ: Mapping[str, str]) -> dict[str, str]:
+    """Resolve the named connector's secrets for ``entity`` from ``environ``.
+
+    The variable of each secret is ``MONTHCLOSE_<ENTITY>_<NAME>`` unless the source table names
+    it (``secrets = {app_secret = "OMIE_BR1_SECRET"}``); see ``connectors.settings``.
+
+    Args:
+        name: the connector name.
+        settings: the entity's source table.
+        entity: the entity id.
+        environ: the environment (``os.environ``), read by the caller at the edge.
+
+    Returns:
+        Secret name → value for the variables that are set (pass as ``ConnectorContext.secrets``).
+
+    Raises:
+        ConfigError: unknown connector.
+
+    """
+    cls = connector_class(name, entity=entity)
+    return resolve_secrets(getattr(cls, "SECRETS", ()), settings, entity, environ)

@@ -1,10 +1,12 @@
 """Connector settings and secrets: checked once, with errors naming entity, connector and key.
 
 Secrets never live in the group config. A connector declares the secret names it needs
-(``SECRETS``); the caller resolves them from the environment with ``resolve_secrets`` — by
-default ``MONTHCLOSE_<ENTITY>_<NAME>`` (e.g. ``MONTHCLOSE_BR1_APP_SECRET``), or the variable the
-entity's source table names in ``secrets = {app_secret = "OMIE_BR1_SECRET"}`` — and passes the
-values in ``ConnectorContext.secrets``. Inside the connector they are wrapped in ``Secret``.
+(``SECRETS``); each comes from an environment variable: the one the entity's source table names
+in ``<name>_env`` (``app_secret_env = "CLOSE_SECRET_OMIE_BR1"``), else
+``CLOSE_SECRET_<ENTITY>_<NAME>`` (``CLOSE_SECRET_BR1_APP_SECRET``). The caller passes the
+variables it read as ``ConnectorContext.secrets`` (keyed by variable name, as
+``close.config.Settings.secrets`` holds every ``CLOSE_SECRET_*``; keying by secret name works too,
+for tests and demos). Inside the connector values are wrapped in ``Secret``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from connectors.auth import Secret
 from connectors.base import ConnectorContext
 
 # Keys every ERP connector accepts besides its own.
-COMMON_KEYS = frozenset({"connector", "type", "kind", "http", "secrets", "base_url", "page_size",
+COMMON_KEYS = frozenset({"connector", "type", "kind", "http", "base_url", "page_size",
                          "fiscal_year_start"})
 
 
@@ -28,16 +30,16 @@ def secret_env_var(entity: str, name: str, settings: Mapping[str, Any] | None = 
     Args:
         entity: the entity id.
         name: the secret's name (``app_secret``).
-        settings: the source table; its ``secrets`` table may name the variable.
+        settings: the source table; ``<name>_env`` names the variable.
 
     Returns:
         The variable name.
 
     """
-    named = (settings or {}).get("secrets") or {}
-    if isinstance(named, Mapping) and isinstance(named.get(name), str):
-        return named[name]
-    return re.sub(r"[^A-Z0-9]+", "_", f"MONTHCLOSE_{entity}_{name}".upper())
+    named = (settings or {}).get(f"{name}_env")
+    if isinstance(named, str) and named.strip():
+        return named.strip()
+    return re.sub(r"[^A-Z0-9]+", "_", f"CLOSE_SECRET_{entity}_{name}".upper())
 
 
 def resolve_secrets(names: Iterable[str], settings: Mapping[str, Any], entity: str,
@@ -51,7 +53,7 @@ def resolve_secrets(names: Iterable[str], settings: Mapping[str, Any], entity: s
         environ: usually ``os.environ``, read only by the caller at the edge.
 
     Returns:
-        name → value for each variable that is set.
+        Secret name → value for each variable that is set.
 
     """
     found = {}
@@ -66,27 +68,31 @@ def require_secret(context: ConnectorContext, name: str, connector: str,
                    settings: Mapping[str, Any] | None = None) -> Secret:
     """Return secret ``name`` wrapped, or a ``ConfigError`` saying which variable to set.
 
+    ``context.secrets`` is searched by the variable name first, then by the secret's name.
+
     Raises:
         ConfigError: naming entity, connector and the environment variable (never a value).
 
     """
-    value = context.secrets.get(name)
+    var = secret_env_var(context.entity, name, settings)
+    value = context.secrets.get(var) or context.secrets.get(name)
     if not value:
-        var = secret_env_var(context.entity, name, settings)
         raise ConfigError(f"connector {connector} of entity {context.entity} needs the secret "
                           f"{name!r}; set the environment variable {var}", key=f"secrets.{name}")
     return Secret(value)
 
 
 def check_keys(settings: Mapping[str, Any], allowed: Iterable[str], *, entity: str,
-               connector: str) -> None:
+               connector: str, secrets: Iterable[str] = ()) -> None:
     """Refuse unknown keys in a source table (a typo must not be silently ignored).
+
+    ``<secret>_env`` keys of the connector's secrets are allowed.
 
     Raises:
         ConfigError: naming entity, connector and the key.
 
     """
-    known = COMMON_KEYS | set(allowed)
+    known = COMMON_KEYS | set(allowed) | {f"{name}_env" for name in secrets}
     for key in settings:
         if key not in known:
             raise ConfigError(f"unknown setting for connector {connector} of entity {entity}",

@@ -34,7 +34,10 @@ def extract_entity(env: StageEnv, run: Run, entity_id: EntityId | None) -> Stage
     secrets = {k: v.reveal() for k, v in env.settings.secrets.items()}
     context = ConnectorContext(entity=entity.id, currency=entity.currency, open_file=open_file,
                                secrets=secrets, redis_url=env.settings.broker_url)
-    connector = create_connector(entity.connector, entity.source, context)
+    # ERP connectors compute year-to-date income-statement lines from the group's fiscal year.
+    settings = entity.source if entity.connector == "file" else {
+        "fiscal_year_start": config.fiscal_year_start, **entity.source}
+    connector = create_connector(entity.connector, settings, context)
     with connector:
         frame = connector.get_trial_balance(run.period)
     source = ", ".join(names) or entity.connector

@@ -23,7 +23,7 @@ from close.stages.inputs import load_config, load_run_chart, read_file
 from close.storage.balances import copy_rows
 from close.storage.runs import Run, effective_run
 from close.types import EntityId, RunId
-from close.validation import ValidationContext, ValidationSettings, run_checks
+from close.validation import ValidationContext, run_checks
 
 
 def facts_of(conn: Connection, run_id: RunId, kind: str) -> pd.DataFrame:
@@ -71,7 +71,9 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
             budget=budget_of(read_file(conn, run.id, config.files.budget) if config.files.budget else None,
                              run.period, pc),
             journal_lines=None,
-            settings=ValidationSettings(),
+            settings=config.validation,
+            thresholds=config.thresholds,
+            fiscal_year_start=config.fiscal_year_start,
         )
     report = run_checks(ctx)
     tenant = env.db.tenant

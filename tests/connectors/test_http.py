@@ -197,16 +197,24 @@ def test_open_breaker_is_shared_through_redis(server: EchoServer, redis_url: str
 def test_rate_limit_holds_across_two_processes(server: EchoServer, redis_url: str) -> None:
     provider, rate, per_process = unique("rated"), 8.0, 12
     code = f"""
+        import sys
         from connectors.http import ErpHttpClient, HttpPolicy
         client = ErpHttpClient(provider={provider!r}, base_url={server.url!r}, entity="BR1",
                                policy=HttpPolicy(rate={rate}, burst=1), redis_url={redis_url!r})
+        print("ready", flush=True)
+        sys.stdin.readline()  # both processes start together, whatever their import time
         for _ in range({per_process}):
             client.get_json("/v1/x")
-        print("done")
+        print("done", flush=True)
     """
-    procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for _ in range(2)]
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+    for proc in procs:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     for proc in procs:
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0 and out.strip() == "done", err
@@ -352,3 +360,8 @@ def test_http_settings_override_policy() -> None:
     assert policy.attempts == 5 and policy.wait_initial == 0.01
     with pytest.raises(ConfigError, match="source.http.retries"):
         HttpPolicy().with_settings({"retries": 5}, entity="BR1")
+
+
+def test_non_redis_broker_keeps_state_in_memory(server: EchoServer) -> None:
+    client, _ = client_for(server, redis_url="amqp://guest@localhost//")
+    assert client.get_json("/v1/x")["ok"] is True

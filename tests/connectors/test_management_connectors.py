@@ -184,9 +184,35 @@ class TestBling(ConnectorContract):
 
     def test_date_windows_never_exceed_one_year(self, make_connector, fake):
         make_connector().get_trial_balance(self.period)
-        assert not [r for r in fake.requests if r.path.startswith("/Api/v3/contas") and r.arg("dataInicial")
-                    and (date.fromisoformat(r.arg("dataFinal")) - date.fromisoformat(r.arg("dataInicial"))).days > 366]
+        windows = [(date.fromisoformat(r.arg("dataInicial")), date.fromisoformat(r.arg("dataFinal")))
+                   for r in fake.requests if r.path.startswith("/Api/v3/contas") and r.arg("dataInicial")]
+        assert windows and all((end - start).days <= 366 for start, end in windows)
 
     def test_receivables_open_at_period_end(self, make_connector):
         ar = make_connector().get_receivables(date(2024, 3, 31))
         assert dict(zip(ar["document"], ar["open_amount"], strict=True)) == {"5002": 800000, "5003": 500000}
+
+    def test_expired_token_is_refreshed_once(self, make_connector, fake, expected_tb):
+        connector = make_connector()
+        connector.get_companies()
+        fake.tokens.expire_all()
+        pd.testing.assert_frame_equal(connector.get_trial_balance(self.period), expected_tb)
+        assert len(fake.hits("/Api/v3/oauth/token")) == 2
+
+
+def test_contaazul_event_split_over_categories_is_read_from_its_rateio() -> None:
+    from decimal import Decimal
+
+    with contaazul_fake.ContaAzulFake() as fake:
+        fake.splits["6004"] = [("2.03.01", Decimal("1000.00")), ("2.01.01", Decimal("500.00"))]
+        connector = create_connector("contaazul", {
+            "base_url": fake.url, "token_url": f"{fake.url}/oauth2/token", "page_size": 10,
+            "http": FAST_HTTP}, context({"client_id": contaazul_fake.CLIENT_ID,
+                                         "client_secret": contaazul_fake.CLIENT_SECRET,
+                                         "refresh_token": contaazul_fake.REFRESH_TOKEN}))
+        frame = connector.get_trial_balance("2024-03")
+        lines = frame.set_index("account")
+        rent, services = contaazul_fake.category_id("2.01.01"), contaazul_fake.category_id("2.03.01")
+        assert (lines.at[rent, "debit"], lines.at[rent, "closing"]) == (450000, 850000)
+        assert (lines.at[services, "debit"], lines.at[services, "closing"]) == (100000, 100000)
+        assert fake.hits(f"/v1/financeiro/eventos-financeiros/parcelas/{contaazul_fake.title_id('6004')}")
