@@ -28,8 +28,9 @@ from close.types import Currency, EntityId
 ADJUSTMENT_COLUMNS: tuple[str, ...] = ("journal_id", "basis", "entity", "account", "amount", "memo")
 
 
-def parse_adjustments(data: bytes, *, source: str, chart: Chart, entities: Iterable[EntityId],
-                      presentation_currency: Currency) -> tuple[JournalEntry, ...]:
+def parse_adjustments(
+    data: bytes, *, source: str, chart: Chart, entities: Iterable[EntityId], presentation_currency: Currency
+) -> tuple[JournalEntry, ...]:
     """Parse an adjustments CSV into balanced journal entries tagged by basis.
 
     Args:
@@ -45,6 +46,7 @@ def parse_adjustments(data: bytes, *, source: str, chart: Chart, entities: Itera
     Raises:
         InputDataError: naming the file, row and column of a bad value, or the journal that does
             not balance ("debits X != credits Y (Z too much)").
+
     """
     try:
         text = data.decode("utf-8-sig")
@@ -66,35 +68,52 @@ def parse_adjustments(data: bytes, *, source: str, chart: Chart, entities: Itera
             raise InputDataError("empty journal_id", file=source, row=rowno, column="journal_id")
         basis = (row.get("basis") or "").strip().upper().replace("-", "_")
         if basis not in BASES:
-            raise InputDataError(f"basis {row.get('basis')!r} is not IFRS or US_GAAP", file=source, row=rowno,
-                                 column="basis")
+            raise InputDataError(
+                f"basis {row.get('basis')!r} is not IFRS or US_GAAP", file=source, row=rowno, column="basis"
+            )
         if basis_of.setdefault(jid, basis) != basis:
-            raise InputDataError(f"journal {jid} mixes bases {basis_of[jid]} and {basis}", file=source,
-                                 row=rowno, column="basis")
+            raise InputDataError(
+                f"journal {jid} mixes bases {basis_of[jid]} and {basis}",
+                file=source,
+                row=rowno,
+                column="basis",
+            )
         entity = (row.get("entity") or "").strip()
         if entity and entity not in known:
-            raise InputDataError(f"entity {entity!r} is not in the group", file=source, row=rowno, column="entity")
+            raise InputDataError(
+                f"entity {entity!r} is not in the group", file=source, row=rowno, column="entity"
+            )
         account = (row.get("account") or "").strip()
         if not chart.has(account):
-            raise InputDataError(f"account {account!r} is not in the chart of accounts", file=source,
-                                 row=rowno, column="account")
+            raise InputDataError(
+                f"account {account!r} is not in the chart of accounts",
+                file=source,
+                row=rowno,
+                column="account",
+            )
         try:
             amount = D(row.get("amount") or "")
         except ValueError:
-            raise InputDataError(f"amount {row.get('amount')!r} is not a number", file=source, row=rowno,
-                                 column="amount") from None
+            raise InputDataError(
+                f"amount {row.get('amount')!r} is not a number", file=source, row=rowno, column="amount"
+            ) from None
         minor = amount.scaleb(places)
         if minor != minor.to_integral_value():
-            raise InputDataError(f"amount {amount} has more than {places} decimals for {presentation_currency}",
-                                 file=source, row=rowno, column="amount")
+            raise InputDataError(
+                f"amount {amount} has more than {places} decimals for {presentation_currency}",
+                file=source,
+                row=rowno,
+                column="amount",
+            )
         memo = (row.get("memo") or "").strip()
         if jid not in lines:
             order.append(jid)
             lines[jid] = []
             memo_of[jid] = memo
         lines[jid].append(JournalLine(entity, account, int(minor), "", memo, f"file {source} row {rowno}"))
-    journals = tuple(JournalEntry(jid, "adjustment", basis_of[jid], memo_of[jid], tuple(lines[jid]))
-                     for jid in order)
+    journals = tuple(
+        JournalEntry(jid, "adjustment", basis_of[jid], memo_of[jid], tuple(lines[jid])) for jid in order
+    )
     for j in journals:
         check_balanced(j, source=source, currency=presentation_currency)
     return journals
@@ -105,6 +124,7 @@ def check_balanced(journal: JournalEntry, *, source: str | None = None, currency
 
     Raises:
         InputDataError: "journal J: debits X != credits Y (Z too much)", naming the file.
+
     """
     debits = sum(ln.amount for ln in journal.lines if ln.amount > 0)
     credits = -sum(ln.amount for ln in journal.lines if ln.amount < 0)
@@ -114,26 +134,41 @@ def check_balanced(journal: JournalEntry, *, source: str | None = None, currency
         raise InputDataError(
             f"journal {journal.journal_id} does not balance: debits {D(debits).scaleb(-places)} != credits "
             f"{D(credits).scaleb(-places)} ({D(abs(debits - credits)).scaleb(-places)} too much {side})",
-            file=source, field=journal.journal_id)
+            file=source,
+            field=journal.journal_id,
+        )
 
 
-def validate_adjustments(journals: Iterable[JournalEntry], *, chart: Chart, entities: Iterable[EntityId],
-                         presentation_currency: Currency) -> None:
+def validate_adjustments(
+    journals: Iterable[JournalEntry],
+    *,
+    chart: Chart,
+    entities: Iterable[EntityId],
+    presentation_currency: Currency,
+) -> None:
     """Check journals that did not come through :func:`parse_adjustments` (e.g. from the CLI).
 
     Raises:
         InputDataError: for an unbalanced journal, an unknown account, entity or basis.
+
     """
     known = set(entities)
     for j in journals:
         if j.basis not in BASES:
-            raise InputDataError(f"journal {j.journal_id}: basis {j.basis!r} is not IFRS or US_GAAP",
-                                 field=j.journal_id)
+            raise InputDataError(
+                f"journal {j.journal_id}: basis {j.basis!r} is not IFRS or US_GAAP", field=j.journal_id
+            )
         for ln in j.lines:
             if not chart.has(ln.std_account):
-                raise InputDataError(f"journal {j.journal_id}: account {ln.std_account!r} is not in the chart",
-                                     field=j.journal_id, account=ln.std_account)
+                raise InputDataError(
+                    f"journal {j.journal_id}: account {ln.std_account!r} is not in the chart",
+                    field=j.journal_id,
+                    account=ln.std_account,
+                )
             if ln.entity and ln.entity not in known:
-                raise InputDataError(f"journal {j.journal_id}: entity {ln.entity!r} is not in the group",
-                                     field=j.journal_id, entity=ln.entity)
+                raise InputDataError(
+                    f"journal {j.journal_id}: entity {ln.entity!r} is not in the group",
+                    field=j.journal_id,
+                    entity=ln.entity,
+                )
         check_balanced(j, currency=presentation_currency)

@@ -30,7 +30,7 @@ from close.run import cancel_run, create_close_run, resume_run
 from close.run_state import STAGE_ORDER, TERMINAL_STATUSES, RunStatus
 from close.stages import StageEnv
 from close.storage import open_database
-from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run, list_inputs
+from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run
 from close.types import RunId
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -93,13 +93,13 @@ def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False, worker: threadi
     settled = (*TERMINAL_STATUSES, RunStatus.FAILED, RunStatus.AWAITING_REVIEW)
     with env.db.tx() as conn:
         run = get_run(conn, run_id)
-        config_entities = len(_config_entities(conn, run_id))
+        config_entities = len(_config_entities(conn, run_id)) + 1  # the rates task
     assert run is not None
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False, disable=quiet) as progress:
         stages = progress.add_task("stages", total=len(STAGE_ORDER))
-        entities = progress.add_task("entities extracted", total=config_entities)
+        entities = progress.add_task("entities and rates", total=config_entities)
         while True:
             with env.db.tx() as conn:
                 run = get_run(conn, run_id)

@@ -195,6 +195,16 @@ class AiSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RatesSettings:
+    """Where the group's rates come from (``[rates]``); see ``close.rates``."""
+
+    ptax_side: str = "venda"  # PTAX selling (venda) or buying (compra) rate for BRL
+    # A pinned source per functional currency: bcb_ptax | ecb | file; others follow the routes.
+    sources: tuple[tuple[Currency, str], ...] = ()
+    fallback_to_file: bool = True  # a source down after retries: use the rates file's figure
+
+
+@dataclass(frozen=True, slots=True)
 class Files:
     """Files the close reads, relative to the config file."""
 
@@ -224,6 +234,7 @@ class GroupConfig:
     intercompany: IntercompanySettings = field(default_factory=IntercompanySettings)
     ai: AiSettings = field(default_factory=AiSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
+    rates: RatesSettings = field(default_factory=RatesSettings)
     output_dir: str = "out"  # DISTRIBUTING writes the package here, relative to the config
     source_name: str = "config"  # file name, for messages
 
@@ -389,6 +400,19 @@ def _parse_validation(t: _Table) -> ValidationSettings:
     return settings
 
 
+def _parse_rates(t: _Table) -> RatesSettings:
+    side = t.text("ptax_side", "venda")
+    if side not in ("venda", "compra"):
+        raise ConfigError(f"got {side!r}", file=t.source, key="rates.ptax_side", expected="venda | compra")
+    sources = t.raw("sources", {}, expected="a table currency = source")
+    if not isinstance(sources, Mapping) or not all(
+            isinstance(v, str) and v in ("bcb_ptax", "ecb", "file") and _CURRENCY.match(k) for k, v in sources.items()):
+        raise ConfigError(f"got {sources!r}", file=t.source, key="rates.sources",
+                          expected='a table such as { BRL = "bcb_ptax", EUR = "ecb", ARS = "file" }')
+    return RatesSettings(ptax_side=side, sources=tuple(sorted(sources.items())),
+                         fallback_to_file=t.boolean("fallback_to_file", True))
+
+
 def _parse_ppa(t: _Table) -> PpaIntangible:
     life = t.integer("useful_life_months", lo=1, hi=1200)
     item = PpaIntangible(name=t.text("name"), fair_value=t.decimal("fair_value"),
@@ -522,6 +546,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     ic = top.table("intercompany")
     ai = top.table("ai")
     dist = top.table("distribution")
+    rt = top.table("rates")
     va = top.table("validation")
     entities = tuple(_parse_entity(t) for t in top.tables("entities"))
     if not entities:
@@ -560,10 +585,11 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
             concurrency=ai.integer("concurrency", 4, lo=1, hi=64),
         ),
         validation=_parse_validation(va),
+        rates=_parse_rates(rt),
         output_dir=dist.text("output_dir", "out"),
         source_name=source,
     )
-    for t in (g, f, th, ic, ai, dist, top):
+    for t in (g, f, th, ic, ai, dist, rt, top):
         t.reject_unknown()
     return config
 
@@ -612,6 +638,8 @@ class Settings:
     anthropic_api_key: Secret | None = None  # ANTHROPIC_API_KEY
     anthropic_base_url: str | None = None  # ANTHROPIC_BASE_URL
     visibility_timeout: int = 3600  # CLOSE_VISIBILITY_TIMEOUT seconds, above the longest task hard limit
+    bcb_url: str | None = None  # CLOSE_BCB_URL: the Olinda PTAX root (default: the BCB's)
+    ecb_url: str | None = None  # CLOSE_ECB_URL: the ECB Data Portal root (default: the ECB's)
     secrets: Mapping[str, Secret] = field(default_factory=dict)  # every CLOSE_SECRET_* variable
 
     @classmethod
@@ -639,5 +667,7 @@ class Settings:
             anthropic_api_key=Secret(key) if key else None,
             anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
             visibility_timeout=int(vt),
+            bcb_url=env.get("CLOSE_BCB_URL") or None,
+            ecb_url=env.get("CLOSE_ECB_URL") or None,
             secrets={k: Secret(v) for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
         )

@@ -6,7 +6,8 @@
 2. translation (``close.fx``): IAS 21 per account class; the CTA of each entity is the
    balancing figure of its translated TB (so each sums to exactly zero), carried from run to run
    through ``prior`` and checked against the CTA computed from its parts;
-3. intercompany (``close.intercompany``): pairs matched after translation and eliminated;
+3. intercompany (``close.intercompany``): pairs matched after translation and eliminated, and
+   unrealized profit in intragroup inventory when the seller's margin is configured;
 4. investments (``close.investment``): investment against equity at acquisition, goodwill at
    the closing rate, NCI share of equity, profit and CTA; associates by the equity method;
 5. top-side and GAAP adjustments (``close.adjustments``);
@@ -36,8 +37,8 @@ from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig, IntercompanySettings
 from close.errors import InputDataError, PermanentError
 from close.frames import MAPPED_TB_COLUMNS, normalize_text_columns
-from close.fx import PPA_BOOK, TRANSLATED_COLUMNS, OpeningBalances, PeriodRates, translate_balances
-from close.intercompany import match_intercompany
+from close.fx import PPA_BOOK, TRANSLATED_COLUMNS, OpeningBalances, PeriodRates, _distinct, translate_balances
+from close.intercompany import eliminate_unrealized_profit, match_intercompany
 from close.investment import eliminate_investments
 from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
 from close.money import ONE
@@ -45,10 +46,28 @@ from close.ownership import compute_ownership, consolidated_entities
 from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
 from close.types import AccountCode, Currency, Period
 
+_TEXT_COLUMNS = (
+    "entity",
+    "account",
+    "account_name",
+    "std_account",
+    "counterparty",
+    "cost_center",
+    "department",
+)
 WORKSHEET_COLUMNS: tuple[str, ...] = ("entity", "std_account", "column", "basis", "amount")
 TRACE_COLUMNS: tuple[str, ...] = (
-    "source_type", "entity", "account", "counterparty", "journal_id", "rate", "rate_type",
-    "local_closing", "amount", "memo", "source",
+    "source_type",
+    "entity",
+    "account",
+    "counterparty",
+    "journal_id",
+    "rate",
+    "rate_type",
+    "local_closing",
+    "amount",
+    "memo",
+    "source",
 )
 
 
@@ -104,6 +123,7 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         InputDataError: for a missing rate (naming currency and entity), an unknown entity or
             account, an unbalanced adjustment journal, or an opening with no translation.
         PermanentError: when an internal invariant (a TB that does not sum to zero) breaks.
+
     """
     chart = inputs.chart
     pres = inputs.presentation_currency
@@ -116,65 +136,130 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         for kind in ("closing", "average"):
             inputs.rates.rate(kind, currencies[eid], pres, entity=eid)
 
-    balances = normalize_text_columns(inputs.balances, ("entity", "account", "account_name", "std_account",
-                                                        "counterparty", "cost_center", "department"))
-    unknown = sorted(set(balances["entity"]) - set(by_id))
+    balances = inputs.balances
+    # Copy (and normalize) only when a text column needs it: a group's TB can be millions of lines.
+    dirty = [
+        c for c in _TEXT_COLUMNS if not pd.api.types.is_string_dtype(balances[c]) or balances[c].isna().any()
+    ]
+    if dirty:
+        balances = normalize_text_columns(balances, dirty)
+    unknown = sorted(_distinct(balances["entity"]) - set(by_id))
     if unknown:
-        raise InputDataError("trial balance lines for an entity that is not in the group",
-                             entity=unknown[0], field="entity")
-    balances = balances[balances["entity"].isin(translated_entities)]
+        raise InputDataError(
+            "trial balance lines for an entity that is not in the group", entity=unknown[0], field="entity"
+        )
+    keep = balances["entity"].isin(translated_entities).to_numpy()
+    if not keep.all():
+        balances = balances[keep]
 
-    push = push_down(inputs.entities, consolidated=consolidated, chart=chart, period=inputs.period,
-                     fiscal_year_start=inputs.fiscal_year_start)
-    lines = pd.concat([balances[list(MAPPED_TB_COLUMNS)], push.lines], ignore_index=True)
+    push = push_down(
+        inputs.entities,
+        consolidated=consolidated,
+        chart=chart,
+        period=inputs.period,
+        fiscal_year_start=inputs.fiscal_year_start,
+    )
+    lines = (
+        balances
+        if push.lines.empty
+        else pd.concat([balances[list(MAPPED_TB_COLUMNS)], push.lines], ignore_index=True)
+    )
     acq_rates = {}
     for eid in push.uplift:
         acq = by_id[eid].acquisition
         acq_rates[eid] = ONE if currencies[eid] == pres else acq.rate  # type: ignore[union-attr]
     defaults = opening_rate_defaults(
-        push, acquisition_rates={k: v for k, v in acq_rates.items() if v is not None},
+        push,
+        acquisition_rates={k: v for k, v in acq_rates.items() if v is not None},
         average_rates={e: inputs.rates.rate("average", currencies[e], pres, entity=e) for e in push.uplift},
-        chart=chart)
+        chart=chart,
+    )
     prior = inputs.prior
     if prior is not None:
         prior = prior[prior["entity"].isin(translated_entities)]
     translation = translate_balances(
-        lines, currencies=currencies, chart=chart, rates=inputs.rates, presentation_currency=pres,
-        period=inputs.period, fiscal_year_start=inputs.fiscal_year_start, prior=prior,
-        opening=_opening_for(inputs.opening, translated_entities), opening_rate_defaults=defaults)
+        lines,
+        currencies=currencies,
+        chart=chart,
+        rates=inputs.rates,
+        presentation_currency=pres,
+        period=inputs.period,
+        fiscal_year_start=inputs.fiscal_year_start,
+        prior=prior,
+        opening=_opening_for(inputs.opening, translated_entities),
+        opening_rate_defaults=defaults,
+    )
     translated = translation.translated
 
-    ic = match_intercompany(translated, chart=chart, consolidated=consolidated, currencies=currencies,
-                            rates=inputs.rates, presentation_currency=pres, settings=inputs.intercompany)
-    div_income = ic.lines[(ic.lines["kind"] == "dividend")
-                          & ic.lines["std_account"].map(chart.accounts["class"]).eq("revenue")]
+    ic = match_intercompany(
+        translated,
+        chart=chart,
+        consolidated=consolidated,
+        currencies=currencies,
+        rates=inputs.rates,
+        presentation_currency=pres,
+        settings=inputs.intercompany,
+    )
+    div_income = ic.lines[
+        (ic.lines["kind"] == "dividend") & ic.lines["std_account"].map(chart.accounts["class"]).eq("revenue")
+    ]
     closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
     inv = eliminate_investments(
-        translated, holdings=holdings, entities=by_id, chart=chart, currencies=currencies,
-        closing_rates=closing, presentation_currency=pres, dividend_income=div_income[["entity", "translated"]],
-        uplift=push.uplift)
+        translated,
+        holdings=holdings,
+        entities=by_id,
+        chart=chart,
+        currencies=currencies,
+        closing_rates=closing,
+        presentation_currency=pres,
+        dividend_income=div_income[["entity", "translated"]],
+        uplift=push.uplift,
+    )
+    urp = eliminate_unrealized_profit(
+        translated,
+        chart=chart,
+        consolidated=consolidated,
+        margins=dict(inputs.intercompany.inventory_margins),
+        nci={e: h.nci for e, h in holdings.items()},
+    )
     ppa_journals = _ppa_journals(translated[translated["entity"].isin(consolidated)])
     validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
-    journals = (*ic.journals, *inv.journals, *ppa_journals, *inputs.adjustments)
+    journals = (*ic.journals, *urp, *inv.journals, *ppa_journals, *inputs.adjustments)
 
     worksheet = build_worksheet(translated[translated["entity"].isin(consolidated)], journals)
     consolidated_tb = _sum_by_account(worksheet[worksheet["basis"] == "IFRS"])
     if int(consolidated_tb["amount"].sum()) != 0:
         raise PermanentError(f"the consolidated TB sums to {int(consolidated_tb['amount'].sum())}, not zero")
-    movement = _movement(consolidated_tb, translated[translated["entity"].isin(consolidated)],
-                         inputs.prior_consolidated, chart, inputs.period, inputs.fiscal_year_start)
+    movement = _movement(
+        consolidated_tb,
+        translated[translated["entity"].isin(consolidated)],
+        inputs.prior_consolidated,
+        chart,
+        inputs.period,
+        inputs.fiscal_year_start,
+    )
     out_translated = translated[[*TRANSLATED_COLUMNS, "book"]].reset_index(drop=True)
     return ConsolidationResult(
-        translated=out_translated, journals=journals, worksheet=worksheet, consolidated=consolidated_tb,
-        consolidated_movement=movement, cta=translation.cta, ic_pairs=ic.pairs, nci=inv.nci,
-        goodwill=inv.goodwill, ppa=push.carrying)
+        translated=out_translated,
+        journals=journals,
+        worksheet=worksheet,
+        consolidated=consolidated_tb,
+        consolidated_movement=movement,
+        cta=translation.cta,
+        ic_pairs=ic.pairs,
+        nci=inv.nci,
+        goodwill=inv.goodwill,
+        ppa=push.carrying,
+    )
 
 
 def _opening_for(opening: OpeningBalances | None, keep: set[str]) -> OpeningBalances | None:
     if opening is None:
         return None
     frame = opening.translated
-    return OpeningBalances(translated=frame[frame["entity"].isin(keep)], historical_rates=opening.historical_rates)
+    return OpeningBalances(
+        translated=frame[frame["entity"].isin(keep)], historical_rates=opening.historical_rates
+    )
 
 
 def _ppa_journals(translated: pd.DataFrame) -> list[JournalEntry]:
@@ -182,10 +267,17 @@ def _ppa_journals(translated: pd.DataFrame) -> list[JournalEntry]:
     rows = translated[translated["book"] == PPA_BOOK]
     out = []
     for eid, grp in rows.groupby("entity", sort=True):
-        lines = [JournalLine(r.entity, r.std_account, int(r.translated), r.counterparty,
-                             f"PPA {r.account or 'CTA'} at {r.rate_type} rate {r.rate}".strip(),
-                             f"rule PPA {r.entity}/{r.account or 'CTA'}")
-                 for r in grp.itertuples(index=False)]
+        lines = [
+            JournalLine(
+                r.entity,
+                r.std_account,
+                int(r.translated),
+                r.counterparty,
+                f"PPA {r.account or 'CTA'} at {r.rate_type} rate {r.rate}".strip(),
+                f"rule PPA {r.entity}/{r.account or 'CTA'}",
+            )
+            for r in grp.itertuples(index=False)
+        ]
         entry = balanced_entry(f"PPA:{eid}", "ppa", f"purchase price allocation of {eid}", lines)
         if entry is not None:
             out.append(entry)
@@ -202,6 +294,7 @@ def build_worksheet(translated: pd.DataFrame, journals: tuple[JournalEntry, ...]
 
     Returns:
         ``WORKSHEET_COLUMNS``, entity ``""`` for group-level journal lines.
+
     """
     own = translated[translated["book"] != PPA_BOOK]
     t = own.groupby(["entity", "std_account"], sort=False, as_index=False)["translated"].sum()
@@ -230,6 +323,7 @@ def consolidated_on_basis(result: ConsolidationResult, basis: str) -> pd.DataFra
 
     Raises:
         ValueError: for another basis.
+
     """
     if basis == "IFRS":
         return result.consolidated
@@ -238,9 +332,15 @@ def consolidated_on_basis(result: ConsolidationResult, basis: str) -> pd.DataFra
     return _sum_by_account(result.worksheet)
 
 
-def _movement(consolidated: pd.DataFrame, translated: pd.DataFrame, prior: pd.DataFrame | None,
-              chart: Chart, period: Period, fiscal_year_start: int) -> pd.DataFrame:
-    """This month's consolidated movement (the year-end roll into retained earnings excluded)."""
+def _movement(
+    consolidated: pd.DataFrame,
+    translated: pd.DataFrame,
+    prior: pd.DataFrame | None,
+    chart: Chart,
+    period: Period,
+    fiscal_year_start: int,
+) -> pd.DataFrame:
+    """Return this month's consolidated movement (the year-end roll into retained earnings excluded)."""
     if prior is None:
         mv = translated.groupby("std_account", as_index=False)["translated_movement"].sum()
         mv = mv.rename(columns={"translated_movement": "amount"})
@@ -249,12 +349,22 @@ def _movement(consolidated: pd.DataFrame, translated: pd.DataFrame, prior: pd.Da
     if int(period[5:7]) == fiscal_year_start:
         acc = chart.accounts
         flows = p["std_account"].map(acc["class"]).isin(INCOME_STATEMENT_CLASSES) | p["std_account"].eq(
-            chart.by_role(SystemRole.DIVIDENDS))
+            chart.by_role(SystemRole.DIVIDENDS)
+        )
         roll = int(p.loc[flows, "amount"].sum())
-        p = pd.concat([p[~flows], pd.DataFrame({"std_account": [chart.by_role(SystemRole.RETAINED_EARNINGS)],
-                                                "amount": [roll]})], ignore_index=True)
-    both = pd.concat([consolidated.assign(amount=consolidated["amount"]),
-                      p.assign(amount=-p["amount"].astype(np.int64))], ignore_index=True)
+        p = pd.concat(
+            [
+                p[~flows],
+                pd.DataFrame(
+                    {"std_account": [chart.by_role(SystemRole.RETAINED_EARNINGS)], "amount": [roll]}
+                ),
+            ],
+            ignore_index=True,
+        )
+    both = pd.concat(
+        [consolidated.assign(amount=consolidated["amount"]), p.assign(amount=-p["amount"].astype(np.int64))],
+        ignore_index=True,
+    )
     return _sum_by_account(both)
 
 
@@ -267,23 +377,45 @@ def trace_account(result: ConsolidationResult, code: AccountCode) -> pd.DataFram
 
     Returns:
         ``TRACE_COLUMNS``; the IFRS rows sum to the account's consolidated amount.
+
     """
     consolidated_entities_ = set(result.worksheet.loc[result.worksheet["column"] == "translated", "entity"])
     tr = result.translated
-    tr = tr[(tr["std_account"] == code) & tr["entity"].isin(consolidated_entities_) & (tr["book"] != PPA_BOOK)]
-    a = pd.DataFrame({
-        "source_type": "translated", "entity": tr["entity"], "account": tr["account"],
-        "counterparty": tr["counterparty"], "journal_id": "", "rate": tr["rate"], "rate_type": tr["rate_type"],
-        "local_closing": tr["local_closing"], "amount": tr["translated"], "memo": "",
-        "source": "TB " + tr["entity"] + "/" + tr["account"] + "/" + tr["counterparty"],
-    })
+    tr = tr[
+        (tr["std_account"] == code) & tr["entity"].isin(consolidated_entities_) & (tr["book"] != PPA_BOOK)
+    ]
+    a = pd.DataFrame(
+        {
+            "source_type": "translated",
+            "entity": tr["entity"],
+            "account": tr["account"],
+            "counterparty": tr["counterparty"],
+            "journal_id": "",
+            "rate": tr["rate"],
+            "rate_type": tr["rate_type"],
+            "local_closing": tr["local_closing"],
+            "amount": tr["translated"],
+            "memo": "",
+            "source": "TB " + tr["entity"] + "/" + tr["account"] + "/" + tr["counterparty"],
+        }
+    )
     jl = journal_lines_frame(result.journals)
     jl = jl[(jl["std_account"] == code) & (jl["basis"] == "IFRS")]
-    b = pd.DataFrame({
-        "source_type": jl["kind"], "entity": jl["entity"], "account": "", "counterparty": jl["counterparty"],
-        "journal_id": jl["journal_id"], "rate": "", "rate_type": "", "local_closing": 0,
-        "amount": jl["amount"], "memo": jl["memo"], "source": jl["source"],
-    })
+    b = pd.DataFrame(
+        {
+            "source_type": jl["kind"],
+            "entity": jl["entity"],
+            "account": "",
+            "counterparty": jl["counterparty"],
+            "journal_id": jl["journal_id"],
+            "rate": "",
+            "rate_type": "",
+            "local_closing": 0,
+            "amount": jl["amount"],
+            "memo": jl["memo"],
+            "source": jl["source"],
+        }
+    )
     out = pd.concat([a, b], ignore_index=True)
     out["amount"] = out["amount"].astype(np.int64)
     out["local_closing"] = out["local_closing"].astype(np.int64)
@@ -291,6 +423,11 @@ def trace_account(result: ConsolidationResult, code: AccountCode) -> pd.DataFram
 
 
 __all__ = [
-    "ConsolidationInputs", "ConsolidationResult", "Decimal", "consolidate", "consolidated_on_basis",
-    "build_worksheet", "trace_account",
+    "ConsolidationInputs",
+    "ConsolidationResult",
+    "Decimal",
+    "consolidate",
+    "consolidated_on_basis",
+    "build_worksheet",
+    "trace_account",
 ]

@@ -64,8 +64,18 @@ _EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN)
 PPA_BOOK = "#ppa"  # counterparty prefix of pushed-down PPA lines (ids cannot contain '#')
 
 TRANSLATED_COLUMNS: tuple[str, ...] = (
-    "entity", "account", "std_account", "counterparty", "cost_center", "department",
-    "local_closing", "local_movement", "rate", "rate_type", "translated", "translated_movement",
+    "entity",
+    "account",
+    "std_account",
+    "counterparty",
+    "cost_center",
+    "department",
+    "local_closing",
+    "local_movement",
+    "rate",
+    "rate_type",
+    "translated",
+    "translated_movement",
 )
 CTA_COLUMNS: tuple[str, ...] = ("entity", "plug", "from_parts", "difference", "tolerance")
 _KEY = ("entity", "std_account", "counterparty")
@@ -88,8 +98,9 @@ class PeriodRates:
     average: Mapping[Currency, Decimal]
     opening: Mapping[Currency, Decimal] = field(default_factory=dict)
 
-    def rate(self, kind: str, currency: Currency, presentation: Currency, *,
-             entity: EntityId | None = None) -> Decimal:
+    def rate(
+        self, kind: str, currency: Currency, presentation: Currency, *, entity: EntityId | None = None
+    ) -> Decimal:
         """Return the ``closing``, ``average`` or ``opening`` rate of a currency.
 
         Args:
@@ -103,17 +114,24 @@ class PeriodRates:
 
         Raises:
             InputDataError: when the rate is missing or not positive, naming currency and entity.
+
         """
         if currency == presentation:
             return ONE
         table = {"closing": self.closing, "average": self.average, "opening": self.opening}[kind]
         value = table.get(currency)
         if value is None:
-            raise InputDataError(f"no {kind} rate for {currency} to {presentation}",
-                                 entity=entity, field=f"{kind} rate {currency}")
+            raise InputDataError(
+                f"no {kind} rate for {currency} to {presentation}",
+                entity=entity,
+                field=f"{kind} rate {currency}",
+            )
         if not isinstance(value, Decimal) or not value.is_finite() or value <= ZERO:
-            raise InputDataError(f"the {kind} rate for {currency} must be a positive Decimal, got {value!r}",
-                                 entity=entity, field=f"{kind} rate {currency}")
+            raise InputDataError(
+                f"the {kind} rate for {currency} must be a positive Decimal, got {value!r}",
+                entity=entity,
+                field=f"{kind} rate {currency}",
+            )
         return value
 
 
@@ -151,6 +169,7 @@ def scale_rate(rate: Decimal, what: str) -> int:
 
     Raises:
         InputDataError: for a rate that is not positive or has more than 12 decimal places.
+
     """
     if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= ZERO:
         raise InputDataError(f"rate {rate!r} must be a positive Decimal", field=what)
@@ -175,6 +194,7 @@ def multiply_exact(minor: np.ndarray, scaled_rate: np.ndarray) -> np.ndarray:
 
     Raises:
         OverflowError: when a result could not be held in int64.
+
     """
     a = np.asarray(minor, dtype=np.int64)
     r = np.broadcast_to(np.asarray(scaled_rate, dtype=np.int64), a.shape)
@@ -203,6 +223,7 @@ def translate_amount(minor: int, rate: Decimal, from_currency: Currency, to_curr
 
     Returns:
         The translated amount in minor units of ``to_currency``.
+
     """
     shift = exponent(to_currency) - exponent(from_currency)
     num, den = _ratio(rate)
@@ -250,18 +271,48 @@ def _combine(*codes: np.ndarray) -> np.ndarray:
     return key
 
 
+def _distinct(column: pd.Series) -> set[str]:
+    """Return the distinct values of a text column (without iterating it row by row)."""
+    return set(pd.unique(column.to_numpy(dtype=object)))
+
+
+def _gather(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Return ``values[idx]`` with 0 where ``idx`` is -1 (not found)."""
+    if len(values) == 0:
+        return np.zeros(len(idx), dtype=np.int64)
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], 0).astype(np.int64)
+
+
 def _is_ppa(counterparty: pd.Series) -> np.ndarray:
-    return counterparty.str.startswith(PPA_BOOK).to_numpy(dtype=bool)
+    codes, uniques = pd.factorize(counterparty.to_numpy(dtype=object))
+    flags = np.array([str(u).startswith(PPA_BOOK) for u in uniques], dtype=bool)
+    return flags[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
-def _normalize_prior(prior: pd.DataFrame | None, opening: OpeningBalances | None,
-                     cta_code: AccountCode) -> tuple[pd.DataFrame, bool]:
+def _override_mask(
+    entity: pd.Series, std_account: pd.Series, historical: Mapping[tuple[EntityId, AccountCode], Decimal]
+) -> np.ndarray:
+    """Tell which rows have a historical-rate override, looking only at entities that have one."""
+    out = np.zeros(len(entity), dtype=bool)
+    if not historical:
+        return out
+    ents = entity.to_numpy(dtype=object)
+    stds = std_account.to_numpy(dtype=object)
+    for i in np.flatnonzero(entity.isin({e for e, _ in historical}).to_numpy()):
+        out[i] = (ents[i], stds[i]) in historical
+    return out
+
+
+def _normalize_prior(
+    prior: pd.DataFrame | None, opening: OpeningBalances | None, cta_code: AccountCode
+) -> tuple[pd.DataFrame, bool]:
     """Bring the prior translated frame or the opening balances into one shape.
 
     Returns:
         (frame with entity, std_account, counterparty, translated, is_plug, local_closing
         (object: int or None), account, cost_center, department), and whether it came from a
         ConsolidationResult (so its closing-rate lines are present).
+
     """
     if prior is not None:
         need = ("entity", "std_account", "counterparty", "translated", "rate_type")
@@ -273,7 +324,9 @@ def _normalize_prior(prior: pd.DataFrame | None, opening: OpeningBalances | None
         from_result = True
     elif opening is not None:
         frame = opening.translated.copy()
-        missing = [c for c in ("entity", "std_account", "counterparty", "translated") if c not in frame.columns]
+        missing = [
+            c for c in ("entity", "std_account", "counterparty", "translated") if c not in frame.columns
+        ]
         if missing:
             raise InputDataError(f"the opening balances lack columns {missing}", field="opening")
         frame["is_plug"] = frame["std_account"].astype(str).eq(cta_code)
@@ -295,9 +348,16 @@ def _normalize_prior(prior: pd.DataFrame | None, opening: OpeningBalances | None
 
 
 def translate_balances(
-    lines: pd.DataFrame, *, currencies: Mapping[EntityId, Currency], chart: Chart,
-    rates: PeriodRates, presentation_currency: Currency, period: Period, fiscal_year_start: int,
-    prior: pd.DataFrame | None, opening: OpeningBalances | None,
+    lines: pd.DataFrame,
+    *,
+    currencies: Mapping[EntityId, Currency],
+    chart: Chart,
+    rates: PeriodRates,
+    presentation_currency: Currency,
+    period: Period,
+    fiscal_year_start: int,
+    prior: pd.DataFrame | None,
+    opening: OpeningBalances | None,
     opening_rate_defaults: Mapping[tuple[EntityId, AccountCode, str], Decimal] | None = None,
 ) -> Translation:
     """Translate every entity's lines and compute each entity's CTA, as a plug and from its parts.
@@ -322,6 +382,7 @@ def translate_balances(
     Raises:
         InputDataError: for a missing rate, an unknown entity or account, or an opening balance
             that has no translated counterpart.
+
     """
     accounts = chart.accounts
     cta_code = chart.by_role(SystemRole.CTA)
@@ -331,25 +392,30 @@ def translate_balances(
     defaults = dict(opening_rate_defaults or {})
 
     cur = lines.reset_index(drop=True)
-    cur = pd.DataFrame({
-        "entity": cur["entity"].astype(str).to_numpy(dtype=object),
-        "account": cur["account"].astype(str).to_numpy(dtype=object),
-        "std_account": cur["std_account"].astype(str).to_numpy(dtype=object),
-        "counterparty": cur["counterparty"].astype(str).to_numpy(dtype=object),
-        "cost_center": cur["cost_center"].astype(str).to_numpy(dtype=object),
-        "department": cur["department"].astype(str).to_numpy(dtype=object),
-        "opening": cur["opening"].to_numpy(dtype=np.int64),
-        "closing": cur["closing"].to_numpy(dtype=np.int64),
-    })
+    cur = pd.DataFrame(
+        {
+            "entity": cur["entity"].to_numpy(dtype=object),
+            "account": cur["account"].to_numpy(dtype=object),
+            "std_account": cur["std_account"].to_numpy(dtype=object),
+            "counterparty": cur["counterparty"].to_numpy(dtype=object),
+            "cost_center": cur["cost_center"].to_numpy(dtype=object),
+            "department": cur["department"].to_numpy(dtype=object),
+            "opening": cur["opening"].to_numpy(dtype=np.int64),
+            "closing": cur["closing"].to_numpy(dtype=np.int64),
+        }
+    )
     _check_known(cur, currencies, accounts)
     pri, prior_from_result = _normalize_prior(prior, opening, cta_code)
-    unknown_prior = sorted(set(pri["entity"]) - set(currencies))
+    unknown_prior = sorted(_distinct(pri["entity"]) - set(currencies))
     if unknown_prior:
-        raise InputDataError(f"prior balances name entity {unknown_prior[0]!r}, which is not in the group",
-                             entity=unknown_prior[0], field="prior")
+        raise InputDataError(
+            f"prior balances name entity {unknown_prior[0]!r}, which is not in the group",
+            entity=unknown_prior[0],
+            field="prior",
+        )
 
     # Per-entity rates (Decimal for the parts, scaled ints for the vector work).
-    entity_ids = sorted(set(cur["entity"]) | set(pri["entity"]))
+    entity_ids = sorted(_distinct(cur["entity"]) | _distinct(pri["entity"]))
     ent_rates: dict[EntityId, tuple[Decimal, Decimal]] = {}
     for e in entity_ids:
         ccy = currencies[e]
@@ -364,8 +430,9 @@ def translate_balances(
     acc_class = accounts["class"]
     acc_rate = accounts["rate_type"]
     acc_role = accounts["system_role"]
-    flow_accounts = set(accounts.index[acc_class.isin(INCOME_STATEMENT_CLASSES)
-                                       | (acc_role == SystemRole.DIVIDENDS.value)])
+    flow_accounts = set(
+        accounts.index[acc_class.isin(INCOME_STATEMENT_CLASSES) | (acc_role == SystemRole.DIVIDENDS.value)]
+    )
     pri_book = np.where(_is_ppa(pri["counterparty"]), PPA_BOOK, "")
     pri = pri.assign(book=pri_book)
     pri_flow = pri["std_account"].isin(flow_accounts).to_numpy() & ~pri["is_plug"].to_numpy()
@@ -380,13 +447,24 @@ def translate_balances(
 
     cur["book"] = np.where(_is_ppa(cur["counterparty"]), PPA_BOOK, "")
     # The retained-earnings line that receives the roll (one per entity and book; add if absent).
-    re_mask = cur["std_account"].eq(re_code).to_numpy()
+    re_rows = cur.loc[cur["std_account"].eq(re_code).to_numpy(), ["entity", "book"]]
+    have_re = set(zip(re_rows["entity"], re_rows["book"], strict=True))
     synth = []
-    for (e, b) in roll_t:
-        if not (re_mask & cur["entity"].eq(e).to_numpy() & cur["book"].eq(b).to_numpy()).any():
-            synth.append({"entity": e, "account": "", "std_account": re_code,
-                          "counterparty": b, "cost_center": "", "department": "",
-                          "opening": 0, "closing": 0, "book": b})
+    for e, b in roll_t:
+        if (e, b) not in have_re:
+            synth.append(
+                {
+                    "entity": e,
+                    "account": "",
+                    "std_account": re_code,
+                    "counterparty": b,
+                    "cost_center": "",
+                    "department": "",
+                    "opening": 0,
+                    "closing": 0,
+                    "book": b,
+                }
+            )
     if synth:
         cur = pd.concat([cur, pd.DataFrame(synth)], ignore_index=True)
         cur["opening"] = cur["opening"].astype(np.int64)
@@ -394,11 +472,14 @@ def translate_balances(
 
     n = len(cur)
     std = cur["std_account"]
-    is_flow = std.isin(flow_accounts).to_numpy()
-    rtype = std.map(acc_rate).to_numpy(dtype=object)
-    is_re = std.eq(re_code).to_numpy()
+    # Per-account and per-entity attributes looked up once per distinct value, then spread.
+    std_codes, std_uniq = pd.factorize(std.to_numpy(dtype=object))
+    is_flow = np.array([u in flow_accounts for u in std_uniq], dtype=bool)[std_codes]
+    rtype = np.array([acc_rate.get(u) for u in std_uniq], dtype=object)[std_codes]
+    is_re = np.array([u == re_code for u in std_uniq], dtype=bool)[std_codes]
     ent = cur["entity"].to_numpy(dtype=object)
-    is_pres = cur["entity"].isin(pres_entities).to_numpy()
+    ent_codes, ent_uniq = pd.factorize(ent)
+    is_pres = np.array([u in pres_entities for u in ent_uniq], dtype=bool)[ent_codes]
     opening_local = cur["opening"].to_numpy(dtype=np.int64)
     closing_local = cur["closing"].to_numpy(dtype=np.int64)
     movement = closing_local - opening_local
@@ -434,15 +515,19 @@ def translate_balances(
         a_map[e] = scale_rate(_exponent_shift_rate(a, currencies[e], presentation_currency), f"average {e}")
         c_str[e], a_str[e] = str(c), str(a)
     ent_series = cur["entity"]
-    c_rate = ent_series.map(c_map).to_numpy(dtype=np.int64)
-    a_rate = ent_series.map(a_map).to_numpy(dtype=np.int64)
+    c_rate = np.array([c_map[u] for u in ent_uniq], dtype=np.int64)[ent_codes]
+    a_rate = np.array([a_map[u] for u in ent_uniq], dtype=np.int64)[ent_codes]
 
     # Prior allocation: key totals to the first line of each key; matching lines first when the
     # prior carries the line columns (so dimension-level movements stay meaningful).
     e_codes, s_codes, p_codes, acc_codes, cc_codes, dp_codes = _codes(
-        (cur["entity"], pri["entity"]), (cur["std_account"], pri["std_account"]),
-        (cur["counterparty"], pri["counterparty"]), (cur["account"], pri["account"]),
-        (cur["cost_center"], pri["cost_center"]), (cur["department"], pri["department"]))
+        (cur["entity"], pri["entity"]),
+        (cur["std_account"], pri["std_account"]),
+        (cur["counterparty"], pri["counterparty"]),
+        (cur["account"], pri["account"]),
+        (cur["cost_center"], pri["cost_center"]),
+        (cur["department"], pri["department"]),
+    )
     key_all = _combine(e_codes, s_codes, p_codes)
     line_all = _combine(key_all, acc_codes, cc_codes, dp_codes)
     ckey, pkey = key_all[:n], key_all[n:]
@@ -458,10 +543,9 @@ def translate_balances(
     key_idx = pd.Index(pk_sum.index).get_indexer(ckey)
     has_prior_key = key_idx >= 0
     line_idx = pd.Index(pl_sum.index).get_indexer(cline)
-    matched = np.where((line_idx >= 0) & first_of_line, pl_sum.to_numpy()[np.maximum(line_idx, 0)], 0)
-    matched = matched.astype(np.int64)
+    matched = np.where(first_of_line, _gather(pl_sum.to_numpy(dtype=np.int64), line_idx), 0).astype(np.int64)
     matched_key = pd.Series(matched).groupby(ckey).transform("sum").to_numpy(dtype=np.int64)
-    key_total = np.where(has_prior_key, pk_sum.to_numpy()[np.maximum(key_idx, 0)], 0).astype(np.int64)
+    key_total = _gather(pk_sum.to_numpy(dtype=np.int64), key_idx)
     prior_alloc = matched + np.where(first_of_key, key_total - matched_key, 0)
 
     # Lines whose carried translation has no prior: the opening must be zero, defaulted, or rate 1.
@@ -472,18 +556,22 @@ def translate_balances(
         dkey = (ent[i], std.iat[i], cur["counterparty"].iat[i])
         if dkey in defaults:
             rate = _exponent_shift_rate(defaults[dkey], currencies[ent[i]], presentation_currency)
-            prior_alloc[i] = int(multiply_exact(np.array([opening_local[i]]),
-                                                np.array([scale_rate(rate, str(dkey))]))[0])
+            prior_alloc[i] = int(
+                multiply_exact(np.array([opening_local[i]]), np.array([scale_rate(rate, str(dkey))]))[0]
+            )
         else:
             raise InputDataError(
                 f"local opening balance {opening_local[i]} has no translated opening balance "
                 "(neither the prior period's translated balances nor the opening-balances file have it)",
-                entity=ent[i], account=f"{std.iat[i]} counterparty {cur['counterparty'].iat[i]!r}",
-                field="opening translated")
+                entity=ent[i],
+                account=f"{std.iat[i]} counterparty {cur['counterparty'].iat[i]!r}",
+                field="opening translated",
+            )
     ov_missing = needs & (method == _OVERRIDE)
     if ov_missing.any():
-        prior_alloc = np.where(ov_missing, multiply_exact(opening_local, np.where(ov_missing, ov_rate, 0)),
-                               prior_alloc)
+        prior_alloc = np.where(
+            ov_missing, multiply_exact(opening_local, np.where(ov_missing, ov_rate, 0)), prior_alloc
+        )
     pres_missing = (~has_prior_key) & is_pres
     prior_alloc = np.where(pres_missing & ~rolled_flow, opening_local, prior_alloc)
     opening_c = rates.opening
@@ -504,19 +592,18 @@ def translate_balances(
     mov_adj = movement.copy()
     if roll_t:
         books = cur["book"].to_numpy(dtype=object)
-        re_first = is_re & (method != _OVERRIDE)
-        seen: set[tuple[str, str]] = set()
-        for i in np.flatnonzero(re_first):
+        first_re: dict[tuple[str, str], int] = {}
+        re_movement: dict[tuple[str, str], int] = {}
+        for i in np.flatnonzero(is_re & (method != _OVERRIDE)):
             eb = (ent[i], books[i])
-            if eb in seen or eb not in roll_t:
+            first_re.setdefault(eb, int(i))
+            re_movement[eb] = re_movement.get(eb, 0) + int(movement[i])
+        for eb, i in first_re.items():
+            if eb not in roll_t:
                 continue
-            seen.add(eb)
             local_roll = roll_local.get(eb)
-            re_lines = re_first & (ent == eb[0]) & (books == eb[1])
-            if local_roll is None:
-                local_roll = int(movement[re_lines].sum())
             prior_alloc[i] += roll_t[eb]
-            mov_adj[i] -= local_roll
+            mov_adj[i] -= re_movement[eb] if local_roll is None else local_roll
 
     translated = np.empty(n, dtype=np.int64)
     try:
@@ -532,54 +619,73 @@ def translate_balances(
     translated[m] = closing_local[m]
     local_mov_out = np.where(is_re, mov_adj, movement)
 
-    rate_out = np.where(method == _CLOSING, ent_series.map(c_str).to_numpy(dtype=object),
-                        ent_series.map(a_str).to_numpy(dtype=object))
+    rate_out = np.where(
+        method == _CLOSING,
+        np.array([c_str[u] for u in ent_uniq], dtype=object)[ent_codes],
+        np.array([a_str[u] for u in ent_uniq], dtype=object)[ent_codes],
+    )
     rate_out = np.where(method == _OVERRIDE, ov_str, rate_out)
     rate_out = np.where(method == _LOCAL, "1", rate_out)
-    rt_out = np.select([method == _CLOSING, method == _OVERRIDE, method == _FLOW, method == _CARRIED],
-                       ["closing", "historical", "average", "historical"], default="local")
-    out = pd.DataFrame({
-        "entity": cur["entity"], "account": cur["account"], "std_account": cur["std_account"],
-        "counterparty": cur["counterparty"], "cost_center": cur["cost_center"],
-        "department": cur["department"], "local_closing": closing_local, "local_movement": local_mov_out,
-        "rate": rate_out, "rate_type": rt_out, "translated": translated,
-        "translated_movement": translated - prior_alloc, "book": cur["book"],
-    })
+    rt_out = np.select(
+        [method == _CLOSING, method == _OVERRIDE, method == _FLOW, method == _CARRIED],
+        ["closing", "historical", "average", "historical"],
+        default="local",
+    )
+    out = pd.DataFrame(
+        {
+            "entity": cur["entity"],
+            "account": cur["account"],
+            "std_account": cur["std_account"],
+            "counterparty": cur["counterparty"],
+            "cost_center": cur["cost_center"],
+            "department": cur["department"],
+            "local_closing": closing_local,
+            "local_movement": local_mov_out,
+            "rate": rate_out,
+            "rate_type": rt_out,
+            "translated": translated,
+            "translated_movement": translated - prior_alloc,
+            "book": cur["book"],
+        }
+    )
     prior_alloc_all = prior_alloc
 
     # Prior keys with no current line: carried (equity, YTD) or reversed (closing-rate lines).
     unmatched = keep & ~np.isin(pkey, ckey)
     carry_rows = pd.DataFrame()
     if unmatched.any():
-        pc = pri[unmatched].copy()
+        pc = (
+            pri[unmatched]
+            .groupby(list(_KEY), sort=False, as_index=False)
+            .agg(translated=("translated", "sum"))
+        )
         pc_std = pc["std_account"]
         pc_flow = pc_std.isin(flow_accounts).to_numpy()
         pc_pres = pc["entity"].isin(pres_entities).to_numpy()
-        pc_ov = np.array([(e, s) in historical for e, s in zip(pc["entity"], pc_std, strict=True)], dtype=bool)
-        pc_closing = pc_std.map(acc_rate).eq("closing").to_numpy()
-        pc_t = pc["translated"].to_numpy(dtype=np.int64)
-        rolled = pc_flow & fy_start
-        carried = ~(pc_closing | pc_ov | pc_pres | rolled)
-        pc = pc.groupby(list(_KEY), sort=False, as_index=False).agg(translated=("translated", "sum"))
-        # groupby collapsed duplicate keys; recompute flags on the aggregate.
-        pc_std = pc["std_account"]
-        pc_flow = pc_std.isin(flow_accounts).to_numpy()
-        pc_pres = pc["entity"].isin(pres_entities).to_numpy()
-        pc_ov = np.array([(e, s) in historical for e, s in zip(pc["entity"], pc_std, strict=True)], dtype=bool)
+        pc_ov = _override_mask(pc["entity"], pc_std, historical)
         pc_closing = pc_std.map(acc_rate).eq("closing").to_numpy()
         pc_t = pc["translated"].to_numpy(dtype=np.int64)
         rolled = pc_flow & fy_start
         carried = ~(pc_closing | pc_ov | pc_pres | rolled)
         t_new = np.where(carried, pc_t, 0).astype(np.int64)
         p_alloc = np.where(rolled, 0, pc_t).astype(np.int64)
-        carry_rows = pd.DataFrame({
-            "entity": pc["entity"], "account": "", "std_account": pc_std, "counterparty": pc["counterparty"],
-            "cost_center": "", "department": "", "local_closing": np.zeros(len(pc), dtype=np.int64),
-            "local_movement": np.zeros(len(pc), dtype=np.int64),
-            "rate": "", "rate_type": np.where(carried, "historical", "closing"),
-            "translated": t_new, "translated_movement": t_new - p_alloc,
-            "book": np.where(_is_ppa(pc["counterparty"]), PPA_BOOK, ""),
-        })
+        carry_rows = pd.DataFrame(
+            {
+                "entity": pc["entity"],
+                "account": "",
+                "std_account": pc_std,
+                "counterparty": pc["counterparty"],
+                "cost_center": "",
+                "department": "",
+                "local_closing": np.zeros(len(pc), dtype=np.int64),
+                "local_movement": np.zeros(len(pc), dtype=np.int64),
+                "rate": "",
+                "rate_type": np.where(carried, "historical", "closing"),
+                "translated": t_new,
+                "translated_movement": t_new - p_alloc,
+                "book": np.where(_is_ppa(pc["counterparty"]), PPA_BOOK, ""),
+            }
+        )
         carry_rows = carry_rows[(carry_rows["translated"] != 0) | (carry_rows["translated_movement"] != 0)]
         out = pd.concat([out, carry_rows], ignore_index=True)
 
@@ -589,51 +695,101 @@ def translate_balances(
     plug_index = sums.index.union(prior_plugs.index)
     plug_vals = -sums.reindex(plug_index, fill_value=0)
     pp = prior_plugs.reindex(plug_index, fill_value=0)
-    plug_rows = pd.DataFrame({
-        "entity": [e for e, _ in plug_index], "account": "",
-        "std_account": cta_code, "counterparty": [b for _, b in plug_index],
-        "cost_center": "", "department": "",
-        "local_closing": np.zeros(len(plug_index), dtype=np.int64),
-        "local_movement": np.zeros(len(plug_index), dtype=np.int64),
-        "rate": "", "rate_type": "cta", "translated": plug_vals.to_numpy(dtype=np.int64),
-        "translated_movement": (plug_vals - pp).to_numpy(dtype=np.int64),
-        "book": [b for _, b in plug_index],
-    })
+    plug_rows = pd.DataFrame(
+        {
+            "entity": [e for e, _ in plug_index],
+            "account": "",
+            "std_account": cta_code,
+            "counterparty": [b for _, b in plug_index],
+            "cost_center": "",
+            "department": "",
+            "local_closing": np.zeros(len(plug_index), dtype=np.int64),
+            "local_movement": np.zeros(len(plug_index), dtype=np.int64),
+            "rate": "",
+            "rate_type": "cta",
+            "translated": plug_vals.to_numpy(dtype=np.int64),
+            "translated_movement": (plug_vals - pp).to_numpy(dtype=np.int64),
+            "book": [b for _, b in plug_index],
+        }
+    )
     out = pd.concat([out, plug_rows], ignore_index=True)
     for c in ("local_closing", "local_movement", "translated", "translated_movement"):
         out[c] = out[c].astype(np.int64)
-    for c in ("entity", "account", "std_account", "counterparty", "cost_center", "department",
-              "rate", "rate_type", "book"):
+    for c in (
+        "entity",
+        "account",
+        "std_account",
+        "counterparty",
+        "cost_center",
+        "department",
+        "rate",
+        "rate_type",
+        "book",
+    ):
         out[c] = out[c].astype(object)
 
     cta = _cta_check(
-        cur=cur, method=method, movement=movement, mov_adj=mov_adj, translated=translated,
-        prior_alloc=prior_alloc_all, pri=pri, pri_plug=pri_plug, prior_from_result=prior_from_result,
-        historical=historical, acc_rate=acc_rate, plugs=plug_vals, ent_rates=ent_rates,
-        currencies=currencies, presentation_currency=presentation_currency,
-        pres_entities=pres_entities, entity_ids=entity_ids,
+        cur=cur,
+        method=method,
+        movement=movement,
+        mov_adj=mov_adj,
+        translated=translated,
+        prior_alloc=prior_alloc_all,
+        pri=pri,
+        pri_plug=pri_plug,
+        prior_from_result=prior_from_result,
+        historical=historical,
+        acc_rate=acc_rate,
+        plugs=plug_vals,
+        ent_rates=ent_rates,
+        currencies=currencies,
+        presentation_currency=presentation_currency,
+        pres_entities=pres_entities,
+        entity_ids=entity_ids,
     )
     return Translation(translated=out, cta=cta)
 
 
 def _check_known(cur: pd.DataFrame, currencies: Mapping[EntityId, Currency], accounts: pd.DataFrame) -> None:
-    unknown = sorted(set(cur["entity"]) - set(currencies))
+    unknown = sorted(_distinct(cur["entity"]) - set(currencies))
     if unknown:
-        raise InputDataError(f"trial balance lines for entity {unknown[0]!r}, which is not in the group",
-                             entity=unknown[0], field="entity")
-    bad = ~cur["std_account"].isin(accounts.index)
-    if bad.any():
-        row = cur[bad].iloc[0]
-        raise InputDataError(f"standard account {row['std_account']!r} is not in the chart of accounts",
-                             entity=row["entity"], account=row["account"], field="std_account")
+        raise InputDataError(
+            f"trial balance lines for entity {unknown[0]!r}, which is not in the group",
+            entity=unknown[0],
+            field="entity",
+        )
+    codes, uniques = pd.factorize(cur["std_account"].to_numpy(dtype=object))
+    unknown_codes = [i for i, u in enumerate(uniques) if u not in accounts.index]
+    if unknown_codes:
+        row = cur.iloc[int(np.flatnonzero(codes == unknown_codes[0])[0])]
+        raise InputDataError(
+            f"standard account {row['std_account']!r} is not in the chart of accounts",
+            entity=row["entity"],
+            account=row["account"],
+            field="std_account",
+        )
 
 
-def _cta_check(*, cur: pd.DataFrame, method: np.ndarray, movement: np.ndarray, mov_adj: np.ndarray,
-               translated: np.ndarray, prior_alloc: np.ndarray, pri: pd.DataFrame, pri_plug: np.ndarray,
-               prior_from_result: bool, historical: Mapping[tuple[EntityId, AccountCode], Decimal],
-               acc_rate: pd.Series, plugs: pd.Series, ent_rates: Mapping[EntityId, tuple[Decimal, Decimal]],
-               currencies: Mapping[EntityId, Currency], presentation_currency: Currency,
-               pres_entities: set[EntityId], entity_ids: list[EntityId]) -> pd.DataFrame:
+def _cta_check(
+    *,
+    cur: pd.DataFrame,
+    method: np.ndarray,
+    movement: np.ndarray,
+    mov_adj: np.ndarray,
+    translated: np.ndarray,
+    prior_alloc: np.ndarray,
+    pri: pd.DataFrame,
+    pri_plug: np.ndarray,
+    prior_from_result: bool,
+    historical: Mapping[tuple[EntityId, AccountCode], Decimal],
+    acc_rate: pd.Series,
+    plugs: pd.Series,
+    ent_rates: Mapping[EntityId, tuple[Decimal, Decimal]],
+    currencies: Mapping[EntityId, Currency],
+    presentation_currency: Currency,
+    pres_entities: set[EntityId],
+    entity_ids: list[EntityId],
+) -> pd.DataFrame:
     """CTA from its parts per entity, exact in Decimal, against the plug.
 
     parts = prior CTA − (opening net assets × closing rate − opening net assets translated)
@@ -641,19 +797,27 @@ def _cta_check(*, cur: pd.DataFrame, method: np.ndarray, movement: np.ndarray, m
             + Σ movements of historical-rate lines × closing − their translated movement.
     """
     closing_local = cur["closing"].to_numpy(dtype=np.int64)
-    frame = pd.DataFrame({
-        "entity": cur["entity"].to_numpy(dtype=object),
-        "na_open": np.where(method == _CLOSING, closing_local - movement, 0),
-        "avg_mov": np.where((method == _FLOW) | (method == _CARRIED), mov_adj, 0),
-        "ov_mov": np.where(method == _OVERRIDE, movement, 0),
-        "ov_dt": np.where(method == _OVERRIDE, translated - prior_alloc, 0),
-        "lines": 1,
-    })
-    per = frame.groupby("entity").agg(na_open=("na_open", "sum"), avg_mov=("avg_mov", "sum"),
-                                      ov_mov=("ov_mov", "sum"), ov_dt=("ov_dt", "sum"), lines=("lines", "sum"))
+    frame = pd.DataFrame(
+        {
+            "entity": cur["entity"].to_numpy(dtype=object),
+            "na_open": np.where(method == _CLOSING, closing_local - movement, 0),
+            "avg_mov": np.where((method == _FLOW) | (method == _CARRIED), mov_adj, 0),
+            "ov_mov": np.where(method == _OVERRIDE, movement, 0),
+            "ov_dt": np.where(method == _OVERRIDE, translated - prior_alloc, 0),
+            "lines": 1,
+        }
+    )
+    per = frame.groupby("entity").agg(
+        na_open=("na_open", "sum"),
+        avg_mov=("avg_mov", "sum"),
+        ov_mov=("ov_mov", "sum"),
+        ov_dt=("ov_dt", "sum"),
+        lines=("lines", "sum"),
+    )
     # Opening net assets, translated: the prior's closing-rate lines, or minus everything else.
-    pri_closing = pri["std_account"].map(acc_rate).eq("closing").to_numpy() & np.array(
-        [(e, s) not in historical for e, s in zip(pri["entity"], pri["std_account"], strict=True)], dtype=bool)
+    pri_closing = pri["std_account"].map(acc_rate).eq("closing").to_numpy() & ~_override_mask(
+        pri["entity"], pri["std_account"], historical
+    )
     pri_t = pri["translated"].to_numpy(dtype=np.int64)
     if prior_from_result:
         na_t = pd.Series(np.where(pri_closing & ~pri_plug, pri_t, 0)).groupby(pri["entity"].to_numpy()).sum()
@@ -676,8 +840,10 @@ def _cta_check(*, cur: pd.DataFrame, method: np.ndarray, movement: np.ndarray, m
         ov_mov = int(p["ov_mov"]) if p is not None else 0
         ov_dt = int(p["ov_dt"]) if p is not None else 0
         n_lines = int(p["lines"]) if p is not None else 0
-        parts = _EXACT.add(Decimal(int(prior_cta.get(e, 0))), _EXACT.subtract(
-            Decimal(int(na_t.get(e, 0))), _EXACT.multiply(Decimal(na_open), c_s)))
+        parts = _EXACT.add(
+            Decimal(int(prior_cta.get(e, 0))),
+            _EXACT.subtract(Decimal(int(na_t.get(e, 0))), _EXACT.multiply(Decimal(na_open), c_s)),
+        )
         parts = _EXACT.add(parts, _EXACT.multiply(Decimal(avg_mov), _EXACT.subtract(c_s, a_s)))
         parts = _EXACT.add(parts, _EXACT.subtract(_EXACT.multiply(Decimal(ov_mov), c_s), Decimal(ov_dt)))
         from_parts = _round_decimal(parts)

@@ -45,8 +45,17 @@ from close.types import Currency, EntityId
 
 KINDS = ("receivable_payable", "loan", "revenue_expense", "dividend")
 IC_PAIR_COLUMNS: tuple[str, ...] = (
-    "entity", "counterparty", "kind", "entity_amount", "counterparty_amount", "entity_local",
-    "counterparty_local", "difference", "fx_part", "mismatch", "status",
+    "entity",
+    "counterparty",
+    "kind",
+    "entity_amount",
+    "counterparty_amount",
+    "entity_local",
+    "counterparty_local",
+    "difference",
+    "fx_part",
+    "mismatch",
+    "status",
 )
 _DIVIDEND_INCOME_SUBCLASSES = frozenset({"dividend_income", "other_income"})
 
@@ -60,8 +69,9 @@ class IntercompanyResult:
     lines: pd.DataFrame = field(repr=False)  # the IC lines with their kind, for tracing
 
 
-def classify_intercompany(translated: pd.DataFrame, chart: Chart,
-                          consolidated: frozenset[EntityId]) -> pd.DataFrame:
+def classify_intercompany(
+    translated: pd.DataFrame, chart: Chart, consolidated: frozenset[EntityId]
+) -> pd.DataFrame:
     """Return the intercompany lines among consolidated entities, with a ``kind`` column.
 
     Args:
@@ -71,27 +81,36 @@ def classify_intercompany(translated: pd.DataFrame, chart: Chart,
 
     Returns:
         The matching rows of ``translated`` plus ``kind``.
+
     """
-    mask = (translated["counterparty"].isin(consolidated) & translated["entity"].isin(consolidated)
-            & (translated["entity"] != translated["counterparty"]))
+    mask = (
+        translated["counterparty"].isin(consolidated)
+        & translated["entity"].isin(consolidated)
+        & (translated["entity"] != translated["counterparty"])
+    )
     ic = translated[mask].copy()
     acc = chart.accounts
     cls = ic["std_account"].map(acc["class"])
     sub = ic["std_account"].map(acc["subclass"])
     role = ic["std_account"].map(acc["system_role"])
     kind = np.select(
-        [sub.isin(["ic_loan_receivable", "ic_loan_payable"]),
-         role.eq(SystemRole.DIVIDENDS.value) | (cls.eq("revenue") & sub.isin(_DIVIDEND_INCOME_SUBCLASSES)),
-         cls.isin(["asset", "liability"]) & ~sub.eq("investment"),
-         cls.isin(["revenue", "expense"])],
-        ["loan", "dividend", "receivable_payable", "revenue_expense"], default="")
+        [
+            sub.isin(["ic_loan_receivable", "ic_loan_payable"]),
+            role.eq(SystemRole.DIVIDENDS.value) | (cls.eq("revenue") & sub.isin(_DIVIDEND_INCOME_SUBCLASSES)),
+            cls.isin(["asset", "liability"]) & ~sub.eq("investment"),
+            cls.isin(["revenue", "expense"]),
+        ],
+        ["loan", "dividend", "receivable_payable", "revenue_expense"],
+        default="",
+    )
     ic["kind"] = kind
     return ic[ic["kind"] != ""]
 
 
-def _band(currency: Currency, presentation: Currency, rates: PeriodRates, kind_rates: Iterable[Decimal]
-          ) -> tuple[Decimal, Decimal]:
-    """The lowest and highest rate of a currency in the period (presentation minor per local minor)."""
+def _band(
+    currency: Currency, presentation: Currency, rates: PeriodRates, kind_rates: Iterable[Decimal]
+) -> tuple[Decimal, Decimal]:
+    """Return the lowest and highest rate of a currency in the period (presentation per local minor)."""
     if currency == presentation:
         return Decimal(1), Decimal(1)
     shift = exponent(presentation) - exponent(currency)
@@ -107,9 +126,18 @@ def _interval(local: int, lo: Decimal, hi: Decimal) -> tuple[Decimal, Decimal]:
     return (a, b) if a <= b else (b, a)
 
 
-def _mismatch(kind: str, la: int, lb: int, ta: int, tb: int, ca: Currency, cb: Currency,
-              presentation: Currency, rates: PeriodRates) -> int:
-    """The part of the translated difference no rate of the period explains (presentation minor)."""
+def _mismatch(
+    kind: str,
+    la: int,
+    lb: int,
+    ta: int,
+    tb: int,
+    ca: Currency,
+    cb: Currency,
+    presentation: Currency,
+    rates: PeriodRates,
+) -> int:
+    """Return the part of the translated difference no rate of the period explains (presentation minor)."""
     if ca == cb:
         if ca == presentation:
             return ta + tb
@@ -131,8 +159,13 @@ def _mismatch(kind: str, la: int, lb: int, ta: int, tb: int, ca: Currency, cb: C
 
 
 def match_intercompany(
-    translated: pd.DataFrame, *, chart: Chart, consolidated: frozenset[EntityId],
-    currencies: Mapping[EntityId, Currency], rates: PeriodRates, presentation_currency: Currency,
+    translated: pd.DataFrame,
+    *,
+    chart: Chart,
+    consolidated: frozenset[EntityId],
+    currencies: Mapping[EntityId, Currency],
+    rates: PeriodRates,
+    presentation_currency: Currency,
     settings: IntercompanySettings,
 ) -> IntercompanyResult:
     """Match intercompany pairs after translation and build their elimination journals.
@@ -150,23 +183,42 @@ def match_intercompany(
 
     Returns:
         The pair report, one journal per eliminated or plugged pair, and the classified lines.
+
     """
     ic = classify_intercompany(translated, chart, consolidated)
     ic_fx = chart.by_role(SystemRole.IC_FX)
     cta = chart.by_role(SystemRole.CTA)
     suspense = chart.by_role(SystemRole.IC_SUSPENSE)
     abs_tol = int(settings.abs_tolerance.scaleb(exponent(presentation_currency)))
-    net_inv = {frozenset(p) for p in getattr(settings, "net_investment_loans", ())}
-    a = np.where(ic["entity"] < ic["counterparty"], ic["entity"], ic["counterparty"])
-    b = np.where(ic["entity"] < ic["counterparty"], ic["counterparty"], ic["entity"])
-    ic = ic.assign(pair_a=a, pair_b=b, side_a=ic["entity"].to_numpy() == a)
+    net_inv = {frozenset(p) for p in settings.net_investment_loans}
+    ent = ic["entity"].to_numpy(dtype=object)
+    cpy = ic["counterparty"].to_numpy(dtype=object)
+    a = np.where(ent < cpy, ent, cpy)
+    b = np.where(ent < cpy, cpy, ent)
+    kinds = ic["kind"].to_numpy(dtype=object)
+    t = ic["translated"].to_numpy(dtype=np.int64)
+    loc = ic["local_closing"].to_numpy(dtype=np.int64)
+    # Plain Python over the (few) IC lines: pandas per pair would cost more than the matching.
+    sides: dict[tuple[str, str, str], list[int]] = {}
+    members: dict[tuple[str, str, str], list[JournalLine]] = {}
+    for i, (e, acc, std, c, cc, dp) in enumerate(
+        zip(ent, ic["account"], ic["std_account"], cpy, ic["cost_center"], ic["department"], strict=True)
+    ):
+        key = (a[i], b[i], kinds[i])
+        tot = sides.setdefault(key, [0, 0, 0, 0])
+        k = 0 if e == a[i] else 1
+        tot[k] += int(t[i])
+        tot[2 + k] += int(loc[i])
+        members.setdefault(key, []).append(
+            JournalLine(e, std, -int(t[i]), c, source=f"TB {e}/{acc}/{c}/{cc}/{dp}")
+        )
     rows, journals = [], []
-    for (pa, pb, kind), grp in ic.groupby(["pair_a", "pair_b", "kind"], sort=True):
-        sa, sb = grp[grp["side_a"]], grp[~grp["side_a"]]
-        ta, tb = int(sa["translated"].sum()), int(sb["translated"].sum())
-        la, lb = int(sa["local_closing"].sum()), int(sb["local_closing"].sum())
+    for pa, pb, kind in sorted(sides):
+        ta, tb, la, lb = sides[(pa, pb, kind)]
         diff = ta + tb
-        mismatch = _mismatch(kind, la, lb, ta, tb, currencies[pa], currencies[pb], presentation_currency, rates)
+        mismatch = _mismatch(
+            kind, la, lb, ta, tb, currencies[pa], currencies[pb], presentation_currency, rates
+        )
         fx_part = diff - mismatch
         larger = max(abs(ta), abs(tb))
         if mismatch == 0:
@@ -178,20 +230,111 @@ def match_intercompany(
         rows.append((pa, pb, kind, ta, tb, la, lb, diff, fx_part, mismatch, status))
         if status == "uneliminated":
             continue
-        to_cta = kind in ("revenue_expense", "dividend") or (kind == "loan" and frozenset((pa, pb)) in net_inv)
-        lines = [JournalLine(r.entity, r.std_account, -int(r.translated), r.counterparty,
-                             source=f"TB {r.entity}/{r.account}/{r.counterparty}/{r.cost_center}/{r.department}")
-                 for r in grp.itertuples(index=False)]
-        lines.append(JournalLine("", cta if to_cta else ic_fx, fx_part, memo="rate-explained difference",
-                                 source=f"rule intercompany {kind} {pa}-{pb}"))
-        lines.append(JournalLine("", suspense, mismatch, memo="tolerated mismatch (flagged)",
-                                 source=f"rule intercompany {kind} {pa}-{pb}"))
-        entry = balanced_entry(f"IC:{kind}:{pa}:{pb}", "elimination",
-                               f"eliminate intercompany {kind} {pa}/{pb}", lines)
+        to_cta = kind in ("revenue_expense", "dividend") or (
+            kind == "loan" and frozenset((pa, pb)) in net_inv
+        )
+        rule = f"rule intercompany {kind} {pa}-{pb}"
+        lines = [
+            *members[(pa, pb, kind)],
+            JournalLine("", cta if to_cta else ic_fx, fx_part, memo="rate-explained difference", source=rule),
+            JournalLine("", suspense, mismatch, memo="tolerated mismatch (flagged)", source=rule),
+        ]
+        entry = balanced_entry(
+            f"IC:{kind}:{pa}:{pb}", "elimination", f"eliminate intercompany {kind} {pa}/{pb}", lines
+        )
         if entry is not None:
             journals.append(entry)
     pairs = pd.DataFrame(rows, columns=list(IC_PAIR_COLUMNS))
-    for c in ("entity_amount", "counterparty_amount", "entity_local", "counterparty_local", "difference",
-              "fx_part", "mismatch"):
+    for c in (
+        "entity_amount",
+        "counterparty_amount",
+        "entity_local",
+        "counterparty_local",
+        "difference",
+        "fx_part",
+        "mismatch",
+    ):
         pairs[c] = pairs[c].astype(np.int64)
     return IntercompanyResult(pairs=pairs, journals=tuple(journals), lines=ic)
+
+
+def eliminate_unrealized_profit(
+    translated: pd.DataFrame,
+    *,
+    chart: Chart,
+    consolidated: frozenset[EntityId],
+    margins: Mapping[EntityId, Decimal],
+    nci: Mapping[EntityId, Decimal],
+) -> tuple[JournalEntry, ...]:
+    """Eliminate unrealized profit in inventory bought from another group entity (IFRS 10.B86(c)).
+
+    The buyer's inventory lines whose counterparty is a seller with a known gross margin (a
+    fraction of the selling price) carry ``margin × amount`` of the seller's profit: it is taken
+    off the inventory against cost of sales (the chart's first ``cogs`` account). When the seller
+    has a non-controlling interest (an upstream sale) the NCI bears its share: its profit
+    attribution and its equity are reduced by ``nci × URP``. The closing URP is eliminated in
+    full against this year's cost of sales, which assumes last year-end's intragroup inventory
+    was sold during the year.
+
+    Args:
+        translated: the translated lines.
+        chart: the standard chart (inventory by subclass, NCI accounts by system role).
+        consolidated: the fully consolidated entities.
+        margins: seller → gross margin on intra-group sales.
+        nci: seller → non-controlling interest (0 for the parent and wholly owned entities).
+
+    Returns:
+        One journal per (buyer, seller).
+
+    """
+    if not margins:
+        return ()
+    acc = chart.accounts
+    cogs_codes = acc.index[acc["subclass"] == "cogs"]
+    if len(cogs_codes) == 0:
+        return ()
+    cogs = str(cogs_codes[0])
+    nci_equity = chart.by_role(SystemRole.NCI_EQUITY)
+    nci_profit = chart.by_role(SystemRole.NCI_PROFIT)
+    sub = translated["std_account"].map(acc["subclass"])
+    mask = (
+        sub.eq("inventory")
+        & translated["counterparty"].isin(set(margins) & consolidated)
+        & translated["entity"].isin(consolidated)
+    )
+    journals = []
+    for (buyer, seller), grp in translated[mask.to_numpy()].groupby(["entity", "counterparty"], sort=True):
+        margin = margins[seller]
+        lines = [
+            JournalLine(
+                r.entity,
+                r.std_account,
+                -_round_decimal(_EXACT.multiply(margin, Decimal(int(r.translated)))),
+                r.counterparty,
+                f"unrealized profit at margin {margin}",
+                f"TB {r.entity}/{r.account}/{r.counterparty}",
+            )
+            for r in grp.itertuples(index=False)
+        ]
+        urp = -sum(ln.amount for ln in lines)
+        lines.append(
+            JournalLine(seller, cogs, urp, "", "unrealized profit on intragroup sales", f"rule URP {seller}")
+        )
+        share = _round_decimal(_EXACT.multiply(nci.get(seller, Decimal(0)), Decimal(urp)))
+        lines.append(
+            JournalLine(seller, nci_equity, share, "", "NCI share of unrealized profit", f"rule URP {seller}")
+        )
+        lines.append(
+            JournalLine(
+                seller, nci_profit, -share, "", "NCI share of unrealized profit", f"rule URP {seller}"
+            )
+        )
+        entry = balanced_entry(
+            f"URP:{buyer}:{seller}",
+            "elimination",
+            f"unrealized profit in {buyer}'s inventory from {seller}",
+            lines,
+        )
+        if entry is not None:
+            journals.append(entry)
+    return tuple(journals)

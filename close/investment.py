@@ -62,16 +62,37 @@ def _share(fraction: Decimal, amount: int) -> int:
     return _round_decimal(_EXACT.multiply(fraction, Decimal(amount)))
 
 
-def _lines_of(frame: pd.DataFrame, mask: np.ndarray, sign: int, memo: str) -> list[JournalLine]:
-    return [JournalLine(r.entity, r.std_account, sign * int(r.translated), r.counterparty, memo,
-                        f"TB {r.entity}/{r.account}/{r.counterparty}")
-            for r in frame[mask].itertuples(index=False) if int(r.translated) != 0]
+_Line = tuple[str, str, str, str, int]  # entity, account, std_account, counterparty, translated
+
+
+def _rows(frame: pd.DataFrame) -> list[_Line]:
+    return list(
+        zip(
+            frame["entity"],
+            frame["account"],
+            frame["std_account"],
+            frame["counterparty"],
+            (int(v) for v in frame["translated"]),
+            strict=True,
+        )
+    )
+
+
+def _lines_of(rows: list[_Line] | None, sign: int, memo: str) -> list[JournalLine]:
+    return [JournalLine(e, s, sign * t, c, memo, f"TB {e}/{a}/{c}") for e, a, s, c, t in rows or () if t != 0]
 
 
 def eliminate_investments(
-    translated: pd.DataFrame, *, holdings: Mapping[EntityId, Holding], entities: Mapping[EntityId, EntityConfig],
-    chart: Chart, currencies: Mapping[EntityId, Currency], closing_rates: Mapping[EntityId, Decimal],
-    presentation_currency: Currency, dividend_income: pd.DataFrame, uplift: Mapping[EntityId, int],
+    translated: pd.DataFrame,
+    *,
+    holdings: Mapping[EntityId, Holding],
+    entities: Mapping[EntityId, EntityConfig],
+    chart: Chart,
+    currencies: Mapping[EntityId, Currency],
+    closing_rates: Mapping[EntityId, Decimal],
+    presentation_currency: Currency,
+    dividend_income: pd.DataFrame,
+    uplift: Mapping[EntityId, int],
 ) -> InvestmentResult:
     """Eliminate investments, recognise goodwill and attribute NCI; pick up associates.
 
@@ -92,6 +113,7 @@ def eliminate_investments(
     Raises:
         ConfigError: for an acquisition that lacks what goodwill needs (rate, equity).
         InputDataError: when a parent carries no investment in its subsidiary.
+
     """
     acc = chart.accounts
     inv_code = chart.by_role(SystemRole.INVESTMENT_IN_SUBSIDIARIES)
@@ -103,18 +125,42 @@ def eliminate_investments(
     nci_profit_code = chart.by_role(SystemRole.NCI_PROFIT)
     div_code = chart.by_role(SystemRole.DIVIDENDS)
     assoc_profit_code = chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_PROFIT)
-    cls = translated["std_account"].map(acc["class"])
-    sub = translated["std_account"].map(acc["subclass"])
+    std_all = translated["std_account"]
+    cls = std_all.map(acc["class"])
     is_is = cls.isin(INCOME_STATEMENT_CLASSES).to_numpy()
     is_eq = cls.eq("equity").to_numpy()
     is_plug = translated["rate_type"].eq("cta").to_numpy()
-    is_sc = sub.eq("share_capital").to_numpy()
-    is_div = translated["std_account"].eq(div_code).to_numpy()
-    ent = translated["entity"].to_numpy(dtype=object)
-    cp = translated["counterparty"].to_numpy(dtype=object)
-    std = translated["std_account"].to_numpy(dtype=object)
-    t = translated["translated"].to_numpy(dtype=np.int64)
-    div_in = dividend_income.groupby("entity")["translated"].sum() if len(dividend_income) else pd.Series(dtype=object)
+    is_sc = std_all.map(acc["subclass"]).eq("share_capital").to_numpy()
+    is_div = std_all.eq(div_code).to_numpy()
+    t_all = translated["translated"].to_numpy(dtype=np.int64)
+    # One pass over the lines: per-entity sums; the few investment and share-capital lines apart.
+    per_entity = (
+        pd.DataFrame(
+            {
+                "entity": translated["entity"].to_numpy(dtype=object),
+                "q": np.where(is_eq | is_is, t_all, 0),
+                "profit": np.where(is_is, t_all, 0),
+                "cta": np.where(is_plug, t_all, 0),
+                "sc": np.where(is_sc, t_all, 0),
+                "div": np.where(is_div, t_all, 0),
+            }
+        )
+        .groupby("entity")
+        .sum()
+    )
+    totals = {col: per_entity[col].to_dict() for col in per_entity.columns}
+    # Plain Python over the few investment and share-capital lines: one pandas call per
+    # subsidiary would dominate a group of a thousand entities.
+    inv_by_pair: dict[tuple[str, str], list[_Line]] = {}
+    for row in _rows(translated[std_all.isin([inv_code, assoc_code]).to_numpy()]):
+        inv_by_pair.setdefault((row[0], row[3]), []).append(row)
+    sc_by_entity: dict[str, list[_Line]] = {}
+    for row in _rows(translated[is_sc]):
+        sc_by_entity.setdefault(row[0], []).append(row)
+    div_in = dividend_income.groupby("entity")["translated"].sum().to_dict() if len(dividend_income) else {}
+
+    def total(eid: EntityId, column: str) -> int:
+        return int(totals[column].get(eid, 0))
 
     journals: list[JournalEntry] = []
     nci_rows, gw_rows = [], []
@@ -124,48 +170,66 @@ def eliminate_investments(
         cfg = entities[sid]
         acq = cfg.acquisition
         ccy = currencies[sid]
-        of_s = ent == sid
         if acq is not None:
             acq_rate = ONE if ccy == presentation_currency else acq.rate
             if acq_rate is None:
-                raise ConfigError(f"entity {sid}: the acquisition needs the rate on its date",
-                                  key=f"entities[{sid}].acquisition.rate",
-                                  expected=f"presentation units per {ccy}, as a quoted number")
+                raise ConfigError(
+                    f"entity {sid}: the acquisition needs the rate on its date",
+                    key=f"entities[{sid}].acquisition.rate",
+                    expected=f"presentation units per {ccy}, as a quoted number",
+                )
             book = acq.equity_at_acquisition
             if book is None:
                 if acq.net_assets_fair_value is None:
-                    raise ConfigError(f"entity {sid}: the acquisition needs its equity or net assets",
-                                      key=f"entities[{sid}].acquisition.equity_at_acquisition",
-                                      expected="a quoted amount in the acquiree's currency")
+                    raise ConfigError(
+                        f"entity {sid}: the acquisition needs its equity or net assets",
+                        key=f"entities[{sid}].acquisition.equity_at_acquisition",
+                        expected="a quoted amount in the acquiree's currency",
+                    )
                 book = acq.net_assets_fair_value - Decimal(uplift.get(sid, 0)).scaleb(-exponent(ccy))
             e_acq_t = translate_amount(to_minor(book, ccy), acq_rate, ccy, presentation_currency)
             uplift_t = translate_amount(uplift.get(sid, 0), acq_rate, ccy, presentation_currency)
         else:
             acq_rate = None
-            e_acq_t = -int(t[of_s & is_sc].sum())
+            e_acq_t = -total(sid, "sc")
             uplift_t = 0
         fv_acq_t = e_acq_t + uplift_t
         # Net assets now (translated, own books incl. the PPA push-down) = −(equity + P&L).
-        q = int(t[of_s & (is_eq | is_is)].sum())
-        na_now = -q
-        profit = int(t[of_s & is_is].sum())  # negative for a profit
-        cta_s = int(t[of_s & is_plug].sum())
+        na_now = -total(sid, "q")
+        profit = total(sid, "profit")  # negative for a profit
+        cta_s = total(sid, "cta")
         if h.method == "equity":
-            journals.extend(_equity_method(sid, h, ent, cp, std, t, inv_code, assoc_code,
-                                           assoc_profit_code, cta_code, re_code, na_now, fv_acq_t, profit,
-                                           cta_s))
+            journals.extend(
+                _equity_method(
+                    sid,
+                    h,
+                    inv_by_pair.get((h.parent, sid)),
+                    assoc_code,
+                    assoc_profit_code,
+                    cta_code,
+                    re_code,
+                    na_now,
+                    fv_acq_t,
+                    profit,
+                    cta_s,
+                )
+            )
             continue
         p = h.parent
-        inv_mask = (ent == p) & (std == inv_code) & (cp == sid)
-        inv_t = int(t[inv_mask].sum())
-        if not inv_mask.any():
-            raise InputDataError(f"parent {p} carries no investment in subsidiary {sid} "
-                                 f"(account with role investment_in_subsidiaries, counterparty {sid})",
-                                 entity=p, account=inv_code, field="counterparty")
+        inv = [row for row in inv_by_pair.get((p, sid), ()) if row[2] == inv_code]
+        if not inv:
+            raise InputDataError(
+                f"parent {p} carries no investment in subsidiary {sid} "
+                f"(account with role investment_in_subsidiaries, counterparty {sid})",
+                entity=p,
+                account=inv_code,
+                field="counterparty",
+            )
+        inv_t = sum(row[4] for row in inv)
         parent_share = _share(h.parent_effective, inv_t)
-        sc_t = int(t[of_s & is_sc].sum())
-        lines = _lines_of(translated, inv_mask, -1, f"investment in {sid} eliminated")
-        lines += _lines_of(translated, of_s & is_sc, -1, f"share capital of {sid} at acquisition")
+        sc_t = total(sid, "sc")
+        lines = _lines_of(inv, -1, f"investment in {sid} eliminated")
+        lines += _lines_of(sc_by_entity.get(sid), -1, f"share capital of {sid} at acquisition")
         nci_pct = ONE - h.effective
         gw_local = gw_close = gw_acq_t = gw_cta = 0
         if acq is None:
@@ -173,37 +237,96 @@ def eliminate_investments(
             nci_line = -(nci_acq_t - (inv_t - parent_share))
             lines.append(JournalLine(sid, nci_code, nci_line, "", "NCI at foundation", f"rule NCI {sid}"))
             pre = -(sum(ln.amount for ln in lines))
-            lines.append(JournalLine(sid, re_code, pre, "", "difference between investment and share capital",
-                                     f"rule investment {sid}"))
+            lines.append(
+                JournalLine(
+                    sid,
+                    re_code,
+                    pre,
+                    "",
+                    "difference between investment and share capital",
+                    f"rule investment {sid}",
+                )
+            )
         else:
             if acq.nci_method == "full":
                 if acq.nci_fair_value is None:
-                    raise ConfigError(f"entity {sid}: full goodwill needs the NCI's fair value",
-                                      key=f"entities[{sid}].acquisition.nci_fair_value")
-                nci_acq_t = translate_amount(to_minor(acq.nci_fair_value, ccy), acq_rate, ccy, presentation_currency)
+                    raise ConfigError(
+                        f"entity {sid}: full goodwill needs the NCI's fair value",
+                        key=f"entities[{sid}].acquisition.nci_fair_value",
+                    )
+                nci_acq_t = translate_amount(
+                    to_minor(acq.nci_fair_value, ccy), acq_rate, ccy, presentation_currency
+                )
             else:
                 nci_acq_t = _share(nci_pct, fv_acq_t)
             gw_acq_t = parent_share + nci_acq_t - fv_acq_t
-            lines.append(JournalLine(sid, re_code, e_acq_t + sc_t, "", f"pre-acquisition reserves of {sid}",
-                                     f"config entities[{sid}].acquisition.equity_at_acquisition"))
+            lines.append(
+                JournalLine(
+                    sid,
+                    re_code,
+                    e_acq_t + sc_t,
+                    "",
+                    f"pre-acquisition reserves of {sid}",
+                    f"config entities[{sid}].acquisition.equity_at_acquisition",
+                )
+            )
             if uplift_t:
-                lines.append(JournalLine(sid, re_code, uplift_t, "#ppa", f"fair-value uplift of {sid}",
-                                         f"config entities[{sid}].acquisition"))
+                lines.append(
+                    JournalLine(
+                        sid,
+                        re_code,
+                        uplift_t,
+                        "#ppa",
+                        f"fair-value uplift of {sid}",
+                        f"config entities[{sid}].acquisition",
+                    )
+                )
             if gw_acq_t > 0:
                 shift_rate = _exponent_shift_rate(acq_rate, ccy, presentation_currency)
                 gw_local = _round_decimal(_EXACT.divide(Decimal(gw_acq_t), shift_rate))
                 gw_close = translate_amount(gw_local, closing_rates[sid], ccy, presentation_currency)
                 gw_cta = gw_acq_t - gw_close
-                lines.append(JournalLine(sid, gw_code, gw_close, "", f"goodwill on {sid} at closing rate",
-                                         f"rule IFRS 3.32 goodwill {sid}"))
-                lines.append(JournalLine(sid, cta_code, gw_cta, "", f"translation of goodwill on {sid}",
-                                         f"rule IAS 21.47 goodwill {sid}"))
+                lines.append(
+                    JournalLine(
+                        sid,
+                        gw_code,
+                        gw_close,
+                        "",
+                        f"goodwill on {sid} at closing rate",
+                        f"rule IFRS 3.32 goodwill {sid}",
+                    )
+                )
+                lines.append(
+                    JournalLine(
+                        sid,
+                        cta_code,
+                        gw_cta,
+                        "",
+                        f"translation of goodwill on {sid}",
+                        f"rule IAS 21.47 goodwill {sid}",
+                    )
+                )
             elif gw_acq_t < 0:
-                lines.append(JournalLine(sid, re_code, gw_acq_t, "",
-                                         f"bargain purchase gain on {sid} (IFRS 3.34), in reserves",
-                                         f"rule IFRS 3.34 {sid}"))
-            lines.append(JournalLine(sid, nci_code, -(nci_acq_t - (inv_t - parent_share)), "",
-                                     f"NCI in {sid} at acquisition", f"rule NCI {sid}"))
+                lines.append(
+                    JournalLine(
+                        sid,
+                        re_code,
+                        gw_acq_t,
+                        "",
+                        f"bargain purchase gain on {sid} (IFRS 3.34), in reserves",
+                        f"rule IFRS 3.34 {sid}",
+                    )
+                )
+            lines.append(
+                JournalLine(
+                    sid,
+                    nci_code,
+                    -(nci_acq_t - (inv_t - parent_share)),
+                    "",
+                    f"NCI in {sid} at acquisition",
+                    f"rule NCI {sid}",
+                )
+            )
         entry = balanced_entry(f"INV:{p}:{sid}", "investment", f"eliminate {p}'s investment in {sid}", lines)
         if entry is not None:
             journals.append(entry)
@@ -218,18 +341,25 @@ def eliminate_investments(
         gw_nci_cta = 0
         if acq is not None and acq.nci_method == "full" and gw_acq_t > 0:
             nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t)
-            gw_nci_cta = _round_decimal(_EXACT.divide(_EXACT.multiply(Decimal(nci_gw), Decimal(gw_cta)),
-                                                      Decimal(gw_acq_t)))
+            gw_nci_cta = _round_decimal(
+                _EXACT.divide(_EXACT.multiply(Decimal(nci_gw), Decimal(gw_cta)), Decimal(gw_acq_t))
+            )
         c_line = _share(nci_pct, cta_s) - gw_nci_cta
-        dv = _share(ONE - h.direct, int(t[of_s & is_div].sum()))
+        dv = _share(ONE - h.direct, total(sid, "div"))
         post = _share(nci_pct, na_now - fv_acq_t)
         re_line = post - p_line + c_line + dv
         nlines = [
             JournalLine(sid, nci_profit_code, p_line, "", f"NCI share of {sid}'s profit", f"rule NCI {sid}"),
             JournalLine(sid, cta_code, -c_line, "", f"NCI share of {sid}'s CTA", f"rule NCI {sid}"),
             JournalLine(sid, div_code, -dv, "", f"dividends of {sid} to its minority", f"rule NCI {sid}"),
-            JournalLine(sid, re_code, re_line, "", f"NCI share of {sid}'s post-acquisition reserves",
-                        f"rule NCI {sid}"),
+            JournalLine(
+                sid,
+                re_code,
+                re_line,
+                "",
+                f"NCI share of {sid}'s post-acquisition reserves",
+                f"rule NCI {sid}",
+            ),
             JournalLine(sid, nci_code, -post, "", f"NCI in {sid} after acquisition", f"rule NCI {sid}"),
         ]
         entry = balanced_entry(f"NCI:{sid}", "nci", f"non-controlling interest in {sid}", nlines)
@@ -244,17 +374,29 @@ def eliminate_investments(
     return InvestmentResult(journals=tuple(journals), nci=nci, goodwill=gw)
 
 
-def _equity_method(sid: EntityId, h: Holding, ent: np.ndarray, cp: np.ndarray,
-                   std: np.ndarray, t: np.ndarray, inv_code: str, assoc_code: str, assoc_profit_code: str,
-                   cta_code: str, re_code: str, na_now: int, na_acq: int, profit: int, cta_s: int
-                   ) -> list[JournalEntry]:
+def _equity_method(
+    sid: EntityId,
+    h: Holding,
+    inv: list[_Line] | None,
+    assoc_code: str,
+    assoc_profit_code: str,
+    cta_code: str,
+    re_code: str,
+    na_now: int,
+    na_acq: int,
+    profit: int,
+    cta_s: int,
+) -> list[JournalEntry]:
     """Equity pickup of an associate on the investor's investment line (IAS 28.10)."""
     p = h.parent
-    inv_mask = (ent == p) & ((std == assoc_code) | (std == inv_code)) & (cp == sid)
-    if not inv_mask.any():
-        raise InputDataError(f"investor {p} carries no investment in associate {sid}", entity=p,
-                             account=assoc_code, field="counterparty")
-    inv_account = str(std[np.flatnonzero(inv_mask)[0]])
+    if not inv:
+        raise InputDataError(
+            f"investor {p} carries no investment in associate {sid}",
+            entity=p,
+            account=assoc_code,
+            field="counterparty",
+        )
+    inv_account = inv[0][2]
     share = h.effective
     pickup = _share(share, na_now - na_acq)
     prof = _share(share, profit)
@@ -264,7 +406,15 @@ def _equity_method(sid: EntityId, h: Holding, ent: np.ndarray, cp: np.ndarray,
         JournalLine(p, assoc_profit_code, prof, "", f"share of {sid}'s profit", f"rule IAS 28.10 {sid}"),
         JournalLine(p, cta_code, oci, "", f"share of {sid}'s CTA", f"rule IAS 28.10 {sid}"),
     ]
-    lines.append(JournalLine(p, re_code, -sum(ln.amount for ln in lines), "",
-                             f"share of {sid}'s post-acquisition reserves", f"rule IAS 28.10 {sid}"))
+    lines.append(
+        JournalLine(
+            p,
+            re_code,
+            -sum(ln.amount for ln in lines),
+            "",
+            f"share of {sid}'s post-acquisition reserves",
+            f"rule IAS 28.10 {sid}",
+        )
+    )
     entry = balanced_entry(f"EQM:{p}:{sid}", "equity_method", f"equity method for associate {sid}", lines)
     return [entry] if entry is not None else []

@@ -12,6 +12,7 @@ Example:
     ...      JournalLine("BR1", "2050", -100, counterparty="HOLD")))
     >>> e.total()
     0
+
 """
 
 from __future__ import annotations
@@ -28,11 +29,23 @@ JOURNAL_KINDS = frozenset({"elimination", "investment", "nci", "equity_method", 
 BASES = frozenset({"IFRS", "US_GAAP"})
 # Which worksheet column a journal kind lands in.
 WORKSHEET_COLUMN: dict[str, str] = {
-    "elimination": "elimination", "investment": "elimination", "nci": "elimination",
-    "equity_method": "elimination", "ppa": "ppa", "adjustment": "adjustment",
+    "elimination": "elimination",
+    "investment": "elimination",
+    "nci": "elimination",
+    "equity_method": "elimination",
+    "ppa": "ppa",
+    "adjustment": "adjustment",
 }
 JOURNAL_LINE_COLUMNS: tuple[str, ...] = (
-    "journal_id", "kind", "basis", "entity", "std_account", "counterparty", "amount", "memo", "source",
+    "journal_id",
+    "kind",
+    "basis",
+    "entity",
+    "std_account",
+    "counterparty",
+    "amount",
+    "memo",
+    "source",
 )
 
 
@@ -66,8 +79,9 @@ class JournalEntry:
         return sum(line.amount for line in self.lines)
 
 
-def balanced_entry(journal_id: str, kind: str, memo: str, lines: Iterable[JournalLine],
-                   basis: str = "IFRS") -> JournalEntry | None:
+def balanced_entry(
+    journal_id: str, kind: str, memo: str, lines: Iterable[JournalLine], basis: str = "IFRS"
+) -> JournalEntry | None:
     """Build an entry from lines, dropping zero lines; None when nothing is left.
 
     Args:
@@ -82,6 +96,7 @@ def balanced_entry(journal_id: str, kind: str, memo: str, lines: Iterable[Journa
 
     Raises:
         ValueError: when the lines do not sum to zero (a bug in the rule that built them).
+
     """
     kept = tuple(line for line in lines if line.amount != 0)
     if not kept:
@@ -94,8 +109,21 @@ def balanced_entry(journal_id: str, kind: str, memo: str, lines: Iterable[Journa
 
 def journal_lines_frame(journals: Iterable[JournalEntry]) -> pd.DataFrame:
     """Flatten journals into one row per line (``JOURNAL_LINE_COLUMNS``, amount int64)."""
-    rows = [(j.journal_id, j.kind, j.basis, ln.entity, ln.std_account, ln.counterparty, ln.amount,
-             ln.memo or j.memo, ln.source) for j in journals for ln in j.lines]
+    rows = [
+        (
+            j.journal_id,
+            j.kind,
+            j.basis,
+            ln.entity,
+            ln.std_account,
+            ln.counterparty,
+            ln.amount,
+            ln.memo or j.memo,
+            ln.source,
+        )
+        for j in journals
+        for ln in j.lines
+    ]
     frame = pd.DataFrame(rows, columns=list(JOURNAL_LINE_COLUMNS), dtype=object)
     frame["amount"] = np.asarray([r[6] for r in rows], dtype=np.int64)
     return frame

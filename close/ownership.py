@@ -62,6 +62,7 @@ def compute_ownership(entities: Iterable[EntityConfig]) -> dict[EntityId, Holdin
     Raises:
         ConfigError: for an ownership outside 0 < x <= 1, an unknown method or parent, a cycle,
             or not exactly one top parent; the message names the entity.
+
     """
     by_id: dict[EntityId, EntityConfig] = {}
     for e in entities:
@@ -69,15 +70,24 @@ def compute_ownership(entities: Iterable[EntityConfig]) -> dict[EntityId, Holdin
             raise ConfigError(f"entity {e.id} appears twice", key="entities.id")
         by_id[e.id] = e
         if not isinstance(e.ownership, Decimal) or not ZERO < e.ownership <= ONE:
-            raise ConfigError(f"entity {e.id}: ownership {e.ownership} is outside 0 < x <= 1 (100%)",
-                              key=f"entities[{e.id}].ownership", expected='a fraction 0 < x <= 1, such as "0.8"')
+            raise ConfigError(
+                f"entity {e.id}: ownership {e.ownership} is outside 0 < x <= 1 (100%)",
+                key=f"entities[{e.id}].ownership",
+                expected='a fraction 0 < x <= 1, such as "0.8"',
+            )
         if e.method not in METHODS:
-            raise ConfigError(f"entity {e.id}: unknown consolidation method {e.method!r}",
-                              key=f"entities[{e.id}].method", expected="full | equity | none")
+            raise ConfigError(
+                f"entity {e.id}: unknown consolidation method {e.method!r}",
+                key=f"entities[{e.id}].method",
+                expected="full | equity | none",
+            )
     tops = [e.id for e in by_id.values() if e.parent is None]
     if len(tops) != 1:
-        raise ConfigError(f"found {len(tops)} entities without a parent: {tops}", key="entities.parent",
-                          expected="exactly one top parent")
+        raise ConfigError(
+            f"found {len(tops)} entities without a parent: {tops}",
+            key="entities.parent",
+            expected="exactly one top parent",
+        )
     out: dict[EntityId, Holding] = {}
 
     def resolve(eid: EntityId, trail: tuple[EntityId, ...]) -> Holding:
@@ -90,11 +100,16 @@ def compute_ownership(entities: Iterable[EntityConfig]) -> dict[EntityId, Holdin
             h = Holding(eid, None, ONE, ONE, ONE, "parent", 0)
         else:
             if e.parent not in by_id:
-                raise ConfigError(f"entity {eid} names parent {e.parent!r}, which is not in the group",
-                                  key=f"entities[{eid}].parent", expected="an entity id of this group")
+                raise ConfigError(
+                    f"entity {eid} names parent {e.parent!r}, which is not in the group",
+                    key=f"entities[{eid}].parent",
+                    expected="an entity id of this group",
+                )
             p = resolve(e.parent, (*trail, eid))
             method = e.method if p.method in ("parent", "full") else "none"
-            h = Holding(eid, e.parent, e.ownership, p.effective * e.ownership, p.effective, method, p.depth + 1)
+            h = Holding(
+                eid, e.parent, e.ownership, p.effective * e.ownership, p.effective, method, p.depth + 1
+            )
         out[eid] = h
         return h
 

@@ -37,8 +37,15 @@ from close.types import AccountCode, EntityId, Period
 
 FAIR_VALUE_ADJUSTMENT = "fair_value_adjustments"
 CARRYING_COLUMNS: tuple[str, ...] = (
-    "entity", "intangible", "fair_value", "useful_life_months", "months_elapsed", "monthly",
-    "accumulated", "carrying", "ytd_amortization",
+    "entity",
+    "intangible",
+    "fair_value",
+    "useful_life_months",
+    "months_elapsed",
+    "monthly",
+    "accumulated",
+    "carrying",
+    "ytd_amortization",
 )
 
 
@@ -78,6 +85,7 @@ def accumulated_amortization(fair_value: int, life: int, months: int) -> int:
 
     Returns:
         ``round_half_even(fair_value × min(max(months, 0), life) / life)``.
+
     """
     k = min(max(months, 0), life)
     return round_half_even_div(fair_value * k, life)
@@ -88,22 +96,38 @@ def validate_intangible(entity: EntityId, item: PpaIntangible) -> None:
 
     Raises:
         ConfigError: naming the entity and the intangible.
+
     """
     key = f"entities[{entity}].acquisition.ppa[{item.name}]"
     if not isinstance(item.useful_life_months, int) or item.useful_life_months <= 0:
-        raise ConfigError(f"PPA intangible {item.name!r} of entity {entity} has useful life "
-                          f"{item.useful_life_months} months", key=f"{key}.useful_life_months",
-                          expected="a positive number of months")
+        raise ConfigError(
+            f"PPA intangible {item.name!r} of entity {entity} has useful life "
+            f"{item.useful_life_months} months",
+            key=f"{key}.useful_life_months",
+            expected="a positive number of months",
+        )
     if item.fair_value < ZERO:
-        raise ConfigError(f"PPA intangible {item.name!r} of entity {entity} has a negative fair value "
-                          f"{item.fair_value}", key=f"{key}.fair_value", expected="an amount >= 0")
+        raise ConfigError(
+            f"PPA intangible {item.name!r} of entity {entity} has a negative fair value {item.fair_value}",
+            key=f"{key}.fair_value",
+            expected="an amount >= 0",
+        )
     if len(item.start) != 7 or item.start[4] != "-" or not item.start.replace("-", "").isdigit():
-        raise ConfigError(f"PPA intangible {item.name!r} of entity {entity}: start {item.start!r}",
-                          key=f"{key}.start", expected="YYYY-MM")
+        raise ConfigError(
+            f"PPA intangible {item.name!r} of entity {entity}: start {item.start!r}",
+            key=f"{key}.start",
+            expected="YYYY-MM",
+        )
 
 
-def push_down(entities: Iterable[EntityConfig], *, consolidated: frozenset[EntityId], chart: Chart,
-              period: Period, fiscal_year_start: int) -> PushDown:
+def push_down(
+    entities: Iterable[EntityConfig],
+    *,
+    consolidated: frozenset[EntityId],
+    chart: Chart,
+    period: Period,
+    fiscal_year_start: int,
+) -> PushDown:
     """Build the pushed-down PPA lines of every consolidated acquiree for a period.
 
     Args:
@@ -119,6 +143,7 @@ def push_down(entities: Iterable[EntityConfig], *, consolidated: frozenset[Entit
 
     Raises:
         ConfigError: for an invalid intangible.
+
     """
     rows: list[tuple] = []
     sched: list[tuple] = []
@@ -136,7 +161,8 @@ def push_down(entities: Iterable[EntityConfig], *, consolidated: frozenset[Entit
         acq_month = f"{acq.date.year:04d}-{acq.date.month:02d}"
         ppa_total = sum((i.fair_value for i in acq.ppa), ZERO)
         items: list[tuple[str, int, int | None, Period]] = [
-            (i.name, to_minor(i.fair_value, e.currency), i.useful_life_months, i.start) for i in acq.ppa]
+            (i.name, to_minor(i.fair_value, e.currency), i.useful_life_months, i.start) for i in acq.ppa
+        ]
         if acq.net_assets_fair_value is not None and acq.equity_at_acquisition is not None:
             residual = acq.net_assets_fair_value - acq.equity_at_acquisition - ppa_total
             if residual != ZERO:
@@ -164,26 +190,62 @@ def push_down(entities: Iterable[EntityConfig], *, consolidated: frozenset[Entit
             ytd_open = (acc_open - acc_at(shift_period(prev_fy_first, -1))) if existed_before else 0
             fv_open = fv if existed_before else 0
             rows.append((e.id, f"PPA:{name}", f"PPA {name}", codes["asset"], cp, fv_open, fv))
-            rows.append((e.id, f"PPA:{name}", f"PPA {name} accumulated amortization", codes["acc"], cp,
-                         -acc_open, -acc_close))
+            rows.append(
+                (
+                    e.id,
+                    f"PPA:{name}",
+                    f"PPA {name} accumulated amortization",
+                    codes["acc"],
+                    cp,
+                    -acc_open,
+                    -acc_close,
+                )
+            )
             if life is not None:
-                rows.append((e.id, f"PPA:{name}", f"PPA {name} amortization", codes["exp"], cp,
-                             ytd_open, ytd_close))
+                rows.append(
+                    (e.id, f"PPA:{name}", f"PPA {name} amortization", codes["exp"], cp, ytd_open, ytd_close)
+                )
             # Book equity of the push-down: minus the uplift, plus amortization of prior years.
             re_close += -fv + (acc_close - ytd_close)
             re_open += (-fv + (acc_open - ytd_open)) if existed_before else 0
             monthly = 0 if life is None else acc_at(period) - acc_at(shift_period(period, -1))
-            sched.append((e.id, name, fv, life or 0, max(months_between(start, period) + 1, 0), monthly,
-                          acc_close, fv - acc_close, ytd_close))
-        rows.append((e.id, "PPA:equity", "PPA fair-value uplift and prior-year amortization", codes["re"],
-                     PPA_BOOK, re_open, re_close))
-    lines = pd.DataFrame({
-        "entity": [r[0] for r in rows], "account": [r[1] for r in rows], "account_name": [r[2] for r in rows],
-        "std_account": [r[3] for r in rows], "counterparty": [r[4] for r in rows],
-        "cost_center": "", "department": "",
-        "opening": np.asarray([r[5] for r in rows], dtype=np.int64),
-        "closing": np.asarray([r[6] for r in rows], dtype=np.int64),
-    })
+            sched.append(
+                (
+                    e.id,
+                    name,
+                    fv,
+                    life or 0,
+                    max(months_between(start, period) + 1, 0),
+                    monthly,
+                    acc_close,
+                    fv - acc_close,
+                    ytd_close,
+                )
+            )
+        rows.append(
+            (
+                e.id,
+                "PPA:equity",
+                "PPA fair-value uplift and prior-year amortization",
+                codes["re"],
+                PPA_BOOK,
+                re_open,
+                re_close,
+            )
+        )
+    lines = pd.DataFrame(
+        {
+            "entity": [r[0] for r in rows],
+            "account": [r[1] for r in rows],
+            "account_name": [r[2] for r in rows],
+            "std_account": [r[3] for r in rows],
+            "counterparty": [r[4] for r in rows],
+            "cost_center": "",
+            "department": "",
+            "opening": np.asarray([r[5] for r in rows], dtype=np.int64),
+            "closing": np.asarray([r[6] for r in rows], dtype=np.int64),
+        }
+    )
     lines["debit"] = np.maximum(lines["closing"] - lines["opening"], 0).astype(np.int64)
     lines["credit"] = np.maximum(lines["opening"] - lines["closing"], 0).astype(np.int64)
     lines = lines[list(MAPPED_TB_COLUMNS)].astype({c: object for c in MAPPED_TB_COLUMNS[:8]})
@@ -193,9 +255,13 @@ def push_down(entities: Iterable[EntityConfig], *, consolidated: frozenset[Entit
     return PushDown(lines=lines, carrying=carrying, uplift=uplift)
 
 
-def opening_rate_defaults(push: PushDown, *, acquisition_rates: dict[EntityId, Decimal],
-                          average_rates: dict[EntityId, Decimal], chart: Chart
-                          ) -> dict[tuple[EntityId, AccountCode, str], Decimal]:
+def opening_rate_defaults(
+    push: PushDown,
+    *,
+    acquisition_rates: dict[EntityId, Decimal],
+    average_rates: dict[EntityId, Decimal],
+    chart: Chart,
+) -> dict[tuple[EntityId, AccountCode, str], Decimal]:
     """Rates for pushed-down openings that no prior translation holds (the first period only).
 
     The equity of the push-down is translated at the acquisition-date rate and the YTD
@@ -204,12 +270,14 @@ def opening_rate_defaults(push: PushDown, *, acquisition_rates: dict[EntityId, D
 
     Returns:
         (entity, std_account, counterparty) → rate.
+
     """
     re_code = chart.by_role(SystemRole.RETAINED_EARNINGS)
     exp_code = chart.by_role(SystemRole.PPA_AMORTIZATION)
     out: dict[tuple[EntityId, AccountCode, str], Decimal] = {}
-    for e, std, cp in zip(push.lines["entity"], push.lines["std_account"], push.lines["counterparty"],
-                          strict=True):
+    for e, std, cp in zip(
+        push.lines["entity"], push.lines["std_account"], push.lines["counterparty"], strict=True
+    ):
         if std == re_code and e in acquisition_rates:
             out[(e, std, cp)] = acquisition_rates[e]
         elif std == exp_code and e in average_rates:

@@ -19,6 +19,7 @@ from close.errors import ConfigError, RunConflict
 from close.run_state import STAGE_ORDER, RunStatus, append_event, transition
 from close.stages import StageEnv
 from close.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT, load_config
+from close.stages.rates import RATES_KEY
 from close.storage.runs import (
     Run,
     create_run,
@@ -112,10 +113,15 @@ def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
     return run
 
 
+def extract_keys(config: GroupConfig) -> list[str]:
+    """The tasks of the extract chord: one per entity, and the rates task."""
+    return [*(e.id for e in config.entities), RATES_KEY]
+
+
 def next_stage(conn: Connection, run: Run, config: GroupConfig) -> tuple[RunStatus | None, list[EntityId]]:
     """The first stage that is not DONE, and for EXTRACTING the entities still to extract."""
     done = done_stages(conn, run.id)
-    pending = [e.id for e in config.entities if (RunStatus.EXTRACTING.value, e.id) not in done]
+    pending = [key for key in extract_keys(config) if (RunStatus.EXTRACTING.value, key) not in done]
     for stage in STAGE_ORDER[STAGE_ORDER.index(run.start_stage):]:
         if stage == RunStatus.EXTRACTING:
             if pending:

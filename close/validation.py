@@ -61,13 +61,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from close.analysis import is_material
-from close.chart import BALANCE_SHEET_CLASSES, INCOME_STATEMENT_CLASSES, Chart, SystemRole
+from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import (
     DEFAULT_SCORE_WEIGHTS,
     ClassMateriality,
@@ -80,26 +80,41 @@ from close.config import (
 )
 from close.errors import ConfigError
 from close.kpis import KpiInputs, compute_kpis
-from close.money import D, ZERO, exponent, from_minor, to_minor
+from close.money import ZERO, D, exponent, from_minor, to_minor
 from close.periods import parse_period
 from close.rates.model import FxRate
 from close.rates.plausibility import find_implausible_moves
 from close.types import AccountCode, Currency, EntityId, Period
 
 __all__ = [
-    "CHECKS", "MAX_LISTED_PER_ENTITY", "Category", "Check", "CheckResult", "ClassMateriality", "Light",
-    "RatioBand", "ScoreWeight", "Severity", "ValidationContext", "ValidationReport", "ValidationSettings",
-    "light_of", "run_checks", "score_of", "waivable",
+    "CHECKS",
+    "MAX_LISTED_PER_ENTITY",
+    "Category",
+    "Check",
+    "CheckResult",
+    "ClassMateriality",
+    "Light",
+    "RatioBand",
+    "ScoreWeight",
+    "Severity",
+    "ValidationContext",
+    "ValidationReport",
+    "ValidationSettings",
+    "light_of",
+    "run_checks",
+    "score_of",
+    "waivable",
 ]
 
-Category = Literal["integrity", "rollforward", "mapping", "diagnostics", "rates", "intercompany",
-                   "reasonableness"]
+Category = Literal[
+    "integrity", "rollforward", "mapping", "diagnostics", "rates", "intercompany", "reasonableness"
+]
 Severity = Literal["pass", "warn", "fail"]
 Light = Literal["green", "yellow", "red"]
 
 GREEN_FROM = Decimal(95)
 YELLOW_FROM = Decimal(80)
-MAX_LISTED_PER_ENTITY = 25
+MAX_LISTED_PER_ENTITY = 10
 _HUNDRED = Decimal(100)
 _CENTS = Decimal("0.01")
 
@@ -118,6 +133,7 @@ class CheckResult:
         actual: what was found, as text.
         difference: actual − expected, as text, where that is a number.
         message: ``expected X != actual Y (Z too much)`` or a sentence saying what passed.
+
     """
 
     code: str
@@ -156,6 +172,7 @@ class ValidationContext:
         settings: ``[validation]``.
         thresholds: the analysis ``[thresholds]`` the flux checks share.
         fiscal_year_start: month number the income statement's YTD restarts at.
+
     """
 
     period: Period
@@ -177,6 +194,9 @@ class ValidationContext:
     settings: ValidationSettings = field(default_factory=ValidationSettings)
     thresholds: Thresholds = field(default_factory=Thresholds)
     fiscal_year_start: int = 1
+    # Integer keys of the big frames, built once on first use and shared by the checks (5 million
+    # lines are factorized once, not once per check). Private; a replace() starts a fresh one.
+    _memo: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +208,7 @@ class ValidationReport:
         score: 0–100, two places (see :func:`score_of`).
         light: green, yellow or red.
         blocking: red, or any failed integrity check: the run stops at AWAITING_REVIEW.
+
     """
 
     results: tuple[CheckResult, ...]
@@ -207,16 +228,37 @@ def _fmt(minor: int, currency: Currency) -> str:
     return str(from_minor(int(minor), currency))
 
 
-def _mismatch(code: str, category: Category, severity: Severity, subject: str, expected: int,
-              actual: int, currency: Currency, *, entity: EntityId | None = None,
-              account: AccountCode | None = None, note: str = "") -> CheckResult:
+def _mismatch(
+    code: str,
+    category: Category,
+    severity: Severity,
+    subject: str,
+    expected: int,
+    actual: int,
+    currency: Currency,
+    *,
+    entity: EntityId | None = None,
+    account: AccountCode | None = None,
+    note: str = "",
+) -> CheckResult:
     """A finding comparing two amounts, worded like beancount's balance check."""
     diff = int(actual) - int(expected)
     word = "much" if diff > 0 else "little"
-    message = (f"{subject}: expected {_fmt(expected, currency)} != actual {_fmt(actual, currency)} "
-               f"({_fmt(abs(diff), currency)} too {word}){note}")
-    return CheckResult(code, category, severity, entity, account, _fmt(expected, currency),
-                       _fmt(actual, currency), _fmt(diff, currency), message)
+    message = (
+        f"{subject}: expected {_fmt(expected, currency)} != actual {_fmt(actual, currency)} "
+        f"({_fmt(abs(diff), currency)} too {word}){note}"
+    )
+    return CheckResult(
+        code,
+        category,
+        severity,
+        entity,
+        account,
+        _fmt(expected, currency),
+        _fmt(actual, currency),
+        _fmt(diff, currency),
+        message,
+    )
 
 
 def _passed(code: str, category: Category, message: str) -> list[CheckResult]:
@@ -227,13 +269,20 @@ def _or_pass(found: list[CheckResult], code: str, category: Category, message: s
     return found or _passed(code, category, message)
 
 
-def _entity_currencies(ctx: ValidationContext) -> dict[EntityId, Currency]:
-    out = {e.id: e.currency for e in ctx.entities}
-    if "currency" in ctx.local.columns and len(ctx.local):
-        pairs = ctx.local[["entity", "currency"]].drop_duplicates("entity")
-        for entity, currency in zip(pairs["entity"], pairs["currency"], strict=True):
-            out.setdefault(str(entity), str(currency))
-    return out
+def _entity_currencies(ctx: ValidationContext) -> Mapping[EntityId, Currency]:
+    """Each entity's currency: the config's, else the local TB's ``currency`` column."""
+
+    def build() -> dict[EntityId, Currency]:
+        out = {e.id: e.currency for e in ctx.entities}
+        if "currency" in ctx.local.columns and len(ctx.local):
+            keys = _local_keys(ctx)
+            currency = ctx.local["currency"].to_numpy(dtype=object)
+            for code, entity in enumerate(keys.entities):
+                if str(entity) not in out:
+                    out[str(entity)] = str(currency[int(np.argmax(keys.entity == code))])
+        return out
+
+    return _memo(ctx, "currencies", build)  # type: ignore[return-value]
 
 
 def _role(chart: Chart, role: SystemRole) -> AccountCode | None:
@@ -254,9 +303,13 @@ def _int(series: pd.Series) -> np.ndarray:
 
 def _local_floor(ctx: ValidationContext, amount: Decimal) -> dict[Currency, int]:
     """A presentation-currency amount in each entity currency's minor units (closing rate, rounded
-    up), so a floor means the same everywhere; 1:1 when a currency has no closing rate."""
-    closing = {r.currency: r.rate for r in ctx.rates
-               if r.rate_type == "closing" and r.period == ctx.period and r.rate > 0}
+    up), so a floor means the same everywhere; 1:1 when a currency has no closing rate.
+    """
+    closing = {
+        r.currency: r.rate
+        for r in ctx.rates
+        if r.rate_type == "closing" and r.period == ctx.period and r.rate > 0
+    }
     out = {}
     for currency in set(_entity_currencies(ctx).values()):
         rate = Decimal(1) if currency == ctx.presentation_currency else closing.get(currency, Decimal(1))
@@ -264,56 +317,237 @@ def _local_floor(ctx: ValidationContext, amount: Decimal) -> dict[Currency, int]
     return out
 
 
-def _floors_by_row(ctx: ValidationContext, entities: pd.Series, amount: Decimal) -> np.ndarray:
-    currencies = _entity_currencies(ctx)
+def _entity_floors(ctx: ValidationContext, amount: Decimal) -> tuple[list[EntityId], list[int]]:
+    """Each entity's floor in its own minor units (see ``_local_floor``)."""
     floors = _local_floor(ctx, amount)
-    per_entity = {e: floors.get(c, 0) for e, c in currencies.items()}
-    return entities.map(per_entity).fillna(0).to_numpy(dtype=np.int64)
+    currencies = _entity_currencies(ctx)
+    return list(currencies), [floors.get(c, 0) for c in currencies.values()]
 
 
-def _listed(rows: pd.DataFrame, make: Callable[[pd.Series], CheckResult], summary: Callable[
-        [EntityId, int, pd.DataFrame], CheckResult], *, size: str = "size") -> list[CheckResult]:
+def _listed(
+    rows: pd.DataFrame,
+    make: Callable[[Mapping[str, Any]], CheckResult],
+    summary: Callable[[EntityId, int, pd.DataFrame], CheckResult],
+    *,
+    size: str = "size",
+) -> list[CheckResult]:
     """Findings for ``rows`` (one per row), at most MAX_LISTED_PER_ENTITY per entity (largest
-    ``size`` first), the rest of each entity summarised by ``summary(entity, count, rest)``."""
+    ``size`` first), the rest of each entity summarised by ``summary(entity, count, rest)``.
+    """
     if rows.empty:
         return []
-    ordered = rows.assign(_abs=rows[size].abs()).sort_values(["entity", "_abs"], ascending=[True, False],
-                                                             kind="stable")
+    ordered = rows.assign(_abs=rows[size].abs()).sort_values(
+        ["entity", "_abs"], ascending=[True, False], kind="stable"
+    )
     rank = ordered.groupby("entity", sort=False).cumcount().to_numpy()
     shown = ordered[rank < MAX_LISTED_PER_ENTITY]
-    out = [make(row) for _, row in shown.iterrows()]
+    out = [make(row) for row in shown.to_dict("records")]
     rest = ordered[rank >= MAX_LISTED_PER_ENTITY]
     for entity, group in rest.groupby("entity", sort=True):
         out.append(summary(str(entity), len(group), group))
     return out
 
 
-def _summary(code: str, category: Category, severity: Severity, what: str,
-             currencies: Mapping[EntityId, Currency], column: str = "size") -> Callable[
-                 [EntityId, int, pd.DataFrame], CheckResult]:
+def _summary(
+    code: str,
+    category: Category,
+    severity: Severity,
+    what: str,
+    currencies: Mapping[EntityId, Currency],
+    column: str = "size",
+) -> Callable[[EntityId, int, pd.DataFrame], CheckResult]:
     def make(entity: EntityId, count: int, rest: pd.DataFrame) -> CheckResult:
         currency = currencies.get(entity, "XXX")
         total = int(rest[column].sum())
-        return CheckResult(code, category, severity, entity, None, None, str(count), _fmt(total, currency),
-                           f"{entity}: {count} more {what} not listed (together {_fmt(total, currency)} "
-                           f"{currency})")
+        return CheckResult(
+            code,
+            category,
+            severity,
+            entity,
+            None,
+            None,
+            str(count),
+            _fmt(total, currency),
+            f"{entity}: {count} more {what} not listed (together {_fmt(total, currency)} {currency})",
+        )
+
     return make
+
+
+# --------------------------------------------------------------------------------------------
+# Integer keys: checks on millions of lines group by int codes, never by text columns
+
+
+def _memo(ctx: ValidationContext, name: str, build: Callable[[], object]) -> object:
+    if name not in ctx._memo:  # noqa: SLF001 - the context's own memo
+        ctx._memo[name] = build()  # noqa: SLF001
+    return ctx._memo[name]  # noqa: SLF001
+
+
+def _factorize(values: pd.Series | np.ndarray, *, runs: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (int64) and uniques of a text column. With ``runs`` (an entity column: a
+    trial balance comes grouped by entity) only the heads of runs of equal values are hashed.
+    """
+    arr = np.asarray(values, dtype=object)
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64), np.array([], dtype=object)
+    heads = np.flatnonzero(np.concatenate(([True], arr[1:] != arr[:-1]))) if runs else arr
+    if runs and len(heads) * 20 < len(arr):
+        codes, uniques = pd.factorize(arr[heads])
+        return np.repeat(codes.astype(np.int64), np.diff(np.append(heads, len(arr)))), np.asarray(
+            uniques, object
+        )
+    codes, uniques = pd.factorize(arr)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _recode(codes: np.ndarray, uniques: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of another frame's column re-expressed against ``reference`` uniques; values the
+    reference lacks get new codes after it. Returns the codes and the extended uniques.
+    """
+    where = pd.Index(reference).get_indexer(uniques)
+    missing = where < 0
+    where[missing] = len(reference) + np.arange(int(missing.sum()))
+    return where[codes].astype(np.int64), np.concatenate([reference, uniques[missing]])
+
+
+_PAIR_SHIFT = 31  # pair key = entity code << 31 | account code
+_DENSE_LIMIT = 50_000_000  # entity × std-account cells summed in a dense array below this
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Keys:
+    """Integer keys of a trial-balance-like frame, in the local TB's code space."""
+
+    entity: np.ndarray  # code per row
+    entities: np.ndarray  # uniques (extended beyond the local TB's for another frame)
+    account: np.ndarray
+    accounts: np.ndarray
+
+    @property
+    def pair(self) -> np.ndarray:
+        """One int64 per (entity, account)."""
+        return (self.entity << _PAIR_SHIFT) | self.account
+
+
+def _local_keys(ctx: ValidationContext) -> _Keys:
+    def build() -> _Keys:
+        entity, entities = _factorize(ctx.local["entity"], runs=True)
+        account, accounts = _factorize(ctx.local["account"])
+        return _Keys(entity, entities, account, accounts)
+
+    return _memo(ctx, "local", build)  # type: ignore[return-value]
+
+
+def _keys_like_local(ctx: ValidationContext, name: str, frame: pd.DataFrame) -> _Keys:
+    """Keys of ``frame`` (the prior TB, the mapping) in the local TB's code space."""
+
+    def build() -> _Keys:
+        base = _local_keys(ctx)
+        entity, entities = _recode(*_factorize(frame["entity"], runs=True), base.entities)
+        account, accounts = _recode(*_factorize(frame["account"]), base.accounts)
+        return _Keys(entity, entities, account, accounts)
+
+    return _memo(ctx, name, build)  # type: ignore[return-value]
+
+
+def _std_codes(ctx: ValidationContext) -> tuple[np.ndarray, np.ndarray]:
+    return _memo(ctx, "std", lambda: _factorize(ctx.local["std_account"]))  # type: ignore[return-value]
+
+
+def _group_sums(codes: np.ndarray, size: int, *columns: np.ndarray) -> list[np.ndarray]:
+    """Exact int64 sums of each column by code (``np.add.at``: no float, unlike bincount)."""
+    out = []
+    for values in columns:
+        sums = np.zeros(size, dtype=np.int64)
+        np.add.at(sums, codes, values)
+        out.append(sums)
+    return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _PairSums:
+    """A TB's amounts summed per (entity, account): sorted distinct pair keys, one row of each
+    pair (for its text columns), the sums of opening, debit, credit and closing, and whether
+    every pair had exactly one line.
+    """
+
+    pairs: np.ndarray
+    first_row: np.ndarray
+    opening: np.ndarray
+    debit: np.ndarray
+    credit: np.ndarray
+    closing: np.ndarray
+    one_line_each: bool
+
+
+def _pair_sums(keys: _Keys, frame: pd.DataFrame) -> _PairSums:
+    """Group by pair key with one sort; a TB already in entity/account order sorts almost free."""
+    pair = keys.pair
+    order = np.argsort(pair, kind="stable")
+    sorted_pairs = pair[order]
+    heads = (
+        np.concatenate(([True], sorted_pairs[1:] != sorted_pairs[:-1])) if len(pair) else np.zeros(0, bool)
+    )
+    amounts = [_int(frame[c]) for c in ("opening", "debit", "credit", "closing")]
+    if heads.all():
+        return _PairSums(sorted_pairs, order, *(a[order] for a in amounts), one_line_each=True)
+    group = np.cumsum(heads) - 1
+    sums = _group_sums(group, int(heads.sum()), *(a[order] for a in amounts))
+    return _PairSums(sorted_pairs[heads], order[heads], *sums, one_line_each=False)
+
+
+def _local_pairs(ctx: ValidationContext) -> _PairSums:
+    return _memo(ctx, "local_pairs", lambda: _pair_sums(_local_keys(ctx), ctx.local))  # type: ignore[return-value]
+
+
+def _prior_pairs(ctx: ValidationContext) -> tuple[_Keys, _PairSums]:
+    assert ctx.prior_local is not None  # noqa: S101 - callers check
+    keys = _keys_like_local(ctx, "prior", ctx.prior_local)
+    return keys, _memo(ctx, "prior_pairs", lambda: _pair_sums(keys, ctx.prior_local))  # type: ignore[return-value]
+
+
+def _lookup(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Position of each of ``keys`` in the sorted distinct ``table``, -1 when absent."""
+    if not len(table):
+        return np.full(len(keys), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    return np.where(table[at] == keys, at, -1)
+
+
+def _decode(keys: _Keys, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entity and account text of pair keys."""
+    return keys.entities[pairs >> _PAIR_SHIFT], keys.accounts[pairs & ((1 << _PAIR_SHIFT) - 1)]
 
 
 # --------------------------------------------------------------------------------------------
 # Integrity
 
 
+def _entity_sums(ctx: ValidationContext, *columns: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    keys = _local_keys(ctx)
+    return keys.entities, _group_sums(keys.entity, len(keys.entities), *(_int(ctx.local[c]) for c in columns))
+
+
 def check_debits_equal_credits(ctx: ValidationContext) -> list[CheckResult]:
     """Per entity, the month's debits equal its credits (local currency)."""
     code = "DEBITS_EQUAL_CREDITS"
     currencies = _entity_currencies(ctx)
-    sums = ctx.local.groupby("entity", sort=True)[["debit", "credit"]].sum()
-    bad = sums[sums["debit"] != sums["credit"]]
-    found = [_mismatch(code, "integrity", "fail", f"{e} credits vs debits", int(r["debit"]),
-                       int(r["credit"]), currencies.get(str(e), "XXX"), entity=str(e))
-             for e, r in bad.iterrows()]
-    return _or_pass(found, code, "integrity", f"debits equal credits in all {len(sums)} entities")
+    entities, (debits, credits) = _entity_sums(ctx, "debit", "credit")
+    found = [
+        _mismatch(
+            code,
+            "integrity",
+            "fail",
+            f"{entities[i]} credits vs debits",
+            int(debits[i]),
+            int(credits[i]),
+            currencies.get(str(entities[i]), "XXX"),
+            entity=str(entities[i]),
+        )
+        for i in sorted(np.flatnonzero(debits != credits), key=lambda i: str(entities[i]))
+    ]
+    return _or_pass(found, code, "integrity", f"debits equal credits in all {len(entities)} entities")
 
 
 def check_lines_roll_forward(ctx: ValidationContext) -> list[CheckResult]:
@@ -329,11 +563,20 @@ def check_lines_roll_forward(ctx: ValidationContext) -> list[CheckResult]:
         for entity, group in rows.groupby("entity", sort=True):
             first = group.iloc[0]
             note = f" on {len(group)} line(s)" if len(group) > 1 else ""
-            found.append(_mismatch(code, "integrity", "fail",
-                                   f"{entity} account {first['account']} closing vs opening + debits − credits",
-                                   int(group["rolled"].sum()), int(group["closing"].sum()),
-                                   currencies.get(str(entity), "XXX"), entity=str(entity),
-                                   account=str(first["account"]), note=note))
+            found.append(
+                _mismatch(
+                    code,
+                    "integrity",
+                    "fail",
+                    f"{entity} account {first['account']} closing vs opening + debits − credits",
+                    int(group["rolled"].sum()),
+                    int(group["closing"].sum()),
+                    currencies.get(str(entity), "XXX"),
+                    entity=str(entity),
+                    account=str(first["account"]),
+                    note=note,
+                )
+            )
     return _or_pass(found, code, "integrity", f"all {len(local)} local lines roll forward")
 
 
@@ -341,10 +584,21 @@ def check_local_tb_sums_to_zero(ctx: ValidationContext) -> list[CheckResult]:
     """Per entity, the local closing trial balance sums to zero."""
     code = "LOCAL_TB_SUMS_TO_ZERO"
     currencies = _entity_currencies(ctx)
-    sums = ctx.local.groupby("entity", sort=True)["closing"].sum()
-    found = [_mismatch(code, "integrity", "fail", f"{e} local trial balance", 0, int(v),
-                       currencies.get(str(e), "XXX"), entity=str(e)) for e, v in sums[sums != 0].items()]
-    return _or_pass(found, code, "integrity", f"all {len(sums)} local trial balances sum to zero")
+    entities, (sums,) = _entity_sums(ctx, "closing")
+    found = [
+        _mismatch(
+            code,
+            "integrity",
+            "fail",
+            f"{entities[i]} local trial balance",
+            0,
+            int(sums[i]),
+            currencies.get(str(entities[i]), "XXX"),
+            entity=str(entities[i]),
+        )
+        for i in sorted(np.flatnonzero(sums != 0), key=lambda i: str(entities[i]))
+    ]
+    return _or_pass(found, code, "integrity", f"all {len(entities)} local trial balances sum to zero")
 
 
 def check_translated_tb_sums_to_zero(ctx: ValidationContext) -> list[CheckResult]:
@@ -352,8 +606,10 @@ def check_translated_tb_sums_to_zero(ctx: ValidationContext) -> list[CheckResult
     code = "TRANSLATED_TB_SUMS_TO_ZERO"
     pc = ctx.presentation_currency
     sums = ctx.translated.groupby("entity", sort=True)["translated"].sum()
-    found = [_mismatch(code, "integrity", "fail", f"{e} translated trial balance", 0, int(v), pc, entity=str(e))
-             for e, v in sums[sums != 0].items()]
+    found = [
+        _mismatch(code, "integrity", "fail", f"{e} translated trial balance", 0, int(v), pc, entity=str(e))
+        for e, v in sums[sums != 0].items()
+    ]
     return _or_pass(found, code, "integrity", f"all {len(sums)} translated trial balances sum to zero")
 
 
@@ -380,16 +636,38 @@ def check_balance_sheet_balances(ctx: ValidationContext) -> list[CheckResult]:
     pc = ctx.presentation_currency
     amounts = ctx.consolidated.groupby("std_account")["amount"].sum()
     classes = amounts.index.to_series().map(_classes(ctx.chart))
-    found = [CheckResult(code, "integrity", "fail", None, str(a), None, _fmt(int(amounts[a]), pc), None,
-                         f"consolidated account {a} ({_fmt(int(amounts[a]), pc)}) is not in the chart of accounts")
-             for a in classes[classes.isna()].index if amounts[a] != 0]
+    found = [
+        CheckResult(
+            code,
+            "integrity",
+            "fail",
+            None,
+            str(a),
+            None,
+            _fmt(int(amounts[a]), pc),
+            None,
+            f"consolidated account {a} ({_fmt(int(amounts[a]), pc)}) is not in the chart of accounts",
+        )
+        for a in classes[classes.isna()].index
+        if amounts[a] != 0
+    ]
     assets = int(amounts[classes == "asset"].sum())
     financing = -int(amounts[classes.isin(["liability", "equity", *INCOME_STATEMENT_CLASSES])].sum())
     if assets != financing:
-        found.append(_mismatch(code, "integrity", "fail", "liabilities + equity + net income vs total assets",
-                               assets, financing, pc))
-    return _or_pass(found, code, "integrity",
-                    f"total assets {_fmt(assets, pc)} = liabilities + equity + net income")
+        found.append(
+            _mismatch(
+                code,
+                "integrity",
+                "fail",
+                "liabilities + equity + net income vs total assets",
+                assets,
+                financing,
+                pc,
+            )
+        )
+    return _or_pass(
+        found, code, "integrity", f"total assets {_fmt(assets, pc)} = liabilities + equity + net income"
+    )
 
 
 def check_cta_reconciles(ctx: ValidationContext) -> list[CheckResult]:
@@ -400,12 +678,26 @@ def check_cta_reconciles(ctx: ValidationContext) -> list[CheckResult]:
     for row in ctx.cta.itertuples(index=False):
         plug, parts, tolerance = (_minor(getattr(row, c), pc) for c in ("plug", "from_parts", "tolerance"))
         if abs(plug - parts) > tolerance:
-            found.append(_mismatch(code, "integrity", "fail", f"{row.entity} CTA plug vs CTA from its parts",
-                                   parts, plug, pc, entity=str(row.entity),
-                                   account=_role(ctx.chart, SystemRole.CTA),
-                                   note=f", tolerance {_fmt(tolerance, pc)}"))
-    return _or_pass(found, code, "integrity",
-                    f"CTA plug = CTA from its parts within tolerance in all {len(ctx.cta)} entities")
+            found.append(
+                _mismatch(
+                    code,
+                    "integrity",
+                    "fail",
+                    f"{row.entity} CTA plug vs CTA from its parts",
+                    parts,
+                    plug,
+                    pc,
+                    entity=str(row.entity),
+                    account=_role(ctx.chart, SystemRole.CTA),
+                    note=f", tolerance {_fmt(tolerance, pc)}",
+                )
+            )
+    return _or_pass(
+        found,
+        code,
+        "integrity",
+        f"CTA plug = CTA from its parts within tolerance in all {len(ctx.cta)} entities",
+    )
 
 
 def _minor(value: object, currency: Currency) -> int:
@@ -468,10 +760,24 @@ def check_net_income_to_retained_earnings(ctx: ValidationContext) -> list[CheckR
         div_month = pick(movement, div_codes)
     expected, actual = ni_month - div_month, now - before
     if expected == actual:
-        return _passed(code, category, f"retained earnings moved by net income {_fmt(ni_month, pc)} less "
-                                       f"dividends {_fmt(div_month, pc)}")
-    return [_mismatch(code, category, "fail", "movement of retained earnings + current-year result vs "
-                      "net income less dividends", expected, actual, pc, account=equity[0])]
+        return _passed(
+            code,
+            category,
+            f"retained earnings moved by net income {_fmt(ni_month, pc)} less "
+            f"dividends {_fmt(div_month, pc)}",
+        )
+    return [
+        _mismatch(
+            code,
+            category,
+            "fail",
+            "movement of retained earnings + current-year result vs net income less dividends",
+            expected,
+            actual,
+            pc,
+            account=equity[0],
+        )
+    ]
 
 
 def check_opening_equals_prior_closing(ctx: ValidationContext) -> list[CheckResult]:
@@ -487,25 +793,52 @@ def check_opening_equals_prior_closing(ctx: ValidationContext) -> list[CheckResu
     if ctx.prior_local is not None:
         checked.append("local")
         currencies = _entity_currencies(ctx)
-        cur = ctx.local.groupby(["entity", "account"], sort=False).agg(
-            opening=("opening", "sum"), std_account=("std_account", "first"))
-        pri = ctx.prior_local.groupby(["entity", "account"], sort=False).agg(
-            prior=("closing", "sum"), prior_std=("std_account", "first"))
-        both = cur.join(pri, how="outer")
-        std = both["std_account"].fillna(both["prior_std"])
-        expected = both["prior"].fillna(0).astype(np.int64)
+        cur = _local_pairs(ctx)
+        keys, pri = _prior_pairs(ctx)
+        at = _lookup(pri.pairs, cur.pairs)
+        seen = np.zeros(len(pri.pairs), dtype=bool)
+        seen[at[at >= 0]] = True
+        # Every pair of either month: this month's opening against the prior closing (zero when absent).
+        pairs = np.concatenate([cur.pairs, pri.pairs[~seen]])
+        actual = np.concatenate([cur.opening, np.zeros(int((~seen).sum()), dtype=np.int64)])
+        expected = np.concatenate([np.where(at >= 0, pri.closing[np.maximum(at, 0)], 0), pri.closing[~seen]])
         if fy_start:
-            expected = expected.where(~std.map(classes).isin(INCOME_STATEMENT_CLASSES), 0)
-        actual = both["opening"].fillna(0).astype(np.int64)
-        rows = pd.DataFrame({"expected": expected, "actual": actual}).reset_index()
-        rows = rows[rows["expected"] != rows["actual"]]
-        rows["size"] = rows["actual"] - rows["expected"]
-        found += _listed(rows, lambda r: _mismatch(
-            code, category, "fail", f"{r['entity']} account {r['account']} opening vs prior closing",
-            r["expected"], r["actual"], currencies.get(r["entity"], "XXX"), entity=r["entity"],
-            account=r["account"]),
-            _summary(code, category, "fail", "accounts whose opening differs from the prior closing",
-                     currencies))
+            std = np.concatenate(
+                [
+                    ctx.local["std_account"].to_numpy(dtype=object)[cur.first_row],
+                    ctx.prior_local["std_account"].to_numpy(dtype=object)[pri.first_row[~seen]],
+                ]
+            )
+            income = set(classes.index[classes.isin(INCOME_STATEMENT_CLASSES)])
+            expected = np.where(pd.Series(std).isin(income).to_numpy(), 0, expected)
+        bad = expected != actual
+        entities, accounts = _decode(keys, pairs[bad])
+        rows = pd.DataFrame(
+            {
+                "entity": entities,
+                "account": accounts,
+                "expected": expected[bad],
+                "actual": actual[bad],
+                "size": actual[bad] - expected[bad],
+            }
+        )
+        found += _listed(
+            rows,
+            lambda r: _mismatch(
+                code,
+                category,
+                "fail",
+                f"{r['entity']} account {r['account']} opening vs prior closing",
+                r["expected"],
+                r["actual"],
+                currencies.get(r["entity"], "XXX"),
+                entity=r["entity"],
+                account=r["account"],
+            ),
+            _summary(
+                code, category, "fail", "accounts whose opening differs from the prior closing", currencies
+            ),
+        )
     if ctx.prior_consolidated is not None and "movement" in ctx.consolidated.columns:
         checked.append("consolidated")
         pc = ctx.presentation_currency
@@ -517,61 +850,133 @@ def check_opening_equals_prior_closing(ctx: ValidationContext) -> list[CheckResu
         if fy_start:
             prior = prior.where(~codes.to_series(index=codes).map(classes).isin(INCOME_STATEMENT_CLASSES), 0)
         for account in codes[opening != prior]:
-            found.append(_mismatch(code, category, "fail", f"consolidated {account} opening vs prior closing",
-                                   int(prior[account]), int(opening[account]), pc, account=str(account)))
+            found.append(
+                _mismatch(
+                    code,
+                    category,
+                    "fail",
+                    f"consolidated {account} opening vs prior closing",
+                    int(prior[account]),
+                    int(opening[account]),
+                    pc,
+                    account=str(account),
+                )
+            )
     if not checked:
         return _passed(code, category, "not checked: no prior run")
-    return _or_pass(found, code, category, f"{' and '.join(checked)} opening balances equal the prior closing")
+    return _or_pass(
+        found, code, category, f"{' and '.join(checked)} opening balances equal the prior closing"
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Mapping
 
 
+def _unmapped_pairs(ctx: ValidationContext) -> np.ndarray:
+    """Pair keys (local code space) of the accounts the mapping left unmapped."""
+
+    def build() -> np.ndarray:
+        rows = ctx.mapping[ctx.mapping["source"].to_numpy(dtype=object) == "unmapped"]
+        keys = _local_keys(ctx)
+        entity = pd.Index(keys.entities).get_indexer(rows["entity"].to_numpy(dtype=object))
+        account = pd.Index(keys.accounts).get_indexer(rows["account"].to_numpy(dtype=object))
+        known = (entity >= 0) & (account >= 0)
+        return np.unique((entity[known].astype(np.int64) << _PAIR_SHIFT) | account[known])
+
+    return _memo(ctx, "unmapped", build)  # type: ignore[return-value]
+
+
 def check_unmapped_accounts(ctx: ValidationContext) -> list[CheckResult]:
     """Accounts no mapping row covers: carried on suspense; a balance fails, activity warns."""
     code, category = "UNMAPPED_ACCOUNT", "mapping"
-    unmapped = ctx.mapping.loc[ctx.mapping["source"] == "unmapped", ["entity", "account"]]
-    if unmapped.empty:
+    unmapped = _unmapped_pairs(ctx)
+    if not len(unmapped):
         return _passed(code, category, "every account is mapped to the standard chart")
     currencies = _entity_currencies(ctx)
-    lines = ctx.local.merge(unmapped.drop_duplicates(), on=["entity", "account"])
-    sums = lines.groupby(["entity", "account"], sort=True).agg(
-        name=("account_name", "first"), opening=("opening", "sum"), debit=("debit", "sum"),
-        credit=("credit", "sum"), closing=("closing", "sum"))
-    found = []
+    cur = _local_pairs(ctx)
+    at = _lookup(cur.pairs, unmapped)
+    at = at[at >= 0]
+    entities, accounts = _decode(_local_keys(ctx), cur.pairs[at])
+    names = ctx.local["account_name"].to_numpy(dtype=object)[cur.first_row[at]]
     suspense = _role(ctx.chart, SystemRole.SUSPENSE) or "suspense"
-    for (entity, account), r in sums.iterrows():
+    found = []
+    for i, entity, account, name in zip(at, entities, accounts, names, strict=True):
         currency = currencies.get(str(entity), "XXX")
-        if r["closing"] != 0:
-            found.append(_mismatch(code, category, "fail", f"{entity} account {account} ({r['name']}) is not "
-                                   f"mapped and its balance is carried on {suspense}", 0, int(r["closing"]),
-                                   currency, entity=str(entity), account=str(account)))
-        elif r["opening"] != 0 or r["debit"] != 0 or r["credit"] != 0:
-            movement = int(r["debit"]) - int(r["credit"])
-            found.append(CheckResult(code, category, "warn", str(entity), str(account), None,
-                                     _fmt(movement, currency), None,
-                                     f"{entity} account {account} ({r['name']}) is not mapped; it closes at zero "
-                                     f"but had activity (debits {_fmt(int(r['debit']), currency)}, credits "
-                                     f"{_fmt(int(r['credit']), currency)})"))
-    return _or_pass(found, code, category, f"{len(unmapped)} unmapped account(s), none with a balance or activity")
+        debit, credit = int(cur.debit[i]), int(cur.credit[i])
+        if cur.closing[i] != 0:
+            found.append(
+                _mismatch(
+                    code,
+                    category,
+                    "fail",
+                    f"{entity} account {account} ({name}) is not "
+                    f"mapped and its balance is carried on {suspense}",
+                    0,
+                    int(cur.closing[i]),
+                    currency,
+                    entity=str(entity),
+                    account=str(account),
+                )
+            )
+        elif cur.opening[i] != 0 or debit != 0 or credit != 0:
+            found.append(
+                CheckResult(
+                    code,
+                    category,
+                    "warn",
+                    str(entity),
+                    str(account),
+                    None,
+                    _fmt(debit - credit, currency),
+                    None,
+                    f"{entity} account {account} ({name}) is not mapped; it closes at zero "
+                    f"but had activity (debits {_fmt(debit, currency)}, credits "
+                    f"{_fmt(credit, currency)})",
+                )
+            )
+    found.sort(key=lambda r: (r.entity or "", r.account or ""))
+    return _or_pass(
+        found, code, category, f"{len(unmapped)} unmapped account(s), none with a balance or activity"
+    )
 
 
 def check_accounts_mapped_twice(ctx: ValidationContext) -> list[CheckResult]:
     """An entity account mapped to two standard accounts (in the mapping or on its lines)."""
     code, category = "ACCOUNT_MAPPED_TWICE", "mapping"
-    pairs = pd.concat([ctx.mapping[["entity", "account", "std_account"]],
-                       ctx.local[["entity", "account", "std_account"]]]).drop_duplicates()
-    counts = pairs.groupby(["entity", "account"], sort=True)["std_account"]
-    twice = counts.nunique()
+    keys = _keys_like_local(ctx, "mapping", ctx.mapping)
+    pair = keys.pair
+    order = np.argsort(pair, kind="stable")
+    sorted_pairs = pair[order]
+    repeated = set(sorted_pairs[1:][sorted_pairs[1:] == sorted_pairs[:-1]].tolist())
+    if not _local_pairs(ctx).one_line_each:
+        local_pair = _local_keys(ctx).pair
+        local_std = ctx.local["std_account"].to_numpy(dtype=object)
+        counts = pd.Series(local_std).groupby(local_pair).nunique()
+        repeated |= set(counts.index[counts.to_numpy() > 1].tolist())
     found = []
-    for entity, account in twice[twice > 1].index:
-        targets = sorted(pairs.loc[(pairs["entity"] == entity) & (pairs["account"] == account), "std_account"]
-                         .astype(str))
-        found.append(CheckResult(code, category, "fail", str(entity), str(account), targets[0],
-                                 ", ".join(targets[1:]), None,
-                                 f"{entity} account {account}: expected one standard account != actual "
-                                 f"{', '.join(targets)}"))
+    for p in sorted(repeated):
+        rows = np.flatnonzero(pair == p)
+        targets = set(ctx.mapping["std_account"].to_numpy(dtype=object)[rows].tolist())
+        local_rows = np.flatnonzero(_local_keys(ctx).pair == p)
+        targets |= set(ctx.local["std_account"].to_numpy(dtype=object)[local_rows].tolist())
+        if len(targets) < 2:
+            continue
+        entity, account = (str(x[0]) for x in _decode(keys, np.array([p])))
+        ordered = sorted(str(t) for t in targets)
+        found.append(
+            CheckResult(
+                code,
+                category,
+                "fail",
+                entity,
+                account,
+                ordered[0],
+                ", ".join(ordered[1:]),
+                None,
+                f"{entity} account {account}: expected one standard account != actual {', '.join(ordered)}",
+            )
+        )
     return _or_pass(found, code, category, "every account maps to one standard account")
 
 
@@ -600,20 +1005,47 @@ def check_mapping_class_prefix(ctx: ValidationContext) -> list[CheckResult]:
     code, category = "MAPPING_CLASS_CONTRADICTS_CODE", "mapping"
     if not ctx.settings.class_prefix_check:
         return _passed(code, category, "not checked: class_prefix_check is off")
-    mapped = ctx.mapping[ctx.mapping["source"] != "unmapped"]
-    accounts = pd.Series(mapped["account"].astype(str).unique())
-    numeric = accounts[accounts.str.match(_NUMERIC_CODE)]
-    allowed = pd.Series(numeric.str[0].map(_PREFIX_CLASSES).to_numpy(), index=numeric.to_numpy()).dropna()
-    rows = mapped[mapped["account"].isin(allowed.index)]
-    classes = rows["std_account"].map(_classes(ctx.chart))
-    ok = [c in a for c, a in zip(classes, rows["account"].map(allowed), strict=True)]
-    bad = rows[~np.array(ok, dtype=bool)].assign(cls=classes[~np.array(ok, dtype=bool)])
-    found = [CheckResult(code, category, "warn", str(r.entity), str(r.account),
-                         " or ".join(sorted(allowed[r.account])), f"{r.cls} ({r.std_account})", None,
-                         f"{r.entity} account {r.account}: code prefix {str(r.account)[0]} expected "
-                         f"{' or '.join(sorted(allowed[r.account]))} != actual {r.cls} ({r.std_account})")
-             for r in bad.itertuples(index=False)]
-    return _or_pass(found, code, category, f"{len(rows)} numeric local codes map to a class their prefix allows")
+    # Judged on the trial balance's lines (an account without lines carries nothing to misstate),
+    # once per distinct (local code, standard account).
+    keys = _local_keys(ctx)
+    std, std_uniques = _std_codes(ctx)
+    width = max(len(std_uniques), 1)
+    mapped = ~np.isin(keys.pair, _unmapped_pairs(ctx))
+    combo = keys.account * width + std
+    if len(keys.accounts) * width <= _DENSE_LIMIT:
+        seen = np.zeros(len(keys.accounts) * width, dtype=bool)
+        seen[combo[mapped]] = True
+        distinct = np.flatnonzero(seen)
+    else:
+        distinct = np.unique(combo[mapped])
+    accounts = pd.Series(keys.accounts[distinct // width]).astype(str)
+    allowed = accounts.where(accounts.str.match(_NUMERIC_CODE)).str[0].map(_PREFIX_CLASSES)
+    classes = pd.Series(std_uniques[distinct % width]).map(_classes(ctx.chart))
+    contradicts = [isinstance(a, frozenset) and c not in a for a, c in zip(allowed, classes, strict=True)]
+    bad_rows = np.flatnonzero(mapped & np.isin(combo, distinct[np.array(contradicts, dtype=bool)]))
+    found = []
+    for p in np.unique(keys.pair[bad_rows]):
+        i = bad_rows[np.argmax(keys.pair[bad_rows] == p)]
+        entity, account = str(keys.entities[keys.entity[i]]), str(keys.accounts[keys.account[i]])
+        target = str(std_uniques[std[i]])
+        expected = " or ".join(sorted(_PREFIX_CLASSES[account[0]]))
+        actual = f"{_classes(ctx.chart).get(target)} ({target})"
+        found.append(
+            CheckResult(
+                code,
+                category,
+                "warn",
+                entity,
+                account,
+                expected,
+                actual,
+                None,
+                f"{entity} account {account}: code prefix {account[0]} expected {expected} "
+                f"!= actual {actual}",
+            )
+        )
+    judged = int(np.isin(combo[mapped], distinct[allowed.notna().to_numpy()]).sum())
+    return _or_pass(found, code, category, f"{judged} numeric local codes map to a class their prefix allows")
 
 
 # --------------------------------------------------------------------------------------------
@@ -621,13 +1053,15 @@ def check_mapping_class_prefix(ctx: ValidationContext) -> list[CheckResult]:
 
 _NATURAL_DEBIT = {"asset": True, "expense": True, "liability": False, "revenue": False}
 # Plugs the engine posts either way; the suspense accounts have their own check.
-_EITHER_SIGN_ROLES = frozenset({SystemRole.ROUNDING, SystemRole.IC_FX, SystemRole.SUSPENSE,
-                                SystemRole.IC_SUSPENSE})
+_EITHER_SIGN_ROLES = frozenset(
+    {SystemRole.ROUNDING, SystemRole.IC_FX, SystemRole.SUSPENSE, SystemRole.IC_SUSPENSE}
+)
 
 
 def _either_sign(ctx: ValidationContext) -> set[AccountCode]:
     """Contra accounts: tagged ``contra``, listed in ``contra_accounts``, or whose normal balance
-    is the opposite of their class's; plus the engine's plug accounts."""
+    is the opposite of their class's; plus the engine's plug accounts.
+    """
     accounts = ctx.chart.accounts
     natural = accounts["class"].map({k: "debit" if v else "credit" for k, v in _NATURAL_DEBIT.items()})
     out = set(ctx.chart.codes_with_tag("contra")) | set(ctx.settings.contra_accounts)
@@ -638,32 +1072,67 @@ def _either_sign(ctx: ValidationContext) -> set[AccountCode]:
 
 def check_abnormal_balances(ctx: ValidationContext) -> list[CheckResult]:
     """Per entity and standard account, a closing on the wrong side for its class (asset or expense
-    in credit, liability or revenue in debit); equity is not judged (deficits and CTA are normal)."""
+    in credit, liability or revenue in debit); equity is not judged (deficits and CTA are normal).
+    """
     code, category = "ABNORMAL_BALANCE", "diagnostics"
     currencies = _entity_currencies(ctx)
-    sums = ctx.local.groupby(["entity", "std_account"], sort=False)["closing"].sum().reset_index()
+    keys = _local_keys(ctx)
+    std_codes, std_uniques = _std_codes(ctx)
+    width = max(len(std_uniques), 1)
+    group = keys.entity * width + std_codes
+    if len(keys.entities) * width <= _DENSE_LIMIT:
+        (totals,) = _group_sums(group, len(keys.entities) * width, _int(ctx.local["closing"]))
+        groups = np.flatnonzero(totals)
+        closing = totals[groups]
+    else:
+        groups, position = np.unique(group, return_inverse=True)
+        (closing,) = _group_sums(position, len(groups), _int(ctx.local["closing"]))
+    sums = pd.DataFrame(
+        {
+            "entity": keys.entities[groups // width],
+            "std_account": std_uniques[groups % width],
+            "closing": closing,
+        }
+    )
     debit_normal = sums["std_account"].map(_classes(ctx.chart)).map(_NATURAL_DEBIT)
-    floors = _floors_by_row(ctx, sums["entity"], ctx.settings.trivial_abs)
-    closing = _int(sums["closing"])
-    wrong = np.where(debit_normal.eq(True).to_numpy(), closing < 0, debit_normal.eq(False).to_numpy() & (closing > 0))
+    floor_of = dict(zip(*_entity_floors(ctx, ctx.settings.trivial_abs), strict=True))
+    floors = sums["entity"].map(floor_of).fillna(0).to_numpy(dtype=np.int64)
+    wrong = np.where(
+        debit_normal.eq(True).to_numpy(), closing < 0, debit_normal.eq(False).to_numpy() & (closing > 0)
+    )
     wrong &= (np.abs(closing) >= floors) & ~sums["std_account"].isin(_either_sign(ctx)).to_numpy()
     rows = sums[wrong].assign(size=closing[wrong], debit_normal=debit_normal[wrong])
     names = ctx.chart.accounts["name"]
 
-    def make(r: pd.Series) -> CheckResult:
+    def make(r: Mapping[str, Any]) -> CheckResult:
         side, other = ("debit", "credit") if r["debit_normal"] else ("credit", "debit")
         currency = currencies.get(r["entity"], "XXX")
         amount = _fmt(r["size"], currency)
-        return CheckResult(code, category, "warn", r["entity"], r["std_account"], f"a {side} balance", amount,
-                           amount, f"{r['entity']} {r['std_account']} {names.get(r['std_account'], '')}: "
-                                   f"expected a {side} balance != actual {other} {amount} {currency}")
-    return _or_pass(_listed(rows, make, _summary(code, category, "warn", "abnormal balances", currencies)),
-                    code, category, "no asset, liability, revenue or expense balance on its abnormal side")
+        return CheckResult(
+            code,
+            category,
+            "warn",
+            r["entity"],
+            r["std_account"],
+            f"a {side} balance",
+            amount,
+            amount,
+            f"{r['entity']} {r['std_account']} {names.get(r['std_account'], '')}: "
+            f"expected a {side} balance != actual {other} {amount} {currency}",
+        )
+
+    return _or_pass(
+        _listed(rows, make, _summary(code, category, "warn", "abnormal balances", currencies)),
+        code,
+        category,
+        "no asset, liability, revenue or expense balance on its abnormal side",
+    )
 
 
 _CLEARING_NAME = re.compile(
     r"(?i)\b(?:suspense|clearing|in transit|transit|tr[aâ]nsito|transit[oó]ri[ao]s?|a classificar|"
-    r"a identificar|a conciliar)\b")
+    r"a identificar|a conciliar)\b"
+)
 
 
 def _suspense_accounts(chart: Chart) -> set[AccountCode]:
@@ -685,114 +1154,238 @@ def check_suspense_cleared(ctx: ValidationContext) -> list[CheckResult]:
     code, category = "SUSPENSE_NOT_CLEARED", "diagnostics"
     currencies = _entity_currencies(ctx)
     local = ctx.local
-    names = pd.Series(local["account_name"].astype(str).unique())
-    clearing_names = set(names[names.str.contains(_CLEARING_NAME)])
-    candidates = local[local["std_account"].isin(_suspense_accounts(ctx.chart))
-                       | local["account_name"].isin(clearing_names)]
-    ic_suspense = _role(ctx.chart, SystemRole.IC_SUSPENSE)
-    candidates = candidates[candidates["std_account"] != ic_suspense]
-    unmapped = ctx.mapping.loc[ctx.mapping["source"] == "unmapped", ["entity", "account"]].assign(_u=True)
-    candidates = candidates.merge(unmapped.drop_duplicates(["entity", "account"]), on=["entity", "account"],
-                                  how="left")
-    candidates = candidates[candidates["_u"].isna()]
-    sums = candidates.groupby(["entity", "account"], sort=True).agg(
-        size=("closing", "sum"), name=("account_name", "first")).reset_index()
+    name_codes, names = _name_codes(ctx)
+    clearing = pd.Series(names).astype(str).str.contains(_CLEARING_NAME).to_numpy(dtype=bool)
+    std_codes, std_uniques = _std_codes(ctx)
+    suspense_std = (
+        pd.Series(std_uniques)
+        .isin(_suspense_accounts(ctx.chart) - {_role(ctx.chart, SystemRole.IC_SUSPENSE)})
+        .to_numpy()
+    )
+    rows = (suspense_std[std_codes] if len(std_uniques) else np.zeros(len(local), bool)) | (
+        clearing[name_codes] if len(names) else np.zeros(len(local), bool)
+    )
+    rows &= ~np.isin(_local_keys(ctx).pair, _unmapped_pairs(ctx))
+    candidates = local[rows]
+    sums = (
+        candidates.groupby(["entity", "account"], sort=True)
+        .agg(size=("closing", "sum"), name=("account_name", "first"))
+        .reset_index()
+    )
     rows = sums[sums["size"] != 0]
 
-    def make(r: pd.Series) -> CheckResult:
-        return _mismatch(code, category, "warn", f"{r['entity']} {r['account']} ({r['name']}) not cleared at "
-                         "month end", 0, r["size"], currencies.get(r["entity"], "XXX"), entity=r["entity"],
-                         account=r["account"])
+    def make(r: Mapping[str, Any]) -> CheckResult:
+        return _mismatch(
+            code,
+            category,
+            "warn",
+            f"{r['entity']} {r['account']} ({r['name']}) not cleared at month end",
+            0,
+            r["size"],
+            currencies.get(r["entity"], "XXX"),
+            entity=r["entity"],
+            account=r["account"],
+        )
+
     found = _listed(rows, make, _summary(code, category, "warn", "uncleared suspense accounts", currencies))
     return _or_pass(found, code, category, f"{len(sums)} suspense/clearing account(s), all cleared")
+
+
+def _name_codes(ctx: ValidationContext) -> tuple[np.ndarray, np.ndarray]:
+    return _memo(ctx, "names", lambda: _factorize(ctx.local["account_name"]))  # type: ignore[return-value]
 
 
 def check_duplicate_accounts(ctx: ValidationContext) -> list[CheckResult]:
     """Duplicated lines (same entity, account, counterparty and dimensions: fail); one code with
     two names, and two codes with one name mapped to one standard account and both carrying a
-    balance (warn: the same account opened twice)."""
+    balance (warn: the same account opened twice).
+    """
     code, category = "DUPLICATE_ACCOUNT", "diagnostics"
     currencies = _entity_currencies(ctx)
     local = ctx.local
-    key = [c for c in ("entity", "account", "counterparty", "cost_center", "department") if c in local.columns]
-    dup = local[local.duplicated(key, keep=False)]
+    cur = _local_pairs(ctx)
     found: list[CheckResult] = []
-    if len(dup):
+    if not cur.one_line_each:
+        # Only accounts with several lines can hold a duplicated line or a second name.
+        pair = _local_keys(ctx).pair
+        ordered = np.sort(pair)
+        several = local[np.isin(pair, ordered[1:][ordered[1:] == ordered[:-1]])]
+        key = [
+            c
+            for c in ("entity", "account", "counterparty", "cost_center", "department")
+            if c in local.columns
+        ]
+        dup = several[several.duplicated(key, keep=False)]
         lines = dup.groupby(key, sort=True).agg(n=("closing", "size"), size=("closing", "sum")).reset_index()
-        found += _listed(lines, lambda r: CheckResult(
-            code, category, "fail", r["entity"], r["account"], "1 line", f"{r['n']} lines", None,
-            f"{r['entity']} account {r['account']}"
-            + "".join(f" {c} {r[c]!r}" for c in key[2:] if r[c]) + f": expected 1 line != actual {r['n']} "
-            f"lines (together {_fmt(r['size'], currencies.get(r['entity'], 'XXX'))})"),
-            _summary(code, category, "fail", "duplicated lines", currencies))
-    accounts = local.groupby(["entity", "account"], sort=False).agg(
-        names=("account_name", "nunique"), name=("account_name", "first"), std=("std_account", "first"),
-        size=("closing", "sum")).reset_index()
-    renamed = accounts[accounts["names"] > 1]
-    for r in renamed.itertuples(index=False):
-        all_names = sorted(local.loc[(local["entity"] == r.entity) & (local["account"] == r.account),
-                                     "account_name"].astype(str).unique())
-        found.append(CheckResult(code, category, "warn", str(r.entity), str(r.account), all_names[0],
-                                 ", ".join(all_names[1:]), None,
-                                 f"{r.entity} account {r.account}: expected one name != actual "
-                                 f"{' | '.join(all_names)}"))
-    live = accounts[accounts["size"] != 0].assign(norm=lambda f: f["name"].astype(str).str.casefold().str.strip())
-    twins = live[live.duplicated(["entity", "norm", "std"], keep=False)]
-    for (entity, norm, std), group in twins.groupby(["entity", "norm", "std"], sort=True):
-        codes = sorted(group["account"].astype(str))
-        found.append(CheckResult(code, category, "warn", str(entity), codes[0], "1 account", ", ".join(codes),
-                                 None, f"{entity}: accounts {', '.join(codes)} share the name "
-                                       f"{group['name'].iloc[0]!r} and standard account {std}; expected 1 "
-                                       f"account != actual {len(codes)}"))
+        found += _listed(
+            lines,
+            lambda r: CheckResult(
+                code,
+                category,
+                "fail",
+                r["entity"],
+                r["account"],
+                "1 line",
+                f"{r['n']} lines",
+                None,
+                f"{r['entity']} account {r['account']}"
+                + "".join(f" {c} {r[c]!r}" for c in key[2:] if r[c])
+                + f": expected 1 line != actual {r['n']} "
+                f"lines (together {_fmt(r['size'], currencies.get(r['entity'], 'XXX'))})",
+            ),
+            _summary(code, category, "fail", "duplicated lines", currencies),
+        )
+        for (entity, account), names in several.groupby(["entity", "account"], sort=True)["account_name"]:
+            distinct = sorted(names.astype(str).unique())
+            if len(distinct) > 1:
+                found.append(
+                    CheckResult(
+                        code,
+                        category,
+                        "warn",
+                        str(entity),
+                        str(account),
+                        distinct[0],
+                        ", ".join(distinct[1:]),
+                        None,
+                        f"{entity} account {account}: expected one name != actual {' | '.join(distinct)}",
+                    )
+                )
+    # Twins: within an entity, live accounts sharing a (case-folded) name and a standard account.
+    name_codes, names = _name_codes(ctx)
+    folded_codes, _ = pd.factorize(pd.Series(names).astype(str).str.strip().str.casefold())
+    std_codes, std_uniques = _std_codes(ctx)
+    live = cur.closing != 0
+    first = cur.first_row[live]
+    group = ((cur.pairs[live] >> _PAIR_SHIFT) * (len(names) + 1) + folded_codes[name_codes[first]]) * (
+        len(std_uniques) + 1
+    ) + std_codes[first]
+    order = np.argsort(group, kind="stable")
+    same = group[order][1:] == group[order][:-1]
+    twins_at = np.unique(np.concatenate([order[1:][same], order[:-1][same]]))
+    if len(twins_at):
+        entities, accounts = _decode(_local_keys(ctx), cur.pairs[live][twins_at])
+        twins = pd.DataFrame(
+            {
+                "entity": entities,
+                "account": accounts,
+                "group": group[twins_at],
+                "name": local["account_name"].to_numpy(dtype=object)[first[twins_at]],
+                "std": std_uniques[std_codes[first[twins_at]]],
+            }
+        )
+        for _, g in twins.groupby("group", sort=False):
+            accounts_of = sorted(g["account"].astype(str))
+            entity, std, name = g["entity"].iloc[0], g["std"].iloc[0], g["name"].iloc[0]
+            found.append(
+                CheckResult(
+                    code,
+                    category,
+                    "warn",
+                    str(entity),
+                    accounts_of[0],
+                    "1 account",
+                    ", ".join(accounts_of),
+                    None,
+                    f"{entity}: accounts {', '.join(accounts_of)} share the name {name!r} and "
+                    f"standard account {std}; expected 1 account != actual {len(accounts_of)}",
+                )
+            )
     return _or_pass(found, code, category, "no duplicated lines or accounts")
 
 
 def check_dormant_accounts(ctx: ValidationContext) -> list[CheckResult]:
-    """Accounts without balance or activity last month (or absent from it) that moved this month."""
+    """Accounts without balance or activity last month (or absent from it) that moved this month
+    by at least ``trivial_abs`` (debits plus credits, presentation units at the closing rate).
+    """
     code, category = "DORMANT_ACCOUNT_ACTIVE", "diagnostics"
     if ctx.prior_local is None:
         return _passed(code, category, "not checked: no prior run")
     currencies = _entity_currencies(ctx)
-    prior = ctx.prior_local
-    activity = (prior["opening"].abs() + prior["debit"].abs() + prior["credit"].abs() + prior["closing"].abs())
-    active_before = prior.loc[activity.to_numpy() != 0, ["entity", "account"]].drop_duplicates().assign(_a=True)
-    cur = ctx.local.groupby(["entity", "account"], sort=False).agg(
-        debit=("debit", "sum"), credit=("credit", "sum"), name=("account_name", "first")).reset_index()
-    cur["size"] = cur["debit"] - cur["credit"]
-    floors = _floors_by_row(ctx, cur["entity"], ctx.settings.trivial_abs)
-    moved = cur[((cur["debit"] + cur["credit"]).to_numpy() >= np.maximum(floors, 1))]
-    moved = moved.merge(active_before, on=["entity", "account"], how="left")
-    rows = moved[moved["_a"].isna()]
+    cur = _local_pairs(ctx)
+    keys, pri = _prior_pairs(ctx)
+    active = (pri.opening != 0) | (pri.debit != 0) | (pri.credit != 0) | (pri.closing != 0)
+    at = _lookup(pri.pairs, cur.pairs)
+    was_active = np.where(at >= 0, active[np.maximum(at, 0)], False)
+    entity_codes = cur.pairs >> _PAIR_SHIFT
+    floor_of_entity = (
+        pd.Series(keys.entities)
+        .map({e: f for e, f in zip(*_entity_floors(ctx, ctx.settings.trivial_abs), strict=True)})
+        .fillna(0)
+    )
+    floors = np.maximum(floor_of_entity.to_numpy(dtype=np.int64)[entity_codes], 1)
+    woke = ~was_active & (np.abs(cur.debit) + np.abs(cur.credit) >= floors)
+    entities, accounts = _decode(keys, cur.pairs[woke])
+    names = ctx.local["account_name"].to_numpy(dtype=object)[cur.first_row[woke]]
+    rows = pd.DataFrame(
+        {"entity": entities, "account": accounts, "name": names, "size": cur.debit[woke] - cur.credit[woke]}
+    )
 
-    def make(r: pd.Series) -> CheckResult:
-        return _mismatch(code, category, "warn", f"{r['entity']} {r['account']} ({r['name']}) was dormant "
-                         "last month; movement", 0, r["size"], currencies.get(r["entity"], "XXX"),
-                         entity=r["entity"], account=r["account"])
+    def make(r: Mapping[str, Any]) -> CheckResult:
+        return _mismatch(
+            code,
+            category,
+            "warn",
+            f"{r['entity']} {r['account']} ({r['name']}) was dormant last month; movement",
+            0,
+            r["size"],
+            currencies.get(r["entity"], "XXX"),
+            entity=r["entity"],
+            account=r["account"],
+        )
+
     found = _listed(rows, make, _summary(code, category, "warn", "dormant accounts now active", currencies))
     return _or_pass(found, code, category, "no dormant account became active")
 
 
 def _journal(ctx: ValidationContext) -> pd.DataFrame | None:
-    """Journal lines with ``minor`` (int64 entity minor units) and ``unit`` (10^exponent)."""
-    lines = ctx.journal_lines
-    if lines is None or lines.empty:
-        return None
-    currencies = _entity_currencies(ctx)
-    currency = lines["entity"].map(currencies).fillna(ctx.presentation_currency)
-    amounts = lines["amount"]
-    if amounts.dtype.kind not in "iu":
-        amounts = pd.Series([_minor(v, c) for v, c in zip(amounts, currency, strict=True)], index=lines.index)
-    unit = currency.map(lambda c: 10 ** exponent(c)).astype(np.int64)
-    return lines.assign(minor=amounts.astype(np.int64), unit=unit, currency=currency, size=amounts.astype(np.int64))
+    """Journal lines with ``minor`` (int64 entity minor units), ``unit`` (10^exponent) and
+    ``currency``; amounts as int64 minor units, or decimal text / Decimals in major units.
+    """
+
+    def build() -> pd.DataFrame | None:
+        lines = ctx.journal_lines
+        if lines is None or lines.empty:
+            return None
+        entity, entities = _factorize(lines["entity"], runs=True)
+        currencies = _entity_currencies(ctx)
+        currency_of = np.array(
+            [currencies.get(str(e), ctx.presentation_currency) for e in entities], dtype=object
+        )
+        unit_of = np.array([10 ** exponent(c) for c in currency_of], dtype=np.int64)
+        amounts = lines["amount"]
+        if amounts.dtype.kind in "iu":
+            minor = amounts.to_numpy(dtype=np.int64)
+        else:
+            minor = np.array(
+                [_minor(v, c) for v, c in zip(amounts, currency_of[entity], strict=True)], dtype=np.int64
+            )
+        return lines.assign(minor=minor, unit=unit_of[entity], currency=currency_of[entity], size=minor)
+
+    return _memo(ctx, "journal", build)  # type: ignore[return-value]
 
 
-def _journal_finding(code: str, severity: Severity, why: str) -> Callable[[pd.Series], CheckResult]:
-    def make(r: pd.Series) -> CheckResult:
+def _when_what(r: Mapping[str, Any]) -> str:
+    when = f" on {r['date']}" if pd.notna(r.get("date")) else ""
+    what = f" {r['description']!r}" if pd.notna(r.get("description")) and r.get("description") else ""
+    return when + what
+
+
+def _journal_finding(code: str, severity: Severity, why: str) -> Callable[[Mapping[str, Any]], CheckResult]:
+    def make(r: Mapping[str, Any]) -> CheckResult:
         amount = _fmt(r["minor"], r["currency"])
-        when = f" on {r['date']}" if "date" in r and pd.notna(r["date"]) else ""
-        what = f" {r['description']!r}" if "description" in r and pd.notna(r["description"]) else ""
-        return CheckResult(code, "diagnostics", severity, str(r["entity"]), str(r["account"]), None, amount,
-                           None, f"{r['entity']} {r['account']}{when}{what}: {amount} {r['currency']} {why}")
+        return CheckResult(
+            code,
+            "diagnostics",
+            severity,
+            str(r["entity"]),
+            str(r["account"]),
+            None,
+            amount,
+            None,
+            f"{r['entity']} {r['account']}{_when_what(r)}: {amount} {r['currency']} {why}",
+        )
+
     return make
 
 
@@ -807,22 +1400,29 @@ def _per_unit(lines: pd.DataFrame, major: Decimal) -> np.ndarray:
 
 def check_round_number_entries(ctx: ValidationContext) -> list[CheckResult]:
     """Journal lines that are large round numbers (multiples of ``round_unit``, at least
-    ``round_min``, entity currency units): estimates and manual entries worth a look."""
+    ``round_min``, entity currency units): estimates and manual entries worth a look.
+    """
     code = "ROUND_NUMBER_ENTRY"
     lines = _journal(ctx)
     if lines is None:
         return _passed(code, "diagnostics", "not checked: no journal lines")
     s = ctx.settings
     absolute = lines["minor"].abs().to_numpy()
-    hit = lines[(absolute >= _per_unit(lines, s.round_min)) & (absolute % _per_unit(lines, s.round_unit) == 0)]
-    found = _listed(hit, _journal_finding(code, "warn", f"is a round number (a multiple of {s.round_unit})"),
-                    _summary(code, "diagnostics", "warn", "round-number journal lines", _entity_currencies(ctx)))
+    hit = lines[
+        (absolute >= _per_unit(lines, s.round_min)) & (absolute % _per_unit(lines, s.round_unit) == 0)
+    ]
+    found = _listed(
+        hit,
+        _journal_finding(code, "warn", f"is a round number (a multiple of {s.round_unit})"),
+        _summary(code, "diagnostics", "warn", "round-number journal lines", _entity_currencies(ctx)),
+    )
     return _or_pass(found, code, "diagnostics", f"no round-number entry among {len(lines)} journal lines")
 
 
 def check_just_under_limit(ctx: ValidationContext) -> list[CheckResult]:
     """Journal lines just under an approval limit: ``limit × (1 − just_under_band) <= |amount| <
-    limit`` (entity currency units); each line is reported against the lowest limit it is under."""
+    limit`` (entity currency units); each line is reported against the lowest limit it is under.
+    """
     code = "JUST_UNDER_LIMIT"
     lines = _journal(ctx)
     limits, band = ctx.settings.approval_limits, ctx.settings.just_under_band
@@ -830,17 +1430,33 @@ def check_just_under_limit(ctx: ValidationContext) -> list[CheckResult]:
         return _passed(code, "diagnostics", "not checked: no journal lines or no approval limits")
     absolute = lines["minor"].abs().to_numpy()
     limit_of = np.full(len(lines), "", dtype=object)
+    low_of = np.full(len(lines), "", dtype=object)
     for limit in sorted(limits, reverse=True):  # the lowest limit written last wins
         under = (absolute >= _per_unit(lines, limit * (1 - band))) & (absolute < _per_unit(lines, limit))
-        limit_of[under] = str(limit)
+        limit_of[under], low_of[under] = str(limit), str(limit * (1 - band))
     hit = limit_of != ""
-    rows = lines[hit].assign(limit=limit_of[hit])
+    rows = lines[hit].assign(limit=limit_of[hit], low=low_of[hit])
 
-    def make(r: pd.Series) -> CheckResult:
-        base = _journal_finding(code, "warn", f"is just under the approval limit {r['limit']}")(r)
-        return replace(base, expected=f"< {r['limit']} less {band * 100}%")
-    found = _listed(rows, make, _summary(code, "diagnostics", "warn", "journal lines just under a limit",
-                                         _entity_currencies(ctx)))
+    def make(r: Mapping[str, Any]) -> CheckResult:
+        amount = _fmt(r["minor"], r["currency"])
+        return CheckResult(
+            code,
+            "diagnostics",
+            "warn",
+            str(r["entity"]),
+            str(r["account"]),
+            f"below {r['low']} or from {r['limit']}",
+            amount,
+            None,
+            f"{r['entity']} {r['account']}{_when_what(r)}: {amount} {r['currency']} is just under "
+            f"the approval limit {r['limit']}",
+        )
+
+    found = _listed(
+        rows,
+        make,
+        _summary(code, "diagnostics", "warn", "journal lines just under a limit", _entity_currencies(ctx)),
+    )
     return _or_pass(found, code, "diagnostics", f"no journal line just under {', '.join(map(str, limits))}")
 
 
@@ -870,8 +1486,10 @@ def check_benford_first_digit(ctx: ValidationContext) -> list[CheckResult]:
     s = ctx.settings
     absolute = lines["minor"].abs().to_numpy()
     eligible = absolute >= lines["unit"].to_numpy() * 10
-    digits = pd.DataFrame({"entity": lines["entity"].to_numpy()[eligible], "d": _first_digits(absolute[eligible])})
-    counts = digits.groupby(["entity", "d"]).size().unstack(fill_value=0).reindex(columns=range(1, 10), fill_value=0)
+    entity, entities = _factorize(lines["entity"], runs=True)
+    cells = entity[eligible] * 9 + _first_digits(absolute[eligible]) - 1
+    (flat,) = _group_sums(cells, len(entities) * 9, np.ones(len(cells), dtype=np.int64))
+    counts = pd.DataFrame(flat.reshape(len(entities), 9), index=entities, columns=range(1, 10)).sort_index()
     found, tested = [], 0
     for entity, row in counts.iterrows():
         n = int(row.sum())
@@ -881,19 +1499,35 @@ def check_benford_first_digit(ctx: ValidationContext) -> list[CheckResult]:
         observed = [Decimal(int(c)) / n for c in row]
         deviations = [o - e for o, e in zip(observed, _BENFORD, strict=True)]
         mad = (sum((abs(x) for x in deviations), ZERO) / 9).quantize(Decimal("0.000001"))
-        chi = sum(((Decimal(int(c)) - n * e) ** 2 / (n * e) for c, e in zip(row, _BENFORD, strict=True)), ZERO)
+        chi = sum(
+            ((Decimal(int(c)) - n * e) ** 2 / (n * e) for c, e in zip(row, _BENFORD, strict=True)), ZERO
+        )
         if mad > s.benford_mad:
             worst = max(range(9), key=lambda i: abs(deviations[i]))
-            found.append(CheckResult(
-                code, "diagnostics", "warn", str(entity), None, f"MAD <= {s.benford_mad}", str(mad),
-                str(mad - s.benford_mad),
-                f"{entity}: first digits of {n} journal amounts depart from Benford's law: expected MAD "
-                f"<= {s.benford_mad} != actual {mad} (chi-square {chi.quantize(_CENTS)}, 8 df); digit "
-                f"{worst + 1} is {(observed[worst] * 100).quantize(Decimal('0.1'))}% against "
-                f"{(_BENFORD[worst] * 100).quantize(Decimal('0.1'))}%"))
-    return _or_pass(found, code, "diagnostics",
-                    f"{tested} entities with >= {s.benford_min_count} amounts conform to Benford's law"
-                    if tested else f"not tested: no entity has {s.benford_min_count} journal amounts")
+            found.append(
+                CheckResult(
+                    code,
+                    "diagnostics",
+                    "warn",
+                    str(entity),
+                    None,
+                    f"MAD <= {s.benford_mad}",
+                    str(mad),
+                    str(mad - s.benford_mad),
+                    f"{entity}: first digits of {n} journal amounts depart from Benford's law: expected MAD "
+                    f"<= {s.benford_mad} != actual {mad} (chi-square {chi.quantize(_CENTS)}, 8 df); digit "
+                    f"{worst + 1} is {(observed[worst] * 100).quantize(Decimal('0.1'))}% against "
+                    f"{(_BENFORD[worst] * 100).quantize(Decimal('0.1'))}%",
+                )
+            )
+    return _or_pass(
+        found,
+        code,
+        "diagnostics",
+        f"{tested} entities with >= {s.benford_min_count} amounts conform to Benford's law"
+        if tested
+        else f"not tested: no entity has {s.benford_min_count} journal amounts",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -902,24 +1536,38 @@ def check_benford_first_digit(ctx: ValidationContext) -> list[CheckResult]:
 
 def check_rates_complete(ctx: ValidationContext) -> list[CheckResult]:
     """Every functional currency other than the presentation currency has a positive closing and
-    average rate for the period."""
+    average rate for the period.
+    """
     code, category = "RATE_MISSING", "rates"
     pc = ctx.presentation_currency
     users: dict[Currency, list[EntityId]] = {}
     for entity, currency in sorted(_entity_currencies(ctx).items()):
         if currency != pc:
             users.setdefault(currency, []).append(entity)
-    have = {(r.currency, r.rate_type) for r in ctx.rates
-            if r.period == ctx.period and r.presentation_currency == pc and r.rate > 0}
+    have = {
+        (r.currency, r.rate_type)
+        for r in ctx.rates
+        if r.period == ctx.period and r.presentation_currency == pc and r.rate > 0
+    }
     found = []
     for currency in sorted(users):
         for kind in ("closing", "average"):
             if (currency, kind) not in have:
                 entities = ", ".join(users[currency])
-                found.append(CheckResult(code, category, "fail", users[currency][0], None,
-                                         f"{kind} {currency}->{pc} {ctx.period}", "missing", None,
-                                         f"expected a positive {kind} rate {currency}->{pc} for {ctx.period} "
-                                         f"!= none found (entities {entities})"))
+                found.append(
+                    CheckResult(
+                        code,
+                        category,
+                        "fail",
+                        users[currency][0],
+                        None,
+                        f"{kind} {currency}->{pc} {ctx.period}",
+                        "missing",
+                        None,
+                        f"expected a positive {kind} rate {currency}->{pc} for {ctx.period} "
+                        f"!= none found (entities {entities})",
+                    )
+                )
     return _or_pass(found, code, category, f"closing and average rates present for {len(users)} currencies")
 
 
@@ -927,17 +1575,38 @@ def check_rate_moves(ctx: ValidationContext) -> list[CheckResult]:
     """Closing and average rates that moved more than ``rate_move_threshold`` since last month."""
     code, category = "RATE_MOVED", "rates"
     moves = find_implausible_moves(ctx.rates, ctx.prior_rates, ctx.settings.rate_move_threshold)
-    found = [CheckResult(code, category, "warn", None, None, str(m.expected), str(m.actual), str(m.difference),
-                         m.message) for m in moves]
-    return _or_pass(found, code, category,
-                    f"no rate moved more than {ctx.settings.rate_move_threshold * 100}% since last month")
+    found = [
+        CheckResult(
+            code, category, "warn", None, None, str(m.expected), str(m.actual), str(m.difference), m.message
+        )
+        for m in moves
+    ]
+    return _or_pass(
+        found,
+        code,
+        category,
+        f"no rate moved more than {ctx.settings.rate_move_threshold * 100}% since last month",
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Intercompany
 
-_PAIR_KNOWN = frozenset({"entity", "counterparty", "kind", "difference", "mismatch", "status", "explained",
-                         "tolerance", "account", "std_account", "counterparty_account"})
+_PAIR_KNOWN = frozenset(
+    {
+        "entity",
+        "counterparty",
+        "kind",
+        "difference",
+        "mismatch",
+        "status",
+        "explained",
+        "tolerance",
+        "account",
+        "std_account",
+        "counterparty_account",
+    }
+)
 
 
 def _side_columns(pairs: pd.DataFrame) -> list[str]:
@@ -957,23 +1626,58 @@ def check_intercompany_pairs(ctx: ValidationContext) -> list[CheckResult]:
     if pairs.empty:
         return _passed(code, category, "no intercompany pairs")
     if "status" not in pairs.columns:
-        return [CheckResult(code, category, "warn", None, None, "status", "missing", None,
-                            "intercompany pairs carry no status column: cannot tell eliminated from not")]
+        return [
+            CheckResult(
+                code,
+                category,
+                "warn",
+                None,
+                None,
+                "status",
+                "missing",
+                None,
+                "intercompany pairs carry no status column: cannot tell eliminated from not",
+            )
+        ]
     sides = _side_columns(pairs)
     found = []
     for row in pairs[pairs["status"].isin(["uneliminated", "plugged"])].to_dict("records"):
         severity: Severity = "fail" if row["status"] == "uneliminated" else "warn"
-        subject = f"{row['entity']} with {row.get('counterparty', '?')} {row.get('kind', '')} ({row['status']})"
+        subject = (
+            f"{row['entity']} with {row.get('counterparty', '?')} {row.get('kind', '')} ({row['status']})"
+        )
         mismatch = f", unexplained {_fmt(_minor(row['mismatch'], pc), pc)}" if "mismatch" in row else ""
         if len(sides) == 2:
             ours, theirs = _minor(row[sides[0]], pc), _minor(row[sides[1]], pc)
-            found.append(_mismatch(code, category, severity, subject, -theirs, ours, pc, entity=str(row["entity"]),
-                                   account=str(row.get("account") or row.get("std_account") or "") or None,
-                                   note=mismatch))
+            found.append(
+                _mismatch(
+                    code,
+                    category,
+                    severity,
+                    subject,
+                    -theirs,
+                    ours,
+                    pc,
+                    entity=str(row["entity"]),
+                    account=str(row.get("account") or row.get("std_account") or "") or None,
+                    note=mismatch,
+                )
+            )
         else:
             difference = _fmt(_minor(row.get("difference", 0), pc), pc)
-            found.append(CheckResult(code, category, severity, str(row["entity"]), None, None, None, difference,
-                                     f"{subject}: difference {difference}{mismatch}"))
+            found.append(
+                CheckResult(
+                    code,
+                    category,
+                    severity,
+                    str(row["entity"]),
+                    None,
+                    None,
+                    None,
+                    difference,
+                    f"{subject}: difference {difference}{mismatch}",
+                )
+            )
     eliminated = int((pairs["status"] == "eliminated").sum())
     return _or_pass(found, code, category, f"all {eliminated} intercompany pairs eliminated")
 
@@ -985,8 +1689,11 @@ def check_intercompany_pairs(ctx: ValidationContext) -> list[CheckResult]:
 def _class_thresholds(ctx: ValidationContext) -> dict[str, Thresholds]:
     out = {}
     for m in ctx.settings.materiality:
-        overrides = {k: getattr(m, k) for k in ("mom_abs", "mom_pct", "budget_abs", "budget_pct")
-                     if getattr(m, k) is not None}
+        overrides = {
+            k: getattr(m, k)
+            for k in ("mom_abs", "mom_pct", "budget_abs", "budget_pct")
+            if getattr(m, k) is not None
+        }
         out[m.account_class] = replace(ctx.thresholds, **overrides)
     return out
 
@@ -998,8 +1705,14 @@ def _month_figures(frame: pd.DataFrame, chart: Chart) -> pd.Series:
     return amount.where(~is_income, movement.reindex(amount.index).fillna(0)).astype(np.int64)
 
 
-def _flux(ctx: ValidationContext, code: str, kind: Literal["mom", "budget"], current: pd.Series,
-          comparison: pd.Series, label: str) -> list[CheckResult]:
+def _flux(
+    ctx: ValidationContext,
+    code: str,
+    kind: Literal["mom", "budget"],
+    current: pd.Series,
+    comparison: pd.Series,
+    label: str,
+) -> list[CheckResult]:
     pc = ctx.presentation_currency
     classes = _classes(ctx.chart)
     per_class = _class_thresholds(ctx)
@@ -1013,28 +1726,50 @@ def _flux(ctx: ValidationContext, code: str, kind: Literal["mom", "budget"], cur
         cls = classes.get(account)
         th = per_class.get(cls, ctx.thresholds) if isinstance(cls, str) else ctx.thresholds
         if is_material(th, kind, from_minor(now - then, pc), from_minor(then, pc)):
-            pct = (f", {((Decimal(now - then) / abs(Decimal(then))) * 100).quantize(Decimal('0.1'))}%"
-                   if then else "")
-            found.append(_mismatch(code, "reasonableness", "warn", f"{account} against {label}", then, now, pc,
-                                   account=str(account), note=pct))
+            pct = (
+                f", {((Decimal(now - then) / abs(Decimal(then))) * 100).quantize(Decimal('0.1'))}%"
+                if then
+                else ""
+            )
+            found.append(
+                _mismatch(
+                    code,
+                    "reasonableness",
+                    "warn",
+                    f"{account} against {label}",
+                    then,
+                    now,
+                    pc,
+                    account=str(account),
+                    note=pct,
+                )
+            )
     return found
 
 
 def check_flux_prior_month(ctx: ValidationContext) -> list[CheckResult]:
     """Month over month: each account's month (movement for the income statement, closing for the
     balance sheet) against the prior run's, material by ``[thresholds]`` mom_abs / mom_pct (or the
-    class's override)."""
+    class's override).
+    """
     code = "FLUX_PRIOR_MONTH"
     if ctx.prior_consolidated is None:
         return _passed(code, "reasonableness", "not checked: no prior run")
-    found = _flux(ctx, code, "mom", _month_figures(ctx.consolidated, ctx.chart),
-                  _month_figures(ctx.prior_consolidated, ctx.chart), "the prior month")
+    found = _flux(
+        ctx,
+        code,
+        "mom",
+        _month_figures(ctx.consolidated, ctx.chart),
+        _month_figures(ctx.prior_consolidated, ctx.chart),
+        "the prior month",
+    )
     return _or_pass(found, code, "reasonableness", "no material change against the prior month")
 
 
 def check_flux_budget(ctx: ValidationContext) -> list[CheckResult]:
     """Budget vs actual: the month's movement of each budgeted or income-statement account against
-    its budget, material by ``[thresholds]`` budget_abs / budget_pct (or the class's override)."""
+    its budget, material by ``[thresholds]`` budget_abs / budget_pct (or the class's override).
+    """
     code = "FLUX_BUDGET"
     if ctx.budget is None:
         return _passed(code, "reasonableness", "not checked: no budget")
@@ -1052,29 +1787,67 @@ def check_key_ratios(ctx: ValidationContext) -> list[CheckResult]:
     bands = ctx.settings.ratio_bands
     if not bands:
         return _passed(code, "reasonableness", "no ratio bands configured")
-    month = _month_figures(ctx.consolidated, ctx.chart).rename("amount").rename_axis("std_account").reset_index()
-    kpis = {k.code: k for k in compute_kpis(KpiInputs(chart=ctx.chart.accounts.reset_index(drop=True),
-                                                      period=ctx.period, currency=ctx.presentation_currency,
-                                                      month=month))}
+    month = (
+        _month_figures(ctx.consolidated, ctx.chart).rename("amount").rename_axis("std_account").reset_index()
+    )
+    kpis = {
+        k.code: k
+        for k in compute_kpis(
+            KpiInputs(
+                chart=ctx.chart.accounts.reset_index(drop=True),
+                period=ctx.period,
+                currency=ctx.presentation_currency,
+                month=month,
+            )
+        )
+    }
     found, within = [], []
     for band in bands:
         kpi = kpis.get(band.kpi)
         if kpi is None:
-            found.append(CheckResult(code, "reasonableness", "warn", None, None, band.kpi, "unknown KPI", None,
-                                     f"ratio band for {band.kpi!r}: no such KPI in close.kpis"))
+            found.append(
+                CheckResult(
+                    code,
+                    "reasonableness",
+                    "warn",
+                    None,
+                    None,
+                    band.kpi,
+                    "unknown KPI",
+                    None,
+                    f"ratio band for {band.kpi!r}: no such KPI in close.kpis",
+                )
+            )
             continue
         if kpi.value is None:
             within.append(f"{kpi.code} n/a ({kpi.reason})")
             continue
-        bound = (band.low if band.low is not None and kpi.value < band.low else
-                 band.high if band.high is not None and kpi.value > band.high else None)
+        bound = (
+            band.low
+            if band.low is not None and kpi.value < band.low
+            else band.high
+            if band.high is not None and kpi.value > band.high
+            else None
+        )
         if bound is None:
             within.append(f"{kpi.code} {kpi.display}")
             continue
-        expected = f"{band.low if band.low is not None else '-inf'} .. {band.high if band.high is not None else 'inf'}"
-        found.append(CheckResult(code, "reasonableness", "warn", None, None, expected, str(kpi.value),
-                                 str(kpi.value - bound), f"{kpi.name}: expected {expected} != actual {kpi.display} "
-                                 f"({abs(kpi.value - bound)} {'too much' if kpi.value > bound else 'too little'})"))
+        low = "-inf" if band.low is None else band.low
+        expected = f"{low} .. {'inf' if band.high is None else band.high}"
+        found.append(
+            CheckResult(
+                code,
+                "reasonableness",
+                "warn",
+                None,
+                None,
+                expected,
+                str(kpi.value),
+                str(kpi.value - bound),
+                f"{kpi.name}: expected {expected} != actual {kpi.display} "
+                f"({abs(kpi.value - bound)} {'too much' if kpi.value > bound else 'too little'})",
+            )
+        )
     return _or_pass(found, code, "reasonableness", "key ratios within their bands: " + "; ".join(within))
 
 
@@ -1111,7 +1884,9 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def score_of(results: Iterable[CheckResult], weights: Sequence[ScoreWeight] = DEFAULT_SCORE_WEIGHTS) -> Decimal:
+def score_of(
+    results: Iterable[CheckResult], weights: Sequence[ScoreWeight] = DEFAULT_SCORE_WEIGHTS
+) -> Decimal:
     """Score findings 0–100 (see the module docstring for the rule and the default weights).
 
     Args:
@@ -1123,6 +1898,7 @@ def score_of(results: Iterable[CheckResult], weights: Sequence[ScoreWeight] = DE
 
     Raises:
         ConfigError: a finding's category has no weight.
+
     """
     penalty: dict[tuple[str, str], Decimal] = {}
     for r in results:
@@ -1144,7 +1920,8 @@ def light_of(score: Decimal) -> Light:
 
 def waivable(result: CheckResult) -> bool:
     """Whether ``close approve --waive`` may waive a finding: any warn or fail except a failed
-    integrity check (fixed only by a top-side journal); a pass has nothing to waive."""
+    integrity check (fixed only by a top-side journal); a pass has nothing to waive.
+    """
     return result.severity != "pass" and not (result.category == "integrity" and result.severity == "fail")
 
 
@@ -1157,6 +1934,7 @@ def run_checks(ctx: ValidationContext, checks: Sequence[Check] = CHECKS) -> Vali
 
     Returns:
         The report: every finding, the score, the light and whether the run must stop for review.
+
     """
     results = tuple(r for check in checks for r in check(ctx))
     score = score_of(results, ctx.settings.weights)

@@ -24,6 +24,7 @@ def zip_date_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
 
     Returns:
         ``(year, month, day, hour, minute, second)``, clamped to 1980 at the earliest.
+
     """
     utc = max(moment.astimezone(UTC), _ZIP_EPOCH)
     return (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second)
@@ -38,6 +39,7 @@ def write_zip(entries: Iterable[tuple[str, bytes]], moment: datetime) -> bytes:
 
     Returns:
         The zip bytes.
+
     """
     stamp = zip_date_time(moment)
     buffer = io.BytesIO()
@@ -65,6 +67,7 @@ def normalize_zip(data: bytes, moment: datetime,
 
     Returns:
         The same entries, byte-for-byte reproducible.
+
     """
     with zipfile.ZipFile(io.BytesIO(data)) as source:
         entries = [(info.filename, source.read(info)) for info in source.infolist()]

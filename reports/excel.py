@@ -38,7 +38,6 @@ from reports.presentation import (
     LIGHT_INK,
     account_name,
     chart_index,
-    entity_names,
     light_label,
     presented_sign,
 )
@@ -475,6 +474,7 @@ def build_workbook(data: BoardPackData) -> bytes:
 
     Returns:
         The ``.xlsx`` bytes; the same ``data`` gives the same bytes in any process or time zone.
+
     """
     st = build_statements(data)
     wb = Workbook()

@@ -9,6 +9,7 @@ Example:
     '(1.234.567,89)'
     >>> format_amount(D("1234567.891"), "en-US")
     '1,234,567.89'
+
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def format_number(value: Decimal, locale: str, places: int = 2) -> str:
 
     Returns:
         e.g. ``-1,234.50`` (en-US) or ``-1.234,50`` (pt-BR).
+
     """
     thousands, point = _SEPARATORS[locale]
     q = quantize_cents(value, places)
@@ -76,6 +78,7 @@ def format_amount(value: Decimal | None, locale: str, places: int = 2, *,
 
     Returns:
         ``1,234.56``, ``(1,234.56)``, ``–`` or ``n/a``.
+
     """
     if value is None:
         return "n/a"
@@ -93,7 +96,7 @@ def format_percent(fraction: Decimal | None, locale: str, places: int = 1) -> st
 
 
 def format_rate(rate: Decimal | None, locale: str) -> str:
-    """Format an FX rate with six decimals; ``None`` → ``various``-free blank ``–``."""
+    """Format an FX rate with six decimals; ``None`` (several rates applied) → ``–``."""
     if rate is None:
         return DASH
     return format_number(rate, locale, 6)

@@ -215,9 +215,13 @@ _EN: dict[str, str] = {
     "increase": "Increase",
     "decrease": "Decrease",
     "total": "Total",
-    "entity_revenue_ytd": "Revenue YTD (translated)",
-    "entity_net_income_ytd": "Net income YTD (translated)",
-    "entity_total_assets": "Total assets (translated)",
+    "entity_revenue_ytd": "Revenue YTD",
+    "entity_ebitda_ytd": "EBITDA YTD",
+    "entity_net_income_ytd": "Net income YTD",
+    "entity_total_assets": "Total assets",
+    "entity_total_liabilities": "Total liabilities",
+    "entity_net_assets": "Net assets",
+    "col_after_postings": "Consolidated contribution",
     "entity_local": "In {currency}",
     "entity_presentation": "In {currency}",
     "findings": "Findings",
@@ -225,7 +229,8 @@ _EN: dict[str, str] = {
     "material_variances": "Material variances",
     "trace_note": "Each consolidated balance is the sum of the entities' translated balances, "
                   "eliminations, PPA and adjustments; the entity detail is in the workbook's "
-                  "Consolidating sheet.",
+                  "Consolidating sheet. Trial-balance sign: debit positive, credit in "
+                  "parentheses.",
     "highlights": "Highlights",
     "highlight_revenue": "Revenue for the month of {value} ({vs}).",
     "highlight_net_income": "Net income for the month of {value}; {ytd} year to date.",
@@ -437,9 +442,13 @@ _PT: dict[str, str] = {
     "increase": "Aumento",
     "decrease": "Redução",
     "total": "Total",
-    "entity_revenue_ytd": "Receita acumulada (convertida)",
-    "entity_net_income_ytd": "Lucro líquido acumulado (convertido)",
-    "entity_total_assets": "Total do ativo (convertido)",
+    "entity_revenue_ytd": "Receita acumulada",
+    "entity_ebitda_ytd": "EBITDA acumulado",
+    "entity_net_income_ytd": "Lucro líquido acumulado",
+    "entity_total_assets": "Total do ativo",
+    "entity_total_liabilities": "Total do passivo",
+    "entity_net_assets": "Patrimônio líquido (ativo líquido)",
+    "col_after_postings": "Contribuição consolidada",
     "entity_local": "Em {currency}",
     "entity_presentation": "Em {currency}",
     "findings": "Apontamentos",
@@ -447,7 +456,8 @@ _PT: dict[str, str] = {
     "material_variances": "Variações materiais",
     "trace_note": "Cada saldo consolidado é a soma dos saldos convertidos das entidades, "
                   "eliminações, PPA e ajustes; o detalhe por entidade está na aba "
-                  "Consolidação da planilha.",
+                  "Consolidação da planilha. Sinal de balancete: débito positivo, crédito "
+                  "entre parênteses.",
     "highlights": "Destaques",
     "highlight_revenue": "Receita do mês de {value} ({vs}).",
     "highlight_net_income": "Lucro líquido do mês de {value}; {ytd} no acumulado do ano.",
@@ -473,6 +483,7 @@ def t(locale: str, key: str, **values: object) -> str:
 
     Raises:
         KeyError: for an unknown locale or key.
+
     """
     text = LABELS[locale][key]
     return text.format(**values) if values else text

@@ -67,6 +67,7 @@ class ChartAccount:
             non-current on the balance sheet.
         system_role: the engine's role (``cta``, ``nci_equity``, ``nci_profit``, ``goodwill``,
             ``retained_earnings``…) or ``None``. Reports find these accounts by role, never code.
+
     """
 
     code: AccountCode
@@ -88,6 +89,7 @@ class ConsolidatedBalance:
         closing: balance-sheet: cumulative closing; income statement: year to date. TB sign.
         month: movement in the month (balance sheet: closing minus prior month-end closing;
             income statement: the month's result). TB sign.
+
     """
 
     account: AccountCode
@@ -105,6 +107,7 @@ class Comparative:
             had no balance. A budget usually holds income-statement accounts only; balance-sheet
             budget columns then show "not available".
         run_id: the effective run it came from (``None`` for a budget).
+
     """
 
     period: Period
@@ -119,6 +122,7 @@ class PeriodResult:
     Attributes:
         period: ``YYYY-MM`` of an effective run.
         balances: that run's income-statement balances (``month`` is what the trend uses).
+
     """
 
     period: Period
@@ -136,6 +140,7 @@ class Entity:
         ownership: the group's share, ``Decimal("0.80")`` for 80 %.
         method: ``parent``, ``full`` (subsidiary) or ``equity`` (associate).
         parent: the parent entity id, ``None`` for the top holding.
+
     """
 
     id: EntityId
@@ -167,6 +172,7 @@ class WorksheetRow:
         ppa: purchase-price-allocation postings.
         adjustments: top-side and GAAP adjustments.
         consolidated: the sum of the four columns before it.
+
     """
 
     entity: EntityId
@@ -196,6 +202,7 @@ class TrialBalanceLine:
         credits: credits of the month (positive figure; the movement is debits - credits).
         closing: opening + debits - credits.
         counterparty: intercompany counterparty entity, else ``None``.
+
     """
 
     entity: EntityId
@@ -221,6 +228,7 @@ class FxRateRow:
         source: where it came from, e.g. ``BCB PTAX``, ``ECB``, ``opening-balances file``.
         method: how it was derived, e.g. ``direct``, ``inverted``, ``cross via EUR``,
             ``mean of daily crosses``.
+
     """
 
     currency: Currency
@@ -240,6 +248,7 @@ class JournalLine:
         amount: debit positive, credit negative.
         counterparty: the other entity of an intercompany pair, else ``None``.
         memo: short text.
+
     """
 
     entity: EntityId
@@ -261,6 +270,7 @@ class Journal:
         description: what the journal does, for the reader.
         basis: ``IFRS`` or ``US GAAP``.
         lines: the lines.
+
     """
 
     id: str
@@ -281,6 +291,7 @@ class EntityAttribution:
         cta_nci: the part of ``cta`` attributed to non-controlling interests.
         nci_equity: NCI in the entity's equity at the period end (includes ``cta_nci``).
         nci_profit_ytd: NCI share of the entity's profit, year to date.
+
     """
 
     entity: EntityId
@@ -318,6 +329,7 @@ class Variance:
         confidence: 0..1.
         light: ``green``, ``yellow`` or ``red``.
         drivers: largest contributors by entity/dimension.
+
     """
 
     account: AccountCode
@@ -354,6 +366,7 @@ class Kpi:
         unit: ``ratio``, ``percent``, ``currency``, ``months`` or ``count``.
         reason: why ``value`` is ``None`` (shown instead of the number), else ``None``.
         trend: earlier periods, oldest first, for the KPI trend chart.
+
     """
 
     code: str
@@ -379,6 +392,7 @@ class ValidationFinding:
         message: beancount-style message.
         waived_by: who waived it (``close approve --waive``), else ``None``.
         waiver_reason: the reason given, else ``None``.
+
     """
 
     code: str
@@ -402,6 +416,7 @@ class AuditEvent:
         actor: user or ``system``/worker id.
         event: event name, e.g. ``transition``, ``approved``, ``retry``.
         detail: human-readable detail.
+
     """
 
     time: datetime
@@ -443,6 +458,7 @@ class BoardPackData:
         validation_score: 0-100, ``None`` if validation did not run.
         validation_light: the score's light, ``None`` if validation did not run.
         audit_log: the run's events, oldest first.
+
     """
 
     group_id: str
@@ -480,6 +496,7 @@ class BoardPackData:
         Raises:
             ValueError: naive ``as_of``, unknown locale, or a balance on an account that is not
                 in the chart.
+
         """
         if self.as_of.tzinfo is None or self.as_of.utcoffset() is None:
             raise ValueError("BoardPackData.as_of must be timezone-aware (stored with the run)")

@@ -36,6 +36,7 @@ def package_file_names(data: BoardPackData) -> dict[str, str]:
 
     Returns:
         ``{"workbook": "atlas-2025-06-board-package.xlsx", …}``.
+
     """
     stem = f"{data.group_id}-{data.period}"
     return {"workbook": f"{stem}-board-package.xlsx", "deck": f"{stem}-board-deck.pptx",
@@ -51,6 +52,7 @@ def build_board_package(data: BoardPackData) -> dict[str, bytes]:
 
     Returns:
         File name → bytes (names from ``package_file_names``).
+
     """
     names = package_file_names(data)
     return {names["workbook"]: build_workbook(data), names["deck"]: build_deck(data),
@@ -73,6 +75,7 @@ def build_package_zip(files: Mapping[str, bytes], *, run_id: str, created_at: da
 
     Raises:
         ValueError: for a naive ``created_at`` or a bad file name.
+
     """
     if created_at.tzinfo is None or created_at.utcoffset() is None:
         raise ValueError("build_package_zip: created_at must be timezone-aware")
@@ -106,6 +109,7 @@ def render_previews(pdf_bytes: bytes, out_dir: Path, *, resolution: int = 80,
     Raises:
         PermanentError: when ``pdftoppm`` is not installed (``apt-get install poppler-utils``)
             or fails.
+
     """
     exe = shutil.which("pdftoppm")
     if exe is None:

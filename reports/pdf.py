@@ -60,7 +60,7 @@ from reports.format import (
     format_timestamp,
 )
 from reports.labels import t
-from reports.model import BoardPackData, Kpi
+from reports.model import BoardPackData, Entity, Kpi
 from reports.presentation import (
     ACCENT,
     BRAND,
@@ -73,6 +73,7 @@ from reports.presentation import (
     presented_sign,
 )
 from reports.statements import (
+    EntityFigures,
     Statement,
     Statements,
     build_statements,
@@ -97,7 +98,6 @@ _BODY = ParagraphStyle("body", parent=_base["BodyText"], fontName="Helvetica", f
                        leading=12.5)
 _SMALL = ParagraphStyle("small", parent=_BODY, fontSize=8, leading=10)
 _CELL = ParagraphStyle("cell", parent=_BODY, fontSize=7.5, leading=9)
-_CELL_R = ParagraphStyle("cell_r", parent=_CELL, alignment=TA_RIGHT)
 _NOTE = ParagraphStyle("note", parent=_SMALL, textColor=colors.HexColor("#9C5700"),
                        fontName="Helvetica-Oblique")
 _H1 = ParagraphStyle("H1", parent=_base["Heading1"], fontName="Helvetica-Bold", fontSize=17,
@@ -134,7 +134,7 @@ class _Running:
 
 
 def _numbered_canvas(data: BoardPackData, running: _Running, skip_first: bool) -> type[Canvas]:
-    """A canvas that defers page furniture to the end, when the page count ``y`` is known."""
+    """Return a canvas class that defers page furniture to the end, when the page count ``y`` is known."""
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -190,6 +190,21 @@ class _PackDoc(BaseDocTemplate):
             self.notify("TOCEntry", (level, text, self.page, key))
 
 
+class _PrefilledContents(TableOfContents):
+    """Contents that already list every heading (page numbers unknown) in the first pass.
+
+    ``multiBuild`` repeats the layout until the contents stop changing. Empty contents in the
+    first pass shift every later page once they fill in, which costs a third pass; with the
+    right lines from the start, the second pass is already stable.
+    """
+
+    def prefill(self, story: Sequence[Flowable]) -> None:
+        """List the H1/H2 headings of ``story`` with a placeholder page number."""
+        self._entries = [(0 if f.style.name == "H1" else 1, f.getPlainText(), 99, f"h{id(f)}")
+                         for f in story if isinstance(f, Paragraph)
+                         and f.style.name in ("H1", "H2")]
+
+
 def _doc(buffer: io.BytesIO, data: BoardPackData) -> _PackDoc:
     doc = _PackDoc(buffer, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN,
                    topMargin=18 * mm, bottomMargin=18 * mm, invariant=1,
@@ -219,12 +234,18 @@ def _grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, numeric_fro
           bold_rows: Sequence[int] = (), total_rows: Sequence[int] = (),
           section_rows: Sequence[int] = (), fills: Sequence[tuple[int, int, str]] = (),
           font_size: float = 7.5, repeat: int = 1) -> Table:
-    """A table in the package's style: navy header, zebra rows, figures right-aligned.
+    """Build a table in the package's style: navy header, zebra rows, figures right-aligned.
 
     ``widths`` are fractions of the content width.
     """
-    table = Table([list(r) for r in rows], colWidths=[w * _CONTENT_W for w in widths],
-                  repeatRows=repeat)
+    # Header cells wrap (Paragraphs), so a long heading never runs into its neighbour.
+    head = ParagraphStyle("head", parent=_CELL, fontName="Helvetica-Bold", fontSize=font_size,
+                          leading=font_size + 1.5, textColor=colors.white)
+    head_r = ParagraphStyle("head_r", parent=head, alignment=TA_RIGHT)
+    header = [Paragraph(_esc(h), head_r if c >= numeric_from else head) if isinstance(h, str)
+              else h for c, h in enumerate(rows[0])]
+    table = Table([header, *(list(r) for r in rows[1:])],
+                  colWidths=[w * _CONTENT_W for w in widths], repeatRows=repeat, hAlign="LEFT")
     style = [
         ("FONT", (0, 0), (-1, -1), "Helvetica", font_size),
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", font_size),
@@ -238,9 +259,7 @@ def _grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, numeric_fro
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
         ("LINEBELOW", (0, -1), (-1, -1), 0.5, _RULE),
     ]
-    for r in range(1, len(rows)):
-        if r % 2 == 0:
-            style.append(("BACKGROUND", (0, r), (-1, r), _LIGHT_GREY))
+    style.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, _LIGHT_GREY]))
     for r in bold_rows:
         style.append(("FONT", (0, r), (-1, r), "Helvetica-Bold", font_size))
         style.append(("LINEABOVE", (1, r), (-1, r), 0.5, colors.black))
@@ -265,9 +284,12 @@ def _p(text: str, style: ParagraphStyle = _CELL) -> Paragraph:
 
 def _statement_table(st: Statement, locale: str) -> list[Flowable]:
     n = len(st.columns)
-    label_w = 0.34 if n > 3 else 0.52
+    wide = n > 3  # the income statement: seven figures a line, so a smaller type
+    label_w = 0.25 if wide else 0.52
     widths = [label_w] + [(1 - label_w) / n] * n
-    rows: list[list[Any]] = [[""] + [_p(c.label, _CELL_R) for c in st.columns]]
+    size = 6.6 if wide else 8.5
+    label_style = ParagraphStyle("label", parent=_CELL, fontSize=size, leading=size + 1.5)
+    rows: list[list[Any]] = [[""] + [c.label for c in st.columns]]
     bold, total, section = [], [], []
     for line in st.lines:
         r = len(rows)
@@ -276,11 +298,15 @@ def _statement_table(st: Statement, locale: str) -> list[Flowable]:
             section.append(r)
             continue
         label = ("    " + line.label) if line.kind == "item" else line.label
-        rows.append([_p(label) if len(label) > 48 else label] +
-                    [format_amount(v, locale, zero_dash=True) for v in line.values])
+        rows.append([Paragraph(_esc(label), label_style) if len(label) > (36 if wide else 60)
+                     else label] + [format_amount(v, locale, zero_dash=True) for v in line.values])
         (total if line.kind == "total" else bold if line.kind == "subtotal" else []).append(r)
-    out: list[Flowable] = [_grid(rows, widths, bold_rows=bold, total_rows=total,
-                                 section_rows=section, font_size=7.5 if n > 3 else 8.5)]
+    table = _grid(rows, widths, bold_rows=bold, total_rows=total, section_rows=section,
+                  font_size=size)
+    if wide:
+        table.setStyle(TableStyle([("LEFTPADDING", (1, 0), (-1, -1), 1),
+                                   ("RIGHTPADDING", (1, 0), (-1, -1), 2)]))
+    out: list[Flowable] = [table]
     for note in st.notes:
         out += [Spacer(1, 3), Paragraph(_esc(note), _NOTE)]
     return out
@@ -336,7 +362,7 @@ def _trend_chart(data: BoardPackData, st: Statements, width: float, height: floa
 
 def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width: float,
                   height: float) -> Drawing:
-    """The net income bridge as a floating-bar waterfall (stacked bars on an invisible base)."""
+    """Draw the net income bridge as a floating-bar waterfall (stacked bars on an invisible base)."""
     base, rise, colors_ = [], [], []
     running = ZERO
     last = len(steps) - 1
@@ -358,7 +384,8 @@ def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width:
     chart.categoryAxis.style = "stacked"
     chart.categoryAxis.categoryNames = [label for _, label, _ in steps]
     chart.categoryAxis.labels.fontSize = 6.5
-    chart.categoryAxis.labels.angle = 25
+    chart.categoryAxis.labels.angle = 30
+    chart.categoryAxis.labels.fontSize = 6
     chart.categoryAxis.labels.boxAnchor = "ne"
     chart.valueAxis.labels.fontSize = 6.5
     chart.valueAxis.labelTextFormat = _axis_format
@@ -371,6 +398,37 @@ def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width:
     for i, color in enumerate(colors_):
         chart.bars[(1, i)].fillColor = color
     d.add(chart)
+    return d
+
+
+def _entity_chart(data: BoardPackData, f: EntityFigures, width: float, height: float) -> Drawing:
+    """Chart translated vs consolidated contribution of one company (revenue, EBITDA, net income)."""
+    loc = data.locale
+    keys = ("revenue", "ebitda", "net_income")
+    d = Drawing(width, height)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 56, 30, width - 70, height - 40
+    chart.data = [[_f(f.get(k).translated) for k in keys], [_f(f.get(k).consolidated) for k in keys]]
+    chart.categoryAxis.categoryNames = [f.get(k).label for k in keys]
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fontSize = 6.5
+    chart.valueAxis.labelTextFormat = _axis_format
+    chart.valueAxis.valueMin = min(0.0, *(v for s in chart.data for v in s if v is not None))
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = _RULE
+    chart.valueAxis.gridStrokeWidth = 0.3
+    chart.bars[0].fillColor = _NAVY
+    chart.bars[1].fillColor = _ACCENT
+    chart.bars.strokeColor = None
+    d.add(chart)
+    legend = Legend()
+    legend.x, legend.y = 56, 8
+    legend.fontSize = 7
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.colorNamePairs = [(_NAVY, t(loc, "col_translated")),
+                             (_ACCENT, t(loc, "col_after_postings"))]
+    d.add(legend)
     return d
 
 
@@ -565,6 +623,16 @@ def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
     return out
 
 
+def _entity_table(data: BoardPackData, e: Entity, f: EntityFigures) -> Table:
+    loc = data.locale
+    cur = data.presentation_currency
+    rows = [[t(loc, "col_figure"), t(loc, "entity_local", currency=e.currency),
+             t(loc, "entity_presentation", currency=cur), t(loc, "col_after_postings")]]
+    rows += [[x.label, format_amount(x.local, loc), format_amount(x.translated, loc),
+              format_amount(x.consolidated, loc)] for x in f.figures]
+    return _grid(rows, [0.37, 0.21, 0.21, 0.21], font_size=9)
+
+
 def _companies(data: BoardPackData) -> list[Flowable]:
     loc = data.locale
     cur = data.presentation_currency
@@ -578,18 +646,8 @@ def _companies(data: BoardPackData) -> list[Flowable]:
                 Paragraph(_esc(f"{t(loc, 'col_local_currency')}: {e.currency} · "
                                f"{t(loc, 'col_ownership')}: {format_percent(e.ownership, loc, 0)} · "
                                f"{t(loc, 'col_method_consolidation')}: "
-                               f"{t(loc, f'method_{e.method}')}"), _BODY), Spacer(1, 6)]
-        rows = [[t(loc, "col_figure"), t(loc, "entity_local", currency=e.currency),
-                 t(loc, "entity_presentation", currency=cur)],
-                [t(loc, "entity_revenue_ytd"), format_amount(f.revenue_local, loc),
-                 format_amount(f.revenue, loc)],
-                [t(loc, "entity_net_income_ytd"), format_amount(f.net_income_local, loc),
-                 format_amount(f.net_income, loc)],
-                [t(loc, "entity_total_assets"), format_amount(f.total_assets_local, loc),
-                 format_amount(f.total_assets, loc)],
-                [t(loc, "col_consolidated") + " — " + t(loc, "entity_net_income_ytd"), "",
-                 format_amount(f.contribution_net_income, loc)]]
-        out.append(_grid(rows, [0.5, 0.25, 0.25], font_size=9))
+                               f"{t(loc, f'method_{e.method}')}"), _BODY), Spacer(1, 6),
+                _entity_table(data, e, f)]
         a = attributions.get(e.id)
         if a is not None:
             rows = [[t(loc, "cta_nci"), cur],
@@ -598,28 +656,30 @@ def _companies(data: BoardPackData) -> list[Flowable]:
                     [t(loc, "col_cta_nci"), format_amount(a.cta_nci, loc)],
                     [t(loc, "col_nci_equity"), format_amount(a.nci_equity, loc)],
                     [t(loc, "col_nci_profit"), format_amount(a.nci_profit_ytd, loc)]]
-            out += [Spacer(1, 10), _grid(rows, [0.5, 0.25], font_size=9)]
-        out += [Spacer(1, 10), _entity_statement(data, e.id)]
+            out += [Spacer(1, 10), _grid(rows, [0.5, 0.21], font_size=9)]
+        out += [Spacer(1, 10), _journals_of(data, e.id), Spacer(1, 12),
+                _entity_chart(data, f, _CONTENT_W, 190)]
     return out
 
 
-def _entity_statement(data: BoardPackData, entity: str) -> Table:
-    """The entity's worksheet rows: local, rate, translated, postings, consolidated."""
+def _journals_of(data: BoardPackData, entity: str) -> Flowable:
+    """List the consolidation postings attributed to one company, summed per journal."""
     loc = data.locale
-    names = chart_index(data)
-    rows: list[list[Any]] = [[t(loc, "col_account"), t(loc, "col_local"), t(loc, "col_rate"),
-                              t(loc, "col_translated"), t(loc, "col_eliminations"),
-                              t(loc, "col_ppa"), t(loc, "col_adjustments"),
-                              t(loc, "col_consolidated")]]
-    for w in data.worksheet:
-        if w.entity != entity:
-            continue
-        rows.append([_p(f"{w.account} {account_name(data, w.account, names)}"),
-                     format_amount(w.local_amount, loc, zero_dash=True),
-                     format_rate(w.rate, loc),
-                     *(format_amount(x, loc, zero_dash=True) for x in
-                       (w.translated, w.eliminations, w.ppa, w.adjustments, w.consolidated))])
-    return _grid(rows, [0.25, 0.12, 0.08, 0.11, 0.11, 0.1, 0.11, 0.12], font_size=6.8)
+    totals: dict[str, Decimal] = {}
+    for j in data.journals:
+        for line in j.lines:
+            if line.entity == entity and line.amount > 0:
+                totals[f"{j.id}: {j.description}"] = totals.get(
+                    f"{j.id}: {j.description}", ZERO) + line.amount
+    if not totals:
+        return Spacer(1, 1)
+    rows = [[t(loc, "eliminations"), t(loc, "col_debits")]]
+    rows += [[_clip(name, 90), format_amount(v, loc)] for name, v in totals.items()]
+    return _grid(rows, [0.75, 0.21], font_size=8)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _appendix(data: BoardPackData) -> list[Flowable]:
@@ -650,7 +710,7 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
     rows = [[t(loc, "col_account"), t(loc, "col_translated"), t(loc, "col_eliminations"),
              t(loc, "col_ppa"), t(loc, "col_adjustments"), t(loc, "col_consolidated")]]
     for code in sorted(sums):
-        rows.append([_p(f"{code} {account_name(data, code, names)}"),
+        rows.append([_clip(f"{code} {account_name(data, code, names)}", 52),
                      *(format_amount(x, loc, zero_dash=True) for x in sums[code])])
     totals = [sum((s[i] for s in sums.values()), ZERO) for i in range(5)]
     rows.append([t(loc, "total"), *(format_amount(x, loc, zero_dash=True) for x in totals)])
@@ -659,11 +719,11 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
 
     out.append(Paragraph(_esc(t(loc, "fx_rates")), _H2))
     if data.fx_rates:
-        rows = [[t(loc, "col_local_currency"), t(loc, "col_rate_type"), t(loc, "col_rate"),
-                 t(loc, "col_source"), t(loc, "col_method")]]
-        rows += [[r.currency, r.rate_type, format_rate(r.rate, loc), r.source, r.method]
+        rows = [[t(loc, "col_local_currency"), t(loc, "col_rate_type"), t(loc, "col_source"),
+                 t(loc, "col_method"), t(loc, "col_rate")]]
+        rows += [[r.currency, r.rate_type, r.source, r.method, format_rate(r.rate, loc)]
                  for r in data.fx_rates]
-        out.append(_grid(rows, [0.1, 0.14, 0.14, 0.3, 0.32], numeric_from=2))
+        out.append(_grid(rows, [0.1, 0.14, 0.3, 0.32, 0.14], numeric_from=4))
     else:
         out.append(_not_available(loc, t(loc, "fx_rates")))
 
@@ -676,9 +736,10 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
             rows.append([_p(f"{j.id} · {j.kind} · {j.basis}: {j.description}"), "", "", "", "", ""])
             bold.append(len(rows) - 1)
             for line in j.lines:
+                # Plain strings, not Paragraphs: this table can run to thousands of lines.
                 rows.append(["", line.entity,
-                             _p(f"{line.account} {account_name(data, line.account, names)}"),
-                             line.counterparty or "", _p(line.memo),
+                             _clip(f"{line.account} {account_name(data, line.account, names)}", 40),
+                             line.counterparty or "", _clip(line.memo, 34),
                              format_amount(line.amount, loc)])
         table = _grid(rows, [0.25, 0.08, 0.25, 0.09, 0.2, 0.13], numeric_from=5)
         table.setStyle(TableStyle([("SPAN", (0, r), (-1, r)) for r in bold] +
@@ -723,7 +784,7 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
 
 
 def _contents(data: BoardPackData) -> list[Flowable]:
-    toc = TableOfContents(levelStyles=_TOC_STYLES, dotsMinLevel=0)
+    toc = _PrefilledContents(levelStyles=_TOC_STYLES, dotsMinLevel=0)
     # Same look as H1 but another style name, so the contents do not list themselves.
     heading = ParagraphStyle("contents_title", parent=_H1)
     return [PageBreak(), Paragraph(_esc(t(data.locale, "contents")), heading), Spacer(1, 6), toc]
@@ -737,12 +798,16 @@ def build_board_pdf(data: BoardPackData) -> bytes:
 
     Returns:
         The PDF bytes; the same ``data`` gives the same bytes in any process or time zone.
+
     """
     st = build_statements(data)
     story: list[Flowable] = [
         *_cover(data, "board_package"), *_contents(data), PageBreak(),
         *_executive_summary(data, st), *_statements(data, st), *_commentary(data),
         *_charts(data, st), *_companies(data), *_appendix(data)]
+    for flowable in story:
+        if isinstance(flowable, _PrefilledContents):
+            flowable.prefill(story)
     buffer = io.BytesIO()
     doc = _doc(buffer, data)
     doc.multiBuild(story, canvasmaker=_numbered_canvas(data, _running(data, "board_package"),
@@ -758,6 +823,7 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
 
     Returns:
         The PDF bytes (one page).
+
     """
     loc = data.locale
     st = build_statements(data)
@@ -766,13 +832,9 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
         Paragraph(_esc(f"{format_period(data.period, loc)} · {t(loc, 'run')} {data.run_id} · "
                        f"{data.presentation_currency}"), _SMALL),
         Spacer(1, 6), *_highlights(data, st), Spacer(1, 6)]
-    headline = _headline_table(st, data)
-    chart: Flowable = (_trend_chart(data, st, 0.5 * _CONTENT_W, 190) if data.history
-                       else _not_available(loc, t(loc, "trend_revenue_ebitda")))
-    side = Table([[headline, chart]], colWidths=[0.5 * _CONTENT_W, 0.5 * _CONTENT_W])
-    side.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                              ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    story.append(side)
+    story += [_headline_table(st, data), Paragraph(_esc(t(loc, "trend_revenue_ebitda")), _H2),
+              _trend_chart(data, st, _CONTENT_W, 170) if data.history
+              else _not_available(loc, t(loc, "trend_revenue_ebitda"))]
     names = chart_index(data)
     material = [v for v in data.variances if v.material][:4]
     if material:
@@ -789,7 +851,9 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
         _esc(f"{t(loc, 'score')}: " + ("n/a" if data.validation_score is None else
                                         f"{data.validation_score} / 100 "
                                         f"({light_label(loc, data.validation_light)})")) +
-        "".join(f"<br/>• {_esc(f.code)}: {_esc(f.message)}" for f in findings[:4]), _SMALL)]))
+        "".join(f"<br/>• {_esc(f.code)}: {_esc(f.message)}" + (
+            f" — {_esc(t(loc, 'col_waived_by'))}: {_esc(f.waived_by)} ({_esc(f.waiver_reason or '')})"
+            if f.waived_by else "") for f in findings[:4]), _SMALL)]))
     buffer = io.BytesIO()
     doc = _doc(buffer, data)
     doc.multiBuild(story, canvasmaker=_numbered_canvas(data, _running(data, "executive_summary"),

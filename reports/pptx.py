@@ -23,7 +23,7 @@ from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
 from pptx.enum.shapes import MSO_SHAPE
-from pptx.enum.text import PP_ALIGN, MSO_ANCHOR
+from pptx.enum.text import PP_ALIGN
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
@@ -42,6 +42,7 @@ from reports.model import BoardPackData, Kpi
 from reports.presentation import (
     ACCENT,
     BRAND,
+    LIGHT_DOT,
     LIGHT_FILL,
     LIGHT_INK,
     account_name,
@@ -50,6 +51,7 @@ from reports.presentation import (
     presented_sign,
 )
 from reports.statements import (
+    EntityFigures,
     Statements,
     build_statements,
     entity_figures,
@@ -74,13 +76,16 @@ def _rgb(hex_color: str) -> RGBColor:
 
 def _text(slide: Slide, left: Emu, top: Emu, width: Emu, height: Emu,
           paragraphs: Sequence[str], *, size: int = 14, bold: bool = False,
-          color: RGBColor | None = None, align: PP_ALIGN = PP_ALIGN.LEFT) -> None:
+          color: RGBColor | None = None, align: PP_ALIGN = PP_ALIGN.LEFT,
+          space_after: int = 0) -> None:
     box = slide.shapes.add_textbox(left, top, width, height)
     frame = box.text_frame
     frame.word_wrap = True
     for i, text in enumerate(paragraphs):
         p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         p.alignment = align
+        if space_after:
+            p.space_after = Pt(space_after)
         run = p.add_run()
         run.text = text
         run.font.size, run.font.bold, run.font.name = Pt(size), bold, _FONT
@@ -110,27 +115,27 @@ def _table(slide: Slide, rows: Sequence[Sequence[str]], left: Emu, top: Emu, wid
     total = sum(col_widths)
     for c, w in enumerate(col_widths):
         table.columns[c].width = int(width * w / total)
+    white, navy = RGBColor(0xFF, 0xFF, 0xFF), _NAVY
+    band = (_rgb("FFFFFF"), _rgb("F2F2F2"))
+    # Kept to the few calls that matter: python-pptx cell styling dominates the deck's time.
     for r, row in enumerate(rows):
         table.rows[r].height = Inches(row_height)
         for c, value in enumerate(row):
             cell = table.cell(r, c)
-            cell.margin_top = cell.margin_bottom = Inches(0.03)
-            cell.vertical_anchor = MSO_ANCHOR.MIDDLE
-            frame = cell.text_frame
-            frame.word_wrap = True
-            p = frame.paragraphs[0]
-            p.alignment = PP_ALIGN.RIGHT if c >= numeric_from else PP_ALIGN.LEFT
+            p = cell.text_frame.paragraphs[0]
+            if c >= numeric_from:
+                p.alignment = PP_ALIGN.RIGHT
             run = p.add_run()
             run.text = value
-            run.font.size, run.font.name = Pt(size), _FONT
+            font = run.font
+            font.size = Pt(size)
+            cell.fill.solid()
             if r == 0:
-                run.font.bold = True
-                run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
-                cell.fill.solid()
-                cell.fill.fore_color.rgb = _NAVY
+                font.bold = True
+                font.color.rgb = white
+                cell.fill.fore_color.rgb = navy
             else:
-                cell.fill.solid()
-                cell.fill.fore_color.rgb = _rgb("F2F2F2" if r % 2 else "FFFFFF")
+                cell.fill.fore_color.rgb = band[r % 2]
 
 
 def _not_available(slide: Slide, left: Emu, top: Emu, width: Emu, locale: str, what: str) -> None:
@@ -189,10 +194,13 @@ def _executive_summary(prs: Presentation, data: BoardPackData, st: Statements) -
     material = [v for v in data.variances if v.material][:3]
     names = chart_index(data)
     for v in material:
-        bullets.append(f"• {account_name(data, v.account, names)}: {v.commentary}")
+        name = account_name(data, v.account, names)
+        text = v.commentary if v.commentary.startswith(name) else f"{name}: {v.commentary}"
+        bullets.append(f"• {text}")
     _text(slide, Inches(7.3), Inches(1.3), Inches(5.5), Inches(0.5), [t(loc, "highlights")],
           size=18, bold=True, color=_NAVY)
-    _text(slide, Inches(7.3), Inches(1.9), Inches(5.5), Inches(5.0), bullets, size=13)
+    _text(slide, Inches(7.3), Inches(1.9), Inches(5.5), Inches(5.0), bullets, size=13,
+          space_after=8)
 
 
 def _style_chart(chart: object, *, legend: bool = True, number_format: str = "#,##0") -> None:
@@ -305,7 +313,7 @@ def _waterfall(prs: Presentation, data: BoardPackData, st: Statements) -> None:
         cd.add_series(t(loc, "increase"), above)
         cd.add_series(t(loc, "decrease"), below)
         chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_STACKED, _MARGIN, Inches(1.3), width,
-                                       Inches(5.6), cd).chart
+                                       Inches(5.1), cd).chart
         _style_chart(chart, legend=False)
         plot = chart.plots[0]
         plot.gap_width = 60
@@ -319,8 +327,8 @@ def _waterfall(prs: Presentation, data: BoardPackData, st: Statements) -> None:
                 point.format.fill.solid()
                 point.format.fill.fore_color.rgb = color
         labels = [f"{label}: {format_amount(amount, loc)}" for _, label, amount in steps]
-        _text(slide, _MARGIN, Inches(6.9), width, Inches(0.4), ["  ·  ".join(labels[:1] +
-              labels[-1:])], size=11, color=_GREY)
+        _text(slide, _MARGIN, Inches(6.45), width, Inches(0.4), ["  ·  ".join(labels[:1] +
+              labels[-1:])], size=12, bold=True, color=_NAVY)
     right = _MARGIN + width + Inches(0.3)
     rest = _W - right - _MARGIN
     _text(slide, right, Inches(1.25), rest, Inches(0.4), [t(loc, "material_variances")],
@@ -336,11 +344,12 @@ def _waterfall(prs: Presentation, data: BoardPackData, st: Statements) -> None:
         dot = slide.shapes.add_shape(MSO_SHAPE.OVAL, right, top + Inches(0.05), Inches(0.22),
                                      Inches(0.22))
         dot.fill.solid()
-        dot.fill.fore_color.rgb = _rgb(LIGHT_INK[v.light])
+        dot.fill.fore_color.rgb = _rgb(LIGHT_DOT[v.light])
         dot.line.fill.background()
         head = (f"{account_name(data, v.account, names)}: "
                 f"{format_amount(sign * v.difference, loc)} "
-                f"({format_percent(v.pct, loc)}) · {t(loc, f'source_{v.source}')} "
+                f"({format_percent(sign * v.pct if v.pct is not None else None, loc)}) · "
+                f"{t(loc, f'source_{v.source}')} "
                 f"{format_percent(v.confidence, loc, 0)}")
         _text(slide, right + Inches(0.3), top - Inches(0.05), rest - Inches(0.3), Inches(0.4),
               [head], size=11, bold=True)
@@ -398,26 +407,37 @@ def _companies(prs: Presentation, data: BoardPackData) -> None:
             f"{format_percent(e.ownership, loc, 0)} · {t(loc, 'col_method_consolidation')}: "
             f"{t(loc, f'method_{e.method}')}"], size=14, color=_GREY)
         rows = [[t(loc, "col_figure"), t(loc, "entity_local", currency=e.currency),
-                 t(loc, "entity_presentation", currency=cur)],
-                [t(loc, "entity_revenue_ytd"), format_amount(f.revenue_local, loc),
-                 format_amount(f.revenue, loc)],
-                [t(loc, "entity_net_income_ytd"), format_amount(f.net_income_local, loc),
-                 format_amount(f.net_income, loc)],
-                [t(loc, "entity_total_assets"), format_amount(f.total_assets_local, loc),
-                 format_amount(f.total_assets, loc)]]
-        _table(slide, rows, _MARGIN, Inches(1.8), Inches(7.2), [3.2, 2.0, 2.0], size=13,
-               row_height=0.45)
-        extra = [[t(loc, "col_figure"), cur]]
-        extra.append([t(loc, "col_consolidated") + " — " + t(loc, "entity_net_income_ytd"),
-                      format_amount(f.contribution_net_income, loc)])
+                 t(loc, "entity_presentation", currency=cur), t(loc, "col_after_postings")]]
+        rows += [[x.label, format_amount(x.local, loc), format_amount(x.translated, loc),
+                  format_amount(x.consolidated, loc)] for x in f.figures]
+        _table(slide, rows, _MARGIN, Inches(1.7), Inches(8.0), [2.6, 1.8, 1.8, 1.8], size=13,
+               row_height=0.42)
+        _entity_chart(slide, data, f)
+        extra = [[t(loc, "cta_nci"), cur]]
         a = attributions.get(e.id)
         if a is not None:
             extra += [[t(loc, "col_cta"), format_amount(a.cta, loc)],
                       [t(loc, "col_cta_nci"), format_amount(a.cta_nci, loc)],
                       [t(loc, "col_nci_equity"), format_amount(a.nci_equity, loc)],
                       [t(loc, "col_nci_profit"), format_amount(a.nci_profit_ytd, loc)]]
-        _table(slide, extra, Inches(8.1), Inches(1.8), _W - Inches(8.1) - _MARGIN, [3.0, 1.8],
-               size=12, row_height=0.45)
+        if len(extra) > 1:
+            _table(slide, extra, Inches(8.9), Inches(1.8), _W - Inches(8.9) - _MARGIN,
+                   [2.4, 1.6], size=12, row_height=0.45)
+
+
+def _entity_chart(slide: Slide, data: BoardPackData, f: EntityFigures) -> None:
+    """Chart translated vs consolidated contribution, so the effect of eliminations is visible."""
+    loc = data.locale
+    keys = ("revenue", "ebitda", "net_income")
+    cd = CategoryChartData(number_format="#,##0")
+    cd.categories = [f.get(k).label for k in keys]
+    cd.add_series(t(loc, "col_translated"), [f.get(k).translated for k in keys])
+    cd.add_series(t(loc, "col_after_postings"), [f.get(k).consolidated for k in keys])
+    chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, _MARGIN, Inches(4.85),
+                                   Inches(8.0), Inches(2.15), cd).chart
+    _style_chart(chart)
+    chart.legend.position = XL_LEGEND_POSITION.RIGHT
+    _color_series(chart, [_NAVY, _ACCENT])
 
 
 def _validation(prs: Presentation, data: BoardPackData) -> None:
@@ -485,6 +505,7 @@ def build_deck(data: BoardPackData) -> bytes:
 
     Returns:
         The ``.pptx`` bytes; the same ``data`` gives the same bytes in any process or time zone.
+
     """
     st = build_statements(data)
     prs = Presentation()

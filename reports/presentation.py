@@ -15,6 +15,8 @@ from reports.model import BoardPackData, ChartAccount
 # Traffic-light colours (fill, as RRGGBB) shared by the workbook, the deck and the PDF.
 LIGHT_FILL: Mapping[str, str] = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE"}
 LIGHT_INK: Mapping[str, str] = {"green": "006100", "yellow": "9C5700", "red": "9C0006"}
+# A light drawn as a dot (deck): saturated, so yellow reads as amber, not brown.
+LIGHT_DOT: Mapping[str, str] = {"green": "2E7D32", "yellow": "F2B800", "red": "C62828"}
 BRAND = "1F3864"  # headings and table headers: dark navy
 ACCENT = "2E75B6"
 GREY = "D9D9D9"

@@ -57,6 +57,7 @@ class Column:
         key: stable id (``current``, ``budget``, ``variance``…).
         label: heading in the document's locale.
         diff_of: for a variance column, the indices of the two columns it subtracts.
+
     """
 
     key: str
@@ -75,6 +76,7 @@ class Line:
         values: one per column, in presented sign; empty for a section.
         components: for subtotals, ``(line index, sign)`` pairs it adds up.
         account: the standard account of an account line.
+
     """
 
     key: str
@@ -95,6 +97,7 @@ class Statement:
         columns: numeric columns.
         lines: lines, top to bottom.
         notes: sentences printed under the statement ("Budget: not available…").
+
     """
 
     key: str
@@ -108,6 +111,7 @@ class Statement:
 
         Raises:
             KeyError: when the statement has no such line.
+
         """
         for line in self.lines:
             if line.key == key and line.values:
@@ -185,6 +189,7 @@ def balance_sheet(data: BoardPackData) -> Statement:
 
     Returns:
         The statement; ``Statement.value("total_assets")`` is the headline total assets.
+
     """
     loc = data.locale
     sources: list[tuple[Column, Mapping[str, Decimal]]] = [
@@ -259,6 +264,7 @@ def income_statement(data: BoardPackData) -> Statement:
     Returns:
         The statement; ``value("net_revenue")`` / ``value("profit_for_period")`` give the month
         (column 0) and, at ``ytd_column``, the year to date.
+
     """
     loc = data.locale
     cols: list[Column] = [Column("month", t(loc, "col_month"))]
@@ -355,6 +361,7 @@ def cash_flow(data: BoardPackData) -> Statement:
     Returns:
         The statement (one column, the month); ``value("cash_end")`` equals the balance
         sheet's cash.
+
     """
     loc = data.locale
     month = _month_map(data.balances)
@@ -416,6 +423,7 @@ class Statements:
 
         Raises:
             KeyError: for an unknown key.
+
         """
         for h in self.headlines:
             if h.key == key:
@@ -433,6 +441,7 @@ def build_statements(data: BoardPackData) -> Statements:
         The statements; headline keys: ``total_assets``, ``revenue_month``, ``revenue_ytd``,
         ``ebitda_month``, ``ebitda_ytd``, ``net_income_month``, ``net_income_ytd``,
         ``net_income_owners_ytd``, ``total_equity``, ``cta``, ``nci``, ``cash``.
+
     """
     bs, pl, cf = balance_sheet(data), income_statement(data), cash_flow(data)
     ytd = ytd_column(pl)
@@ -471,6 +480,7 @@ def income_statement_figures(balances: Iterable[ConsolidatedBalance],
 
     Returns:
         ``{"revenue": …, "ebitda": …, "net_income": …}``.
+
     """
     amounts = _month_map(balances) if use_month else _closing_map(balances)
     totals = {"revenue": ZERO, "ebitda": ZERO, "net_income": ZERO}
@@ -489,31 +499,51 @@ def income_statement_figures(balances: Iterable[ConsolidatedBalance],
 
 
 @dataclass(frozen=True, slots=True)
-class EntityFigures:
-    """One company's figures, local and translated (presented sign), for its page and slide.
+class EntityFigure:
+    """One line of a company's page: local, translated and after consolidation postings.
 
     Attributes:
-        entity: entity id.
-        currency: its functional currency.
-        revenue_local: net revenue YTD in its currency.
-        revenue: net revenue YTD translated.
-        net_income_local: net income YTD in its currency.
-        net_income: net income YTD translated.
-        total_assets_local: total assets in its currency.
-        total_assets: total assets translated.
-        contribution_net_income: its net income after eliminations, PPA and adjustments (its
-            contribution to the consolidated net income).
+        key: ``revenue``, ``ebitda``, ``net_income`` (YTD), ``total_assets``,
+            ``total_liabilities`` or ``net_assets``.
+        label: text in the document's locale.
+        local: in the entity's currency.
+        translated: in presentation currency.
+        consolidated: translated plus its eliminations, PPA and adjustments (its contribution).
+
     """
+
+    key: str
+    label: str
+    local: Decimal
+    translated: Decimal
+    consolidated: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class EntityFigures:
+    """A company's headline figures (presented sign) for its page and slide."""
 
     entity: str
     currency: str
-    revenue_local: Decimal
-    revenue: Decimal
-    net_income_local: Decimal
-    net_income: Decimal
-    total_assets_local: Decimal
-    total_assets: Decimal
-    contribution_net_income: Decimal
+    figures: tuple[EntityFigure, ...]
+
+    def get(self, key: str) -> EntityFigure:
+        """Return the figure ``key``.
+
+        Raises:
+            KeyError: for an unknown key.
+
+        """
+        for f in self.figures:
+            if f.key == key:
+                return f
+        raise KeyError(key)
+
+
+_ENTITY_FIGURES = (("revenue", "entity_revenue_ytd"), ("ebitda", "entity_ebitda_ytd"),
+                   ("net_income", "entity_net_income_ytd"), ("total_assets", "entity_total_assets"),
+                   ("total_liabilities", "entity_total_liabilities"),
+                   ("net_assets", "entity_net_assets"))
 
 
 def entity_figures(data: BoardPackData) -> tuple[EntityFigures, ...]:
@@ -524,27 +554,33 @@ def entity_figures(data: BoardPackData) -> tuple[EntityFigures, ...]:
 
     Returns:
         One record per entity of ``data.entities``, in that order.
+
     """
     chart = {a.code: a for a in data.chart}
+    rows_by_entity: dict[str, list] = {}
+    for r in data.worksheet:
+        rows_by_entity.setdefault(r.entity, []).append(r)
     out = []
     for e in data.entities:
-        rows = [r for r in data.worksheet if r.entity == e.id]
-
-        def figures(pick: Callable[[object], Decimal], rows: list = rows) -> dict[str, Decimal]:
-            balances = [ConsolidatedBalance(r.account, pick(r), ZERO) for r in rows]
-            return income_statement_figures(balances, data.chart, use_month=False)
-
-        local = figures(lambda r: r.local_amount)
-        translated = figures(lambda r: r.translated)
-        consolidated = figures(lambda r: r.consolidated)
-        assets = [r for r in rows if r.account in chart and chart[r.account].account_class == "asset"]
-        out.append(EntityFigures(
-            entity=e.id, currency=e.currency,
-            revenue_local=local["revenue"], revenue=translated["revenue"],
-            net_income_local=local["net_income"], net_income=translated["net_income"],
-            total_assets_local=sum((r.local_amount for r in assets), ZERO),
-            total_assets=sum((r.translated for r in assets), ZERO),
-            contribution_net_income=consolidated["net_income"]))
+        rows = rows_by_entity.get(e.id, [])
+        columns = (lambda r: r.local_amount, lambda r: r.translated, lambda r: r.consolidated)
+        values: dict[str, list[Decimal]] = {key: [] for key, _ in _ENTITY_FIGURES}
+        for pick in columns:
+            pl = income_statement_figures(
+                [ConsolidatedBalance(r.account, pick(r), ZERO) for r in rows], data.chart,
+                use_month=False)
+            by_class: dict[str, Decimal] = {}
+            for r in rows:
+                cls = chart[r.account].account_class if r.account in chart else ""
+                by_class[cls] = by_class.get(cls, ZERO) + pick(r)
+            values["revenue"].append(pl["revenue"])
+            values["ebitda"].append(pl["ebitda"])
+            values["net_income"].append(pl["net_income"])
+            values["total_assets"].append(by_class.get("asset", ZERO))
+            values["total_liabilities"].append(-by_class.get("liability", ZERO))
+            values["net_assets"].append(by_class.get("asset", ZERO) + by_class.get("liability", ZERO))
+        out.append(EntityFigures(e.id, e.currency, tuple(
+            EntityFigure(key, t(data.locale, label), *values[key]) for key, label in _ENTITY_FIGURES)))
     return tuple(out)
 
 
@@ -559,6 +595,7 @@ def net_income_bridge(st: Statements, locale: str) -> tuple[tuple[str, str, Deci
         ``(key, label, amount)`` steps: budget net income, the variance of revenue, cost of
         sales, operating expenses, D&A, finance and tax (favourable positive), actual net
         income; ``None`` when there is no budget.
+
     """
     pl = st.income_statement
     keys = [c.key for c in pl.columns]

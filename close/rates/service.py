@@ -99,7 +99,8 @@ class RateService:
     """Fetch rates from the quoting sources with the file as override and fallback."""
 
     def __init__(self, sources: Mapping[str, QuoteSource], policy: RatePolicy, *,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now,
+                 on_close: Callable[[], None] | None = None) -> None:
         """Build the service.
 
         Args:
@@ -107,9 +108,24 @@ class RateService:
             policy: the group's choices (source pins, file fallback); the PTAX side is the
                 BCB source's own setting.
             clock: when quotations are retrieved (timezone-aware).
+            on_close: releases what the service owns (its HTTP client).
 
         """
         self.sources, self.policy, self.clock = dict(sources), policy, clock
+        self._on_close = on_close
+
+    def close(self) -> None:
+        """Release the HTTP client the service created (a client passed in stays open)."""
+        if self._on_close is not None:
+            self._on_close()
+
+    def __enter__(self) -> RateService:
+        """Use the service in a ``with`` block that closes it."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the service."""
+        self.close()
 
     @classmethod
     def from_settings(cls, settings: RateSourceSettings, policy: RatePolicy, *,
@@ -121,7 +137,8 @@ class RateService:
         Args:
             settings: base URLs, attempts, backoff, breaker limits.
             policy: the group's choices, PTAX side included.
-            client: an httpx client to share between both sources.
+            client: an httpx client to share between both sources; by default the service
+                creates one and closes it in ``close()``.
             breakers: per source name, a breaker to use (e.g. Redis-backed in workers).
             sleep: how to wait between attempts.
 
@@ -130,15 +147,16 @@ class RateService:
 
         """
         breakers = breakers or {}
+        shared = client or httpx.Client(timeout=settings.timeout_seconds)
 
         def http(name: str, url: str) -> QuoteHttp:
-            return QuoteHttp(name, url, settings, client=client, breaker=breakers.get(name),
+            return QuoteHttp(name, url, settings, client=shared, breaker=breakers.get(name),
                              sleep=sleep)
 
         return cls({
             "bcb_ptax": BcbPtaxSource(http("bcb_ptax", settings.bcb_base_url), side=policy.ptax_side),
             "ecb": EcbSource(http("ecb", settings.ecb_base_url)),
-        }, policy)
+        }, policy, on_close=None if client else shared.close)
 
     def _quotations(self, source: QuoteSource, routed: Sequence[tuple[RateNeed, Route]],
                      ) -> dict[Series, tuple[Quotation, ...]]:

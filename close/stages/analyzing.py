@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from decimal import Decimal
+
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.analysis import AnalysisInputs, AnalysisResult, DriverFigures, analyze, variance_to_json

@@ -20,7 +20,7 @@ from close.fx import TRANSLATED_COLUMNS, OpeningBalances, PeriodRates
 from close.money import exponent, from_minor
 from close.opening import parse_opening_balances
 from close.periods import previous_period
-from close.rates.files import parse_rates_file
+from close.storage.rates import load_rates
 from close.rates.model import FxRate
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import adjustment_files, load_config, load_run_chart, read_file
@@ -72,11 +72,8 @@ def period_rates(rates: tuple[FxRate, ...], period: str, presentation: Currency)
 def load_inputs(conn: Connection, run: Run, config: GroupConfig) -> tuple[ConsolidationInputs, tuple[FxRate, ...]]:
     """Everything ``consolidate`` needs, from the run's snapshot and the prior effective run."""
     chart = load_run_chart(conn, run.id, config)
-    if not config.files.rates:
-        raise InputDataError("the group config names no rates file", field="files.rates")
-    rates = parse_rates_file(read_file(conn, run.id, config.files.rates).decode("utf-8-sig"),
-                             name=config.files.rates, presentation_currency=config.presentation_currency,
-                             retrieved_at=run.created_at.astimezone(UTC))
+    rates = load_rates(conn, (previous_period(run.period), run.period),
+                       presentation_currency=config.presentation_currency)
     currencies = {e.id: e.currency for e in config.entities}
     prior_run = effective_run(conn, config.id, previous_period(run.period))
     prior = (translated_of(conn, prior_run.id, currencies, config.presentation_currency)

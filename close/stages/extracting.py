@@ -1,9 +1,13 @@
-"""EXTRACTING, for one entity: its connector reads the period's trial balance, which must balance."""
+"""EXTRACTING, for one entity: its connector reads the period's trial balance, which must balance.
+
+The chord's one other task, keyed ``@rates``, stores the period's FX rates (``close.stages.rates``).
+"""
 
 from __future__ import annotations
 
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import load_config, read_file
+from close.stages.rates import RATES_KEY, fetch_run_rates
 from close.storage.balances import write_trial_balance
 from close.storage.runs import Run, get_input
 from close.types import EntityId
@@ -20,6 +24,8 @@ def extract_entity(env: StageEnv, run: Run, entity_id: EntityId | None) -> Stage
         RetriableError: the source is unreachable for now.
     """
     assert entity_id is not None, "EXTRACTING runs per entity"
+    if entity_id == RATES_KEY:
+        return fetch_run_rates(env, run, entity_id)
     db = env.db
     with db.tx() as conn:
         config = load_config(conn, run.id)

@@ -6,6 +6,7 @@ from sqlalchemy.engine import Connection
 
 from close.errors import InputDataError
 from close.mapping import parse_mapping, resolve_mapping
+from close.run import extract_keys
 from close.run_state import RunStatus
 from close.stages import RunStopped, StageEnv, StageOutput, digest_of
 from close.stages.inputs import load_config, load_run_chart, read_file
@@ -24,9 +25,9 @@ def map_accounts(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
     with env.db.tx() as conn:
         config = load_config(conn, run.id)
         done = done_stages(conn, run.id)
-        missing = [e.id for e in config.entities if (RunStatus.EXTRACTING.value, e.id) not in done]
+        missing = [k for k in extract_keys(config) if (RunStatus.EXTRACTING.value, k) not in done]
         if missing:
-            raise RunStopped(f"entities not extracted yet: {', '.join(missing)}")
+            raise RunStopped(f"not extracted yet: {', '.join(missing)}")
         chart = load_run_chart(conn, run.id, config)
         if not config.files.mapping:
             raise InputDataError("the group config names no mapping file", field="files.mapping")

@@ -7,7 +7,6 @@ transaction as the findings.
 from __future__ import annotations
 
 import json
-from datetime import UTC
 
 import pandas as pd
 import sqlalchemy as sa
@@ -15,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from close.budget import parse_budget
 from close.periods import previous_period
-from close.rates.files import parse_rates_file
+from close.storage.rates import load_rates
 from close.run_state import RunStatus
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.consolidating import consolidated_of, mapped_balances, translated_of
@@ -48,9 +47,7 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
         chart = load_run_chart(conn, run.id, config)
         currencies = {e.id: e.currency for e in config.entities}
         prior_run = effective_run(conn, config.id, previous_period(run.period))
-        rates_text = read_file(conn, run.id, config.files.rates).decode("utf-8-sig") if config.files.rates else ""
-        all_rates = parse_rates_file(rates_text, name=config.files.rates or "", presentation_currency=pc,
-                                     retrieved_at=run.created_at.astimezone(UTC)) if rates_text else ()
+        all_rates = load_rates(conn, (previous_period(run.period), run.period), presentation_currency=pc)
         mapping = pd.DataFrame(conn.execute(sa.text(
             "SELECT entity_id AS entity, account, std_account, source FROM account_mappings "
             "WHERE run_id = CAST(:r AS uuid)"), {"r": run.id}).all(),

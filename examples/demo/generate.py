@@ -27,7 +27,8 @@ Opening translation (IAS 21), written to ``opening_balances.csv`` for 2025-09
       2023 result up to 30 June) at the acquisition rate; every entity rolls each December's
       translated result, less that year's translated dividends, in once;
     - dividends declared in the year at the average rate of the month they were declared;
-    - the CTA is the balancing figure, so each translated trial balance sums to exactly zero.
+    - the CTA is the balancing figure, so each translated trial balance sums to exactly zero;
+    - BR2's pushed-down PPA (the consolidation's ``#ppa`` book) likewise, on its own rows.
 """
 
 from __future__ import annotations
@@ -601,8 +602,11 @@ PROFILE = {p.entity: p for p in PROFILES}
 FOUNDED_BY_HOLD = ("BR1", "BR3", "EU1")  # capital paid in by HOLD on the founding month
 BR2_OWNERSHIP = Decimal("0.8")
 BR2_CONSIDERATION = Decimal("4000000")  # USD, HOLD's investment at cost
-PPA_FAIR_VALUE = Decimal("6000000")  # BRL, customer relationships
+PPA_NAME = "Customer relationships"
+PPA_FAIR_VALUE = Decimal("6000000")  # BRL
 PPA_LIFE_MONTHS = 60
+PPA_START = "2023-07"
+PPA_BOOK = "#ppa"  # the engine's counterparty for the pushed-down PPA (close.fx.PPA_BOOK)
 MANAGEMENT_FEE = Decimal("150000")  # BRL a month, BR1 -> HOLD, from 2023-01, +5% each January
 MANAGEMENT_FEE_FROM = "2023-01"
 IC_SALES = Line("3.1.01.004", "COM", "Vendas Corporativas", "90000", "1.010", noise_bp=800)
@@ -1076,6 +1080,37 @@ def translate_opening(world: World, profile: Profile) -> list[OpeningRow]:
     return rows
 
 
+def translate_ppa_opening(world: World) -> list[OpeningRow]:
+    """Translate BR2's pushed-down PPA at 2025-09, under the engine's ``#ppa`` counterparties.
+
+    The consolidation pushes the customer relationships down into BR2's books: the intangible
+    and its accumulated amortization at the closing rate, the fair-value uplift in retained
+    earnings at the acquisition rate plus each prior year's amortization at its months' average
+    rates, this year's amortization at each month's average, and the PPA's own CTA as the plug.
+    Month k amortizes round(FV x k / life) - round(FV x (k - 1) / life), like ``close.ppa``.
+    """
+    rates = world.rates["BRL"]
+    item = f"{PPA_BOOK}:{PPA_NAME}"
+
+    def accumulated(k: int) -> Decimal:
+        return cents(PPA_FAIR_VALUE * min(max(k, 0), PPA_LIFE_MONTHS) / PPA_LIFE_MONTHS)
+
+    retained = -cents(PPA_FAIR_VALUE * rates[ACQUISITION_PERIOD].closing)
+    ytd = ZERO
+    elapsed = months(PPA_START, OPENING_PERIOD)
+    for k, period in enumerate(elapsed, start=1):
+        amortization = cents((accumulated(k) - accumulated(k - 1)) * rates[period].average)
+        if period[:4] == OPENING_PERIOD[:4]:
+            ytd += amortization
+        else:
+            retained += amortization
+    closing = rates[OPENING_PERIOD].closing
+    carrying = cents(PPA_FAIR_VALUE * closing) + cents(-accumulated(len(elapsed)) * closing)
+    return [OpeningRow("BR2", STD_RETAINED, PPA_BOOK, retained, None),
+            OpeningRow("BR2", STD_CTA, PPA_BOOK, -(carrying + retained + ytd), None),
+            OpeningRow("BR2", STD_PPA_AMORTIZATION, item, ytd, None)]
+
+
 # --------------------------------------------------------------------------- writers
 
 TB_HEADER_EN = ("account", "name", "counterparty", "cost_center", "department", "opening",
@@ -1151,7 +1186,8 @@ def write_opening(world: World, out: Path) -> Path:
     for p in PROFILES:
         if p.currency == PRESENTATION:
             continue
-        for r in translate_opening(world, p):
+        pushed_down = translate_ppa_opening(world) if p.entity == "BR2" else []
+        for r in translate_opening(world, p) + pushed_down:
             rate = "" if r.historical_rate is None else str(r.historical_rate)
             rows.append((r.entity, r.account, r.counterparty, plain(r.translated_closing), rate))
     write_csv(out / "opening_balances.csv",
@@ -1222,9 +1258,9 @@ def write_config(world: World, out: Path) -> Path:
                 "customer relationships",
                 f'rate = "{rate}"  # USD per BRL on 2023-06-30',
                 'nci_method = "proportionate"', "",
-                "[[entities.acquisition.ppa]]", 'name = "Customer relationships"',
+                "[[entities.acquisition.ppa]]", f'name = "{PPA_NAME}"',
                 f'fair_value = "{PPA_FAIR_VALUE}"', f"useful_life_months = {PPA_LIFE_MONTHS}",
-                'start = "2023-07"',
+                f'start = "{PPA_START}"',
             ]
         entities.append("\n".join(block))
     text = CONFIG_TEMPLATE + "\n\n".join(entities) + "\n"
@@ -1270,6 +1306,9 @@ model = "claude-sonnet-4-5"
 temperature = "0.3"
 max_tokens = 300
 concurrency = 4
+
+[rates]  # the demo's rates come from rates.csv: no request to the BCB or the ECB
+sources = { BRL = "file", EUR = "file" }
 
 [distribution]
 output_dir = "out"

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from close.money import D, ZERO, quantize_cents
+from close.money import ZERO, D, quantize_cents
 from reports.model import (
     AuditEvent,
     BoardPackData,

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from board_pack_sample import sample_board_pack
 
-from close.money import D, ZERO
+from close.money import ZERO, D
 from reports.model import BoardPackData, ConsolidatedBalance
 from reports.statements import build_statements, entity_figures, net_income_bridge, ytd_column
 
@@ -104,11 +104,16 @@ def test_bridge_walks_from_budget_to_actual(sample: BoardPackData) -> None:
     assert steps[0][2] + sum((s[2] for s in steps[1:-1]), ZERO) == steps[-1][2]
 
 
-def test_entity_figures_sum_to_group_revenue(sample: BoardPackData) -> None:
+def test_entity_figures_sum_to_the_group(sample: BoardPackData) -> None:
     st = build_statements(sample)
     figures = entity_figures(sample)
     assert [f.entity for f in figures] == [e.id for e in sample.entities]
-    assert sum((f.contribution_net_income for f in figures), ZERO) == st.headline("net_income_ytd")
+    assert sum((f.get("net_income").consolidated for f in figures), ZERO) == st.headline(
+        "net_income_ytd")
+    assert sum((f.get("total_assets").consolidated for f in figures), ZERO) == st.headline(
+        "total_assets")
+    br2 = next(f for f in figures if f.entity == "BR2")
+    assert br2.get("revenue").local > br2.get("revenue").translated > 0  # BRL is ~0.18 USD
 
 
 def test_model_refuses_naive_time_and_unknown_accounts(sample: BoardPackData) -> None:

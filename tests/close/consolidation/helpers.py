@@ -38,10 +38,21 @@ def tb(text: str) -> pd.DataFrame:
         cc = parts[5] if len(parts) > 5 else ""
         dept = parts[6] if len(parts) > 6 else ""
         o, c = _minor(opening), _minor(closing)
-        rows.append({"entity": entity, "account": f"L{std}{('-' + cp) if cp else ''}{cc}{dept}",
-                     "account_name": std, "std_account": std, "counterparty": cp, "cost_center": cc,
-                     "department": dept, "opening": o, "debit": max(c - o, 0), "credit": max(o - c, 0),
-                     "closing": c})
+        rows.append(
+            {
+                "entity": entity,
+                "account": f"L{std}{('-' + cp) if cp else ''}{cc}{dept}",
+                "account_name": std,
+                "std_account": std,
+                "counterparty": cp,
+                "cost_center": cc,
+                "department": dept,
+                "opening": o,
+                "debit": max(c - o, 0),
+                "credit": max(o - c, 0),
+                "closing": c,
+            }
+        )
     frame = pd.DataFrame(rows, columns=list(MAPPED_TB_COLUMNS))
     for col in ("opening", "debit", "credit", "closing"):
         frame[col] = frame[col].astype(np.int64)
@@ -50,26 +61,58 @@ def tb(text: str) -> pd.DataFrame:
     return frame
 
 
-def entity(eid: str, currency: str, parent: str | None = None, ownership: str = "1", method: str = "full",
-           acquisition: Acquisition | None = None) -> EntityConfig:
-    return EntityConfig(id=eid, name=eid, currency=currency, connector="file", source={}, parent=parent,
-                        ownership=Decimal(ownership), method=method, acquisition=acquisition)
+def entity(
+    eid: str,
+    currency: str,
+    parent: str | None = None,
+    ownership: str = "1",
+    method: str = "full",
+    acquisition: Acquisition | None = None,
+) -> EntityConfig:
+    return EntityConfig(
+        id=eid,
+        name=eid,
+        currency=currency,
+        connector="file",
+        source={},
+        parent=parent,
+        ownership=Decimal(ownership),
+        method=method,
+        acquisition=acquisition,
+    )
 
 
-def acquisition(on: str, consideration: str, equity: str, rate: str, *, fair_value: str | None = None,
-                nci_method: str = "proportionate", nci_fair_value: str | None = None,
-                ppa: tuple[PpaIntangible, ...] = ()) -> Acquisition:
-    return Acquisition(date=date.fromisoformat(on), consideration=Decimal(consideration),
-                       net_assets_fair_value=Decimal(fair_value) if fair_value is not None else None,
-                       nci_method=nci_method,
-                       nci_fair_value=Decimal(nci_fair_value) if nci_fair_value is not None else None,
-                       equity_at_acquisition=Decimal(equity), rate=Decimal(rate), ppa=ppa)
+def acquisition(
+    on: str,
+    consideration: str,
+    equity: str,
+    rate: str,
+    *,
+    fair_value: str | None = None,
+    nci_method: str = "proportionate",
+    nci_fair_value: str | None = None,
+    ppa: tuple[PpaIntangible, ...] = (),
+) -> Acquisition:
+    return Acquisition(
+        date=date.fromisoformat(on),
+        consideration=Decimal(consideration),
+        net_assets_fair_value=Decimal(fair_value) if fair_value is not None else None,
+        nci_method=nci_method,
+        nci_fair_value=Decimal(nci_fair_value) if nci_fair_value is not None else None,
+        equity_at_acquisition=Decimal(equity),
+        rate=Decimal(rate),
+        ppa=ppa,
+    )
 
 
-def rates(closing: dict[str, str], average: dict[str, str], opening: dict[str, str] | None = None) -> PeriodRates:
-    return PeriodRates(closing={k: Decimal(v) for k, v in closing.items()},
-                       average={k: Decimal(v) for k, v in average.items()},
-                       opening={k: Decimal(v) for k, v in (opening or {}).items()})
+def rates(
+    closing: dict[str, str], average: dict[str, str], opening: dict[str, str] | None = None
+) -> PeriodRates:
+    return PeriodRates(
+        closing={k: Decimal(v) for k, v in closing.items()},
+        average={k: Decimal(v) for k, v in average.items()},
+        opening={k: Decimal(v) for k, v in (opening or {}).items()},
+    )
 
 
 def opening(rows: str = "", historical: dict[tuple[str, str], str] | None = None) -> OpeningBalances:
@@ -82,18 +125,37 @@ def opening(rows: str = "", historical: dict[tuple[str, str], str] | None = None
         data.append((e, s, cp, _minor(t)))
     frame = pd.DataFrame(data, columns=["entity", "std_account", "counterparty", "translated"])
     frame["translated"] = frame["translated"].astype(np.int64)
-    return OpeningBalances(translated=frame,
-                           historical_rates={k: Decimal(v) for k, v in (historical or {}).items()})
+    return OpeningBalances(
+        translated=frame, historical_rates={k: Decimal(v) for k, v in (historical or {}).items()}
+    )
 
 
-def inputs(period: str, entities: tuple[EntityConfig, ...], balances: pd.DataFrame, period_rates: PeriodRates,
-           *, prior: pd.DataFrame | None = None, opening_balances: OpeningBalances | None = None,
-           adjustments: tuple = (), intercompany: IntercompanySettings | None = None,
-           fiscal_year_start: int = 1, presentation: str = "USD") -> ConsolidationInputs:
+def inputs(
+    period: str,
+    entities: tuple[EntityConfig, ...],
+    balances: pd.DataFrame,
+    period_rates: PeriodRates,
+    *,
+    prior: pd.DataFrame | None = None,
+    opening_balances: OpeningBalances | None = None,
+    adjustments: tuple = (),
+    intercompany: IntercompanySettings | None = None,
+    fiscal_year_start: int = 1,
+    presentation: str = "USD",
+) -> ConsolidationInputs:
     return ConsolidationInputs(
-        period=period, fiscal_year_start=fiscal_year_start, presentation_currency=presentation, chart=CHART,
-        entities=entities, balances=balances, rates=period_rates, prior=prior, opening=opening_balances,
-        adjustments=adjustments, intercompany=intercompany or IntercompanySettings())
+        period=period,
+        fiscal_year_start=fiscal_year_start,
+        presentation_currency=presentation,
+        chart=CHART,
+        entities=entities,
+        balances=balances,
+        rates=period_rates,
+        prior=prior,
+        opening=opening_balances,
+        adjustments=adjustments,
+        intercompany=intercompany or IntercompanySettings(),
+    )
 
 
 def amounts(frame: pd.DataFrame, key: str = "std_account") -> dict[str, Decimal]:

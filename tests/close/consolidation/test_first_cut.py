@@ -63,15 +63,18 @@ def test_ownership_above_100_percent_is_refused():
 
 
 def test_negative_ppa_life_is_refused():
-    acq = acquisition("2023-06-30", "200", "1000", "0.20",
-                      ppa=(PpaIntangible("brand", Decimal("10"), -12, "2023-07"),))
+    acq = acquisition(
+        "2023-06-30", "200", "1000", "0.20", ppa=(PpaIntangible("brand", Decimal("10"), -12, "2023-07"),)
+    )
     bad = (entity("HOLD", "USD"), entity("BR1", "BRL", "HOLD", acquisition=acq))
     with pytest.raises(ConfigError, match=r"'brand' of entity BR1 has useful life -12"):
         consolidate(inputs("2025-01", bad, BAL, RATES, opening_balances=OPEN))
 
 
 def test_unbalanced_adjustment_is_refused():
-    j = JournalEntry("TS-9", "adjustment", "IFRS", "bad", (JournalLine("", "6400", 100), JournalLine("", "2100", -90)))
+    j = JournalEntry(
+        "TS-9", "adjustment", "IFRS", "bad", (JournalLine("", "6400", 100), JournalLine("", "2100", -90))
+    )
     with pytest.raises(InputDataError, match=r"TS-9 does not balance: debits 1.00 != credits 0.90"):
         consolidate(inputs("2025-01", GROUP, BAL, RATES, opening_balances=OPEN, adjustments=(j,)))
 
@@ -80,8 +83,16 @@ def test_ic_mismatch_beyond_tolerance_is_left_uneliminated():
     bal = BAL.copy()
     bal.loc[(bal["entity"] == "HOLD") & (bal["std_account"] == "1150"), "closing"] = 5000  # 50.00 vs 18.00
     bal.loc[(bal["entity"] == "HOLD") & (bal["std_account"] == "1000"), "closing"] = 980000 - 3200
-    r = consolidate(inputs("2025-01", GROUP, bal, RATES, opening_balances=OPEN,
-                           intercompany=IntercompanySettings(Decimal(1), Decimal("0.01"))))
+    r = consolidate(
+        inputs(
+            "2025-01",
+            GROUP,
+            bal,
+            RATES,
+            opening_balances=OPEN,
+            intercompany=IntercompanySettings(Decimal(1), Decimal("0.01")),
+        )
+    )
     pair = r.ic_pairs[r.ic_pairs["kind"] == "receivable_payable"].iloc[0]
     assert pair["status"] == "uneliminated"
     assert int(pair["difference"]) == 3200

@@ -12,18 +12,30 @@ from tests.fakes.bcb import FakeBcb
 from tests.fakes.ecb import FakeEcb
 
 
-@pytest.fixture
-def bcb() -> Iterator[FakeBcb]:
-    """The fake Olinda PTAX service with the default seeded quotations."""
+@pytest.fixture(scope="module")
+def _bcb_server() -> Iterator[FakeBcb]:
     with FakeBcb() as fake:
         yield fake
 
 
-@pytest.fixture
-def ecb() -> Iterator[FakeEcb]:
-    """The fake ECB Data Portal with the default seeded reference rates."""
+@pytest.fixture(scope="module")
+def _ecb_server() -> Iterator[FakeEcb]:
     with FakeEcb() as fake:
         yield fake
+
+
+@pytest.fixture
+def bcb(_bcb_server: FakeBcb) -> FakeBcb:
+    """The fake Olinda PTAX service (default seeded quotations), no failures, no requests yet."""
+    _bcb_server.reset()
+    return _bcb_server
+
+
+@pytest.fixture
+def ecb(_ecb_server: FakeEcb) -> FakeEcb:
+    """The fake ECB Data Portal (default seeded rates), no failures, no requests yet."""
+    _ecb_server.reset()
+    return _ecb_server
 
 
 @pytest.fixture
@@ -41,6 +53,7 @@ def usd_policy() -> RatePolicy:
 
 
 @pytest.fixture
-def service(settings: RateSourceSettings, usd_policy: RatePolicy) -> RateService:
+def service(settings: RateSourceSettings, usd_policy: RatePolicy) -> Iterator[RateService]:
     """The real service on the fakes; waits between attempts are skipped."""
-    return RateService.from_settings(settings, usd_policy, sleep=lambda _seconds: None)
+    with RateService.from_settings(settings, usd_policy, sleep=lambda _seconds: None) as svc:
+        yield svc

@@ -100,9 +100,9 @@ def test_prior_and_current_month_are_one_request_per_series(
 def test_brl_to_eur_uses_ptax_eur_and_historical_rates(
         settings: RateSourceSettings, bcb: FakeBcb) -> None:
     policy = RatePolicy(presentation_currency="EUR", ptax_side="compra")
-    service = RateService.from_settings(settings, policy, sleep=lambda _s: None)
     need = RateNeed("2025-08", "BRL", "EUR", "historical", "br01", "share_capital", date(2024, 2, 13))
-    (rate,) = service.fetch_rates([need]).rates
+    with RateService.from_settings(settings, policy, sleep=lambda _s: None) as service:
+        (rate,) = service.fetch_rates([need]).rates
     compra = {p.day: p.compra for p in DEFAULT_PTAX["EUR"]}
     # Carnival Monday and Tuesday: the last PTAX before 2024-02-13 is Friday the 9th.
     assert rate.as_of == date(2024, 2, 9)
@@ -152,9 +152,9 @@ def test_source_down_without_file_fails_naming_source_and_currency(
 
 def test_fallback_off_fails_even_with_a_file(settings: RateSourceSettings, bcb: FakeBcb) -> None:
     policy = RatePolicy(presentation_currency="USD", fallback_to_file=False)
-    service = RateService.from_settings(settings, policy, sleep=lambda _s: None)
     bcb.fail_always(500)
-    with pytest.raises(RateSourceUnavailable, match="fallback to the rates file is off"):
+    with (RateService.from_settings(settings, policy, sleep=lambda _s: None) as service,
+          pytest.raises(RateSourceUnavailable, match="fallback to the rates file is off")):
         service.fetch_rates([RateNeed("2025-08", "BRL", "USD", "closing")],
                             file_rates=_file("period,currency,closing\n2025-08,BRL,0.18\n"))
 
@@ -181,7 +181,8 @@ def test_fakes_can_be_seeded_with_a_tiny_month(settings: RateSourceSettings) -> 
         here = RateSourceSettings(bcb_base_url=bcb.base_url, ecb_base_url=ecb.base_url,
                                   max_attempts=1, backoff_initial_seconds=0, backoff_max_seconds=0)
         policy = RatePolicy(presentation_currency="USD")
-        closing, average = RateService.from_settings(here, policy).fetch_rates(
-            closing_and_average_needs("2025-08", ["BRL"], "USD")).rates
+        with RateService.from_settings(here, policy) as service:
+            closing, average = service.fetch_rates(
+                closing_and_average_needs("2025-08", ["BRL"], "USD")).rates
     assert closing.rate == Decimal("0.1923076923")  # 1 / 5.2000
     assert average.rate == Decimal("0.1941747573")  # 1 / 5.1500

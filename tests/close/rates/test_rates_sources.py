@@ -59,7 +59,8 @@ def test_ptax_other_currency_keeps_only_the_fechamento_bulletin(
     assert [q.day for q in found] == [date(2024, 3, d) for d in (25, 26, 27, 28)]  # 29th Good Friday
     assert all(q.value == seeded[q.day] for q in found)
     assert all(dict(q.fields)["tipoBoletim"] == "Fechamento" for q in found)
-    assert "%24filter=tipoBoletim+eq+%27Fechamento%27" in bcb.requests[0]
+    assert bcb.requests[0].query["$filter"] == ["tipoBoletim eq 'Fechamento'"]
+    assert bcb.requests[0].query["@dataInicial"] == ["'03-25-2024'"]  # Olinda's quoted MM-DD-YYYY
 
 
 def test_ptax_weekend_only_range_is_empty(settings: RateSourceSettings) -> None:
@@ -72,7 +73,7 @@ def test_ecb_both_formats_one_request_for_all_currencies(
         ecb: FakeEcb, settings: RateSourceSettings, fmt: str) -> None:
     found = ecb_source(settings, fmt).quotations([ECB_USD, ECB_GBP], date(2024, 3, 1), date(2024, 3, 31))
     assert ecb.request_count == 1
-    assert "D.GBP+USD.EUR.SP00.A" in ecb.requests[0]
+    assert ecb.requests[0].path.endswith("/data/EXR/D.GBP+USD.EUR.SP00.A")
     usd = {d: v for d, v in DEFAULT_ECB["USD"].items() if d.year == 2024 and d.month == 3}
     assert {q.day: q.value for q in found[ECB_USD]} == usd
     gbp_days = [q.day for q in found[ECB_GBP]]
@@ -91,6 +92,14 @@ def test_ecb_throttle_html_400_is_retried(ecb: FakeEcb, settings: RateSourceSett
     found = ecb_source(settings).quotations([ECB_USD], date(2024, 3, 28), date(2024, 3, 28))
     assert [q.value for q in found[ECB_USD]] == [DEFAULT_ECB["USD"][date(2024, 3, 28)]]
     assert ecb.request_count == 3
+
+
+def test_an_unreadable_200_body_is_retried(bcb: FakeBcb, settings: RateSourceSettings) -> None:
+    bcb.fail_next(1, 200, b'/*{ "codigo": 500, "mensagem": "Erro interno" }*/',
+                  headers={"Content-Type": "text/plain"})
+    found = bcb_source(settings).quotations([USD], date(2025, 8, 29), date(2025, 8, 29))
+    assert len(found[USD]) == 1
+    assert bcb.request_count == 2
 
 
 def test_5xx_is_retried_then_succeeds(bcb: FakeBcb, settings: RateSourceSettings) -> None:
@@ -137,9 +146,8 @@ def test_open_breaker_refuses_without_a_request(bcb: FakeBcb, settings: RateSour
     bcb.fail_always(502)
     with pytest.raises(RateSourceUnavailable):
         source.quotations([USD], date(2025, 8, 1), date(2025, 8, 31))
-    seen = bcb.request_count
-    assert seen == 2  # the breaker opened on the second failure and stopped the third attempt
-    bcb.recover()
+    assert bcb.request_count == 2  # the breaker opened on the second failure: no third attempt
+    bcb.reset()  # the source is back, but the breaker stays open for its reset timeout
     with pytest.raises(RateSourceUnavailable, match="circuit breaker open"):
         source.quotations([USD], date(2025, 8, 1), date(2025, 8, 31))
-    assert bcb.request_count == seen
+    assert bcb.request_count == 0

@@ -126,3 +126,20 @@ def test_rates_show_rows_carry_source_and_method(db: Database, service: RateServ
         (stored,) = [r for r in load_rates(conn, ["2025-08"])
                      if r.rate_type == "closing" and r.currency == "BRL"]
     assert dict(stored.raw[0])["cotacaoVenda"].endswith("0")  # the quotation exactly as received
+
+
+def test_group_needs_closing_average_and_acquisition_date_rates() -> None:
+    from close.config import Acquisition, EntityConfig, GroupConfig
+    from close.rates.store import group_rate_needs
+
+    def entity(eid: str, currency: str, acquired: date | None = None) -> EntityConfig:
+        acquisition = Acquisition(acquired, Decimal(1), None) if acquired else None
+        return EntityConfig(eid, eid, currency, "file", {}, parent=None if eid == "hold" else "hold",
+                            acquisition=acquisition)
+
+    config = GroupConfig("g", "G", "USD", (entity("hold", "USD"), entity("br01", "BRL", date(2021, 3, 31)),
+                                           entity("br02", "BRL"), entity("de01", "EUR")))
+    needs = group_rate_needs(config, "2025-08")
+    assert [(n.currency, n.rate_type) for n in needs] == [
+        ("BRL", "closing"), ("BRL", "average"), ("EUR", "closing"), ("EUR", "average"), ("BRL", "historical")]
+    assert (needs[-1].entity_id, needs[-1].rate_date) == ("br01", date(2021, 3, 31))

@@ -2,7 +2,8 @@
 
 ``tb(text)`` parses a pipe-separated block whose first line names the columns; amount columns
 (opening, debit, credit, closing, amount, movement, translated, …) are written in major units and
-become int64 minor units of ``currency`` (or of each row's ``currency`` column).
+become int64 minor units of ``currency`` (or of each row's ``currency`` column); a TB's absent dimension
+columns (counterparty, cost center, department) are added empty.
 
 The clean close: US1 (USD, the parent) and BR1 (BRL, constant rate 0.20 so that translation is
 exact and the CTA is zero), August 2025, a calendar fiscal year. Every check passes on it.
@@ -23,9 +24,27 @@ from close.money import D, to_minor
 from close.rates.model import FxRate
 from close.validation import ValidationContext
 
-AMOUNTS = frozenset({"opening", "debit", "credit", "closing", "amount", "movement", "translated",
-                     "translated_movement", "local_closing", "local_movement", "plug", "from_parts",
-                     "difference", "tolerance", "entity_amount", "counterparty_amount", "mismatch"})
+AMOUNTS = frozenset(
+    {
+        "opening",
+        "debit",
+        "credit",
+        "closing",
+        "amount",
+        "movement",
+        "translated",
+        "translated_movement",
+        "local_closing",
+        "local_movement",
+        "plug",
+        "from_parts",
+        "difference",
+        "tolerance",
+        "entity_amount",
+        "counterparty_amount",
+        "mismatch",
+    }
+)
 CHART = load_chart()
 
 
@@ -38,46 +57,52 @@ def tb(text: str, currency: str = "USD") -> pd.DataFrame:
     for column in header:
         if column in AMOUNTS:
             ccy = frame["currency"] if "currency" in frame.columns else pd.Series(currency, index=frame.index)
-            frame[column] = pd.Series([to_minor(D(v.replace(",", "")), c) for v, c in zip(frame[column], ccy,
-                                                                                         strict=True)],
-                                      index=frame.index, dtype="int64")
+            frame[column] = pd.Series(
+                [to_minor(D(v.replace(",", "")), c) for v, c in zip(frame[column], ccy, strict=True)],
+                index=frame.index,
+                dtype="int64",
+            )
+    if {"entity", "std_account"} <= set(header):  # a TB: absent dimensions are "" (close/frames.py)
+        for column in ("counterparty", "cost_center", "department"):
+            if column not in frame.columns:
+                frame[column] = ""
     return frame
 
 
 LOCAL = tb("""
-entity | account | account_name      | std_account | counterparty | cost_center | department | opening  | debit   | credit  | closing  | currency
-US1    | 1.1.01  | Cash              | 1000        |              |             |            | 1000.00  | 500.00  | 0.00    | 1500.00  | USD
-US1    | 2.1.01  | Payables          | 2000        |              |             |            | -300.00  | 0.00    | 100.00  | -400.00  | USD
-US1    | 2.3.01  | Share capital     | 3000        |              |             |            | -500.00  | 0.00    | 0.00    | -500.00  | USD
-US1    | 2.3.02  | Retained earnings | 3100        |              |             |            | -200.00  | 0.00    | 0.00    | -200.00  | USD
-US1    | 3.1.01  | Revenue           | 4000        |              |             |            | -700.00  | 0.00    | 500.00  | -1200.00 | USD
-US1    | 4.1.01  | Cost of sales     | 5000        |              |             |            | 300.00   | 100.00  | 0.00    | 400.00   | USD
-US1    | 4.2.01  | Salaries          | 6000        |              |             |            | 400.00   | 0.00    | 0.00    | 400.00   | USD
-BR1    | 1.1.01  | Caixa             | 1000        |              |             |            | 5000.00  | 1000.00 | 0.00    | 6000.00  | BRL
-BR1    | 2.1.01  | Fornecedores      | 2000        |              |             |            | -1000.00 | 0.00    | 500.00  | -1500.00 | BRL
-BR1    | 2.3.01  | Capital social    | 3000        |              |             |            | -2000.00 | 0.00    | 0.00    | -2000.00 | BRL
-BR1    | 2.3.02  | Lucros acumulados | 3100        |              |             |            | -1000.00 | 0.00    | 0.00    | -1000.00 | BRL
-BR1    | 3.1.01  | Receita           | 4000        |              |             |            | -2000.00 | 0.00    | 1000.00 | -3000.00 | BRL
-BR1    | 4.1.01  | Custo             | 5000        |              |             |            | 1000.00  | 500.00  | 0.00    | 1500.00  | BRL
+entity | account | account_name | std_account | opening | debit | credit | closing | currency
+US1 | 1.1.01 | Cash | 1000 | 1000.00 | 500.00 | 0.00 | 1500.00 | USD
+US1 | 2.1.01 | Payables | 2000 | -300.00 | 0.00 | 100.00 | -400.00 | USD
+US1 | 2.3.01 | Share capital | 3000 | -500.00 | 0.00 | 0.00 | -500.00 | USD
+US1 | 2.3.02 | Retained earnings | 3100 | -200.00 | 0.00 | 0.00 | -200.00 | USD
+US1 | 3.1.01 | Revenue | 4000 | -700.00 | 0.00 | 500.00 | -1200.00 | USD
+US1 | 4.1.01 | Cost of sales | 5000 | 300.00 | 100.00 | 0.00 | 400.00 | USD
+US1 | 4.2.01 | Salaries | 6000 | 400.00 | 0.00 | 0.00 | 400.00 | USD
+BR1 | 1.1.01 | Caixa | 1000 | 5000.00 | 1000.00 | 0.00 | 6000.00 | BRL
+BR1 | 2.1.01 | Fornecedores | 2000 | -1000.00 | 0.00 | 500.00 | -1500.00 | BRL
+BR1 | 2.3.01 | Capital social | 3000 | -2000.00 | 0.00 | 0.00 | -2000.00 | BRL
+BR1 | 2.3.02 | Lucros acumulados | 3100 | -1000.00 | 0.00 | 0.00 | -1000.00 | BRL
+BR1 | 3.1.01 | Receita | 4000 | -2000.00 | 0.00 | 1000.00 | -3000.00 | BRL
+BR1 | 4.1.01 | Custo | 5000 | 1000.00 | 500.00 | 0.00 | 1500.00 | BRL
 """)
 
 TRANSLATED = tb("""
-entity | std_account | counterparty | cost_center | department | rate | rate_type | translated | translated_movement
-US1    | 1000        |              |             |            | 1    | closing   | 1500.00    | 500.00
-US1    | 2000        |              |             |            | 1    | closing   | -400.00    | -100.00
-US1    | 3000        |              |             |            | 1    | historical| -500.00    | 0.00
-US1    | 3100        |              |             |            | 1    | historical| -200.00    | 0.00
-US1    | 4000        |              |             |            | 1    | average   | -1200.00   | -500.00
-US1    | 5000        |              |             |            | 1    | average   | 400.00     | 100.00
-US1    | 6000        |              |             |            | 1    | average   | 400.00     | 0.00
-US1    | 3300        |              |             |            |      | plug      | 0.00       | 0.00
-BR1    | 1000        |              |             |            | 0.2  | closing   | 1200.00    | 200.00
-BR1    | 2000        |              |             |            | 0.2  | closing   | -300.00    | -100.00
-BR1    | 3000        |              |             |            | 0.2  | historical| -400.00    | 0.00
-BR1    | 3100        |              |             |            | 0.2  | historical| -200.00    | 0.00
-BR1    | 4000        |              |             |            | 0.2  | average   | -600.00    | -200.00
-BR1    | 5000        |              |             |            | 0.2  | average   | 300.00     | 100.00
-BR1    | 3300        |              |             |            |      | plug      | 0.00       | 0.00
+entity | std_account | rate | rate_type | translated | translated_movement
+US1 | 1000 | 1 | closing | 1500.00 | 500.00
+US1 | 2000 | 1 | closing | -400.00 | -100.00
+US1 | 3000 | 1 | historical| -500.00 | 0.00
+US1 | 3100 | 1 | historical| -200.00 | 0.00
+US1 | 4000 | 1 | average | -1200.00 | -500.00
+US1 | 5000 | 1 | average | 400.00 | 100.00
+US1 | 6000 | 1 | average | 400.00 | 0.00
+US1 | 3300 | | plug | 0.00 | 0.00
+BR1 | 1000 | 0.2 | closing | 1200.00 | 200.00
+BR1 | 2000 | 0.2 | closing | -300.00 | -100.00
+BR1 | 3000 | 0.2 | historical| -400.00 | 0.00
+BR1 | 3100 | 0.2 | historical| -200.00 | 0.00
+BR1 | 4000 | 0.2 | average | -600.00 | -200.00
+BR1 | 5000 | 0.2 | average | 300.00 | 100.00
+BR1 | 3300 | | plug | 0.00 | 0.00
 """)
 
 CONSOLIDATED = tb("""
@@ -117,22 +142,49 @@ US1    | 0.00 | 0.00       | 0.00       | 0.00
 BR1    | 0.00 | 0.00       | 0.00       | 0.04
 """)
 
-IC_COLUMNS = ["entity", "counterparty", "kind", "entity_amount", "counterparty_amount", "difference", "mismatch",
-              "status"]
+IC_COLUMNS = [
+    "entity",
+    "counterparty",
+    "kind",
+    "entity_amount",
+    "counterparty_amount",
+    "difference",
+    "mismatch",
+    "status",
+]
 
 ENTITIES = (
     EntityConfig(id="US1", name="US parent", currency="USD", connector="file", source={}),
-    EntityConfig(id="BR1", name="Brasil Ltda", currency="BRL", connector="file", source={}, parent="US1",
-                 ownership=Decimal(1)),
+    EntityConfig(
+        id="BR1",
+        name="Brasil Ltda",
+        currency="BRL",
+        connector="file",
+        source={},
+        parent="US1",
+        ownership=Decimal(1),
+    ),
 )
 
 
 def rate(period: str, kind: str, value: str, currency: str = "BRL") -> FxRate:
     """A file rate ``value`` USD per ``currency``."""
-    return FxRate(period=period, currency=currency, presentation_currency="USD", rate_type=kind,  # type: ignore[arg-type]
-                  rate=D(value), quoted=D(value), quote_direction=f"USD per {currency}", source="file",
-                  method="file", as_of=None, path=f"{currency}->USD file", is_override=False, raw=(),
-                  retrieved_at=datetime(2025, 9, 1, tzinfo=UTC))
+    return FxRate(
+        period=period,
+        currency=currency,
+        presentation_currency="USD",
+        rate_type=kind,  # type: ignore[arg-type]
+        rate=D(value),
+        quoted=D(value),
+        quote_direction=f"USD per {currency}",
+        source="file",
+        method="file",
+        as_of=None,
+        path=f"{currency}->USD file",
+        is_override=False,
+        raw=(),
+        retrieved_at=datetime(2025, 9, 1, tzinfo=UTC),
+    )
 
 
 RATES = (rate("2025-08", "closing", "0.2"), rate("2025-08", "average", "0.2"))
@@ -151,8 +203,12 @@ def prior_local() -> pd.DataFrame:
 
 def mapping_of(local: pd.DataFrame) -> pd.DataFrame:
     """Every (entity, account) of ``local`` mapped by an entity row to its std_account."""
-    return local[["entity", "account", "std_account"]].drop_duplicates().assign(source="entity").reset_index(
-        drop=True)
+    return (
+        local[["entity", "account", "std_account"]]
+        .drop_duplicates()
+        .assign(source="entity")
+        .reset_index(drop=True)
+    )
 
 
 # Flux thresholds high enough that the clean month's honest changes are not material.
@@ -163,11 +219,25 @@ def clean(**changes: Any) -> ValidationContext:  # noqa: ANN401
     """The clean close, with ``changes`` applied (e.g. ``local=…``; mapping follows ``local``)."""
     local = changes.get("local", LOCAL)
     ctx = ValidationContext(
-        period="2025-08", presentation_currency="USD", chart=CHART, entities=ENTITIES,
-        local=LOCAL, mapping=mapping_of(local), translated=TRANSLATED, consolidated=CONSOLIDATED, cta=CTA,
-        ic_pairs=pd.DataFrame(columns=IC_COLUMNS), rates=RATES, prior_rates=PRIOR_RATES,
-        prior_consolidated=PRIOR_CONSOLIDATED, prior_local=prior_local(), budget=BUDGET, journal_lines=None,
-        settings=ValidationSettings(), thresholds=CALM, fiscal_year_start=1,
+        period="2025-08",
+        presentation_currency="USD",
+        chart=CHART,
+        entities=ENTITIES,
+        local=LOCAL,
+        mapping=mapping_of(local),
+        translated=TRANSLATED,
+        consolidated=CONSOLIDATED,
+        cta=CTA,
+        ic_pairs=pd.DataFrame(columns=IC_COLUMNS),
+        rates=RATES,
+        prior_rates=PRIOR_RATES,
+        prior_consolidated=PRIOR_CONSOLIDATED,
+        prior_local=prior_local(),
+        budget=BUDGET,
+        journal_lines=None,
+        settings=ValidationSettings(),
+        thresholds=CALM,
+        fiscal_year_start=1,
     )
     return replace(ctx, **changes)
 
@@ -186,7 +256,11 @@ def edit(frame: pd.DataFrame, where: dict[str, str], **values: Any) -> pd.DataFr
     assert mask.any(), f"no row matches {where}"
     for column, value in values.items():
         if column in AMOUNTS:
-            ccy = out.loc[mask, "currency"] if "currency" in out.columns else pd.Series("USD", index=out.index[mask])
+            ccy = (
+                out.loc[mask, "currency"]
+                if "currency" in out.columns
+                else pd.Series("USD", index=out.index[mask])
+            )
             out.loc[mask, column] = [to_minor(D(value), c) for c in ccy]
         else:
             out.loc[mask, column] = value

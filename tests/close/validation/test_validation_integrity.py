@@ -6,7 +6,6 @@ from dataclasses import replace
 
 from close.config import DEFAULT_SCORE_WEIGHTS, ValidationSettings
 from close.money import D
-
 from close.validation import (
     CHECKS,
     check_balance_sheet_balances,
@@ -76,13 +75,17 @@ def test_consolidated_tb_not_summing_to_zero() -> None:
 
 def test_balance_sheet_does_not_balance_and_unknown_account() -> None:
     # An account the chart does not know takes 100.00 of assets off both the TB and the sides.
-    consolidated = with_line(edit(CONSOLIDATED, {"std_account": "1000"}, amount="2600.00"),
-                             "std_account | amount | movement\n9999 | 100.00 | 0.00")
+    consolidated = with_line(
+        edit(CONSOLIDATED, {"std_account": "1000"}, amount="2600.00"),
+        "std_account | amount | movement\n9999 | 100.00 | 0.00",
+    )
     unknown, sides = only(check_balance_sheet_balances(clean(consolidated=consolidated)))
     assert evidence(unknown) == (None, "9999", None, "100.00", None)
     assert evidence(sides) == (None, None, "2600.00", "2700.00", "100.00")
-    assert sides.message == ("liabilities + equity + net income vs total assets: expected 2600.00 != actual "
-                             "2700.00 (100.00 too much)")
+    assert sides.message == (
+        "liabilities + equity + net income vs total assets: expected 2600.00 != actual "
+        "2700.00 (100.00 too much)"
+    )
 
 
 def test_cta_plug_beyond_tolerance_but_not_within() -> None:
