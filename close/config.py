@@ -144,8 +144,7 @@ class RatioBand:
 
 @dataclass(frozen=True, slots=True)
 class ValidationSettings:
-    """Validation options (the ``[validation]`` table); amounts in presentation-currency units
-    unless said otherwise."""
+    """Validation options (the ``[validation]`` table); presentation-currency units unless said."""
 
     materiality: tuple[ClassMateriality, ...] = ()  # per-class flux thresholds
     ratio_bands: tuple[RatioBand, ...] = (RatioBand("current_ratio", low=Decimal(1)),
@@ -160,6 +159,9 @@ class ValidationSettings:
     benford_min_count: int = 1000  # journal amounts (>= 10 units) needed for the Benford test
     benford_mad: Decimal = Decimal("0.015")  # Nigrini's first-digit nonconformity MAD
     class_prefix_check: bool = True  # the local-code prefix heuristic of the mapping check
+    # Entities whose local chart numbers classes otherwise (e.g. a German SKR04 chart, where
+    # class 3 holds liabilities): the prefix heuristic does not judge them.
+    class_prefix_skip: tuple[str, ...] = ()
     weights: tuple[ScoreWeight, ...] = DEFAULT_SCORE_WEIGHTS
 
     def weight(self, category: str) -> ScoreWeight:
@@ -172,6 +174,7 @@ def weight_for(weights: tuple[ScoreWeight, ...], category: str) -> ScoreWeight:
 
     Raises:
         ConfigError: an unknown category.
+
     """
     for w in weights:
         if w.category == category:
@@ -339,7 +342,7 @@ _KPI_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 def _subtables(t: _Table, key: str, allowed: tuple[str, ...] | None, expected: str) -> list[tuple[str, _Table]]:
-    """The named sub-tables of ``[prefix.key]`` (``[validation.materiality.expense]`` …)."""
+    """Return the named sub-tables of ``[prefix.key]`` (``[validation.materiality.expense]`` …)."""
     parent = t.table(key)
     out = []
     for name in parent.data:
@@ -392,6 +395,7 @@ def _parse_validation(t: _Table) -> ValidationSettings:
         benford_min_count=t.integer("benford_min_count", base.benford_min_count, lo=1, hi=10**9),
         benford_mad=_positive(t, "benford_mad", base.benford_mad),
         class_prefix_check=t.boolean("class_prefix_check", base.class_prefix_check),
+        class_prefix_skip=t.strings("class_prefix_skip"),
         weights=tuple(weights.values()),
     )
     if settings.round_unit == 0:

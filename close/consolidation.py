@@ -27,7 +27,6 @@ IFRS figures); :func:`consolidated_on_basis` gives the US GAAP view.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -222,17 +221,18 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         margins=dict(inputs.intercompany.inventory_margins),
         nci={e: h.nci for e, h in holdings.items()},
     )
-    ppa_journals = _ppa_journals(translated[translated["entity"].isin(consolidated)])
+    own = translated[translated["entity"].isin(consolidated).to_numpy()]
+    ppa_journals = _ppa_journals(own)
     validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
     journals = (*ic.journals, *urp, *inv.journals, *ppa_journals, *inputs.adjustments)
 
-    worksheet = build_worksheet(translated[translated["entity"].isin(consolidated)], journals)
+    worksheet = build_worksheet(own, journals)
     consolidated_tb = _sum_by_account(worksheet[worksheet["basis"] == "IFRS"])
     if int(consolidated_tb["amount"].sum()) != 0:
         raise PermanentError(f"the consolidated TB sums to {int(consolidated_tb['amount'].sum())}, not zero")
     movement = _movement(
         consolidated_tb,
-        translated[translated["entity"].isin(consolidated)],
+        own,
         inputs.prior_consolidated,
         chart,
         inputs.period,
@@ -425,7 +425,6 @@ def trace_account(result: ConsolidationResult, code: AccountCode) -> pd.DataFram
 __all__ = [
     "ConsolidationInputs",
     "ConsolidationResult",
-    "Decimal",
     "consolidate",
     "consolidated_on_basis",
     "build_worksheet",

@@ -271,6 +271,11 @@ def _combine(*codes: np.ndarray) -> np.ndarray:
     return key
 
 
+def _obj(values: Iterable[object]) -> pd.Series:
+    """Return a text column as ``object`` dtype without pandas inferring a string dtype."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
+
+
 def _distinct(column: pd.Series) -> set[str]:
     """Return the distinct values of a text column (without iterating it row by row)."""
     return set(pd.unique(column.to_numpy(dtype=object)))
@@ -319,8 +324,8 @@ def _normalize_prior(
         missing = [c for c in need if c not in prior.columns]
         if missing:
             raise InputDataError(f"the prior translated frame lacks columns {missing}", field="prior")
-        frame = prior.copy()
-        frame["is_plug"] = frame["rate_type"].astype(str).eq("cta")
+        frame = prior[[c for c in (*need, *_LINE_EXTRA, "local_closing") if c in prior.columns]]
+        frame = frame.assign(is_plug=frame["rate_type"].to_numpy(dtype=object) == "cta")
         from_result = True
     elif opening is not None:
         frame = opening.translated.copy()
@@ -336,15 +341,22 @@ def _normalize_prior(
         frame["translated"] = pd.Series(dtype=np.int64)
         frame["is_plug"] = pd.Series(dtype=bool)
         from_result = False
+    columns = {}
     for c in (*_KEY, *_LINE_EXTRA):
         if c not in frame.columns:
-            frame[c] = ""
-        frame[c] = frame[c].astype(object).where(frame[c].notna(), "").astype(str).astype(object)
-    if "local_closing" not in frame.columns:
-        frame["local_closing"] = None
-    frame["translated"] = frame["translated"].astype(np.int64)
-    frame = frame.reset_index(drop=True)
-    return frame[[*_KEY, *_LINE_EXTRA, "translated", "is_plug", "local_closing"]], from_result
+            columns[c] = np.full(len(frame), "", dtype=object)
+            continue
+        values = frame[c].to_numpy(dtype=object)
+        missing = pd.isna(values)
+        columns[c] = np.where(missing, "", values).astype(object) if missing.any() else values
+    columns["translated"] = frame["translated"].to_numpy(dtype=np.int64)
+    columns["is_plug"] = frame["is_plug"].to_numpy(dtype=bool)
+    columns["local_closing"] = (
+        frame["local_closing"].to_numpy(dtype=object)
+        if "local_closing" in frame.columns
+        else np.full(len(frame), None, dtype=object)
+    )
+    return pd.DataFrame(columns), from_result
 
 
 def translate_balances(
@@ -598,12 +610,29 @@ def translate_balances(
             eb = (ent[i], books[i])
             first_re.setdefault(eb, int(i))
             re_movement[eb] = re_movement.get(eb, 0) + int(movement[i])
+        # Local books that close the year between periods already carry the roll in the
+        # January opening (their income-statement openings are 0); measured against the prior
+        # period's local closing, only the part of the roll not yet in the opening is taken out.
+        pri_re = pri[pri["std_account"].eq(re_code).to_numpy() & ~pri["is_plug"].to_numpy()]
+        prior_re_closing: dict[tuple[str, str], int | None] = {}
+        for (e, b), grp in pri_re.groupby(["entity", "book"], sort=False):
+            lc = grp["local_closing"]
+            prior_re_closing[(e, b)] = None if lc.isna().any() else int(sum(int(v) for v in lc))
+        re_opening: dict[tuple[str, str], int] = {}
+        for i in np.flatnonzero(is_re & (method != _OVERRIDE)):
+            eb = (ent[i], books[i])
+            re_opening[eb] = re_opening.get(eb, 0) + int(opening_local[i])
         for eb, i in first_re.items():
             if eb not in roll_t:
                 continue
             local_roll = roll_local.get(eb)
             prior_alloc[i] += roll_t[eb]
-            mov_adj[i] -= re_movement[eb] if local_roll is None else local_roll
+            if local_roll is None:
+                mov_adj[i] -= re_movement[eb]
+            else:
+                prior_closing = prior_re_closing.get(eb)
+                already = 0 if prior_closing is None else re_opening.get(eb, 0) - prior_closing
+                mov_adj[i] -= local_roll - already
 
     translated = np.empty(n, dtype=np.int64)
     try:
@@ -633,19 +662,19 @@ def translate_balances(
     )
     out = pd.DataFrame(
         {
-            "entity": cur["entity"],
-            "account": cur["account"],
-            "std_account": cur["std_account"],
-            "counterparty": cur["counterparty"],
-            "cost_center": cur["cost_center"],
-            "department": cur["department"],
+            "entity": _obj(cur["entity"]),
+            "account": _obj(cur["account"]),
+            "std_account": _obj(cur["std_account"]),
+            "counterparty": _obj(cur["counterparty"]),
+            "cost_center": _obj(cur["cost_center"]),
+            "department": _obj(cur["department"]),
             "local_closing": closing_local,
             "local_movement": local_mov_out,
-            "rate": rate_out,
-            "rate_type": rt_out,
+            "rate": _obj(rate_out),
+            "rate_type": _obj(rt_out),
             "translated": translated,
             "translated_movement": translated - prior_alloc,
-            "book": cur["book"],
+            "book": _obj(cur["book"]),
         }
     )
     prior_alloc_all = prior_alloc
@@ -690,11 +719,24 @@ def translate_balances(
         out = pd.concat([out, carry_rows], ignore_index=True)
 
     # CTA plug per entity and book.
-    sums = out.groupby(["entity", "book"], sort=True)["translated"].sum()
-    prior_plugs = pri[pri_plug].groupby(["entity", "book"])["translated"].sum()
-    plug_index = sums.index.union(prior_plugs.index)
-    plug_vals = -sums.reindex(plug_index, fill_value=0)
-    pp = prior_plugs.reindex(plug_index, fill_value=0)
+    # Sums by (entity, book) through integer codes: a string group-by over millions of lines is slow.
+    eb_codes = ent_codes.astype(np.int64) * 2 + (cur["book"].to_numpy(dtype=object) == PPA_BOOK)
+    sums: dict[tuple[str, str], int] = {
+        (ent_uniq[k // 2], PPA_BOOK if k % 2 else ""): int(v)
+        for k, v in pd.Series(translated).groupby(eb_codes).sum().items()
+    }
+    if len(carry_rows):
+        for key, v in carry_rows.groupby(["entity", "book"])["translated"].sum().items():
+            sums[key] = sums.get(key, 0) + int(v)
+    prior_plugs = {
+        k: int(v) for k, v in pri[pri_plug].groupby(["entity", "book"])["translated"].sum().items()
+    }
+    plug_index = sorted(set(sums) | set(prior_plugs))
+    plug_vals = np.array([-sums.get(k, 0) for k in plug_index], dtype=np.int64)
+    pp = np.array([prior_plugs.get(k, 0) for k in plug_index], dtype=np.int64)
+    plug_by_entity: dict[str, int] = {}
+    for (e, _), v in zip(plug_index, plug_vals, strict=True):
+        plug_by_entity[e] = plug_by_entity.get(e, 0) + int(v)
     plug_rows = pd.DataFrame(
         {
             "entity": [e for e, _ in plug_index],
@@ -707,8 +749,8 @@ def translate_balances(
             "local_movement": np.zeros(len(plug_index), dtype=np.int64),
             "rate": "",
             "rate_type": "cta",
-            "translated": plug_vals.to_numpy(dtype=np.int64),
-            "translated_movement": (plug_vals - pp).to_numpy(dtype=np.int64),
+            "translated": plug_vals,
+            "translated_movement": plug_vals - pp,
             "book": [b for _, b in plug_index],
         }
     )
@@ -726,7 +768,8 @@ def translate_balances(
         "rate_type",
         "book",
     ):
-        out[c] = out[c].astype(object)
+        if out[c].dtype != object:
+            out[c] = out[c].astype(object)
 
     cta = _cta_check(
         cur=cur,
@@ -740,7 +783,7 @@ def translate_balances(
         prior_from_result=prior_from_result,
         historical=historical,
         acc_rate=acc_rate,
-        plugs=plug_vals,
+        plug_by_entity=plug_by_entity,
         ent_rates=ent_rates,
         currencies=currencies,
         presentation_currency=presentation_currency,
@@ -783,7 +826,7 @@ def _cta_check(
     prior_from_result: bool,
     historical: Mapping[tuple[EntityId, AccountCode], Decimal],
     acc_rate: pd.Series,
-    plugs: pd.Series,
+    plug_by_entity: Mapping[EntityId, int],
     ent_rates: Mapping[EntityId, tuple[Decimal, Decimal]],
     currencies: Mapping[EntityId, Currency],
     presentation_currency: Currency,
@@ -797,34 +840,34 @@ def _cta_check(
             + Σ movements of historical-rate lines × closing − their translated movement.
     """
     closing_local = cur["closing"].to_numpy(dtype=np.int64)
+    ent_codes, ent_uniq = pd.factorize(cur["entity"].to_numpy(dtype=object))
     frame = pd.DataFrame(
         {
-            "entity": cur["entity"].to_numpy(dtype=object),
             "na_open": np.where(method == _CLOSING, closing_local - movement, 0),
             "avg_mov": np.where((method == _FLOW) | (method == _CARRIED), mov_adj, 0),
             "ov_mov": np.where(method == _OVERRIDE, movement, 0),
             "ov_dt": np.where(method == _OVERRIDE, translated - prior_alloc, 0),
-            "lines": 1,
+            "lines": np.ones(len(cur), dtype=np.int64),
         }
     )
-    per = frame.groupby("entity").agg(
-        na_open=("na_open", "sum"),
-        avg_mov=("avg_mov", "sum"),
-        ov_mov=("ov_mov", "sum"),
-        ov_dt=("ov_dt", "sum"),
-        lines=("lines", "sum"),
-    )
+    per = frame.groupby(ent_codes).sum()
+    per.index = [ent_uniq[i] for i in per.index]
     # Opening net assets, translated: the prior's closing-rate lines, or minus everything else.
     pri_closing = pri["std_account"].map(acc_rate).eq("closing").to_numpy() & ~_override_mask(
         pri["entity"], pri["std_account"], historical
     )
     pri_t = pri["translated"].to_numpy(dtype=np.int64)
+    pri_codes, pri_uniq = pd.factorize(pri["entity"].to_numpy(dtype=object))
+
+    def by_prior_entity(values: np.ndarray) -> dict[str, int]:
+        sums = pd.Series(values).groupby(pri_codes).sum() if len(values) else pd.Series(dtype=np.int64)
+        return {pri_uniq[k]: int(v) for k, v in sums.items()}
+
     if prior_from_result:
-        na_t = pd.Series(np.where(pri_closing & ~pri_plug, pri_t, 0)).groupby(pri["entity"].to_numpy()).sum()
+        na_t = by_prior_entity(np.where(pri_closing & ~pri_plug, pri_t, 0))
     else:
-        na_t = -pd.Series(np.where(pri_closing & ~pri_plug, 0, pri_t)).groupby(pri["entity"].to_numpy()).sum()
-    prior_cta = pd.Series(np.where(pri_plug, pri_t, 0)).groupby(pri["entity"].to_numpy()).sum()
-    plug_by_entity = plugs.groupby(level=0).sum()
+        na_t = {k: -v for k, v in by_prior_entity(np.where(pri_closing & ~pri_plug, 0, pri_t)).items()}
+    prior_cta = by_prior_entity(np.where(pri_plug, pri_t, 0))
     rows = []
     for e in entity_ids:
         plug = int(plug_by_entity.get(e, 0))

@@ -83,12 +83,15 @@ def classify_intercompany(
         The matching rows of ``translated`` plus ``kind``.
 
     """
+    cp = translated["counterparty"].to_numpy(dtype=object)
+    candidates = np.flatnonzero(cp != "")  # most lines have no counterparty: test those cheaply first
+    sub_frame = translated.iloc[candidates]
     mask = (
-        translated["counterparty"].isin(consolidated)
-        & translated["entity"].isin(consolidated)
-        & (translated["entity"] != translated["counterparty"])
+        sub_frame["counterparty"].isin(consolidated)
+        & sub_frame["entity"].isin(consolidated)
+        & (sub_frame["entity"] != sub_frame["counterparty"])
     )
-    ic = translated[mask].copy()
+    ic = sub_frame[mask.to_numpy()].copy()
     acc = chart.accounts
     cls = ic["std_account"].map(acc["class"])
     sub = ic["std_account"].map(acc["subclass"])

@@ -126,18 +126,22 @@ def eliminate_investments(
     div_code = chart.by_role(SystemRole.DIVIDENDS)
     assoc_profit_code = chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_PROFIT)
     std_all = translated["std_account"]
-    cls = std_all.map(acc["class"])
-    is_is = cls.isin(INCOME_STATEMENT_CLASSES).to_numpy()
-    is_eq = cls.eq("equity").to_numpy()
-    is_plug = translated["rate_type"].eq("cta").to_numpy()
-    is_sc = std_all.map(acc["subclass"]).eq("share_capital").to_numpy()
-    is_div = std_all.eq(div_code).to_numpy()
+    # Account attributes once per distinct account, spread by code (millions of lines).
+    std_codes, std_uniq = pd.factorize(std_all.to_numpy(dtype=object))
+    u_cls = np.array([acc["class"].get(u, "") for u in std_uniq], dtype=object)
+    is_is = np.isin(u_cls, list(INCOME_STATEMENT_CLASSES))[std_codes]
+    is_eq = (u_cls == "equity")[std_codes]
+    is_plug = translated["rate_type"].to_numpy(dtype=object) == "cta"
+    u_sc = np.array([acc["subclass"].get(u, "") == "share_capital" for u in std_uniq], dtype=bool)
+    is_sc = u_sc[std_codes]
+    is_div = np.array([u == div_code for u in std_uniq], dtype=bool)[std_codes]
+    is_inv = np.array([u in (inv_code, assoc_code) for u in std_uniq], dtype=bool)[std_codes]
     t_all = translated["translated"].to_numpy(dtype=np.int64)
+    ent_codes, ent_uniq = pd.factorize(translated["entity"].to_numpy(dtype=object))
     # One pass over the lines: per-entity sums; the few investment and share-capital lines apart.
     per_entity = (
         pd.DataFrame(
             {
-                "entity": translated["entity"].to_numpy(dtype=object),
                 "q": np.where(is_eq | is_is, t_all, 0),
                 "profit": np.where(is_is, t_all, 0),
                 "cta": np.where(is_plug, t_all, 0),
@@ -145,14 +149,14 @@ def eliminate_investments(
                 "div": np.where(is_div, t_all, 0),
             }
         )
-        .groupby("entity")
+        .groupby(ent_codes)
         .sum()
     )
-    totals = {col: per_entity[col].to_dict() for col in per_entity.columns}
+    totals = {col: {ent_uniq[k]: int(v) for k, v in per_entity[col].items()} for col in per_entity.columns}
     # Plain Python over the few investment and share-capital lines: one pandas call per
     # subsidiary would dominate a group of a thousand entities.
     inv_by_pair: dict[tuple[str, str], list[_Line]] = {}
-    for row in _rows(translated[std_all.isin([inv_code, assoc_code]).to_numpy()]):
+    for row in _rows(translated[is_inv]):
         inv_by_pair.setdefault((row[0], row[3]), []).append(row)
     sc_by_entity: dict[str, list[_Line]] = {}
     for row in _rows(translated[is_sc]):

@@ -451,11 +451,17 @@ def _kpi_chart(data: BoardPackData, width: float, height: float) -> Drawing | No
     d = Drawing(width, height)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 40, 38, width - 52, height - 50
-    series = []
+    series, drawn = [], []
     for k in trended:
         values = {p.period: p.value for p in k.trend}
-        series.append([_f(values.get(p) * 100 if values.get(p) is not None else None)
-                       for p in periods] + [_f(k.value * 100 if k.value is not None else None)])
+        line = [_f(values.get(p) * 100 if values.get(p) is not None else None)
+                for p in periods] + [_f(k.value * 100 if k.value is not None else None)]
+        if sum(v is not None for v in line) >= 2:  # a line needs two points; one is no trend
+            series.append(line)
+            drawn.append(k)
+    if not series:
+        return None
+    trended = drawn
     chart.data = series
     chart.categoryAxis.categoryNames = [format_short_period(p, loc) for p in periods] + [
         format_short_period(data.period, loc)]

@@ -29,8 +29,9 @@ S    | 3000 |   | 0 | -1000
 
 
 def test_adjustments_are_parsed_tagged_by_basis_and_applied_to_their_view():
-    journals = parse_adjustments(CSV, source="adj.csv", chart=CHART, entities=("HOLD", "S"),
-                                 presentation_currency="USD")
+    journals = parse_adjustments(
+        CSV, source="adj.csv", chart=CHART, entities=("HOLD", "S"), presentation_currency="USD"
+    )
     assert [(j.journal_id, j.basis) for j in journals] == [("TS-1", "IFRS"), ("GAAP-1", "US_GAAP")]
     assert journals[0].lines[0].source == "file adj.csv row 2"
     r = consolidate(inputs("2025-01", GROUP, BAL, rates({}, {}), adjustments=journals))
@@ -42,16 +43,29 @@ def test_adjustments_are_parsed_tagged_by_basis_and_applied_to_their_view():
     assert set(ws["basis"]) == {"IFRS", "US_GAAP"}
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    (b"journal_id,basis,entity,account,amount,memo\nJ9,IFRS,,6400,10.00,x\nJ9,IFRS,,2100,-9.99,x\n",
-     r"adj.csv.*journal J9 does not balance: debits 10.00 != credits 9.99 \(0.01 too much debits\)"),
-    (b"journal_id,basis,entity,account,amount,memo\nJ1,IFRS,,9999,10.00,x\n", r"row 2.*account '9999'"),
-    (b"journal_id,basis,entity,account,amount,memo\nJ1,IFRS,,6400,10.001,x\n", r"row 2.*more than 2 decimals"),
-    (b"journal_id,basis,entity,account,amount,memo\nJ1,LOCAL,,6400,10,x\n", r"row 2.*not IFRS or US_GAAP"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            b"journal_id,basis,entity,account,amount,memo\nJ9,IFRS,,6400,10.00,x\nJ9,IFRS,,2100,-9.99,x\n",
+            r"adj.csv.*journal J9 does not balance: debits 10.00 != credits 9.99 \(0.01 too much debits\)",
+        ),
+        (b"journal_id,basis,entity,account,amount,memo\nJ1,IFRS,,9999,10.00,x\n", r"row 2.*account '9999'"),
+        (
+            b"journal_id,basis,entity,account,amount,memo\nJ1,IFRS,,6400,10.001,x\n",
+            r"row 2.*more than 2 decimals",
+        ),
+        (
+            b"journal_id,basis,entity,account,amount,memo\nJ1,LOCAL,,6400,10,x\n",
+            r"row 2.*not IFRS or US_GAAP",
+        ),
+    ],
+)
 def test_bad_adjustment_files_are_refused_naming_the_culprit(text, message):
     with pytest.raises(InputDataError, match=message):
-        parse_adjustments(text, source="adj.csv", chart=CHART, entities=("HOLD", "S"), presentation_currency="USD")
+        parse_adjustments(
+            text, source="adj.csv", chart=CHART, entities=("HOLD", "S"), presentation_currency="USD"
+        )
 
 
 def test_associate_is_picked_up_by_the_equity_method():

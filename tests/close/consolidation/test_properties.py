@@ -134,7 +134,7 @@ def _check_invariants(r):
     assert int(elim["amount"].sum()) == 0
 
 
-FAST = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST

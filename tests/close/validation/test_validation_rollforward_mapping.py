@@ -97,10 +97,12 @@ def test_opening_differs_from_prior_closing_local_and_consolidated() -> None:
 
 
 def test_income_statement_opens_at_zero_in_a_new_fiscal_year() -> None:
-    # Fiscal year starting in August: revenue must open at zero, not at July's YTD.
-    [r, *rest] = fails(
+    # Fiscal year starting in August: revenue must open at zero, not at July's YTD, and retained
+    # earnings must have received last year's result (BR1: -1,000.00 of RE + -1,000.00 of result).
+    [roll, r, *rest] = fails(
         check_opening_equals_prior_closing(clean(fiscal_year_start=8, prior_consolidated=None))
     )
+    assert evidence(roll) == ("BR1", None, "-2000.00", "-1000.00", "1000.00")
     assert evidence(r) == ("BR1", "3.1.01", "0.00", "-2000.00", "-2000.00")
     assert {x.account for x in rest} == {"4.1.01", "3.1.01", "4.2.01"}
 
