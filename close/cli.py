@@ -8,7 +8,6 @@ AWAITING_REVIEW.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import threading
@@ -19,17 +18,37 @@ from typing import Annotated, Any
 
 import click
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from close.config import Settings, load_group_config
+from close.cli_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_REVIEW,
+    ConfigOpt,
+    JsonOpt,
+    PeriodOpt,
+    check_period,
+    console,
+    err,
+    open_env,
+    settings_from_env,
+)
+from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app
+from close.config import load_group_config
 from close.errors import CloseError, ConfigError, RunConflict
-from close.periods import parse_period, period_range
+from close.periods import period_range
 from close.run import cancel_run, create_close_run, resume_run
 from close.run_state import STAGE_ORDER, TERMINAL_STATUSES, RunStatus
 from close.stages import StageEnv
-from close.storage import open_database
 from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run
 from close.types import RunId
 
@@ -37,40 +56,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="monthclose: the monthly close of a multi-entity group, from ERPs to the board package.")
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-EXIT_OK, EXIT_FAILED, EXIT_REFUSED, EXIT_REVIEW = 0, 1, 2, 3
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The group config TOML file.", exists=False)]
-PeriodOpt = Annotated[str, typer.Option("--period", "-p", help="The period to close, YYYY-MM.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _settings() -> Settings:
-    return Settings.from_environ(os.environ)
-
-
-def _env() -> StageEnv:
-    """Open the database and configure Celery from the environment (the CLI is an edge)."""
-    from workers.app import configure
-    from workers.runtime import set_env
-
-    settings = _settings()
-    configure(settings)
-    env = StageEnv(db=open_database(settings), settings=settings, actor=settings.actor)
-    set_env(env)
-    return env
-
-
-def _check_period(period: str) -> str:
-    try:
-        parse_period(period)
-    except ValueError as exc:
-        raise ConfigError(str(exc), key="--period", expected="YYYY-MM") from None
-    return period
-
-
-def _start(env: StageEnv, run_id: RunId) -> threading.Thread | None:
+def start_in_background(env: StageEnv, run_id: RunId) -> threading.Thread | None:
     """Hand the run to the canvas: in a thread in-process, or to the broker in distributed mode."""
     from workers.canvas import start_run
 
@@ -162,11 +148,11 @@ def run(config: ConfigOpt, period: PeriodOpt,
         wait: Annotated[bool, typer.Option("--wait", help="Follow the run until it ends (distributed mode).")] = False,
         as_json: JsonOpt = False) -> None:
     """Start the close of a group for a period."""
-    env = _env()
-    new = create_close_run(env, config, _check_period(period))
+    env = open_env()
+    new = create_close_run(env, config, check_period(period))
     if not as_json:
         err.print(f"run {new.id} created for {new.group_id} {new.period}")
-    worker = _start(env, new.id)
+    worker = start_in_background(env, new.id)
     if env.settings.broker_url and not wait:
         console.print(json.dumps({"run_id": new.id, "status": "PENDING"}) if as_json else new.id)
         return
@@ -178,9 +164,9 @@ def run(config: ConfigOpt, period: PeriodOpt,
 @app.command()
 def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait")] = False, as_json: JsonOpt = False) -> None:
     """Resume a FAILED run at the stage that failed (re-reading the failed inputs)."""
-    env = _env()
+    env = open_env()
     resumed = resume_run(env, run_id)
-    worker = _start(env, resumed.id)
+    worker = start_in_background(env, resumed.id)
     if env.settings.broker_url and not wait:
         console.print(resumed.id)
         return
@@ -192,7 +178,7 @@ def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait")] = False, a
 @app.command()
 def cancel(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")]) -> None:
     """Cancel an active run."""
-    env = _env()
+    env = open_env()
     cancelled = cancel_run(env, run_id, reason)
     console.print(f"run {cancelled.id} {cancelled.status}")
 
@@ -212,7 +198,7 @@ def _stale(env: StageEnv, runs: list[Run]) -> set[RunId]:
 def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: JsonOpt = False,
            group: Annotated[str | None, typer.Option("--group")] = None) -> None:
     """List recent runs, or show one run's stages."""
-    env = _env()
+    env = open_env()
     with env.db.tx() as conn:
         if run_id:
             one = get_run(conn, run_id)
@@ -247,7 +233,7 @@ def show(run_id: str, as_json: JsonOpt = False,
     """Show a run: consolidated balances, CTA, NCI, goodwill, eliminations, mismatches, events."""
     from close.show import run_summary
 
-    env = _env()
+    env = open_env()
     with env.db.tx() as conn:
         summary = run_summary(conn, run_id, account=account)
     if as_json:
@@ -263,7 +249,7 @@ def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", 
     """Write a run's board package (zip with manifest) from PostgreSQL."""
     from close.storage.artifacts import package_bytes
 
-    env = _env()
+    env = open_env()
     with env.db.tx() as conn:
         one = get_run(conn, run_id)
         if one is None:
@@ -273,8 +259,10 @@ def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", 
     output.write_bytes(data)
     console.print(f"wrote {output} ({len(data):,} bytes)")
     if preview is not None:
+        import io
+        import zipfile  # noqa: E401
+
         from reports.preview import render_previews
-        import zipfile, io  # noqa: E401
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             pdf = next(n for n in z.namelist() if n.endswith(".pdf"))
             pages = render_previews(z.read(pdf), preview)
@@ -286,7 +274,7 @@ def review(run_id: str, as_json: JsonOpt = False) -> None:
     """Show a run's validation findings and score."""
     from close.review import findings
 
-    env = _env()
+    env = open_env()
     with env.db.tx() as conn:
         one = get_run(conn, run_id)
         if one is None:
@@ -324,9 +312,9 @@ def approve(run_id: str,
     """Approve a run in review (never an integrity failure) and continue it."""
     from close.review import approve as approve_run
 
-    env = _env()
+    env = open_env()
     approved = approve_run(env, run_id, reason, _parse_waivers(waive))
-    worker = _start(env, approved.id)
+    worker = start_in_background(env, approved.id)
     if env.settings.broker_url and not wait:
         console.print(approved.id)
         return
@@ -340,7 +328,7 @@ def reject(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Wh
     """Reject a run in review (it is CANCELLED)."""
     from close.review import reject as reject_run
 
-    rejected = reject_run(_env(), run_id, reason)
+    rejected = reject_run(open_env(), run_id, reason)
     console.print(f"run {rejected.id} {rejected.status}")
 
 
@@ -349,7 +337,7 @@ def signoff(run_id: str, note: Annotated[str, typer.Option("--note")] = "") -> N
     """Sign off a COMPLETED run."""
     from close.review import signoff as signoff_run
 
-    signed = signoff_run(_env(), run_id, note)
+    signed = signoff_run(open_env(), run_id, note)
     console.print(f"run {signed.id} signed off by {signed.signed_off_by} at {signed.signed_off_at:%Y-%m-%d %H:%M UTC}")
 
 
@@ -358,7 +346,7 @@ def lock(group: str, period: str, reason: Annotated[str, typer.Option("--reason"
     """Lock a period whose effective run is signed off."""
     from close.review import lock as lock_period
 
-    locked = lock_period(_env(), group, _check_period(period), reason)
+    locked = lock_period(open_env(), group, check_period(period), reason)
     console.print(f"period {period} of {group} locked on run {locked.id}")
 
 
@@ -367,12 +355,16 @@ def unlock(group: str, period: str, reason: Annotated[str, typer.Option("--reaso
     """Unlock a period."""
     from close.review import unlock as unlock_period
 
-    unlock_period(_env(), group, _check_period(period), reason)
+    unlock_period(open_env(), group, check_period(period), reason)
     console.print(f"period {period} of {group} unlocked")
 
 
 adjust_app = typer.Typer(no_args_is_help=True, help="Top-side adjustments.")
 app.add_typer(adjust_app, name="adjust")
+app.add_typer(rates_app, name="rates")
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(mapping_app, name="mapping")
+app.add_typer(ic_app, name="ic")
 
 
 @adjust_app.command("add")
@@ -381,10 +373,10 @@ def adjust_add(run_id: str, file: Annotated[Path, typer.Option("--file", "-f", h
     """Add a top-side journal: the run is cancelled (adjusted) and a child run continues from CONSOLIDATING."""
     from close.review import adjust
 
-    env = _env()
+    env = open_env()
     child = adjust(env, run_id, file)
     err.print(f"run {run_id} cancelled (adjusted); child run {child.id} starts at CONSOLIDATING")
-    worker = _start(env, child.id)
+    worker = start_in_background(env, child.id)
     if env.settings.broker_url and not wait:
         console.print(child.id)
         return
@@ -401,7 +393,7 @@ def demo_source() -> Path:
 @app.command()
 def demo(as_json: JsonOpt = False) -> None:
     """Run the demo group's close for every month without an effective run, oldest first."""
-    env = _env()
+    env = open_env()
     source = demo_source()
     if not (source / "group.toml").exists():
         raise ConfigError(f"the demo group is not at {source}", key="examples/demo")
@@ -410,8 +402,23 @@ def demo(as_json: JsonOpt = False) -> None:
     config_path = target / "group.toml"
     config = load_group_config(config_path)
     periods = sorted(p.name.removesuffix(".csv") for p in (target / "tb" / config.entities[0].id).glob("*.csv"))
+    last = close_periods(env, config_path, period_range(periods[0], periods[-1]), quiet=as_json)
+    _report(env, last, as_json=as_json)
+    raise typer.Exit(_exit_for(last))
+
+
+def close_periods(env: StageEnv, config_path: Path, periods: list[str], *, quiet: bool = False) -> Run:
+    """Close each period without an effective run, oldest first (a FAILED run is resumed).
+
+    Returns:
+        The last period's run; the first run that does not complete stops the loop.
+
+    Raises:
+        RunConflict: a period has a run in progress or in review.
+    """
+    config = load_group_config(config_path)
     last: Run | None = None
-    for period in period_range(periods[0], periods[-1]):
+    for period in periods:
         with env.db.tx() as conn:
             done = effective_run(conn, config.id, period)
             pending = active_run(conn, config.id, period)
@@ -425,62 +432,34 @@ def demo(as_json: JsonOpt = False) -> None:
         else:
             current = create_close_run(env, config_path, period)
         err.print(f"[bold]{config.name} {period}[/] run {current.id}")
-        last = follow(env, current.id, quiet=as_json, worker=_start(env, current.id))
+        last = follow(env, current.id, quiet=quiet, worker=start_in_background(env, current.id))
         if last.status != RunStatus.COMPLETED:
-            _report(env, last, as_json=as_json)
-            raise typer.Exit(_exit_for(last))
-    assert last is not None
+            return last
+    if last is None:
+        raise ConfigError("no period to close", key="--from/--to")
+    return last
+
+
+@app.command()
+def backfill(config: ConfigOpt, start: Annotated[str, typer.Option("--from", help="First period, YYYY-MM.")],
+             end: Annotated[str, typer.Option("--to", help="Last period, YYYY-MM.")],
+             as_json: JsonOpt = False) -> None:
+    """Close every period in a range that has no effective run (comparatives for analysis)."""
+    env = open_env()
+    last = close_periods(env, config, period_range(check_period(start), check_period(end)), quiet=as_json)
     _report(env, last, as_json=as_json)
-
-
-def _require_broker(settings: Settings) -> None:
-    if not settings.broker_url:
-        raise ConfigError("workers and beat need a broker", key="CLOSE_BROKER_URL",
-                          expected="redis://host:6379/0")
-
-
-@app.command()
-def worker(queues: Annotated[str, typer.Option("--queues", "-Q", help="Comma-separated: extract,compute,reports.")]
-           = "extract,compute,reports",
-           concurrency: Annotated[int, typer.Option("--concurrency", help="Worker processes.")] = 2,
-           loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
-    """Start a Celery worker (same as `celery -A workers worker`)."""
-    env = _env()
-    _require_broker(env.settings)
-    from workers.app import app as celery_app
-
-    celery_app.worker_main(["worker", f"--queues={queues}", f"--concurrency={concurrency}",
-                            f"--loglevel={loglevel}", "--prefetch-multiplier=1"])
-
-
-@app.command()
-def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group configs to schedule "
-                                                   "(repeat, or CLOSE_CONFIGS=a.toml:b.toml).")] = [],  # noqa: B006
-         loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
-    """Start Celery beat with one schedule entry per group config."""
-    from workers.app import app as celery_app
-    from workers.schedule import beat_schedule, config_paths
-
-    settings = _settings()
-    _require_broker(settings)
-    paths = config_paths(config or [os.environ.get("CLOSE_CONFIGS", "")])
-    if not paths:
-        raise ConfigError("no group config to schedule", key="--config", expected="one or more TOML files")
-    from workers.app import configure
-    configure(settings)
-    celery_app.conf.beat_schedule = beat_schedule(paths)
-    settings.home.mkdir(parents=True, exist_ok=True)
-    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={settings.home / 'celerybeat-schedule'}"])
+    raise typer.Exit(_exit_for(last))
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (also done automatically on first use)."""
-    from close.storage.engine import embedded_url, normalize_url
-    from close.storage.migrate import upgrade
     import sqlalchemy as sa  # noqa: I001
 
-    settings = _settings()
+    from close.storage.engine import embedded_url, normalize_url
+    from close.storage.migrate import upgrade
+
+    settings = settings_from_env()
     engine = sa.create_engine(normalize_url(settings.database_url or embedded_url(settings.home)))
     applied = upgrade(engine)
     console.print(f"applied {', '.join(applied)}" if applied else "database is up to date")
