@@ -8,11 +8,13 @@ AWAITING_REVIEW.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import threading
 import time
 from dataclasses import asdict
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,7 +45,7 @@ from close.cli_common import (
     settings_from_env,
 )
 from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app
-from close.config import load_group_config
+from close.config import Settings, load_group_config
 from close.errors import CloseError, ConfigError, RunConflict
 from close.periods import period_range
 from close.run import cancel_run, create_close_run, resume_run
@@ -271,8 +273,9 @@ def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", 
 
 @app.command()
 def review(run_id: str, as_json: JsonOpt = False) -> None:
-    """Show a run's validation findings and score."""
+    """Show a run's validation findings and score (``--json`` adds the score weights of the run's config)."""
     from close.review import findings
+    from close.stages.inputs import load_config
 
     env = open_env()
     with env.db.tx() as conn:
@@ -280,8 +283,12 @@ def review(run_id: str, as_json: JsonOpt = False) -> None:
         if one is None:
             raise ConfigError(f"no run {run_id}")
         items = findings(conn, run_id)
+        weights = load_config(conn, run_id).validation.weights
     if as_json:
-        console.print_json(json.dumps({"run_id": run_id, "status": one.status.value, "score": one.validation_score,
+        # The weights travel with the findings so a script can recompute the score
+        # (close.validation.score_of) when the group configured [validation.weights.<category>].
+        console.print_json(json.dumps({"run_id": run_id, "status": one.status.value,
+                                       "score": one.validation_score, "weights": [asdict(w) for w in weights],
                                        "findings": items}, default=str))
         return
     table = Table("severity", "category", "code", "entity", "account", "expected", "actual", "difference",
@@ -338,7 +345,8 @@ def signoff(run_id: str, note: Annotated[str, typer.Option("--note")] = "") -> N
     from close.review import signoff as signoff_run
 
     signed = signoff_run(open_env(), run_id, note)
-    console.print(f"run {signed.id} signed off by {signed.signed_off_by} at {signed.signed_off_at:%Y-%m-%d %H:%M UTC}")
+    console.print(f"run {signed.id} signed off by {signed.signed_off_by} "
+                  f"at {signed.signed_off_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}")
 
 
 @app.command()
@@ -391,18 +399,32 @@ def demo_source() -> Path:
 
 
 @app.command()
-def demo(as_json: JsonOpt = False) -> None:
+def demo(as_json: JsonOpt = False,
+         erp: Annotated[bool, typer.Option("--erp", help=(
+             "Close the ERP example (examples/erp) instead: Omie, Conta Azul, Bling and TOTVS RM read "
+             "over HTTP from local fakes started in this process, so the run is in-process (no broker). "
+             "Needs a source checkout (tests/fakes)."))] = False) -> None:
     """Run the demo group's close for every month without an effective run, oldest first."""
-    env = open_env()
-    source = demo_source()
-    if not (source / "group.toml").exists():
-        raise ConfigError(f"the demo group is not at {source}", key="examples/demo")
-    target = env.settings.home / "demo"
-    shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("out", "__pycache__"))
-    config_path = target / "group.toml"
-    config = load_group_config(config_path)
-    periods = sorted(p.name.removesuffix(".csv") for p in (target / "tb" / config.entities[0].id).glob("*.csv"))
-    last = close_periods(env, config_path, period_range(periods[0], periods[-1]), quiet=as_json)
+    if erp:
+        from close.cli_demo import prepare_erp_demo
+
+        # Before open_env: the settings it reads must carry the fakes' CLOSE_SECRET_* variables.
+        config_path, periods = prepare_erp_demo(settings_from_env(), os.environ)
+        env = open_env()
+    else:
+        env = open_env()
+        source = demo_source()
+        if not (source / "group.toml").exists():
+            raise ConfigError(f"the demo group is not at {source}", key="examples/demo")
+        target = env.settings.home / "demo"
+        shutil.copytree(source, target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("out", "__pycache__"))
+        config_path = target / "group.toml"
+        config = load_group_config(config_path)
+        tb_folder = target / "tb" / config.entities[0].id
+        files = sorted(p.name.removesuffix(".csv") for p in tb_folder.glob("*.csv"))
+        periods = period_range(files[0], files[-1])
+    last = close_periods(env, config_path, periods, quiet=as_json)
     _report(env, last, as_json=as_json)
     raise typer.Exit(_exit_for(last))
 
@@ -451,6 +473,46 @@ def backfill(config: ConfigOpt, start: Annotated[str, typer.Option("--from", hel
     raise typer.Exit(_exit_for(last))
 
 
+def _require_broker(settings: Settings) -> None:
+    if not settings.broker_url:
+        raise ConfigError("workers and beat need a broker", key="CLOSE_BROKER_URL",
+                          expected="redis://host:6379/0")
+
+
+@app.command()
+def worker(queues: Annotated[str, typer.Option("--queues", "-Q", help="Comma-separated: extract,compute,reports.")]
+           = "extract,compute,reports",
+           concurrency: Annotated[int, typer.Option("--concurrency", help="Worker processes.")] = 2,
+           loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
+    """Start a Celery worker (same as `celery -A workers worker`)."""
+    env = open_env()
+    _require_broker(env.settings)
+    from workers.app import app as celery_app
+
+    celery_app.worker_main(["worker", f"--queues={queues}", f"--concurrency={concurrency}",
+                            f"--loglevel={loglevel}", "--prefetch-multiplier=1"])
+
+
+@app.command()
+def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group configs to schedule "
+                                                   "(repeat, or CLOSE_CONFIGS=a.toml:b.toml).")] = [],  # noqa: B006
+         loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
+    """Start Celery beat with one schedule entry per group config."""
+    from workers.app import app as celery_app
+    from workers.schedule import beat_schedule, config_paths
+
+    settings = settings_from_env()
+    _require_broker(settings)
+    paths = config_paths(config or [os.environ.get("CLOSE_CONFIGS", "")])
+    if not paths:
+        raise ConfigError("no group config to schedule", key="--config", expected="one or more TOML files")
+    from workers.app import configure
+    configure(settings)
+    celery_app.conf.beat_schedule = beat_schedule(paths)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={settings.home / 'celerybeat-schedule'}"])
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations (also done automatically on first use)."""
@@ -465,16 +527,22 @@ def db_upgrade() -> None:
     console.print(f"applied {', '.join(applied)}" if applied else "database is up to date")
 
 
+try:  # a typer that vendors click raises its own UsageError, which is not click.UsageError
+    from typer._click.exceptions import UsageError as _TyperUsageError
+except ImportError:  # an older typer raises click's own
+    _TyperUsageError = click.UsageError  # type: ignore[misc, assignment]
+
+
 def main() -> None:
     """Entry point: run the app and map errors to exit codes."""
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except (click.exceptions.Exit, typer.Exit) as exc:
         code = exc.exit_code
-    except click.UsageError as exc:
+    except (click.UsageError, _TyperUsageError) as exc:
         exc.show()
         code = EXIT_REFUSED
-    except click.Abort:
+    except (click.Abort, typer.Abort):
         code = EXIT_FAILED
     except (ConfigError, RunConflict) as exc:
         err.print(f"[red]error:[/] {exc}")

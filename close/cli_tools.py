@@ -126,10 +126,16 @@ def mapping_suggest(config: ConfigOpt, period: PeriodOpt,
 def ic_report(config: ConfigOpt, period: PeriodOpt, as_json: JsonOpt = False) -> None:
     """Match intercompany balances now, from the entities' current books, before the close runs."""
     from close.ic_report import intercompany_report
+    from close.show import fact_in_units
 
     env = open_env()
     pairs = intercompany_report(env, config, check_period(period))
-    _print_frame(pairs, title=f"intercompany {period}", as_json=as_json)
+    group = load_group_config(config)
+    currencies = {e.id: e.currency for e in group.entities}
+    # The frame holds minor units; a controller reads units (each local amount in its side's currency).
+    shown = pd.DataFrame([fact_in_units("ic_pair", row, group.presentation_currency, currencies)
+                          for row in pairs.to_dict("records")], columns=pairs.columns)
+    _print_frame(shown, title=f"intercompany {period}", as_json=as_json)
     if (pairs["status"] == "uneliminated").any():
         raise typer.Exit(1)
 

@@ -36,7 +36,16 @@ from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig, IntercompanySettings
 from close.errors import InputDataError, PermanentError
 from close.frames import MAPPED_TB_COLUMNS, normalize_text_columns
-from close.fx import PPA_BOOK, TRANSLATED_COLUMNS, OpeningBalances, PeriodRates, _distinct, translate_balances
+from close.fx import (
+    PPA_BOOK,
+    TRANSLATED_COLUMNS,
+    OpeningBalances,
+    PeriodRates,
+    TextCodes,
+    _sum_by,
+    encode_text,
+    translate_balances,
+)
 from close.intercompany import eliminate_unrealized_profit, match_intercompany
 from close.investment import eliminate_investments
 from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
@@ -45,10 +54,10 @@ from close.ownership import compute_ownership, consolidated_entities
 from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
 from close.types import AccountCode, Currency, Period
 
+# The text columns the consolidation reads (``account_name`` is carried, never read).
 _TEXT_COLUMNS = (
     "entity",
     "account",
-    "account_name",
     "std_account",
     "counterparty",
     "cost_center",
@@ -136,20 +145,22 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
             inputs.rates.rate(kind, currencies[eid], pres, entity=eid)
 
     balances = inputs.balances
-    # Copy (and normalize) only when a text column needs it: a group's TB can be millions of lines.
-    dirty = [
-        c for c in _TEXT_COLUMNS if not pd.api.types.is_string_dtype(balances[c]) or balances[c].isna().any()
-    ]
+    # Text columns become integer codes once; a group's TB can be millions of lines. Copy (and
+    # normalize) only when a column has missing or non-text values, which its codes reveal.
+    codes = {c: encode_text(balances[c]) for c in _TEXT_COLUMNS}
+    dirty = [c for c, tc in codes.items() if tc.missing or not all(isinstance(u, str) for u in tc.uniques)]
     if dirty:
         balances = normalize_text_columns(balances, dirty)
-    unknown = sorted(_distinct(balances["entity"]) - set(by_id))
+        codes.update({c: encode_text(balances[c]) for c in dirty})
+    unknown = sorted(set(codes["entity"].uniques) - set(by_id))
     if unknown:
         raise InputDataError(
             "trial balance lines for an entity that is not in the group", entity=unknown[0], field="entity"
         )
-    keep = balances["entity"].isin(translated_entities).to_numpy()
+    keep = _of_entities(codes["entity"], translated_entities)
     if not keep.all():
         balances = balances[keep]
+        codes = {c: tc.take(keep) for c, tc in codes.items()}
 
     push = push_down(
         inputs.entities,
@@ -158,11 +169,12 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         period=inputs.period,
         fiscal_year_start=inputs.fiscal_year_start,
     )
-    lines = (
-        balances
-        if push.lines.empty
-        else pd.concat([balances[list(MAPPED_TB_COLUMNS)], push.lines], ignore_index=True)
-    )
+    lines = balances
+    if not push.lines.empty:
+        lines = pd.concat([balances[list(MAPPED_TB_COLUMNS)], push.lines], ignore_index=True)
+        for c, tc in codes.items():
+            pushed = encode_text(push.lines[c], uniques=tc.uniques)
+            codes[c] = TextCodes(np.concatenate((tc.codes, pushed.codes)), pushed.uniques)
     acq_rates = {}
     for eid in push.uplift:
         acq = by_id[eid].acquisition
@@ -175,7 +187,9 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     )
     prior = inputs.prior
     if prior is not None:
-        prior = prior[prior["entity"].isin(translated_entities)]
+        keep_prior = _of_entities(encode_text(prior["entity"]), translated_entities)
+        if not keep_prior.all():
+            prior = prior[keep_prior]
     translation = translate_balances(
         lines,
         currencies=currencies,
@@ -187,8 +201,11 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         prior=prior,
         opening=_opening_for(inputs.opening, translated_entities),
         opening_rate_defaults=defaults,
+        codes=codes,
     )
     translated = translation.translated
+    ent_codes, std_codes = translation.entity_codes, translation.std_codes
+    assert ent_codes is not None and std_codes is not None  # noqa: S101 (translate_balances sets them)
 
     ic = match_intercompany(
         translated,
@@ -213,6 +230,8 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         presentation_currency=pres,
         dividend_income=div_income[["entity", "translated"]],
         uplift=push.uplift,
+        entity_codes=ent_codes,
+        std_codes=std_codes,
     )
     urp = eliminate_unrealized_profit(
         translated,
@@ -221,18 +240,24 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         margins=dict(inputs.intercompany.inventory_margins),
         nci={e: h.nci for e, h in holdings.items()},
     )
-    own = translated[translated["entity"].isin(consolidated).to_numpy()]
-    ppa_journals = _ppa_journals(own)
+    own = translated
+    own_rows = _of_entities(ent_codes, consolidated)
+    if not own_rows.all():
+        own = translated[own_rows]
+        ent_codes, std_codes = ent_codes.take(own_rows), std_codes.take(own_rows)
+    is_ppa = own["book"].to_numpy(dtype=object) == PPA_BOOK
+    ppa_journals = _ppa_journals(own[is_ppa])
     validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
     journals = (*ic.journals, *urp, *inv.journals, *ppa_journals, *inputs.adjustments)
 
-    worksheet = build_worksheet(own, journals)
+    by_account = _sum_by_pair(ent_codes, std_codes, own["translated"].to_numpy(dtype=np.int64), ~is_ppa)
+    worksheet = _worksheet(by_account, journals)
     consolidated_tb = _sum_by_account(worksheet[worksheet["basis"] == "IFRS"])
     if int(consolidated_tb["amount"].sum()) != 0:
         raise PermanentError(f"the consolidated TB sums to {int(consolidated_tb['amount'].sum())}, not zero")
     movement = _movement(
         consolidated_tb,
-        own,
+        _sum_by_pair(None, std_codes, own["translated_movement"].to_numpy(dtype=np.int64)),
         inputs.prior_consolidated,
         chart,
         inputs.period,
@@ -262,9 +287,41 @@ def _opening_for(opening: OpeningBalances | None, keep: set[str]) -> OpeningBala
     )
 
 
-def _ppa_journals(translated: pd.DataFrame) -> list[JournalEntry]:
+def _of_entities(entity: TextCodes, keep: set[str] | frozenset[str]) -> np.ndarray:
+    """Tell which rows belong to one of the ``keep`` entities."""
+    return np.array([u in keep for u in entity.uniques], dtype=bool)[entity.codes]
+
+
+def _sum_by_pair(
+    entity: TextCodes | None, std: TextCodes, amounts: np.ndarray, rows: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Sum amounts by (entity, std_account), or by std_account alone when ``entity`` is None.
+
+    Returns:
+        entity (when given), std_account, amount (int64) for every pair that has a row.
+
+    """
+    width = len(std.uniques)
+    pair = std.codes if entity is None else entity.codes * width + std.codes
+    if rows is not None:
+        pair, amounts = pair[rows], amounts[rows]
+    space = width if entity is None else width * len(entity.uniques)
+    if space <= 4 * len(pair) + 4096:
+        # Dense: one slot per possible pair (entities × accounts is far below the line count).
+        sums = _sum_by(pair, amounts, space)
+        uniq = np.flatnonzero(np.bincount(pair, minlength=space))
+        sums = sums[uniq]
+    else:
+        uniq, inverse = np.unique(pair, return_inverse=True)
+        sums = _sum_by(inverse, amounts, len(uniq))
+    frame = {"std_account": pd.Series(std.uniques[uniq % width], dtype=object), "amount": sums}
+    if entity is not None:
+        frame = {"entity": pd.Series(entity.uniques[uniq // width], dtype=object), **frame}
+    return pd.DataFrame(frame)
+
+
+def _ppa_journals(rows: pd.DataFrame) -> list[JournalEntry]:
     """One journal per acquiree: its translated PPA push-down lines and their CTA."""
-    rows = translated[translated["book"] == PPA_BOOK]
     out = []
     for eid, grp in rows.groupby("entity", sort=True):
         lines = [
@@ -298,7 +355,12 @@ def build_worksheet(translated: pd.DataFrame, journals: tuple[JournalEntry, ...]
     """
     own = translated[translated["book"] != PPA_BOOK]
     t = own.groupby(["entity", "std_account"], sort=False, as_index=False)["translated"].sum()
-    t = t.rename(columns={"translated": "amount"}).assign(column="translated", basis="IFRS")
+    return _worksheet(t.rename(columns={"translated": "amount"}), journals)
+
+
+def _worksheet(by_account: pd.DataFrame, journals: tuple[JournalEntry, ...]) -> pd.DataFrame:
+    """Build the worksheet from the translated lines summed by (entity, std_account) and the journals."""
+    t = by_account.assign(column="translated", basis="IFRS")
     jl = journal_lines_frame(journals)
     jl["column"] = jl["kind"].map(WORKSHEET_COLUMN)
     j = jl.groupby(["entity", "std_account", "column", "basis"], sort=False, as_index=False)["amount"].sum()
@@ -334,7 +396,7 @@ def consolidated_on_basis(result: ConsolidationResult, basis: str) -> pd.DataFra
 
 def _movement(
     consolidated: pd.DataFrame,
-    translated: pd.DataFrame,
+    translated_movement: pd.DataFrame,
     prior: pd.DataFrame | None,
     chart: Chart,
     period: Period,
@@ -342,9 +404,7 @@ def _movement(
 ) -> pd.DataFrame:
     """Return this month's consolidated movement (the year-end roll into retained earnings excluded)."""
     if prior is None:
-        mv = translated.groupby("std_account", as_index=False)["translated_movement"].sum()
-        mv = mv.rename(columns={"translated_movement": "amount"})
-        return _sum_by_account(mv)
+        return _sum_by_account(translated_movement)
     p = prior[["std_account", "amount"]].copy()
     if int(period[5:7]) == fiscal_year_start:
         acc = chart.accounts

@@ -151,10 +151,16 @@ class OpeningBalances:
 
 @dataclass(frozen=True, slots=True)
 class Translation:
-    """The translated lines (``TRANSLATED_COLUMNS`` plus ``book``) and the per-entity CTA check."""
+    """The translated lines (``TRANSLATED_COLUMNS`` plus ``book``) and the per-entity CTA check.
+
+    ``entity_codes`` and ``std_codes`` code the translated lines' entity and standard account,
+    row for row, so later stages group them without hashing the text again.
+    """
 
     translated: pd.DataFrame
     cta: pd.DataFrame
+    entity_codes: TextCodes | None = field(default=None, repr=False)
+    std_codes: TextCodes | None = field(default=None, repr=False)
 
 
 def scale_rate(rate: Decimal, what: str) -> int:
@@ -252,22 +258,144 @@ def _round_decimal(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=decimal.ROUND_HALF_EVEN, context=_EXACT))
 
 
-def _codes(*columns: Iterable[pd.Series]) -> list[np.ndarray]:
-    """Factorize each group of aligned text columns into shared integer codes."""
-    out = []
-    for parts in columns:
-        parts = list(parts)
-        joined = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        codes, _ = pd.factorize(joined.to_numpy(dtype=object))
-        out.append(codes.astype(np.int64))
-    return out
+# --- Text columns as integer codes -------------------------------------------------------------
+# A group's TB is millions of lines whose text columns repeat a few thousand values. Every
+# column is turned into integer codes once; matching, grouping and lookups then work on ints.
+
+_SAMPLE = 4096  # rows looked at to decide whether a column runs in blocks or repeats another
 
 
-def _combine(*codes: np.ndarray) -> np.ndarray:
-    """Combine several non-negative code arrays into one int64 key."""
-    key = np.zeros(len(codes[0]), dtype=np.int64)
-    for c in codes:
-        key = key * (int(c.max(initial=0)) + 1) + c
+@dataclass(frozen=True, slots=True)
+class TextCodes:
+    """A text column as integer codes: ``uniques[codes]`` gives the values, a missing one as ``""``."""
+
+    codes: np.ndarray  # int64, one per row
+    uniques: np.ndarray  # object, distinct values
+    missing: bool = False  # some value was missing (NaN/None) and is coded as ""
+
+    def values(self) -> np.ndarray:
+        """Return the column's values (missing ones as ``""``)."""
+        return self.uniques[self.codes]
+
+    def take(self, rows: np.ndarray) -> TextCodes:
+        """Return the codes of some rows (an index or boolean array), sharing the uniques."""
+        return TextCodes(self.codes[rows], self.uniques, self.missing)
+
+    def with_value(self, value: str) -> tuple[TextCodes, int]:
+        """Return codes whose uniques include ``value`` (appended if absent), and its code."""
+        hit = np.flatnonzero(self.uniques == value) if len(self.uniques) else np.zeros(0, dtype=np.int64)
+        if len(hit):
+            return self, int(hit[0])
+        uniques = np.append(self.uniques, np.array([value], dtype=object))
+        return TextCodes(self.codes, uniques, self.missing), len(uniques) - 1
+
+
+def _mostly(mask: np.ndarray) -> bool:
+    return bool(np.count_nonzero(mask) * 4 >= len(mask) * 3)
+
+
+def encode_text(
+    values: np.ndarray | pd.Series,
+    *,
+    uniques: np.ndarray | None = None,
+    aligned: tuple[np.ndarray, np.ndarray] | None = None,
+) -> TextCodes:
+    """Encode a text column as integer codes, missing values as ``""``.
+
+    Runs of equal values (a TB sorted by entity) are compared with their neighbour rather than
+    hashed, and rows equal to the same row of ``aligned`` reuse its code: both are much cheaper
+    than hashing every Python string and give the same codes.
+
+    Args:
+        values: the column.
+        uniques: values already coded (codes ``0..len-1``); the result's uniques extend them.
+        aligned: ``(values, codes)`` of a column coded against ``uniques`` whose rows probably
+            repeat these rows in the same order (last period's lines).
+
+    Returns:
+        The codes, with the uniques (``uniques`` first, then new values in order of appearance).
+
+    """
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype=object)
+    values = np.asarray(values, dtype=object)
+    n = len(values)
+    base = np.empty(0, dtype=object) if uniques is None else uniques
+    codes = np.full(n, -1, dtype=np.int64)
+    todo: np.ndarray | None = None  # the rows still to code (None: all)
+    if aligned is not None and n:
+        ref_values, ref_codes = aligned
+        m = min(n, len(ref_values))
+        s = min(m, _SAMPLE)
+        if s and _mostly(values[:s] == ref_values[:s]):
+            same = values[:m] == ref_values[:m]
+            codes[:m][same] = ref_codes[:m][same]
+            todo = np.flatnonzero(codes < 0)
+    sub = values if todo is None else values[todo]
+    sub_codes, uniques_out, missing = _code_rows(sub, base)
+    if todo is None:
+        codes = sub_codes
+    else:
+        codes[todo] = sub_codes
+    return TextCodes(codes, uniques_out, missing)
+
+
+def _code_rows(values: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Code values against ``base`` (extended with new values); run heads only when in blocks."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), base, False
+    heads: np.ndarray | None = None
+    s = min(n, _SAMPLE)
+    if n > 1 and _mostly(values[1:s] == values[: s - 1]):
+        heads = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    distinct = values if heads is None else values[heads]
+    if len(base):
+        found = pd.Index(base, dtype=object).get_indexer(distinct).astype(np.int64)
+        miss = np.flatnonzero(found < 0)
+    else:
+        found = np.full(len(distinct), -1, dtype=np.int64)
+        miss = None
+    new_values = distinct if miss is None else distinct[miss]
+    new_codes, new_uniques = pd.factorize(new_values)
+    new_uniques = np.asarray(new_uniques, dtype=object)
+    missing = bool(len(new_codes)) and bool((new_codes < 0).any())
+    if missing:
+        # A missing value is "" (frames.py): give it the code of "" (added if absent).
+        hit = np.flatnonzero(np.concatenate((base, new_uniques)) == "")
+        if len(hit):
+            empty = int(hit[0]) - len(base)
+        else:
+            new_uniques = np.append(new_uniques, np.array([""], dtype=object))
+            empty = len(new_uniques) - 1
+        new_codes = np.where(new_codes < 0, empty, new_codes)
+    new_codes = new_codes.astype(np.int64) + len(base)
+    if miss is None:
+        found = new_codes
+    else:
+        found[miss] = new_codes
+    uniques = np.concatenate((base, new_uniques)) if len(new_uniques) else base
+    if heads is None:
+        return found, uniques, missing
+    return np.repeat(found, np.diff(np.append(heads, n))), uniques, missing
+
+
+def _combine(*parts: tuple[np.ndarray, int]) -> np.ndarray:
+    """Combine code arrays (each with its number of distinct codes) into one ordered int64 key.
+
+    The key orders like the tuple of codes; when the product of the widths would overflow int64
+    the key so far is replaced by its dense rank, which keeps that order.
+    """
+    key = np.zeros(len(parts[0][0]), dtype=np.int64)
+    span = 1
+    for codes, width in parts:
+        width = max(int(width), 1)
+        if span * width >= _INT64_SAFE:
+            uniq, key = np.unique(key, return_inverse=True)
+            key = key.astype(np.int64)
+            span = max(len(uniq), 1)
+        key = key * width + codes
+        span *= width
     return key
 
 
@@ -276,87 +404,140 @@ def _obj(values: Iterable[object]) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
 
 
-def _distinct(column: pd.Series) -> set[str]:
-    """Return the distinct values of a text column (without iterating it row by row)."""
-    return set(pd.unique(column.to_numpy(dtype=object)))
-
-
-def _gather(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Return ``values[idx]`` with 0 where ``idx`` is -1 (not found)."""
-    if len(values) == 0:
-        return np.zeros(len(idx), dtype=np.int64)
-    return np.where(idx >= 0, values[np.maximum(idx, 0)], 0).astype(np.int64)
-
-
-def _is_ppa(counterparty: pd.Series) -> np.ndarray:
-    codes, uniques = pd.factorize(counterparty.to_numpy(dtype=object))
-    flags = np.array([str(u).startswith(PPA_BOOK) for u in uniques], dtype=bool)
-    return flags[codes] if len(codes) else np.zeros(0, dtype=bool)
-
-
-def _override_mask(
-    entity: pd.Series, std_account: pd.Series, historical: Mapping[tuple[EntityId, AccountCode], Decimal]
-) -> np.ndarray:
-    """Tell which rows have a historical-rate override, looking only at entities that have one."""
-    out = np.zeros(len(entity), dtype=bool)
-    if not historical:
-        return out
-    ents = entity.to_numpy(dtype=object)
-    stds = std_account.to_numpy(dtype=object)
-    for i in np.flatnonzero(entity.isin({e for e, _ in historical}).to_numpy()):
-        out[i] = (ents[i], stds[i]) in historical
+def _sum_by(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Exact int64 sums of ``values`` by code (``0..size-1``)."""
+    out = np.zeros(size, dtype=np.int64)
+    np.add.at(out, codes, np.asarray(values, dtype=np.int64))
     return out
 
 
-def _normalize_prior(
-    prior: pd.DataFrame | None, opening: OpeningBalances | None, cta_code: AccountCode
-) -> tuple[pd.DataFrame, bool]:
-    """Bring the prior translated frame or the opening balances into one shape.
+@dataclass(frozen=True, slots=True)
+class _Match:
+    """How the current lines take over the prior period's translated totals."""
 
-    Returns:
-        (frame with entity, std_account, counterparty, translated, is_plug, local_closing
-        (object: int or None), account, cost_center, department), and whether it came from a
-        ConsolidationResult (so its closing-rate lines are present).
+    prior_alloc: np.ndarray  # per current line: the prior translated amount it carries on
+    has_prior_key: np.ndarray  # per current line: its (entity, account, counterparty) was in the prior
+    carry_rows: np.ndarray  # prior rows (first of each key with no current line), in prior order
+    carry_totals: np.ndarray  # their keys' prior totals
 
+
+def _match_prior(cur_key: np.ndarray, cur_line: np.ndarray, pri_key: np.ndarray, pri_line: np.ndarray,
+                 pri_t: np.ndarray) -> _Match:
+    """Allocate the prior totals to the current lines.
+
+    Each prior line's total goes to its first current line, the rest of each key's total to the
+    key's first current line. One stable sort of both periods' line keys (a line key orders
+    within its key) groups lines and keys at once; current rows sort before prior rows of the
+    same line, so the head of a line's group is its first current line.
     """
+    n = len(cur_key)
+    total = n + len(pri_key)
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Match(empty, np.zeros(0, dtype=bool), empty, empty)
+    line = np.concatenate((cur_line, pri_line))
+    order = np.argsort(line, kind="stable")
+    del line
+    is_cur = order < n
+    sorted_line = np.concatenate((cur_line, pri_line))[order]
+    line_starts = np.flatnonzero(np.concatenate(([True], sorted_line[1:] != sorted_line[:-1])))
+    del sorted_line
+    sorted_key = np.concatenate((cur_key, pri_key))[order]
+    key_new = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
+    del sorted_key
+    key_starts = np.flatnonzero(key_new)
+    prior_vals = np.zeros(total, dtype=np.int64)
+    prior_vals[~is_cur] = pri_t[order[~is_cur] - n]
+
+    # Lines: the first current row of a line (stable sort: the head of its group) takes its total.
+    line_sum = np.add.reduceat(prior_vals, line_starts)
+    heads = order[line_starts]
+    head_cur = heads < n
+    matched = np.zeros(n, dtype=np.int64)
+    matched[heads[head_cur]] = line_sum[head_cur]
+
+    # Keys: the rest of the key's total goes to the key's first current row.
+    key_sum = np.add.reduceat(prior_vals, key_starts)
+    cur_count = np.add.reduceat(is_cur.astype(np.int64), key_starts)
+    size = np.diff(np.append(key_starts, total))
+    first_cur = np.minimum.reduceat(np.where(is_cur, order, total), key_starts)
+    first_pri = np.minimum.reduceat(np.where(is_cur, total, order), key_starts)
+    matched_sorted = np.zeros(total, dtype=np.int64)
+    matched_sorted[is_cur] = matched[order[is_cur]]
+    matched_key = np.add.reduceat(matched_sorted, key_starts)
+    has_cur = cur_count > 0
+    prior_alloc = matched
+    prior_alloc[first_cur[has_cur]] += key_sum[has_cur] - matched_key[has_cur]
+    key_group = np.cumsum(key_new) - 1
+    has_prior = (size - cur_count) > 0
+    has_prior_key = np.zeros(n, dtype=bool)
+    has_prior_key[order[is_cur]] = has_prior[key_group[is_cur]]
+    carried = np.flatnonzero(~has_cur)
+    by_first = np.argsort(first_pri[carried], kind="stable")
+    carried = carried[by_first]
+    return _Match(prior_alloc, has_prior_key, first_pri[carried] - n, key_sum[carried])
+
+
+@dataclass(frozen=True, slots=True)
+class _Prior:
+    """The prior translated lines (or opening balances) as aligned arrays."""
+
+    text: dict[str, np.ndarray]  # _TEXT columns (object; "" where the source lacks the column)
+    translated: np.ndarray  # int64
+    is_plug: np.ndarray  # bool: a CTA plug row
+    local_closing: np.ndarray | None  # object (int or missing) when the source has it
+    from_result: bool  # a ConsolidationResult (its closing-rate lines are present)
+
+
+_TEXT = ("entity", "std_account", "counterparty", "account", "cost_center", "department")
+
+
+def _prior_arrays(
+    prior: pd.DataFrame | None, opening: OpeningBalances | None, cta_code: AccountCode
+) -> _Prior:
+    """Bring the prior translated frame or the opening balances into one shape."""
     if prior is not None:
         need = ("entity", "std_account", "counterparty", "translated", "rate_type")
         missing = [c for c in need if c not in prior.columns]
         if missing:
             raise InputDataError(f"the prior translated frame lacks columns {missing}", field="prior")
-        frame = prior[[c for c in (*need, *_LINE_EXTRA, "local_closing") if c in prior.columns]]
-        frame = frame.assign(is_plug=frame["rate_type"].to_numpy(dtype=object) == "cta")
+        frame = prior
+        is_plug = prior["rate_type"].to_numpy(dtype=object) == "cta"
         from_result = True
     elif opening is not None:
-        frame = opening.translated.copy()
-        missing = [
-            c for c in ("entity", "std_account", "counterparty", "translated") if c not in frame.columns
-        ]
+        frame = opening.translated
+        need = ("entity", "std_account", "counterparty", "translated")
+        missing = [c for c in need if c not in frame.columns]
         if missing:
             raise InputDataError(f"the opening balances lack columns {missing}", field="opening")
-        frame["is_plug"] = frame["std_account"].astype(str).eq(cta_code)
+        is_plug = frame["std_account"].astype(str).eq(cta_code).to_numpy()
         from_result = False
     else:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _KEY})
-        frame["translated"] = pd.Series(dtype=np.int64)
-        frame["is_plug"] = pd.Series(dtype=bool)
-        from_result = False
-    columns = {}
-    for c in (*_KEY, *_LINE_EXTRA):
-        if c not in frame.columns:
-            columns[c] = np.full(len(frame), "", dtype=object)
-            continue
-        values = frame[c].to_numpy(dtype=object)
-        missing = pd.isna(values)
-        columns[c] = np.where(missing, "", values).astype(object) if missing.any() else values
-    columns["translated"] = frame["translated"].to_numpy(dtype=np.int64)
-    columns["is_plug"] = frame["is_plug"].to_numpy(dtype=bool)
-    columns["local_closing"] = (
-        frame["local_closing"].to_numpy(dtype=object)
-        if "local_closing" in frame.columns
-        else np.full(len(frame), None, dtype=object)
-    )
-    return pd.DataFrame(columns), from_result
+        return _Prior(
+            {c: np.zeros(0, dtype=object) for c in _TEXT},
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=bool),
+            None,
+            False,
+        )
+    n = len(frame)
+    text = {
+        c: frame[c].to_numpy(dtype=object) if c in frame.columns else np.full(n, "", dtype=object)
+        for c in _TEXT
+    }
+    local = frame["local_closing"].to_numpy(dtype=object) if "local_closing" in frame.columns else None
+    return _Prior(text, frame["translated"].to_numpy(dtype=np.int64), np.asarray(is_plug, dtype=bool), local,
+                  from_result)
+
+
+def _local_sums(codes: np.ndarray, values: np.ndarray | None, size: int) -> list[int | None]:
+    """Sum object local amounts by code; None for a group with a missing one (or no column)."""
+    if values is None:
+        return [None] * size
+    absent = pd.isna(values)
+    sums = _sum_by(codes, np.where(absent, 0, values).astype(np.int64), size)
+    gaps = _sum_by(codes, absent.astype(np.int64), size)
+    return [None if gaps[k] else int(sums[k]) for k in range(size)]
 
 
 def translate_balances(
@@ -371,6 +552,7 @@ def translate_balances(
     prior: pd.DataFrame | None,
     opening: OpeningBalances | None,
     opening_rate_defaults: Mapping[tuple[EntityId, AccountCode, str], Decimal] | None = None,
+    codes: Mapping[str, TextCodes] | None = None,
 ) -> Translation:
     """Translate every entity's lines and compute each entity's CTA, as a plug and from its parts.
 
@@ -387,9 +569,12 @@ def translate_balances(
         opening: the opening balances (first period) and historical-rate overrides.
         opening_rate_defaults: rates that translate a line's local opening when neither
             ``prior`` nor ``opening`` has it (used for pushed-down PPA lines only).
+        codes: the caller's ``encode_text`` codes of some of the text columns of ``lines``
+            (entity, std_account, counterparty, account, cost_center, department), row for row.
 
     Returns:
-        The translated lines (one CTA plug row per entity and book) and the CTA check frame.
+        The translated lines (one CTA plug row per entity and book), the CTA check frame, and
+        the codes of the translated lines' entity and standard account.
 
     Raises:
         InputDataError: for a missing rate, an unknown entity or account, or an opening balance
@@ -403,22 +588,21 @@ def translate_balances(
     historical = dict(opening.historical_rates) if opening is not None else {}
     defaults = dict(opening_rate_defaults or {})
 
-    cur = lines.reset_index(drop=True)
-    cur = pd.DataFrame(
-        {
-            "entity": cur["entity"].to_numpy(dtype=object),
-            "account": cur["account"].to_numpy(dtype=object),
-            "std_account": cur["std_account"].to_numpy(dtype=object),
-            "counterparty": cur["counterparty"].to_numpy(dtype=object),
-            "cost_center": cur["cost_center"].to_numpy(dtype=object),
-            "department": cur["department"].to_numpy(dtype=object),
-            "opening": cur["opening"].to_numpy(dtype=np.int64),
-            "closing": cur["closing"].to_numpy(dtype=np.int64),
-        }
-    )
-    _check_known(cur, currencies, accounts)
-    pri, prior_from_result = _normalize_prior(prior, opening, cta_code)
-    unknown_prior = sorted(_distinct(pri["entity"]) - set(currencies))
+    n_in = len(lines)
+    text = {c: lines[c].to_numpy(dtype=object) for c in _TEXT}
+    enc = {c: (codes or {}).get(c) or encode_text(text[c]) for c in _TEXT}
+    for c, tc in enc.items():
+        if len(tc.codes) != n_in:
+            raise ValueError(f"codes of column {c} have {len(tc.codes)} rows, the lines {n_in}")
+    opening_local = lines["opening"].to_numpy(dtype=np.int64)
+    closing_local = lines["closing"].to_numpy(dtype=np.int64)
+    _check_known(enc, text, currencies, accounts)
+    pri = _prior_arrays(prior, opening, cta_code)
+    penc: dict[str, TextCodes] = {}
+    for c in _TEXT:
+        penc[c] = encode_text(pri.text[c], uniques=enc[c].uniques, aligned=(text[c], enc[c].codes))
+        enc[c] = TextCodes(enc[c].codes, penc[c].uniques, enc[c].missing)
+    unknown_prior = sorted({str(u) for u in enc["entity"].uniques} - set(currencies))
     if unknown_prior:
         raise InputDataError(
             f"prior balances name entity {unknown_prior[0]!r}, which is not in the group",
@@ -426,8 +610,9 @@ def translate_balances(
             field="prior",
         )
 
-    # Per-entity rates (Decimal for the parts, scaled ints for the vector work).
-    entity_ids = sorted(_distinct(cur["entity"]) | _distinct(pri["entity"]))
+    # Per-entity rates (Decimal for the parts, scaled ints for the vector work), by entity code.
+    ent_uniq = enc["entity"].uniques
+    entity_ids = sorted(str(u) for u in ent_uniq)
     ent_rates: dict[EntityId, tuple[Decimal, Decimal]] = {}
     for e in entity_ids:
         ccy = currencies[e]
@@ -436,138 +621,147 @@ def translate_balances(
         scale_rate(c, f"closing rate {ccy}")
         scale_rate(a, f"average rate {ccy}")
         ent_rates[e] = (c, a)
-    pres_entities = {e for e in entity_ids if currencies[e] == presentation_currency}
+    pres = presentation_currency
+    pres_entities = {e for e in entity_ids if currencies[e] == pres}
+    e_pres = np.array([u in pres_entities for u in ent_uniq], dtype=bool)
+    e_close, e_avg = (
+        np.array(
+            [
+                scale_rate(_exponent_shift_rate(ent_rates[u][j], currencies[u], pres), f"{kind} {u}")
+                for u in ent_uniq
+            ],
+            dtype=np.int64,
+        )
+        for j, kind in ((0, "closing"), (1, "average"))
+    )
+    e_close_str = np.array([str(ent_rates[u][0]) for u in ent_uniq], dtype=object)
+    e_avg_str = np.array([str(ent_rates[u][1]) for u in ent_uniq], dtype=object)
 
-    # Pre-year-end roll: prior flows (income statement and dividends) by entity and book.
+    # Codes the synthesized retained-earnings lines and the plug rows need.
+    enc["account"], empty_account = enc["account"].with_value("")
+    enc["std_account"], re_std = enc["std_account"].with_value(re_code)
+    enc["std_account"], cta_std = enc["std_account"].with_value(cta_code)
+    enc["counterparty"], empty_cp = enc["counterparty"].with_value("")
+    enc["counterparty"], ppa_cp = enc["counterparty"].with_value(PPA_BOOK)
+    enc["cost_center"], empty_cc = enc["cost_center"].with_value("")
+    enc["department"], empty_dp = enc["department"].with_value("")
+
+    # Account attributes once per distinct account.
     acc_class = accounts["class"]
     acc_rate = accounts["rate_type"]
     acc_role = accounts["system_role"]
     flow_accounts = set(
         accounts.index[acc_class.isin(INCOME_STATEMENT_CLASSES) | (acc_role == SystemRole.DIVIDENDS.value)]
     )
-    pri_book = np.where(_is_ppa(pri["counterparty"]), PPA_BOOK, "")
-    pri = pri.assign(book=pri_book)
-    pri_flow = pri["std_account"].isin(flow_accounts).to_numpy() & ~pri["is_plug"].to_numpy()
-    roll_t: dict[tuple[str, str], int] = {}
-    roll_local: dict[tuple[str, str], int | None] = {}
-    if fy_start and len(pri):
-        fl = pri[pri_flow]
-        for (e, b), grp in fl.groupby(["entity", "book"], sort=False):
-            roll_t[(e, b)] = int(grp["translated"].sum())
-            lc = grp["local_closing"]
-            roll_local[(e, b)] = None if lc.isna().any() else int(sum(int(v) for v in lc))
+    std_uniq = enc["std_account"].uniques
+    u_flow = np.array([u in flow_accounts for u in std_uniq], dtype=bool)
+    u_closing = np.array([acc_rate.get(u) == "closing" for u in std_uniq], dtype=bool)
+    u_ppa = np.array(
+        [isinstance(u, str) and u.startswith(PPA_BOOK) for u in enc["counterparty"].uniques], dtype=bool
+    )
+    n_ent, n_std = len(ent_uniq), len(std_uniq)
 
-    cur["book"] = np.where(_is_ppa(cur["counterparty"]), PPA_BOOK, "")
+    p_ent, p_std, p_cp = penc["entity"].codes, penc["std_account"].codes, penc["counterparty"].codes
+    p_t = pri.translated
+    p_plug = pri.is_plug
+    p_eb = p_ent * 2 + u_ppa[p_cp]  # (entity, book) code: book "" or PPA_BOOK
+
+    # Pre-year-end roll: prior flows (income statement and dividends) by entity and book.
+    roll_t: dict[int, int] = {}  # (entity, book) code → translated roll
+    roll_local: dict[int, int | None] = {}
+    if fy_start and len(p_t):
+        fl = np.flatnonzero(u_flow[p_std] & ~p_plug)
+        eb = p_eb[fl]
+        sums = _sum_by(eb, p_t[fl], 2 * n_ent)
+        local = _local_sums(eb, None if pri.local_closing is None else pri.local_closing[fl], 2 * n_ent)
+        first = np.full(2 * n_ent, len(fl), dtype=np.int64)
+        np.minimum.at(first, eb, np.arange(len(fl)))
+        for k in np.flatnonzero(first < len(fl))[np.argsort(first[first < len(fl)], kind="stable")]:
+            roll_t[int(k)] = int(sums[k])
+            roll_local[int(k)] = local[k]
+
     # The retained-earnings line that receives the roll (one per entity and book; add if absent).
-    re_rows = cur.loc[cur["std_account"].eq(re_code).to_numpy(), ["entity", "book"]]
-    have_re = set(zip(re_rows["entity"], re_rows["book"], strict=True))
-    synth = []
-    for e, b in roll_t:
-        if (e, b) not in have_re:
-            synth.append(
-                {
-                    "entity": e,
-                    "account": "",
-                    "std_account": re_code,
-                    "counterparty": b,
-                    "cost_center": "",
-                    "department": "",
-                    "opening": 0,
-                    "closing": 0,
-                    "book": b,
-                }
-            )
+    c_ent, c_std, c_cp = enc["entity"].codes, enc["std_account"].codes, enc["counterparty"].codes
+    have_re = set((c_ent[c_std == re_std] * 2 + u_ppa[c_cp[c_std == re_std]]).tolist())
+    synth = [k for k in roll_t if k not in have_re]
+    row_codes = {c: enc[c].codes for c in _TEXT}
     if synth:
-        cur = pd.concat([cur, pd.DataFrame(synth)], ignore_index=True)
-        cur["opening"] = cur["opening"].astype(np.int64)
-        cur["closing"] = cur["closing"].astype(np.int64)
-
-    n = len(cur)
-    std = cur["std_account"]
-    # Per-account and per-entity attributes looked up once per distinct value, then spread.
-    std_codes, std_uniq = pd.factorize(std.to_numpy(dtype=object))
-    is_flow = np.array([u in flow_accounts for u in std_uniq], dtype=bool)[std_codes]
-    rtype = np.array([acc_rate.get(u) for u in std_uniq], dtype=object)[std_codes]
-    is_re = np.array([u == re_code for u in std_uniq], dtype=bool)[std_codes]
-    ent = cur["entity"].to_numpy(dtype=object)
-    ent_codes, ent_uniq = pd.factorize(ent)
-    is_pres = np.array([u in pres_entities for u in ent_uniq], dtype=bool)[ent_codes]
-    opening_local = cur["opening"].to_numpy(dtype=np.int64)
-    closing_local = cur["closing"].to_numpy(dtype=np.int64)
+        k = np.array(synth, dtype=np.int64)
+        extra = {
+            "entity": k // 2,
+            "std_account": np.full(len(k), re_std, dtype=np.int64),
+            "counterparty": np.where(k % 2 == 1, ppa_cp, empty_cp).astype(np.int64),
+            "account": np.full(len(k), empty_account, dtype=np.int64),
+            "cost_center": np.full(len(k), empty_cc, dtype=np.int64),
+            "department": np.full(len(k), empty_dp, dtype=np.int64),
+        }
+        row_codes = {c: np.concatenate((row_codes[c], extra[c])) for c in _TEXT}
+        opening_local = np.concatenate((opening_local, np.zeros(len(k), dtype=np.int64)))
+        closing_local = np.concatenate((closing_local, np.zeros(len(k), dtype=np.int64)))
+    out_text = {
+        c: text[c] if not synth and not enc[c].missing else enc[c].uniques[row_codes[c]] for c in _TEXT
+    }
+    ent = row_codes["entity"]
+    std = row_codes["std_account"]
+    is_ppa = u_ppa[row_codes["counterparty"]]
+    n = len(ent)
+    is_flow = u_flow[std]
+    is_re = std == re_std
+    is_pres = e_pres[ent]
     movement = closing_local - opening_local
     if fy_start:
         movement = np.where(is_flow, closing_local, movement)
 
-    # Historical-rate overrides.
+    # Historical-rate overrides, looked up by (entity, account) code.
+    hist_pairs, hist_rates = _historical_pairs(historical, ent_uniq, std_uniq)
+    ov_any = _pair_hits(ent, std, n_std, hist_pairs)
+    has_ov = (ov_any >= 0) & ~is_pres
     ov_rate = np.zeros(n, dtype=np.int64)
     ov_str = np.full(n, "", dtype=object)
-    has_ov = np.zeros(n, dtype=bool)
-    if historical:
-        ov_entities = {e for e, _ in historical}
-        cand = np.flatnonzero(cur["entity"].isin(ov_entities).to_numpy())
-        for i in cand:
-            key = (ent[i], std.iat[i])
-            if key in historical and ent[i] not in pres_entities:
-                rate = _exponent_shift_rate(historical[key], currencies[ent[i]], presentation_currency)
-                ov_rate[i] = scale_rate(rate, f"historical rate {key[0]}/{key[1]}")
-                ov_str[i] = str(historical[key])
-                has_ov[i] = True
+    if has_ov.any():
+        used = np.unique(ov_any[has_ov])
+        scaled = np.zeros(len(hist_pairs), dtype=np.int64)
+        for p in used:
+            e, s = str(ent_uniq[hist_pairs[p] // n_std]), str(std_uniq[hist_pairs[p] % n_std])
+            rate = _exponent_shift_rate(hist_rates[p], currencies[e], presentation_currency)
+            scaled[p] = scale_rate(rate, f"historical rate {e}/{s}")
+        ov_rate[has_ov] = scaled[ov_any[has_ov]]
+        ov_str[has_ov] = np.array([str(r) for r in hist_rates], dtype=object)[ov_any[has_ov]]
 
     method = np.full(n, _CARRIED, dtype=np.int8)
-    method[rtype == "closing"] = _CLOSING
+    method[u_closing[std]] = _CLOSING
     method[is_flow] = _FLOW
     method[has_ov] = _OVERRIDE
     method[is_pres] = _LOCAL
-
-    # Scaled closing/average rates per line (exponent shift folded in).
-    c_map, a_map, c_str, a_str = {}, {}, {}, {}
-    for e in entity_ids:
-        c, a = ent_rates[e]
-        c_map[e] = scale_rate(_exponent_shift_rate(c, currencies[e], presentation_currency), f"closing {e}")
-        a_map[e] = scale_rate(_exponent_shift_rate(a, currencies[e], presentation_currency), f"average {e}")
-        c_str[e], a_str[e] = str(c), str(a)
-    ent_series = cur["entity"]
-    c_rate = np.array([c_map[u] for u in ent_uniq], dtype=np.int64)[ent_codes]
-    a_rate = np.array([a_map[u] for u in ent_uniq], dtype=np.int64)[ent_codes]
+    c_rate = e_close[ent]
+    a_rate = e_avg[ent]
 
     # Prior allocation: key totals to the first line of each key; matching lines first when the
     # prior carries the line columns (so dimension-level movements stay meaningful).
-    e_codes, s_codes, p_codes, acc_codes, cc_codes, dp_codes = _codes(
-        (cur["entity"], pri["entity"]),
-        (cur["std_account"], pri["std_account"]),
-        (cur["counterparty"], pri["counterparty"]),
-        (cur["account"], pri["account"]),
-        (cur["cost_center"], pri["cost_center"]),
-        (cur["department"], pri["department"]),
+    widths = {c: len(enc[c].uniques) for c in _TEXT}
+    keep = ~p_plug
+    key_parts = ("entity", "std_account", "counterparty")
+    line_parts = ("account", "cost_center", "department")
+    all_codes = {c: np.concatenate((row_codes[c], penc[c].codes[keep])) for c in _TEXT}
+    key_all = _combine(*((all_codes[c], widths[c]) for c in key_parts))
+    line_all = _combine(
+        (key_all, int(key_all.max(initial=0)) + 1), *((all_codes[c], widths[c]) for c in line_parts)
     )
-    key_all = _combine(e_codes, s_codes, p_codes)
-    line_all = _combine(key_all, acc_codes, cc_codes, dp_codes)
-    ckey, pkey = key_all[:n], key_all[n:]
-    cline, pline = line_all[:n], line_all[n:]
-    pri_plug = pri["is_plug"].to_numpy(dtype=bool)
-    pri_t = pri["translated"].to_numpy(dtype=np.int64)
-    keep = ~pri_plug
-    pk_sum = pd.Series(pri_t[keep]).groupby(pkey[keep]).sum()
-    pl_sum = pd.Series(pri_t[keep]).groupby(pline[keep]).sum()
-
-    first_of_key = ~pd.Series(ckey).duplicated().to_numpy()
-    first_of_line = ~pd.Series(cline).duplicated().to_numpy()
-    key_idx = pd.Index(pk_sum.index).get_indexer(ckey)
-    has_prior_key = key_idx >= 0
-    line_idx = pd.Index(pl_sum.index).get_indexer(cline)
-    matched = np.where(first_of_line, _gather(pl_sum.to_numpy(dtype=np.int64), line_idx), 0).astype(np.int64)
-    matched_key = pd.Series(matched).groupby(ckey).transform("sum").to_numpy(dtype=np.int64)
-    key_total = _gather(pk_sum.to_numpy(dtype=np.int64), key_idx)
-    prior_alloc = matched + np.where(first_of_key, key_total - matched_key, 0)
+    del all_codes
+    match = _match_prior(key_all[:n], line_all[:n], key_all[n:], line_all[n:], p_t[keep])
+    del key_all, line_all
+    prior_alloc = match.prior_alloc
+    has_prior_key = match.has_prior_key
 
     # Lines whose carried translation has no prior: the opening must be zero, defaulted, or rate 1.
     rolled_flow = is_flow & fy_start
     prior_alloc = np.where(rolled_flow & (method != _OVERRIDE), 0, prior_alloc)
     needs = (~has_prior_key) & (~rolled_flow) & (opening_local != 0)
     for i in np.flatnonzero(needs & ((method == _FLOW) | (method == _CARRIED))):
-        dkey = (ent[i], std.iat[i], cur["counterparty"].iat[i])
+        e = str(ent_uniq[ent[i]])
+        dkey = (e, str(std_uniq[std[i]]), out_text["counterparty"][i])
         if dkey in defaults:
-            rate = _exponent_shift_rate(defaults[dkey], currencies[ent[i]], presentation_currency)
+            rate = _exponent_shift_rate(defaults[dkey], currencies[e], presentation_currency)
             prior_alloc[i] = int(
                 multiply_exact(np.array([opening_local[i]]), np.array([scale_rate(rate, str(dkey))]))[0]
             )
@@ -575,8 +769,8 @@ def translate_balances(
             raise InputDataError(
                 f"local opening balance {opening_local[i]} has no translated opening balance "
                 "(neither the prior period's translated balances nor the opening-balances file have it)",
-                entity=ent[i],
-                account=f"{std.iat[i]} counterparty {cur['counterparty'].iat[i]!r}",
+                entity=e,
+                account=f"{dkey[1]} counterparty {dkey[2]!r}",
                 field="opening translated",
             )
     ov_missing = needs & (method == _OVERRIDE)
@@ -587,51 +781,47 @@ def translate_balances(
     pres_missing = (~has_prior_key) & is_pres
     prior_alloc = np.where(pres_missing & ~rolled_flow, opening_local, prior_alloc)
     opening_c = rates.opening
-    if not prior_from_result and opening_c:
+    if not pri.from_result and opening_c:
         # First period from an opening file: date closing-rate movements at the prior closing rate.
         cl = (~has_prior_key) & (method == _CLOSING)
         if cl.any():
-            o_map = {}
-            for e in entity_ids:
-                if e in pres_entities or currencies[e] not in opening_c:
+            o_rates = np.zeros(n_ent, dtype=np.int64)
+            for k, u in enumerate(ent_uniq):
+                if u in pres_entities or currencies[u] not in opening_c:
                     continue
-                o = rates.rate("opening", currencies[e], presentation_currency, entity=e)
-                o_map[e] = scale_rate(_exponent_shift_rate(o, currencies[e], presentation_currency), e)
-            o_rate = ent_series.map(o_map).fillna(0).to_numpy(dtype=np.int64)
+                o = rates.rate("opening", currencies[u], presentation_currency, entity=u)
+                o_rates[k] = scale_rate(_exponent_shift_rate(o, currencies[u], presentation_currency), u)
+            o_rate = o_rates[ent]
             prior_alloc = np.where(cl & (o_rate > 0), multiply_exact(opening_local, o_rate), prior_alloc)
 
     # The year-end roll onto the first retained-earnings line of each entity and book.
     mov_adj = movement.copy()
     if roll_t:
-        books = cur["book"].to_numpy(dtype=object)
-        first_re: dict[tuple[str, str], int] = {}
-        re_movement: dict[tuple[str, str], int] = {}
-        for i in np.flatnonzero(is_re & (method != _OVERRIDE)):
-            eb = (ent[i], books[i])
-            first_re.setdefault(eb, int(i))
-            re_movement[eb] = re_movement.get(eb, 0) + int(movement[i])
+        eb_row = ent * 2 + is_ppa
+        re_rows = np.flatnonzero(is_re & (method != _OVERRIDE))
+        first_re = np.full(2 * n_ent, n, dtype=np.int64)
+        np.minimum.at(first_re, eb_row[re_rows], re_rows)
+        re_movement = _sum_by(eb_row[re_rows], movement[re_rows], 2 * n_ent)
+        re_opening = _sum_by(eb_row[re_rows], opening_local[re_rows], 2 * n_ent)
         # Local books that close the year between periods already carry the roll in the
         # January opening (their income-statement openings are 0); measured against the prior
         # period's local closing, only the part of the roll not yet in the opening is taken out.
-        pri_re = pri[pri["std_account"].eq(re_code).to_numpy() & ~pri["is_plug"].to_numpy()]
-        prior_re_closing: dict[tuple[str, str], int | None] = {}
-        for (e, b), grp in pri_re.groupby(["entity", "book"], sort=False):
-            lc = grp["local_closing"]
-            prior_re_closing[(e, b)] = None if lc.isna().any() else int(sum(int(v) for v in lc))
-        re_opening: dict[tuple[str, str], int] = {}
-        for i in np.flatnonzero(is_re & (method != _OVERRIDE)):
-            eb = (ent[i], books[i])
-            re_opening[eb] = re_opening.get(eb, 0) + int(opening_local[i])
-        for eb, i in first_re.items():
-            if eb not in roll_t:
+        pre = np.flatnonzero((p_std == re_std) & ~p_plug)
+        prior_re_closing = _local_sums(
+            p_eb[pre], None if pri.local_closing is None else pri.local_closing[pre], 2 * n_ent
+        )
+        has_pre = _sum_by(p_eb[pre], np.ones(len(pre), dtype=np.int64), 2 * n_ent) > 0
+        for k in np.flatnonzero(first_re < n):
+            if int(k) not in roll_t:
                 continue
-            local_roll = roll_local.get(eb)
-            prior_alloc[i] += roll_t[eb]
+            i = first_re[k]
+            local_roll = roll_local.get(int(k))
+            prior_alloc[i] += roll_t[int(k)]
             if local_roll is None:
-                mov_adj[i] -= re_movement[eb]
+                mov_adj[i] -= re_movement[k]
             else:
-                prior_closing = prior_re_closing.get(eb)
-                already = 0 if prior_closing is None else re_opening.get(eb, 0) - prior_closing
+                prior_closing = prior_re_closing[k] if has_pre[k] else None
+                already = 0 if prior_closing is None else int(re_opening[k]) - prior_closing
                 mov_adj[i] -= local_roll - already
 
     translated = np.empty(n, dtype=np.int64)
@@ -647,142 +837,101 @@ def translate_balances(
     m = method == _LOCAL
     translated[m] = closing_local[m]
     local_mov_out = np.where(is_re, mov_adj, movement)
-
-    rate_out = np.where(
-        method == _CLOSING,
-        np.array([c_str[u] for u in ent_uniq], dtype=object)[ent_codes],
-        np.array([a_str[u] for u in ent_uniq], dtype=object)[ent_codes],
-    )
-    rate_out = np.where(method == _OVERRIDE, ov_str, rate_out)
-    rate_out = np.where(method == _LOCAL, "1", rate_out)
-    rt_out = np.select(
-        [method == _CLOSING, method == _OVERRIDE, method == _FLOW, method == _CARRIED],
-        ["closing", "historical", "average", "historical"],
-        default="local",
-    )
-    out = pd.DataFrame(
-        {
-            "entity": _obj(cur["entity"]),
-            "account": _obj(cur["account"]),
-            "std_account": _obj(cur["std_account"]),
-            "counterparty": _obj(cur["counterparty"]),
-            "cost_center": _obj(cur["cost_center"]),
-            "department": _obj(cur["department"]),
-            "local_closing": closing_local,
-            "local_movement": local_mov_out,
-            "rate": _obj(rate_out),
-            "rate_type": _obj(rt_out),
-            "translated": translated,
-            "translated_movement": translated - prior_alloc,
-            "book": _obj(cur["book"]),
-        }
-    )
-    prior_alloc_all = prior_alloc
+    rate_out = np.where(method == _CLOSING, e_close_str[ent], e_avg_str[ent])
+    rate_out[method == _OVERRIDE] = ov_str[method == _OVERRIDE]
+    rate_out[method == _LOCAL] = "1"
+    rt_out = np.array(["closing", "historical", "average", "historical", "local"], dtype=object)[method]
 
     # Prior keys with no current line: carried (equity, YTD) or reversed (closing-rate lines).
-    unmatched = keep & ~np.isin(pkey, ckey)
-    carry_rows = pd.DataFrame()
-    if unmatched.any():
-        pc = (
-            pri[unmatched]
-            .groupby(list(_KEY), sort=False, as_index=False)
-            .agg(translated=("translated", "sum"))
-        )
-        pc_std = pc["std_account"]
-        pc_flow = pc_std.isin(flow_accounts).to_numpy()
-        pc_pres = pc["entity"].isin(pres_entities).to_numpy()
-        pc_ov = _override_mask(pc["entity"], pc_std, historical)
-        pc_closing = pc_std.map(acc_rate).eq("closing").to_numpy()
-        pc_t = pc["translated"].to_numpy(dtype=np.int64)
-        rolled = pc_flow & fy_start
-        carried = ~(pc_closing | pc_ov | pc_pres | rolled)
-        t_new = np.where(carried, pc_t, 0).astype(np.int64)
-        p_alloc = np.where(rolled, 0, pc_t).astype(np.int64)
-        carry_rows = pd.DataFrame(
-            {
-                "entity": pc["entity"],
-                "account": "",
-                "std_account": pc_std,
-                "counterparty": pc["counterparty"],
-                "cost_center": "",
-                "department": "",
-                "local_closing": np.zeros(len(pc), dtype=np.int64),
-                "local_movement": np.zeros(len(pc), dtype=np.int64),
-                "rate": "",
-                "rate_type": np.where(carried, "historical", "closing"),
-                "translated": t_new,
-                "translated_movement": t_new - p_alloc,
-                "book": np.where(_is_ppa(pc["counterparty"]), PPA_BOOK, ""),
-            }
-        )
-        carry_rows = carry_rows[(carry_rows["translated"] != 0) | (carry_rows["translated_movement"] != 0)]
-        out = pd.concat([out, carry_rows], ignore_index=True)
-
-    # CTA plug per entity and book.
-    # Sums by (entity, book) through integer codes: a string group-by over millions of lines is slow.
-    eb_codes = ent_codes.astype(np.int64) * 2 + (cur["book"].to_numpy(dtype=object) == PPA_BOOK)
-    sums: dict[tuple[str, str], int] = {
-        (ent_uniq[k // 2], PPA_BOOK if k % 2 else ""): int(v)
-        for k, v in pd.Series(translated).groupby(eb_codes).sum().items()
-    }
-    if len(carry_rows):
-        for key, v in carry_rows.groupby(["entity", "book"])["translated"].sum().items():
-            sums[key] = sums.get(key, 0) + int(v)
-    prior_plugs = {
-        k: int(v) for k, v in pri[pri_plug].groupby(["entity", "book"])["translated"].sum().items()
-    }
-    plug_index = sorted(set(sums) | set(prior_plugs))
-    plug_vals = np.array([-sums.get(k, 0) for k in plug_index], dtype=np.int64)
-    pp = np.array([prior_plugs.get(k, 0) for k in plug_index], dtype=np.int64)
-    plug_by_entity: dict[str, int] = {}
-    for (e, _), v in zip(plug_index, plug_vals, strict=True):
-        plug_by_entity[e] = plug_by_entity.get(e, 0) + int(v)
-    plug_rows = pd.DataFrame(
-        {
-            "entity": [e for e, _ in plug_index],
-            "account": "",
-            "std_account": cta_code,
-            "counterparty": [b for _, b in plug_index],
-            "cost_center": "",
-            "department": "",
-            "local_closing": np.zeros(len(plug_index), dtype=np.int64),
-            "local_movement": np.zeros(len(plug_index), dtype=np.int64),
-            "rate": "",
-            "rate_type": "cta",
-            "translated": plug_vals,
-            "translated_movement": plug_vals - pp,
-            "book": [b for _, b in plug_index],
-        }
+    kept = np.flatnonzero(keep)[match.carry_rows]
+    pc_ent, pc_std, pc_cp = p_ent[kept], p_std[kept], p_cp[kept]
+    pc_t = match.carry_totals
+    pc_flow = u_flow[pc_std]
+    pc_pres = e_pres[pc_ent]
+    pc_ov = _pair_hits(pc_ent, pc_std, n_std, hist_pairs) >= 0
+    pc_closing = u_closing[pc_std]
+    rolled = pc_flow & fy_start
+    carried = ~(pc_closing | pc_ov | pc_pres | rolled)
+    t_new = np.where(carried, pc_t, 0).astype(np.int64)
+    p_alloc = np.where(rolled, 0, pc_t).astype(np.int64)
+    live = (t_new != 0) | (t_new - p_alloc != 0)
+    pc_ent, pc_std, pc_cp, t_new, p_alloc, carried = (
+        pc_ent[live], pc_std[live], pc_cp[live], t_new[live], p_alloc[live], carried[live]
     )
-    out = pd.concat([out, plug_rows], ignore_index=True)
-    for c in ("local_closing", "local_movement", "translated", "translated_movement"):
-        out[c] = out[c].astype(np.int64)
-    for c in (
-        "entity",
-        "account",
-        "std_account",
-        "counterparty",
-        "cost_center",
-        "department",
-        "rate",
-        "rate_type",
-        "book",
-    ):
-        if out[c].dtype != object:
-            out[c] = out[c].astype(object)
+    pc_ppa = u_ppa[pc_cp]
+
+    # CTA plug per entity and book: minus the sum of its translated lines.
+    eb_all = np.concatenate((ent * 2 + is_ppa, pc_ent * 2 + pc_ppa))
+    plug_sums = _sum_by(eb_all, np.concatenate((translated, t_new)), 2 * n_ent)
+    pp_rows = np.flatnonzero(p_plug)
+    prior_plugs = _sum_by(p_eb[pp_rows], p_t[pp_rows], 2 * n_ent)
+    present = np.zeros(2 * n_ent, dtype=bool)
+    present[eb_all] = True
+    present[p_eb[pp_rows]] = True
+    plug_eb = np.flatnonzero(present)
+    ent_rank = np.empty(n_ent, dtype=np.int64)
+    by_name = sorted(range(n_ent), key=lambda k: str(ent_uniq[k]))
+    ent_rank[np.array(by_name, dtype=np.int64)] = np.arange(n_ent)
+    plug_eb = plug_eb[np.argsort(ent_rank[plug_eb // 2] * 2 + plug_eb % 2, kind="stable")]
+    plug_vals = -plug_sums[plug_eb]
+    plug_ent = plug_eb // 2
+    plug_ppa = (plug_eb % 2).astype(bool)
+    plug_by_entity = _sum_by(plug_ent, plug_vals, n_ent)
+
+    n_pc, n_plug = len(pc_ent), len(plug_eb)
+    book_label = np.array(["", PPA_BOOK], dtype=object)
+
+    def column(values: np.ndarray, carry: np.ndarray, plugs: np.ndarray) -> pd.Series:
+        return _obj(np.concatenate((values, carry, plugs)))
+
+    def blank(k: int) -> np.ndarray:
+        return np.full(k, "", dtype=object)
+
+    zeros = np.zeros(n_pc + n_plug, dtype=np.int64)
+    out = pd.DataFrame(
+        {
+            "entity": column(out_text["entity"], ent_uniq[pc_ent], ent_uniq[plug_ent]),
+            "account": column(out_text["account"], blank(n_pc), blank(n_plug)),
+            "std_account": column(
+                out_text["std_account"], std_uniq[pc_std], np.full(n_plug, cta_code, dtype=object)
+            ),
+            "counterparty": column(
+                out_text["counterparty"], enc["counterparty"].uniques[pc_cp], book_label[plug_ppa * 1]
+            ),
+            "cost_center": column(out_text["cost_center"], blank(n_pc), blank(n_plug)),
+            "department": column(out_text["department"], blank(n_pc), blank(n_plug)),
+            "local_closing": np.concatenate((closing_local, zeros)),
+            "local_movement": np.concatenate((local_mov_out, zeros)),
+            "rate": column(rate_out, blank(n_pc), blank(n_plug)),
+            "rate_type": column(
+                rt_out,
+                np.where(carried, "historical", "closing").astype(object),
+                np.full(n_plug, "cta", dtype=object),
+            ),
+            "translated": np.concatenate((translated, t_new, plug_vals)),
+            "translated_movement": np.concatenate(
+                (translated - prior_alloc, t_new - p_alloc, plug_vals - prior_plugs[plug_eb])
+            ),
+            "book": column(book_label[is_ppa * 1], book_label[pc_ppa * 1], book_label[plug_ppa * 1]),
+        },
+        copy=False,
+    )
 
     cta = _cta_check(
-        cur=cur,
+        ent=ent,
+        n_ent=n_ent,
+        ent_uniq=ent_uniq,
+        closing_local=closing_local,
         method=method,
         movement=movement,
         mov_adj=mov_adj,
         translated=translated,
-        prior_alloc=prior_alloc_all,
-        pri=pri,
-        pri_plug=pri_plug,
-        prior_from_result=prior_from_result,
-        historical=historical,
-        acc_rate=acc_rate,
+        prior_alloc=prior_alloc,
+        p_ent=p_ent,
+        p_t=p_t,
+        p_plug=p_plug,
+        p_closing=u_closing[p_std] & (_pair_hits(p_ent, p_std, n_std, hist_pairs) < 0),
+        prior_from_result=pri.from_result,
         plug_by_entity=plug_by_entity,
         ent_rates=ent_rates,
         currencies=currencies,
@@ -790,43 +939,86 @@ def translate_balances(
         pres_entities=pres_entities,
         entity_ids=entity_ids,
     )
-    return Translation(translated=out, cta=cta)
+    return Translation(
+        translated=out,
+        cta=cta,
+        entity_codes=TextCodes(np.concatenate((ent, pc_ent, plug_ent)), ent_uniq),
+        std_codes=TextCodes(
+            np.concatenate((std, pc_std, np.full(n_plug, cta_std, dtype=np.int64))), std_uniq
+        ),
+    )
 
 
-def _check_known(cur: pd.DataFrame, currencies: Mapping[EntityId, Currency], accounts: pd.DataFrame) -> None:
-    unknown = sorted(_distinct(cur["entity"]) - set(currencies))
+def _historical_pairs(
+    historical: Mapping[tuple[EntityId, AccountCode], Decimal], ent_uniq: np.ndarray, std_uniq: np.ndarray
+) -> tuple[np.ndarray, list[Decimal]]:
+    """Return the overrides whose entity and account occur, as sorted ``entity × n_std + account`` codes."""
+    if not historical:
+        return np.zeros(0, dtype=np.int64), []
+    e_code = {u: k for k, u in enumerate(ent_uniq)}
+    s_code = {u: k for k, u in enumerate(std_uniq)}
+    found = sorted(
+        (e_code[e] * len(std_uniq) + s_code[s], r)
+        for (e, s), r in historical.items()
+        if e in e_code and s in s_code
+    )
+    return np.array([p for p, _ in found], dtype=np.int64), [r for _, r in found]
+
+
+def _pair_hits(ent: np.ndarray, std: np.ndarray, n_std: int, pairs: np.ndarray) -> np.ndarray:
+    """Index into ``pairs`` of each row's (entity, account), -1 when it has no override."""
+    out = np.full(len(ent), -1, dtype=np.int64)
+    if len(pairs) == 0 or len(ent) == 0:
+        return out
+    key = ent * n_std + std
+    idx = np.minimum(np.searchsorted(pairs, key), len(pairs) - 1)
+    hit = pairs[idx] == key
+    out[hit] = idx[hit]
+    return out
+
+
+def _check_known(
+    enc: Mapping[str, TextCodes],
+    text: Mapping[str, np.ndarray],
+    currencies: Mapping[EntityId, Currency],
+    accounts: pd.DataFrame,
+) -> None:
+    unknown = sorted(str(u) for u in enc["entity"].uniques if u not in currencies)
     if unknown:
         raise InputDataError(
             f"trial balance lines for entity {unknown[0]!r}, which is not in the group",
             entity=unknown[0],
             field="entity",
         )
-    codes, uniques = pd.factorize(cur["std_account"].to_numpy(dtype=object))
-    unknown_codes = [i for i, u in enumerate(uniques) if u not in accounts.index]
+    std = enc["std_account"]
+    unknown_codes = [k for k, u in enumerate(std.uniques) if u not in accounts.index]
     if unknown_codes:
-        row = cur.iloc[int(np.flatnonzero(codes == unknown_codes[0])[0])]
+        i = int(np.flatnonzero(std.codes == unknown_codes[0])[0])
         raise InputDataError(
-            f"standard account {row['std_account']!r} is not in the chart of accounts",
-            entity=row["entity"],
-            account=row["account"],
+            f"standard account {std.uniques[unknown_codes[0]]!r} is not in the chart of accounts",
+            entity=text["entity"][i],
+            account=text["account"][i],
             field="std_account",
         )
 
 
 def _cta_check(
     *,
-    cur: pd.DataFrame,
+    ent: np.ndarray,
+    n_ent: int,
+    ent_uniq: np.ndarray,
+    closing_local: np.ndarray,
     method: np.ndarray,
     movement: np.ndarray,
     mov_adj: np.ndarray,
     translated: np.ndarray,
     prior_alloc: np.ndarray,
-    pri: pd.DataFrame,
-    pri_plug: np.ndarray,
+    p_ent: np.ndarray,
+    p_t: np.ndarray,
+    p_plug: np.ndarray,
+    p_closing: np.ndarray,
     prior_from_result: bool,
-    historical: Mapping[tuple[EntityId, AccountCode], Decimal],
-    acc_rate: pd.Series,
-    plug_by_entity: Mapping[EntityId, int],
+    plug_by_entity: np.ndarray,
     ent_rates: Mapping[EntityId, tuple[Decimal, Decimal]],
     currencies: Mapping[EntityId, Currency],
     presentation_currency: Currency,
@@ -839,58 +1031,39 @@ def _cta_check(
             + Σ movements at average × (closing − average)
             + Σ movements of historical-rate lines × closing − their translated movement.
     """
-    closing_local = cur["closing"].to_numpy(dtype=np.int64)
-    ent_codes, ent_uniq = pd.factorize(cur["entity"].to_numpy(dtype=object))
-    frame = pd.DataFrame(
-        {
-            "na_open": np.where(method == _CLOSING, closing_local - movement, 0),
-            "avg_mov": np.where((method == _FLOW) | (method == _CARRIED), mov_adj, 0),
-            "ov_mov": np.where(method == _OVERRIDE, movement, 0),
-            "ov_dt": np.where(method == _OVERRIDE, translated - prior_alloc, 0),
-            "lines": np.ones(len(cur), dtype=np.int64),
-        }
-    )
-    per = frame.groupby(ent_codes).sum()
-    per.index = [ent_uniq[i] for i in per.index]
+    is_ov = method == _OVERRIDE
+    na_open = _sum_by(ent, np.where(method == _CLOSING, closing_local - movement, 0), n_ent)
+    avg_mov = _sum_by(ent, np.where((method == _FLOW) | (method == _CARRIED), mov_adj, 0), n_ent)
+    ov_mov = _sum_by(ent, np.where(is_ov, movement, 0), n_ent)
+    ov_dt = _sum_by(ent, np.where(is_ov, translated - prior_alloc, 0), n_ent)
+    n_lines = np.bincount(ent, minlength=n_ent)
     # Opening net assets, translated: the prior's closing-rate lines, or minus everything else.
-    pri_closing = pri["std_account"].map(acc_rate).eq("closing").to_numpy() & ~_override_mask(
-        pri["entity"], pri["std_account"], historical
-    )
-    pri_t = pri["translated"].to_numpy(dtype=np.int64)
-    pri_codes, pri_uniq = pd.factorize(pri["entity"].to_numpy(dtype=object))
-
-    def by_prior_entity(values: np.ndarray) -> dict[str, int]:
-        sums = pd.Series(values).groupby(pri_codes).sum() if len(values) else pd.Series(dtype=np.int64)
-        return {pri_uniq[k]: int(v) for k, v in sums.items()}
-
     if prior_from_result:
-        na_t = by_prior_entity(np.where(pri_closing & ~pri_plug, pri_t, 0))
+        na_t = _sum_by(p_ent, np.where(p_closing & ~p_plug, p_t, 0), n_ent)
     else:
-        na_t = {k: -v for k, v in by_prior_entity(np.where(pri_closing & ~pri_plug, 0, pri_t)).items()}
-    prior_cta = by_prior_entity(np.where(pri_plug, pri_t, 0))
+        na_t = -_sum_by(p_ent, np.where(p_closing & ~p_plug, 0, p_t), n_ent)
+    prior_cta = _sum_by(p_ent, np.where(p_plug, p_t, 0), n_ent)
+    code = {str(u): k for k, u in enumerate(ent_uniq)}
     rows = []
     for e in entity_ids:
-        plug = int(plug_by_entity.get(e, 0))
+        k = code[e]
+        plug = int(plug_by_entity[k])
         if e in pres_entities:
             rows.append((e, plug, plug, 0, 0))
             continue
         c, a = ent_rates[e]
         shift = exponent(presentation_currency) - exponent(currencies[e])
         c_s, a_s = c.scaleb(shift), a.scaleb(shift)
-        p = per.loc[e] if e in per.index else None
-        na_open = int(p["na_open"]) if p is not None else 0
-        avg_mov = int(p["avg_mov"]) if p is not None else 0
-        ov_mov = int(p["ov_mov"]) if p is not None else 0
-        ov_dt = int(p["ov_dt"]) if p is not None else 0
-        n_lines = int(p["lines"]) if p is not None else 0
         parts = _EXACT.add(
-            Decimal(int(prior_cta.get(e, 0))),
-            _EXACT.subtract(Decimal(int(na_t.get(e, 0))), _EXACT.multiply(Decimal(na_open), c_s)),
+            Decimal(int(prior_cta[k])),
+            _EXACT.subtract(Decimal(int(na_t[k])), _EXACT.multiply(Decimal(int(na_open[k])), c_s)),
         )
-        parts = _EXACT.add(parts, _EXACT.multiply(Decimal(avg_mov), _EXACT.subtract(c_s, a_s)))
-        parts = _EXACT.add(parts, _EXACT.subtract(_EXACT.multiply(Decimal(ov_mov), c_s), Decimal(ov_dt)))
+        parts = _EXACT.add(parts, _EXACT.multiply(Decimal(int(avg_mov[k])), _EXACT.subtract(c_s, a_s)))
+        parts = _EXACT.add(
+            parts, _EXACT.subtract(_EXACT.multiply(Decimal(int(ov_mov[k])), c_s), Decimal(int(ov_dt[k])))
+        )
         from_parts = _round_decimal(parts)
-        rows.append((e, plug, from_parts, plug - from_parts, (n_lines + 1) // 2))
+        rows.append((e, plug, from_parts, plug - from_parts, (int(n_lines[k]) + 1) // 2))
     frame_out = pd.DataFrame(rows, columns=list(CTA_COLUMNS))
     frame_out["entity"] = frame_out["entity"].astype(object)
     for col in CTA_COLUMNS[1:]:

@@ -39,7 +39,15 @@ import pandas as pd
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig
 from close.errors import ConfigError, InputDataError
-from close.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amount
+from close.fx import (
+    _EXACT,
+    TextCodes,
+    _exponent_shift_rate,
+    _round_decimal,
+    _sum_by,
+    encode_text,
+    translate_amount,
+)
 from close.journals import JournalEntry, JournalLine, balanced_entry
 from close.money import ONE, ZERO, exponent, to_minor
 from close.ownership import Holding
@@ -93,6 +101,8 @@ def eliminate_investments(
     presentation_currency: Currency,
     dividend_income: pd.DataFrame,
     uplift: Mapping[EntityId, int],
+    entity_codes: TextCodes | None = None,
+    std_codes: TextCodes | None = None,
 ) -> InvestmentResult:
     """Eliminate investments, recognise goodwill and attribute NCI; pick up associates.
 
@@ -106,6 +116,8 @@ def eliminate_investments(
         presentation_currency: the group's presentation currency.
         dividend_income: translated lines of intragroup dividend income (entity, translated).
         uplift: the PPA fair-value uplift per acquiree, local minor units.
+        entity_codes: ``translated``'s entity column as codes (``close.fx.encode_text``), if known.
+        std_codes: its std_account column as codes, if known.
 
     Returns:
         The journals and the NCI and goodwill reports.
@@ -125,34 +137,32 @@ def eliminate_investments(
     nci_profit_code = chart.by_role(SystemRole.NCI_PROFIT)
     div_code = chart.by_role(SystemRole.DIVIDENDS)
     assoc_profit_code = chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_PROFIT)
-    std_all = translated["std_account"]
     # Account attributes once per distinct account, spread by code (millions of lines).
-    std_codes, std_uniq = pd.factorize(std_all.to_numpy(dtype=object))
+    std = std_codes or encode_text(translated["std_account"])
+    std_codes_, std_uniq = std.codes, std.uniques
     u_cls = np.array([acc["class"].get(u, "") for u in std_uniq], dtype=object)
-    is_is = np.isin(u_cls, list(INCOME_STATEMENT_CLASSES))[std_codes]
-    is_eq = (u_cls == "equity")[std_codes]
+    is_is = np.isin(u_cls, list(INCOME_STATEMENT_CLASSES))[std_codes_]
+    is_eq = (u_cls == "equity")[std_codes_]
     is_plug = translated["rate_type"].to_numpy(dtype=object) == "cta"
     u_sc = np.array([acc["subclass"].get(u, "") == "share_capital" for u in std_uniq], dtype=bool)
-    is_sc = u_sc[std_codes]
-    is_div = np.array([u == div_code for u in std_uniq], dtype=bool)[std_codes]
-    is_inv = np.array([u in (inv_code, assoc_code) for u in std_uniq], dtype=bool)[std_codes]
+    is_sc = u_sc[std_codes_]
+    is_div = np.array([u == div_code for u in std_uniq], dtype=bool)[std_codes_]
+    is_inv = np.array([u in (inv_code, assoc_code) for u in std_uniq], dtype=bool)[std_codes_]
     t_all = translated["translated"].to_numpy(dtype=np.int64)
-    ent_codes, ent_uniq = pd.factorize(translated["entity"].to_numpy(dtype=object))
+    ent = entity_codes or encode_text(translated["entity"])
+    ent_uniq = ent.uniques
     # One pass over the lines: per-entity sums; the few investment and share-capital lines apart.
-    per_entity = (
-        pd.DataFrame(
-            {
-                "q": np.where(is_eq | is_is, t_all, 0),
-                "profit": np.where(is_is, t_all, 0),
-                "cta": np.where(is_plug, t_all, 0),
-                "sc": np.where(is_sc, t_all, 0),
-                "div": np.where(is_div, t_all, 0),
-            }
-        )
-        .groupby(ent_codes)
-        .sum()
-    )
-    totals = {col: {ent_uniq[k]: int(v) for k, v in per_entity[col].items()} for col in per_entity.columns}
+    columns = {
+        "q": is_eq | is_is,
+        "profit": is_is,
+        "cta": is_plug,
+        "sc": is_sc,
+        "div": is_div,
+    }
+    totals = {}
+    for col, m in columns.items():
+        sums = _sum_by(ent.codes, np.where(m, t_all, 0), len(ent_uniq))
+        totals[col] = dict(zip(ent_uniq, sums.tolist(), strict=True))
     # Plain Python over the few investment and share-capital lines: one pandas call per
     # subsidiary would dominate a group of a thousand entities.
     inv_by_pair: dict[tuple[str, str], list[_Line]] = {}

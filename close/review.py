@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -23,12 +24,18 @@ from close.storage.runs import Run, create_run, effective_run, ensure_not_locked
 from close.types import Period, RunId
 
 
-
 def _run(conn: Connection, run_id: RunId) -> Run:
     run = get_run(conn, run_id, for_update=True)
     if run is None:
         raise ConfigError(f"no run {run_id}")
     return run
+
+
+def _require_reason(reason: str, option: str) -> str:
+    """Return the reason a decision records in the audit trail; a blank one explains nothing."""
+    if not reason.strip():
+        raise ConfigError("a reason is required and was blank", key=option, expected="a non-empty text")
+    return reason.strip()
 
 
 def findings(conn: Connection, run_id: RunId) -> list[dict[str, object]]:
@@ -51,7 +58,9 @@ def approve(env: StageEnv, run_id: RunId, reason: str, waivers: Mapping[str, str
 
     Raises:
         RunConflict: the run is not in review, or an integrity check failed (never waivable).
+        ConfigError: a blank reason, or a waiver for a code the run has no finding of.
     """
+    reason = _require_reason(reason, "--reason")
     with env.db.tx() as conn:
         run = _run(conn, run_id)
         if run.status != RunStatus.AWAITING_REVIEW:
@@ -83,7 +92,9 @@ def reject(env: StageEnv, run_id: RunId, reason: str) -> Run:
 
     Raises:
         RunConflict: the run is not in review.
+        ConfigError: a blank reason.
     """
+    reason = _require_reason(reason, "--reason")
     with env.db.tx() as conn:
         run = _run(conn, run_id)
         if run.status != RunStatus.AWAITING_REVIEW:
@@ -105,7 +116,7 @@ def signoff(env: StageEnv, run_id: RunId, note: str = "") -> Run:
             raise RunConflict(f"refused: run {run_id} is {run.status}; only a COMPLETED run is signed off")
         if run.signed_off_by:
             raise RunConflict(f"refused: run {run_id} was signed off by {run.signed_off_by} "
-                              f"at {run.signed_off_at:%Y-%m-%d %H:%M UTC}")
+                              f"at {run.signed_off_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}")
         conn.execute(sa.text("UPDATE close_runs SET signed_off_by = :who, signed_off_at = now() "
                              "WHERE id = CAST(:r AS uuid)"), {"who": env.actor, "r": run_id})
         append_event(conn, run_id, "signed_off", f"signed off by {env.actor}" + (f": {note}" if note else ""),
@@ -140,7 +151,9 @@ def unlock(env: StageEnv, group_id: str, period: Period, reason: str) -> None:
 
     Raises:
         RunConflict: the period is not locked.
+        ConfigError: a blank reason.
     """
+    reason = _require_reason(reason, "--reason")
     with env.db.tx() as conn:
         row = conn.execute(sa.text(
             "DELETE FROM period_locks WHERE group_id = :g AND period = :p RETURNING run_id::text, locked_by"),

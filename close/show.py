@@ -8,9 +8,23 @@ The JSON shape::
      "totals": {"assets", "liabilities", "equity", "net_income", "cta", "nci_equity", "nci_profit", "goodwill"},
      "cta": [...per entity: plug, from_parts, difference...], "nci": [...], "goodwill": [...],
      "eliminations": [{"journal_id", "kind", "basis", "memo", "lines": [{"entity", "account", "amount", ...}]}],
-     "ic_pairs": [...], "validation": [...findings...], "inputs": [...name, sha256...],
+     "ic_pairs": [{"entity", "counterparty", "kind", "entity_amount", "counterparty_amount", "entity_local",
+                   "counterparty_local", "difference", "fx_part", "mismatch", "status"}],
+     "rates": [{"currency", "rate_type", "rate", "source", "method", ...}],
+     "validation": [...findings...], "inputs": [...name, sha256...],
      "events": [...audit trail...],
-     "trace": {...} only with --account}
+     "commentary": {"requests", "cache_hits", "data_only", "input_tokens", "output_tokens", "cost_usd",
+                    "comments": [{"entity", "account", "kind", "source", "model", "cached", "revised",
+                                  "input_tokens", "output_tokens", "cost", "confidence", "light",
+                                  "fallback_reason"}]},
+     "trace": {"account", "entities": [...translated lines...], "journal_lines": [...]}  # --account only
+    }
+
+Amounts are exact decimals in units: the presentation currency's, except ``goodwill.local`` (the
+subsidiary's currency) and ``ic_pairs`` ``entity_local`` / ``counterparty_local`` (each side's
+currency). The usage in ``commentary`` counts the calls ANALYZING made (a comment served from the
+prompt cache costs nothing this run); each comment keeps the tokens and cost of the call that wrote
+it. In a trace, the entity lines plus the journal lines add up to the consolidated amount.
 """
 
 from __future__ import annotations
@@ -25,13 +39,59 @@ from sqlalchemy.engine import Connection
 
 from close.chart import SystemRole
 from close.errors import ConfigError
+from close.fx import PPA_BOOK
+from close.money import from_minor
 from close.stages.inputs import load_config, load_run_chart
 from close.storage.runs import events, get_run, list_inputs
-from close.types import RunId
+from close.types import Currency, EntityId, RunId
+
+# Fact amounts kept in a local currency: the key, and the key naming the entity whose currency it is.
+_LOCAL_AMOUNTS: dict[str, dict[str, str]] = {
+    "goodwill": {"local": "entity"},
+    "ic_pair": {"entity_local": "entity", "counterparty_local": "counterparty"},
+}
 
 
 def _rows(conn: Connection, sql: str, run_id: RunId, **params: object) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(sa.text(sql), {"r": run_id, **params})]
+
+
+def fact_in_units(kind: str, payload: dict[str, Any], presentation: Currency,
+                  currencies: dict[EntityId, Currency]) -> dict[str, Any]:
+    """Return a consolidation fact with its integer amounts (minor units, as the frames hold them) in units.
+
+    Args:
+        kind: the fact's kind (``cta``, ``nci``, ``goodwill``, ``ic_pair`` …).
+        payload: the fact, e.g. one row of ``close.intercompany.IC_PAIR_COLUMNS``.
+        presentation: the presentation currency.
+        currencies: each entity's functional currency (for the local amounts).
+
+    Returns:
+        A copy whose integer values are exact Decimals; other values unchanged.
+
+    """
+    local = _LOCAL_AMOUNTS.get(kind, {})
+    out: dict[str, Any] = {}
+    for key, value in payload.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            owner = local.get(key)
+            currency = currencies.get(payload.get(owner), presentation) if owner else presentation
+            value = from_minor(value, currency)
+        out[key] = value
+    return out
+
+
+def commentary_usage(conn: Connection, run_id: RunId) -> dict[str, Any]:
+    """Return what the run's commentary cost: ANALYZING's usage (its stage_done event), each comment."""
+    detail = conn.execute(sa.text(
+        "SELECT detail -> 'commentary' FROM run_events WHERE run_id = CAST(:r AS uuid) "
+        "AND stage = 'ANALYZING' AND kind = 'stage_done' ORDER BY id DESC LIMIT 1"), {"r": run_id}).scalar()
+    comments = _rows(conn, "SELECT entity_id AS entity, account, kind, source, model, cached, revised, "
+                           "input_tokens, output_tokens, cost, confidence, light, fallback_reason "
+                           "FROM commentary WHERE run_id = CAST(:r AS uuid) ORDER BY seq", run_id)
+    usage = {k: (detail or {}).get(k, 0) for k in ("requests", "cache_hits", "data_only", "input_tokens",
+                                                     "output_tokens")}
+    return {**usage, "cost_usd": Decimal(str((detail or {}).get("cost_usd", "0"))), "comments": comments}
 
 
 def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) -> dict[str, Any]:
@@ -63,6 +123,7 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
                         "ORDER BY journal_id, line_no", run_id)
     for j in journals:
         j["lines"] = [ln for ln in lines if ln["journal_id"] == j["journal_id"]]
+    currencies = {e.id: e.currency for e in config.entities}
     summary: dict[str, Any] = {
         "run": {k: getattr(run, k) for k in run.__slots__},
         "presentation_currency": config.presentation_currency,
@@ -77,14 +138,17 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
             "nci_profit": role(SystemRole.NCI_PROFIT),
             "goodwill": role(SystemRole.GOODWILL),
         },
-        **{kind: [f["payload"] for f in facts if f["kind"] == k] for kind, k in
-           (("cta", "cta"), ("nci", "nci"), ("goodwill", "goodwill"), ("ic_pairs", "ic_pair"), ("rates", "rate"))},
+        **{kind: [fact_in_units(k, f["payload"], config.presentation_currency, currencies)
+                  for f in facts if f["kind"] == k] for kind, k in
+           (("cta", "cta"), ("nci", "nci"), ("goodwill", "goodwill"), ("ic_pairs", "ic_pair"),
+            ("rates", "rate"))},
         "eliminations": journals,
         "validation": _rows(conn, "SELECT code, category, severity, entity_id AS entity, account, expected, actual, "
                                   "difference, message, waived_by, waived_reason FROM validation_results "
                                   "WHERE run_id = CAST(:r AS uuid) AND severity <> 'pass' ORDER BY seq", run_id),
         "inputs": list_inputs(conn, run_id),
         "events": events(conn, run_id),
+        "commentary": commentary_usage(conn, run_id),
     }
     for item in summary["inputs"]:
         item.pop("content", None)
@@ -93,7 +157,9 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
             "account": account,
             "entities": _rows(conn, "SELECT entity_id AS entity, counterparty, local_closing, rate, rate_type, "
                                     "translated FROM translated_balances WHERE run_id = CAST(:r AS uuid) "
-                                    "AND std_account = :a ORDER BY entity_id", run_id, a=account),
+                                    # pushed-down PPA lines are traced through the PPA journal's lines
+                                    "AND std_account = :a AND book <> :ppa ORDER BY entity_id", run_id,
+                                    a=account, ppa=PPA_BOOK),
             "journal_lines": [ln for ln in lines if ln["account"] == account],
         }
     return summary
@@ -111,6 +177,17 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     for row in summary["consolidated"]:
         cons.add_row(row["account"], row["name"], row["class"], f"{row['amount']:,.2f}", f"{row['movement']:,.2f}")
     console.print(cons)
+    usage = summary["commentary"]
+    if usage["comments"]:
+        console.print(f"commentary: {usage['requests']} Claude requests, {usage['cache_hits']} from cache, "
+                      f"{usage['data_only']} data-only; {usage['input_tokens']:,} input + "
+                      f"{usage['output_tokens']:,} output tokens, USD {usage['cost_usd']}")
+        com = Table("account", "kind", "source", "cached", "tokens in", "tokens out", "cost (USD)", "light",
+                    title="Commentary")
+        for c in usage["comments"]:
+            com.add_row(c["account"], c["kind"], c["source"], "yes" if c["cached"] else "",
+                        str(c["input_tokens"]), str(c["output_tokens"]), str(c["cost"]), c["light"] or "")
+        console.print(com)
     if summary["validation"]:
         val = Table("severity", "code", "entity", "account", "message", title="Findings")
         for f in summary["validation"]:

@@ -44,6 +44,7 @@ from close.money import ZERO, D, from_minor
 from close.ownership import compute_ownership
 from close.periods import add_months, parse_period
 from close.stages.inputs import load_config, load_run_chart, read_file
+from close.storage.artifacts import package_status
 from close.storage.runs import Run, effective_run, get_run
 from close.types import AccountCode, Currency, EntityId, Period, RunId
 from reports.model import (
@@ -149,7 +150,7 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         group_name=config.name,
         period=run.period,
         run_id=run.id,
-        run_status=str(current.status),
+        run_status=str(package_status(current.status)),
         presentation_currency=pc,
         locale=config.locale,  # type: ignore[arg-type]  # the config accepts only the model's locales
         as_of=current.as_of.astimezone(UTC),
@@ -614,9 +615,15 @@ def validation_score(conn: Connection, run: Run) -> tuple[Decimal | None, Light 
 
 
 def audit_log_of(conn: Connection, run_id: RunId) -> tuple[AuditEvent, ...]:
-    """Return the run's audit trail, oldest first, times in UTC."""
+    """Return the run's audit trail up to the start of its (last) REPORTING, oldest first, in UTC.
+
+    The package shows the trail as it stood when the package was rendered, so rendering the run
+    again later — after it completed, was signed off or locked — gives the same bytes.
+    """
     rows = conn.execute(sa.text(
-        "SELECT at, actor, kind, message FROM run_events WHERE run_id = CAST(:r AS uuid) ORDER BY id"),
+        "SELECT at, actor, kind, message FROM run_events WHERE run_id = CAST(:r AS uuid) AND id <= coalesce("
+        "(SELECT max(id) FROM run_events WHERE run_id = CAST(:r AS uuid) AND kind = 'transition' "
+        "AND detail ->> 'to' = 'REPORTING'), 9223372036854775807) ORDER BY id"),
         {"r": run_id}).all()
     return tuple(AuditEvent(time=_utc(at), actor=actor, event=kind, detail=message)
                  for at, actor, kind, message in rows)

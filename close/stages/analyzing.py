@@ -42,6 +42,12 @@ def entity_figures(translated: pd.DataFrame, chart: Chart) -> pd.DataFrame:
                          "amount": amount.astype("int64")})
 
 
+def entity_budget(rows: pd.DataFrame) -> pd.DataFrame:
+    """Return the entities' own budget rows (``parse_budget``) as driver figures, without dimensions."""
+    return pd.DataFrame({"entity": rows["entity"], "std_account": rows["std_account"], "cost_center": "",
+                         "department": "", "amount": rows["amount"].astype("int64")})
+
+
 def average_rates(conn: Connection, run_id: RunId) -> dict[Currency, Decimal]:
     """The average rates a run translated its month with (presentation units per unit)."""
     rows = conn.execute(sa.text(
@@ -90,14 +96,21 @@ def load_analysis_inputs(conn: Connection, run: Run, config: GroupConfig, chart:
     year_id = _effective(conn, config.id, add_months(run.period, -12))
     history = {p: f for k in range(12, 0, -1)
                if (f := figures(_effective(conn, config.id, p := add_months(run.period, -k)))) is not None}
-    budget = None
+    budget = budget_entities = None
     if config.files.budget:
         rows = parse_budget(read_file(conn, run.id, config.files.budget), period=run.period,
-                            currency=config.budget_currency or pc, source=config.files.budget)
-        budget = rows[["std_account", "amount"]] if len(rows) else None
+                            currency=config.budget_currency or pc, source=config.files.budget,
+                            consolidated_only=False)
+        group_rows, own_rows = rows[rows["entity"] == ""], rows[rows["entity"] != ""]
+        budget = group_rows[["std_account", "amount"]] if len(group_rows) else None
+        budget_entities = entity_budget(own_rows) if len(own_rows) else None
     current_translated = translated_of(conn, run.id, currencies, pc)
     current_entities = entity_figures(current_translated, chart)
     drivers: dict[str, DriverFigures] = {}
+    if budget is not None and budget_entities is not None:
+        # The entities' own budgets explain a budget variance by entity; set in the presentation
+        # currency, they claim no FX effect.
+        drivers["budget"] = DriverFigures(current=current_entities, comparison=budget_entities)
     for kind, other in (("mom", prior_id), ("yoy", year_id)):
         if other:
             drivers[kind] = DriverFigures(

@@ -80,11 +80,11 @@ def list_artifacts(conn: Connection, run_id: RunId) -> tuple[Artifact, ...]:
 def package_status(status: RunStatus) -> RunStatus:
     """Return the status a package records for its run.
 
-    DISTRIBUTING writes the package in the step that completes the run (same transaction as
-    the move to COMPLETED), so its package already says COMPLETED: ``close package`` on the
-    completed run then reproduces the distributed zip byte for byte.
+    REPORTING renders the documents and DISTRIBUTING writes the package in the step that
+    completes the run, so both already say COMPLETED: rendering the completed run again, or
+    ``close package`` on it, reproduces the same bytes.
     """
-    return RunStatus.COMPLETED if status == RunStatus.DISTRIBUTING else status
+    return RunStatus.COMPLETED if status in (RunStatus.REPORTING, RunStatus.DISTRIBUTING) else status
 
 
 def package_manifest(run: Run, artifacts: tuple[Artifact, ...], inputs: list[dict[str, object]]) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -216,6 +216,7 @@ def ensure_not_locked(conn: Connection, group_id: str, period: Period) -> None:
         "SELECT locked_by, locked_at, reason FROM period_locks WHERE group_id = :g AND period = :p"),
         {"g": group_id, "p": period}).first()
     if row:
+        # The session's TimeZone need not be UTC: convert before labelling the time UTC.
         raise RunConflict(f"refused: period {period} of group {group_id} is locked (locked by "
-                          f"{row[0]} at {row[1]:%Y-%m-%d %H:%M UTC}); unlock it with "
+                          f"{row[0]} at {row[1].astimezone(UTC):%Y-%m-%d %H:%M UTC}); unlock it with "
                           f"`close unlock {group_id} {period} --reason ...`")

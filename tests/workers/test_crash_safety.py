@@ -74,8 +74,8 @@ def _assert_completed_once(env: dict[str, str], done: subprocess.Popen[str]) -> 
     shown = close_json(env, "show", run["id"])
     assert shown["run"]["status"] == "COMPLETED"
     extracts = [e for e in shown["events"] if e["kind"] == "stage_done" and e["stage"] == "EXTRACTING"]
-    assert sorted(e["entity_id"] for e in extracts) == ["P", "S"]
-    assert {e["entity_id"]: e["detail"]["lines"] for e in extracts} == {"P": 3, "S": 10}
+    assert sorted(e["entity_id"] for e in extracts) == ["@rates", "P", "S"]
+    assert {e["entity_id"]: e["detail"].get("lines") for e in extracts} == {"@rates": None, "P": 3, "S": 10}
     lines = {r["account"]: r["amount"] for r in shown["consolidated"]}
     assert lines["1000"] == "11080.00"  # 1,200.00 + 52,000.00 BRL × 0.19: extracted once, not twice
     return shown

@@ -30,7 +30,9 @@ def test_demo_closes_every_month_and_prints_the_package(demo_close: DemoClose) -
 
     with zipfile.ZipFile(demo_close.package) as z:
         names = z.namelist()
-        files = {n.rsplit(".", 1)[-1]: z.read(n) for n in names if not n.endswith(".json")}
+        files = {n.rsplit(".", 1)[-1]: z.read(n) for n in names
+                 if n.endswith((".xlsx", ".pptx", "board-package.pdf"))}
+    assert any(n.endswith("executive-summary.pdf") for n in names)
     assert {"xlsx", "pptx", "pdf"} <= set(files)
     totals = close_json(demo_close.env, "show", demo_close.latest["id"])["totals"]
     total_assets = f"{Decimal(totals['assets']):,.0f}"  # the statements show whole currency units or cents
@@ -42,11 +44,12 @@ def test_demo_closes_every_month_and_prints_the_package(demo_close: DemoClose) -
     assert Decimal(totals["assets"]) in numbers or any(
         isinstance(c.value, str) and c.value.startswith("=") for ws in book.worksheets for row in ws.iter_rows()
         for c in row)
-    deck = " ".join(shape.text_frame.text for slide in Presentation(io.BytesIO(files["pptx"])).slides
-                    for shape in slide.shapes if shape.has_text_frame)
+    shapes = [shape for slide in Presentation(io.BytesIO(files["pptx"])).slides for shape in slide.shapes]
+    deck = " ".join([s.text_frame.text for s in shapes if s.has_text_frame]
+                    + [c.text for s in shapes if s.has_table for row in s.table.rows for c in row.cells])
     pdf = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(files["pdf"])).pages)
-    for text in (deck, pdf):
-        assert total_assets in text or total_assets_cents in text
+    for name, text in (("pptx", deck), ("pdf", pdf)):
+        assert total_assets in text or total_assets_cents in text, (name, totals["assets"], len(text))
 
 
 def test_latest_balance_sheet_balances_with_nci_and_without_the_investment(demo_close: DemoClose) -> None:

@@ -35,7 +35,7 @@ def test_non_numeric_amount_fails_naming_file_row_and_column_then_resume_reextra
     shown = close_json(env, "show", run["id"])
     assert shown["run"]["status"] == "COMPLETED"
     extracts = [e for e in shown["events"] if e["kind"] == "stage_done" and e["stage"] == "EXTRACTING"]
-    assert sorted(e["entity_id"] for e in extracts) == ["P", "S"]
+    assert sorted(e["entity_id"] for e in extracts) == ["@rates", "P", "S"]
     after_resume = shown["events"][[e["kind"] for e in shown["events"]].index("resumed"):]
     assert [e["entity_id"] for e in after_resume if e["kind"] == "stage_done" and e["stage"] == "EXTRACTING"] == ["S"]
     reread = [e for e in shown["events"] if e["kind"] == "input_reread"]
