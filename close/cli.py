@@ -55,7 +55,8 @@ from close.storage.runs import Run, active_run, done_stages, effective_run, even
 from close.types import RunId
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="monthclose: the monthly close of a multi-entity group, from ERPs to the board package.")
+                  help="monthclose: the monthly close of a multi-entity group, "
+                       "from ERPs to the board package.")
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
 def start_in_background(env: StageEnv, run_id: RunId) -> threading.Thread | None:
@@ -76,7 +77,8 @@ def start_in_background(env: StageEnv, run_id: RunId) -> threading.Thread | None
     return thread
 
 
-def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False, worker: threading.Thread | None = None) -> Run:
+def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False,
+           worker: threading.Thread | None = None) -> Run:
     """Show the run's progress from PostgreSQL until it stops working; return its final state."""
     settled = (*TERMINAL_STATUSES, RunStatus.FAILED, RunStatus.AWAITING_REVIEW)
     with env.db.tx() as conn:
@@ -145,40 +147,45 @@ def _run_json(run: Run) -> dict[str, Any]:
     return data
 
 
+def carry_on(env: StageEnv, run_id: RunId, *, wait: bool, as_json: bool) -> None:
+    """Hand a run to the canvas; in-process (or with ``--wait``) follow it and exit with its outcome.
+
+    Distributed without ``--wait``, print the run id (scripts capture it) and return.
+    """
+    worker = start_in_background(env, run_id)
+    if env.settings.broker_url and not wait:
+        console.print(json.dumps({"run_id": run_id}) if as_json else run_id)
+        return
+    final = follow(env, run_id, quiet=as_json, worker=worker)
+    _report(env, final, as_json=as_json)
+    raise typer.Exit(_exit_for(final))
+
+
 @app.command()
 def run(config: ConfigOpt, period: PeriodOpt,
-        wait: Annotated[bool, typer.Option("--wait", help="Follow the run until it ends (distributed mode).")] = False,
+        wait: Annotated[bool, typer.Option("--wait", help="Follow the run until it ends (distributed mode).")]
+        = False,
         as_json: JsonOpt = False) -> None:
     """Start the close of a group for a period."""
     env = open_env()
     new = create_close_run(env, config, check_period(period))
     if not as_json:
         err.print(f"run {new.id} created for {new.group_id} {new.period}")
-    worker = start_in_background(env, new.id)
-    if env.settings.broker_url and not wait:
-        console.print(json.dumps({"run_id": new.id, "status": "PENDING"}) if as_json else new.id)
-        return
-    final = follow(env, new.id, quiet=as_json, worker=worker)
-    _report(env, final, as_json=as_json)
-    raise typer.Exit(_exit_for(final))
+    carry_on(env, new.id, wait=wait, as_json=as_json)
 
 
 @app.command()
-def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait")] = False, as_json: JsonOpt = False) -> None:
+def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait")] = False,
+           as_json: JsonOpt = False) -> None:
     """Resume a FAILED run at the stage that failed (re-reading the failed inputs)."""
     env = open_env()
     resumed = resume_run(env, run_id)
-    worker = start_in_background(env, resumed.id)
-    if env.settings.broker_url and not wait:
-        console.print(resumed.id)
-        return
-    final = follow(env, resumed.id, quiet=as_json, worker=worker)
-    _report(env, final, as_json=as_json)
-    raise typer.Exit(_exit_for(final))
+    carry_on(env, resumed.id, wait=wait, as_json=as_json)
 
 
 @app.command()
-def cancel(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")]) -> None:
+def cancel(run_id: str,
+           reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")]) -> None:
     """Cancel an active run."""
     env = open_env()
     cancelled = cancel_run(env, run_id, reason)
@@ -208,13 +215,16 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
                 raise ConfigError(f"no run {run_id}")
             runs = [one]
             stages = sorted(done_stages(conn, run_id))
+            # Staleness compares the run with the group's other periods, so it needs them too.
+            group_runs = find_runs(conn, group_id=one.group_id, limit=200)
         else:
-            runs = find_runs(conn, group_id=group, limit=200)
+            runs = group_runs = find_runs(conn, group_id=group, limit=200)
             stages = []
-    stale = _stale(env, runs)
+    stale = _stale(env, group_runs)
     if as_json:
         console.print_json(json.dumps({"runs": [{**_run_json(r), "stale": r.id in stale,
-                                                  "effective": r.status == RunStatus.COMPLETED and not r.superseded_by}
+                                                  "effective": r.status == RunStatus.COMPLETED
+                                                  and not r.superseded_by}
                                                  for r in runs],
                                        "stages_done": [list(s) for s in stages]}, default=str))
         return
@@ -231,7 +241,8 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
 
 @app.command()
 def show(run_id: str, as_json: JsonOpt = False,
-         account: Annotated[str | None, typer.Option("--account", help="Trace one consolidated account.")] = None) -> None:
+         account: Annotated[str | None, typer.Option("--account", help="Trace one consolidated account.")]
+         = None) -> None:
     """Show a run: consolidated balances, CTA, NCI, goodwill, eliminations, mismatches, events."""
     from close.show import run_summary
 
@@ -247,7 +258,8 @@ def show(run_id: str, as_json: JsonOpt = False,
 
 @app.command()
 def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", help="The zip to write.")],
-            preview: Annotated[Path | None, typer.Option("--preview", help="Render PDF pages as PNGs here.")] = None) -> None:
+            preview: Annotated[Path | None, typer.Option("--preview", help="Render PDF pages as PNGs here.")]
+            = None) -> None:
     """Write a run's board package (zip with manifest) from PostgreSQL."""
     from close.storage.artifacts import package_bytes
 
@@ -321,13 +333,7 @@ def approve(run_id: str,
 
     env = open_env()
     approved = approve_run(env, run_id, reason, _parse_waivers(waive))
-    worker = start_in_background(env, approved.id)
-    if env.settings.broker_url and not wait:
-        console.print(approved.id)
-        return
-    final = follow(env, approved.id, quiet=as_json, worker=worker)
-    _report(env, final, as_json=as_json)
-    raise typer.Exit(_exit_for(final))
+    carry_on(env, approved.id, wait=wait, as_json=as_json)
 
 
 @app.command()
@@ -378,23 +384,17 @@ app.add_typer(ic_app, name="ic")
 @adjust_app.command("add")
 def adjust_add(run_id: str, file: Annotated[Path, typer.Option("--file", "-f", help="The journal CSV.")],
                wait: Annotated[bool, typer.Option("--wait")] = False, as_json: JsonOpt = False) -> None:
-    """Add a top-side journal: the run is cancelled (adjusted) and a child run continues from CONSOLIDATING."""
+    """Add a top-side journal: the run is cancelled (adjusted); a child run continues from CONSOLIDATING."""
     from close.review import adjust
 
     env = open_env()
     child = adjust(env, run_id, file)
     err.print(f"run {run_id} cancelled (adjusted); child run {child.id} starts at CONSOLIDATING")
-    worker = start_in_background(env, child.id)
-    if env.settings.broker_url and not wait:
-        console.print(child.id)
-        return
-    final = follow(env, child.id, quiet=as_json, worker=worker)
-    _report(env, final, as_json=as_json)
-    raise typer.Exit(_exit_for(final))
+    carry_on(env, child.id, wait=wait, as_json=as_json)
 
 
 def demo_source() -> Path:
-    """The demo group shipped in the repository's ``examples/demo``."""
+    """Return the demo group shipped in the repository's ``examples/demo``."""
     return Path(__file__).resolve().parents[1] / "examples" / "demo"
 
 
@@ -437,6 +437,7 @@ def close_periods(env: StageEnv, config_path: Path, periods: list[str], *, quiet
 
     Raises:
         RunConflict: a period has a run in progress or in review.
+
     """
     config = load_group_config(config_path)
     last: Run | None = None
@@ -480,7 +481,8 @@ def _require_broker(settings: Settings) -> None:
 
 
 @app.command()
-def worker(queues: Annotated[str, typer.Option("--queues", "-Q", help="Comma-separated: extract,compute,reports.")]
+def worker(queues: Annotated[str, typer.Option("--queues", "-Q",
+                                               help="Comma-separated: extract,compute,reports.")]
            = "extract,compute,reports",
            concurrency: Annotated[int, typer.Option("--concurrency", help="Worker processes.")] = 2,
            loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
@@ -510,7 +512,8 @@ def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group
     configure(settings)
     celery_app.conf.beat_schedule = beat_schedule(paths)
     settings.home.mkdir(parents=True, exist_ok=True)
-    celery_app.start(["beat", f"--loglevel={loglevel}", f"--schedule={settings.home / 'celerybeat-schedule'}"])
+    celery_app.start(["beat", f"--loglevel={loglevel}",
+                      f"--schedule={settings.home / 'celerybeat-schedule'}"])
 
 
 @db_app.command("upgrade")
