@@ -22,6 +22,7 @@ from typing import Any
 
 from close.errors import ConfigError
 from close.money import D
+from close.secrets import read_secrets_file
 from close.types import Currency, EntityId
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -246,6 +247,7 @@ class GroupConfig:
 
         Raises:
             ConfigError: when the group has no such entity.
+
         """
         for e in self.entities:
             if e.id == entity_id:
@@ -341,7 +343,8 @@ _ACCOUNT_CLASSES = ("asset", "liability", "equity", "revenue", "expense")
 _KPI_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-def _subtables(t: _Table, key: str, allowed: tuple[str, ...] | None, expected: str) -> list[tuple[str, _Table]]:
+def _subtables(t: _Table, key: str, allowed: tuple[str, ...] | None,
+               expected: str) -> list[tuple[str, _Table]]:
     """Return the named sub-tables of ``[prefix.key]`` (``[validation.materiality.expense]`` …)."""
     parent = t.table(key)
     out = []
@@ -374,14 +377,16 @@ def _parse_validation(t: _Table) -> ValidationSettings:
     weights = {w.category: w for w in base.weights}
     for name, sub in _subtables(t, "weights", VALIDATION_CATEGORIES, " | ".join(VALIDATION_CATEGORIES)):
         old = weights[name]
-        weights[name] = ScoreWeight(name, *(_positive(sub, k, getattr(old, k)) for k in ("fail", "warn", "cap")))
+        weights[name] = ScoreWeight(name, *(_positive(sub, k, getattr(old, k))
+                                            for k in ("fail", "warn", "cap")))
         sub.reject_unknown()
     limits = []
     for i, text in enumerate(t.strings("approval_limits")):
         try:
             limits.append(D(text))
         except ValueError:
-            raise t._err(f"approval_limits[{i}]", f"got {text!r}", 'a quoted number such as "10000"') from None  # noqa: SLF001
+            raise t._err(f"approval_limits[{i}]", f"got {text!r}",  # noqa: SLF001
+                         'a quoted number such as "10000"') from None
     settings = ValidationSettings(
         materiality=tuple(materiality),
         ratio_bands=tuple(bands.values()),
@@ -410,7 +415,8 @@ def _parse_rates(t: _Table) -> RatesSettings:
         raise ConfigError(f"got {side!r}", file=t.source, key="rates.ptax_side", expected="venda | compra")
     sources = t.raw("sources", {}, expected="a table currency = source")
     if not isinstance(sources, Mapping) or not all(
-            isinstance(v, str) and v in ("bcb_ptax", "ecb", "file") and _CURRENCY.match(k) for k, v in sources.items()):
+            isinstance(v, str) and v in ("bcb_ptax", "ecb", "file") and _CURRENCY.match(k)
+            for k, v in sources.items()):
         raise ConfigError(f"got {sources!r}", file=t.source, key="rates.sources",
                           expected='a table such as { BRL = "bcb_ptax", EUR = "ecb", ARS = "file" }')
     return RatesSettings(ptax_side=side, sources=tuple(sorted(sources.items())),
@@ -538,6 +544,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
 
     Raises:
         ConfigError: naming the file, the key and what was expected.
+
     """
     try:
         doc = tomllib.loads(text)
@@ -603,6 +610,7 @@ def load_group_config(path: Path) -> GroupConfig:
 
     Raises:
         ConfigError: when the file cannot be read or is invalid.
+
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -645,6 +653,7 @@ class Settings:
     bcb_url: str | None = None  # CLOSE_BCB_URL: the Olinda PTAX root (default: the BCB's)
     ecb_url: str | None = None  # CLOSE_ECB_URL: the ECB Data Portal root (default: the ECB's)
     secrets: Mapping[str, Secret] = field(default_factory=dict)  # every CLOSE_SECRET_* variable
+    secrets_file: Path | None = None  # CLOSE_SECRETS_FILE, default CLOSE_HOME/secrets.json: rotated tokens
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> Settings:
@@ -652,6 +661,7 @@ class Settings:
 
         Raises:
             ConfigError: for a malformed value, naming the variable.
+
         """
         home = Path(env["CLOSE_HOME"]) if env.get("CLOSE_HOME") else cls().home
         tenant = env.get("CLOSE_TENANT") or "default"
@@ -661,6 +671,7 @@ class Settings:
         if not vt.isdigit():
             raise ConfigError(f"got {vt!r}", key="CLOSE_VISIBILITY_TIMEOUT", expected="seconds")
         key = env.get("ANTHROPIC_API_KEY")
+        secrets_file = Path(env["CLOSE_SECRETS_FILE"]) if env.get("CLOSE_SECRETS_FILE") else home / "secrets.json"
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             broker_url=env.get("CLOSE_BROKER_URL") or None,
@@ -673,5 +684,7 @@ class Settings:
             visibility_timeout=int(vt),
             bcb_url=env.get("CLOSE_BCB_URL") or None,
             ecb_url=env.get("CLOSE_ECB_URL") or None,
-            secrets={k: Secret(v) for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
+            secrets={k: Secret(v) for k, v in {**{k: v for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
+                                                  **read_secrets_file(secrets_file)}.items()},
+            secrets_file=secrets_file,
         )

@@ -5,6 +5,7 @@ The chord's one other task, keyed ``@rates``, stores the period's FX rates (``cl
 
 from __future__ import annotations
 
+from close.secrets import write_secret
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import load_config, read_file
 from close.stages.rates import RATES_KEY, fetch_run_rates
@@ -13,6 +14,7 @@ from close.storage.runs import Run, get_input
 from close.types import EntityId
 from connectors.base import ConnectorContext
 from connectors.registry import create_connector, files_for
+from connectors.settings import secret_env_var
 from connectors.trial_balance import check_trial_balance_balances
 
 
@@ -22,6 +24,7 @@ def extract_entity(env: StageEnv, run: Run, entity_id: EntityId | None) -> Stage
     Raises:
         InputDataError: a malformed file or response, or a trial balance that does not balance.
         RetriableError: the source is unreachable for now.
+
     """
     assert entity_id is not None, "EXTRACTING runs per entity"
     if entity_id == RATES_KEY:
@@ -38,8 +41,15 @@ def extract_entity(env: StageEnv, run: Run, entity_id: EntityId | None) -> Stage
             return read_file(c, run.id, name)
 
     secrets = {k: v.reveal() for k, v in env.settings.secrets.items()}
+    secrets_file = env.settings.secrets_file
+
+    def store_secret(name: str, value: str) -> None:
+        # A rotated credential (an OAuth refresh token) must survive this process.
+        if secrets_file is not None:
+            write_secret(secrets_file, secret_env_var(entity.id, name, entity.source), value)
+
     context = ConnectorContext(entity=entity.id, currency=entity.currency, open_file=open_file,
-                               secrets=secrets, redis_url=env.settings.broker_url)
+                               secrets=secrets, redis_url=env.settings.broker_url, store_secret=store_secret)
     # ERP connectors compute year-to-date income-statement lines from the group's fiscal year.
     settings = entity.source if entity.connector == "file" else {
         "fiscal_year_start": config.fiscal_year_start, **entity.source}
