@@ -27,6 +27,7 @@ def parse_budget(data: bytes, *, period: Period | None, currency: Currency,
 
     Raises:
         InputDataError: naming the file, row and column of a bad value.
+
     """
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     reader.fieldnames = [h.strip() for h in reader.fieldnames or ()]

@@ -63,6 +63,7 @@ class Chart:
 
         Raises:
             ConfigError: when the chart has no account with that role.
+
         """
         hits = self.accounts.index[self.accounts["system_role"] == role.value]
         if len(hits) == 0:
@@ -96,6 +97,7 @@ def load_chart(data: bytes | None = None, *, source: str = "default chart") -> C
 
     Raises:
         ConfigError: naming the file, the row and the column that is wrong.
+
     """
     if data is None:
         data = resources.files("close.data").joinpath("default_chart.csv").read_bytes()

@@ -27,7 +27,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 
 def settings_from_env() -> Settings:
-    """The process settings, read from the environment (the CLI is an edge)."""
+    """Read the process settings from the environment (the CLI is an edge)."""
     return Settings.from_environ(os.environ)
 
 

@@ -1,5 +1,7 @@
-"""The ``close`` commands around a close rather than of a run: rates, connectors, mapping
-suggestions, the intercompany report and backfills."""
+"""The ``close`` commands around a close rather than of a run.
+
+Rates, connectors, mapping suggestions, the intercompany report and backfills.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def _print_frame(frame: pd.DataFrame, *, title: str, as_json: bool) -> None:
 
 
 def disk_context(config_path: Path, config: GroupConfig, entity_id: str) -> ConnectorContext:
-    """A connector context that reads the config's files from disk and secrets from the environment."""
+    """Build a connector context that reads the config's files from disk and secrets from the environment."""
     entity = config.entity(entity_id)
     base = config_path.resolve().parent
     return ConnectorContext(entity=entity.id, currency=entity.currency,
@@ -47,7 +49,8 @@ def disk_context(config_path: Path, config: GroupConfig, entity_id: str) -> Conn
 
 @rates_app.command("fetch")
 def rates_fetch(config: ConfigOpt, period: PeriodOpt,
-                refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again even if stored.")] = False,
+                refresh: Annotated[bool, typer.Option("--refresh", help="Fetch again even if stored.")]
+                = False,
                 as_json: JsonOpt = False) -> None:
     """Fetch (once) and store the period's closing, average and historical rates."""
     from close.rates.files import parse_rates_file
@@ -60,15 +63,16 @@ def rates_fetch(config: ConfigOpt, period: PeriodOpt,
     rows = ()
     if group.files.rates:
         text = (config.resolve().parent / group.files.rates).read_text(encoding="utf-8-sig")
-        rows = parse_rates_file(text, name=group.files.rates, presentation_currency=group.presentation_currency,
+        rows = parse_rates_file(text, name=group.files.rates,
+                                presentation_currency=group.presentation_currency,
                                 retrieved_at=pd.Timestamp.now(tz="UTC").to_pydatetime())
     with rate_service(env.settings, group) as service:
         stored = fetch_and_store_rates(env.db, period, rate_needs(group, period), service, file_rates=rows,
                                        move_threshold=group.validation.rate_move_threshold, refresh=refresh)
     err.print(f"{len(stored.rates)} rates for {period}: {len(stored.fetched)} fetched now, "
               f"{len(stored.fallbacks)} from the file after a source failed")
-    _print_frame(pd.DataFrame(rates_table_rows(env.db, period, presentation_currency=group.presentation_currency)),
-                 title=f"FX rates {period}", as_json=as_json)
+    table = rates_table_rows(env.db, period, presentation_currency=group.presentation_currency)
+    _print_frame(pd.DataFrame(table), title=f"FX rates {period}", as_json=as_json)
 
 
 @rates_app.command("show")
@@ -87,7 +91,8 @@ def rates_show(period: PeriodOpt, as_json: JsonOpt = False) -> None:
 def connectors_check(config: ConfigOpt, as_json: JsonOpt = False) -> None:
     """Check each entity's connector (reachable, authenticated) in a table."""
     group = load_group_config(config)
-    targets = [ConnectorTarget(e.connector, e.source, disk_context(config, group, e.id)) for e in group.entities]
+    targets = [ConnectorTarget(e.connector, e.source, disk_context(config, group, e.id))
+               for e in group.entities]
     statuses = check_connectors(targets)
     _print_frame(health_table(statuses), title=f"connectors of {group.id}", as_json=as_json)
     if not all(s.ok for s in statuses):
@@ -104,15 +109,16 @@ def mapping_suggest(config: ConfigOpt, period: PeriodOpt,
 
     group = load_group_config(config)
     base = config.resolve().parent
-    chart = load_chart((base / group.files.chart).read_bytes(), source=group.files.chart) if group.files.chart \
-        else load_chart()
+    chart = (load_chart((base / group.files.chart).read_bytes(), source=group.files.chart)
+             if group.files.chart else load_chart())
     frames = []
     for e in group.entities:
         with create_connector(e.connector, e.source, disk_context(config, group, e.id)) as connector:
             frames.append(connector.get_trial_balance(check_period(period)))
     lines = pd.concat(frames, ignore_index=True)
-    mapping = parse_mapping((base / group.files.mapping).read_bytes(), source=group.files.mapping, chart=chart) \
-        if group.files.mapping else pd.DataFrame(columns=["entity", "account", "std_account"])
+    mapping = (parse_mapping((base / group.files.mapping).read_bytes(), source=group.files.mapping,
+                             chart=chart)
+               if group.files.mapping else pd.DataFrame(columns=["entity", "account", "std_account"]))
     unmapped = resolve_mapping(lines, mapping, chart).query("source == 'unmapped'")
     accounts = lines.merge(unmapped[["entity", "account"]], on=["entity", "account"])
     suggestions = suggest_mappings(accounts, chart.accounts.reset_index(drop=True))

@@ -671,7 +671,8 @@ class Settings:
         if not vt.isdigit():
             raise ConfigError(f"got {vt!r}", key="CLOSE_VISIBILITY_TIMEOUT", expected="seconds")
         key = env.get("ANTHROPIC_API_KEY")
-        secrets_file = Path(env["CLOSE_SECRETS_FILE"]) if env.get("CLOSE_SECRETS_FILE") else home / "secrets.json"
+        secrets_file = (Path(env["CLOSE_SECRETS_FILE"]) if env.get("CLOSE_SECRETS_FILE")
+                        else home / "secrets.json")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             broker_url=env.get("CLOSE_BROKER_URL") or None,
@@ -684,7 +685,8 @@ class Settings:
             visibility_timeout=int(vt),
             bcb_url=env.get("CLOSE_BCB_URL") or None,
             ecb_url=env.get("CLOSE_ECB_URL") or None,
-            secrets={k: Secret(v) for k, v in {**{k: v for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
-                                                  **read_secrets_file(secrets_file)}.items()},
+            secrets={k: Secret(v) for k, v in {
+                **{k: v for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
+                **read_secrets_file(secrets_file)}.items()},
             secrets_file=secrets_file,
         )

@@ -204,8 +204,8 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         codes=codes,
     )
     translated = translation.translated
-    ent_codes, std_codes = translation.entity_codes, translation.std_codes
-    assert ent_codes is not None and std_codes is not None  # noqa: S101 (translate_balances sets them)
+    ent_codes, std_codes, book = translation.entity_codes, translation.std_codes, translation.book_codes
+    assert ent_codes is not None and std_codes is not None and book is not None  # noqa: S101 (always set)
 
     ic = match_intercompany(
         translated,
@@ -244,8 +244,8 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     own_rows = _of_entities(ent_codes, consolidated)
     if not own_rows.all():
         own = translated[own_rows]
-        ent_codes, std_codes = ent_codes.take(own_rows), std_codes.take(own_rows)
-    is_ppa = own["book"].to_numpy(dtype=object) == PPA_BOOK
+        ent_codes, std_codes, book = ent_codes.take(own_rows), std_codes.take(own_rows), book.take(own_rows)
+    is_ppa = np.array([u == PPA_BOOK for u in book.uniques], dtype=bool)[book.codes]
     ppa_journals = _ppa_journals(own[is_ppa])
     validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
     journals = (*ic.journals, *urp, *inv.journals, *ppa_journals, *inputs.adjustments)

@@ -153,14 +153,15 @@ class OpeningBalances:
 class Translation:
     """The translated lines (``TRANSLATED_COLUMNS`` plus ``book``) and the per-entity CTA check.
 
-    ``entity_codes`` and ``std_codes`` code the translated lines' entity and standard account,
-    row for row, so later stages group them without hashing the text again.
+    ``entity_codes``, ``std_codes`` and ``book_codes`` code the translated lines' entity,
+    standard account and book, row for row, so later stages group them without hashing the text again.
     """
 
     translated: pd.DataFrame
     cta: pd.DataFrame
     entity_codes: TextCodes | None = field(default=None, repr=False)
     std_codes: TextCodes | None = field(default=None, repr=False)
+    book_codes: TextCodes | None = field(default=None, repr=False)
 
 
 def scale_rate(rate: Decimal, what: str) -> int:
@@ -411,6 +412,62 @@ def _sum_by(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+_Columns = Mapping[str, np.ndarray]
+
+
+def _pair_keys(
+    cur: _Columns, pri: _Columns, parts: Iterable[str], widths: Mapping[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Combine code columns into one int64 key per row, the same key space for both periods."""
+    parts = list(parts)
+    span = 1
+    for c in parts:
+        span *= max(widths[c], 1)
+    if span < _INT64_SAFE:
+        out = []
+        for side in (cur, pri):
+            key = np.zeros(len(side[parts[0]]), dtype=np.int64)
+            for c in parts:
+                key *= max(widths[c], 1)
+                key += side[c]
+            out.append(key)
+        return out[0], out[1]
+    n = len(cur[parts[0]])
+    key = _combine(*((np.concatenate((cur[c], pri[c])), widths[c]) for c in parts))
+    return key[:n], key[n:]
+
+
+def _dense_keys(
+    cur: _Columns, pri: _Columns, parts: Iterable[str], widths: Mapping[str, int]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Return the distinct combinations of some code columns over both periods as ``0..k-1``, and ``k``.
+
+    Combinations are built column by column and renumbered whenever their space outgrows a
+    table of flags (entities × accounts × counterparties is sparse), so no sort is needed.
+    """
+    parts = list(parts)
+    kc, kp = cur[parts[0]].copy(), pri[parts[0]].copy()
+    space = max(widths[parts[0]], 1)
+    limit = (len(kc) + len(kp)) // 8 + 65536  # tables stay small next to the rows
+    for c in parts[1:]:
+        width = max(widths[c], 1)
+        if space * width > limit:
+            seen = np.zeros(space, dtype=bool)
+            seen[kc] = True
+            seen[kp] = True
+            rank = np.cumsum(seen) - 1
+            kc, kp, space = rank[kc], rank[kp], int(seen.sum())
+        if space * width > limit:  # still too wide for flags: sort instead
+            both = np.concatenate((kc * width + cur[c], kp * width + pri[c]))
+            uniq, inverse = np.unique(both, return_inverse=True)
+            kc, kp, space = inverse[: len(kc)], inverse[len(kc) :], len(uniq)
+            continue
+        kc = kc * width + cur[c]
+        kp = kp * width + pri[c]
+        space *= width
+    return kc.astype(np.int64), kp.astype(np.int64), space
+
+
 @dataclass(frozen=True, slots=True)
 class _Match:
     """How the current lines take over the prior period's translated totals."""
@@ -421,61 +478,50 @@ class _Match:
     carry_totals: np.ndarray  # their keys' prior totals
 
 
-def _match_prior(cur_key: np.ndarray, cur_line: np.ndarray, pri_key: np.ndarray, pri_line: np.ndarray,
-                 pri_t: np.ndarray) -> _Match:
+def _match_prior(
+    cur_key: np.ndarray,
+    pri_key: np.ndarray,
+    n_keys: int,
+    cur_line: np.ndarray,
+    pri_line: np.ndarray,
+    pri_t: np.ndarray,
+) -> _Match:
     """Allocate the prior totals to the current lines.
 
     Each prior line's total goes to its first current line, the rest of each key's total to the
-    key's first current line. One stable sort of both periods' line keys (a line key orders
-    within its key) groups lines and keys at once; current rows sort before prior rows of the
-    same line, so the head of a line's group is its first current line.
+    key's first current line. Keys are dense numbers (sums by table); lines are grouped by one
+    stable sort of both periods' line keys, where current rows come before prior rows of the same
+    line, so the head of a line's group is its first current line.
     """
-    n = len(cur_key)
-    total = n + len(pri_key)
-    if total == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return _Match(empty, np.zeros(0, dtype=bool), empty, empty)
-    line = np.concatenate((cur_line, pri_line))
-    order = np.argsort(line, kind="stable")
-    del line
-    is_cur = order < n
-    sorted_line = np.concatenate((cur_line, pri_line))[order]
-    line_starts = np.flatnonzero(np.concatenate(([True], sorted_line[1:] != sorted_line[:-1])))
-    del sorted_line
-    sorted_key = np.concatenate((cur_key, pri_key))[order]
-    key_new = np.concatenate(([True], sorted_key[1:] != sorted_key[:-1]))
-    del sorted_key
-    key_starts = np.flatnonzero(key_new)
-    prior_vals = np.zeros(total, dtype=np.int64)
-    prior_vals[~is_cur] = pri_t[order[~is_cur] - n]
-
-    # Lines: the first current row of a line (stable sort: the head of its group) takes its total.
-    line_sum = np.add.reduceat(prior_vals, line_starts)
-    heads = order[line_starts]
-    head_cur = heads < n
+    n, p = len(cur_key), len(pri_key)
     matched = np.zeros(n, dtype=np.int64)
-    matched[heads[head_cur]] = line_sum[head_cur]
+    if n and p:
+        line = np.concatenate((cur_line, pri_line))
+        order = np.argsort(line, kind="stable")
+        line = line[order]
+        starts = np.flatnonzero(np.concatenate(([True], line[1:] != line[:-1])))
+        del line
+        vals = np.concatenate((np.zeros(n, dtype=np.int64), pri_t))[order]
+        line_sum = np.add.reduceat(vals, starts)
+        heads = order[starts]
+        head_cur = heads < n
+        matched[heads[head_cur]] = line_sum[head_cur]
 
-    # Keys: the rest of the key's total goes to the key's first current row.
-    key_sum = np.add.reduceat(prior_vals, key_starts)
-    cur_count = np.add.reduceat(is_cur.astype(np.int64), key_starts)
-    size = np.diff(np.append(key_starts, total))
-    first_cur = np.minimum.reduceat(np.where(is_cur, order, total), key_starts)
-    first_pri = np.minimum.reduceat(np.where(is_cur, total, order), key_starts)
-    matched_sorted = np.zeros(total, dtype=np.int64)
-    matched_sorted[is_cur] = matched[order[is_cur]]
-    matched_key = np.add.reduceat(matched_sorted, key_starts)
+    key_total = _sum_by(pri_key, pri_t, n_keys)
+    pri_count = np.bincount(pri_key, minlength=n_keys)
+    cur_count = np.bincount(cur_key, minlength=n_keys)
+    first_cur = np.full(n_keys, n, dtype=np.int64)
+    np.minimum.at(first_cur, cur_key, np.arange(n, dtype=np.int64))
+    matched_key = _sum_by(cur_key, matched, n_keys)
     has_cur = cur_count > 0
     prior_alloc = matched
-    prior_alloc[first_cur[has_cur]] += key_sum[has_cur] - matched_key[has_cur]
-    key_group = np.cumsum(key_new) - 1
-    has_prior = (size - cur_count) > 0
-    has_prior_key = np.zeros(n, dtype=bool)
-    has_prior_key[order[is_cur]] = has_prior[key_group[is_cur]]
-    carried = np.flatnonzero(~has_cur)
-    by_first = np.argsort(first_pri[carried], kind="stable")
-    carried = carried[by_first]
-    return _Match(prior_alloc, has_prior_key, first_pri[carried] - n, key_sum[carried])
+    prior_alloc[first_cur[has_cur]] += key_total[has_cur] - matched_key[has_cur]
+    has_prior_key = pri_count[cur_key] > 0
+    carried = np.flatnonzero(~has_cur & (pri_count > 0))
+    first_pri = np.full(n_keys, p, dtype=np.int64)
+    np.minimum.at(first_pri, pri_key, np.arange(p, dtype=np.int64))
+    carried = carried[np.argsort(first_pri[carried], kind="stable")]
+    return _Match(prior_alloc, has_prior_key, first_pri[carried], key_total[carried])
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,7 +531,7 @@ class _Prior:
     text: dict[str, np.ndarray]  # _TEXT columns (object; "" where the source lacks the column)
     translated: np.ndarray  # int64
     is_plug: np.ndarray  # bool: a CTA plug row
-    local_closing: np.ndarray | None  # object (int or missing) when the source has it
+    local_closing: pd.Series | None  # int or missing, when the source has it
     from_result: bool  # a ConsolidationResult (its closing-rate lines are present)
 
 
@@ -525,9 +571,14 @@ def _prior_arrays(
         c: frame[c].to_numpy(dtype=object) if c in frame.columns else np.full(n, "", dtype=object)
         for c in _TEXT
     }
-    local = frame["local_closing"].to_numpy(dtype=object) if "local_closing" in frame.columns else None
+    local = frame["local_closing"] if "local_closing" in frame.columns else None
     return _Prior(text, frame["translated"].to_numpy(dtype=np.int64), np.asarray(is_plug, dtype=bool), local,
                   from_result)
+
+
+def _rows_of(column: pd.Series | None, rows: np.ndarray) -> np.ndarray | None:
+    """Return some rows of an optional column as objects (None without the column)."""
+    return None if column is None else column.iloc[rows].to_numpy(dtype=object)
 
 
 def _local_sums(codes: np.ndarray, values: np.ndarray | None, size: int) -> list[int | None]:
@@ -673,7 +724,7 @@ def translate_balances(
         fl = np.flatnonzero(u_flow[p_std] & ~p_plug)
         eb = p_eb[fl]
         sums = _sum_by(eb, p_t[fl], 2 * n_ent)
-        local = _local_sums(eb, None if pri.local_closing is None else pri.local_closing[fl], 2 * n_ent)
+        local = _local_sums(eb, _rows_of(pri.local_closing, fl), 2 * n_ent)
         first = np.full(2 * n_ent, len(fl), dtype=np.int64)
         np.minimum.at(first, eb, np.arange(len(fl)))
         for k in np.flatnonzero(first < len(fl))[np.argsort(first[first < len(fl)], kind="stable")]:
@@ -698,9 +749,6 @@ def translate_balances(
         row_codes = {c: np.concatenate((row_codes[c], extra[c])) for c in _TEXT}
         opening_local = np.concatenate((opening_local, np.zeros(len(k), dtype=np.int64)))
         closing_local = np.concatenate((closing_local, np.zeros(len(k), dtype=np.int64)))
-    out_text = {
-        c: text[c] if not synth and not enc[c].missing else enc[c].uniques[row_codes[c]] for c in _TEXT
-    }
     ent = row_codes["entity"]
     std = row_codes["std_account"]
     is_ppa = u_ppa[row_codes["counterparty"]]
@@ -717,7 +765,6 @@ def translate_balances(
     ov_any = _pair_hits(ent, std, n_std, hist_pairs)
     has_ov = (ov_any >= 0) & ~is_pres
     ov_rate = np.zeros(n, dtype=np.int64)
-    ov_str = np.full(n, "", dtype=object)
     if has_ov.any():
         used = np.unique(ov_any[has_ov])
         scaled = np.zeros(len(hist_pairs), dtype=np.int64)
@@ -726,7 +773,6 @@ def translate_balances(
             rate = _exponent_shift_rate(hist_rates[p], currencies[e], presentation_currency)
             scaled[p] = scale_rate(rate, f"historical rate {e}/{s}")
         ov_rate[has_ov] = scaled[ov_any[has_ov]]
-        ov_str[has_ov] = np.array([str(r) for r in hist_rates], dtype=object)[ov_any[has_ov]]
 
     method = np.full(n, _CARRIED, dtype=np.int8)
     method[u_closing[std]] = _CLOSING
@@ -740,16 +786,19 @@ def translate_balances(
     # prior carries the line columns (so dimension-level movements stay meaningful).
     widths = {c: len(enc[c].uniques) for c in _TEXT}
     keep = ~p_plug
-    key_parts = ("entity", "std_account", "counterparty")
-    line_parts = ("account", "cost_center", "department")
-    all_codes = {c: np.concatenate((row_codes[c], penc[c].codes[keep])) for c in _TEXT}
-    key_all = _combine(*((all_codes[c], widths[c]) for c in key_parts))
-    line_all = _combine(
-        (key_all, int(key_all.max(initial=0)) + 1), *((all_codes[c], widths[c]) for c in line_parts)
+    pri_codes = {c: penc[c].codes[keep] for c in _TEXT}
+    key_parts = ("entity", "counterparty", "std_account")
+    cur_kid, pri_kid, n_keys = _dense_keys(row_codes, pri_codes, key_parts, widths)
+    # Line keys ordered like a TB sorted by entity and account, so the sort meets long runs.
+    cur_line, pri_line = _pair_keys(
+        row_codes,
+        pri_codes,
+        ("entity", "account", "cost_center", "department", "counterparty", "std_account"),
+        widths,
     )
-    del all_codes
-    match = _match_prior(key_all[:n], line_all[:n], key_all[n:], line_all[n:], p_t[keep])
-    del key_all, line_all
+    del pri_codes
+    match = _match_prior(cur_kid, pri_kid, n_keys, cur_line, pri_line, p_t[keep])
+    del cur_line, pri_line
     prior_alloc = match.prior_alloc
     has_prior_key = match.has_prior_key
 
@@ -759,7 +808,7 @@ def translate_balances(
     needs = (~has_prior_key) & (~rolled_flow) & (opening_local != 0)
     for i in np.flatnonzero(needs & ((method == _FLOW) | (method == _CARRIED))):
         e = str(ent_uniq[ent[i]])
-        dkey = (e, str(std_uniq[std[i]]), out_text["counterparty"][i])
+        dkey = (e, str(std_uniq[std[i]]), str(enc["counterparty"].uniques[row_codes["counterparty"][i]]))
         if dkey in defaults:
             rate = _exponent_shift_rate(defaults[dkey], currencies[e], presentation_currency)
             prior_alloc[i] = int(
@@ -808,7 +857,7 @@ def translate_balances(
         # period's local closing, only the part of the roll not yet in the opening is taken out.
         pre = np.flatnonzero((p_std == re_std) & ~p_plug)
         prior_re_closing = _local_sums(
-            p_eb[pre], None if pri.local_closing is None else pri.local_closing[pre], 2 * n_ent
+            p_eb[pre], _rows_of(pri.local_closing, pre), 2 * n_ent
         )
         has_pre = _sum_by(p_eb[pre], np.ones(len(pre), dtype=np.int64), 2 * n_ent) > 0
         for k in np.flatnonzero(first_re < n):
@@ -837,10 +886,13 @@ def translate_balances(
     m = method == _LOCAL
     translated[m] = closing_local[m]
     local_mov_out = np.where(is_re, mov_adj, movement)
-    rate_out = np.where(method == _CLOSING, e_close_str[ent], e_avg_str[ent])
-    rate_out[method == _OVERRIDE] = ov_str[method == _OVERRIDE]
-    rate_out[method == _LOCAL] = "1"
-    rt_out = np.array(["closing", "historical", "average", "historical", "local"], dtype=object)[method]
+    # Text columns of the output are gathered from small tables by code (one pass each).
+    hist_str = np.array([str(r) for r in hist_rates], dtype=object)
+    rate_table = np.concatenate((e_close_str, e_avg_str, hist_str, np.array(["1", ""], dtype=object)))
+    one_rate, no_rate = len(rate_table) - 2, len(rate_table) - 1
+    rate_idx = np.where(method == _CLOSING, ent, ent + n_ent)
+    rate_idx[has_ov] = 2 * n_ent + ov_any[has_ov]
+    rate_idx[method == _LOCAL] = one_rate
 
     # Prior keys with no current line: carried (equity, YTD) or reversed (closing-rate lines).
     kept = np.flatnonzero(keep)[match.carry_rows]
@@ -879,43 +931,38 @@ def translate_balances(
     plug_by_entity = _sum_by(plug_ent, plug_vals, n_ent)
 
     n_pc, n_plug = len(pc_ent), len(plug_eb)
-    book_label = np.array(["", PPA_BOOK], dtype=object)
-
-    def column(values: np.ndarray, carry: np.ndarray, plugs: np.ndarray) -> pd.Series:
-        return _obj(np.concatenate((values, carry, plugs)))
-
-    def blank(k: int) -> np.ndarray:
-        return np.full(k, "", dtype=object)
-
+    empty_code = {"account": empty_account, "cost_center": empty_cc, "department": empty_dp}
+    out_codes = {
+        "entity": np.concatenate((ent, pc_ent, plug_ent)),
+        "std_account": np.concatenate((std, pc_std, np.full(n_plug, cta_std, dtype=np.int64))),
+        "counterparty": np.concatenate(
+            (row_codes["counterparty"], pc_cp, np.where(plug_ppa, ppa_cp, empty_cp))
+        ),
+        **{
+            c: np.concatenate((row_codes[c], np.full(n_pc + n_plug, code, dtype=np.int64)))
+            for c, code in empty_code.items()
+        },
+    }
+    rate_types = np.array(["closing", "historical", "average", "historical", "local", "cta"], dtype=object)
+    rt_idx = np.concatenate((method, np.where(carried, 1, 0), np.full(n_plug, 5))).astype(np.int64)
+    books = np.array(["", PPA_BOOK], dtype=object)
+    book_codes = np.concatenate((is_ppa, pc_ppa, plug_ppa)).astype(np.int64)
     zeros = np.zeros(n_pc + n_plug, dtype=np.int64)
-    out = pd.DataFrame(
+    columns: dict[str, pd.Series | np.ndarray] = {c: _obj(enc[c].uniques[out_codes[c]]) for c in _TEXT}
+    columns.update(
         {
-            "entity": column(out_text["entity"], ent_uniq[pc_ent], ent_uniq[plug_ent]),
-            "account": column(out_text["account"], blank(n_pc), blank(n_plug)),
-            "std_account": column(
-                out_text["std_account"], std_uniq[pc_std], np.full(n_plug, cta_code, dtype=object)
-            ),
-            "counterparty": column(
-                out_text["counterparty"], enc["counterparty"].uniques[pc_cp], book_label[plug_ppa * 1]
-            ),
-            "cost_center": column(out_text["cost_center"], blank(n_pc), blank(n_plug)),
-            "department": column(out_text["department"], blank(n_pc), blank(n_plug)),
             "local_closing": np.concatenate((closing_local, zeros)),
             "local_movement": np.concatenate((local_mov_out, zeros)),
-            "rate": column(rate_out, blank(n_pc), blank(n_plug)),
-            "rate_type": column(
-                rt_out,
-                np.where(carried, "historical", "closing").astype(object),
-                np.full(n_plug, "cta", dtype=object),
-            ),
+            "rate": _obj(rate_table[np.concatenate((rate_idx, np.full(n_pc + n_plug, no_rate)))]),
+            "rate_type": _obj(rate_types[rt_idx]),
             "translated": np.concatenate((translated, t_new, plug_vals)),
             "translated_movement": np.concatenate(
                 (translated - prior_alloc, t_new - p_alloc, plug_vals - prior_plugs[plug_eb])
             ),
-            "book": column(book_label[is_ppa * 1], book_label[pc_ppa * 1], book_label[plug_ppa * 1]),
-        },
-        copy=False,
+            "book": _obj(books[book_codes]),
+        }
     )
+    out = pd.DataFrame({c: columns[c] for c in (*TRANSLATED_COLUMNS, "book")}, copy=False)
 
     cta = _cta_check(
         ent=ent,
@@ -942,10 +989,9 @@ def translate_balances(
     return Translation(
         translated=out,
         cta=cta,
-        entity_codes=TextCodes(np.concatenate((ent, pc_ent, plug_ent)), ent_uniq),
-        std_codes=TextCodes(
-            np.concatenate((std, pc_std, np.full(n_plug, cta_std, dtype=np.int64))), std_uniq
-        ),
+        entity_codes=TextCodes(out_codes["entity"], ent_uniq),
+        std_codes=TextCodes(out_codes["std_account"], std_uniq),
+        book_codes=TextCodes(book_codes, books),
     )
 
 

@@ -34,6 +34,7 @@ def intercompany_report(env: StageEnv, config_path: Path, period: Period) -> pd.
 
     Raises:
         InputDataError: an entity's books, the mapping or the rates are unusable (named).
+
     """
     config = load_group_config(config_path)
     base = config_path.resolve().parent
@@ -41,7 +42,8 @@ def intercompany_report(env: StageEnv, config_path: Path, period: Period) -> pd.
     def read(name: str) -> bytes:
         return (base / name).read_bytes()
 
-    chart = load_chart(read(config.files.chart), source=config.files.chart) if config.files.chart else load_chart()
+    chart = (load_chart(read(config.files.chart), source=config.files.chart) if config.files.chart
+             else load_chart())
     frames = []
     for e in config.entities:
         context = ConnectorContext(entity=e.id, currency=e.currency, open_file=read,
@@ -58,22 +60,27 @@ def intercompany_report(env: StageEnv, config_path: Path, period: Period) -> pd.
         rates = list(load_rates(conn, (previous_period(period), period),
                                 presentation_currency=config.presentation_currency))
         prior_run = effective_run(conn, config.id, previous_period(period))
-        prior = translated_of(conn, prior_run.id, currencies, config.presentation_currency) if prior_run else None
-        prior_consolidated = consolidated_of(conn, prior_run.id, config.presentation_currency) if prior_run else None
+        prior = (translated_of(conn, prior_run.id, currencies, config.presentation_currency)
+                 if prior_run else None)
+        prior_consolidated = (consolidated_of(conn, prior_run.id, config.presentation_currency)
+                              if prior_run else None)
     if config.files.rates:
         stored = {r.need for r in rates}
-        rates += [r for r in parse_rates_file(read(config.files.rates).decode("utf-8-sig"), name=config.files.rates,
+        rates += [r for r in parse_rates_file(read(config.files.rates).decode("utf-8-sig"),
+                                              name=config.files.rates,
                                               presentation_currency=config.presentation_currency,
                                               retrieved_at=pd.Timestamp.now(tz="UTC").to_pydatetime())
                   if r.is_override or r.need not in stored]
-    opening = parse_opening_balances(read(config.files.opening_balances), source=config.files.opening_balances,
+    opening = parse_opening_balances(read(config.files.opening_balances),
+                                     source=config.files.opening_balances,
                                      chart=chart, entities=frozenset(currencies),
                                      presentation_currency=config.presentation_currency) \
         if config.files.opening_balances else None
     result = consolidate(ConsolidationInputs(
         period=period, fiscal_year_start=config.fiscal_year_start,
         presentation_currency=config.presentation_currency, chart=chart, entities=config.entities,
-        balances=balances[list(MAPPED_TB_COLUMNS)], rates=period_rates(tuple(rates), period, config.presentation_currency),
+        balances=balances[list(MAPPED_TB_COLUMNS)],
+        rates=period_rates(tuple(rates), period, config.presentation_currency),
         prior=prior, opening=opening, adjustments=(), intercompany=config.intercompany,
         prior_consolidated=prior_consolidated))
     return result.ic_pairs

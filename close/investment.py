@@ -143,7 +143,10 @@ def eliminate_investments(
     u_cls = np.array([acc["class"].get(u, "") for u in std_uniq], dtype=object)
     is_is = np.isin(u_cls, list(INCOME_STATEMENT_CLASSES))[std_codes_]
     is_eq = (u_cls == "equity")[std_codes_]
-    is_plug = translated["rate_type"].to_numpy(dtype=object) == "cta"
+    # CTA plug rows are on the CTA account: compare the rate type of those few rows only.
+    is_plug = np.array([u == cta_code for u in std_uniq], dtype=bool)[std_codes_]
+    plug_rows = np.flatnonzero(is_plug)
+    is_plug[plug_rows] = translated["rate_type"].to_numpy(dtype=object)[plug_rows] == "cta"
     u_sc = np.array([acc["subclass"].get(u, "") == "share_capital" for u in std_uniq], dtype=bool)
     is_sc = u_sc[std_codes_]
     is_div = np.array([u == div_code for u in std_uniq], dtype=bool)[std_codes_]

@@ -35,6 +35,7 @@ def parse_mapping(data: bytes, *, source: str, chart: Chart) -> pd.DataFrame:
     Raises:
         InputDataError: a missing column, an unknown standard account, or a conflicting duplicate,
             naming the file and row.
+
     """
     frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
     frame.columns = [c.strip().lower() for c in frame.columns]
@@ -66,6 +67,7 @@ def resolve_mapping(accounts: pd.DataFrame, mapping: pd.DataFrame, chart: Chart)
 
     Returns:
         ``entity, account, std_account, source`` with source ``entity`` / ``default`` / ``unmapped``.
+
     """
     pairs = accounts[["entity", "account"]].drop_duplicates()
     own = mapping[mapping["entity"] != "*"].rename(columns={"std_account": "own"})

@@ -8,6 +8,7 @@ Example:
     123456
     >>> from_minor(123456, "BRL")
     Decimal('1234.56')
+
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def D(value: str | int | Decimal) -> Decimal:  # noqa: N802 - beancount's name f
     Raises:
         TypeError: for a float (binary floats cannot hold cents exactly) or another type.
         ValueError: for text that is not a number.
+
     """
     if isinstance(value, bool) or isinstance(value, float):
         raise TypeError(f"refusing {type(value).__name__} {value!r}: money is never a binary float")
@@ -87,6 +89,7 @@ def round_half_even_div(numerator: int, denominator: int) -> int:
 
     Returns:
         ``round(numerator / denominator)`` with ties to even.
+
     """
     q, r = divmod(numerator, denominator)
     twice = 2 * r

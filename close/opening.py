@@ -12,10 +12,10 @@ YTD and CTA from, so the controller states them once::
 ``account`` is a standard-chart code; ``counterparty`` (optional column) the group entity of an
 intercompany line, since translated history is carried per (entity, account, counterparty), or
 ``#ppa`` / ``#ppa:<intangible>`` for the purchase-price allocation pushed down into an acquiree's
-books (its own retained earnings, CTA and amortization history); ``translated_closing`` the presentation-currency closing of the
-month before the first period (TB sign: credit negative); ``historical_rate`` (presentation units
-per functional unit), where given, translates that account at that rate in every period
-(share capital at its contribution or acquisition rate).
+books (its own retained earnings, CTA and amortization history); ``translated_closing`` the
+presentation-currency closing of the month before the first period (TB sign: credit negative);
+``historical_rate`` (presentation units per functional unit), where given, translates that account
+at that rate in every period (share capital at its contribution or acquisition rate).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from close.fx import PPA_BOOK, OpeningBalances
 from close.money import D, to_minor
 from close.types import AccountCode, Currency, EntityId
 
-OPENING_COLUMNS: tuple[str, ...] = ("entity", "account", "counterparty", "translated_closing", "historical_rate")
+OPENING_COLUMNS: tuple[str, ...] = (
+    "entity", "account", "counterparty", "translated_closing", "historical_rate")
 _REQUIRED: tuple[str, ...] = ("entity", "account", "translated_closing")
 
 
@@ -42,6 +43,7 @@ def parse_opening_balances(data: bytes, *, source: str, chart: Chart, entities: 
 
     Raises:
         InputDataError: naming the file, row and column of a bad value, an unknown entity or account.
+
     """
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     header = [h.strip() for h in reader.fieldnames or ()]

@@ -13,6 +13,7 @@ def parse_period(period: Period) -> tuple[int, int]:
 
     Raises:
         ValueError: not a ``YYYY-MM`` period.
+
     """
     try:
         year, month = (int(p) for p in period.split("-"))
@@ -31,7 +32,7 @@ def add_months(period: Period, months: int) -> Period:
 
 
 def previous_period(period: Period) -> Period:
-    """The month before."""
+    """Return the month before."""
     return add_months(period, -1)
 
 
@@ -45,6 +46,6 @@ def period_range(start: Period, end: Period) -> list[Period]:
 
 
 def period_end(period: Period) -> date:
-    """The last calendar day of the period."""
+    """Return the last calendar day of the period."""
     year, month = parse_period(period)
     return date(year, month, calendar.monthrange(year, month)[1])

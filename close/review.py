@@ -20,7 +20,15 @@ from close.errors import ConfigError, RunConflict
 from close.run_state import RunStatus, append_event, transition
 from close.stages import StageEnv
 from close.stages.inputs import ADJUSTMENT_PREFIX
-from close.storage.runs import Run, create_run, effective_run, ensure_not_locked, get_run, list_inputs, put_input
+from close.storage.runs import (
+    Run,
+    create_run,
+    effective_run,
+    ensure_not_locked,
+    get_run,
+    list_inputs,
+    put_input,
+)
 from close.types import Period, RunId
 
 
@@ -41,8 +49,9 @@ def _require_reason(reason: str, option: str) -> str:
 def findings(conn: Connection, run_id: RunId) -> list[dict[str, object]]:
     """Every validation finding of a run with its waiver, in check order."""
     rows = conn.execute(sa.text(
-        "SELECT seq, code, category, severity, entity_id AS entity, account, expected, actual, difference, message, "
-        "waived_by, waived_reason, waived_at FROM validation_results WHERE run_id = CAST(:r AS uuid) ORDER BY seq"),
+        "SELECT seq, code, category, severity, entity_id AS entity, account, expected, actual, difference, "
+        "message, waived_by, waived_reason, waived_at FROM validation_results "
+        "WHERE run_id = CAST(:r AS uuid) ORDER BY seq"),
         {"r": run_id})
     return [dict(r._mapping) for r in rows]
 
@@ -59,18 +68,20 @@ def approve(env: StageEnv, run_id: RunId, reason: str, waivers: Mapping[str, str
     Raises:
         RunConflict: the run is not in review, or an integrity check failed (never waivable).
         ConfigError: a blank reason, or a waiver for a code the run has no finding of.
+
     """
     reason = _require_reason(reason, "--reason")
     with env.db.tx() as conn:
         run = _run(conn, run_id)
         if run.status != RunStatus.AWAITING_REVIEW:
-            raise RunConflict(f"refused: run {run_id} is {run.status}; only a run AWAITING_REVIEW is approved")
+            raise RunConflict(f"refused: run {run_id} is {run.status}; "
+                              "only a run AWAITING_REVIEW is approved")
         items = findings(conn, run_id)
         integrity = [f for f in items if f["category"] == "integrity" and f["severity"] == "fail"]
         if integrity:
             codes = ", ".join(sorted({str(f["code"]) for f in integrity}))
-            raise RunConflict(f"refused: integrity checks failed ({codes}) and are never waived; correct them with "
-                              f"a top-side journal: close adjust add {run_id} --file JOURNAL.csv")
+            raise RunConflict(f"refused: integrity checks failed ({codes}) and are never waived; correct "
+                              f"them with a top-side journal: close adjust add {run_id} --file JOURNAL.csv")
         unknown = sorted(set(waivers) - {str(f["code"]) for f in items})
         if unknown:
             raise ConfigError(f"run {run_id} has no finding {unknown[0]!r}", key="--waive")
@@ -93,12 +104,14 @@ def reject(env: StageEnv, run_id: RunId, reason: str) -> Run:
     Raises:
         RunConflict: the run is not in review.
         ConfigError: a blank reason.
+
     """
     reason = _require_reason(reason, "--reason")
     with env.db.tx() as conn:
         run = _run(conn, run_id)
         if run.status != RunStatus.AWAITING_REVIEW:
-            raise RunConflict(f"refused: run {run_id} is {run.status}; only a run AWAITING_REVIEW is rejected")
+            raise RunConflict(f"refused: run {run_id} is {run.status}; "
+                              "only a run AWAITING_REVIEW is rejected")
         transition(conn, run_id, RunStatus.AWAITING_REVIEW, RunStatus.CANCELLED, actor=env.actor,
                    reason=f"rejected: {reason}", detail={"rejected": True, "reason": reason})
         return get_run(conn, run_id) or run
@@ -109,6 +122,7 @@ def signoff(env: StageEnv, run_id: RunId, note: str = "") -> Run:
 
     Raises:
         RunConflict: the run is not COMPLETED, or already signed off.
+
     """
     with env.db.tx() as conn:
         run = _run(conn, run_id)
@@ -129,13 +143,15 @@ def lock(env: StageEnv, group_id: str, period: Period, reason: str = "") -> Run:
 
     Raises:
         RunConflict: no effective run, not signed off, or already locked.
+
     """
     with env.db.tx() as conn:
         run = effective_run(conn, group_id, period)
         if run is None:
             raise RunConflict(f"refused: group {group_id} has no completed run for {period} to lock")
         if not run.signed_off_by:
-            raise RunConflict(f"refused: run {run.id} of {period} is not signed off; `close signoff {run.id}` first")
+            raise RunConflict(f"refused: run {run.id} of {period} is not signed off; "
+                              f"`close signoff {run.id}` first")
         ensure_not_locked(conn, group_id, period)
         conn.execute(sa.text(
             "INSERT INTO period_locks (tenant_id, group_id, period, run_id, locked_by, reason) VALUES "
@@ -152,6 +168,7 @@ def unlock(env: StageEnv, group_id: str, period: Period, reason: str) -> None:
     Raises:
         RunConflict: the period is not locked.
         ConfigError: a blank reason.
+
     """
     reason = _require_reason(reason, "--reason")
     with env.db.tx() as conn:
@@ -175,6 +192,7 @@ def adjust(env: StageEnv, run_id: RunId, journal: Path) -> Run:
     Raises:
         RunConflict: the run is neither AWAITING_REVIEW nor COMPLETED, or its period is locked.
         ConfigError: the journal file cannot be read.
+
     """
     try:
         data = journal.read_bytes()
@@ -194,8 +212,9 @@ def adjust(env: StageEnv, run_id: RunId, journal: Path) -> Run:
         assert child is not None
         _copy_parent(conn, parent.id, child.id)
         _, digest = put_input(conn, child.id, ADJUSTMENT_PREFIX + journal.name, data, kind="file")
-        append_event(conn, child.id, "adjusted", f"child of run {parent.id} with top-side journal {journal.name}",
-                     actor=env.actor, detail={"parent_run_id": parent.id, "file": journal.name, "sha256": digest})
+        append_event(conn, child.id, "adjusted",
+                     f"child of run {parent.id} with top-side journal {journal.name}", actor=env.actor,
+                     detail={"parent_run_id": parent.id, "file": journal.name, "sha256": digest})
         return child
 
 
@@ -204,18 +223,22 @@ def _copy_parent(conn: Connection, parent: RunId, child: RunId) -> None:
     params = {"p": parent, "c": child}
     for item in list_inputs(conn, parent):
         conn.execute(sa.text(
-            "INSERT INTO run_inputs (tenant_id, run_id, name, version, kind, entity_id, sha256, size, content) "
-            "SELECT tenant_id, CAST(:c AS uuid), name, 1, kind, entity_id, sha256, size, content FROM run_inputs "
-            "WHERE run_id = CAST(:p AS uuid) AND name = :n AND version = :v"),
+            "INSERT INTO run_inputs "
+            "(tenant_id, run_id, name, version, kind, entity_id, sha256, size, content) "
+            "SELECT tenant_id, CAST(:c AS uuid), name, 1, kind, entity_id, sha256, size, content "
+            "FROM run_inputs WHERE run_id = CAST(:p AS uuid) AND name = :n AND version = :v"),
             {**params, "n": item["name"], "v": item["version"]})
     conn.execute(sa.text(
         "INSERT INTO trial_balances SELECT tenant_id, CAST(:c AS uuid), entity_id, period, line_no, account, "
         "account_name, counterparty, cost_center, department, currency, opening, debit, credit, closing "
         "FROM trial_balances WHERE run_id = CAST(:p AS uuid)"), params)
     conn.execute(sa.text(
-        "INSERT INTO account_mappings SELECT tenant_id, CAST(:c AS uuid), entity_id, account, std_account, source "
+        "INSERT INTO account_mappings "
+        "SELECT tenant_id, CAST(:c AS uuid), entity_id, account, std_account, source "
         "FROM account_mappings WHERE run_id = CAST(:p AS uuid)"), params)
     conn.execute(sa.text(
-        "INSERT INTO run_stages (tenant_id, run_id, stage, entity_id, status, attempt, output_digest, started_at) "
+        "INSERT INTO run_stages "
+        "(tenant_id, run_id, stage, entity_id, status, attempt, output_digest, started_at) "
         "SELECT tenant_id, CAST(:c AS uuid), stage, entity_id, status, attempt, output_digest, started_at "
-        "FROM run_stages WHERE run_id = CAST(:p AS uuid) AND stage = ANY(:s)"), {**params, "s": list(_REUSED_STAGES)})
+        "FROM run_stages WHERE run_id = CAST(:p AS uuid) AND stage = ANY(:s)"),
+        {**params, "s": list(_REUSED_STAGES)})

@@ -24,6 +24,7 @@ from close.storage.runs import (
     Run,
     create_run,
     done_stages,
+    effective_run,
     ensure_not_locked,
     get_input,
     get_run,
@@ -66,7 +67,8 @@ def upsert_group(conn: Connection, config: GroupConfig) -> None:
     conn.execute(sa.text(
         "INSERT INTO groups (tenant_id, id, name, presentation_currency) VALUES "
         "(current_setting('app.tenant_id'), :id, :n, :c) ON CONFLICT (tenant_id, id) DO UPDATE "
-        "SET name = excluded.name, presentation_currency = excluded.presentation_currency, updated_at = now()"),
+        "SET name = excluded.name, presentation_currency = excluded.presentation_currency, "
+        "updated_at = now()"),
         {"id": config.id, "n": config.name, "c": config.presentation_currency})
     for e in config.entities:
         conn.execute(sa.text(
@@ -102,24 +104,30 @@ def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
     Raises:
         ConfigError: the config or a group file is invalid or unreadable.
         RunConflict: the period is locked, or an active run exists.
+
     """
     config = load_group_config(config_path)
     with env.db.tx() as conn:
         ensure_not_locked(conn, config.id, period)
         upsert_group(conn, config)
-        run = create_run(conn, group_id=config.id, period=period, actor=env.actor, trigger_key=trigger_key)
+        # Re-running a completed period makes a child of its effective run (lineage kept, conventions 11);
+        # the old run is superseded when the new one completes.
+        previous = effective_run(conn, config.id, period)
+        run = create_run(conn, group_id=config.id, period=period, actor=env.actor, trigger_key=trigger_key,
+                         parent_run_id=previous.id if previous else None,
+                         root_run_id=(previous.root_run_id or previous.id) if previous else None)
         assert run is not None
         snapshot_inputs(conn, run.id, config_path, config, period)
     return run
 
 
 def extract_keys(config: GroupConfig) -> list[str]:
-    """The tasks of the extract chord: one per entity, and the rates task."""
+    """Return the tasks of the extract chord: one per entity, and the rates task."""
     return [*(e.id for e in config.entities), RATES_KEY]
 
 
 def next_stage(conn: Connection, run: Run, config: GroupConfig) -> tuple[RunStatus | None, list[EntityId]]:
-    """The first stage that is not DONE, and for EXTRACTING the entities still to extract."""
+    """Return the first stage that is not DONE, and for EXTRACTING the entities still to extract."""
     done = done_stages(conn, run.id)
     pending = [key for key in extract_keys(config) if (RunStatus.EXTRACTING.value, key) not in done]
     for stage in STAGE_ORDER[STAGE_ORDER.index(run.start_stage):]:
@@ -154,6 +162,7 @@ def resume_run(env: StageEnv, run_id: RunId) -> Run:
 
     Raises:
         RunConflict: the run is not FAILED, or its period is locked.
+
     """
     with env.db.tx() as conn:
         run = get_run(conn, run_id, for_update=True)
@@ -176,7 +185,8 @@ def resume_run(env: StageEnv, run_id: RunId) -> Run:
             version, digest = put_input(conn, run_id, f.name, data, kind="file", entity_id=f.entity_id)
             changed = old is None or old[1] != digest
             append_event(conn, run_id, "input_reread",
-                         f"re-read {f.name}: sha256 {digest[:12]}{' (changed)' if changed else ' (unchanged)'}",
+                         f"re-read {f.name}: sha256 {digest[:12]}"
+                         f"{' (changed)' if changed else ' (unchanged)'}",
                          actor=env.actor, entity_id=f.entity_id,
                          detail={"file": f.name, "sha256": digest, "version": version,
                                  "previous_sha256": old[1] if old else None, "changed": changed})
@@ -194,6 +204,7 @@ def cancel_run(env: StageEnv, run_id: RunId, reason: str) -> Run:
 
     Raises:
         RunConflict: the run is already terminal.
+
     """
     with env.db.tx() as conn:
         run = get_run(conn, run_id, for_update=True)

@@ -114,6 +114,7 @@ def transition(conn: Connection, run_id: RunId, expected: RunStatus, to: RunStat
 
     Raises:
         RunConflict: the transition is not allowed, or the run was not in ``expected``.
+
     """
     if to not in TRANSITIONS[expected]:
         raise RunConflict(f"run {run_id}: {expected} cannot move to {to}")

@@ -24,6 +24,7 @@ def read_secrets_file(path: Path) -> dict[str, str]:
 
     Raises:
         ConfigError: the file exists but is not a JSON object of strings (its content is not shown).
+
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -32,7 +33,8 @@ def read_secrets_file(path: Path) -> dict[str, str]:
     except (OSError, ValueError):
         raise ConfigError("unreadable secrets file", file=str(path),
                           expected="a JSON object of CLOSE_SECRET_* names to strings") from None
-    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                             for k, v in data.items()):
         raise ConfigError("malformed secrets file", file=str(path),
                           expected="a JSON object of CLOSE_SECRET_* names to strings")
     return data

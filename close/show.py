@@ -5,9 +5,11 @@ The JSON shape::
     {"run": {...close_runs row...},
      "presentation_currency": "USD",
      "consolidated": [{"account", "name", "class", "amount", "movement"}],   # TB sign, exact decimals
-     "totals": {"assets", "liabilities", "equity", "net_income", "cta", "nci_equity", "nci_profit", "goodwill"},
+     "totals": {"assets", "liabilities", "equity", "net_income", "cta", "nci_equity", "nci_profit",
+                "goodwill"},
      "cta": [...per entity: plug, from_parts, difference...], "nci": [...], "goodwill": [...],
-     "eliminations": [{"journal_id", "kind", "basis", "memo", "lines": [{"entity", "account", "amount", ...}]}],
+     "eliminations": [{"journal_id", "kind", "basis", "memo",
+                       "lines": [{"entity", "account", "amount", ...}]}],
      "ic_pairs": [{"entity", "counterparty", "kind", "entity_amount", "counterparty_amount", "entity_local",
                    "counterparty_local", "difference", "fx_part", "mismatch", "status"}],
      "rates": [{"currency", "rate_type", "rate", "source", "method", ...}],
@@ -118,8 +120,8 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
                         "ORDER BY kind, seq", run_id)
     journals = _rows(conn, "SELECT journal_id, kind, basis, memo FROM journal_entries "
                            "WHERE run_id = CAST(:r AS uuid) ORDER BY journal_id", run_id)
-    lines = _rows(conn, "SELECT journal_id, line_no, entity_id AS entity, std_account AS account, counterparty, "
-                        "amount, memo FROM journal_lines WHERE run_id = CAST(:r AS uuid) "
+    lines = _rows(conn, "SELECT journal_id, line_no, entity_id AS entity, std_account AS account, "
+                        "counterparty, amount, memo FROM journal_lines WHERE run_id = CAST(:r AS uuid) "
                         "ORDER BY journal_id, line_no", run_id)
     for j in journals:
         j["lines"] = [ln for ln in lines if ln["journal_id"] == j["journal_id"]]
@@ -143,9 +145,10 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
            (("cta", "cta"), ("nci", "nci"), ("goodwill", "goodwill"), ("ic_pairs", "ic_pair"),
             ("rates", "rate"))},
         "eliminations": journals,
-        "validation": _rows(conn, "SELECT code, category, severity, entity_id AS entity, account, expected, actual, "
-                                  "difference, message, waived_by, waived_reason FROM validation_results "
-                                  "WHERE run_id = CAST(:r AS uuid) AND severity <> 'pass' ORDER BY seq", run_id),
+        "validation": _rows(conn, "SELECT code, category, severity, entity_id AS entity, account, expected, "
+                                  "actual, difference, message, waived_by, waived_reason "
+                                  "FROM validation_results WHERE run_id = CAST(:r AS uuid) "
+                                  "AND severity <> 'pass' ORDER BY seq", run_id),
         "inputs": list_inputs(conn, run_id),
         "events": events(conn, run_id),
         "commentary": commentary_usage(conn, run_id),
@@ -155,8 +158,9 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
     if account:
         summary["trace"] = {
             "account": account,
-            "entities": _rows(conn, "SELECT entity_id AS entity, counterparty, local_closing, rate, rate_type, "
-                                    "translated FROM translated_balances WHERE run_id = CAST(:r AS uuid) "
+            "entities": _rows(conn, "SELECT entity_id AS entity, counterparty, local_closing, rate, "
+                                    "rate_type, translated FROM translated_balances "
+                                    "WHERE run_id = CAST(:r AS uuid) "
                                     # pushed-down PPA lines are traced through the PPA journal's lines
                                     "AND std_account = :a AND book <> :ppa ORDER BY entity_id", run_id,
                                     a=account, ppa=PPA_BOOK),
@@ -175,7 +179,8 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     console.print(totals)
     cons = Table("account", "name", "class", "closing", "month", title="Consolidated trial balance")
     for row in summary["consolidated"]:
-        cons.add_row(row["account"], row["name"], row["class"], f"{row['amount']:,.2f}", f"{row['movement']:,.2f}")
+        cons.add_row(row["account"], row["name"], row["class"], f"{row['amount']:,.2f}",
+                     f"{row['movement']:,.2f}")
     console.print(cons)
     usage = summary["commentary"]
     if usage["comments"]:

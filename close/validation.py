@@ -772,7 +772,8 @@ def check_net_income_to_retained_earnings(ctx: ValidationContext) -> list[CheckR
             category,
             f"retained earnings moved by net income {_fmt(ni_month, pc)} less "
             f"dividends {_fmt(div_month, pc)}"
-            + (f" (within translation rounding of {_fmt(len(ctx.entities), pc)})" if expected != actual else ""),
+            + (f" (within translation rounding of {_fmt(len(ctx.entities), pc)})"
+               if expected != actual else ""),
         )
     return [
         _mismatch(
@@ -789,8 +790,11 @@ def check_net_income_to_retained_earnings(ctx: ValidationContext) -> list[CheckR
 
 
 def _year_end_equity(ctx: ValidationContext) -> frozenset[str]:
-    """The equity accounts a year's result moves into at the fiscal year end: retained earnings,
-    dividends declared, the current-year result and (consolidated) NCI equity."""
+    """Return the equity accounts a year's result moves into at the fiscal year end.
+
+    They are retained earnings, dividends declared, the current-year result and (consolidated) NCI
+    equity.
+    """
     accounts = ctx.chart.accounts
     roles = {SystemRole.RETAINED_EARNINGS.value, SystemRole.DIVIDENDS.value,
              SystemRole.CURRENT_YEAR_RESULT.value, SystemRole.NCI_EQUITY.value}
@@ -837,7 +841,8 @@ def check_opening_equals_prior_closing(ctx: ValidationContext) -> list[CheckResu
                 if int(grp["expected"].sum()) != int(grp["actual"].sum()):
                     found.append(_mismatch(
                         code, category, "fail",
-                        f"{entity} retained earnings with last year's result rolled in, opening vs prior closing",
+                        f"{entity} retained earnings with last year's result rolled in, "
+                        "opening vs prior closing",
                         int(grp["expected"].sum()), int(grp["actual"].sum()),
                         currencies.get(str(entity), "XXX"), entity=str(entity)))
             expected = np.where(income, 0, expected)
@@ -886,8 +891,9 @@ def check_opening_equals_prior_closing(ctx: ValidationContext) -> list[CheckResu
             rolled_prior = int(prior[income | equity].sum())
             if int(opening[equity].sum()) != rolled_prior:
                 found.append(_mismatch(code, category, "fail",
-                                       "consolidated retained earnings and NCI with last year's result rolled in, "
-                                       "opening vs prior closing", rolled_prior, int(opening[equity].sum()), pc))
+                                       "consolidated retained earnings and NCI with last year's result "
+                                       "rolled in, opening vs prior closing",
+                                       rolled_prior, int(opening[equity].sum()), pc))
             prior = prior.where(~income, 0)
             differs = (opening != prior) & ~equity
         for account in codes[differs]:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from copy import copy
 from datetime import datetime
 from typing import Any, Literal
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.properties import CalcProperties
 from openpyxl.worksheet.worksheet import Worksheet
@@ -65,6 +67,9 @@ _SECTION = Font(name="Calibri", size=10, bold=True, color=BRAND)
 _THIN = Side(style="thin", color="808080")
 _DOUBLE = Side(style="double", color="000000")
 _HEADER_ROW = 5  # rows 1-4: title, group/period/run, amounts-in, blank
+_TOP = Alignment(vertical="top")
+_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_ALIGNMENTS: dict[str, Alignment] = {"text": _TOP, "long_text": _WRAP_TOP}
 
 
 class _Sheet:
@@ -92,6 +97,9 @@ class _Sheet:
             ws.column_dimensions[get_column_letter(col)].width = _WIDTHS[kind]
         ws.freeze_panes = ws.cell(_HEADER_ROW + 1, freeze_cols + 1)
         self.row = _HEADER_ROW + 1
+        # (font, fill) → (kind, formatted) → the cell style that append() gives such a cell
+        self._styles: dict[tuple[Font | None, PatternFill | None],
+                           dict[tuple[str, bool], StyleArray]] = {}
         _print_setup(ws, data)
 
     def width(self, col: int, width: float) -> None:
@@ -99,24 +107,34 @@ class _Sheet:
 
     def append(self, values: Sequence[Any], *, font: Font | None = None,
                fill: PatternFill | None = None) -> int:
-        """Write one row, formatting each cell by its column's kind; return the row number."""
+        """Write one row, formatting each cell by its column's kind; return the row number.
+
+        Setting a style attribute makes openpyxl hash the style object to find it in the
+        workbook, which dominated the build of the large sheets. So the first cell of each
+        combination is styled through the attributes and every later one copies its style.
+        """
         r = self.row
+        styles = self._styles.setdefault((font, fill), {})
         for col, (value, kind) in enumerate(zip(values, self.kinds, strict=True), start=1):
             if value is None:
                 continue
             cell = self.ws.cell(r, col, to_excel_datetime(value)
                                 if isinstance(value, datetime) else value)
-            if kind in _FORMATS and not isinstance(value, str) or (
-                    isinstance(value, str) and value.startswith("=")):
+            formatted = kind in _FORMATS and not isinstance(value, str) or (
+                isinstance(value, str) and value.startswith("="))
+            style = styles.get((kind, formatted))
+            if style is not None:
+                cell._style = copy(style)  # openpyxl's way to copy a style
+                continue
+            if formatted:
                 cell.number_format = _FORMATS.get(kind, AMOUNT_FORMAT)
-            if kind == "long_text":
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            elif kind == "text":
-                cell.alignment = Alignment(vertical="top")
+            if kind in _ALIGNMENTS:
+                cell.alignment = _ALIGNMENTS[kind]
             if font is not None:
                 cell.font = font
             if fill is not None:
                 cell.fill = fill
+            styles[(kind, formatted)] = copy(cell._style)
         self.row += 1
         return r
 

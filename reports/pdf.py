@@ -178,8 +178,39 @@ def _numbered_canvas(data: BoardPackData, running: _Running, skip_first: bool) -
     return NumberedCanvas
 
 
+def _sketching(canvas: Canvas) -> bool:
+    """Return True in a pass whose pages are measured, never kept (see ``_PackDoc``)."""
+    return getattr(canvas, "sketch", False)
+
+
+class _Grid(Table):
+    """A table that leaves its cells undrawn in a sketch pass (splits keep the class)."""
+
+    def draw(self) -> None:
+        if not _sketching(self.canv):
+            super().draw()
+
+
+class _Chart(Drawing):
+    """A chart that is not rendered in a sketch pass."""
+
+    def draw(self, *args: Any, **kwargs: Any) -> None:
+        if not _sketching(self.canv):
+            super().draw(*args, **kwargs)
+
+
 class _PackDoc(BaseDocTemplate):
-    """Feeds headings into the table of contents as they are laid out."""
+    """Feeds headings into the table of contents as they are laid out.
+
+    A pass of ``multiBuild`` whose contents still show placeholder page numbers can never be
+    the last (see ``_PrefilledContents``): it only finds the page of each heading and its
+    pages are thrown away. Its canvas is a *sketch*: tables and charts, most of the document's
+    drawing time, only take their room on it and draw nothing.
+    """
+
+    def beforeDocument(self) -> None:  # noqa: N802 - reportlab's API
+        self.canv.sketch = any(isinstance(f, _PrefilledContents) and f.placeholders
+                               for f in getattr(self, "_indexingFlowables", ()))
 
     def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 - reportlab's API
         if isinstance(flowable, Paragraph) and flowable.style.name in ("H1", "H2"):
@@ -196,13 +227,21 @@ class _PrefilledContents(TableOfContents):
     ``multiBuild`` repeats the layout until the contents stop changing. Empty contents in the
     first pass shift every later page once they fill in, which costs a third pass; with the
     right lines from the start, the second pass is already stable.
+
+    The placeholder page is 0, which no heading is ever on: a pass that lays out the
+    placeholders always differs from the headings it finds, so it is never the last pass.
     """
 
     def prefill(self, story: Sequence[Flowable]) -> None:
         """List the H1/H2 headings of ``story`` with a placeholder page number."""
-        self._entries = [(0 if f.style.name == "H1" else 1, f.getPlainText(), 99, f"h{id(f)}")
+        self._entries = [(0 if f.style.name == "H1" else 1, f.getPlainText(), 0, f"h{id(f)}")
                          for f in story if isinstance(f, Paragraph)
                          and f.style.name in ("H1", "H2")]
+
+    @property
+    def placeholders(self) -> bool:
+        """Whether this pass lays out the placeholder entries (so its pages are discarded)."""
+        return any(page == 0 for _, _, page, _ in self._lastEntries)
 
 
 def _doc(buffer: io.BytesIO, data: BoardPackData) -> _PackDoc:
@@ -244,7 +283,7 @@ def _grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, numeric_fro
     head_r = ParagraphStyle("head_r", parent=head, alignment=TA_RIGHT)
     header = [Paragraph(_esc(h), head_r if c >= numeric_from else head) if isinstance(h, str)
               else h for c, h in enumerate(rows[0])]
-    table = Table([header, *(list(r) for r in rows[1:])],
+    table = _Grid([header, *(list(r) for r in rows[1:])],
                   colWidths=[w * _CONTENT_W for w in widths], repeatRows=repeat, hAlign="LEFT")
     style = [
         ("FONT", (0, 0), (-1, -1), "Helvetica", font_size),
@@ -332,7 +371,7 @@ def _trend_chart(data: BoardPackData, st: Statements, width: float, height: floa
     points = [(h.period, income_statement_figures(h.balances, data.chart)) for h in data.history]
     points.append((data.period, {"revenue": st.headline("revenue_month"),
                                  "ebitda": st.headline("ebitda_month")}))
-    d = Drawing(width, height)
+    d = _Chart(width, height)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 48, 38, width - 60, height - 58
     chart.data = [[_f(f["revenue"]) for _, f in points], [_f(f["ebitda"]) for _, f in points]]
@@ -377,7 +416,7 @@ def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width:
             colors_.append(_UP if amount >= 0 else _DOWN)
         base.append(min(start, end))
         rise.append(abs(end - start))
-    d = Drawing(width, height)
+    d = _Chart(width, height)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 48, 52, width - 60, height - 70
     chart.data = [[_f(b) for b in base], [_f(r) for r in rise]]
@@ -405,7 +444,7 @@ def _entity_chart(data: BoardPackData, f: EntityFigures, width: float, height: f
     """Chart translated vs consolidated contribution of one company (revenue, EBITDA, net income)."""
     loc = data.locale
     keys = ("revenue", "ebitda", "net_income")
-    d = Drawing(width, height)
+    d = _Chart(width, height)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 56, 30, width - 70, height - 40
     chart.data = [[_f(f.get(k).translated) for k in keys], [_f(f.get(k).consolidated) for k in keys]]
@@ -448,7 +487,7 @@ def _kpi_chart(data: BoardPackData, width: float, height: float) -> Drawing | No
         return None
     loc = data.locale
     periods = sorted({p.period for k in trended for p in k.trend})
-    d = Drawing(width, height)
+    d = _Chart(width, height)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 40, 38, width - 52, height - 50
     series, drawn = [], []
@@ -503,7 +542,7 @@ def _cover(data: BoardPackData, title_key: str) -> list[Flowable]:
         [t(loc, "currency"), data.presentation_currency],
         [t(loc, "basis"), data.basis],
     ]
-    table = Table(meta, colWidths=[0.3 * _CONTENT_W, 0.7 * _CONTENT_W])
+    table = _Grid(meta, colWidths=[0.3 * _CONTENT_W, 0.7 * _CONTENT_W])
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), "Helvetica", 10),
         ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 10),

@@ -31,7 +31,8 @@ QUEUES = ("extract", "compute", "reports")
 # (soft, hard) time limits in seconds per kind of work: the soft limit raises inside the task so
 # it fails cleanly; the hard one kills the process. The broker's visibility timeout must exceed
 # the longest hard limit, or a slow task is redelivered while it still runs.
-TIME_LIMITS: dict[str, tuple[int, int]] = {"extract": (600, 660), "compute": (900, 960), "reports": (600, 660)}
+TIME_LIMITS: dict[str, tuple[int, int]] = {
+    "extract": (600, 660), "compute": (900, 960), "reports": (600, 660)}
 LONGEST_HARD_LIMIT = max(hard for _, hard in TIME_LIMITS.values())
 
 
@@ -40,6 +41,7 @@ def configure(settings: Settings) -> Celery:
 
     Returns:
         The configured app.
+
     """
     common = {
         "task_serializer": "json", "result_serializer": "json", "accept_content": ["json"],

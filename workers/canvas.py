@@ -24,12 +24,14 @@ def build_canvas(run_id: str, *, from_stage: RunStatus, entities: Sequence[str])
         run_id: the run.
         from_stage: the first stage to run.
         entities: for EXTRACTING, the entities still to extract.
+
     """
     stages = [s for s in STAGE_ORDER[STAGE_ORDER.index(from_stage):] if s != RunStatus.EXTRACTING]
     if from_stage != RunStatus.EXTRACTING or not entities:
         return chain(*(STAGE_TASKS[s].si(run_id=run_id) for s in stages))
     # The chord body's first task receives the header results as positional args and ignores them.
-    body = chain(STAGE_TASKS[stages[0]].s(run_id=run_id), *(STAGE_TASKS[s].si(run_id=run_id) for s in stages[1:]))
+    body = chain(STAGE_TASKS[stages[0]].s(run_id=run_id),
+                 *(STAGE_TASKS[s].si(run_id=run_id) for s in stages[1:]))
     return chord([extract_entity.si(run_id, e) for e in entities], body)
 
 

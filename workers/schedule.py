@@ -32,6 +32,7 @@ def parse_cron(expression: str, *, source: str = "config") -> crontab:
 
     Raises:
         ConfigError: naming the key when the expression is not valid cron.
+
     """
     fields = expression.split()
     if len(fields) != 5:
@@ -46,7 +47,7 @@ def parse_cron(expression: str, *, source: str = "config") -> crontab:
 
 
 def last_fire_time(cron: crontab, now: datetime) -> datetime:
-    """The most recent time at or before ``now`` (UTC, to the minute) at which ``cron`` fires."""
+    """Return the most recent time at or before ``now`` (UTC, to the minute) at which ``cron`` fires."""
     now = now.astimezone(UTC).replace(second=0, microsecond=0)
     day = now.replace(hour=0, minute=0)
     for _ in range(400 * 2):  # a cron expression fires at least once in any two years
@@ -62,7 +63,7 @@ def last_fire_time(cron: crontab, now: datetime) -> datetime:
 
 
 def due_periods(scheduled_at: datetime, catch_up_months: int) -> list[Period]:
-    """The previous month of the tick, then the catch-up months before it, oldest first."""
+    """Return the previous month of the tick, then the catch-up months before it, oldest first."""
     previous = add_months(f"{scheduled_at.year:04d}-{scheduled_at.month:02d}", -1)
     return [add_months(previous, -k) for k in range(catch_up_months, -1, -1)]
 
@@ -82,6 +83,7 @@ def tick(env: StageEnv, config_path: Path, now: datetime) -> list[Run]:
 
     Returns:
         The runs this call created (none when another delivery of the same tick did).
+
     """
     config = load_group_config(config_path)
     scheduled_at = last_fire_time(parse_cron(config.schedule, source=str(config_path)), now)

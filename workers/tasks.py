@@ -77,43 +77,43 @@ def _run(task: StageTask, run_id: str, entity_id: str | None = None) -> None:
 @app.task(bind=True, base=StageTask, name="close.extract_entity", stage=RunStatus.EXTRACTING,
           ignore_result=False)  # a chord header: the chord counts its results in the backend
 def extract_entity(self: StageTask, run_id: str, entity_id: str) -> None:
-    """EXTRACTING for one entity."""
+    """Run EXTRACTING for one entity."""
     _run(self, run_id, entity_id)
 
 
 @app.task(bind=True, base=StageTask, name="close.map_accounts", stage=RunStatus.MAPPING)
 def map_accounts(self: StageTask, *_chord_results: object, run_id: str) -> None:
-    """MAPPING (the chord's body receives the header results, which it ignores)."""
+    """Run MAPPING (the chord's body receives the header results, which it ignores)."""
     _run(self, run_id)
 
 
 @app.task(bind=True, base=StageTask, name="close.consolidate", stage=RunStatus.CONSOLIDATING)
 def consolidate(self: StageTask, run_id: str) -> None:
-    """CONSOLIDATING."""
+    """Run CONSOLIDATING."""
     _run(self, run_id)
 
 
 @app.task(bind=True, base=StageTask, name="close.validate", stage=RunStatus.VALIDATING)
 def validate(self: StageTask, run_id: str) -> None:
-    """VALIDATING."""
+    """Run VALIDATING."""
     _run(self, run_id)
 
 
 @app.task(bind=True, base=StageTask, name="close.analyze", stage=RunStatus.ANALYZING)
 def analyze(self: StageTask, run_id: str) -> None:
-    """ANALYZING."""
+    """Run ANALYZING."""
     _run(self, run_id)
 
 
 @app.task(bind=True, base=StageTask, name="close.report", stage=RunStatus.REPORTING)
 def report(self: StageTask, run_id: str) -> None:
-    """REPORTING."""
+    """Run REPORTING."""
     _run(self, run_id)
 
 
 @app.task(bind=True, base=StageTask, name="close.distribute", stage=RunStatus.DISTRIBUTING)
 def distribute(self: StageTask, run_id: str) -> None:
-    """DISTRIBUTING."""
+    """Run DISTRIBUTING."""
     _run(self, run_id)
 
 
@@ -126,11 +126,12 @@ STAGE_TASKS = {
 
 @app.task(name="close.beat_tick", acks_late=True, ignore_result=True)
 def beat_tick(config_path: str) -> list[str]:
-    """A schedule tick of one group: create the due runs (idempotently) and start them."""
+    """Tick the schedule of one group: create the due runs (idempotently) and start them."""
     from workers.canvas import start_run
 
     env = get_env()
-    created = tick(StageEnv(db=env.db, settings=env.settings, actor="beat"), Path(config_path), datetime.now(UTC))
+    created = tick(StageEnv(db=env.db, settings=env.settings, actor="beat"), Path(config_path),
+                   datetime.now(UTC))
     for run in created:
         start_run(env, run.id)
     return [r.id for r in created]

@@ -115,6 +115,7 @@ def run_stage(env: StageEnv, run_id: RunId, stage: RunStatus, entity_id: EntityI
         RunStopped: the run is cancelled, failed elsewhere or awaiting review.
         PermanentError: after marking the run FAILED.
         RetriableError: for the caller to retry.
+
     """
     from close.stages.registry import stage_function  # the adapters import this module
 
@@ -151,7 +152,7 @@ def run_stage(env: StageEnv, run_id: RunId, stage: RunStatus, entity_id: EntityI
 
 
 def resume_command(run_id: RunId) -> str:
-    """The exact command that resumes a failed run."""
+    """Return the exact command that resumes a failed run."""
     return f"close resume {run_id}"
 
 

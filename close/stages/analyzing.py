@@ -36,7 +36,8 @@ def month_figures(consolidated: pd.DataFrame, chart: Chart) -> pd.DataFrame:
 def entity_figures(translated: pd.DataFrame, chart: Chart) -> pd.DataFrame:
     """Per-entity translated month figures with dimensions, for driver tables."""
     classes = translated["std_account"].map(chart.column("class"))
-    amount = translated["translated"].where(classes.isin(BALANCE_SHEET_CLASSES), translated["translated_movement"])
+    amount = translated["translated"].where(classes.isin(BALANCE_SHEET_CLASSES),
+                                            translated["translated_movement"])
     return pd.DataFrame({"entity": translated["entity"], "std_account": translated["std_account"],
                          "cost_center": translated["cost_center"], "department": translated["department"],
                          "amount": amount.astype("int64")})
@@ -49,19 +50,23 @@ def entity_budget(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def average_rates(conn: Connection, run_id: RunId) -> dict[Currency, Decimal]:
-    """The average rates a run translated its month with (presentation units per unit)."""
+    """Return the average rates a run translated its month with (presentation units per unit)."""
     rows = conn.execute(sa.text(
-        "SELECT payload ->> 'currency', payload ->> 'rate' FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) "
-        "AND kind = 'rate' AND payload ->> 'rate_type' = 'average'"), {"r": run_id})
+        "SELECT payload ->> 'currency', payload ->> 'rate' FROM consolidation_facts "
+        "WHERE run_id = CAST(:r AS uuid) AND kind = 'rate' AND payload ->> 'rate_type' = 'average'"),
+        {"r": run_id})
     return {c: Decimal(r) for c, r in rows}
 
 
 def at_rates(translated: pd.DataFrame, chart: Chart, rates: Mapping[Currency, Decimal],
              currencies: Mapping[EntityId, Currency], presentation: Currency) -> pd.DataFrame | None:
-    """This month's local amounts translated at another month's average rates (constant rates), or
-    None when a currency has no such rate (then no FX effect is claimed)."""
+    """Translate this month's local amounts at another month's average rates (constant rates).
+
+    Return None when a currency has no such rate (then no FX effect is claimed).
+    """
     classes = translated["std_account"].map(chart.column("class"))
-    local = translated["local_closing"].where(classes.isin(BALANCE_SHEET_CLASSES), translated["local_movement"])
+    local = translated["local_closing"].where(classes.isin(BALANCE_SHEET_CLASSES),
+                                              translated["local_movement"])
     amounts = []
     for entity, minor in zip(translated["entity"], local, strict=True):
         currency = currencies.get(entity, presentation)
@@ -82,7 +87,7 @@ def _effective(conn: Connection, group: str, period: Period) -> RunId | None:
 
 
 def load_analysis_inputs(conn: Connection, run: Run, config: GroupConfig, chart: Chart) -> AnalysisInputs:
-    """Current, prior-month, prior-year, budget and 12-month history figures, from PostgreSQL."""
+    """Load current, prior-month, prior-year, budget and 12-month history figures from PostgreSQL."""
     pc = config.presentation_currency
     currencies = {e.id: e.currency for e in config.entities}
 
@@ -125,8 +130,9 @@ def load_analysis_inputs(conn: Connection, run: Run, config: GroupConfig, chart:
 
 
 def _variance_rows(tenant: str, run_id: RunId, result: AnalysisResult) -> list[tuple[object, ...]]:
-    return [(tenant, run_id, i, v.entity, v.account, v.kind, str(v.current), str(v.comparison), str(v.delta),
-             None if v.pct is None else str(v.pct), v.material, json.dumps(variance_to_json(v), sort_keys=True))
+    return [(tenant, run_id, i, v.entity, v.account, v.kind, str(v.current), str(v.comparison),
+             str(v.delta), None if v.pct is None else str(v.pct), v.material,
+             json.dumps(variance_to_json(v), sort_keys=True))
             for i, v in enumerate(result.variances, start=1)]
 
 
@@ -141,7 +147,7 @@ def _kpi_rows(tenant: str, run_id: RunId, kpis: tuple[Kpi, ...]) -> list[tuple[o
 
 
 def analyze_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:
-    """ANALYZING for the whole group."""
+    """Run ANALYZING for the whole group."""
     with env.db.tx() as conn:
         config = load_config(conn, run.id)
         chart = load_run_chart(conn, run.id, config)
@@ -169,11 +175,13 @@ def analyze_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutpu
     return StageOutput(
         write=write,
         digest=digest_of(json.dumps([r[2:] for r in variance_rows + kpi_rows], default=str)),
-        message=f"{len(result.variances)} variances ({material} material), {len(result.anomalies)} anomalies, "
+        message=f"{len(result.variances)} variances ({material} material), "
+                f"{len(result.anomalies)} anomalies, "
                 f"{sum(k.value is not None for k in kpis)} KPIs",
         detail={"variances": len(result.variances), "material": material, "anomalies": len(result.anomalies),
                 "commentary": {"requests": batch.usage.requests, "cache_hits": batch.usage.cache_hits,
                                "data_only": batch.usage.fallbacks, "input_tokens": batch.usage.input_tokens,
-                               "output_tokens": batch.usage.output_tokens, "cost_usd": str(batch.usage.cost_usd)}},
+                               "output_tokens": batch.usage.output_tokens,
+                               "cost_usd": str(batch.usage.cost_usd)}},
     )
 

@@ -26,8 +26,11 @@ FigureKey = tuple[EntityId | None, AccountCode, str]
 
 
 def previous_digests(conn: Connection, run: Run) -> dict[FigureKey, str]:
-    """The figure digests of the comments of the run this one re-does (its parent, or the period's
-    effective run it will supersede), so a changed figure gets a revised comment."""
+    """Return the figure digests of the comments of the run this one re-does.
+
+    That run is its parent, or the period's effective run it will supersede, so a changed figure
+    gets a revised comment.
+    """
     earlier: RunId | None = run.parent_run_id
     if earlier is None:
         effective = effective_run(conn, run.group_id, run.period)
@@ -35,7 +38,8 @@ def previous_digests(conn: Connection, run: Run) -> dict[FigureKey, str]:
     if earlier is None:
         return {}
     rows = conn.execute(sa.text(
-        "SELECT entity_id, account, kind, figures ->> 'digest' FROM commentary WHERE run_id = CAST(:r AS uuid)"),
+        "SELECT entity_id, account, kind, figures ->> 'digest' FROM commentary "
+        "WHERE run_id = CAST(:r AS uuid)"),
         {"r": earlier})
     return {(r[0], r[1], r[2]): r[3] for r in rows if r[3]}
 
@@ -51,7 +55,7 @@ def explain(env: StageEnv, run: Run, config: GroupConfig, result: AnalysisResult
 
 
 def commentary_writer(tenant: str, run_id: RunId, batch: CommentaryBatch) -> Callable[[Connection], None]:
-    """The writer of the comment rows, for the stage's transaction."""
+    """Build the writer of the comment rows, for the stage's transaction."""
     rows = [(tenant, run_id, i, c.entity, c.account, c.kind, c.text, c.source, c.model, c.prompt_hash,
              c.input_tokens, c.output_tokens, str(c.cost_usd), c.latency_ms, c.confidence, c.light, c.revised,
              c.cached, c.fallback_reason, json.dumps(c.figures.as_json(), sort_keys=True))

@@ -20,11 +20,11 @@ from close.fx import TRANSLATED_COLUMNS, OpeningBalances, PeriodRates
 from close.money import exponent, from_minor
 from close.opening import parse_opening_balances
 from close.periods import previous_period
-from close.storage.rates import load_rates
 from close.rates.model import FxRate
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import adjustment_files, load_config, load_run_chart, read_file
 from close.storage.balances import copy_rows, read_frame, read_trial_balances, write_frame
+from close.storage.rates import load_rates
 from close.storage.runs import Run, effective_run
 from close.types import Currency, EntityId, RunId
 
@@ -33,21 +33,23 @@ STORED_TRANSLATED: tuple[str, ...] = (*TRANSLATED_COLUMNS, "book")
 
 
 def mapped_balances(conn: Connection, run_id: RunId) -> pd.DataFrame:
-    """The run's extracted lines with their standard accounts (MAPPED_TB_COLUMNS)."""
+    """Return the run's extracted lines with their standard accounts (MAPPED_TB_COLUMNS)."""
     lines = read_trial_balances(conn, run_id)
     mapping = pd.DataFrame(conn.execute(sa.text(
         "SELECT entity_id AS entity, account, std_account FROM account_mappings "
-        "WHERE run_id = CAST(:r AS uuid)"), {"r": run_id}).all(), columns=["entity", "account", "std_account"])
+        "WHERE run_id = CAST(:r AS uuid)"), {"r": run_id}).all(),
+        columns=["entity", "account", "std_account"])
     return lines.merge(mapping, on=["entity", "account"], how="left")[list(MAPPED_TB_COLUMNS)]
 
 
 def translated_of(conn: Connection, run_id: RunId, currencies: Mapping[EntityId, Currency],
                   presentation: Currency) -> pd.DataFrame:
-    """A run's translated entity balances, as the next period's ``prior``."""
+    """Read a run's translated entity balances, as the next period's ``prior``."""
     rows = conn.execute(sa.text(
         "SELECT entity_id, account, std_account, counterparty, cost_center, department, local_closing, "
-        "local_movement, rate::text, rate_type, translated, translated_movement, book FROM translated_balances "
-        "WHERE run_id = CAST(:r AS uuid) ORDER BY entity_id, std_account, account"), {"r": run_id}).all()
+        "local_movement, rate::text, rate_type, translated, translated_movement, book "
+        "FROM translated_balances WHERE run_id = CAST(:r AS uuid) ORDER BY entity_id, std_account, account"),
+        {"r": run_id}).all()
     pe = exponent(presentation)
     records = []
     for r in rows:
@@ -61,7 +63,7 @@ def translated_of(conn: Connection, run_id: RunId, currencies: Mapping[EntityId,
 
 
 def period_rates(rates: tuple[FxRate, ...], period: str, presentation: Currency) -> PeriodRates:
-    """The closing and average rates of a period, and the prior period's closing as its opening."""
+    """Return the closing and average rates of a period, and the prior period's closing as its opening."""
     def table(kind: str, of: str) -> dict[Currency, Decimal]:
         return {r.currency: r.rate for r in rates
                 if r.period == of and r.rate_type == kind and r.presentation_currency == presentation}
@@ -69,7 +71,8 @@ def period_rates(rates: tuple[FxRate, ...], period: str, presentation: Currency)
                        opening=table("closing", previous_period(period)))
 
 
-def load_inputs(conn: Connection, run: Run, config: GroupConfig) -> tuple[ConsolidationInputs, tuple[FxRate, ...]]:
+def load_inputs(conn: Connection, run: Run,
+                config: GroupConfig) -> tuple[ConsolidationInputs, tuple[FxRate, ...]]:
     """Everything ``consolidate`` needs, from the run's snapshot and the prior effective run."""
     chart = load_run_chart(conn, run.id, config)
     rates = load_rates(conn, (previous_period(run.period), run.period),
@@ -99,16 +102,18 @@ def load_inputs(conn: Connection, run: Run, config: GroupConfig) -> tuple[Consol
     inputs = ConsolidationInputs(
         period=run.period, fiscal_year_start=config.fiscal_year_start,
         presentation_currency=config.presentation_currency, chart=chart, entities=config.entities,
-        balances=mapped_balances(conn, run.id), rates=period_rates(rates, run.period, config.presentation_currency),
+        balances=mapped_balances(conn, run.id),
+        rates=period_rates(rates, run.period, config.presentation_currency),
         prior=prior, opening=opening,
         adjustments=adjustments, intercompany=config.intercompany,
-        prior_consolidated=consolidated_of(conn, prior_run.id, config.presentation_currency) if prior_run else None,
+        prior_consolidated=(consolidated_of(conn, prior_run.id, config.presentation_currency)
+                            if prior_run else None),
     )
     return inputs, tuple(r for r in rates if r.period == run.period)
 
 
 def consolidated_of(conn: Connection, run_id: RunId, currency: Currency) -> pd.DataFrame:
-    """A run's consolidated balances: std_account, amount, movement (int64 minor units)."""
+    """Read a run's consolidated balances: std_account, amount, movement (int64 minor units)."""
     return read_frame(conn, "SELECT std_account, amount, movement FROM consolidated_balances "
                       "WHERE run_id = CAST(:r AS uuid) ORDER BY std_account", {"r": run_id},
                       money={"amount": currency, "movement": currency})
@@ -136,8 +141,8 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
               "rate_type", "translated", "translated_movement"), rows)
     copy_rows(conn, "journal_entries", ("tenant_id", "run_id", "journal_id", "kind", "basis", "memo"),
               [(tenant, run.id, j.journal_id, j.kind, j.basis, j.memo) for j in result.journals])
-    copy_rows(conn, "journal_lines", ("tenant_id", "run_id", "journal_id", "line_no", "entity_id", "std_account",
-                                      "counterparty", "amount", "memo", "source"),
+    copy_rows(conn, "journal_lines", ("tenant_id", "run_id", "journal_id", "line_no", "entity_id",
+                                      "std_account", "counterparty", "amount", "memo", "source"),
               [(tenant, run.id, j.journal_id, i, ln.entity, ln.std_account, ln.counterparty,
                 str(from_minor(ln.amount, pc)), ln.memo, ln.source)
                for j in result.journals for i, ln in enumerate(j.lines, start=1)])
@@ -148,8 +153,8 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
     write_frame(conn, "consolidated_balances", cons, run_id=run.id, tenant=tenant,
                 columns=("std_account", "amount", "movement"), money={"amount": pc, "movement": pc})
     write_frame(conn, "consolidation_worksheet", result.worksheet.rename(columns={"entity": "entity_id"}),
-                run_id=run.id, tenant=tenant, columns=("entity_id", "std_account", "column", "basis", "amount"),
-                money={"amount": pc})
+                run_id=run.id, tenant=tenant,
+                columns=("entity_id", "std_account", "column", "basis", "amount"), money={"amount": pc})
     for kind, frame in (("cta", result.cta), ("ic_pair", result.ic_pairs), ("nci", result.nci),
                         ("goodwill", result.goodwill), ("ppa", result.ppa)):
         copy_rows(conn, "consolidation_facts", ("tenant_id", "run_id", "kind", "seq", "payload"),
@@ -167,6 +172,7 @@ def consolidate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageO
 
     Raises:
         InputDataError: a missing rate, opening balance or malformed adjustment, named.
+
     """
     with env.db.tx() as conn:
         config = load_config(conn, run.id)

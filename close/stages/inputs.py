@@ -30,6 +30,7 @@ def read_file(conn: Connection, run_id: RunId, name: str) -> bytes:
 
     Raises:
         InputDataError: the file was not part of the run's snapshot.
+
     """
     found = get_input(conn, run_id, name)
     if found is None:
@@ -46,6 +47,7 @@ def load_run_chart(conn: Connection, run_id: RunId, config: GroupConfig) -> Char
 
 
 def adjustment_files(conn: Connection, run_id: RunId, config: GroupConfig) -> list[str]:
-    """The run's journal files: those the config names, then those added with `close adjust add`."""
-    added = [str(i["name"]) for i in list_inputs(conn, run_id) if str(i["name"]).startswith(ADJUSTMENT_PREFIX)]
+    """Return the run's journal files: those the config names, then those added with `close adjust add`."""
+    added = [str(i["name"]) for i in list_inputs(conn, run_id)
+             if str(i["name"]).startswith(ADJUSTMENT_PREFIX)]
     return [*config.files.adjustments, *sorted(added)]

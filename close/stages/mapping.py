@@ -21,6 +21,7 @@ def map_accounts(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
     Raises:
         RunStopped: an entity has not been extracted (its extract failed).
         InputDataError: the mapping file is missing or malformed.
+
     """
     with env.db.tx() as conn:
         config = load_config(conn, run.id)

@@ -1,5 +1,7 @@
-"""The rates part of EXTRACTING: one task in the extract chord makes sure every rate the period
-needs is in ``fx_rates`` — from the rates file, or fetched once from the BCB / ECB and reused.
+"""The rates part of EXTRACTING.
+
+One task in the extract chord makes sure every rate the period needs is in ``fx_rates`` — from
+the rates file, or fetched once from the BCB / ECB and reused.
 
 It is the only other task that reaches outside; CONSOLIDATING reads the stored rates.
 """
@@ -25,7 +27,7 @@ RATES_KEY = "@rates"  # the run_stages entity key of the rates task (entity ids 
 
 
 def file_rates(conn: Connection, run: Run, config: GroupConfig) -> tuple[FxRate, ...]:
-    """The rows of the run's rates file (none without one)."""
+    """Return the rows of the run's rates file (none without one)."""
     if not config.files.rates:
         return ()
     text = read_file(conn, run.id, config.files.rates).decode("utf-8-sig")
@@ -34,14 +36,14 @@ def file_rates(conn: Connection, run: Run, config: GroupConfig) -> tuple[FxRate,
 
 
 def rate_needs(config: GroupConfig, period: str) -> tuple[RateNeed, ...]:
-    """What the period's translation needs; an acquisition whose rate the config states needs none."""
+    """Return what the period's translation needs; an acquisition whose rate the config states needs none."""
     stated = {e.id for e in config.entities if e.acquisition is not None and e.acquisition.rate is not None}
     return tuple(n for n in group_rate_needs(config, period)
                  if not (n.rate_type == "historical" and n.entity_id in stated))
 
 
 def rate_service(settings: Settings, config: GroupConfig) -> RateService:
-    """The rate sources, at the configured URLs, with the group's policy."""
+    """Build the rate sources, at the configured URLs, with the group's policy."""
     base = RateSourceSettings()
     sources = RateSourceSettings(bcb_base_url=settings.bcb_url or base.bcb_base_url,
                                  ecb_base_url=settings.ecb_url or base.ecb_base_url)
@@ -56,6 +58,7 @@ def fetch_run_rates(env: StageEnv, run: Run, _entity: EntityId | None) -> StageO
     Raises:
         RateSourceUnavailable: a source stayed down and the file cannot stand in (retried).
         InputDataError: a month without any quotation, or a pair nobody quotes.
+
     """
     with env.db.tx() as conn:
         config = load_config(conn, run.id)

@@ -14,12 +14,12 @@ from sqlalchemy.engine import Connection
 
 from close.budget import parse_budget
 from close.periods import previous_period
-from close.storage.rates import load_rates
 from close.run_state import RunStatus
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.consolidating import consolidated_of, mapped_balances, translated_of
 from close.stages.inputs import load_config, load_run_chart, read_file
 from close.storage.balances import copy_rows
+from close.storage.rates import load_rates
 from close.storage.runs import Run, effective_run
 from close.types import EntityId, RunId
 from close.validation import ValidationContext, run_checks
@@ -33,14 +33,14 @@ def facts_of(conn: Connection, run_id: RunId, kind: str) -> pd.DataFrame:
 
 
 def budget_of(data: bytes | None, period: str, currency: str) -> pd.DataFrame | None:
-    """The consolidated budget of a period (rows with a blank entity), or None without a budget."""
+    """Return the consolidated budget of a period (rows with a blank entity), or None without a budget."""
     if data is None:
         return None
     return parse_budget(data, period=period, currency=currency)[["std_account", "amount"]]
 
 
 def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:
-    """VALIDATING for the whole group."""
+    """Run VALIDATING for the whole group."""
     with env.db.tx() as conn:
         config = load_config(conn, run.id)
         pc = config.presentation_currency

@@ -27,6 +27,7 @@ def normalize_url(url: str) -> str:
 
     Raises:
         ConfigError: for a URL that is not PostgreSQL.
+
     """
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
@@ -47,7 +48,7 @@ def embedded_url(home: Path) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
         server = pgserver.get_server(pgdata, cleanup_mode=None)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB}';")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB}';")  # noqa: S608 - EMBEDDED_DB is our constant; psql binds no parameters
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DB};")
     return normalize_url(server.get_uri(EMBEDDED_DB))

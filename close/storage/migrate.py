@@ -27,6 +27,7 @@ def upgrade(owner: Engine) -> list[str]:
 
     Returns:
         The versions applied by this call.
+
     """
     applied: list[str] = []
     with owner.begin() as conn:

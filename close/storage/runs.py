@@ -60,8 +60,10 @@ def get_run(conn: Connection, run_id: RunId, *, for_update: bool = False) -> Run
     """Return a run by id (None when this tenant has no such run)."""
     lock = " FOR UPDATE" if for_update else ""
     try:
-        row = conn.execute(sa.text(f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE id = CAST(:id AS uuid){lock}"),  # noqa: S608
-                           {"id": run_id}).first()
+        # _RUN_COLUMNS and lock are our own constants; the id is a bound parameter.
+        row = conn.execute(sa.text(
+            f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE id = CAST(:id AS uuid){lock}"),  # noqa: S608
+            {"id": run_id}).first()
     except sa.exc.DataError:
         return None
     return _to_run(row) if row else None
@@ -78,7 +80,7 @@ def find_runs(conn: Connection, *, group_id: str | None = None, period: Period |
 
 
 def effective_run(conn: Connection, group_id: str, period: Period) -> Run | None:
-    """The period's latest COMPLETED run that has not been superseded."""
+    """Return the period's latest COMPLETED run that has not been superseded."""
     row = conn.execute(sa.text(
         f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE group_id = :g AND period = :p "  # noqa: S608
         "AND status = 'COMPLETED' AND superseded_by IS NULL ORDER BY finished_at DESC LIMIT 1"),
@@ -87,7 +89,7 @@ def effective_run(conn: Connection, group_id: str, period: Period) -> Run | None
 
 
 def active_run(conn: Connection, group_id: str, period: Period) -> Run | None:
-    """The period's active run, if any (the database allows at most one)."""
+    """Return the period's active run, if any (the database allows at most one)."""
     rows = conn.execute(sa.text(
         f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE group_id = :g AND period = :p "  # noqa: S608
         "AND status = ANY(:active)"),
@@ -117,6 +119,7 @@ def create_run(conn: Connection, *, group_id: str, period: Period, actor: str,
 
     Raises:
         RunConflict: another active run exists for (group, period), with its id and status.
+
     """
     stmt = ("INSERT INTO close_runs (tenant_id, group_id, period, status, trigger_key, parent_run_id, "
             "root_run_id, created_by, start_stage) VALUES (current_setting('app.tenant_id'), :g, :p, "
@@ -161,6 +164,7 @@ def put_input(conn: Connection, run_id: RunId, name: str, content: bytes, *, kin
 
     Returns:
         ``(version, sha256)``.
+
     """
     digest = sha256(content)
     version = conn.execute(sa.text(
@@ -211,6 +215,7 @@ def ensure_not_locked(conn: Connection, group_id: str, period: Period) -> None:
 
     Raises:
         RunConflict: the period is locked.
+
     """
     row = conn.execute(sa.text(
         "SELECT locked_by, locked_at, reason FROM period_locks WHERE group_id = :g AND period = :p"),

@@ -14,7 +14,8 @@ from close.secrets import read_secrets_file, write_secret
 
 def test_a_rotated_token_is_kept_privately_and_wins_over_the_environment(tmp_path: Path) -> None:
     path = tmp_path / "secrets.json"
-    env = {"CLOSE_HOME": str(tmp_path), "CLOSE_SECRET_BR1_REFRESH_TOKEN": "first", "CLOSE_SECRET_BR1_CLIENT_ID": "id"}
+    env = {"CLOSE_HOME": str(tmp_path), "CLOSE_SECRET_BR1_REFRESH_TOKEN": "first",
+           "CLOSE_SECRET_BR1_CLIENT_ID": "id"}
     assert Settings.from_environ(env).secrets["CLOSE_SECRET_BR1_REFRESH_TOKEN"].reveal() == "first"
     write_secret(path, "CLOSE_SECRET_BR1_REFRESH_TOKEN", "second")
     write_secret(path, "CLOSE_SECRET_BR2_REFRESH_TOKEN", "other")
@@ -23,7 +24,8 @@ def test_a_rotated_token_is_kept_privately_and_wins_over_the_environment(tmp_pat
     assert settings.secrets["CLOSE_SECRET_BR1_REFRESH_TOKEN"].reveal() == "second"
     assert settings.secrets["CLOSE_SECRET_BR1_CLIENT_ID"].reveal() == "id"
     assert "second" not in repr(settings) and "second" not in str(settings.secrets)
-    assert read_secrets_file(path) == {"CLOSE_SECRET_BR1_REFRESH_TOKEN": "second", "CLOSE_SECRET_BR2_REFRESH_TOKEN": "other"}
+    assert read_secrets_file(path) == {"CLOSE_SECRET_BR1_REFRESH_TOKEN": "second",
+                                       "CLOSE_SECRET_BR2_REFRESH_TOKEN": "other"}
 
 
 def test_a_malformed_secrets_file_is_named_but_not_shown(tmp_path: Path) -> None:

@@ -1,4 +1,7 @@
-"""The schema: migrations are idempotent, RLS isolates tenants in every table, the audit trail is append-only."""
+"""The schema: migrations are idempotent, RLS isolates tenants in every table.
+
+The audit trail is append-only.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from close.storage.runs import create_run, put_input
 def test_upgrade_twice_is_a_noop(db: Database) -> None:
     assert upgrade(db.owner_engine) == []
     with db.owner_engine.connect() as conn:
-        versions = conn.execute(sa.text("SELECT version FROM schema_migrations ORDER BY version")).scalars().all()
+        versions = conn.execute(
+            sa.text("SELECT version FROM schema_migrations ORDER BY version")).scalars().all()
     assert versions == [v for v, _ in migration_files()]
 
 

@@ -45,7 +45,8 @@ class Worker:
 
     def pool_children(self) -> list[int]:
         """PIDs of the worker's pool processes (children of the main process)."""
-        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False)
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True,
+                             check=False)
         return [int(p) for p in out.stdout.split()]
 
 
@@ -59,7 +60,8 @@ def celery_workers(env: dict[str, str], count: int, folder: Path) -> Iterator[li
                "-c", "1", "-n", f"w{i}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
                "--without-heartbeat", "--loglevel=INFO"]
         with log.open("wb") as out:
-            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
         workers.append(Worker(f"w{i}", proc, log))
     try:
         deadline = time.monotonic() + 90

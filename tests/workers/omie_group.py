@@ -23,6 +23,9 @@ mapping = "mapping.csv"
 rates = "rates.csv"
 opening_balances = "opening.csv"
 
+[rates]  # the rates file only: no request to the BCB
+sources = {{ BRL = "file" }}
+
 [[entities]]
 id = "P"
 name = "Parent Inc."
@@ -66,7 +69,8 @@ S,EQUITY,3000
 S,UNRECONCILED,1900
 """
 
-RATES = "period,currency,closing,average\n2024-02,BRL,0.2000000000,0.2000000000\n2024-03,BRL,0.1900000000,0.1950000000\n"
+RATES = ("period,currency,closing,average\n2024-02,BRL,0.2000000000,0.2000000000\n"
+         "2024-03,BRL,0.1900000000,0.1950000000\n")
 # S at the end of February, translated: capital at 0.20; revenue and expenses YTD (all at 0.20).
 OPENING = """\
 entity,account,translated_closing,historical_rate

@@ -18,7 +18,8 @@ def test_every_service_command_exists() -> None:
     assert {"postgres", "redis", "worker", "beat", "flower"} <= set(services)
     assert all("healthcheck" in services[s] for s in ("postgres", "redis"))
     assert "pgdata" in compose["volumes"]
-    commands = [services[s]["command"] for s in services if services[s].get("build") or "image" not in services[s]
+    commands = [services[s]["command"] for s in services
+                if services[s].get("build") or "image" not in services[s]
                 or services[s]["image"].startswith("monthclose")]
     assert commands
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
@@ -26,8 +27,8 @@ def test_every_service_command_exists() -> None:
         if command[0] == "close":
             subcommand = [word for word in command[1:] if not word.startswith("-")][:2]
             help_args = subcommand if subcommand[:1] == ["db"] else subcommand[:1]
-            done = subprocess.run([sys.executable, "-c", "from close.cli import main; main()", *help_args, "--help"],
-                                  capture_output=True, text=True, check=False)
+            done = subprocess.run([sys.executable, "-c", "from close.cli import main; main()",
+                                   *help_args, "--help"], capture_output=True, text=True, check=False)
             assert done.returncode == 0, (command, done.stdout + done.stderr)
         else:
             assert command[:3] == ["celery", "-A", "workers"], command

@@ -100,7 +100,8 @@ def test_worker_killed_mid_extract_the_run_still_completes_once(
         _assert_completed_once(env, done)
 
 
-def test_transient_failures_are_retried_and_recorded(pg_url: str, tmp_path: Path, omie_fake: OmieFake) -> None:
+def test_transient_failures_are_retried_and_recorded(pg_url: str, tmp_path: Path,
+                                                     omie_fake: OmieFake) -> None:
     config = write_omie_group(tmp_path / "group", omie_fake.url + "/api/v1")
     env = cli_env(pg_url, tmp_path / "home", CLOSE_BROKER_URL=fresh_redis_url(), **OMIE_SECRETS)
     omie_fake.fail_next(2, 503, {"faultstring": "Serviço indisponível", "faultcode": "SOAP-ENV:Server"})

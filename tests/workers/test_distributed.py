@@ -41,7 +41,8 @@ def test_permanent_failure_then_resume_through_the_workers(pg_url: str, tmp_path
         failed = close(env, "run", "--config", str(config), "--period", "2026-01", "--wait")
         assert failed.returncode == 1, failed.stdout + failed.stderr
         run = close_json(env, "status")["runs"][0]
-        assert run["status"] == "FAILED" and run["failed_entity"] == "S" and "tb/S/2026-01.csv" in run["failure_reason"]
+        assert run["status"] == "FAILED" and run["failed_entity"] == "S"
+        assert "tb/S/2026-01.csv" in run["failure_reason"]
         alerts = [e for e in close_json(env, "show", run["id"])["events"] if e["kind"] == "alert"]
         assert alerts and alerts[0]["detail"]["resume"] == f"close resume {run['id']}"
         assert f"close resume {run['id']}" in alerts[0]["message"]

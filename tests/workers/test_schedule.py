@@ -32,15 +32,19 @@ def _group(folder: Path) -> Path:
 
 def test_last_fire_time_and_due_periods() -> None:
     cron = parse_cron("0 6 1 * *")
-    assert last_fire_time(cron, datetime(2026, 11, 23, 10, tzinfo=UTC)) == datetime(2026, 11, 1, 6, tzinfo=UTC)
-    assert last_fire_time(cron, datetime(2026, 11, 1, 5, 59, tzinfo=UTC)) == datetime(2026, 10, 1, 6, tzinfo=UTC)
+    assert last_fire_time(cron, datetime(2026, 11, 23, 10, tzinfo=UTC)) == datetime(
+        2026, 11, 1, 6, tzinfo=UTC)
+    assert last_fire_time(cron, datetime(2026, 11, 1, 5, 59, tzinfo=UTC)) == datetime(
+        2026, 10, 1, 6, tzinfo=UTC)
     assert due_periods(datetime(2026, 1, 1, 6, tzinfo=UTC), 2) == ["2025-10", "2025-11", "2025-12"]
-    assert trigger_key("acme", "2025-12", datetime(2026, 1, 1, 6, tzinfo=UTC)) == "beat:acme:2025-12:2026-01-01T06:00Z"
+    assert (trigger_key("acme", "2025-12", datetime(2026, 1, 1, 6, tzinfo=UTC))
+            == "beat:acme:2025-12:2026-01-01T06:00Z")
     with pytest.raises(ConfigError, match="group.schedule"):
         parse_cron("every month")
 
 
-def test_same_tick_twice_concurrently_and_after_completion_creates_one_run(db: Database, tmp_path: Path) -> None:
+def test_same_tick_twice_concurrently_and_after_completion_creates_one_run(db: Database,
+                                                                           tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
     configure(settings)
     env = StageEnv(db=db, settings=settings, actor="beat")

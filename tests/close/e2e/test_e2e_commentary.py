@@ -40,9 +40,6 @@ BUDGET = (
     f"period,entity,account,amount\n{PERIOD},,4000,-100.00\n{PERIOD},,6000,20.00\n{PERIOD},S,4000,-90.00\n"
 )
 EXTRA_CONFIG = f"""
-[rates]  # the rates file only: no request to the BCB
-sources = {{ BRL = "file" }}
-
 [thresholds]
 budget_abs = "10"
 budget_pct = "0.10"
@@ -187,13 +184,14 @@ def test_material_variances_get_claude_comments_once_then_the_cache(
     assert {c["account"]: c["cached"] for c in again["comments"]} == {"4000": True, "6000": True}
     with _database(pg_url, env) as database, database.tx() as conn:
         material = set(
-            conn.execute(
+            tuple(row)
+            for row in conn.execute(
                 sa.text(
                     "SELECT account, kind FROM variances WHERE run_id = CAST(:r AS uuid) "
                     "AND entity_id IS NULL AND material"
                 ),
                 {"r": first["id"]},
-            ).tuples()
+            )
         )
         superseded = conn.execute(
             sa.text("SELECT superseded_by::text FROM close_runs WHERE id = CAST(:r AS uuid)"),

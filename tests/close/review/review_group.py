@@ -16,14 +16,10 @@ from pathlib import Path
 
 from tests.close.run.small_group import CONFIG, MAPPING, write_group
 
-# File rates only: the tests must not wait for the BCB source to fail over.
-RATES_FROM_FILE = '\n[rates]\nsources = { BRL = "file" }\n'
-
 RED_CONFIG = (
     CONFIG.replace(
         'opening_balances = "opening.csv"\n', 'opening_balances = "opening.csv"\nbudget = "budget.csv"\n'
     )
-    + RATES_FROM_FILE
     + """
 [validation.weights.reasonableness]
 warn = 15
@@ -67,7 +63,7 @@ def write_red_group(folder: Path) -> Path:
 def write_integrity_group(folder: Path) -> Path:
     """Write the group whose opening balances break an integrity check; return the config path."""
     config = write_group(folder)
-    config.write_text(CONFIG + RATES_FROM_FILE, encoding="utf-8")
+    config.write_text(CONFIG, encoding="utf-8")
     (folder / "opening.csv").write_text(BAD_OPENING, encoding="utf-8")
     return config
 
@@ -84,5 +80,5 @@ account,name,counterparty,cost_center,department,opening,debit,credit,closing
 def write_green_group(folder: Path, period: str) -> Path:
     """Write the small group for 2026-01 or 2026-02 (file rates only); return the config path."""
     config = write_group(folder, period=period, **({"sub_tb": FEB_SUB_TB} if period == "2026-02" else {}))
-    config.write_text(CONFIG + RATES_FROM_FILE, encoding="utf-8")
+    config.write_text(CONFIG, encoding="utf-8")
     return config

@@ -4,11 +4,15 @@ Issue 10, acceptance 2 (the integrity half). The failure here is real: an openin
 translated lines do not sum to zero (S's CTA -30.00 against cash 210.00 and capital -200.00) makes
 the consolidated movement sum to 20.00, so CONSOLIDATED_TB_SUMS_TO_ZERO fails.
 
-No integrity failure the pipeline can produce is corrected by a top-side journal: a journal must
-balance (close.adjustments), so it cannot change a sum; it posts only to chart accounts, so it cannot
-clear an unknown one; and the local, translated and CTA checks read figures a consolidated journal
-does not touch. So the child run here proves the mechanics (from CONSOLIDATING on the parent's
-extraction and mapping, the journal applied, validation run again) and stops for review again.
+No integrity failure the pipeline can produce is corrected by a top-side journal. The local checks
+read the entities' own lines, which a consolidated journal does not change; each translated TB
+is balanced by its CTA plug and consolidation refuses a consolidated TB that does not sum to zero, so
+the balance sheet balances unless an account is outside the chart, which the mapping refuses;
+CTA_RECONCILES reads the translation, which journals do not touch. What is left, a movement that does
+not sum to zero, is a sum a balanced journal cannot change (and in a first period without a prior run
+the consolidated movement leaves journals out altogether). So the child run here proves the mechanics
+(from CONSOLIDATING on the parent's extraction and mapping, the journal applied, validation run again)
+and stops for review again.
 """
 
 from __future__ import annotations

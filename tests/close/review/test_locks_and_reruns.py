@@ -15,12 +15,12 @@ import pytest
 from close.config import Settings
 from close.errors import ConfigError, RunConflict
 from close.review import lock, unlock
-from close.run import resume_run
-from close.run_state import RunStatus
+from close.run import create_close_run, resume_run
+from close.run_state import RunStatus, transition
 from close.stages import StageEnv
 from close.storage import Database
 from close.storage.runs import events, find_runs
-from tests.close.review.review_group import FEB_SUB_TB, write_green_group
+from tests.close.review.review_group import write_green_group
 from tests.close.run.cli_helpers import cli_env, close, close_json
 
 LOCKER = "controller.ana"
@@ -67,6 +67,9 @@ def test_a_rerun_supersedes_the_old_run_keeps_both_and_marks_later_periods_stale
     assert new["superseded_by"] is None and new["effective"] and not new["stale"]
     # February's opening, CTA and retained earnings came from the January that was replaced.
     assert feb["effective"] and feb["stale"] and feb["superseded_by"] is None
+    # Asked about February alone, `close status` still compares it with the group's other periods.
+    alone = close_json(history.env, "status", history.feb)["runs"]
+    assert [(r["id"], r["stale"]) for r in alone] == [(history.feb, True)]
 
     with db_session.for_tenant(history.env["CLOSE_TENANT"]).tx() as conn:
         old_trail, new_trail = events(conn, history.jan_old), events(conn, history.jan_new)
@@ -83,12 +86,19 @@ def test_a_locked_period_refuses_run_resume_and_adjust_until_unlocked_with_a_rea
     locker = {**env, "CLOSE_ACTOR": LOCKER}
     db = db_session.for_tenant(env["CLOSE_TENANT"])
     in_process = StageEnv(db=db, settings=Settings(), actor=LOCKER)
-    # A re-run of February that fails at extraction: a FAILED run to resume once the period is locked.
-    feb_file = config.parent / "tb" / "S" / "2026-02.csv"
-    feb_file.write_text(FEB_SUB_TB.replace("150.00,-300.00", "15x.00,-300.00"), encoding="utf-8")
-    failed = close(env, "run", "--config", str(config), "--period", "2026-02", "--json")
-    assert failed.returncode == 1, failed.stdout + failed.stderr
-    feb_failed = json.loads(failed.stdout)["id"]
+    # A re-run of February that failed (made in-process: how it failed does not matter here), to
+    # be resumed once the period is locked.
+    feb_failed = create_close_run(in_process, config, "2026-02").id
+    with db.tx() as conn:
+        transition(
+            conn,
+            feb_failed,
+            RunStatus.PENDING,
+            RunStatus.FAILED,
+            actor="worker",
+            reason="failed at EXTRACTING",
+            extra={"failed_stage": "EXTRACTING"},
+        )
 
     with pytest.raises(RunConflict, match=f"close signoff {history.feb}"):
         lock(in_process, "tiny", "2026-02")  # only a signed-off period is locked

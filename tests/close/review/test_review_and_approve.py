@@ -1,7 +1,8 @@
-"""A red score stops for review; approval with a note, or a correcting top-side journal, completes it.
+"""A red score stops for review; approval with a note completes it; a top-side journal corrects it later.
 
 Issue 10, acceptance 2 (the red-score half) and 5: ``close review RUN --json`` lists every finding
-with its evidence, and the score is recomputed from those findings alone.
+with its evidence, and the score is recomputed from those findings alone. One red run per module:
+its review is taken before the approval test approves it.
 """
 
 from __future__ import annotations
@@ -55,18 +56,15 @@ class RedRun:
     review: dict
 
 
-def _start_red_run(pg_url: str, folder: Path) -> tuple[dict[str, str], Path, dict]:
+@pytest.fixture(scope="module")
+def red_run(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> RedRun:
+    """One red run and its ``close review --json``, taken before anyone approves it."""
+    folder = tmp_path_factory.mktemp("red")
     config = write_red_group(folder / "group")
     env = cli_env(pg_url, folder / "home")
     done = close(env, "run", "--config", str(config), "--period", "2026-01", "--json")
     assert done.returncode == 3, done.stdout + done.stderr
-    return env, config, json.loads(done.stdout)
-
-
-@pytest.fixture(scope="module")
-def red_run(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> RedRun:
-    """One red run and its ``close review --json``, taken before anyone approves it."""
-    env, config, run = _start_red_run(pg_url, tmp_path_factory.mktemp("red"))
+    run = json.loads(done.stdout)
     return RedRun(env, config, run, close_json(env, "review", run["id"]))
 
 
@@ -125,8 +123,8 @@ def test_red_score_stops_for_review_and_the_json_findings_recompute_the_score(re
     assert score_of(_rebuilt(review["findings"]), DEFAULT_SCORE_WEIGHTS) == Decimal("99.00")
 
 
-def test_approve_with_a_note_completes_and_the_waivers_reach_the_events_and_the_package(
-    red_run: RedRun, db_session: Database
+def test_approval_completes_with_the_waivers_in_events_and_package_then_a_top_side_journal_corrects_it(
+    red_run: RedRun, db_session: Database, tmp_path: Path
 ) -> None:
     env, run = red_run.env, red_run.run
     db = db_session.for_tenant(env["CLOSE_TENANT"])
@@ -178,31 +176,26 @@ def test_approve_with_a_note_completes_and_the_waivers_reach_the_events_and_the_
     assert f"Waived by: tester ({NOTE})" in board_pdf
     assert f"approved by tester: {NOTE}" in board_pdf  # the appendix's audit trail
 
-
-def test_a_correcting_top_side_journal_continues_in_a_child_run_from_consolidating(
-    pg_url: str, tmp_path: Path, db_session: Database
-) -> None:
-    env, _, run = _start_red_run(pg_url, tmp_path)
+    # Later the controller corrects the cause instead: the loan belongs in loans and borrowings.
+    # The completed run is cancelled (adjusted) and a child continues from CONSOLIDATING.
     journal = tmp_path / "reclass-loan.csv"
     journal.write_text(RECLASS_JOURNAL, encoding="utf-8")
-
     done = close(env, "adjust", "add", run["id"], "--file", str(journal), "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     child = json.loads(done.stdout)
     assert child["status"] == "COMPLETED" and child["parent_run_id"] == run["id"]
     assert child["start_stage"] == "CONSOLIDATING"
-    # The loan now sits in loans and borrowings: the current ratio is back in its band, the budget
-    # miss alone leaves a yellow score, and the run went on without anyone waiving anything.
+    # The current ratio is back in its band; the budget miss alone leaves a yellow score, so the
+    # child went on without anyone approving or waiving anything.
     assert child["validation_score"] == "85.00"
-
-    db = db_session.for_tenant(env["CLOSE_TENANT"])
     with db.tx() as conn:
         parent_trail, child_trail = events(conn, run["id"]), events(conn, child["id"])
-        raised = [f["code"] for f in findings(conn, child["id"]) if f["severity"] != "pass"]
-    assert raised == ["FLUX_BUDGET"]
+        child_items = findings(conn, child["id"])
+    assert [f["code"] for f in child_items if f["severity"] != "pass"] == ["FLUX_BUDGET"]
+    assert all(f["waived_by"] is None for f in child_items)
     assert parent_trail[-1]["kind"] == "transition" and parent_trail[-1]["message"] == "adjusted"
     assert (parent_trail[-1]["detail"]["from"], parent_trail[-1]["detail"]["to"]) == (
-        "AWAITING_REVIEW",
+        "COMPLETED",
         "CANCELLED",
     )
     assert not any(e["kind"] == "approved" for e in child_trail)

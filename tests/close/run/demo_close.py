@@ -26,8 +26,15 @@ class DemoClose:
         return self.runs[-1]
 
 
+# pytest keeps one instance of a session fixture per conftest.py that imports it (tests/close/run,
+# tests/close/e2e …): remembering the close per session database keeps it at one demo per session.
+_CLOSED: dict[str, DemoClose] = {}
+
+
 @pytest.fixture(scope="session")
 def demo_close(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> DemoClose:
+    if pg_url in _CLOSED:
+        return _CLOSED[pg_url]
     home = tmp_path_factory.mktemp("demo-home")
     env = cli_env(pg_url, home)
     done = close(env, "demo", timeout=1200)
@@ -35,6 +42,8 @@ def demo_close(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> DemoClo
     match = re.search(r"board package: (\S+\.zip)", done.stdout)
     assert match, done.stdout
     runs = sorted(close_json(env, "status")["runs"], key=lambda r: r["period"])
-    return DemoClose(env=env, runs=runs, stdout=done.stdout, package=Path(match.group(1)), folder=home / "demo")
+    _CLOSED[pg_url] = DemoClose(env=env, runs=runs, stdout=done.stdout, package=Path(match.group(1)),
+                                folder=home / "demo")
+    return _CLOSED[pg_url]
 
 

@@ -18,6 +18,9 @@ mapping = "mapping.csv"
 rates = "rates.csv"
 opening_balances = "opening.csv"
 
+[rates]  # the rates file only: no request to the BCB
+sources = { BRL = "file" }
+
 [[entities]]
 id = "P"
 name = "Parent Inc."
@@ -53,7 +56,8 @@ account,name,counterparty,cost_center,department,opening,debit,credit,closing
 """
 
 MAPPING = "entity,account,std_account\n*,1000,1000\nP,1800,1800\n*,3000,3000\nS,4000,4000\n"
-RATES = "period,currency,closing,average\n2025-12,BRL,0.2100000000,0.2080000000\n2026-01,BRL,0.2100000000,0.2050000000\n2026-02,BRL,0.2000000000,0.2050000000\n"
+RATES = ("period,currency,closing,average\n2025-12,BRL,0.2100000000,0.2080000000\n"
+         "2026-01,BRL,0.2100000000,0.2050000000\n2026-02,BRL,0.2000000000,0.2050000000\n")
 OPENING = "entity,account,translated_closing,historical_rate\nS,3000,-200.00,0.2000000000\nS,3300,-10.00,\n"
 
 

@@ -39,11 +39,12 @@ def test_demo_closes_every_month_and_prints_the_package(demo_close: DemoClose) -
     total_assets_cents = f"{Decimal(totals['assets']):,.2f}"
 
     book = openpyxl.load_workbook(io.BytesIO(files["xlsx"]), data_only=False)
-    numbers = {round(Decimal(str(c.value)), 2) for ws in book.worksheets for row in ws.iter_rows() for c in row
+    numbers = {round(Decimal(str(c.value)), 2)
+               for ws in book.worksheets for row in ws.iter_rows() for c in row
                if isinstance(c.value, int | float | Decimal)}
     assert Decimal(totals["assets"]) in numbers or any(
-        isinstance(c.value, str) and c.value.startswith("=") for ws in book.worksheets for row in ws.iter_rows()
-        for c in row)
+        isinstance(c.value, str) and c.value.startswith("=")
+        for ws in book.worksheets for row in ws.iter_rows() for c in row)
     shapes = [shape for slide in Presentation(io.BytesIO(files["pptx"])).slides for shape in slide.shapes]
     deck = " ".join([s.text_frame.text for s in shapes if s.has_text_frame]
                     + [c.text for s in shapes if s.has_table for row in s.table.rows for c in row.cells])
@@ -68,7 +69,8 @@ def test_latest_balance_sheet_balances_with_nci_and_without_the_investment(demo_
     assert Decimal(str(br2["nci_pct"])) == Decimal("0.2")
 
 
-def test_package_manifest_matches_postgres_and_renders_identically_anywhere(demo_close: DemoClose, tmp_path) -> None:
+def test_package_manifest_matches_postgres_and_renders_identically_anywhere(demo_close: DemoClose,
+                                                                             tmp_path) -> None:
     run_id = demo_close.latest["id"]
     out = tmp_path / "x.zip"
     assert close(demo_close.env, "package", run_id, "-o", str(out)).returncode == 0
@@ -81,12 +83,13 @@ def test_package_manifest_matches_postgres_and_renders_identically_anywhere(demo
               "from reports.package import build_board_package\n"
               "db = Database.connect(sys.argv[1], sys.argv[2])\n"
               "with db.tx() as conn:\n    data = load_board_pack(conn, get_run(conn, sys.argv[3]))\n"
-              "print(json.dumps({n: hashlib.sha256(b).hexdigest() for n, b in build_board_package(data).items()}))\n")
+              "print(json.dumps({n: hashlib.sha256(b).hexdigest() "
+              "for n, b in build_board_package(data).items()}))\n")
     digests = []
     for tz in ("UTC", "Asia/Tokyo"):
         env = {**demo_close.env, "TZ": tz}
-        done = subprocess.run([sys.executable, "-c", render, env["DATABASE_URL"], env["CLOSE_TENANT"], run_id],
-                              env=env, capture_output=True, text=True, check=True)
+        done = subprocess.run([sys.executable, "-c", render, env["DATABASE_URL"], env["CLOSE_TENANT"],
+                               run_id], env=env, capture_output=True, text=True, check=True)
         digests.append(json.loads(done.stdout))
     assert digests[0] == digests[1]
     listed = {f["name"]: f["sha256"] for f in manifest["files"]}

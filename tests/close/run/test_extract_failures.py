@@ -37,7 +37,8 @@ def test_non_numeric_amount_fails_naming_file_row_and_column_then_resume_reextra
     extracts = [e for e in shown["events"] if e["kind"] == "stage_done" and e["stage"] == "EXTRACTING"]
     assert sorted(e["entity_id"] for e in extracts) == ["@rates", "P", "S"]
     after_resume = shown["events"][[e["kind"] for e in shown["events"]].index("resumed"):]
-    assert [e["entity_id"] for e in after_resume if e["kind"] == "stage_done" and e["stage"] == "EXTRACTING"] == ["S"]
+    assert [e["entity_id"] for e in after_resume
+            if e["kind"] == "stage_done" and e["stage"] == "EXTRACTING"] == ["S"]
     reread = [e for e in shown["events"] if e["kind"] == "input_reread"]
     assert [e["detail"]["file"] for e in reread] == ["tb/S/2026-01.csv"]
     assert reread[0]["detail"]["changed"] is True

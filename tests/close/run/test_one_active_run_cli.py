@@ -1,4 +1,7 @@
-"""A second `close run` for a period with an active run is refused with exit code 2 (issue 3, acceptance 5)."""
+"""A second `close run` for a period with an active run is refused with exit code 2.
+
+Issue 3, acceptance 5.
+"""
 
 from __future__ import annotations
 
