@@ -78,8 +78,6 @@ TRANSLATED_COLUMNS: tuple[str, ...] = (
     "translated_movement",
 )
 CTA_COLUMNS: tuple[str, ...] = ("entity", "plug", "from_parts", "difference", "tolerance")
-_KEY = ("entity", "std_account", "counterparty")
-_LINE_EXTRA = ("account", "cost_center", "department")
 
 # How each line is translated.
 _CLOSING, _OVERRIDE, _FLOW, _CARRIED, _LOCAL = 0, 1, 2, 3, 4
@@ -274,10 +272,6 @@ class TextCodes:
     uniques: np.ndarray  # object, distinct values
     missing: bool = False  # some value was missing (NaN/None) and is coded as ""
 
-    def values(self) -> np.ndarray:
-        """Return the column's values (missing ones as ``""``)."""
-        return self.uniques[self.codes]
-
     def take(self, rows: np.ndarray) -> TextCodes:
         """Return the codes of some rows (an index or boolean array), sharing the uniques."""
         return TextCodes(self.codes[rows], self.uniques, self.missing)
@@ -322,22 +316,19 @@ def encode_text(
     values = np.asarray(values, dtype=object)
     n = len(values)
     base = np.empty(0, dtype=object) if uniques is None else uniques
-    codes = np.full(n, -1, dtype=np.int64)
-    todo: np.ndarray | None = None  # the rows still to code (None: all)
     if aligned is not None and n:
         ref_values, ref_codes = aligned
         m = min(n, len(ref_values))
         s = min(m, _SAMPLE)
         if s and _mostly(values[:s] == ref_values[:s]):
             same = values[:m] == ref_values[:m]
-            codes[:m][same] = ref_codes[:m][same]
-            todo = np.flatnonzero(codes < 0)
-    sub = values if todo is None else values[todo]
-    sub_codes, uniques_out, missing = _code_rows(sub, base)
-    if todo is None:
-        codes = sub_codes
-    else:
-        codes[todo] = sub_codes
+            codes = np.empty(n, dtype=np.int64)
+            codes[:m] = np.where(same, ref_codes[:m], -1)
+            todo = np.concatenate((np.flatnonzero(~same), np.arange(m, n)))
+            sub_codes, uniques_out, missing = _code_rows(values[todo], base)
+            codes[todo] = sub_codes
+            return TextCodes(codes, uniques_out, missing)
+    codes, uniques_out, missing = _code_rows(values, base)
     return TextCodes(codes, uniques_out, missing)
 
 
@@ -351,12 +342,11 @@ def _code_rows(values: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.nda
     if n > 1 and _mostly(values[1:s] == values[: s - 1]):
         heads = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
     distinct = values if heads is None else values[heads]
+    found: np.ndarray | None = None
+    miss: np.ndarray | None = None
     if len(base):
-        found = pd.Index(base, dtype=object).get_indexer(distinct).astype(np.int64)
+        found = pd.Index(base, dtype=object).get_indexer(distinct).astype(np.int64, copy=False)
         miss = np.flatnonzero(found < 0)
-    else:
-        found = np.full(len(distinct), -1, dtype=np.int64)
-        miss = None
     new_values = distinct if miss is None else distinct[miss]
     new_codes, new_uniques = pd.factorize(new_values)
     new_uniques = np.asarray(new_uniques, dtype=object)
@@ -370,8 +360,10 @@ def _code_rows(values: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.nda
             new_uniques = np.append(new_uniques, np.array([""], dtype=object))
             empty = len(new_uniques) - 1
         new_codes = np.where(new_codes < 0, empty, new_codes)
-    new_codes = new_codes.astype(np.int64) + len(base)
-    if miss is None:
+    new_codes = new_codes.astype(np.int64, copy=False)
+    if len(base):
+        new_codes += len(base)
+    if found is None:
         found = new_codes
     else:
         found[miss] = new_codes
@@ -403,6 +395,14 @@ def _combine(*parts: tuple[np.ndarray, int]) -> np.ndarray:
 def _obj(values: Iterable[object]) -> pd.Series:
     """Return a text column as ``object`` dtype without pandas inferring a string dtype."""
     return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
+
+
+def _take_text(table: np.ndarray, head: np.ndarray, tail: np.ndarray) -> pd.Series:
+    """Return ``table[head ++ tail]`` as an object column without concatenating the codes."""
+    out = np.empty(len(head) + len(tail), dtype=object)
+    np.take(table, head, out=out[: len(head)], mode="clip")  # clip: no buffered bounds check
+    out[len(head) :] = table[tail]
+    return _obj(out)
 
 
 def _sum_by(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -462,10 +462,12 @@ def _dense_keys(
             uniq, inverse = np.unique(both, return_inverse=True)
             kc, kp, space = inverse[: len(kc)], inverse[len(kc) :], len(uniq)
             continue
-        kc = kc * width + cur[c]
-        kp = kp * width + pri[c]
+        kc *= width  # kc and kp are this function's own arrays: update them in place
+        kc += cur[c]
+        kp *= width
+        kp += pri[c]
         space *= width
-    return kc.astype(np.int64), kp.astype(np.int64), space
+    return kc.astype(np.int64, copy=False), kp.astype(np.int64, copy=False), space
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,23 +491,36 @@ def _match_prior(
     """Allocate the prior totals to the current lines.
 
     Each prior line's total goes to its first current line, the rest of each key's total to the
-    key's first current line. Keys are dense numbers (sums by table); lines are grouped by one
-    stable sort of both periods' line keys, where current rows come before prior rows of the same
-    line, so the head of a line's group is its first current line.
+    key's first current line. Keys are dense numbers (sums by table). Current lines are grouped
+    by one stable sort of their line keys (the head of a group is its first current line); a
+    prior row goes to the head of the current row at its position when their lines agree (last
+    period's TB in the same order), else its line is looked up in the sorted keys.
     """
     n, p = len(cur_key), len(pri_key)
     matched = np.zeros(n, dtype=np.int64)
     if n and p:
-        line = np.concatenate((cur_line, pri_line))
-        order = np.argsort(line, kind="stable")
-        line = line[order]
-        starts = np.flatnonzero(np.concatenate(([True], line[1:] != line[:-1])))
-        del line
-        vals = np.concatenate((np.zeros(n, dtype=np.int64), pri_t))[order]
-        line_sum = np.add.reduceat(vals, starts)
-        heads = order[starts]
-        head_cur = heads < n
-        matched[heads[head_cur]] = line_sum[head_cur]
+        order = np.argsort(cur_line, kind="stable")
+        sorted_line = cur_line[order]
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(sorted_line[1:], sorted_line[:-1], out=new[1:])
+        # The head (first current row) of each row's line: the row itself for a unique line.
+        head_sorted = order[new][np.cumsum(new) - 1]
+        head = np.empty(n, dtype=np.int64)
+        head[order] = head_sorted
+        m = min(n, p)
+        target = np.full(p, -1, dtype=np.int64)  # the current row that takes a prior row
+        target[:m] = np.where(pri_line[:m] == cur_line[:m], head[:m], -1)
+        rest = np.flatnonzero(target < 0)
+        if len(rest):
+            pos = np.minimum(np.searchsorted(sorted_line, pri_line[rest]), n - 1)
+            hit = sorted_line[pos] == pri_line[rest]
+            target[rest[hit]] = head_sorted[pos[hit]]
+        if len(rest) and not hit.all():
+            found = target >= 0
+            np.add.at(matched, target[found], pri_t[found])
+        else:
+            np.add.at(matched, target, pri_t)
 
     key_total = _sum_by(pri_key, pri_t, n_keys)
     pri_count = np.bincount(pri_key, minlength=n_keys)
@@ -786,7 +801,11 @@ def translate_balances(
     # prior carries the line columns (so dimension-level movements stay meaningful).
     widths = {c: len(enc[c].uniques) for c in _TEXT}
     keep = ~p_plug
-    pri_codes = {c: penc[c].codes[keep] for c in _TEXT}
+    keep_rows = np.flatnonzero(keep)
+    # The plug rows of a prior result come last: then the kept rows are a slice, not a copy.
+    leading = len(keep_rows) == 0 or keep_rows[-1] == len(keep_rows) - 1
+    kept_sel = slice(0, len(keep_rows)) if leading else keep_rows
+    pri_codes = {c: penc[c].codes[kept_sel] for c in _TEXT}
     key_parts = ("entity", "counterparty", "std_account")
     cur_kid, pri_kid, n_keys = _dense_keys(row_codes, pri_codes, key_parts, widths)
     # Line keys ordered like a TB sorted by entity and account, so the sort meets long runs.
@@ -797,7 +816,7 @@ def translate_balances(
         widths,
     )
     del pri_codes
-    match = _match_prior(cur_kid, pri_kid, n_keys, cur_line, pri_line, p_t[keep])
+    match = _match_prior(cur_kid, pri_kid, n_keys, cur_line, pri_line, p_t[kept_sel])
     del cur_line, pri_line
     prior_alloc = match.prior_alloc
     has_prior_key = match.has_prior_key
@@ -886,6 +905,7 @@ def translate_balances(
     m = method == _LOCAL
     translated[m] = closing_local[m]
     local_mov_out = np.where(is_re, mov_adj, movement)
+    t_move = translated - prior_alloc
     # Text columns of the output are gathered from small tables by code (one pass each).
     hist_str = np.array([str(r) for r in hist_rates], dtype=object)
     rate_table = np.concatenate((e_close_str, e_avg_str, hist_str, np.array(["1", ""], dtype=object)))
@@ -895,7 +915,7 @@ def translate_balances(
     rate_idx[method == _LOCAL] = one_rate
 
     # Prior keys with no current line: carried (equity, YTD) or reversed (closing-rate lines).
-    kept = np.flatnonzero(keep)[match.carry_rows]
+    kept = keep_rows[match.carry_rows]
     pc_ent, pc_std, pc_cp = p_ent[kept], p_std[kept], p_cp[kept]
     pc_t = match.carry_totals
     pc_flow = u_flow[pc_std]
@@ -935,29 +955,30 @@ def translate_balances(
     out_codes = {
         "entity": np.concatenate((ent, pc_ent, plug_ent)),
         "std_account": np.concatenate((std, pc_std, np.full(n_plug, cta_std, dtype=np.int64))),
-        "counterparty": np.concatenate(
-            (row_codes["counterparty"], pc_cp, np.where(plug_ppa, ppa_cp, empty_cp))
-        ),
-        **{
-            c: np.concatenate((row_codes[c], np.full(n_pc + n_plug, code, dtype=np.int64)))
-            for c, code in empty_code.items()
-        },
+    }
+    tails = {
+        "counterparty": np.concatenate((pc_cp, np.where(plug_ppa, ppa_cp, empty_cp))),
+        **{c: np.full(n_pc + n_plug, code, dtype=np.int64) for c, code in empty_code.items()},
     }
     rate_types = np.array(["closing", "historical", "average", "historical", "local", "cta"], dtype=object)
-    rt_idx = np.concatenate((method, np.where(carried, 1, 0), np.full(n_plug, 5))).astype(np.int64)
     books = np.array(["", PPA_BOOK], dtype=object)
     book_codes = np.concatenate((is_ppa, pc_ppa, plug_ppa)).astype(np.int64)
     zeros = np.zeros(n_pc + n_plug, dtype=np.int64)
-    columns: dict[str, pd.Series | np.ndarray] = {c: _obj(enc[c].uniques[out_codes[c]]) for c in _TEXT}
+    columns: dict[str, pd.Series | np.ndarray] = {
+        c: _obj(enc[c].uniques[out_codes[c]]) for c in ("entity", "std_account")
+    }
+    columns.update({c: _take_text(enc[c].uniques, row_codes[c], tail) for c, tail in tails.items()})
     columns.update(
         {
             "local_closing": np.concatenate((closing_local, zeros)),
             "local_movement": np.concatenate((local_mov_out, zeros)),
-            "rate": _obj(rate_table[np.concatenate((rate_idx, np.full(n_pc + n_plug, no_rate)))]),
-            "rate_type": _obj(rate_types[rt_idx]),
+            "rate": _take_text(rate_table, rate_idx, np.full(n_pc + n_plug, no_rate)),
+            "rate_type": _take_text(
+                rate_types, method, np.concatenate((np.where(carried, 1, 0), np.full(n_plug, 5)))
+            ),
             "translated": np.concatenate((translated, t_new, plug_vals)),
             "translated_movement": np.concatenate(
-                (translated - prior_alloc, t_new - p_alloc, plug_vals - prior_plugs[plug_eb])
+                (t_move, t_new - p_alloc, plug_vals - prior_plugs[plug_eb])
             ),
             "book": _obj(books[book_codes]),
         }
@@ -972,8 +993,7 @@ def translate_balances(
         method=method,
         movement=movement,
         mov_adj=mov_adj,
-        translated=translated,
-        prior_alloc=prior_alloc,
+        translated_movement=t_move,
         p_ent=p_ent,
         p_t=p_t,
         p_plug=p_plug,
@@ -1013,9 +1033,9 @@ def _historical_pairs(
 
 def _pair_hits(ent: np.ndarray, std: np.ndarray, n_std: int, pairs: np.ndarray) -> np.ndarray:
     """Index into ``pairs`` of each row's (entity, account), -1 when it has no override."""
-    out = np.full(len(ent), -1, dtype=np.int64)
     if len(pairs) == 0 or len(ent) == 0:
-        return out
+        return np.broadcast_to(np.int64(-1), (len(ent),))  # read-only, allocates nothing
+    out = np.full(len(ent), -1, dtype=np.int64)
     key = ent * n_std + std
     idx = np.minimum(np.searchsorted(pairs, key), len(pairs) - 1)
     hit = pairs[idx] == key
@@ -1057,8 +1077,7 @@ def _cta_check(
     method: np.ndarray,
     movement: np.ndarray,
     mov_adj: np.ndarray,
-    translated: np.ndarray,
-    prior_alloc: np.ndarray,
+    translated_movement: np.ndarray,
     p_ent: np.ndarray,
     p_t: np.ndarray,
     p_plug: np.ndarray,
@@ -1077,18 +1096,24 @@ def _cta_check(
             + Σ movements at average × (closing − average)
             + Σ movements of historical-rate lines × closing − their translated movement.
     """
-    is_ov = method == _OVERRIDE
-    na_open = _sum_by(ent, np.where(method == _CLOSING, closing_local - movement, 0), n_ent)
-    avg_mov = _sum_by(ent, np.where((method == _FLOW) | (method == _CARRIED), mov_adj, 0), n_ent)
-    ov_mov = _sum_by(ent, np.where(is_ov, movement, 0), n_ent)
-    ov_dt = _sum_by(ent, np.where(is_ov, translated - prior_alloc, 0), n_ent)
+    # Sums by (entity, method) in one table each: no masked copies of millions of lines.
+    slot = ent * 5 + method
+
+    def by_method(values: np.ndarray) -> np.ndarray:
+        return _sum_by(slot, values, 5 * n_ent).reshape(n_ent, 5)
+
+    moved, closed = by_method(movement), by_method(closing_local)
+    adjusted, moved_t = by_method(mov_adj), by_method(translated_movement)
+    na_open = closed[:, _CLOSING] - moved[:, _CLOSING]
+    avg_mov = adjusted[:, _FLOW] + adjusted[:, _CARRIED]
+    ov_mov = moved[:, _OVERRIDE]
+    ov_dt = moved_t[:, _OVERRIDE]
     n_lines = np.bincount(ent, minlength=n_ent)
     # Opening net assets, translated: the prior's closing-rate lines, or minus everything else.
-    if prior_from_result:
-        na_t = _sum_by(p_ent, np.where(p_closing & ~p_plug, p_t, 0), n_ent)
-    else:
-        na_t = -_sum_by(p_ent, np.where(p_closing & ~p_plug, 0, p_t), n_ent)
-    prior_cta = _sum_by(p_ent, np.where(p_plug, p_t, 0), n_ent)
+    p_sums = _sum_by(p_ent * 4 + (p_closing & ~p_plug) * 2 + p_plug, p_t, 4 * n_ent).reshape(n_ent, 4)
+    closing_t = p_sums[:, 2] + p_sums[:, 3]  # (closing & not plug) is never a plug: column 3 is 0
+    na_t = closing_t if prior_from_result else -(p_sums.sum(axis=1) - closing_t)
+    prior_cta = p_sums[:, 1] + p_sums[:, 3]
     code = {str(u): k for k, u in enumerate(ent_uniq)}
     rows = []
     for e in entity_ids:
