@@ -2,7 +2,9 @@
 
 Usage: ``python benchmarks/bench_reports.py [--entities 66] [--repeat 3]``. Prints the median
 wall and CPU seconds per document and for the whole package (workbook, deck, both PDFs and the
-zip), and exits 1 if the package's median wall time exceeds ``--budget`` seconds.
+zip), and exits 1 if the package's median wall time exceeds ``--budget`` seconds. It also prints
+the machine's load average before and after (wall time on a shared machine follows it; CPU time
+much less) and whether reportlab's C accelerator (``reportlab[accel]``) is installed.
 
 The synthetic group comes from the report tests' sample factory (a miniature consolidation that
 balances), so the documents have the shape of a real run: a consolidating worksheet, trial
@@ -12,6 +14,8 @@ balances, journals and one page or slide per company.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import statistics
 import sys
 import time
@@ -25,15 +29,19 @@ from board_pack_sample import sample_board_pack  # noqa: E402
 
 from reports.excel import build_workbook  # noqa: E402
 from reports.model import BoardPackData  # noqa: E402
-from reports.package import build_package_zip  # noqa: E402
+from reports.package import build_board_package, build_package_zip  # noqa: E402
 from reports.pdf import build_board_pdf, build_summary_pdf  # noqa: E402
 from reports.pptx import build_deck  # noqa: E402
 
 
 def _package(data: BoardPackData) -> bytes:
-    files = {"pack.xlsx": build_workbook(data), "deck.pptx": build_deck(data),
-             "pack.pdf": build_board_pdf(data), "summary.pdf": build_summary_pdf(data)}
-    return build_package_zip(files, run_id=data.run_id, created_at=data.as_of)
+    return build_package_zip(build_board_package(data), run_id=data.run_id,
+                             created_at=data.as_of)
+
+
+def _machine() -> str:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} CPUs, load average {load} (1, 5, 15 min)"
 
 
 def _median(fn: Callable[[], bytes], repeat: int) -> tuple[float, float, int]:
@@ -54,6 +62,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--budget", type=float, default=10.0, help="seconds for the package")
     args = parser.parse_args()
+    accel = importlib.util.find_spec("_rl_accel") is not None
+    print(f"machine: {_machine()}; reportlab accelerator {'on' if accel else 'off'}")
     start = time.perf_counter()
     data = sample_board_pack(n_entities=args.entities)
     print(f"synthetic group: {len(data.entities)} entities, {len(data.worksheet)} worksheet rows, "
@@ -72,6 +82,7 @@ def main() -> int:
         print(f"{name:<26} median {median:6.2f} s wall, {cpu:6.2f} s CPU over {args.repeat} runs "
               f"{size / 1024:8.0f} KiB")
         package_median = median
+    print(f"machine: {_machine()}")
     ok = package_median < args.budget
     print(f"package median {package_median:.2f} s {'<' if ok else '>='} budget {args.budget:.0f} s")
     return 0 if ok else 1

@@ -17,12 +17,14 @@ from the Decimal.
 from __future__ import annotations
 
 import io
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
@@ -34,6 +36,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -269,22 +272,54 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_PAD = 3  # left and right padding of every table cell, points
+
+
+class _Wrap(str):
+    """Cell text that wraps within its column when it does not fit on one line (see ``_grid``)."""
+
+    __slots__ = ()
+
+
+@cache
+def _cell_style(font_size: float, bold: bool, right: bool = False,
+                white: bool = False) -> ParagraphStyle:
+    """Return the style of a wrapping cell: the table's type size, bold and white in the header."""
+    return ParagraphStyle(f"cell_{font_size}_{bold}_{right}_{white}", parent=_CELL,
+                          fontName="Helvetica-Bold" if bold else "Helvetica",
+                          fontSize=font_size, leading=font_size + 1.5,
+                          alignment=TA_RIGHT if right else 0,
+                          textColor=colors.white if white else _CELL.textColor)
+
+
 def _grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, numeric_from: int = 1,
           bold_rows: Sequence[int] = (), total_rows: Sequence[int] = (),
-          section_rows: Sequence[int] = (), fills: Sequence[tuple[int, int, str]] = (),
-          font_size: float = 7.5, repeat: int = 1) -> Table:
+          section_rows: Sequence[int] = (), span_rows: Sequence[int] = (),
+          fills: Sequence[tuple[int, int, str]] = (), font_size: float = 7.5,
+          repeat: int = 1) -> Table:
     """Build a table in the package's style: navy header, zebra rows, figures right-aligned.
 
-    ``widths`` are fractions of the content width.
+    ``widths`` are fractions of the content width. Header cells and ``_Wrap`` cells wrap, so a
+    long heading or comment never runs into its neighbour; the ones that fit on one line stay
+    plain strings, which lay out and draw several times faster than Paragraphs. ``span_rows``
+    are bold rows whose first cell spans the whole table (a group heading).
     """
-    # Header cells wrap (Paragraphs), so a long heading never runs into its neighbour.
-    head = ParagraphStyle("head", parent=_CELL, fontName="Helvetica-Bold", fontSize=font_size,
-                          leading=font_size + 1.5, textColor=colors.white)
-    head_r = ParagraphStyle("head_r", parent=head, alignment=TA_RIGHT)
-    header = [Paragraph(_esc(h), head_r if c >= numeric_from else head) if isinstance(h, str)
-              else h for c, h in enumerate(rows[0])]
-    table = _Grid([header, *(list(r) for r in rows[1:])],
-                  colWidths=[w * _CONTENT_W for w in widths], repeatRows=repeat, hAlign="LEFT")
+    col_widths = [w * _CONTENT_W for w in widths]
+    strong = {0, *bold_rows, *total_rows, *span_rows}
+    spans = set(span_rows)
+
+    def cell(r: int, c: int, value: Any) -> Any:
+        if not isinstance(value, str) or (r > 0 and not isinstance(value, _Wrap)):
+            return value
+        room = (sum(col_widths) if r in spans else col_widths[c]) - 2 * _PAD
+        font = "Helvetica-Bold" if r in strong else "Helvetica"
+        if "\n" not in value and stringWidth(value, font, font_size) <= room:
+            return str(value)
+        return Paragraph(_esc(value), _cell_style(font_size, r in strong,
+                                                  r == 0 and c >= numeric_from, r == 0))
+
+    table = _Grid([[cell(r, c, v) for c, v in enumerate(row)] for r, row in enumerate(rows)],
+                  colWidths=col_widths, repeatRows=repeat, hAlign="LEFT")
     style = [
         ("FONT", (0, 0), (-1, -1), "Helvetica", font_size),
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", font_size),
@@ -294,8 +329,8 @@ def _grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, numeric_fro
         ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), _PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _PAD),
         ("LINEBELOW", (0, -1), (-1, -1), 0.5, _RULE),
     ]
     style.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, _LIGHT_GREY]))
@@ -310,15 +345,18 @@ def _grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, numeric_fro
         style.append(("FONT", (0, r), (0, r), "Helvetica-Bold", font_size))
         style.append(("TEXTCOLOR", (0, r), (0, r), _NAVY))
         style.append(("BACKGROUND", (0, r), (-1, r), colors.white))
+    for r in span_rows:
+        style.append(("SPAN", (0, r), (-1, r)))
+        style.append(("FONT", (0, r), (-1, r), "Helvetica-Bold", font_size))
+    # Wrapping text is left-aligned, also in a column right of numeric_from (a comment).
+    for c in sorted({c for row in rows[1:] for c, v in enumerate(row)
+                     if c >= numeric_from and isinstance(v, _Wrap)}):
+        style.append(("ALIGN", (c, 1), (c, -1), "LEFT"))
     for r, c, light in fills:
         style.append(("BACKGROUND", (c, r), (c, r), colors.HexColor("#" + LIGHT_FILL[light])))
         style.append(("TEXTCOLOR", (c, r), (c, r), colors.HexColor("#" + LIGHT_INK[light])))
     table.setStyle(TableStyle(style))
     return table
-
-
-def _p(text: str, style: ParagraphStyle = _CELL) -> Paragraph:
-    return Paragraph(_esc(text), style)
 
 
 def _statement_table(st: Statement, locale: str) -> list[Flowable]:
@@ -366,37 +404,96 @@ def _axis_format(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def _trend_chart(data: BoardPackData, st: Statements, width: float, height: float) -> Drawing:
+def _ticks(low: float, high: float) -> tuple[list[float], int]:
+    """Return about five round tick values (1, 2 or 5 × 10^k apart) covering low..high.
+
+    Also returns the decimals their labels need.
+    """
+    if high <= low:
+        high = low + 1
+    raw = (high - low) / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first, last = math.floor(low / step), math.ceil(high / step)
+    return [i * step for i in range(first, last + 1)], max(0, -math.floor(math.log10(step)))
+
+
+class _BarChart(Flowable):
+    """Grouped bars on a value grid, with a legend below, drawn straight on the canvas.
+
+    reportlab's chart widgets build and validate hundreds of shapes per chart, which made the
+    company pages' charts a third of a large group's PDF build; this draws the same kind of
+    picture with a few dozen canvas calls. Not drawn in a sketch pass.
+    """
+
+    _LEFT, _BOTTOM, _RIGHT, _TOP = 56.0, 38.0, 12.0, 10.0
+
+    def __init__(self, categories: Sequence[str],
+                 series: Sequence[tuple[colors.Color, str, Sequence[float | None]]],
+                 width: float, height: float) -> None:
+        super().__init__()
+        self.categories, self.series = list(categories), list(series)
+        self.width, self.height = width, height
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        if _sketching(self.canv):
+            return
+        canv = self.canv
+        left, bottom = self._LEFT, self._BOTTOM
+        plot_w = self.width - left - self._RIGHT
+        plot_h = self.height - bottom - self._TOP
+        values = [v for _, _, vs in self.series for v in vs if v is not None]
+        ticks, decimals = _ticks(min([0.0, *values]), max([0.0, *values]))
+        low, span = ticks[0], ticks[-1] - ticks[0]
+
+        def y(value: float) -> float:
+            return bottom + (value - low) / span * plot_h
+
+        canv.saveState()
+        canv.setFont("Helvetica", 6.5)
+        canv.setLineWidth(0.3)
+        canv.setStrokeColor(_RULE)
+        for tick in ticks:
+            canv.line(left, y(tick), left + plot_w, y(tick))
+            canv.drawRightString(left - 4, y(tick) - 2.3, f"{tick:,.{decimals}f}")
+        canv.setLineWidth(0.8)
+        canv.setStrokeColor(colors.black)
+        canv.line(left, bottom, left, bottom + plot_h)
+        canv.line(left, y(0), left + plot_w, y(0))
+        group = plot_w / len(self.categories)
+        bar = group * 0.8 / len(self.series)
+        for s, (color, _, vs) in enumerate(self.series):
+            canv.setFillColor(color)
+            for i, v in enumerate(vs):
+                if v:
+                    canv.rect(left + (i + 0.1) * group + s * bar, min(y(v), y(0)), bar,
+                              abs(y(v) - y(0)), stroke=0, fill=1)
+        canv.setFillColor(colors.black)
+        for i, name in enumerate(self.categories):
+            canv.drawCentredString(left + (i + 0.5) * group, bottom - 10, name)
+        canv.setFont("Helvetica", 7)
+        x = left
+        for color, name, _ in self.series:
+            canv.setFillColor(color)
+            canv.rect(x, 8, 8, 8, stroke=0, fill=1)
+            canv.setFillColor(colors.black)
+            canv.drawString(x + 12, 9.5, name)
+            x += 30 + stringWidth(name, "Helvetica", 7)
+        canv.restoreState()
+
+
+def _trend_chart(data: BoardPackData, st: Statements, width: float, height: float) -> _BarChart:
     loc = data.locale
     points = [(h.period, income_statement_figures(h.balances, data.chart)) for h in data.history]
     points.append((data.period, {"revenue": st.headline("revenue_month"),
                                  "ebitda": st.headline("ebitda_month")}))
-    d = _Chart(width, height)
-    chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 48, 38, width - 60, height - 58
-    chart.data = [[_f(f["revenue"]) for _, f in points], [_f(f["ebitda"]) for _, f in points]]
-    chart.categoryAxis.categoryNames = [format_short_period(p, loc) for p, _ in points]
-    chart.categoryAxis.labels.fontSize = 6.5
-    chart.categoryAxis.labels.angle = 0
-    chart.valueAxis.labels.fontSize = 6.5
-    chart.valueAxis.labelTextFormat = _axis_format
-    chart.valueAxis.valueMin = min(0, min(v for s in chart.data for v in s if v is not None))
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = _RULE
-    chart.valueAxis.gridStrokeWidth = 0.3
-    chart.bars[0].fillColor = _NAVY
-    chart.bars[1].fillColor = _ACCENT
-    chart.bars.strokeColor = None
-    chart.groupSpacing = 6
-    d.add(chart)
-    legend = Legend()
-    legend.x, legend.y = 48, 12
-    legend.fontSize = 7
-    legend.alignment = "right"
-    legend.columnMaximum = 1
-    legend.colorNamePairs = [(_NAVY, t(loc, "revenue")), (_ACCENT, t(loc, "ebitda"))]
-    d.add(legend)
-    return d
+    return _BarChart([format_short_period(p, loc) for p, _ in points],
+                     [(_NAVY, t(loc, "revenue"), [_f(f["revenue"]) for _, f in points]),
+                      (_ACCENT, t(loc, "ebitda"), [_f(f["ebitda"]) for _, f in points])],
+                     width, height)
 
 
 def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width: float,
@@ -440,35 +537,16 @@ def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width:
     return d
 
 
-def _entity_chart(data: BoardPackData, f: EntityFigures, width: float, height: float) -> Drawing:
+def _entity_chart(data: BoardPackData, f: EntityFigures, width: float,
+                  height: float) -> _BarChart:
     """Chart translated vs consolidated contribution of one company (revenue, EBITDA, net income)."""
     loc = data.locale
     keys = ("revenue", "ebitda", "net_income")
-    d = _Chart(width, height)
-    chart = VerticalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 56, 30, width - 70, height - 40
-    chart.data = [[_f(f.get(k).translated) for k in keys], [_f(f.get(k).consolidated) for k in keys]]
-    chart.categoryAxis.categoryNames = [f.get(k).label for k in keys]
-    chart.categoryAxis.labels.fontSize = 7
-    chart.valueAxis.labels.fontSize = 6.5
-    chart.valueAxis.labelTextFormat = _axis_format
-    chart.valueAxis.valueMin = min(0.0, *(v for s in chart.data for v in s if v is not None))
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = _RULE
-    chart.valueAxis.gridStrokeWidth = 0.3
-    chart.bars[0].fillColor = _NAVY
-    chart.bars[1].fillColor = _ACCENT
-    chart.bars.strokeColor = None
-    d.add(chart)
-    legend = Legend()
-    legend.x, legend.y = 56, 8
-    legend.fontSize = 7
-    legend.alignment = "right"
-    legend.columnMaximum = 1
-    legend.colorNamePairs = [(_NAVY, t(loc, "col_translated")),
-                             (_ACCENT, t(loc, "col_after_postings"))]
-    d.add(legend)
-    return d
+    return _BarChart([f.get(k).label for k in keys],
+                     [(_NAVY, t(loc, "col_translated"), [_f(f.get(k).translated) for k in keys]),
+                      (_ACCENT, t(loc, "col_after_postings"),
+                       [_f(f.get(k).consolidated) for k in keys])],
+                     width, height)
 
 
 def _kpi_value(k: Kpi, locale: str, currency: str) -> str:
@@ -629,12 +707,12 @@ def _commentary(data: BoardPackData) -> list[Flowable]:
         r = len(rows)
         source = f"{t(loc, f'source_{v.source}')}, {format_percent(v.confidence, loc, 0)}"
         rows.append([
-            _p(f"{account_name(data, v.account, names)} ({t(loc, f'basis_{v.basis}')}, "
+            _Wrap(f"{account_name(data, v.account, names)} ({t(loc, f'basis_{v.basis}')}, "
                f"{t(loc, f'scope_{v.scope}')})"),
             format_amount(sign * v.actual, loc), format_amount(sign * v.comparison, loc),
             format_amount(sign * v.difference, loc),
             format_percent(sign * v.pct if v.pct is not None else None, loc),
-            _p(f"{v.commentary} [{source}]"), light_label(loc, v.light)])
+            _Wrap(f"{v.commentary} [{source}]"), light_label(loc, v.light)])
         fills.append((r, 6, v.light))
     out.append(_grid(rows, [0.17, 0.11, 0.11, 0.1, 0.06, 0.37, 0.08], fills=fills))
     return out
@@ -662,7 +740,7 @@ def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
     if chart is not None:
         out.append(chart)
     rows = [[t(loc, "col_kpi"), t(loc, "col_value"), t(loc, "col_note")]]
-    rows += [[k.name, _kpi_value(k, loc, data.presentation_currency), _p(k.reason or "")]
+    rows += [[k.name, _kpi_value(k, loc, data.presentation_currency), _Wrap(k.reason or "")]
              for k in data.kpis]
     out.append(_grid(rows, [0.35, 0.2, 0.45], numeric_from=1))
     return out
@@ -737,7 +815,7 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
     if data.attributions:
         rows = [[t(loc, "col_entity"), t(loc, "col_cta"), t(loc, "col_cta_parts"),
                  t(loc, "col_cta_nci"), t(loc, "col_nci_equity"), t(loc, "col_nci_profit")]]
-        rows += [[_p(f"{a.entity} {ents.get(a.entity, '')}"), *(format_amount(x, loc) for x in (
+        rows += [[_Wrap(f"{a.entity} {ents.get(a.entity, '')}"), *(format_amount(x, loc) for x in (
             a.cta, a.cta_from_parts, a.cta_nci, a.nci_equity, a.nci_profit_ytd))]
             for a in data.attributions]
         out.append(_grid(rows, [0.3, 0.14, 0.14, 0.14, 0.14, 0.14]))
@@ -776,21 +854,18 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
     if data.journals:
         rows = [[t(loc, "col_journal"), t(loc, "col_entity"), t(loc, "col_account"),
                  t(loc, "col_counterparty"), t(loc, "col_memo"), t(loc, "col_amount")]]
-        bold = []
+        heads = []
         for j in data.journals:
-            rows.append([_p(f"{j.id} · {j.kind} · {j.basis}: {j.description}"), "", "", "", "", ""])
-            bold.append(len(rows) - 1)
+            rows.append([_Wrap(f"{j.id} · {j.kind} · {j.basis}: {j.description}"), "", "", "", "", ""])
+            heads.append(len(rows) - 1)
             for line in j.lines:
                 # Plain strings, not Paragraphs: this table can run to thousands of lines.
                 rows.append(["", line.entity,
                              _clip(f"{line.account} {account_name(data, line.account, names)}", 40),
                              line.counterparty or "", _clip(line.memo, 34),
                              format_amount(line.amount, loc)])
-        table = _grid(rows, [0.25, 0.08, 0.25, 0.09, 0.2, 0.13], numeric_from=5)
-        table.setStyle(TableStyle([("SPAN", (0, r), (-1, r)) for r in bold] +
-                                  [("FONT", (0, r), (-1, r), "Helvetica-Bold", 7.5)
-                                   for r in bold]))
-        out.append(table)
+        out.append(_grid(rows, [0.25, 0.08, 0.25, 0.09, 0.2, 0.13], numeric_from=5,
+                         span_rows=heads))
     else:
         out.append(_not_available(loc, t(loc, "eliminations")))
 
@@ -808,9 +883,9 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
                                    f"({f.waiver_reason})" if f.waived_by else "")
             fills.append((len(rows), 1, {"pass": "green", "warn": "yellow", "fail": "red"}[
                 f.severity]))
-            rows.append([_p(f.code), t(loc, f"sev_{f.severity}"), f.entity or "",
+            rows.append([_Wrap(f.code), t(loc, f"sev_{f.severity}"), f.entity or "",
                          format_amount(f.expected, loc), format_amount(f.actual, loc),
-                         format_amount(f.difference, loc), _p(message)])
+                         format_amount(f.difference, loc), _Wrap(message)])
         out.append(_grid(rows, [0.15, 0.07, 0.07, 0.11, 0.11, 0.1, 0.39], numeric_from=3,
                          fills=fills))
     else:
@@ -820,7 +895,7 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
     if data.audit_log:
         rows = [[t(loc, "col_time"), t(loc, "col_actor"), t(loc, "col_event"),
                  t(loc, "col_detail")]]
-        rows += [[format_timestamp(e.time, loc), e.actor, e.event, _p(e.detail)]
+        rows += [[format_timestamp(e.time, loc), e.actor, e.event, _Wrap(e.detail)]
                  for e in data.audit_log]
         out.append(_grid(rows, [0.2, 0.15, 0.13, 0.52], numeric_from=99))
     else:

@@ -15,8 +15,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from itertools import count
+from xml.sax.saxutils import escape
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
@@ -24,6 +26,8 @@ from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import PP_ALIGN
+from pptx.opc.packuri import PackURI
+from pptx.oxml import parse_xml
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
@@ -68,6 +72,31 @@ _UP = RGBColor.from_string("2E7D32")
 _DOWN = RGBColor.from_string("C62828")
 _TOTAL = RGBColor.from_string(BRAND)
 _FONT = "Calibri"
+_NS_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+_NS_P = "http://schemas.openxmlformats.org/presentationml/2006/main"
+_CONTROL = re.compile(r"[\x00-\x08\x0B-\x1F]")
+
+
+class _PartNames:
+    """Numbers the parts each chart adds without rescanning the whole package.
+
+    python-pptx's ``next_partname`` walks every part of the package for each chart and for its
+    embedded workbook, which makes adding charts quadratic in the number of slides (python-pptx
+    issue 644). While the deck is built only its charts add parts under their name templates,
+    so after one scan per template the next free number is one more than the last given out.
+    """
+
+    def __init__(self, scan: Callable[[str], PackURI]) -> None:
+        self._scan = scan
+        self._last: dict[str, int] = {}
+
+    def __call__(self, tmpl: str) -> PackURI:
+        if tmpl in self._last:
+            self._last[tmpl] += 1
+            return PackURI(tmpl % self._last[tmpl])
+        name = self._scan(tmpl)
+        self._last[tmpl] = next(n for n in count(1) if tmpl % n == name)
+        return name
 
 
 def _rgb(hex_color: str) -> RGBColor:
@@ -78,19 +107,29 @@ def _text(slide: Slide, left: Emu, top: Emu, width: Emu, height: Emu,
           paragraphs: Sequence[str], *, size: int = 14, bold: bool = False,
           color: RGBColor | None = None, align: PP_ALIGN = PP_ALIGN.LEFT,
           space_after: int = 0) -> None:
+    """Add a text box with one run per paragraph.
+
+    The paragraphs are written as one piece of XML, the markup python-pptx writes through its
+    paragraph, run and font proxies, which cost most of the deck's time after its tables.
+    """
     box = slide.shapes.add_textbox(left, top, width, height)
     frame = box.text_frame
     frame.word_wrap = True
-    for i, text in enumerate(paragraphs):
-        p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-        p.alignment = align
-        if space_after:
-            p.space_after = Pt(space_after)
-        run = p.add_run()
-        run.text = text
-        run.font.size, run.font.bold, run.font.name = Pt(size), bold, _FONT
-        if color is not None:
-            run.font.color.rgb = color
+    if not paragraphs:
+        return
+    spacing = (f'<a:spcAft><a:spcPts val="{space_after * 100}"/></a:spcAft>' if space_after
+               else "")
+    fill = f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill>' if color is not None else ""
+    opening = (f'<a:p><a:pPr algn="{PP_ALIGN.to_xml(align)}"' +
+               (f">{spacing}</a:pPr>" if spacing else "/>") +
+               f'<a:r><a:rPr sz="{size * 100}" b="{int(bold)}">{fill}'
+               f'<a:latin typeface="{_FONT}"/></a:rPr><a:t>')
+    body = box.element.find(f"{{{_NS_P}}}txBody")
+    for old in body.findall(f"{{{_NS_A}}}p"):
+        body.remove(old)
+    body.extend(list(parse_xml(f'<a:txBody xmlns:a="{_NS_A}">' + "".join(
+        f"{opening}{_xml_text(text)}</a:t></a:r></a:p>" for text in paragraphs) +
+        "</a:txBody>")))
 
 
 def _new_slide(prs: Presentation, title: str) -> Slide:
@@ -108,34 +147,43 @@ def _new_slide(prs: Presentation, title: str) -> Slide:
 def _table(slide: Slide, rows: Sequence[Sequence[str]], left: Emu, top: Emu, width: Emu,
            col_widths: Sequence[float], *, size: int = 11, numeric_from: int = 1,
            row_height: float = 0.3) -> None:
-    """Add a table; the first row is the header, columns from ``numeric_from`` right-aligned."""
-    shape = slide.shapes.add_table(len(rows), len(rows[0]), left, top, width,
-                                   Inches(row_height * len(rows)))
-    table = shape.table
+    """Add a table; the first row is the header, columns from ``numeric_from`` right-aligned.
+
+    The grid and the cells are written as one piece of XML, the markup python-pptx writes
+    cell by cell: styling each cell through its proxies (fill, paragraph, run, font) dominated
+    the deck's build time.
+    """
     total = sum(col_widths)
-    for c, w in enumerate(col_widths):
-        table.columns[c].width = int(width * w / total)
-    white, navy = RGBColor(0xFF, 0xFF, 0xFF), _NAVY
-    band = (_rgb("FFFFFF"), _rgb("F2F2F2"))
-    # Kept to the few calls that matter: python-pptx cell styling dominates the deck's time.
+    widths = [int(width * w / total) for w in col_widths]
+    height = Inches(row_height)
+    shape = slide.shapes.add_table(1, len(widths), left, top, Emu(sum(widths)),
+                                   Emu(height * len(rows)))
+    head_run = (f'<a:rPr sz="{size * 100}" b="1"><a:solidFill><a:srgbClr val="FFFFFF"/>'
+                f"</a:solidFill></a:rPr>")
+    body_run = f'<a:rPr sz="{size * 100}"/>'
+    band = ("FFFFFF", "F2F2F2")
+    opening = ["<a:tc><a:txBody><a:bodyPr/><a:lstStyle/><a:p>" +
+               ('<a:pPr algn="r"/>' if c >= numeric_from else "") + "<a:r>"
+               for c in range(len(widths))]
+    xml = [f'<a:tbl xmlns:a="{_NS_A}"><a:tblGrid>',
+           *(f'<a:gridCol w="{w}"/>' for w in widths), "</a:tblGrid>"]
     for r, row in enumerate(rows):
-        table.rows[r].height = Inches(row_height)
-        for c, value in enumerate(row):
-            cell = table.cell(r, c)
-            p = cell.text_frame.paragraphs[0]
-            if c >= numeric_from:
-                p.alignment = PP_ALIGN.RIGHT
-            run = p.add_run()
-            run.text = value
-            font = run.font
-            font.size = Pt(size)
-            cell.fill.solid()
-            if r == 0:
-                font.bold = True
-                font.color.rgb = white
-                cell.fill.fore_color.rgb = navy
-            else:
-                cell.fill.fore_color.rgb = band[r % 2]
+        run, fill = (head_run, BRAND) if r == 0 else (body_run, band[r % 2])
+        closing = (f'</a:t></a:r></a:p></a:txBody><a:tcPr><a:solidFill><a:srgbClr val="{fill}"/>'
+                   f"</a:solidFill></a:tcPr></a:tc>")
+        xml.append(f'<a:tr h="{height}">')
+        xml += [f"{opening[c]}{run}<a:t>{_xml_text(value)}{closing}" for c, value in enumerate(row)]
+        xml.append("</a:tr>")
+    xml.append("</a:tbl>")
+    tbl = shape.element.find(f".//{{{_NS_A}}}tbl")
+    for old in tbl.findall(f"{{{_NS_A}}}tblGrid") + tbl.findall(f"{{{_NS_A}}}tr"):
+        tbl.remove(old)
+    tbl.extend(list(parse_xml("".join(xml))))
+
+
+def _xml_text(text: str) -> str:
+    """Escape text for an ``a:t`` element as python-pptx does (control characters as ``_xHHHH_``)."""
+    return escape(_CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text))
 
 
 def _not_available(slide: Slide, left: Emu, top: Emu, width: Emu, locale: str, what: str) -> None:
@@ -510,6 +558,8 @@ def build_deck(data: BoardPackData) -> bytes:
     st = build_statements(data)
     prs = Presentation()
     prs.slide_width, prs.slide_height = _W, _H
+    package = prs.part.package
+    package.next_partname = _PartNames(package.next_partname)
     _cover(prs, data)
     _executive_summary(prs, data, st)
     _financial_performance(prs, data, st)
