@@ -72,6 +72,7 @@ from reports.presentation import (
     account_name,
     chart_index,
     entity_names,
+    highlight_lines,
     light_label,
     presented_sign,
 )
@@ -640,26 +641,7 @@ def _headline_table(st: Statements, data: BoardPackData) -> Table:
 
 
 def _highlights(data: BoardPackData, st: Statements) -> list[Flowable]:
-    loc = data.locale
-    pl = st.income_statement
-    keys = [c.key for c in pl.columns]
-    if "budget" in keys:
-        actual = pl.value("net_revenue", keys.index("month"))
-        budget = pl.value("net_revenue", keys.index("budget"))
-        vs = t(loc, "highlight_vs_budget",
-               pct=format_percent((actual - budget) / abs(budget), loc) if budget else "n/a")
-    else:
-        vs = t(loc, "highlight_no_budget")
-    open_findings = sum(1 for f in data.validation if f.severity != "pass" and not f.waived_by)
-    score = "n/a" if data.validation_score is None else str(data.validation_score)
-    items = [
-        t(loc, "highlight_revenue", value=format_amount(st.headline("revenue_month"), loc), vs=vs),
-        t(loc, "highlight_net_income", value=format_amount(st.headline("net_income_month"), loc),
-          ytd=format_amount(st.headline("net_income_ytd"), loc)),
-        t(loc, "highlight_validation", score=score,
-          light=light_label(loc, data.validation_light), fails=open_findings),
-    ]
-    return [Paragraph("• " + _esc(i), _BODY) for i in items]
+    return [Paragraph("• " + _esc(i), _BODY) for i in highlight_lines(data, st)]
 
 
 def _executive_summary(data: BoardPackData, st: Statements) -> list[Flowable]:

@@ -51,6 +51,7 @@ from reports.presentation import (
     LIGHT_INK,
     account_name,
     chart_index,
+    highlight_lines,
     light_label,
     presented_sign,
 )
@@ -219,26 +220,7 @@ def _executive_summary(prs: Presentation, data: BoardPackData, st: Statements) -
     rows += [[h.label, format_amount(h.value, loc)] for h in st.headlines]
     _table(slide, rows, _MARGIN, Inches(1.3), Inches(6.4), [3.6, 2.0], size=12,
            row_height=0.36)
-    pl = st.income_statement
-    keys = [c.key for c in pl.columns]
-    if "budget" in keys:
-        actual = pl.value("net_revenue", keys.index("month"))
-        budget = pl.value("net_revenue", keys.index("budget"))
-        vs = t(loc, "highlight_vs_budget",
-               pct=format_percent((actual - budget) / abs(budget), loc) if budget else "n/a")
-    else:
-        vs = t(loc, "highlight_no_budget")
-    fails = sum(1 for f in data.validation if f.severity != "pass" and not f.waived_by)
-    score = "n/a" if data.validation_score is None else str(data.validation_score)
-    bullets = [
-        "• " + t(loc, "highlight_revenue", value=format_amount(st.headline("revenue_month"), loc),
-                 vs=vs),
-        "• " + t(loc, "highlight_net_income",
-                 value=format_amount(st.headline("net_income_month"), loc),
-                 ytd=format_amount(st.headline("net_income_ytd"), loc)),
-        "• " + t(loc, "highlight_validation", score=score,
-                 light=light_label(loc, data.validation_light), fails=fails),
-    ]
+    bullets = [f"• {line}" for line in highlight_lines(data, st)]
     material = [v for v in data.variances if v.material][:3]
     names = chart_index(data)
     for v in material:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from reports.format import format_amount, format_percent
 from reports.labels import t
 from reports.model import BoardPackData, ChartAccount
+from reports.statements import Statements
 
 # Traffic-light colours (fill, as RRGGBB) shared by the workbook, the deck and the PDF.
 LIGHT_FILL: Mapping[str, str] = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE"}
@@ -58,3 +60,29 @@ def light_label(locale: str, light: str | None) -> str:
 def pct_of(difference: Decimal, comparison: Decimal) -> Decimal | None:
     """Return ``difference / |comparison|``, ``None`` when the comparison is zero."""
     return difference / abs(comparison) if comparison else None
+
+
+def highlight_lines(data: BoardPackData, st: Statements) -> list[str]:
+    """Return the executive summary's highlights: revenue against budget, net income, validation.
+
+    One wording for the PDF and the deck, so both say the same thing with the same numbers.
+    """
+    loc = data.locale
+    pl = st.income_statement
+    keys = [c.key for c in pl.columns]
+    if "budget" in keys:
+        actual = pl.value("net_revenue", keys.index("month"))
+        budget = pl.value("net_revenue", keys.index("budget"))
+        vs = t(loc, "highlight_vs_budget",
+               pct=format_percent((actual - budget) / abs(budget), loc) if budget else "n/a")
+    else:
+        vs = t(loc, "highlight_no_budget")
+    open_findings = sum(1 for f in data.validation if f.severity != "pass" and not f.waived_by)
+    score = "n/a" if data.validation_score is None else str(data.validation_score)
+    return [
+        t(loc, "highlight_revenue", value=format_amount(st.headline("revenue_month"), loc), vs=vs),
+        t(loc, "highlight_net_income", value=format_amount(st.headline("net_income_month"), loc),
+          ytd=format_amount(st.headline("net_income_ytd"), loc)),
+        t(loc, "highlight_validation", score=score,
+          light=light_label(loc, data.validation_light), fails=open_findings),
+    ]
