@@ -36,7 +36,6 @@ import pandas as pd
 
 from close.errors import ConfigError
 from close.types import Period
-from connectors.auth import OAuth2, Secret
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
 from connectors.http import ErpHttpClient, HttpPolicy
 from connectors.management import (
@@ -49,7 +48,12 @@ from connectors.management import (
     titles_frame,
 )
 from connectors.payload import Payload
-from connectors.settings import check_keys, int_setting, require_secret, str_setting
+from connectors.settings import (
+    check_keys,
+    int_setting,
+    rotating_refresh_token_auth,
+    str_setting,
+)
 from connectors.trial_balance import check_trial_balance_balances
 
 DEFAULT_BASE_URL = "https://api-v2.contaazul.com"
@@ -83,23 +87,15 @@ class ContaAzulConnector(ERPConnector):
                               expected=" or ".join(map(str, PAGE_SIZES)))
         self.fy_start = int_setting(settings, "fiscal_year_start", 1, entity=entity, high=12)
         self.history_years = int_setting(settings, "history_years", 5, entity=entity, high=50)
-        self.auth = OAuth2(
-            token_url=str_setting(settings, "token_url", DEFAULT_TOKEN_URL, entity=entity),
-            grant_type="refresh_token", entity=entity, connector=self.name,
-            client_id=require_secret(context, "client_id", self.name, settings).reveal(),
-            client_secret=require_secret(context, "client_secret", self.name, settings),
-            refresh_token=require_secret(context, "refresh_token", self.name, settings),
-            on_refresh_token=self._store_refresh_token)
+        self.auth = rotating_refresh_token_auth(
+            context, settings, connector=self.name,
+            token_url=str_setting(settings, "token_url", DEFAULT_TOKEN_URL, entity=entity))
         self.client = ErpHttpClient(
             provider=self.name, entity=entity, auth=self.auth,
             base_url=str_setting(settings, "base_url", DEFAULT_BASE_URL, entity=entity),
             policy=POLICY.with_settings(settings.get("http"), entity=entity),
             classify=self.classify_response, redis_url=context.redis_url,
             limiter_key=f"{self.name}:{entity}")
-
-    def _store_refresh_token(self, token: Secret) -> None:
-        if self.context.store_secret is not None:
-            self.context.store_secret("refresh_token", token.reveal())
 
     def disconnect(self) -> None:
         """Close the HTTP client."""

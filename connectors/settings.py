@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from close.errors import ConfigError
-from connectors.auth import Secret
+from connectors.auth import OAuth2, Secret
 from connectors.base import ConnectorContext
 
 # Keys every ERP connector accepts besides its own.
@@ -127,3 +127,25 @@ def str_setting(settings: Mapping[str, Any], key: str, default: str | None, *,
         raise ConfigError(f"missing or bad setting for entity {entity}", key=f"source.{key}",
                           expected="a non-empty string")
     return value.strip()
+
+
+def rotating_refresh_token_auth(context: ConnectorContext, settings: Mapping[str, Any], *, connector: str,
+                                token_url: str) -> OAuth2:
+    """OAuth2 on a refresh token that the provider replaces at every refresh (Conta Azul, Bling).
+
+    The new token is handed to ``context.store_secret`` at once, since the old one is revoked.
+
+    Raises:
+        ConfigError: a missing client id, client secret or refresh token.
+
+    """
+    def keep(token: Secret) -> None:
+        if context.store_secret is not None:
+            context.store_secret("refresh_token", token.reveal())
+
+    return OAuth2(
+        token_url=token_url, grant_type="refresh_token", entity=context.entity, connector=connector,
+        client_id=require_secret(context, "client_id", connector, settings).reveal(),
+        client_secret=require_secret(context, "client_secret", connector, settings),
+        refresh_token=require_secret(context, "refresh_token", connector, settings),
+        on_refresh_token=keep)
