@@ -4,13 +4,15 @@ Usage::
 
     python -m benchmarks.bench_consolidation                 # both sizes, each in its own process
     python -m benchmarks.bench_consolidation 66 2000 --repeat 5
+    python -m benchmarks.bench_consolidation --text object    # input text as Python strings
 
 For each size it generates the group (``benchmarks.synthetic``), consolidates month 1, then times
 month 2 (``prior`` = month 1, the steady-state monthly run) ``--repeat`` times, and in the same run
 times the floor: join every line to its entity's closing rate, translate int64 minor units exactly
 (``close.fx.multiply_exact``) and sum by standard account. It prints the median wall and CPU
 timings, their ratio and the consolidation's peak memory. Targets: 66 × 2,000 < 0.1 s,
-1,000 × 5,000 < 3 s, peak memory < 4 GB.
+1,000 × 5,000 < 3 s, peak memory < 4 GB. The input's text columns are categoricals (``--text
+object``: Python strings, which the engine then codes itself; the floor reads either form).
 
 Peak memory is the process's resident high-water mark (Linux ``VmHWM``) over the timed month-2
 consolidations only: it is reset (``/proc/self/clear_refs``) after the group is generated and
@@ -43,13 +45,13 @@ SIZES = ((66, 2000, 0.1), (1000, 5000, 3.0))
 
 def numpy_floor(balances: pd.DataFrame, currencies: dict[str, str], closing: dict[str, object]) -> np.ndarray:
     """Join to rates, translate exactly in int64, group-by sum: the least any engine must do."""
-    ent_codes, ents = pd.factorize(balances["entity"].to_numpy(dtype=object))
+    ent_codes, ents = pd.factorize(balances["entity"])
     scaled = np.array(
         [int(closing[currencies[e]] * RATE_SCALE) if currencies[e] != "USD" else RATE_SCALE for e in ents],
         dtype=np.int64,
     )
     translated = multiply_exact(balances["closing"].to_numpy(dtype=np.int64), scaled[ent_codes])
-    std_codes, stds = pd.factorize(balances["std_account"].to_numpy(dtype=object))
+    std_codes, stds = pd.factorize(balances["std_account"])
     sums = np.zeros(len(stds), dtype=np.int64)
     np.add.at(sums, std_codes, translated)
     return sums
@@ -83,8 +85,8 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float, object]:
     return time.perf_counter() - t0, time.process_time() - c0, value
 
 
-def run(n_entities: int, n_accounts: int, repeat: int) -> dict[str, float | str]:
-    group = synthetic_group(n_entities, n_accounts)
+def run(n_entities: int, n_accounts: int, repeat: int, text: str) -> dict[str, float | str]:
+    group = synthetic_group(n_entities, n_accounts, text=text)
     first = consolidate(group.inputs(1))
     inputs = group.inputs(2, first.translated)
     currencies = {e.id: e.currency for e in group.entities}
@@ -129,6 +131,12 @@ def main() -> None:
     parser.add_argument("entities", type=int, nargs="?")
     parser.add_argument("accounts", type=int, nargs="?")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--text",
+        choices=("category", "object"),
+        default="category",
+        help="text columns of the input trial balances: categoricals (default) or Python strings",
+    )
     args = parser.parse_args()
     if args.entities is None:
         for n, m, target in SIZES:
@@ -142,11 +150,13 @@ def main() -> None:
                     str(m),
                     "--repeat",
                     str(args.repeat if n < 1000 else min(args.repeat, 3)),
+                    "--text",
+                    args.text,
                 ],
                 check=True,
             )
         return
-    r = run(args.entities, args.accounts, args.repeat)
+    r = run(args.entities, args.accounts, args.repeat, args.text)
     print(
         f"lines {r['lines']:,}  engine median {r['engine_s']:.3f} s (cpu {r['engine_cpu_s']:.3f} s)  "
         f"numpy floor median {r['floor_s']:.3f} s (cpu {r['floor_cpu_s']:.3f} s)  "

@@ -5,6 +5,10 @@ wholly owned subsidiaries in five currencies, each with ``n_accounts`` trial-bal
 the default chart (20 cost centres), one intercompany payable to the parent, share capital and the
 parent's investment. Month 1 (January, opening zero) and month 2 (opening = month 1's closing) are
 both balanced to the cent. Amounts are int64 minor units; generation is vectorized and seeded.
+
+Text columns are pandas categoricals by default, the form the engine's own output (the next
+period's ``prior``) takes; ``text="object"`` gives plain Python-string columns instead, as a frame
+built row by row from a database cursor would be.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import pandas as pd
 from close.chart import Chart, load_chart
 from close.config import EntityConfig, IntercompanySettings
 from close.consolidation import ConsolidationInputs
-from close.frames import MAPPED_TB_COLUMNS
+from close.frames import AMOUNT_COLUMNS, MAPPED_TB_COLUMNS
 from close.fx import PeriodRates
 
 CURRENCIES = ("BRL", "EUR", "GBP", "JPY", "MXN")
@@ -26,6 +30,7 @@ CLOSING_1 = {"BRL": "0.1812", "EUR": "1.0843", "GBP": "1.2671", "JPY": "0.0067",
 AVERAGE_1 = {"BRL": "0.1830", "EUR": "1.0790", "GBP": "1.2602", "JPY": "0.0068", "MXN": "0.0579"}
 CLOSING_2 = {"BRL": "0.1795", "EUR": "1.0911", "GBP": "1.2733", "JPY": "0.0066", "MXN": "0.0590"}
 AVERAGE_2 = {"BRL": "0.1801", "EUR": "1.0877", "GBP": "1.2705", "JPY": "0.0066", "MXN": "0.0587"}
+TEXT_COLUMNS = tuple(c for c in MAPPED_TB_COLUMNS if c not in AMOUNT_COLUMNS)
 # Ordinary accounts of the default chart the generated lines map to (no system roles).
 STD_ACCOUNTS = (
     "1100",
@@ -93,8 +98,17 @@ def _rates(closing: dict[str, str], average: dict[str, str]) -> PeriodRates:
     )
 
 
-def synthetic_group(n_entities: int, n_accounts: int, *, seed: int = 7) -> SyntheticGroup:
-    """Generate a balanced group of ``n_entities`` entities × ``n_accounts`` lines."""
+def synthetic_group(
+    n_entities: int, n_accounts: int, *, seed: int = 7, text: str = "category"
+) -> SyntheticGroup:
+    """Generate a balanced group of ``n_entities`` entities × ``n_accounts`` lines.
+
+    Raises:
+        ValueError: for a ``text`` other than ``category`` or ``object``.
+
+    """
+    if text not in ("category", "object"):
+        raise ValueError(f"text must be 'category' or 'object', not {text!r}")
     rng = np.random.default_rng(seed)
     ids = np.array(["HOLD", *(f"S{i:04d}" for i in range(1, n_entities))], dtype=object)
     ccy = {"HOLD": "USD", **{s: CURRENCIES[i % len(CURRENCIES)] for i, s in enumerate(ids[1:])}}
@@ -166,6 +180,7 @@ def synthetic_group(n_entities: int, n_accounts: int, *, seed: int = 7) -> Synth
     frame = pd.concat([all_lines, cash], ignore_index=True)
     c1 = np.concatenate([c1, bal1])
     c2 = np.concatenate([c2, bal2])
+    frame = frame.astype({c: text for c in TEXT_COLUMNS})
     month1 = _tb(frame, np.zeros_like(c1), c1)
     month2 = _tb(frame, c1, c2)
     return SyntheticGroup(

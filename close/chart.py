@@ -10,7 +10,7 @@ the same columns.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 
@@ -57,6 +57,13 @@ class Chart:
     """A validated standard chart of accounts (one row per account, indexed by code)."""
 
     accounts: pd.DataFrame  # CHART_COLUMNS, index = code
+    # role → code, read once: the engine asks for roles on every consolidation.
+    _roles: dict[str, AccountCode] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tagged = self.accounts[self.accounts["system_role"] != ""]
+        roles = {str(r): str(c) for r, c in zip(tagged["system_role"], tagged.index, strict=True)}
+        object.__setattr__(self, "_roles", roles)
 
     def by_role(self, role: SystemRole) -> AccountCode:
         """Return the code of the account carrying a system role.
@@ -65,11 +72,11 @@ class Chart:
             ConfigError: when the chart has no account with that role.
 
         """
-        hits = self.accounts.index[self.accounts["system_role"] == role.value]
-        if len(hits) == 0:
+        code = self._roles.get(role.value)
+        if code is None:
             raise ConfigError(f"the chart of accounts has no account with system role {role.value!r}",
                               key="system_role", expected=f"one account tagged {role.value}")
-        return str(hits[0])
+        return code
 
     def has(self, code: AccountCode) -> bool:
         """Tell whether an account code exists in the chart."""

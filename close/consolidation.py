@@ -36,22 +36,14 @@ from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig, IntercompanySettings
 from close.errors import InputDataError, PermanentError
 from close.frames import MAPPED_TB_COLUMNS, normalize_text_columns
-from close.fx import (
-    PPA_BOOK,
-    TRANSLATED_COLUMNS,
-    OpeningBalances,
-    PeriodRates,
-    TextCodes,
-    _sum_by,
-    encode_text,
-    translate_balances,
-)
+from close.fx import PPA_BOOK, TRANSLATED_COLUMNS, OpeningBalances, PeriodRates, translate_balances
 from close.intercompany import eliminate_unrealized_profit, match_intercompany
 from close.investment import eliminate_investments
 from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
 from close.money import ONE
 from close.ownership import compute_ownership, consolidated_entities
 from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
+from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import AccountCode, Currency, Period
 
 # The text columns the consolidation reads (``account_name`` is carried, never read).
@@ -152,7 +144,10 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     if dirty:
         balances = normalize_text_columns(balances, dirty)
         codes.update({c: encode_text(balances[c]) for c in dirty})
-    unknown = sorted(set(codes["entity"].uniques) - set(by_id))
+    ent = codes["entity"]
+    unknown = sorted(
+        str(ent.uniques[k]) for k in ent.occurring([k for k, u in enumerate(ent.uniques) if u not in by_id])
+    )
     if unknown:
         raise InputDataError(
             "trial balance lines for an entity that is not in the group", entity=unknown[0], field="entity"
@@ -308,12 +303,12 @@ def _sum_by_pair(
     space = width if entity is None else width * len(entity.uniques)
     if space <= 4 * len(pair) + 4096:
         # Dense: one slot per possible pair (entities × accounts is far below the line count).
-        sums = _sum_by(pair, amounts, space)
+        sums = sum_by_code(pair, amounts, space)
         uniq = np.flatnonzero(np.bincount(pair, minlength=space))
         sums = sums[uniq]
     else:
         uniq, inverse = np.unique(pair, return_inverse=True)
-        sums = _sum_by(inverse, amounts, len(uniq))
+        sums = sum_by_code(inverse, amounts, len(uniq))
     frame = {"std_account": pd.Series(std.uniques[uniq % width], dtype=object), "amount": sums}
     if entity is not None:
         frame = {"entity": pd.Series(entity.uniques[uniq // width], dtype=object), **frame}
@@ -444,6 +439,7 @@ def trace_account(result: ConsolidationResult, code: AccountCode) -> pd.DataFram
     tr = tr[
         (tr["std_account"] == code) & tr["entity"].isin(consolidated_entities_) & (tr["book"] != PPA_BOOK)
     ]
+    tr = normalize_text_columns(tr, ("entity", "account", "counterparty", "rate", "rate_type"))
     a = pd.DataFrame(
         {
             "source_type": "translated",

@@ -50,13 +50,21 @@ import pandas as pd
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.errors import InputDataError
 from close.money import ONE, ZERO, exponent, round_half_even_div
+from close.text_codes import (
+    TextCodes,
+    categorical_text,
+    combine_codes,
+    drop_unused,
+    encode_text,
+    is_categorical,
+    sum_by_code,
+)
 from close.types import AccountCode, Currency, EntityId, Period
 
 # Rates are stored with 10 decimals; folding a minor-unit exponent difference in (KWD → USD) can
 # add up to two more, so the internal scale is 10^12.
 RATE_DECIMALS = 12
 RATE_SCALE = 10**RATE_DECIMALS
-_SPLIT = 10**6  # RATE_SCALE = _SPLIT**2: both factors are split at this base to stay in int64
 _HALF = RATE_SCALE // 2
 _INT64_SAFE = 2**62
 # Decimal arithmetic for the CTA parts: 1e15 minor units × 1e10-scaled rates need ~40 digits.
@@ -187,8 +195,11 @@ def scale_rate(rate: Decimal, what: str) -> int:
 def multiply_exact(minor: np.ndarray, scaled_rate: np.ndarray) -> np.ndarray:
     """Multiply int64 minor units by scaled rates exactly, rounding half-even per element.
 
-    Both factors are split at 10^6 so every partial product stays inside int64; the exact
-    quotient by 10^12 and its remainder decide the rounding (ties to even).
+    A float64 estimate of the quotient is within about a thousand of the exact one (the product
+    stays below 2^62, float64 keeps 53 bits). The exact product less the estimate × 10^12 is
+    then small, so it is computed modulo 2^64 in unsigned integers (well defined, and exact
+    because the true value fits); its floor division by 10^12 corrects the estimate, and the
+    remainder decides the rounding (ties to even).
 
     Args:
         minor: int64 amounts.
@@ -209,12 +220,11 @@ def multiply_exact(minor: np.ndarray, scaled_rate: np.ndarray) -> np.ndarray:
     rmax = int(r.max())
     if amax >= _INT64_SAFE or rmax >= _INT64_SAFE or amax * rmax // RATE_SCALE >= _INT64_SAFE:
         raise OverflowError(f"translating {amax} minor units at {rmax}/1e12 overflows int64")
-    a1, a0 = np.divmod(a, _SPLIT)
-    r1, r0 = np.divmod(r, _SPLIT)
-    m1, m0 = np.divmod(a1 * r0 + a0 * r1, _SPLIT)
-    t1, rem = np.divmod(m0 * _SPLIT + a0 * r0, RATE_SCALE)
-    q = a1 * r1 + m1 + t1
-    return q + ((rem > _HALF) | ((rem == _HALF) & (q % 2 == 1)))
+    estimate = np.floor(a * (r / RATE_SCALE)).astype(np.int64)
+    wrapped = a.view(np.uint64) * r.astype(np.uint64) - estimate.view(np.uint64) * np.uint64(RATE_SCALE)
+    carry, rem = np.divmod(wrapped.view(np.int64), RATE_SCALE)
+    q = estimate + carry
+    return q + ((rem > _HALF) | ((rem == _HALF) & (q & 1 == 1)))
 
 
 def translate_amount(minor: int, rate: Decimal, from_currency: Currency, to_currency: Currency) -> int:
@@ -257,161 +267,6 @@ def _round_decimal(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=decimal.ROUND_HALF_EVEN, context=_EXACT))
 
 
-# --- Text columns as integer codes -------------------------------------------------------------
-# A group's TB is millions of lines whose text columns repeat a few thousand values. Every
-# column is turned into integer codes once; matching, grouping and lookups then work on ints.
-
-_SAMPLE = 4096  # rows looked at to decide whether a column runs in blocks or repeats another
-
-
-@dataclass(frozen=True, slots=True)
-class TextCodes:
-    """A text column as integer codes: ``uniques[codes]`` gives the values, a missing one as ``""``."""
-
-    codes: np.ndarray  # int64, one per row
-    uniques: np.ndarray  # object, distinct values
-    missing: bool = False  # some value was missing (NaN/None) and is coded as ""
-
-    def take(self, rows: np.ndarray) -> TextCodes:
-        """Return the codes of some rows (an index or boolean array), sharing the uniques."""
-        return TextCodes(self.codes[rows], self.uniques, self.missing)
-
-    def with_value(self, value: str) -> tuple[TextCodes, int]:
-        """Return codes whose uniques include ``value`` (appended if absent), and its code."""
-        hit = np.flatnonzero(self.uniques == value) if len(self.uniques) else np.zeros(0, dtype=np.int64)
-        if len(hit):
-            return self, int(hit[0])
-        uniques = np.append(self.uniques, np.array([value], dtype=object))
-        return TextCodes(self.codes, uniques, self.missing), len(uniques) - 1
-
-
-def _mostly(mask: np.ndarray) -> bool:
-    return bool(np.count_nonzero(mask) * 4 >= len(mask) * 3)
-
-
-def encode_text(
-    values: np.ndarray | pd.Series,
-    *,
-    uniques: np.ndarray | None = None,
-    aligned: tuple[np.ndarray, np.ndarray] | None = None,
-) -> TextCodes:
-    """Encode a text column as integer codes, missing values as ``""``.
-
-    Runs of equal values (a TB sorted by entity) are compared with their neighbour rather than
-    hashed, and rows equal to the same row of ``aligned`` reuse its code: both are much cheaper
-    than hashing every Python string and give the same codes.
-
-    Args:
-        values: the column.
-        uniques: values already coded (codes ``0..len-1``); the result's uniques extend them.
-        aligned: ``(values, codes)`` of a column coded against ``uniques`` whose rows probably
-            repeat these rows in the same order (last period's lines).
-
-    Returns:
-        The codes, with the uniques (``uniques`` first, then new values in order of appearance).
-
-    """
-    if isinstance(values, pd.Series):
-        values = values.to_numpy(dtype=object)
-    values = np.asarray(values, dtype=object)
-    n = len(values)
-    base = np.empty(0, dtype=object) if uniques is None else uniques
-    if aligned is not None and n:
-        ref_values, ref_codes = aligned
-        m = min(n, len(ref_values))
-        s = min(m, _SAMPLE)
-        if s and _mostly(values[:s] == ref_values[:s]):
-            same = values[:m] == ref_values[:m]
-            codes = np.empty(n, dtype=np.int64)
-            codes[:m] = np.where(same, ref_codes[:m], -1)
-            todo = np.concatenate((np.flatnonzero(~same), np.arange(m, n)))
-            sub_codes, uniques_out, missing = _code_rows(values[todo], base)
-            codes[todo] = sub_codes
-            return TextCodes(codes, uniques_out, missing)
-    codes, uniques_out, missing = _code_rows(values, base)
-    return TextCodes(codes, uniques_out, missing)
-
-
-def _code_rows(values: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Code values against ``base`` (extended with new values); run heads only when in blocks."""
-    n = len(values)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), base, False
-    heads: np.ndarray | None = None
-    s = min(n, _SAMPLE)
-    if n > 1 and _mostly(values[1:s] == values[: s - 1]):
-        heads = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-    distinct = values if heads is None else values[heads]
-    found: np.ndarray | None = None
-    miss: np.ndarray | None = None
-    if len(base):
-        found = pd.Index(base, dtype=object).get_indexer(distinct).astype(np.int64, copy=False)
-        miss = np.flatnonzero(found < 0)
-    new_values = distinct if miss is None else distinct[miss]
-    new_codes, new_uniques = pd.factorize(new_values)
-    new_uniques = np.asarray(new_uniques, dtype=object)
-    missing = bool(len(new_codes)) and bool((new_codes < 0).any())
-    if missing:
-        # A missing value is "" (frames.py): give it the code of "" (added if absent).
-        hit = np.flatnonzero(np.concatenate((base, new_uniques)) == "")
-        if len(hit):
-            empty = int(hit[0]) - len(base)
-        else:
-            new_uniques = np.append(new_uniques, np.array([""], dtype=object))
-            empty = len(new_uniques) - 1
-        new_codes = np.where(new_codes < 0, empty, new_codes)
-    new_codes = new_codes.astype(np.int64, copy=False)
-    if len(base):
-        new_codes += len(base)
-    if found is None:
-        found = new_codes
-    else:
-        found[miss] = new_codes
-    uniques = np.concatenate((base, new_uniques)) if len(new_uniques) else base
-    if heads is None:
-        return found, uniques, missing
-    return np.repeat(found, np.diff(np.append(heads, n))), uniques, missing
-
-
-def _combine(*parts: tuple[np.ndarray, int]) -> np.ndarray:
-    """Combine code arrays (each with its number of distinct codes) into one ordered int64 key.
-
-    The key orders like the tuple of codes; when the product of the widths would overflow int64
-    the key so far is replaced by its dense rank, which keeps that order.
-    """
-    key = np.zeros(len(parts[0][0]), dtype=np.int64)
-    span = 1
-    for codes, width in parts:
-        width = max(int(width), 1)
-        if span * width >= _INT64_SAFE:
-            uniq, key = np.unique(key, return_inverse=True)
-            key = key.astype(np.int64)
-            span = max(len(uniq), 1)
-        key = key * width + codes
-        span *= width
-    return key
-
-
-def _obj(values: Iterable[object]) -> pd.Series:
-    """Return a text column as ``object`` dtype without pandas inferring a string dtype."""
-    return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
-
-
-def _take_text(table: np.ndarray, head: np.ndarray, tail: np.ndarray) -> pd.Series:
-    """Return ``table[head ++ tail]`` as an object column without concatenating the codes."""
-    out = np.empty(len(head) + len(tail), dtype=object)
-    np.take(table, head, out=out[: len(head)], mode="clip")  # clip: no buffered bounds check
-    out[len(head) :] = table[tail]
-    return _obj(out)
-
-
-def _sum_by(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Exact int64 sums of ``values`` by code (``0..size-1``)."""
-    out = np.zeros(size, dtype=np.int64)
-    np.add.at(out, codes, np.asarray(values, dtype=np.int64))
-    return out
-
-
 _Columns = Mapping[str, np.ndarray]
 
 
@@ -433,7 +288,7 @@ def _pair_keys(
             out.append(key)
         return out[0], out[1]
     n = len(cur[parts[0]])
-    key = _combine(*((np.concatenate((cur[c], pri[c])), widths[c]) for c in parts))
+    key = combine_codes(*((np.concatenate((cur[c], pri[c])), widths[c]) for c in parts))
     return key[:n], key[n:]
 
 
@@ -522,12 +377,12 @@ def _match_prior(
         else:
             np.add.at(matched, target, pri_t)
 
-    key_total = _sum_by(pri_key, pri_t, n_keys)
+    key_total = sum_by_code(pri_key, pri_t, n_keys)
     pri_count = np.bincount(pri_key, minlength=n_keys)
     cur_count = np.bincount(cur_key, minlength=n_keys)
     first_cur = np.full(n_keys, n, dtype=np.int64)
     np.minimum.at(first_cur, cur_key, np.arange(n, dtype=np.int64))
-    matched_key = _sum_by(cur_key, matched, n_keys)
+    matched_key = sum_by_code(cur_key, matched, n_keys)
     has_cur = cur_count > 0
     prior_alloc = matched
     prior_alloc[first_cur[has_cur]] += key_total[has_cur] - matched_key[has_cur]
@@ -543,7 +398,7 @@ def _match_prior(
 class _Prior:
     """The prior translated lines (or opening balances) as aligned arrays."""
 
-    text: dict[str, np.ndarray]  # _TEXT columns (object; "" where the source lacks the column)
+    text: dict[str, np.ndarray | pd.Series]  # _TEXT columns ("" where the source lacks the column)
     translated: np.ndarray  # int64
     is_plug: np.ndarray  # bool: a CTA plug row
     local_closing: pd.Series | None  # int or missing, when the source has it
@@ -563,7 +418,7 @@ def _prior_arrays(
         if missing:
             raise InputDataError(f"the prior translated frame lacks columns {missing}", field="prior")
         frame = prior
-        is_plug = prior["rate_type"].to_numpy(dtype=object) == "cta"
+        is_plug = prior["rate_type"].eq("cta").to_numpy()
         from_result = True
     elif opening is not None:
         frame = opening.translated
@@ -582,10 +437,7 @@ def _prior_arrays(
             False,
         )
     n = len(frame)
-    text = {
-        c: frame[c].to_numpy(dtype=object) if c in frame.columns else np.full(n, "", dtype=object)
-        for c in _TEXT
-    }
+    text = {c: frame[c] if c in frame.columns else np.full(n, "", dtype=object) for c in _TEXT}
     local = frame["local_closing"] if "local_closing" in frame.columns else None
     return _Prior(text, frame["translated"].to_numpy(dtype=np.int64), np.asarray(is_plug, dtype=bool), local,
                   from_result)
@@ -601,8 +453,8 @@ def _local_sums(codes: np.ndarray, values: np.ndarray | None, size: int) -> list
     if values is None:
         return [None] * size
     absent = pd.isna(values)
-    sums = _sum_by(codes, np.where(absent, 0, values).astype(np.int64), size)
-    gaps = _sum_by(codes, absent.astype(np.int64), size)
+    sums = sum_by_code(codes, np.where(absent, 0, values).astype(np.int64), size)
+    gaps = sum_by_code(codes, absent.astype(np.int64), size)
     return [None if gaps[k] else int(sums[k]) for k in range(size)]
 
 
@@ -655,19 +507,24 @@ def translate_balances(
     defaults = dict(opening_rate_defaults or {})
 
     n_in = len(lines)
-    text = {c: lines[c].to_numpy(dtype=object) for c in _TEXT}
-    enc = {c: (codes or {}).get(c) or encode_text(text[c]) for c in _TEXT}
+    enc = {c: (codes or {}).get(c) or encode_text(lines[c]) for c in _TEXT}
     for c, tc in enc.items():
         if len(tc.codes) != n_in:
             raise ValueError(f"codes of column {c} have {len(tc.codes)} rows, the lines {n_in}")
     opening_local = lines["opening"].to_numpy(dtype=np.int64)
     closing_local = lines["closing"].to_numpy(dtype=np.int64)
-    _check_known(enc, text, currencies, accounts)
+    _check_known(enc, currencies, accounts)
     pri = _prior_arrays(prior, opening, cta_code)
     penc: dict[str, TextCodes] = {}
     for c in _TEXT:
-        penc[c] = encode_text(pri.text[c], uniques=enc[c].uniques, aligned=(text[c], enc[c].codes))
+        # Last period's object column mostly repeats this period's rows: compare before hashing.
+        pv = pri.text[c]
+        aligned = None if is_categorical(pv) or is_categorical(lines[c]) else (
+            lines[c].to_numpy(dtype=object), enc[c].codes)
+        penc[c] = encode_text(pv, uniques=enc[c].uniques, aligned=aligned)
         enc[c] = TextCodes(enc[c].codes, penc[c].uniques, enc[c].missing)
+    # Entities are looped over (rates, CTA rows): keep only those with a line in either period.
+    enc["entity"], penc["entity"] = drop_unused(enc["entity"], penc["entity"])
     unknown_prior = sorted({str(u) for u in enc["entity"].uniques} - set(currencies))
     if unknown_prior:
         raise InputDataError(
@@ -738,7 +595,7 @@ def translate_balances(
     if fy_start and len(p_t):
         fl = np.flatnonzero(u_flow[p_std] & ~p_plug)
         eb = p_eb[fl]
-        sums = _sum_by(eb, p_t[fl], 2 * n_ent)
+        sums = sum_by_code(eb, p_t[fl], 2 * n_ent)
         local = _local_sums(eb, _rows_of(pri.local_closing, fl), 2 * n_ent)
         first = np.full(2 * n_ent, len(fl), dtype=np.int64)
         np.minimum.at(first, eb, np.arange(len(fl)))
@@ -869,8 +726,8 @@ def translate_balances(
         re_rows = np.flatnonzero(is_re & (method != _OVERRIDE))
         first_re = np.full(2 * n_ent, n, dtype=np.int64)
         np.minimum.at(first_re, eb_row[re_rows], re_rows)
-        re_movement = _sum_by(eb_row[re_rows], movement[re_rows], 2 * n_ent)
-        re_opening = _sum_by(eb_row[re_rows], opening_local[re_rows], 2 * n_ent)
+        re_movement = sum_by_code(eb_row[re_rows], movement[re_rows], 2 * n_ent)
+        re_opening = sum_by_code(eb_row[re_rows], opening_local[re_rows], 2 * n_ent)
         # Local books that close the year between periods already carry the roll in the
         # January opening (their income-statement openings are 0); measured against the prior
         # period's local closing, only the part of the roll not yet in the opening is taken out.
@@ -878,7 +735,7 @@ def translate_balances(
         prior_re_closing = _local_sums(
             p_eb[pre], _rows_of(pri.local_closing, pre), 2 * n_ent
         )
-        has_pre = _sum_by(p_eb[pre], np.ones(len(pre), dtype=np.int64), 2 * n_ent) > 0
+        has_pre = sum_by_code(p_eb[pre], np.ones(len(pre), dtype=np.int64), 2 * n_ent) > 0
         for k in np.flatnonzero(first_re < n):
             if int(k) not in roll_t:
                 continue
@@ -934,9 +791,9 @@ def translate_balances(
 
     # CTA plug per entity and book: minus the sum of its translated lines.
     eb_all = np.concatenate((ent * 2 + is_ppa, pc_ent * 2 + pc_ppa))
-    plug_sums = _sum_by(eb_all, np.concatenate((translated, t_new)), 2 * n_ent)
+    plug_sums = sum_by_code(eb_all, np.concatenate((translated, t_new)), 2 * n_ent)
     pp_rows = np.flatnonzero(p_plug)
-    prior_plugs = _sum_by(p_eb[pp_rows], p_t[pp_rows], 2 * n_ent)
+    prior_plugs = sum_by_code(p_eb[pp_rows], p_t[pp_rows], 2 * n_ent)
     present = np.zeros(2 * n_ent, dtype=bool)
     present[eb_all] = True
     present[p_eb[pp_rows]] = True
@@ -948,7 +805,7 @@ def translate_balances(
     plug_vals = -plug_sums[plug_eb]
     plug_ent = plug_eb // 2
     plug_ppa = (plug_eb % 2).astype(bool)
-    plug_by_entity = _sum_by(plug_ent, plug_vals, n_ent)
+    plug_by_entity = sum_by_code(plug_ent, plug_vals, n_ent)
 
     n_pc, n_plug = len(pc_ent), len(plug_eb)
     empty_code = {"account": empty_account, "cost_center": empty_cc, "department": empty_dp}
@@ -965,22 +822,22 @@ def translate_balances(
     book_codes = np.concatenate((is_ppa, pc_ppa, plug_ppa)).astype(np.int64)
     zeros = np.zeros(n_pc + n_plug, dtype=np.int64)
     columns: dict[str, pd.Series | np.ndarray] = {
-        c: _obj(enc[c].uniques[out_codes[c]]) for c in ("entity", "std_account")
+        c: categorical_text(enc[c].uniques, out_codes[c]) for c in ("entity", "std_account")
     }
-    columns.update({c: _take_text(enc[c].uniques, row_codes[c], tail) for c, tail in tails.items()})
+    columns.update({c: categorical_text(enc[c].uniques, row_codes[c], tail) for c, tail in tails.items()})
     columns.update(
         {
             "local_closing": np.concatenate((closing_local, zeros)),
             "local_movement": np.concatenate((local_mov_out, zeros)),
-            "rate": _take_text(rate_table, rate_idx, np.full(n_pc + n_plug, no_rate)),
-            "rate_type": _take_text(
+            "rate": categorical_text(rate_table, rate_idx, np.full(n_pc + n_plug, no_rate)),
+            "rate_type": categorical_text(
                 rate_types, method, np.concatenate((np.where(carried, 1, 0), np.full(n_plug, 5)))
             ),
             "translated": np.concatenate((translated, t_new, plug_vals)),
             "translated_movement": np.concatenate(
                 (t_move, t_new - p_alloc, plug_vals - prior_plugs[plug_eb])
             ),
-            "book": _obj(books[book_codes]),
+            "book": categorical_text(books, book_codes),
         }
     )
     out = pd.DataFrame({c: columns[c] for c in (*TRANSLATED_COLUMNS, "book")}, copy=False)
@@ -1044,12 +901,11 @@ def _pair_hits(ent: np.ndarray, std: np.ndarray, n_std: int, pairs: np.ndarray) 
 
 
 def _check_known(
-    enc: Mapping[str, TextCodes],
-    text: Mapping[str, np.ndarray],
-    currencies: Mapping[EntityId, Currency],
-    accounts: pd.DataFrame,
+    enc: Mapping[str, TextCodes], currencies: Mapping[EntityId, Currency], accounts: pd.DataFrame
 ) -> None:
-    unknown = sorted(str(u) for u in enc["entity"].uniques if u not in currencies)
+    ent = enc["entity"]
+    strangers = [k for k, u in enumerate(ent.uniques) if u not in currencies]
+    unknown = sorted(str(ent.uniques[k]) for k in ent.occurring(strangers))
     if unknown:
         raise InputDataError(
             f"trial balance lines for entity {unknown[0]!r}, which is not in the group",
@@ -1057,13 +913,13 @@ def _check_known(
             field="entity",
         )
     std = enc["std_account"]
-    unknown_codes = [k for k, u in enumerate(std.uniques) if u not in accounts.index]
+    unknown_codes = std.occurring([k for k, u in enumerate(std.uniques) if u not in accounts.index])
     if unknown_codes:
         i = int(np.flatnonzero(std.codes == unknown_codes[0])[0])
         raise InputDataError(
             f"standard account {std.uniques[unknown_codes[0]]!r} is not in the chart of accounts",
-            entity=text["entity"][i],
-            account=text["account"][i],
+            entity=str(enc["entity"].uniques[enc["entity"].codes[i]]),
+            account=str(enc["account"].uniques[enc["account"].codes[i]]),
             field="std_account",
         )
 
@@ -1100,7 +956,7 @@ def _cta_check(
     slot = ent * 5 + method
 
     def by_method(values: np.ndarray) -> np.ndarray:
-        return _sum_by(slot, values, 5 * n_ent).reshape(n_ent, 5)
+        return sum_by_code(slot, values, 5 * n_ent).reshape(n_ent, 5)
 
     moved, closed = by_method(movement), by_method(closing_local)
     adjusted, moved_t = by_method(mov_adj), by_method(translated_movement)
@@ -1110,7 +966,7 @@ def _cta_check(
     ov_dt = moved_t[:, _OVERRIDE]
     n_lines = np.bincount(ent, minlength=n_ent)
     # Opening net assets, translated: the prior's closing-rate lines, or minus everything else.
-    p_sums = _sum_by(p_ent * 4 + (p_closing & ~p_plug) * 2 + p_plug, p_t, 4 * n_ent).reshape(n_ent, 4)
+    p_sums = sum_by_code(p_ent * 4 + (p_closing & ~p_plug) * 2 + p_plug, p_t, 4 * n_ent).reshape(n_ent, 4)
     closing_t = p_sums[:, 2] + p_sums[:, 3]  # (closing & not plug) is never a plug: column 3 is 0
     na_t = closing_t if prior_from_result else -(p_sums.sum(axis=1) - closing_t)
     prior_cta = p_sums[:, 1] + p_sums[:, 3]

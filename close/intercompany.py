@@ -83,13 +83,14 @@ def classify_intercompany(
         The matching rows of ``translated`` plus ``kind``.
 
     """
-    cp = translated["counterparty"].to_numpy(dtype=object)
-    candidates = np.flatnonzero(cp != "")  # most lines have no counterparty: test those cheaply first
+    # Most lines have no counterparty: test those cheaply first (on codes, for a categorical).
+    candidates = np.flatnonzero(translated["counterparty"].ne("").to_numpy())
     sub_frame = translated.iloc[candidates]
     mask = (
         sub_frame["counterparty"].isin(consolidated)
         & sub_frame["entity"].isin(consolidated)
-        & (sub_frame["entity"] != sub_frame["counterparty"])
+        # As text: two categorical columns compare only when their categories are the same.
+        & (sub_frame["entity"].to_numpy(dtype=object) != sub_frame["counterparty"].to_numpy(dtype=object))
     )
     ic = sub_frame[mask.to_numpy()].copy()
     acc = chart.accounts

@@ -39,18 +39,11 @@ import pandas as pd
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig
 from close.errors import ConfigError, InputDataError
-from close.fx import (
-    _EXACT,
-    TextCodes,
-    _exponent_shift_rate,
-    _round_decimal,
-    _sum_by,
-    encode_text,
-    translate_amount,
-)
+from close.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amount
 from close.journals import JournalEntry, JournalLine, balanced_entry
 from close.money import ONE, ZERO, exponent, to_minor
 from close.ownership import Holding
+from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import Currency, EntityId
 
 NCI_COLUMNS: tuple[str, ...] = ("entity", "nci_pct", "equity", "profit", "cta")
@@ -146,7 +139,7 @@ def eliminate_investments(
     # CTA plug rows are on the CTA account: compare the rate type of those few rows only.
     is_plug = np.array([u == cta_code for u in std_uniq], dtype=bool)[std_codes_]
     plug_rows = np.flatnonzero(is_plug)
-    is_plug[plug_rows] = translated["rate_type"].to_numpy(dtype=object)[plug_rows] == "cta"
+    is_plug[plug_rows] = translated["rate_type"].iloc[plug_rows].to_numpy(dtype=object) == "cta"
     u_sc = np.array([acc["subclass"].get(u, "") == "share_capital" for u in std_uniq], dtype=bool)
     is_sc = u_sc[std_codes_]
     is_div = np.array([u == div_code for u in std_uniq], dtype=bool)[std_codes_]
@@ -164,7 +157,7 @@ def eliminate_investments(
     }
     totals = {}
     for col, m in columns.items():
-        sums = _sum_by(ent.codes, np.where(m, t_all, 0), len(ent_uniq))
+        sums = sum_by_code(ent.codes, np.where(m, t_all, 0), len(ent_uniq))
         totals[col] = dict(zip(ent_uniq, sums.tolist(), strict=True))
     # Plain Python over the few investment and share-capital lines: one pandas call per
     # subsidiary would dominate a group of a thousand entities.

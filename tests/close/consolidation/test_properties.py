@@ -34,6 +34,18 @@ def test_multiply_exact_matches_decimal(pairs):
     assert multiply_exact(a, r).tolist() == [_decimal_round(x, y) for x, y in pairs]
 
 
+@given(
+    st.integers(min_value=1, max_value=10**16),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.integers(min_value=0, max_value=3),
+)
+def test_multiply_exact_is_exact_up_to_the_int64_limit(r, fraction, nudge):
+    # Products within a hair of 2^62 (the refusal bound), where a float64 estimate is furthest off.
+    bound = min(2**62 - 1, (2**62 - 1) * RATE_SCALE // r - 1)
+    a = max(-bound, min(bound, bound * fraction // 10**6 + nudge))
+    assert int(multiply_exact(np.array([a]), np.array([r]))[0]) == _decimal_round(a, r)
+
+
 def test_multiply_exact_refuses_an_overflowing_result():
     import pytest
 
