@@ -35,7 +35,7 @@ from close.adjustments import validate_adjustments
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig, IntercompanySettings
 from close.errors import InputDataError, PermanentError
-from close.frames import MAPPED_TB_COLUMNS, normalize_text_columns
+from close.frames import MAPPED_TB_COLUMNS, frame_from_rows, normalize_text_columns
 from close.fx import PPA_BOOK, TRANSLATED_COLUMNS, OpeningBalances, PeriodRates, translate_balances
 from close.intercompany import eliminate_unrealized_profit, match_intercompany
 from close.investment import eliminate_investments
@@ -355,24 +355,36 @@ def build_worksheet(translated: pd.DataFrame, journals: tuple[JournalEntry, ...]
 
 def _worksheet(by_account: pd.DataFrame, journals: tuple[JournalEntry, ...]) -> pd.DataFrame:
     """Build the worksheet from the translated lines summed by (entity, std_account) and the journals."""
-    t = by_account.assign(column="translated", basis="IFRS")
-    jl = journal_lines_frame(journals)
-    jl["column"] = jl["kind"].map(WORKSHEET_COLUMN)
-    j = jl.groupby(["entity", "std_account", "column", "basis"], sort=False, as_index=False)["amount"].sum()
-    ws = pd.concat([t[list(WORKSHEET_COLUMNS)], j[list(WORKSHEET_COLUMNS)]], ignore_index=True)
-    ws = ws[ws["amount"] != 0].sort_values(["column", "entity", "std_account"], kind="stable")
-    ws["amount"] = ws["amount"].astype(np.int64)
-    for c in WORKSHEET_COLUMNS[:4]:
-        ws[c] = ws[c].astype(object)
-    return ws.reset_index(drop=True)
+    # Plain Python over the journal lines (thousands at most): a pandas group-by per period
+    # costs more in overhead than the sums themselves.
+    sums: dict[tuple[str, str, str, str], int] = {}
+    for j in journals:
+        column = WORKSHEET_COLUMN[j.kind]
+        for ln in j.lines:
+            key = (column, ln.entity, ln.std_account, j.basis)
+            sums[key] = sums.get(key, 0) + ln.amount
+    translated = zip(
+        by_account["entity"].tolist(),
+        by_account["std_account"].tolist(),
+        by_account["amount"].tolist(),
+        strict=True,
+    )
+    rows = [("translated", e, s, "IFRS", a) for e, s, a in translated if a != 0]
+    rows += [(*key, amount) for key, amount in sums.items() if amount != 0]
+    rows.sort(key=lambda r: r[:3])  # stable: a key's IFRS and US GAAP rows keep their order
+    return frame_from_rows([(e, s, c, b, a) for c, e, s, b, a in rows], WORKSHEET_COLUMNS, ints=("amount",))
 
 
 def _sum_by_account(ws: pd.DataFrame) -> pd.DataFrame:
-    out = ws.groupby("std_account", sort=True, as_index=False)["amount"].sum()
-    out = out[out["amount"] != 0].reset_index(drop=True)
-    out["amount"] = out["amount"].astype(np.int64)
-    out["std_account"] = out["std_account"].astype(object)
-    return out
+    """Sum amounts by standard account: std_account (sorted), amount (int64), zero sums left out."""
+    sums: dict[str, int] = {}
+    for code, amount in zip(ws["std_account"].tolist(), ws["amount"].tolist(), strict=True):
+        sums[code] = sums.get(code, 0) + amount
+    return frame_from_rows(
+        [(code, sums[code]) for code in sorted(sums) if sums[code] != 0],
+        ("std_account", "amount"),
+        ints=("amount",),
+    )
 
 
 def consolidated_on_basis(result: ConsolidationResult, basis: str) -> pd.DataFrame:

@@ -3,13 +3,19 @@
 Amounts are ``int64`` integer minor units of the frame's currency (the entity's functional
 currency for local frames, the presentation currency for translated and consolidated frames).
 Text columns hold ``str``; an absent counterparty or dimension is ``""`` (never NaN/None, so
-group-bys keep the rows). Sign convention: debit positive, credit negative.
+group-bys keep the rows). A text column may also be a pandas categorical of ``str``: the
+consolidation's translated frame is (millions of lines repeat a few thousand values), and the
+engine reads categorical inputs from their codes. Sorting such a column orders it as text (its
+categories are sorted); compare two of them as text (``to_numpy(dtype=object)``), since pandas
+refuses to compare categoricals whose categories differ. Sign convention: debit positive,
+credit negative.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 AMOUNT_COLUMNS: tuple[str, ...] = ("opening", "debit", "credit", "closing")
@@ -40,3 +46,24 @@ def normalize_text_columns(frame: pd.DataFrame, columns: Iterable[str]) -> pd.Da
             out[c] = out[c].astype(object).where(out[c].notna(), "").astype(str)
             out[c] = out[c].astype(object)
     return out
+
+
+def frame_from_rows(
+    rows: Sequence[Sequence[object]], columns: Sequence[str], *, ints: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Build a frame from row tuples: the ``ints`` columns ``int64``, the others ``object``.
+
+    Column by column, with no per-column inference or later ``astype``: journals, schedules
+    and worksheets are rebuilt on every consolidation, where pandas' per-call overhead adds up.
+    """
+    wanted = set(ints)
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    data: dict[str, pd.Series | np.ndarray] = {}
+    for name, column in zip(columns, values, strict=True):
+        if name in wanted:
+            data[name] = np.array(column, dtype=np.int64)
+        else:
+            text = np.empty(len(column), dtype=object)
+            text[:] = column
+            data[name] = pd.Series(text, dtype=object, copy=False)
+    return pd.DataFrame(data, copy=False)

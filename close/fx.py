@@ -49,6 +49,7 @@ import pandas as pd
 
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.errors import InputDataError
+from close.frames import frame_from_rows
 from close.money import ONE, ZERO, exponent, round_half_even_div
 from close.text_codes import (
     TextCodes,
@@ -991,8 +992,4 @@ def _cta_check(
         )
         from_parts = _round_decimal(parts)
         rows.append((e, plug, from_parts, plug - from_parts, (int(n_lines[k]) + 1) // 2))
-    frame_out = pd.DataFrame(rows, columns=list(CTA_COLUMNS))
-    frame_out["entity"] = frame_out["entity"].astype(object)
-    for col in CTA_COLUMNS[1:]:
-        frame_out[col] = frame_out[col].astype(np.int64)
-    return frame_out
+    return frame_from_rows(rows, CTA_COLUMNS, ints=CTA_COLUMNS[1:])

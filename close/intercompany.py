@@ -38,10 +38,11 @@ import pandas as pd
 
 from close.chart import Chart, SystemRole
 from close.config import IntercompanySettings
+from close.frames import frame_from_rows
 from close.fx import _EXACT, PeriodRates, _round_decimal
 from close.journals import JournalEntry, JournalLine, balanced_entry
 from close.money import exponent
-from close.types import Currency, EntityId
+from close.types import AccountCode, Currency, EntityId
 
 KINDS = ("receivable_payable", "loan", "revenue_expense", "dividend")
 IC_PAIR_COLUMNS: tuple[str, ...] = (
@@ -84,31 +85,46 @@ def classify_intercompany(
 
     """
     # Most lines have no counterparty: test those cheaply first (on codes, for a categorical).
-    candidates = np.flatnonzero(translated["counterparty"].ne("").to_numpy())
-    sub_frame = translated.iloc[candidates]
-    mask = (
-        sub_frame["counterparty"].isin(consolidated)
-        & sub_frame["entity"].isin(consolidated)
-        # As text: two categorical columns compare only when their categories are the same.
-        & (sub_frame["entity"].to_numpy(dtype=object) != sub_frame["counterparty"].to_numpy(dtype=object))
-    )
-    ic = sub_frame[mask.to_numpy()].copy()
-    acc = chart.accounts
-    cls = ic["std_account"].map(acc["class"])
-    sub = ic["std_account"].map(acc["subclass"])
-    role = ic["std_account"].map(acc["system_role"])
-    kind = np.select(
+    candidates = translated.iloc[np.flatnonzero(translated["counterparty"].ne("").to_numpy())]
+    kind_of = _kind_by_account(chart)
+    kinds = np.array(
         [
-            sub.isin(["ic_loan_receivable", "ic_loan_payable"]),
-            role.eq(SystemRole.DIVIDENDS.value) | (cls.eq("revenue") & sub.isin(_DIVIDEND_INCOME_SUBCLASSES)),
-            cls.isin(["asset", "liability"]) & ~sub.eq("investment"),
-            cls.isin(["revenue", "expense"]),
+            kind_of.get(std, "") if e in consolidated and c in consolidated and e != c else ""
+            for e, c, std in zip(
+                candidates["entity"].tolist(),
+                candidates["counterparty"].tolist(),
+                candidates["std_account"].tolist(),
+                strict=True,
+            )
         ],
-        ["loan", "dividend", "receivable_payable", "revenue_expense"],
-        default="",
+        dtype=object,
     )
-    ic["kind"] = kind
-    return ic[ic["kind"] != ""]
+    found = kinds != ""
+    ic = candidates[found].copy()
+    ic["kind"] = pd.Series(kinds[found], index=ic.index, dtype=object)
+    return ic
+
+
+def _kind_by_account(chart: Chart) -> dict[AccountCode, str]:
+    """Return the intercompany kind of every account that can hold an intercompany balance."""
+    acc = chart.accounts
+    out: dict[AccountCode, str] = {}
+    for code, cls, sub, role in zip(
+        acc.index.tolist(),
+        acc["class"].tolist(),
+        acc["subclass"].tolist(),
+        acc["system_role"].tolist(),
+        strict=True,
+    ):
+        if sub in ("ic_loan_receivable", "ic_loan_payable"):
+            out[code] = "loan"
+        elif role == SystemRole.DIVIDENDS.value or (cls == "revenue" and sub in _DIVIDEND_INCOME_SUBCLASSES):
+            out[code] = "dividend"
+        elif cls in ("asset", "liability") and sub != "investment":
+            out[code] = "receivable_payable"
+        elif cls in ("revenue", "expense"):
+            out[code] = "revenue_expense"
+    return out
 
 
 def _band(
@@ -248,17 +264,7 @@ def match_intercompany(
         )
         if entry is not None:
             journals.append(entry)
-    pairs = pd.DataFrame(rows, columns=list(IC_PAIR_COLUMNS))
-    for c in (
-        "entity_amount",
-        "counterparty_amount",
-        "entity_local",
-        "counterparty_local",
-        "difference",
-        "fx_part",
-        "mismatch",
-    ):
-        pairs[c] = pairs[c].astype(np.int64)
+    pairs = frame_from_rows(rows, IC_PAIR_COLUMNS, ints=IC_PAIR_COLUMNS[3:10])
     return IntercompanyResult(pairs=pairs, journals=tuple(journals), lines=ic)
 
 

@@ -39,6 +39,7 @@ import pandas as pd
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig
 from close.errors import ConfigError, InputDataError
+from close.frames import frame_from_rows
 from close.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amount
 from close.journals import JournalEntry, JournalLine, balanced_entry
 from close.money import ONE, ZERO, exponent, to_minor
@@ -133,32 +134,36 @@ def eliminate_investments(
     # Account attributes once per distinct account, spread by code (millions of lines).
     std = std_codes or encode_text(translated["std_account"])
     std_codes_, std_uniq = std.codes, std.uniques
-    u_cls = np.array([acc["class"].get(u, "") for u in std_uniq], dtype=object)
-    is_is = np.isin(u_cls, list(INCOME_STATEMENT_CLASSES))[std_codes_]
-    is_eq = (u_cls == "equity")[std_codes_]
+    class_of, subclass_of = acc["class"].to_dict(), acc["subclass"].to_dict()
+    # Each line's bits: which of the per-entity totals it counts in ("q": equity and profit).
+    bits = {"q": 1, "profit": 2, "cta": 4, "sc": 8, "div": 16}
+    u_bits = np.array(
+        [
+            (bits["q"] if class_of.get(u) in ("equity", *INCOME_STATEMENT_CLASSES) else 0)
+            | (bits["profit"] if class_of.get(u) in INCOME_STATEMENT_CLASSES else 0)
+            | (bits["sc"] if subclass_of.get(u) == "share_capital" else 0)
+            | (bits["div"] if u == div_code else 0)
+            for u in std_uniq
+        ],
+        dtype=np.int64,
+    )
+    line_bits = u_bits[std_codes_]
     # CTA plug rows are on the CTA account: compare the rate type of those few rows only.
-    is_plug = np.array([u == cta_code for u in std_uniq], dtype=bool)[std_codes_]
-    plug_rows = np.flatnonzero(is_plug)
-    is_plug[plug_rows] = translated["rate_type"].iloc[plug_rows].to_numpy(dtype=object) == "cta"
-    u_sc = np.array([acc["subclass"].get(u, "") == "share_capital" for u in std_uniq], dtype=bool)
-    is_sc = u_sc[std_codes_]
-    is_div = np.array([u == div_code for u in std_uniq], dtype=bool)[std_codes_]
+    on_cta = np.flatnonzero(np.array([u == cta_code for u in std_uniq], dtype=bool)[std_codes_])
+    plug_rows = on_cta[translated["rate_type"].iloc[on_cta].to_numpy(dtype=object) == "cta"]
+    line_bits[plug_rows] |= bits["cta"]
     is_inv = np.array([u in (inv_code, assoc_code) for u in std_uniq], dtype=bool)[std_codes_]
+    is_sc = (line_bits & bits["sc"]) != 0
     t_all = translated["translated"].to_numpy(dtype=np.int64)
     ent = entity_codes or encode_text(translated["entity"])
     ent_uniq = ent.uniques
-    # One pass over the lines: per-entity sums; the few investment and share-capital lines apart.
-    columns = {
-        "q": is_eq | is_is,
-        "profit": is_is,
-        "cta": is_plug,
-        "sc": is_sc,
-        "div": is_div,
+    # One pass over the lines: sums by (entity, bits), then each total adds the bit patterns it counts.
+    by_bits = sum_by_code(ent.codes * 32 + line_bits, t_all, 32 * len(ent_uniq)).reshape(len(ent_uniq), 32)
+    patterns = np.arange(32)
+    totals = {
+        col: dict(zip(ent_uniq, by_bits[:, (patterns & bit) != 0].sum(axis=1).tolist(), strict=True))
+        for col, bit in bits.items()
     }
-    totals = {}
-    for col, m in columns.items():
-        sums = sum_by_code(ent.codes, np.where(m, t_all, 0), len(ent_uniq))
-        totals[col] = dict(zip(ent_uniq, sums.tolist(), strict=True))
     # Plain Python over the few investment and share-capital lines: one pandas call per
     # subsidiary would dominate a group of a thousand entities.
     inv_by_pair: dict[tuple[str, str], list[_Line]] = {}
@@ -376,11 +381,8 @@ def eliminate_investments(
         if entry is not None:
             journals.append(entry)
         nci_rows.append((sid, str(nci_pct), nci_acq_total + post, p_line, c_line))
-    nci = pd.DataFrame(nci_rows, columns=list(NCI_COLUMNS))
-    gw = pd.DataFrame(gw_rows, columns=list(GOODWILL_COLUMNS))
-    for frame, cols in ((nci, NCI_COLUMNS[2:]), (gw, GOODWILL_COLUMNS[1:])):
-        for c in cols:
-            frame[c] = frame[c].astype(np.int64)
+    nci = frame_from_rows(nci_rows, NCI_COLUMNS, ints=NCI_COLUMNS[2:])
+    gw = frame_from_rows(gw_rows, GOODWILL_COLUMNS, ints=GOODWILL_COLUMNS[1:])
     return InvestmentResult(journals=tuple(journals), nci=nci, goodwill=gw)
 
 

@@ -24,13 +24,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-import numpy as np
 import pandas as pd
 
 from close.chart import Chart, SystemRole
 from close.config import EntityConfig, PpaIntangible
 from close.errors import ConfigError
-from close.frames import MAPPED_TB_COLUMNS
+from close.frames import AMOUNT_COLUMNS, MAPPED_TB_COLUMNS, frame_from_rows
 from close.fx import PPA_BOOK
 from close.money import ZERO, round_half_even_div, to_minor
 from close.types import AccountCode, EntityId, Period
@@ -233,25 +232,15 @@ def push_down(
                 re_close,
             )
         )
-    lines = pd.DataFrame(
-        {
-            "entity": [r[0] for r in rows],
-            "account": [r[1] for r in rows],
-            "account_name": [r[2] for r in rows],
-            "std_account": [r[3] for r in rows],
-            "counterparty": [r[4] for r in rows],
-            "cost_center": "",
-            "department": "",
-            "opening": np.asarray([r[5] for r in rows], dtype=np.int64),
-            "closing": np.asarray([r[6] for r in rows], dtype=np.int64),
-        }
+    lines = frame_from_rows(
+        [
+            (*r[:5], "", "", r[5], r[6] - r[5] if r[6] > r[5] else 0, r[5] - r[6] if r[5] > r[6] else 0, r[6])
+            for r in rows
+        ],
+        MAPPED_TB_COLUMNS,
+        ints=AMOUNT_COLUMNS,
     )
-    lines["debit"] = np.maximum(lines["closing"] - lines["opening"], 0).astype(np.int64)
-    lines["credit"] = np.maximum(lines["opening"] - lines["closing"], 0).astype(np.int64)
-    lines = lines[list(MAPPED_TB_COLUMNS)].astype({c: object for c in MAPPED_TB_COLUMNS[:8]})
-    carrying = pd.DataFrame(sched, columns=list(CARRYING_COLUMNS))
-    for c in CARRYING_COLUMNS[2:]:
-        carrying[c] = carrying[c].astype(np.int64)
+    carrying = frame_from_rows(sched, CARRYING_COLUMNS, ints=CARRYING_COLUMNS[2:])
     return PushDown(lines=lines, carrying=carrying, uplift=uplift)
 
 

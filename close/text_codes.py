@@ -147,7 +147,11 @@ def _encode_categorical(values: pd.Series, base: np.ndarray) -> TextCodes:
     if missing:
         # A missing value's code -1 picks the table's last slot, which codes "".
         names = np.append(names, np.array([""], dtype=object))
-    table, uniques_out, _ = _code_rows(names, base)
+    if len(names) <= len(base) and (names == base[: len(names)]).all():
+        # The categories of last period's output are this period's values, in the same order.
+        table, uniques_out = np.arange(len(names), dtype=np.int64), base
+    else:
+        table, uniques_out, _ = _code_rows(names, base)
     if not missing and np.array_equal(table, np.arange(len(table))):
         return TextCodes(cat_codes.astype(np.int64), uniques_out, missing)
     return TextCodes(table[cat_codes], uniques_out, missing)
