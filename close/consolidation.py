@@ -97,7 +97,7 @@ class ConsolidationInputs:
 class ConsolidationResult:
     """The consolidation's outputs; every frame's amounts are int64 presentation minor units."""
 
-    translated: pd.DataFrame  # close.fx.TRANSLATED_COLUMNS (+ book), incl. CTA plug rows
+    translated: pd.DataFrame  # close.fx.TRANSLATED_COLUMNS (+ book), incl. CTA plug rows; text categorical
     journals: tuple[JournalEntry, ...]
     worksheet: pd.DataFrame  # WORKSHEET_COLUMNS
     consolidated: pd.DataFrame  # std_account, amount (IFRS; income statement YTD)

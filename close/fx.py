@@ -72,6 +72,7 @@ _INT64_SAFE = 2**62
 _EXACT = decimal.Context(prec=80, rounding=decimal.ROUND_HALF_EVEN)
 PPA_BOOK = "#ppa"  # counterparty prefix of pushed-down PPA lines (ids cannot contain '#')
 
+# The translated lines; the text columns (and ``book``) are categoricals with sorted categories.
 TRANSLATED_COLUMNS: tuple[str, ...] = (
     "entity",
     "account",
