@@ -74,6 +74,71 @@ def test_ias21_translation_of_a_subsidiary_with_its_cta_ifrscommunity():
     assert int(r.consolidated["amount"].sum()) == 0
 
 
+def test_all_current_translation_trial_balance_portable_mba_exhibit_12_15():
+    """The Portable MBA in Finance and Accounting, 3rd ed. (Livingstone & Grossman, Wiley, 2002),
+    "Planning and Forecasting", p. 378, "The All-Current Translation Method Illustrated",
+    Exhibit 12.15 (https://issuhub.com/view/index?id=4431&pageIndex=391).
+
+    Foreign Sub is formed on 1 Jan 2002 with a stock issue of FC1,000. Rates (US$ per FC): 0.58
+    at 1 Jan 2002, 0.62 average for 2002, 0.66 at 31 Dec 2002. Its trial balance at 31 Dec 2002
+    (FC → US$ as published): cash 200 → 132, receivables 100 → 66, inventory 300 → 198,
+    property and equipment 2,000 → 1,320, cost of sales 600 → 372, SG&A 100 → 62, tax 120 → 74;
+    payables 400 → 264, notes payable 1,020 → 673, common stock 1,000 → 580 (at 0.58), retained
+    earnings 0, translation adjustment 87, sales 1,000 → 620; totals 3,420 → 2,224.
+
+    The exhibit prints whole dollars: every line that translates to whole dollars is matched to
+    the cent; tax (120 × 0.62 = 74.40), notes payable (1,020 × 0.66 = 673.20) and so the CTA
+    (87.20) and the totals (2,224.40) carry cents the exhibit rounds away, and are asserted to
+    the cent with the arithmetic beside them. The year is one period here (a fiscal year starting
+    in the period, openings zero), and FC is played by CHF.
+    """
+    group = (entity("P", "USD"), entity("FS", "CHF", "P"))
+    bal = tb("""
+    P  | 1800 | FS |  0 |   580
+    P  | 1000 |    |  0 |   420
+    P  | 3000 |    |  0 | -1000
+    FS | 1000 |    |  0 |   200
+    FS | 1100 |    |  0 |   100
+    FS | 1200 |    |  0 |   300
+    FS | 1500 |    |  0 |  2000
+    FS | 5000 |    |  0 |   600
+    FS | 6400 |    |  0 |   100
+    FS | 8000 |    |  0 |   120
+    FS | 2000 |    |  0 |  -400
+    FS | 2500 |    |  0 | -1020
+    FS | 3000 |    |  0 | -1000
+    FS | 4000 |    |  0 | -1000
+    """)
+    period_rates = rates({"CHF": "0.66"}, {"CHF": "0.62"}, {"CHF": "0.58"})
+    ob = opening("", {("FS", "3000"): "0.58"})  # common stock at the issue-date rate
+    r = consolidate(inputs("2002-01", group, bal, period_rates, opening_balances=ob))
+    fs = r.translated[r.translated["entity"] == "FS"]
+    got = amounts(fs.rename(columns={"translated": "amount"}))
+    assert got["1000"] == Decimal("132.00")
+    assert got["1100"] == Decimal("66.00")
+    assert got["1200"] == Decimal("198.00")
+    assert got["1500"] == Decimal("1320.00")
+    assert got["5000"] == Decimal("372.00")
+    assert got["6400"] == Decimal("62.00")
+    assert got["8000"] == Decimal("74.40") and units(got["8000"]) == 74
+    assert got["2000"] == Decimal("-264.00")
+    assert got["2500"] == Decimal("-673.20") and units(got["2500"]) == -673
+    assert got["3000"] == Decimal("-580.00")
+    assert got["4000"] == Decimal("-620.00")
+    debits = sum(v for v in got.values() if v > 0)
+    assert debits == Decimal("2224.40") and units(debits) == 2224
+    # The translation adjustment, a credit: 2,224.40 − (264 + 673.20 + 580 + 620). From its parts:
+    # common stock 1,000 × (0.66 − 0.58) = 80.00 plus the year's income 180 × (0.66 − 0.62) = 7.20.
+    assert got["3300"] == Decimal("-87.20") and units(got["3300"]) == -87
+    cta = r.cta.set_index("entity").loc["FS"]
+    assert int(cta["plug"]) == int(cta["from_parts"]) == -8720  # TB sign: a credit
+    consolidated = amounts(r.consolidated)
+    assert consolidated["1000"] == Decimal("552.00")  # 420 + 132
+    assert consolidated["3000"] == Decimal("-1000.00")  # FS's stock eliminated against P's 580
+    assert "1800" not in consolidated
+    assert int(r.consolidated["amount"].sum()) == 0
+
+
 def test_closing_rate_translation_hmrc_cfm26250():
     """HMRC Corporate Finance Manual CFM26250, "Accounting for corporate finance: foreign exchange:
     foreign operations: closing rate/net investment method: example"
