@@ -7,7 +7,8 @@ Usage::
     python -m benchmarks.bench_consolidation --text object    # input text as Python strings
 
 For each size it generates the group (``benchmarks.synthetic``), consolidates month 1, then times
-month 2 (``prior`` = month 1, the steady-state monthly run) ``--repeat`` times, and in the same run
+month 2 (``prior`` and ``prior_consolidated`` from month 1: the steady-state monthly run)
+``--repeat`` times, and in the same run
 times the floor: join every line to its entity's closing rate, translate int64 minor units exactly
 (``close.fx.multiply_exact``) and sum by standard account. It prints the median wall and CPU
 timings, their ratio and the consolidation's peak memory. Targets: 66 × 2,000 < 0.1 s,
@@ -88,7 +89,7 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float, object]:
 def run(n_entities: int, n_accounts: int, repeat: int, text: str) -> dict[str, float | str]:
     group = synthetic_group(n_entities, n_accounts, text=text)
     first = consolidate(group.inputs(1))
-    inputs = group.inputs(2, first.translated)
+    inputs = group.inputs(2, first.translated, first.consolidated)
     currencies = {e.id: e.currency for e in group.entities}
     closing = dict(group.rates2.closing)
     gc.collect()

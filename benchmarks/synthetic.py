@@ -74,7 +74,9 @@ class SyntheticGroup:
     rates1: PeriodRates
     rates2: PeriodRates
 
-    def inputs(self, month: int, prior: pd.DataFrame | None = None) -> ConsolidationInputs:
+    def inputs(
+        self, month: int, prior: pd.DataFrame | None = None, prior_consolidated: pd.DataFrame | None = None
+    ) -> ConsolidationInputs:
         """Return the consolidation inputs of month 1 (2025-01) or month 2 (2025-02)."""
         return ConsolidationInputs(
             period=f"2025-0{month}",
@@ -88,6 +90,7 @@ class SyntheticGroup:
             opening=None,
             adjustments=(),
             intercompany=IntercompanySettings(),
+            prior_consolidated=prior_consolidated,
         )
 
 

@@ -27,6 +27,7 @@ IFRS figures); :func:`consolidated_on_basis` gives the US GAAP view.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -41,10 +42,10 @@ from close.intercompany import eliminate_unrealized_profit, match_intercompany
 from close.investment import eliminate_investments
 from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
 from close.money import ONE
-from close.ownership import compute_ownership, consolidated_entities
+from close.ownership import Holding, compute_ownership, consolidated_entities
 from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
 from close.text_codes import TextCodes, encode_text, sum_by_code
-from close.types import AccountCode, Currency, Period
+from close.types import AccountCode, Currency, EntityId, Period
 
 # The text columns the consolidation reads (``account_name`` is carried, never read).
 _TEXT_COLUMNS = (
@@ -75,8 +76,9 @@ TRACE_COLUMNS: tuple[str, ...] = (
 class ConsolidationInputs:
     """Everything one period's consolidation needs (see ``close.fx`` for rates and openings).
 
-    ``prior_consolidated`` (optional) is the prior period's ``ConsolidationResult.consolidated``;
-    with it ``consolidated_movement`` includes the month's change in eliminations.
+    ``prior_consolidated`` is the prior period's ``ConsolidationResult.consolidated``; the month's
+    ``consolidated_movement`` is the closing less it. Without it (the first period of a chain) the
+    translated openings are eliminated the same way as the closing and stand in for it.
     """
 
     period: Period
@@ -202,75 +204,145 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     ent_codes, std_codes, book = translation.entity_codes, translation.std_codes, translation.book_codes
     assert ent_codes is not None and std_codes is not None and book is not None  # noqa: S101 (always set)
 
+    validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
+    group = _Group(chart, holdings, by_id, currencies, consolidated, pres, inputs.intercompany, push.uplift)
+    codes_out = (ent_codes, std_codes, book)
+    closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
+    view = _eliminate(group, translated, codes_out, inputs.rates, closing, inputs.adjustments)
+    prior_consolidated = inputs.prior_consolidated
+    if prior_consolidated is None:
+        # No prior run: consolidate the translated openings the same way, so that the month's
+        # movement is closing less opening on both sides of the eliminations.
+        opening_frame = translated.assign(
+            translated=translated["translated"] - translated["translated_movement"]
+        )
+        opening_rates, opening_closing = _opening_rates(inputs.rates, closing, currencies, pres)
+        prior_consolidated = _eliminate(
+            group, opening_frame, codes_out, opening_rates, opening_closing, (), must_balance=False
+        ).tb
+    movement = _movement(view.tb, prior_consolidated, chart, inputs.period, inputs.fiscal_year_start)
+    out_translated = translated[[*TRANSLATED_COLUMNS, "book"]].reset_index(drop=True)
+    return ConsolidationResult(
+        translated=out_translated,
+        journals=view.journals,
+        worksheet=view.worksheet,
+        consolidated=view.tb,
+        consolidated_movement=movement,
+        cta=translation.cta,
+        ic_pairs=view.ic_pairs,
+        nci=view.nci,
+        goodwill=view.goodwill,
+        ppa=push.carrying,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """What the eliminations need to know of the group, whatever the translated frame."""
+
+    chart: Chart
+    holdings: dict[EntityId, Holding]
+    entities: dict[EntityId, EntityConfig]
+    currencies: dict[EntityId, Currency]
+    consolidated: frozenset[EntityId]
+    presentation_currency: Currency
+    intercompany: IntercompanySettings
+    uplift: dict[EntityId, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """One translated position eliminated: its journals, worksheet and consolidated TB."""
+
+    journals: tuple[JournalEntry, ...]
+    worksheet: pd.DataFrame
+    tb: pd.DataFrame
+    ic_pairs: pd.DataFrame
+    nci: pd.DataFrame
+    goodwill: pd.DataFrame
+
+
+def _eliminate(
+    group: _Group,
+    translated: pd.DataFrame,
+    codes: tuple[TextCodes, TextCodes, TextCodes],
+    rates: PeriodRates,
+    closing: dict[EntityId, Decimal],
+    adjustments: tuple[JournalEntry, ...],
+    *,
+    must_balance: bool = True,
+) -> _View:
+    """Eliminate a translated position: intercompany, investments and NCI, URP, PPA, adjustments.
+
+    ``must_balance=False`` for an opening position built from an opening-balances file, which
+    may not hold every balance-sheet line (its movement then shows what is missing).
+
+    Raises:
+        PermanentError: when the consolidated TB does not sum to zero (a bug in a rule).
+
+    """
+    ent_codes, std_codes, book = codes
+    chart, pres = group.chart, group.presentation_currency
     ic = match_intercompany(
         translated,
         chart=chart,
-        consolidated=consolidated,
-        currencies=currencies,
-        rates=inputs.rates,
+        consolidated=group.consolidated,
+        currencies=group.currencies,
+        rates=rates,
         presentation_currency=pres,
-        settings=inputs.intercompany,
+        settings=group.intercompany,
     )
     div_income = ic.lines[
         (ic.lines["kind"] == "dividend") & ic.lines["std_account"].map(chart.accounts["class"]).eq("revenue")
     ]
-    closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
     inv = eliminate_investments(
         translated,
-        holdings=holdings,
-        entities=by_id,
+        holdings=group.holdings,
+        entities=group.entities,
         chart=chart,
-        currencies=currencies,
+        currencies=group.currencies,
         closing_rates=closing,
         presentation_currency=pres,
         dividend_income=div_income[["entity", "translated"]],
-        uplift=push.uplift,
+        uplift=group.uplift,
         entity_codes=ent_codes,
         std_codes=std_codes,
     )
     urp = eliminate_unrealized_profit(
         translated,
         chart=chart,
-        consolidated=consolidated,
-        margins=dict(inputs.intercompany.inventory_margins),
-        nci={e: h.nci for e, h in holdings.items()},
+        consolidated=group.consolidated,
+        margins=dict(group.intercompany.inventory_margins),
+        nci={e: h.nci for e, h in group.holdings.items()},
     )
     own = translated
-    own_rows = _of_entities(ent_codes, consolidated)
+    own_rows = _of_entities(ent_codes, group.consolidated)
     if not own_rows.all():
         own = translated[own_rows]
         ent_codes, std_codes, book = ent_codes.take(own_rows), std_codes.take(own_rows), book.take(own_rows)
     is_ppa = np.array([u == PPA_BOOK for u in book.uniques], dtype=bool)[book.codes]
-    ppa_journals = _ppa_journals(own[is_ppa])
-    validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
-    journals = (*ic.journals, *urp, *inv.journals, *ppa_journals, *inputs.adjustments)
-
+    journals = (*ic.journals, *urp, *inv.journals, *_ppa_journals(own[is_ppa]), *adjustments)
     by_account = _sum_by_pair(ent_codes, std_codes, own["translated"].to_numpy(dtype=np.int64), ~is_ppa)
     worksheet = _worksheet(by_account, journals)
-    consolidated_tb = _sum_by_account(worksheet[worksheet["basis"] == "IFRS"])
-    if int(consolidated_tb["amount"].sum()) != 0:
-        raise PermanentError(f"the consolidated TB sums to {int(consolidated_tb['amount'].sum())}, not zero")
-    movement = _movement(
-        consolidated_tb,
-        _sum_by_pair(None, std_codes, own["translated_movement"].to_numpy(dtype=np.int64)),
-        inputs.prior_consolidated,
-        chart,
-        inputs.period,
-        inputs.fiscal_year_start,
-    )
-    out_translated = translated[[*TRANSLATED_COLUMNS, "book"]].reset_index(drop=True)
-    return ConsolidationResult(
-        translated=out_translated,
-        journals=journals,
-        worksheet=worksheet,
-        consolidated=consolidated_tb,
-        consolidated_movement=movement,
-        cta=translation.cta,
-        ic_pairs=ic.pairs,
-        nci=inv.nci,
-        goodwill=inv.goodwill,
-        ppa=push.carrying,
-    )
+    tb = _sum_by_account(worksheet[worksheet["basis"] == "IFRS"])
+    if must_balance and int(tb["amount"].sum()) != 0:
+        raise PermanentError(f"the consolidated TB sums to {int(tb['amount'].sum())}, not zero")
+    return _View(journals, worksheet, tb, ic.pairs, inv.nci, inv.goodwill)
+
+
+def _opening_rates(
+    rates: PeriodRates, closing: dict[EntityId, Decimal], currencies: dict[EntityId, Currency], pres: Currency
+) -> tuple[PeriodRates, dict[EntityId, Decimal]]:
+    """Return the rates of the opening position: last month's closing where known, else this month's.
+
+    They date the opening goodwill and widen the intercompany band; a currency with no prior
+    closing keeps this month's rate (the opening position is then an estimate for that currency).
+    """
+    prior_closing = {**rates.closing, **rates.opening}
+    opening_closing = {
+        e: (rates.opening.get(currencies[e], r) if currencies[e] != pres else r) for e, r in closing.items()
+    }
+    return PeriodRates(closing=prior_closing, average=rates.average, opening=rates.opening), opening_closing
 
 
 def _opening_for(opening: OpeningBalances | None, keep: set[str]) -> OpeningBalances | None:
@@ -402,16 +474,13 @@ def consolidated_on_basis(result: ConsolidationResult, basis: str) -> pd.DataFra
 
 
 def _movement(
-    consolidated: pd.DataFrame,
-    translated_movement: pd.DataFrame,
-    prior: pd.DataFrame | None,
-    chart: Chart,
-    period: Period,
-    fiscal_year_start: int,
+    consolidated: pd.DataFrame, prior: pd.DataFrame, chart: Chart, period: Period, fiscal_year_start: int
 ) -> pd.DataFrame:
-    """Return this month's consolidated movement (the year-end roll into retained earnings excluded)."""
-    if prior is None:
-        return _sum_by_account(translated_movement)
+    """Return this month's consolidated movement: closing less the prior closing.
+
+    At the fiscal-year start the prior year's result and dividends are rolled into retained
+    earnings first, so the roll itself is not a movement of the month.
+    """
     p = prior[["std_account", "amount"]].copy()
     if int(period[5:7]) == fiscal_year_start:
         acc = chart.accounts

@@ -197,11 +197,12 @@ def scale_rate(rate: Decimal, what: str) -> int:
 def multiply_exact(minor: np.ndarray, scaled_rate: np.ndarray) -> np.ndarray:
     """Multiply int64 minor units by scaled rates exactly, rounding half-even per element.
 
-    A float64 estimate of the quotient is within about a thousand of the exact one (the product
-    stays below 2^62, float64 keeps 53 bits). The exact product less the estimate × 10^12 is
-    then small, so it is computed modulo 2^64 in unsigned integers (well defined, and exact
-    because the true value fits); its floor division by 10^12 corrects the estimate, and the
-    remainder decides the rounding (ties to even).
+    A float64 estimate of the quotient only guides the integer arithmetic: four roundings of
+    relative error 2^-53 each on a quotient below 2^62 put it within 2,049 of the exact one. The
+    exact product less the estimate × 10^12 is then below 2^63 in magnitude, so it is computed
+    modulo 2^64 in unsigned integers (well defined, and exact because the true value fits); its
+    floor division by 10^12 corrects the estimate, and the remainder decides the rounding (ties
+    to even). No float reaches the result; it is checked against Decimal up to the int64 bound.
 
     Args:
         minor: int64 amounts.

@@ -142,6 +142,7 @@ def inputs(
     intercompany: IntercompanySettings | None = None,
     fiscal_year_start: int = 1,
     presentation: str = "USD",
+    prior_consolidated: pd.DataFrame | None = None,
 ) -> ConsolidationInputs:
     return ConsolidationInputs(
         period=period,
@@ -155,6 +156,7 @@ def inputs(
         opening=opening_balances,
         adjustments=adjustments,
         intercompany=intercompany or IntercompanySettings(),
+        prior_consolidated=prior_consolidated,
     )
 
 

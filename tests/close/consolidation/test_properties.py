@@ -231,3 +231,25 @@ def test_month_by_month_equals_one_go_from_opening_balances(group, data):
     via_opening = consolidate(inputs("2025-02", cfg, bal2, rt2, opening_balances=ob))
     pd.testing.assert_frame_equal(via_prior.consolidated, via_opening.consolidated)
     _check_invariants(via_prior)
+
+
+@FAST
+@given(groups(with_ic=False), st.data())
+def test_a_first_period_moves_from_its_openings_eliminated_like_a_chained_one(group, data):
+    """Without the prior run's consolidated TB, the month's movement is measured from the
+    translated openings eliminated like the closing; given month 1's translation as the prior
+    (and its closing rates as the opening rates) that is month 1's consolidated TB, so the
+    movement equals the chained one, account by account."""
+    subs, currencies, rows, closing, average = group
+    cfg = _group_config(subs, currencies)
+    r1 = consolidate(inputs("2025-01", cfg, _frame(rows), rates(_str_rates(closing), _str_rates(average))))
+    month2 = _frame(rows).assign(opening=_frame(rows)["closing"], debit=0, credit=0)
+    closing2 = {c: data.draw(RATE) for c in closing}
+    average2 = {c: data.draw(RATE) for c in average}
+    rt2 = rates(_str_rates(closing2), _str_rates(average2), _str_rates(closing))
+    chained = consolidate(
+        inputs("2025-02", cfg, month2, rt2, prior=r1.translated, prior_consolidated=r1.consolidated)
+    )
+    first = consolidate(inputs("2025-02", cfg, month2, rt2, prior=r1.translated))
+    pd.testing.assert_frame_equal(first.consolidated_movement, chained.consolidated_movement)
+    assert int(first.consolidated_movement["amount"].sum()) == 0

@@ -155,3 +155,47 @@ def test_ic_report_lists_eight_pairs_all_eliminated(demo_close: DemoClose) -> No
     }
     for p in pairs:
         assert p == run[(p["entity"], p["counterparty"], p["kind"])]
+
+
+def test_every_month_moves_by_closing_less_the_prior_closing_the_first_included(
+    demo_close: DemoClose, demo_db: Database
+) -> None:
+    """The stored monthly movement is the consolidated closing less the prior month's, accounts
+    that roll at the fiscal-year start (January) taken after the roll. The first month, 2025-10,
+    has no prior run: its opening is its translated openings eliminated like the closing, so its
+    intercompany accounts, fully eliminated at both ends, do not move (they did before, which made
+    2026-10's year-over-year variances of 4150 and 5150 spurious)."""
+    import sqlalchemy as sa
+
+    from close.chart import INCOME_STATEMENT_CLASSES, SystemRole, load_chart
+
+    chart = load_chart()
+    flows = {
+        a
+        for a in chart.accounts.index
+        if chart.accounts.loc[a, "class"] in INCOME_STATEMENT_CLASSES
+        or a == chart.by_role(SystemRole.DIVIDENDS)
+    }
+    retained = chart.by_role(SystemRole.RETAINED_EARNINGS)
+    stored: list[dict[str, tuple[Decimal, Decimal]]] = []
+    for run in demo_close.runs:
+        with demo_db.tx() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT std_account, amount, movement FROM consolidated_balances "
+                    "WHERE run_id = CAST(:r AS uuid)"
+                ),
+                {"r": run["id"]},
+            ).all()
+        stored.append({a: (Decimal(amount), Decimal(movement)) for a, amount, movement in rows})
+    first = stored[0]
+    for account in ("1150", "2050", "4150", "5150"):
+        assert first.get(account, (ZERO, ZERO)) == (ZERO, ZERO), account
+    for run, prior, now in zip(demo_close.runs[1:], stored[:-1], stored[1:], strict=True):
+        opening = {a: v[0] for a, v in prior.items()}
+        if run["period"].endswith("-01"):
+            roll = sum((opening.pop(a) for a in list(opening) if a in flows), ZERO)
+            opening[retained] = opening.get(retained, ZERO) + roll
+        for account in set(now) | set(opening):
+            closing, movement = now.get(account, (ZERO, ZERO))
+            assert movement == closing - opening.get(account, ZERO), (run["period"], account)
