@@ -20,6 +20,7 @@ from pypdf import PdfReader
 
 from close.chart import load_chart
 from close.storage import Database
+from tests.close.e2e.stored import consolidated_balances
 from tests.close.run.demo_close import DemoClose
 
 DEMO = Path(__file__).resolve().parents[3] / "examples" / "demo"
@@ -29,19 +30,6 @@ CENT = Decimal("0.01")
 THRESHOLDS = {"budget": (Decimal(25000), Decimal("0.10")), "mom": (Decimal(25000), Decimal("0.10"))}
 # Accounts checked by hand, with their normal balance (-1 credit, +1 debit) as the default chart says.
 HAND_CHECKED = {"4100": -1, "5000": 1, "6200": 1, "6300": 1}
-
-
-def _balances(db: Database, run_id: str) -> dict[str, tuple[Decimal, Decimal]]:
-    """account → (closing amount, month movement) of a run's consolidated balances."""
-    with db.tx() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT std_account, amount, movement FROM consolidated_balances "
-                "WHERE run_id = CAST(:r AS uuid)"
-            ),
-            {"r": run_id},
-        ).all()
-    return {a: (amount, movement) for a, amount, movement in rows}
 
 
 def _variances(db: Database, run_id: str) -> list[dict]:
@@ -77,7 +65,8 @@ def test_variances_equal_hand_computed_budget_and_month_over_month(
     latest, prior = demo_close.runs[-1], demo_close.runs[-2]
     chart = load_chart().accounts
     assert {a: -1 if chart.loc[a, "normal_balance"] == "credit" else 1 for a in HAND_CHECKED} == HAND_CHECKED
-    this_month, last_month = _balances(demo_db, latest["id"]), _balances(demo_db, prior["id"])
+    this_month = consolidated_balances(demo_db, latest["id"])
+    last_month = consolidated_balances(demo_db, prior["id"])
     budget = _consolidated_budget(latest["period"])
     stored = {
         (v["account"], v["kind"]): v for v in _variances(demo_db, latest["id"]) if v["entity_id"] is None
@@ -197,7 +186,7 @@ def test_kpis_equal_hand_computed_values_and_missing_inputs_are_na(
         "current_liability": ("2000", "2050", "2100", "2200", "2300", "2400"),
     }
     run_id = demo_close.latest["id"]
-    figures = _balances(demo_db, run_id)
+    figures = consolidated_balances(demo_db, run_id)
     movement, closing = 1, 0
 
     revenue = -_sum(figures, tagged["revenue"], movement)  # credit-normal: presented positive

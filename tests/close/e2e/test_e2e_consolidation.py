@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from close.chart import INCOME_STATEMENT_CLASSES, SystemRole, load_chart
 from close.intercompany import IC_PAIR_COLUMNS
 from close.show import run_summary
 from close.storage import Database
+from tests.close.e2e.stored import consolidated_balances
 from tests.close.run.cli_helpers import close_json
 from tests.close.run.demo_close import DemoClose
 
@@ -165,10 +167,6 @@ def test_every_month_moves_by_closing_less_the_prior_closing_the_first_included(
     has no prior run: its opening is its translated openings eliminated like the closing, so its
     intercompany accounts, fully eliminated at both ends, do not move (they did before, which made
     2026-10's year-over-year variances of 4150 and 5150 spurious)."""
-    import sqlalchemy as sa
-
-    from close.chart import INCOME_STATEMENT_CLASSES, SystemRole, load_chart
-
     chart = load_chart()
     flows = {
         a
@@ -177,17 +175,7 @@ def test_every_month_moves_by_closing_less_the_prior_closing_the_first_included(
         or a == chart.by_role(SystemRole.DIVIDENDS)
     }
     retained = chart.by_role(SystemRole.RETAINED_EARNINGS)
-    stored: list[dict[str, tuple[Decimal, Decimal]]] = []
-    for run in demo_close.runs:
-        with demo_db.tx() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT std_account, amount, movement FROM consolidated_balances "
-                    "WHERE run_id = CAST(:r AS uuid)"
-                ),
-                {"r": run["id"]},
-            ).all()
-        stored.append({a: (Decimal(amount), Decimal(movement)) for a, amount, movement in rows})
+    stored = [consolidated_balances(demo_db, run["id"]) for run in demo_close.runs]
     first = stored[0]
     for account in ("1150", "2050", "4150", "5150"):
         assert first.get(account, (ZERO, ZERO)) == (ZERO, ZERO), account
