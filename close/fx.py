@@ -227,7 +227,8 @@ def multiply_exact(minor: np.ndarray, scaled_rate: np.ndarray) -> np.ndarray:
     wrapped = a.view(np.uint64) * r.astype(np.uint64) - estimate.view(np.uint64) * np.uint64(RATE_SCALE)
     carry, rem = np.divmod(wrapped.view(np.int64), RATE_SCALE)
     q = estimate + carry
-    return q + ((rem > _HALF) | ((rem == _HALF) & (q & 1 == 1)))
+    # Up when past the half, or on the half with q odd (ties to even): rem + (q & 1) > half.
+    return q + ((rem + (q & 1)) > _HALF)
 
 
 def translate_amount(minor: int, rate: Decimal, from_currency: Currency, to_currency: Currency) -> int:
@@ -654,8 +655,6 @@ def translate_balances(
     method[is_flow] = _FLOW
     method[has_ov] = _OVERRIDE
     method[is_pres] = _LOCAL
-    c_rate = e_close[ent]
-    a_rate = e_avg[ent]
 
     # Prior allocation: key totals to the first line of each key; matching lines first when the
     # prior carries the line columns (so dimension-level movements stay meaningful).
@@ -752,18 +751,21 @@ def translate_balances(
                 already = 0 if prior_closing is None else int(re_opening[k]) - prior_closing
                 mov_adj[i] -= local_roll - already
 
-    translated = np.empty(n, dtype=np.int64)
+    # One exact multiply over every line: the balance at the closing (or override) rate, or the
+    # month's movement at the average rate on top of the carried translation. Lines taken at
+    # their local amount multiply zero, so they cannot trip the overflow bound.
+    at_balance = method <= _OVERRIDE  # _CLOSING, _OVERRIDE
+    is_local = method == _LOCAL
+    amount = np.where(at_balance, closing_local, np.where(is_local, 0, mov_adj))
+    rate = np.concatenate((e_close, e_avg))[ent + n_ent * (method != _CLOSING)]
+    rate[has_ov] = ov_rate[has_ov]
     try:
-        m = method == _CLOSING
-        translated[m] = multiply_exact(closing_local[m], c_rate[m])
-        m = method == _OVERRIDE
-        translated[m] = multiply_exact(closing_local[m], ov_rate[m])
-        m = (method == _FLOW) | (method == _CARRIED)
-        translated[m] = prior_alloc[m] + multiply_exact(mov_adj[m], a_rate[m])
+        product = multiply_exact(amount, rate)
     except OverflowError as exc:
         raise InputDataError(str(exc), field="translated") from None
-    m = method == _LOCAL
-    translated[m] = closing_local[m]
+    del amount, rate
+    translated = np.where(at_balance, product, product + prior_alloc)
+    translated = np.where(is_local, closing_local, translated)
     local_mov_out = np.where(is_re, mov_adj, movement)
     t_move = translated - prior_alloc
     # Text columns of the output are gathered from small tables by code (one pass each).
@@ -822,7 +824,7 @@ def translate_balances(
     }
     rate_types = np.array(["closing", "historical", "average", "historical", "local", "cta"], dtype=object)
     books = np.array(["", PPA_BOOK], dtype=object)
-    book_codes = np.concatenate((is_ppa, pc_ppa, plug_ppa)).astype(np.int64)
+    book_codes = np.concatenate((is_ppa, pc_ppa, plug_ppa)).view(np.int8)  # False/True: books[0]/[1]
     zeros = np.zeros(n_pc + n_plug, dtype=np.int64)
     columns: dict[str, pd.Series | np.ndarray] = {
         c: categorical_text(enc[c].uniques, out_codes[c]) for c in ("entity", "std_account")
@@ -955,18 +957,15 @@ def _cta_check(
             + Σ movements at average × (closing − average)
             + Σ movements of historical-rate lines × closing − their translated movement.
     """
-    # Sums by (entity, method) in one table each: no masked copies of millions of lines.
-    slot = ent * 5 + method
-
-    def by_method(values: np.ndarray) -> np.ndarray:
-        return sum_by_code(slot, values, 5 * n_ent).reshape(n_ent, 5)
-
-    moved, closed = by_method(movement), by_method(closing_local)
-    adjusted, moved_t = by_method(mov_adj), by_method(translated_movement)
-    na_open = closed[:, _CLOSING] - moved[:, _CLOSING]
-    avg_mov = adjusted[:, _FLOW] + adjusted[:, _CARRIED]
-    ov_mov = moved[:, _OVERRIDE]
-    ov_dt = moved_t[:, _OVERRIDE]
+    # One sum by (entity, method) of what each line contributes: a closing-rate line its local
+    # opening, an average-rate line its (adjusted) movement. Override lines are few: summed apart.
+    value = np.where(method == _CLOSING, closing_local - movement, mov_adj)
+    by_method = sum_by_code(ent * 5 + method, value, 5 * n_ent).reshape(n_ent, 5)
+    na_open = by_method[:, _CLOSING]
+    avg_mov = by_method[:, _FLOW] + by_method[:, _CARRIED]
+    ov = np.flatnonzero(method == _OVERRIDE)
+    ov_mov = sum_by_code(ent[ov], movement[ov], n_ent)
+    ov_dt = sum_by_code(ent[ov], translated_movement[ov], n_ent)
     n_lines = np.bincount(ent, minlength=n_ent)
     # Opening net assets, translated: the prior's closing-rate lines, or minus everything else.
     p_sums = sum_by_code(p_ent * 4 + (p_closing & ~p_plug) * 2 + p_plug, p_t, 4 * n_ent).reshape(n_ent, 4)

@@ -33,7 +33,7 @@ _INT64_SAFE = 2**62
 class TextCodes:
     """A text column as integer codes: ``uniques[codes]`` gives the values, a missing one as ``""``."""
 
-    codes: np.ndarray  # int64, one per row
+    codes: np.ndarray  # integers (int64, or narrower for a small table), one per row
     uniques: np.ndarray  # object, distinct values
     missing: bool = False  # some value was missing (NaN/None) and is coded as ""
 
