@@ -363,13 +363,18 @@ def _match_prior(
         new = np.empty(n, dtype=bool)
         new[0] = True
         np.not_equal(sorted_line[1:], sorted_line[:-1], out=new[1:])
-        # The head (first current row) of each row's line: the row itself for a unique line.
-        head_sorted = order[new][np.cumsum(new) - 1]
-        head = np.empty(n, dtype=np.int64)
-        head[order] = head_sorted
         m = min(n, p)
         target = np.full(p, -1, dtype=np.int64)  # the current row that takes a prior row
-        target[:m] = np.where(pri_line[:m] == cur_line[:m], head[:m], -1)
+        aligned = pri_line[:m] == cur_line[:m]
+        # The head (first current row) of each row's line: the row itself for a unique line.
+        if new.all():  # every line once, the usual TB: no lookup of heads
+            head_sorted = order
+            target[:m] = np.where(aligned, np.arange(m), -1)
+        else:
+            head_sorted = order[new][np.cumsum(new) - 1]
+            head = np.empty(n, dtype=np.int64)
+            head[order] = head_sorted
+            target[:m] = np.where(aligned, head[:m], -1)
         rest = np.flatnonzero(target < 0)
         if len(rest):
             pos = np.minimum(np.searchsorted(sorted_line, pri_line[rest]), n - 1)
@@ -378,6 +383,8 @@ def _match_prior(
         if len(rest) and not hit.all():
             found = target >= 0
             np.add.at(matched, target[found], pri_t[found])
+        elif not len(rest) and new.all():
+            matched[:p] = pri_t  # every prior row lands on the current row at its position
         else:
             np.add.at(matched, target, pri_t)
 
@@ -795,12 +802,12 @@ def translate_balances(
     pc_ppa = u_ppa[pc_cp]
 
     # CTA plug per entity and book: minus the sum of its translated lines.
-    eb_all = np.concatenate((ent * 2 + is_ppa, pc_ent * 2 + pc_ppa))
-    plug_sums = sum_by_code(eb_all, np.concatenate((translated, t_new)), 2 * n_ent)
+    eb_row, pc_eb = ent * 2 + is_ppa, pc_ent * 2 + pc_ppa
+    plug_sums = sum_by_code(eb_row, translated, 2 * n_ent) + sum_by_code(pc_eb, t_new, 2 * n_ent)
     pp_rows = np.flatnonzero(p_plug)
     prior_plugs = sum_by_code(p_eb[pp_rows], p_t[pp_rows], 2 * n_ent)
-    present = np.zeros(2 * n_ent, dtype=bool)
-    present[eb_all] = True
+    present = np.bincount(eb_row, minlength=2 * n_ent) > 0
+    present[pc_eb] = True
     present[p_eb[pp_rows]] = True
     plug_eb = np.flatnonzero(present)
     ent_rank = np.empty(n_ent, dtype=np.int64)
@@ -851,7 +858,7 @@ def translate_balances(
         ent=ent,
         n_ent=n_ent,
         ent_uniq=ent_uniq,
-        closing_local=closing_local,
+        opening_local=opening_local,
         method=method,
         movement=movement,
         mov_adj=mov_adj,
@@ -934,7 +941,7 @@ def _cta_check(
     ent: np.ndarray,
     n_ent: int,
     ent_uniq: np.ndarray,
-    closing_local: np.ndarray,
+    opening_local: np.ndarray,
     method: np.ndarray,
     movement: np.ndarray,
     mov_adj: np.ndarray,
@@ -959,7 +966,7 @@ def _cta_check(
     """
     # One sum by (entity, method) of what each line contributes: a closing-rate line its local
     # opening, an average-rate line its (adjusted) movement. Override lines are few: summed apart.
-    value = np.where(method == _CLOSING, closing_local - movement, mov_adj)
+    value = np.where(method == _CLOSING, opening_local, mov_adj)
     by_method = sum_by_code(ent * 5 + method, value, 5 * n_ent).reshape(n_ent, 5)
     na_open = by_method[:, _CLOSING]
     avg_mov = by_method[:, _FLOW] + by_method[:, _CARRIED]
