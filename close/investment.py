@@ -173,6 +173,7 @@ def eliminate_investments(
     for row in _rows(translated[is_sc]):
         sc_by_entity.setdefault(row[0], []).append(row)
     div_in = dividend_income.groupby("entity")["translated"].sum().to_dict() if len(dividend_income) else {}
+    from_associates = _dividends_from_associates(translated, holdings, chart)
 
     def total(eid: EntityId, column: str) -> int:
         return int(totals[column].get(eid, 0))
@@ -219,6 +220,7 @@ def eliminate_investments(
                     sid,
                     h,
                     inv_by_pair.get((h.parent, sid)),
+                    from_associates.get((h.parent, sid), []),
                     assoc_code,
                     assoc_profit_code,
                     cta_code,
@@ -386,10 +388,28 @@ def eliminate_investments(
     return InvestmentResult(journals=tuple(journals), nci=nci, goodwill=gw)
 
 
+def _dividends_from_associates(
+    translated: pd.DataFrame, holdings: Mapping[EntityId, Holding], chart: Chart
+) -> dict[tuple[EntityId, EntityId], list[_Line]]:
+    """Return the investor's dividend-income lines from each associate, by (investor, associate)."""
+    investor_of = {sid: h.parent for sid, h in holdings.items() if h.method == "equity" and h.parent}
+    if not investor_of:
+        return {}
+    acc = chart.accounts
+    income = set(acc.index[(acc["class"] == "revenue") & (acc["subclass"] == "dividend_income")])
+    rows = translated[translated["counterparty"].isin(set(investor_of)).to_numpy()]
+    out: dict[tuple[EntityId, EntityId], list[_Line]] = {}
+    for row in _rows(rows[rows["std_account"].isin(income).to_numpy()]):
+        if investor_of.get(row[3]) == row[0]:
+            out.setdefault((row[0], row[3]), []).append(row)
+    return out
+
+
 def _equity_method(
     sid: EntityId,
     h: Holding,
     inv: list[_Line] | None,
+    dividends: list[_Line],
     assoc_code: str,
     assoc_profit_code: str,
     cta_code: str,
@@ -399,7 +419,13 @@ def _equity_method(
     profit: int,
     cta_s: int,
 ) -> list[JournalEntry]:
-    """Equity pickup of an associate on the investor's investment line (IAS 28.10)."""
+    """Equity pickup of an associate on the investor's investment line (IAS 28.10).
+
+    The investment moves by the investor's share of the associate's net assets since acquisition;
+    its share of the year's profit is shown apart, and dividends received from the associate
+    reduce the investment instead of being income (IAS 28.10), so the investor's dividend income
+    from it is reversed here.
+    """
     p = h.parent
     if not inv:
         raise InputDataError(
@@ -417,6 +443,7 @@ def _equity_method(
         JournalLine(p, inv_account, pickup, sid, f"equity pickup of {sid}", f"rule IAS 28.10 {sid}"),
         JournalLine(p, assoc_profit_code, prof, "", f"share of {sid}'s profit", f"rule IAS 28.10 {sid}"),
         JournalLine(p, cta_code, oci, "", f"share of {sid}'s CTA", f"rule IAS 28.10 {sid}"),
+        *_lines_of(dividends, -1, f"dividend from associate {sid}: a return of the investment"),
     ]
     lines.append(
         JournalLine(

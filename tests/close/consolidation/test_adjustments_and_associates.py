@@ -87,3 +87,31 @@ def test_associate_is_picked_up_by_the_equity_method():
     assert got["7300"] == Decimal("-60.00")
     assert got["1000"] == Decimal("9700.00") and "4000" not in got
     assert int(r.consolidated["amount"].sum()) == 0
+
+
+def test_a_dividend_from_an_associate_reduces_the_investment_and_is_not_income():
+    """IAS 28.10: "Distributions received from an investee reduce the carrying amount of the
+    investment." ASC (30%, founded with 1,000, HOLD paid 300) earns 200 and pays a dividend of
+    100, of which HOLD receives 30 and books it as dividend income. The investment is
+    300 + 30% × (200 − 100) = 330; the share of profit is 30% × 200 = 60; the 30 is reversed out of
+    income against the investment, so group profit counts ASC's result once (60, not 90)."""
+    group = (entity("HOLD", "USD"), entity("ASC", "USD", "HOLD", "0.3", method="equity"))
+    bal = tb("""
+    HOLD | 1000 |     | 0 |   9730
+    HOLD | 1810 | ASC | 0 |    300
+    HOLD | 3000 |     | 0 | -10000
+    HOLD | 4950 | ASC | 0 |    -30
+    ASC  | 1000 |     | 0 |   1100
+    ASC  | 3000 |     | 0 |  -1000
+    ASC  | 4000 |     | 0 |   -200
+    ASC  | 3150 |     | 0 |    100
+    """)
+    r = consolidate(inputs("2025-01", group, bal, rates({}, {})))
+    got = amounts(r.consolidated)
+    assert got["1810"] == Decimal("330.00")
+    assert got["7300"] == Decimal("-60.00")
+    assert "4950" not in got and "3100" not in got and "3150" not in got
+    assert got["1000"] == Decimal("9730.00") and got["3000"] == Decimal("-10000.00")
+    [eqm] = [j for j in r.journals if j.kind == "equity_method"]
+    assert any(ln.std_account == "4950" and ln.amount == 3000 for ln in eqm.lines)
+    assert int(r.consolidated["amount"].sum()) == 0
