@@ -25,6 +25,7 @@ import pandas as pd
 from close.errors import CloseError
 from close.types import Currency, EntityId, Period
 from connectors.errors import FatalConnectorError, RetriableConnectorError
+from connectors.payload import Payload
 
 # Frames returned besides the trial balance (text columns hold "" when absent, amounts are int64
 # minor units of the entity currency, dates are ``datetime.date``).
@@ -57,6 +58,10 @@ class ConnectorContext:
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     redis_url: str | None = field(default=None, repr=False)
     store_secret: Callable[[str, str], None] | None = field(default=None, repr=False)
+
+    def payload(self, endpoint: str) -> Payload:
+        """Return a reader of one endpoint's JSON whose errors name this entity and the endpoint."""
+        return Payload(self.entity, self.currency, endpoint)
 
 
 @dataclass(frozen=True, slots=True)

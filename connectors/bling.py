@@ -94,13 +94,10 @@ class BlingConnector(ERPConnector):
         """Close the HTTP client."""
         self.client.close()
 
-    def _payload(self, endpoint: str) -> Payload:
-        return Payload(self.context.entity, self.context.currency, endpoint)
-
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[
             tuple[Payload, str, Any]]:
         """Yield ``(payload, where, item)`` until a page shorter than ``limite``."""
-        payload, page, seen = self._payload(path), 1, 0
+        payload, page, seen = self.context.payload(path), 1, 0
         while True:
             data = self.client.get_json(path, params={**(params or {}), "pagina": page,
                                                       "limite": self.page_size})
@@ -127,7 +124,7 @@ class BlingConnector(ERPConnector):
     def get_companies(self) -> tuple[Company, ...]:
         """Return the one company the token belongs to (``/empresas/me/dados-basicos``)."""
         path = "/empresas/me/dados-basicos"
-        p = self._payload(path)
+        p = self.context.payload(path)
         data = p.get(self.client.get_json(path), "data")
         return (Company(code=p.text(data, "id", "data"), name=p.text(data, "nome", "data"),
                         tax_id=p.text(data, "cnpj", "data", required=False)),)
@@ -183,7 +180,7 @@ class BlingConnector(ERPConnector):
         return titles
 
     def _title(self, kind: str, nature: str, ident: str, settlements: list[Settlement]) -> Title:
-        p = self._payload(f"/contas/{kind}/{{id}}")
+        p = self.context.payload(f"/contas/{kind}/{{id}}")
         data = p.get(self.client.get_json(f"/contas/{kind}/{ident}"), "data")
         amount = p.minor(data, "valor", "data")
         accrual = (p.day(data, "competencia", "data", required=False)

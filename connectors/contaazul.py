@@ -101,13 +101,10 @@ class ContaAzulConnector(ERPConnector):
         """Close the HTTP client."""
         self.client.close()
 
-    def _payload(self, endpoint: str) -> Payload:
-        return Payload(self.context.entity, self.context.currency, endpoint)
-
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[
             tuple[Payload, str, Any]]:
         """Yield ``(payload, where, item)`` until ``itens_totais`` items have come."""
-        payload = self._payload(path)
+        payload = self.context.payload(path)
         page, seen, total = 1, 0, None
         while total is None or seen < total:
             data = self.client.get_json(path, params={**(params or {}), "pagina": page,
@@ -131,7 +128,7 @@ class ContaAzulConnector(ERPConnector):
     def get_companies(self) -> tuple[Company, ...]:
         """Return the one company the authorization belongs to (``/v1/pessoas/conta-conectada``)."""
         path = "/v1/pessoas/conta-conectada"
-        data, p = self.client.get_json(path), self._payload(path)
+        data, p = self.client.get_json(path), self.context.payload(path)
         return (Company(code=p.text(data, "id_empresa", required=False) or self.context.entity,
                         name=p.text(data, "razao_social"),
                         tax_id=p.text(data, "documento", required=False)),)
@@ -184,7 +181,7 @@ class ContaAzulConnector(ERPConnector):
     def _detail(self, ident: str) -> tuple[tuple[tuple[str, int], ...],
                                            tuple[Settlement, ...]]:
         path = f"{_EVENTS}/parcelas/{ident}"
-        data, p = self.client.get_json(path), self._payload(f"{_EVENTS}/parcelas/{{id}}")
+        data, p = self.client.get_json(path), self.context.payload(f"{_EVENTS}/parcelas/{{id}}")
         event = p.get(data, "evento")
         split = tuple((p.text(r, "id_categoria", f"evento.rateio[{i}]"),
                        p.minor(r, "valor", f"evento.rateio[{i}]"))
@@ -200,7 +197,7 @@ class ContaAzulConnector(ERPConnector):
         path = f"{_EVENTS}/saldo-inicial"
         data = self.client.get_json(path, params={"data_inicio": day.isoformat(),
                                                   "data_fim": day.isoformat()})
-        p = self._payload(path)
+        p = self.context.payload(path)
         return {p.text(item, "id_conta_financeira", f"itens[{i}]"):
                 p.minor(item, "saldo_inicial", f"itens[{i}]")
                 for i, item in enumerate(p.items(data, "itens"))}

@@ -145,7 +145,7 @@ class OmieConnector(ERPConnector):
         page_key, size_key, total_key = (("nPagina", "nRegPorPagina", "nTotPaginas") if hungarian
                                          else ("pagina", "registros_por_pagina",
                                                "total_de_paginas"))
-        payload = self._payload(f"{path} {call}")
+        payload = self.context.payload(f"{path} {call}")
         page, pages = 1, 1
         while page <= pages:
             data = self._call(path, call, {**(param or {}), page_key: page,
@@ -160,8 +160,6 @@ class OmieConnector(ERPConnector):
                 yield payload, f"{items_key}[{(page - 1) * self.page_size + i}]", item
             page += 1
 
-    def _payload(self, endpoint: str) -> Payload:
-        return Payload(self.context.entity, self.context.currency, endpoint)
 
     # -- readers ----------------------------------------------------------------------------
 
@@ -236,7 +234,7 @@ class OmieConnector(ERPConnector):
             data = self._call("financas/extrato", "ListarExtrato", {
                 "nCodCC": int(code), "dPeriodoInicial": first.strftime(_DATE),
                 "dPeriodoFinal": last.strftime(_DATE), "cExibirApenasSaldo": "S"})
-            px = self._payload("financas/extrato ListarExtrato")
+            px = self.context.payload("financas/extrato ListarExtrato")
             banks.append(BankBalance(code, p.text(item, "descricao", where),
                                      px.minor(data, "nSaldoAnterior"), px.minor(data, "nSaldoAtual")))
         return banks

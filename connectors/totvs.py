@@ -120,13 +120,10 @@ class _TotvsConnector(ERPConnector):
                                           entity=self.context.entity, connector=self.name)
         super().classify_response(response)
 
-    def _payload(self, endpoint: str) -> Payload:
-        return Payload(self.context.entity, self.context.currency, endpoint)
-
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[
             tuple[Payload, str, Any]]:
         """Yield ``(payload, where, item)`` over ``{hasNext, items}`` pages."""
-        payload, page, seen = self._payload(path), 1, 0
+        payload, page, seen = self.context.payload(path), 1, 0
         while True:
             data = self.client.get_json(path, params={**(params or {}), "page": page,
                                                       "pageSize": self.page_size})
