@@ -37,7 +37,14 @@ from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig, IntercompanySettings
 from close.errors import InputDataError, PermanentError
 from close.frames import MAPPED_TB_COLUMNS, frame_from_rows, normalize_text_columns
-from close.fx import PPA_BOOK, TRANSLATED_COLUMNS, OpeningBalances, PeriodRates, translate_balances
+from close.fx import (
+    PPA_BOOK,
+    TEXT_COLUMNS,
+    TRANSLATED_COLUMNS,
+    OpeningBalances,
+    PeriodRates,
+    translate_balances,
+)
 from close.intercompany import eliminate_unrealized_profit, match_intercompany
 from close.investment import eliminate_investments
 from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
@@ -47,15 +54,6 @@ from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import AccountCode, Currency, EntityId, Period
 
-# The text columns the consolidation reads (``account_name`` is carried, never read).
-_TEXT_COLUMNS = (
-    "entity",
-    "account",
-    "std_account",
-    "counterparty",
-    "cost_center",
-    "department",
-)
 WORKSHEET_COLUMNS: tuple[str, ...] = ("entity", "std_account", "column", "basis", "amount")
 TRACE_COLUMNS: tuple[str, ...] = (
     "source_type",
@@ -141,7 +139,7 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     balances = inputs.balances
     # Text columns become integer codes once; a group's TB can be millions of lines. Copy (and
     # normalize) only when a column has missing or non-text values, which its codes reveal.
-    codes = {c: encode_text(balances[c]) for c in _TEXT_COLUMNS}
+    codes = {c: encode_text(balances[c]) for c in TEXT_COLUMNS}
     dirty = [c for c, tc in codes.items() if tc.missing or not all(isinstance(u, str) for u in tc.uniques)]
     if dirty:
         balances = normalize_text_columns(balances, dirty)

@@ -87,6 +87,8 @@ TRANSLATED_COLUMNS: tuple[str, ...] = (
     "translated",
     "translated_movement",
 )
+# The text columns translation reads (a caller may hand over their codes).
+TEXT_COLUMNS: tuple[str, ...] = TRANSLATED_COLUMNS[:6]
 CTA_COLUMNS: tuple[str, ...] = ("entity", "plug", "from_parts", "difference", "tolerance")
 
 # How each line is translated.
@@ -409,14 +411,13 @@ def _match_prior(
 class _Prior:
     """The prior translated lines (or opening balances) as aligned arrays."""
 
-    text: dict[str, np.ndarray | pd.Series]  # _TEXT columns ("" where the source lacks the column)
+    text: dict[str, np.ndarray | pd.Series]  # TEXT_COLUMNS ("" where the source lacks one)
     translated: np.ndarray  # int64
     is_plug: np.ndarray  # bool: a CTA plug row
     local_closing: pd.Series | None  # int or missing, when the source has it
     from_result: bool  # a ConsolidationResult (its closing-rate lines are present)
 
 
-_TEXT = ("entity", "std_account", "counterparty", "account", "cost_center", "department")
 
 
 def _prior_arrays(
@@ -441,14 +442,14 @@ def _prior_arrays(
         from_result = False
     else:
         return _Prior(
-            {c: np.zeros(0, dtype=object) for c in _TEXT},
+            {c: np.zeros(0, dtype=object) for c in TEXT_COLUMNS},
             np.zeros(0, dtype=np.int64),
             np.zeros(0, dtype=bool),
             None,
             False,
         )
     n = len(frame)
-    text = {c: frame[c] if c in frame.columns else np.full(n, "", dtype=object) for c in _TEXT}
+    text = {c: frame[c] if c in frame.columns else np.full(n, "", dtype=object) for c in TEXT_COLUMNS}
     local = frame["local_closing"] if "local_closing" in frame.columns else None
     return _Prior(text, frame["translated"].to_numpy(dtype=np.int64), np.asarray(is_plug, dtype=bool), local,
                   from_result)
@@ -518,7 +519,7 @@ def translate_balances(
     defaults = dict(opening_rate_defaults or {})
 
     n_in = len(lines)
-    enc = {c: (codes or {}).get(c) or encode_text(lines[c]) for c in _TEXT}
+    enc = {c: (codes or {}).get(c) or encode_text(lines[c]) for c in TEXT_COLUMNS}
     for c, tc in enc.items():
         if len(tc.codes) != n_in:
             raise ValueError(f"codes of column {c} have {len(tc.codes)} rows, the lines {n_in}")
@@ -527,7 +528,7 @@ def translate_balances(
     _check_known(enc, currencies, accounts)
     pri = _prior_arrays(prior, opening, cta_code)
     penc: dict[str, TextCodes] = {}
-    for c in _TEXT:
+    for c in TEXT_COLUMNS:
         # Last period's object column mostly repeats this period's rows: compare before hashing.
         pv = pri.text[c]
         aligned = None if is_categorical(pv) or is_categorical(lines[c]) else (
@@ -618,7 +619,7 @@ def translate_balances(
     c_ent, c_std, c_cp = enc["entity"].codes, enc["std_account"].codes, enc["counterparty"].codes
     have_re = set((c_ent[c_std == re_std] * 2 + u_ppa[c_cp[c_std == re_std]]).tolist())
     synth = [k for k in roll_t if k not in have_re]
-    row_codes = {c: enc[c].codes for c in _TEXT}
+    row_codes = {c: enc[c].codes for c in TEXT_COLUMNS}
     if synth:
         k = np.array(synth, dtype=np.int64)
         extra = {
@@ -629,7 +630,7 @@ def translate_balances(
             "cost_center": np.full(len(k), empty_cc, dtype=np.int64),
             "department": np.full(len(k), empty_dp, dtype=np.int64),
         }
-        row_codes = {c: np.concatenate((row_codes[c], extra[c])) for c in _TEXT}
+        row_codes = {c: np.concatenate((row_codes[c], extra[c])) for c in TEXT_COLUMNS}
         opening_local = np.concatenate((opening_local, np.zeros(len(k), dtype=np.int64)))
         closing_local = np.concatenate((closing_local, np.zeros(len(k), dtype=np.int64)))
     ent = row_codes["entity"]
@@ -665,13 +666,13 @@ def translate_balances(
 
     # Prior allocation: key totals to the first line of each key; matching lines first when the
     # prior carries the line columns (so dimension-level movements stay meaningful).
-    widths = {c: len(enc[c].uniques) for c in _TEXT}
+    widths = {c: len(enc[c].uniques) for c in TEXT_COLUMNS}
     keep = ~p_plug
     keep_rows = np.flatnonzero(keep)
     # The plug rows of a prior result come last: then the kept rows are a slice, not a copy.
     leading = len(keep_rows) == 0 or keep_rows[-1] == len(keep_rows) - 1
     kept_sel = slice(0, len(keep_rows)) if leading else keep_rows
-    pri_codes = {c: penc[c].codes[kept_sel] for c in _TEXT}
+    pri_codes = {c: penc[c].codes[kept_sel] for c in TEXT_COLUMNS}
     key_parts = ("entity", "counterparty", "std_account")
     cur_kid, pri_kid, n_keys = _dense_keys(row_codes, pri_codes, key_parts, widths)
     # Line keys ordered like a TB sorted by entity and account, so the sort meets long runs.
