@@ -325,6 +325,32 @@ def _entity_floors(ctx: ValidationContext, amount: Decimal) -> tuple[list[Entity
     return list(currencies), [floors.get(c, 0) for c in currencies.values()]
 
 
+def _account_warnings(
+    rows: pd.DataFrame,
+    code: str,
+    category: str,
+    what: str,
+    summary: str,
+    currencies: Mapping[EntityId, Currency],
+) -> list[CheckResult]:
+    """Warn once per account row (entity, account, name, size): "<entity> <account> (<name>) <what>"."""
+
+    def make(r: Mapping[str, Any]) -> CheckResult:
+        return _mismatch(
+            code,
+            category,
+            "warn",
+            f"{r['entity']} {r['account']} ({r['name']}) {what}",
+            0,
+            r["size"],
+            currencies.get(r["entity"], "XXX"),
+            entity=r["entity"],
+            account=r["account"],
+        )
+
+    return _listed(rows, make, _summary(code, category, "warn", summary, currencies))
+
+
 def _listed(
     rows: pd.DataFrame,
     make: Callable[[Mapping[str, Any]], CheckResult],
@@ -1227,20 +1253,8 @@ def check_suspense_cleared(ctx: ValidationContext) -> list[CheckResult]:
     )
     rows = sums[sums["size"] != 0]
 
-    def make(r: Mapping[str, Any]) -> CheckResult:
-        return _mismatch(
-            code,
-            category,
-            "warn",
-            f"{r['entity']} {r['account']} ({r['name']}) not cleared at month end",
-            0,
-            r["size"],
-            currencies.get(r["entity"], "XXX"),
-            entity=r["entity"],
-            account=r["account"],
-        )
-
-    found = _listed(rows, make, _summary(code, category, "warn", "uncleared suspense accounts", currencies))
+    found = _account_warnings(rows, code, category, "not cleared at month end", "uncleared suspense accounts",
+                              currencies)
     return _or_pass(found, code, category, f"{len(sums)} suspense/clearing account(s), all cleared")
 
 
@@ -1377,20 +1391,8 @@ def check_dormant_accounts(ctx: ValidationContext) -> list[CheckResult]:
         {"entity": entities, "account": accounts, "name": names, "size": cur.debit[woke] - cur.credit[woke]}
     )
 
-    def make(r: Mapping[str, Any]) -> CheckResult:
-        return _mismatch(
-            code,
-            category,
-            "warn",
-            f"{r['entity']} {r['account']} ({r['name']}) was dormant last month; movement",
-            0,
-            r["size"],
-            currencies.get(r["entity"], "XXX"),
-            entity=r["entity"],
-            account=r["account"],
-        )
-
-    found = _listed(rows, make, _summary(code, category, "warn", "dormant accounts now active", currencies))
+    found = _account_warnings(rows, code, category, "was dormant last month; movement",
+                              "dormant accounts now active", currencies)
     return _or_pass(found, code, category, "no dormant account became active")
 
 
