@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.close.run.cli_helpers import cli_env, close
+from tests.close.run.small_group import ENTITIES
 from tests.fakes.bcb import FakeBcb
 from tests.fakes.ecb import FakeEcb
 
@@ -22,23 +23,7 @@ presentation_currency = "USD"
 [rates]
 sources = { BRL = "bcb_ptax", EUR = "ecb" }
 
-[[entities]]
-id = "P"
-name = "Parent Inc."
-currency = "USD"
-connector = "file"
-[entities.source]
-path = "tb/P/{period}.csv"
-
-[[entities]]
-id = "S"
-name = "Sub Ltda."
-currency = "BRL"
-parent = "P"
-ownership = "1"
-connector = "file"
-[entities.source]
-path = "tb/S/{period}.csv"
+""" + ENTITIES + """
 
 [[entities]]
 id = "E"

@@ -7,20 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-CONFIG = """\
-[group]
-id = "tiny"
-name = "Tiny Group"
-presentation_currency = "USD"
-
-[files]
-mapping = "mapping.csv"
-rates = "rates.csv"
-opening_balances = "opening.csv"
-
-[rates]  # the rates file only: no request to the BCB
-sources = { BRL = "file" }
-
+# The USD parent P and its 100% BRL subsidiary S, as [[entities]] tables (other groups reuse them).
+ENTITIES = """\
 [[entities]]
 id = "P"
 name = "Parent Inc."
@@ -39,6 +27,22 @@ connector = "file"
 [entities.source]
 path = "tb/S/{period}.csv"
 """
+
+CONFIG = """\
+[group]
+id = "tiny"
+name = "Tiny Group"
+presentation_currency = "USD"
+
+[files]
+mapping = "mapping.csv"
+rates = "rates.csv"
+opening_balances = "opening.csv"
+
+[rates]  # the rates file only: no request to the BCB
+sources = { BRL = "file" }
+
+""" + ENTITIES
 
 # Parent: cash 800, investment in S at cost 200 (= S's capital 1000 BRL at 0.20), capital 1000.
 PARENT_TB = """\
