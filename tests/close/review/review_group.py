@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from close.validation import CheckResult
 from tests.close.run.small_group import CONFIG, MAPPING, write_group
 
 RED_CONFIG = (
@@ -82,3 +83,21 @@ def write_green_group(folder: Path, period: str) -> Path:
     config = write_group(folder, period=period, **({"sub_tb": FEB_SUB_TB} if period == "2026-02" else {}))
     config.write_text(CONFIG, encoding="utf-8")
     return config
+
+
+def checks_of(findings: list[dict]) -> list[CheckResult]:
+    """Rebuild the checks from ``close review --json`` findings, to score them independently."""
+    return [
+        CheckResult(
+            f["code"],
+            f["category"],
+            f["severity"],
+            f["entity"],
+            f["account"],
+            f["expected"],
+            f["actual"],
+            f["difference"],
+            f["message"],
+        )
+        for f in findings
+    ]

@@ -27,8 +27,8 @@ from close.config import DEFAULT_SCORE_WEIGHTS, ScoreWeight
 from close.review import findings
 from close.storage import Database
 from close.storage.runs import events
-from close.validation import CheckResult, score_of
-from tests.close.review.review_group import write_integrity_group
+from close.validation import score_of
+from tests.close.review.review_group import checks_of, write_integrity_group
 from tests.close.run.cli_helpers import cli_env, close, close_json
 
 # What a controller would try: move the unexplained 20.00 of CTA to retained earnings.
@@ -69,21 +69,8 @@ def test_integrity_failure_cannot_be_approved_and_an_adjusted_child_reuses_the_e
         for w in review["weights"]
     )
     assert weights == DEFAULT_SCORE_WEIGHTS
-    rebuilt = [
-        CheckResult(
-            f["code"],
-            f["category"],
-            f["severity"],
-            f["entity"],
-            f["account"],
-            f["expected"],
-            f["actual"],
-            f["difference"],
-            f["message"],
-        )
-        for f in review["findings"]
-    ]
-    assert score_of(rebuilt) == Decimal(review["score"]) == Decimal("75.00")  # not red: the failure blocks
+    # Not red on the score: the integrity failure blocks by itself.
+    assert score_of(checks_of(review["findings"])) == Decimal(review["score"]) == Decimal("75.00")
 
     refused = close(
         env, "approve", run["id"], "--reason", "looks fine", "--waive", "CONSOLIDATED_TB_SUMS_TO_ZERO=small"

@@ -24,8 +24,8 @@ from close.review import approve, findings
 from close.stages import StageEnv
 from close.storage import Database
 from close.storage.runs import events
-from close.validation import CheckResult, light_of, score_of
-from tests.close.review.review_group import RECLASS_JOURNAL, write_red_group
+from close.validation import light_of, score_of
+from tests.close.review.review_group import RECLASS_JOURNAL, checks_of, write_red_group
 from tests.close.run.cli_helpers import cli_env, close, close_json
 
 FINDING_FIELDS = {
@@ -68,21 +68,6 @@ def red_run(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> RedRun:
     return RedRun(env, config, run, close_json(env, "review", run["id"]))
 
 
-def _rebuilt(items: list[dict]) -> list[CheckResult]:
-    return [
-        CheckResult(
-            f["code"],
-            f["category"],
-            f["severity"],
-            f["entity"],
-            f["account"],
-            f["expected"],
-            f["actual"],
-            f["difference"],
-            f["message"],
-        )
-        for f in items
-    ]
 
 
 def _pdf_text(data: bytes) -> str:
@@ -118,9 +103,9 @@ def test_red_score_stops_for_review_and_the_json_findings_recompute_the_score(re
     )
     assert weights == load_group_config(red_run.config).validation.weights
     assert next(w for w in weights if w.category == "reasonableness").warn == Decimal(15)
-    score = score_of(_rebuilt(review["findings"]), weights)
+    score = score_of(checks_of(review["findings"]), weights)
     assert score == Decimal(review["score"]) == Decimal("70.00") and light_of(score) == "red"
-    assert score_of(_rebuilt(review["findings"]), DEFAULT_SCORE_WEIGHTS) == Decimal("99.00")
+    assert score_of(checks_of(review["findings"]), DEFAULT_SCORE_WEIGHTS) == Decimal("99.00")
 
 
 def test_approval_completes_with_the_waivers_in_events_and_package_then_a_top_side_journal_corrects_it(
