@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from close.chart import Chart, load_chart  # noqa: E402
 from close.config import EntityConfig, ValidationSettings  # noqa: E402
+from close.intercompany import IC_PAIR_COLUMNS  # noqa: E402
 from close.rates.model import FxRate  # noqa: E402
 from close.validation import CHECKS, ValidationContext, run_checks  # noqa: E402
 
@@ -145,18 +146,7 @@ def synthetic_context(entities: int = 1000, accounts: int = 5000, seed: int = 0)
     consolidated = consolidated.rename(columns={"translated": "amount", "translated_movement": "movement"})
     prior_consolidated = consolidated.assign(amount=consolidated["amount"] - consolidated["movement"])
     cta = pd.DataFrame({"entity": ids, "plug": 0, "from_parts": 0, "difference": 0, "tolerance": 1})
-    ic_pairs = pd.DataFrame(
-        columns=[
-            "entity",
-            "counterparty",
-            "kind",
-            "entity_amount",
-            "counterparty_amount",
-            "difference",
-            "mismatch",
-            "status",
-        ]
-    )
+    ic_pairs = pd.DataFrame(columns=list(IC_PAIR_COLUMNS))
     entity_configs = tuple(
         EntityConfig(
             id=str(e),

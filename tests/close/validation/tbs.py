@@ -20,6 +20,7 @@ import pandas as pd
 
 from close.chart import load_chart
 from close.config import EntityConfig, Thresholds, ValidationSettings
+from close.intercompany import IC_PAIR_COLUMNS
 from close.money import D, to_minor
 from close.rates.model import FxRate
 from close.validation import ValidationContext
@@ -142,17 +143,6 @@ US1    | 0.00 | 0.00       | 0.00       | 0.00
 BR1    | 0.00 | 0.00       | 0.00       | 0.04
 """)
 
-IC_COLUMNS = [
-    "entity",
-    "counterparty",
-    "kind",
-    "entity_amount",
-    "counterparty_amount",
-    "difference",
-    "mismatch",
-    "status",
-]
-
 ENTITIES = (
     EntityConfig(id="US1", name="US parent", currency="USD", connector="file", source={}),
     EntityConfig(
@@ -228,7 +218,7 @@ def clean(**changes: Any) -> ValidationContext:  # noqa: ANN401
         translated=TRANSLATED,
         consolidated=CONSOLIDATED,
         cta=CTA,
-        ic_pairs=pd.DataFrame(columns=IC_COLUMNS),
+        ic_pairs=pd.DataFrame(columns=list(IC_PAIR_COLUMNS)),
         rates=RATES,
         prior_rates=PRIOR_RATES,
         prior_consolidated=PRIOR_CONSOLIDATED,
