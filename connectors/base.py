@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import httpx
 import pandas as pd
 
-from close.errors import CloseError
+from close.errors import CloseError, InputDataError
 from close.types import Currency, EntityId, Period
 from connectors.errors import FatalConnectorError, RetriableConnectorError
 from connectors.payload import Payload
@@ -253,8 +253,9 @@ class ERPConnector(abc.ABC):
 
         Args:
             probe: returns what it found, e.g. the company name; may raise any close error.
-            unread: after a good probe, samples each endpoint the connector reads and returns
-                the fields of its field map that the source did not send.
+            unread: samples each endpoint the connector reads and returns the fields of its
+                field map the source did not send; run after a good probe, or after one that
+                failed on the data's shape (``InputDataError``), never after a refusal.
 
         Returns:
             ``ok`` with the probe's text, or not ``ok`` with the error's message (which never
@@ -263,13 +264,19 @@ class ERPConnector(abc.ABC):
         """
         started = time.monotonic()
         missing: tuple[str, ...] = ()
+        failure: CloseError | None = None
         try:
             detail, ok = probe(), True
-            latency = round((time.monotonic() - started) * 1000)
-            missing = unread() if unread is not None else ()
         except CloseError as exc:
-            detail, ok = str(exc), False
-            latency = round((time.monotonic() - started) * 1000)
+            detail, ok, failure = str(exc), False, exc
+        latency = round((time.monotonic() - started) * 1000)
+        # Sample the fields when the source answered: after a good probe, or after one that
+        # failed on the shape of the data (an older API), which the fields then explain.
+        if unread is not None and (ok or isinstance(failure, InputDataError)):
+            try:
+                missing = unread()
+            except CloseError as exc:
+                detail, ok = (detail if not ok else str(exc)), False
         return HealthStatus(entity=self.context.entity, connector=self.name, ok=ok, detail=detail,
                             latency_ms=latency, api_version=self.API_VERSION, unread=missing)
 

@@ -93,7 +93,7 @@ class OmieConnector(ERPConnector):
     """Omie: management trial balance, companies, categories and receivables."""
 
     name = "omie"
-    API_VERSION = "Omie API v1 (app.omie.com.br/api/v1; WSDL field docs via omie-lib@23ae25e)"
+    API_VERSION = "Omie API v1"
     SECRETS: ClassVar[tuple[str, ...]] = ("app_key", "app_secret")
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:

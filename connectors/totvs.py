@@ -212,8 +212,7 @@ class TotvsRmConnector(_TotvsConnector):
     """TOTVS RM Gestão Contábil: chart, branches and the trial balance."""
 
     name = "totvs_rm"
-    API_VERSION = ("RM framework/v1 Branches (Branch 2.003); ctb/v1 AccountingPlan 1.000, "
-                   "AccountingTransactions 1.000")
+    API_VERSION = "RM ctb/v1 (AccountingPlan, AccountingTransactions 1.000); Branch 2.003"
     OWN_KEYS: ClassVar[tuple[str, ...]] = ("auth", "token_url", "company_id", "ledger_start",
                                            "date_param", "transactions_value")
     TOKEN_PATH = "/api/connect/token"  # noqa: S105 - a path, not a secret
@@ -385,7 +384,7 @@ class TotvsProtheusConnector(_TotvsConnector):
     """TOTVS Protheus through the customer's CT1 + CQ0 balancete endpoint."""
 
     name = "totvs_protheus"
-    API_VERSION = "Protheus REST oauth2/v1 token; customer balancete over CT1 + CQ0"
+    API_VERSION = "Protheus REST; customer balancete (CT1 + CQ0)"
     OWN_KEYS: ClassVar[tuple[str, ...]] = ("auth", "token_url", "tenant_id", "balancete_path",
                                            "currency_code")
     TOKEN_PATH = "/api/oauth2/v1/token"  # noqa: S105 - a path, not a secret

@@ -194,3 +194,25 @@ class TestTotvsProtheus(ConnectorContract):
             create_connector("totvs_protheus", {"base_url": fake.url, "tenant_id": "T1"},
                              ConnectorContext(entity="BR1", currency="BRL", open_file=lambda n: b""))
         assert "CLOSE_SECRET_BR1_USERNAME" in str(err.value)
+
+
+def test_an_older_branch_message_is_named_by_the_health_check(rm, fake):
+    """The pre-2.x Branch shape (CompanyId, BranchId, Name) — what the code before issue 18 read."""
+    class OlderBranches(totvs_fake.TotvsFake):
+        def _rm(self, request):
+            reply = super()._rm(request)
+            if request.path.startswith("/api/framework/v1/Branches") and reply.status == 200:
+                reply.body["items"] = [{"CompanyId": 1, "BranchId": 1, "Alias": "MATRIZ",
+                                        "Name": "Matriz"}]
+            return reply
+
+    with OlderBranches() as older:
+        connector = create_connector("totvs_rm", {"base_url": older.url, "http": FAST_HTTP},
+                                     ConnectorContext(entity="BR1", currency="BRL",
+                                                      open_file=lambda n: b"", secrets=SECRETS))
+        status = connector.health_check()
+    assert not status.ok and "CompanyCode" in status.detail
+    assert status.unread == ("/api/framework/v1/Branches: BranchInternalId",
+                             "/api/framework/v1/Branches: CompanyCode",
+                             "/api/framework/v1/Branches: Code",
+                             "/api/framework/v1/Branches: Description")
