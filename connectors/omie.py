@@ -280,8 +280,7 @@ class OmieConnector(ERPConnector):
                 accrual=p.day(det, self.accrual_field, w, fmt=_DATE), amount=amount,  # type: ignore[arg-type]
                 categories=split,
                 settlements=(Settlement(paid_on, paid),) if paid and paid_on else (),
-                counterparty=p.text(det, "cRazaoSocial", w, required=False)
-                or p.text(det, "nCodCliente", w, required=False),
+                counterparty=p.text(det, "nCodCliente", w, required=False),
                 due=p.day(det, "dDtVenc", w, fmt=_DATE, required=False)))
         return titles
 

@@ -208,8 +208,8 @@ class OmieFake(FakeServer):
                     "cNatureza": t.nature,
                     "cGrupo": "CONTA_A_RECEBER" if t.nature == "R" else "CONTA_A_PAGAR",
                     "cStatus": status(t), "cTipo": "BOL", "cOrigem": origin,
-                    "cCodCateg": t.category, "nCodCliente": 202, "cNumParcela": "001/001",
-                    "cRazaoSocial": t.counterparty,
+                    "cCodCateg": t.category, "nCodCliente": counterparty_code(t),
+                    "cNumParcela": "001/001",
                     "dDtEmissao": _d(t.accrual), "dDtRegistro": _d(registered),
                     "dDtVenc": _d(t.due), "dDtPrevisao": _d(t.due), "dDtPagamento": _d(last_paid),
                     "nCodCC": int(seed.BANKS[0].id), "nValorTitulo": json_number(t.amount),
@@ -228,6 +228,11 @@ class OmieFake(FakeServer):
         if rows:
             self.spoil(rows[0]["detalhes"], "nValorTitulo")
         return self._page(rows, param, "movimentos", hungarian=True)
+
+
+def counterparty_code(t: seed.SeedTitle) -> int:
+    """``nCodCliente``: ListarMovimentos carries the customer/supplier's code, not its name."""
+    return 2000 + sum(map(ord, t.counterparty)) % 1000
 
 
 def _within(day: date | None, param: dict[str, Any], low: str, high: str) -> bool:
