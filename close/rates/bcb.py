@@ -11,7 +11,7 @@ plus in an OData URL, RFC 3986 and OData URL conventions §2, so ``tipoBoletim+e
 filter it looks like); weekends and holidays have no row; numbers carry trailing zeros, so the
 JSON is parsed with Decimal; ``dataHoraCotacao`` is the publication instant (BRT) with 1 to 6
 fractional digits, and its date is the quotation date; duplicate rows of one day exist, so each
-day keeps its last published row.
+day keeps its last published row. Field map with sources: ``close/rates/bcb.md``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Omie's readings by their published meaning (Omie WSDL docs via pauloracunha/omie-lib@23ae25e;
+"""Omie's readings by their published meaning (Omie WSDL docs via pauloracunha/omie-lib@b7c0b4e;
 field map in connectors/omie.md), against the fake that computes them the way Omie documents."""
 
 from __future__ import annotations

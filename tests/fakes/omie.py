@@ -3,7 +3,7 @@ app_secret, param: [{...}]}; Omie's paging keys, its SOAP-style faults (HTTP 500
 faultstring/faultcode, 5113 past the last page, REDUNDANT, bad key as 403) — see apis.md §1.
 
 Field names, types and meanings come from Omie's WSDL documentation as generated into
-pauloracunha/omie-lib@23ae25e (src/Financas/Mf/Detalhes.php, Request/MfListarRequest.php,
+pauloracunha/omie-lib@b7c0b4e (src/Financas/Mf/Detalhes.php, Request/MfListarRequest.php,
 src/Financas/Extrato/Response/EccListarExtratoResponse.php, ListaMovimentos.php), field map in
 ``connectors/omie.md``. What the fake computes the way Omie documents it, not the way a
 connector would like it:
