@@ -61,7 +61,7 @@ class StageTask(Task):
         if isinstance(exc, RetriableError):
             reason = f"still failing after {self.max_retries} retries: {exc}"
         log.error("stage %s of run %s failed: %s", self.stage, run_id, reason)
-        mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor)
+        mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor, settings=env.settings)
 
 
 def _ids(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str | None]:
