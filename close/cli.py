@@ -506,14 +506,36 @@ def worker(queues: Annotated[str, typer.Option("--queues", "-Q",
                                                help="Comma-separated: extract,compute,reports.")]
            = "extract,compute,reports",
            concurrency: Annotated[int, typer.Option("--concurrency", help="Worker processes.")] = 2,
-           loglevel: Annotated[str, typer.Option("--loglevel", help=LOGLEVEL_HELP)] = "INFO") -> None:
+           loglevel: Annotated[str, typer.Option("--loglevel", help=LOGLEVEL_HELP)] = "INFO",
+           metrics_port: Annotated[int | None, typer.Option("--metrics-port", help="Serve Prometheus "
+                                                            "metrics on this port.")] = None) -> None:
     """Start a Celery worker (the same as: celery -A workers worker)."""
     env = open_env()
     _require_broker(env.settings)
     from workers.app import app as celery_app
 
+    if metrics_port:
+        from close.workflow.metrics import serve_metrics
+        serve_metrics(env.db, metrics_port, addr="0.0.0.0")  # noqa: S104 - scraped from outside the container
+
     celery_app.worker_main(["worker", f"--queues={queues}", f"--concurrency={concurrency}",
                             f"--loglevel={loglevel}", "--prefetch-multiplier=1"])
+
+
+@app.command()
+def metrics(port: Annotated[int, typer.Option("--port", help="The port to serve /metrics on.")] = 9464,
+            addr: Annotated[str, typer.Option("--addr", help="The address to listen on.")]
+            = "127.0.0.1") -> None:
+    """Serve the close's Prometheus metrics (runs, stage durations, retries, ERP calls, Claude usage)."""
+    import time
+
+    from close.workflow.metrics import serve_metrics
+
+    env = open_env()
+    serve_metrics(env.db, port, addr=addr)
+    err.print(f"metrics on http://{addr}:{port}/metrics")
+    while True:
+        time.sleep(3600)
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -186,3 +187,24 @@ def completed_runs_of(conn: Connection, group_id: str, *, limit: int = 20) -> li
     return list(conn.execute(sa.text(
         "SELECT id::text FROM close_runs WHERE group_id = :g AND status = 'COMPLETED' "
         "ORDER BY finished_at DESC LIMIT :n"), {"g": group_id, "n": limit}).scalars())
+
+
+def recent_run_ids(conn: Connection, *, limit: int) -> list[RunId]:
+    """Return the tenant's latest runs (durations are measured on them)."""
+    return list(conn.execute(sa.text("SELECT id::text FROM close_runs ORDER BY created_at DESC LIMIT :n"),
+                             {"n": limit}).scalars())
+
+
+def metric_totals(conn: Connection) -> dict[str, Any]:
+    """Return the tenant's counts for the metrics endpoint: runs, retries, deliveries, Claude usage."""
+    runs = dict(conn.execute(sa.text(
+        "SELECT status, count(*) FROM close_runs GROUP BY status")).tuples().all())
+    retries = dict(conn.execute(sa.text(
+        "SELECT stage, count(*) FROM run_events WHERE kind = 'retry' GROUP BY stage")).tuples().all())
+    deliveries = {(c, s): n for c, s, n in conn.execute(sa.text(
+        "SELECT channel, status, count(*) FROM deliveries GROUP BY channel, status"))}
+    tokens_in, tokens_out, cost = conn.execute(sa.text(
+        "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cost), 0) "
+        "FROM commentary")).one()
+    return {"runs": runs, "retries": retries, "deliveries": deliveries, "input_tokens": tokens_in,
+            "output_tokens": tokens_out, "cost_usd": cost}
