@@ -575,6 +575,9 @@ def db_upgrade() -> None:
 
 def main() -> None:
     """Entry point: run the app and map errors to exit codes."""
+    if os.environ.get("CLOSE_LOG_FORMAT") == "json":  # the CLI is an edge: it may read the environment
+        from close.logs import use_json_logs
+        use_json_logs()
     try:
         code = app(standalone_mode=False)
     except (click.exceptions.Exit, typer.Exit) as exc:

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from close.config import Settings
 from close.errors import CloseError, PermanentError, RunConflict
+from close.logs import log_context
 from close.run_state import STAGE_ORDER, TRANSITIONS, RunStatus, append_event, transition
 from close.storage import Database
 from close.storage.runs import Run, done_stages, get_run
@@ -142,7 +143,8 @@ def run_stage(env: StageEnv, run_id: RunId, stage: RunStatus, entity_id: EntityI
             return False
     run = _enter(db, run_id, stage, actor)
     try:
-        output = stage_function(stage)(env, run, entity_id)
+        with log_context(run_id=run_id, stage=stage.value, entity=entity_id):
+            output = stage_function(stage)(env, run, entity_id)
     except PermanentError as exc:
         mark_failed(db, run_id, stage, entity_id, str(exc), actor=actor, settings=env.settings)
         raise
