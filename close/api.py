@@ -28,7 +28,7 @@ from typing import Any
 
 from close.config import Settings
 from close.errors import CloseError, ConfigError
-from close.run_state import TERMINAL_STATUSES, RunStatus
+from close.run_state import AWAITING_PEOPLE, TERMINAL_STATUSES, RunStatus
 from close.stages import StageEnv
 from close.storage import open_database
 from close.storage.runs import Run, done_stages, events, find_runs, get_run
@@ -38,7 +38,7 @@ from close.types import Period, RunId
 SCHEMA_VERSION = 1
 
 #: States in which a run waits for a person or is over: polling stops there.
-SETTLED = frozenset({*TERMINAL_STATUSES, RunStatus.FAILED, RunStatus.AWAITING_REVIEW})
+SETTLED = frozenset({*TERMINAL_STATUSES, RunStatus.FAILED, *AWAITING_PEOPLE})
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,14 @@ from close.errors import ConfigError
 from close.money import D
 from close.secrets import read_secrets_file
 from close.types import Currency, EntityId
+from close.workflow.settings import (
+    CalendarSettings,
+    ChecklistTask,
+    DistributionSettings,
+    parse_calendar,
+    parse_checklist,
+    parse_distribution,
+)
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -241,6 +249,9 @@ class GroupConfig:
     rates: RatesSettings = field(default_factory=RatesSettings)
     output_dir: str = "out"  # DISTRIBUTING writes the package here, relative to the config
     source_name: str = "config"  # file name, for messages
+    distribution: DistributionSettings = field(default_factory=DistributionSettings)  # e-mail, Slack, alerts
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)  # business days for due dates
+    checklist: tuple[ChecklistTask, ...] = ()  # the month's human tasks, with their gates
 
     def entity(self, entity_id: EntityId) -> EntityConfig:
         """Return one entity by id.
@@ -557,6 +568,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     ic = top.table("intercompany")
     ai = top.table("ai")
     dist = top.table("distribution")
+    distribution = parse_distribution(dist)
     rt = top.table("rates")
     va = top.table("validation")
     entities = tuple(_parse_entity(t) for t in top.tables("entities"))
@@ -597,8 +609,11 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
         ),
         validation=_parse_validation(va),
         rates=_parse_rates(rt),
-        output_dir=dist.text("output_dir", "out"),
+        output_dir=distribution.output_dir,
         source_name=source,
+        distribution=distribution,
+        calendar=parse_calendar(top.table("calendar")),
+        checklist=parse_checklist(top.tables("checklist") if "checklist" in top.data else []),
     )
     for t in (g, f, th, ic, ai, dist, rt, top):
         t.reject_unknown()

@@ -14,7 +14,7 @@ rows go in and out through the parent table).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from close.run_state import ACTIVE_STATUSES, RunStatus
 
@@ -425,3 +425,45 @@ anomalies = sa.Table(
     _amount("z_score", nullable=True),  # NULL: no spread in the history and the change differs
     sa.Column("history_points", sa.Integer, nullable=False),
 )
+
+# 0009_workflow.
+
+close_tasks = sa.Table(
+    "close_tasks", metadata,
+    _text("tenant_id", primary_key=True),
+    _text("group_id", primary_key=True),
+    _char("period", 7, primary_key=True),
+    _text("task_id", primary_key=True),
+    _text("title"),
+    _text("owner"),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("depends_on", ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
+    _text("gate", nullable=True),
+    _text("status", default=sa.text("'OPEN'")),
+    _text("done_by", nullable=True),
+    _at("done_at", nullable=True),
+    _text("note", nullable=True),
+    _text("evidence_name", nullable=True),
+    _char("evidence_sha256", 64, nullable=True),
+    sa.Column("evidence", sa.LargeBinary),
+    _at("created_at", default=_NOW),
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    _text("tenant_id"),
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),  # bigserial
+    _run_id(),
+    _text("idempotency_key"),
+    _text("kind"),
+    _text("channel"),
+    _text("recipient"),
+    _text("subject"),
+    _text("status", default=sa.text("'PENDING'")),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+    _text("last_error", nullable=True),
+    _at("created_at", default=_NOW),
+    _at("sent_at", nullable=True),
+    sa.UniqueConstraint("tenant_id", "idempotency_key"),
+)
+sa.Index("deliveries_run", deliveries.c.run_id)
