@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS close_tasks (
     title text NOT NULL,
     owner text NOT NULL,
     due_on date NOT NULL,
-    depends_on text[] NOT NULL DEFAULT '{}',
+    depends_on jsonb NOT NULL DEFAULT '[]'::jsonb,  -- task ids and/or stage names
     gate text,  -- the stage that may not start (or SIGNOFF) until the task is done
     status text NOT NULL DEFAULT 'OPEN' CHECK (status IN ('OPEN', 'DONE')),
     done_by text,
@@ -52,9 +52,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempts integer NOT NULL DEFAULT 0,
     last_error text,
     created_at timestamptz NOT NULL DEFAULT now(),
-    sent_at timestamptz,
-    UNIQUE (tenant_id, idempotency_key)
+    sent_at timestamptz
 );
+CREATE UNIQUE INDEX IF NOT EXISTS deliveries_key ON deliveries (tenant_id, idempotency_key);
 CREATE INDEX IF NOT EXISTS deliveries_run ON deliveries (run_id);
 
 DO $$

@@ -14,7 +14,7 @@ rows go in and out through the parent table).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 
 from close.run_state import ACTIVE_STATUSES, RunStatus
 
@@ -437,7 +437,7 @@ close_tasks = sa.Table(
     _text("title"),
     _text("owner"),
     sa.Column("due_on", sa.Date, nullable=False),
-    sa.Column("depends_on", ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
+    sa.Column("depends_on", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     _text("gate", nullable=True),
     _text("status", default=sa.text("'OPEN'")),
     _text("done_by", nullable=True),
@@ -464,6 +464,6 @@ deliveries = sa.Table(
     _text("last_error", nullable=True),
     _at("created_at", default=_NOW),
     _at("sent_at", nullable=True),
-    sa.UniqueConstraint("tenant_id", "idempotency_key"),
 )
+sa.Index("deliveries_key", deliveries.c.tenant_id, deliveries.c.idempotency_key, unique=True)
 sa.Index("deliveries_run", deliveries.c.run_id)

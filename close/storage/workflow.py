@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -42,10 +43,10 @@ def instantiate_tasks(conn: Connection, group_id: str, period: Period,
         conn.execute(sa.text(
             "INSERT INTO close_tasks (tenant_id, group_id, period, task_id, title, owner, due_on, "
             "depends_on, gate) VALUES (current_setting('app.tenant_id'), :g, :p, :t, :title, :o, :d, "
-            ":deps, :gate) "
+            "CAST(:deps AS jsonb), :gate) "
             "ON CONFLICT (tenant_id, group_id, period, task_id) DO NOTHING"),
             {"g": group_id, "p": period, "t": task_id, "title": title, "o": owner, "d": due_on,
-             "deps": list(depends_on), "gate": gate})
+             "deps": json.dumps(list(depends_on)), "gate": gate})
 
 
 def list_tasks(conn: Connection, group_id: str, period: Period) -> list[TaskRow]:
