@@ -343,37 +343,38 @@ def explain_unreconciled(frame: pd.DataFrame, period: Period, titles: Iterable[T
 
     """
     first, last = period_bounds(period)
-    in_period = [m for m in movements if first <= m.on <= last]
+    lines = frame.set_index("account")
+    # only the accounts the trial balance has a line for (a transfer's other leg may not)
+    in_period = [m for m in movements if first <= m.on <= last and f"BANK:{m.bank}" in lines.index]
     cash: dict[str, list[CashMovement]] = {}
     for m in in_period:
         if m.settles:
             cash.setdefault(m.settles, []).append(m)
-    paid: dict[str, list[tuple[str, Settlement]]] = {}
+    paid: dict[str, int] = {}
     items: list[UnexplainedItem] = []
     for title in titles:
         side = AR_ACCOUNT if title.nature == "R" else AP_ACCOUNT
         for s in title.settlements:
-            if not (s.cash and first <= s.on <= last):
+            if not (s.cash and first <= s.on <= last and title.accrual <= last):
                 continue
+            signed = s.amount if side == AR_ACCOUNT else -s.amount
             if s.ref and s.ref in cash:
-                paid.setdefault(s.ref, []).append((side, s))
+                paid[s.ref] = paid.get(s.ref, 0) + signed
             else:
                 items.append(UnexplainedItem(
-                    side, s.ref or title.ref, s.on, s.amount if side == AR_ACCOUNT else -s.amount,
+                    side, s.ref or title.ref, s.on, signed,
                     f"{'receipt' if side == AR_ACCOUNT else 'payment'} of title {title.ref} "
                     "found in no bank movement"))
-    for m in in_period:
-        if not m.settles or m.settles not in paid:
-            items.append(UnexplainedItem(f"BANK:{m.bank}", m.ref, m.on, -m.amount,
-                                         "bank movement settling no title"))
-    for ref, settled in paid.items():
-        explained = sum(s.amount if side == AR_ACCOUNT else -s.amount for side, s in settled)
-        moved = sum(m.amount for m in cash[ref])
-        if moved != explained:
-            m = cash[ref][0]
-            items.append(UnexplainedItem(f"BANK:{m.bank}", ref, m.on, explained - moved,
-                                         f"bank movement of {moved} for settlements of {explained}"))
-    lines = frame.set_index("account")
+    items.extend(UnexplainedItem(f"BANK:{m.bank}", m.ref, m.on, -m.amount,
+                                 "bank movement settling no title")
+                 for m in in_period if not m.settles)
+    for ref, moves in cash.items():
+        moved, explained = sum(m.amount for m in moves), paid.get(ref, 0)
+        if moved != explained:  # a transfer between two listed accounts nets to zero
+            reason = (f"bank movement of {moved} for settlements of {explained}" if ref in paid
+                      else "bank movement settling no title")
+            items.append(UnexplainedItem(f"BANK:{moves[0].bank}", ref, moves[0].on,
+                                         explained - moved, reason))
     total = int(lines.at[UNRECONCILED_ACCOUNT, "closing"]) if UNRECONCILED_ACCOUNT in lines.index else 0
     rest = total - sum(i.amount for i in items)
     if rest:
