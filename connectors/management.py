@@ -211,7 +211,8 @@ def build_management_trial_balance(*, entity: EntityId, period: Period, titles: 
     ap = {"opening": 0, "closing": 0}
     for title in titles:
         sign = -1 if title.nature == "R" else 1  # revenue is a credit, expense a debit
-        for code, amount in title.categories:
+        # a title accrued after the period makes no line (it may be read for its payments)
+        for code, amount in title.categories if title.accrual <= last else ():
             line = categories.setdefault(code, {"opening": 0, "debit": 0, "credit": 0})
             if fy_start <= title.accrual < first:
                 line["opening"] += sign * amount
