@@ -25,7 +25,8 @@ parameter and field read here, with its source, is in ``connectors/bling.md``:
 Auth: OAuth2 refresh-token grant at ``{base_url}/oauth/token`` (Basic client credentials); the
 refresh token rotates and the new one is handed to ``ConnectorContext.store_secret``. Lists are
 ``{"data": [...]}`` paged by ``pagina``/``limite`` (≤ 100) without a total: the connector pages
-until a short page. Rate: 3 requests per second per Bling account (the default HTTP policy).
+until a short page (``/caixas`` takes no ``limite``: until an empty page). Rate: 3 requests per
+second per Bling account (the default HTTP policy).
 
 Settings: ``base_url``, ``token_url``, ``page_size`` (≤ 100), ``fiscal_year_start``,
 ``history_years`` (default 3), ``http``. Secrets: ``client_id``, ``client_secret``,
@@ -111,18 +112,22 @@ class BlingConnector(ERPConnector):
         """Close the HTTP client."""
         self.client.close()
 
-    def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[
-            tuple[Payload, str, Any]]:
-        """Yield ``(payload, where, item)`` until a page shorter than ``limite``."""
+    def _pages(self, path: str, params: Mapping[str, Any] | None = None, *,
+               sized: bool = True) -> Iterator[tuple[Payload, str, Any]]:
+        """Yield ``(payload, where, item)`` page by page.
+
+        ``sized``: the endpoint takes ``limite``, so a page shorter than it is the last; else
+        (``/caixas`` publishes no ``limite``) the pages end with an empty one.
+        """
         payload, page, seen = self.context.payload(path), 1, 0
         while True:
-            data = self.client.get_json(path, params={**(params or {}), "pagina": page,
-                                                      "limite": self.page_size})
+            sizing = {"limite": self.page_size} if sized else {}
+            data = self.client.get_json(path, params={**(params or {}), "pagina": page, **sizing})
             items = payload.items(data, "data")
             for item in items:
                 yield payload, f"data[{seen}]", item
                 seen += 1
-            if len(items) < self.page_size:
+            if not items or (sized and len(items) < self.page_size):
                 return
             page += 1
 
@@ -163,7 +168,8 @@ class BlingConnector(ERPConnector):
         moves = []
         for start, end in self._windows(until):
             for p, where, item in self._pages("/caixas", {"dataInicial": start.isoformat(),
-                                                          "dataFinal": end.isoformat()}):
+                                                          "dataFinal": end.isoformat()},
+                                              sized=False):
                 if p.text(item, "situacao", where, required=False) not in ("", "R"):
                     continue  # E excluded, H hidden … : not on the account
                 side = p.text(item, "debCred", where)

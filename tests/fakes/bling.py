@@ -126,8 +126,10 @@ class BlingFake(FakeServer):
         return error(404, "RESOURCE_NOT_FOUND", "Recurso não encontrado")
 
     @staticmethod
-    def _page(request: FakeRequest, rows: list[dict[str, Any]]) -> Reply:
-        page, limit = int(request.arg("pagina") or 1), int(request.arg("limite") or 100)
+    def _page(request: FakeRequest, rows: list[dict[str, Any]], *, sized: bool = True) -> Reply:
+        """One page; ``sized=False``: the endpoint publishes no ``limite`` (its pages hold 100)."""
+        page = int(request.arg("pagina") or 1)
+        limit = int(request.arg("limite") or 100) if sized else 100
         if not 1 <= limit <= 100:
             return error(400, "VALIDATION_ERROR", "limite deve estar entre 1 e 100")
         return Reply(200, {"data": rows[(page - 1) * limit : page * limit]})
@@ -235,4 +237,4 @@ class BlingFake(FakeServer):
         rows = [{**m, "contaFinanceira": {"id": int(bank.id), "descricao": bank.name}}
                 for m in sorted(moves, key=lambda m: m["data"])
                 if window[0] <= date.fromisoformat(m["data"]) <= window[1]]
-        return self._page(request, rows)
+        return self._page(request, rows, sized=False)
