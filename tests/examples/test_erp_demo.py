@@ -88,6 +88,8 @@ def test_close_demo_erp_closes_the_example_from_the_four_erp_fakes(
         got = extracted[extracted["entity"] == entity.id][list(LOCAL_TB_COLUMNS)].reset_index(drop=True)
         pd.testing.assert_frame_equal(got, connector_tb(entity, sources, PERIOD), check_dtype=False,
                                       obj=entity.id)
+        # the fakes' records are complete: every movement is explained
+        assert (got.loc[got["account"] == "UNRECONCILED", "closing"] == 0).all(), entity.id
     assert set(extracted["entity"]) == {e.id for e in config.entities}
 
     # The copy points at the fakes; neither it nor the example holds a secret.
