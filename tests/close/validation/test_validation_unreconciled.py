@@ -46,3 +46,12 @@ def test_at_or_below_materiality_it_warns() -> None:
     ctx = replace(ctx, settings=replace(ctx.settings, unreconciled_materiality=Decimal(100)))
     [r] = check_unreconciled_explained(ctx)
     assert r.severity == "warn" and "caixa 9012" in r.message
+
+
+def test_the_materiality_is_read_from_the_validation_table() -> None:
+    from close.config import parse_group_config
+    group = ('[group]\nid = "g"\nname = "G"\npresentation_currency = "USD"\n\n'
+             '[[entities]]\nid = "US1"\nname = "US"\ncurrency = "USD"\n')
+    assert parse_group_config(group).validation.unreconciled_materiality == 0
+    text = group + '\n[validation]\nunreconciled_materiality = "250.00"\n'
+    assert parse_group_config(text).validation.unreconciled_materiality == Decimal("250.00")
