@@ -14,7 +14,8 @@ parameter and field read here, with its source, is in ``connectors/bling.md``:
 * settlements through borderôs: every payment of a title (its *baixa*) is a borderô, listed in
   the title's ``borderos[]``; ``GET /borderos/{id}`` gives its date ``data`` and its
   ``pagamentos[]``; the one of this title (same ``contato.id`` and ``numeroDocumento``) takes
-  ``valorPago − juros − acrescimo + desconto`` off the title on that date;
+  ``valorPago − juros − acrescimo + desconto`` off the title on that date (checked: the title's
+  ``saldo`` must be ``valor`` less what its borderôs took off, else the extract fails);
 * bank balances from ``GET /caixas``: each portador's balance at a date is the sum of its
   registered movements (``situacao`` ``R``) up to that date, ``debCred`` ``C`` (money in)
   positive and ``D`` negative. A movement's ``origem.tipo`` says what it carries (``caixa`` a
@@ -52,6 +53,7 @@ from connectors.management import (
     UnexplainedItem,
     bank_balances,
     build_management_trial_balance,
+    check_payments_match,
     explain_unreconciled,
     period_bounds,
     receivables_frame,
@@ -221,6 +223,9 @@ class BlingConnector(ERPConnector):
                        if (bordero := str(b)) != "0"
                        for s in self._paid_by(bordero, contact_id, document, borderos,
                                               f"data.borderos[{i}]")]
+        if settlements and "saldo" in data:  # saldo = valor − what its payments took off
+            check_payments_match(p, "data.saldo", ident, amount - p.minor(data, "saldo", "data"),
+                                 settlements)
         if not settlements:  # a title paid straight from the cash book names itself
             settlements = [Settlement(m.on, abs(m.amount), m.settles) for m in cash
                            if m.settles == f"duplicata {ident}"]

@@ -15,7 +15,8 @@ published "Financeiro" OpenAPI), is in ``connectors/contaazul.md``:
   status ``PENDENTE``, ``QUITADO``, ``RECEBIDO_PARCIAL``, ``ATRASADO``, ``RENEGOCIADO``,
   ``CANCELADO``, ``PERDIDO``): the split from ``evento.rateio[].valor``, and each payment
   (``baixas[]``) takes ``valor_composicao.valor_bruto`` off the title on ``data_pagamento``
-  while ``valor_liquido`` moves its ``conta_financeira``;
+  while ``valor_liquido`` moves its ``conta_financeira`` (checked: the payments add up to the
+  title's ``pago``, else the extract fails);
 * a ``RENEGOCIADO`` installment keeps its revenue and is settled, without money, by its
   ``renegociacao.valor``; the installments of the event that replaces it
   (``renegociacao.id_evento``, read from ``…/{id_evento}/parcelas``) carry the receivable on
@@ -57,6 +58,7 @@ from connectors.management import (
     UnexplainedItem,
     bank_balances,
     build_management_trial_balance,
+    check_payments_match,
     explain_unreconciled,
     period_bounds,
     receivables_frame,
@@ -245,9 +247,11 @@ class ContaAzulConnector(ERPConnector):
             split = ((p.text(categories[0], "id", f"{where}.categorias[0]"), amount),)
         elif not categories:
             split = ((uncategorised(nature), amount),)
-        if not split or p.minor(item, "pago", where, required=False):
+        paid = p.minor(item, "pago", where, required=False)
+        if not split or paid:
             split_detail, settlements, moves = self._detail(ident, nature)
             split = split or split_detail
+            check_payments_match(p, f"{where}.pago", ident, paid, settlements)
         if sum(a for _, a in split) != amount:
             raise p.error(f"{where}.categorias", "category split does not add up to total")
         if renegotiated_on is not None:  # settled by the event that replaces it, no money moved

@@ -46,7 +46,8 @@ import pandas as pd
 
 from close.types import EntityId, Period
 from connectors.base import RECEIVABLE_COLUMNS, SUBLEDGER_COLUMNS
-from connectors.trial_balance import build_local_tb
+from connectors.payload import Payload
+from connectors.trial_balance import build_local_tb, format_money
 
 EQUITY_ACCOUNT = "EQUITY"
 UNRECONCILED_ACCOUNT = "UNRECONCILED"
@@ -381,3 +382,29 @@ def explain_unreconciled(frame: pd.DataFrame, period: Period, titles: Iterable[T
     if rest:
         items.append(UnexplainedItem("", "", None, rest, "not traced to a movement or settlement"))
     return tuple(sorted(items, key=lambda i: (i.on is None, i.on or last, i.side, i.ref)))
+
+
+def check_payments_match(p: Payload, field: str, title: str, stated: int,
+                         settlements: Iterable[Settlement]) -> None:
+    """Refuse a title whose payments, as read, do not add up to what the ERP says was paid.
+
+    The ERP states each title's paid (or open) amount; the connector reads the payments one by
+    one (Bling's borderôs, Conta Azul's baixas). When the two differ, the reading of a payment
+    is wrong for this data and the receivables or payables would be too.
+
+    Args:
+        p: the reader of the title's endpoint (names entity and endpoint in the error).
+        field: the field that states the paid or open amount.
+        title: the title's id.
+        stated: what the ERP says was paid, minor units.
+        settlements: the payments read, any dates.
+
+    Raises:
+        InputDataError: naming the title, both amounts and the difference.
+
+    """
+    read = sum(s.amount for s in settlements if s.cash)
+    if read != stated:
+        raise p.error(field, f"title {title}: paid {format_money(stated, p.currency)} by the ERP's "
+                      f"count != {format_money(read, p.currency)} from its payments "
+                      f"({format_money(stated - read, p.currency)} unexplained)")

@@ -8,9 +8,11 @@ so no title was ever paid; and it required ``categoria`` on every title.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
+from close.errors import InputDataError
 from connectors.base import ConnectorContext
 from connectors.management import UNCATEGORISED_EXPENSE
 from connectors.registry import create_connector
@@ -78,6 +80,36 @@ def test_a_bank_movement_settling_no_title_is_named(fake) -> None:
     assert lines.at["UNRECONCILED", "closing"] == -4400000
     [item] = connector.unexplained_movements()
     assert (item["side"], item["ref"], item["amount"]) == ("BANK:1001", "caixa 9000", -4400000)
+
+
+def test_interest_paid_with_a_title_is_named_by_its_bordero(fake) -> None:
+    # 5004 (3,000.00) is paid on 2024-03-05 with 50.00 of juros: valorPago 3,050.00. The title is
+    # settled by 3,000.00; the 50.00 the bank received on top explains no title.
+    fake.interest = {"5004": Decimal("50.00")}
+    connector = connect(fake)
+    lines = connector.get_trial_balance(PERIOD).set_index("account")
+    assert lines.at["AR", "closing"] == 1300000
+    assert lines.at["UNRECONCILED", "closing"] == -5000
+    assert connector.unexplained_movements() == ({
+        "side": "BANK:1001", "ref": "bordero 50041", "date": "2024-03-05", "amount": -5000,
+        "reason": "bank movement of 305000 for settlements of 300000"},)
+
+
+def test_payments_that_do_not_match_the_titles_saldo_stop_the_extract() -> None:
+    class WrongSaldo(bling_fake.BlingFake):
+        def _detail(self, ident, nature):
+            reply = super()._detail(ident, nature)
+            if ident == "5002":
+                reply.body["data"]["saldo"] = 7000.0  # Bling says 13,000.00 paid; borderô 12,000.00
+            return reply
+
+    with WrongSaldo() as fake:
+        fake.rate_limit = None
+        with pytest.raises(InputDataError) as err:
+            connect(fake).get_trial_balance(PERIOD)
+    assert err.value.field == "data.saldo"
+    assert "title 5002: paid 13,000.00 by the ERP's count != 12,000.00 from its payments (1,000.00 " \
+        "unexplained)" in str(err.value)
 
 
 def test_bling_default_policy_keeps_to_the_rate_limit() -> None:

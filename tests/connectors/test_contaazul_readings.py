@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from close.errors import InputDataError
 from connectors.base import ConnectorContext
 from connectors.registry import create_connector
 from tests.connectors.contract import FAST_HTTP
@@ -89,3 +90,19 @@ def test_a_payment_not_recorded_leaves_the_title_open_and_the_bank_unmoved(fake)
     assert lines.at["AP", "closing"] == -1050000
     assert lines.at[BANK, "closing"] == 6100000
     assert lines.at["UNRECONCILED", "closing"] == 0
+
+
+def test_payments_that_do_not_add_up_to_pago_stop_the_extract() -> None:
+    class WrongPago(ca.ContaAzulFake):
+        def _buscar(self, request, nature):
+            reply = super()._buscar(request, nature)
+            for item in reply.body["itens"]:
+                if item["id"] == ca.title_id("6001"):
+                    item["pago"] = 3500.0  # the baixa says 4,000.00
+            return reply
+
+    with WrongPago() as fake:
+        with pytest.raises(InputDataError) as err:
+            connect(fake).get_trial_balance(PERIOD)
+    assert err.value.field.endswith(".pago")
+    assert f"title {ca.title_id('6001')}: paid 3,500.00 by the ERP's count != 4,000.00" in str(err.value)

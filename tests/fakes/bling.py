@@ -25,7 +25,8 @@ What the fake serves, from ``tests/fakes/erp_seed.py``:
 
 Knobs for tests: ``rate_limit`` (requests per second, ``None`` to switch the limit off),
 ``uncategorised`` (title refs served without ``categoria``), ``missing_cash`` (title refs whose
-payment movements are left out of ``/caixas``: the bank never saw the money).
+payment movements are left out of ``/caixas``: the bank never saw the money), ``interest``
+(title ref → ``juros`` paid on top of each payment: in ``valorPago`` and in the movement).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from __future__ import annotations
 import zlib
 from collections import deque
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from tests.fakes import erp_seed as seed
@@ -74,6 +76,7 @@ class BlingFake(FakeServer):
         self.rate_limit: float | None = RATE_LIMIT
         self.uncategorised: set[str] = set()
         self.missing_cash: set[str] = set()
+        self.interest: dict[str, Decimal] = {}  # title ref → juros paid with each of its payments
         self.rejected = 0  # requests answered 429
         self._recent: deque[float] = deque()
 
@@ -199,6 +202,9 @@ class BlingFake(FakeServer):
         self.spoil(data, "valor")
         return Reply(200, {"data": data})
 
+    def _interest(self, t: seed.SeedTitle) -> Decimal:
+        return self.interest.get(t.ref, Decimal(0))
+
     def _bordero(self, ident: str) -> Reply:
         for t in seed.TITLES:
             for n, (on, amount) in enumerate(t.paid):
@@ -209,8 +215,10 @@ class BlingFake(FakeServer):
                         "portador": {"id": int(seed.BANKS[0].id)},
                         "categoria": {"id": category_id(t.category)},
                         "pagamentos": [{"contato": {"id": contact_id(t.counterparty)},
-                                        "numeroDocumento": document(t), "valorPago": json_number(amount),
-                                        "juros": 0, "desconto": 0, "acrescimo": 0, "tarifa": 0}],
+                                        "numeroDocumento": document(t),
+                                        "valorPago": json_number(amount + self._interest(t)),
+                                        "juros": json_number(self._interest(t)), "desconto": 0,
+                                        "acrescimo": 0, "tarifa": 0}],
                     }})
         return error(404, "RESOURCE_NOT_FOUND", "Borderô não encontrado")
 
@@ -229,7 +237,8 @@ class BlingFake(FakeServer):
             for n, (on, amount) in enumerate(t.paid):
                 moves.append({
                     "id": str(9_000_000 + bordero_id(t, n)), "debCred": "C" if t.nature == "R" else "D",
-                    "situacao": "R", "valor": json_number(amount), "data": on.isoformat(),
+                    "situacao": "R", "valor": json_number(amount + self._interest(t)),
+                    "data": on.isoformat(),
                     "observacoes": "", "descricao": f"Baixa {document(t)}",
                     "origem": {"id": bordero_id(t, n), "tipo": "bordero"},
                     "contato": {"id": contact_id(t.counterparty), "nome": t.counterparty,
