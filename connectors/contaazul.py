@@ -89,6 +89,7 @@ _SKIPPED_STATUS = frozenset({"PERDIDO", "CANCELADO"})
 # Parcela.status (spec enum)
 _INSTALLMENT_STATUSES = ("PENDENTE", "QUITADO", "CANCELADO", "RENEGOCIADO", "RECEBIDO_PARCIAL",
                          "ATRASADO", "PERDIDO")
+_EARLIEST = date(1900, 1, 1)  # saldo-inicial is asked for every record, however old
 _OPENING_PAGE = 10  # saldo-inicial: tamanho_pagina defaults to 10 and has no published enum
 _EVENTS = "/v1/financeiro/eventos-financeiros"
 
@@ -297,9 +298,16 @@ class ContaAzulConnector(ERPConnector):
         return split, settlements, moves
 
     def _openings(self, last: date) -> dict[str, list[tuple[date, int]]]:
-        """Each account's opening-balance records dated up to ``last``, signed by ``tipo``."""
+        """Each account's opening-balance records dated up to ``last``, signed by ``tipo``.
+
+        Raises:
+            InputDataError: a record dated before the history the connector reads (its
+                movements since would be missing): ``history_years`` must reach back to it.
+
+        """
         records: dict[str, list[tuple[date, int]]] = {}
-        bounds = {"data_inicio": f"{date(last.year - self.history_years, 1, 1)}T00:00:00",
+        start = date(last.year - self.history_years, 1, 1)
+        bounds = {"data_inicio": f"{_EARLIEST.isoformat()}T00:00:00",
                   "data_fim": f"{last.isoformat()}T23:59:59"}
         for p, where, item in self._pages(f"{_EVENTS}/saldo-inicial", bounds,
                                           page_size=_OPENING_PAGE):
@@ -308,9 +316,13 @@ class ContaAzulConnector(ERPConnector):
             if kind not in ("RECEITA", "DESPESA") or (kind == "RECEITA" and amount < 0):
                 raise p.error(f"{where}.tipo", f"expected RECEITA (balance ≥ 0) or DESPESA, got "
                               f"{kind!r} for a balance of {amount}")
+            on = p.day(item, "data_competencia", where) or date.min
+            if on < start:
+                raise p.error(f"{where}.data_competencia",
+                              f"opening balance dated {on} is before the {self.history_years} "
+                              f"years of payments read (from {start}): raise history_years")
             records.setdefault(p.text(item, "id_conta_financeira", where), []).append(
-                (p.day(item, "data_competencia", where) or date.min,
-                 abs(amount) if kind == "RECEITA" else -abs(amount)))
+                (on, abs(amount) if kind == "RECEITA" else -abs(amount)))
         return records
 
     def _transfers(self, last: date) -> list[CashMovement]:

@@ -44,7 +44,7 @@ def test_bank_balance_is_the_opening_record_plus_the_movements_since(fake) -> No
     lines = connect(fake).get_trial_balance(PERIOD).set_index("account")
     assert (lines.at[BANK, "opening"], lines.at[BANK, "closing"]) == (5000000, 5200000)
     [ask] = fake.hits("/v1/financeiro/eventos-financeiros/saldo-inicial")
-    assert ask.arg("data_fim") == "2024-03-31T23:59:59" and "T" in ask.arg("data_inicio")
+    assert (ask.arg("data_inicio"), ask.arg("data_fim")) == ("1900-01-01T00:00:00", "2024-03-31T23:59:59")
     assert ask.arg("tamanho_pagina") == "10"
 
 
@@ -106,3 +106,12 @@ def test_payments_that_do_not_add_up_to_pago_stop_the_extract() -> None:
             connect(fake).get_trial_balance(PERIOD)
     assert err.value.field.endswith(".pago")
     assert f"title {ca.title_id('6001')}: paid 3,500.00 by the ERP's count != 4,000.00" in str(err.value)
+
+
+def test_an_opening_record_older_than_the_history_read_is_refused(fake, monkeypatch) -> None:
+    old = (seed.SeedBank("1001", "Conta Itaú", Decimal("44000.00"), since=date(2015, 1, 1)),)
+    monkeypatch.setattr(seed, "BANKS", old)
+    with pytest.raises(InputDataError) as err:
+        connect(fake).get_trial_balance(PERIOD)  # history_years 5: payments from 2019-01-01
+    assert err.value.field == "itens[0].data_competencia"
+    assert "opening balance dated 2015-01-01 is before the 5 years of payments read" in str(err.value)
