@@ -44,6 +44,7 @@ import pandas as pd
 
 from close.types import Period
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
+from connectors.field_map import unread_fields
 from connectors.http import ErpHttpClient, HttpPolicy
 from connectors.management import (
     BankBalance,
@@ -73,6 +74,18 @@ DEFAULT_BASE_URL = "https://api.bling.com.br/Api/v3"
 # 3 requests per second, evenly spaced: a burst of 3 would put a 4th request inside a second
 POLICY = HttpPolicy(rate=3.0, burst=1)
 _SKIPPED_SITUATIONS = frozenset({"4", "5"})
+# The fields each endpoint must send (connectors/bling.md; optional ones left out), which
+# ``close connectors check`` looks for in a sample.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "/categorias/receitas-despesas": ("id", "descricao", "tipo"),
+    "/contas-contabeis": ("id", "descricao"),
+    "/caixas": ("id", "debCred", "valor", "data", "contaFinanceira.id", "origem.tipo"),
+    "/contas/receber": ("id", "situacao"),
+    "/contas/pagar": ("id", "situacao"),
+    "/contas/receber/{id}": ("valor", "dataEmissao", "vencimento", "contato.id", "borderos"),
+    "/contas/pagar/{id}": ("valor", "dataEmissao", "vencimento", "contato.id", "borderos"),
+    "/borderos/{id}": ("data", "pagamentos"),
+}
 # origem.tipo of a cash movement (developer.bling.com.br/referencia, Caixas e Bancos)
 _ORIGINS = ("", "caixa", "duplicata", "bordero", "estoque")
 _SETTLING = ("duplicata", "bordero")
@@ -82,6 +95,7 @@ class BlingConnector(ERPConnector):
     """Bling v3: management trial balance, company, categories and receivables."""
 
     name = "bling"
+    API_VERSION = "Bling API v3 (OpenAPI 3.0 of developer.bling.com.br/referencia)"
     SECRETS: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
@@ -142,8 +156,41 @@ class BlingConnector(ERPConnector):
             start = end + timedelta(days=1)
 
     def health_check(self) -> HealthStatus:
-        """Read the company's basic data with the entity's token."""
-        return self.probe_health(lambda: self.get_companies()[0].name)
+        """Read the company's basic data, then sample each endpoint for fields Bling did not send."""
+        return self.probe_health(lambda: self.get_companies()[0].name, self._unread)
+
+    def _first(self, path: str, params: Mapping[str, Any] | None = None, *,
+               sized: bool = True) -> Any:
+        """Return the first item of a listing (one record asked for), ``None`` when empty."""
+        items = self.client.get_json(path, params={**(params or {}), "pagina": 1,
+                                                   **({"limite": 1} if sized else {})})
+        items = items.get("data") if isinstance(items, dict) else None
+        return items[0] if isinstance(items, list) and items else None
+
+    def _unread(self) -> tuple[str, ...]:
+        today = date.today()  # noqa: DTZ011 - a calendar day for a sample window
+        window = {"dataInicial": (today - timedelta(days=365)).isoformat(),  # Bling's longest
+                  "dataFinal": today.isoformat()}
+        samples: dict[str, Any] = {
+            "/categorias/receitas-despesas": self._first("/categorias/receitas-despesas"),
+            "/contas-contabeis": self._first("/contas-contabeis"),
+            "/caixas": self._first("/caixas", window, sized=False),
+        }
+        for kind, keys in (("receber", ("dataInicial", "dataFinal")),
+                           ("pagar", ("dataEmissaoInicial", "dataEmissaoFinal"))):
+            listed = self._first(f"/contas/{kind}", {keys[0]: window["dataInicial"],
+                                                     keys[1]: window["dataFinal"]})
+            samples[f"/contas/{kind}"] = listed
+            if isinstance(listed, dict) and listed.get("id") is not None:
+                detail = self.client.get_json(f"/contas/{kind}/{listed['id']}")
+                samples[f"/contas/{kind}/{{id}}"] = detail.get("data") if isinstance(detail, dict) else None
+        paid = next((b for key in ("/contas/receber/{id}", "/contas/pagar/{id}")
+                     if isinstance(samples.get(key), dict)
+                     for b in samples[key].get("borderos") or () if b), None)
+        if paid is not None:
+            bordero = self.client.get_json(f"/borderos/{paid}")
+            samples["/borderos/{id}"] = bordero.get("data") if isinstance(bordero, dict) else None
+        return tuple(f for path, item in samples.items() for f in unread_fields(path, item, FIELDS[path]))
 
     def get_companies(self) -> tuple[Company, ...]:
         """Return the one company the token belongs to (``/empresas/me/dados-basicos``)."""

@@ -49,6 +49,7 @@ import pandas as pd
 from close.errors import ConfigError
 from close.types import Period
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
+from connectors.field_map import unread_fields
 from connectors.http import ErpHttpClient, HttpPolicy
 from connectors.management import (
     BankBalance,
@@ -86,6 +87,17 @@ _OBSERVED_STATUS = {"PENDING": "EM_ABERTO", "OVERDUE": "ATRASADO", "ACQUITTED": 
                     "PARTIAL": "RECEBIDO_PARCIAL", "RENEGOTIATED": "RENEGOCIADO",
                     "LOST": "PERDIDO", "CANCELED": "CANCELADO"}
 _SKIPPED_STATUS = frozenset({"PERDIDO", "CANCELADO"})
+# The fields each endpoint must send (connectors/contaazul.md; optional ones left out), which
+# ``close connectors check`` looks for in a sample.
+_TITLE_FIELDS = ("id", "total", "data_competencia", "data_vencimento", "status_traduzido", "categorias")
+FIELDS: dict[str, tuple[str, ...]] = {
+    "/v1/categorias": ("id", "nome", "tipo"),
+    "/v1/conta-financeira": ("id", "nome"),
+    "saldo-inicial": ("tipo", "id_conta_financeira", "data_competencia", "saldo_inicial"),
+    "contas-a-receber/buscar": _TITLE_FIELDS,
+    "contas-a-pagar/buscar": _TITLE_FIELDS,
+    "parcelas/{id}": ("status", "evento.rateio", "baixas"),
+}
 # Parcela.status (spec enum)
 _INSTALLMENT_STATUSES = ("PENDENTE", "QUITADO", "CANCELADO", "RENEGOCIADO", "RECEBIDO_PARCIAL",
                          "ATRASADO", "PERDIDO")
@@ -98,6 +110,7 @@ class ContaAzulConnector(ERPConnector):
     """Conta Azul v2: management trial balance, company, categories and receivables."""
 
     name = "contaazul"
+    API_VERSION = "Conta Azul API v2 (Financeiro OpenAPI v1, developers.contaazul.com)"
     SECRETS: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
@@ -153,8 +166,33 @@ class ContaAzulConnector(ERPConnector):
             page += 1
 
     def health_check(self) -> HealthStatus:
-        """Read the connected company with the entity's token."""
-        return self.probe_health(lambda: self.get_companies()[0].name)
+        """Read the connected company, then sample each endpoint for fields it did not send."""
+        return self.probe_health(lambda: self.get_companies()[0].name, self._unread)
+
+    def _first(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """Return the first item of a listing (the smallest page asked for), ``None`` when empty."""
+        data = self.client.get_json(path, params={**(params or {}), "pagina": 1,
+                                                  "tamanho_pagina": PAGE_SIZES[0]})
+        items = data.get("itens") if isinstance(data, dict) else None
+        return items[0] if isinstance(items, list) and items else None
+
+    def _unread(self) -> tuple[str, ...]:
+        today = date.today()  # noqa: DTZ011 - a calendar day for a sample window
+        due = {"data_vencimento_de": date(today.year - 1, 1, 1).isoformat(),
+               "data_vencimento_ate": date(today.year + 1, 12, 31).isoformat()}
+        samples: dict[str, Any] = {
+            "/v1/categorias": self._first("/v1/categorias", {"permite_apenas_filhos": "true"}),
+            "/v1/conta-financeira": self._first("/v1/conta-financeira"),
+            "saldo-inicial": self._first(f"{_EVENTS}/saldo-inicial", {
+                "data_inicio": f"{_EARLIEST.isoformat()}T00:00:00",
+                "data_fim": f"{today.isoformat()}T23:59:59"}),
+            "contas-a-receber/buscar": self._first(f"{_EVENTS}/contas-a-receber/buscar", due),
+            "contas-a-pagar/buscar": self._first(f"{_EVENTS}/contas-a-pagar/buscar", due),
+        }
+        title = samples["contas-a-receber/buscar"] or samples["contas-a-pagar/buscar"]
+        if isinstance(title, dict) and title.get("id"):
+            samples["parcelas/{id}"] = self.client.get_json(f"{_EVENTS}/parcelas/{title['id']}")
+        return tuple(f for path, item in samples.items() for f in unread_fields(path, item, FIELDS[path]))
 
     def get_companies(self) -> tuple[Company, ...]:
         """Return the one company the authorization belongs to (``/v1/pessoas/conta-conectada``)."""

@@ -1,25 +1,61 @@
-"""Check a fake's replies and a connector's requests against JSON Schemas written from a spec.
-
-``tests/fakes/schemas/<erp>.json`` holds, per GET operation the connector calls, the published
-query parameters (``query``) and the published 200 body (``response``), plus the error body
-(``error``); each file's ``$comment`` names the spec it was written from. ``Exchanges`` records
-what went over the wire so a test can validate all of it after running the real connector.
-"""
+"""Validation helpers of the contract tests: JSON schemas written from the vendors' published
+specs (``tests/fakes/schemas/<vendor>.json``), every fake response and every request checked."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker
 
-from tests.fakes.server import FakeRequest, Reply
+from tests.fakes.server import FakeRequest, FakeServer, Reply
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "fakes" / "schemas"
+
+
+def load_schema(vendor: str) -> dict[str, Any]:
+    """Return ``tests/fakes/schemas/<vendor>.json``, checked to be a valid 2020-12 schema."""
+    schema = json.loads((SCHEMAS / f"{vendor}.json").read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def errors(schema: dict[str, Any], definition: str, instance: Any) -> list[str]:  # noqa: ANN401
+    """Return the validation errors of ``instance`` against ``#/$defs/<definition>``."""
+    validator = Draft202012Validator({**schema, "$ref": f"#/$defs/{definition}"})
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+            for e in validator.iter_errors(instance)]
+
+
+class Recording:
+    """Wraps a fake's ``handle`` so a test sees every (request, reply) pair it served."""
+
+    def __init__(self, fake: FakeServer) -> None:
+        """Start recording ``fake``'s exchanges."""
+        self.exchanges: list[tuple[FakeRequest, Reply]] = []
+        handle = fake.handle
+
+        def recorded(request: FakeRequest) -> Reply:
+            reply = handle(request)
+            self.exchanges.append((request, reply))
+            return reply
+
+        fake.handle = recorded  # type: ignore[method-assign]
+
+    def body(self, reply: Reply) -> Any:  # noqa: ANN401
+        """Return the reply's JSON body (decoded when the fake sent bytes)."""
+        return json.loads(reply.body) if isinstance(reply.body, bytes) else reply.body
+
+
+# --- OpenAPI operations (Bling, Conta Azul) --------------------------------------------------
+# ``tests/fakes/schemas/bling.json`` and ``contaazul.json`` hold, per GET operation the connector
+# calls, the published query parameters (``operations[path].query``) and the published 200 body
+# (``operations[path].response``), plus the error body (``error``); the file's ``$comment``
+# names the OpenAPI it was written from.
+
 FORMATS = FormatChecker(formats=())
 
 
@@ -33,34 +69,12 @@ def _date_time(value: object) -> bool:  # ISO 8601; Conta Azul's carry no zone (
     return not isinstance(value, str) or bool(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
-@dataclass
-class Exchanges:
-    """Every (request, reply) a fake answered."""
-
-    seen: list[tuple[FakeRequest, Reply]] = field(default_factory=list)
-
-
-def recording(fake_class: type) -> type:
-    """Return a subclass of ``fake_class`` that keeps its (request, reply) pairs in ``exchanges``."""
-
-    class Recording(fake_class):  # type: ignore[misc,valid-type]
-        def __init__(self) -> None:
-            super().__init__()
-            self.exchanges = Exchanges()
-
-        def handle(self, request: FakeRequest) -> Reply:
-            reply = super().handle(request)
-            self.exchanges.seen.append((request, reply))
-            return reply
-
-    return Recording
-
-
 class Contract:
-    """The schemas of one ERP, and the checks of one exchange against them."""
+    """The published operations of one ERP, and the checks of one exchange against them."""
 
-    def __init__(self, name: str, prefix: str = "") -> None:
-        self.doc = json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))
+    def __init__(self, vendor: str, prefix: str = "") -> None:
+        """Load ``tests/fakes/schemas/<vendor>.json``; ``prefix`` is the base path of the fake."""
+        self.doc = load_schema(vendor)
         self.prefix = prefix
         self.routes = [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path)
                        for path in self.doc["operations"]]
@@ -78,7 +92,13 @@ class Contract:
         query = {name: _coerce(schema["properties"].get(name, {}), values)
                  for name, values in request.query.items()}
         return [f"{template} query {list(e.absolute_path)}: {e.message}"
-                for e in Draft7Validator(schema, format_checker=FORMATS).iter_errors(query)]
+                for e in Draft202012Validator(schema, format_checker=FORMATS).iter_errors(query)]
+
+    def violations(self, exchanges: list[tuple[FakeRequest, Reply]]) -> list[str]:
+        """Check every request and reply of ``exchanges``; an operation never called is one too."""
+        called = {self.operation(q.path) for q, _ in exchanges}
+        return [f"{op}: never called" for op in self.doc["operations"] if op not in called] + [
+            e for q, r in exchanges for e in self.request_errors(q) + self.reply_errors(q, r)]
 
     def reply_errors(self, request: FakeRequest, reply: Reply) -> list[str]:
         """Validate a reply body: a 200 against the operation's response, else the error body."""
@@ -87,7 +107,16 @@ class Contract:
         body = json.loads(reply.encode())
         schema = self.doc["operations"][template]["response"] if reply.status == 200 else self.doc["error"]
         return [f"{template} {reply.status} {list(e.absolute_path)}: {e.message}"
-                for e in Draft7Validator(schema, format_checker=FORMATS).iter_errors(body)]
+                for e in Draft202012Validator(schema, format_checker=FORMATS).iter_errors(body)]
+
+
+def exercise(connector: Any, periods: tuple[str, ...], as_of: date) -> None:  # noqa: ANN401
+    """Run a connector through what a close asks of it: TBs, receivables, chart, health check."""
+    for period in periods:
+        connector.get_trial_balance(period)
+    connector.get_receivables(as_of)
+    connector.get_chart_of_accounts()
+    assert connector.health_check().unread == ()  # samples every endpoint of its field map
 
 
 def _coerce(schema: dict[str, Any], values: list[str]) -> Any:  # noqa: ANN401

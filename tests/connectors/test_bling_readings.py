@@ -7,6 +7,7 @@ so no title was ever paid; and it required ``categoria`` on every title.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -110,6 +111,25 @@ def test_payments_that_do_not_match_the_titles_saldo_stop_the_extract() -> None:
     assert err.value.field == "data.saldo"
     assert "title 5002: paid 13,000.00 by the ERP's count != 12,000.00 from its payments (1,000.00 " \
         "unexplained)" in str(err.value)
+
+
+def test_connectors_check_names_the_api_and_a_field_bling_did_not_send() -> None:
+    class NoDebCred(bling_fake.BlingFake):
+        def _caixas(self, request):  # the seeded 2024 movements, whatever the window asked
+            seeded = replace(request, query={**request.query, "dataInicial": ["2024-01-01"],
+                                             "dataFinal": ["2024-12-31"]})
+            reply = super()._caixas(seeded)
+            for row in reply.body["data"]:
+                row.pop("debCred")
+            return reply
+
+    with bling_fake.BlingFake() as fake:
+        fake.rate_limit = None
+        status = connect(fake).health_check()
+    assert status.ok and status.api_version.startswith("Bling API v3") and status.unread == ()
+    with NoDebCred() as fake:
+        fake.rate_limit = None
+        assert connect(fake).health_check().unread == ("/caixas: debCred",)
 
 
 def test_bling_default_policy_keeps_to_the_rate_limit() -> None:

@@ -115,3 +115,18 @@ def test_an_opening_record_older_than_the_history_read_is_refused(fake, monkeypa
         connect(fake).get_trial_balance(PERIOD)  # history_years 5: payments from 2019-01-01
     assert err.value.field == "itens[0].data_competencia"
     assert "opening balance dated 2015-01-01 is before the 5 years of payments read" in str(err.value)
+
+
+def test_connectors_check_names_the_api_and_a_field_conta_azul_did_not_send() -> None:
+    class NoTipo(ca.ContaAzulFake):
+        def _opening(self, request):
+            reply = super()._opening(request)
+            for row in reply.body["itens"]:
+                row.pop("tipo")
+            return reply
+
+    with ca.ContaAzulFake() as fake:
+        status = connect(fake).health_check()
+    assert status.ok and status.api_version.startswith("Conta Azul API v2") and status.unread == ()
+    with NoTipo() as fake:
+        assert connect(fake).health_check().unread == ("saldo-inicial: tipo",)
