@@ -167,6 +167,8 @@ class ValidationSettings:
     just_under_band: Decimal = Decimal("0.05")  # "just under" = within this fraction below a limit
     benford_min_count: int = 1000  # journal amounts (>= 10 units) needed for the Benford test
     benford_mad: Decimal = Decimal("0.015")  # Nigrini's first-digit nonconformity MAD
+    # Management trial balances (connectors/management.py): an UNRECONCILED line above this fails
+    unreconciled_materiality: Decimal = Decimal(0)
     class_prefix_check: bool = True  # the local-code prefix heuristic of the mapping check
     # Entities whose local chart numbers classes otherwise (e.g. a German SKR04 chart, where
     # class 3 holds liabilities): the prefix heuristic does not judge them.
@@ -410,6 +412,8 @@ def _parse_validation(t: _Table) -> ValidationSettings:
         just_under_band=_positive(t, "just_under_band", base.just_under_band),
         benford_min_count=t.integer("benford_min_count", base.benford_min_count, lo=1, hi=10**9),
         benford_mad=_positive(t, "benford_mad", base.benford_mad),
+        unreconciled_materiality=_positive(t, "unreconciled_materiality",
+                                           base.unreconciled_materiality),
         class_prefix_check=t.boolean("class_prefix_check", base.class_prefix_check),
         class_prefix_skip=t.strings("class_prefix_skip"),
         weights=tuple(weights.values()),

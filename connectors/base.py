@@ -196,6 +196,15 @@ class ERPConnector(abc.ABC):
         """Disconnect, whatever happened."""
         self.disconnect()
 
+    def unexplained_movements(self) -> tuple[Mapping[str, object], ...]:
+        """Return what the last trial balance's ``UNRECONCILED`` line holds, item by item.
+
+        Management trial balances (``connectors.management``) name each bank movement or title
+        settlement they could not explain (``UnexplainedItem.as_dict``); ledgers have no such
+        line and return nothing.
+        """
+        return ()
+
     @abc.abstractmethod
     def health_check(self) -> HealthStatus:
         """Check that the source answers and accepts the credentials; never raises."""

@@ -34,6 +34,8 @@ def start_erp_fakes() -> dict[str, str]:
             tokens = getattr(fake, "tokens", None)
             if tokens is not None:
                 tokens.rotate = False
+            if isinstance(fake, bling.BlingFake):
+                fake.rate_limit = None  # the demo runs at the fast http settings below
             _running[name] = fake.start()
     return {
         "omie": f"{_running['omie'].url}/api/v1",
@@ -42,6 +44,11 @@ def start_erp_fakes() -> dict[str, str]:
         "totvs_rm": _running["totvs"].url,
         "totvs_protheus": f"{_running['totvs'].url}/rest",
     }
+
+
+def running_fake(name: str) -> FakeServer:
+    """Return a fake ``start_erp_fakes`` started (``omie``, ``contaazul``, ``bling``, ``totvs``)."""
+    return _running[name]
 
 
 def erp_demo_sources(urls: dict[str, str]) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:
