@@ -132,7 +132,7 @@ def _band(
     if currency == presentation:
         return Decimal(1), Decimal(1)
     shift = exponent(presentation) - exponent(currency)
-    cands = [rates.closing[currency], rates.average[currency], *kind_rates]
+    cands = [rates.closing[currency], rates.average[currency], *kind_rates, *rates.spot.get(currency, ())]
     if currency in rates.opening:
         cands.append(rates.opening[currency])
     cands = [c.scaleb(shift) if shift else c for c in cands]
