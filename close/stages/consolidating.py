@@ -78,7 +78,7 @@ def load_inputs(conn: Connection, run: Run,
     """Everything ``consolidate`` needs, from the run's snapshot and the prior effective run."""
     chart = load_run_chart(conn, run.id, config)
     rates = load_rates(conn, (previous_period(run.period), run.period),
-                       presentation_currency=config.presentation_currency)
+                       presentation_currency=config.presentation_currency, group_id=config.id)
     currencies = {e.id: e.currency for e in config.entities}
     prior_run = effective_run(conn, config.id, previous_period(run.period))
     # The rates task checked this before CONSOLIDATING; a run resumed here checks again.

@@ -72,13 +72,15 @@ def fetch_run_rates(env: StageEnv, run: Run, _entity: EntityId | None) -> StageO
         config = load_config(conn, run.id)
         rows = file_rates(conn, run, config)
         first_period = effective_run(conn, config.id, previous_period(run.period)) is None
-        known = {r.need for r in load_rates(conn, (previous_period(run.period), run.period))}
+        known = {r.need for r in load_rates(conn, (previous_period(run.period), run.period),
+                                            group_id=config.id)}
     # What only the rates file can give is checked before any request, with the check's message.
     check_rates(config, run.period, known | {r.need for r in rows}, first_period=first_period,
                 only=file_routed(config))
     with rate_service(env.settings, config) as service:
         stored = fetch_and_store_rates(env.db, run.period, rate_needs(config, run.period), service,
-                                       file_rates=rows, move_threshold=config.validation.rate_move_threshold)
+                                       file_rates=rows, move_threshold=config.validation.rate_move_threshold,
+                                       group_id=config.id)
     check_rates(config, run.period, {r.need for r in (*stored.rates, *stored.prior)},
                 first_period=first_period)
     summary: Sequence[FxRate] = stored.rates
