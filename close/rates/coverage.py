@@ -99,8 +99,8 @@ def file_routed(config: GroupConfig) -> Callable[[RateNeed], bool]:
 def missing_rate_message(config: GroupConfig, req: RequiredRate) -> str:
     """Say which rate is missing and where to add it."""
     n = req.need
-    when = n.rate_date.isoformat() if n.rate_date is not None else (
-        f"the end of {n.period}" if n.rate_type == "closing" else n.period)
+    when = f"on {n.rate_date.isoformat()}" if n.rate_date is not None else (
+        f"at the end of {n.period}" if n.rate_type == "closing" else f"for {n.period}")
     route = choose_route(n.currency, n.presentation_currency, dict(config.rates.sources))
     file = config.files.rates
     row = (f"a row '{n.period},{n.currency},"
@@ -111,5 +111,5 @@ def missing_rate_message(config: GroupConfig, req: RequiredRate) -> str:
              else f"name a rates file in [files] rates with {row}")
     if route is not None:
         where = f"the {route.source} source did not give it; {where} as a fallback or override"
-    return (f"no {req.kind} rate for {n.currency}->{n.presentation_currency} on {when}, "
+    return (f"no {req.kind} rate for {n.currency}->{n.presentation_currency} {when}, "
             f"which entity {req.entity} needs: {where}")

@@ -149,3 +149,21 @@ def test_a_missing_declaration_date_rate_fails_before_consolidating(pg_url: str,
     for words in ("declaration-date", "EUR", "2002-10-01", "rates.csv", "entity S"):
         assert words in reason, reason
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_missing_prior_closing_or_average_fails_before_consolidating(pg_url: str, tmp_path: Path) -> None:
+    cases = {
+        "prior closing": (RATES.replace("2002-09,EUR,0.6250000000,0.6200000000,,,,\n", ""), "2002-09"),
+        "average": (RATES.replace("0.6666666667,0.6400000000", "0.6666666667,"), "2002-10"),
+    }
+    for kind, (rates, when) in cases.items():
+        folder = tmp_path / kind.replace(" ", "_")
+        config = _write(folder, "dietronic", rates=rates, dividends=False)
+        env = cli_env(pg_url, folder / "home")
+        done = close(env, "run", "--config", str(config), "--period", PERIOD)
+        assert done.returncode == 1, kind
+        (run,) = close_json(env, "status")["runs"]
+        assert run["status"] == "FAILED" and run["failed_stage"] == "EXTRACTING", run
+        reason = run["failure_reason"]
+        for words in (f"no {kind} rate", "EUR->USD", when, "rates.csv", "entity S"):
+            assert words in reason, (kind, reason)
