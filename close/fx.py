@@ -783,7 +783,7 @@ def translate_balances(
     del amount, rate
     translated = np.where(at_balance, product, product + prior_alloc)
     translated = np.where(is_local, closing_local, translated)
-    spot_parts: dict[EntityId, Decimal] = {}
+    spot_parts: dict[EntityId, tuple[Decimal, int]] = {}
     if spot_portions:
         spot_parts = _translate_spot_portions(
             spot_portions, translated=translated, mov_adj=mov_adj, method=method, ent=ent, std=std,
@@ -976,7 +976,7 @@ def _cta_check(
     presentation_currency: Currency,
     pres_entities: set[EntityId],
     entity_ids: list[EntityId],
-    spot_parts: Mapping[EntityId, Decimal] | None = None,
+    spot_parts: Mapping[EntityId, tuple[Decimal, int]] | None = None,
 ) -> pd.DataFrame:
     """CTA from its parts per entity, exact in Decimal, against the plug.
 
@@ -1019,9 +1019,10 @@ def _cta_check(
         parts = _EXACT.add(
             parts, _EXACT.subtract(_EXACT.multiply(Decimal(int(ov_mov[k])), c_s), Decimal(int(ov_dt[k])))
         )
-        parts = _EXACT.add(parts, (spot_parts or {}).get(e, Decimal(0)))
-        from_parts = _round_decimal(parts)
-        rows.append((e, plug, from_parts, plug - from_parts, (int(n_lines[k]) + 1) // 2))
+        # A spot portion is one more rounding on its line: it widens the tolerance by a half.
+        spot, roundings = (spot_parts or {}).get(e, (Decimal(0), 0))
+        from_parts = _round_decimal(_EXACT.add(parts, spot))
+        rows.append((e, plug, from_parts, plug - from_parts, (int(n_lines[k]) + roundings + 1) // 2))
     return frame_from_rows(rows, CTA_COLUMNS, ints=CTA_COLUMNS[1:])
 
 
@@ -1040,11 +1041,12 @@ def _translate_spot_portions(
     ent_rates: Mapping[EntityId, tuple[Decimal, Decimal]],
     currencies: Mapping[EntityId, Currency],
     presentation_currency: Currency,
-) -> dict[EntityId, Decimal]:
+) -> dict[EntityId, tuple[Decimal, int]]:
     """Translate parts of flow lines' movements at their own rates, in place in ``translated``.
 
     The line's movement less the portions stays at the average rate. Returns, per entity, what
-    the portions add to the CTA from its parts: portion × (average − its rate), exact.
+    the portions add to the CTA from its parts, portion × (average − its rate) exact, and their
+    number.
 
     Raises:
         InputDataError: when the entity has no line of the account to carry a portion.
@@ -1053,7 +1055,7 @@ def _translate_spot_portions(
     e_code = {str(u): k for k, u in enumerate(ent_uniq)}
     s_code = {str(u): k for k, u in enumerate(std_uniq)}
     c_code = {str(u): k for k, u in enumerate(cp_uniq)}
-    out: dict[EntityId, Decimal] = {}
+    out: dict[EntityId, tuple[Decimal, int]] = {}
     for (e, account, counterparty), items in sorted(portions.items()):
         ccy = currencies.get(e)
         if ccy is None or ccy == presentation_currency or not items:
@@ -1082,5 +1084,6 @@ def _translate_spot_portions(
             new += int(multiply_exact(np.array([local]), np.array([scaled]))[0])
             part = _EXACT.add(part, _EXACT.multiply(Decimal(local), _EXACT.subtract(average, shifted)))
         translated[i] += new - at_average
-        out[e] = _EXACT.add(out.get(e, Decimal(0)), part)
+        before, count = out.get(e, (Decimal(0), 0))
+        out[e] = (_EXACT.add(before, part), count + len(items))
     return out
