@@ -571,6 +571,19 @@ def _parse_dividend(t: _Table, entities: Mapping[EntityId, EntityConfig]) -> Div
     return dividend
 
 
+def _check_dividend_dates(dividends: tuple[Dividend, ...], source: str) -> None:
+    """One declaration date per entity and month: its declaration-date rate is stored per month."""
+    seen: dict[tuple[EntityId, str], date] = {}
+    for i, d in enumerate(dividends):
+        for who in (d.payer, d.payee):
+            month = d.declared_on.isoformat()[:7]
+            other = seen.setdefault((who, month), d.declared_on)
+            if other != d.declared_on:
+                raise ConfigError(f"{who} has dividends declared on {other} and {d.declared_on}",
+                                  file=source, key=f"dividends[{i}].declared_on",
+                                  expected=f"one declaration date per entity in {month}")
+
+
 def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     """Parse the TOML text of a group config.
 
@@ -643,6 +656,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     )
     for t in (g, f, th, ic, ai, dist, rt, top):
         t.reject_unknown()
+    _check_dividend_dates(config.dividends, source)
     return config
 
 

@@ -86,3 +86,20 @@ def test_a_dividend_paid_before_the_period_needs_no_rate() -> None:
     paid = Dividend("B", "P", Decimal(1000), date(2025, 6, 1), date(2025, 7, 15))
     config = replace(_config(), dividends=(paid,))
     assert "declaration-date" not in {r.kind for r in required_rates(config, "2025-08", first_period=False)}
+
+
+def test_two_declaration_dates_of_one_entity_in_a_month_are_refused() -> None:
+    from close.errors import ConfigError
+
+    second = CONFIG + '\n[[dividends]]\npayer = "B"\npayee = "P"\namount = "5.00"\ndeclared_on = 2025-08-20\n'
+    with pytest.raises(ConfigError) as err:
+        parse_group_config(second, source="group.toml")
+    assert "group.toml" in str(err.value) and "dividends[1].declared_on" in str(err.value)
+
+
+def test_a_dividend_naming_an_unknown_entity_is_refused() -> None:
+    from close.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        parse_group_config(CONFIG.replace('payee = "P"', 'payee = "X"'), source="group.toml")
+    assert "dividends[0].payee" in str(err.value)
