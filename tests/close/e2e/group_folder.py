@@ -21,6 +21,13 @@ def tb_file(rows: str) -> str:
     return "".join(out)
 
 
+def entity_toml(eid: str, name: str, currency: str, parent: str | None = None, ownership: str = "1") -> str:
+    """An ``[[entities]]`` table read by the file connector from ``tb/<id>/{period}.csv``."""
+    owner = f'parent = "{parent}"\nownership = "{ownership}"\n' if parent else ""
+    return (f'\n[[entities]]\nid = "{eid}"\nname = "{name}"\ncurrency = "{currency}"\n{owner}'
+            f'connector = "file"\n[entities.source]\npath = "tb/{eid}/{{period}}.csv"\n')
+
+
 def identity_mapping(accounts: set[str]) -> str:
     """A mapping file that maps every entity's account ``X`` to standard account ``X``."""
     return "entity,account,std_account\n" + "".join(f"*,{a},{a}\n" for a in sorted(accounts))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from tests.close.e2e.group_folder import identity_mapping, tb_file, write_folder
+from tests.close.e2e.group_folder import entity_toml, identity_mapping, tb_file, write_folder
 from tests.close.run.cli_helpers import cli_env, close, close_json
 
 PERIOD = "2002-10"
@@ -35,24 +35,8 @@ opening_balances = "opening.csv"
 [rates]
 sources = {{ EUR = "file" }}
 
-[[entities]]
-id = "P"
-name = "Dietronic"
-currency = "USD"
-connector = "file"
-[entities.source]
-path = "tb/P/{{period}}.csv"
-
-[[entities]]
-id = "S"
-name = "German subsidiary"
-currency = "EUR"
-parent = "P"
-ownership = "1"
-connector = "file"
-[entities.source]
-path = "tb/S/{{period}}.csv"
 """
+    text += entity_toml("P", "Dietronic", "USD") + entity_toml("S", "German subsidiary", "EUR", "P")
     if dividends:
         text += """
 [[dividends]]

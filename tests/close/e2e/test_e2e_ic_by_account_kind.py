@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from tests.close.e2e.group_folder import identity_mapping, tb_file, write_folder
+from tests.close.e2e.group_folder import entity_toml, identity_mapping, tb_file, write_folder
 from tests.close.run.cli_helpers import cli_env, close, close_json
 
 CONFIG = """\
@@ -28,24 +28,7 @@ opening_balances = "opening.csv"
 [intercompany.inventory_margins]
 S = "0.25"
 
-[[entities]]
-id = "P"
-name = "Parent Inc."
-currency = "USD"
-connector = "file"
-[entities.source]
-path = "tb/P/{period}.csv"
-
-[[entities]]
-id = "S"
-name = "Seller Inc."
-currency = "USD"
-parent = "P"
-ownership = "0.8"
-connector = "file"
-[entities.source]
-path = "tb/S/{period}.csv"
-"""
+""" + entity_toml("P", "Parent Inc.", "USD") + entity_toml("S", "Seller Inc.", "USD", "P", "0.8")
 
 P_TB = tb_file("""
 1000 |   | 0 | 8300.00
