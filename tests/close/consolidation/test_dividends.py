@@ -83,3 +83,37 @@ def test_dividend_at_the_declaration_rate_and_the_open_receivables_difference_in
     assert int(without.translated.query("entity == 'S' and std_account == '3150'")["translated"].sum()) == (
         3_072_000
     )
+
+
+def test_a_foreign_payee_takes_its_income_at_its_own_declaration_date_rate() -> None:
+    """Constructed: S (EUR) declares €100.00 to I (BRL) when 1 EUR = USD 1.10 and 1 BRL = USD 0.20,
+    so I books BRL 550.00 (100 × 1.10 / 0.20). Both sides translate to USD 110.00 at their own
+    declaration-date rates (not at the averages 1.05 and 0.21), and the dividend pair eliminates
+    with no difference."""
+    group = (entity("P", "USD"), entity("I", "BRL", "P"), entity("S", "EUR", "I"))
+    bal = tb("""
+    P | 1000 |   | 0 | 98000
+    P | 1800 | I | 0 | 2000
+    P | 3000 |   | 0 | -100000
+    I | 1000 |   | 0 | 4500
+    I | 1800 | S | 0 | 5500
+    I | 1160 | S | 0 | 550
+    I | 3000 |   | 0 | -10000
+    I | 4950 | S | 0 | -550
+    S | 1000 |   | 0 | 1000
+    S | 2400 | I | 0 | -100
+    S | 3000 |   | 0 | -1000
+    S | 3150 | I | 0 | 100
+    """)
+    period_rates = rates({"EUR": "1.12", "BRL": "0.19"}, {"EUR": "1.05", "BRL": "0.21"})
+    base = inputs("2026-03", group, bal, period_rates,
+                  opening_balances=opening("", {("I", "3000"): "0.2", ("S", "3000"): "1.1"}))
+    dividend = DeclaredDividend("S", "I", 10_000, date(2026, 3, 10), None, Decimal("1.10"), Decimal("0.20"))
+    r = consolidate(replace(base, dividends=(dividend,)))
+    t = r.translated
+    assert int(t[(t["entity"] == "S") & (t["std_account"] == "3150")]["translated"].sum()) == 11_000
+    assert int(t[(t["entity"] == "I") & (t["std_account"] == "4950")]["translated"].sum()) == -11_000
+    (pair,) = r.ic_pairs[r.ic_pairs["kind"] == "dividend"].itertuples(index=False)
+    assert (pair.difference, pair.status) == (0, "eliminated")
+    assert (r.cta["difference"].abs() <= r.cta["tolerance"]).all(), r.cta
+    assert int(r.consolidated["amount"].sum()) == 0
