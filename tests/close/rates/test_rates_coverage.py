@@ -103,3 +103,16 @@ def test_a_dividend_naming_an_unknown_entity_is_refused() -> None:
     with pytest.raises(ConfigError) as err:
         parse_group_config(CONFIG.replace('payee = "P"', 'payee = "X"'), source="group.toml")
     assert "dividends[0].payee" in str(err.value)
+
+
+def test_a_declaration_date_rate_is_the_sources_quotation_of_that_day(service, bcb) -> None:
+    """PTAX (the BCB fake) quotes BRL per USD daily; the dividend's rate is that day's, inverted."""
+    from close.dividends import dividend_rate_needs
+    from tests.fakes.bcb import DEFAULT_PTAX
+
+    (need,) = dividend_rate_needs(_config(), "2025-08")
+    assert (need.entity_id, need.account, need.rate_date) == ("B", "dividends", date(2025, 8, 12))
+    (rate,) = service.fetch_rates([need]).rates
+    venda = {p.day: p.venda for p in DEFAULT_PTAX["USD"]}[date(2025, 8, 12)]
+    assert (rate.source, rate.as_of) == ("bcb_ptax", date(2025, 8, 12))
+    assert rate.rate == (Decimal(1) / venda).quantize(Decimal("1E-10"))
