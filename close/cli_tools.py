@@ -69,10 +69,12 @@ def rates_fetch(config: ConfigOpt, period: PeriodOpt,
                                 retrieved_at=pd.Timestamp.now(tz="UTC").to_pydatetime())
     with rate_service(env.settings, group) as service:
         stored = fetch_and_store_rates(env.db, period, rate_needs(group, period), service, file_rates=rows,
-                                       move_threshold=group.validation.rate_move_threshold, refresh=refresh)
+                                       move_threshold=group.validation.rate_move_threshold, refresh=refresh,
+                                       group_id=group.id)
     err.print(f"{len(stored.rates)} rates for {period}: {len(stored.fetched)} fetched now, "
               f"{len(stored.fallbacks)} from the file after a source failed")
-    table = rates_table_rows(env.db, period, presentation_currency=group.presentation_currency)
+    table = rates_table_rows(env.db, period, presentation_currency=group.presentation_currency,
+                             group_id=group.id)
     _print_frame(pd.DataFrame(table), title=f"FX rates {period}", as_json=as_json)
 
 

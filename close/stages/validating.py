@@ -56,7 +56,8 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
         chart = load_run_chart(conn, run.id, config)
         currencies = {e.id: e.currency for e in config.entities}
         prior_run = effective_run(conn, config.id, previous_period(run.period))
-        all_rates = load_rates(conn, (previous_period(run.period), run.period), presentation_currency=pc)
+        all_rates = load_rates(conn, (previous_period(run.period), run.period), presentation_currency=pc,
+                               group_id=config.id)
         mapping = pd.DataFrame(conn.execute(sa.text(
             "SELECT entity_id AS entity, account, std_account, source FROM account_mappings "
             "WHERE run_id = CAST(:r AS uuid)"), {"r": run.id}).all(),

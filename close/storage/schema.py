@@ -221,13 +221,15 @@ fx_rates = sa.Table(
     sa.Column("rate_date", sa.Date),
     sa.Column("raw", JSONB, nullable=False, server_default=_EMPTY_JSON),
     _at("retrieved_at", default=_NOW),
+    _text("group_id", nullable=True),  # 0006: a group's own file figure; NULL: shared source rate
 )
-# An expression index: one rate per need, whether or not it is an entity's, an account's or a
-# run's own. Declared in full; reflection reports the coalesce() parts as expressions only.
+# An expression index: one rate per need, whether or not it is an entity's, an account's, a
+# run's or a group's own. Declared in full; reflection reports the coalesce() parts as expressions only.
 sa.Index("fx_rates_key", fx_rates.c.tenant_id, fx_rates.c.period, fx_rates.c.currency,
          fx_rates.c.presentation_currency, fx_rates.c.rate_type,
          sa.func.coalesce(fx_rates.c.entity_id, ""), sa.func.coalesce(fx_rates.c.account, ""),
-         sa.func.coalesce(sa.cast(fx_rates.c.run_id, sa.Text), ""), unique=True)
+         sa.func.coalesce(sa.cast(fx_rates.c.run_id, sa.Text), ""),
+         sa.func.coalesce(fx_rates.c.group_id, ""), unique=True)
 
 translated_balances = sa.Table(
     "translated_balances", metadata,
