@@ -1,8 +1,8 @@
 """A real SMTP server in the test process (aiosmtpd), with AUTH, counting what it accepted.
 
-A message counts once the server has accepted its DATA (250): a client killed before that point
-delivered nothing. ``hold`` makes the server wait before accepting the message for one recipient,
-so a test can kill the sender in the middle of its deliveries.
+A message counts once the server has accepted its DATA (250). ``hold_for`` makes the server wait
+before accepting that recipient (RCPT TO), so a test can kill the sender in the middle of its
+deliveries: a client killed there has sent no message for that recipient.
 """
 
 from __future__ import annotations
@@ -30,11 +30,16 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
-    async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_RCPT(self, smtp: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          rcpt_options: list[str]) -> str:
         import asyncio
 
-        if self.server.hold_for in envelope.rcpt_tos:
+        if address == self.server.hold_for:
             await asyncio.sleep(self.server.hold_seconds)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         with self.server.lock:
             self.server.messages.append((tuple(envelope.rcpt_tos), message))
