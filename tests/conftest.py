@@ -1,8 +1,9 @@
 """Shared fixtures: a fresh real PostgreSQL database per test session, a clean environment.
 
-The suite needs PostgreSQL on 127.0.0.1:5432 (``TEST_DATABASE_URL`` overrides) and Redis on
-127.0.0.1:6379 for the distributed tests. If PostgreSQL is missing the suite FAILS with how to
-start it; it never skips.
+The suite needs PostgreSQL on 127.0.0.1:5432 (``TEST_DATABASE_URL`` overrides) and the
+`redis-server` binary: tests that need Redis get a private server on a free port
+(tests/redis_server.py), stopped at the end of the session; the suite never touches a shared
+Redis. If PostgreSQL is missing the suite FAILS with how to start it; it never skips.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import psycopg
 import pytest
 
 from close.storage import Database
+from tests.redis_server import stop_private_redis
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -59,3 +61,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key == "DATABASE_URL" or key.startswith("CLOSE_") or key.startswith("ANTHROPIC_"):
             monkeypatch.delenv(key, raising=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the session's private Redis (if a test started it)."""
+    stop_private_redis()
