@@ -8,7 +8,7 @@ Paths: every file the config names (``[files]``, ``adjustments``, ``[distributio
 entity source's ``path``) must resolve — ``..`` and symlinks followed — inside the config's folder,
 or inside a root the operator lists in ``CLOSE_ALLOWED_ROOTS`` (``os.pathsep``-separated).
 
-Secrets: a key whose name contains one of :data:`SECRET_WORDS` is refused unless it names an
+Secrets: a key with a word built on one of :data:`SECRET_WORDS` is refused unless it names an
 environment variable (``…_env``) or a URL (``…_url``); a string value that looks like a credential
 (a known token prefix, a JWT, a private key, a URL with a password, or a long high-entropy word)
 is refused wherever it appears. The error names the key, never the value.
@@ -25,7 +25,9 @@ from typing import Any
 from close.errors import ConfigError
 
 SECRET_WORDS = ("key", "secret", "password", "passwd", "pwd", "token", "credential", "private")
-_SECRET_KEY = re.compile("|".join(SECRET_WORDS), re.I)
+# Per word of the key (split at _ - . and camelCase): "apikey", "client_secret", "passwd" and
+# "refresh_token" are refused; "max_tokens" (a count) is not.
+_SECRET_WORD = re.compile(r"^(\w*key|\w*secrets?\w*|\w*passw(or)?d\w*|pwd|\w*token|credentials?|private\w*)$")
 _HARMLESS_SUFFIXES = ("_env", "_url")
 _SECRET_VALUES = (
     re.compile(r"^(sk|pk|rk)[-_](live|test|ant|proj)?[-_]?[A-Za-z0-9_-]{16,}"),  # Stripe, Anthropic, OpenAI
@@ -53,6 +55,14 @@ def _walk(node: Any, prefix: str) -> Iterator[tuple[str, str, Any]]:  # noqa: AN
             yield from _walk(value, f"{prefix}[{i}]")
 
 
+def _secret_looking_key(key: str) -> bool:
+    """Whether a config key names a secret (``…_env`` and ``…_url`` keys name where one is)."""
+    if key.lower().endswith(_HARMLESS_SUFFIXES):
+        return False
+    words = re.split(r"[_\-.\s]+|(?<=[a-z0-9])(?=[A-Z])", key)
+    return any(_SECRET_WORD.match(word.lower()) for word in words if word)
+
+
 def looks_like_a_secret(value: str) -> bool:
     """Whether a config string looks like a credential rather than a name, path, URL or number."""
     text = value.strip()
@@ -72,7 +82,7 @@ def refuse_secrets(doc: Mapping[str, Any], source: str) -> None:
 
     """
     for dotted, key, value in _walk(doc, ""):
-        if key and _SECRET_KEY.search(key) and not key.lower().endswith(_HARMLESS_SUFFIXES):
+        if key and _secret_looking_key(key):
             raise ConfigError("secrets never go in the config file", file=source, key=dotted,
                               expected=f"{key}_env naming an environment variable (CLOSE_SECRET_…)")
         if isinstance(value, str) and not key.lower().endswith("_env") and looks_like_a_secret(value):

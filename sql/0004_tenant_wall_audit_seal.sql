@@ -14,8 +14,9 @@
 --    are set by a trigger (the actor the bound session carries), and each tenant's events form a
 --    hash chain (prev_hash = the previous event's row_hash; row_hash = sha256 of prev_hash and the
 --    row's content, run_event_hash). UPDATE and DELETE raise for everyone.
--- 3. The outputs of a COMPLETED run cannot be updated or deleted (grants and triggers); a
---    COMPLETED run's row only takes its sign-off and its superseded_by, once each.
+-- 3. The outputs of a COMPLETED run cannot be updated or deleted (grants and triggers), nor once
+--    an adjustment has cancelled it; a COMPLETED run's row only takes its sign-off, its
+--    superseded_by (once each) and the adjustment's move to CANCELLED.
 
 CREATE TABLE app_sessions (
     pid integer PRIMARY KEY,
@@ -192,12 +193,19 @@ GRANT EXECUTE ON FUNCTION monthclose_append_event(text, text, uuid, text, text, 
     TO monthclose_app;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON run_events FROM monthclose_app;
 
--- The outputs of a COMPLETED run are sealed.
+-- The outputs of a COMPLETED run are sealed, and stay sealed when an adjustment cancels the run
+-- (the audit trail, itself sealed, says whether it ever completed).
+CREATE FUNCTION run_was_completed(run uuid, run_status text) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, public
+    AS $$ SELECT run_status = 'COMPLETED' OR (run_status = 'CANCELLED' AND EXISTS (
+              SELECT 1 FROM run_events e WHERE e.run_id = run AND e.kind = 'transition'
+              AND e.detail ->> 'to' = 'COMPLETED')) $$;
+
 CREATE FUNCTION seal_completed_run_rows() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, public
     AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM close_runs WHERE id = OLD.run_id AND status = 'COMPLETED') THEN
+    IF EXISTS (SELECT 1 FROM close_runs r WHERE r.id = OLD.run_id AND run_was_completed(r.id, r.status)) THEN
         RAISE EXCEPTION 'run % is COMPLETED: its % rows are sealed', OLD.run_id, TG_TABLE_NAME
             USING ERRCODE = 'insufficient_privilege';
     END IF;
@@ -234,20 +242,23 @@ END $$;
 REVOKE DELETE ON validation_results, close_runs FROM monthclose_app;
 
 CREATE FUNCTION seal_completed_run() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog
+    LANGUAGE plpgsql SET search_path = pg_catalog, public
     AS $$
 DECLARE
     free_columns text[] := ARRAY['superseded_by', 'signed_off_by', 'signed_off_at', 'updated_at'];
 BEGIN
-    IF OLD.status <> 'COMPLETED' THEN
+    IF NOT run_was_completed(OLD.id, OLD.status) THEN
         RETURN NEW;
+    END IF;
+    IF OLD.status = 'COMPLETED' AND NEW.status = 'CANCELLED' THEN  -- an adjustment replaces it
+        free_columns := free_columns || ARRAY['status', 'finished_at'];
     END IF;
     IF (to_jsonb(OLD) - free_columns) <> (to_jsonb(NEW) - free_columns)
        OR (OLD.superseded_by IS NOT NULL AND NEW.superseded_by IS DISTINCT FROM OLD.superseded_by)
        OR (OLD.signed_off_by IS NOT NULL AND (NEW.signed_off_by IS DISTINCT FROM OLD.signed_off_by
            OR NEW.signed_off_at IS DISTINCT FROM OLD.signed_off_at)) THEN
-        RAISE EXCEPTION 'run % is COMPLETED: only its sign-off and superseded_by may be set, once',
-            OLD.id USING ERRCODE = 'insufficient_privilege';
+        RAISE EXCEPTION 'run % is %: only its sign-off and superseded_by may be set, once',
+            OLD.id, OLD.status USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
 END $$;

@@ -52,7 +52,7 @@ def embedded_urls(home: Path) -> tuple[str, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
         server = pgserver.get_server(pgdata, cleanup_mode=None)
-    info = server.get_postmaster_info()
+        info = server.get_postmaster_info()
     with psycopg.connect(info.get_uri(database="postgres"), autocommit=True) as admin:
         ensure_roles(admin)
         owner = admin.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
@@ -89,24 +89,22 @@ def check_application_role(url: str) -> None:
     try:
         with engine.connect() as conn:
             role = conn.execute(sa.text(
-                "SELECT r.rolname, r.rolsuper OR r.rolbypassrls, "
-                "EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = r.oid "
-                "        AND c.relnamespace = 'public'::regnamespace) "
+                "SELECT r.rolname, r.rolsuper OR r.rolbypassrls "
+                "OR EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = r.oid "
+                "           AND c.relnamespace = 'public'::regnamespace) "
                 "OR EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = current_database() "
                 "           AND d.datdba = r.oid) "
                 "OR EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.member = r.oid), "
-                "to_regclass('schema_migrations') IS NOT NULL "
+                "coalesce(has_table_privilege(to_regclass('schema_migrations')::oid, 'SELECT'), false) "
                 "FROM pg_roles r WHERE r.rolname = current_user")).one()
             applied = set(conn.execute(sa.text("SELECT version FROM schema_migrations")).scalars()) \
-                if role[3] else set()
-    except sa.exc.ProgrammingError:
-        applied = set()
+                if role[2] else set()
     except sa.exc.OperationalError as exc:
         raise ConfigError(f"cannot connect ({type(exc.orig).__name__})", key="DATABASE_URL",
                           expected="a reachable PostgreSQL and the application role's login") from None
     finally:
         engine.dispose()
-    if role[1] or role[2]:
+    if role[1]:
         raise ConfigError(f"the application logs in as {role[0]!r}, which is a superuser, owns the tables "
                           "or can SET ROLE to another role", key="DATABASE_URL",
                           expected=f"the {APP_ROLE} login (README: Database roles); "

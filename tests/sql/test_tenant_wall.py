@@ -14,6 +14,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
+from close.errors import ConfigError
 from close.run_state import STAGE_ORDER, RunStatus, append_event, transition
 from close.storage import Database
 from close.storage.audit import verify_chain
@@ -150,6 +151,12 @@ def test_outputs_of_a_completed_run_are_sealed(db: Database) -> None:
     with pytest.raises(sa.exc.DBAPIError), db.tx() as conn:
         conn.execute(sa.text(f"UPDATE close_runs SET signed_off_by = 'someone else' WHERE id = {RUN}"),
                      {"r": run.id})
+    with db.tx() as conn:  # an adjustment cancels the completed run: its rows stay sealed
+        transition(conn, run.id, RunStatus.COMPLETED, RunStatus.CANCELLED, actor="t", reason="adjusted")
+    for statement in attempts[:4]:
+        with pytest.raises(sa.exc.DBAPIError) as info, db.tx() as conn:
+            conn.execute(sa.text(statement), {"r": run.id})
+        assert isinstance(info.value.orig, psycopg.errors.InsufficientPrivilege), (statement, info.value.orig)
 
 
 def test_a_direct_edit_by_the_database_owner_is_reported_at_its_row(db: Database, pg_admin_url: str) -> None:
@@ -177,3 +184,11 @@ def test_a_direct_edit_by_the_database_owner_is_reported_at_its_row(db: Database
     with db.tx() as conn:
         check = verify_chain(conn)
     assert check.broken_event == trail[2]["id"] and "link" in (check.problem or ""), check
+
+
+def test_the_application_refuses_to_log_in_as_a_superuser_or_the_owner(pg_admin_url: str,
+                                                                       pg_owner_url: str) -> None:
+    for url, who in ((pg_admin_url, "postgres"), (pg_owner_url, "monthclose_owner")):
+        with pytest.raises(ConfigError, match=f"logs in as '{who}'") as info:
+            Database.connect(url, "t1")
+        assert info.value.key == "DATABASE_URL"
