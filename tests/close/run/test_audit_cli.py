@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import psycopg
+import pytest
 
 from tests.close.run.cli_helpers import close
 from tests.close.run.demo_close import DemoClose
 
 
+@pytest.mark.timeout(900)  # it may be the test that runs the shared demo close (13 months)
 def test_audit_verify_passes_on_the_demo_and_names_the_event_an_owner_side_edit_broke(
     demo_close: DemoClose, pg_admin_url: str
 ) -> None:
@@ -17,8 +19,6 @@ def test_audit_verify_passes_on_the_demo_and_names_the_event_an_owner_side_edit_
     assert intact.returncode == 0, intact.stderr
     report = json.loads(intact.stdout)
     assert report["intact"] and report["events"] > 13 * 8, report  # every month's stages left events
-    text = close(demo_close.env, "audit", "verify")
-    assert text.returncode == 0 and "chain intact" in text.stdout, text.stdout + text.stderr
 
     tenant = demo_close.env["CLOSE_TENANT"]
     with psycopg.connect(pg_admin_url, autocommit=True) as admin:
@@ -40,4 +40,5 @@ def test_audit_verify_passes_on_the_demo_and_names_the_event_an_owner_side_edit_
                                                                               demo_close.latest["id"])
     message = " ".join(text.stderr.split())
     assert text.returncode == 1 and f"broken at event {event_id}" in message and "edited" in message, message
-    assert close(demo_close.env, "audit", "verify").returncode == 0  # restored, intact again
+    restored = close(demo_close.env, "audit", "verify")
+    assert restored.returncode == 0 and "chain intact" in restored.stdout, restored.stdout + restored.stderr
