@@ -55,6 +55,9 @@ from close.stages import StageEnv
 from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run
 from close.types import RunId
 
+WAIT_HELP = "Follow the run until it ends (distributed mode)."
+LOGLEVEL_HELP = "Celery log level: DEBUG, INFO, WARNING or ERROR."
+
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="monthclose: the monthly close of a multi-entity group, "
                        "from ERPs to the board package.")
@@ -164,7 +167,7 @@ def carry_on(env: StageEnv, run_id: RunId, *, wait: bool, as_json: bool) -> None
 
 @app.command()
 def run(config: ConfigOpt, period: PeriodOpt,
-        wait: Annotated[bool, typer.Option("--wait", help="Follow the run until it ends (distributed mode).")]
+        wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)]
         = False,
         as_json: JsonOpt = False) -> None:
     """Start the close of a group for a period."""
@@ -176,7 +179,7 @@ def run(config: ConfigOpt, period: PeriodOpt,
 
 
 @app.command()
-def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait")] = False,
+def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
            as_json: JsonOpt = False) -> None:
     """Resume a FAILED run at the stage that failed (re-reading the failed inputs)."""
     env = open_env()
@@ -206,7 +209,8 @@ def _stale(env: StageEnv, runs: list[Run]) -> set[RunId]:
 
 @app.command()
 def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: JsonOpt = False,
-           group: Annotated[str | None, typer.Option("--group")] = None) -> None:
+           group: Annotated[str | None, typer.Option("--group", help="Only this group's runs.")]
+           = None) -> None:
     """List recent runs, or show one run's stages."""
     env = open_env()
     with env.db.tx() as conn:
@@ -277,16 +281,16 @@ def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", 
         import io
         import zipfile  # noqa: E401
 
-        from reports.preview import render_previews
+        from reports.package import render_previews
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            pdf = next(n for n in z.namelist() if n.endswith(".pdf"))
-            pages = render_previews(z.read(pdf), preview)
+            pages = [page for name in sorted(n for n in z.namelist() if n.endswith(".pdf"))
+                     for page in render_previews(z.read(name), preview, prefix=Path(name).stem)]
         console.print(f"{len(pages)} preview pages in {preview}")
 
 
 @app.command()
 def review(run_id: str, as_json: JsonOpt = False) -> None:
-    """Show a run's validation findings and score (``--json`` adds the score weights of the run's config)."""
+    """Show a run's validation findings and score (--json adds the score weights of the run's config)."""
     from close.review import findings
     from close.stages.inputs import load_config
 
@@ -328,7 +332,8 @@ def _parse_waivers(values: list[str]) -> dict[str, str]:
 def approve(run_id: str,
             reason: Annotated[str, typer.Option("--reason", "--note", help="Why the run may continue.")],
             waive: Annotated[list[str], typer.Option("--waive", help="CODE=REASON for one finding.")] = [],  # noqa: B006
-            wait: Annotated[bool, typer.Option("--wait")] = False, as_json: JsonOpt = False) -> None:
+            wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
+            as_json: JsonOpt = False) -> None:
     """Approve a run in review (never an integrity failure) and continue it."""
     from close.review import approve as approve_run
 
@@ -347,7 +352,8 @@ def reject(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Wh
 
 
 @app.command()
-def signoff(run_id: str, note: Annotated[str, typer.Option("--note")] = "") -> None:
+def signoff(run_id: str,
+            note: Annotated[str, typer.Option("--note", help="A note kept with the sign-off.")] = "") -> None:
     """Sign off a COMPLETED run."""
     from close.review import signoff as signoff_run
 
@@ -357,7 +363,8 @@ def signoff(run_id: str, note: Annotated[str, typer.Option("--note")] = "") -> N
 
 
 @app.command()
-def lock(group: str, period: str, reason: Annotated[str, typer.Option("--reason")] = "") -> None:
+def lock(group: str, period: str,
+         reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")] = "") -> None:
     """Lock a period whose effective run is signed off."""
     from close.review import lock as lock_period
 
@@ -385,7 +392,8 @@ app.add_typer(audit_app, name="audit")
 
 @adjust_app.command("add")
 def adjust_add(run_id: str, file: Annotated[Path, typer.Option("--file", "-f", help="The journal CSV.")],
-               wait: Annotated[bool, typer.Option("--wait")] = False, as_json: JsonOpt = False) -> None:
+               wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
+            as_json: JsonOpt = False) -> None:
     """Add a top-side journal: the run is cancelled (adjusted); a child run continues from CONSOLIDATING."""
     from close.review import adjust
 
@@ -487,8 +495,8 @@ def worker(queues: Annotated[str, typer.Option("--queues", "-Q",
                                                help="Comma-separated: extract,compute,reports.")]
            = "extract,compute,reports",
            concurrency: Annotated[int, typer.Option("--concurrency", help="Worker processes.")] = 2,
-           loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
-    """Start a Celery worker (same as `celery -A workers worker`)."""
+           loglevel: Annotated[str, typer.Option("--loglevel", help=LOGLEVEL_HELP)] = "INFO") -> None:
+    """Start a Celery worker (the same as: celery -A workers worker)."""
     env = open_env()
     _require_broker(env.settings)
     from workers.app import app as celery_app
@@ -500,7 +508,7 @@ def worker(queues: Annotated[str, typer.Option("--queues", "-Q",
 @app.command()
 def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group configs to schedule "
                                                    "(repeat, or CLOSE_CONFIGS=a.toml:b.toml).")] = [],  # noqa: B006
-         loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
+         loglevel: Annotated[str, typer.Option("--loglevel", help=LOGLEVEL_HELP)] = "INFO") -> None:
     """Start Celery beat with one schedule entry per group config."""
     from workers.app import app as celery_app
     from workers.schedule import beat_schedule, config_paths
@@ -536,19 +544,13 @@ def db_upgrade() -> None:
     console.print(f"applied {', '.join(applied)}" if applied else "database is up to date")
 
 
-try:  # a typer that vendors click raises its own UsageError, which is not click.UsageError
-    from typer._click.exceptions import UsageError as _TyperUsageError
-except ImportError:  # an older typer raises click's own
-    _TyperUsageError = click.UsageError  # type: ignore[misc, assignment]
-
-
 def main() -> None:
     """Entry point: run the app and map errors to exit codes."""
     try:
         code = app(standalone_mode=False)
     except (click.exceptions.Exit, typer.Exit) as exc:
         code = exc.exit_code
-    except (click.UsageError, _TyperUsageError) as exc:
+    except click.UsageError as exc:
         exc.show()
         code = EXIT_REFUSED
     except (click.Abort, typer.Abort):

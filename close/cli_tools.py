@@ -33,7 +33,8 @@ def _print_frame(frame: pd.DataFrame, *, title: str, as_json: bool) -> None:
                                       default=str))
         return
     table = Table(*map(str, frame.columns), title=title)
-    for row in frame.astype(str).itertuples(index=False):
+    # astype(str) leaves a nullable column's <NA> a float, which rich refuses: blank it first
+    for row in frame.astype(object).where(frame.notna(), "").astype(str).itertuples(index=False):
         table.add_row(*row)
     console.print(table)
 
@@ -89,12 +90,15 @@ def rates_show(period: PeriodOpt, as_json: JsonOpt = False) -> None:
 
 @connectors_app.command("check")
 def connectors_check(config: ConfigOpt, as_json: JsonOpt = False) -> None:
-    """Check each entity's connector (reachable, authenticated) in a table."""
+    """Check each entity's connector: reachable, authenticated, API version, fields not sent."""
     group = load_group_config(config)
     targets = [ConnectorTarget(e.connector, e.source, disk_context(config, group, e.id))
                for e in group.entities]
     statuses = check_connectors(targets)
-    _print_frame(health_table(statuses), title=f"connectors of {group.id}", as_json=as_json)
+    table = health_table(statuses)
+    if not as_json:  # one readable cell; --json keeps the list
+        table = table.assign(unread=table["unread"].map(", ".join))
+    _print_frame(table, title=f"connectors of {group.id}", as_json=as_json)
     if not all(s.ok for s in statuses):
         raise typer.Exit(1)
 

@@ -45,12 +45,14 @@ def embedded_urls(home: Path) -> tuple[str, str]:
     created on first use; the owner URL logs in as the database's owner (``monthclose_owner`` for a
     database created here, the server's superuser for one created before the roles existed).
     """
-    import pgserver  # the embedded server is only imported when it is the one in use
-
     pgdata = home / "pg"
     pgdata.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        # platformdirs warns about XDG_RUNTIME_DIR on servers, when pgserver is imported (its class
+        # body asks for the runtime dir) and when it starts.
+        warnings.simplefilter("ignore")
+        import pgserver  # the embedded server is only imported when it is the one in use
+
         server = pgserver.get_server(pgdata, cleanup_mode=None)
         info = server.get_postmaster_info()
     with psycopg.connect(info.get_uri(database="postgres"), autocommit=True) as admin:
