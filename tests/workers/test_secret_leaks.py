@@ -3,9 +3,11 @@
 Markers are seeded in every secret source — the ERP credentials in the environment and in the
 secrets file, an unused secret in the secrets file, the Anthropic key — and a distributed close of
 the Omie group runs through a real worker on a private Redis against the Omie and Anthropic fakes,
-which only accept the markers. Then a ``pg_dump`` of the whole test database, the CLI output, the
-worker's log, every artifact (zips and the documents inside them, PDF text extracted) and every
-Redis key and value (Celery bodies base64-decoded) are searched for each marker.
+which only accept the markers (this small group has no material variance to comment on, so the
+Anthropic key is only present in the workers' environment). Then a ``pg_dump`` of the whole test
+database, the CLI output, the worker's log, every artifact (zips and the documents inside them,
+PDF text extracted) and every Redis key and value (Celery bodies base64-decoded) are searched for
+each marker — and, as a control that the search sees inside them, for the run id.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import base64
 import io
 import json
 import subprocess
+import sys
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -23,7 +27,7 @@ import pytest
 import redis
 from pypdf import PdfReader
 
-from tests.close.run.cli_helpers import cli_env, close, close_json
+from tests.close.run.cli_helpers import cli_env, close
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.omie import OmieFake
 from tests.workers.celery_workers import celery_workers, fresh_redis_url
@@ -95,28 +99,37 @@ def test_no_secret_reaches_the_database_logs_artifacts_or_redis(
             env = cli_env(pg_url, tmp_path / "home", CLOSE_BROKER_URL=broker,
                           CLOSE_SECRET_S_APP_KEY=markers["app_key"], CLOSE_SECRETS_FILE=str(secrets_file),
                           ANTHROPIC_API_KEY=markers["anthropic"], ANTHROPIC_BASE_URL=anthropic.url)
+            omie_fake.delay = 1.0  # the extract holds its message (acknowledged late) while Redis is read
             with celery_workers(env, 1, tmp_path) as workers:
-                done = close(env, "run", "--config", str(config), "--period", PERIOD, "--wait", "--json")
-                assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-                run_id = json.loads(done.stdout)["id"]
+                command = [sys.executable, "-c", "from close.cli import main; main()", "run", "--config",
+                           str(config), "--period", PERIOD, "--wait", "--json"]
+                running = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                           text=True)
+                in_redis: list[bytes] = []
+                while running.poll() is None:  # the broker's keys and messages while the run works
+                    in_redis += _redis_contents(broker)
+                    time.sleep(0.2)
+                stdout, stderr = running.communicate()
+                assert running.returncode == 0, stdout[-3000:] + stderr[-3000:]
+                finished = json.loads(stdout)
+                run_id = finished["id"]
                 shown = close(env, "show", run_id, "--json")
                 logs = [w.text().encode() for w in workers]
-            assert anthropic.request_count > 0  # the key was used, so it was there to leak
     finally:
         omie_fake.stop()
-    assert close_json(env, "status", run_id)["status"] == "COMPLETED"
+    assert finished["status"] == "COMPLETED"
 
     dump = subprocess.run(["pg_dump", "--data-only", pg_admin_url], capture_output=True, check=True).stdout
-    assert run_id.encode() in dump  # the dump holds this run
     package = next((tmp_path / "group").rglob("*.zip")).read_bytes()
     places: dict[str, list[bytes]] = {
         "pg_dump": [dump],
-        "CLI output": [text.encode() for text in (done.stdout, done.stderr, shown.stdout, shown.stderr)],
+        "CLI output": [text.encode() for text in (stdout, stderr, shown.stdout, shown.stderr)],
         "worker log": logs,
         "package": list(_documents(package)),
-        "redis": list(_redis_contents(broker)),
+        "redis": [*in_redis, *_redis_contents(broker)],
     }
-    assert places["redis"], "the broker kept nothing to search"
+    for place in ("pg_dump", "package", "redis"):  # the search reaches inside each (the control)
+        assert any(run_id[:8].encode() in blob for blob in places[place]), place
     leaks = [(name, place) for name, marker in markers.items() for place, blobs in places.items()
              if any(form in blob for form in _forms(marker) for blob in blobs)]
     assert not leaks, leaks
