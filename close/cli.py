@@ -30,6 +30,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from close.cli_audit import audit_app
 from close.cli_common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -399,6 +400,7 @@ app.command("tick")(tick_command)
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(ic_app, name="ic")
+app.add_typer(audit_app, name="audit")
 
 
 @adjust_app.command("add")
@@ -561,14 +563,18 @@ def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations (also done automatically on first use)."""
+    """Apply pending migrations as the owner (CLOSE_MIGRATE_URL; the embedded server's owner by default)."""
     import sqlalchemy as sa  # noqa: I001
 
-    from close.storage.engine import embedded_url, normalize_url
+    from close.storage.engine import embedded_urls, normalize_url
     from close.storage.migrate import upgrade
 
     settings = settings_from_env()
-    engine = sa.create_engine(normalize_url(settings.database_url or embedded_url(settings.home)))
+    if settings.database_url and not settings.migrate_url:
+        raise ConfigError("not set", key="CLOSE_MIGRATE_URL",
+                          expected="the owner's URL (DATABASE_URL is the application's login)")
+    owner_url = settings.migrate_url or embedded_urls(settings.home)[1]
+    engine = sa.create_engine(normalize_url(owner_url, key="CLOSE_MIGRATE_URL"))
     applied = upgrade(engine)
     console.print(f"applied {', '.join(applied)}" if applied else "database is up to date")
 

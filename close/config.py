@@ -11,6 +11,7 @@ file it names), and stages rebuild it from that snapshot with :func:`parse_group
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from close.config_guard import guard_config
 from close.errors import ConfigError
 from close.money import D
 from close.secrets import read_secrets_file
@@ -679,17 +681,30 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     return config
 
 
-def load_group_config(path: Path) -> GroupConfig:
-    """Read and parse a group config file.
+def load_group_config(path: Path, environ: Mapping[str, str] | None = None) -> GroupConfig:
+    """Read and parse a group config file, its paths confined and no secret in it.
+
+    Args:
+        path: the TOML file.
+        environ: where ``CLOSE_ALLOWED_ROOTS`` is read (default ``os.environ``; the CLI is an edge).
 
     Raises:
-        ConfigError: when the file cannot be read or is invalid.
+        ConfigError: when the file cannot be read, is invalid, names a path outside its folder (and
+            the allowed roots) or holds something that looks like a secret (close.config_guard).
 
     """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", file=str(path), expected="a UTF-8 TOML file") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        doc = None  # parse_group_config names the syntax error
+    if doc is not None:  # before parsing: no error message may echo a secret value
+        guard_config(doc, path, os.environ if environ is None else environ)
     return parse_group_config(text, source=str(path))
 
 
@@ -716,6 +731,7 @@ class Settings:
     """Process settings from the environment, read once by the CLI or the worker."""
 
     database_url: str | None = None  # DATABASE_URL; None → embedded PostgreSQL (pgserver)
+    migrate_url: str | None = None  # CLOSE_MIGRATE_URL: the owner's login, for migrations only
     broker_url: str | None = None  # CLOSE_BROKER_URL; None → the canvas runs in-process
     result_backend: str | None = None  # CLOSE_RESULT_BACKEND; default: the broker URL
     home: Path = Path.home() / ".local" / "share" / "monthclose"  # CLOSE_HOME
@@ -749,6 +765,7 @@ class Settings:
                         else home / "secrets.json")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
+            migrate_url=env.get("CLOSE_MIGRATE_URL") or None,
             broker_url=env.get("CLOSE_BROKER_URL") or None,
             result_backend=env.get("CLOSE_RESULT_BACKEND") or env.get("CLOSE_BROKER_URL") or None,
             home=home,

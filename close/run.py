@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.config import GroupConfig, load_group_config
+from close.config_guard import check_sources
 from close.errors import ConfigError, RunConflict
 from close.run_state import STAGE_ORDER, RunStatus, append_event, transition
 from close.stages import StageEnv
@@ -109,6 +110,7 @@ def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
 
     """
     config = load_group_config(config_path)
+    check_sources(config.entities)  # every source setting checked before anything is stored
     with env.db.tx() as conn:
         ensure_not_locked(conn, config.id, period)
         upsert_group(conn, config)

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.errors import RunConflict
+from close.storage.engine import session_nonce
 from close.types import RunId
 
 
@@ -100,12 +101,14 @@ def append_event(conn: Connection, run_id: RunId, kind: str, message: str, *, ac
                  stage: str | None = None, entity_id: str | None = None,
                  detail: Mapping[str, Any] | None = None) -> None:
     """Append one row to the run's audit trail (``run_events`` is append-only)."""
+    # The database sets the time, the id and the hash chain; the nonce proves this process opened
+    # the session, which then carries the actor (close/sql/0004_tenant_wall_audit_seal.sql).
     conn.execute(sa.text(
-        "INSERT INTO run_events (tenant_id, run_id, actor, kind, stage, entity_id, message, detail) "
-        "VALUES (current_setting('app.tenant_id'), :run, :actor, :kind, :stage, :entity, :msg, "
+        "SELECT monthclose_append_event(:nonce, :actor, CAST(:run AS uuid), :kind, :stage, :entity, :msg, "
         "CAST(:detail AS jsonb))"),
-        {"run": run_id, "actor": actor, "kind": kind, "stage": stage, "entity": entity_id,
-         "msg": message, "detail": json.dumps(dict(detail or {}), default=str, sort_keys=True)})
+        {"nonce": session_nonce(conn), "run": run_id, "actor": actor, "kind": kind, "stage": stage,
+         "entity": entity_id, "msg": message,
+         "detail": json.dumps(dict(detail or {}), default=str, sort_keys=True)})
 
 
 def transition(conn: Connection, run_id: RunId, expected: RunStatus, to: RunStatus, *, actor: str,

@@ -66,9 +66,10 @@ BEGIN
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %I', t);
+        -- The tenant bound by the database (0004), not a setting the application could change.
         EXECUTE format('CREATE POLICY tenant_isolation ON %I USING '
-                       '(tenant_id = current_setting(''app.tenant_id'', true)) WITH CHECK '
-                       '(tenant_id = current_setting(''app.tenant_id'', true))', t);
+                       '(tenant_id = (SELECT monthclose_tenant())) WITH CHECK '
+                       '(tenant_id = (SELECT monthclose_tenant()))', t);
         EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %I TO monthclose_app', t);
     END LOOP;
 END $$;

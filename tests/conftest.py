@@ -1,8 +1,9 @@
 """Shared fixtures: a fresh real PostgreSQL database per test session, a clean environment.
 
-The suite needs PostgreSQL on 127.0.0.1:5432 (``TEST_DATABASE_URL`` overrides) and Redis on
-127.0.0.1:6379 for the distributed tests. If PostgreSQL is missing the suite FAILS with how to
-start it; it never skips.
+The suite needs PostgreSQL on 127.0.0.1:5432 (``TEST_DATABASE_URL`` overrides) and the
+`redis-server` binary: tests that need Redis get a private server on a free port
+(tests/redis_server.py), stopped at the end of the session; the suite never touches a shared
+Redis. If PostgreSQL is missing the suite FAILS with how to start it; it never skips.
 """
 
 from __future__ import annotations
@@ -13,8 +14,15 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from close.storage import Database
+from close.storage.engine import normalize_url
+from close.storage.migrate import upgrade
+from close.storage.roles import APP_ROLE, OWNER_ROLE, create_database, ensure_roles, url_for
+from tests.redis_server import stop_private_redis
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
@@ -29,20 +37,41 @@ def _admin() -> psycopg.Connection:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh database for this test session, dropped at the end."""
+def pg_database() -> Iterator[str]:
+    """A fresh database for this test session, owned by the owner role, migrated, dropped at the end."""
     name = f"monthclose_test_{uuid.uuid4().hex[:10]}"
     with _admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
+        ensure_roles(admin)
+        create_database(admin, name)
+    upgrade_engine = sa.create_engine(normalize_url(url_for(ADMIN_URL, OWNER_ROLE, name)), poolclass=NullPool)
+    upgrade(upgrade_engine)
+    upgrade_engine.dispose()
+    yield name
     with _admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
-def db_session(pg_url: str) -> Iterator[Database]:
-    database = Database.connect(pg_url, "test")
+def pg_url(pg_database: str) -> str:
+    """The session database as the application logs in to it (DATABASE_URL: monthclose_app)."""
+    return url_for(ADMIN_URL, APP_ROLE, pg_database)
+
+
+@pytest.fixture(scope="session")
+def pg_owner_url(pg_database: str) -> str:
+    """The session database as its owner (CLOSE_MIGRATE_URL: monthclose_owner)."""
+    return url_for(ADMIN_URL, OWNER_ROLE, pg_database)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(pg_database: str) -> str:
+    """The session database as the server's superuser (for tests that play an attacker or a DBA)."""
+    return url_for(ADMIN_URL, make_url(ADMIN_URL).username or "postgres", pg_database)
+
+
+@pytest.fixture(scope="session")
+def db_session(pg_url: str, pg_owner_url: str) -> Iterator[Database]:
+    database = Database.connect(pg_url, "test", migrate_url=pg_owner_url)
     yield database
     database.dispose()
 
@@ -59,3 +88,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key == "DATABASE_URL" or key.startswith("CLOSE_") or key.startswith("ANTHROPIC_"):
             monkeypatch.delenv(key, raising=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the session's private Redis (if a test started it)."""
+    stop_private_redis()

@@ -164,8 +164,11 @@ run_events = sa.Table(
     _text("entity_id", nullable=True),
     _text("message"),
     sa.Column("detail", JSONB, nullable=False, server_default=_EMPTY_JSON),
+    _char("prev_hash", 64),  # 0004: the hash chain, set by the run_events_seal trigger
+    _char("row_hash", 64),
 )
 sa.Index("run_events_run", run_events.c.run_id, run_events.c.id)
+sa.Index("run_events_tenant_chain", run_events.c.tenant_id, run_events.c.id)
 
 trial_balances = sa.Table(
     "trial_balances", metadata,
@@ -469,3 +472,14 @@ deliveries = sa.Table(
 )
 sa.Index("deliveries_key", deliveries.c.tenant_id, deliveries.c.idempotency_key, unique=True)
 sa.Index("deliveries_run", deliveries.c.run_id)
+# 0004_tenant_wall_audit_seal: the database's record of each application session (no grants).
+
+app_sessions = sa.Table(
+    "app_sessions", metadata,
+    sa.Column("pid", sa.Integer, primary_key=True, autoincrement=False),
+    _at("backend_start"),
+    _char("nonce_sha256", 64),
+    _text("bound_tenant", nullable=True),
+    _text("actor", nullable=True),
+    _at("bound_at", nullable=True),
+)

@@ -12,15 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from close.errors import InputDataError
 from connectors.auth import ApiKeyAuth, AppKeyCredentials, BasicAuth, BearerAuth, OAuth2, Secret
 from connectors.errors import FatalConnectorError, RetriableConnectorError
 from connectors.http import ErpHttpClient, HttpPolicy, MemoryTokenBucket
 from tests.fakes.server import EchoServer, FakeRequest, FakeServer, Reply
+from tests.redis_server import fresh_redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(__file__).resolve().parents[2]
 FAST = HttpPolicy(attempts=3, wait_initial=0.001, wait_max=0.01, jitter=0.001, timeout=2.0)
 
@@ -33,12 +32,8 @@ def server():
 
 @pytest.fixture
 def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis is required at {REDIS_URL} ({exc}); start it with "
-                    "`docker compose up -d redis` or `redis-server --daemonize yes`")
-    return REDIS_URL
+    """A database of its own on the session's private Redis."""
+    return fresh_redis_url()
 
 
 def unique(provider: str) -> str:

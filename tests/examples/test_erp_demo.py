@@ -32,6 +32,7 @@ from connectors.registry import create_connector
 from reports.load import findings_of
 from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.fakes.erp_launcher import erp_demo_sources, start_erp_fakes, stop_erp_fakes
+from tests.redis_server import fresh_redis_url
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "erp"
 PERIOD = "2024-03"
@@ -208,7 +209,7 @@ def test_source_settings_are_written_into_the_entities_source_tables() -> None:
 
 
 def test_close_demo_erp_refuses_a_broker(pg_url: str, tmp_path: Path) -> None:
-    done = close(cli_env(pg_url, tmp_path, CLOSE_BROKER_URL="redis://127.0.0.1:6379/15"), "demo", "--erp")
+    done = close(cli_env(pg_url, tmp_path, CLOSE_BROKER_URL=fresh_redis_url()), "demo", "--erp")
     assert done.returncode == 2, done.stdout + done.stderr
     assert "runs in-process" in done.stderr and "CLOSE_BROKER_URL" in done.stderr
     assert not (tmp_path / "demo-erp").exists()

@@ -25,7 +25,7 @@ def empty_database() -> Iterator[str]:
 
 
 def test_an_edited_applied_migration_is_refused_naming_the_file(empty_database: str, tmp_path: Path) -> None:
-    env = cli_env(empty_database, tmp_path)
+    env = cli_env(empty_database, tmp_path, CLOSE_MIGRATE_URL=empty_database)  # the superuser migrates
     first = close(env, "db", "upgrade")
     assert first.returncode == 0, first.stderr
     assert close(env, "db", "upgrade").stdout.strip() == "database is up to date"

@@ -14,22 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
 
-REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
-START_REDIS = 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no'
+from tests.redis_server import fresh_redis_url
 
-
-def fresh_redis_url() -> str:
-    """A Redis database of its own for one test (flushed), or a failure saying how to start Redis."""
-    index = 1 + uuid.uuid4().int % 15
-    client = redis.Redis.from_url(f"{REDIS}/{index}")
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        pytest.fail(f"Redis is not reachable at {REDIS} ({exc}). Start it with: {START_REDIS}", pytrace=False)
-    client.flushdb()
-    return f"{REDIS}/{index}"
+__all__ = ["Worker", "celery_workers", "fresh_redis_url"]
 
 
 @dataclass

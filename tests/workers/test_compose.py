@@ -34,3 +34,29 @@ def test_every_service_command_exists() -> None:
             assert command[:3] == ["celery", "-A", "workers"], command
             assert command[3] == "flower" and any(d.startswith("flower") for d in extras["ops"])
     assert (ROOT / "Dockerfile").exists() and "'.[ops]'" in (ROOT / "Dockerfile").read_text()
+
+
+def test_beat_gets_its_configs_and_only_migrate_runs_as_the_owner() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert "groups" in compose["volumes"]
+    for name in ("beat", "worker"):
+        service = services[name]
+        assert any(v.split(":")[:2] == ["groups", "/groups"] for v in service["volumes"]), name
+        assert service["environment"]["CLOSE_CONFIGS"].startswith("${CLOSE_CONFIGS:-/groups/"), name
+    app_services = [n for n, s in services.items() if s.get("build")]
+    assert {"migrate", "worker", "beat", "flower"} <= set(app_services)
+    for name in app_services:
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgresql+psycopg://monthclose_app:"), name
+        if name == "migrate":
+            assert env["CLOSE_MIGRATE_URL"].startswith("postgresql+psycopg://monthclose_owner:")
+        else:
+            assert "CLOSE_MIGRATE_URL" not in env, name
+    postgres = services["postgres"]
+    assert postgres["environment"]["POSTGRES_USER"] == "postgres"
+    assert "./deploy/postgres:/docker-entrypoint-initdb.d:ro" in postgres["volumes"]
+    init = (ROOT / "deploy" / "postgres" / "10-roles.sh").read_text()
+    for role in ("monthclose_owner", "monthclose_app"):
+        assert f"CREATE ROLE {role} LOGIN NOSUPERUSER" in init
+    assert "CREATE DATABASE monthclose OWNER monthclose_owner" in init
