@@ -13,7 +13,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from close.errors import ConfigError
-from close.run_state import STAGE_ORDER
 
 if TYPE_CHECKING:
     from close.config import _Table
@@ -23,7 +22,6 @@ SLACK_WEBHOOK_SECRET = "CLOSE_SECRET_SLACK_WEBHOOK_URL"  # noqa: S105 - the vari
 
 #: A gate is a stage that may not start, or the sign-off that may not happen, until tasks are done.
 SIGNOFF_GATE = "SIGNOFF"
-GATES = (*(s.value for s in STAGE_ORDER), SIGNOFF_GATE)
 _TASK_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -136,19 +134,22 @@ def parse_calendar(table: _Table) -> CalendarSettings:
 
 def parse_checklist(tables: list[_Table]) -> tuple[ChecklistTask, ...]:
     """Parse the ``[[checklist]]`` template; ids unique, dependencies known and acyclic."""
+    from close.run_state import STAGE_ORDER  # the config is read below the run machinery
+
+    stages = {s.value for s in STAGE_ORDER}
+    gates = (*stages, SIGNOFF_GATE)
     tasks = []
     for t in tables:
         gate = t.text("gate", None)
-        if gate is not None and gate not in GATES:
+        if gate is not None and gate not in gates:
             raise ConfigError(f"got {gate!r}", file=t.source, key=f"{t.prefix}.gate",
-                              expected=" | ".join(GATES))
+                              expected=" | ".join(sorted(gates)))
         tasks.append(ChecklistTask(
             id=t.text("id", pattern=_TASK_ID, expected="a lower-case id (letters, digits, _ -)"),
             title=t.text("title"), owner=t.text("owner"), due_day=t.integer("due_day", lo=1, hi=60),
             depends_on=t.strings("depends_on"), gate=gate))
         t.reject_unknown()
     ids = [task.id for task in tasks]
-    stages = {s.value for s in STAGE_ORDER}
     for i, task in enumerate(tasks):
         where = f"checklist[{i}]"
         if ids.count(task.id) > 1:
