@@ -52,6 +52,7 @@ class Acquisition:
     equity_at_acquisition: Decimal | None = None  # acquiree's book equity at the date, its currency
     rate: Decimal | None = None  # presentation units per functional unit on the date
     ppa: tuple[PpaIntangible, ...] = ()
+    tax_rate: Decimal | None = None  # deferred tax on the PPA uplifts (IAS 12.19), 0 <= x < 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,7 +450,11 @@ def _parse_acquisition(t: _Table) -> Acquisition:
         equity_at_acquisition=t.decimal("equity_at_acquisition", None),
         rate=t.decimal("rate", None),
         ppa=tuple(_parse_ppa(p) for p in (t.tables("ppa") if "ppa" in t.data else [])),
+        tax_rate=t.decimal("tax_rate", None),
     )
+    if acq.tax_rate is not None and not Decimal(0) <= acq.tax_rate < Decimal(1):
+        raise ConfigError(f"got {acq.tax_rate}", file=t.source, key=f"{t.prefix}.tax_rate",
+                          expected='a fraction 0 <= x < 1, such as "0.34"')
     if method == "full" and acq.nci_fair_value is None:
         raise ConfigError("the full-goodwill method needs the NCI's fair value", file=t.source,
                           key=f"{t.prefix}.nci_fair_value", expected="a quoted amount")

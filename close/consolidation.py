@@ -26,7 +26,7 @@ IFRS figures); :func:`consolidated_on_basis` gives the US GAAP view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
@@ -204,6 +204,7 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
 
     validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
     group = _Group(chart, holdings, by_id, currencies, consolidated, pres, inputs.intercompany, push.uplift)
+    group = replace(group, deferred_tax=push.deferred_tax)
     codes_out = (ent_codes, std_codes, book)
     closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
     view = _eliminate(group, translated, codes_out, inputs.rates, closing, inputs.adjustments)
@@ -246,6 +247,7 @@ class _Group:
     presentation_currency: Currency
     intercompany: IntercompanySettings
     uplift: dict[EntityId, int]
+    deferred_tax: dict[EntityId, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +307,7 @@ def _eliminate(
         uplift=group.uplift,
         entity_codes=ent_codes,
         std_codes=std_codes,
+        deferred_tax=group.deferred_tax,
     )
     urp = eliminate_unrealized_profit(
         translated,

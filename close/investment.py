@@ -97,6 +97,7 @@ def eliminate_investments(
     uplift: Mapping[EntityId, int],
     entity_codes: TextCodes | None = None,
     std_codes: TextCodes | None = None,
+    deferred_tax: Mapping[EntityId, int] | None = None,
 ) -> InvestmentResult:
     """Eliminate investments, recognise goodwill and attribute NCI; pick up associates.
 
@@ -109,9 +110,10 @@ def eliminate_investments(
         closing_rates: the period's closing rate by entity (presentation per functional unit).
         presentation_currency: the group's presentation currency.
         dividend_income: translated lines of intragroup dividend income (entity, translated).
-        uplift: the PPA fair-value uplift per acquiree, local minor units.
+        uplift: the PPA fair-value uplift per acquiree net of its deferred tax, local minor units.
         entity_codes: ``translated``'s entity column as codes (``close.fx.encode_text``), if known.
         std_codes: its std_account column as codes, if known.
+        deferred_tax: the deferred tax liability on each acquiree's uplift at acquisition (local).
 
     Returns:
         The journals and the NCI and goodwill reports.
@@ -202,7 +204,8 @@ def eliminate_investments(
                         key=f"entities[{sid}].acquisition.equity_at_acquisition",
                         expected="a quoted amount in the acquiree's currency",
                     )
-                book = acq.net_assets_fair_value - Decimal(uplift.get(sid, 0)).scaleb(-exponent(ccy))
+                gross = uplift.get(sid, 0) + (deferred_tax or {}).get(sid, 0)
+                book = acq.net_assets_fair_value - Decimal(gross).scaleb(-exponent(ccy))
             e_acq_t = translate_amount(to_minor(book, ccy), acq_rate, ccy, presentation_currency)
             uplift_t = translate_amount(uplift.get(sid, 0), acq_rate, ccy, presentation_currency)
         else:
