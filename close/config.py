@@ -41,6 +41,19 @@ class PpaIntangible:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnershipStep:
+    """A later change in the parent's share of a subsidiary without loss of control (IFRS 10.23).
+
+    Recognised at the end of the month of its date: more shares bought (consideration paid) or
+    some sold (consideration received).
+    """
+
+    date: date
+    ownership: Decimal  # the parent's direct share after the step, 0 < x <= 1
+    consideration: Decimal  # paid (a purchase) or received (a sale), parent's currency, >= 0
+
+
+@dataclass(frozen=True, slots=True)
 class Acquisition:
     """How the parent came to own an entity (IFRS 3)."""
 
@@ -53,6 +66,7 @@ class Acquisition:
     rate: Decimal | None = None  # presentation units per functional unit on the date
     ppa: tuple[PpaIntangible, ...] = ()
     tax_rate: Decimal | None = None  # deferred tax on the PPA uplifts (IAS 12.19), 0 <= x < 1
+    steps: tuple[OwnershipStep, ...] = ()  # later changes in ownership, in date order
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,6 +446,23 @@ def _parse_ppa(t: _Table) -> PpaIntangible:
     return item
 
 
+def _parse_step(t: _Table) -> OwnershipStep:
+    raw_date = t.raw("date", expected="a date such as 2025-06-30")
+    if not isinstance(raw_date, date):
+        raise ConfigError(f"got {raw_date!r}", file=t.source, key=f"{t.prefix}.date",
+                          expected="a TOML date such as 2025-06-30 (unquoted)")
+    step = OwnershipStep(date=raw_date, ownership=t.decimal("ownership"),
+                         consideration=t.decimal("consideration"))
+    if not Decimal(0) < step.ownership <= Decimal(1):
+        raise ConfigError(f"got {step.ownership}", file=t.source, key=f"{t.prefix}.ownership",
+                          expected='the direct share after the step, 0 < x <= 1, such as "0.9"')
+    if step.consideration < 0:
+        raise ConfigError(f"got {step.consideration}", file=t.source, key=f"{t.prefix}.consideration",
+                          expected="the amount paid or received, >= 0 (the ownership says which)")
+    t.reject_unknown()
+    return step
+
+
 def _parse_acquisition(t: _Table) -> Acquisition:
     raw_date = t.raw("date", expected="a date such as 2021-03-31")
     if not isinstance(raw_date, date):
@@ -451,7 +482,14 @@ def _parse_acquisition(t: _Table) -> Acquisition:
         rate=t.decimal("rate", None),
         ppa=tuple(_parse_ppa(p) for p in (t.tables("ppa") if "ppa" in t.data else [])),
         tax_rate=t.decimal("tax_rate", None),
+        steps=tuple(_parse_step(p) for p in (t.tables("steps") if "steps" in t.data else [])),
     )
+    dates = (raw_date, *(s.date for s in acq.steps))
+    for i, (before, after) in enumerate(zip(dates, acq.steps, strict=False)):
+        if (after.date.year, after.date.month) <= (before.year, before.month):
+            raise ConfigError(f"step on {after.date} is not in a month after {before}", file=t.source,
+                              key=f"{t.prefix}.steps[{i}].date",
+                              expected="steps in date order, each in a later month than the one before")
     if acq.tax_rate is not None and not Decimal(0) <= acq.tax_rate < Decimal(1):
         raise ConfigError(f"got {acq.tax_rate}", file=t.source, key=f"{t.prefix}.tax_rate",
                           expected='a fraction 0 <= x < 1, such as "0.34"')

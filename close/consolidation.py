@@ -50,7 +50,8 @@ from close.investment import eliminate_investments
 from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
 from close.money import ONE
 from close.ownership import Holding, compute_ownership, consolidated_entities
-from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
+from close.ownership_changes import STEP_COLUMNS, StepContext, entities_at, validate_steps
+from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down, shift_period
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import AccountCode, Currency, EntityId, Period
 
@@ -91,6 +92,7 @@ class ConsolidationInputs:
     adjustments: tuple[JournalEntry, ...]
     intercompany: IntercompanySettings
     prior_consolidated: pd.DataFrame | None = None
+    prior_steps: pd.DataFrame | None = None  # the prior period's ConsolidationResult.steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,7 @@ class ConsolidationResult:
     nci: pd.DataFrame  # entity, nci_pct, equity, profit, cta
     goodwill: pd.DataFrame  # entity, local, translated, at_acquisition, cta
     ppa: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CARRYING_COLUMNS)))
+    steps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STEP_COLUMNS)))
 
 
 def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
@@ -127,7 +130,8 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     """
     chart = inputs.chart
     pres = inputs.presentation_currency
-    holdings = compute_ownership(inputs.entities)
+    validate_steps(inputs.entities)
+    holdings = compute_ownership(entities_at(inputs.entities, inputs.period))
     by_id = {e.id: e for e in inputs.entities}
     currencies = {e.id: e.currency for e in inputs.entities}
     consolidated = consolidated_entities(holdings)
@@ -204,7 +208,8 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
 
     validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
     group = _Group(chart, holdings, by_id, currencies, consolidated, pres, inputs.intercompany, push.uplift)
-    group = replace(group, deferred_tax=push.deferred_tax)
+    steps = StepContext(inputs.period, inputs.fiscal_year_start, pres, inputs.prior_steps)
+    group = replace(group, deferred_tax=push.deferred_tax, steps=steps)
     codes_out = (ent_codes, std_codes, book)
     closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
     view = _eliminate(group, translated, codes_out, inputs.rates, closing, inputs.adjustments)
@@ -217,7 +222,8 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         )
         opening_rates, opening_closing = _opening_rates(inputs.rates, closing, currencies, pres)
         prior_consolidated = _eliminate(
-            group, opening_frame, codes_out, opening_rates, opening_closing, (), must_balance=False
+            _as_of_prior_month(group, inputs), opening_frame, codes_out, opening_rates, opening_closing, (),
+            must_balance=False,
         ).tb
     movement = _movement(view.tb, prior_consolidated, chart, inputs.period, inputs.fiscal_year_start)
     out_translated = translated[[*TRANSLATED_COLUMNS, "book"]].reset_index(drop=True)
@@ -232,6 +238,19 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         nci=view.nci,
         goodwill=view.goodwill,
         ppa=push.carrying,
+        steps=view.steps if view.steps is not None else pd.DataFrame(columns=list(STEP_COLUMNS)),
+    )
+
+
+def _as_of_prior_month(group: _Group, inputs: ConsolidationInputs) -> _Group:
+    """Return the group as it stood at the end of the prior month (before this month's steps)."""
+    if group.steps is None or not any(e.acquisition and e.acquisition.steps for e in inputs.entities):
+        return group
+    prev = shift_period(inputs.period, -1)
+    return replace(
+        group,
+        holdings=compute_ownership(entities_at(inputs.entities, prev)),
+        steps=replace(group.steps, period=prev),
     )
 
 
@@ -248,6 +267,7 @@ class _Group:
     intercompany: IntercompanySettings
     uplift: dict[EntityId, int]
     deferred_tax: dict[EntityId, int] = field(default_factory=dict)
+    steps: StepContext | None = None  # the period of ownership steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +280,7 @@ class _View:
     ic_pairs: pd.DataFrame
     nci: pd.DataFrame
     goodwill: pd.DataFrame
+    steps: pd.DataFrame | None = None
 
 
 def _eliminate(
@@ -308,6 +329,7 @@ def _eliminate(
         entity_codes=ent_codes,
         std_codes=std_codes,
         deferred_tax=group.deferred_tax,
+        step_context=group.steps,
     )
     urp = eliminate_unrealized_profit(
         translated,
@@ -328,7 +350,7 @@ def _eliminate(
     tb = _sum_by_account(worksheet[worksheet["basis"] == "IFRS"])
     if must_balance and int(tb["amount"].sum()) != 0:
         raise PermanentError(f"the consolidated TB sums to {int(tb['amount'].sum())}, not zero")
-    return _View(journals, worksheet, tb, ic.pairs, inv.nci, inv.goodwill)
+    return _View(journals, worksheet, tb, ic.pairs, inv.nci, inv.goodwill, inv.steps)
 
 
 def _opening_rates(

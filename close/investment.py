@@ -30,7 +30,7 @@ not yet taken off (list them as a top-side adjustment).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -44,6 +44,16 @@ from close.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amo
 from close.journals import JournalEntry, JournalLine, balanced_entry
 from close.money import ONE, ZERO, exponent, to_minor
 from close.ownership import Holding
+from close.ownership_changes import (
+    STEP_COLUMNS,
+    NciState,
+    StepContext,
+    StepFigures,
+    figures_frame,
+    step_considerations,
+    stepped_nci,
+    steps_by,
+)
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import Currency, EntityId
 
@@ -58,6 +68,7 @@ class InvestmentResult:
     journals: tuple[JournalEntry, ...]
     nci: pd.DataFrame
     goodwill: pd.DataFrame
+    steps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STEP_COLUMNS)))
 
 
 def _share(fraction: Decimal, amount: int) -> int:
@@ -98,6 +109,7 @@ def eliminate_investments(
     entity_codes: TextCodes | None = None,
     std_codes: TextCodes | None = None,
     deferred_tax: Mapping[EntityId, int] | None = None,
+    step_context: StepContext | None = None,
 ) -> InvestmentResult:
     """Eliminate investments, recognise goodwill and attribute NCI; pick up associates.
 
@@ -114,6 +126,7 @@ def eliminate_investments(
         entity_codes: ``translated``'s entity column as codes (``close.fx.encode_text``), if known.
         std_codes: its std_account column as codes, if known.
         deferred_tax: the deferred tax liability on each acquiree's uplift at acquisition (local).
+        step_context: the period, for later changes in ownership (``close.ownership_changes``).
 
     Returns:
         The journals and the NCI and goodwill reports.
@@ -133,6 +146,10 @@ def eliminate_investments(
     nci_profit_code = chart.by_role(SystemRole.NCI_PROFIT)
     div_code = chart.by_role(SystemRole.DIVIDENDS)
     assoc_profit_code = chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_PROFIT)
+    step_codes = {"inv": inv_code, "nci": nci_code, "nci_profit": nci_profit_code, "cta": cta_code,
+                  "div": div_code, "re": re_code}
+    if any(e.acquisition and e.acquisition.steps for e in entities.values()):
+        step_codes["equity"] = chart.by_role(SystemRole.TRANSACTIONS_WITH_NCI)
     # Account attributes once per distinct account, spread by code (millions of lines).
     std = std_codes or encode_text(translated["std_account"])
     std_codes_, std_uniq = std.codes, std.uniques
@@ -182,6 +199,7 @@ def eliminate_investments(
 
     journals: list[JournalEntry] = []
     nci_rows, gw_rows = [], []
+    step_rows: list[StepFigures] = []
     for sid, h in holdings.items():
         if h.method not in ("full", "equity") or h.parent is None:
             continue
@@ -245,12 +263,19 @@ def eliminate_investments(
                 account=inv_code,
                 field="counterparty",
             )
-        inv_t = sum(row[4] for row in inv)
+        # Later steps' consideration sits on the investment too; their own journals take it out.
+        later = sum(step_considerations(cfg, step_context).values()) if step_context else 0
+        inv_t = sum(row[4] for row in inv) - later
         parent_share = _share(h.parent_effective, inv_t)
         sc_t = total(sid, "sc")
         lines = _lines_of(inv, -1, f"investment in {sid} eliminated")
+        if later:
+            lines.append(JournalLine(p, inv_code, later, sid, f"consideration of the steps in {sid}",
+                                     f"rule IFRS 10.23 {sid}"))
+        stepped = step_context is not None and bool(steps_by(cfg, step_context.period))
         lines += _lines_of(sc_by_entity.get(sid), -1, f"share capital of {sid} at acquisition")
-        nci_pct = ONE - h.effective
+        # A stepped subsidiary of the top parent: its NCI at acquisition is at the share then.
+        nci_pct = ONE - (cfg.ownership if stepped else h.effective)
         gw_local = gw_close = gw_acq_t = gw_cta = 0
         if acq is None:
             nci_acq_t = _share(nci_pct, fv_acq_t)
@@ -352,6 +377,24 @@ def eliminate_investments(
             journals.append(entry)
         gw_rows.append((sid, gw_local, gw_close, gw_acq_t, gw_cta))
         nci_acq_total = -sum(ln.amount for ln in lines if ln.std_account == nci_code)
+        if stepped:
+            full = acq is not None and acq.nci_method == "full"
+            nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t) if full else 0
+            result = stepped_nci(
+                sid,
+                p,
+                cfg,
+                nci_at_acquisition=nci_acq_total,
+                goodwill_fraction=Decimal(nci_gw) / Decimal(gw_acq_t) if nci_gw and gw_acq_t > 0 else ZERO,
+                goodwill_cta=gw_cta,
+                state=NciState(na_now, gw_close, profit - int(div_in.get(sid, 0)), total(sid, "div"), cta_s),
+                ctx=step_context,  # type: ignore[arg-type]  (set when stepped)
+                codes=step_codes,
+            )
+            journals.extend(result.journals)
+            nci_rows.append(result.nci_row)
+            step_rows.extend(result.figures)
+            continue
         # Post-acquisition NCI.
         if nci_pct == ZERO:
             nci_rows.append((sid, str(nci_pct), nci_acq_total, 0, 0))
@@ -388,7 +431,7 @@ def eliminate_investments(
         nci_rows.append((sid, str(nci_pct), nci_acq_total + post, p_line, c_line))
     nci = frame_from_rows(nci_rows, NCI_COLUMNS, ints=NCI_COLUMNS[2:])
     gw = frame_from_rows(gw_rows, GOODWILL_COLUMNS, ints=GOODWILL_COLUMNS[1:])
-    return InvestmentResult(journals=tuple(journals), nci=nci, goodwill=gw)
+    return InvestmentResult(journals=tuple(journals), nci=nci, goodwill=gw, steps=figures_frame(step_rows))
 
 
 def _dividends_from_associates(
