@@ -70,6 +70,14 @@ class Acquisition:
 
 
 @dataclass(frozen=True, slots=True)
+class Disposal:
+    """The sale of a whole subsidiary (loss of control, IFRS 10.25), recognised at its month's end."""
+
+    date: date
+    proceeds: Decimal  # the consideration received, in the parent's currency
+
+
+@dataclass(frozen=True, slots=True)
 class EntityConfig:
     """One legal entity of the group."""
 
@@ -82,6 +90,7 @@ class EntityConfig:
     ownership: Decimal = Decimal(1)  # the parent's direct share, 0 < x <= 1
     method: str = "full"  # full | equity | none
     acquisition: Acquisition | None = None
+    disposal: Disposal | None = None  # loss of control (IFRS 10.25)
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,6 +472,19 @@ def _parse_step(t: _Table) -> OwnershipStep:
     return step
 
 
+def _parse_disposal(t: _Table) -> Disposal:
+    raw_date = t.raw("date", expected="a date such as 2025-06-30")
+    if not isinstance(raw_date, date):
+        raise ConfigError(f"got {raw_date!r}", file=t.source, key=f"{t.prefix}.date",
+                          expected="a TOML date such as 2025-06-30 (unquoted)")
+    disposal = Disposal(date=raw_date, proceeds=t.decimal("proceeds"))
+    if disposal.proceeds < 0:
+        raise ConfigError(f"got {disposal.proceeds}", file=t.source, key=f"{t.prefix}.proceeds",
+                          expected="the consideration received, >= 0")
+    t.reject_unknown()
+    return disposal
+
+
 def _parse_acquisition(t: _Table) -> Acquisition:
     raw_date = t.raw("date", expected="a date such as 2021-03-31")
     if not isinstance(raw_date, date):
@@ -527,6 +549,7 @@ def _parse_entity(t: _Table) -> EntityConfig:
         ownership=ownership,
         method=method,
         acquisition=_parse_acquisition(t.table("acquisition")) if "acquisition" in t.data else None,
+        disposal=_parse_disposal(t.table("disposal")) if "disposal" in t.data else None,
     )
     t.reject_unknown()
     return entity

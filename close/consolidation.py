@@ -35,6 +35,16 @@ import pandas as pd
 from close.adjustments import validate_adjustments
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig, IntercompanySettings
+from close.disposal import (
+    CONTRIBUTION_COLUMNS,
+    DISPOSAL_COLUMNS,
+    carried,
+    carried_journal,
+    contribution,
+    disposed_now,
+    entities_after_disposals,
+    validate_disposals,
+)
 from close.errors import InputDataError, PermanentError
 from close.frames import MAPPED_TB_COLUMNS, frame_from_rows, normalize_text_columns
 from close.fx import (
@@ -93,6 +103,7 @@ class ConsolidationInputs:
     intercompany: IntercompanySettings
     prior_consolidated: pd.DataFrame | None = None
     prior_steps: pd.DataFrame | None = None  # the prior period's ConsolidationResult.steps
+    prior_disposals: pd.DataFrame | None = None  # the prior period's ConsolidationResult.disposal_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +121,8 @@ class ConsolidationResult:
     goodwill: pd.DataFrame  # entity, local, translated, at_acquisition, cta
     ppa: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CARRYING_COLUMNS)))
     steps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STEP_COLUMNS)))
+    disposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(DISPOSAL_COLUMNS)))
+    disposal_lines: pd.DataFrame = field(default_factory=lambda: _empty(CONTRIBUTION_COLUMNS))
 
 
 def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
@@ -131,7 +144,8 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     chart = inputs.chart
     pres = inputs.presentation_currency
     validate_steps(inputs.entities)
-    holdings = compute_ownership(entities_at(inputs.entities, inputs.period))
+    validate_disposals(inputs.entities)
+    holdings = _holdings_at(inputs.entities, inputs.period)
     by_id = {e.id: e for e in inputs.entities}
     currencies = {e.id: e.currency for e in inputs.entities}
     consolidated = consolidated_entities(holdings)
@@ -212,7 +226,11 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     group = replace(group, deferred_tax=push.deferred_tax, steps=steps)
     codes_out = (ent_codes, std_codes, book)
     closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
-    view = _eliminate(group, translated, codes_out, inputs.rates, closing, inputs.adjustments)
+    kept = carried(inputs.entities, inputs.period, inputs.fiscal_year_start)
+    carried_entries = tuple(carried_journal(sid, inputs.prior_disposals) for sid in kept)
+    journals = (*carried_entries, *inputs.adjustments)
+    view = _eliminate(group, translated, codes_out, inputs.rates, closing, journals)
+    disposal_lines = _disposal_lines(group, inputs, view, (translated, codes_out, closing), kept)
     prior_consolidated = inputs.prior_consolidated
     if prior_consolidated is None:
         # No prior run: consolidate the translated openings the same way, so that the month's
@@ -238,20 +256,59 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         nci=view.nci,
         goodwill=view.goodwill,
         ppa=push.carrying,
-        steps=view.steps if view.steps is not None else pd.DataFrame(columns=list(STEP_COLUMNS)),
+        steps=view.steps if view.steps is not None else _empty(STEP_COLUMNS),
+        disposals=view.disposals if view.disposals is not None else _empty(DISPOSAL_COLUMNS),
+        disposal_lines=disposal_lines,
     )
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(columns))
+
+
+def _holdings_at(entities: tuple[EntityConfig, ...], period: Period) -> dict[EntityId, Holding]:
+    """Return the holdings at the end of ``period``: ownership steps applied, earlier disposals out."""
+    return compute_ownership(entities_after_disposals(entities_at(entities, period), period))
+
+
+def _disposal_lines(
+    group: _Group,
+    inputs: ConsolidationInputs,
+    view: _View,
+    position: tuple[pd.DataFrame, tuple[TextCodes, TextCodes, TextCodes], dict[EntityId, Decimal]],
+    kept: tuple[EntityId, ...],
+) -> pd.DataFrame:
+    """Return the contribution of each subsidiary disposed of this fiscal year, to carry to next month.
+
+    A subsidiary disposed of this month contributes the difference between the consolidated TB
+    with it and without it; one disposed of earlier keeps the contribution the prior run carried.
+    """
+    frames = []
+    if kept and inputs.prior_disposals is not None:
+        frames.append(inputs.prior_disposals[inputs.prior_disposals["entity"].isin(kept)])
+    translated, codes, closing = position
+    accounts = group.chart.accounts
+    balance_sheet = set(accounts.index[accounts["class"].isin(("asset", "liability"))])
+    for sid in disposed_now(inputs.entities, inputs.period):
+        without = dict(group.holdings)
+        without[sid] = replace(without[sid], method="none")
+        alone = replace(group, holdings=without, consolidated=group.consolidated - {sid})
+        carried_ = tuple(j for j in view.journals if j.journal_id.startswith("DISPOSED:"))
+        other = _eliminate(alone, translated, codes, inputs.rates, closing, (*carried_, *inputs.adjustments))
+        frames.append(contribution(view.tb, other.tb, sid, inputs.period, balance_sheet))
+    if not frames:
+        return _empty(CONTRIBUTION_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[list(CONTRIBUTION_COLUMNS)]
 
 
 def _as_of_prior_month(group: _Group, inputs: ConsolidationInputs) -> _Group:
     """Return the group as it stood at the end of the prior month (before this month's steps)."""
-    if group.steps is None or not any(e.acquisition and e.acquisition.steps for e in inputs.entities):
+    changes = any((e.acquisition and e.acquisition.steps) or e.disposal for e in inputs.entities)
+    if group.steps is None or not changes:
         return group
     prev = shift_period(inputs.period, -1)
-    return replace(
-        group,
-        holdings=compute_ownership(entities_at(inputs.entities, prev)),
-        steps=replace(group.steps, period=prev),
-    )
+    holdings = _holdings_at(inputs.entities, prev)
+    return replace(group, holdings=holdings, steps=replace(group.steps, period=prev))
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +338,7 @@ class _View:
     nci: pd.DataFrame
     goodwill: pd.DataFrame
     steps: pd.DataFrame | None = None
+    disposals: pd.DataFrame | None = None
 
 
 def _eliminate(
@@ -350,7 +408,7 @@ def _eliminate(
     tb = _sum_by_account(worksheet[worksheet["basis"] == "IFRS"])
     if must_balance and int(tb["amount"].sum()) != 0:
         raise PermanentError(f"the consolidated TB sums to {int(tb['amount'].sum())}, not zero")
-    return _View(journals, worksheet, tb, ic.pairs, inv.nci, inv.goodwill, inv.steps)
+    return _View(journals, worksheet, tb, ic.pairs, inv.nci, inv.goodwill, inv.steps, inv.disposals)
 
 
 def _opening_rates(

@@ -38,6 +38,7 @@ import pandas as pd
 
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig
+from close.disposal import DISPOSAL_COLUMNS, DisposalInputs, disposal_journal, disposal_month, disposals_frame
 from close.errors import ConfigError, InputDataError
 from close.frames import frame_from_rows
 from close.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amount
@@ -69,6 +70,7 @@ class InvestmentResult:
     nci: pd.DataFrame
     goodwill: pd.DataFrame
     steps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STEP_COLUMNS)))
+    disposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(DISPOSAL_COLUMNS)))
 
 
 def _share(fraction: Decimal, amount: int) -> int:
@@ -146,6 +148,8 @@ def eliminate_investments(
     nci_profit_code = chart.by_role(SystemRole.NCI_PROFIT)
     div_code = chart.by_role(SystemRole.DIVIDENDS)
     assoc_profit_code = chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_PROFIT)
+    disposes = any(e.disposal for e in entities.values())
+    disposal_code = chart.by_role(SystemRole.DISPOSAL_RESULT) if disposes else ""
     step_codes = {"inv": inv_code, "nci": nci_code, "nci_profit": nci_profit_code, "cta": cta_code,
                   "div": div_code, "re": re_code}
     if any(e.acquisition and e.acquisition.steps for e in entities.values()):
@@ -200,6 +204,7 @@ def eliminate_investments(
     journals: list[JournalEntry] = []
     nci_rows, gw_rows = [], []
     step_rows: list[StepFigures] = []
+    disposing: dict[EntityId, int] = {}  # subsidiary disposed of this month → its cost
     for sid, h in holdings.items():
         if h.method not in ("full", "equity") or h.parent is None:
             continue
@@ -255,6 +260,9 @@ def eliminate_investments(
             continue
         p = h.parent
         inv = [row for row in inv_by_pair.get((p, sid), ()) if row[2] == inv_code]
+        if step_context is not None and disposal_month(cfg) == step_context.period:
+            inv = _disposed_investment(sid, p, cfg, inv, inv_code, -total(sid, "sc"), presentation_currency)
+            disposing[sid] = inv[0][4]
         if not inv:
             raise InputDataError(
                 f"parent {p} carries no investment in subsidiary {sid} "
@@ -431,7 +439,93 @@ def eliminate_investments(
         nci_rows.append((sid, str(nci_pct), nci_acq_total + post, p_line, c_line))
     nci = frame_from_rows(nci_rows, NCI_COLUMNS, ints=NCI_COLUMNS[2:])
     gw = frame_from_rows(gw_rows, GOODWILL_COLUMNS, ints=GOODWILL_COLUMNS[1:])
-    return InvestmentResult(journals=tuple(journals), nci=nci, goodwill=gw, steps=figures_frame(step_rows))
+    disposal_rows = []
+    for sid, cost in disposing.items():
+        d = _disposal_inputs(sid, holdings[sid], entities[sid], translated, chart, nci, gw, total(sid, "cta"),
+                             cost, step_context, presentation_currency)  # fmt: skip
+        entry, row = disposal_journal(d, {**step_codes, "goodwill": gw_code, "result": disposal_code})
+        journals.append(entry)
+        disposal_rows.append(row)
+    return InvestmentResult(
+        journals=tuple(journals),
+        nci=nci,
+        goodwill=gw,
+        steps=figures_frame(step_rows),
+        disposals=disposals_frame(disposal_rows),
+    )
+
+
+def _disposed_investment(
+    sid: EntityId,
+    parent: EntityId,
+    cfg: EntityConfig,
+    booked: list[_Line],
+    inv_code: str,
+    capital: int,
+    presentation_currency: Currency,
+) -> list[_Line]:
+    """Return the investment to eliminate in the month of a disposal: its cost.
+
+    The parent's own disposal entry has credited it already, so its books carry none.
+
+    Raises:
+        InputDataError: when the parent still carries the investment.
+
+    """
+    if sum(row[4] for row in booked):
+        raise InputDataError(
+            f"{parent} still carries its investment in {sid}, disposed of this month: book the disposal "
+            "(proceeds, investment at cost, the gain with counterparty the subsidiary)",
+            entity=parent,
+            account=inv_code,
+            field="counterparty",
+        )
+    acq = cfg.acquisition
+    cost = to_minor(acq.consideration, presentation_currency) if acq is not None else capital
+    return [(parent, "", inv_code, sid, cost)]
+
+
+def _disposal_inputs(
+    sid: EntityId,
+    h: Holding,
+    cfg: EntityConfig,
+    translated: pd.DataFrame,
+    chart: Chart,
+    nci: pd.DataFrame,
+    goodwill: pd.DataFrame,
+    cta_s: int,
+    cost: int,
+    ctx: StepContext | None,
+    presentation_currency: Currency,
+) -> DisposalInputs:
+    """Gather what the derecognition of a disposed subsidiary needs from this period's figures."""
+    assert cfg.disposal is not None and ctx is not None and h.parent is not None  # noqa: S101
+    classes = chart.accounts["class"]
+    own = translated[(translated["entity"] == sid).to_numpy()]
+    bs = own[own["std_account"].map(classes).isin(("asset", "liability")).to_numpy()]
+    sums = bs.groupby("std_account", observed=True)["translated"].sum()
+    by_account = {str(a): int(v) for a, v in sums.items()}
+    result_code = chart.by_role(SystemRole.DISPOSAL_RESULT)
+    parent_rows = translated[(translated["entity"] == h.parent).to_numpy()]
+    own_gain = (parent_rows["std_account"] == result_code) & (parent_rows["counterparty"] == sid)
+    gain = parent_rows[own_gain.to_numpy()]
+    n = nci.set_index("entity").loc[sid] if sid in set(nci["entity"]) else None
+    g = goodwill.set_index("entity").loc[sid] if sid in set(goodwill["entity"]) else None
+    c_line = int(n["cta"]) if n is not None else 0
+    gw_cta = int(g["cta"]) if g is not None else 0
+    return DisposalInputs(
+        sid=sid,
+        parent=h.parent,
+        date=cfg.disposal.date.isoformat(),
+        period=ctx.period,
+        proceeds=to_minor(cfg.disposal.proceeds, presentation_currency),
+        cost=cost,
+        balance_sheet={a: v for a, v in by_account.items() if v},
+        goodwill=int(g["translated"]) if g is not None else 0,
+        nci=int(n["equity"]) if n is not None else 0,
+        cta_group=cta_s + gw_cta - c_line,
+        parent_gain=int(gain["translated"].sum()),
+    )  # fmt: skip
 
 
 def _dividends_from_associates(

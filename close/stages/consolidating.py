@@ -108,15 +108,16 @@ def load_inputs(conn: Connection, run: Run,
         adjustments=adjustments, intercompany=config.intercompany,
         prior_consolidated=(consolidated_of(conn, prior_run.id, config.presentation_currency)
                             if prior_run else None),
-        prior_steps=_prior_steps(conn, prior_run.id) if prior_run else None,
+        prior_steps=_prior_facts(conn, prior_run.id, "step") if prior_run else None,
+        prior_disposals=_prior_facts(conn, prior_run.id, "disposal_line") if prior_run else None,
     )
     return inputs, tuple(r for r in rates if r.period == run.period)
 
 
-def _prior_steps(conn: Connection, run_id: RunId) -> pd.DataFrame | None:
-    """Return the ownership steps a prior run measured (``close.ownership_changes.STEP_COLUMNS``)."""
+def _prior_facts(conn: Connection, run_id: RunId, kind: str) -> pd.DataFrame | None:
+    """Return what a prior run carried to the next: its ownership steps or disposed subsidiaries."""
     rows = conn.execute(sa.text("SELECT payload FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) "
-                                "AND kind = 'step' ORDER BY seq"), {"r": run_id}).scalars().all()
+                                "AND kind = :k ORDER BY seq"), {"r": run_id, "k": kind}).scalars().all()
     return pd.DataFrame(list(rows)) if rows else None
 
 
@@ -164,7 +165,8 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
                 run_id=run.id, tenant=tenant,
                 columns=("entity_id", "std_account", "column", "basis", "amount"), money={"amount": pc})
     for kind, frame in (("cta", result.cta), ("ic_pair", result.ic_pairs), ("nci", result.nci),
-                        ("goodwill", result.goodwill), ("ppa", result.ppa), ("step", result.steps)):
+                        ("goodwill", result.goodwill), ("ppa", result.ppa), ("step", result.steps),
+                        ("disposal", result.disposals), ("disposal_line", result.disposal_lines)):
         copy_rows(conn, "consolidation_facts", ("tenant_id", "run_id", "kind", "seq", "payload"),
                   [(tenant, run.id, kind, i, p) for i, p in enumerate(_facts(frame), start=1)])
     # The rates used, with their provenance, for the package's FX sheet.
