@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from close.adjustments import validate_adjustments
+from close.associates import ASSOCIATE_COLUMNS
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig, IntercompanySettings
 from close.disposal import (
@@ -104,6 +105,7 @@ class ConsolidationInputs:
     prior_consolidated: pd.DataFrame | None = None
     prior_steps: pd.DataFrame | None = None  # the prior period's ConsolidationResult.steps
     prior_disposals: pd.DataFrame | None = None  # the prior period's ConsolidationResult.disposal_lines
+    prior_associates: pd.DataFrame | None = None  # the prior period's ConsolidationResult.associates
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,7 @@ class ConsolidationResult:
     steps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STEP_COLUMNS)))
     disposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(DISPOSAL_COLUMNS)))
     disposal_lines: pd.DataFrame = field(default_factory=lambda: _empty(CONTRIBUTION_COLUMNS))
+    associates: pd.DataFrame = field(default_factory=lambda: _empty(ASSOCIATE_COLUMNS))
 
 
 def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
@@ -222,7 +225,10 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
 
     validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
     group = _Group(chart, holdings, by_id, currencies, consolidated, pres, inputs.intercompany, push.uplift)
-    steps = StepContext(inputs.period, inputs.fiscal_year_start, pres, inputs.prior_steps)
+    steps = StepContext(
+        inputs.period, inputs.fiscal_year_start, pres, inputs.prior_steps,
+        opening_rates=inputs.rates.opening, prior_associates=inputs.prior_associates,
+    )  # fmt: skip
     group = replace(group, deferred_tax=push.deferred_tax, steps=steps)
     codes_out = (ent_codes, std_codes, book)
     closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
@@ -259,6 +265,7 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         steps=view.steps if view.steps is not None else _empty(STEP_COLUMNS),
         disposals=view.disposals if view.disposals is not None else _empty(DISPOSAL_COLUMNS),
         disposal_lines=disposal_lines,
+        associates=view.associates if view.associates is not None else _empty(ASSOCIATE_COLUMNS),
     )
 
 
@@ -339,6 +346,7 @@ class _View:
     goodwill: pd.DataFrame
     steps: pd.DataFrame | None = None
     disposals: pd.DataFrame | None = None
+    associates: pd.DataFrame | None = None
 
 
 def _eliminate(
@@ -408,7 +416,9 @@ def _eliminate(
     tb = _sum_by_account(worksheet[worksheet["basis"] == "IFRS"])
     if must_balance and int(tb["amount"].sum()) != 0:
         raise PermanentError(f"the consolidated TB sums to {int(tb['amount'].sum())}, not zero")
-    return _View(journals, worksheet, tb, ic.pairs, inv.nci, inv.goodwill, inv.steps, inv.disposals)
+    return _View(
+        journals, worksheet, tb, ic.pairs, inv.nci, inv.goodwill, inv.steps, inv.disposals, inv.associates
+    )
 
 
 def _opening_rates(

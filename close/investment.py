@@ -36,6 +36,16 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from close.associates import (
+    ASSOCIATE_COLUMNS,
+    Rates,
+    associate_figures,
+    associates_frame,
+    equity_method_journal,
+    rates_for,
+    require_investment,
+    roll_forward,
+)
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig
 from close.disposal import DISPOSAL_COLUMNS, DisposalInputs, disposal_journal, disposal_month, disposals_frame
@@ -71,6 +81,7 @@ class InvestmentResult:
     goodwill: pd.DataFrame
     steps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STEP_COLUMNS)))
     disposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(DISPOSAL_COLUMNS)))
+    associates: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ASSOCIATE_COLUMNS)))
 
 
 def _share(fraction: Decimal, amount: int) -> int:
@@ -147,7 +158,6 @@ def eliminate_investments(
     nci_code = chart.by_role(SystemRole.NCI_EQUITY)
     nci_profit_code = chart.by_role(SystemRole.NCI_PROFIT)
     div_code = chart.by_role(SystemRole.DIVIDENDS)
-    assoc_profit_code = chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_PROFIT)
     disposes = any(e.disposal for e in entities.values())
     disposal_code = chart.by_role(SystemRole.DISPOSAL_RESULT) if disposes else ""
     step_codes = {"inv": inv_code, "nci": nci_code, "nci_profit": nci_profit_code, "cta": cta_code,
@@ -204,6 +214,7 @@ def eliminate_investments(
     journals: list[JournalEntry] = []
     nci_rows, gw_rows = [], []
     step_rows: list[StepFigures] = []
+    assoc_rows: list[tuple] = []
     disposing: dict[EntityId, int] = {}  # subsidiary disposed of this month → its cost
     for sid, h in holdings.items():
         if h.method not in ("full", "equity") or h.parent is None:
@@ -241,22 +252,16 @@ def eliminate_investments(
         profit = total(sid, "profit")  # negative for a profit
         cta_s = total(sid, "cta")
         if h.method == "equity":
-            journals.extend(
-                _equity_method(
-                    sid,
-                    h,
-                    inv_by_pair.get((h.parent, sid)),
-                    from_associates.get((h.parent, sid), []),
-                    assoc_code,
-                    assoc_profit_code,
-                    cta_code,
-                    re_code,
-                    na_now,
-                    fv_acq_t,
-                    profit,
-                    cta_s,
-                )
-            )
+            entry, row = _equity_method(
+                sid, h, translated, chart, inv_by_pair.get((h.parent, sid), []),
+                from_associates.get((h.parent, sid), []),
+                (na_now, fv_acq_t),
+                rates_for(ccy, presentation_currency, acq_rate, closing_rates[sid],
+                          step_context.opening_rates if step_context else {}),
+                step_context.prior_associates if step_context else None,
+            )  # fmt: skip
+            journals.extend([entry] if entry is not None else [])
+            assoc_rows.append(row)
             continue
         p = h.parent
         inv = [row for row in inv_by_pair.get((p, sid), ()) if row[2] == inv_code]
@@ -452,6 +457,7 @@ def eliminate_investments(
         goodwill=gw,
         steps=figures_frame(step_rows),
         disposals=disposals_frame(disposal_rows),
+        associates=associates_frame(assoc_rows),
     )
 
 
@@ -545,55 +551,25 @@ def _dividends_from_associates(
     return out
 
 
+
 def _equity_method(
     sid: EntityId,
     h: Holding,
-    inv: list[_Line] | None,
+    translated: pd.DataFrame,
+    chart: Chart,
+    inv: list[_Line],
     dividends: list[_Line],
-    assoc_code: str,
-    assoc_profit_code: str,
-    cta_code: str,
-    re_code: str,
-    na_now: int,
-    na_acq: int,
-    profit: int,
-    cta_s: int,
-) -> list[JournalEntry]:
-    """Equity pickup of an associate on the investor's investment line (IAS 28.10).
-
-    The investment moves by the investor's share of the associate's net assets since acquisition;
-    its share of the year's profit is shown apart, and dividends received from the associate
-    reduce the investment instead of being income (IAS 28.10), so the investor's dividend income
-    from it is reversed here.
-    """
-    p = h.parent
-    if not inv:
-        raise InputDataError(
-            f"investor {p} carries no investment in associate {sid}",
-            entity=p,
-            account=assoc_code,
-            field="counterparty",
-        )
-    inv_account = inv[0][2]
-    share = h.effective
-    pickup = _share(share, na_now - na_acq)
-    prof = _share(share, profit)
-    oci = _share(share, cta_s)
-    lines = [
-        JournalLine(p, inv_account, pickup, sid, f"equity pickup of {sid}", f"rule IAS 28.10 {sid}"),
-        JournalLine(p, assoc_profit_code, prof, "", f"share of {sid}'s profit", f"rule IAS 28.10 {sid}"),
-        JournalLine(p, cta_code, oci, "", f"share of {sid}'s CTA", f"rule IAS 28.10 {sid}"),
-        *_lines_of(dividends, -1, f"dividend from associate {sid}: a return of the investment"),
-    ]
-    lines.append(
-        JournalLine(
-            p,
-            re_code,
-            -sum(ln.amount for ln in lines),
-            "",
-            f"share of {sid}'s post-acquisition reserves",
-            f"rule IAS 28.10 {sid}",
-        )
-    )
-    entry = balanced_entry(f"EQM:{p}:{sid}", "equity_method", f"equity method for associate {sid}", lines)
-    return [entry] if entry is not None else []
+    net_assets: tuple[int, int],
+    rates: Rates,
+    prior: pd.DataFrame | None,
+) -> tuple[JournalEntry | None, tuple]:
+    """Apply the equity method to one associate (``close.associates``): its journal and roll-forward."""
+    assert h.parent is not None  # noqa: S101 (an associate has an investor)
+    require_investment(sid, h.parent, bool(inv), chart.by_role(SystemRole.INVESTMENT_IN_ASSOCIATES))
+    f = associate_figures(
+        sid, h.parent, h.effective, translated=translated, chart=chart, investment=sum(r[4] for r in inv),
+        net_assets=net_assets[0], net_assets_at_acquisition=net_assets[1], rates=rates,
+    )  # fmt: skip
+    memo = f"dividend from associate {sid}: a return of the investment"
+    entry = equity_method_journal(f, inv[0][2], _lines_of(dividends, -1, memo), chart)
+    return entry, roll_forward(f, prior)

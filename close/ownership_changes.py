@@ -37,7 +37,7 @@ the NCI of 30% is worth 755 on 1 October when the parent buys 20% more for 540: 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import pandas as pd
@@ -316,12 +316,14 @@ def figures_frame(figures: Iterable[StepFigures]) -> pd.DataFrame:
 
 @dataclass(frozen=True, slots=True)
 class StepContext:
-    """The period the steps are measured at, and the prior result's steps (carried figures)."""
+    """The period the group changes are measured at, and what the prior result carried."""
 
     period: Period
     fiscal_year_start: int
     presentation_currency: Currency  # the top parent's, in which the consideration is stated
     prior: pd.DataFrame | None = None  # STEP_COLUMNS
+    opening_rates: Mapping[Currency, Decimal] = field(default_factory=dict)  # the prior month's closing
+    prior_associates: pd.DataFrame | None = None  # close.associates.ASSOCIATE_COLUMNS
 
 
 def step_considerations(cfg: EntityConfig, ctx: StepContext) -> dict[OwnershipStep, int]:

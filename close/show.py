@@ -10,6 +10,7 @@ The JSON shape::
      "cta": [...per entity: plug, from_parts, difference...], "nci": [...], "goodwill": [...],
      "ownership_steps": [...close.ownership_changes.STEP_COLUMNS: NCI before/after, equity difference...],
      "disposals": [...close.disposal.DISPOSAL_COLUMNS: net assets, goodwill, NCI, CTA recycled, gain...],
+     "associates": [...close.associates.ASSOCIATE_COLUMNS: the carrying amount's month roll-forward...],
      "eliminations": [{"journal_id", "kind", "basis", "memo",
                        "lines": [{"entity", "account", "amount", ...}]}],
      "ic_pairs": [{"entity", "counterparty", "kind", "entity_amount", "counterparty_amount", "entity_local",
@@ -145,7 +146,8 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
         **{kind: [fact_in_units(k, f["payload"], config.presentation_currency, currencies)
                   for f in facts if f["kind"] == k] for kind, k in
            (("cta", "cta"), ("nci", "nci"), ("goodwill", "goodwill"), ("ic_pairs", "ic_pair"),
-            ("rates", "rate"), ("ownership_steps", "step"), ("disposals", "disposal"))},
+            ("rates", "rate"), ("ownership_steps", "step"), ("disposals", "disposal"),
+            ("associates", "associate"))},
         "eliminations": journals,
         "validation": _rows(conn, "SELECT code, category, severity, entity_id AS entity, account, expected, "
                                   "actual, difference, message, waived_by, waived_reason "

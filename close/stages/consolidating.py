@@ -110,6 +110,7 @@ def load_inputs(conn: Connection, run: Run,
                             if prior_run else None),
         prior_steps=_prior_facts(conn, prior_run.id, "step") if prior_run else None,
         prior_disposals=_prior_facts(conn, prior_run.id, "disposal_line") if prior_run else None,
+        prior_associates=_prior_facts(conn, prior_run.id, "associate") if prior_run else None,
     )
     return inputs, tuple(r for r in rates if r.period == run.period)
 
@@ -166,7 +167,8 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
                 columns=("entity_id", "std_account", "column", "basis", "amount"), money={"amount": pc})
     for kind, frame in (("cta", result.cta), ("ic_pair", result.ic_pairs), ("nci", result.nci),
                         ("goodwill", result.goodwill), ("ppa", result.ppa), ("step", result.steps),
-                        ("disposal", result.disposals), ("disposal_line", result.disposal_lines)):
+                        ("disposal", result.disposals), ("disposal_line", result.disposal_lines),
+                        ("associate", result.associates)):
         copy_rows(conn, "consolidation_facts", ("tenant_id", "run_id", "kind", "seq", "payload"),
                   [(tenant, run.id, kind, i, p) for i, p in enumerate(_facts(frame), start=1)])
     # The rates used, with their provenance, for the package's FX sheet.
