@@ -56,6 +56,7 @@ from close.fx import (
     PeriodRates,
     translate_balances,
 )
+from close.impairment import IMPAIRMENT_COLUMNS, split_impairments
 from close.intercompany import eliminate_unrealized_profit, match_intercompany
 from close.investment import eliminate_investments
 from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
@@ -106,6 +107,7 @@ class ConsolidationInputs:
     prior_steps: pd.DataFrame | None = None  # the prior period's ConsolidationResult.steps
     prior_disposals: pd.DataFrame | None = None  # the prior period's ConsolidationResult.disposal_lines
     prior_associates: pd.DataFrame | None = None  # the prior period's ConsolidationResult.associates
+    prior_impairments: pd.DataFrame | None = None  # the prior period's ConsolidationResult.impairments
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,7 @@ class ConsolidationResult:
     disposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(DISPOSAL_COLUMNS)))
     disposal_lines: pd.DataFrame = field(default_factory=lambda: _empty(CONTRIBUTION_COLUMNS))
     associates: pd.DataFrame = field(default_factory=lambda: _empty(ASSOCIATE_COLUMNS))
+    impairments: pd.DataFrame = field(default_factory=lambda: _empty(IMPAIRMENT_COLUMNS))
 
 
 def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
@@ -229,12 +232,18 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         inputs.period, inputs.fiscal_year_start, pres, inputs.prior_steps,
         opening_rates=inputs.rates.opening, prior_associates=inputs.prior_associates,
     )  # fmt: skip
-    group = replace(group, deferred_tax=push.deferred_tax, steps=steps)
+    acquirees = frozenset(e for e in consolidated if by_id[e].acquisition is not None)
+    adjustments, impairments = split_impairments(
+        inputs.adjustments, chart, inputs.prior_impairments, period=inputs.period, acquirees=acquirees,
+        currencies=currencies, presentation=pres,
+        average={e: inputs.rates.rate("average", currencies[e], pres, entity=e) for e in acquirees},
+    )  # fmt: skip
+    group = replace(group, deferred_tax=push.deferred_tax, steps=steps, impairments=impairments)
     codes_out = (ent_codes, std_codes, book)
     closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
     kept = carried(inputs.entities, inputs.period, inputs.fiscal_year_start)
     carried_entries = tuple(carried_journal(sid, inputs.prior_disposals) for sid in kept)
-    journals = (*carried_entries, *inputs.adjustments)
+    journals = (*carried_entries, *adjustments)
     view = _eliminate(group, translated, codes_out, inputs.rates, closing, journals)
     disposal_lines = _disposal_lines(group, inputs, view, (translated, codes_out, closing), kept)
     prior_consolidated = inputs.prior_consolidated
@@ -266,6 +275,7 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         disposals=view.disposals if view.disposals is not None else _empty(DISPOSAL_COLUMNS),
         disposal_lines=disposal_lines,
         associates=view.associates if view.associates is not None else _empty(ASSOCIATE_COLUMNS),
+        impairments=impairments,
     )
 
 
@@ -301,7 +311,8 @@ def _disposal_lines(
         without[sid] = replace(without[sid], method="none")
         alone = replace(group, holdings=without, consolidated=group.consolidated - {sid})
         carried_ = tuple(j for j in view.journals if j.journal_id.startswith("DISPOSED:"))
-        other = _eliminate(alone, translated, codes, inputs.rates, closing, (*carried_, *inputs.adjustments))
+        plain = tuple(j for j in view.journals if j.kind == "adjustment")
+        other = _eliminate(alone, translated, codes, inputs.rates, closing, (*carried_, *plain))
         frames.append(contribution(view.tb, other.tb, sid, inputs.period, balance_sheet))
     if not frames:
         return _empty(CONTRIBUTION_COLUMNS)
@@ -332,6 +343,7 @@ class _Group:
     uplift: dict[EntityId, int]
     deferred_tax: dict[EntityId, int] = field(default_factory=dict)
     steps: StepContext | None = None  # the period of ownership steps
+    impairments: pd.DataFrame | None = None  # close.impairment.IMPAIRMENT_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +408,7 @@ def _eliminate(
         std_codes=std_codes,
         deferred_tax=group.deferred_tax,
         step_context=group.steps,
+        impairments=group.impairments,
     )
     urp = eliminate_unrealized_profit(
         translated,

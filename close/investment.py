@@ -52,6 +52,7 @@ from close.disposal import DISPOSAL_COLUMNS, DisposalInputs, disposal_journal, d
 from close.errors import ConfigError, InputDataError
 from close.frames import frame_from_rows
 from close.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amount
+from close.impairment import totals as impairment_totals
 from close.journals import JournalEntry, JournalLine, balanced_entry
 from close.money import ONE, ZERO, exponent, to_minor
 from close.ownership import Holding
@@ -65,11 +66,12 @@ from close.ownership_changes import (
     stepped_nci,
     steps_by,
 )
+from close.ppa import fiscal_year_first
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import Currency, EntityId
 
 NCI_COLUMNS: tuple[str, ...] = ("entity", "nci_pct", "equity", "profit", "cta")
-GOODWILL_COLUMNS: tuple[str, ...] = ("entity", "local", "translated", "at_acquisition", "cta")
+GOODWILL_COLUMNS: tuple[str, ...] = ("entity", "local", "translated", "at_acquisition", "cta", "impairment")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,7 @@ def eliminate_investments(
     std_codes: TextCodes | None = None,
     deferred_tax: Mapping[EntityId, int] | None = None,
     step_context: StepContext | None = None,
+    impairments: pd.DataFrame | None = None,
 ) -> InvestmentResult:
     """Eliminate investments, recognise goodwill and attribute NCI; pick up associates.
 
@@ -140,6 +143,7 @@ def eliminate_investments(
         std_codes: its std_account column as codes, if known.
         deferred_tax: the deferred tax liability on each acquiree's uplift at acquisition (local).
         step_context: the period, for later changes in ownership (``close.ownership_changes``).
+        impairments: goodwill impairments booked so far (``close.impairment.IMPAIRMENT_COLUMNS``).
 
     Returns:
         The journals and the NCI and goodwill reports.
@@ -213,6 +217,9 @@ def eliminate_investments(
 
     journals: list[JournalEntry] = []
     nci_rows, gw_rows = [], []
+    fy_first = fiscal_year_first(step_context.period, step_context.fiscal_year_start) if step_context else ""
+    impairment_code = chart.by_role(SystemRole.GOODWILL_IMPAIRMENT) if impairments is not None and len(
+        impairments) else ""
     step_rows: list[StepFigures] = []
     assoc_rows: list[tuple] = []
     disposing: dict[EntityId, int] = {}  # subsidiary disposed of this month → its cost
@@ -289,7 +296,7 @@ def eliminate_investments(
         lines += _lines_of(sc_by_entity.get(sid), -1, f"share capital of {sid} at acquisition")
         # A stepped subsidiary of the top parent: its NCI at acquisition is at the share then.
         nci_pct = ONE - (cfg.ownership if stepped else h.effective)
-        gw_local = gw_close = gw_acq_t = gw_cta = 0
+        gw_local = gw_close = gw_acq_t = gw_cta = imp_total = imp_year = imp_local = 0
         if acq is None:
             nci_acq_t = _share(nci_pct, fv_acq_t)
             nci_line = -(nci_acq_t - (inv_t - parent_share))
@@ -342,8 +349,11 @@ def eliminate_investments(
             if gw_acq_t > 0:
                 shift_rate = _exponent_shift_rate(acq_rate, ccy, presentation_currency)
                 gw_local = _round_decimal(_EXACT.divide(Decimal(gw_acq_t), shift_rate))
-                gw_close = translate_amount(gw_local, closing_rates[sid], ccy, presentation_currency)
-                gw_cta = gw_acq_t - gw_close
+                imp_total, imp_year, imp_local = impairment_totals(impairments, sid, fy_first)
+                net_local = gw_local - imp_local
+                gw_close = translate_amount(net_local, closing_rates[sid], ccy, presentation_currency)
+                gw_cta = gw_acq_t - imp_total - gw_close
+                lines += _impairment_lines(sid, imp_total, imp_year, impairment_code, re_code)
                 lines.append(
                     JournalLine(
                         sid,
@@ -388,7 +398,7 @@ def eliminate_investments(
         entry = balanced_entry(f"INV:{p}:{sid}", "investment", f"eliminate {p}'s investment in {sid}", lines)
         if entry is not None:
             journals.append(entry)
-        gw_rows.append((sid, gw_local, gw_close, gw_acq_t, gw_cta))
+        gw_rows.append((sid, gw_local - imp_local, gw_close, gw_acq_t, gw_cta, imp_total))
         nci_acq_total = -sum(ln.amount for ln in lines if ln.std_account == nci_code)
         if stepped:
             full = acq is not None and acq.nci_method == "full"
@@ -423,6 +433,9 @@ def eliminate_investments(
         c_line = _share(nci_pct, cta_s) - gw_nci_cta
         dv = _share(ONE - h.direct, total(sid, "div"))
         post = _share(nci_pct, na_now - fv_acq_t)
+        if acq is not None and acq.nci_method == "full":  # the NCI bears its share of an impairment
+            p_line -= _share(nci_pct, imp_year)
+            post -= _share(nci_pct, imp_total)
         re_line = post - p_line + c_line + dv
         nlines = [
             JournalLine(sid, nci_profit_code, p_line, "", f"NCI share of {sid}'s profit", f"rule NCI {sid}"),
@@ -459,6 +472,15 @@ def eliminate_investments(
         disposals=disposals_frame(disposal_rows),
         associates=associates_frame(assoc_rows),
     )
+
+
+def _impairment_lines(sid: EntityId, total: int, year: int, loss: str, re_code: str) -> list[JournalLine]:
+    """Return an acquiree's goodwill impairment: this year's on its own line, earlier years' in reserves."""
+    rule = f"rule IAS 36.104 {sid}"
+    return [
+        JournalLine(sid, loss, year, "", f"impairment of goodwill on {sid}", rule),
+        JournalLine(sid, re_code, total - year, "", f"impairment of goodwill on {sid}, earlier years", rule),
+    ]
 
 
 def _disposed_investment(

@@ -11,6 +11,7 @@ The JSON shape::
      "ownership_steps": [...close.ownership_changes.STEP_COLUMNS: NCI before/after, equity difference...],
      "disposals": [...close.disposal.DISPOSAL_COLUMNS: net assets, goodwill, NCI, CTA recycled, gain...],
      "associates": [...close.associates.ASSOCIATE_COLUMNS: the carrying amount's month roll-forward...],
+     "impairments": [...close.impairment.IMPAIRMENT_COLUMNS: goodwill impairments booked so far...],
      "eliminations": [{"journal_id", "kind", "basis", "memo",
                        "lines": [{"entity", "account", "amount", ...}]}],
      "ic_pairs": [{"entity", "counterparty", "kind", "entity_amount", "counterparty_amount", "entity_local",
@@ -147,7 +148,7 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
                   for f in facts if f["kind"] == k] for kind, k in
            (("cta", "cta"), ("nci", "nci"), ("goodwill", "goodwill"), ("ic_pairs", "ic_pair"),
             ("rates", "rate"), ("ownership_steps", "step"), ("disposals", "disposal"),
-            ("associates", "associate"))},
+            ("associates", "associate"), ("impairments", "impairment"))},
         "eliminations": journals,
         "validation": _rows(conn, "SELECT code, category, severity, entity_id AS entity, account, expected, "
                                   "actual, difference, message, waived_by, waived_reason "

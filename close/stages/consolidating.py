@@ -111,6 +111,7 @@ def load_inputs(conn: Connection, run: Run,
         prior_steps=_prior_facts(conn, prior_run.id, "step") if prior_run else None,
         prior_disposals=_prior_facts(conn, prior_run.id, "disposal_line") if prior_run else None,
         prior_associates=_prior_facts(conn, prior_run.id, "associate") if prior_run else None,
+        prior_impairments=_prior_facts(conn, prior_run.id, "impairment") if prior_run else None,
     )
     return inputs, tuple(r for r in rates if r.period == run.period)
 
@@ -168,7 +169,7 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
     for kind, frame in (("cta", result.cta), ("ic_pair", result.ic_pairs), ("nci", result.nci),
                         ("goodwill", result.goodwill), ("ppa", result.ppa), ("step", result.steps),
                         ("disposal", result.disposals), ("disposal_line", result.disposal_lines),
-                        ("associate", result.associates)):
+                        ("associate", result.associates), ("impairment", result.impairments)):
         copy_rows(conn, "consolidation_facts", ("tenant_id", "run_id", "kind", "seq", "payload"),
                   [(tenant, run.id, kind, i, p) for i, p in enumerate(_facts(frame), start=1)])
     # The rates used, with their provenance, for the package's FX sheet.
