@@ -1,0 +1,114 @@
+"""Issue 16 at run level: deferred tax on a PPA uplift and an associate's roll-forward through ``close run``.
+
+A group folder written here: Chai acquires 60% of Espresso (Kaplan SBR Example 6, see
+tests/close/consolidation/test_deferred_tax.py) and holds 30% of an associate, ASC. ``close run``
+consolidates it; ``close show --json`` reads back the goodwill, the DTL, the NCI and the associate's
+carrying-amount roll-forward.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from tests.close.run.cli_helpers import cli_env, close, close_json
+
+CONFIG = """\
+[group]
+id = "chai"
+name = "Chai Group"
+presentation_currency = "USD"
+fiscal_year_start = 1
+
+[files]
+mapping = "mapping.csv"
+opening_balances = "opening.csv"
+
+[[entities]]
+id = "CHAI"
+name = "Chai"
+currency = "USD"
+connector = "file"
+[entities.source]
+path = "tb/CHAI/{period}.csv"
+
+[[entities]]
+id = "ESPRESSO"
+name = "Espresso"
+currency = "USD"
+parent = "CHAI"
+ownership = "0.6"
+connector = "file"
+[entities.source]
+path = "tb/ESPRESSO/{period}.csv"
+[entities.acquisition]
+date = 2016-06-30
+consideration = "18000000"
+equity_at_acquisition = "17000000"
+net_assets_fair_value = "20000000"
+rate = "1"
+nci_method = "full"
+nci_fair_value = "10000000"
+tax_rate = "0.2"
+
+[[entities]]
+id = "ASC"
+name = "Associate"
+currency = "USD"
+parent = "CHAI"
+ownership = "0.3"
+method = "equity"
+connector = "file"
+[entities.source]
+path = "tb/ASC/{period}.csv"
+"""
+HEADER = "account,name,counterparty,cost_center,department,opening,debit,credit,closing\n"
+FILES = {
+    "group.toml": CONFIG,
+    "mapping.csv": "entity,account,std_account\n*,1000,1000\n*,1200,1200\n*,1800,1800\n*,1810,1810\n"
+    "*,3000,3000\n*,3100,3100\n*,4000,4000\n",
+    "opening.csv": "entity,account,translated_closing,historical_rate\nESPRESSO,3000,-1000000.00,1\n"
+    "ESPRESSO,3100,-16000000.00,\nASC,3000,-1000.00,1\n",
+    "tb/CHAI/2016-06.csv": HEADER + "1000,Cash,,,,1700000.00,0.00,0.00,1700000.00\n"
+    "1800,Investment in Espresso,ESPRESSO,,,18000000.00,0.00,0.00,18000000.00\n"
+    "1810,Investment in ASC,ASC,,,300.00,0.00,0.00,300.00\n"
+    "3000,Share capital,,,,-19700300.00,0.00,0.00,-19700300.00\n",
+    "tb/ESPRESSO/2016-06.csv": HEADER + "1200,Inventories,,,,17000000.00,0.00,0.00,17000000.00\n"
+    "3000,Share capital,,,,-1000000.00,0.00,0.00,-1000000.00\n"
+    "3100,Retained earnings,,,,-16000000.00,0.00,0.00,-16000000.00\n",
+    "tb/ASC/2016-06.csv": HEADER + "1000,Cash,,,,1000.00,200.00,0.00,1200.00\n"
+    "3000,Share capital,,,,-1000.00,0.00,0.00,-1000.00\n4000,Revenue,,,,0.00,0.00,200.00,-200.00\n",
+}
+
+
+def test_close_run_books_the_dtl_on_the_uplift_and_shows_the_associates_roll_forward(
+    pg_url: str, tmp_path: Path
+) -> None:
+    for name, text in FILES.items():
+        path = tmp_path / "group" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    env = cli_env(pg_url, tmp_path / "home")
+    done = close(
+        env, "run", "--config", str(tmp_path / "group" / "group.toml"), "--period", "2016-06", "--json"
+    )
+    assert done.returncode in (0, 3), done.stdout[-2000:] + done.stderr[-2000:]
+    run = json.loads(done.stdout)
+
+    shown = close_json(env, "show", run["id"])
+    amount = {r["account"]: Decimal(r["amount"]) for r in shown["consolidated"]}
+    # Kaplan SBR Example 6: DTL $0.6m on the $3m inventory uplift, goodwill $8.6m, NCI at fair value $10m.
+    assert amount["2600"] == Decimal("-600000.00")
+    assert amount["1700"] == Decimal("8600000.00")
+    assert amount["3400"] == Decimal("-10000000.00")
+    assert sum(amount.values()) == 0
+    (gw,) = [g for g in shown["goodwill"] if g["entity"] == "ESPRESSO"]
+    assert Decimal(gw["translated"]) == Decimal("8600000.00")
+    # The associate: 30% of its 200 of profit on the investment, shown as a roll-forward.
+    (roll,) = shown["associates"]
+    assert (roll["entity"], roll["investor"]) == ("ASC", "CHAI")
+    assert [Decimal(roll[k]) for k in ("opening", "share_of_profit", "share_of_oci", "dividends", "closing")] == [
+        Decimal("300.00"), Decimal("60.00"), Decimal(0), Decimal(0), Decimal("360.00")
+    ]  # fmt: skip
+    assert Decimal(roll["difference"]) == 0 and amount["7300"] == Decimal("-60.00")
