@@ -108,7 +108,6 @@ def test_close_run_books_the_dtl_on_the_uplift_and_shows_the_associates_roll_for
     # The associate: 30% of its 200 of profit on the investment, shown as a roll-forward.
     (roll,) = shown["associates"]
     assert (roll["entity"], roll["investor"]) == ("ASC", "CHAI")
-    assert [Decimal(roll[k]) for k in ("opening", "share_of_profit", "share_of_oci", "dividends", "closing")] == [
-        Decimal("300.00"), Decimal("60.00"), Decimal(0), Decimal(0), Decimal("360.00")
-    ]  # fmt: skip
+    parts = ("opening", "share_of_profit", "share_of_oci", "dividends", "closing")
+    assert [Decimal(roll[k]) for k in parts] == [Decimal(v) for v in ("300.00", "60.00", "0", "0", "360.00")]
     assert Decimal(roll["difference"]) == 0 and amount["7300"] == Decimal("-60.00")
