@@ -18,7 +18,8 @@ The check: the group's gain computed from the journal equals ``proceeds − (net
 − NCI) − recycled CTA`` from the config; a difference means the parent's own entry is not
 ``proceeds − cost`` and is reported, not hidden.
 
-Modelled for a direct subsidiary of the top parent, sold whole (no retained interest).
+Modelled for a direct subsidiary of the top parent without subsidiaries of its own, sold whole
+(no retained interest).
 
 Example: proceeds 300 for a subsidiary with net assets 200, goodwill 60 and NCI 40, no CTA: the
 group's gain is 300 − (200 + 60 − 40) = 80.
@@ -87,8 +88,9 @@ def validate_disposals(entities: Iterable[EntityConfig]) -> None:
     """
     entities = tuple(entities)
     tops = {e.id for e in entities if e.parent is None}
+    parents = {e.parent for e in entities}
     for i, e in enumerate(entities):
-        if e.disposal is not None and (e.parent not in tops or e.method != "full"):
+        if e.disposal is not None and (e.parent not in tops or e.method != "full" or e.id in parents):
             raise ConfigError(
                 f"entity {e.id}: a disposal is modelled for a full subsidiary of the top parent",
                 key=f"entities[{i}].disposal",

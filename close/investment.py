@@ -70,7 +70,12 @@ from close.ppa import fiscal_year_first
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import Currency, EntityId
 
-NCI_COLUMNS: tuple[str, ...] = ("entity", "nci_pct", "equity", "profit", "cta")
+# Per subsidiary: total NCI % (direct + indirect), NCI in net assets (after the indirect holding
+# adjustment of its own investments), in profit and in CTA; the direct and indirect split.
+NCI_COLUMNS: tuple[str, ...] = (
+    "entity", "nci_pct", "equity", "profit", "cta", "direct_pct", "indirect_pct", "indirect_adjustment",
+)
+NCI_INTS: tuple[str, ...] = ("equity", "profit", "cta", "indirect_adjustment")
 GOODWILL_COLUMNS: tuple[str, ...] = ("entity", "local", "translated", "at_acquisition", "cta", "impairment")
 
 
@@ -222,6 +227,7 @@ def eliminate_investments(
         impairments) else ""
     step_rows: list[StepFigures] = []
     assoc_rows: list[tuple] = []
+    indirect: dict[EntityId, int] = {}  # intermediate parent → the indirect holding adjustment
     disposing: dict[EntityId, int] = {}  # subsidiary disposed of this month → its cost
     for sid, h in holdings.items():
         if h.method not in ("full", "equity") or h.parent is None:
@@ -299,8 +305,8 @@ def eliminate_investments(
         gw_local = gw_close = gw_acq_t = gw_cta = imp_total = imp_year = imp_local = 0
         if acq is None:
             nci_acq_t = _share(nci_pct, fv_acq_t)
-            nci_line = -(nci_acq_t - (inv_t - parent_share))
-            lines.append(JournalLine(sid, nci_code, nci_line, "", "NCI at foundation", f"rule NCI {sid}"))
+            lines.append(JournalLine(sid, nci_code, -nci_acq_t, "", "NCI at foundation", f"rule NCI {sid}"))
+            lines += _indirect_holding_adjustment(p, sid, inv_t - parent_share, nci_code)
             pre = -(sum(ln.amount for ln in lines))
             lines.append(
                 JournalLine(
@@ -385,21 +391,15 @@ def eliminate_investments(
                         f"rule IFRS 3.34 {sid}",
                     )
                 )
-            lines.append(
-                JournalLine(
-                    sid,
-                    nci_code,
-                    -(nci_acq_t - (inv_t - parent_share)),
-                    "",
-                    f"NCI in {sid} at acquisition",
-                    f"rule NCI {sid}",
-                )
-            )
+            memo = f"NCI in {sid} at acquisition"
+            lines.append(JournalLine(sid, nci_code, -nci_acq_t, "", memo, f"rule NCI {sid}"))
+            lines += _indirect_holding_adjustment(p, sid, inv_t - parent_share, nci_code)
+        indirect[p] = indirect.get(p, 0) + inv_t - parent_share
         entry = balanced_entry(f"INV:{p}:{sid}", "investment", f"eliminate {p}'s investment in {sid}", lines)
         if entry is not None:
             journals.append(entry)
         gw_rows.append((sid, gw_local - imp_local, gw_close, gw_acq_t, gw_cta, imp_total))
-        nci_acq_total = -sum(ln.amount for ln in lines if ln.std_account == nci_code)
+        nci_acq_total = -sum(ln.amount for ln in lines if ln.std_account == nci_code and ln.entity == sid)
         if stepped:
             full = acq is not None and acq.nci_method == "full"
             nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t) if full else 0
@@ -455,7 +455,7 @@ def eliminate_investments(
         if entry is not None:
             journals.append(entry)
         nci_rows.append((sid, str(nci_pct), nci_acq_total + post, p_line, c_line))
-    nci = frame_from_rows(nci_rows, NCI_COLUMNS, ints=NCI_COLUMNS[2:])
+    nci = frame_from_rows(_nci_split(nci_rows, holdings, indirect), NCI_COLUMNS, ints=NCI_INTS)
     gw = frame_from_rows(gw_rows, GOODWILL_COLUMNS, ints=GOODWILL_COLUMNS[1:])
     disposal_rows = []
     for sid, cost in disposing.items():
@@ -472,6 +472,35 @@ def eliminate_investments(
         disposals=disposals_frame(disposal_rows),
         associates=associates_frame(assoc_rows),
     )
+
+
+def _indirect_holding_adjustment(
+    parent: EntityId, sid: EntityId, amount: int, nci_code: str
+) -> list[JournalLine]:
+    """Deduct the NCI's share of an intermediate parent's cost of investment from that parent's NCI.
+
+    The ACCA / CIMA workings: the NCI in the intermediate parent owns its share of the parent's
+    investment in the sub-subsidiary, which is eliminated; its NCI (not the sub-subsidiary's) is
+    reduced by that share.
+    """
+    if not amount:
+        return []
+    memo = f"indirect holding adjustment: {parent}'s NCI share of its cost of investment in {sid}"
+    return [JournalLine(parent, nci_code, amount, sid, memo, f"rule NCI indirect {parent}/{sid}")]
+
+
+def _nci_split(
+    rows: list[tuple], holdings: Mapping[EntityId, Holding], indirect: Mapping[EntityId, int]
+) -> list[tuple]:
+    """Add the direct and indirect NCI % and deduct each intermediate parent's indirect adjustment."""
+    out = []
+    for sid, pct, equity, profit, cta in rows:
+        h = holdings[sid]
+        direct = ONE - h.direct
+        adjustment = indirect.get(sid, 0)
+        indirect_pct = Decimal(pct) - direct
+        out.append((sid, pct, equity - adjustment, profit, cta, str(direct), str(indirect_pct), adjustment))
+    return out
 
 
 def _impairment_lines(sid: EntityId, total: int, year: int, loss: str, re_code: str) -> list[JournalLine]:
