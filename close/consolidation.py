@@ -9,7 +9,10 @@
 3. intercompany (``close.intercompany``): pairs matched after translation and eliminated, and
    unrealized profit in intragroup inventory when the seller's margin is configured;
 4. investments (``close.investment``): investment against equity at acquisition, goodwill at
-   the closing rate, NCI share of equity, profit and CTA; associates by the equity method;
+   the closing rate, NCI share of equity, profit and CTA; associates by the equity method
+   (``close.associates``); ownership steps, disposals and goodwill impairments
+   (``close.ownership_changes``, ``close.disposal``, ``close.impairment``), whose figures fixed
+   in an earlier month come back through the ``prior_*`` inputs;
 5. top-side and GAAP adjustments (``close.adjustments``);
 6. the consolidating worksheet (entity × account × column: translated, elimination, ppa,
    adjustment) and the consolidated TB, its sum of IFRS columns by account.

@@ -21,10 +21,14 @@ For every fully consolidated subsidiary S held by P (carried at cost in P's book
 Example (IFRS 3 IE, proportionate): P pays 800 for 80% of S whose net assets at fair value are
 900: NCI = 20% × 900 = 180, goodwill = 800 + 180 − 900 = 80.
 
-Associates (``equity``): the investor's investment picks up ``e_S`` of the associate's
-post-acquisition change in net assets: its profit (share of profit of associates), its CTA
-(in CTA) and the rest in retained earnings; dividends the investor booked as income from it are
-not yet taken off (list them as a top-side adjustment).
+In a multi-level group the NCI of an intermediate parent P bears ``(1 − e_P)`` of the investment
+it eliminates: the indirect holding adjustment, deducted from P's own NCI (the ACCA/CIMA
+workings). Each subsidiary's NCI row splits its NCI % into the direct minority and the indirect
+one (see ``NCI_COLUMNS``).
+
+Associates (``equity``): ``close.associates``. Later changes: ownership steps
+(``close.ownership_changes``), disposals (``close.disposal``), goodwill impairments
+(``close.impairment``); deferred tax on the PPA uplift is in ``close.ppa``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -302,7 +307,7 @@ def eliminate_investments(
         lines += _lines_of(sc_by_entity.get(sid), -1, f"share capital of {sid} at acquisition")
         # A stepped subsidiary of the top parent: its NCI at acquisition is at the share then.
         nci_pct = ONE - (cfg.ownership if stepped else h.effective)
-        gw_local = gw_close = gw_acq_t = gw_cta = imp_total = imp_year = imp_local = 0
+        gw_local = gw_close = gw_acq_t = gw_cta = imp_total = imp_year = 0
         if acq is None:
             nci_acq_t = _share(nci_pct, fv_acq_t)
             lines.append(JournalLine(sid, nci_code, -nci_acq_t, "", "NCI at foundation", f"rule NCI {sid}"))
@@ -352,45 +357,14 @@ def eliminate_investments(
                         f"config entities[{sid}].acquisition",
                     )
                 )
-            if gw_acq_t > 0:
-                shift_rate = _exponent_shift_rate(acq_rate, ccy, presentation_currency)
-                gw_local = _round_decimal(_EXACT.divide(Decimal(gw_acq_t), shift_rate))
-                imp_total, imp_year, imp_local = impairment_totals(impairments, sid, fy_first)
-                net_local = gw_local - imp_local
-                gw_close = translate_amount(net_local, closing_rates[sid], ccy, presentation_currency)
-                gw_cta = gw_acq_t - imp_total - gw_close
-                lines += _impairment_lines(sid, imp_total, imp_year, impairment_code, re_code)
-                lines.append(
-                    JournalLine(
-                        sid,
-                        gw_code,
-                        gw_close,
-                        "",
-                        f"goodwill on {sid} at closing rate",
-                        f"rule IFRS 3.32 goodwill {sid}",
-                    )
-                )
-                lines.append(
-                    JournalLine(
-                        sid,
-                        cta_code,
-                        gw_cta,
-                        "",
-                        f"translation of goodwill on {sid}",
-                        f"rule IAS 21.47 goodwill {sid}",
-                    )
-                )
-            elif gw_acq_t < 0:
-                lines.append(
-                    JournalLine(
-                        sid,
-                        re_code,
-                        gw_acq_t,
-                        "",
-                        f"bargain purchase gain on {sid} (IFRS 3.34), in reserves",
-                        f"rule IFRS 3.34 {sid}",
-                    )
-                )
+            goodwill = _goodwill(
+                sid, gw_acq_t, _exponent_shift_rate(acq_rate, ccy, presentation_currency),
+                impairment_totals(impairments, sid, fy_first), closing_rates[sid], ccy, presentation_currency,
+                {"goodwill": gw_code, "cta": cta_code, "re": re_code, "loss": impairment_code},
+            )  # fmt: skip
+            lines += goodwill.lines
+            gw_local, gw_close, gw_cta = goodwill.local, goodwill.closing, goodwill.cta
+            imp_total, imp_year = goodwill.impaired, goodwill.impaired_this_year
             memo = f"NCI in {sid} at acquisition"
             lines.append(JournalLine(sid, nci_code, -nci_acq_t, "", memo, f"rule NCI {sid}"))
             lines += _indirect_holding_adjustment(p, sid, inv_t - parent_share, nci_code)
@@ -398,7 +372,7 @@ def eliminate_investments(
         entry = balanced_entry(f"INV:{p}:{sid}", "investment", f"eliminate {p}'s investment in {sid}", lines)
         if entry is not None:
             journals.append(entry)
-        gw_rows.append((sid, gw_local - imp_local, gw_close, gw_acq_t, gw_cta, imp_total))
+        gw_rows.append((sid, gw_local, gw_close, gw_acq_t, gw_cta, imp_total))
         nci_acq_total = -sum(ln.amount for ln in lines if ln.std_account == nci_code and ln.entity == sid)
         if stepped:
             full = acq is not None and acq.nci_method == "full"
@@ -422,36 +396,14 @@ def eliminate_investments(
         if nci_pct == ZERO:
             nci_rows.append((sid, str(nci_pct), nci_acq_total, 0, 0))
             continue
-        profit_base = profit - int(div_in.get(sid, 0))
-        p_line = _share(nci_pct, -profit_base)
-        gw_nci_cta = 0
-        if acq is not None and acq.nci_method == "full" and gw_acq_t > 0:
-            nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t)
-            gw_nci_cta = _round_decimal(
-                _EXACT.divide(_EXACT.multiply(Decimal(nci_gw), Decimal(gw_cta)), Decimal(gw_acq_t))
-            )
-        c_line = _share(nci_pct, cta_s) - gw_nci_cta
-        dv = _share(ONE - h.direct, total(sid, "div"))
-        post = _share(nci_pct, na_now - fv_acq_t)
-        if acq is not None and acq.nci_method == "full":  # the NCI bears its share of an impairment
-            p_line -= _share(nci_pct, imp_year)
-            post -= _share(nci_pct, imp_total)
-        re_line = post - p_line + c_line + dv
-        nlines = [
-            JournalLine(sid, nci_profit_code, p_line, "", f"NCI share of {sid}'s profit", f"rule NCI {sid}"),
-            JournalLine(sid, cta_code, -c_line, "", f"NCI share of {sid}'s CTA", f"rule NCI {sid}"),
-            JournalLine(sid, div_code, -dv, "", f"dividends of {sid} to its minority", f"rule NCI {sid}"),
-            JournalLine(
-                sid,
-                re_code,
-                re_line,
-                "",
-                f"NCI share of {sid}'s post-acquisition reserves",
-                f"rule NCI {sid}",
-            ),
-            JournalLine(sid, nci_code, -post, "", f"NCI in {sid} after acquisition", f"rule NCI {sid}"),
-        ]
-        entry = balanced_entry(f"NCI:{sid}", "nci", f"non-controlling interest in {sid}", nlines)
+        full = acq is not None and acq.nci_method == "full"
+        nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t) if full and gw_acq_t > 0 else 0
+        entry, post, p_line, c_line = _nci_journal(
+            sid, nci_pct, ONE - h.direct,
+            NciState(na_now - fv_acq_t, gw_cta, profit - int(div_in.get(sid, 0)), total(sid, "div"), cta_s),
+            Fraction(nci_gw, gw_acq_t) if nci_gw else Fraction(0), (imp_total, imp_year) if full else (0, 0),
+            step_codes,
+        )  # fmt: skip
         if entry is not None:
             journals.append(entry)
         nci_rows.append((sid, str(nci_pct), nci_acq_total + post, p_line, c_line))
@@ -472,6 +424,52 @@ def eliminate_investments(
         disposals=disposals_frame(disposal_rows),
         associates=associates_frame(assoc_rows),
     )
+
+
+def _nci_journal(
+    sid: EntityId,
+    nci_pct: Decimal,
+    direct_minority: Decimal,
+    since: NciState,
+    goodwill_share: Fraction,
+    impaired: tuple[int, int],
+    codes: Mapping[str, str],
+) -> tuple[JournalEntry | None, int, int, int]:
+    """Attribute a subsidiary's post-acquisition change to its NCI (IFRS 10.B94).
+
+    Args:
+        sid: the subsidiary.
+        nci_pct: the NCI's share (1 − the top parent's effective interest).
+        direct_minority: its own minority's share (dividends go to them).
+        since: the change in net assets since acquisition (``net_assets``), the goodwill's CTA
+            (``goodwill``), profit after intragroup dividends, dividends and the CTA.
+        goodwill_share: the NCI's share of goodwill (full goodwill), for its share of its CTA.
+        impaired: goodwill impairments, total and this year's, the NCI bears its share of.
+        codes: account codes ``nci``, ``nci_profit``, ``cta``, ``div``, ``re``.
+
+    Returns:
+        The journal, the NCI's post-acquisition change, its profit line and its CTA.
+
+    """
+    p_line = _share(nci_pct, -since.profit_base) - _share(nci_pct, impaired[1])
+    gw_nci_cta = _round_decimal(
+        _EXACT.divide(_EXACT.multiply(Decimal(goodwill_share.numerator), Decimal(since.goodwill)),
+                      Decimal(goodwill_share.denominator))
+    )  # fmt: skip
+    c_line = _share(nci_pct, since.cta) - gw_nci_cta
+    dv = _share(direct_minority, since.dividends)
+    post = _share(nci_pct, since.net_assets) - _share(nci_pct, impaired[0])
+    rule = f"rule NCI {sid}"
+    lines = [
+        JournalLine(sid, codes["nci_profit"], p_line, "", f"NCI share of {sid}'s profit", rule),
+        JournalLine(sid, codes["cta"], -c_line, "", f"NCI share of {sid}'s CTA", rule),
+        JournalLine(sid, codes["div"], -dv, "", f"dividends of {sid} to its minority", rule),
+        JournalLine(sid, codes["re"], post - p_line + c_line + dv, "",
+                    f"NCI share of {sid}'s post-acquisition reserves", rule),
+        JournalLine(sid, codes["nci"], -post, "", f"NCI in {sid} after acquisition", rule),
+    ]  # fmt: skip
+    entry = balanced_entry(f"NCI:{sid}", "nci", f"non-controlling interest in {sid}", lines)
+    return entry, post, p_line, c_line
 
 
 def _indirect_holding_adjustment(
@@ -501,6 +499,53 @@ def _nci_split(
         indirect_pct = Decimal(pct) - direct
         out.append((sid, pct, equity - adjustment, profit, cta, str(direct), str(indirect_pct), adjustment))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Goodwill:
+    """An acquisition's goodwill this period (presentation minor units; ``local`` in its currency)."""
+
+    lines: list[JournalLine]
+    local: int  # net of impairments
+    closing: int
+    cta: int  # its translation difference since acquisition (TB sign)
+    impaired: int
+    impaired_this_year: int
+
+
+def _goodwill(
+    sid: EntityId,
+    at_acquisition: int,
+    acquisition_rate: Decimal,
+    impaired: tuple[int, int, int],
+    closing_rate: Decimal,
+    ccy: Currency,
+    presentation: Currency,
+    codes: Mapping[str, str],
+) -> _Goodwill:
+    """Return an acquisition's goodwill lines and figures.
+
+    Goodwill is fixed in the acquiree's currency at the closing rate (IAS 21.47), net of its
+    impairments, the difference to CTA; a bargain purchase (negative) goes to reserves (IFRS 3.34).
+    """
+    if at_acquisition < 0:
+        memo = f"bargain purchase gain on {sid} (IFRS 3.34), in reserves"
+        return _Goodwill([JournalLine(sid, codes["re"], at_acquisition, "", memo, f"rule IFRS 3.34 {sid}")],
+                         0, 0, 0, 0, 0)  # fmt: skip
+    if at_acquisition == 0:
+        return _Goodwill([], 0, 0, 0, 0, 0)
+    total, this_year, local_impaired = impaired
+    local = _round_decimal(_EXACT.divide(Decimal(at_acquisition), acquisition_rate)) - local_impaired
+    closing = translate_amount(local, closing_rate, ccy, presentation)
+    cta = at_acquisition - total - closing
+    lines = [
+        *_impairment_lines(sid, total, this_year, codes["loss"], codes["re"]),
+        JournalLine(sid, codes["goodwill"], closing, "", f"goodwill on {sid} at closing rate",
+                    f"rule IFRS 3.32 goodwill {sid}"),
+        JournalLine(sid, codes["cta"], cta, "", f"translation of goodwill on {sid}",
+                    f"rule IAS 21.47 goodwill {sid}"),
+    ]  # fmt: skip
+    return _Goodwill(lines, local, closing, cta, total, this_year)
 
 
 def _impairment_lines(sid: EntityId, total: int, year: int, loss: str, re_code: str) -> list[JournalLine]:
