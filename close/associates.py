@@ -40,6 +40,7 @@ from close.errors import InputDataError
 from close.frames import frame_from_rows
 from close.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amount
 from close.journals import JournalEntry, JournalLine, balanced_entry
+from close.ownership_changes import share as share_of
 from close.types import Currency, EntityId
 
 ASSOCIATE_COLUMNS: tuple[str, ...] = (
@@ -54,10 +55,6 @@ ASSOCIATE_COLUMNS: tuple[str, ...] = (
     "closing",
     "difference",
 )
-
-
-def _share(fraction: Decimal, amount: int) -> int:
-    return _round_decimal(_EXACT.multiply(fraction, Decimal(amount)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +115,7 @@ def associate_figures(
     inv_rows = translated[(translated["entity"] == investor).to_numpy()]
     from_it = (inv_rows["counterparty"] == sid).to_numpy() & inv_rows["std_account"].isin(income).to_numpy()
     div = inv_rows[from_it]
-    goodwill_acq = max(investment - _share(share, net_assets_at_acquisition), 0)
+    goodwill_acq = max(investment - share_of(share, net_assets_at_acquisition), 0)
     shift = _exponent_shift_rate(rates.acquisition, rates.currency, rates.presentation)
     goodwill_local = _round_decimal(_EXACT.divide(Decimal(goodwill_acq), shift))
     return AssociateFigures(
@@ -149,13 +146,13 @@ def equity_method_journal(
     oci_code = chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_OCI)
     translation = f.goodwill_closing - f.goodwill_at_acquisition
     lines = [
-        JournalLine(p, inv_account, _share(f.share, f.net_assets - f.net_assets_at_acquisition), sid,
+        JournalLine(p, inv_account, share_of(f.share, f.net_assets - f.net_assets_at_acquisition), sid,
                     f"equity pickup of {sid}", rule),
         JournalLine(p, inv_account, translation, sid, f"notional goodwill in {sid} at the closing rate",
                     f"rule IAS 21.47 {sid}"),
-        JournalLine(p, chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_PROFIT), _share(f.share, f.profit), "",
+        JournalLine(p, chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_PROFIT), share_of(f.share, f.profit), "",
                     f"share of {sid}'s profit", rule),
-        JournalLine(p, oci_code, _share(f.share, f.oci), "", f"share of {sid}'s OCI", rule),
+        JournalLine(p, oci_code, share_of(f.share, f.oci), "", f"share of {sid}'s OCI", rule),
         JournalLine(p, oci_code, -translation, "", f"translation of the notional goodwill in {sid}",
                     f"rule IAS 21.47 {sid}"),
         *dividend_lines,
@@ -172,10 +169,10 @@ def roll_forward(f: AssociateFigures, prior: pd.DataFrame | None) -> tuple:
 
     Each part is the change of its cumulative, rounded figure, so that the parts add up.
     """
-    closing = f.cost + _share(f.share, f.net_assets - f.net_assets_at_acquisition)
+    closing = f.cost + share_of(f.share, f.net_assets - f.net_assets_at_acquisition)
     closing += f.goodwill_closing - f.goodwill_at_acquisition
-    profit = -(_share(f.share, f.profit) - _share(f.share, f.profit - f.profit_month))
-    oci = -(_share(f.share, f.oci) - _share(f.share, f.oci - f.oci_month))
+    profit = -(share_of(f.share, f.profit) - share_of(f.share, f.profit - f.profit_month))
+    oci = -(share_of(f.share, f.oci) - share_of(f.share, f.oci - f.oci_month))
     dividends = f.dividends_month  # negative: received
     translation = f.goodwill_closing - f.goodwill_opening
     moved = profit + oci + dividends + translation

@@ -455,12 +455,17 @@ def _parse_ppa(t: _Table) -> PpaIntangible:
     return item
 
 
-def _parse_step(t: _Table) -> OwnershipStep:
+def _event_date(t: _Table) -> date:
+    """Return the ``date`` of a later event (a step, a disposal): a TOML date."""
     raw_date = t.raw("date", expected="a date such as 2025-06-30")
     if not isinstance(raw_date, date):
         raise ConfigError(f"got {raw_date!r}", file=t.source, key=f"{t.prefix}.date",
                           expected="a TOML date such as 2025-06-30 (unquoted)")
-    step = OwnershipStep(date=raw_date, ownership=t.decimal("ownership"),
+    return raw_date
+
+
+def _parse_step(t: _Table) -> OwnershipStep:
+    step = OwnershipStep(date=_event_date(t), ownership=t.decimal("ownership"),
                          consideration=t.decimal("consideration"))
     if not Decimal(0) < step.ownership <= Decimal(1):
         raise ConfigError(f"got {step.ownership}", file=t.source, key=f"{t.prefix}.ownership",
@@ -473,11 +478,7 @@ def _parse_step(t: _Table) -> OwnershipStep:
 
 
 def _parse_disposal(t: _Table) -> Disposal:
-    raw_date = t.raw("date", expected="a date such as 2025-06-30")
-    if not isinstance(raw_date, date):
-        raise ConfigError(f"got {raw_date!r}", file=t.source, key=f"{t.prefix}.date",
-                          expected="a TOML date such as 2025-06-30 (unquoted)")
-    disposal = Disposal(date=raw_date, proceeds=t.decimal("proceeds"))
+    disposal = Disposal(date=_event_date(t), proceeds=t.decimal("proceeds"))
     if disposal.proceeds < 0:
         raise ConfigError(f"got {disposal.proceeds}", file=t.source, key=f"{t.prefix}.proceeds",
                           expected="the consideration received, >= 0")

@@ -36,6 +36,7 @@ from close.config import EntityConfig
 from close.errors import ConfigError, InputDataError
 from close.frames import frame_from_rows
 from close.journals import JournalEntry, JournalLine, balanced_entry
+from close.ownership_changes import changeable
 from close.ppa import fiscal_year_first
 from close.types import AccountCode, EntityId, Period
 
@@ -80,19 +81,19 @@ def entities_after_disposals(entities: Iterable[EntityConfig], period: Period) -
 
 
 def validate_disposals(entities: Iterable[EntityConfig]) -> None:
-    """Refuse a disposal where it is not modelled (below the top parent's direct subsidiaries).
+    """Refuse a disposal where it is not modelled (``close.ownership_changes.changeable``).
 
     Raises:
         ConfigError: naming the entity's disposal key.
 
     """
     entities = tuple(entities)
-    tops = {e.id for e in entities if e.parent is None}
-    parents = {e.parent for e in entities}
+    ok = changeable(entities)
     for i, e in enumerate(entities):
-        if e.disposal is not None and (e.parent not in tops or e.method != "full" or e.id in parents):
+        if e.disposal is not None and e.id not in ok:
             raise ConfigError(
-                f"entity {e.id}: a disposal is modelled for a full subsidiary of the top parent",
+                f"entity {e.id}: a disposal is modelled for a full subsidiary of the top parent without "
+                "subsidiaries of its own",
                 key=f"entities[{i}].disposal",
                 expected="a disposal of a direct subsidiary of the top parent",
             )

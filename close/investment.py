@@ -67,6 +67,7 @@ from close.ownership_changes import (
     StepContext,
     StepFigures,
     figures_frame,
+    nci_journal,
     step_considerations,
     stepped_nci,
     steps_by,
@@ -459,16 +460,7 @@ def _nci_journal(
     c_line = _share(nci_pct, since.cta) - gw_nci_cta
     dv = _share(direct_minority, since.dividends)
     post = _share(nci_pct, since.net_assets) - _share(nci_pct, impaired[0])
-    rule = f"rule NCI {sid}"
-    lines = [
-        JournalLine(sid, codes["nci_profit"], p_line, "", f"NCI share of {sid}'s profit", rule),
-        JournalLine(sid, codes["cta"], -c_line, "", f"NCI share of {sid}'s CTA", rule),
-        JournalLine(sid, codes["div"], -dv, "", f"dividends of {sid} to its minority", rule),
-        JournalLine(sid, codes["re"], post - p_line + c_line + dv, "",
-                    f"NCI share of {sid}'s post-acquisition reserves", rule),
-        JournalLine(sid, codes["nci"], -post, "", f"NCI in {sid} after acquisition", rule),
-    ]  # fmt: skip
-    entry = balanced_entry(f"NCI:{sid}", "nci", f"non-controlling interest in {sid}", lines)
+    entry = nci_journal(sid, (p_line, c_line, dv, post), codes, f"rule NCI {sid}")
     return entry, post, p_line, c_line
 
 

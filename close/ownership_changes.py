@@ -96,32 +96,36 @@ def entities_at(entities: Iterable[EntityConfig], period: Period) -> tuple[Entit
     return tuple(out)
 
 
+def changeable(entities: Iterable[EntityConfig]) -> frozenset[EntityId]:
+    """Return the subsidiaries whose ownership steps and disposals are modelled.
+
+    Those are fully consolidated direct subsidiaries of the top parent without subsidiaries of
+    their own (a change higher in a chain would move the effective interests of all below).
+    """
+    entities = tuple(entities)
+    tops = {e.id for e in entities if e.parent is None}
+    parents = {e.parent for e in entities}
+    return frozenset(
+        e.id for e in entities if e.parent in tops and e.method == "full" and e.id not in parents
+    )
+
+
 def validate_steps(entities: Iterable[EntityConfig]) -> None:
-    """Refuse steps where they are not modelled: below the top parent's direct subsidiaries.
+    """Refuse steps where they are not modelled (see :func:`changeable`).
 
     Raises:
         ConfigError: naming the entity's steps key.
 
     """
     entities = tuple(entities)
-    tops = {e.id for e in entities if e.parent is None}
-    parents = {e.parent for e in entities}
+    ok = changeable(entities)
     for i, e in enumerate(entities):
-        if e.acquisition is None or not e.acquisition.steps:
-            continue
-        key = f"entities[{i}].acquisition.steps"
-        if e.parent not in tops or e.method != "full":
+        if e.acquisition is not None and e.acquisition.steps and e.id not in ok:
             raise ConfigError(
-                f"entity {e.id}: ownership steps are modelled for a fully consolidated subsidiary "
-                "of the top parent only",
-                key=key,
+                f"entity {e.id}: ownership steps are modelled for a fully consolidated subsidiary of the top "
+                "parent without subsidiaries of its own",
+                key=f"entities[{i}].acquisition.steps",
                 expected="steps on a direct subsidiary of the top parent",
-            )
-        if e.id in parents:
-            raise ConfigError(
-                f"entity {e.id} has subsidiaries of its own: a step would move their effective interests",
-                key=key,
-                expected="steps on a subsidiary without subsidiaries",
             )
 
 
@@ -257,6 +261,31 @@ def step_figures(
             out.append(_carried(sid, s, prior))
         before = s.ownership
     return out
+
+
+def nci_journal(
+    sid: EntityId, parts: tuple[int, int, int, int], codes: Mapping[str, AccountCode], rule: str
+) -> JournalEntry | None:
+    """Return the NCI's post-acquisition journal of a subsidiary.
+
+    Args:
+        sid: the subsidiary.
+        parts: its share of profit (TB sign), of CTA and of dividends, and its post-acquisition
+            change (a credit balance positive); the rest of the change is reserves.
+        codes: account codes ``nci``, ``nci_profit``, ``cta``, ``div``, ``re``.
+        rule: the source the lines cite.
+
+    """
+    p_line, c_line, dv, post = parts
+    lines = [
+        JournalLine(sid, codes["nci_profit"], p_line, "", f"NCI share of {sid}'s profit", rule),
+        JournalLine(sid, codes["cta"], -c_line, "", f"NCI share of {sid}'s CTA", rule),
+        JournalLine(sid, codes["div"], -dv, "", f"dividends of {sid} to its minority", rule),
+        JournalLine(sid, codes["re"], post - p_line + c_line + dv, "",
+                    f"NCI share of {sid}'s post-acquisition reserves", rule),
+        JournalLine(sid, codes["nci"], -post, "", f"NCI in {sid} after acquisition", rule),
+    ]  # fmt: skip
+    return balanced_entry(f"NCI:{sid}", "nci", f"non-controlling interest in {sid}", lines)
 
 
 def _carried(sid: EntityId, step: OwnershipStep, prior: pd.DataFrame | None) -> StepFigures:
@@ -395,17 +424,8 @@ def stepped_nci(
     dv = segmented(
         state.dividends, [(f.dividends_ytd, ONE - f.ownership_before) for f in this_year], ONE - e_now
     )
-    rule = f"rule IFRS 10.B94 {sid}"
-    lines = [
-        JournalLine(sid, codes["nci_profit"], p_line, "", f"NCI share of {sid}'s profit", rule),
-        JournalLine(sid, codes["cta"], -c_line, "", f"NCI share of {sid}'s CTA (IAS 21.48C)", rule),
-        JournalLine(sid, codes["div"], -dv, "", f"dividends of {sid} to its minority", rule),
-        JournalLine(sid, codes["re"], post - p_line + c_line + dv, "",
-                    f"NCI share of {sid}'s post-acquisition reserves", rule),
-        JournalLine(sid, codes["nci"], -post, "", f"NCI in {sid} after acquisition", rule),
-    ]  # fmt: skip
     journals = [j for f in figures if (j := step_journal(sid, parent, f, codes)) is not None]
-    entry = balanced_entry(f"NCI:{sid}", "nci", f"non-controlling interest in {sid}", lines)
+    entry = nci_journal(sid, (p_line, c_line, dv, post), codes, f"rule IFRS 10.B94 {sid}")
     if entry is not None:
         journals.append(entry)
     return SteppedNci(journals, (sid, str(ONE - e_now), nci_now, p_line, c_line), figures)
