@@ -466,22 +466,16 @@ def _event_date(t: _Table) -> date:
 
 def _parse_step(t: _Table) -> OwnershipStep:
     step = OwnershipStep(date=_event_date(t), ownership=t.decimal("ownership"),
-                         consideration=t.decimal("consideration"))
+                         consideration=_positive(t, "consideration", ...))
     if not Decimal(0) < step.ownership <= Decimal(1):
         raise ConfigError(f"got {step.ownership}", file=t.source, key=f"{t.prefix}.ownership",
                           expected='the direct share after the step, 0 < x <= 1, such as "0.9"')
-    if step.consideration < 0:
-        raise ConfigError(f"got {step.consideration}", file=t.source, key=f"{t.prefix}.consideration",
-                          expected="the amount paid or received, >= 0 (the ownership says which)")
     t.reject_unknown()
     return step
 
 
 def _parse_disposal(t: _Table) -> Disposal:
-    disposal = Disposal(date=_event_date(t), proceeds=t.decimal("proceeds"))
-    if disposal.proceeds < 0:
-        raise ConfigError(f"got {disposal.proceeds}", file=t.source, key=f"{t.prefix}.proceeds",
-                          expected="the consideration received, >= 0")
+    disposal = Disposal(date=_event_date(t), proceeds=_positive(t, "proceeds", ...))
     t.reject_unknown()
     return disposal
 

@@ -47,7 +47,6 @@ from close.disposal import (
     contribution,
     disposed_now,
     entities_after_disposals,
-    validate_disposals,
 )
 from close.errors import InputDataError, PermanentError
 from close.frames import MAPPED_TB_COLUMNS, frame_from_rows, normalize_text_columns
@@ -65,7 +64,7 @@ from close.investment import eliminate_investments
 from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
 from close.money import ONE
 from close.ownership import Holding, compute_ownership, consolidated_entities
-from close.ownership_changes import STEP_COLUMNS, StepContext, entities_at, validate_steps
+from close.ownership_changes import STEP_COLUMNS, StepContext, entities_at, validate_changes
 from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down, shift_period
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import AccountCode, Currency, EntityId, Period
@@ -152,8 +151,7 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     """
     chart = inputs.chart
     pres = inputs.presentation_currency
-    validate_steps(inputs.entities)
-    validate_disposals(inputs.entities)
+    validate_changes(inputs.entities)
     holdings = _holdings_at(inputs.entities, inputs.period)
     by_id = {e.id: e for e in inputs.entities}
     currencies = {e.id: e.currency for e in inputs.entities}

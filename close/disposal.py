@@ -33,10 +33,9 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from close.config import EntityConfig
-from close.errors import ConfigError, InputDataError
+from close.errors import InputDataError
 from close.frames import frame_from_rows
 from close.journals import JournalEntry, JournalLine, balanced_entry
-from close.ownership_changes import changeable
 from close.ppa import fiscal_year_first
 from close.types import AccountCode, EntityId, Period
 
@@ -78,25 +77,6 @@ def entities_after_disposals(entities: Iterable[EntityConfig], period: Period) -
     return tuple(
         replace(e, method="none") if (m := disposal_month(e)) and m < period else e for e in entities
     )
-
-
-def validate_disposals(entities: Iterable[EntityConfig]) -> None:
-    """Refuse a disposal where it is not modelled (``close.ownership_changes.changeable``).
-
-    Raises:
-        ConfigError: naming the entity's disposal key.
-
-    """
-    entities = tuple(entities)
-    ok = changeable(entities)
-    for i, e in enumerate(entities):
-        if e.disposal is not None and e.id not in ok:
-            raise ConfigError(
-                f"entity {e.id}: a disposal is modelled for a full subsidiary of the top parent without "
-                "subsidiaries of its own",
-                key=f"entities[{i}].disposal",
-                expected="a disposal of a direct subsidiary of the top parent",
-            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,22 +110,24 @@ def changeable(entities: Iterable[EntityConfig]) -> frozenset[EntityId]:
     )
 
 
-def validate_steps(entities: Iterable[EntityConfig]) -> None:
-    """Refuse steps where they are not modelled (see :func:`changeable`).
+def validate_changes(entities: Iterable[EntityConfig]) -> None:
+    """Refuse ownership steps and disposals where they are not modelled (see :func:`changeable`).
 
     Raises:
-        ConfigError: naming the entity's steps key.
+        ConfigError: naming the entity's steps or disposal key.
 
     """
     entities = tuple(entities)
     ok = changeable(entities)
     for i, e in enumerate(entities):
-        if e.acquisition is not None and e.acquisition.steps and e.id not in ok:
+        keys = [k for k, present in (("acquisition.steps", e.acquisition is not None and e.acquisition.steps),
+                                     ("disposal", e.disposal is not None)) if present]  # fmt: skip
+        if keys and e.id not in ok:
             raise ConfigError(
-                f"entity {e.id}: ownership steps are modelled for a fully consolidated subsidiary of the top "
-                "parent without subsidiaries of its own",
-                key=f"entities[{i}].acquisition.steps",
-                expected="steps on a direct subsidiary of the top parent",
+                f"entity {e.id}: ownership steps and disposals are modelled for a fully consolidated "
+                "subsidiary of the top parent without subsidiaries of its own",
+                key=f"entities[{i}].{keys[0]}",
+                expected="a direct subsidiary of the top parent",
             )
 
 

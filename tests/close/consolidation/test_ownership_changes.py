@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 
-from close.config import OwnershipStep
+from close.config import OwnershipStep, parse_group_config
 from close.consolidation import consolidate
 from close.errors import ConfigError, InputDataError
 
@@ -142,3 +142,47 @@ def test_steps_below_the_top_parents_subsidiaries_are_refused():
     group = (entity("P", "USD"), entity("A", "USD", "P"), entity("B", "USD", "A", "0.7", acquisition=mid))
     with pytest.raises(ConfigError, match="top parent"):
         consolidate(inputs("2010-12", group, tb("P | 1000 | | 0 | 0"), rates({}, {})))
+
+
+GROUP_TOML = """
+[group]
+id = "g"
+name = "G"
+presentation_currency = "USD"
+[[entities]]
+id = "P"
+name = "P"
+currency = "USD"
+[[entities]]
+id = "S"
+name = "S"
+currency = "USD"
+parent = "P"
+ownership = "0.7"
+[entities.acquisition]
+date = 2009-12-31
+consideration = "1500"
+[[entities.acquisition.steps]]
+date = 2010-09-30
+ownership = "0.9"
+consideration = "540"
+[[entities.acquisition.steps]]
+date = {second}
+ownership = "0.8"
+consideration = "100"
+[entities.disposal]
+date = 2012-03-31
+proceeds = "2500"
+"""
+
+
+def test_steps_and_a_disposal_are_read_from_the_config_and_out_of_order_steps_are_refused():
+    config = parse_group_config(GROUP_TOML.format(second="2011-03-31"), source="group.toml")
+    s = config.entity("S")
+    assert [(x.date.isoformat(), x.ownership, x.consideration) for x in s.acquisition.steps] == [
+        ("2010-09-30", Decimal("0.9"), Decimal("540")),
+        ("2011-03-31", Decimal("0.8"), Decimal("100")),
+    ]
+    assert (s.disposal.date, s.disposal.proceeds) == (date(2012, 3, 31), Decimal("2500"))
+    with pytest.raises(ConfigError, match=r"entities\[1\]\.acquisition\.steps\[1\]\.date"):
+        parse_group_config(GROUP_TOML.format(second="2010-09-15"), source="group.toml")
