@@ -111,3 +111,10 @@ def test_close_run_books_the_dtl_on_the_uplift_and_shows_the_associates_roll_for
     parts = ("opening", "share_of_profit", "share_of_oci", "dividends", "closing")
     assert [Decimal(roll[k]) for k in parts] == [Decimal(v) for v in ("300.00", "60.00", "0", "0", "360.00")]
     assert Decimal(roll["difference"]) == 0 and amount["7300"] == Decimal("-60.00")
+
+    # The table view prints the same roll-forward and the NCI per subsidiary.
+    table = close(env, "show", run["id"])
+    assert table.returncode == 0, table.stderr[-2000:]
+    text = " ".join(table.stdout.split())
+    assert "Associates: carrying amount" in text and "Non-controlling interests" in text
+    assert "360.00" in text and "10,000,000.00" in text
