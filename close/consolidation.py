@@ -321,13 +321,19 @@ def _disposal_lines(
 
 
 def _as_of_prior_month(group: _Group, inputs: ConsolidationInputs) -> _Group:
-    """Return the group as it stood at the end of the prior month (before this month's steps)."""
-    changes = any((e.acquisition and e.acquisition.steps) or e.disposal for e in inputs.entities)
-    if group.steps is None or not changes:
-        return group
+    """Return the group as it stood at the end of the prior month (the first period's opening view).
+
+    That is before this month's ownership steps, disposals and goodwill impairments.
+    """
     prev = shift_period(inputs.period, -1)
-    holdings = _holdings_at(inputs.entities, prev)
-    return replace(group, holdings=holdings, steps=replace(group.steps, period=prev))
+    changes = any((e.acquisition and e.acquisition.steps) or e.disposal for e in inputs.entities)
+    if group.steps is not None and changes:
+        steps = replace(group.steps, period=prev)
+        group = replace(group, holdings=_holdings_at(inputs.entities, prev), steps=steps)
+    imp = group.impairments
+    if imp is None or imp.empty:
+        return group
+    return replace(group, impairments=imp[imp["period"] < inputs.period])
 
 
 @dataclass(frozen=True, slots=True)

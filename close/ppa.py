@@ -13,6 +13,11 @@ lines: carrying amounts at the closing rate, amortization at each month's averag
 translated months), the fair-value uplift at the acquisition-date rate, the difference to the
 acquiree's CTA (IAS 21.47: fair-value adjustments of a foreign operation are its assets).
 
+With a ``tax_rate`` on the acquisition, each item carries a deferred tax liability of
+``tax_rate`` × its carrying amount (IAS 12.19: the uplift has no tax base in the acquiree's
+books), recognised at acquisition (the net uplift is smaller, so goodwill is larger, IAS 12.66)
+and unwinding with the amortization through the tax line (role ``ppa_deferred_tax_expense``).
+
 Example: a customer list of BRL 120,000.00 over 60 months from 2023-07 amortizes BRL 2,000.00 a
 month; at 2025-10 (28 months) the carrying amount is BRL 64,000.00, and with a January fiscal
 year the YTD amortization is BRL 20,000.00 (10 months).
