@@ -323,13 +323,13 @@ def _disposal_lines(
 def _as_of_prior_month(group: _Group, inputs: ConsolidationInputs) -> _Group:
     """Return the group as it stood at the end of the prior month (the first period's opening view).
 
-    That is before this month's ownership steps, disposals and goodwill impairments.
+    That is before this month's acquisitions, ownership steps, disposals and goodwill impairments.
     """
     prev = shift_period(inputs.period, -1)
-    changes = any((e.acquisition and e.acquisition.steps) or e.disposal for e in inputs.entities)
-    if group.steps is not None and changes:
-        steps = replace(group.steps, period=prev)
-        group = replace(group, holdings=_holdings_at(inputs.entities, prev), steps=steps)
+    holdings = _holdings_at(inputs.entities, prev)
+    group = replace(group, holdings=holdings, consolidated=consolidated_entities(holdings))
+    if group.steps is not None:
+        group = replace(group, steps=replace(group.steps, period=prev))
     imp = group.impairments
     if imp is None or imp.empty:
         return group

@@ -88,9 +88,17 @@ def steps_by(entity: EntityConfig, period: Period) -> tuple[OwnershipStep, ...]:
 
 
 def entities_at(entities: Iterable[EntityConfig], period: Period) -> tuple[EntityConfig, ...]:
-    """Return the entities with each direct ownership as it stands at the end of ``period``."""
+    """Return the entities as they stand at the end of ``period``.
+
+    Each direct ownership after the steps recognised by then; an entity acquired after
+    ``period`` is not yet in the group (method ``none``).
+    """
     out = []
     for e in entities:
+        acq = e.acquisition
+        if acq is not None and f"{acq.date.year:04d}-{acq.date.month:02d}" > period:
+            out.append(replace(e, method="none"))
+            continue
         done = steps_by(e, period)
         out.append(replace(e, ownership=done[-1].ownership) if done else e)
     return tuple(out)

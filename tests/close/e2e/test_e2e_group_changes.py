@@ -14,6 +14,12 @@ from pathlib import Path
 
 from tests.close.run.cli_helpers import cli_env, close, close_json
 
+
+def _failed_checks(shown: dict) -> list[str]:
+    """The integrity and roll-forward checks that failed (none may: the rules keep every TB whole)."""
+    return [f"{f['code']}: {f['message']}" for f in shown["validation"]
+            if f["severity"] == "fail" and f["category"] in ("integrity", "rollforward")]  # fmt: skip
+
 CONFIG = """\
 [group]
 id = "chai"
@@ -97,6 +103,7 @@ def test_close_run_books_the_dtl_on_the_uplift_and_shows_the_associates_roll_for
     run = json.loads(done.stdout)
 
     shown = close_json(env, "show", run["id"])
+    assert _failed_checks(shown) == []
     amount = {r["account"]: Decimal(r["amount"]) for r in shown["consolidated"]}
     # Kaplan SBR Example 6: DTL $0.6m on the $3m inventory uplift, goodwill $8.6m, NCI at fair value $10m.
     assert amount["2600"] == Decimal("-600000.00")
@@ -204,6 +211,7 @@ def test_an_ownership_step_closed_in_september_is_carried_to_october_by_the_prio
         done = close(env, "run", "--config", str(folder / "group.toml"), "--period", period, "--json")
         assert done.returncode in (0, 3), done.stdout[-2000:] + done.stderr[-2000:]
         shown[period] = close_json(env, "show", json.loads(done.stdout)["id"])
+        assert _failed_checks(shown[period]) == [], period
     for period, nci, nci_profit in (("2010-09", "-251.67", "135.00"), ("2010-10", "-256.67", "140.00")):
         amount = {r["account"]: Decimal(r["amount"]) for r in shown[period]["consolidated"]}
         assert amount["3400"] == Decimal(nci) and amount["8900"] == Decimal(nci_profit), period
