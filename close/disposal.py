@@ -176,7 +176,8 @@ def contribution(
     left = [str(a) for a in sums.index if a in balance_sheet]
     if left:
         raise InputDataError(
-            f"the disposal of {sid} leaves balances on {left} in the consolidated TB",
+            f"the disposal of {sid} leaves balances on {left} in the consolidated TB (open intercompany "
+            "balances with a subsidiary disposed of are not modelled: settle them before the disposal)",
             entity=sid,
             field="disposal",
         )

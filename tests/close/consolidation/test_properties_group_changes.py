@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from close.config import Acquisition, OwnershipStep
+from close.config import Acquisition, Disposal, OwnershipStep
 from close.consolidation import consolidate
 
 from .helpers import entity, inputs, rates
@@ -77,3 +77,47 @@ def test_with_associates_and_ownership_steps_every_tb_sums_to_zero_and_the_cta_a
     assert step["equity_difference"] == step["consideration"] + step["nci_change"]
     (roll,) = r.associates.to_dict("records")
     assert roll["difference"] == 0
+
+
+@st.composite
+def disposing_groups(draw):
+    """A group of ``groups(with_ic=False)`` whose first subsidiary (acquired) is sold this month."""
+    subs, currencies, rows, closing, average = draw(groups(with_ic=False))
+    first = subs[0]
+    capital = -next(r[3] for r in rows if r[0] == first and r[1] == "3000")
+    cost = next(r[3] for r in rows if r[0] == "HOLD" and r[1] == "1800" and r[2] == first)
+    proceeds = draw(st.integers(min_value=0, max_value=10**10))
+    # HOLD booked its own disposal: the investment out at cost, the proceeds in, its gain.
+    rows = [r for r in rows if not (r[0] == "HOLD" and r[1] == "1800" and r[2] == first)]
+    rows += [
+        ("HOLD", "1800", first, 0),
+        ("HOLD", "1000", "", proceeds),
+        ("HOLD", "7400", first, -(proceeds - cost)),
+    ]
+    acq = Acquisition(
+        date=date(2024, 6, 30),
+        consideration=Decimal(cost).scaleb(-2),
+        net_assets_fair_value=None,
+        equity_at_acquisition=Decimal(capital).scaleb(-2),
+        rate=draw(RATE),
+    )
+    share = draw(SHARES)
+    entities = [entity("HOLD", "USD")]
+    for s in subs:
+        e = entity(s, currencies[s], "HOLD", str(share) if s == first else "1")
+        sale = Disposal(date(2025, 1, 31), Decimal(proceeds).scaleb(-2))
+        entities.append(replace(e, acquisition=acq, disposal=sale) if s == first else e)
+    return tuple(entities), rows, closing, average, first, {("HOLD", "1800", first): cost}
+
+
+@FAST
+@given(disposing_groups())
+def test_with_a_disposal_every_tb_sums_to_zero_and_nothing_of_the_subsidiary_is_left(group):
+    entities, rows, closing, average, sold, opening_of = group
+    balances = _frame(rows, opening_of)
+    r = consolidate(inputs("2025-01", entities, balances, rates(_str_rates(closing), _str_rates(average))))
+    _check_invariants(r)
+    (d,) = r.disposals.to_dict("records")
+    assert d["gain"] == d["proceeds"] - (d["net_assets"] + d["goodwill"] - d["nci"]) - d["cta_recycled"]
+    lines = r.disposal_lines
+    assert int(lines["amount"].sum()) == 0 and set(lines["entity"]) <= {sold}
