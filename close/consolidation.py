@@ -48,6 +48,7 @@ from close.disposal import (
     disposed_now,
     entities_after_disposals,
 )
+from close.dividends import DeclaredDividend, declaration_portions, spot_rates
 from close.errors import InputDataError, PermanentError
 from close.frames import MAPPED_TB_COLUMNS, frame_from_rows, normalize_text_columns
 from close.fx import (
@@ -106,6 +107,7 @@ class ConsolidationInputs:
     adjustments: tuple[JournalEntry, ...]
     intercompany: IntercompanySettings
     prior_consolidated: pd.DataFrame | None = None
+    dividends: tuple[DeclaredDividend, ...] = ()  # declared in the period or open (close.dividends)
     prior_steps: pd.DataFrame | None = None  # the prior period's ConsolidationResult.steps
     prior_disposals: pd.DataFrame | None = None  # the prior period's ConsolidationResult.disposal_lines
     prior_associates: pd.DataFrame | None = None  # the prior period's ConsolidationResult.associates
@@ -222,6 +224,9 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         opening=_opening_for(inputs.opening, translated_entities),
         opening_rate_defaults=defaults,
         codes=codes,
+        spot_portions=declaration_portions(
+            inputs.dividends, period=inputs.period, chart=chart, currencies=currencies
+        ),
     )
     translated = translation.translated
     ent_codes, std_codes, book = translation.entity_codes, translation.std_codes, translation.book_codes
@@ -242,11 +247,15 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     group = replace(group, deferred_tax=push.deferred_tax, steps=steps, impairments=impairments)
     codes_out = (ent_codes, std_codes, book)
     closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
+    period_rates = inputs.rates
+    if inputs.dividends:
+        period_rates = replace(period_rates, spot=spot_rates(inputs.dividends, currencies))
     kept = carried(inputs.entities, inputs.period, inputs.fiscal_year_start)
     carried_entries = tuple(carried_journal(sid, inputs.prior_disposals) for sid in kept)
     journals = (*carried_entries, *adjustments)
-    view = _eliminate(group, translated, codes_out, inputs.rates, closing, journals)
-    disposal_lines = _disposal_lines(group, inputs, view, (translated, codes_out, closing), kept)
+    view = _eliminate(group, translated, codes_out, period_rates, closing, journals)
+    position = (translated, codes_out, closing, period_rates)
+    disposal_lines = _disposal_lines(group, inputs, view, position, kept)
     prior_consolidated = inputs.prior_consolidated
     if prior_consolidated is None:
         # No prior run: consolidate the translated openings the same way, so that the month's
@@ -293,7 +302,7 @@ def _disposal_lines(
     group: _Group,
     inputs: ConsolidationInputs,
     view: _View,
-    position: tuple[pd.DataFrame, tuple[TextCodes, TextCodes, TextCodes], dict[EntityId, Decimal]],
+    position: tuple[pd.DataFrame, tuple[TextCodes, ...], dict[EntityId, Decimal], PeriodRates],
     kept: tuple[EntityId, ...],
 ) -> pd.DataFrame:
     """Return the contribution of each subsidiary disposed of this fiscal year, to carry to next month.
@@ -304,7 +313,7 @@ def _disposal_lines(
     frames = []
     if kept and inputs.prior_disposals is not None:
         frames.append(inputs.prior_disposals[inputs.prior_disposals["entity"].isin(kept)])
-    translated, codes, closing = position
+    translated, (ent, std, book), closing, period_rates = position
     accounts = group.chart.accounts
     balance_sheet = set(accounts.index[accounts["class"].isin(("asset", "liability"))])
     for sid in disposed_now(inputs.entities, inputs.period):
@@ -313,7 +322,7 @@ def _disposal_lines(
         alone = replace(group, holdings=without, consolidated=group.consolidated - {sid})
         carried_ = tuple(j for j in view.journals if j.journal_id.startswith("DISPOSED:"))
         plain = tuple(j for j in view.journals if j.kind == "adjustment")
-        other = _eliminate(alone, translated, codes, inputs.rates, closing, (*carried_, *plain))
+        other = _eliminate(alone, translated, (ent, std, book), period_rates, closing, (*carried_, *plain))
         frames.append(contribution(view.tb, other.tb, sid, inputs.period, balance_sheet))
     if not frames:
         return _empty(CONTRIBUTION_COLUMNS)
