@@ -6,11 +6,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pytest
-
-from close.config import Acquisition, PpaIntangible, parse_group_config
+from close.config import Acquisition, PpaIntangible
 from close.consolidation import consolidate
-from close.errors import ConfigError
 from close.ppa import push_down
 
 from .helpers import CHART, acquisition, amounts, entity, inputs, opening, rates, tb
@@ -121,27 +118,3 @@ def test_the_dtl_unwinds_with_the_amortization_through_the_tax_line_translated()
     assert int(goodwill["at_acquisition"]) == 816000
     assert int(r.consolidated["amount"].sum()) == 0
     assert (r.cta["difference"].abs() <= r.cta["tolerance"]).all()
-
-
-def test_a_tax_rate_outside_0_to_1_is_refused_naming_the_key():
-    text = """
-[group]
-id = "g"
-name = "G"
-presentation_currency = "USD"
-[[entities]]
-id = "P"
-name = "P"
-currency = "USD"
-[[entities]]
-id = "S"
-name = "S"
-currency = "USD"
-parent = "P"
-[entities.acquisition]
-date = 2025-01-31
-consideration = "1"
-tax_rate = "34"
-"""
-    with pytest.raises(ConfigError, match=r"entities\[1\]\.acquisition\.tax_rate"):
-        parse_group_config(text, source="group.toml")

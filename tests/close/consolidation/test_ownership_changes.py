@@ -186,3 +186,11 @@ def test_steps_and_a_disposal_are_read_from_the_config_and_out_of_order_steps_ar
     assert (s.disposal.date, s.disposal.proceeds) == (date(2012, 3, 31), Decimal("2500"))
     with pytest.raises(ConfigError, match=r"entities\[1\]\.acquisition\.steps\[1\]\.date"):
         parse_group_config(GROUP_TOML.format(second="2010-09-15"), source="group.toml")
+
+
+def test_a_tax_rate_outside_0_to_1_is_refused_naming_the_key():
+    text = GROUP_TOML.format(second="2011-03-31").replace(
+        'consideration = "1500"', 'consideration = "1500"\ntax_rate = "34"'
+    )
+    with pytest.raises(ConfigError, match=r"entities\[1\]\.acquisition\.tax_rate"):
+        parse_group_config(text, source="group.toml")
