@@ -65,7 +65,7 @@ from close.investment import eliminate_investments
 from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
 from close.money import ONE
 from close.ownership import Holding, compute_ownership, consolidated_entities
-from close.ownership_changes import STEP_COLUMNS, StepContext, entities_at, validate_changes
+from close.ownership_changes import STEP_COLUMNS, PeriodContext, entities_at, validate_changes
 from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down, shift_period
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import AccountCode, Currency, EntityId, Period
@@ -234,7 +234,7 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
 
     validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
     group = _Group(chart, holdings, by_id, currencies, consolidated, pres, inputs.intercompany, push.uplift)
-    steps = StepContext(
+    steps = PeriodContext(
         inputs.period, inputs.fiscal_year_start, pres, inputs.prior_steps,
         opening_rates=inputs.rates.opening, prior_associates=inputs.prior_associates,
     )  # fmt: skip
@@ -358,7 +358,7 @@ class _Group:
     intercompany: IntercompanySettings
     uplift: dict[EntityId, int]
     deferred_tax: dict[EntityId, int] = field(default_factory=dict)
-    steps: StepContext | None = None  # the period of ownership steps
+    steps: PeriodContext | None = None  # the period of ownership steps
     impairments: pd.DataFrame | None = None  # close.impairment.IMPAIRMENT_COLUMNS
 
 

@@ -64,7 +64,7 @@ from close.ownership import Holding
 from close.ownership_changes import (
     STEP_COLUMNS,
     NciState,
-    StepContext,
+    PeriodContext,
     StepFigures,
     figures_frame,
     nci_journal,
@@ -135,7 +135,7 @@ def eliminate_investments(
     entity_codes: TextCodes | None = None,
     std_codes: TextCodes | None = None,
     deferred_tax: Mapping[EntityId, int] | None = None,
-    step_context: StepContext | None = None,
+    step_context: PeriodContext | None = None,
     impairments: pd.DataFrame | None = None,
 ) -> InvestmentResult:
     """Eliminate investments, recognise goodwill and attribute NCI; pick up associates.
@@ -589,7 +589,7 @@ def _disposal_inputs(
     goodwill: pd.DataFrame,
     cta_s: int,
     cost: int,
-    ctx: StepContext | None,
+    ctx: PeriodContext | None,
     presentation_currency: Currency,
 ) -> DisposalInputs:
     """Gather what the derecognition of a disposed subsidiary needs from this period's figures."""

@@ -354,7 +354,7 @@ def figures_frame(figures: Iterable[StepFigures]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, slots=True)
-class StepContext:
+class PeriodContext:
     """The period the group changes are measured at, and what the prior result carried."""
 
     period: Period
@@ -365,7 +365,7 @@ class StepContext:
     prior_associates: pd.DataFrame | None = None  # close.associates.ASSOCIATE_COLUMNS
 
 
-def step_considerations(cfg: EntityConfig, ctx: StepContext) -> dict[OwnershipStep, int]:
+def step_considerations(cfg: EntityConfig, ctx: PeriodContext) -> dict[OwnershipStep, int]:
     """Return each recognised step's consideration: paid (+) or received (−), presentation minor units."""
     steps = steps_by(cfg, ctx.period)
     before = (cfg.ownership, *(x.ownership for x in steps))
@@ -393,7 +393,7 @@ def stepped_nci(
     goodwill_fraction: Decimal,
     goodwill_cta: int,
     state: NciState,
-    ctx: StepContext,
+    ctx: PeriodContext,
     codes: Mapping[str, AccountCode],
 ) -> SteppedNci:
     """Attribute a stepped subsidiary's NCI: the step journals and the post-acquisition NCI journal.
