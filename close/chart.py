@@ -60,6 +60,12 @@ class SystemRole(StrEnum):
     PPA_INTANGIBLE = "ppa_intangible"
     PPA_ACCUMULATED_AMORTIZATION = "ppa_accumulated_amortization"
     PPA_AMORTIZATION = "ppa_amortization"
+    PPA_DEFERRED_TAX = "ppa_deferred_tax"  # deferred tax liability on PPA uplifts (IAS 12.19)
+    PPA_DEFERRED_TAX_EXPENSE = "ppa_deferred_tax_expense"  # its unwinding, on the tax line
+    GOODWILL_IMPAIRMENT = "goodwill_impairment"  # IAS 36 impairment of goodwill, never reversed
+    SHARE_OF_ASSOCIATE_OCI = "share_of_associate_oci"  # OCI reserve of equity-accounted investees
+    TRANSACTIONS_WITH_NCI = "transactions_with_nci"  # IFRS 10.23 equity of the parent
+    DISPOSAL_RESULT = "disposal_result"  # gain or loss on losing control (IFRS 10.25)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,19 @@ class PpaIntangible:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnershipStep:
+    """A later change in the parent's share of a subsidiary without loss of control (IFRS 10.23).
+
+    Recognised at the end of the month of its date: more shares bought (consideration paid) or
+    some sold (consideration received).
+    """
+
+    date: date
+    ownership: Decimal  # the parent's direct share after the step, 0 < x <= 1
+    consideration: Decimal  # paid (a purchase) or received (a sale), parent's currency, >= 0
+
+
+@dataclass(frozen=True, slots=True)
 class Acquisition:
     """How the parent came to own an entity (IFRS 3)."""
 
@@ -62,6 +75,16 @@ class Acquisition:
     equity_at_acquisition: Decimal | None = None  # acquiree's book equity at the date, its currency
     rate: Decimal | None = None  # presentation units per functional unit on the date
     ppa: tuple[PpaIntangible, ...] = ()
+    tax_rate: Decimal | None = None  # deferred tax on the PPA uplifts (IAS 12.19), 0 <= x < 1
+    steps: tuple[OwnershipStep, ...] = ()  # later changes in ownership, in date order
+
+
+@dataclass(frozen=True, slots=True)
+class Disposal:
+    """The sale of a whole subsidiary (loss of control, IFRS 10.25), recognised at its month's end."""
+
+    date: date
+    proceeds: Decimal  # the consideration received, in the parent's currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +111,7 @@ class EntityConfig:
     ownership: Decimal = Decimal(1)  # the parent's direct share, 0 < x <= 1
     method: str = "full"  # full | equity | none
     acquisition: Acquisition | None = None
+    disposal: Disposal | None = None  # loss of control (IFRS 10.25)
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,6 +484,31 @@ def _parse_ppa(t: _Table) -> PpaIntangible:
     return item
 
 
+def _event_date(t: _Table) -> date:
+    """Return the ``date`` of a later event (a step, a disposal): a TOML date."""
+    raw_date = t.raw("date", expected="a date such as 2025-06-30")
+    if not isinstance(raw_date, date):
+        raise ConfigError(f"got {raw_date!r}", file=t.source, key=f"{t.prefix}.date",
+                          expected="a TOML date such as 2025-06-30 (unquoted)")
+    return raw_date
+
+
+def _parse_step(t: _Table) -> OwnershipStep:
+    step = OwnershipStep(date=_event_date(t), ownership=t.decimal("ownership"),
+                         consideration=_positive(t, "consideration", ...))
+    if not Decimal(0) < step.ownership <= Decimal(1):
+        raise ConfigError(f"got {step.ownership}", file=t.source, key=f"{t.prefix}.ownership",
+                          expected='the direct share after the step, 0 < x <= 1, such as "0.9"')
+    t.reject_unknown()
+    return step
+
+
+def _parse_disposal(t: _Table) -> Disposal:
+    disposal = Disposal(date=_event_date(t), proceeds=_positive(t, "proceeds", ...))
+    t.reject_unknown()
+    return disposal
+
+
 def _parse_acquisition(t: _Table) -> Acquisition:
     raw_date = t.raw("date", expected="a date such as 2021-03-31")
     if not isinstance(raw_date, date):
@@ -478,7 +527,18 @@ def _parse_acquisition(t: _Table) -> Acquisition:
         equity_at_acquisition=t.decimal("equity_at_acquisition", None),
         rate=t.decimal("rate", None),
         ppa=tuple(_parse_ppa(p) for p in (t.tables("ppa") if "ppa" in t.data else [])),
+        tax_rate=t.decimal("tax_rate", None),
+        steps=tuple(_parse_step(p) for p in (t.tables("steps") if "steps" in t.data else [])),
     )
+    dates = (raw_date, *(s.date for s in acq.steps))
+    for i, (before, after) in enumerate(zip(dates, acq.steps, strict=False)):
+        if (after.date.year, after.date.month) <= (before.year, before.month):
+            raise ConfigError(f"step on {after.date} is not in a month after {before}", file=t.source,
+                              key=f"{t.prefix}.steps[{i}].date",
+                              expected="steps in date order, each in a later month than the one before")
+    if acq.tax_rate is not None and not Decimal(0) <= acq.tax_rate < Decimal(1):
+        raise ConfigError(f"got {acq.tax_rate}", file=t.source, key=f"{t.prefix}.tax_rate",
+                          expected='a fraction 0 <= x < 1, such as "0.34"')
     if method == "full" and acq.nci_fair_value is None:
         raise ConfigError("the full-goodwill method needs the NCI's fair value", file=t.source,
                           key=f"{t.prefix}.nci_fair_value", expected="a quoted amount")
@@ -513,6 +573,7 @@ def _parse_entity(t: _Table) -> EntityConfig:
         ownership=ownership,
         method=method,
         acquisition=_parse_acquisition(t.table("acquisition")) if "acquisition" in t.data else None,
+        disposal=_parse_disposal(t.table("disposal")) if "disposal" in t.data else None,
     )
     t.reject_unknown()
     return entity

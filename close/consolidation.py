@@ -9,7 +9,10 @@
 3. intercompany (``close.intercompany``): pairs matched after translation and eliminated, and
    unrealized profit in intragroup inventory when the seller's margin is configured;
 4. investments (``close.investment``): investment against equity at acquisition, goodwill at
-   the closing rate, NCI share of equity, profit and CTA; associates by the equity method;
+   the closing rate, NCI share of equity, profit and CTA; associates by the equity method
+   (``close.associates``); ownership steps, disposals and goodwill impairments
+   (``close.ownership_changes``, ``close.disposal``, ``close.impairment``), whose figures fixed
+   in an earlier month come back through the ``prior_*`` inputs;
 5. top-side and GAAP adjustments (``close.adjustments``);
 6. the consolidating worksheet (entity × account × column: translated, elimination, ppa,
    adjustment) and the consolidated TB, its sum of IFRS columns by account.
@@ -33,8 +36,18 @@ import numpy as np
 import pandas as pd
 
 from close.adjustments import validate_adjustments
+from close.associates import ASSOCIATE_COLUMNS
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig, IntercompanySettings
+from close.disposal import (
+    CONTRIBUTION_COLUMNS,
+    DISPOSAL_COLUMNS,
+    carried,
+    carried_journal,
+    contribution,
+    disposed_now,
+    entities_after_disposals,
+)
 from close.dividends import DeclaredDividend, declaration_portions, spot_rates
 from close.errors import InputDataError, PermanentError
 from close.frames import MAPPED_TB_COLUMNS, frame_from_rows, normalize_text_columns
@@ -46,12 +59,14 @@ from close.fx import (
     PeriodRates,
     translate_balances,
 )
+from close.impairment import IMPAIRMENT_COLUMNS, split_impairments
 from close.intercompany import eliminate_unrealized_profit, match_intercompany
 from close.investment import eliminate_investments
 from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
 from close.money import ONE
 from close.ownership import Holding, compute_ownership, consolidated_entities
-from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
+from close.ownership_changes import STEP_COLUMNS, PeriodContext, entities_at, validate_changes
+from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down, shift_period
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import AccountCode, Currency, EntityId, Period
 
@@ -93,6 +108,10 @@ class ConsolidationInputs:
     intercompany: IntercompanySettings
     prior_consolidated: pd.DataFrame | None = None
     dividends: tuple[DeclaredDividend, ...] = ()  # declared in the period or open (close.dividends)
+    prior_steps: pd.DataFrame | None = None  # the prior period's ConsolidationResult.steps
+    prior_disposals: pd.DataFrame | None = None  # the prior period's ConsolidationResult.disposal_lines
+    prior_associates: pd.DataFrame | None = None  # the prior period's ConsolidationResult.associates
+    prior_impairments: pd.DataFrame | None = None  # the prior period's ConsolidationResult.impairments
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +128,11 @@ class ConsolidationResult:
     nci: pd.DataFrame  # entity, nci_pct, equity, profit, cta
     goodwill: pd.DataFrame  # entity, local, translated, at_acquisition, cta
     ppa: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CARRYING_COLUMNS)))
+    steps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STEP_COLUMNS)))
+    disposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(DISPOSAL_COLUMNS)))
+    disposal_lines: pd.DataFrame = field(default_factory=lambda: _empty(CONTRIBUTION_COLUMNS))
+    associates: pd.DataFrame = field(default_factory=lambda: _empty(ASSOCIATE_COLUMNS))
+    impairments: pd.DataFrame = field(default_factory=lambda: _empty(IMPAIRMENT_COLUMNS))
 
 
 def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
@@ -129,7 +153,8 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     """
     chart = inputs.chart
     pres = inputs.presentation_currency
-    holdings = compute_ownership(inputs.entities)
+    validate_changes(inputs.entities)
+    holdings = _holdings_at(inputs.entities, inputs.period)
     by_id = {e.id: e for e in inputs.entities}
     currencies = {e.id: e.currency for e in inputs.entities}
     consolidated = consolidated_entities(holdings)
@@ -209,12 +234,28 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
 
     validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
     group = _Group(chart, holdings, by_id, currencies, consolidated, pres, inputs.intercompany, push.uplift)
+    steps = PeriodContext(
+        inputs.period, inputs.fiscal_year_start, pres, inputs.prior_steps,
+        opening_rates=inputs.rates.opening, prior_associates=inputs.prior_associates,
+    )  # fmt: skip
+    acquirees = frozenset(e for e in consolidated if by_id[e].acquisition is not None)
+    adjustments, impairments = split_impairments(
+        inputs.adjustments, chart, inputs.prior_impairments, period=inputs.period, acquirees=acquirees,
+        currencies=currencies, presentation=pres,
+        average={e: inputs.rates.rate("average", currencies[e], pres, entity=e) for e in acquirees},
+    )  # fmt: skip
+    group = replace(group, deferred_tax=push.deferred_tax, steps=steps, impairments=impairments)
     codes_out = (ent_codes, std_codes, book)
     closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
     period_rates = inputs.rates
     if inputs.dividends:
         period_rates = replace(period_rates, spot=spot_rates(inputs.dividends, currencies))
-    view = _eliminate(group, translated, codes_out, period_rates, closing, inputs.adjustments)
+    kept = carried(inputs.entities, inputs.period, inputs.fiscal_year_start)
+    carried_entries = tuple(carried_journal(sid, inputs.prior_disposals) for sid in kept)
+    journals = (*carried_entries, *adjustments)
+    view = _eliminate(group, translated, codes_out, period_rates, closing, journals)
+    position = (translated, codes_out, closing, period_rates)
+    disposal_lines = _disposal_lines(group, inputs, view, position, kept)
     prior_consolidated = inputs.prior_consolidated
     if prior_consolidated is None:
         # No prior run: consolidate the translated openings the same way, so that the month's
@@ -224,7 +265,8 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         )
         opening_rates, opening_closing = _opening_rates(inputs.rates, closing, currencies, pres)
         prior_consolidated = _eliminate(
-            group, opening_frame, codes_out, opening_rates, opening_closing, (), must_balance=False
+            _as_of_prior_month(group, inputs), opening_frame, codes_out, opening_rates, opening_closing, (),
+            must_balance=False,
         ).tb
     movement = _movement(view.tb, prior_consolidated, chart, inputs.period, inputs.fiscal_year_start)
     out_translated = translated[[*TRANSLATED_COLUMNS, "book"]].reset_index(drop=True)
@@ -239,7 +281,68 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         nci=view.nci,
         goodwill=view.goodwill,
         ppa=push.carrying,
+        steps=view.steps if view.steps is not None else _empty(STEP_COLUMNS),
+        disposals=view.disposals if view.disposals is not None else _empty(DISPOSAL_COLUMNS),
+        disposal_lines=disposal_lines,
+        associates=view.associates if view.associates is not None else _empty(ASSOCIATE_COLUMNS),
+        impairments=impairments,
     )
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(columns))
+
+
+def _holdings_at(entities: tuple[EntityConfig, ...], period: Period) -> dict[EntityId, Holding]:
+    """Return the holdings at the end of ``period``: ownership steps applied, earlier disposals out."""
+    return compute_ownership(entities_after_disposals(entities_at(entities, period), period))
+
+
+def _disposal_lines(
+    group: _Group,
+    inputs: ConsolidationInputs,
+    view: _View,
+    position: tuple[pd.DataFrame, tuple[TextCodes, ...], dict[EntityId, Decimal], PeriodRates],
+    kept: tuple[EntityId, ...],
+) -> pd.DataFrame:
+    """Return the contribution of each subsidiary disposed of this fiscal year, to carry to next month.
+
+    A subsidiary disposed of this month contributes the difference between the consolidated TB
+    with it and without it; one disposed of earlier keeps the contribution the prior run carried.
+    """
+    frames = []
+    if kept and inputs.prior_disposals is not None:
+        frames.append(inputs.prior_disposals[inputs.prior_disposals["entity"].isin(kept)])
+    translated, (ent, std, book), closing, period_rates = position
+    accounts = group.chart.accounts
+    balance_sheet = set(accounts.index[accounts["class"].isin(("asset", "liability"))])
+    for sid in disposed_now(inputs.entities, inputs.period):
+        without = dict(group.holdings)
+        without[sid] = replace(without[sid], method="none")
+        alone = replace(group, holdings=without, consolidated=group.consolidated - {sid})
+        carried_ = tuple(j for j in view.journals if j.journal_id.startswith("DISPOSED:"))
+        plain = tuple(j for j in view.journals if j.kind == "adjustment")
+        other = _eliminate(alone, translated, (ent, std, book), period_rates, closing, (*carried_, *plain))
+        frames.append(contribution(view.tb, other.tb, sid, inputs.period, balance_sheet))
+    if not frames:
+        return _empty(CONTRIBUTION_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[list(CONTRIBUTION_COLUMNS)]
+
+
+def _as_of_prior_month(group: _Group, inputs: ConsolidationInputs) -> _Group:
+    """Return the group as it stood at the end of the prior month (the first period's opening view).
+
+    That is before this month's acquisitions, ownership steps, disposals and goodwill impairments.
+    """
+    prev = shift_period(inputs.period, -1)
+    holdings = _holdings_at(inputs.entities, prev)
+    group = replace(group, holdings=holdings, consolidated=consolidated_entities(holdings))
+    if group.steps is not None:
+        group = replace(group, steps=replace(group.steps, period=prev))
+    imp = group.impairments
+    if imp is None or imp.empty:
+        return group
+    return replace(group, impairments=imp[imp["period"] < inputs.period])
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +357,9 @@ class _Group:
     presentation_currency: Currency
     intercompany: IntercompanySettings
     uplift: dict[EntityId, int]
+    deferred_tax: dict[EntityId, int] = field(default_factory=dict)
+    steps: PeriodContext | None = None  # the period of ownership steps
+    impairments: pd.DataFrame | None = None  # close.impairment.IMPAIRMENT_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +372,9 @@ class _View:
     ic_pairs: pd.DataFrame
     nci: pd.DataFrame
     goodwill: pd.DataFrame
+    steps: pd.DataFrame | None = None
+    disposals: pd.DataFrame | None = None
+    associates: pd.DataFrame | None = None
 
 
 def _eliminate(
@@ -313,6 +422,9 @@ def _eliminate(
         uplift=group.uplift,
         entity_codes=ent_codes,
         std_codes=std_codes,
+        deferred_tax=group.deferred_tax,
+        step_context=group.steps,
+        impairments=group.impairments,
     )
     urp = eliminate_unrealized_profit(
         translated,
@@ -333,7 +445,9 @@ def _eliminate(
     tb = _sum_by_account(worksheet[worksheet["basis"] == "IFRS"])
     if must_balance and int(tb["amount"].sum()) != 0:
         raise PermanentError(f"the consolidated TB sums to {int(tb['amount'].sum())}, not zero")
-    return _View(journals, worksheet, tb, ic.pairs, inv.nci, inv.goodwill)
+    return _View(
+        journals, worksheet, tb, ic.pairs, inv.nci, inv.goodwill, inv.steps, inv.disposals, inv.associates
+    )
 
 
 def _opening_rates(

@@ -21,34 +21,68 @@ For every fully consolidated subsidiary S held by P (carried at cost in P's book
 Example (IFRS 3 IE, proportionate): P pays 800 for 80% of S whose net assets at fair value are
 900: NCI = 20% × 900 = 180, goodwill = 800 + 180 − 900 = 80.
 
-Associates (``equity``): the investor's investment picks up ``e_S`` of the associate's
-post-acquisition change in net assets: its profit (share of profit of associates), its CTA
-(in CTA) and the rest in retained earnings; dividends the investor booked as income from it are
-not yet taken off (list them as a top-side adjustment).
+In a multi-level group the NCI of an intermediate parent P bears ``(1 − e_P)`` of the investment
+it eliminates: the indirect holding adjustment, deducted from P's own NCI (the ACCA/CIMA
+workings). Each subsidiary's NCI row splits its NCI % into the direct minority and the indirect
+one (see ``NCI_COLUMNS``).
+
+Associates (``equity``): ``close.associates``. Later changes: ownership steps
+(``close.ownership_changes``), disposals (``close.disposal``), goodwill impairments
+(``close.impairment``); deferred tax on the PPA uplift is in ``close.ppa``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 
+from close.associates import (
+    ASSOCIATE_COLUMNS,
+    Rates,
+    associate_figures,
+    associates_frame,
+    equity_method_journal,
+    rates_for,
+    require_investment,
+    roll_forward,
+)
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig
+from close.disposal import DISPOSAL_COLUMNS, DisposalInputs, disposal_journal, disposal_month, disposals_frame
 from close.errors import ConfigError, InputDataError
 from close.frames import frame_from_rows
 from close.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amount
+from close.impairment import totals as impairment_totals
 from close.journals import JournalEntry, JournalLine, balanced_entry
 from close.money import ONE, ZERO, exponent, to_minor
 from close.ownership import Holding
+from close.ownership_changes import (
+    STEP_COLUMNS,
+    NciState,
+    PeriodContext,
+    StepFigures,
+    figures_frame,
+    nci_journal,
+    step_considerations,
+    stepped_nci,
+    steps_by,
+)
+from close.ppa import fiscal_year_first
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import Currency, EntityId
 
-NCI_COLUMNS: tuple[str, ...] = ("entity", "nci_pct", "equity", "profit", "cta")
-GOODWILL_COLUMNS: tuple[str, ...] = ("entity", "local", "translated", "at_acquisition", "cta")
+# Per subsidiary: total NCI % (direct + indirect), NCI in net assets (after the indirect holding
+# adjustment of its own investments), in profit and in CTA; the direct and indirect split.
+NCI_COLUMNS: tuple[str, ...] = (
+    "entity", "nci_pct", "equity", "profit", "cta", "direct_pct", "indirect_pct", "indirect_adjustment",
+)
+NCI_INTS: tuple[str, ...] = ("equity", "profit", "cta", "indirect_adjustment")
+GOODWILL_COLUMNS: tuple[str, ...] = ("entity", "local", "translated", "at_acquisition", "cta", "impairment")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +92,9 @@ class InvestmentResult:
     journals: tuple[JournalEntry, ...]
     nci: pd.DataFrame
     goodwill: pd.DataFrame
+    steps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(STEP_COLUMNS)))
+    disposals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(DISPOSAL_COLUMNS)))
+    associates: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ASSOCIATE_COLUMNS)))
 
 
 def _share(fraction: Decimal, amount: int) -> int:
@@ -97,6 +134,9 @@ def eliminate_investments(
     uplift: Mapping[EntityId, int],
     entity_codes: TextCodes | None = None,
     std_codes: TextCodes | None = None,
+    deferred_tax: Mapping[EntityId, int] | None = None,
+    step_context: PeriodContext | None = None,
+    impairments: pd.DataFrame | None = None,
 ) -> InvestmentResult:
     """Eliminate investments, recognise goodwill and attribute NCI; pick up associates.
 
@@ -109,9 +149,12 @@ def eliminate_investments(
         closing_rates: the period's closing rate by entity (presentation per functional unit).
         presentation_currency: the group's presentation currency.
         dividend_income: translated lines of intragroup dividend income (entity, translated).
-        uplift: the PPA fair-value uplift per acquiree, local minor units.
+        uplift: the PPA fair-value uplift per acquiree net of its deferred tax, local minor units.
         entity_codes: ``translated``'s entity column as codes (``close.fx.encode_text``), if known.
         std_codes: its std_account column as codes, if known.
+        deferred_tax: the deferred tax liability on each acquiree's uplift at acquisition (local).
+        step_context: the period, for later changes in ownership (``close.ownership_changes``).
+        impairments: goodwill impairments booked so far (``close.impairment.IMPAIRMENT_COLUMNS``).
 
     Returns:
         The journals and the NCI and goodwill reports.
@@ -130,7 +173,12 @@ def eliminate_investments(
     nci_code = chart.by_role(SystemRole.NCI_EQUITY)
     nci_profit_code = chart.by_role(SystemRole.NCI_PROFIT)
     div_code = chart.by_role(SystemRole.DIVIDENDS)
-    assoc_profit_code = chart.by_role(SystemRole.SHARE_OF_ASSOCIATE_PROFIT)
+    disposes = any(e.disposal for e in entities.values())
+    disposal_code = chart.by_role(SystemRole.DISPOSAL_RESULT) if disposes else ""
+    step_codes = {"inv": inv_code, "nci": nci_code, "nci_profit": nci_profit_code, "cta": cta_code,
+                  "div": div_code, "re": re_code}
+    if any(e.acquisition and e.acquisition.steps for e in entities.values()):
+        step_codes["equity"] = chart.by_role(SystemRole.TRANSACTIONS_WITH_NCI)
     # Account attributes once per distinct account, spread by code (millions of lines).
     std = std_codes or encode_text(translated["std_account"])
     std_codes_, std_uniq = std.codes, std.uniques
@@ -180,6 +228,13 @@ def eliminate_investments(
 
     journals: list[JournalEntry] = []
     nci_rows, gw_rows = [], []
+    fy_first = fiscal_year_first(step_context.period, step_context.fiscal_year_start) if step_context else ""
+    impairment_code = chart.by_role(SystemRole.GOODWILL_IMPAIRMENT) if impairments is not None and len(
+        impairments) else ""
+    step_rows: list[StepFigures] = []
+    assoc_rows: list[tuple] = []
+    indirect: dict[EntityId, int] = {}  # intermediate parent → the indirect holding adjustment
+    disposing: dict[EntityId, int] = {}  # subsidiary disposed of this month → its cost
     for sid, h in holdings.items():
         if h.method not in ("full", "equity") or h.parent is None:
             continue
@@ -202,7 +257,8 @@ def eliminate_investments(
                         key=f"entities[{sid}].acquisition.equity_at_acquisition",
                         expected="a quoted amount in the acquiree's currency",
                     )
-                book = acq.net_assets_fair_value - Decimal(uplift.get(sid, 0)).scaleb(-exponent(ccy))
+                gross = uplift.get(sid, 0) + (deferred_tax or {}).get(sid, 0)
+                book = acq.net_assets_fair_value - Decimal(gross).scaleb(-exponent(ccy))
             e_acq_t = translate_amount(to_minor(book, ccy), acq_rate, ccy, presentation_currency)
             uplift_t = translate_amount(uplift.get(sid, 0), acq_rate, ccy, presentation_currency)
         else:
@@ -215,25 +271,22 @@ def eliminate_investments(
         profit = total(sid, "profit")  # negative for a profit
         cta_s = total(sid, "cta")
         if h.method == "equity":
-            journals.extend(
-                _equity_method(
-                    sid,
-                    h,
-                    inv_by_pair.get((h.parent, sid)),
-                    from_associates.get((h.parent, sid), []),
-                    assoc_code,
-                    assoc_profit_code,
-                    cta_code,
-                    re_code,
-                    na_now,
-                    fv_acq_t,
-                    profit,
-                    cta_s,
-                )
-            )
+            entry, row = _equity_method(
+                sid, h, translated, chart, inv_by_pair.get((h.parent, sid), []),
+                from_associates.get((h.parent, sid), []),
+                (na_now, fv_acq_t),
+                rates_for(ccy, presentation_currency, acq_rate, closing_rates[sid],
+                          step_context.opening_rates if step_context else {}),
+                step_context.prior_associates if step_context else None,
+            )  # fmt: skip
+            journals.extend([entry] if entry is not None else [])
+            assoc_rows.append(row)
             continue
         p = h.parent
         inv = [row for row in inv_by_pair.get((p, sid), ()) if row[2] == inv_code]
+        if step_context is not None and disposal_month(cfg) == step_context.period:
+            inv = _disposed_investment(sid, p, cfg, inv, inv_code, -total(sid, "sc"), presentation_currency)
+            disposing[sid] = inv[0][4]
         if not inv:
             raise InputDataError(
                 f"parent {p} carries no investment in subsidiary {sid} "
@@ -242,17 +295,24 @@ def eliminate_investments(
                 account=inv_code,
                 field="counterparty",
             )
-        inv_t = sum(row[4] for row in inv)
+        # Later steps' consideration sits on the investment too; their own journals take it out.
+        later = sum(step_considerations(cfg, step_context).values()) if step_context else 0
+        inv_t = sum(row[4] for row in inv) - later
         parent_share = _share(h.parent_effective, inv_t)
         sc_t = total(sid, "sc")
         lines = _lines_of(inv, -1, f"investment in {sid} eliminated")
+        if later:
+            lines.append(JournalLine(p, inv_code, later, sid, f"consideration of the steps in {sid}",
+                                     f"rule IFRS 10.23 {sid}"))
+        stepped = step_context is not None and bool(steps_by(cfg, step_context.period))
         lines += _lines_of(sc_by_entity.get(sid), -1, f"share capital of {sid} at acquisition")
-        nci_pct = ONE - h.effective
-        gw_local = gw_close = gw_acq_t = gw_cta = 0
+        # A stepped subsidiary of the top parent: its NCI at acquisition is at the share then.
+        nci_pct = ONE - (cfg.ownership if stepped else h.effective)
+        gw_local = gw_close = gw_acq_t = gw_cta = imp_total = imp_year = 0
         if acq is None:
             nci_acq_t = _share(nci_pct, fv_acq_t)
-            nci_line = -(nci_acq_t - (inv_t - parent_share))
-            lines.append(JournalLine(sid, nci_code, nci_line, "", "NCI at foundation", f"rule NCI {sid}"))
+            lines.append(JournalLine(sid, nci_code, -nci_acq_t, "", "NCI at foundation", f"rule NCI {sid}"))
+            lines += _indirect_holding_adjustment(p, sid, inv_t - parent_share, nci_code)
             pre = -(sum(ln.amount for ln in lines))
             lines.append(
                 JournalLine(
@@ -298,94 +358,268 @@ def eliminate_investments(
                         f"config entities[{sid}].acquisition",
                     )
                 )
-            if gw_acq_t > 0:
-                shift_rate = _exponent_shift_rate(acq_rate, ccy, presentation_currency)
-                gw_local = _round_decimal(_EXACT.divide(Decimal(gw_acq_t), shift_rate))
-                gw_close = translate_amount(gw_local, closing_rates[sid], ccy, presentation_currency)
-                gw_cta = gw_acq_t - gw_close
-                lines.append(
-                    JournalLine(
-                        sid,
-                        gw_code,
-                        gw_close,
-                        "",
-                        f"goodwill on {sid} at closing rate",
-                        f"rule IFRS 3.32 goodwill {sid}",
-                    )
-                )
-                lines.append(
-                    JournalLine(
-                        sid,
-                        cta_code,
-                        gw_cta,
-                        "",
-                        f"translation of goodwill on {sid}",
-                        f"rule IAS 21.47 goodwill {sid}",
-                    )
-                )
-            elif gw_acq_t < 0:
-                lines.append(
-                    JournalLine(
-                        sid,
-                        re_code,
-                        gw_acq_t,
-                        "",
-                        f"bargain purchase gain on {sid} (IFRS 3.34), in reserves",
-                        f"rule IFRS 3.34 {sid}",
-                    )
-                )
-            lines.append(
-                JournalLine(
-                    sid,
-                    nci_code,
-                    -(nci_acq_t - (inv_t - parent_share)),
-                    "",
-                    f"NCI in {sid} at acquisition",
-                    f"rule NCI {sid}",
-                )
-            )
+            goodwill = _goodwill(
+                sid, gw_acq_t, _exponent_shift_rate(acq_rate, ccy, presentation_currency),
+                impairment_totals(impairments, sid, fy_first), closing_rates[sid], ccy, presentation_currency,
+                {"goodwill": gw_code, "cta": cta_code, "re": re_code, "loss": impairment_code},
+            )  # fmt: skip
+            lines += goodwill.lines
+            gw_local, gw_close, gw_cta = goodwill.local, goodwill.closing, goodwill.cta
+            imp_total, imp_year = goodwill.impaired, goodwill.impaired_this_year
+            memo = f"NCI in {sid} at acquisition"
+            lines.append(JournalLine(sid, nci_code, -nci_acq_t, "", memo, f"rule NCI {sid}"))
+            lines += _indirect_holding_adjustment(p, sid, inv_t - parent_share, nci_code)
+        indirect[p] = indirect.get(p, 0) + inv_t - parent_share
         entry = balanced_entry(f"INV:{p}:{sid}", "investment", f"eliminate {p}'s investment in {sid}", lines)
         if entry is not None:
             journals.append(entry)
-        gw_rows.append((sid, gw_local, gw_close, gw_acq_t, gw_cta))
-        nci_acq_total = -sum(ln.amount for ln in lines if ln.std_account == nci_code)
+        gw_rows.append((sid, gw_local, gw_close, gw_acq_t, gw_cta, imp_total))
+        nci_acq_total = -sum(ln.amount for ln in lines if ln.std_account == nci_code and ln.entity == sid)
+        if stepped:
+            full = acq is not None and acq.nci_method == "full"
+            nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t) if full else 0
+            result = stepped_nci(
+                sid,
+                p,
+                cfg,
+                nci_at_acquisition=nci_acq_total,
+                goodwill_fraction=Decimal(nci_gw) / Decimal(gw_acq_t) if nci_gw and gw_acq_t > 0 else ZERO,
+                goodwill_cta=gw_cta,
+                state=NciState(na_now, gw_close, profit - int(div_in.get(sid, 0)), total(sid, "div"), cta_s),
+                ctx=step_context,  # type: ignore[arg-type]  (set when stepped)
+                codes=step_codes,
+            )
+            journals.extend(result.journals)
+            nci_rows.append(result.nci_row)
+            step_rows.extend(result.figures)
+            continue
         # Post-acquisition NCI.
         if nci_pct == ZERO:
             nci_rows.append((sid, str(nci_pct), nci_acq_total, 0, 0))
             continue
-        profit_base = profit - int(div_in.get(sid, 0))
-        p_line = _share(nci_pct, -profit_base)
-        gw_nci_cta = 0
-        if acq is not None and acq.nci_method == "full" and gw_acq_t > 0:
-            nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t)
-            gw_nci_cta = _round_decimal(
-                _EXACT.divide(_EXACT.multiply(Decimal(nci_gw), Decimal(gw_cta)), Decimal(gw_acq_t))
-            )
-        c_line = _share(nci_pct, cta_s) - gw_nci_cta
-        dv = _share(ONE - h.direct, total(sid, "div"))
-        post = _share(nci_pct, na_now - fv_acq_t)
-        re_line = post - p_line + c_line + dv
-        nlines = [
-            JournalLine(sid, nci_profit_code, p_line, "", f"NCI share of {sid}'s profit", f"rule NCI {sid}"),
-            JournalLine(sid, cta_code, -c_line, "", f"NCI share of {sid}'s CTA", f"rule NCI {sid}"),
-            JournalLine(sid, div_code, -dv, "", f"dividends of {sid} to its minority", f"rule NCI {sid}"),
-            JournalLine(
-                sid,
-                re_code,
-                re_line,
-                "",
-                f"NCI share of {sid}'s post-acquisition reserves",
-                f"rule NCI {sid}",
-            ),
-            JournalLine(sid, nci_code, -post, "", f"NCI in {sid} after acquisition", f"rule NCI {sid}"),
-        ]
-        entry = balanced_entry(f"NCI:{sid}", "nci", f"non-controlling interest in {sid}", nlines)
+        full = acq is not None and acq.nci_method == "full"
+        nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t) if full and gw_acq_t > 0 else 0
+        entry, post, p_line, c_line = _nci_journal(
+            sid, nci_pct, ONE - h.direct,
+            NciState(na_now - fv_acq_t, gw_cta, profit - int(div_in.get(sid, 0)), total(sid, "div"), cta_s),
+            Fraction(nci_gw, gw_acq_t) if nci_gw else Fraction(0), (imp_total, imp_year) if full else (0, 0),
+            step_codes,
+        )  # fmt: skip
         if entry is not None:
             journals.append(entry)
         nci_rows.append((sid, str(nci_pct), nci_acq_total + post, p_line, c_line))
-    nci = frame_from_rows(nci_rows, NCI_COLUMNS, ints=NCI_COLUMNS[2:])
+    nci = frame_from_rows(_nci_split(nci_rows, holdings, indirect), NCI_COLUMNS, ints=NCI_INTS)
     gw = frame_from_rows(gw_rows, GOODWILL_COLUMNS, ints=GOODWILL_COLUMNS[1:])
-    return InvestmentResult(journals=tuple(journals), nci=nci, goodwill=gw)
+    disposal_rows = []
+    for sid, cost in disposing.items():
+        d = _disposal_inputs(sid, holdings[sid], entities[sid], translated, chart, nci, gw, total(sid, "cta"),
+                             cost, step_context, presentation_currency)  # fmt: skip
+        entry, row = disposal_journal(d, {**step_codes, "goodwill": gw_code, "result": disposal_code})
+        journals.append(entry)
+        disposal_rows.append(row)
+    return InvestmentResult(
+        journals=tuple(journals),
+        nci=nci,
+        goodwill=gw,
+        steps=figures_frame(step_rows),
+        disposals=disposals_frame(disposal_rows),
+        associates=associates_frame(assoc_rows),
+    )
+
+
+def _nci_journal(
+    sid: EntityId,
+    nci_pct: Decimal,
+    direct_minority: Decimal,
+    since: NciState,
+    goodwill_share: Fraction,
+    impaired: tuple[int, int],
+    codes: Mapping[str, str],
+) -> tuple[JournalEntry | None, int, int, int]:
+    """Attribute a subsidiary's post-acquisition change to its NCI (IFRS 10.B94).
+
+    Args:
+        sid: the subsidiary.
+        nci_pct: the NCI's share (1 − the top parent's effective interest).
+        direct_minority: its own minority's share (dividends go to them).
+        since: the change in net assets since acquisition (``net_assets``), the goodwill's CTA
+            (``goodwill``), profit after intragroup dividends, dividends and the CTA.
+        goodwill_share: the NCI's share of goodwill (full goodwill), for its share of its CTA.
+        impaired: goodwill impairments, total and this year's, the NCI bears its share of.
+        codes: account codes ``nci``, ``nci_profit``, ``cta``, ``div``, ``re``.
+
+    Returns:
+        The journal, the NCI's post-acquisition change, its profit line and its CTA.
+
+    """
+    p_line = _share(nci_pct, -since.profit_base) - _share(nci_pct, impaired[1])
+    gw_nci_cta = _round_decimal(
+        _EXACT.divide(_EXACT.multiply(Decimal(goodwill_share.numerator), Decimal(since.goodwill)),
+                      Decimal(goodwill_share.denominator))
+    )  # fmt: skip
+    c_line = _share(nci_pct, since.cta) - gw_nci_cta
+    dv = _share(direct_minority, since.dividends)
+    post = _share(nci_pct, since.net_assets) - _share(nci_pct, impaired[0])
+    entry = nci_journal(sid, (p_line, c_line, dv, post), codes, f"rule NCI {sid}")
+    return entry, post, p_line, c_line
+
+
+def _indirect_holding_adjustment(
+    parent: EntityId, sid: EntityId, amount: int, nci_code: str
+) -> list[JournalLine]:
+    """Deduct the NCI's share of an intermediate parent's cost of investment from that parent's NCI.
+
+    The ACCA / CIMA workings: the NCI in the intermediate parent owns its share of the parent's
+    investment in the sub-subsidiary, which is eliminated; its NCI (not the sub-subsidiary's) is
+    reduced by that share.
+    """
+    if not amount:
+        return []
+    memo = f"indirect holding adjustment: {parent}'s NCI share of its cost of investment in {sid}"
+    return [JournalLine(parent, nci_code, amount, sid, memo, f"rule NCI indirect {parent}/{sid}")]
+
+
+def _nci_split(
+    rows: list[tuple], holdings: Mapping[EntityId, Holding], indirect: Mapping[EntityId, int]
+) -> list[tuple]:
+    """Add the direct and indirect NCI % and deduct each intermediate parent's indirect adjustment."""
+    out = []
+    for sid, pct, equity, profit, cta in rows:
+        h = holdings[sid]
+        direct = ONE - h.direct
+        adjustment = indirect.get(sid, 0)
+        indirect_pct = Decimal(pct) - direct
+        out.append((sid, pct, equity - adjustment, profit, cta, str(direct), str(indirect_pct), adjustment))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Goodwill:
+    """An acquisition's goodwill this period (presentation minor units; ``local`` in its currency)."""
+
+    lines: list[JournalLine]
+    local: int  # net of impairments
+    closing: int
+    cta: int  # its translation difference since acquisition (TB sign)
+    impaired: int
+    impaired_this_year: int
+
+
+def _goodwill(
+    sid: EntityId,
+    at_acquisition: int,
+    acquisition_rate: Decimal,
+    impaired: tuple[int, int, int],
+    closing_rate: Decimal,
+    ccy: Currency,
+    presentation: Currency,
+    codes: Mapping[str, str],
+) -> _Goodwill:
+    """Return an acquisition's goodwill lines and figures.
+
+    Goodwill is fixed in the acquiree's currency at the closing rate (IAS 21.47), net of its
+    impairments, the difference to CTA; a bargain purchase (negative) goes to reserves (IFRS 3.34).
+    """
+    if at_acquisition < 0:
+        memo = f"bargain purchase gain on {sid} (IFRS 3.34), in reserves"
+        return _Goodwill([JournalLine(sid, codes["re"], at_acquisition, "", memo, f"rule IFRS 3.34 {sid}")],
+                         0, 0, 0, 0, 0)  # fmt: skip
+    if at_acquisition == 0:
+        return _Goodwill([], 0, 0, 0, 0, 0)
+    total, this_year, local_impaired = impaired
+    local = _round_decimal(_EXACT.divide(Decimal(at_acquisition), acquisition_rate)) - local_impaired
+    closing = translate_amount(local, closing_rate, ccy, presentation)
+    cta = at_acquisition - total - closing
+    lines = [
+        *_impairment_lines(sid, total, this_year, codes["loss"], codes["re"]),
+        JournalLine(sid, codes["goodwill"], closing, "", f"goodwill on {sid} at closing rate",
+                    f"rule IFRS 3.32 goodwill {sid}"),
+        JournalLine(sid, codes["cta"], cta, "", f"translation of goodwill on {sid}",
+                    f"rule IAS 21.47 goodwill {sid}"),
+    ]  # fmt: skip
+    return _Goodwill(lines, local, closing, cta, total, this_year)
+
+
+def _impairment_lines(sid: EntityId, total: int, year: int, loss: str, re_code: str) -> list[JournalLine]:
+    """Return an acquiree's goodwill impairment: this year's on its own line, earlier years' in reserves."""
+    rule = f"rule IAS 36.104 {sid}"
+    return [
+        JournalLine(sid, loss, year, "", f"impairment of goodwill on {sid}", rule),
+        JournalLine(sid, re_code, total - year, "", f"impairment of goodwill on {sid}, earlier years", rule),
+    ]
+
+
+def _disposed_investment(
+    sid: EntityId,
+    parent: EntityId,
+    cfg: EntityConfig,
+    booked: list[_Line],
+    inv_code: str,
+    capital: int,
+    presentation_currency: Currency,
+) -> list[_Line]:
+    """Return the investment to eliminate in the month of a disposal: its cost.
+
+    The parent's own disposal entry has credited it already, so its books carry none.
+
+    Raises:
+        InputDataError: when the parent still carries the investment.
+
+    """
+    if sum(row[4] for row in booked):
+        raise InputDataError(
+            f"{parent} still carries its investment in {sid}, disposed of this month: book the disposal "
+            "(proceeds, investment at cost, the gain with counterparty the subsidiary)",
+            entity=parent,
+            account=inv_code,
+            field="counterparty",
+        )
+    acq = cfg.acquisition
+    cost = to_minor(acq.consideration, presentation_currency) if acq is not None else capital
+    return [(parent, "", inv_code, sid, cost)]
+
+
+def _disposal_inputs(
+    sid: EntityId,
+    h: Holding,
+    cfg: EntityConfig,
+    translated: pd.DataFrame,
+    chart: Chart,
+    nci: pd.DataFrame,
+    goodwill: pd.DataFrame,
+    cta_s: int,
+    cost: int,
+    ctx: PeriodContext | None,
+    presentation_currency: Currency,
+) -> DisposalInputs:
+    """Gather what the derecognition of a disposed subsidiary needs from this period's figures."""
+    assert cfg.disposal is not None and ctx is not None and h.parent is not None  # noqa: S101
+    classes = chart.accounts["class"]
+    own = translated[(translated["entity"] == sid).to_numpy()]
+    bs = own[own["std_account"].map(classes).isin(("asset", "liability")).to_numpy()]
+    sums = bs.groupby("std_account", observed=True)["translated"].sum()
+    by_account = {str(a): int(v) for a, v in sums.items()}
+    result_code = chart.by_role(SystemRole.DISPOSAL_RESULT)
+    parent_rows = translated[(translated["entity"] == h.parent).to_numpy()]
+    own_gain = (parent_rows["std_account"] == result_code) & (parent_rows["counterparty"] == sid)
+    gain = parent_rows[own_gain.to_numpy()]
+    n = nci.set_index("entity").loc[sid] if sid in set(nci["entity"]) else None
+    g = goodwill.set_index("entity").loc[sid] if sid in set(goodwill["entity"]) else None
+    c_line = int(n["cta"]) if n is not None else 0
+    gw_cta = int(g["cta"]) if g is not None else 0
+    return DisposalInputs(
+        sid=sid,
+        parent=h.parent,
+        date=cfg.disposal.date.isoformat(),
+        period=ctx.period,
+        proceeds=to_minor(cfg.disposal.proceeds, presentation_currency),
+        cost=cost,
+        balance_sheet={a: v for a, v in by_account.items() if v},
+        goodwill=int(g["translated"]) if g is not None else 0,
+        nci=int(n["equity"]) if n is not None else 0,
+        cta_group=cta_s + gw_cta - c_line,
+        parent_gain=int(gain["translated"].sum()),
+    )  # fmt: skip
 
 
 def _dividends_from_associates(
@@ -405,55 +639,25 @@ def _dividends_from_associates(
     return out
 
 
+
 def _equity_method(
     sid: EntityId,
     h: Holding,
-    inv: list[_Line] | None,
+    translated: pd.DataFrame,
+    chart: Chart,
+    inv: list[_Line],
     dividends: list[_Line],
-    assoc_code: str,
-    assoc_profit_code: str,
-    cta_code: str,
-    re_code: str,
-    na_now: int,
-    na_acq: int,
-    profit: int,
-    cta_s: int,
-) -> list[JournalEntry]:
-    """Equity pickup of an associate on the investor's investment line (IAS 28.10).
-
-    The investment moves by the investor's share of the associate's net assets since acquisition;
-    its share of the year's profit is shown apart, and dividends received from the associate
-    reduce the investment instead of being income (IAS 28.10), so the investor's dividend income
-    from it is reversed here.
-    """
-    p = h.parent
-    if not inv:
-        raise InputDataError(
-            f"investor {p} carries no investment in associate {sid}",
-            entity=p,
-            account=assoc_code,
-            field="counterparty",
-        )
-    inv_account = inv[0][2]
-    share = h.effective
-    pickup = _share(share, na_now - na_acq)
-    prof = _share(share, profit)
-    oci = _share(share, cta_s)
-    lines = [
-        JournalLine(p, inv_account, pickup, sid, f"equity pickup of {sid}", f"rule IAS 28.10 {sid}"),
-        JournalLine(p, assoc_profit_code, prof, "", f"share of {sid}'s profit", f"rule IAS 28.10 {sid}"),
-        JournalLine(p, cta_code, oci, "", f"share of {sid}'s CTA", f"rule IAS 28.10 {sid}"),
-        *_lines_of(dividends, -1, f"dividend from associate {sid}: a return of the investment"),
-    ]
-    lines.append(
-        JournalLine(
-            p,
-            re_code,
-            -sum(ln.amount for ln in lines),
-            "",
-            f"share of {sid}'s post-acquisition reserves",
-            f"rule IAS 28.10 {sid}",
-        )
-    )
-    entry = balanced_entry(f"EQM:{p}:{sid}", "equity_method", f"equity method for associate {sid}", lines)
-    return [entry] if entry is not None else []
+    net_assets: tuple[int, int],
+    rates: Rates,
+    prior: pd.DataFrame | None,
+) -> tuple[JournalEntry | None, tuple]:
+    """Apply the equity method to one associate (``close.associates``): its journal and roll-forward."""
+    assert h.parent is not None  # noqa: S101 (an associate has an investor)
+    require_investment(sid, h.parent, bool(inv), chart.by_role(SystemRole.INVESTMENT_IN_ASSOCIATES))
+    f = associate_figures(
+        sid, h.parent, h.effective, translated=translated, chart=chart, investment=sum(r[4] for r in inv),
+        net_assets=net_assets[0], net_assets_at_acquisition=net_assets[1], rates=rates,
+    )  # fmt: skip
+    memo = f"dividend from associate {sid}: a return of the investment"
+    entry = equity_method_journal(f, inv[0][2], _lines_of(dividends, -1, memo), chart)
+    return entry, roll_forward(f, prior)

@@ -13,6 +13,11 @@ lines: carrying amounts at the closing rate, amortization at each month's averag
 translated months), the fair-value uplift at the acquisition-date rate, the difference to the
 acquiree's CTA (IAS 21.47: fair-value adjustments of a foreign operation are its assets).
 
+With a ``tax_rate`` on the acquisition, each item carries a deferred tax liability of
+``tax_rate`` × its carrying amount (IAS 12.19: the uplift has no tax base in the acquiree's
+books), recognised at acquisition (the net uplift is smaller, so goodwill is larger, IAS 12.66)
+and unwinding with the amortization through the tax line (role ``ppa_deferred_tax_expense``).
+
 Example: a customer list of BRL 120,000.00 over 60 months from 2023-07 amortizes BRL 2,000.00 a
 month; at 2025-10 (28 months) the carrying amount is BRL 64,000.00, and with a January fiscal
 year the YTD amortization is BRL 20,000.00 (10 months).
@@ -21,8 +26,8 @@ year the YTD amortization is BRL 20,000.00 (10 months).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import pandas as pd
 
@@ -45,6 +50,7 @@ CARRYING_COLUMNS: tuple[str, ...] = (
     "accumulated",
     "carrying",
     "ytd_amortization",
+    "deferred_tax",
 )
 
 
@@ -54,7 +60,8 @@ class PushDown:
 
     lines: pd.DataFrame  # MAPPED_TB_COLUMNS
     carrying: pd.DataFrame  # CARRYING_COLUMNS (local minor units)
-    uplift: dict[EntityId, int]  # fair value over book equity at acquisition, local minor units
+    uplift: dict[EntityId, int]  # fair value over book equity at acquisition less its deferred tax, local
+    deferred_tax: dict[EntityId, int] = field(default_factory=dict)  # DTL at acquisition, local
 
 
 def months_between(start: Period, end: Period) -> int:
@@ -147,6 +154,7 @@ def push_down(
     rows: list[tuple] = []
     sched: list[tuple] = []
     uplift: dict[EntityId, int] = {}
+    deferred_tax: dict[EntityId, int] = {}
     prev = shift_period(period, -1)
     fy_first = fiscal_year_first(period, fiscal_year_start)
     prev_fy_first = fiscal_year_first(prev, fiscal_year_start)
@@ -175,52 +183,24 @@ def push_down(
                 "exp": chart.by_role(SystemRole.PPA_AMORTIZATION),
                 "re": chart.by_role(SystemRole.RETAINED_EARNINGS),
             }
-        uplift[e.id] = sum(fv for _, fv, _, _ in items)
-        re_open = re_close = 0
-        existed_before = months_between(acq_month, prev) >= 0
+        tax_rate = acq.tax_rate or ZERO
+        if tax_rate and not codes.get("dtl"):
+            codes["dtl"] = chart.by_role(SystemRole.PPA_DEFERRED_TAX)
+            codes["tax"] = chart.by_role(SystemRole.PPA_DEFERRED_TAX_EXPENSE)
+        dtl_at_acquisition = sum(tax_on(fv, tax_rate) for _, fv, _, _ in items)
+        uplift[e.id] = sum(fv for _, fv, _, _ in items) - dtl_at_acquisition
+        if dtl_at_acquisition:
+            deferred_tax[e.id] = dtl_at_acquisition
+        dates = _Dates(period, prev, fy_first, prev_fy_first, months_between(acq_month, prev) >= 0)
+        item_rows: list[tuple] = []
         for name, fv, life, start in items:
-            cp = f"{PPA_BOOK}:{name}"
-
-            def acc_at(p: Period, fv: int = fv, life: int | None = life, start: Period = start) -> int:
-                return 0 if life is None else accumulated_amortization(fv, life, months_between(start, p) + 1)
-
-            acc_close, acc_open = acc_at(period), acc_at(prev) if existed_before else 0
-            ytd_close = acc_close - acc_at(shift_period(fy_first, -1))
-            ytd_open = (acc_open - acc_at(shift_period(prev_fy_first, -1))) if existed_before else 0
-            fv_open = fv if existed_before else 0
-            rows.append((e.id, f"PPA:{name}", f"PPA {name}", codes["asset"], cp, fv_open, fv))
-            rows.append(
-                (
-                    e.id,
-                    f"PPA:{name}",
-                    f"PPA {name} accumulated amortization",
-                    codes["acc"],
-                    cp,
-                    -acc_open,
-                    -acc_close,
-                )
-            )
-            if life is not None:
-                rows.append(
-                    (e.id, f"PPA:{name}", f"PPA {name} amortization", codes["exp"], cp, ytd_open, ytd_close)
-                )
-            # Book equity of the push-down: minus the uplift, plus amortization of prior years.
-            re_close += -fv + (acc_close - ytd_close)
-            re_open += (-fv + (acc_open - ytd_open)) if existed_before else 0
-            monthly = 0 if life is None else acc_at(period) - acc_at(shift_period(period, -1))
-            sched.append(
-                (
-                    e.id,
-                    name,
-                    fv,
-                    life or 0,
-                    max(months_between(start, period) + 1, 0),
-                    monthly,
-                    acc_close,
-                    fv - acc_close,
-                    ytd_close,
-                )
-            )
+            item_rows_, schedule = _item_lines(e.id, name, fv, life, start, tax_rate, dates, codes)
+            item_rows += item_rows_
+            sched.append(schedule)
+        # Book equity of the push-down: minus the net uplift, plus the prior years' amortization.
+        re_open = -sum(r[5] for r in item_rows)
+        re_close = -sum(r[6] for r in item_rows)
+        rows += item_rows
         rows.append(
             (
                 e.id,
@@ -241,7 +221,73 @@ def push_down(
         ints=AMOUNT_COLUMNS,
     )
     carrying = frame_from_rows(sched, CARRYING_COLUMNS, ints=CARRYING_COLUMNS[2:])
-    return PushDown(lines=lines, carrying=carrying, uplift=uplift)
+    return PushDown(lines=lines, carrying=carrying, uplift=uplift, deferred_tax=deferred_tax)
+
+
+def tax_on(amount: int, rate: Decimal) -> int:
+    """Return ``amount × rate`` rounded half-even to a minor unit (deferred tax on a temporary difference)."""
+    return int((rate * amount).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+@dataclass(frozen=True, slots=True)
+class _Dates:
+    """The periods one push-down looks at."""
+
+    period: Period
+    prev: Period
+    fy_first: Period
+    prev_fy_first: Period
+    existed_before: bool  # the acquisition precedes this period
+
+
+def _item_lines(
+    entity: EntityId,
+    name: str,
+    fv: int,
+    life: int | None,
+    start: Period,
+    tax_rate: Decimal,
+    dates: _Dates,
+    codes: dict[str, AccountCode],
+) -> tuple[list[tuple], tuple]:
+    """Return one PPA item's lines (opening, closing; local minor units) and its schedule row.
+
+    The deferred tax liability is ``tax_rate`` × the carrying amount (IAS 12.19: the fair value
+    has no tax base in the acquiree's books); it unwinds with the amortization through the tax
+    line (IAS 12.58), so the YTD tax is the liability's change since the fiscal year began.
+    """
+    cp = f"{PPA_BOOK}:{name}"
+
+    def acc_at(p: Period) -> int:
+        return 0 if life is None else accumulated_amortization(fv, life, months_between(start, p) + 1)
+
+    def dtl_at(p: Period) -> int:
+        return tax_on(fv - acc_at(p), tax_rate)
+
+    before_fy, before_prev_fy = shift_period(dates.fy_first, -1), shift_period(dates.prev_fy_first, -1)
+    acc_close, acc_open = acc_at(dates.period), acc_at(dates.prev) if dates.existed_before else 0
+    ytd_close = acc_close - acc_at(before_fy)
+    ytd_open = (acc_open - acc_at(before_prev_fy)) if dates.existed_before else 0
+    fv_open = fv if dates.existed_before else 0
+    label = f"PPA:{name}"
+    rows: list[tuple] = [
+        (entity, label, f"PPA {name}", codes["asset"], cp, fv_open, fv),
+        (entity, label, f"PPA {name} accumulated amortization", codes["acc"], cp, -acc_open, -acc_close),
+    ]
+    if life is not None:
+        rows.append((entity, label, f"PPA {name} amortization", codes["exp"], cp, ytd_open, ytd_close))
+    dtl_close = dtl_at(dates.period)
+    if tax_rate:
+        dtl_open = dtl_at(dates.prev) if dates.existed_before else 0
+        rows.append((entity, label, f"PPA {name} deferred tax", codes["dtl"], cp, -dtl_open, -dtl_close))
+        if life is not None:
+            tax_close = dtl_close - dtl_at(before_fy)
+            tax_open = (dtl_open - dtl_at(before_prev_fy)) if dates.existed_before else 0
+            rows.append((entity, label, f"PPA {name} deferred tax", codes["tax"], cp, tax_open, tax_close))
+    monthly = 0 if life is None else acc_close - acc_at(shift_period(dates.period, -1))
+    months = max(months_between(start, dates.period) + 1, 0)
+    schedule = (entity, name, fv, life or 0, months, monthly, acc_close, fv - acc_close, ytd_close, dtl_close)
+    return rows, schedule
 
 
 def opening_rate_defaults(
@@ -262,13 +308,15 @@ def opening_rate_defaults(
 
     """
     re_code = chart.by_role(SystemRole.RETAINED_EARNINGS)
-    exp_code = chart.by_role(SystemRole.PPA_AMORTIZATION)
+    flows = {chart.by_role(SystemRole.PPA_AMORTIZATION)}
+    if push.deferred_tax:
+        flows.add(chart.by_role(SystemRole.PPA_DEFERRED_TAX_EXPENSE))
     out: dict[tuple[EntityId, AccountCode, str], Decimal] = {}
     for e, std, cp in zip(
         push.lines["entity"], push.lines["std_account"], push.lines["counterparty"], strict=True
     ):
         if std == re_code and e in acquisition_rates:
             out[(e, std, cp)] = acquisition_rates[e]
-        elif std == exp_code and e in average_rates:
+        elif std in flows and e in average_rates:
             out[(e, std, cp)] = average_rates[e]
     return out

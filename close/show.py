@@ -8,6 +8,10 @@ The JSON shape::
      "totals": {"assets", "liabilities", "equity", "net_income", "cta", "nci_equity", "nci_profit",
                 "goodwill"},
      "cta": [...per entity: plug, from_parts, difference...], "nci": [...], "goodwill": [...],
+     "ownership_steps": [...close.ownership_changes.STEP_COLUMNS: NCI before/after, equity difference...],
+     "disposals": [...close.disposal.DISPOSAL_COLUMNS: net assets, goodwill, NCI, CTA recycled, gain...],
+     "associates": [...close.associates.ASSOCIATE_COLUMNS: the carrying amount's month roll-forward...],
+     "impairments": [...close.impairment.IMPAIRMENT_COLUMNS: goodwill impairments booked so far...],
      "eliminations": [{"journal_id", "kind", "basis", "memo",
                        "lines": [{"entity", "account", "amount", ...}]}],
      "ic_pairs": [{"entity", "counterparty", "kind", "entity_amount", "counterparty_amount", "entity_local",
@@ -143,7 +147,8 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
         **{kind: [fact_in_units(k, f["payload"], config.presentation_currency, currencies)
                   for f in facts if f["kind"] == k] for kind, k in
            (("cta", "cta"), ("nci", "nci"), ("goodwill", "goodwill"), ("ic_pairs", "ic_pair"),
-            ("rates", "rate"))},
+            ("rates", "rate"), ("ownership_steps", "step"), ("disposals", "disposal"),
+            ("associates", "associate"), ("impairments", "impairment"))},
         "eliminations": journals,
         "validation": _rows(conn, "SELECT code, category, severity, entity_id AS entity, account, expected, "
                                   "actual, difference, message, waived_by, waived_reason "
@@ -169,6 +174,37 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
     return summary
 
 
+# The group's NCI, associates and later changes, as tables when the run has any: key, title, columns.
+_GROUP_TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("nci", "Non-controlling interests",
+     ("entity", "nci_pct", "direct_pct", "indirect_pct", "equity", "profit", "cta", "indirect_adjustment")),
+    ("associates", "Associates: carrying amount",
+     ("entity", "investor", "opening", "share_of_profit", "share_of_oci", "dividends", "translation",
+      "closing", "difference")),
+    ("ownership_steps", "Changes in ownership",
+     ("entity", "date", "ownership_before", "ownership_after", "consideration", "nci_change",
+      "equity_difference", "cta_reattributed")),
+    ("disposals", "Disposals",
+     ("entity", "date", "proceeds", "net_assets", "goodwill", "nci", "cta_recycled", "gain")),
+    ("impairments", "Goodwill impairments", ("journal_id", "entity", "period", "amount")),
+)  # fmt: skip
+
+
+def _print_group_tables(console: Console, summary: dict[str, Any]) -> None:
+    """Print the NCI per subsidiary, the associates' roll-forward and the later changes, if any."""
+
+    def cell(value: object) -> str:
+        return f"{value:,.2f}" if isinstance(value, Decimal) else str(value)
+
+    for key, title, columns in _GROUP_TABLES:
+        rows = [r for r in summary.get(key, []) if key != "nci" or r.get("equity") or r.get("profit")]
+        if rows:
+            table = Table(*(c.replace("_", " ") for c in columns), title=title)
+            for r in rows:
+                table.add_row(*(cell(r.get(c, "")) for c in columns))
+            console.print(table)
+
+
 def print_summary(console: Console, summary: dict[str, Any]) -> None:
     """Print a run summary as rich tables."""
     run = summary["run"]
@@ -182,6 +218,7 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         cons.add_row(row["account"], row["name"], row["class"], f"{row['amount']:,.2f}",
                      f"{row['movement']:,.2f}")
     console.print(cons)
+    _print_group_tables(console, summary)
     usage = summary["commentary"]
     if usage["comments"]:
         console.print(f"commentary: {usage['requests']} Claude requests, {usage['cache_hits']} from cache, "

@@ -113,8 +113,19 @@ def load_inputs(conn: Connection, run: Run,
         prior_consolidated=(consolidated_of(conn, prior_run.id, config.presentation_currency)
                             if prior_run else None),
         dividends=resolve_dividends(config, run.period, rates),
+        prior_steps=_prior_facts(conn, prior_run.id, "step") if prior_run else None,
+        prior_disposals=_prior_facts(conn, prior_run.id, "disposal_line") if prior_run else None,
+        prior_associates=_prior_facts(conn, prior_run.id, "associate") if prior_run else None,
+        prior_impairments=_prior_facts(conn, prior_run.id, "impairment") if prior_run else None,
     )
     return inputs, tuple(r for r in rates if r.period == run.period)
+
+
+def _prior_facts(conn: Connection, run_id: RunId, kind: str) -> pd.DataFrame | None:
+    """Return what a prior run carried to the next: its ownership steps or disposed subsidiaries."""
+    rows = conn.execute(sa.text("SELECT payload FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) "
+                                "AND kind = :k ORDER BY seq"), {"r": run_id, "k": kind}).scalars().all()
+    return pd.DataFrame(list(rows)) if rows else None
 
 
 def consolidated_of(conn: Connection, run_id: RunId, currency: Currency) -> pd.DataFrame:
@@ -161,7 +172,9 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
                 run_id=run.id, tenant=tenant,
                 columns=("entity_id", "std_account", "column", "basis", "amount"), money={"amount": pc})
     for kind, frame in (("cta", result.cta), ("ic_pair", result.ic_pairs), ("nci", result.nci),
-                        ("goodwill", result.goodwill), ("ppa", result.ppa)):
+                        ("goodwill", result.goodwill), ("ppa", result.ppa), ("step", result.steps),
+                        ("disposal", result.disposals), ("disposal_line", result.disposal_lines),
+                        ("associate", result.associates), ("impairment", result.impairments)):
         copy_rows(conn, "consolidation_facts", ("tenant_id", "run_id", "kind", "seq", "payload"),
                   [(tenant, run.id, kind, i, p) for i, p in enumerate(_facts(frame), start=1)])
     # The rates used, with their provenance, for the package's FX sheet.
