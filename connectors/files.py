@@ -39,7 +39,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -565,30 +565,109 @@ def _has_kind_column(rows: Rows, layout: _Layout) -> bool:
     return bool(values & _SYNTHETIC) and values <= _SYNTHETIC | _ANALYTIC | {""}
 
 
+_GROUP_SEPARATORS = ".-"
+
+
+def _group_prefixes(code: str) -> Iterator[str]:
+    """Yield each prefix of ``code`` that a separator follows: ``"1.1-02"`` → ``"1"``, ``"1.1"``.
+
+    A code ``P`` groups ``C`` when ``C`` starts with ``P`` plus a separator, so these are the only
+    codes that can group ``C``: looking them up in a set makes the grouping check linear in the
+    total length of the codes, where comparing every code with every other was quadratic.
+    """
+    for i, char in enumerate(code):
+        if char in _GROUP_SEPARATORS:
+            yield code[:i]
+
+
+def grouping_codes(codes: Iterable[str]) -> frozenset[str]:
+    """Return the codes that prefix another code followed by ``.`` or ``-`` (``1.1`` over ``1.1.01``).
+
+    Args:
+        codes: the account codes of one trial balance (repeats allowed).
+
+    Returns:
+        The grouping (synthetic) codes among them.
+
+    """
+    known = set(codes)
+    return frozenset(p for code in known for p in _group_prefixes(code) if p in known)
+
+
+def _sub_account_totals(codes: Sequence[str], closings: Sequence[int],
+                        parents: frozenset[str]) -> dict[str, int]:
+    """Sum the closings of the leaves under each grouping code that has any (once per ancestor)."""
+    totals: dict[str, int] = {}
+    for code, closing in zip(codes, closings, strict=True):
+        for prefix in _group_prefixes(code):
+            if prefix in parents:
+                totals[prefix] = totals.get(prefix, 0) + closing
+    return totals
+
+
+@dataclass(frozen=True, slots=True)
+class GroupingSplit:
+    """Which lines are leaves, and the first grouping account that disagrees with its leaves.
+
+    Attributes:
+        leaves: positions of the analytic lines, in order.
+        mismatch: ``(position, sum of its sub-accounts)`` of the first grouping line whose
+            closing differs, or ``None``.
+
+    """
+
+    leaves: tuple[int, ...]
+    mismatch: tuple[int, int] | None
+
+
+def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int],
+                            synthetic: Sequence[bool] | None = None) -> GroupingSplit:
+    """Separate grouping (synthetic) lines from leaves and check each against its sub-accounts.
+
+    Args:
+        codes: account code per line.
+        closings: closing per line (minor units).
+        synthetic: per line, whether a ``Tipo`` column marks it synthetic; ``None`` when the file
+            has none, and then a code that prefixes another (``1.1`` over ``1.1.01``) is grouping.
+
+    Returns:
+        The leaves and the first mismatch. A grouping line must equal the sum of the leaves
+        under it; with a ``Tipo`` column a synthetic line with no leaf under it is not checked.
+
+    """
+    if synthetic is None:
+        grouping = grouping_codes(codes)
+        parents = [i for i, code in enumerate(codes) if code in grouping]
+    else:
+        parents = [i for i, flag in enumerate(synthetic) if flag]
+    if not parents:
+        return GroupingSplit(tuple(range(len(codes))), None)
+    is_parent = set(parents)
+    leaves = tuple(i for i in range(len(codes)) if i not in is_parent)
+    totals = _sub_account_totals([codes[i] for i in leaves], [closings[i] for i in leaves],
+                                 frozenset(codes[i] for i in parents))
+    for i in parents:
+        if synthetic is None or codes[i] in totals:
+            total = totals.get(codes[i], 0)
+            if total != closings[i]:
+                return GroupingSplit(leaves, (i, total))
+    return GroupingSplit(leaves, None)
+
+
 def _drop_grouping_accounts(records: list[dict[str, Any]], reader: _Reader,
                             explicit_kind: bool) -> list[dict[str, Any]]:
     """Drop synthetic accounts after checking each equals the sum of its analytic sub-accounts."""
-    if explicit_kind:
-        parents = {i for i, r in enumerate(records) if r["_synthetic"]}
-    else:
-        codes = {r["account"] for r in records}
-        parents = {i for i, r in enumerate(records)
-                   if any(c.startswith(r["account"] + sep) for c in codes for sep in ".-")}
-    if not parents:
-        return records
-    leaves = [r for i, r in enumerate(records) if i not in parents]
-    for i in sorted(parents):
+    split = split_grouping_accounts([r["account"] for r in records],
+                                    [r["closing"] for r in records],
+                                    [r["_synthetic"] for r in records] if explicit_kind else None)
+    if split.mismatch:
+        i, total = split.mismatch
         parent = records[i]
-        code = parent["account"]
-        subs = [r for r in leaves if r["account"].startswith((code + ".", code + "-"))]
-        if not explicit_kind or subs:
-            total = sum(r["closing"] for r in subs)
-            if total != parent["closing"]:
-                raise reader.error(
-                    f"grouping account closing {format_money(parent['closing'], reader.currency)}"
-                    f" != sum of its sub-accounts {format_money(total, reader.currency)}",
-                    row=parent["_row"], account=code)
-    return leaves
+        raise reader.error(
+            f"grouping account closing {format_money(parent['closing'], reader.currency)}"
+            f" != sum of its sub-accounts {format_money(total, reader.currency)}",
+            row=parent["_row"], account=parent["account"])
+    return [records[i] for i in split.leaves]
 
 
 def read_trial_balance(data: bytes, *, filename: str, entity: EntityId, currency: Currency,
