@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -45,6 +47,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
@@ -53,7 +56,7 @@ from close.frames import AMOUNT_COLUMNS
 from close.money import exponent, quantize_cents
 from close.types import Currency, EntityId, Period
 from connectors.base import ConnectorContext, ERPConnector, HealthStatus
-from connectors.trial_balance import build_local_tb, check_trial_balance_balances, format_money
+from connectors.trial_balance import check_trial_balance_balances, format_money, local_tb_from_columns
 
 # Header names per field, normalized (lower case, no accents, punctuation as spaces), in priority
 # order: the first synonym present in the header wins, so "Conta" beats "Classificação" beats
@@ -247,10 +250,13 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
 
 def _csv_rows(text: str, delimiter: str) -> Rows:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if '"' not in text:
+        # Without quotes every record is one line: number them without a Python step per row.
+        return list(zip(itertools.count(1), reader, strict=False))
     rows: Rows = []
     start = 1
     for record in reader:
-        rows.append((start, list(record)))
+        rows.append((start, record))
         start = reader.line_num + 1
     return rows
 
@@ -402,18 +408,120 @@ def _is_total_label(text: str) -> bool:
     return any(norm == w or norm.startswith(w + " ") for w in _TOTAL_WORDS)
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
-    row: int
-    texts: tuple[tuple[str, str], ...]
-    amounts: tuple[tuple[str, int], ...]
-    synthetic: bool
+# Amounts are held as int64 minor units; a cell beyond this bound (10^15 in a 2-decimal currency,
+# far above any real balance) is refused rather than overflowing, and the sums of a file are
+# checked to fit before they are taken.
+_MAX_MINOR = 10**17
+_INT64_MAX = 2**63 - 1
+# Reading order of the checks on one line, so the first error of the earliest row is reported,
+# as when lines were read one by one: the amounts in field order, the account, then the sides.
+_AMOUNT_FIELDS = ("opening", "debit", "credit", "closing")
+_ACCOUNT_CHECK, _SIDE_CHECK = len(_AMOUNT_FIELDS), len(_AMOUNT_FIELDS) + 1
 
-    def text(self, name: str) -> str:
-        return dict(self.texts).get(name, "")
 
-    def amount(self, name: str) -> int:
-        return dict(self.amounts)[name]
+class _Sheet:
+    """The body of a sheet below its header, column by column (one pass over the rows)."""
+
+    def __init__(self, rows: Rows, layout: _Layout) -> None:
+        start = next((k for k, (n, _) in enumerate(rows) if n > layout.header_row), len(rows))
+        body = rows[start:]
+        self.rows: list[int] = [n for n, _ in body]
+        self.cells: list[Sequence[Cell]] = [c for _, c in body]
+        self.layout = layout
+        self.width = min(map(len, self.cells), default=0)
+
+    def column(self, name: str) -> list[Cell] | None:
+        """Return the raw cells of field ``name`` (``None`` past a short row); ``None`` if absent."""
+        i = self.layout.index(name)
+        if i is None:
+            return None
+        if i < self.width:  # every row is long enough: the transposition runs in C
+            return list(map(operator.itemgetter(i), self.cells))
+        return [c[i] if i < len(c) else None for c in self.cells]
+
+    def texts(self, name: str) -> list[str]:
+        """Return the field's cells as stripped text (``""`` on every row when the field is absent)."""
+        raw = self.column(name)
+        if raw is None:
+            return [""] * len(self.rows)
+        plain = _plain_texts(raw)
+        return plain if plain is not None else list(map(_cell_text, raw))
+
+
+def _plain_texts(raw: Sequence[Cell]) -> list[str] | None:
+    """Return the cells stripped if every one is text or empty (a CSV column), else ``None``."""
+    kinds = set(map(type, raw))
+    if kinds == {str}:
+        return list(map(str.strip, raw))  # type: ignore[arg-type]
+    if not kinds <= {str, type(None)}:
+        return None
+    return [v.strip() if v else "" for v in raw]  # type: ignore[union-attr]
+
+
+def _plain_vote(columns: Sequence[Sequence[str]]) -> str | None | Literal[False]:
+    """Say which decimal separator plain columns (``-1234.56``) prove: ``"."``, ``None``, ``False``.
+
+    ``False`` means the columns are not all plain (a comma, two dots, a currency sign …) and
+    ``_decide_decimal`` must look at each number; otherwise a dot is only a decimal point when
+    not followed by exactly three digits (``1.234`` could be a thousands separator).
+    """
+    joined = "\n".join("\n".join(c) for c in columns)
+    if not _only_digits(joined) or _TWO_DOTS.search(joined):
+        return False
+    return "." if _DECIMAL_DOT.search(joined) else None
+
+
+def _only_digits(text: str) -> bool:
+    """Say whether ``text`` holds only ASCII digits, ``.``, ``-`` and newlines."""
+    digits = text.replace(".", "").replace("-", "").replace("\n", "")
+    return digits.isascii() and (digits.isdigit() or not digits)
+
+
+_TWO_DOTS = re.compile(r"\.\d*\.")
+_DECIMAL_DOT = re.compile(r"\.(?:\d{1,2}|\d{4,})(?:\n|$)")
+
+
+def _plain_amounts(texts: Sequence[str], places: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Parse a column of plain numbers (``-1234.5``, ``.`` decimals) in one vectorised pass.
+
+    Args:
+        texts: the stripped cells.
+        places: the currency's decimals.
+
+    Returns:
+        ``(minor units, present)``, or ``None`` when any cell is not a plain number with at most
+        ``places`` decimals and 17 digits (the cell-by-cell parser then decides, and names it).
+
+    """
+    def exact(text: str) -> str:
+        # "12" → "12.00", "12.5" → "12.50", "" → "0.00": every cell then has ``places`` decimals.
+        integer, dot, fraction = text.partition(".")
+        if len(fraction) > places or (dot and not fraction):
+            return "?"  # not plain: the whole column goes cell by cell
+        return f"{integer or '0'}.{fraction.ljust(places, '0')}" if places else integer or "0"
+
+    tail = -places - 1
+    cells = [t if places and t[tail:tail + 1] == "." else exact(t) for t in texts]
+    joined = "\n".join(cells)
+    if (joined.count(".") != (len(cells) if places else 0) or "-." in joined or "\n." in joined
+            or joined.startswith(".") or "--" in joined or "-\n" in joined
+            or joined.endswith("-") or max(map(len, cells), default=0) > 18):
+        return None
+    digits = joined.replace(".", "")
+    if not _only_digits(digits):
+        return None
+    # Every token is now an optionally signed integer of minor units: numpy reads them in C.
+    values = np.fromstring(digits, dtype=np.int64, sep="\n")
+    if len(values) != len(cells):
+        return None
+    return values, np.fromiter(map(bool, texts), dtype=bool, count=len(texts))
+
+
+def _is_total_row(account: str, cells: Sequence[Cell]) -> bool:
+    """Say whether a row is a total: its account says so or, without account, any of its cells."""
+    if account:
+        return _is_total_label(account)
+    return any(_is_total_label(_cell_text(c)) for c in cells)
 
 
 class _Reader:
@@ -442,20 +550,27 @@ class _Reader:
         if isinstance(value, bool) or isinstance(value, datetime | date):
             raise self.error(f"not a number: {_cell_text(value)!r}", row=row, column=column)
         if isinstance(value, int):
-            return _Amount(Decimal(value), side_given=False)
-        if isinstance(value, float):
+            parsed = _Amount(Decimal(value), side_given=False)
+        elif isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise self.error(f"not a number: {value!r}", row=row, column=column)
             # A spreadsheet stores binary floats; their shortest repr is what the user typed, and
             # formula noise (0.30000000000000004) is rounded half-even to the currency below.
-            return _Amount(quantize_cents(Decimal(repr(value)), self.places), side_given=False)
-        try:
-            parsed = parse_amount(str(value), self.decimal)
-        except ValueError:
-            raise self.error(f"not a number: {str(value).strip()!r}", row=row,
-                             column=column) from None
-        if parsed is not None and quantize_cents(parsed.value, self.places) != parsed.value:
-            raise self.error(f"{str(value).strip()!r} has more decimals than {self.currency} "
-                             f"({self.places}); set decimal if the separator was misread",
-                             row=row, column=column)
+            parsed = _Amount(quantize_cents(Decimal(repr(value)), self.places), side_given=False)
+        else:
+            try:
+                parsed = parse_amount(str(value), self.decimal)
+            except ValueError:
+                raise self.error(f"not a number: {str(value).strip()!r}", row=row,
+                                 column=column) from None
+            if parsed is not None and quantize_cents(parsed.value, self.places) != parsed.value:
+                raise self.error(f"{str(value).strip()!r} has more decimals than {self.currency} "
+                                 f"({self.places}); set decimal if the separator was misread",
+                                 row=row, column=column)
+        if parsed is not None and abs(parsed.value.scaleb(self.places)) >= _MAX_MINOR:
+            raise self.error(f"{_cell_text(value)!r} is too large for an amount (at most "
+                             f"{format_money(_MAX_MINOR - 1, self.currency)})", row=row,
+                             column=column)
         return parsed
 
     def side(self, cells: Sequence[Cell], name: str, row: int) -> int:
@@ -469,37 +584,36 @@ class _Reader:
         raise self.error(f"side {text!r} is neither D nor C", row=row,
                          column=self.layout.header(side_field))
 
-    def line(self, number: int, cells: Sequence[Cell]) -> _Line | None:
-        texts = {f: _cell_text(self.cell(cells, f)) for f in _TEXT_FIELDS}
-        if _is_total_label(texts["account"]) or (
-                not texts["account"] and any(_is_total_label(_cell_text(c)) for c in cells)):
-            return None
-        present = [f for f in ("opening", "debit", "credit", "closing")
-                   if self.layout.index(f) is not None]
-        parsed = {f: self.amount(cells, f, number) for f in present}
-        if all(v is None for v in parsed.values()):
-            return None  # blank line, section title or footer: nothing to add
-        if not texts["account"]:
-            raise self.error("amounts without an account (not a total row either)", row=number,
-                             column=self.layout.header("account"))
-        values: dict[str, Decimal] = {}
-        for f, amount in parsed.items():
-            value = amount.value if amount else Decimal(0)
-            if f in _SIDE_FIELDS and self.layout.index(_SIDE_FIELDS[f]) is not None:
-                value = abs(value) * self.side(cells, f, number)
-            values[f] = value
-        kind = normalize_header(_cell_text(self.cell(cells, "kind")))
-        return _Line(
-            row=number, texts=tuple(texts.items()),
-            amounts=tuple((f, int(v.scaleb(self.places))) for f, v in values.items()),
-            synthetic=kind in _SYNTHETIC)
+    def amount_column(self, sheet: _Sheet, name: str, candidates: Sequence[int],
+                      plain: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray,
+                                                            tuple[int, InputDataError] | None]:
+        """Parse field ``name``: ``(minor units, present, first error)`` over the sheet's rows.
+
+        A column of plain numbers is parsed in one vectorised pass; any other column cell by
+        cell over the candidate rows, stopping at the first bad cell (returned, not raised, so
+        the caller can report the earliest row's error across columns).
+        """
+        if plain is not None and self.decimal == ".":
+            parsed = _plain_amounts(plain, self.places)
+            if parsed is not None:
+                return (*parsed, None)
+        values = np.zeros(len(sheet.rows), dtype=np.int64)
+        present = np.zeros(len(sheet.rows), dtype=bool)
+        for k in candidates:
+            try:
+                amount = self.amount(sheet.cells[k], name, sheet.rows[k])
+            except InputDataError as exc:
+                return values, present, (k, exc)
+            if amount is not None:
+                values[k], present[k] = int(amount.value.scaleb(self.places)), True
+        return values, present, None
 
 
 def _decide_decimal(rows: Rows, layout: _Layout, *, filename: str,
                     delimiter: str | None) -> Literal[",", "."]:
     """Decide the decimal separator from the numbers' own evidence (``1.234,56`` says ",")."""
     votes: dict[str, int] = {}
-    indexes = [layout.index(f) for f in ("opening", "debit", "credit", "closing")]
+    indexes = [layout.index(f) for f in AMOUNT_COLUMNS]
     for number, cells in rows:
         if number <= layout.header_row:
             continue
@@ -518,66 +632,157 @@ def _decide_decimal(rows: Rows, layout: _Layout, *, filename: str,
     return "," if delimiter == ";" else "."
 
 
-def _complete_amounts(lines: list[_Line], layout: _Layout, reader: _Reader) -> list[dict[str, Any]]:
-    """Turn lines into records with all four amounts, deriving the missing one and checking."""
-    has = {f: layout.index(f) is not None for f in AMOUNT_COLUMNS}
+def _sheet_decimal(rows: Rows, sheet: _Sheet, plain: Mapping[str, list[str] | None], *,
+                   filename: str, delimiter: str | None) -> Literal[",", "."]:
+    """Decide the separator in one pass when every amount cell is a plain number, else cell by cell."""
+    columns = list(plain.values())
+    vote = _plain_vote(columns) if all(c is not None for c in columns) else False
+    if vote is False:
+        return _decide_decimal(rows, sheet.layout, filename=filename, delimiter=delimiter)
+    return vote or ("," if delimiter == ";" else ".")
+
+
+def _synthetic_flags(sheet: _Sheet, kept: np.ndarray) -> list[bool] | None:
+    """Say per kept line whether a ``Tipo`` column marks it synthetic.
+
+    ``None`` when there is no such column or it holds something else (Ativo/Passivo).
+    """
+    raw = sheet.column("kind")
+    if raw is None:
+        return None
+    # Few distinct values: normalize each once (keyed by type too, so 1 and True stay apart).
+    norm = {(type(v), v): normalize_header(_cell_text(v)) for v in raw}
+    values = set(norm.values())
+    if not (values & _SYNTHETIC and values <= _SYNTHETIC | _ANALYTIC | {""}):
+        return None
+    return [norm[type(raw[k]), raw[k]] in _SYNTHETIC for k in kept.tolist()]
+
+
+def _first_nul(texts: Mapping[str, Sequence[str]]) -> tuple[str, int] | None:
+    """Find the first text field and line holding a NUL character (PostgreSQL text cannot)."""
+    for name, column in texts.items():
+        if "\x00" in "".join(column):
+            return name, next(k for k, t in enumerate(column) if "\x00" in t)
+    return None
+
+
+def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, list[str] | None],
+                entity: EntityId) -> pd.DataFrame:
+    """Read the lines of a sheet column by column into a checked ``LOCAL_TB_COLUMNS`` frame."""
+    layout = sheet.layout
+    accounts = sheet.texts("account")
+    is_candidate = np.ones(len(accounts), dtype=bool)
+    # Only a row whose account does not start with a digit can be a total: look at those alone.
+    for k in [k for k, a in enumerate(accounts) if not a[:1].isdigit()]:
+        is_candidate[k] = not _is_total_row(accounts[k], sheet.cells[k])
+    candidates = np.flatnonzero(is_candidate).tolist()
+    fields = [f for f in AMOUNT_COLUMNS if layout.index(f) is not None]
+    errors: list[tuple[int, int, InputDataError]] = []
+    values: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
+    for f in fields:
+        values[f], present[f], failed = reader.amount_column(sheet, f, candidates, plain[f])
+        if failed:
+            errors.append((failed[0], AMOUNT_COLUMNS.index(f), failed[1]))
+    kept = np.flatnonzero(is_candidate & np.logical_or.reduce([present[f] for f in fields]))
+    no_accounts = kept[np.asarray(accounts, dtype=object)[kept] == ""]
+    if no_accounts.size:
+        no_account = int(no_accounts[0])
+        errors.append((no_account, _ACCOUNT_CHECK, reader.error(
+            "amounts without an account (not a total row either)", row=sheet.rows[no_account],
+            column=layout.header("account"))))
+    for rank, (f, side_field) in enumerate(_SIDE_FIELDS.items()):
+        if f in values and layout.index(side_field) is not None:
+            signs = np.ones(len(accounts), dtype=np.int64)
+            for k in kept.tolist():
+                try:
+                    signs[k] = reader.side(sheet.cells[k], f, sheet.rows[k])
+                except InputDataError as exc:
+                    errors.append((k, _SIDE_CHECK + rank, exc))
+                    break
+            values[f] = np.abs(values[f]) * signs
+    if errors:
+        raise min(errors, key=lambda e: e[:2])[2]
+    if not len(kept):
+        raise reader.error("no trial-balance lines below the header", row=layout.header_row)
+    amounts = _complete_amounts({f: values[f][kept] for f in fields}, sheet, kept, accounts,
+                                reader)
+    codes = [accounts[k] for k in kept.tolist()]
+    split = split_grouping_accounts(codes, amounts["closing"].tolist(),
+                                    _synthetic_flags(sheet, kept))
+    if split.mismatch:
+        i, total = split.mismatch
+        closing = int(amounts["closing"][i])
+        raise reader.error(
+            f"grouping account closing {format_money(closing, reader.currency)}"
+            f" != sum of its sub-accounts {format_money(total, reader.currency)}",
+            row=sheet.rows[kept[i]], account=codes[i])
+    leaves = np.asarray(split.leaves, dtype=np.intp)
+    lines = kept[leaves]
+    texts = {f: np.asarray(accounts if f == "account" else sheet.texts(f), dtype=object)[lines]
+             for f in _TEXT_FIELDS}
+    nul = _first_nul(texts)
+    if nul:
+        name, i = nul
+        raise reader.error("contains a NUL character (byte 0), which a trial balance cannot "
+                           "hold; is the file UTF-16 without its byte-order mark, or binary?",
+                           row=sheet.rows[lines[i]], column=layout.header(name))
+    return local_tb_from_columns({**texts, **{f: a[leaves] for f, a in amounts.items()}}, entity)
+
+
+def _complete_amounts(given: Mapping[str, np.ndarray], sheet: _Sheet, kept: np.ndarray,
+                      accounts: Sequence[str], reader: _Reader) -> dict[str, np.ndarray]:
+    """Derive the missing amount from the other three, then check every line rolls forward."""
+    has = {f: f in given for f in AMOUNT_COLUMNS}
+    layout = sheet.layout
     if not has["closing"] and not (has["opening"] and has["debit"] and has["credit"]):
         raise reader.error("a closing balance column, or opening, debit and credit columns, "
                            "are required", row=layout.header_row)
     if has["closing"] and not has["opening"] and not (has["debit"] and has["credit"]):
         raise reader.error("with a closing balance, an opening balance column or both debit and "
                            "credit columns are required", row=layout.header_row)
-    credits = [ln.amount("credit") for ln in lines] if has["credit"] else []
+    largest = max(int(np.abs(a).max()) for a in given.values())
+    if largest * len(kept) > _INT64_MAX // 4:
+        raise reader.error(f"amounts up to {format_money(largest, reader.currency)} on "
+                           f"{len(kept):,} lines are too large to add up exactly")
+    a = {f: given[f] if has[f] else np.zeros(len(kept), dtype=np.int64) for f in AMOUNT_COLUMNS}
     # Some exports print the credit turnover negative; the column, not a line, says so.
-    flip_credit = bool(credits) and min(credits) < 0 and max(credits) <= 0
-    records = []
-    for ln in lines:
-        a = {f: ln.amount(f) if has[f] else 0 for f in AMOUNT_COLUMNS}
-        if flip_credit:
-            a["credit"] = -a["credit"]
-        if not has["debit"] and not has["credit"]:
-            movement = a["closing"] - a["opening"]
-            a["debit"], a["credit"] = max(movement, 0), max(-movement, 0)
-        elif not has["closing"]:
-            a["closing"] = a["opening"] + a["debit"] - a["credit"]
-        elif not has["opening"]:
-            a["opening"] = a["closing"] - a["debit"] + a["credit"]
-        expected = a["opening"] + a["debit"] - a["credit"]
-        if expected != a["closing"]:
-            cur = reader.currency
-            raise reader.error(
-                f"closing {format_money(a['closing'], cur)} != opening + debit - credit "
-                f"{format_money(expected, cur)} "
-                f"({format_money(abs(a['closing'] - expected), cur)} too "
-                f"{'much' if a['closing'] > expected else 'little'})",
-                row=ln.row, account=ln.text("account"))
-        records.append({**dict(ln.texts), **a, "_row": ln.row, "_synthetic": ln.synthetic})
-    return records
+    if has["credit"] and a["credit"].min() < 0 and a["credit"].max() <= 0:
+        a["credit"] = -a["credit"]
+    if not has["debit"] and not has["credit"]:
+        movement = a["closing"] - a["opening"]
+        a["debit"], a["credit"] = np.maximum(movement, 0), np.maximum(-movement, 0)
+    elif not has["closing"]:
+        a["closing"] = a["opening"] + a["debit"] - a["credit"]
+    elif not has["opening"]:
+        a["opening"] = a["closing"] - a["debit"] + a["credit"]
+    expected = a["opening"] + a["debit"] - a["credit"]
+    wrong = np.flatnonzero(expected != a["closing"])
+    if wrong.size:
+        i = int(wrong[0])
+        closing, exp, cur = int(a["closing"][i]), int(expected[i]), reader.currency
+        raise reader.error(
+            f"closing {format_money(closing, cur)} != opening + debit - credit "
+            f"{format_money(exp, cur)} ({format_money(abs(closing - exp), cur)} too "
+            f"{'much' if closing > exp else 'little'})",
+            row=sheet.rows[kept[i]], account=accounts[kept[i]])
+    return a
 
 
-def _has_kind_column(rows: Rows, layout: _Layout) -> bool:
-    """Say whether the "Tipo" column really holds S/A (it may hold Ativo/Passivo instead)."""
-    i = layout.index("kind")
-    if i is None:
-        return False
-    values = {normalize_header(_cell_text(cells[i])) for n, cells in rows
-              if n > layout.header_row and i < len(cells)}
-    return bool(values & _SYNTHETIC) and values <= _SYNTHETIC | _ANALYTIC | {""}
-
-
-_GROUP_SEPARATORS = ".-"
-
-
-def _group_prefixes(code: str) -> Iterator[str]:
-    """Yield each prefix of ``code`` that a separator follows: ``"1.1-02"`` → ``"1"``, ``"1.1"``.
+def _group_prefixes(code: str) -> list[str]:
+    """Return each prefix of ``code`` that a separator follows: ``"1.1-02"`` → ``"1"``, ``"1.1"``.
 
     A code ``P`` groups ``C`` when ``C`` starts with ``P`` plus a separator, so these are the only
     codes that can group ``C``: looking them up in a set makes the grouping check linear in the
     total length of the codes, where comparing every code with every other was quadratic.
     """
-    for i, char in enumerate(code):
-        if char in _GROUP_SEPARATORS:
-            yield code[:i]
+    dotted = code.replace("-", ".")
+    prefixes = []
+    i = dotted.find(".")
+    while i >= 0:
+        prefixes.append(code[:i])
+        i = dotted.find(".", i + 1)
+    return prefixes
 
 
 def grouping_codes(codes: Iterable[str]) -> frozenset[str]:
@@ -591,18 +796,11 @@ def grouping_codes(codes: Iterable[str]) -> frozenset[str]:
 
     """
     known = set(codes)
-    return frozenset(p for code in known for p in _group_prefixes(code) if p in known)
+    return _grouping_among(known, map(_group_prefixes, known))
 
 
-def _sub_account_totals(codes: Sequence[str], closings: Sequence[int],
-                        parents: frozenset[str]) -> dict[str, int]:
-    """Sum the closings of the leaves under each grouping code that has any (once per ancestor)."""
-    totals: dict[str, int] = {}
-    for code, closing in zip(codes, closings, strict=True):
-        for prefix in _group_prefixes(code):
-            if prefix in parents:
-                totals[prefix] = totals.get(prefix, 0) + closing
-    return totals
+def _grouping_among(known: set[str], prefixes: Iterable[list[str]]) -> frozenset[str]:
+    return frozenset(p for ps in prefixes for p in ps if p in known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -635,8 +833,9 @@ def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int],
         under it; with a ``Tipo`` column a synthetic line with no leaf under it is not checked.
 
     """
+    prefixes = [_group_prefixes(code) for code in codes]  # once: both steps below need them
     if synthetic is None:
-        grouping = grouping_codes(codes)
+        grouping = _grouping_among(set(codes), prefixes)
         parents = [i for i, code in enumerate(codes) if code in grouping]
     else:
         parents = [i for i, flag in enumerate(synthetic) if flag]
@@ -644,30 +843,19 @@ def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int],
         return GroupingSplit(tuple(range(len(codes))), None)
     is_parent = set(parents)
     leaves = tuple(i for i in range(len(codes)) if i not in is_parent)
-    totals = _sub_account_totals([codes[i] for i in leaves], [closings[i] for i in leaves],
-                                 frozenset(codes[i] for i in parents))
+    parent_codes = frozenset(codes[i] for i in parents)
+    # Sum the closings of the leaves under each grouping code (a leaf counts once per ancestor).
+    totals: dict[str, int] = {}
+    for i in leaves:
+        for prefix in prefixes[i]:
+            if prefix in parent_codes:
+                totals[prefix] = totals.get(prefix, 0) + closings[i]
     for i in parents:
         if synthetic is None or codes[i] in totals:
             total = totals.get(codes[i], 0)
             if total != closings[i]:
                 return GroupingSplit(leaves, (i, total))
     return GroupingSplit(leaves, None)
-
-
-def _drop_grouping_accounts(records: list[dict[str, Any]], reader: _Reader,
-                            explicit_kind: bool) -> list[dict[str, Any]]:
-    """Drop synthetic accounts after checking each equals the sum of its analytic sub-accounts."""
-    split = split_grouping_accounts([r["account"] for r in records],
-                                    [r["closing"] for r in records],
-                                    [r["_synthetic"] for r in records] if explicit_kind else None)
-    if split.mismatch:
-        i, total = split.mismatch
-        parent = records[i]
-        raise reader.error(
-            f"grouping account closing {format_money(parent['closing'], reader.currency)}"
-            f" != sum of its sub-accounts {format_money(total, reader.currency)}",
-            row=parent["_row"], account=parent["account"])
-    return [records[i] for i in split.leaves]
 
 
 def read_trial_balance(data: bytes, *, filename: str, entity: EntityId, currency: Currency,
@@ -698,17 +886,14 @@ def read_trial_balance(data: bytes, *, filename: str, entity: EntityId, currency
         if layout is None:
             continue
         where = f"{filename} [{sheet}]" if sheet else filename
-        decimal = opts.decimal or _decide_decimal(rows, layout, filename=where,
-                                                  delimiter=delimiter)
+        sheet = _Sheet(rows, layout)
+        plain = {f: _plain_texts(raw) for f in AMOUNT_COLUMNS
+                 if (raw := sheet.column(f)) is not None}
+        decimal = opts.decimal or _sheet_decimal(rows, sheet, plain, filename=where,
+                                                 delimiter=delimiter)
         reader = _Reader(filename=where, entity=entity, currency=currency, layout=layout,
                          decimal=decimal)
-        lines = [ln for number, cells in rows if number > layout.header_row
-                 if (ln := reader.line(number, cells)) is not None]
-        if not lines:
-            raise reader.error("no trial-balance lines below the header", row=layout.header_row)
-        records = _complete_amounts(lines, layout, reader)
-        records = _drop_grouping_accounts(records, reader, _has_kind_column(rows, layout))
-        frame = build_local_tb(records, entity)
+        frame = _read_sheet(sheet, reader, plain, entity)
         check_trial_balance_balances(frame, entity=entity, source=where, currency=currency)
         return frame
     raise InputDataError(
