@@ -51,6 +51,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
+from close.csv_records import located_csv_error
 from close.errors import ConfigError, InputDataError
 from close.frames import AMOUNT_COLUMNS
 from close.money import exponent, quantize_cents
@@ -188,7 +189,7 @@ def _sheet_rows(data: bytes, *, filename: str, options: FileOptions) -> Iterator
     else:
         text = _decode(data, filename=filename, encoding=options.encoding)
         delimiter = options.delimiter or _sniff_delimiter(text.splitlines())
-        yield "", _csv_rows(text, delimiter), delimiter
+        yield "", _csv_rows(text, delimiter, filename), delimiter
 
 
 def _xlsx_rows(data: bytes, *, filename: str, options: FileOptions) -> Iterator[
@@ -238,7 +239,10 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
     best, best_score = ";", -1
     sample = [line for line in lines[:_HEADER_SCAN_ROWS] if line.strip()]
     for delimiter in (";", "\t", ",", "|"):
-        counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        try:
+            counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        except csv.Error:  # a field over the size limit: the reading proper will name its row
+            continue
         if not counts:
             continue
         mode = max(set(counts), key=counts.count)
@@ -248,16 +252,19 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
     return best
 
 
-def _csv_rows(text: str, delimiter: str) -> Rows:
+def _csv_rows(text: str, delimiter: str, filename: str) -> Rows:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    if '"' not in text:
-        # Without quotes every record is one line: number them without a Python step per row.
-        return list(zip(itertools.count(1), reader, strict=False))
     rows: Rows = []
     start = 1
-    for record in reader:
-        rows.append((start, record))
-        start = reader.line_num + 1
+    try:
+        if '"' not in text:
+            # Without quotes every record is one line: number them without a Python step per row.
+            return list(zip(itertools.count(1), reader, strict=False))
+        for record in reader:
+            rows.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise located_csv_error(exc, source=filename, row=max(start, reader.line_num)) from None
     return rows
 
 
