@@ -36,12 +36,14 @@ Example:
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import itertools
 import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -57,6 +59,8 @@ from close.frames import AMOUNT_COLUMNS
 from close.money import exponent, quantize_cents
 from close.types import Currency, EntityId, Period
 from connectors.base import ConnectorContext, ERPConnector, HealthStatus
+from connectors.grouping_accounts import split_grouping_accounts
+from connectors.plain_numbers import PlainColumn, parse_plain_column
 from connectors.trial_balance import check_trial_balance_balances, format_money, local_tb_from_columns
 
 # Header names per field, normalized (lower case, no accents, punctuation as spaces), in priority
@@ -465,65 +469,6 @@ def _plain_texts(raw: Sequence[Cell]) -> list[str] | None:
     return [v.strip() if v else "" for v in raw]  # type: ignore[union-attr]
 
 
-def _plain_vote(columns: Sequence[Sequence[str]]) -> str | None | Literal[False]:
-    """Say which decimal separator plain columns (``-1234.56``) prove: ``"."``, ``None``, ``False``.
-
-    ``False`` means the columns are not all plain (a comma, two dots, a currency sign …) and
-    ``_decide_decimal`` must look at each number; otherwise a dot is only a decimal point when
-    not followed by exactly three digits (``1.234`` could be a thousands separator).
-    """
-    joined = "\n".join("\n".join(c) for c in columns)
-    if not _only_digits(joined) or _TWO_DOTS.search(joined):
-        return False
-    return "." if _DECIMAL_DOT.search(joined) else None
-
-
-def _only_digits(text: str) -> bool:
-    """Say whether ``text`` holds only ASCII digits, ``.``, ``-`` and newlines."""
-    digits = text.replace(".", "").replace("-", "").replace("\n", "")
-    return digits.isascii() and (digits.isdigit() or not digits)
-
-
-_TWO_DOTS = re.compile(r"\.\d*\.")
-_DECIMAL_DOT = re.compile(r"\.(?:\d{1,2}|\d{4,})(?:\n|$)")
-
-
-def _plain_amounts(texts: Sequence[str], places: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Parse a column of plain numbers (``-1234.5``, ``.`` decimals) in one vectorised pass.
-
-    Args:
-        texts: the stripped cells.
-        places: the currency's decimals.
-
-    Returns:
-        ``(minor units, present)``, or ``None`` when any cell is not a plain number with at most
-        ``places`` decimals and 17 digits (the cell-by-cell parser then decides, and names it).
-
-    """
-    def exact(text: str) -> str:
-        # "12" → "12.00", "12.5" → "12.50", "" → "0.00": every cell then has ``places`` decimals.
-        integer, dot, fraction = text.partition(".")
-        if len(fraction) > places or (dot and not fraction):
-            return "?"  # not plain: the whole column goes cell by cell
-        return f"{integer or '0'}.{fraction.ljust(places, '0')}" if places else integer or "0"
-
-    tail = -places - 1
-    cells = [t if places and t[tail:tail + 1] == "." else exact(t) for t in texts]
-    joined = "\n".join(cells)
-    if (joined.count(".") != (len(cells) if places else 0) or "-." in joined or "\n." in joined
-            or joined.startswith(".") or "--" in joined or "-\n" in joined
-            or joined.endswith("-") or max(map(len, cells), default=0) > 18):
-        return None
-    digits = joined.replace(".", "")
-    if not _only_digits(digits):
-        return None
-    # Every token is now an optionally signed integer of minor units: numpy reads them in C.
-    values = np.fromstring(digits, dtype=np.int64, sep="\n")
-    if len(values) != len(cells):
-        return None
-    return values, np.fromiter(map(bool, texts), dtype=bool, count=len(texts))
-
-
 def _is_total_row(account: str, cells: Sequence[Cell]) -> bool:
     """Say whether a row is a total: its account says so or, without account, any of its cells."""
     if account:
@@ -592,7 +537,7 @@ class _Reader:
                          column=self.layout.header(side_field))
 
     def amount_column(self, sheet: _Sheet, name: str, candidates: Sequence[int],
-                      plain: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray,
+                      plain: PlainColumn | None) -> tuple[np.ndarray, np.ndarray,
                                                             tuple[int, InputDataError] | None]:
         """Parse field ``name``: ``(minor units, present, first error)`` over the sheet's rows.
 
@@ -601,9 +546,7 @@ class _Reader:
         the caller can report the earliest row's error across columns).
         """
         if plain is not None and self.decimal == ".":
-            parsed = _plain_amounts(plain, self.places)
-            if parsed is not None:
-                return (*parsed, None)
+            return plain.values, plain.present, None
         values = np.zeros(len(sheet.rows), dtype=np.int64)
         present = np.zeros(len(sheet.rows), dtype=bool)
         for k in candidates:
@@ -639,14 +582,14 @@ def _decide_decimal(rows: Rows, layout: _Layout, *, filename: str,
     return "," if delimiter == ";" else "."
 
 
-def _sheet_decimal(rows: Rows, sheet: _Sheet, plain: Mapping[str, list[str] | None], *,
+def _sheet_decimal(rows: Rows, layout: _Layout, plain: Mapping[str, PlainColumn | None], *,
                    filename: str, delimiter: str | None) -> Literal[",", "."]:
-    """Decide the separator in one pass when every amount cell is a plain number, else cell by cell."""
-    columns = list(plain.values())
-    vote = _plain_vote(columns) if all(c is not None for c in columns) else False
-    if vote is False:
-        return _decide_decimal(rows, sheet.layout, filename=filename, delimiter=delimiter)
-    return vote or ("," if delimiter == ";" else ".")
+    """Decide the separator from the parsed plain columns, or cell by cell if any is not plain."""
+    if any(column is None for column in plain.values()):
+        return _decide_decimal(rows, layout, filename=filename, delimiter=delimiter)
+    if any(column.proves_dot for column in plain.values() if column is not None):
+        return "."
+    return "," if delimiter == ";" else "."
 
 
 def _synthetic_flags(sheet: _Sheet, kept: np.ndarray) -> list[bool] | None:
@@ -673,7 +616,7 @@ def _first_nul(texts: Mapping[str, Sequence[str]]) -> tuple[str, int] | None:
     return None
 
 
-def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, list[str] | None],
+def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn | None],
                 entity: EntityId) -> pd.DataFrame:
     """Read the lines of a sheet column by column into a checked ``LOCAL_TB_COLUMNS`` frame."""
     layout = sheet.layout
@@ -776,95 +719,6 @@ def _complete_amounts(given: Mapping[str, np.ndarray], sheet: _Sheet, kept: np.n
     return a
 
 
-def _group_prefixes(code: str) -> list[str]:
-    """Return each prefix of ``code`` that a separator follows: ``"1.1-02"`` → ``"1"``, ``"1.1"``.
-
-    A code ``P`` groups ``C`` when ``C`` starts with ``P`` plus a separator, so these are the only
-    codes that can group ``C``: looking them up in a set makes the grouping check linear in the
-    total length of the codes, where comparing every code with every other was quadratic.
-    """
-    dotted = code.replace("-", ".")
-    prefixes = []
-    i = dotted.find(".")
-    while i >= 0:
-        prefixes.append(code[:i])
-        i = dotted.find(".", i + 1)
-    return prefixes
-
-
-def grouping_codes(codes: Iterable[str]) -> frozenset[str]:
-    """Return the codes that prefix another code followed by ``.`` or ``-`` (``1.1`` over ``1.1.01``).
-
-    Args:
-        codes: the account codes of one trial balance (repeats allowed).
-
-    Returns:
-        The grouping (synthetic) codes among them.
-
-    """
-    known = set(codes)
-    return _grouping_among(known, map(_group_prefixes, known))
-
-
-def _grouping_among(known: set[str], prefixes: Iterable[list[str]]) -> frozenset[str]:
-    return frozenset(p for ps in prefixes for p in ps if p in known)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupingSplit:
-    """Which lines are leaves, and the first grouping account that disagrees with its leaves.
-
-    Attributes:
-        leaves: positions of the analytic lines, in order.
-        mismatch: ``(position, sum of its sub-accounts)`` of the first grouping line whose
-            closing differs, or ``None``.
-
-    """
-
-    leaves: tuple[int, ...]
-    mismatch: tuple[int, int] | None
-
-
-def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int],
-                            synthetic: Sequence[bool] | None = None) -> GroupingSplit:
-    """Separate grouping (synthetic) lines from leaves and check each against its sub-accounts.
-
-    Args:
-        codes: account code per line.
-        closings: closing per line (minor units).
-        synthetic: per line, whether a ``Tipo`` column marks it synthetic; ``None`` when the file
-            has none, and then a code that prefixes another (``1.1`` over ``1.1.01``) is grouping.
-
-    Returns:
-        The leaves and the first mismatch. A grouping line must equal the sum of the leaves
-        under it; with a ``Tipo`` column a synthetic line with no leaf under it is not checked.
-
-    """
-    prefixes = [_group_prefixes(code) for code in codes]  # once: both steps below need them
-    if synthetic is None:
-        grouping = _grouping_among(set(codes), prefixes)
-        parents = [i for i, code in enumerate(codes) if code in grouping]
-    else:
-        parents = [i for i, flag in enumerate(synthetic) if flag]
-    if not parents:
-        return GroupingSplit(tuple(range(len(codes))), None)
-    is_parent = set(parents)
-    leaves = tuple(i for i in range(len(codes)) if i not in is_parent)
-    parent_codes = frozenset(codes[i] for i in parents)
-    # Sum the closings of the leaves under each grouping code (a leaf counts once per ancestor).
-    totals: dict[str, int] = {}
-    for i in leaves:
-        for prefix in prefixes[i]:
-            if prefix in parent_codes:
-                totals[prefix] = totals.get(prefix, 0) + closings[i]
-    for i in parents:
-        if synthetic is None or codes[i] in totals:
-            total = totals.get(codes[i], 0)
-            if total != closings[i]:
-                return GroupingSplit(leaves, (i, total))
-    return GroupingSplit(leaves, None)
-
-
 def read_trial_balance(data: bytes, *, filename: str, entity: EntityId, currency: Currency,
                        options: FileOptions | None = None) -> pd.DataFrame:
     """Read an exported trial balance (CSV or XLSX) into a local trial-balance frame.
@@ -886,17 +740,40 @@ def read_trial_balance(data: bytes, *, filename: str, entity: EntityId, currency
             trial balance that does not sum to zero — naming file, row, column or account.
 
     """
-    opts = options or FileOptions()
-    candidates = list(_sheet_rows(data, filename=filename, options=opts))
-    for sheet, rows, delimiter in candidates:
-        layout = _find_layout(rows, opts)
+    with _cycle_collection_paused():
+        return _read_first_sheet(data, filename=filename, entity=entity, currency=currency,
+                                 options=options or FileOptions())
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a file is parsed.
+
+    Parsing makes millions of small acyclic objects (cells, rows); the collector's passes over
+    them free nothing and cost as much as the parse itself. Reference counting still frees
+    everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_first_sheet(data: bytes, *, filename: str, entity: EntityId, currency: Currency,
+                      options: FileOptions) -> pd.DataFrame:
+    for title, rows, delimiter in _sheet_rows(data, filename=filename, options=options):
+        layout = _find_layout(rows, options)
         if layout is None:
             continue
-        where = f"{filename} [{sheet}]" if sheet else filename
+        where = f"{filename} [{title}]" if title else filename
         sheet = _Sheet(rows, layout)
-        plain = {f: _plain_texts(raw) for f in AMOUNT_COLUMNS
-                 if (raw := sheet.column(f)) is not None}
-        decimal = opts.decimal or _sheet_decimal(rows, sheet, plain, filename=where,
+        places = exponent(currency)
+        plain = {f: None if (texts := _plain_texts(raw)) is None else parse_plain_column(texts, places)
+                 for f in AMOUNT_COLUMNS if (raw := sheet.column(f)) is not None}
+        decimal = options.decimal or _sheet_decimal(rows, layout, plain, filename=where,
                                                  delimiter=delimiter)
         reader = _Reader(filename=where, entity=entity, currency=currency, layout=layout,
                          decimal=decimal)

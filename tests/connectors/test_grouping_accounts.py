@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.files import GroupingSplit, grouping_codes, split_grouping_accounts
+from connectors.grouping_accounts import GroupingSplit, grouping_codes, split_grouping_accounts
 
 
 def quadratic_split(codes: Sequence[str], closings: Sequence[int],
