@@ -259,16 +259,17 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
 def _csv_rows(text: str, delimiter: str, filename: str) -> Rows:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: Rows = []
-    start = 1
+    start = 0  # the first line of the record being read, once quotes can make it span lines
     try:
         if '"' not in text:
             # Without quotes every record is one line: number them without a Python step per row.
             return list(zip(itertools.count(1), reader, strict=False))
+        start = 1
         for record in reader:
             rows.append((start, record))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise located_csv_error(exc, source=filename, row=max(start, reader.line_num)) from None
+        raise located_csv_error(exc, source=filename, row=start or reader.line_num) from None
     return rows
 
 
