@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from close.errors import InputDataError
-from close.money import D, exponent, to_minor
+from close.money import MAX_MINOR, D, exponent, to_minor
 from close.types import Currency
 
 Record = dict[str, str]
@@ -154,10 +154,6 @@ def require_columns(header: list[str], columns: tuple[str, ...] | list[str], *, 
                                  row=1, column=column)
 
 
-# Far above any real figure (10^15 in a 2-decimal currency), and summable in int64 by the thousand.
-_MAX_MINOR = 10**17
-
-
 def number_cell(text: str, *, source: str, row: int, column: str) -> Decimal:
     """Parse a plain number cell (``1234.56``, ``-0.5``).
 
@@ -194,7 +190,7 @@ def money_cell(text: str, currency: Currency, *, source: str, row: int, column: 
     """
     amount = number_cell(text, source=source, row=row, column=column)
     places = exponent(currency)
-    if abs(amount) >= Decimal(_MAX_MINOR).scaleb(-places):
+    if abs(amount) >= Decimal(MAX_MINOR).scaleb(-places):
         raise InputDataError(f"{text.strip()!r} is too large for an amount", file=source, row=row,
                              column=column)
     minor = amount.scaleb(places)

@@ -56,7 +56,7 @@ import pandas as pd
 from close.csv_records import located_csv_error
 from close.errors import ConfigError, InputDataError
 from close.frames import AMOUNT_COLUMNS
-from close.money import exponent, quantize_cents
+from close.money import MAX_MINOR, exponent, quantize_cents
 from close.types import Currency, EntityId, Period
 from connectors.base import ConnectorContext, ERPConnector, HealthStatus
 from connectors.grouping_accounts import split_grouping_accounts
@@ -420,10 +420,8 @@ def _is_total_label(text: str) -> bool:
     return any(norm == w or norm.startswith(w + " ") for w in _TOTAL_WORDS)
 
 
-# Amounts are held as int64 minor units; a cell beyond this bound (10^15 in a 2-decimal currency,
-# far above any real balance) is refused rather than overflowing, and the sums of a file are
-# checked to fit before they are taken.
-_MAX_MINOR = 10**17
+# Amounts are int64 minor units: a cell beyond close.money.MAX_MINOR is refused rather than
+# overflowing, and the sums of a file are checked to fit before they are taken.
 _INT64_MAX = 2**63 - 1
 # Reading order of the checks on one line, so the first error of the earliest row is reported,
 # as when lines were read one by one: the amounts in field order, the account, then the sides.
@@ -520,9 +518,9 @@ class _Reader:
                 raise self.error(f"{str(value).strip()!r} has more decimals than {self.currency} "
                                  f"({self.places}); set decimal if the separator was misread",
                                  row=row, column=column)
-        if parsed is not None and abs(parsed.value.scaleb(self.places)) >= _MAX_MINOR:
+        if parsed is not None and abs(parsed.value.scaleb(self.places)) >= MAX_MINOR:
             raise self.error(f"{_cell_text(value)!r} is too large for an amount (at most "
-                             f"{format_money(_MAX_MINOR - 1, self.currency)})", row=row,
+                             f"{format_money(MAX_MINOR - 1, self.currency)})", row=row,
                              column=column)
         return parsed
 

@@ -24,8 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# At most 17 digits in minor units: below 10^17, so values and their sums fit in int64.
-MAX_DIGITS = 17
+from close.money import MAX_MINOR
+
+# At most 17 digits in minor units: below close.money.MAX_MINOR, so values fit in int64.
+MAX_DIGITS = len(str(MAX_MINOR)) - 1
 _POWERS = 10 ** np.arange(MAX_DIGITS, dtype=np.int64)
 _MINUS, _DOT, _ZERO, _NINE = (ord(c) for c in "-.09")
 # Cells per block: bounds the temporary (cells × width) arrays to a few megabytes.
