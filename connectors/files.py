@@ -39,6 +39,7 @@ import csv
 import gc
 import io
 import itertools
+import math
 import operator
 import re
 import unicodedata
@@ -500,28 +501,30 @@ class _Reader:
             return None
         if isinstance(value, bool) or isinstance(value, datetime | date):
             raise self.error(f"not a number: {_cell_text(value)!r}", row=row, column=column)
-        if isinstance(value, int):
-            parsed = _Amount(Decimal(value), side_given=False)
-        elif isinstance(value, float):
-            if value != value or value in (float("inf"), float("-inf")):
-                raise self.error(f"not a number: {value!r}", row=row, column=column)
-            # A spreadsheet stores binary floats; their shortest repr is what the user typed, and
-            # formula noise (0.30000000000000004) is rounded half-even to the currency below.
-            parsed = _Amount(quantize_cents(Decimal(repr(value)), self.places), side_given=False)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.error(f"not a number: {value!r}", row=row, column=column)
+        if isinstance(value, int | float):
+            parsed = _Amount(Decimal(repr(value) if isinstance(value, float) else value), False)
         else:
             try:
                 parsed = parse_amount(str(value), self.decimal)
             except ValueError:
                 raise self.error(f"not a number: {str(value).strip()!r}", row=row,
                                  column=column) from None
-            if parsed is not None and quantize_cents(parsed.value, self.places) != parsed.value:
-                raise self.error(f"{str(value).strip()!r} has more decimals than {self.currency} "
-                                 f"({self.places}); set decimal if the separator was misread",
-                                 row=row, column=column)
-        if parsed is not None and abs(parsed.value.scaleb(self.places)) >= MAX_MINOR:
+            if parsed is None:
+                return None
+        if abs(parsed.value.scaleb(self.places)) >= MAX_MINOR:
             raise self.error(f"{_cell_text(value)!r} is too large for an amount (at most "
                              f"{format_money(MAX_MINOR - 1, self.currency)})", row=row,
                              column=column)
+        if isinstance(value, float):
+            # A spreadsheet stores binary floats; their shortest repr is what the user typed, and
+            # formula noise (0.30000000000000004) is rounded half-even to the currency below.
+            return _Amount(quantize_cents(parsed.value, self.places), side_given=False)
+        if quantize_cents(parsed.value, self.places) != parsed.value:
+            raise self.error(f"{_cell_text(value)!r} has more decimals than {self.currency} "
+                             f"({self.places}); set decimal if the separator was misread",
+                             row=row, column=column)
         return parsed
 
     def side(self, cells: Sequence[Cell], name: str, row: int) -> int:
