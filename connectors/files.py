@@ -242,7 +242,9 @@ def _decode(data: bytes, *, filename: str, encoding: str | None) -> str:
 def _sniff_delimiter(lines: Sequence[str]) -> str:
     """Pick the delimiter whose field count is most consistent (and > 1) over the first lines."""
     best, best_score = ";", -1
-    sample = [line for line in lines[:_HEADER_SCAN_ROWS] if line.strip()]
+    # A line over the csv field limit (an unclosed quote's tail) would spoil every candidate.
+    limit = csv.field_size_limit()
+    sample = [line for line in lines[:_HEADER_SCAN_ROWS] if line.strip() and len(line) < limit]
     for delimiter in (";", "\t", ",", "|"):
         try:
             counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
