@@ -639,7 +639,8 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
         if failed:
             errors.append((failed[0], AMOUNT_COLUMNS.index(f), failed[1]))
     kept = np.flatnonzero(is_candidate & np.logical_or.reduce([present[f] for f in fields]))
-    no_accounts = kept[np.asarray(accounts, dtype=object)[kept] == ""]
+    account_array = np.asarray(accounts, dtype=object)
+    no_accounts = kept[account_array[kept] == ""]
     if no_accounts.size:
         no_account = int(no_accounts[0])
         errors.append((no_account, _ACCOUNT_CHECK, reader.error(
@@ -661,7 +662,7 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
         raise reader.error("no trial-balance lines below the header", row=layout.header_row)
     amounts = _complete_amounts({f: values[f][kept] for f in fields}, sheet, kept, accounts,
                                 reader)
-    codes = [accounts[k] for k in kept.tolist()]
+    codes = account_array[kept].tolist()
     split = split_grouping_accounts(codes, amounts["closing"].tolist(),
                                     _synthetic_flags(sheet, kept))
     if split.mismatch:
@@ -673,8 +674,9 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
             row=sheet.rows[kept[i]], account=codes[i])
     leaves = np.asarray(split.leaves, dtype=np.intp)
     lines = kept[leaves]
-    texts = {f: np.asarray(accounts if f == "account" else sheet.texts(f), dtype=object)[lines]
-             for f in _TEXT_FIELDS}
+    texts = {"account": account_array[lines]}
+    texts.update({f: np.asarray(sheet.texts(f), dtype=object)[lines] for f in _TEXT_FIELDS
+                  if f != "account" and layout.index(f) is not None})
     nul = _first_nul(texts)
     if nul:
         name, i = nul

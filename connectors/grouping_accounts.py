@@ -54,13 +54,16 @@ def prefix_levels(codes: Sequence[str]) -> list[list[str]]:
         The levels (none when no code has a separator).
 
     """
-    dotted = [code.replace("-", ".") for code in codes]  # same length: prefixes line up
+    hyphens = "-" in "\x1f".join(codes)  # one C-level scan
+    # With "-" turned into "." a prefix has the same length as in the code, so it lines up.
+    dotted = [code.replace("-", ".") for code in codes] if hyphens else list(codes)
     levels = []
     while True:
         dotted = [d.rpartition(".")[0] for d in dotted]
         if not any(dotted):
             return levels
-        levels.append([c[:len(d)] if d else "" for c, d in zip(codes, dotted, strict=True)])
+        levels.append([c[:len(d)] if d else "" for c, d in zip(codes, dotted, strict=True)]
+                      if hyphens else dotted)
 
 
 def grouping_codes(codes: Iterable[str]) -> frozenset[str]:
