@@ -7,7 +7,7 @@ where: ``InputDataError`` with the file (and row/column) or the endpoint and fie
 ``ConfigError`` with the file. Any other exception — a ``KeyError``, ``csv.Error``,
 ``UnicodeDecodeError``, ``decimal.InvalidOperation``, ``OverflowError`` … — fails the test.
 
-About 1,500 inputs per run (the ``max_examples`` below); ``tests/fuzz/test_fuzz_cli.py`` sends a
+About 1,900 inputs per run (the ``max_examples`` below); ``tests/fuzz/test_fuzz_cli.py`` sends a
 few more through the ``close`` command.
 """
 
@@ -85,6 +85,22 @@ def test_plain_column_parse_equals_decimal_or_declines(cells: list[str], places:
     assert parsed is not None
     assert parsed.values.tolist() == [e or 0 for e in expected]
     assert parsed.present.tolist() == [c != "" for c in cells]
+
+
+_EXACT = st.lists(st.builds("{}{}.{}".format, st.sampled_from(["", "-", "--", "."]),
+                            st.integers(0, 10**17), st.text("0123456789", min_size=2, max_size=2)),
+                  min_size=1, max_size=30)
+
+
+@settings(FUZZ, max_examples=200)
+@given(cells=_EXACT)
+def test_columns_printed_with_the_currency_decimals_parse_exactly(cells: list[str]) -> None:
+    parsed = parse_plain_column(cells, 2)
+    expected = [_reference(c, 2) for c in cells]
+    if None in expected:
+        assert parsed is None
+    else:
+        assert parsed is not None and parsed.values.tolist() == expected and parsed.present.all()
 
 
 @settings(FUZZ, max_examples=250)
