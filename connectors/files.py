@@ -99,6 +99,7 @@ _ANALYTIC = frozenset({"a", "analitica", "analitico", "analytic", "detail", "pos
 _TOTAL_WORDS = ("total", "totais", "soma", "somatorio", "subtotal", "sub total", "grand total",
                 "totalizador")
 _HEADER_SCAN_ROWS = 30
+_SNIFF_CHARS = 1 << 20
 _SETTING_KEYS = frozenset({"path", "sheet", "encoding", "columns", "decimal", "delimiter"})
 # Keys the group config may keep in the same table to choose the connector itself.
 _IGNORED_KEYS = frozenset({"connector", "type", "kind"})
@@ -193,7 +194,8 @@ def _sheet_rows(data: bytes, *, filename: str, options: FileOptions) -> Iterator
             yield sheet, rows, None
     else:
         text = _decode(data, filename=filename, encoding=options.encoding)
-        delimiter = options.delimiter or _sniff_delimiter(text.splitlines())
+        # The header is in the first lines: split only the head of a large file to find it.
+        delimiter = options.delimiter or _sniff_delimiter(text[:_SNIFF_CHARS].splitlines())
         yield "", _csv_rows(text, delimiter, filename), delimiter
 
 
@@ -626,8 +628,10 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
     layout = sheet.layout
     accounts = sheet.texts("account")
     is_candidate = np.ones(len(accounts), dtype=bool)
-    # Only a row whose account does not start with a digit can be a total: look at those alone.
-    for k in [k for k, a in enumerate(accounts) if not a[:1].isdigit()]:
+    # Only a row whose account does not start with a digit can be a total: look at those alone
+    # (numpy keeps the first character of each code and tests it in C).
+    first = np.array(accounts, dtype="U1") if accounts else np.zeros(0, dtype="U1")
+    for k in np.flatnonzero(~np.strings.isdigit(first)).tolist():
         is_candidate[k] = not _is_total_row(accounts[k], sheet.cells[k])
     candidates = np.flatnonzero(is_candidate).tolist()
     fields = [f for f in AMOUNT_COLUMNS if layout.index(f) is not None]

@@ -102,7 +102,7 @@ def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int] | np.n
     levels = prefix_levels(codes)  # once: both steps below need them
     if synthetic is None:
         grouping = _grouping_among(set(codes), levels)
-        is_parent = np.fromiter((code in grouping for code in codes), dtype=bool, count=len(codes))
+        is_parent = pd.Series(codes, dtype=object).isin(grouping).to_numpy()
     else:
         is_parent = np.asarray(synthetic, dtype=bool).reshape(len(codes))
     if not is_parent.any():
