@@ -7,7 +7,7 @@ where: ``InputDataError`` with the file (and row/column) or the endpoint and fie
 ``ConfigError`` with the file. Any other exception — a ``KeyError``, ``csv.Error``,
 ``UnicodeDecodeError``, ``decimal.InvalidOperation``, ``OverflowError`` … — fails the test.
 
-About 1,900 inputs per run (the ``max_examples`` below); ``tests/fuzz/test_fuzz_cli.py`` sends a
+About 1,700 inputs per run (the ``max_examples`` below); ``tests/fuzz/test_fuzz_cli.py`` sends a
 few more through the ``close`` command.
 """
 
@@ -41,7 +41,7 @@ CHART = load_chart()
 TB_FILE = "tb/E/2026-01.csv"
 
 
-@settings(FUZZ, max_examples=600)
+@settings(FUZZ, max_examples=500)
 @given(data=trial_balance_files, currency=st.sampled_from(["BRL", "USD", "JPY"]))
 def test_trial_balance_files_read_or_fail_naming_the_file(data: bytes, currency: str) -> None:
     try:
@@ -156,7 +156,7 @@ def _read_like_a_connector(p: Payload, body: Any) -> None:  # noqa: ANN401 - any
         p.minor(item, "value", where, required=False)
 
 
-@settings(FUZZ, max_examples=300)
+@settings(FUZZ, max_examples=200)
 @given(body=st.one_of(json_values, st.fixed_dictionaries({"movimentos": st.lists(
     st.fixed_dictionaries({"detalhes": json_values, "value": json_values}), max_size=3)})))
 def test_connector_payloads_read_or_fail_naming_endpoint_and_field(body: Any) -> None:  # noqa: ANN401
