@@ -61,7 +61,7 @@ class StageTask(Task):
         if isinstance(exc, RetriableError):
             reason = f"still failing after {self.max_retries} retries: {exc}"
         log.error("stage %s of run %s failed: %s", self.stage, run_id, reason)
-        mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor)
+        mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor, settings=env.settings)
 
 
 def _ids(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str | None]:
@@ -135,3 +135,16 @@ def beat_tick(config_path: str) -> list[str]:
     for run in created:
         start_run(env, run.id)
     return [r.id for r in created]
+
+
+@app.task(name="close.workflow_tick", acks_late=True, ignore_result=True)
+def workflow_tick() -> list[str]:
+    """Every few minutes: open gates whose tasks are done, raise and send alerts (close tick)."""
+    from close.workflow.alerts import tick as workflow_checks
+    from workers.canvas import start_run
+
+    env = get_env()
+    report = workflow_checks(StageEnv(db=env.db, settings=env.settings, actor="beat"))
+    for run_id in report.released:
+        start_run(env, run_id)
+    return list(report.released)

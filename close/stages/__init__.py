@@ -26,10 +26,13 @@ from sqlalchemy.engine import Connection
 
 from close.config import Settings
 from close.errors import CloseError, PermanentError, RunConflict
+from close.logs import log_context
 from close.run_state import STAGE_ORDER, TRANSITIONS, RunStatus, append_event, transition
 from close.storage import Database
 from close.storage.runs import Run, done_stages, get_run
+from close.storage.workflow import list_tasks
 from close.types import EntityId, RunId
+from close.workflow.checklist import blocking
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +90,23 @@ def _enter(db: Database, run_id: RunId, stage: RunStatus, actor: str) -> Run:
         previous = STAGE_ORDER[index - 1] if index else RunStatus.PENDING
         allowed_from = {previous, RunStatus.PENDING} if stage == run.start_stage else {previous}
         if run.status in allowed_from and stage in TRANSITIONS[run.status]:
-            transition(conn, run_id, run.status, stage, actor=actor, reason=f"stage {stage} started")
-            return get_run(conn, run_id) or run
-        raise RunStopped(f"run {run_id} is {run.status}; stage {stage} does not run now")
+            waiting = blocking(list_tasks(conn, run.group_id, run.period), stage.value)
+            if not waiting:
+                transition(conn, run_id, run.status, stage, actor=actor, reason=f"stage {stage} started")
+                return get_run(conn, run_id) or run
+            names = ", ".join(t.task_id for t in waiting)
+            transition(conn, run_id, run.status, RunStatus.AWAITING_TASKS, actor=actor,
+                       reason=f"waiting at the gate before {stage}: {names} not done",
+                       detail={"gate": stage.value, "resume_from": run.status.value,
+                               "tasks": [t.task_id for t in waiting]})
+        else:
+            raise RunStopped(f"run {run_id} is {run.status}; stage {stage} does not run now")
+    # Committed above: the run waits, visibly, until the tasks are done (close tasks done, the beat).
+    raise GateClosed(f"run {run_id} waits at the gate before {stage}: {names} not done")
+
+
+class GateClosed(RunStopped):
+    """The next stage is gated by checklist tasks that are still open: the run waits."""
 
 
 def _lock_key(run_id: RunId, stage: str, entity_id: str) -> int:
@@ -126,9 +143,10 @@ def run_stage(env: StageEnv, run_id: RunId, stage: RunStatus, entity_id: EntityI
             return False
     run = _enter(db, run_id, stage, actor)
     try:
-        output = stage_function(stage)(env, run, entity_id)
+        with log_context(run_id=run_id, stage=stage.value, entity=entity_id):
+            output = stage_function(stage)(env, run, entity_id)
     except PermanentError as exc:
-        mark_failed(db, run_id, stage, entity_id, str(exc), actor=actor)
+        mark_failed(db, run_id, stage, entity_id, str(exc), actor=actor, settings=env.settings)
         raise
     with db.tx() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(run_id, stage, key)})
@@ -157,7 +175,7 @@ def resume_command(run_id: RunId) -> str:
 
 
 def mark_failed(db: Database, run_id: RunId, stage: RunStatus, entity_id: EntityId | None,
-                reason: str, *, actor: str) -> None:
+                reason: str, *, actor: str, settings: Settings | None = None) -> None:
     """Record a failure: the run becomes FAILED (once) and the audit trail gets the alert."""
     hint = resume_command(run_id)
     with db.tx() as conn:
@@ -177,3 +195,15 @@ def mark_failed(db: Database, run_id: RunId, stage: RunStatus, entity_id: Entity
         append_event(conn, run_id, "alert", f"{where} failed: {reason}. Fix the cause, then run: {hint}",
                      actor=actor, stage=stage.value, entity_id=entity_id,
                      detail={"resume": hint, "reason": reason})
+    if settings is not None:
+        _send_alerts(StageEnv(db=db, settings=settings, actor=actor), run_id)
+
+
+def _send_alerts(env: StageEnv, run_id: RunId) -> None:
+    """Send the run's new alert now, to the group's alert channels (the beat's tick retries)."""
+    from close.workflow.alerts import deliver_alerts
+
+    try:
+        deliver_alerts(env, run_id=run_id)
+    except CloseError as exc:  # a delivery problem never hides the failure it reports
+        log.warning("alert for run %s not delivered now: %s", run_id, exc)
