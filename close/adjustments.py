@@ -15,11 +15,10 @@ Example::
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 
 from close.chart import Chart
+from close.csv_records import csv_records, money_cell, require_columns
 from close.errors import InputDataError
 from close.journals import BASES, JournalEntry, JournalLine
 from close.money import D, exponent
@@ -48,21 +47,14 @@ def parse_adjustments(
             not balance ("debits X != credits Y (Z too much)").
 
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputDataError(f"not UTF-8 text: {exc.reason}", file=source) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ADJUSTMENT_COLUMNS if c not in (reader.fieldnames or []) and c != "entity"]
-    if missing:
-        raise InputDataError(f"missing columns {missing}", file=source, column=missing[0])
+    header, records = csv_records(data, source=source)
+    require_columns(header, [c for c in ADJUSTMENT_COLUMNS if c != "entity"], source=source)
     known = set(entities)
-    places = exponent(presentation_currency)
     order: list[str] = []
     lines: dict[str, list[JournalLine]] = {}
     basis_of: dict[str, str] = {}
     memo_of: dict[str, str] = {}
-    for rowno, row in enumerate(reader, start=2):
+    for rowno, row in records:
         jid = (row.get("journal_id") or "").strip()
         if not jid:
             raise InputDataError("empty journal_id", file=source, row=rowno, column="journal_id")
@@ -91,26 +83,14 @@ def parse_adjustments(
                 row=rowno,
                 column="account",
             )
-        try:
-            amount = D(row.get("amount") or "")
-        except ValueError:
-            raise InputDataError(
-                f"amount {row.get('amount')!r} is not a number", file=source, row=rowno, column="amount"
-            ) from None
-        minor = amount.scaleb(places)
-        if minor != minor.to_integral_value():
-            raise InputDataError(
-                f"amount {amount} has more than {places} decimals for {presentation_currency}",
-                file=source,
-                row=rowno,
-                column="amount",
-            )
+        minor = money_cell(row.get("amount") or "", presentation_currency, source=source, row=rowno,
+                           column="amount", exact=True)
         memo = (row.get("memo") or "").strip()
         if jid not in lines:
             order.append(jid)
             lines[jid] = []
             memo_of[jid] = memo
-        lines[jid].append(JournalLine(entity, account, int(minor), "", memo, f"file {source} row {rowno}"))
+        lines[jid].append(JournalLine(entity, account, minor, "", memo, f"file {source} row {rowno}"))
     journals = tuple(
         JournalEntry(jid, "adjustment", basis_of[jid], memo_of[jid], tuple(lines[jid])) for jid in order
     )

@@ -6,13 +6,9 @@ negative), the month's movement; a blank ``entity`` is the consolidated budget.
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pandas as pd
 
-from close.errors import InputDataError
-from close.money import D, to_minor
+from close.csv_records import csv_records, money_cell, require_columns
 from close.types import Currency, Period
 
 BUDGET_COLUMNS: tuple[str, ...] = ("period", "entity", "account", "amount")
@@ -29,21 +25,14 @@ def parse_budget(data: bytes, *, period: Period | None, currency: Currency,
         InputDataError: naming the file, row and column of a bad value.
 
     """
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-    reader.fieldnames = [h.strip() for h in reader.fieldnames or ()]
-    for column in BUDGET_COLUMNS:
-        if column not in reader.fieldnames:
-            raise InputDataError("missing column", file=source, row=1, column=column)
+    header, records = csv_records(data, source=source)
+    require_columns(header, BUDGET_COLUMNS, source=source)
     rows = []
-    for number, row in enumerate(reader, start=2):
-        p, entity = row["period"].strip(), (row["entity"] or "").strip()
+    for number, row in records:
+        p, entity = row["period"].strip(), row["entity"].strip()
         if (period and p != period) or (consolidated_only and entity):
             continue
-        try:
-            amount = to_minor(D(row["amount"].strip()), currency)
-        except (ValueError, AttributeError):
-            raise InputDataError(f"not a number: {row['amount']!r}", file=source, row=number,
-                                 column="amount") from None
+        amount = money_cell(row["amount"], currency, source=source, row=number, column="amount")
         rows.append((p, entity, row["account"].strip(), amount))
     frame = pd.DataFrame(rows, columns=["period", "entity", "std_account", "amount"])
     frame["amount"] = frame["amount"].astype("int64")

@@ -63,8 +63,8 @@ def rates_fetch(config: ConfigOpt, period: PeriodOpt,
     check_period(period)
     rows = ()
     if group.files.rates:
-        text = (config.resolve().parent / group.files.rates).read_text(encoding="utf-8-sig")
-        rows = parse_rates_file(text, name=group.files.rates,
+        rows = parse_rates_file((config.resolve().parent / group.files.rates).read_bytes(),
+                                name=group.files.rates,
                                 presentation_currency=group.presentation_currency,
                                 retrieved_at=pd.Timestamp.now(tz="UTC").to_pydatetime())
     with rate_service(env.settings, group) as service:

@@ -66,7 +66,7 @@ def intercompany_report(env: StageEnv, config_path: Path, period: Period) -> pd.
                               if prior_run else None)
     if config.files.rates:
         stored = {r.need for r in rates}
-        rates += [r for r in parse_rates_file(read(config.files.rates).decode("utf-8-sig"),
+        rates += [r for r in parse_rates_file(read(config.files.rates),
                                               name=config.files.rates,
                                               presentation_currency=config.presentation_currency,
                                               retrieved_at=pd.Timestamp.now(tz="UTC").to_pydatetime())

@@ -11,11 +11,10 @@ and every other entity's to 1000.
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 
 from close.chart import Chart, SystemRole
+from close.csv_records import csv_records, require_columns
 from close.errors import InputDataError
 
 MAPPING_COLUMNS: tuple[str, ...] = ("entity", "account", "std_account")
@@ -37,24 +36,24 @@ def parse_mapping(data: bytes, *, source: str, chart: Chart) -> pd.DataFrame:
             naming the file and row.
 
     """
-    frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    frame.columns = [c.strip().lower() for c in frame.columns]
-    missing = [c for c in MAPPING_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputDataError(f"missing columns {missing}; expected {', '.join(MAPPING_COLUMNS)}", file=source)
-    frame = frame[list(MAPPING_COLUMNS)].map(str.strip)
-    frame["entity"] = frame["entity"].replace("", "*")
-    for i, row in frame.iterrows():
-        if not chart.has(row["std_account"]):
-            raise InputDataError(f"standard account {row['std_account']!r} is not in the chart of accounts",
-                                 file=source, row=int(i) + 2, column="std_account", account=row["account"])
-    dup = frame.duplicated(["entity", "account"], keep=False)
-    conflicting = frame[dup].groupby(["entity", "account"])["std_account"].nunique()
-    if (conflicting > 1).any():
-        entity, account = conflicting[conflicting > 1].index[0]
-        raise InputDataError(f"account {account} of entity {entity} is mapped to two standard accounts",
-                             file=source, column="std_account", account=account)
-    return frame.drop_duplicates(["entity", "account"]).reset_index(drop=True)
+    header, records = csv_records(data, source=source)
+    require_columns([c.lower() for c in header], MAPPING_COLUMNS, source=source)
+    rows: dict[tuple[str, str], tuple[str, int]] = {}
+    for number, record in records:
+        values = {k.lower(): v.strip() for k, v in record.items()}
+        entity, account, std_account = (values[c] for c in MAPPING_COLUMNS)
+        entity = entity or "*"
+        if not chart.has(std_account):
+            raise InputDataError(f"standard account {std_account!r} is not in the chart of accounts",
+                                 file=source, row=number, column="std_account", account=account)
+        first = rows.setdefault((entity, account), (std_account, number))
+        if first[0] != std_account:
+            raise InputDataError(f"account {account} of entity {entity} is mapped to two standard "
+                                 f"accounts ({first[0]} on row {first[1]})", file=source, row=number,
+                                 column="std_account", account=account)
+    frame = pd.DataFrame([(e, a, std) for (e, a), (std, _) in rows.items()],
+                         columns=list(MAPPING_COLUMNS), dtype=object)
+    return frame
 
 
 def resolve_mapping(accounts: pd.DataFrame, mapping: pd.DataFrame, chart: Chart) -> pd.DataFrame:

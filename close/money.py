@@ -20,6 +20,10 @@ from close.types import Currency
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+# The largest amount an input may hold, in minor units (10^15 in a 2-decimal currency, far above
+# any real balance): amounts travel as int64 minor units, and a million of these still add up
+# without overflow checks failing silently (sums are checked where files are read).
+MAX_MINOR = 10**17
 
 # ISO 4217 minor-unit exponents that differ from 2; every other currency has 2.
 _EXPONENT_EXCEPTIONS: dict[str, int] = {

@@ -20,21 +20,21 @@ at that rate in every period (share capital at its contribution or acquisition r
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 
 import pandas as pd
 
 from close.chart import Chart
+from close.csv_records import csv_records, money_cell, number_cell, require_columns
 from close.errors import InputDataError
 from close.fx import PPA_BOOK, OpeningBalances
-from close.money import D, to_minor
 from close.types import AccountCode, Currency, EntityId
 
 OPENING_COLUMNS: tuple[str, ...] = (
     "entity", "account", "counterparty", "translated_closing", "historical_rate")
 _REQUIRED: tuple[str, ...] = ("entity", "account", "translated_closing")
+# A historical rate is stored as NUMERIC(20,10): at most 10 digits before the point.
+_MAX_RATE_DIGITS = 9
 
 
 def parse_opening_balances(data: bytes, *, source: str, chart: Chart, entities: frozenset[EntityId],
@@ -45,15 +45,11 @@ def parse_opening_balances(data: bytes, *, source: str, chart: Chart, entities: 
         InputDataError: naming the file, row and column of a bad value, an unknown entity or account.
 
     """
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-    header = [h.strip() for h in reader.fieldnames or ()]
-    reader.fieldnames = header
-    for column in _REQUIRED:
-        if column not in header:
-            raise InputDataError("missing column", file=source, row=1, column=column)
+    header, records = csv_records(data, source=source)
+    require_columns(header, _REQUIRED, source=source)
     rows: list[tuple[EntityId, AccountCode, str, int]] = []
     rates: dict[tuple[EntityId, AccountCode], Decimal] = {}
-    for number, row in enumerate(reader, start=2):
+    for number, row in records:
         entity, account = (row.get("entity") or "").strip(), (row.get("account") or "").strip()
         counterparty = (row.get("counterparty") or "").strip()
         if counterparty and counterparty not in entities and not counterparty.startswith(PPA_BOOK):
@@ -68,18 +64,19 @@ def parse_opening_balances(data: bytes, *, source: str, chart: Chart, entities: 
             text = (row.get(column) or "").strip()
             if not text:
                 continue
-            try:
-                value = D(text)
-            except ValueError:
-                raise InputDataError(f"not a number: {text!r}", file=source, row=number,
-                                     column=column) from None
             if column == "translated_closing":
-                rows.append((entity, account, counterparty, to_minor(value, presentation_currency)))
-            elif value <= 0:
+                rows.append((entity, account, counterparty,
+                             money_cell(text, presentation_currency, source=source, row=number,
+                                        column=column)))
+                continue
+            value = number_cell(text, source=source, row=number, column=column)
+            if value <= 0:
                 raise InputDataError(f"a rate must be positive, got {text}", file=source, row=number,
                                      column=column)
-            else:
-                rates[(entity, account)] = value
+            if value.adjusted() > _MAX_RATE_DIGITS:
+                raise InputDataError(f"got {text}, expected a rate below 10,000,000,000", file=source,
+                                     row=number, column=column)
+            rates[(entity, account)] = value
     translated = pd.DataFrame(rows, columns=["entity", "std_account", "counterparty", "translated"])
     translated["translated"] = translated["translated"].astype("int64")
     return OpeningBalances(translated=translated, historical_rates=rates)

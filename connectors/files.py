@@ -36,24 +36,33 @@ Example:
 from __future__ import annotations
 
 import csv
+import gc
 import io
+import itertools
+import math
+import operator
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
+from close.csv_records import located_csv_error
 from close.errors import ConfigError, InputDataError
 from close.frames import AMOUNT_COLUMNS
-from close.money import exponent, quantize_cents
+from close.money import MAX_MINOR, exponent, quantize_cents
 from close.types import Currency, EntityId, Period
 from connectors.base import ConnectorContext, ERPConnector, HealthStatus
-from connectors.trial_balance import build_local_tb, check_trial_balance_balances, format_money
+from connectors.grouping_accounts import split_grouping_accounts
+from connectors.plain_numbers import PlainColumn, parse_plain_column
+from connectors.trial_balance import check_trial_balance_balances, format_money, local_tb_from_columns
 
 # Header names per field, normalized (lower case, no accents, punctuation as spaces), in priority
 # order: the first synonym present in the header wins, so "Conta" beats "Classificação" beats
@@ -90,6 +99,7 @@ _ANALYTIC = frozenset({"a", "analitica", "analitico", "analytic", "detail", "pos
 _TOTAL_WORDS = ("total", "totais", "soma", "somatorio", "subtotal", "sub total", "grand total",
                 "totalizador")
 _HEADER_SCAN_ROWS = 30
+_SNIFF_CHARS = 1 << 20
 _SETTING_KEYS = frozenset({"path", "sheet", "encoding", "columns", "decimal", "delimiter"})
 # Keys the group config may keep in the same table to choose the connector itself.
 _IGNORED_KEYS = frozenset({"connector", "type", "kind"})
@@ -184,8 +194,9 @@ def _sheet_rows(data: bytes, *, filename: str, options: FileOptions) -> Iterator
             yield sheet, rows, None
     else:
         text = _decode(data, filename=filename, encoding=options.encoding)
-        delimiter = options.delimiter or _sniff_delimiter(text.splitlines())
-        yield "", _csv_rows(text, delimiter), delimiter
+        # The header is in the first lines: split only the head of a large file to find it.
+        delimiter = options.delimiter or _sniff_delimiter(text[:_SNIFF_CHARS].splitlines())
+        yield "", _csv_rows(text, delimiter, filename), delimiter
 
 
 def _xlsx_rows(data: bytes, *, filename: str, options: FileOptions) -> Iterator[
@@ -233,9 +244,14 @@ def _decode(data: bytes, *, filename: str, encoding: str | None) -> str:
 def _sniff_delimiter(lines: Sequence[str]) -> str:
     """Pick the delimiter whose field count is most consistent (and > 1) over the first lines."""
     best, best_score = ";", -1
-    sample = [line for line in lines[:_HEADER_SCAN_ROWS] if line.strip()]
+    # A line over the csv field limit (an unclosed quote's tail) would spoil every candidate.
+    limit = csv.field_size_limit()
+    sample = [line for line in lines[:_HEADER_SCAN_ROWS] if line.strip() and len(line) < limit]
     for delimiter in (";", "\t", ",", "|"):
-        counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        try:
+            counts = [len(row) for row in csv.reader(sample, delimiter=delimiter)]
+        except csv.Error:  # a field over the size limit: the reading proper will name its row
+            continue
         if not counts:
             continue
         mode = max(set(counts), key=counts.count)
@@ -245,13 +261,20 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
     return best
 
 
-def _csv_rows(text: str, delimiter: str) -> Rows:
+def _csv_rows(text: str, delimiter: str, filename: str) -> Rows:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: Rows = []
-    start = 1
-    for record in reader:
-        rows.append((start, list(record)))
-        start = reader.line_num + 1
+    start = 0  # the first line of the record being read, once quotes can make it span lines
+    try:
+        if '"' not in text:
+            # Without quotes every record is one line: number them without a Python step per row.
+            return list(zip(itertools.count(1), reader, strict=False))
+        start = 1
+        for record in reader:
+            rows.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise located_csv_error(exc, source=filename, row=start or reader.line_num) from None
     return rows
 
 
@@ -402,18 +425,59 @@ def _is_total_label(text: str) -> bool:
     return any(norm == w or norm.startswith(w + " ") for w in _TOTAL_WORDS)
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
-    row: int
-    texts: tuple[tuple[str, str], ...]
-    amounts: tuple[tuple[str, int], ...]
-    synthetic: bool
+# Amounts are int64 minor units: a cell beyond close.money.MAX_MINOR is refused rather than
+# overflowing, and the sums of a file are checked to fit before they are taken.
+_INT64_MAX = 2**63 - 1
+# Reading order of the checks on one line, so the first error of the earliest row is reported,
+# as when lines were read one by one: the amounts in field order, the account, then the sides.
+_AMOUNT_FIELDS = ("opening", "debit", "credit", "closing")
+_ACCOUNT_CHECK, _SIDE_CHECK = len(_AMOUNT_FIELDS), len(_AMOUNT_FIELDS) + 1
 
-    def text(self, name: str) -> str:
-        return dict(self.texts).get(name, "")
 
-    def amount(self, name: str) -> int:
-        return dict(self.amounts)[name]
+class _Sheet:
+    """The body of a sheet below its header, column by column (one pass over the rows)."""
+
+    def __init__(self, rows: Rows, layout: _Layout) -> None:
+        start = next((k for k, (n, _) in enumerate(rows) if n > layout.header_row), len(rows))
+        body = rows[start:]
+        self.rows: list[int] = [n for n, _ in body]
+        self.cells: list[Sequence[Cell]] = [c for _, c in body]
+        self.layout = layout
+        self.width = min(map(len, self.cells), default=0)
+
+    def column(self, name: str) -> list[Cell] | None:
+        """Return the raw cells of field ``name`` (``None`` past a short row); ``None`` if absent."""
+        i = self.layout.index(name)
+        if i is None:
+            return None
+        if i < self.width:  # every row is long enough: the transposition runs in C
+            return list(map(operator.itemgetter(i), self.cells))
+        return [c[i] if i < len(c) else None for c in self.cells]
+
+    def texts(self, name: str) -> list[str]:
+        """Return the field's cells as stripped text (``""`` on every row when the field is absent)."""
+        raw = self.column(name)
+        if raw is None:
+            return [""] * len(self.rows)
+        plain = _plain_texts(raw)
+        return plain if plain is not None else list(map(_cell_text, raw))
+
+
+def _plain_texts(raw: Sequence[Cell]) -> list[str] | None:
+    """Return the cells stripped if every one is text or empty (a CSV column), else ``None``."""
+    kinds = set(map(type, raw))
+    if kinds == {str}:
+        return list(map(str.strip, raw))  # type: ignore[arg-type]
+    if not kinds <= {str, type(None)}:
+        return None
+    return [v.strip() if v else "" for v in raw]  # type: ignore[union-attr]
+
+
+def _is_total_row(account: str, cells: Sequence[Cell]) -> bool:
+    """Say whether a row is a total: its account says so or, without account, any of its cells."""
+    if account:
+        return _is_total_label(account)
+    return any(_is_total_label(_cell_text(c)) for c in cells)
 
 
 class _Reader:
@@ -441,19 +505,28 @@ class _Reader:
             return None
         if isinstance(value, bool) or isinstance(value, datetime | date):
             raise self.error(f"not a number: {_cell_text(value)!r}", row=row, column=column)
-        if isinstance(value, int):
-            return _Amount(Decimal(value), side_given=False)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.error(f"not a number: {value!r}", row=row, column=column)
+        if isinstance(value, int | float):
+            parsed = _Amount(Decimal(repr(value) if isinstance(value, float) else value), False)
+        else:
+            try:
+                parsed = parse_amount(str(value), self.decimal)
+            except ValueError:
+                raise self.error(f"not a number: {str(value).strip()!r}", row=row,
+                                 column=column) from None
+            if parsed is None:
+                return None
+        if abs(parsed.value.scaleb(self.places)) >= MAX_MINOR:
+            raise self.error(f"{_cell_text(value)!r} is too large for an amount (at most "
+                             f"{format_money(MAX_MINOR - 1, self.currency)})", row=row,
+                             column=column)
         if isinstance(value, float):
             # A spreadsheet stores binary floats; their shortest repr is what the user typed, and
             # formula noise (0.30000000000000004) is rounded half-even to the currency below.
-            return _Amount(quantize_cents(Decimal(repr(value)), self.places), side_given=False)
-        try:
-            parsed = parse_amount(str(value), self.decimal)
-        except ValueError:
-            raise self.error(f"not a number: {str(value).strip()!r}", row=row,
-                             column=column) from None
-        if parsed is not None and quantize_cents(parsed.value, self.places) != parsed.value:
-            raise self.error(f"{str(value).strip()!r} has more decimals than {self.currency} "
+            return _Amount(quantize_cents(parsed.value, self.places), side_given=False)
+        if quantize_cents(parsed.value, self.places) != parsed.value:
+            raise self.error(f"{_cell_text(value)!r} has more decimals than {self.currency} "
                              f"({self.places}); set decimal if the separator was misread",
                              row=row, column=column)
         return parsed
@@ -469,37 +542,34 @@ class _Reader:
         raise self.error(f"side {text!r} is neither D nor C", row=row,
                          column=self.layout.header(side_field))
 
-    def line(self, number: int, cells: Sequence[Cell]) -> _Line | None:
-        texts = {f: _cell_text(self.cell(cells, f)) for f in _TEXT_FIELDS}
-        if _is_total_label(texts["account"]) or (
-                not texts["account"] and any(_is_total_label(_cell_text(c)) for c in cells)):
-            return None
-        present = [f for f in ("opening", "debit", "credit", "closing")
-                   if self.layout.index(f) is not None]
-        parsed = {f: self.amount(cells, f, number) for f in present}
-        if all(v is None for v in parsed.values()):
-            return None  # blank line, section title or footer: nothing to add
-        if not texts["account"]:
-            raise self.error("amounts without an account (not a total row either)", row=number,
-                             column=self.layout.header("account"))
-        values: dict[str, Decimal] = {}
-        for f, amount in parsed.items():
-            value = amount.value if amount else Decimal(0)
-            if f in _SIDE_FIELDS and self.layout.index(_SIDE_FIELDS[f]) is not None:
-                value = abs(value) * self.side(cells, f, number)
-            values[f] = value
-        kind = normalize_header(_cell_text(self.cell(cells, "kind")))
-        return _Line(
-            row=number, texts=tuple(texts.items()),
-            amounts=tuple((f, int(v.scaleb(self.places))) for f, v in values.items()),
-            synthetic=kind in _SYNTHETIC)
+    def amount_column(self, sheet: _Sheet, name: str, candidates: Sequence[int],
+                      plain: PlainColumn | None) -> tuple[np.ndarray, np.ndarray,
+                                                            tuple[int, InputDataError] | None]:
+        """Parse field ``name``: ``(minor units, present, first error)`` over the sheet's rows.
+
+        A column of plain numbers is parsed in one vectorised pass; any other column cell by
+        cell over the candidate rows, stopping at the first bad cell (returned, not raised, so
+        the caller can report the earliest row's error across columns).
+        """
+        if plain is not None and self.decimal == ".":
+            return plain.values, plain.present, None
+        values = np.zeros(len(sheet.rows), dtype=np.int64)
+        present = np.zeros(len(sheet.rows), dtype=bool)
+        for k in candidates:
+            try:
+                amount = self.amount(sheet.cells[k], name, sheet.rows[k])
+            except InputDataError as exc:
+                return values, present, (k, exc)
+            if amount is not None:
+                values[k], present[k] = int(amount.value.scaleb(self.places)), True
+        return values, present, None
 
 
 def _decide_decimal(rows: Rows, layout: _Layout, *, filename: str,
                     delimiter: str | None) -> Literal[",", "."]:
     """Decide the decimal separator from the numbers' own evidence (``1.234,56`` says ",")."""
     votes: dict[str, int] = {}
-    indexes = [layout.index(f) for f in ("opening", "debit", "credit", "closing")]
+    indexes = [layout.index(f) for f in AMOUNT_COLUMNS]
     for number, cells in rows:
         if number <= layout.header_row:
             continue
@@ -518,77 +588,145 @@ def _decide_decimal(rows: Rows, layout: _Layout, *, filename: str,
     return "," if delimiter == ";" else "."
 
 
-def _complete_amounts(lines: list[_Line], layout: _Layout, reader: _Reader) -> list[dict[str, Any]]:
-    """Turn lines into records with all four amounts, deriving the missing one and checking."""
-    has = {f: layout.index(f) is not None for f in AMOUNT_COLUMNS}
+def _sheet_decimal(rows: Rows, layout: _Layout, plain: Mapping[str, PlainColumn | None], *,
+                   filename: str, delimiter: str | None) -> Literal[",", "."]:
+    """Decide the separator from the parsed plain columns, or cell by cell if any is not plain."""
+    if any(column is None for column in plain.values()):
+        return _decide_decimal(rows, layout, filename=filename, delimiter=delimiter)
+    if any(column.proves_dot for column in plain.values() if column is not None):
+        return "."
+    return "," if delimiter == ";" else "."
+
+
+def _synthetic_flags(sheet: _Sheet, kept: np.ndarray) -> list[bool] | None:
+    """Say per kept line whether a ``Tipo`` column marks it synthetic.
+
+    ``None`` when there is no such column or it holds something else (Ativo/Passivo).
+    """
+    raw = sheet.column("kind")
+    if raw is None:
+        return None
+    # Few distinct values: normalize each once (keyed by type too, so 1 and True stay apart).
+    norm = {(type(v), v): normalize_header(_cell_text(v)) for v in raw}
+    values = set(norm.values())
+    if not (values & _SYNTHETIC and values <= _SYNTHETIC | _ANALYTIC | {""}):
+        return None
+    return [norm[type(raw[k]), raw[k]] in _SYNTHETIC for k in kept.tolist()]
+
+
+def _first_nul(texts: Mapping[str, Sequence[str]]) -> tuple[str, int] | None:
+    """Find the first text field and line holding a NUL character (PostgreSQL text cannot)."""
+    for name, column in texts.items():
+        if "\x00" in "".join(column):
+            return name, next(k for k, t in enumerate(column) if "\x00" in t)
+    return None
+
+
+def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn | None],
+                entity: EntityId) -> pd.DataFrame:
+    """Read the lines of a sheet column by column into a checked ``LOCAL_TB_COLUMNS`` frame."""
+    layout = sheet.layout
+    accounts = sheet.texts("account")
+    is_candidate = np.ones(len(accounts), dtype=bool)
+    # Only a row whose account does not start with a digit can be a total: look at those alone
+    # (numpy keeps the first character of each code and tests it in C).
+    first = np.array(accounts, dtype="U1") if accounts else np.zeros(0, dtype="U1")
+    for k in np.flatnonzero(~np.strings.isdigit(first)).tolist():
+        is_candidate[k] = not _is_total_row(accounts[k], sheet.cells[k])
+    candidates = np.flatnonzero(is_candidate).tolist()
+    fields = [f for f in AMOUNT_COLUMNS if layout.index(f) is not None]
+    errors: list[tuple[int, int, InputDataError]] = []
+    values: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
+    for f in fields:
+        values[f], present[f], failed = reader.amount_column(sheet, f, candidates, plain[f])
+        if failed:
+            errors.append((failed[0], AMOUNT_COLUMNS.index(f), failed[1]))
+    kept = np.flatnonzero(is_candidate & np.logical_or.reduce([present[f] for f in fields]))
+    account_array = np.asarray(accounts, dtype=object)
+    no_accounts = kept[account_array[kept] == ""]
+    if no_accounts.size:
+        no_account = int(no_accounts[0])
+        errors.append((no_account, _ACCOUNT_CHECK, reader.error(
+            "amounts without an account (not a total row either)", row=sheet.rows[no_account],
+            column=layout.header("account"))))
+    for rank, (f, side_field) in enumerate(_SIDE_FIELDS.items()):
+        if f in values and layout.index(side_field) is not None:
+            signs = np.ones(len(accounts), dtype=np.int64)
+            for k in kept.tolist():
+                try:
+                    signs[k] = reader.side(sheet.cells[k], f, sheet.rows[k])
+                except InputDataError as exc:
+                    errors.append((k, _SIDE_CHECK + rank, exc))
+                    break
+            values[f] = np.abs(values[f]) * signs
+    if errors:
+        raise min(errors, key=lambda e: e[:2])[2]
+    if not len(kept):
+        raise reader.error("no trial-balance lines below the header", row=layout.header_row)
+    amounts = _complete_amounts({f: values[f][kept] for f in fields}, sheet, kept, accounts,
+                                reader)
+    codes = account_array[kept].tolist()
+    split = split_grouping_accounts(codes, amounts["closing"].tolist(),
+                                    _synthetic_flags(sheet, kept))
+    if split.mismatch:
+        i, total = split.mismatch
+        closing = int(amounts["closing"][i])
+        raise reader.error(
+            f"grouping account closing {format_money(closing, reader.currency)}"
+            f" != sum of its sub-accounts {format_money(total, reader.currency)}",
+            row=sheet.rows[kept[i]], account=codes[i])
+    leaves = np.asarray(split.leaves, dtype=np.intp)
+    lines = kept[leaves]
+    texts = {"account": account_array[lines]}
+    texts.update({f: np.asarray(sheet.texts(f), dtype=object)[lines] for f in _TEXT_FIELDS
+                  if f != "account" and layout.index(f) is not None})
+    nul = _first_nul(texts)
+    if nul:
+        name, i = nul
+        raise reader.error("contains a NUL character (byte 0), which a trial balance cannot "
+                           "hold; is the file UTF-16 without its byte-order mark, or binary?",
+                           row=sheet.rows[lines[i]], column=layout.header(name))
+    return local_tb_from_columns({**texts, **{f: a[leaves] for f, a in amounts.items()}}, entity)
+
+
+def _complete_amounts(given: Mapping[str, np.ndarray], sheet: _Sheet, kept: np.ndarray,
+                      accounts: Sequence[str], reader: _Reader) -> dict[str, np.ndarray]:
+    """Derive the missing amount from the other three, then check every line rolls forward."""
+    has = {f: f in given for f in AMOUNT_COLUMNS}
+    layout = sheet.layout
     if not has["closing"] and not (has["opening"] and has["debit"] and has["credit"]):
         raise reader.error("a closing balance column, or opening, debit and credit columns, "
                            "are required", row=layout.header_row)
     if has["closing"] and not has["opening"] and not (has["debit"] and has["credit"]):
         raise reader.error("with a closing balance, an opening balance column or both debit and "
                            "credit columns are required", row=layout.header_row)
-    credits = [ln.amount("credit") for ln in lines] if has["credit"] else []
+    largest = max(int(np.abs(a).max()) for a in given.values())
+    if largest * len(kept) > _INT64_MAX // 4:
+        raise reader.error(f"amounts up to {format_money(largest, reader.currency)} on "
+                           f"{len(kept):,} lines are too large to add up exactly")
+    a = {f: given[f] if has[f] else np.zeros(len(kept), dtype=np.int64) for f in AMOUNT_COLUMNS}
     # Some exports print the credit turnover negative; the column, not a line, says so.
-    flip_credit = bool(credits) and min(credits) < 0 and max(credits) <= 0
-    records = []
-    for ln in lines:
-        a = {f: ln.amount(f) if has[f] else 0 for f in AMOUNT_COLUMNS}
-        if flip_credit:
-            a["credit"] = -a["credit"]
-        if not has["debit"] and not has["credit"]:
-            movement = a["closing"] - a["opening"]
-            a["debit"], a["credit"] = max(movement, 0), max(-movement, 0)
-        elif not has["closing"]:
-            a["closing"] = a["opening"] + a["debit"] - a["credit"]
-        elif not has["opening"]:
-            a["opening"] = a["closing"] - a["debit"] + a["credit"]
-        expected = a["opening"] + a["debit"] - a["credit"]
-        if expected != a["closing"]:
-            cur = reader.currency
-            raise reader.error(
-                f"closing {format_money(a['closing'], cur)} != opening + debit - credit "
-                f"{format_money(expected, cur)} "
-                f"({format_money(abs(a['closing'] - expected), cur)} too "
-                f"{'much' if a['closing'] > expected else 'little'})",
-                row=ln.row, account=ln.text("account"))
-        records.append({**dict(ln.texts), **a, "_row": ln.row, "_synthetic": ln.synthetic})
-    return records
-
-
-def _has_kind_column(rows: Rows, layout: _Layout) -> bool:
-    """Say whether the "Tipo" column really holds S/A (it may hold Ativo/Passivo instead)."""
-    i = layout.index("kind")
-    if i is None:
-        return False
-    values = {normalize_header(_cell_text(cells[i])) for n, cells in rows
-              if n > layout.header_row and i < len(cells)}
-    return bool(values & _SYNTHETIC) and values <= _SYNTHETIC | _ANALYTIC | {""}
-
-
-def _drop_grouping_accounts(records: list[dict[str, Any]], reader: _Reader,
-                            explicit_kind: bool) -> list[dict[str, Any]]:
-    """Drop synthetic accounts after checking each equals the sum of its analytic sub-accounts."""
-    if explicit_kind:
-        parents = {i for i, r in enumerate(records) if r["_synthetic"]}
-    else:
-        codes = {r["account"] for r in records}
-        parents = {i for i, r in enumerate(records)
-                   if any(c.startswith(r["account"] + sep) for c in codes for sep in ".-")}
-    if not parents:
-        return records
-    leaves = [r for i, r in enumerate(records) if i not in parents]
-    for i in sorted(parents):
-        parent = records[i]
-        code = parent["account"]
-        subs = [r for r in leaves if r["account"].startswith((code + ".", code + "-"))]
-        if not explicit_kind or subs:
-            total = sum(r["closing"] for r in subs)
-            if total != parent["closing"]:
-                raise reader.error(
-                    f"grouping account closing {format_money(parent['closing'], reader.currency)}"
-                    f" != sum of its sub-accounts {format_money(total, reader.currency)}",
-                    row=parent["_row"], account=code)
-    return leaves
+    if has["credit"] and a["credit"].min() < 0 and a["credit"].max() <= 0:
+        a["credit"] = -a["credit"]
+    if not has["debit"] and not has["credit"]:
+        movement = a["closing"] - a["opening"]
+        a["debit"], a["credit"] = np.maximum(movement, 0), np.maximum(-movement, 0)
+    elif not has["closing"]:
+        a["closing"] = a["opening"] + a["debit"] - a["credit"]
+    elif not has["opening"]:
+        a["opening"] = a["closing"] - a["debit"] + a["credit"]
+    expected = a["opening"] + a["debit"] - a["credit"]
+    wrong = np.flatnonzero(expected != a["closing"])
+    if wrong.size:
+        i = int(wrong[0])
+        closing, exp, cur = int(a["closing"][i]), int(expected[i]), reader.currency
+        raise reader.error(
+            f"closing {format_money(closing, cur)} != opening + debit - credit "
+            f"{format_money(exp, cur)} ({format_money(abs(closing - exp), cur)} too "
+            f"{'much' if closing > exp else 'little'})",
+            row=sheet.rows[kept[i]], account=accounts[kept[i]])
+    return a
 
 
 def read_trial_balance(data: bytes, *, filename: str, entity: EntityId, currency: Currency,
@@ -612,24 +750,44 @@ def read_trial_balance(data: bytes, *, filename: str, entity: EntityId, currency
             trial balance that does not sum to zero — naming file, row, column or account.
 
     """
-    opts = options or FileOptions()
-    candidates = list(_sheet_rows(data, filename=filename, options=opts))
-    for sheet, rows, delimiter in candidates:
-        layout = _find_layout(rows, opts)
+    with _cycle_collection_paused():
+        return _read_first_sheet(data, filename=filename, entity=entity, currency=currency,
+                                 options=options or FileOptions())
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a file is parsed.
+
+    Parsing makes millions of small acyclic objects (cells, rows); the collector's passes over
+    them free nothing and cost as much as the parse itself. Reference counting still frees
+    everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_first_sheet(data: bytes, *, filename: str, entity: EntityId, currency: Currency,
+                      options: FileOptions) -> pd.DataFrame:
+    for title, rows, delimiter in _sheet_rows(data, filename=filename, options=options):
+        layout = _find_layout(rows, options)
         if layout is None:
             continue
-        where = f"{filename} [{sheet}]" if sheet else filename
-        decimal = opts.decimal or _decide_decimal(rows, layout, filename=where,
-                                                  delimiter=delimiter)
+        where = f"{filename} [{title}]" if title else filename
+        sheet = _Sheet(rows, layout)
+        places = exponent(currency)
+        plain = {f: None if (texts := _plain_texts(raw)) is None else parse_plain_column(texts, places)
+                 for f in AMOUNT_COLUMNS if (raw := sheet.column(f)) is not None}
+        decimal = options.decimal or _sheet_decimal(rows, layout, plain, filename=where,
+                                                 delimiter=delimiter)
         reader = _Reader(filename=where, entity=entity, currency=currency, layout=layout,
                          decimal=decimal)
-        lines = [ln for number, cells in rows if number > layout.header_row
-                 if (ln := reader.line(number, cells)) is not None]
-        if not lines:
-            raise reader.error("no trial-balance lines below the header", row=layout.header_row)
-        records = _complete_amounts(lines, layout, reader)
-        records = _drop_grouping_accounts(records, reader, _has_kind_column(rows, layout))
-        frame = build_local_tb(records, entity)
+        frame = _read_sheet(sheet, reader, plain, entity)
         check_trial_balance_balances(frame, entity=entity, source=where, currency=currency)
         return frame
     raise InputDataError(

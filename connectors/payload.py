@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from close.errors import InputDataError
-from close.money import exponent, quantize_cents, to_minor
+from close.money import MAX_MINOR, exponent, quantize_cents, to_minor
 from close.types import Currency, EntityId
 
 
@@ -66,7 +66,10 @@ class Payload:
     def text(self, obj: Any, key: str, where: str = "", *, required: bool = True) -> str:
         """Return a field as text (ids may arrive as numbers); ``""`` when optional and absent."""
         value = self.get(obj, key, where, required=required)
-        return "" if value is None else str(value).strip()
+        text = "" if value is None else str(value).strip()
+        if "\x00" in text:  # PostgreSQL text cannot hold it: refuse it here, where it is named
+            raise self.error(f"{where}.{key}" if where else key, "contains a NUL character")
+        return text
 
     def minor(self, obj: Any, key: str, where: str = "", *, required: bool = True) -> int:
         """Return an amount field in minor units of the entity currency.
@@ -96,6 +99,8 @@ class Payload:
             raise self.error(path, f"not an amount: {value!r}") from None
         if not amount.is_finite():
             raise self.error(path, f"not an amount: {value!r}")
+        if abs(amount) >= Decimal(MAX_MINOR).scaleb(-exponent(self.currency)):
+            raise self.error(path, f"not an amount: {value!r} is too large")
         if quantize_cents(amount, exponent(self.currency)) != amount:
             raise self.error(path, f"{value} has more decimals than {self.currency}")
         return to_minor(amount, self.currency)

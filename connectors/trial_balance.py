@@ -12,7 +12,7 @@ as money the way beancount reports a failed balance assertion::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -54,12 +54,31 @@ def build_local_tb(records: Iterable[Mapping[str, Any]], entity: EntityId) -> pd
 
     """
     rows = list(records)
+    columns: dict[str, Sequence[Any]] = {
+        col: [str(r.get(col) or "") for r in rows] for col in TEXT_COLUMNS if col != "entity"}
+    columns.update({col: [int(r.get(col) or 0) for r in rows] for col in AMOUNT_COLUMNS})
+    return local_tb_from_columns(columns, entity)
+
+
+def local_tb_from_columns(columns: Mapping[str, Sequence[Any]], entity: EntityId) -> pd.DataFrame:
+    """Build a ``LOCAL_TB_COLUMNS`` frame from whole columns (the vectorised readers' form).
+
+    Args:
+        columns: text columns of ``str`` and amount columns of ``int`` minor units (sequences or
+            numpy arrays of one length); an absent text column becomes ``""``, ``entity`` is set.
+        entity: written in the ``entity`` column of every row.
+
+    Returns:
+        The frame, text columns of ``object`` dtype holding ``str``, amounts ``int64``.
+
+    """
+    length = len(next(iter(columns.values()))) if columns else 0
     data: dict[str, Any] = {}
     for col in TEXT_COLUMNS:
-        values = [entity if col == "entity" else str(r.get(col) or "") for r in rows]
+        values = [entity] * length if col == "entity" else columns.get(col, [""] * length)
         data[col] = pd.Series(values, dtype=object)
     for col in AMOUNT_COLUMNS:
-        data[col] = pd.Series([int(r.get(col) or 0) for r in rows], dtype="int64")
+        data[col] = pd.Series(columns.get(col, [0] * length), dtype="int64")
     return pd.DataFrame(data, columns=list(LOCAL_TB_COLUMNS))
 
 
@@ -128,4 +147,4 @@ def check_line_arithmetic(frame: pd.DataFrame, *, entity: EntityId, source: str,
 
 
 __all__ = ["build_local_tb", "check_line_arithmetic", "check_trial_balance_balances",
-           "format_money"]
+           "format_money", "local_tb_from_columns"]

@@ -18,13 +18,11 @@ source is down.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, datetime
 
+from close.csv_records import csv_records, number_cell, require_columns
 from close.errors import InputDataError
-from close.money import D
 from close.rates.model import FxRate, RateNeed, quantize_rate, raw_record
 from close.types import Currency, RateType
 
@@ -32,6 +30,8 @@ _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _TRUE, _FALSE = {"yes", "true", "1", "y"}, {"", "no", "false", "0", "n"}
 _RATE_COLUMNS: tuple[RateType, ...] = ("closing", "average", "historical")
+# Rates are stored as NUMERIC(20,10): at most 10 digits before the point.
+_RATE_DIGITS = 10
 
 
 def _date(text: str, *, name: str, row: int, column: str) -> date | None:
@@ -44,12 +44,12 @@ def _date(text: str, *, name: str, row: int, column: str) -> date | None:
                              column=column) from None
 
 
-def parse_rates_file(text: str, *, name: str, presentation_currency: Currency,
+def parse_rates_file(text: str | bytes, *, name: str, presentation_currency: Currency,
                      retrieved_at: datetime) -> tuple[FxRate, ...]:
     """Parse a rates CSV into rates (source ``file``, or ``override`` for override rows).
 
     Args:
-        text: the CSV text (header row first).
+        text: the CSV text or its UTF-8 bytes (header row first).
         name: the file name, for messages and provenance.
         presentation_currency: the group's, for rows that leave ``presentation_currency`` empty.
         retrieved_at: when the file was read (its snapshot time).
@@ -61,18 +61,14 @@ def parse_rates_file(text: str, *, name: str, presentation_currency: Currency,
         InputDataError: naming file, row and column, for a bad value or a duplicate rate.
 
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or ()]
-    reader.fieldnames = header
-    for column in ("period", "currency"):
-        if column not in header:
-            raise InputDataError("missing column", file=name, row=1, column=column)
+    header, records = csv_records(text, source=name)
+    require_columns(header, ("period", "currency"), source=name)
     if not any(c in header for c in _RATE_COLUMNS):
         raise InputDataError("no rate column", file=name, row=1, column="closing|average|historical")
     rates: list[FxRate] = []
     seen: dict[RateNeed, int] = {}
-    for row_number, raw_row in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in raw_row.items() if k}
+    for row_number, raw_row in records:
+        row = {k: v.strip() for k, v in raw_row.items() if k}
         if not any(row.values()):
             continue
         period, currency = row["period"], row["currency"].upper()
@@ -95,14 +91,10 @@ def parse_rates_file(text: str, *, name: str, presentation_currency: Currency,
             cell = row.get(rate_type, "")
             if not cell:
                 continue
-            try:
-                rate = D(cell)
-            except ValueError:
-                raise InputDataError(f"got {cell!r}, expected a number with '.' as decimal point",
-                                     file=name, row=row_number, column=rate_type) from None
-            if rate <= 0:
-                raise InputDataError(f"got {cell}, expected a positive rate", file=name,
-                                     row=row_number, column=rate_type)
+            rate = number_cell(cell, source=name, row=row_number, column=rate_type)
+            if rate <= 0 or rate.adjusted() >= _RATE_DIGITS:
+                raise InputDataError(f"got {cell}, expected a positive rate below 10,000,000,000",
+                                     file=name, row=row_number, column=rate_type)
             historical = rate_type == "historical"
             if historical and rate_date is None:
                 raise InputDataError("a historical rate needs its rate_date", file=name,

@@ -34,8 +34,8 @@ def file_rates(conn: Connection, run: Run, config: GroupConfig) -> tuple[FxRate,
     """Return the rows of the run's rates file (none without one)."""
     if not config.files.rates:
         return ()
-    text = read_file(conn, run.id, config.files.rates).decode("utf-8-sig")
-    return parse_rates_file(text, name=config.files.rates, presentation_currency=config.presentation_currency,
+    return parse_rates_file(read_file(conn, run.id, config.files.rates), name=config.files.rates,
+                            presentation_currency=config.presentation_currency,
                             retrieved_at=run.created_at)
 
 

@@ -41,11 +41,11 @@ def unexplained_of(conn: Connection, run_id: RunId) -> pd.DataFrame | None:
     return pd.DataFrame(rows) if rows else None
 
 
-def budget_of(data: bytes | None, period: str, currency: str) -> pd.DataFrame | None:
+def budget_of(data: bytes | None, period: str, currency: str, source: str = "budget") -> pd.DataFrame | None:
     """Return the consolidated budget of a period (rows with a blank entity), or None without a budget."""
     if data is None:
         return None
-    return parse_budget(data, period=period, currency=currency)[["std_account", "amount"]]
+    return parse_budget(data, period=period, currency=currency, source=source)[["std_account", "amount"]]
 
 
 def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:
@@ -76,7 +76,7 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
             prior_consolidated=consolidated_of(conn, prior_run.id, pc) if prior_run else None,
             prior_local=mapped_balances(conn, prior_run.id) if prior_run else None,
             budget=budget_of(read_file(conn, run.id, config.files.budget) if config.files.budget else None,
-                             run.period, pc),
+                             run.period, pc, source=config.files.budget or "budget"),
             journal_lines=None,
             settings=config.validation,
             thresholds=config.thresholds,
