@@ -28,6 +28,8 @@ _EN: dict[str, str] = {
     "kpi_trends": "KPI trends",
     "companies": "Group companies",
     "appendix": "Appendix",
+    "definitions": "Definitions of the figures",
+    "col_formula": "Formula",
     "cta_nci": "Translation adjustment and non-controlling interests",
     "account_trace": "Account trace: translated to consolidated",
     # sheet names (Excel: at most 31 characters)
@@ -261,6 +263,8 @@ _PT: dict[str, str] = {
     "kpi_trends": "Tendência dos indicadores",
     "companies": "Empresas do grupo",
     "appendix": "Apêndice",
+    "definitions": "Definições dos indicadores",
+    "col_formula": "Fórmula",
     "cta_nci": "Ajuste de conversão e participação de não controladores",
     "account_trace": "Rastreio por conta: convertido a consolidado",
     "sheet_summary": "Resumo",

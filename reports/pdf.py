@@ -53,6 +53,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from close.definitions import DEFINITIONS
 from close.money import ZERO
 from reports.format import (
     format_amount,
@@ -791,7 +792,12 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
     loc = data.locale
     names = chart_index(data)
     ents = entity_names(data)
-    out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "appendix")), _H1)]
+    out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "appendix")), _H1),
+                           Paragraph(_esc(t(loc, "definitions")), _H2)]
+    rows = [[t(loc, "col_figure"), t(loc, "col_formula")]]
+    rows += [[_Wrap(name), _Wrap(formula)] for name, formula in
+             (d.localized(loc) for d in DEFINITIONS)]
+    out.append(_grid(rows, [0.25, 0.75], numeric_from=99))
 
     out.append(Paragraph(_esc(t(loc, "cta_nci")), _H2))
     if data.attributions:

@@ -27,22 +27,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from close.definitions import (
+    PL_SUBTOTALS,
+    block_sums,
+    income_statement_totals,
+    is_current_asset,
+    pl_block,
+)
 from close.money import ZERO
 from reports.labels import t
 from reports.model import BoardPackData, ChartAccount, ConsolidatedBalance
 
 LineKind = Literal["section", "item", "subtotal", "total"]
 
-# Income-statement placement by subclass; anything else falls back by class (see _pl_group).
-_PL_GROUP_BY_SUBCLASS: dict[str, str] = {
-    "revenue": "revenue", "ic_revenue": "revenue", "revenue_deductions": "revenue",
-    "cogs": "cogs",
-    "opex": "opex", "ic_expense": "opex", "other_income": "opex",
-    "d_and_a": "d_and_a",
-    "finance_income": "finance", "finance_cost": "finance", "fx": "finance",
-    "associates": "finance", "rounding": "finance",
-    "tax": "tax",
-}
 _NCI_PROFIT = "nci_profit"
 _NCI_EQUITY = "nci_equity"
 _CTA = "cta"
@@ -166,12 +163,7 @@ def _is_income_statement(account: ChartAccount) -> bool:
 
 
 def _pl_group(account: ChartAccount) -> str:
-    if account.system_role == _NCI_PROFIT:
-        return "nci"
-    group = _PL_GROUP_BY_SUBCLASS.get(account.subclass)
-    if group:
-        return group
-    return "revenue" if account.account_class == "revenue" else "opex"
+    return pl_block(account.account_class, account.subclass, account.system_role) or ""
 
 
 def _shown(values: tuple[Decimal, ...], account: ChartAccount) -> bool:
@@ -221,10 +213,10 @@ def balance_sheet(data: BoardPackData) -> Statement:
     b.section("assets", t(loc, "assets"))
     b.section("current_assets", t(loc, "current_assets"))
     cur_a = b.subtotal("total_current_assets", t(loc, "total_current_assets"), items(
-        (a for a in assets if "current_asset" in a.kpi_tags or a.subclass == "cash"), 1))
+        (a for a in assets if is_current_asset(a.subclass, a.kpi_tags)), 1))
     b.section("non_current_assets", t(loc, "non_current_assets"))
     non_a = b.subtotal("total_non_current_assets", t(loc, "total_non_current_assets"), items(
-        (a for a in assets if not ("current_asset" in a.kpi_tags or a.subclass == "cash")), 1))
+        (a for a in assets if not is_current_asset(a.subclass, a.kpi_tags)), 1))
     b.subtotal("total_assets", t(loc, "total_assets"), [(cur_a, 1), (non_a, 1)], "total")
 
     b.section("liabilities", t(loc, "liabilities"))
@@ -308,19 +300,16 @@ def income_statement(data: BoardPackData) -> Statement:
                 out.append((b.item(a.code, a.name, v, a.code), 1))
         return out
 
-    b.section("revenue", t(loc, "revenue"))
-    revenue = b.subtotal("net_revenue", t(loc, "net_revenue"), items("revenue"))
-    b.section("cost_of_sales", t(loc, "cost_of_sales"))
-    gross = b.subtotal("gross_profit", t(loc, "gross_profit"), [(revenue, 1), *items("cogs")])
-    b.section("operating_expenses", t(loc, "operating_expenses"))
-    ebitda = b.subtotal("ebitda", t(loc, "ebitda"), [(gross, 1), *items("opex")])
-    ebit = b.subtotal("operating_profit", t(loc, "operating_profit"),
-                      [(ebitda, 1), *items("d_and_a")])
-    b.section("finance_and_other", t(loc, "finance_and_other"))
-    pbt = b.subtotal("profit_before_tax", t(loc, "profit_before_tax"),
-                     [(ebit, 1), *items("finance")])
-    profit = b.subtotal("profit_for_period", t(loc, "profit_for_period"),
-                        [(pbt, 1), *items("tax")], "total")
+    sections = {"revenue": "revenue", "cogs": "cost_of_sales", "opex": "operating_expenses",
+                "finance": "finance_and_other"}
+    subtotals: dict[str, int] = {}
+    for key, start, block in PL_SUBTOTALS:
+        if block in sections:
+            b.section(sections[block], t(loc, sections[block]))
+        parts = ([(subtotals[start], 1)] if start else []) + items(block)
+        subtotals[key] = b.subtotal(key, t(loc, key), parts,
+                                    "total" if key == "profit_for_period" else "subtotal")
+    profit = subtotals["profit_for_period"]
     b.section("attributable_to", t(loc, "attributable_to"))
     nci_accounts = groups.get("nci", [])
     nci_values = _fill_differences(
@@ -483,19 +472,13 @@ def income_statement_figures(balances: Iterable[ConsolidatedBalance],
 
     """
     amounts = _month_map(balances) if use_month else _closing_map(balances)
-    totals = {"revenue": ZERO, "ebitda": ZERO, "net_income": ZERO}
-    for a in chart:
-        if not _is_income_statement(a):
-            continue
-        group = _pl_group(a)
-        v = -amounts.get(a.code, ZERO)
-        if group == "revenue":
-            totals["revenue"] += v
-        if group in ("revenue", "cogs", "opex"):
-            totals["ebitda"] += v
-        if group != "nci":
-            totals["net_income"] += v
-    return totals
+    totals = income_statement_totals(block_sums(amounts, _chart_rows(chart)))
+    return {"revenue": totals["net_revenue"], "ebitda": totals["ebitda"],
+            "net_income": totals["profit_for_period"]}
+
+
+def _chart_rows(chart: Iterable[ChartAccount]) -> list[tuple[str, str, str, str | None]]:
+    return [(a.code, a.account_class, a.subclass, a.system_role) for a in chart]
 
 
 @dataclass(frozen=True, slots=True)
