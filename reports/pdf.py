@@ -369,9 +369,11 @@ def _statement_table(st: Statement, locale: str) -> list[Flowable]:
     size = 6.6 if wide else 8.5
     label_style = ParagraphStyle("label", parent=_CELL, fontSize=size, leading=size + 1.5)
     rows: list[list[Any]] = [[""] + [c.label for c in st.columns]]
-    bold, total, section = [], [], []
+    bold, total, section, alerts = [], [], [], []
     for line in st.lines:
         r = len(rows)
+        if line.key in st.alerts:
+            alerts.append(r)
         if line.kind == "section":
             rows.append([line.label] + [""] * n)
             section.append(r)
@@ -382,6 +384,9 @@ def _statement_table(st: Statement, locale: str) -> list[Flowable]:
         (total if line.kind == "total" else bold if line.kind == "subtotal" else []).append(r)
     table = _grid(rows, widths, bold_rows=bold, total_rows=total, section_rows=section,
                   font_size=size)
+    for r in alerts:  # a reconciliation that is not zero is read in red
+        table.setStyle(TableStyle([("TEXTCOLOR", (0, r), (-1, r), _DOWN),
+                                   ("FONT", (0, r), (-1, r), "Helvetica-Bold", size)]))
     if wide:
         table.setStyle(TableStyle([("LEFTPADDING", (1, 0), (-1, -1), 1),
                                    ("RIGHTPADDING", (1, 0), (-1, -1), 2)]))

@@ -43,6 +43,7 @@ from reports.cash_flow import (
     month_index,
     position_of,
 )
+from reports.format import format_amount
 from reports.labels import t
 from reports.model import BoardPackData, ChartAccount, ConsolidatedBalance
 
@@ -102,6 +103,7 @@ class Statement:
         columns: numeric columns.
         lines: lines, top to bottom.
         notes: sentences printed under the statement ("Budget: not available…").
+        alerts: keys of lines the documents print in red (a reconciliation that is not zero).
 
     """
 
@@ -110,6 +112,7 @@ class Statement:
     columns: tuple[Column, ...]
     lines: tuple[Line, ...]
     notes: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()
 
     def value(self, key: str, column: int = 0) -> Decimal:
         """Return the value of the line ``key`` in ``column``.
@@ -450,9 +453,26 @@ def _cash_flow_statement(data: BoardPackData, columns: list[tuple[Column, list[M
     end = b.subtotal("cash_end", t(loc, "cash_end"), [(begin, 1), (net, 1)], "total")
     sheet = b.item("cash_balance_sheet", t(loc, "cf_cash_balance_sheet"),
                    tuple(_cents(columns[i][1][-1].get("cash_end")) for i in range(width)))
-    b.subtotal("reconciliation", t(loc, "cf_reconciliation"), [(sheet, 1), (end, -1)])
+    recon = b.subtotal("reconciliation", t(loc, "cf_reconciliation"), [(sheet, 1), (end, -1)])
+    rows = sum(1 for w in data.worksheet if w.local_currency != data.presentation_currency)
+    alerts: tuple[str, ...] = ()
+    for (column, months), value in zip(columns, b.lines[recon].values, strict=True):
+        if abs(value) > reconciliation_tolerance(rows, len(months)):
+            notes.append(t(loc, "cf_not_reconciled", column=column.label,
+                           amount=format_amount(value, loc)))
+            alerts = ("reconciliation",)
     return Statement("cash_flow", t(loc, "cash_flow"), tuple(c for c, _ in columns),
-                     tuple(b.lines), tuple(notes))
+                     tuple(b.lines), tuple(notes), alerts)
+
+
+def reconciliation_tolerance(translated_rows: int, months: int) -> Decimal:
+    """Return the translation rounding a reconciliation may show: ½ cent per translated row a month.
+
+    The engine rounds every translated line half-even once and the CTA, the balancing figure,
+    absorbs the rounding (``close.fx``: the same ½ minor unit per line bounds CTA plug − parts);
+    the cash flow, rebuilt from the rounded lines, inherits it and nothing more.
+    """
+    return Decimal("0.005") * max(translated_rows, 1) * max(months, 1)
 
 
 _CF_OPERATING = ("profit", "add_d_and_a", "add_ppa_amortization", "add_impairment",

@@ -15,15 +15,17 @@ import openpyxl
 import pytest
 
 from close.definitions import margin
+from close.periods import add_months
 from close.storage import Database
 from close.storage.runs import get_run
+from reports.cash_flow import month_index
 from reports.excel import build_workbook
 from reports.format import format_amount
 from reports.load import load_board_pack
 from reports.model import BoardPackData
 from reports.pdf import build_board_pdf, build_summary_pdf
 from reports.pptx import build_deck
-from reports.statements import Statements, build_statements
+from reports.statements import Statements, build_statements, reconciliation_tolerance
 from tests.close.run.demo_close import DemoClose
 from tests.reports.report_readers import pdf_figure, pdf_pages, pptx_table_figures, pptx_text
 
@@ -70,7 +72,7 @@ def _check_month(data: BoardPackData, st: Statements) -> None:
         assert _sheet_value(pl_sheet, label) == st.headline(key), (where, key, "xlsx statement")
     assert pdf_figure(bs_page, "Total assets") == st.headline("total_assets"), where
     assert _sheet_value(bs_sheet, "Total assets") == st.headline("total_assets"), where
-    assert st.cash_flow.value("cash_end") == st.balance_sheet.value("1000"), where
+    assert st.cash_flow.value("cash_balance_sheet") == st.balance_sheet.value("1000"), where
 
     # The KPIs: EBITDA and its margin are the income statement's, wherever they are printed.
     kpis = {k.code: k for k in data.kpis}
@@ -89,9 +91,38 @@ def _check_month(data: BoardPackData, st: Statements) -> None:
     assert slides and all(format_amount(ebitda, loc) in s for s in slides), (where, "deck KPI")
 
 
+def _check_cash_flow(data: BoardPackData, st: Statements) -> None:
+    """No balancing line: the reconciliation is zero up to translation rounding; FX by IAS 7.28."""
+    cf = st.cash_flow
+    assert "fx_effect" in {line.key for line in cf.lines}
+    if not data.positions or data.positions[-1].period != add_months(data.period, -1):
+        return  # the first demo month has no opening position: the statement says so
+    rows = sum(1 for w in data.worksheet if w.local_currency != data.presentation_currency)
+    for col, column in enumerate(cf.columns):
+        months = 1 if column.key != "ytd" else month_index(data.period, data.fiscal_year_start)
+        assert abs(cf.value("reconciliation", col)) <= reconciliation_tolerance(rows, months), \
+            (data.period, column.key, cf.value("reconciliation", col))
+    assert not cf.alerts, data.period
+    # Independent: each foreign entity's local cash from its own trial balance, the run's rates
+    # and the prior month's closing rate.
+    closing = {r.currency: r.rate for r in data.fx_rates if r.rate_type == "closing"}
+    average = {r.currency: r.rate for r in data.fx_rates if r.rate_type == "average"}
+    opening = dict(data.positions[-1].closing_rates)
+    cash = {a.code for a in data.chart if a.cash_flow_category == "cash"}
+    expected = sum((line.opening * (closing[line.currency] - opening[line.currency])
+                    + (line.closing - line.opening) * (closing[line.currency] - average[line.currency])
+                    for line in data.trial_balance
+                    if line.std_account in cash and line.currency in closing), Decimal(0))
+    foreign = {e.id for e in data.entities if e.currency != data.presentation_currency}
+    assert abs(cf.value("fx_effect", 0) - expected) <= Decimal("0.01") * len(foreign), \
+        (data.period, cf.value("fx_effect", 0), expected)
+
+
 @pytest.mark.timeout(900)
 def test_every_headline_figure_has_one_value_in_every_demo_month(demo_close: DemoClose) -> None:
     packs = _packs(demo_close)
     assert len(packs) == 13
     for data in packs:
-        _check_month(data, build_statements(data))
+        st = build_statements(data)
+        _check_month(data, st)
+        _check_cash_flow(data, st)
