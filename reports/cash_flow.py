@@ -46,6 +46,7 @@ from close.types import Period
 from reports.model import BoardPackData, ChartAccount, MonthPosition
 
 _CLOSING = "closing"
+_LOCAL_CENT = Decimal("0.01")
 _NCI_EQUITY = "nci_equity"
 _ACQUISITION_ROLES = frozenset({"goodwill", "ppa_intangible", "investment_in_subsidiaries"})
 
@@ -92,9 +93,20 @@ def split_movement(opening: Decimal, closing: Decimal, rates: Rates | None) -> S
     """
     if rates is None:
         return Split(closing - opening, ZERO)
-    local_movement = closing / rates.closing - opening / rates.opening
+    local_movement = local_equivalent(closing, rates.closing) - local_equivalent(opening,
+                                                                                 rates.opening)
     at_average = local_movement * rates.average
     return Split(at_average, closing - opening - at_average)
+
+
+def local_equivalent(amount: Decimal, rate: Decimal) -> Decimal:
+    """Return a closing-rate row in its local currency, to the local cent.
+
+    The engine rounded ``local × rate`` to the presentation cent; dividing back and rounding to
+    the local cent undoes that rounding, so a balance that did not move in its own currency
+    (goodwill, an untouched loan) shows no movement at the average rate.
+    """
+    return (amount / rate).quantize(_LOCAL_CENT)
 
 
 def cash_fx_effect(opening_local: Decimal, movement_local: Decimal, rates: Rates) -> Decimal:
@@ -241,7 +253,8 @@ def _movements(opening: MonthPosition, closing: MonthPosition,
         r = rates[currency] if translated else None
         moved[code] = moved.get(code, ZERO) + split_movement(k0, k1, r).at_average
         if acc.cash_flow_category == "cash" and r is not None:
-            fx_cash += cash_fx_effect(k0 / r.opening, k1 / r.closing - k0 / r.opening, r)
+            l0, l1 = local_equivalent(k0, r.opening), local_equivalent(k1, r.closing)
+            fx_cash += cash_fx_effect(l0, l1 - l0, r)
     return income, moved, fx_cash
 
 
