@@ -789,6 +789,20 @@ def _journals_of(data: BoardPackData, entity: str) -> Flowable:
     return _grid(rows, [0.75, 0.21], font_size=8)
 
 
+def _clip_to(text: str, fraction: float, size: float = 7.5) -> str:
+    """Clip a plain table cell to its column (a fraction of the content width), with an ellipsis.
+
+    Measured with the font's metrics and the cell's padding, so a long code never runs into the
+    next column (the PPA journal's memos and book names did).
+    """
+    room = fraction * _CONTENT_W - 8  # the cell's left and right padding
+    if stringWidth(text, "Helvetica", size) <= room:
+        return text
+    while text and stringWidth(text + "…", "Helvetica", size) > room:
+        text = text[:-1]
+    return text + "…"
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
@@ -845,6 +859,7 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
 
     out.append(Paragraph(_esc(t(loc, "eliminations")), _H2))
     if data.journals:
+        widths = [0.2, 0.08, 0.27, 0.12, 0.2, 0.13]
         rows = [[t(loc, "col_journal"), t(loc, "col_entity"), t(loc, "col_account"),
                  t(loc, "col_counterparty"), t(loc, "col_memo"), t(loc, "col_amount")]]
         heads = []
@@ -853,12 +868,11 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
             heads.append(len(rows) - 1)
             for line in j.lines:
                 # Plain strings, not Paragraphs: this table can run to thousands of lines.
-                rows.append(["", line.entity,
-                             _clip(f"{line.account} {account_name(data, line.account, names)}", 40),
-                             line.counterparty or "", _clip(line.memo, 34),
-                             format_amount(line.amount, loc)])
-        out.append(_grid(rows, [0.25, 0.08, 0.25, 0.09, 0.2, 0.13], numeric_from=5,
-                         span_rows=heads))
+                rows.append(["", *(_clip_to(text, width) for text, width in zip(
+                    (line.entity, f"{line.account} {account_name(data, line.account, names)}",
+                     line.counterparty or "", line.memo), widths[1:5], strict=True)),
+                    format_amount(line.amount, loc)])
+        out.append(_grid(rows, widths, numeric_from=5, span_rows=heads))
     else:
         out.append(_not_available(loc, t(loc, "eliminations")))
 
