@@ -138,7 +138,8 @@ def _text(slide: Slide, left: Emu, top: Emu, width: Emu, height: Emu,
 
 def _new_slide(prs: Presentation, title: str) -> Slide:
     slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank
-    size = 26 if line_count(title, 12.33, 26, bold=True) == 1 else 20  # one line above the bar
+    # One line above the bar: the largest of these sizes at which the title fits.
+    size = next((z for z in (26, 22, 18) if line_count(title, 12.33, z, bold=True) == 1), 16)
     _text(slide, _MARGIN, Inches(0.3), _W - 2 * _MARGIN, Inches(0.7), [title], size=size,
           bold=True, color=_NAVY)
     bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _MARGIN, Inches(1.0), Inches(1.2),
@@ -260,8 +261,8 @@ def _paged_table(prs: Presentation, slide: Slide, title: str, rows: Sequence[Seq
 
     def height(row: Sequence[str]) -> float:
         # A cell has 0.1 in of vertical margins (text_height counts 0.2 of box insets); LibreOffice
-        # renders rows a little taller than asked, hence the 15 % allowance.
-        return max(row_height, *((text_height([cell], w, size) - 0.1) * 1.15
+        # renders rows a little taller than asked, hence the 5 % allowance.
+        return max(row_height, *((text_height([cell], w, size) - 0.1) * 1.05
                                  for cell, w in zip(row, widths_in, strict=True)))
 
     header, body = list(rows[0]), list(rows[1:])
