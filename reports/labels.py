@@ -261,6 +261,12 @@ _EN: dict[str, str] = {
                   "parentheses.",
     "highlights": "Highlights",
     "highlight_revenue": "Revenue for the month of {value} ({vs}).",
+    "highlight_ebitda_vs_budget": ("EBITDA of {value} for the month, {pct} {direction} the budget of "
+                                   "{budget}; EBITDA margin {margin}."),
+    "highlight_profit_for_period_vs_budget": ("Net income of {value} for the month, {pct} "
+                                              "{direction} the budget of {budget}."),
+    "above": "above",
+    "below": "below",
     "highlight_net_income": "Net income for the month of {value}; {ytd} year to date.",
     "highlight_validation": "Validation score {score} ({light}); {fails} open findings.",
     "highlight_vs_budget": "{pct} vs budget",
@@ -516,6 +522,12 @@ _PT: dict[str, str] = {
                   "entre parênteses.",
     "highlights": "Destaques",
     "highlight_revenue": "Receita do mês de {value} ({vs}).",
+    "highlight_ebitda_vs_budget": ("EBITDA de {value} no mês, {pct} {direction} do orçamento de "
+                                   "{budget}; margem EBITDA de {margin}."),
+    "highlight_profit_for_period_vs_budget": ("Lucro líquido de {value} no mês, {pct} "
+                                              "{direction} do orçamento de {budget}."),
+    "above": "acima",
+    "below": "abaixo",
     "highlight_net_income": "Lucro líquido do mês de {value}; {ytd} no acumulado do ano.",
     "highlight_validation": "Nota da validação {score} ({light}); {fails} apontamentos abertos.",
     "highlight_vs_budget": "{pct} vs orçamento",

@@ -76,6 +76,7 @@ from reports.presentation import (
     highlight_lines,
     light_label,
     presented_sign,
+    significant_variances,
 )
 from reports.statements import (
     EntityFigures,
@@ -655,10 +656,10 @@ def _executive_summary(data: BoardPackData, st: Statements) -> list[Flowable]:
     out: list[Flowable] = [Paragraph(_esc(t(loc, "executive_summary")), _H1),
                            *_highlights(data, st), Spacer(1, 8), _headline_table(st, data)]
     names = chart_index(data)
-    material = [v for v in data.variances if v.material]
+    material = significant_variances(data, 5)
     if material:
         out.append(Paragraph(_esc(t(loc, "material_variances")), _H2))
-        for v in material[:5]:
+        for v in material:
             acc = names.get(v.account)
             sign = presented_sign(acc) if acc else 1
             out.append(Paragraph(
@@ -963,7 +964,7 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
               _trend_chart(data, st, _CONTENT_W, 170) if data.history
               else _not_available(loc, t(loc, "trend_revenue_ebitda"))]
     names = chart_index(data)
-    material = [v for v in data.variances if v.material][:4]
+    material = significant_variances(data, 4)
     if material:
         story.append(Paragraph(_esc(t(loc, "material_variances")), _H2))
         for v in material:

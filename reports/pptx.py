@@ -54,6 +54,7 @@ from reports.presentation import (
     highlight_lines,
     light_label,
     presented_sign,
+    significant_variances,
 )
 from reports.statements import (
     EntityFigures,
@@ -229,7 +230,7 @@ def _executive_summary(prs: Presentation, data: BoardPackData, st: Statements) -
     _table(slide, rows, _MARGIN, Inches(1.3), Inches(6.4), [3.6, 2.0], size=12,
            row_height=0.36)
     bullets = [f"• {line}" for line in highlight_lines(data, st)]
-    material = [v for v in data.variances if v.material][:3]
+    material = significant_variances(data, 3)
     names = chart_index(data)
     for v in material:
         name = account_name(data, v.account, names)
@@ -412,7 +413,7 @@ def _waterfall(prs: Presentation, data: BoardPackData, st: Statements) -> None:
     _text(slide, right, Inches(1.25), rest, Inches(0.4), [t(loc, "material_variances")],
           size=14, bold=True, color=_NAVY)
     names = chart_index(data)
-    material = [v for v in data.variances if v.material][:4]
+    material = significant_variances(data, 4)
     if not material:
         _not_available(slide, right, Inches(1.8), rest, loc, t(loc, "variances"))
     top = 1.8
