@@ -23,6 +23,7 @@ from decimal import Decimal
 import pandas as pd
 
 from close.analysis import previous_period
+from close.definitions import block_sums, definition, income_statement_totals
 from close.errors import InputDataError
 from close.money import ZERO, exponent, from_minor, quantize_cents
 from close.types import Currency, Period
@@ -102,6 +103,9 @@ class _Figures:
         self.tags: dict[str, set[str]] = {}
         self.classes: dict[str, set[str]] = {}
         self.roles: dict[str, str] = {}
+        self.accounts = list(zip(chart["code"].astype(str), chart["class"],
+                                 chart["subclass"].fillna(""), chart["system_role"].fillna(""),
+                                 strict=True))
         for code, cls, tags, role in zip(chart["code"].astype(str), chart["class"],
                                          chart["kpi_tags"].fillna(""),
                                          chart["system_role"].fillna(""), strict=True):
@@ -118,11 +122,11 @@ class _Figures:
         """Debit-positive sum of the accounts of ``classes``; None when none has a figure."""
         return self._sum(set().union(*(self.classes.get(c, set()) for c in classes)))
 
-    def profit_before_nci(self) -> Decimal | None:
-        """Net income (credit-positive) before the NCI share, which is an attribution."""
-        codes = set().union(self.classes.get("revenue", set()), self.classes.get("expense", set()))
-        total = self._sum({c for c in codes if self.roles.get(c) != "nci_profit"})
-        return None if total is None else -total
+    def income_statement(self) -> dict[str, Decimal] | None:
+        """Return the income-statement subtotals of ``close.definitions`` (None without P&L)."""
+        if self.of_class("revenue", "expense") is None:
+            return None
+        return income_statement_totals(block_sums(self.amounts, self.accounts))
 
     def _sum(self, codes: set[str]) -> Decimal | None:
         present = [self.amounts[c] for c in codes if c in self.amounts]
@@ -199,9 +203,12 @@ class _Context:
         return value
 
     def ebitda(self) -> Decimal:
+        # One EBITDA (close.definitions): finance income and FX are not added back.
         self.revenue()
-        profit = self.use("profit before NCI", self.month.profit_before_nci(), "no P&L figures")
-        return profit + self.tag("interest") + self.tag("tax") + self.tag("d_and_a")
+        totals = self.month.income_statement()
+        if totals is None:
+            raise _Missing("no P&L figures")
+        return self.use("EBITDA", totals["ebitda"], "no P&L figures")
 
     def current_liabilities(self) -> Decimal:
         value = self.tag("current_liability", credit=True, missing="no current liabilities")
@@ -344,8 +351,8 @@ KPI_DEFINITIONS: tuple[tuple[str, str, str, str, KpiCompute], ...] = (
     ("gross_margin", "Gross margin", PERCENT, "(revenue − cost of sales) ÷ revenue × 100",
      _gross_margin),
     ("ebitda", "EBITDA", "currency",
-     "profit before NCI + interest + tax + depreciation and amortization", lambda c: c.ebitda()),
-    ("ebitda_margin", "EBITDA margin", PERCENT, "EBITDA ÷ revenue × 100",
+     definition("ebitda").formula, lambda c: c.ebitda()),
+    ("ebitda_margin", "EBITDA margin", PERCENT, definition("ebitda_margin").formula,
      lambda c: _pct(c.ebitda(), c.revenue())),
     ("revenue_growth_yoy", "Revenue growth (year over year)", PERCENT,
      "(revenue − revenue a year earlier) ÷ |revenue a year earlier| × 100", _revenue_growth),

@@ -7,6 +7,7 @@ The JSON shape::
      "consolidated": [{"account", "name", "class", "amount", "movement"}],   # TB sign, exact decimals
      "totals": {"assets", "liabilities", "equity", "net_income", "cta", "nci_equity", "nci_profit",
                 "goodwill"},
+     "figures": {"month": {...}, "ytd": {...}},  # close.definitions subtotals: net_revenue, ebitda …
      "cta": [...per entity: plug, from_parts, difference...], "nci": [...], "goodwill": [...],
      "ownership_steps": [...close.ownership_changes.STEP_COLUMNS: NCI before/after, equity difference...],
      "disposals": [...close.disposal.DISPOSAL_COLUMNS: net assets, goodwill, NCI, CTA recycled, gain...],
@@ -44,6 +45,7 @@ from rich.table import Table
 from sqlalchemy.engine import Connection
 
 from close.chart import SystemRole
+from close.definitions import block_sums, income_statement_totals
 from close.errors import ConfigError
 from close.fx import PPA_BOOK
 from close.money import from_minor
@@ -120,6 +122,8 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
     def role(r: SystemRole) -> Decimal:
         return amounts.get(chart.by_role(r), Decimal(0))
 
+    chart_rows = list(zip(chart.column("code"), chart.column("class"), chart.column("subclass"),
+                          chart.column("system_role"), strict=True))
     facts = _rows(conn, "SELECT kind, payload FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) "
                         "ORDER BY kind, seq", run_id)
     journals = _rows(conn, "SELECT journal_id, kind, basis, memo FROM journal_entries "
@@ -144,6 +148,9 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
             "nci_profit": role(SystemRole.NCI_PROFIT),
             "goodwill": role(SystemRole.GOODWILL),
         },
+        "figures": {scope: income_statement_totals(block_sums(
+            {row["account"]: row[column] for row in consolidated}, chart_rows))
+            for scope, column in (("month", "movement"), ("ytd", "amount"))},
         **{kind: [fact_in_units(k, f["payload"], config.presentation_currency, currencies)
                   for f in facts if f["kind"] == k] for kind, k in
            (("cta", "cta"), ("nci", "nci"), ("goodwill", "goodwill"), ("ic_pairs", "ic_pair"),
@@ -213,6 +220,10 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     for k, v in summary["totals"].items():
         totals.add_row(k.replace("_", " "), f"{v:,.2f}")
     console.print(totals)
+    figures = Table("figure", "month", "year to date", title="Income statement (close.definitions)")
+    for k, v in summary["figures"]["month"].items():
+        figures.add_row(k.replace("_", " "), f"{v:,.2f}", f"{summary['figures']['ytd'][k]:,.2f}")
+    console.print(figures)
     cons = Table("account", "name", "class", "closing", "month", title="Consolidated trial balance")
     for row in summary["consolidated"]:
         cons.add_row(row["account"], row["name"], row["class"], f"{row['amount']:,.2f}",

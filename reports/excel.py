@@ -1,35 +1,37 @@
-"""The board package workbook (openpyxl): statements, worksheet, appendix, one sheet each.
+"""The board package workbook (XlsxWriter): statements, worksheet, appendix, native charts.
 
 Every amount is a number cell with an accounting number format (thousands separators,
 negatives in parentheses, zero as a dash), never text. Subtotals a reader would check are
-formulas (``=SUM(B7:B12)``, ``=B9-C9``); their values are the ones ``reports.statements``
-computed, which the deck and the PDF print. Headers are frozen, columns sized, and every sheet
-prints landscape, one page wide, with the group, period and run in the footer.
+formulas (``=SUM(B7:B12)``, ``=B9-C9``) written **with their computed result** as the cached
+value, so pandas, previewers and mail clients show the totals without recalculating; the
+results are the ones ``reports.statements`` computed, which the deck and the PDF print. Headers
+are frozen, columns sized, and every sheet prints landscape, one page wide, with the group,
+period and run in the footer. The Charts sheet holds native Excel charts over its own data.
 
 Excel number-format codes are locale-neutral (``#,##0.00`` is shown as ``1.234,56`` by a pt-BR
 Excel); the labels follow the group's locale.
 
 The file is byte-for-byte reproducible: document properties carry the run's ``as_of`` and the
-zip container is rewritten with fixed entry times (``reports.archive``).
+zip container is rewritten with fixed entry times (``reports.archive``). openpyxl stays the
+reader (tests, connectors); XlsxWriter writes because it stores cached formula values.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from copy import copy
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
-from zipfile import ZIP_DEFLATED, ZipFile
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.properties import CalcProperties
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
+from close.definitions import DEFINITIONS
+from close.money import ZERO
 from reports.archive import normalize_zip
 from reports.format import format_period, to_excel_datetime
 from reports.labels import t
@@ -43,7 +45,13 @@ from reports.presentation import (
     light_label,
     presented_sign,
 )
-from reports.statements import Statement, Statements, build_statements
+from reports.statements import (
+    Statement,
+    Statements,
+    build_statements,
+    income_statement_figures,
+    net_income_bridge,
+)
 
 Kind = Literal["text", "amount", "rate", "percent", "ratio", "datetime", "long_text"]
 
@@ -58,128 +66,161 @@ _FORMATS: dict[str, str] = {"amount": AMOUNT_FORMAT, "rate": RATE_FORMAT,
 _WIDTHS: dict[str, float] = {"text": 16, "amount": 17, "rate": 12, "percent": 10, "ratio": 10,
                              "datetime": 17, "long_text": 60}
 
-_TITLE = Font(name="Calibri", size=14, bold=True, color=BRAND)
-_META = Font(name="Calibri", size=9, color="595959")
-_HEADER_FONT = Font(name="Calibri", size=10, bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor=BRAND)
-_BOLD = Font(name="Calibri", size=10, bold=True)
-_SECTION = Font(name="Calibri", size=10, bold=True, color=BRAND)
-_THIN = Side(style="thin", color="808080")
-_DOUBLE = Side(style="double", color="000000")
-_HEADER_ROW = 5  # rows 1-4: title, group/period/run, amounts-in, blank
-_TOP = Alignment(vertical="top")
-_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
-_ALIGNMENTS: dict[str, Alignment] = {"text": _TOP, "long_text": _WRAP_TOP}
+_BASE = {"font_name": "Calibri", "font_size": 10}
+_TITLE = {"font_size": 14, "bold": True, "font_color": "#" + BRAND}
+_META = {"font_size": 9, "font_color": "#595959"}
+_HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#" + BRAND, "pattern": 1,
+           "valign": "vcenter", "text_wrap": True}
+_BOLD = {"bold": True}
+_SECTION = {"bold": True, "font_color": "#" + BRAND}
+_NOTE = {"italic": True, "font_size": 9, "font_color": "#9C5700"}
+_HEADER_ROW = 4  # zero-based; rows 0-3: title, group/period/run, amounts-in, blank
+_ALIGNMENTS: dict[str, dict[str, Any]] = {"text": {"valign": "top"},
+                                          "long_text": {"valign": "top", "text_wrap": True}}
+
+
+class _Formats:
+    """One XlsxWriter format per distinct set of properties (the workbook's style table)."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self.wb = wb
+        self._cache: dict[tuple[tuple[str, Any], ...], Format] = {}
+
+    def get(self, *parts: dict[str, Any] | None, **extra: Any) -> Format:
+        props: dict[str, Any] = dict(_BASE)
+        for p in parts:
+            if p:
+                props.update(p)
+        props.update(extra)
+        key = tuple(sorted(props.items()))
+        fmt = self._cache.get(key)
+        if fmt is None:
+            fmt = self._cache[key] = self.wb.add_format(props)
+        return fmt
+
+
+def _number(value: Decimal | int | float) -> float:
+    return float(value)
 
 
 class _Sheet:
     """A sheet with the package's heading block, a header row and typed columns."""
 
-    def __init__(self, wb: Workbook, data: BoardPackData, name_key: str, title: str,
+    def __init__(self, book: _Book, name_key: str, title: str,
                  headers: Sequence[tuple[str, Kind]], *, freeze_cols: int = 0) -> None:
-        self.ws: Worksheet = wb.create_sheet(t(data.locale, name_key))
-        self.data = data
+        data = book.data
+        self.book = book
+        self.ws: Worksheet = book.wb.add_worksheet(t(data.locale, name_key))
         self.kinds = [k for _, k in headers]
+        fmt = book.formats
         ws = self.ws
-        ws["A1"] = title
-        ws["A1"].font = _TITLE
         loc = data.locale
-        ws["A2"] = (f"{data.group_name} · {format_period(data.period, loc)} · "
-                    f"{t(loc, 'run')} {data.run_id}")
-        ws["A3"] = t(loc, "amounts_in", currency=data.presentation_currency)
-        for cell in ("A2", "A3"):
-            ws[cell].font = _META
-        for col, (label, kind) in enumerate(headers, start=1):
-            cell = ws.cell(_HEADER_ROW, col, label)
-            cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-            cell.alignment = Alignment(horizontal="left" if kind in ("text", "long_text")
-                                       else "right", vertical="center", wrap_text=True)
-            ws.column_dimensions[get_column_letter(col)].width = _WIDTHS[kind]
-        ws.freeze_panes = ws.cell(_HEADER_ROW + 1, freeze_cols + 1)
+        ws.write_string(0, 0, title, fmt.get(_TITLE))
+        ws.write_string(1, 0, f"{data.group_name} · {format_period(data.period, loc)} · "
+                              f"{t(loc, 'run')} {data.run_id}", fmt.get(_META))
+        ws.write_string(2, 0, t(loc, "amounts_in", currency=data.presentation_currency),
+                        fmt.get(_META))
+        for col, (label, kind) in enumerate(headers):
+            align = "left" if kind in ("text", "long_text") else "right"
+            ws.write_string(_HEADER_ROW, col, label, fmt.get(_HEADER, align=align))
+            ws.set_column(col, col, _WIDTHS[kind])
+        ws.freeze_panes(_HEADER_ROW + 1, freeze_cols)
         self.row = _HEADER_ROW + 1
-        # (font, fill) → (kind, formatted) → the cell style that append() gives such a cell
-        self._styles: dict[tuple[Font | None, PatternFill | None],
-                           dict[tuple[str, bool], StyleArray]] = {}
         _print_setup(ws, data)
 
+    def meta(self, row: int, text: str, props: dict[str, Any] | None = None) -> None:
+        """Overwrite one of the heading rows (0-3) of column A."""
+        self.ws.write_string(row, 0, text, self.book.formats.get(_META, props))
+
     def width(self, col: int, width: float) -> None:
-        self.ws.column_dimensions[get_column_letter(col)].width = width
+        self.ws.set_column(col, col, width)
 
-    def append(self, values: Sequence[Any], *, font: Font | None = None,
-               fill: PatternFill | None = None) -> int:
-        """Write one row, formatting each cell by its column's kind; return the row number.
+    def append(self, values: Sequence[Any], *, props: dict[str, Any] | None = None,
+               cached: Sequence[Any] | None = None) -> int:
+        """Write one row, formatting each cell by its column's kind; return its zero-based row.
 
-        Setting a style attribute makes openpyxl hash the style object to find it in the
-        workbook, which dominated the build of the large sheets. So the first cell of each
-        combination is styled through the attributes and every later one copies its style.
+        Args:
+            values: one per column; None leaves the cell empty; a string starting with ``=``
+                is a formula, written with ``cached[i]`` as its cached value.
+            props: extra format properties of the whole row (bold, a fill …).
+            cached: the computed results of the row's formulas, by column.
+
         """
         r = self.row
-        styles = self._styles.setdefault((font, fill), {})
-        for col, (value, kind) in enumerate(zip(values, self.kinds, strict=True), start=1):
+        fmt = self.book.formats
+        for col, (value, kind) in enumerate(zip(values, self.kinds, strict=True)):
             if value is None:
                 continue
-            cell = self.ws.cell(r, col, to_excel_datetime(value)
-                                if isinstance(value, datetime) else value)
-            formatted = kind in _FORMATS and not isinstance(value, str) or (
-                isinstance(value, str) and value.startswith("="))
-            style = styles.get((kind, formatted))
-            if style is not None:
-                cell._style = copy(style)  # openpyxl's way to copy a style
-                continue
-            if formatted:
-                cell.number_format = _FORMATS.get(kind, AMOUNT_FORMAT)
-            if kind in _ALIGNMENTS:
-                cell.alignment = _ALIGNMENTS[kind]
-            if font is not None:
-                cell.font = font
-            if fill is not None:
-                cell.fill = fill
-            styles[(kind, formatted)] = copy(cell._style)
+            align = _ALIGNMENTS.get(kind)
+            if isinstance(value, str) and value.startswith("="):
+                result = cached[col] if cached is not None else None
+                number = _FORMATS.get(kind, AMOUNT_FORMAT)
+                self.ws.write_formula(r, col, value, fmt.get(align, props, num_format=number),
+                                      _cached(result))
+            elif isinstance(value, str):
+                self.ws.write_string(r, col, value, fmt.get(align, props))
+            elif isinstance(value, datetime):
+                self.ws.write_datetime(r, col, to_excel_datetime(value),
+                                       fmt.get(align, props, num_format=DATETIME_FORMAT))
+            else:
+                number = _FORMATS.get(kind, AMOUNT_FORMAT)
+                self.ws.write_number(r, col, _number(value), fmt.get(align, props,
+                                                                     num_format=number))
         self.row += 1
         return r
 
     def finish(self, *, autofilter: bool = True) -> None:
-        last = get_column_letter(len(self.kinds))
         if autofilter and self.row > _HEADER_ROW + 1:
-            self.ws.auto_filter.ref = f"A{_HEADER_ROW}:{last}{self.row - 1}"
-        self.ws.print_title_rows = f"{_HEADER_ROW}:{_HEADER_ROW}"
+            self.ws.autofilter(_HEADER_ROW, 0, self.row - 1, len(self.kinds) - 1)
+        self.ws.repeat_rows(_HEADER_ROW)
+
+
+def _cached(result: Any) -> Any:
+    if result is None:
+        return 0
+    if isinstance(result, str):
+        return result
+    return _number(result)
+
+
+class _Book:
+    """The workbook being written, its data and its format table."""
+
+    def __init__(self, wb: Workbook, data: BoardPackData) -> None:
+        self.wb = wb
+        self.data = data
+        self.formats = _Formats(wb)
 
 
 def _print_setup(ws: Worksheet, data: BoardPackData) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     # '&' starts a header/footer code, so literal ampersands are doubled.
     left = f"{data.group_name} · {data.period} · {data.run_id}".replace("&", "&&")
-    ws.oddFooter.left.text = left
-    ws.oddFooter.left.size = 8
-    ws.oddFooter.right.text = t(data.locale, "page_x_of_y", x="&P", y="&N")
-    ws.oddFooter.right.size = 8
+    right = t(data.locale, "page_x_of_y", x="&P", y="&N")
+    ws.set_footer(f"&L&8{left}&R&8{right}")
 
 
-def _fill(color: str) -> PatternFill:
-    return PatternFill("solid", fgColor=color)
+def _light(light: str | None) -> dict[str, Any] | None:
+    if not light:
+        return None
+    return {"bg_color": "#" + LIGHT_FILL[light], "pattern": 1, "bold": True,
+            "font_color": "#" + LIGHT_INK[light]}
 
 
-def _light_cell(sheet: _Sheet, row: int, col: int, light: str | None) -> None:
-    if light:
-        cell = sheet.ws.cell(row, col)
-        cell.fill = _fill(LIGHT_FILL[light])
-        cell.font = Font(name="Calibri", size=10, bold=True, color=LIGHT_INK[light])
-
-
-def _summary(wb: Workbook, data: BoardPackData, st: Statements) -> None:
+def _summary(book: _Book, st: Statements) -> None:
+    data = book.data
     loc = data.locale
-    sheet = _Sheet(wb, data, "sheet_summary", f"{t(loc, 'board_package')} — "
+    fmt = book.formats
+    sheet = _Sheet(book, "sheet_summary", f"{t(loc, 'board_package')} — "
                    f"{format_period(data.period, loc)}",
                    [(t(loc, "col_figure"), "text"), (t(loc, "col_value"), "amount")])
-    sheet.width(1, 44)
-    sheet.width(2, 40)
+    sheet.width(0, 44)
+    sheet.width(1, 40)
+    ws = sheet.ws
     meta: list[tuple[str, Any]] = [
         (t(loc, "group"), f"{data.group_name} ({data.group_id})"),
         (t(loc, "period"), data.period),
@@ -191,80 +232,80 @@ def _summary(wb: Workbook, data: BoardPackData, st: Statements) -> None:
     ]
     for label, value in meta:
         r = sheet.append([label, None])
-        cell = sheet.ws.cell(r, 2, to_excel_datetime(value) if isinstance(value, datetime) else value)
-        cell.alignment = Alignment(horizontal="left")
         if isinstance(value, datetime):
-            cell.number_format = DATETIME_FORMAT + ' "UTC"'
+            ws.write_datetime(r, 1, to_excel_datetime(value), fmt.get(
+                align="left", num_format=DATETIME_FORMAT + ' "UTC"'))
+        else:
+            ws.write_string(r, 1, value, fmt.get(align="left"))
     r = sheet.append([t(loc, "score"), None])
     if data.validation_score is None:
-        sheet.ws.cell(r, 2, t(loc, "not_available"))
+        ws.write_string(r, 1, t(loc, "not_available"))
     else:
-        cell = sheet.ws.cell(r, 2, data.validation_score)
-        cell.number_format = '0.0 "/ 100"'
-        cell.alignment = Alignment(horizontal="left")
-        _light_cell(sheet, r, 2, data.validation_light)
+        ws.write_number(r, 1, _number(data.validation_score), fmt.get(
+            _light(data.validation_light), align="left", num_format='0.0 "/ 100"'))
     sheet.row += 1
-    sheet.append([t(loc, "headline_figures"), None], font=_SECTION)
+    sheet.append([t(loc, "headline_figures"), None], props=_SECTION)
     for h in st.headlines:
         sheet.append([h.label, h.value])
     notes = st.balance_sheet.notes + st.income_statement.notes
     if notes:
         sheet.row += 1
         for note in dict.fromkeys(notes):
-            sheet.append([note, None], font=Font(italic=True, size=9, color="9C5700"))
+            sheet.append([note, None], props=_NOTE)
     sheet.finish(autofilter=False)
 
     # The entity list sits under the figures; its columns have their own types.
-    ws, r = sheet.ws, sheet.row + 1
-    ws.cell(r, 1, t(loc, "companies")).font = _SECTION
+    r = sheet.row + 1
+    ws.write_string(r, 0, t(loc, "companies"), fmt.get(_SECTION))
     heads = [t(loc, "col_entity"), t(loc, "col_name"), t(loc, "col_local_currency"),
              t(loc, "col_ownership"), t(loc, "col_method_consolidation")]
-    for col, label in enumerate(heads, start=1):
-        cell = ws.cell(r + 1, col, label)
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    for col, label in enumerate(heads):
+        ws.write_string(r + 1, col, label, fmt.get(_HEADER))
     for i, e in enumerate(data.entities, start=r + 2):
-        ws.cell(i, 1, e.id)
-        ws.cell(i, 2, e.name)
-        ws.cell(i, 3, e.currency)
-        ws.cell(i, 4, e.ownership).number_format = PERCENT_FORMAT
-        ws.cell(i, 5, t(loc, f"method_{e.method}"))
+        ws.write_string(i, 0, e.id, fmt.get())
+        ws.write_string(i, 1, e.name, fmt.get())
+        ws.write_string(i, 2, e.currency, fmt.get())
+        ws.write_number(i, 3, _number(e.ownership), fmt.get(num_format=PERCENT_FORMAT))
+        ws.write_string(i, 4, t(loc, f"method_{e.method}"), fmt.get())
 
 
-def _statement_sheet(wb: Workbook, data: BoardPackData, statement: Statement, name_key: str) -> None:
-    loc = data.locale
+def _statement_sheet(book: _Book, statement: Statement, name_key: str) -> None:
+    loc = book.data.locale
     headers: list[tuple[str, Kind]] = [(t(loc, "col_account"), "text")]
     headers += [(c.label, "amount") for c in statement.columns]
-    sheet = _Sheet(wb, data, name_key, statement.title, headers, freeze_cols=1)
-    sheet.width(1, 52)
-    first = sheet.row
+    sheet = _Sheet(book, name_key, statement.title, headers, freeze_cols=1)
+    sheet.width(0, 52)
+    first = sheet.row + 1  # Excel row numbers are one-based
     rows = {i: first + i for i in range(len(statement.lines))}
+    blank = [None] * len(statement.columns)
     for i, line in enumerate(statement.lines):
         if line.kind == "section":
-            sheet.append([line.label] + [None] * len(statement.columns), font=_SECTION)
+            sheet.append([line.label, *blank], props=_SECTION)
             continue
         cells: list[Any] = [line.label]
         for c, column in enumerate(statement.columns):
-            letter = get_column_letter(c + 2)
+            letter = xl_col_to_name(c + 1)
             if column.diff_of is not None:
-                left, right = (get_column_letter(x + 2) for x in column.diff_of)
+                left, right = (xl_col_to_name(x + 1) for x in column.diff_of)
                 cells.append(f"={left}{rows[i]}-{right}{rows[i]}")
             elif line.components:
                 cells.append(_sum_formula(letter, [(rows[j], s) for j, s in line.components]))
             else:
                 cells.append(line.values[c])
-        font = _BOLD if line.kind in ("subtotal", "total") else None
-        r = sheet.append(cells, font=font)
-        label = sheet.ws.cell(r, 1)
-        label.alignment = Alignment(indent=0 if line.kind != "item" else 1)
+        props: dict[str, Any] = {}
         if line.kind in ("subtotal", "total"):
-            for col in range(2, len(statement.columns) + 2):
-                sheet.ws.cell(r, col).border = Border(
-                    top=_THIN, bottom=_DOUBLE if line.kind == "total" else None)
+            props = {"bold": True, "top": 1, "top_color": "#808080",
+                     "bottom": 6 if line.kind == "total" else 0}
+        elif line.kind == "item":
+            props = {"indent": 1}
+        r = sheet.append(cells, props=props, cached=[None, *line.values])
+        if line.kind in ("subtotal", "total"):  # the label cell: bold, no border
+            sheet.ws.write_string(r, 0, line.label, book.formats.get({"bold": True,
+                                                                     "valign": "top"}))
     if statement.notes:
         sheet.row += 1
         for note in statement.notes:
-            sheet.append([note] + [None] * len(statement.columns),
-                         font=Font(italic=True, size=9, color="9C5700"))
+            sheet.append([note, *blank], props=_NOTE)
     sheet.finish(autofilter=False)
 
 
@@ -281,7 +322,19 @@ def _sum_formula(letter: str, refs: list[tuple[int, int]]) -> str:
     return "=" + (text[1:] if text.startswith("+") else text)
 
 
-def _consolidating(wb: Workbook, data: BoardPackData) -> None:
+def _total_row(sheet: _Sheet, label_col: int, label: str, cells: dict[int, tuple[str, Decimal]],
+               row: int | None = None) -> None:
+    """Write a bold total row of formulas with their cached sums below a table."""
+    fmt = sheet.book.formats
+    r = sheet.row + 1 if row is None else row
+    sheet.ws.write_string(r, label_col, label, fmt.get(_BOLD))
+    for col, (formula, value) in cells.items():
+        sheet.ws.write_formula(r, col, formula, fmt.get(
+            _BOLD, num_format=AMOUNT_FORMAT, top=1, bottom=6), _number(value))
+
+
+def _consolidating(book: _Book) -> None:
+    data = book.data
     loc = data.locale
     names = chart_index(data)
     headers: list[tuple[str, Kind]] = [
@@ -291,29 +344,30 @@ def _consolidating(wb: Workbook, data: BoardPackData) -> None:
         (t(loc, "col_translated"), "amount"), (t(loc, "col_eliminations"), "amount"),
         (t(loc, "col_ppa"), "amount"), (t(loc, "col_adjustments"), "amount"),
         (t(loc, "col_consolidated"), "amount")]
-    sheet = _Sheet(wb, data, "sheet_consolidating", t(loc, "consolidating"), headers, freeze_cols=3)
-    sheet.width(3, 40)
-    sheet.width(5, 9)
-    first = sheet.row
+    sheet = _Sheet(book, "sheet_consolidating", t(loc, "consolidating"), headers, freeze_cols=3)
+    sheet.width(2, 40)
+    sheet.width(4, 9)
+    first = sheet.row + 1
+    sums = [ZERO] * 5
     for w in data.worksheet:
-        r = sheet.row
+        r = sheet.row + 1
+        parts = (w.translated, w.eliminations, w.ppa, w.adjustments, w.consolidated)
+        sums = [a + b for a, b in zip(sums, parts, strict=True)]
         sheet.append([w.entity, w.account, account_name(data, w.account, names), w.local_amount,
                       w.local_currency, w.rate, w.translated, w.eliminations, w.ppa,
-                      w.adjustments, f"=SUM(G{r}:J{r})"])
-    last = sheet.row - 1
+                      w.adjustments, f"=SUM(G{r}:J{r})"],
+                     cached=[None] * 10 + [w.translated + w.eliminations + w.ppa + w.adjustments])
+    last = sheet.row
     sheet.finish()
     # SUBTOTAL ignores rows hidden by the filter: filter one entity and read its totals.
     if last >= first:
-        r = sheet.row + 1
-        sheet.ws.cell(r, 1, t(loc, "total")).font = _BOLD
-        for col in range(7, 12):
-            letter = get_column_letter(col)
-            cell = sheet.ws.cell(r, col, f"=SUBTOTAL(9,{letter}{first}:{letter}{last})")
-            cell.number_format, cell.font = AMOUNT_FORMAT, _BOLD
-            cell.border = Border(top=_THIN, bottom=_DOUBLE)
+        _total_row(sheet, 0, t(loc, "total"), {
+            col: (f"=SUBTOTAL(9,{xl_col_to_name(col)}{first}:{xl_col_to_name(col)}{last})",
+                  sums[col - 6]) for col in range(6, 11)})
 
 
-def _trial_balance(wb: Workbook, data: BoardPackData) -> None:
+def _trial_balance(book: _Book) -> None:
+    data = book.data
     loc = data.locale
     headers: list[tuple[str, Kind]] = [
         (t(loc, "col_entity"), "text"), (t(loc, "col_account"), "text"),
@@ -321,39 +375,43 @@ def _trial_balance(wb: Workbook, data: BoardPackData) -> None:
         (t(loc, "col_local_currency"), "text"), (t(loc, "col_counterparty"), "text"),
         (t(loc, "col_opening"), "amount"), (t(loc, "col_debits"), "amount"),
         (t(loc, "col_credits"), "amount"), (t(loc, "col_closing"), "amount")]
-    sheet = _Sheet(wb, data, "sheet_tb", t(loc, "trial_balance"), headers, freeze_cols=3)
-    sheet.width(3, 40)
-    sheet.ws["A3"] = f"{t(loc, 'col_local')} ({t(loc, 'col_local_currency').lower()})"
+    sheet = _Sheet(book, "sheet_tb", t(loc, "trial_balance"), headers, freeze_cols=3)
+    sheet.width(2, 40)
+    sheet.meta(2, f"{t(loc, 'col_local')} ({t(loc, 'col_local_currency').lower()})")
     block: dict[str, list[int]] = {}
+    totals: dict[str, list[Decimal]] = {}
     for line in data.trial_balance:
-        r = sheet.row
+        r = sheet.row + 1
         block.setdefault(line.entity, []).append(r)
+        closing = line.opening + line.debits - line.credits
+        acc = totals.setdefault(line.entity, [ZERO] * 4)
+        for i, x in enumerate((line.opening, line.debits, line.credits, closing)):
+            acc[i] += x
         sheet.append([line.entity, line.account, line.account_name, line.std_account or "",
                       line.currency, line.counterparty or "", line.opening, line.debits,
-                      line.credits, f"=G{r}+H{r}-I{r}"])
+                      line.credits, f"=G{r}+H{r}-I{r}"], cached=[None] * 9 + [closing])
     sheet.finish()
     # Each entity's trial balance must sum to zero: one check row per entity, below the table.
     r = sheet.row + 1
     for entity, rows in block.items():
-        sheet.ws.cell(r, 1, entity).font = _BOLD
-        sheet.ws.cell(r, 3, t(loc, "total")).font = _BOLD
-        for col in range(7, 11):
-            letter = get_column_letter(col)
-            cell = sheet.ws.cell(r, col, f"=SUMIF($A${rows[0]}:$A${rows[-1]},$A{r},"
-                                         f"{letter}${rows[0]}:{letter}${rows[-1]})")
-            cell.number_format, cell.font = AMOUNT_FORMAT, _BOLD
+        sheet.ws.write_string(r, 0, entity, book.formats.get(_BOLD))
+        _total_row(sheet, 2, t(loc, "total"), {
+            col: (f"=SUMIF($A${rows[0]}:$A${rows[-1]},$A{r + 1},"
+                  f"{xl_col_to_name(col)}${rows[0]}:{xl_col_to_name(col)}${rows[-1]})",
+                  totals[entity][col - 6]) for col in range(6, 10)}, row=r)
         r += 1
 
 
-def _fx_rates(wb: Workbook, data: BoardPackData) -> None:
+def _fx_rates(book: _Book) -> None:
+    data = book.data
     loc = data.locale
-    sheet = _Sheet(wb, data, "sheet_fx", t(loc, "fx_rates"), [
+    sheet = _Sheet(book, "sheet_fx", t(loc, "fx_rates"), [
         (t(loc, "col_local_currency"), "text"), (t(loc, "col_rate_type"), "text"),
         (t(loc, "col_rate"), "rate"), (t(loc, "col_source"), "text"),
         (t(loc, "col_method"), "text")])
-    sheet.ws["A3"] = f"{data.presentation_currency} / 1 unit"
-    sheet.width(4, 28)
-    sheet.width(5, 32)
+    sheet.meta(2, f"{data.presentation_currency} / 1 unit")
+    sheet.width(3, 28)
+    sheet.width(4, 32)
     if not data.fx_rates:
         sheet.append([t(loc, "no_items"), None, None, None, None])
     for rate in data.fx_rates:
@@ -361,18 +419,19 @@ def _fx_rates(wb: Workbook, data: BoardPackData) -> None:
     sheet.finish()
 
 
-def _eliminations(wb: Workbook, data: BoardPackData) -> None:
+def _eliminations(book: _Book) -> None:
+    data = book.data
     loc = data.locale
     names = chart_index(data)
-    sheet = _Sheet(wb, data, "sheet_elim", t(loc, "eliminations"), [
+    sheet = _Sheet(book, "sheet_elim", t(loc, "eliminations"), [
         (t(loc, "col_journal"), "text"), (t(loc, "col_kind"), "text"),
         (t(loc, "col_basis"), "text"), (t(loc, "col_description"), "text"),
         (t(loc, "col_entity"), "text"), (t(loc, "col_account"), "text"),
         (t(loc, "col_name"), "text"), (t(loc, "col_counterparty"), "text"),
         (t(loc, "col_amount"), "amount"), (t(loc, "col_memo"), "text")], freeze_cols=1)
-    sheet.width(4, 44)
-    sheet.width(7, 36)
-    sheet.width(10, 36)
+    sheet.width(3, 44)
+    sheet.width(6, 36)
+    sheet.width(9, 36)
     if not data.journals:
         sheet.append([t(loc, "no_items")] + [None] * 9)
     for j in data.journals:
@@ -380,98 +439,108 @@ def _eliminations(wb: Workbook, data: BoardPackData) -> None:
         for line in j.lines:
             rows.append(sheet.append([j.id, j.kind, j.basis, j.description, line.entity,
                                       line.account, account_name(data, line.account, names),
-                                      line.counterparty or "", line.amount, line.memo]))
-        r = sheet.append([j.id, None, None, None, None, None, t(loc, "total"), None,
-                          f"=SUM(I{rows[0]}:I{rows[-1]})" if rows else "=0", None], font=_BOLD)
-        sheet.ws.cell(r, 9).border = Border(top=_THIN)
+                                      line.counterparty or "", line.amount, line.memo]) + 1)
+        total = sum((line.amount for line in j.lines), ZERO)
+        sheet.append([j.id, None, None, None, None, None, t(loc, "total"), None,
+                      f"=SUM(I{rows[0]}:I{rows[-1]})" if rows else "=0", None],
+                     props={"bold": True, "top": 1}, cached=[None] * 8 + [total, None])
     sheet.finish()
 
 
-def _variances(wb: Workbook, data: BoardPackData) -> None:
+def _variances(book: _Book) -> None:
+    data = book.data
     loc = data.locale
     names = chart_index(data)
-    sheet = _Sheet(wb, data, "sheet_variances", t(loc, "variances"), [
+    sheet = _Sheet(book, "sheet_variances", t(loc, "variances"), [
         (t(loc, "col_account"), "text"), (t(loc, "col_name"), "text"),
         (t(loc, "col_basis"), "text"), (t(loc, "col_scope"), "text"),
         (t(loc, "col_actual"), "amount"), (t(loc, "col_comparison"), "amount"),
         (t(loc, "col_difference"), "amount"), (t(loc, "col_pct"), "percent"),
         (t(loc, "col_commentary"), "long_text"), (t(loc, "col_source_ai"), "text"),
         (t(loc, "col_confidence"), "percent"), (t(loc, "col_light"), "text")], freeze_cols=2)
-    sheet.width(2, 32)
+    sheet.width(1, 32)
     if not data.variances:
         sheet.append([t(loc, "section_not_available", what=t(loc, "variances"))] + [None] * 11)
     for v in data.variances:
         acc = names.get(v.account)
         sign = presented_sign(acc) if acc else 1
-        r = sheet.row
-        sheet.append([v.account, account_name(data, v.account, names),
-                      t(loc, f"basis_{v.basis}"), t(loc, f"scope_{v.scope}"),
-                      sign * v.actual, sign * v.comparison, f"=E{r}-F{r}",
-                      f'=IF(F{r}=0,"n/a",G{r}/ABS(F{r}))', v.commentary,
-                      t(loc, f"source_{v.source}"), v.confidence, light_label(loc, v.light)])
-        _light_cell(sheet, r, 12, v.light)
+        r = sheet.row + 1
+        actual, comparison = sign * v.actual, sign * v.comparison
+        difference = actual - comparison
+        pct: Any = "n/a" if comparison == 0 else difference / abs(comparison)
+        row = sheet.append([v.account, account_name(data, v.account, names),
+                            t(loc, f"basis_{v.basis}"), t(loc, f"scope_{v.scope}"),
+                            actual, comparison, f"=E{r}-F{r}",
+                            f'=IF(F{r}=0,"n/a",G{r}/ABS(F{r}))', v.commentary,
+                            t(loc, f"source_{v.source}"), v.confidence, None],
+                           cached=[None] * 6 + [difference, pct] + [None] * 4)
+        sheet.ws.write_string(row, 11, light_label(loc, v.light),
+                              book.formats.get({"valign": "top"}, _light(v.light)))
     sheet.finish()
 
 
-def _kpis(wb: Workbook, data: BoardPackData) -> None:
+def _kpis(book: _Book) -> None:
+    data = book.data
     loc = data.locale
     periods = sorted({p.period for k in data.kpis for p in k.trend})
     headers: list[tuple[str, Kind]] = [(t(loc, "col_kpi"), "text"), (t(loc, "col_value"), "ratio"),
                                        (t(loc, "col_unit"), "text"), (t(loc, "col_note"), "text")]
     headers += [(p, "ratio") for p in periods]
-    sheet = _Sheet(wb, data, "sheet_kpis", t(loc, "kpis"), headers, freeze_cols=1)
-    sheet.width(1, 36)
-    sheet.width(4, 44)
+    sheet = _Sheet(book, "sheet_kpis", t(loc, "kpis"), headers, freeze_cols=1)
+    sheet.width(0, 36)
+    sheet.width(3, 44)
     formats = {"percent": PERCENT_FORMAT, "currency": AMOUNT_FORMAT, "ratio": RATIO_FORMAT,
                "months": RATIO_FORMAT, "count": "#,##0"}
+    fmt = book.formats
     if not data.kpis:
-        sheet.append([t(loc, "section_not_available", what=t(loc, "kpis"))] + [None] * (len(headers) - 1))
+        sheet.append([t(loc, "section_not_available", what=t(loc, "kpis"))]
+                     + [None] * (len(headers) - 1))
     for k in data.kpis:
         trend = {p.period: p.value for p in k.trend}
-        r = sheet.append([k.name, k.value if k.value is not None else "n/a", k.unit,
-                          k.reason or "", *(trend.get(p) for p in periods)])
-        for col in [2] + list(range(5, 5 + len(periods))):
-            cell = sheet.ws.cell(r, col)
-            if cell.value is not None and not isinstance(cell.value, str):
-                cell.number_format = formats[k.unit]
-            else:
-                cell.alignment = Alignment(horizontal="right")
+        r = sheet.append([k.name, None, k.unit, k.reason or "", *([None] * len(periods))])
+        for col, value in [(1, k.value), *((5 + i - 1, trend.get(p))
+                                            for i, p in enumerate(periods))]:
+            if value is not None:
+                sheet.ws.write_number(r, col, _number(value), fmt.get(num_format=formats[k.unit]))
+            elif col == 1:
+                sheet.ws.write_string(r, col, "n/a", fmt.get(align="right"))
     sheet.finish()
 
 
-def _validation(wb: Workbook, data: BoardPackData) -> None:
+def _validation(book: _Book) -> None:
+    data = book.data
     loc = data.locale
-    sheet = _Sheet(wb, data, "sheet_validation", t(loc, "validation"), [
+    sheet = _Sheet(book, "sheet_validation", t(loc, "validation"), [
         (t(loc, "col_code"), "text"), (t(loc, "col_severity"), "text"),
         (t(loc, "col_entity"), "text"), (t(loc, "col_account"), "text"),
         (t(loc, "col_expected"), "amount"), (t(loc, "col_actual"), "amount"),
         (t(loc, "col_difference"), "amount"), (t(loc, "col_message"), "long_text"),
         (t(loc, "col_waived_by"), "text"), (t(loc, "col_waiver_reason"), "long_text")],
         freeze_cols=1)
-    sheet.width(1, 20)
-    sheet.width(10, 40)
+    sheet.width(0, 20)
+    sheet.width(9, 40)
     score = (t(loc, "not_available") if data.validation_score is None
              else f"{data.validation_score} / 100 ({light_label(loc, data.validation_light)})")
-    sheet.ws["A3"] = f"{t(loc, 'score')}: {score}"
-    if data.validation_light:
-        sheet.ws["A3"].fill = _fill(LIGHT_FILL[data.validation_light])
+    sheet.meta(2, f"{t(loc, 'score')}: {score}", _light(data.validation_light))
     if not data.validation:
         sheet.append([t(loc, "section_not_available", what=t(loc, "validation"))] + [None] * 9)
     for f in data.validation:
-        r = sheet.append([f.code, t(loc, f"sev_{f.severity}"), f.entity or "", f.account or "",
+        r = sheet.append([f.code, None, f.entity or "", f.account or "",
                           f.expected, f.actual, f.difference, f.message, f.waived_by or "",
                           f.waiver_reason or ""])
         light = {"pass": "green", "warn": "yellow", "fail": "red"}[f.severity]
-        _light_cell(sheet, r, 2, light)
+        sheet.ws.write_string(r, 1, t(loc, f"sev_{f.severity}"),
+                              book.formats.get({"valign": "top"}, _light(light)))
     sheet.finish()
 
 
-def _audit_log(wb: Workbook, data: BoardPackData) -> None:
+def _audit_log(book: _Book) -> None:
+    data = book.data
     loc = data.locale
-    sheet = _Sheet(wb, data, "sheet_audit", t(loc, "audit_log"), [
+    sheet = _Sheet(book, "sheet_audit", t(loc, "audit_log"), [
         (t(loc, "col_time"), "datetime"), (t(loc, "col_actor"), "text"),
         (t(loc, "col_event"), "text"), (t(loc, "col_detail"), "long_text")])
-    sheet.ws["A3"] = ""
+    sheet.meta(2, "")
     if not data.audit_log:
         sheet.append([None, t(loc, "no_items"), None, None])
     for event in data.audit_log:
@@ -479,7 +548,66 @@ def _audit_log(wb: Workbook, data: BoardPackData) -> None:
     sheet.finish()
 
 
-_SHEETS: tuple[Callable[[Workbook, BoardPackData], None], ...] = (
+def _charts(book: _Book, st: Statements) -> None:
+    """Native charts: revenue and EBITDA by month, and the net income bridge, over tables here."""
+    data = book.data
+    loc = data.locale
+    sheet = _Sheet(book, "sheet_charts", t(loc, "financial_performance"), [
+        (t(loc, "col_period"), "text"), (t(loc, "revenue"), "amount"),
+        (t(loc, "ebitda"), "amount"), (t(loc, "profit_for_period"), "amount")])
+    name = sheet.ws.name
+    points = [(h.period, income_statement_figures(h.balances, data.chart)) for h in data.history]
+    points.append((data.period, {"revenue": st.headline("revenue_month"),
+                                 "ebitda": st.headline("ebitda_month"),
+                                 "net_income": st.headline("net_income_month")}))
+    first = sheet.row
+    for period, f in points:
+        sheet.append([period, f["revenue"], f["ebitda"], f["net_income"]])
+    last = sheet.row - 1
+    trend = book.wb.add_chart({"type": "column"})
+    for col in (1, 2):
+        trend.add_series({"name": [name, _HEADER_ROW, col],
+                          "categories": [name, first, 0, last, 0],
+                          "values": [name, first, col, last, col]})
+    trend.set_title({"name": t(loc, "trend_revenue_ebitda")})
+    trend.set_legend({"position": "bottom"})
+    trend.set_y_axis({"num_format": "#,##0"})
+    trend.set_size({"width": 720, "height": 320})
+    sheet.ws.insert_chart(_HEADER_ROW, 5, trend)
+    steps = net_income_bridge(st, loc)
+    if steps is not None:
+        sheet.row += 1
+        top = sheet.row
+        sheet.append([t(loc, "waterfall"), None, None, None], props=_SECTION)
+        for _, label, amount in steps:
+            sheet.append([label, amount, None, None])
+        bridge = book.wb.add_chart({"type": "bar"})
+        bridge.add_series({"name": t(loc, "waterfall"),
+                           "categories": [name, top + 1, 0, sheet.row - 1, 0],
+                           "values": [name, top + 1, 1, sheet.row - 1, 1],
+                           "invert_if_negative": True})
+        bridge.set_title({"name": t(loc, "waterfall")})
+        bridge.set_legend({"none": True})
+        bridge.set_y_axis({"reverse": True})
+        bridge.set_x_axis({"num_format": "#,##0"})
+        bridge.set_size({"width": 720, "height": 320})
+        sheet.ws.insert_chart(_HEADER_ROW + 17, 5, bridge)
+    sheet.width(0, 36)
+    sheet.finish(autofilter=False)
+
+
+def _definitions(book: _Book) -> None:
+    loc = book.data.locale
+    sheet = _Sheet(book, "sheet_definitions", t(loc, "definitions"), [
+        (t(loc, "col_figure"), "text"), (t(loc, "col_formula"), "long_text")])
+    sheet.width(0, 36)
+    sheet.width(1, 100)
+    for d in DEFINITIONS:
+        sheet.append(list(d.localized(loc)))
+    sheet.finish(autofilter=False)
+
+
+_SHEETS: tuple[Callable[[_Book], None], ...] = (
     _consolidating, _trial_balance, _fx_rates, _eliminations, _variances, _kpis, _validation,
     _audit_log)
 
@@ -495,23 +623,21 @@ def build_workbook(data: BoardPackData) -> bytes:
 
     """
     st = build_statements(data)
-    wb = Workbook()
-    wb.remove(wb.active)
-    _summary(wb, data, st)
-    _statement_sheet(wb, data, st.balance_sheet, "sheet_bs")
-    _statement_sheet(wb, data, st.income_statement, "sheet_pl")
-    _statement_sheet(wb, data, st.cash_flow, "sheet_cf")
-    for add in _SHEETS:
-        add(wb, data)
-    # Formula cells carry no cached value: ask every reader to calculate on open.
-    wb.calculation = CalcProperties(fullCalcOnLoad=True)
-    props = wb.properties
-    stamp = to_excel_datetime(data.as_of)
-    props.created = props.modified = stamp
-    props.creator = props.lastModifiedBy = "monthclose"
-    props.title = f"{t(data.locale, 'board_package')} {data.group_name} {data.period}"
-    props.subject = f"run {data.run_id}"
     buffer = io.BytesIO()
-    # openpyxl's save_workbook() stamps "modified" with now(); the writer itself does not.
-    ExcelWriter(wb, ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True)).save()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
+                                      "strings_to_formulas": False, "strings_to_urls": False})
+    book = _Book(wb, data)
+    _summary(book, st)
+    _statement_sheet(book, st.balance_sheet, "sheet_bs")
+    _statement_sheet(book, st.income_statement, "sheet_pl")
+    _statement_sheet(book, st.cash_flow, "sheet_cf")
+    for add in _SHEETS:
+        add(book)
+    _charts(book, st)
+    _definitions(book)
+    wb.set_properties({
+        "title": f"{t(data.locale, 'board_package')} {data.group_name} {data.period}",
+        "subject": f"run {data.run_id}", "author": "monthclose",
+        "created": to_excel_datetime(data.as_of)})
+    wb.close()
     return normalize_zip(buffer.getvalue(), data.as_of)

@@ -63,6 +63,7 @@ from reports.model import (
     KpiPoint,
     KpiUnit,
     Light,
+    MonthPosition,
     PeriodResult,
     TrialBalanceLine,
     ValidationFinding,
@@ -173,7 +174,33 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         validation_score=score,
         validation_light=light,
         audit_log=audit_log_of(conn, run.id),
+        positions=positions_of(conn, run, config, entities, earlier),
     )
+
+
+def positions_of(conn: Connection, run: Run, config: GroupConfig, entities: Sequence[Entity],
+                 earlier: Mapping[Period, RunId]) -> tuple[MonthPosition, ...]:
+    """Return the month-end positions the cash flow needs: back to one month before the prior year-end.
+
+    The chain stops at the first month without an effective run (the statement then says which
+    columns are not available).
+    """
+    start = fiscal_year_start_period(run.period, config.fiscal_year_start)
+    first = add_months(start, -2)
+    out: list[MonthPosition] = []
+    period = add_months(run.period, -1)
+    while period >= first and period in earlier:
+        earlier_run = get_run(conn, earlier[period])
+        if earlier_run is None:
+            break
+        rows = worksheet_of(conn, earlier_run, config, entities)
+        rates = fx_rates_of(conn, earlier_run.id)
+        out.append(MonthPosition(
+            period=period, rows=tuple((w.entity, w.account, w.consolidated) for w in rows),
+            closing_rates=tuple((r.currency, r.rate) for r in rates if r.rate_type == "closing"),
+            average_rates=tuple((r.currency, r.rate) for r in rates if r.rate_type == "average")))
+        period = add_months(period, -1)
+    return tuple(reversed(out))
 
 
 def chart_accounts(chart: Chart) -> tuple[ChartAccount, ...]:
@@ -182,10 +209,12 @@ def chart_accounts(chart: Chart) -> tuple[ChartAccount, ...]:
     return tuple(
         ChartAccount(code=str(code), name=name, account_class=cls, subclass=subclass,
                      cash_flow_category=cash_flow, normal_balance=normal,
-                     kpi_tags=tuple(t for t in tags.split(";") if t), system_role=role or None)
-        for code, name, cls, subclass, cash_flow, normal, tags, role in zip(
+                     kpi_tags=tuple(t for t in tags.split(";") if t), system_role=role or None,
+                     rate_type=rate_type)
+        for code, name, cls, subclass, cash_flow, normal, tags, role, rate_type in zip(
             frame["code"], frame["name"], frame["class"], frame["subclass"], frame["cash_flow_category"],
-            frame["normal_balance"], frame["kpi_tags"], frame["system_role"], strict=True))
+            frame["normal_balance"], frame["kpi_tags"], frame["system_role"], frame["rate_type"],
+            strict=True))
 
 
 def consolidated_entities(config: GroupConfig) -> tuple[Entity, ...]:

@@ -67,6 +67,8 @@ class ChartAccount:
             non-current on the balance sheet.
         system_role: the engine's role (``cta``, ``nci_equity``, ``nci_profit``, ``goodwill``,
             ``retained_earnings``…) or ``None``. Reports find these accounts by role, never code.
+        rate_type: ``closing``, ``average`` or ``historical`` (IAS 21 translation); the cash
+            flow removes the translation difference of closing-rate lines.
 
     """
 
@@ -78,6 +80,7 @@ class ChartAccount:
     normal_balance: Literal["debit", "credit"] = "debit"
     kpi_tags: tuple[str, ...] = ()
     system_role: str | None = None
+    rate_type: str = "closing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,26 @@ class PeriodResult:
 
     period: Period
     balances: tuple[ConsolidatedBalance, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MonthPosition:
+    """A month-end position of an earlier effective run, for the cash flow statement.
+
+    Attributes:
+        period: ``YYYY-MM``.
+        rows: ``(entity, account, amount)``: each consolidating-worksheet row's consolidated
+            contribution (translated + eliminations + PPA + adjustments), TB sign, presentation
+            currency; income-statement rows year to date.
+        closing_rates: ``(currency, rate)`` closing rates of that month.
+        average_rates: ``(currency, rate)`` average rates of that month.
+
+    """
+
+    period: Period
+    rows: tuple[tuple[EntityId, AccountCode, Decimal], ...]
+    closing_rates: tuple[tuple[Currency, Decimal], ...] = ()
+    average_rates: tuple[tuple[Currency, Decimal], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,6 +481,9 @@ class BoardPackData:
         validation_score: 0-100, ``None`` if validation did not run.
         validation_light: the score's light, ``None`` if validation did not run.
         audit_log: the run's events, oldest first.
+        positions: month-end positions of earlier effective runs, oldest first: the month
+            before this one (the cash flow's opening), back to the prior fiscal year-end (the
+            year to date) and one more month (the prior-month column); empty when unknown.
 
     """
 
@@ -489,6 +515,7 @@ class BoardPackData:
     validation_score: Decimal | None = None
     validation_light: Light | None = None
     audit_log: tuple[AuditEvent, ...] = field(default=())
+    positions: tuple[MonthPosition, ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse what would make the documents lie or depend on the machine.

@@ -53,6 +53,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from close.definitions import DEFINITIONS
 from close.money import ZERO
 from reports.format import (
     format_amount,
@@ -75,6 +76,7 @@ from reports.presentation import (
     highlight_lines,
     light_label,
     presented_sign,
+    significant_variances,
 )
 from reports.statements import (
     EntityFigures,
@@ -368,9 +370,11 @@ def _statement_table(st: Statement, locale: str) -> list[Flowable]:
     size = 6.6 if wide else 8.5
     label_style = ParagraphStyle("label", parent=_CELL, fontSize=size, leading=size + 1.5)
     rows: list[list[Any]] = [[""] + [c.label for c in st.columns]]
-    bold, total, section = [], [], []
+    bold, total, section, alerts = [], [], [], []
     for line in st.lines:
         r = len(rows)
+        if line.key in st.alerts:
+            alerts.append(r)
         if line.kind == "section":
             rows.append([line.label] + [""] * n)
             section.append(r)
@@ -381,6 +385,9 @@ def _statement_table(st: Statement, locale: str) -> list[Flowable]:
         (total if line.kind == "total" else bold if line.kind == "subtotal" else []).append(r)
     table = _grid(rows, widths, bold_rows=bold, total_rows=total, section_rows=section,
                   font_size=size)
+    for r in alerts:  # a reconciliation that is not zero is read in red
+        table.setStyle(TableStyle([("TEXTCOLOR", (0, r), (-1, r), _DOWN),
+                                   ("FONT", (0, r), (-1, r), "Helvetica-Bold", size)]))
     if wide:
         table.setStyle(TableStyle([("LEFTPADDING", (1, 0), (-1, -1), 1),
                                    ("RIGHTPADDING", (1, 0), (-1, -1), 2)]))
@@ -649,10 +656,10 @@ def _executive_summary(data: BoardPackData, st: Statements) -> list[Flowable]:
     out: list[Flowable] = [Paragraph(_esc(t(loc, "executive_summary")), _H1),
                            *_highlights(data, st), Spacer(1, 8), _headline_table(st, data)]
     names = chart_index(data)
-    material = [v for v in data.variances if v.material]
+    material = significant_variances(data, 5)
     if material:
         out.append(Paragraph(_esc(t(loc, "material_variances")), _H2))
-        for v in material[:5]:
+        for v in material:
             acc = names.get(v.account)
             sign = presented_sign(acc) if acc else 1
             out.append(Paragraph(
@@ -783,6 +790,20 @@ def _journals_of(data: BoardPackData, entity: str) -> Flowable:
     return _grid(rows, [0.75, 0.21], font_size=8)
 
 
+def _clip_to(text: str, fraction: float, size: float = 7.5) -> str:
+    """Clip a plain table cell to its column (a fraction of the content width), with an ellipsis.
+
+    Measured with the font's metrics and the cell's padding, so a long code never runs into the
+    next column (the PPA journal's memos and book names did).
+    """
+    room = fraction * _CONTENT_W - 8  # the cell's left and right padding
+    if stringWidth(text, "Helvetica", size) <= room:
+        return text
+    while text and stringWidth(text + "…", "Helvetica", size) > room:
+        text = text[:-1]
+    return text + "…"
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
@@ -791,7 +812,12 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
     loc = data.locale
     names = chart_index(data)
     ents = entity_names(data)
-    out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "appendix")), _H1)]
+    out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "appendix")), _H1),
+                           Paragraph(_esc(t(loc, "definitions")), _H2)]
+    rows = [[t(loc, "col_figure"), t(loc, "col_formula")]]
+    rows += [[_Wrap(name), _Wrap(formula)] for name, formula in
+             (d.localized(loc) for d in DEFINITIONS)]
+    out.append(_grid(rows, [0.25, 0.75], numeric_from=99))
 
     out.append(Paragraph(_esc(t(loc, "cta_nci")), _H2))
     if data.attributions:
@@ -834,6 +860,7 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
 
     out.append(Paragraph(_esc(t(loc, "eliminations")), _H2))
     if data.journals:
+        widths = [0.2, 0.08, 0.27, 0.12, 0.2, 0.13]
         rows = [[t(loc, "col_journal"), t(loc, "col_entity"), t(loc, "col_account"),
                  t(loc, "col_counterparty"), t(loc, "col_memo"), t(loc, "col_amount")]]
         heads = []
@@ -842,12 +869,11 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
             heads.append(len(rows) - 1)
             for line in j.lines:
                 # Plain strings, not Paragraphs: this table can run to thousands of lines.
-                rows.append(["", line.entity,
-                             _clip(f"{line.account} {account_name(data, line.account, names)}", 40),
-                             line.counterparty or "", _clip(line.memo, 34),
-                             format_amount(line.amount, loc)])
-        out.append(_grid(rows, [0.25, 0.08, 0.25, 0.09, 0.2, 0.13], numeric_from=5,
-                         span_rows=heads))
+                rows.append(["", *(_clip_to(text, width) for text, width in zip(
+                    (line.entity, f"{line.account} {account_name(data, line.account, names)}",
+                     line.counterparty or "", line.memo), widths[1:5], strict=True)),
+                    format_amount(line.amount, loc)])
+        out.append(_grid(rows, widths, numeric_from=5, span_rows=heads))
     else:
         out.append(_not_available(loc, t(loc, "eliminations")))
 
@@ -938,7 +964,7 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
               _trend_chart(data, st, _CONTENT_W, 170) if data.history
               else _not_available(loc, t(loc, "trend_revenue_ebitda"))]
     names = chart_index(data)
-    material = [v for v in data.variances if v.material][:4]
+    material = significant_variances(data, 4)
     if material:
         story.append(Paragraph(_esc(t(loc, "material_variances")), _H2))
         for v in material:

@@ -54,15 +54,18 @@ from reports.presentation import (
     highlight_lines,
     light_label,
     presented_sign,
+    significant_variances,
 )
 from reports.statements import (
     EntityFigures,
+    Statement,
     Statements,
     build_statements,
     entity_figures,
     income_statement_figures,
     net_income_bridge,
 )
+from reports.text_fit import line_count, take_fitting, text_height
 
 _W, _H = Inches(13.333), Inches(7.5)
 _MARGIN = Inches(0.5)
@@ -73,6 +76,7 @@ _UP = RGBColor.from_string("2E7D32")
 _DOWN = RGBColor.from_string("C62828")
 _TOTAL = RGBColor.from_string(BRAND)
 _FONT = "Calibri"
+_BOTTOM_IN = 6.9  # inches: nothing but the footer below this line
 _NS_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 _NS_P = "http://schemas.openxmlformats.org/presentationml/2006/main"
 _CONTROL = re.compile(r"[\x00-\x08\x0B-\x1F]")
@@ -135,7 +139,9 @@ def _text(slide: Slide, left: Emu, top: Emu, width: Emu, height: Emu,
 
 def _new_slide(prs: Presentation, title: str) -> Slide:
     slide = prs.slides.add_slide(prs.slide_layouts[6])  # blank
-    _text(slide, _MARGIN, Inches(0.3), _W - 2 * _MARGIN, Inches(0.7), [title], size=26,
+    # One line above the bar: the largest of these sizes at which the title fits.
+    size = next((z for z in (26, 22, 18) if line_count(title, 12.33, z, bold=True) == 1), 16)
+    _text(slide, _MARGIN, Inches(0.3), _W - 2 * _MARGIN, Inches(0.7), [title], size=size,
           bold=True, color=_NAVY)
     bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _MARGIN, Inches(1.0), Inches(1.2),
                                  Inches(0.06))
@@ -147,7 +153,7 @@ def _new_slide(prs: Presentation, title: str) -> Slide:
 
 def _table(slide: Slide, rows: Sequence[Sequence[str]], left: Emu, top: Emu, width: Emu,
            col_widths: Sequence[float], *, size: int = 11, numeric_from: int = 1,
-           row_height: float = 0.3) -> None:
+           row_height: float = 0.3, row_heights: Sequence[float] | None = None) -> None:
     """Add a table; the first row is the header, columns from ``numeric_from`` right-aligned.
 
     The grid and the cells are written as one piece of XML, the markup python-pptx writes
@@ -156,9 +162,9 @@ def _table(slide: Slide, rows: Sequence[Sequence[str]], left: Emu, top: Emu, wid
     """
     total = sum(col_widths)
     widths = [int(width * w / total) for w in col_widths]
-    height = Inches(row_height)
+    heights = [Inches(h) for h in (row_heights or [row_height] * len(rows))]
     shape = slide.shapes.add_table(1, len(widths), left, top, Emu(sum(widths)),
-                                   Emu(height * len(rows)))
+                                   Emu(sum(heights)))
     head_run = (f'<a:rPr sz="{size * 100}" b="1"><a:solidFill><a:srgbClr val="FFFFFF"/>'
                 f"</a:solidFill></a:rPr>")
     body_run = f'<a:rPr sz="{size * 100}"/>'
@@ -166,14 +172,17 @@ def _table(slide: Slide, rows: Sequence[Sequence[str]], left: Emu, top: Emu, wid
     opening = ["<a:tc><a:txBody><a:bodyPr/><a:lstStyle/><a:p>" +
                ('<a:pPr algn="r"/>' if c >= numeric_from else "") + "<a:r>"
                for c in range(len(widths))]
+    empty = "<a:tc><a:txBody><a:bodyPr/><a:lstStyle/><a:p>"  # no run: LibreOffice sizes it 18 pt
     xml = [f'<a:tbl xmlns:a="{_NS_A}"><a:tblGrid>',
            *(f'<a:gridCol w="{w}"/>' for w in widths), "</a:tblGrid>"]
     for r, row in enumerate(rows):
         run, fill = (head_run, BRAND) if r == 0 else (body_run, band[r % 2])
-        closing = (f'</a:t></a:r></a:p></a:txBody><a:tcPr><a:solidFill><a:srgbClr val="{fill}"/>'
-                   f"</a:solidFill></a:tcPr></a:tc>")
-        xml.append(f'<a:tr h="{height}">')
-        xml += [f"{opening[c]}{run}<a:t>{_xml_text(value)}{closing}" for c, value in enumerate(row)]
+        # endParaRPr gives an empty cell the table's type size (else 18 pt: a taller row).
+        closing = (f'</a:t></a:r><a:endParaRPr sz="{size * 100}"/></a:p></a:txBody><a:tcPr>'
+                   f'<a:solidFill><a:srgbClr val="{fill}"/></a:solidFill></a:tcPr></a:tc>')
+        xml.append(f'<a:tr h="{heights[r]}">')
+        xml += [f"{opening[c]}{run}<a:t>{_xml_text(value)}{closing}" if value else
+                f"{empty}{closing.split('</a:r>', 1)[1]}" for c, value in enumerate(row)]
         xml.append("</a:tr>")
     xml.append("</a:tbl>")
     tbl = shape.element.find(f".//{{{_NS_A}}}tbl")
@@ -221,7 +230,7 @@ def _executive_summary(prs: Presentation, data: BoardPackData, st: Statements) -
     _table(slide, rows, _MARGIN, Inches(1.3), Inches(6.4), [3.6, 2.0], size=12,
            row_height=0.36)
     bullets = [f"• {line}" for line in highlight_lines(data, st)]
-    material = [v for v in data.variances if v.material][:3]
+    material = significant_variances(data, 3)
     names = chart_index(data)
     for v in material:
         name = account_name(data, v.account, names)
@@ -229,8 +238,48 @@ def _executive_summary(prs: Presentation, data: BoardPackData, st: Statements) -
         bullets.append(f"• {text}")
     _text(slide, Inches(7.3), Inches(1.3), Inches(5.5), Inches(0.5), [t(loc, "highlights")],
           size=18, bold=True, color=_NAVY)
-    _text(slide, Inches(7.3), Inches(1.9), Inches(5.5), Inches(5.0), bullets, size=13,
+    fit, rest = take_fitting(bullets, 5.5, _BOTTOM_IN - 1.9, 13, space_after=8)
+    _text(slide, Inches(7.3), Inches(1.9), Inches(5.5), Inches(_BOTTOM_IN - 1.9), fit, size=13,
           space_after=8)
+    while rest:  # what does not fit continues on a slide of its own, never over the footer
+        slide = _new_slide(prs, f"{t(loc, 'highlights')} ({t(loc, 'continued')})")
+        fit, rest = take_fitting(rest, 12.3, _BOTTOM_IN - 1.3, 13, space_after=8)
+        _text(slide, _MARGIN, Inches(1.3), _W - 2 * _MARGIN, Inches(_BOTTOM_IN - 1.3), fit,
+              size=13, space_after=8)
+
+
+def _paged_table(prs: Presentation, slide: Slide, title: str, rows: Sequence[Sequence[str]],
+                 left: Emu, top_in: float, width_in: float, col_widths: Sequence[float], *,
+                 locale: str, size: int = 11, numeric_from: int = 1,
+                 row_height: float = 0.3) -> None:
+    """Add a table that continues on new slides (header repeated) instead of running off.
+
+    Each row's height is measured (the tallest wrapped cell, with the cell margins) against
+    the room left above the footer.
+    """
+    total = sum(col_widths)
+    widths_in = [width_in * w / total for w in col_widths]
+
+    def height(row: Sequence[str]) -> float:
+        # A cell has 0.1 in of vertical margins (text_height counts 0.2 of box insets); LibreOffice
+        # renders rows a little taller than asked, hence the 5 % allowance.
+        return max(row_height, *((text_height([cell], w, size) - 0.1) * 1.05
+                                 for cell, w in zip(row, widths_in, strict=True)))
+
+    header, body = list(rows[0]), list(rows[1:])
+    while True:
+        room = _BOTTOM_IN - top_in - height(header)
+        page: list[Sequence[str]] = []
+        while body and (not page or room - height(body[0]) >= 0):
+            room -= height(body[0])
+            page.append(body.pop(0))
+        heights = [height(header)] + [height(r) for r in page]
+        _table(slide, [header, *page], left, Inches(top_in), Inches(width_in), col_widths,
+               size=size, numeric_from=numeric_from, row_heights=heights)
+        if not body:
+            return
+        slide = _new_slide(prs, f"{title} ({t(locale, 'continued')})")
+        top_in = 1.3
 
 
 def _style_chart(chart: object, *, legend: bool = True, number_format: str = "#,##0") -> None:
@@ -364,33 +413,60 @@ def _waterfall(prs: Presentation, data: BoardPackData, st: Statements) -> None:
     _text(slide, right, Inches(1.25), rest, Inches(0.4), [t(loc, "material_variances")],
           size=14, bold=True, color=_NAVY)
     names = chart_index(data)
-    material = [v for v in data.variances if v.material][:4]
+    material = significant_variances(data, 4)
     if not material:
         _not_available(slide, right, Inches(1.8), rest, loc, t(loc, "variances"))
-    top = Inches(1.8)
+    top = 1.8
+    rest_in = rest / 914400
     for v in material:
         acc = names.get(v.account)
         sign = presented_sign(acc) if acc else 1
-        dot = slide.shapes.add_shape(MSO_SHAPE.OVAL, right, top + Inches(0.05), Inches(0.22),
-                                     Inches(0.22))
-        dot.fill.solid()
-        dot.fill.fore_color.rgb = _rgb(LIGHT_DOT[v.light])
-        dot.line.fill.background()
         head = (f"{account_name(data, v.account, names)}: "
                 f"{format_amount(sign * v.difference, loc)} "
                 f"({format_percent(sign * v.pct if v.pct is not None else None, loc)}) · "
                 f"{t(loc, f'source_{v.source}')} "
                 f"{format_percent(v.confidence, loc, 0)}")
-        _text(slide, right + Inches(0.3), top - Inches(0.05), rest - Inches(0.3), Inches(0.4),
+        width_in = rest_in - 0.3
+        head_h = text_height([head], width_in, 11, bold=True)
+        body_h = text_height([v.commentary], width_in, 10)
+        if top + head_h + body_h > _BOTTOM_IN:  # the block continues on a slide of its own
+            slide = _new_slide(prs, f"{t(loc, 'material_variances')} ({t(loc, 'continued')})")
+            right, rest_in, top = _MARGIN, 12.33, 1.3
+            width_in = rest_in - 0.3
+            head_h = text_height([head], width_in, 11, bold=True)
+            body_h = text_height([v.commentary], width_in, 10)
+        dot = slide.shapes.add_shape(MSO_SHAPE.OVAL, right, Inches(top + 0.05), Inches(0.22),
+                                     Inches(0.22))
+        dot.fill.solid()
+        dot.fill.fore_color.rgb = _rgb(LIGHT_DOT[v.light])
+        dot.line.fill.background()
+        _text(slide, right + Inches(0.3), Inches(top - 0.05), Inches(width_in), Inches(head_h),
               [head], size=11, bold=True)
-        _text(slide, right + Inches(0.3), top + Inches(0.3), rest - Inches(0.3), Inches(0.9),
-              [v.commentary], size=10, color=_GREY)
-        top += Inches(1.25)
+        _text(slide, right + Inches(0.3), Inches(top - 0.05 + head_h), Inches(width_in),
+              Inches(body_h), [v.commentary], size=10, color=_GREY)
+        top += head_h + body_h + 0.1
+
+
+def _statement_slides(prs: Presentation, data: BoardPackData, statement: Statement) -> None:
+    """One statement as a table that continues on as many slides as it needs."""
+    loc = data.locale
+    slide = _new_slide(prs, statement.title)
+    n = len(statement.columns)
+    rows = [[t(loc, "amounts_in", currency=data.presentation_currency)]
+            + [c.label for c in statement.columns]]
+    for line in statement.lines:
+        label = line.label if line.kind != "item" else f"   {line.label}"
+        rows.append([label] + ([format_amount(v, loc, zero_dash=True) for v in line.values]
+                               if line.values else [""] * n))
+    size = 9 if n > 4 else 10
+    _paged_table(prs, slide, statement.title, rows, _MARGIN, 1.3, 12.33,
+                 [3.6] + [1.3] * n if n > 4 else [5.0] + [1.8] * n, locale=loc, size=size,
+                 row_height=0.24)
 
 
 def _kpi_value(kpi: Kpi, locale: str, currency: str) -> str:
-    if kpi.value is None:
-        return f"n/a ({kpi.reason})" if kpi.reason else "n/a"
+    if kpi.value is None:  # the reason is in the PDF and the workbook; a slide says n/a
+        return "n/a"
     if kpi.unit == "percent":
         return format_percent(kpi.value, locale)
     if kpi.unit == "currency":
@@ -404,7 +480,9 @@ def _kpi_trends(prs: Presentation, data: BoardPackData) -> None:
     if not data.kpis:
         _not_available(slide, _MARGIN, Inches(1.5), Inches(10), loc, t(loc, "kpis"))
         return
-    trended = [k for k in data.kpis if k.trend and k.unit == "percent"]
+    # A line needs two points: a KPI with fewer would be a legend entry with no line.
+    trended = [k for k in data.kpis if k.unit == "percent" and sum(
+        v is not None for v in [*(p.value for p in k.trend), k.value]) >= 2]
     width = Inches(7.0)
     if trended:
         periods = sorted({p.period for k in trended for p in k.trend})
@@ -422,8 +500,9 @@ def _kpi_trends(prs: Presentation, data: BoardPackData) -> None:
     rows = [[t(loc, "col_kpi"), t(loc, "col_value")]]
     rows += [[k.name, _kpi_value(k, loc, data.presentation_currency)] for k in data.kpis]
     right = _MARGIN + width + Inches(0.3)
-    _table(slide, rows, right, Inches(1.3), _W - right - _MARGIN, [2.6, 2.4], size=11,
-           row_height=0.42)
+    _paged_table(prs, slide, t(loc, "kpi_trends"), rows, right, 1.3,
+                 (_W - right - _MARGIN) / 914400, [2.6, 2.4], locale=loc, size=11,
+                 row_height=0.32)
 
 
 def _companies(prs: Presentation, data: BoardPackData) -> None:
@@ -495,9 +574,10 @@ def _validation(prs: Presentation, data: BoardPackData) -> None:
                  t(loc, "col_message"), t(loc, "col_waived_by")]]
         rows += [[f.code, t(loc, f"sev_{f.severity}"), f.entity or "", f.message,
                   f"{f.waived_by}: {f.waiver_reason}" if f.waived_by else ""]
-                 for f in findings[:10]]
-        _table(slide, rows, _MARGIN, Inches(2.3), _W - 2 * _MARGIN, [1.6, 0.8, 0.8, 4.5, 3.5],
-               size=11, numeric_from=99, row_height=0.5)
+                 for f in findings]
+        _paged_table(prs, slide, t(loc, "validation"), rows, _MARGIN, 2.3, 12.33,
+                     [1.6, 0.8, 0.8, 4.5, 3.5], locale=loc, size=10, numeric_from=99,
+                     row_height=0.3)
 
 
 def _footers(prs: Presentation, data: BoardPackData) -> None:
@@ -544,6 +624,8 @@ def build_deck(data: BoardPackData) -> bytes:
     package.next_partname = _PartNames(package.next_partname)
     _cover(prs, data)
     _executive_summary(prs, data, st)
+    for statement in (st.income_statement, st.balance_sheet, st.cash_flow):
+        _statement_slides(prs, data, statement)
     _financial_performance(prs, data, st)
     _waterfall(prs, data, st)
     _kpi_trends(prs, data)

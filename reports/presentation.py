@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from close.definitions import margin
 from reports.format import format_amount, format_percent
 from reports.labels import t
-from reports.model import BoardPackData, ChartAccount
+from reports.model import BoardPackData, ChartAccount, Variance
 from reports.statements import Statements
 
 # Traffic-light colours (fill, as RRGGBB) shared by the workbook, the deck and the PDF.
@@ -79,10 +80,43 @@ def highlight_lines(data: BoardPackData, st: Statements) -> list[str]:
         vs = t(loc, "highlight_no_budget")
     open_findings = sum(1 for f in data.validation if f.severity != "pass" and not f.waived_by)
     score = "n/a" if data.validation_score is None else str(data.validation_score)
+    against_budget = []
+    if "budget" in keys:  # the two figures a board reads first: EBITDA and net income vs budget
+        for key in ("ebitda", "profit_for_period"):
+            actual = pl.value(key, keys.index("month"))
+            budget = pl.value(key, keys.index("budget"))
+            if budget:
+                pct = (actual - budget) / abs(budget)
+                against_budget.append(t(
+                    loc, f"highlight_{key}_vs_budget", value=format_amount(actual, loc),
+                    pct=format_percent(abs(pct), loc),
+                    direction=t(loc, "above" if pct >= 0 else "below"),
+                    budget=format_amount(budget, loc),
+                    margin=format_percent(margin(actual, st.headline("revenue_month")), loc)))
     return [
         t(loc, "highlight_revenue", value=format_amount(st.headline("revenue_month"), loc), vs=vs),
+        *against_budget,
         t(loc, "highlight_net_income", value=format_amount(st.headline("net_income_month"), loc),
           ytd=format_amount(st.headline("net_income_ytd"), loc)),
         t(loc, "highlight_validation", score=score,
           light=light_label(loc, data.validation_light), fails=open_findings),
     ]
+
+
+def significant_variances(data: BoardPackData, count: int) -> list[Variance]:
+    """Return the ``count`` most significant material variances for the executive summaries.
+
+    Relevance first — against budget before prior month before prior year, income statement
+    before balance sheet, the month before the year to date — then the absolute difference, so
+    the summaries (PDF, one-pager, deck) lead with what a board reads, not the order analysed.
+    """
+    accounts = chart_index(data)
+    basis = {"budget": 0, "prior_month": 1, "prior_year": 2}
+
+    def rank(v: Variance) -> tuple[int, int, int, Decimal, str]:
+        acc = accounts.get(v.account)
+        balance_sheet = int(acc is None or acc.account_class not in ("revenue", "expense"))
+        return (basis.get(v.basis, 3), balance_sheet, int(v.scope != "month"),
+                -abs(v.difference), v.account)
+
+    return sorted((v for v in data.variances if v.material), key=rank)[:count]

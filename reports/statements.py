@@ -27,22 +27,28 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from close.definitions import (
+    PL_SUBTOTALS,
+    block_sums,
+    income_statement_totals,
+    is_current_asset,
+    pl_block,
+)
 from close.money import ZERO
+from close.periods import add_months, parse_period
+from reports.cash_flow import (
+    MonthFlows,
+    fiscal_year_start_of,
+    month_flows,
+    month_index,
+    position_of,
+)
+from reports.format import format_amount
 from reports.labels import t
 from reports.model import BoardPackData, ChartAccount, ConsolidatedBalance
 
 LineKind = Literal["section", "item", "subtotal", "total"]
 
-# Income-statement placement by subclass; anything else falls back by class (see _pl_group).
-_PL_GROUP_BY_SUBCLASS: dict[str, str] = {
-    "revenue": "revenue", "ic_revenue": "revenue", "revenue_deductions": "revenue",
-    "cogs": "cogs",
-    "opex": "opex", "ic_expense": "opex", "other_income": "opex",
-    "d_and_a": "d_and_a",
-    "finance_income": "finance", "finance_cost": "finance", "fx": "finance",
-    "associates": "finance", "rounding": "finance",
-    "tax": "tax",
-}
 _NCI_PROFIT = "nci_profit"
 _NCI_EQUITY = "nci_equity"
 _CTA = "cta"
@@ -97,6 +103,7 @@ class Statement:
         columns: numeric columns.
         lines: lines, top to bottom.
         notes: sentences printed under the statement ("Budget: not available…").
+        alerts: keys of lines the documents print in red (a reconciliation that is not zero).
 
     """
 
@@ -105,6 +112,7 @@ class Statement:
     columns: tuple[Column, ...]
     lines: tuple[Line, ...]
     notes: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()
 
     def value(self, key: str, column: int = 0) -> Decimal:
         """Return the value of the line ``key`` in ``column``.
@@ -166,12 +174,7 @@ def _is_income_statement(account: ChartAccount) -> bool:
 
 
 def _pl_group(account: ChartAccount) -> str:
-    if account.system_role == _NCI_PROFIT:
-        return "nci"
-    group = _PL_GROUP_BY_SUBCLASS.get(account.subclass)
-    if group:
-        return group
-    return "revenue" if account.account_class == "revenue" else "opex"
+    return pl_block(account.account_class, account.subclass, account.system_role) or ""
 
 
 def _shown(values: tuple[Decimal, ...], account: ChartAccount) -> bool:
@@ -221,10 +224,10 @@ def balance_sheet(data: BoardPackData) -> Statement:
     b.section("assets", t(loc, "assets"))
     b.section("current_assets", t(loc, "current_assets"))
     cur_a = b.subtotal("total_current_assets", t(loc, "total_current_assets"), items(
-        (a for a in assets if "current_asset" in a.kpi_tags or a.subclass == "cash"), 1))
+        (a for a in assets if is_current_asset(a.subclass, a.kpi_tags)), 1))
     b.section("non_current_assets", t(loc, "non_current_assets"))
     non_a = b.subtotal("total_non_current_assets", t(loc, "total_non_current_assets"), items(
-        (a for a in assets if not ("current_asset" in a.kpi_tags or a.subclass == "cash")), 1))
+        (a for a in assets if not is_current_asset(a.subclass, a.kpi_tags)), 1))
     b.subtotal("total_assets", t(loc, "total_assets"), [(cur_a, 1), (non_a, 1)], "total")
 
     b.section("liabilities", t(loc, "liabilities"))
@@ -308,19 +311,16 @@ def income_statement(data: BoardPackData) -> Statement:
                 out.append((b.item(a.code, a.name, v, a.code), 1))
         return out
 
-    b.section("revenue", t(loc, "revenue"))
-    revenue = b.subtotal("net_revenue", t(loc, "net_revenue"), items("revenue"))
-    b.section("cost_of_sales", t(loc, "cost_of_sales"))
-    gross = b.subtotal("gross_profit", t(loc, "gross_profit"), [(revenue, 1), *items("cogs")])
-    b.section("operating_expenses", t(loc, "operating_expenses"))
-    ebitda = b.subtotal("ebitda", t(loc, "ebitda"), [(gross, 1), *items("opex")])
-    ebit = b.subtotal("operating_profit", t(loc, "operating_profit"),
-                      [(ebitda, 1), *items("d_and_a")])
-    b.section("finance_and_other", t(loc, "finance_and_other"))
-    pbt = b.subtotal("profit_before_tax", t(loc, "profit_before_tax"),
-                     [(ebit, 1), *items("finance")])
-    profit = b.subtotal("profit_for_period", t(loc, "profit_for_period"),
-                        [(pbt, 1), *items("tax")], "total")
+    sections = {"revenue": "revenue", "cogs": "cost_of_sales", "opex": "operating_expenses",
+                "finance": "finance_and_other"}
+    subtotals: dict[str, int] = {}
+    for key, start, block in PL_SUBTOTALS:
+        if block in sections:
+            b.section(sections[block], t(loc, sections[block]))
+        parts = ([(subtotals[start], 1)] if start else []) + items(block)
+        subtotals[key] = b.subtotal(key, t(loc, key), parts,
+                                    "total" if key == "profit_for_period" else "subtotal")
+    profit = subtotals["profit_for_period"]
     b.section("attributable_to", t(loc, "attributable_to"))
     nci_accounts = groups.get("nci", [])
     nci_values = _fill_differences(
@@ -353,60 +353,154 @@ def ytd_column(statement: Statement) -> int:
 
 
 def cash_flow(data: BoardPackData) -> Statement:
-    """Build the month's cash flow statement (indirect method) from balance-sheet movements.
+    """Build the IAS 7 indirect cash flow statement: the month, the prior month and the year to date.
+
+    The lines come from ``reports.cash_flow`` (translation differences removed line by line,
+    the FX effect on cash computed); each column's lines are rounded to cents so that they add
+    up to the rounded total. The last line is the reconciliation to the balance sheet's cash,
+    which must be zero within the translation rounding (``reconciliation_tolerance``).
 
     Args:
         data: the board pack.
 
     Returns:
-        The statement (one column, the month); ``value("cash_end")`` equals the balance
-        sheet's cash.
+        The statement; ``value("cash_balance_sheet")`` is the balance sheet's cash and
+        ``value("reconciliation")`` the difference (zero when the statement is complete).
 
     """
     loc = data.locale
-    month = _month_map(data.balances)
-    closing = _closing_map(data.balances)
-    b = _Builder(1)
+    chain = [*data.positions, position_of(data)]
+    currency_of = {e.id: e.currency for e in data.entities}
+    months: dict[str, MonthFlows] = {}
+    for before, after in zip(chain, chain[1:], strict=False):
+        first = parse_period(after.period)[1] == data.fiscal_year_start
+        months[after.period] = month_flows(before, after, data.chart, currency_of,
+                                           data.presentation_currency, first)
+    notes: list[str] = []
+    columns: list[tuple[Column, list[MonthFlows]]] = []
+    current = months.get(data.period)
+    if current is None:
+        notes.append(t(loc, "cf_no_opening"))
+        current = month_flows(chain[-1], chain[-1], data.chart, currency_of,
+                              data.presentation_currency, False)
+    columns.append((Column("month", t(loc, "col_month")), [current]))
+    prior = months.get(add_months(data.period, -1))
+    if prior is not None:
+        columns.append((Column("prior_month", t(loc, "prior_month")), [prior]))
+    start = fiscal_year_start_of(data.period, data.fiscal_year_start)
+    year = [m for p, m in months.items() if p >= start]
+    if len(year) == month_index(data.period, data.fiscal_year_start):
+        columns.append((Column("ytd", t(loc, "col_ytd")), year))
+    else:
+        notes.append(t(loc, "section_not_available", what=t(loc, "col_ytd")))
+    return _cash_flow_statement(data, columns, notes)
 
-    def movement_items(accounts: Iterable[ChartAccount]) -> list[tuple[int, int]]:
-        out = []
-        for a in accounts:
-            v = -month.get(a.code, ZERO)  # an increase in an asset uses cash
-            if v != 0:
-                out.append((b.item(a.code, a.name, (v,), a.code), 1))
+
+def _cash_flow_statement(data: BoardPackData, columns: list[tuple[Column, list[MonthFlows]]],
+                         notes: list[str]) -> Statement:
+    loc = data.locale
+    names = {a.code: a.name for a in data.chart}
+    width = len(columns)
+
+    def total(key: str) -> list[Decimal]:
+        return [sum((m.get(key) for m in ms), ZERO) for _, ms in columns]
+
+    def by_account(section: str) -> dict[str, list[Decimal]]:
+        out: dict[str, list[Decimal]] = {}
+        for i, (_, ms) in enumerate(columns):
+            for m in ms:
+                for code, (s, v) in m.accounts.items():
+                    if s == section:
+                        out.setdefault(code, [ZERO] * width)[i] += v
         return out
 
-    chart = data.chart
-    is_accounts = [a for a in chart if _is_income_statement(a)]
-    profit = -sum((month.get(a.code, ZERO) for a in is_accounts
-                   if a.system_role != _NCI_PROFIT), ZERO)
-    d_and_a = sum((month.get(a.code, ZERO) for a in is_accounts if a.subclass == "d_and_a"), ZERO)
-    bs = [a for a in chart if not _is_income_statement(a)]
-    cash_accounts = [a for a in bs if a.cash_flow_category == "cash"]
-    # Contra assets (accumulated depreciation) move with D&A, which is added back above.
-    non_cash_contra = {a.code for a in bs if a.account_class == "asset" and a.normal_balance == "credit"}
+    # (key, label, exact values) of every line that adds up to the net change in cash
+    plan: list[tuple[str, str, list[tuple[str, str, list[Decimal]]]]] = []
+    operating = [(k, t(loc, f"cf_{k}"), total(k)) for k in _CF_OPERATING]
+    working = [(c, names.get(c, c), v) for c, v in by_account("operating").items()]
+    operating[-2:-2] = working
+    plan.append(("operating_activities", "net_cash_operating", operating))
+    capex = [sum(vs, ZERO) for vs in zip(*by_account("capex").values(), strict=True)] \
+        if by_account("capex") else [ZERO] * width
+    disposals = total("disposals")
+    investing = [("capex", t(loc, "cf_capex"), [c + d for c, d in zip(capex, disposals,
+                                                                        strict=True)])]
+    investing += [(c, names.get(c, c), v) for c, v in by_account("investing").items()]
+    investing += [(k, t(loc, f"cf_{k}"), total(k)) for k in ("acquisitions", "associates")]
+    plan.append(("investing_activities", "net_cash_investing", investing))
+    financing = [(c, names.get(c, c), v) for c, v in by_account("financing").items()]
+    financing += [(k, t(loc, f"cf_{k}"), total(k)) for k in ("dividends_paid", "dividends_nci")]
+    plan.append(("financing_activities", "net_cash_financing", financing))
+    fx = total("fx_effect")
+    change = total("net_change")
+    rounded = _apportion([v for _, _, items in plan for _, _, v in items] + [fx], change)
 
-    b.section("operating_activities", t(loc, "operating_activities"))
-    operating = [(b.item("profit_month", t(loc, "profit_month"), (profit,)), 1),
-                 (b.item("add_d_and_a", t(loc, "add_d_and_a"), (d_and_a,)), 1)]
-    operating += movement_items(a for a in bs if a.cash_flow_category == "operating")
-    op = b.subtotal("net_cash_operating", t(loc, "net_cash_operating"), operating)
-    b.section("investing_activities", t(loc, "investing_activities"))
-    inv = b.subtotal("net_cash_investing", t(loc, "net_cash_investing"), movement_items(
-        a for a in bs if a.cash_flow_category == "investing" and a.code not in non_cash_contra))
-    b.section("financing_activities", t(loc, "financing_activities"))
-    fin = b.subtotal("net_cash_financing", t(loc, "net_cash_financing"), movement_items(
-        a for a in bs if a.cash_flow_category == "financing"))
-    cash_change = sum((month.get(a.code, ZERO) for a in cash_accounts), ZERO)
-    explained = b.lines[op].values[0] + b.lines[inv].values[0] + b.lines[fin].values[0]
-    fx = b.item("fx_effect", t(loc, "fx_effect"), (cash_change - explained,))
-    change = b.subtotal("net_change_cash", t(loc, "net_change_cash"),
-                        [(op, 1), (inv, 1), (fin, 1), (fx, 1)])
-    cash_end = sum((closing.get(a.code, ZERO) for a in cash_accounts), ZERO)
-    begin = b.item("cash_beginning", t(loc, "cash_beginning"), (cash_end - cash_change,))
-    b.subtotal("cash_end", t(loc, "cash_end"), [(begin, 1), (change, 1)], "total")
-    return Statement("cash_flow", t(loc, "cash_flow"), (Column("month", t(loc, "col_month")),),
-                     tuple(b.lines))
+    b = _Builder(width)
+    subtotals = []
+    it = iter(rounded)
+    for section, subtotal, items in plan:
+        b.section(section, t(loc, section))
+        parts = []
+        for key, label, _ in items:
+            values = next(it)
+            if any(v != 0 for v in values) or key in _CF_ALWAYS:
+                parts.append((b.item(key, label, values, key if key in names else None), 1))
+        subtotals.append((b.subtotal(subtotal, t(loc, subtotal), parts), 1))
+    fx_line = b.item("fx_effect", t(loc, "cf_fx_effect"), next(it))
+    net = b.subtotal("net_change_cash", t(loc, "net_change_cash"), [*subtotals, (fx_line, 1)])
+    begin = b.item("cash_beginning", t(loc, "cash_beginning"),
+                   tuple(_cents(columns[i][1][0].get("cash_beginning")) for i in range(width)))
+    end = b.subtotal("cash_end", t(loc, "cash_end"), [(begin, 1), (net, 1)], "total")
+    sheet = b.item("cash_balance_sheet", t(loc, "cf_cash_balance_sheet"),
+                   tuple(_cents(columns[i][1][-1].get("cash_end")) for i in range(width)))
+    recon = b.subtotal("reconciliation", t(loc, "cf_reconciliation"), [(sheet, 1), (end, -1)])
+    rows = sum(1 for w in data.worksheet if w.local_currency != data.presentation_currency)
+    alerts: tuple[str, ...] = ()
+    for (column, months), value in zip(columns, b.lines[recon].values, strict=True):
+        if abs(value) > reconciliation_tolerance(rows, len(months)):
+            notes.append(t(loc, "cf_not_reconciled", column=column.label,
+                           amount=format_amount(value, loc)))
+            alerts = ("reconciliation",)
+    return Statement("cash_flow", t(loc, "cash_flow"), tuple(c for c, _ in columns),
+                     tuple(b.lines), tuple(notes), alerts)
+
+
+def reconciliation_tolerance(translated_rows: int, months: int) -> Decimal:
+    """Return the translation rounding a reconciliation may show: ½ cent per translated row a month.
+
+    The engine rounds every translated line half-even once and the CTA, the balancing figure,
+    absorbs the rounding (``close.fx``: the same ½ minor unit per line bounds CTA plug − parts);
+    the cash flow, rebuilt from the rounded lines, inherits it and nothing more.
+    """
+    return Decimal("0.005") * max(translated_rows, 1) * max(months, 1)
+
+
+_CF_OPERATING = ("profit", "add_d_and_a", "add_ppa_amortization", "add_impairment",
+                 "add_exchange_differences", "less_associates", "add_interest", "add_tax",
+                 "interest_paid", "tax_paid")
+_CF_ALWAYS = frozenset({"profit", "capex"})
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+def _apportion(lines: list[list[Decimal]], totals: list[Decimal]) -> list[tuple[Decimal, ...]]:
+    """Round each column's lines to cents so that they add up to the column's rounded total.
+
+    The largest-remainder method: round every line down, then give the missing cents to the
+    lines with the largest remainders (presentation rounding, never more than a cent a line).
+    """
+    out = [[ZERO] * len(totals) for _ in lines]
+    cent = Decimal("0.01")
+    for col, exact_total in enumerate(totals):
+        floors = [(line[col] / cent).to_integral_value(rounding="ROUND_FLOOR") for line in lines]
+        missing = int((exact_total / cent).quantize(Decimal(1)) - sum(floors, ZERO))
+        order = sorted(range(len(lines)),
+                       key=lambda i: (-(lines[i][col] / cent - floors[i]), i))
+        for rank, i in enumerate(order):
+            out[i][col] = (floors[i] + (1 if rank < missing else 0)) * cent
+    return [tuple(v) for v in out]
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,7 +553,7 @@ def build_statements(data: BoardPackData) -> Statements:
         ("total_equity", lambda: bs.value("total_equity")),
         ("cta", lambda: cta),
         ("nci", lambda: bs.value("nci")),
-        ("cash", lambda: cf.value("cash_end")),
+        ("cash", lambda: cf.value("cash_balance_sheet")),
     ]
     headlines = tuple(Headline(k, t(data.locale, f"hl_{k}"), f()) for k, f in figures)
     return Statements(bs, pl, cf, headlines)
@@ -483,19 +577,13 @@ def income_statement_figures(balances: Iterable[ConsolidatedBalance],
 
     """
     amounts = _month_map(balances) if use_month else _closing_map(balances)
-    totals = {"revenue": ZERO, "ebitda": ZERO, "net_income": ZERO}
-    for a in chart:
-        if not _is_income_statement(a):
-            continue
-        group = _pl_group(a)
-        v = -amounts.get(a.code, ZERO)
-        if group == "revenue":
-            totals["revenue"] += v
-        if group in ("revenue", "cogs", "opex"):
-            totals["ebitda"] += v
-        if group != "nci":
-            totals["net_income"] += v
-    return totals
+    totals = income_statement_totals(block_sums(amounts, _chart_rows(chart)))
+    return {"revenue": totals["net_revenue"], "ebitda": totals["ebitda"],
+            "net_income": totals["profit_for_period"]}
+
+
+def _chart_rows(chart: Iterable[ChartAccount]) -> list[tuple[str, str, str, str | None]]:
+    return [(a.code, a.account_class, a.subclass, a.system_role) for a in chart]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from reports.model import (
     Kpi,
     KpiPoint,
     Locale,
+    MonthPosition,
     PeriodResult,
     TrialBalanceLine,
     ValidationFinding,
@@ -63,7 +64,7 @@ def load_chart() -> tuple[ChartAccount, ...]:
                 subclass=row["subclass"], cash_flow_category=row["cash_flow_category"],
                 normal_balance=row["normal_balance"],
                 kpi_tags=tuple(tag for tag in row["kpi_tags"].split(";") if tag),
-                system_role=row["system_role"] or None)
+                system_role=row["system_role"] or None, rate_type=row["rate_type"])
             for row in csv.DictReader(fh))
 
 
@@ -509,6 +510,18 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
     audit.append(AuditEvent(start + timedelta(minutes=50), "maria.souza", "waived",
                             "IC_MISMATCH: timing: BR1 booked the June fee on July 1st"))
     hist_tuple = tuple(history)
+    # Month-end positions back to December of the prior year and one more month: the cash
+    # flow's opening, its year to date and its prior-month column.
+    positions = []
+    y, m = _previous(YEAR, MONTH)
+    for _ in range(MONTH):
+        c = cache.get((y, m)) or cache.setdefault((y, m), _consolidate(ents, y, m))
+        foreign = sorted({e.currency for e in ents} - {"USD"})
+        positions.append(MonthPosition(
+            f"{y}-{m:02d}", tuple((w.entity, w.account, w.consolidated) for w in _worksheet(ents, c)),
+            tuple((cur, _closing_rate(cur, y, m)) for cur in foreign),
+            tuple((cur, _average_rate(cur, y, m)) for cur in foreign)))
+        y, m = _previous(y, m)
     data = BoardPackData(
         group_id="atlas", group_name="Atlas Group", period=PERIOD, run_id=RUN_ID,
         run_status="REPORTING", presentation_currency="USD", locale=locale, as_of=AS_OF,
@@ -528,7 +541,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         variances=variances if with_budget else (),
         kpis=_kpis(balances, hist_tuple, chart),
         validation=validation, validation_score=D("97.5"), validation_light="green",
-        audit_log=tuple(audit))
+        audit_log=tuple(audit), positions=tuple(reversed(positions)))
     return data
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from decimal import Decimal
 
 import openpyxl
@@ -16,7 +17,8 @@ from reports.statements import build_statements
 # Text that a reader would take for an amount: decimals, maybe grouped, maybe in parentheses.
 _AMOUNT_LIKE = re.compile(r"^\(?-?\d{1,3}([,.]\d{3})*([.,]\d{2})\)?$|^-?\d+[.,]\d{2}$")
 SHEETS = ["Summary", "Balance Sheet", "P&L", "Cash Flow", "Consolidating", "Trial Balance",
-          "FX Rates", "Eliminations", "Variances", "KPIs", "Validation", "Audit Log"]
+          "FX Rates", "Eliminations", "Variances", "KPIs", "Validation", "Audit Log", "Charts",
+          "Definitions"]
 
 
 def _load(data: bytes) -> openpyxl.Workbook:
@@ -103,3 +105,33 @@ def test_pt_br_labels(sample: BoardPackData) -> None:
     wb = _load(build_workbook(data))
     assert wb.sheetnames[:3] == ["Resumo", "Balanço", "DRE"]
     assert wb["Balanço"]["A1"].value == "Balanço patrimonial consolidado"
+
+
+def test_every_formula_carries_its_computed_value(rendered: dict[str, bytes],
+                                                  sample: BoardPackData) -> None:
+    # A previewer, pandas or a mail client reads the cached values without recalculating.
+    formulas = _load(rendered["xlsx"])
+    cached = openpyxl.load_workbook(io.BytesIO(rendered["xlsx"]), data_only=True)
+    count = 0
+    for ws in formulas.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    count += 1
+                    assert cached[ws.title][cell.coordinate].value is not None, \
+                        f"{ws.title}!{cell.coordinate} {cell.value} has no cached value"
+    assert count > 100
+    st = build_statements(sample)
+    bs = cached["Balance Sheet"]
+    rows = {bs.cell(r, 1).value: r for r in range(6, bs.max_row + 1)}
+    for label, key in (("Total assets", "total_assets"), ("Total equity", "total_equity")):
+        assert Decimal(str(bs.cell(rows[label], 2).value)) == st.headline(key), label
+    pl = cached["P&L"]
+    rows = {pl.cell(r, 1).value: r for r in range(6, pl.max_row + 1)}
+    assert Decimal(str(pl.cell(rows["EBITDA"], 2).value)) == st.headline("ebitda_month")
+
+
+def test_workbook_has_native_charts(rendered: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(io.BytesIO(rendered["xlsx"])) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2

@@ -81,9 +81,16 @@ def test_cash_flow_ends_at_balance_sheet_cash(sample: BoardPackData) -> None:
     st = build_statements(sample)
     cf = st.cash_flow
     cash = next(b for b in sample.balances if b.account == "1000")
-    assert cf.value("cash_end") == cash.closing == st.headline("cash")
+    assert cf.value("cash_balance_sheet") == cash.closing == st.headline("cash")
     assert cf.value("cash_beginning") == cash.closing - cash.month
-    assert cf.value("profit_month") == st.headline("net_income_month")
+    # Every column adds up: beginning + net change = end; the difference line says what is left.
+    for col in range(len(cf.columns)):
+        assert cf.value("cash_end", col) == cf.value("cash_beginning", col) + cf.value(
+            "net_change_cash", col)
+        assert cf.value("reconciliation", col) == cf.value("cash_balance_sheet", col) - cf.value(
+            "cash_end", col)
+    assert [c.key for c in cf.columns] == ["month", "prior_month", "ytd"]
+    assert cf.value("profit") == st.headline("net_income_month")
 
 
 def test_missing_comparatives_are_not_available_never_zero() -> None:

@@ -66,7 +66,16 @@ def test_financial_kpis_equal_hand_computed_values() -> None:
     assert {code: got[code].value for code in expected} == expected
     assert got["gross_margin"].unit == "%" and got["ebitda"].unit == "USD"
     assert got["current_ratio"].display == "1.50x"
-    assert dict(got["ebitda"].inputs)["profit before NCI"] == D("160000.00")
+    assert dict(got["ebitda"].inputs)["EBITDA"] == D("250000.00")
+
+
+def test_ebitda_does_not_add_back_finance_income_or_fx_gains() -> None:
+    # Finance income 30,000 and an FX gain 20,000 raise net income, not EBITDA (close.definitions);
+    # the income statement's EBITDA line and this KPI are the same figure.
+    got = kpis(month=figures(PROFIT_AND_LOSS + BALANCE_SHEET
+                             + "7000 | -30,000.00\n7200 | -20,000.00"))
+    assert got["ebitda"].value == D("250000.00")
+    assert got["ebitda_margin"].value == D("25.00")
 
 
 def test_saas_kpis_need_customer_data_and_say_why() -> None:

@@ -1,0 +1,128 @@
+"""One value per headline figure across every page, slide and sheet, for every demo month (issue 17).
+
+Each month's package is rendered from PostgreSQL and every place a headline figure is printed is
+read back — the PDF's executive-summary table, statements and KPI table, the one-page summary,
+the deck's summary and KPI tables, the workbook's cached values (Summary, statements, KPIs) — and
+must equal the one definition of ``close.definitions`` / ``reports.statements``.
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from close.definitions import margin
+from close.periods import add_months
+from close.storage import Database
+from close.storage.runs import get_run
+from reports.cash_flow import month_index
+from reports.excel import build_workbook
+from reports.format import format_amount
+from reports.load import load_board_pack
+from reports.model import BoardPackData
+from reports.pdf import build_board_pdf, build_summary_pdf
+from reports.pptx import build_deck
+from reports.statements import Statements, build_statements, reconciliation_tolerance
+from tests.close.run.demo_close import DemoClose
+from tests.reports.report_readers import pdf_figure, pdf_pages, pptx_table_figures, pptx_text
+
+
+def _packs(demo: DemoClose) -> list[BoardPackData]:
+    db = Database.connect(demo.env["DATABASE_URL"], demo.env["CLOSE_TENANT"])
+    out = []
+    with db.tx() as conn:
+        for r in demo.runs:
+            out.append(load_board_pack(conn, get_run(conn, r["id"])))
+    return out
+
+
+def _sheet_value(ws: openpyxl.worksheet.worksheet.Worksheet, label: str, col: int = 2) -> Decimal:
+    for r in range(1, ws.max_row + 1):
+        if ws.cell(r, 1).value == label:
+            return round(Decimal(str(ws.cell(r, col).value)), 2)
+    raise AssertionError(f"{ws.title}: no row {label!r}")
+
+
+def _check_month(data: BoardPackData, st: Statements) -> None:
+    files = {"xlsx": build_workbook(data), "pptx": build_deck(data), "pdf": build_board_pdf(data),
+             "summary": build_summary_pdf(data)}
+    loc = data.locale
+    book = openpyxl.load_workbook(io.BytesIO(files["xlsx"]), data_only=True)
+    deck = pptx_table_figures(files["pptx"], 1, loc)
+    pages = pdf_pages(files["pdf"])
+    summary_page = next(p for p in pages if "Headline figures" in p)
+    one_pager = pdf_pages(files["summary"])[0]
+    where = data.period
+    for h in st.headlines:
+        assert _sheet_value(book.worksheets[0], h.label) == h.value, (where, h.key, "xlsx summary")
+        assert deck[h.label] == h.value, (where, h.key, "deck")
+        assert pdf_figure(summary_page, h.label) == h.value, (where, h.key, "pdf summary")
+        assert pdf_figure(one_pager, h.label) == h.value, (where, h.key, "one-page summary")
+
+    # The statements: the income statement's month column and the balance sheet's total.
+    pl_page = next(p for p in pages if p.startswith("Consolidated income statement"))
+    bs_page = next(p for p in pages if p.startswith("Consolidated balance sheet"))
+    pl_sheet, bs_sheet = book["P&L"], book["Balance Sheet"]
+    for label, key in (("Net revenue", "revenue_month"), ("EBITDA", "ebitda_month"),
+                       ("Net income for the period", "net_income_month")):
+        assert pdf_figure(pl_page, label) == st.headline(key), (where, key, "pdf statement")
+        assert _sheet_value(pl_sheet, label) == st.headline(key), (where, key, "xlsx statement")
+    assert pdf_figure(bs_page, "Total assets") == st.headline("total_assets"), where
+    assert _sheet_value(bs_sheet, "Total assets") == st.headline("total_assets"), where
+    assert st.cash_flow.value("cash_balance_sheet") == st.balance_sheet.value("1000"), where
+
+    # The KPIs: EBITDA and its margin are the income statement's, wherever they are printed.
+    kpis = {k.code: k for k in data.kpis}
+    ebitda, revenue = st.headline("ebitda_month"), st.headline("revenue_month")
+    assert kpis["ebitda"].value == ebitda, (where, "KPI EBITDA", kpis["ebitda"].value, ebitda)
+    expected_margin = margin(ebitda, revenue)
+    assert expected_margin is not None
+    assert abs(kpis["ebitda_margin"].value - expected_margin) < Decimal("0.00005"), where
+    kpi_name = kpis["ebitda"].name
+    assert _sheet_value(book["KPIs"], kpi_name) == ebitda, (where, "xlsx KPI")
+    text = f"{data.presentation_currency} {format_amount(ebitda, loc)}"
+    kpi_pages = [p for p in pages if kpi_name in p and "Key performance indicators" in p
+                 and not p.startswith("Contents")]
+    assert kpi_pages and all(text in p for p in kpi_pages), (where, "pdf KPI", text)
+    slides = [s for s in pptx_text(files["pptx"]) if kpi_name in s.split("\n")]
+    assert slides and all(format_amount(ebitda, loc) in s for s in slides), (where, "deck KPI")
+
+
+def _check_cash_flow(data: BoardPackData, st: Statements) -> None:
+    """No balancing line: the reconciliation is zero up to translation rounding; FX by IAS 7.28."""
+    cf = st.cash_flow
+    assert "fx_effect" in {line.key for line in cf.lines}
+    if not data.positions or data.positions[-1].period != add_months(data.period, -1):
+        return  # the first demo month has no opening position: the statement says so
+    rows = sum(1 for w in data.worksheet if w.local_currency != data.presentation_currency)
+    for col, column in enumerate(cf.columns):
+        months = 1 if column.key != "ytd" else month_index(data.period, data.fiscal_year_start)
+        assert abs(cf.value("reconciliation", col)) <= reconciliation_tolerance(rows, months), \
+            (data.period, column.key, cf.value("reconciliation", col))
+    assert not cf.alerts, data.period
+    # Independent: each foreign entity's local cash from its own trial balance, the run's rates
+    # and the prior month's closing rate.
+    closing = {r.currency: r.rate for r in data.fx_rates if r.rate_type == "closing"}
+    average = {r.currency: r.rate for r in data.fx_rates if r.rate_type == "average"}
+    opening = dict(data.positions[-1].closing_rates)
+    cash = {a.code for a in data.chart if a.cash_flow_category == "cash"}
+    expected = sum((line.opening * (closing[line.currency] - opening[line.currency])
+                    + (line.closing - line.opening) * (closing[line.currency] - average[line.currency])
+                    for line in data.trial_balance
+                    if line.std_account in cash and line.currency in closing), Decimal(0))
+    foreign = {e.id for e in data.entities if e.currency != data.presentation_currency}
+    assert abs(cf.value("fx_effect", 0) - expected) <= Decimal("0.01") * len(foreign), \
+        (data.period, cf.value("fx_effect", 0), expected)
+
+
+@pytest.mark.timeout(900)
+def test_every_headline_figure_has_one_value_in_every_demo_month(demo_close: DemoClose) -> None:
+    packs = _packs(demo_close)
+    assert len(packs) == 13
+    for data in packs:
+        st = build_statements(data)
+        _check_month(data, st)
+        _check_cash_flow(data, st)
