@@ -251,7 +251,8 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
             f"superseded by {r.superseded_by[:8]}" if r.superseded_by else (r.failure_reason or ""))
         if r.id in refused:
             note = f"{note}; {describe(refused[r.id])}" if note else describe(refused[r.id])
-        table.add_row(r.id, r.group_id, r.period, r.status.value, f"{r.created_at:%Y-%m-%d %H:%M}", note[:160])
+        table.add_row(r.id, r.group_id, r.period, r.status.value, f"{r.created_at:%Y-%m-%d %H:%M}",
+                      note[:160])
     console.print(table)
     if stages:
         console.print("done: " + ", ".join(f"{s}{'/' + e if e else ''}" for s, e in stages))

@@ -153,7 +153,7 @@ def create_run(conn: Connection, *, group_id: str, period: Period, actor: str,
 
 
 def _next_step(other: Run) -> str:
-    """What a person can do about the active run that refused a new one (resume only a FAILED one)."""
+    """Say what a person can do about the active run that refused a new one (resume only a FAILED one)."""
     cancel = f"`close cancel {other.id} --reason ...`"
     if other.status == RunStatus.FAILED:
         return f"resume it with `close resume {other.id}` or cancel it with {cancel}"
