@@ -53,7 +53,7 @@ from close.run import cancel_run, create_close_run, reap_stranded, resume_run
 from close.run_state import STAGE_ORDER, TERMINAL_STATUSES, RunStatus
 from close.stages import StageEnv
 from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run
-from close.transient import retry_database, short_reason
+from close.transient import patience, retry_database, short_reason
 from close.types import RunId
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -92,14 +92,13 @@ def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False,
     with Progress(*columns, console=err, transient=False, disable=quiet) as progress:
         stages = progress.add_task("stages", total=len(STAGE_ORDER))
         entities = progress.add_task("entities and rates", total=config_entities)
-        last_reap = 0.0
+        last_reap, wait_db = 0.0, patience(env.settings.db_retry_seconds)
         while True:
             if time.monotonic() - last_reap >= 1:  # a run nobody works on any more is failed, not awaited
-                retry_database(lambda: reap_stranded(env, run_id=run_id),
-                               seconds=env.settings.db_retry_seconds, what="following the run")
+                retry_database(lambda: reap_stranded(env, run_id=run_id), seconds=wait_db,
+                               what="following the run")
                 last_reap = time.monotonic()
-            run, done = retry_database(lambda: _poll(env, run_id), seconds=env.settings.db_retry_seconds,
-                                       what="following the run")
+            run, done = retry_database(lambda: _poll(env, run_id), seconds=wait_db, what="following the run")
             assert run is not None
             n_entities = sum(1 for s, e in done if s == RunStatus.EXTRACTING.value)
             n_stages = sum(1 for s, e in done if e == "") + (1 if n_entities == config_entities else 0)

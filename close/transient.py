@@ -55,6 +55,15 @@ def retry_database(fn: Callable[[], T], *, seconds: float, what: str) -> T:
         raise
 
 
+def patience(db_retry_seconds: float) -> float:
+    """How long recording a failure, or following a run, waits for a lost database.
+
+    Longer than a stage's own budget: a stage that gave up still records why, once the database is
+    back, and ``close run --wait`` reports it rather than giving up first.
+    """
+    return max(30.0, 3 * db_retry_seconds)
+
+
 def short_reason(exc: BaseException | None) -> str:
     """One short sentence for a failure: the database's own message without SQL, else the error's."""
     if exc is None:

@@ -20,7 +20,7 @@ from close.errors import PermanentError, RetriableError
 from close.leases import reap
 from close.run_state import RunStatus, append_event
 from close.stages import RunStopped, StageEnv, UnknownRun, mark_failed, run_stage
-from close.transient import short_reason
+from close.transient import patience, short_reason
 from workers.app import app
 from workers.rejections import record_rejection
 from workers.runtime import get_env
@@ -70,7 +70,7 @@ class StageTask(Task):
             reason = f"{type(exc).__name__}: {short_reason(exc)}"
         log.error("stage %s of run %s failed: %s", self.stage, run_id, reason)
         mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor,
-                    retry_seconds=env.settings.db_retry_seconds)
+                    retry_seconds=patience(env.settings.db_retry_seconds))
 
 
 def _ids(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str | None]:

@@ -40,7 +40,7 @@ from close.storage.leases import (
     release_lease,
 )
 from close.storage.runs import Run, done_stages, get_run
-from close.transient import DatabaseUnavailable, retry_database
+from close.transient import DatabaseUnavailable, patience, retry_database
 from close.types import EntityId, RunId
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def run_stage(env: StageEnv, run_id: RunId, stage: RunStatus, entity_id: EntityI
             seconds=env.settings.db_retry_seconds, what=what)
     except DatabaseUnavailable as exc:
         mark_failed(env.db, run_id, stage, entity_id, str(exc), actor=env.actor,
-                    retry_seconds=env.settings.db_retry_seconds)
+                    retry_seconds=patience(env.settings.db_retry_seconds))
         raise
     finally:
         beat.stop()
