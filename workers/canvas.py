@@ -19,6 +19,7 @@ from close.errors import CloseError
 from close.run import launch
 from close.run_state import STAGE_ORDER, RunStatus
 from close.stages import StageEnv, mark_failed, resume_command
+from workers.app import app
 from workers.tasks import STAGE_TASKS, extract_entity
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,15 @@ def build_canvas(run_id: str, *, from_stage: RunStatus, entities: Sequence[str])
     return chord([extract_entity.si(run_id, e) for e in entities], body)
 
 
+def _check_broker() -> None:
+    """Reach the broker and the result backend once before sending: fail fast, with one reason."""
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0.2)
+    client = getattr(app.backend, "client", None)
+    if client is not None:
+        client.ping()
+
+
 class BrokerUnreachable(CloseError):
     """The canvas could not be handed to the broker; the run is FAILED and resumable."""
 
@@ -56,8 +66,11 @@ def start_run(env: StageEnv, run_id: str) -> None:
     """
     def send(rid: str, stage: RunStatus, entities: list[str]) -> None:
         try:
+            if env.settings.broker_url:
+                _check_broker()
             build_canvas(rid, from_stage=stage, entities=entities).apply_async()
-        except (KombuOperationalError, redis.RedisError, OSError) as exc:
+        # Celery's result backend reports a Redis it cannot reconnect to as a RuntimeError.
+        except (KombuOperationalError, redis.RedisError, OSError, RuntimeError) as exc:
             where = maybe_sanitize_url(env.settings.broker_url or "memory://")
             reason = f"broker unreachable at {where}"
             log.error("run %s: %s (%s)", rid, reason, type(exc).__name__)  # noqa: TRY400 - no traceback

@@ -211,6 +211,7 @@ def test_a_worker_serving_another_tenant(pg_url: str, tmp_path: Path) -> None:
     with private_redis() as broker:
         env = _env(pg_url, tmp_path / "home", CLOSE_BROKER_URL=broker.url)
         other = {**env, "CLOSE_TENANT": f"t_other_{uuid.uuid4().hex[:6]}"}
+        (tmp_path / "other").mkdir()
         with celery_workers(other, 1, tmp_path / "other") as workers:
             done = close(env, "run", "--config", str(config), "--period", "2026-01", "--wait")
             assert done.returncode == 1, done.stdout + done.stderr
