@@ -121,7 +121,7 @@ def test_chaos_closes_all_complete_with_undisturbed_figures(pg_url: str, tmp_pat
     reference_id = next(r["id"] for r in close_json(in_process, "status")["runs"] if r["period"] == PERIOD)
     tables = _per_run_tables(pg_url)
     reference = _outputs(pg_url, tables, reference_id)
-    assert reference["figures"] and all(reference["counts"].values()), reference
+    assert reference["figures"] and reference["counts"]["consolidated_balances"], reference
 
     report: list[str] = []
     with ExitStack() as stack:

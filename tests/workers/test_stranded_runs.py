@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -162,24 +163,33 @@ def test_database_unreachable_during_a_stage(outage: int, budget: int, outcome: 
     assert _resume_completes(env, run["id"]) == _undisturbed(pg_url, tmp_path / "ref", config)
 
 
-def test_redis_restarted_empty_mid_run(pg_url: str, tmp_path: Path, omie_fake: OmieFake) -> None:
-    config = write_omie_group(tmp_path / "group", omie_fake.url + "/api/v1")
+@contextmanager
+def _omie_through_workers(pg_url: str, tmp_path: Path, fake: OmieFake, delay: float,
+                          **extra: str) -> Iterator[tuple[Path, dict[str, str], RedisServer]]:
+    """The Omie group, a private Redis and 2 workers, the ERP answering after ``delay`` seconds."""
+    config = write_omie_group(tmp_path / "group", fake.url + "/api/v1")
     with private_redis() as broker:
-        env = _env(pg_url, tmp_path / "home", CLOSE_BROKER_URL=broker.url, CLOSE_VISIBILITY_TIMEOUT="5")
-        omie_fake.delay = 1.0
+        env = _env(pg_url, tmp_path / "home", CLOSE_BROKER_URL=broker.url, **extra)
+        fake.delay = delay
         with celery_workers(env, 2, tmp_path):
-            waiting = _start(env, config, PERIOD, "--wait")
-            _wait_first_request(omie_fake)
-            broker.restart()  # the queued tasks and the chord's counter are gone
-            omie_fake.delay = 0.0
-            out, err = waiting.communicate(timeout=120)
-            assert waiting.returncode == 1, out + err
-            run = _only_run(env)
-            assert run["status"] == "FAILED"
-            assert run["failure_reason"].startswith("broker lost: no worker took the "), run["failure_reason"]
-            assert f"close resume {run['id']}" in out + err
-            _assert_alert(env, run)
-            figures = _resume_completes(env, run["id"], "--wait")
+            yield config, env, broker
+
+
+def test_redis_restarted_empty_mid_run(pg_url: str, tmp_path: Path, omie_fake: OmieFake) -> None:
+    with _omie_through_workers(pg_url, tmp_path, omie_fake, 1.0, CLOSE_VISIBILITY_TIMEOUT="5") as (
+            config, env, broker):
+        waiting = _start(env, config, PERIOD, "--wait")
+        _wait_first_request(omie_fake)
+        broker.restart()  # the queued tasks and the chord's counter are gone
+        omie_fake.delay = 0.0
+        out, err = waiting.communicate(timeout=120)
+        assert waiting.returncode == 1, out + err
+        run = _only_run(env)
+        assert run["status"] == "FAILED"
+        assert run["failure_reason"].startswith("broker lost: no worker took the "), run["failure_reason"]
+        assert f"close resume {run['id']}" in out + err
+        _assert_alert(env, run)
+        figures = _resume_completes(env, run["id"], "--wait")
     assert figures == _undisturbed(pg_url, tmp_path / "ref", config)
 
 
@@ -230,17 +240,14 @@ def test_a_worker_serving_another_tenant(pg_url: str, tmp_path: Path) -> None:
 
 
 def test_an_extract_past_its_time_limit(pg_url: str, tmp_path: Path, omie_fake: OmieFake) -> None:
-    config = write_omie_group(tmp_path / "group", omie_fake.url + "/api/v1")
-    with private_redis() as broker:
-        env = _env(pg_url, tmp_path / "home", CLOSE_BROKER_URL=broker.url, CLOSE_EXTRACT_TIME_LIMIT="2")
-        omie_fake.delay = 3.0
-        with celery_workers(env, 2, tmp_path):
-            done = close(env, "run", "--config", str(config), "--period", PERIOD, "--wait")
-            assert done.returncode == 1, done.stdout + done.stderr
-            run = _only_run(env)
-            assert run["status"] == "FAILED"
-            assert run["failure_reason"] == "time limit: EXTRACTING for entity S ran past its 2 s limit"
-            _assert_alert(env, run)
-            omie_fake.delay = 0.0
-            figures = _resume_completes(env, run["id"], "--wait")
+    with _omie_through_workers(pg_url, tmp_path, omie_fake, 3.0, CLOSE_EXTRACT_TIME_LIMIT="2") as (
+            config, env, _):
+        done = close(env, "run", "--config", str(config), "--period", PERIOD, "--wait")
+        assert done.returncode == 1, done.stdout + done.stderr
+        run = _only_run(env)
+        assert run["status"] == "FAILED"
+        assert run["failure_reason"] == "time limit: EXTRACTING for entity S ran past its 2 s limit"
+        _assert_alert(env, run)
+        omie_fake.delay = 0.0
+        figures = _resume_completes(env, run["id"], "--wait")
     assert figures == _undisturbed(pg_url, tmp_path / "ref", config)
