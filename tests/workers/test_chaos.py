@@ -5,7 +5,7 @@ where the fault failed it — with the figures and row counts of an undisturbed 
 The faults: a whole worker SIGKILLed (a replacement is started), a pool child SIGKILLed, every
 PostgreSQL session of the test database terminated, the private Redis restarted empty, and the
 in-process runner (``close run`` without a broker) SIGKILLed. Slow (minutes), so marked ``chaos``:
-``pytest -q -m chaos tests/workers/test_chaos.py``. ``CHAOS_SEED`` replays a sequence,
+``pytest -q -m chaos tests/workers/test_chaos.py -o timeout=3000`` (about 13 minutes). ``CHAOS_SEED`` replays a sequence,
 ``CHAOS_RUNS`` changes how many closes (default 10).
 """
 
