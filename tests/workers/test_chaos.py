@@ -5,7 +5,7 @@ where the fault failed it — with the figures and row counts of an undisturbed 
 The faults: a whole worker SIGKILLed (a replacement is started), a pool child SIGKILLed, every
 PostgreSQL session of the test database terminated, the private Redis restarted empty, and the
 in-process runner (``close run`` without a broker) SIGKILLed. Slow (minutes), so marked ``chaos``:
-``pytest -q -m chaos tests/workers/test_chaos.py -o timeout=3000`` (about 13 minutes). ``CHAOS_SEED`` replays a sequence,
+``pytest -q -m chaos tests/workers/test_chaos.py`` (about 13 minutes). ``CHAOS_SEED`` replays a sequence,
 ``CHAOS_RUNS`` changes how many closes (default 10).
 """
 
@@ -31,7 +31,7 @@ from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.workers.celery_workers import Worker, celery_workers
 from tests.workers.private_redis import RedisServer, private_redis
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(3000)]
 
 PERIOD = "2026-10"  # the demo's latest month
 LEASE = 10  # seconds: short, yet safe from heartbeats delayed by a loaded machine
