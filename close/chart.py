@@ -27,6 +27,16 @@ _CLASSES = frozenset({"asset", "liability", "equity", "revenue", "expense"})
 _RATE_TYPES = frozenset({"closing", "average", "historical"})
 _NORMAL = frozenset({"debit", "credit"})
 BALANCE_SHEET_CLASSES = frozenset({"asset", "liability", "equity"})
+# The optional ``intercompany`` column: what kind of intercompany item an account holds when a
+# line carries a group counterparty. Only tagged accounts are matched in pairs (IFRS 10.B86(c));
+# a counterparty on any other account (inventory, fixed assets) is information, never a pair.
+IC_TAGS = frozenset({
+    "balance", "loan", "net_investment_loan", "revenue_expense", "dividend_income",
+    "dividends_declared", "dividend_receivable", "dividend_payable",
+})
+# Charts written before the column existed: monetary assets and liabilities and every
+# income-statement line are tagged as they were matched before; non-monetary items never are.
+_UNTAGGED_SUBCLASSES = frozenset({"inventory", "ppe", "intangible", "goodwill", "investment", "suspense"})
 INCOME_STATEMENT_CLASSES = frozenset({"revenue", "expense"})
 
 
@@ -112,8 +122,11 @@ def load_chart(data: bytes | None = None, *, source: str = "default chart") -> C
     missing = [c for c in CHART_COLUMNS if c not in frame.columns]
     if missing:
         raise ConfigError(f"missing columns {missing}", file=source, expected=", ".join(CHART_COLUMNS))
-    frame = frame[list(CHART_COLUMNS)].map(str.strip)
-    for column, allowed in (("class", _CLASSES), ("rate_type", _RATE_TYPES), ("normal_balance", _NORMAL)):
+    if "intercompany" not in frame.columns:
+        frame["intercompany"] = _legacy_ic_tags(frame)
+    frame = frame[[*CHART_COLUMNS, "intercompany"]].fillna("").map(str.strip)
+    for column, allowed in (("class", _CLASSES), ("rate_type", _RATE_TYPES), ("normal_balance", _NORMAL),
+                            ("intercompany", IC_TAGS | {""})):
         bad = frame[~frame[column].isin(allowed)]
         if len(bad):
             row = int(bad.index[0]) + 2  # header is row 1
@@ -132,3 +145,23 @@ def load_chart(data: bytes | None = None, *, source: str = "default chart") -> C
         raise ConfigError(f"system role {roles[roles.duplicated()].iloc[0]!r} on two accounts",
                           file=source, key="system_role")
     return Chart(accounts=frame.set_index("code", drop=False))
+
+
+def _legacy_ic_tags(frame: pd.DataFrame) -> list[str]:
+    """Intercompany tags for a chart without the column (see ``_UNTAGGED_SUBCLASSES``)."""
+    tags = []
+    for cls, sub, role in zip(frame["class"], frame["subclass"], frame["system_role"], strict=True):
+        cls, sub = str(cls).strip(), str(sub).strip()
+        if sub in ("ic_loan_receivable", "ic_loan_payable"):
+            tags.append("loan")
+        elif str(role).strip() == SystemRole.DIVIDENDS.value:
+            tags.append("dividends_declared")
+        elif cls == "revenue" and sub in ("dividend_income", "other_income"):
+            tags.append("dividend_income")
+        elif cls in ("asset", "liability") and sub not in _UNTAGGED_SUBCLASSES:
+            tags.append("balance")
+        elif cls in INCOME_STATEMENT_CLASSES:
+            tags.append("revenue_expense")
+        else:
+            tags.append("")
+    return tags

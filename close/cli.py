@@ -45,16 +45,21 @@ from close.cli_common import (
     open_env,
     settings_from_env,
 )
+from close.cli_tasks import progress_json, progress_text, tasks_app, tick_command
 from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app
 from close.config import Settings, load_group_config
 from close.errors import CloseError, ConfigError, RunConflict
 from close.periods import period_range
 from close.run import cancel_run, create_close_run, reap_stranded, resume_run
-from close.run_state import STAGE_ORDER, TERMINAL_STATUSES, RunStatus
+from close.run_state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
 from close.stages import StageEnv
 from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run
 from close.transient import patience, retry_database, short_reason
 from close.types import RunId
+from close.workflow.durations import progress
+
+WAIT_HELP = "Follow the run until it ends (distributed mode)."
+LOGLEVEL_HELP = "Celery log level: DEBUG, INFO, WARNING or ERROR."
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="monthclose: the monthly close of a multi-entity group, "
@@ -82,7 +87,7 @@ def start_in_background(env: StageEnv, run_id: RunId) -> threading.Thread | None
 def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False,
            worker: threading.Thread | None = None) -> Run:
     """Show the run's progress from PostgreSQL until it stops working; return its final state."""
-    settled = (*TERMINAL_STATUSES, RunStatus.FAILED, RunStatus.AWAITING_REVIEW)
+    settled = (*TERMINAL_STATUSES, RunStatus.FAILED, *AWAITING_PEOPLE)
     with env.db.tx() as conn:
         run = get_run(conn, run_id)
         config_entities = len(_config_entities(conn, run_id)) + 1  # the rates task
@@ -121,7 +126,8 @@ def _config_entities(conn: Any, run_id: RunId) -> list[str]:  # noqa: ANN401
 
 
 def _exit_for(run: Run) -> int:
-    return {RunStatus.COMPLETED: EXIT_OK, RunStatus.AWAITING_REVIEW: EXIT_REVIEW}.get(
+    return {RunStatus.COMPLETED: EXIT_OK, RunStatus.AWAITING_REVIEW: EXIT_REVIEW,
+            RunStatus.AWAITING_TASKS: EXIT_REVIEW}.get(
         run.status, EXIT_FAILED if run.status in (RunStatus.FAILED, RunStatus.CANCELLED) else EXIT_OK)
 
 
@@ -138,7 +144,8 @@ def _report(env: StageEnv, run: Run, *, as_json: bool) -> None:
     if as_json:
         console.print_json(json.dumps({**_run_json(run), "package": path}, default=str))
         return
-    style = {RunStatus.COMPLETED: "green", RunStatus.FAILED: "red", RunStatus.AWAITING_REVIEW: "yellow"}
+    style = {RunStatus.COMPLETED: "green", RunStatus.FAILED: "red", RunStatus.AWAITING_REVIEW: "yellow",
+             RunStatus.AWAITING_TASKS: "yellow"}
     console.print(f"run {run.id} [{style.get(run.status, 'white')}]{run.status}[/]")
     if run.status == RunStatus.FAILED:
         where = run.failed_stage + (f" / entity {run.failed_entity}" if run.failed_entity else "")
@@ -146,6 +153,9 @@ def _report(env: StageEnv, run: Run, *, as_json: bool) -> None:
         console.print(f"fix the cause, then: [bold]close resume {run.id}[/]")
     if run.status == RunStatus.AWAITING_REVIEW:
         console.print(f"review the findings: [bold]close review {run.id}[/]")
+    if run.status == RunStatus.AWAITING_TASKS:
+        console.print(f"waiting at a checklist gate: [bold]close tasks list {run.group_id} {run.period}[/], "
+                      f"then [bold]close tasks done {run.group_id} {run.period} TASK[/]")
     if path:
         console.print(f"board package: [bold]{path}[/]")
 
@@ -173,7 +183,7 @@ def carry_on(env: StageEnv, run_id: RunId, *, wait: bool, as_json: bool) -> None
 
 @app.command()
 def run(config: ConfigOpt, period: PeriodOpt,
-        wait: Annotated[bool, typer.Option("--wait", help="Follow the run until it ends (distributed mode).")]
+        wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)]
         = False,
         as_json: JsonOpt = False) -> None:
     """Start the close of a group for a period."""
@@ -185,7 +195,7 @@ def run(config: ConfigOpt, period: PeriodOpt,
 
 
 @app.command()
-def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait")] = False,
+def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
            as_json: JsonOpt = False) -> None:
     """Resume a FAILED run at the stage that failed (re-reading the failed inputs)."""
     env = open_env()
@@ -215,7 +225,8 @@ def _stale(env: StageEnv, runs: list[Run]) -> set[RunId]:
 
 @app.command()
 def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: JsonOpt = False,
-           group: Annotated[str | None, typer.Option("--group")] = None) -> None:
+           group: Annotated[str | None, typer.Option("--group", help="Only this group's runs.")]
+           = None) -> None:
     """List recent runs, or show one run's stages (runs nobody works on any more are failed first)."""
     from workers.rejections import describe, rejections
 
@@ -235,11 +246,14 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
             stages = []
     stale = _stale(env, group_runs)
     refused = rejections(env.settings, [r.id for r in runs])
+    with env.db.tx() as conn:
+        timing = {r.id: progress(conn, r) for r in runs if r.status in STAGE_ORDER}
     if as_json:
         console.print_json(json.dumps({"runs": [{**_run_json(r), "stale": r.id in stale,
                                                   "effective": r.status == RunStatus.COMPLETED
                                                   and not r.superseded_by,
-                                                  "rejected_tasks": refused.get(r.id)}
+                                                  "rejected_tasks": refused.get(r.id),
+                                                  "progress": progress_json(timing.get(r.id))}
                                                  for r in runs],
                                        "stages_done": [list(s) for s in stages]}, default=str))
         return
@@ -248,6 +262,7 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
     for r in runs:
         note = "stale: an earlier period was re-closed" if r.id in stale else (
             f"superseded by {r.superseded_by[:8]}" if r.superseded_by else (r.failure_reason or ""))
+        note = progress_text(timing.get(r.id)) or note
         if r.id in refused:
             note = f"{note}; {describe(refused[r.id])}" if note else describe(refused[r.id])
         table.add_row(r.id, r.group_id, r.period, r.status.value, f"{r.created_at:%Y-%m-%d %H:%M}",
@@ -294,16 +309,16 @@ def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", 
         import io
         import zipfile  # noqa: E401
 
-        from reports.preview import render_previews
+        from reports.package import render_previews
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            pdf = next(n for n in z.namelist() if n.endswith(".pdf"))
-            pages = render_previews(z.read(pdf), preview)
+            pages = [page for name in sorted(n for n in z.namelist() if n.endswith(".pdf"))
+                     for page in render_previews(z.read(name), preview, prefix=Path(name).stem)]
         console.print(f"{len(pages)} preview pages in {preview}")
 
 
 @app.command()
 def review(run_id: str, as_json: JsonOpt = False) -> None:
-    """Show a run's validation findings and score (``--json`` adds the score weights of the run's config)."""
+    """Show a run's validation findings and score (--json adds the score weights of the run's config)."""
     from close.review import findings
     from close.stages.inputs import load_config
 
@@ -345,7 +360,8 @@ def _parse_waivers(values: list[str]) -> dict[str, str]:
 def approve(run_id: str,
             reason: Annotated[str, typer.Option("--reason", "--note", help="Why the run may continue.")],
             waive: Annotated[list[str], typer.Option("--waive", help="CODE=REASON for one finding.")] = [],  # noqa: B006
-            wait: Annotated[bool, typer.Option("--wait")] = False, as_json: JsonOpt = False) -> None:
+            wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
+            as_json: JsonOpt = False) -> None:
     """Approve a run in review (never an integrity failure) and continue it."""
     from close.review import approve as approve_run
 
@@ -364,7 +380,8 @@ def reject(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Wh
 
 
 @app.command()
-def signoff(run_id: str, note: Annotated[str, typer.Option("--note")] = "") -> None:
+def signoff(run_id: str,
+            note: Annotated[str, typer.Option("--note", help="A note kept with the sign-off.")] = "") -> None:
     """Sign off a COMPLETED run."""
     from close.review import signoff as signoff_run
 
@@ -374,7 +391,8 @@ def signoff(run_id: str, note: Annotated[str, typer.Option("--note")] = "") -> N
 
 
 @app.command()
-def lock(group: str, period: str, reason: Annotated[str, typer.Option("--reason")] = "") -> None:
+def lock(group: str, period: str,
+         reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")] = "") -> None:
     """Lock a period whose effective run is signed off."""
     from close.review import lock as lock_period
 
@@ -394,6 +412,8 @@ def unlock(group: str, period: str, reason: Annotated[str, typer.Option("--reaso
 adjust_app = typer.Typer(no_args_is_help=True, help="Top-side adjustments.")
 app.add_typer(adjust_app, name="adjust")
 app.add_typer(rates_app, name="rates")
+app.add_typer(tasks_app, name="tasks")
+app.command("tick")(tick_command)
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(ic_app, name="ic")
@@ -401,7 +421,8 @@ app.add_typer(ic_app, name="ic")
 
 @adjust_app.command("add")
 def adjust_add(run_id: str, file: Annotated[Path, typer.Option("--file", "-f", help="The journal CSV.")],
-               wait: Annotated[bool, typer.Option("--wait")] = False, as_json: JsonOpt = False) -> None:
+               wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
+            as_json: JsonOpt = False) -> None:
     """Add a top-side journal: the run is cancelled (adjusted); a child run continues from CONSOLIDATING."""
     from close.review import adjust
 
@@ -503,20 +524,42 @@ def worker(queues: Annotated[str, typer.Option("--queues", "-Q",
                                                help="Comma-separated: extract,compute,reports.")]
            = "extract,compute,reports",
            concurrency: Annotated[int, typer.Option("--concurrency", help="Worker processes.")] = 2,
-           loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
-    """Start a Celery worker (same as `celery -A workers worker`)."""
+           loglevel: Annotated[str, typer.Option("--loglevel", help=LOGLEVEL_HELP)] = "INFO",
+           metrics_port: Annotated[int | None, typer.Option("--metrics-port", help="Serve Prometheus "
+                                                            "metrics on this port.")] = None) -> None:
+    """Start a Celery worker (the same as: celery -A workers worker)."""
     env = open_env()
     _require_broker(env.settings)
     from workers.app import app as celery_app
+
+    if metrics_port:
+        from close.workflow.metrics import serve_metrics
+        serve_metrics(env.db, metrics_port, addr="0.0.0.0")  # noqa: S104 - scraped from outside the container
 
     celery_app.worker_main(["worker", f"--queues={queues}", f"--concurrency={concurrency}",
                             f"--loglevel={loglevel}", "--prefetch-multiplier=1"])
 
 
 @app.command()
+def metrics(port: Annotated[int, typer.Option("--port", help="The port to serve /metrics on.")] = 9464,
+            addr: Annotated[str, typer.Option("--addr", help="The address to listen on.")]
+            = "127.0.0.1") -> None:
+    """Serve the close's Prometheus metrics (runs, stage durations, retries, ERP calls, Claude usage)."""
+    import time
+
+    from close.workflow.metrics import serve_metrics
+
+    env = open_env()
+    serve_metrics(env.db, port, addr=addr)
+    err.print(f"metrics on http://{addr}:{port}/metrics")
+    while True:
+        time.sleep(3600)
+
+
+@app.command()
 def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group configs to schedule "
                                                    "(repeat, or CLOSE_CONFIGS=a.toml:b.toml).")] = [],  # noqa: B006
-         loglevel: Annotated[str, typer.Option("--loglevel")] = "INFO") -> None:
+         loglevel: Annotated[str, typer.Option("--loglevel", help=LOGLEVEL_HELP)] = "INFO") -> None:
     """Start Celery beat with one schedule entry per group config."""
     from workers.app import app as celery_app
     from workers.schedule import beat_schedule, config_paths
@@ -566,19 +609,16 @@ def db_upgrade() -> None:
     console.print(f"applied {', '.join(applied)}" if applied else "database is up to date")
 
 
-try:  # a typer that vendors click raises its own UsageError, which is not click.UsageError
-    from typer._click.exceptions import UsageError as _TyperUsageError
-except ImportError:  # an older typer raises click's own
-    _TyperUsageError = click.UsageError  # type: ignore[misc, assignment]
-
-
 def main() -> None:
     """Entry point: run the app and map errors to exit codes."""
+    if os.environ.get("CLOSE_LOG_FORMAT") == "json":  # the CLI is an edge: it may read the environment
+        from close.logs import use_json_logs
+        use_json_logs()
     try:
         code = app(standalone_mode=False)
     except (click.exceptions.Exit, typer.Exit) as exc:
         code = exc.exit_code
-    except (click.UsageError, _TyperUsageError) as exc:
+    except click.UsageError as exc:
         exc.show()
         code = EXIT_REFUSED
     except (click.Abort, typer.Abort):

@@ -33,7 +33,8 @@ def _print_frame(frame: pd.DataFrame, *, title: str, as_json: bool) -> None:
                                       default=str))
         return
     table = Table(*map(str, frame.columns), title=title)
-    for row in frame.astype(str).itertuples(index=False):
+    # astype(str) leaves a nullable column's <NA> a float, which rich refuses: blank it first
+    for row in frame.astype(object).where(frame.notna(), "").astype(str).itertuples(index=False):
         table.add_row(*row)
     console.print(table)
 
@@ -68,10 +69,12 @@ def rates_fetch(config: ConfigOpt, period: PeriodOpt,
                                 retrieved_at=pd.Timestamp.now(tz="UTC").to_pydatetime())
     with rate_service(env.settings, group) as service:
         stored = fetch_and_store_rates(env.db, period, rate_needs(group, period), service, file_rates=rows,
-                                       move_threshold=group.validation.rate_move_threshold, refresh=refresh)
+                                       move_threshold=group.validation.rate_move_threshold, refresh=refresh,
+                                       group_id=group.id)
     err.print(f"{len(stored.rates)} rates for {period}: {len(stored.fetched)} fetched now, "
               f"{len(stored.fallbacks)} from the file after a source failed")
-    table = rates_table_rows(env.db, period, presentation_currency=group.presentation_currency)
+    table = rates_table_rows(env.db, period, presentation_currency=group.presentation_currency,
+                             group_id=group.id)
     _print_frame(pd.DataFrame(table), title=f"FX rates {period}", as_json=as_json)
 
 
@@ -89,12 +92,15 @@ def rates_show(period: PeriodOpt, as_json: JsonOpt = False) -> None:
 
 @connectors_app.command("check")
 def connectors_check(config: ConfigOpt, as_json: JsonOpt = False) -> None:
-    """Check each entity's connector (reachable, authenticated) in a table."""
+    """Check each entity's connector: reachable, authenticated, API version, fields not sent."""
     group = load_group_config(config)
     targets = [ConnectorTarget(e.connector, e.source, disk_context(config, group, e.id))
                for e in group.entities]
     statuses = check_connectors(targets)
-    _print_frame(health_table(statuses), title=f"connectors of {group.id}", as_json=as_json)
+    table = health_table(statuses)
+    if not as_json:  # one readable cell; --json keeps the list
+        table = table.assign(unread=table["unread"].map(", ".join))
+    _print_frame(table, title=f"connectors of {group.id}", as_json=as_json)
     if not all(s.ok for s in statuses):
         raise typer.Exit(1)
 

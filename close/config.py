@@ -24,6 +24,14 @@ from close.errors import ConfigError
 from close.money import D
 from close.secrets import read_secrets_file
 from close.types import Currency, EntityId
+from close.workflow.settings import (
+    CalendarSettings,
+    ChecklistTask,
+    DistributionSettings,
+    parse_calendar,
+    parse_checklist,
+    parse_distribution,
+)
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -52,6 +60,17 @@ class Acquisition:
     equity_at_acquisition: Decimal | None = None  # acquiree's book equity at the date, its currency
     rate: Decimal | None = None  # presentation units per functional unit on the date
     ppa: tuple[PpaIntangible, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Dividend:
+    """A dividend declared by one group entity to another (``[[dividends]]``; see ``close.dividends``)."""
+
+    payer: EntityId
+    payee: EntityId
+    amount: Decimal  # in the payer's functional currency: what the payee is entitled to
+    declared_on: date
+    paid_on: date | None = None  # None while unpaid
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +178,8 @@ class ValidationSettings:
     just_under_band: Decimal = Decimal("0.05")  # "just under" = within this fraction below a limit
     benford_min_count: int = 1000  # journal amounts (>= 10 units) needed for the Benford test
     benford_mad: Decimal = Decimal("0.015")  # Nigrini's first-digit nonconformity MAD
+    # Management trial balances (connectors/management.py): an UNRECONCILED line above this fails
+    unreconciled_materiality: Decimal = Decimal(0)
     class_prefix_check: bool = True  # the local-code prefix heuristic of the mapping check
     # Entities whose local chart numbers classes otherwise (e.g. a German SKR04 chart, where
     # class 3 holds liabilities): the prefix heuristic does not judge them.
@@ -241,6 +262,10 @@ class GroupConfig:
     rates: RatesSettings = field(default_factory=RatesSettings)
     output_dir: str = "out"  # DISTRIBUTING writes the package here, relative to the config
     source_name: str = "config"  # file name, for messages
+    distribution: DistributionSettings = field(default_factory=DistributionSettings)  # e-mail, Slack, alerts
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)  # business days for due dates
+    checklist: tuple[ChecklistTask, ...] = ()  # the month's human tasks, with their gates
+    dividends: tuple[Dividend, ...] = ()  # intragroup dividends, translated at their declaration date
 
     def entity(self, entity_id: EntityId) -> EntityConfig:
         """Return one entity by id.
@@ -399,6 +424,8 @@ def _parse_validation(t: _Table) -> ValidationSettings:
         just_under_band=_positive(t, "just_under_band", base.just_under_band),
         benford_min_count=t.integer("benford_min_count", base.benford_min_count, lo=1, hi=10**9),
         benford_mad=_positive(t, "benford_mad", base.benford_mad),
+        unreconciled_materiality=_positive(t, "unreconciled_materiality",
+                                           base.unreconciled_materiality),
         class_prefix_check=t.boolean("class_prefix_check", base.class_prefix_check),
         class_prefix_skip=t.strings("class_prefix_skip"),
         weights=tuple(weights.values()),
@@ -532,6 +559,46 @@ def _parse_margins(t: _Table) -> tuple[tuple[EntityId, Decimal], ...]:
     return tuple(out)
 
 
+def _parse_dividend(t: _Table, entities: Mapping[EntityId, EntityConfig]) -> Dividend:
+    dates = {}
+    for key in ("declared_on", "paid_on"):
+        value = t.raw(key, None if key == "paid_on" else ..., expected="a TOML date such as 2026-01-15")
+        if value is not None and not isinstance(value, date):
+            raise ConfigError(f"got {value!r}", file=t.source, key=t._key(key),
+                              expected="a TOML date such as 2026-01-15 (unquoted)")
+        dates[key] = value
+    dividend = Dividend(payer=t.text("payer"), payee=t.text("payee"), amount=t.decimal("amount"),
+                        declared_on=dates["declared_on"], paid_on=dates["paid_on"])
+    for key in ("payer", "payee"):
+        if getattr(dividend, key) not in entities:
+            raise ConfigError(f"got {getattr(dividend, key)!r}", file=t.source, key=t._key(key),
+                              expected="an entity id of this group")
+    if dividend.payer == dividend.payee:
+        raise ConfigError("payer and payee are the same entity", file=t.source, key=t._key("payee"),
+                          expected="another entity of the group")
+    if dividend.amount <= 0:
+        raise ConfigError(f"got {dividend.amount}", file=t.source, key=t._key("amount"),
+                          expected="a positive amount in the payer's currency")
+    if dividend.paid_on is not None and dividend.paid_on < dividend.declared_on:
+        raise ConfigError(f"paid on {dividend.paid_on}, before it was declared", file=t.source,
+                          key=t._key("paid_on"), expected=f"a date on or after {dividend.declared_on}")
+    t.reject_unknown()
+    return dividend
+
+
+def _check_dividend_dates(dividends: tuple[Dividend, ...], source: str) -> None:
+    """One declaration date per entity and month: its declaration-date rate is stored per month."""
+    seen: dict[tuple[EntityId, str], date] = {}
+    for i, d in enumerate(dividends):
+        for who in (d.payer, d.payee):
+            month = d.declared_on.isoformat()[:7]
+            other = seen.setdefault((who, month), d.declared_on)
+            if other != d.declared_on:
+                raise ConfigError(f"{who} has dividends declared on {other} and {d.declared_on}",
+                                  file=source, key=f"dividends[{i}].declared_on",
+                                  expected=f"one declaration date per entity in {month}")
+
+
 def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     """Parse the TOML text of a group config.
 
@@ -557,6 +624,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     ic = top.table("intercompany")
     ai = top.table("ai")
     dist = top.table("distribution")
+    distribution = parse_distribution(dist)
     rt = top.table("rates")
     va = top.table("validation")
     entities = tuple(_parse_entity(t) for t in top.tables("entities"))
@@ -597,11 +665,17 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
         ),
         validation=_parse_validation(va),
         rates=_parse_rates(rt),
-        output_dir=dist.text("output_dir", "out"),
+        output_dir=distribution.output_dir,
         source_name=source,
+        distribution=distribution,
+        calendar=parse_calendar(top.table("calendar")),
+        checklist=parse_checklist(top.tables("checklist") if "checklist" in top.data else []),
+        dividends=tuple(_parse_dividend(t, {e.id: e for e in entities})
+                        for t in (top.tables("dividends") if "dividends" in top.data else [])),
     )
     for t in (g, f, th, ic, ai, dist, rt, top):
         t.reject_unknown()
+    _check_dividend_dates(config.dividends, source)
     return config
 
 

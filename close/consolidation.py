@@ -26,7 +26,7 @@ IFRS figures); :func:`consolidated_on_basis` gives the US GAAP view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
@@ -35,6 +35,7 @@ import pandas as pd
 from close.adjustments import validate_adjustments
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import EntityConfig, IntercompanySettings
+from close.dividends import DeclaredDividend, declaration_portions, spot_rates
 from close.errors import InputDataError, PermanentError
 from close.frames import MAPPED_TB_COLUMNS, frame_from_rows, normalize_text_columns
 from close.fx import (
@@ -91,6 +92,7 @@ class ConsolidationInputs:
     adjustments: tuple[JournalEntry, ...]
     intercompany: IntercompanySettings
     prior_consolidated: pd.DataFrame | None = None
+    dividends: tuple[DeclaredDividend, ...] = ()  # declared in the period or open (close.dividends)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +199,9 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         opening=_opening_for(inputs.opening, translated_entities),
         opening_rate_defaults=defaults,
         codes=codes,
+        spot_portions=declaration_portions(
+            inputs.dividends, period=inputs.period, chart=chart, currencies=currencies
+        ),
     )
     translated = translation.translated
     ent_codes, std_codes, book = translation.entity_codes, translation.std_codes, translation.book_codes
@@ -206,7 +211,10 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     group = _Group(chart, holdings, by_id, currencies, consolidated, pres, inputs.intercompany, push.uplift)
     codes_out = (ent_codes, std_codes, book)
     closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
-    view = _eliminate(group, translated, codes_out, inputs.rates, closing, inputs.adjustments)
+    period_rates = inputs.rates
+    if inputs.dividends:
+        period_rates = replace(period_rates, spot=spot_rates(inputs.dividends, currencies))
+    view = _eliminate(group, translated, codes_out, period_rates, closing, inputs.adjustments)
     prior_consolidated = inputs.prior_consolidated
     if prior_consolidated is None:
         # No prior run: consolidate the translated openings the same way, so that the month's

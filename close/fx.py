@@ -40,7 +40,7 @@ movement -1,000.00 × (0.18 − 0.20) = +20.00 plus the month's result -300.00 �
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -107,6 +107,9 @@ class PeriodRates:
     closing: Mapping[Currency, Decimal]
     average: Mapping[Currency, Decimal]
     opening: Mapping[Currency, Decimal] = field(default_factory=dict)
+    # Rates of dates inside or before the period that intragroup balances were booked at (the
+    # declaration dates of open dividends): they widen the band that explains a pair's difference.
+    spot: Mapping[Currency, tuple[Decimal, ...]] = field(default_factory=dict)
 
     def rate(
         self, kind: str, currency: Currency, presentation: Currency, *, entity: EntityId | None = None
@@ -483,6 +486,7 @@ def translate_balances(
     opening: OpeningBalances | None,
     opening_rate_defaults: Mapping[tuple[EntityId, AccountCode, str], Decimal] | None = None,
     codes: Mapping[str, TextCodes] | None = None,
+    spot_portions: Mapping[tuple[EntityId, AccountCode, str], Sequence[tuple[int, Decimal]]] | None = None,
 ) -> Translation:
     """Translate every entity's lines and compute each entity's CTA, as a plug and from its parts.
 
@@ -501,6 +505,11 @@ def translate_balances(
             ``prior`` nor ``opening`` has it (used for pushed-down PPA lines only).
         codes: the caller's ``encode_text`` codes of some of the text columns of ``lines``
             (entity, std_account, counterparty, account, cost_center, department), row for row.
+        spot_portions: parts of this month's movement of a flow line that are translated at
+            their own date's rate instead of the average, per (entity, standard account,
+            counterparty) as (local minor units, rate); a dividend at its declaration date
+            (``close.dividends``). The line with that counterparty takes them, else the
+            account's first line.
 
     Returns:
         The translated lines (one CTA plug row per entity and book), the CTA check frame, and
@@ -774,6 +783,14 @@ def translate_balances(
     del amount, rate
     translated = np.where(at_balance, product, product + prior_alloc)
     translated = np.where(is_local, closing_local, translated)
+    spot_parts: dict[EntityId, tuple[Decimal, int]] = {}
+    if spot_portions:
+        spot_parts = _translate_spot_portions(
+            spot_portions, translated=translated, mov_adj=mov_adj, method=method, ent=ent, std=std,
+            cp=row_codes["counterparty"], ent_uniq=ent_uniq, std_uniq=std_uniq,
+            cp_uniq=enc["counterparty"].uniques, ent_rates=ent_rates, currencies=currencies,
+            presentation_currency=presentation_currency,
+        )
     local_mov_out = np.where(is_re, mov_adj, movement)
     t_move = translated - prior_alloc
     # Text columns of the output are gathered from small tables by code (one pass each).
@@ -875,6 +892,7 @@ def translate_balances(
         presentation_currency=presentation_currency,
         pres_entities=pres_entities,
         entity_ids=entity_ids,
+        spot_parts=spot_parts,
     )
     return Translation(
         translated=out,
@@ -958,12 +976,14 @@ def _cta_check(
     presentation_currency: Currency,
     pres_entities: set[EntityId],
     entity_ids: list[EntityId],
+    spot_parts: Mapping[EntityId, tuple[Decimal, int]] | None = None,
 ) -> pd.DataFrame:
     """CTA from its parts per entity, exact in Decimal, against the plug.
 
     parts = prior CTA − (opening net assets × closing rate − opening net assets translated)
             + Σ movements at average × (closing − average)
-            + Σ movements of historical-rate lines × closing − their translated movement.
+            + Σ movements of historical-rate lines × closing − their translated movement
+            + Σ spot portions × (average − their rate)  (so each is at closing − its own rate).
     """
     # One sum by (entity, method) of what each line contributes: a closing-rate line its local
     # opening, an average-rate line its (adjusted) movement. Override lines are few: summed apart.
@@ -999,6 +1019,71 @@ def _cta_check(
         parts = _EXACT.add(
             parts, _EXACT.subtract(_EXACT.multiply(Decimal(int(ov_mov[k])), c_s), Decimal(int(ov_dt[k])))
         )
-        from_parts = _round_decimal(parts)
-        rows.append((e, plug, from_parts, plug - from_parts, (int(n_lines[k]) + 1) // 2))
+        # A spot portion is one more rounding on its line: it widens the tolerance by a half.
+        spot, roundings = (spot_parts or {}).get(e, (Decimal(0), 0))
+        from_parts = _round_decimal(_EXACT.add(parts, spot))
+        rows.append((e, plug, from_parts, plug - from_parts, (int(n_lines[k]) + roundings + 1) // 2))
     return frame_from_rows(rows, CTA_COLUMNS, ints=CTA_COLUMNS[1:])
+
+
+def _translate_spot_portions(
+    portions: Mapping[tuple[EntityId, AccountCode, str], Sequence[tuple[int, Decimal]]],
+    *,
+    translated: np.ndarray,
+    mov_adj: np.ndarray,
+    method: np.ndarray,
+    ent: np.ndarray,
+    std: np.ndarray,
+    cp: np.ndarray,
+    ent_uniq: np.ndarray,
+    std_uniq: np.ndarray,
+    cp_uniq: np.ndarray,
+    ent_rates: Mapping[EntityId, tuple[Decimal, Decimal]],
+    currencies: Mapping[EntityId, Currency],
+    presentation_currency: Currency,
+) -> dict[EntityId, tuple[Decimal, int]]:
+    """Translate parts of flow lines' movements at their own rates, in place in ``translated``.
+
+    The line's movement less the portions stays at the average rate. Returns, per entity, what
+    the portions add to the CTA from its parts, portion × (average − its rate) exact, and their
+    number.
+
+    Raises:
+        InputDataError: when the entity has no line of the account to carry a portion.
+
+    """
+    e_code = {str(u): k for k, u in enumerate(ent_uniq)}
+    s_code = {str(u): k for k, u in enumerate(std_uniq)}
+    c_code = {str(u): k for k, u in enumerate(cp_uniq)}
+    out: dict[EntityId, tuple[Decimal, int]] = {}
+    for (e, account, counterparty), items in sorted(portions.items()):
+        ccy = currencies.get(e)
+        if ccy is None or ccy == presentation_currency or not items:
+            continue
+        rows = np.flatnonzero(
+            (ent == e_code.get(e, -1)) & (std == s_code.get(account, -1)) & (method == _FLOW)
+        )
+        if len(rows) == 0:
+            raise InputDataError(
+                f"{sum(p for p, _ in items)} minor units dated by their own rate have no line of "
+                f"account {account} in {e}'s trial balance",
+                entity=e,
+                account=account,
+                field="spot rate",
+            )
+        own = rows[cp[rows] == c_code.get(counterparty, -1)]
+        i = int(own[0] if len(own) else rows[0])
+        average = _exponent_shift_rate(ent_rates[e][1], ccy, presentation_currency)
+        at_average = int(multiply_exact(np.array([mov_adj[i]]), np.array([scale_rate(average, e)]))[0])
+        rest = int(mov_adj[i]) - sum(p for p, _ in items)
+        new = int(multiply_exact(np.array([rest]), np.array([scale_rate(average, e)]))[0])
+        part = Decimal(0)
+        for local, rate in items:
+            shifted = _exponent_shift_rate(rate, ccy, presentation_currency)
+            scaled = scale_rate(shifted, f"spot rate {e}")
+            new += int(multiply_exact(np.array([local]), np.array([scaled]))[0])
+            part = _EXACT.add(part, _EXACT.multiply(Decimal(local), _EXACT.subtract(average, shifted)))
+        translated[i] += new - at_average
+        before, count = out.get(e, (Decimal(0), 0))
+        out[e] = (_EXACT.add(before, part), count + len(items))
+    return out

@@ -58,7 +58,7 @@ def intercompany_report(env: StageEnv, config_path: Path, period: Period) -> pd.
     currencies = {e.id: e.currency for e in config.entities}
     with env.db.tx() as conn:
         rates = list(load_rates(conn, (previous_period(period), period),
-                                presentation_currency=config.presentation_currency))
+                                presentation_currency=config.presentation_currency, group_id=config.id))
         prior_run = effective_run(conn, config.id, previous_period(period))
         prior = (translated_of(conn, prior_run.id, currencies, config.presentation_currency)
                  if prior_run else None)

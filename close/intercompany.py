@@ -1,14 +1,16 @@
 """Intercompany matching and elimination, after translation (IFRS 10.B86(c), IAS 21.45).
 
-Lines whose counterparty is another consolidated entity are matched by entity pair and kind:
+Only accounts the chart tags in its ``intercompany`` column are matched (``close.chart.IC_TAGS``);
+their lines whose counterparty is another consolidated entity are matched by entity pair and kind:
 
-* ``receivable_payable`` — balance-sheet lines (subclasses ic_receivable / ic_payable, and any
-  other asset or liability with a group counterparty, dividends payable included);
-* ``loan`` — ic_loan_receivable / ic_loan_payable;
-* ``revenue_expense`` — income-statement lines (ic_revenue / ic_expense and other P&L lines with
-  a group counterparty);
-* ``dividend`` — dividends declared (system role ``dividends``) against the holder's dividend
-  income (revenue lines of subclass ``dividend_income`` or ``other_income`` with a counterparty).
+* ``receivable_payable`` — tags ``balance``, ``dividend_receivable`` and ``dividend_payable``;
+* ``loan`` — tags ``loan`` and ``net_investment_loan`` (the latter, like a pair listed in
+  ``[intercompany] net_investment_loans``, is part of the net investment: IAS 21.32);
+* ``revenue_expense`` — tag ``revenue_expense``;
+* ``dividend`` — ``dividends_declared`` against the holder's ``dividend_income``.
+
+A counterparty on an untagged account (inventory, fixed assets bought from a group company) is
+never a pair: it is what the unrealized-profit rule reads (IFRS 10.B86(c)) and a disclosure.
 
 Each side is eliminated at its translated amount. Their difference is split in two. The part the
 period's rates explain: the sides' local amounts could agree at some rates within each
@@ -58,7 +60,6 @@ IC_PAIR_COLUMNS: tuple[str, ...] = (
     "mismatch",
     "status",
 )
-_DIVIDEND_INCOME_SUBCLASSES = frozenset({"dividend_income", "other_income"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,26 +106,23 @@ def classify_intercompany(
     return ic
 
 
+# The chart's ``intercompany`` tag → the kind of pair its lines are matched in.
+_KIND_OF_TAG = {
+    "balance": "receivable_payable",
+    "dividend_receivable": "receivable_payable",
+    "dividend_payable": "receivable_payable",
+    "loan": "loan",
+    "net_investment_loan": "loan",
+    "revenue_expense": "revenue_expense",
+    "dividend_income": "dividend",
+    "dividends_declared": "dividend",
+}
+
+
 def _kind_by_account(chart: Chart) -> dict[AccountCode, str]:
-    """Return the intercompany kind of every account that can hold an intercompany balance."""
-    acc = chart.accounts
-    out: dict[AccountCode, str] = {}
-    for code, cls, sub, role in zip(
-        acc.index.tolist(),
-        acc["class"].tolist(),
-        acc["subclass"].tolist(),
-        acc["system_role"].tolist(),
-        strict=True,
-    ):
-        if sub in ("ic_loan_receivable", "ic_loan_payable"):
-            out[code] = "loan"
-        elif role == SystemRole.DIVIDENDS.value or (cls == "revenue" and sub in _DIVIDEND_INCOME_SUBCLASSES):
-            out[code] = "dividend"
-        elif cls in ("asset", "liability") and sub != "investment":
-            out[code] = "receivable_payable"
-        elif cls in ("revenue", "expense"):
-            out[code] = "revenue_expense"
-    return out
+    """Return the intercompany kind of every account the chart tags as intercompany."""
+    tags = chart.accounts["intercompany"]
+    return {str(code): _KIND_OF_TAG[tag] for code, tag in zip(tags.index, tags, strict=True) if tag}
 
 
 def _band(
@@ -134,7 +132,7 @@ def _band(
     if currency == presentation:
         return Decimal(1), Decimal(1)
     shift = exponent(presentation) - exponent(currency)
-    cands = [rates.closing[currency], rates.average[currency], *kind_rates]
+    cands = [rates.closing[currency], rates.average[currency], *kind_rates, *rates.spot.get(currency, ())]
     if currency in rates.opening:
         cands.append(rates.opening[currency])
     cands = [c.scaleb(shift) if shift else c for c in cands]
@@ -211,6 +209,7 @@ def match_intercompany(
     suspense = chart.by_role(SystemRole.IC_SUSPENSE)
     abs_tol = int(settings.abs_tolerance.scaleb(exponent(presentation_currency)))
     net_inv = {frozenset(p) for p in settings.net_investment_loans}
+    tagged_net = set(chart.accounts.index[chart.accounts["intercompany"] == "net_investment_loan"])
     ent = ic["entity"].to_numpy(dtype=object)
     cpy = ic["counterparty"].to_numpy(dtype=object)
     a = np.where(ent < cpy, ent, cpy)
@@ -232,6 +231,8 @@ def match_intercompany(
         members.setdefault(key, []).append(
             JournalLine(e, std, -int(t[i]), c, source=f"TB {e}/{acc}/{c}/{cc}/{dp}")
         )
+        if std in tagged_net:
+            net_inv.add(frozenset((a[i], b[i])))
     rows, journals = [], []
     for pa, pb, kind in sorted(sides):
         ta, tb, la, lb = sides[(pa, pb, kind)]

@@ -29,7 +29,10 @@ from close.storage.runs import (
     list_inputs,
     put_input,
 )
+from close.storage.workflow import list_tasks
 from close.types import Period, RunId
+from close.workflow.checklist import blocking
+from close.workflow.settings import SIGNOFF_GATE
 
 
 def _run(conn: Connection, run_id: RunId) -> Run:
@@ -131,6 +134,11 @@ def signoff(env: StageEnv, run_id: RunId, note: str = "") -> Run:
         if run.signed_off_by:
             raise RunConflict(f"refused: run {run_id} was signed off by {run.signed_off_by} "
                               f"at {run.signed_off_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}")
+        waiting = blocking(list_tasks(conn, run.group_id, run.period), SIGNOFF_GATE)
+        if waiting:
+            raise RunConflict(f"refused: the checklist tasks that gate the sign-off are not done: "
+                              f"{', '.join(t.task_id for t in waiting)} (close tasks done "
+                              f"{run.group_id} {run.period} TASK)")
         conn.execute(sa.text("UPDATE close_runs SET signed_off_by = :who, signed_off_at = now() "
                              "WHERE id = CAST(:r AS uuid)"), {"who": env.actor, "r": run_id})
         append_event(conn, run_id, "signed_off", f"signed off by {env.actor}" + (f": {note}" if note else ""),

@@ -32,7 +32,9 @@ from close.storage.runs import (
     get_run,
     put_input,
 )
+from close.storage.workflow import instantiate_tasks
 from close.types import EntityId, Period, RunId
+from close.workflow.checklist import task_template
 from connectors.registry import files_for
 
 Launcher = Callable[[RunId, RunStatus, list[EntityId]], None]
@@ -121,6 +123,7 @@ def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
                          root_run_id=(previous.root_run_id or previous.id) if previous else None)
         assert run is not None
         snapshot_inputs(conn, run.id, config_path, config, period)
+        instantiate_tasks(conn, config.id, period, task_template(config, period))
     return run
 
 

@@ -34,6 +34,7 @@ class RunStatus(StrEnum):
     CONSOLIDATING = "CONSOLIDATING"  # translation, eliminations, NCI, PPA, adjustments
     VALIDATING = "VALIDATING"  # integrity and reasonableness checks, the score
     AWAITING_REVIEW = "AWAITING_REVIEW"  # red score or failed integrity: a human decides
+    AWAITING_TASKS = "AWAITING_TASKS"  # at a checklist gate: the tasks that gate the next stage are open
     ANALYZING = "ANALYZING"  # variances, KPIs, commentary
     REPORTING = "REPORTING"  # Excel, PowerPoint, PDF
     DISTRIBUTING = "DISTRIBUTING"  # the package leaves the building
@@ -57,20 +58,30 @@ TERMINAL_STATUSES: frozenset[RunStatus] = frozenset({RunStatus.COMPLETED, RunSta
 # The partial unique index close_runs_one_active in sql/0001_core.sql lists the same set.
 ACTIVE_STATUSES: frozenset[RunStatus] = frozenset(RunStatus) - TERMINAL_STATUSES
 
-# Resumable: only FAILED. AWAITING_REVIEW continues through approve, not resume.
+# Waiting for people: nothing works on the run until someone acts (approve, or the gating tasks
+# done). Followers stop here and no lease is held.
+AWAITING_PEOPLE: frozenset[RunStatus] = frozenset({RunStatus.AWAITING_REVIEW, RunStatus.AWAITING_TASKS})
+
+# Resumable: only FAILED. AWAITING_REVIEW continues through approve, AWAITING_TASKS through the
+# tasks that gate it, not resume.
 RESUMABLE_STATUSES: frozenset[RunStatus] = frozenset({RunStatus.FAILED})
 
 _ANY_ACTIVE_TO = frozenset({RunStatus.FAILED, RunStatus.CANCELLED})
+# Any stage may stop at a gate before the next one; PENDING too (a gate before EXTRACTING).
+_GATE = frozenset({RunStatus.AWAITING_TASKS})
 TRANSITIONS: Mapping[RunStatus, frozenset[RunStatus]] = {
     # PENDING → CONSOLIDATING: an adjusted child run reuses its parent's extraction and mapping.
-    RunStatus.PENDING: frozenset({RunStatus.EXTRACTING, RunStatus.CONSOLIDATING}) | _ANY_ACTIVE_TO,
-    RunStatus.EXTRACTING: frozenset({RunStatus.MAPPING}) | _ANY_ACTIVE_TO,
-    RunStatus.MAPPING: frozenset({RunStatus.CONSOLIDATING}) | _ANY_ACTIVE_TO,
-    RunStatus.CONSOLIDATING: frozenset({RunStatus.VALIDATING}) | _ANY_ACTIVE_TO,
-    RunStatus.VALIDATING: frozenset({RunStatus.ANALYZING, RunStatus.AWAITING_REVIEW}) | _ANY_ACTIVE_TO,
+    RunStatus.PENDING: frozenset({RunStatus.EXTRACTING, RunStatus.CONSOLIDATING}) | _ANY_ACTIVE_TO | _GATE,
+    RunStatus.EXTRACTING: frozenset({RunStatus.MAPPING}) | _ANY_ACTIVE_TO | _GATE,
+    RunStatus.MAPPING: frozenset({RunStatus.CONSOLIDATING}) | _ANY_ACTIVE_TO | _GATE,
+    RunStatus.CONSOLIDATING: frozenset({RunStatus.VALIDATING}) | _ANY_ACTIVE_TO | _GATE,
+    RunStatus.VALIDATING: (frozenset({RunStatus.ANALYZING, RunStatus.AWAITING_REVIEW})
+                           | _ANY_ACTIVE_TO | _GATE),
     RunStatus.AWAITING_REVIEW: frozenset({RunStatus.ANALYZING, RunStatus.CANCELLED}),
-    RunStatus.ANALYZING: frozenset({RunStatus.REPORTING}) | _ANY_ACTIVE_TO,
-    RunStatus.REPORTING: frozenset({RunStatus.DISTRIBUTING}) | _ANY_ACTIVE_TO,
+    # Released: back to the status of the last stage done, and the canvas starts the gated stage.
+    RunStatus.AWAITING_TASKS: frozenset({RunStatus.PENDING, *STAGE_ORDER}) | _ANY_ACTIVE_TO,
+    RunStatus.ANALYZING: frozenset({RunStatus.REPORTING}) | _ANY_ACTIVE_TO | _GATE,
+    RunStatus.REPORTING: frozenset({RunStatus.DISTRIBUTING}) | _ANY_ACTIVE_TO | _GATE,
     RunStatus.DISTRIBUTING: frozenset({RunStatus.COMPLETED}) | _ANY_ACTIVE_TO,
     RunStatus.FAILED: frozenset(STAGE_ORDER) | {RunStatus.CANCELLED},
     # Only an adjustment moves a completed run (to CANCELLED, reason "adjusted").

@@ -198,3 +198,21 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         for f in summary["validation"]:
             val.add_row(f["severity"], f["code"], f["entity"] or "", f["account"] or "", f["message"])
         console.print(val)
+    if "trace" in summary:
+        _print_trace(console, summary["trace"])
+
+
+def _print_trace(console: Console, trace: dict[str, Any]) -> None:
+    """Print where one consolidated account comes from: each entity's translated line, then journals."""
+    account = trace["account"]
+    lines = Table("entity", "counterparty", "local closing", "rate", "rate type", "translated",
+                  title=f"Account {account}: translated lines")
+    for row in trace["entities"]:
+        lines.add_row(row["entity"], row["counterparty"] or "", f"{row['local_closing']:,.2f}",
+                      str(row["rate"]), row["rate_type"], f"{row['translated']:,.2f}")
+    console.print(lines)
+    journals = Table("journal", "line", "entity", "amount", title=f"Account {account}: journal lines")
+    for row in trace["journal_lines"]:
+        journals.add_row(str(row["journal_id"]), str(row["line_no"]), row["entity"] or "",
+                         f"{row['amount']:,.2f}")
+    console.print(journals)

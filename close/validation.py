@@ -169,6 +169,7 @@ class ValidationContext:
         prior_local: the prior effective run's mapped local TB, or None.
         budget: std_account, amount (presentation minor units, monthly movement), or None.
         journal_lines: entity, account, amount (int64 entity minor units), date, description.
+        unexplained: the items of the management trial balances' UNRECONCILED lines.
         settings: ``[validation]``.
         thresholds: the analysis ``[thresholds]`` the flux checks share.
         fiscal_year_start: month number the income statement's YTD restarts at.
@@ -194,6 +195,9 @@ class ValidationContext:
     settings: ValidationSettings = field(default_factory=ValidationSettings)
     thresholds: Thresholds = field(default_factory=Thresholds)
     fiscal_year_start: int = 1
+    # Management trial balances: what each UNRECONCILED line holds (entity, side, ref, date,
+    # amount in entity minor units, reason), as the connectors named it; None without any.
+    unexplained: pd.DataFrame | None = None
     # Integer keys of the big frames, built once on first use and shared by the checks (5 million
     # lines are factorized once, not once per check). Private; a replace() starts a fresh one.
     _memo: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -1917,7 +1921,46 @@ def check_key_ratios(ctx: ValidationContext) -> list[CheckResult]:
 # The list, the score
 
 
+UNRECONCILED_ACCOUNT = "UNRECONCILED"  # connectors.management (kept free of the import)
+_LISTED_ITEMS = 10
+
+
+def check_unreconciled_explained(ctx: ValidationContext) -> list[CheckResult]:
+    """Check that a management trial balance's UNRECONCILED line is zero (fail above materiality).
+
+    Each finding names what the line holds, per bank/AR/AP side, by the ERP's ids (the items the
+    connector could not explain); at or below ``[validation] unreconciled_materiality`` a
+    non-zero line warns.
+    """
+    code, category = "UNRECONCILED_EXPLAINED", "diagnostics"
+    lines = ctx.local[ctx.local["account"] == UNRECONCILED_ACCOUNT]
+    if lines.empty:
+        return _passed(code, category, "no management trial balance (no UNRECONCILED line)")
+    floors = dict(zip(*_entity_floors(ctx, ctx.settings.unreconciled_materiality), strict=True))
+    currencies = _entity_currencies(ctx)
+    items = ctx.unexplained
+    found = []
+    for entity, amount in lines.groupby("entity", sort=True)["closing"].sum().items():
+        if not amount:
+            continue
+        currency = currencies.get(str(entity), "XXX")
+        mine = [] if items is None else items[items["entity"] == entity].to_dict("records")
+        named = "; ".join(f"{i['side'] or 'untraced'} {i['ref']} {i['date']} "
+                          f"{_fmt(i['amount'], currency)} ({i['reason']})".replace("  ", " ")
+                          for i in mine[:_LISTED_ITEMS])
+        if len(mine) > _LISTED_ITEMS:
+            named += f"; and {len(mine) - _LISTED_ITEMS} more"
+        severity: Severity = "fail" if abs(int(amount)) > floors.get(str(entity), 0) else "warn"
+        found.append(_mismatch(code, category, severity, f"{entity} {UNRECONCILED_ACCOUNT}", 0,
+                               int(amount), currency, entity=str(entity),
+                               account=UNRECONCILED_ACCOUNT,
+                               note=f"; unexplained: {named}" if named else ""))
+    return _or_pass(found, code, category,
+                    f"{lines['entity'].nunique()} management trial balance(s), UNRECONCILED zero")
+
+
 CHECKS: tuple[Check, ...] = (
+    check_unreconciled_explained,
     check_debits_equal_credits,
     check_lines_roll_forward,
     check_local_tb_sums_to_zero,

@@ -120,6 +120,10 @@ class AppKeyCredentials:
 
 
 GrantType = Literal["client_credentials", "refresh_token", "password"]
+# How the grant's parameters travel: an RFC 6749 form body (default), a JSON body (TOTVS RM's
+# POST /api/connect/token, TDN pageId=539528505) or the query string (TOTVS Protheus'
+# /api/oauth2/v1/token, TDN pageId=465383509).
+TokenEncoding = Literal["form", "json", "query"]
 
 
 class OAuth2(httpx.Auth):
@@ -137,7 +141,8 @@ class OAuth2(httpx.Auth):
                  password: Secret | None = None, scope: str = "",
                  client_auth: Literal["basic", "body"] = "basic", leeway: float = 60.0,
                  on_refresh_token: Callable[[Secret], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 encoding: TokenEncoding = "form", use_refresh_token: bool = True) -> None:
         """Configure the grant.
 
         Args:
@@ -156,6 +161,10 @@ class OAuth2(httpx.Auth):
             on_refresh_token: called with the new refresh token when the provider rotates it,
                 so the caller can store it (Conta Azul and Bling invalidate the old one).
             clock: monotonic seconds (tests).
+            encoding: where the grant's parameters go (form body, JSON body, query string).
+            use_refresh_token: after a password grant, get later tokens with the refresh token
+                the provider returned; ``False`` repeats the password grant (a provider whose
+                refresh call is not published).
 
         """
         self.token_url, self.grant_type = token_url, grant_type
@@ -164,6 +173,7 @@ class OAuth2(httpx.Auth):
         self._refresh_token, self._username, self._password = refresh_token, username, password
         self._scope, self._client_auth, self._leeway = scope, client_auth, leeway
         self._on_refresh_token, self._clock = on_refresh_token, clock
+        self._encoding, self._use_refresh_token = encoding, use_refresh_token
         self._access: Secret | None = None
         self._refresh_at = 0.0
         self.token_requests = 0
@@ -199,6 +209,10 @@ class OAuth2(httpx.Auth):
             headers["Authorization"] = _basic(self._client_id, secret)
         elif self._client_id:
             body["client_id"], body["client_secret"] = self._client_id, secret.reveal()
+        if self._encoding == "json":
+            return httpx.Request("POST", self.token_url, json=body, headers=headers)
+        if self._encoding == "query":
+            return httpx.Request("POST", self.token_url, params=body, headers=headers)
         return httpx.Request("POST", self.token_url, data=body, headers=headers)
 
     def _fetch_token(self) -> Generator[httpx.Request, httpx.Response, None]:
@@ -235,6 +249,6 @@ class OAuth2(httpx.Auth):
             self._refresh_token = Secret(rotated)
             if self._on_refresh_token is not None:
                 self._on_refresh_token(self._refresh_token)
-            if self.grant_type == "password":
+            if self.grant_type == "password" and self._use_refresh_token:
                 # Later tokens come from the refresh token, not the password again (TOTVS).
                 self.grant_type = "refresh_token"

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import httpx
 import pandas as pd
 
-from close.errors import CloseError
+from close.errors import CloseError, InputDataError
 from close.types import Currency, EntityId, Period
 from connectors.errors import FatalConnectorError, RetriableConnectorError
 from connectors.payload import Payload
@@ -82,6 +82,10 @@ class HealthStatus:
     ok: bool
     detail: str
     latency_ms: int | None = None
+    # the API (and schema versions) the connector reads, as its field map names them
+    api_version: str = ""
+    # fields of the connector's field map absent from what the source answered (``endpoint: field``)
+    unread: tuple[str, ...] = ()
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -148,6 +152,8 @@ class ERPConnector(abc.ABC):
     """
 
     name: ClassVar[str] = "abstract"
+    # the API the connector reads (reported by ``close connectors check``)
+    API_VERSION: ClassVar[str] = ""
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         """Keep the entity's source settings and the run context.
@@ -189,6 +195,15 @@ class ERPConnector(abc.ABC):
                  tb: TracebackType | None) -> None:
         """Disconnect, whatever happened."""
         self.disconnect()
+
+    def unexplained_movements(self) -> tuple[Mapping[str, object], ...]:
+        """Return what the last trial balance's ``UNRECONCILED`` line holds, item by item.
+
+        Management trial balances (``connectors.management``) name each bank movement or title
+        settlement they could not explain (``UnexplainedItem.as_dict``); ledgers have no such
+        line and return nothing.
+        """
+        return ()
 
     @abc.abstractmethod
     def health_check(self) -> HealthStatus:
@@ -241,11 +256,15 @@ class ERPConnector(abc.ABC):
         """
         default_classify_response(response, entity=self.context.entity, connector=self.name)
 
-    def probe_health(self, probe: Callable[[], str]) -> HealthStatus:
+    def probe_health(self, probe: Callable[[], str],
+                     unread: Callable[[], tuple[str, ...]] | None = None) -> HealthStatus:
         """Run ``probe`` (a cheap authenticated call returning a description) and time it.
 
         Args:
             probe: returns what it found, e.g. the company name; may raise any close error.
+            unread: samples each endpoint the connector reads and returns the fields of its
+                field map the source did not send; run after a good probe, or after one that
+                failed on the data's shape (``InputDataError``), never after a refusal.
 
         Returns:
             ``ok`` with the probe's text, or not ``ok`` with the error's message (which never
@@ -253,12 +272,22 @@ class ERPConnector(abc.ABC):
 
         """
         started = time.monotonic()
+        missing: tuple[str, ...] = ()
+        failure: CloseError | None = None
         try:
             detail, ok = probe(), True
         except CloseError as exc:
-            detail, ok = str(exc), False
+            detail, ok, failure = str(exc), False, exc
+        latency = round((time.monotonic() - started) * 1000)
+        # Sample the fields when the source answered: after a good probe, or after one that
+        # failed on the shape of the data (an older API), which the fields then explain.
+        if unread is not None and (ok or isinstance(failure, InputDataError)):
+            try:
+                missing = unread()
+            except CloseError as exc:
+                detail, ok = (detail if not ok else str(exc)), False
         return HealthStatus(entity=self.context.entity, connector=self.name, ok=ok, detail=detail,
-                            latency_ms=round((time.monotonic() - started) * 1000))
+                            latency_ms=latency, api_version=self.API_VERSION, unread=missing)
 
     def _unsupported(self, what: str) -> FatalConnectorError:
         return FatalConnectorError(f"this source does not expose {what}",

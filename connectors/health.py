@@ -2,7 +2,10 @@
 
 Each check builds the connector exactly as a run would (settings validated, secrets resolved)
 and calls its ``health_check``; a configuration error is reported as a failed row, not raised, so
-one bad entity does not hide the others.
+one bad entity does not hide the others. Each row also names the API (and standard-message
+versions) the connector reads and the fields of its field map (``connectors/<erp>.md``) that the
+source did not send in a sample of each endpoint, so an older or changed API shows before a
+close fails on it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from close.errors import ConfigError
 from connectors.base import ConnectorContext, HealthStatus
 from connectors.registry import create_connector
 
-HEALTH_COLUMNS: tuple[str, ...] = ("entity", "connector", "ok", "latency_ms", "detail")
+HEALTH_COLUMNS: tuple[str, ...] = ("entity", "connector", "ok", "latency_ms", "api_version",
+                                   "unread", "detail")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +65,12 @@ def health_table(statuses: Iterable[HealthStatus]) -> pd.DataFrame:
         statuses: results of ``check_connectors``.
 
     Returns:
-        One row per status; ``latency_ms`` is ``<NA>`` when the check never reached the source.
+        One row per status; ``latency_ms`` is ``<NA>`` when the check never reached the source;
+        ``unread`` is the list of ``"endpoint: field"`` the source did not send.
 
     """
     frame = pd.DataFrame([{"entity": s.entity, "connector": s.connector, "ok": s.ok,
-                           "latency_ms": s.latency_ms, "detail": s.detail} for s in statuses],
+                           "latency_ms": s.latency_ms, "api_version": s.api_version,
+                           "unread": list(s.unread), "detail": s.detail} for s in statuses],
                          columns=list(HEALTH_COLUMNS))
     return frame.astype({"ok": "bool", "latency_ms": "Int64"})

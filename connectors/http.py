@@ -40,6 +40,7 @@ import httpx
 import pybreaker
 import redis
 import tenacity
+from prometheus_client import Counter
 
 from close.errors import ConfigError, InputDataError
 from close.types import EntityId
@@ -47,6 +48,12 @@ from connectors.base import default_classify_response
 from connectors.errors import FatalConnectorError, RetriableConnectorError, redact_url
 
 log = logging.getLogger("connectors.http")
+
+# Counted where the call happens; the metrics endpoint (close.workflow.metrics) exposes it.
+# registry=None: the endpoint registers it in its own registry (or reads every process's values
+# in multiprocess mode); the default registry would expose it twice.
+ERP_CALLS = Counter("monthclose_erp_calls", "ERP API calls by provider and outcome (ok, error).",
+                    ["provider", "outcome"], registry=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,11 +429,14 @@ class ErpHttpClient:
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
+            ERP_CALLS.labels(self.provider, "error").inc()
             raise RetriableConnectorError(f"timed out ({type(exc).__name__})", url=url,
                                           entity=self.entity, connector=self.provider) from exc
         except httpx.TransportError as exc:
+            ERP_CALLS.labels(self.provider, "error").inc()
             raise RetriableConnectorError(f"connection failed ({type(exc).__name__})", url=url,
                                           entity=self.entity, connector=self.provider) from exc
+        ERP_CALLS.labels(self.provider, "ok" if response.status_code < 400 else "error").inc()
         log.debug("%s %s %s -> %s", self.provider, method, redact_url(str(response.url)),
                   response.status_code, extra={"provider": self.provider, "entity": self.entity,
                                                "status": response.status_code})

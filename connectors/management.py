@@ -20,6 +20,14 @@ to what the ERP returned:
   bank fees booked without a title …): zero when the ERP's records are complete, and a visible
   line — never a silent plug — when not.
 
+``UNRECONCILED`` is then explained item by item (``explain_unreconciled``): each of the period's
+bank movements that settles no title, each title settlement no bank movement carries (a payment
+missing from the bank records), each pair whose amounts differ, named by the ERP's ids; what the
+items do not cover is one more item, so the items always sum to the line.
+
+A title without a category is not refused: it goes to ``UNCATEGORISED_REVENUE`` or
+``UNCATEGORISED_EXPENSE``, lines the mapping file maps like any category.
+
 Balance-sheet lines show their net movement (debit if it grew, credit if it shrank).
 
 Example: a receivable of 100.00 accrued and half paid this month, bank 0 → 50.00, gives
@@ -29,7 +37,7 @@ Example: a receivable of 100.00 accrued and half paid this month, bank 0 → 50.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -38,20 +46,41 @@ import pandas as pd
 
 from close.types import EntityId, Period
 from connectors.base import RECEIVABLE_COLUMNS, SUBLEDGER_COLUMNS
-from connectors.trial_balance import build_local_tb
+from connectors.payload import Payload
+from connectors.trial_balance import build_local_tb, format_money
 
 EQUITY_ACCOUNT = "EQUITY"
 UNRECONCILED_ACCOUNT = "UNRECONCILED"
 AR_ACCOUNT = "AR"
 AP_ACCOUNT = "AP"
+UNCATEGORISED_REVENUE = "UNCATEGORISED_REVENUE"
+UNCATEGORISED_EXPENSE = "UNCATEGORISED_EXPENSE"
+_UNCATEGORISED_NAMES = {UNCATEGORISED_REVENUE: "Receitas sem categoria",
+                        UNCATEGORISED_EXPENSE: "Despesas sem categoria"}
+
+
+def uncategorised(nature: str) -> str:
+    """Return the line of a title without category: revenue (``R``) or expense (``P``)."""
+    return UNCATEGORISED_REVENUE if nature == "R" else UNCATEGORISED_EXPENSE
 
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """A payment or receipt of (part of) a title."""
+    """A payment or receipt of (part of) a title.
+
+    Attributes:
+        on: the payment date.
+        amount: the amount it takes off the title, minor units, positive.
+        ref: the ERP's id of the payment (a borderô, a baixa …); the bank movement that carries
+            it names the same ref in ``CashMovement.settles``.
+        cash: False when no money moved (a renegotiation replacing the title by another).
+
+    """
 
     on: date
     amount: int
+    ref: str = ""
+    cash: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +113,51 @@ class Title:
         if self.accrual > day:
             return 0
         return self.amount - sum(s.amount for s in self.settlements if s.on <= day)
+
+
+@dataclass(frozen=True, slots=True)
+class CashMovement:
+    """A movement of a bank or cash account.
+
+    Attributes:
+        bank: the account's code (``BankBalance.code``).
+        ref: the ERP's id of the movement.
+        on: its date.
+        amount: signed minor units, money in positive.
+        settles: the ``Settlement.ref`` it carries, ``""`` when it settles no title.
+
+    """
+
+    bank: str
+    ref: str
+    on: date
+    amount: int
+    settles: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UnexplainedItem:
+    """One part of ``UNRECONCILED``: what the connector could not explain, by the ERP's ids.
+
+    Attributes:
+        side: ``BANK:<code>``, ``AR``, ``AP``, or ``""`` for the part no movement accounts for.
+        ref: the ERP's id of the movement or payment (``""`` for the untraced part).
+        on: its date, when it has one.
+        amount: its share of the ``UNRECONCILED`` closing (debit positive), minor units.
+        reason: why it is unexplained, in words.
+
+    """
+
+    side: str
+    ref: str
+    on: date | None
+    amount: int
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the item as JSON-ready values (run events, findings)."""
+        return {"side": self.side, "ref": self.ref, "date": self.on.isoformat() if self.on else "",
+                "amount": self.amount, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +212,8 @@ def build_management_trial_balance(*, entity: EntityId, period: Period, titles: 
     ap = {"opening": 0, "closing": 0}
     for title in titles:
         sign = -1 if title.nature == "R" else 1  # revenue is a credit, expense a debit
-        for code, amount in title.categories:
+        # a title accrued after the period makes no line (it may be read for its payments)
+        for code, amount in title.categories if title.accrual <= last else ():
             line = categories.setdefault(code, {"opening": 0, "debit": 0, "credit": 0})
             if fy_start <= title.accrual < first:
                 line["opening"] += sign * amount
@@ -150,7 +225,8 @@ def build_management_trial_balance(*, entity: EntityId, period: Period, titles: 
     records: list[dict[str, object]] = []
     for code in sorted(categories):
         line = categories[code]
-        records.append({"account": code, "account_name": category_names.get(code, code), **line,
+        name = category_names.get(code) or _UNCATEGORISED_NAMES.get(code, code)
+        records.append({"account": code, "account_name": name, **line,
                         "closing": line["opening"] + line["debit"] - line["credit"]})
     for bank in banks:
         records.append(_balance_line(f"BANK:{bank.code}", bank.name, bank.opening, bank.closing))
@@ -215,3 +291,120 @@ def titles_frame(entity: str, titles: list[Title], first: date, last: date,
             for code, amount in t.categories if account in (None, code)]
     return pd.DataFrame(rows, columns=list(SUBLEDGER_COLUMNS)).astype(
         {"debit": "int64", "credit": "int64"})
+
+
+def bank_balances(names: Mapping[str, str], movements: Iterable[CashMovement], first: date,
+                  last: date, openings: Mapping[str, Iterable[tuple[date, int]]] | None = None,
+                  ) -> list[BankBalance]:
+    """Return each account's balance before ``first`` and at ``last`` from its records.
+
+    A balance at a day is the sum of the account's opening records dated up to it plus its
+    movements up to it (an opening record states the balance at the start of its day, so the
+    movements of that day come on top).
+
+    Args:
+        names: account code → name, in the order the lines should appear.
+        movements: the accounts' movements, any dates.
+        first: the period's first day.
+        last: the period's last day.
+        openings: account code → ``(date, signed amount)`` opening-balance records.
+
+    Returns:
+        One ``BankBalance`` per account of ``names``.
+
+    """
+    before = first - timedelta(days=1)
+    moves = list(movements)
+
+    def at(code: str, day: date) -> int:
+        records = (openings or {}).get(code, ())
+        return (sum(a for on, a in records if on <= day)
+                + sum(m.amount for m in moves if m.bank == code and m.on <= day))
+
+    return [BankBalance(code, name, at(code, before), at(code, last)) for code, name in names.items()]
+
+
+def explain_unreconciled(frame: pd.DataFrame, period: Period, titles: Iterable[Title],
+                         movements: Iterable[CashMovement]) -> tuple[UnexplainedItem, ...]:
+    """Explain the ``UNRECONCILED`` line of a management trial balance item by item.
+
+    The line is what the period's bank movements and title settlements do not explain through
+    each other: a movement carrying no settlement, a settlement no movement carries, a pair whose
+    amounts differ. Whatever those items leave (a title settled before it accrued, say) is one
+    more item, so the items sum to the line exactly.
+
+    Args:
+        frame: the trial balance ``build_management_trial_balance`` returned.
+        period: ``YYYY-MM``.
+        titles: the titles it was built from.
+        movements: the bank movements its bank lines were built from.
+
+    Returns:
+        The items, movements first, in date order; empty when the line is zero and every
+        movement is matched.
+
+    """
+    first, last = period_bounds(period)
+    lines = frame.set_index("account")
+    # only the accounts the trial balance has a line for (a transfer's other leg may not)
+    in_period = [m for m in movements if first <= m.on <= last and f"BANK:{m.bank}" in lines.index]
+    cash: dict[str, list[CashMovement]] = {}
+    for m in in_period:
+        if m.settles:
+            cash.setdefault(m.settles, []).append(m)
+    paid: dict[str, int] = {}
+    items: list[UnexplainedItem] = []
+    for title in titles:
+        side = AR_ACCOUNT if title.nature == "R" else AP_ACCOUNT
+        for s in title.settlements:
+            if not (s.cash and first <= s.on <= last and title.accrual <= last):
+                continue
+            signed = s.amount if side == AR_ACCOUNT else -s.amount
+            if s.ref and s.ref in cash:
+                paid[s.ref] = paid.get(s.ref, 0) + signed
+            else:
+                items.append(UnexplainedItem(
+                    side, s.ref or title.ref, s.on, signed,
+                    f"{'receipt' if side == AR_ACCOUNT else 'payment'} of title {title.ref} "
+                    "found in no bank movement"))
+    items.extend(UnexplainedItem(f"BANK:{m.bank}", m.ref, m.on, -m.amount,
+                                 "bank movement settling no title")
+                 for m in in_period if not m.settles)
+    for ref, moves in cash.items():
+        moved, explained = sum(m.amount for m in moves), paid.get(ref, 0)
+        if moved != explained:  # a transfer between two listed accounts nets to zero
+            reason = (f"bank movement of {moved} for settlements of {explained}" if ref in paid
+                      else "bank movement settling no title")
+            items.append(UnexplainedItem(f"BANK:{moves[0].bank}", ref, moves[0].on,
+                                         explained - moved, reason))
+    total = int(lines.at[UNRECONCILED_ACCOUNT, "closing"]) if UNRECONCILED_ACCOUNT in lines.index else 0
+    rest = total - sum(i.amount for i in items)
+    if rest:
+        items.append(UnexplainedItem("", "", None, rest, "not traced to a movement or settlement"))
+    return tuple(sorted(items, key=lambda i: (i.on is None, i.on or last, i.side, i.ref)))
+
+
+def check_payments_match(p: Payload, field: str, title: str, stated: int,
+                         settlements: Iterable[Settlement]) -> None:
+    """Refuse a title whose payments, as read, do not add up to what the ERP says was paid.
+
+    The ERP states each title's paid (or open) amount; the connector reads the payments one by
+    one (Bling's borderôs, Conta Azul's baixas). When the two differ, the reading of a payment
+    is wrong for this data and the receivables or payables would be too.
+
+    Args:
+        p: the reader of the title's endpoint (names entity and endpoint in the error).
+        field: the field that states the paid or open amount.
+        title: the title's id.
+        stated: what the ERP says was paid, minor units.
+        settlements: the payments read, any dates.
+
+    Raises:
+        InputDataError: naming the title, both amounts and the difference.
+
+    """
+    read = sum(s.amount for s in settlements if s.cash)
+    if read != stated:
+        raise p.error(field, f"title {title}: paid {format_money(stated, p.currency)} by the ERP's "
+                      f"count != {format_money(read, p.currency)} from its payments "
+                      f"({format_money(stated - read, p.currency)} unexplained)")

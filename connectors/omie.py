@@ -1,16 +1,26 @@
 """Omie (app.omie.com.br/api/v1): a management trial balance from financial titles.
 
 Omie keeps no general ledger in its API (apis.md §1.7). The trial balance is built as described
-in ``connectors.management``:
+in ``connectors.management``; the field map, with the published meaning and source of every field
+read, is ``connectors/omie.md``:
 
 * categories from ``geral/categorias`` ``ListarCategorias`` (grouping categories,
   ``totalizadora = "S"``, are not lines);
-* titles from ``financas/mf`` ``ListarMovimentos`` (``dDtRegAte`` = period end; groups
-  ``CONTA_A_RECEBER``/``CONTA_A_PAGAR``; ``CANCELADO`` left out), each split by
-  ``categorias[].cCodCateg``/``nDistrValor`` on its registration (accrual) date
-  ``detalhes.dDtRegistro``; settled by ``resumo.nValPago`` on ``detalhes.dDtPagamento``;
-* bank balances from ``financas/extrato`` ``ListarExtrato`` per ``geral/contacorrente`` account:
-  ``nSaldoAnterior`` (opening) and ``nSaldoAtual`` (closing) over the period;
+* titles from ``financas/mf`` ``ListarMovimentos`` (groups ``CONTA_A_RECEBER``/``CONTA_A_PAGAR``;
+  ``CANCELADO`` left out), each split by ``categorias[].cCodCateg``/``nDistrValor`` and accrued on
+  the date ``accrual_date`` names: ``emissao`` (default, ``dDtEmissao`` "Data de emissão do
+  título", filtered with ``dDtEmisAte``), or ``registro`` (``dDtRegistro`` "Data de registro da
+  NF", ``dDtRegAte`` — a title without an invoice has none and is not selected, so this reading
+  suits only books whose every title comes from an invoice);
+  settled by ``resumo.nValPago`` on ``detalhes.dDtPagamento``;
+* bank balances from the statement, ``financas/extrato`` ``ListarExtrato`` over the period per
+  ``geral/contacorrente`` account: opening = ``nSaldoAnterior`` ("Saldo Anterior Realizado");
+  closing = opening + the period's realised movements (``listaMovimentos`` rows with a
+  ``nCodLancamento``, ``dDataLancamento`` inside the period and a ``cSituacao`` other than
+  ``Previsto``; amount ``|nValorDocumento|``, received for ``cNatureza`` R, paid for P), checked
+  against the statement's own running balance ``nSaldo`` ("Saldo realizado"), row by row.
+  ``nSaldoAtual`` is not used: it is the realised balance "disponível para hoje", not at the
+  period's end;
 * receivables and payables open before and at the end of the period, from the same titles.
 
 Transport: every call is a POST of ``{"call", "app_key", "app_secret", "param": [{…}]}``;
@@ -20,8 +30,8 @@ is an empty page, ``Client-6`` REDUNDANT and ``Client-1880`` are retried (after 
 Omie names), ``MISUSE_API_PROCESS`` waits out the block, a bad key is fatal. Rate: 240 requests
 per minute per app key and method (4/s).
 
-Settings: ``base_url``, ``page_size`` (≤ 500), ``fiscal_year_start`` (month), ``http``.
-Secrets: ``app_key``, ``app_secret``.
+Settings: ``base_url``, ``page_size`` (≤ 500), ``fiscal_year_start`` (month), ``accrual_date``,
+``http``. Secrets: ``app_key``, ``app_secret``.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from typing import Any, ClassVar
 import httpx
 import pandas as pd
 
+from close.errors import ConfigError
 from close.types import Period
 from connectors.auth import AppKeyCredentials
 from connectors.base import (
@@ -45,6 +56,7 @@ from connectors.base import (
     parse_retry_after,
 )
 from connectors.errors import FatalConnectorError, RetriableConnectorError
+from connectors.field_map import unread_fields
 from connectors.http import ErpHttpClient, HttpPolicy
 from connectors.management import (
     BankBalance,
@@ -57,18 +69,31 @@ from connectors.management import (
 )
 from connectors.payload import Payload
 from connectors.settings import check_keys, int_setting, require_secret, str_setting
-from connectors.trial_balance import check_trial_balance_balances
+from connectors.trial_balance import check_trial_balance_balances, format_money
 
 DEFAULT_BASE_URL = "https://app.omie.com.br/api/v1"
 POLICY = HttpPolicy(rate=4.0, burst=4)
 _WAIT = re.compile(r"(\d+)\s*segundos")
 _DATE = "%d/%m/%Y"
+# accrual_date → (the detalhes field read, the ListarMovimentos filter up to a date)
+ACCRUAL_DATES: dict[str, tuple[str, str]] = {"emissao": ("dDtEmissao", "dDtEmisAte"),
+                                             "registro": ("dDtRegistro", "dDtRegAte")}
+# The fields each call's items are read for (connectors/omie.md), sampled by the health check.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "ListarCategorias": ("codigo", "descricao", "totalizadora"),
+    "ListarContasCorrentes": ("nCodCC", "descricao", "inativo"),
+    "ListarMovimentos": ("detalhes.nCodTitulo", "detalhes.cNatureza", "detalhes.cStatus",
+                         "detalhes.cGrupo", "detalhes.dDtEmissao", "detalhes.dDtVenc",
+                         "detalhes.nValorTitulo", "resumo.nValPago", "categorias"),
+    "ListarExtrato": ("nSaldoAnterior", "listaMovimentos"),
+}
 
 
 class OmieConnector(ERPConnector):
     """Omie: management trial balance, companies, categories and receivables."""
 
     name = "omie"
+    API_VERSION = "Omie API v1"
     SECRETS: ClassVar[tuple[str, ...]] = ("app_key", "app_secret")
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
@@ -80,8 +105,13 @@ class OmieConnector(ERPConnector):
         """
         super().__init__(settings, context)
         entity = context.entity
-        check_keys(settings, (), entity=entity, connector=self.name,
+        check_keys(settings, ("accrual_date",), entity=entity, connector=self.name,
                    secrets=self.SECRETS)
+        accrual = settings.get("accrual_date", "emissao")
+        if accrual not in ACCRUAL_DATES:
+            raise ConfigError(f"bad setting for entity {entity}", key="source.accrual_date",
+                              expected='"emissao" (dDtEmissao) or "registro" (dDtRegistro)')
+        self.accrual_field, self.accrual_filter = ACCRUAL_DATES[accrual]
         self.page_size = int_setting(settings, "page_size", 500, entity=entity, high=500)
         self.fy_start = int_setting(settings, "fiscal_year_start", 1, entity=entity, high=12)
         self.credentials = AppKeyCredentials(
@@ -164,8 +194,38 @@ class OmieConnector(ERPConnector):
     # -- readers ----------------------------------------------------------------------------
 
     def health_check(self) -> HealthStatus:
-        """Call ``ListarEmpresas`` with the entity's credentials."""
-        return self.probe_health(lambda: ", ".join(c.name for c in self.get_companies()))
+        """Call ``ListarEmpresas``, then sample each call read for fields Omie did not send."""
+        return self.probe_health(lambda: ", ".join(c.name for c in self.get_companies()),
+                                 self._unread)
+
+    def _first(self, path: str, call: str, items_key: str, param: Mapping[str, Any] | None = None,
+               *, hungarian: bool = False) -> Any:
+        """Return the first item of a listing (one record asked for), ``None`` when empty."""
+        page_key, size_key = ("nPagina", "nRegPorPagina") if hungarian else (
+            "pagina", "registros_por_pagina")
+        data = self._call(path, call, {**(param or {}), page_key: 1, size_key: 1})
+        items = data.get(items_key) if isinstance(data, dict) else None
+        return items[0] if isinstance(items, list) and items else None
+
+    def _unread(self) -> tuple[str, ...]:
+        # ListarEmpresas is not sampled again: the probe just read it (its fields are required
+        # there), and Omie refuses the same call within 60 s (REDUNDANT).
+        samples: dict[str, Any] = {
+            "ListarCategorias": self._first("geral/categorias", "ListarCategorias",
+                                            "categoria_cadastro"),
+            "ListarContasCorrentes": self._first("geral/contacorrente", "ListarContasCorrentes",
+                                                 "ListarContasCorrentes"),
+            "ListarMovimentos": self._first("financas/mf", "ListarMovimentos", "movimentos",
+                                            hungarian=True),
+        }
+        account = samples["ListarContasCorrentes"]
+        if isinstance(account, dict) and account.get("nCodCC") is not None:
+            today = date.today()  # noqa: DTZ011 - a calendar day for a sample statement
+            samples["ListarExtrato"] = self._call("financas/extrato", "ListarExtrato", {
+                "nCodCC": account["nCodCC"], "dPeriodoInicial": today.replace(day=1).strftime(_DATE),
+                "dPeriodoFinal": today.strftime(_DATE), "cExibirApenasSaldo": "N"})
+        return tuple(f for call, item in samples.items() for f in unread_fields(call, item,
+                                                                                 FIELDS[call]))
 
     def get_companies(self) -> tuple[Company, ...]:
         """Return the company records of this Omie account (one credential pair per company)."""
@@ -193,7 +253,8 @@ class OmieConnector(ERPConnector):
     def _titles(self, until: date) -> list[Title]:
         titles = []
         for p, where, item in self._pages("financas/mf", "ListarMovimentos", "movimentos",
-                                          {"dDtRegAte": until.strftime(_DATE)}, hungarian=True):
+                                          {self.accrual_filter: until.strftime(_DATE)},
+                                          hungarian=True):
             det = p.get(item, "detalhes", where)
             w = f"{where}.detalhes"
             group = p.text(det, "cGrupo", w, required=False)
@@ -216,11 +277,10 @@ class OmieConnector(ERPConnector):
             paid = p.minor(p.get(item, "resumo", where), "nValPago", f"{where}.resumo")
             titles.append(Title(
                 ref=p.text(det, "nCodTitulo", w), nature=nature,  # type: ignore[arg-type]
-                accrual=p.day(det, "dDtRegistro", w, fmt=_DATE) or until, amount=amount,
+                accrual=p.day(det, self.accrual_field, w, fmt=_DATE), amount=amount,  # type: ignore[arg-type]
                 categories=split,
                 settlements=(Settlement(paid_on, paid),) if paid and paid_on else (),
-                counterparty=p.text(det, "cRazaoSocial", w, required=False)
-                or p.text(det, "nCodCliente", w, required=False),
+                counterparty=p.text(det, "nCodCliente", w, required=False),
                 due=p.day(det, "dDtVenc", w, fmt=_DATE, required=False)))
         return titles
 
@@ -233,11 +293,42 @@ class OmieConnector(ERPConnector):
             code = p.text(item, "nCodCC", where)
             data = self._call("financas/extrato", "ListarExtrato", {
                 "nCodCC": int(code), "dPeriodoInicial": first.strftime(_DATE),
-                "dPeriodoFinal": last.strftime(_DATE), "cExibirApenasSaldo": "S"})
-            px = self.context.payload("financas/extrato ListarExtrato")
-            banks.append(BankBalance(code, p.text(item, "descricao", where),
-                                     px.minor(data, "nSaldoAnterior"), px.minor(data, "nSaldoAtual")))
+                "dPeriodoFinal": last.strftime(_DATE), "cExibirApenasSaldo": "N"})
+            opening, closing = self._statement(code, data, first, last)
+            banks.append(BankBalance(code, p.text(item, "descricao", where), opening, closing))
         return banks
+
+    def _statement(self, code: str, data: Any, first: date, last: date) -> tuple[int, int]:
+        """Return an account's balance before and at the end of the period, from its statement.
+
+        Raises:
+            InputDataError: a movement whose running balance ``nSaldo`` disagrees with the
+                amounts before it, naming the row and the difference.
+
+        """
+        px = self.context.payload(f"financas/extrato ListarExtrato nCodCC={code}")
+        opening = px.minor(data, "nSaldoAnterior")
+        balance = opening
+        for i, row in enumerate(px.items(data, "listaMovimentos")):
+            w = f"listaMovimentos[{i}]"
+            if px.get(row, "nCodLancamento", w, required=False) is None:
+                continue  # the "SALDO ANTERIOR" / "SALDO" marker rows
+            on = px.day(row, "dDataLancamento", w, fmt=_DATE)
+            assert on is not None  # required
+            if not first <= on <= last or px.text(row, "cSituacao", w) == "Previsto":
+                continue  # outside the period, or forecast (not realised)
+            nature = px.text(row, "cNatureza", w)
+            if nature not in ("R", "P"):
+                raise px.error(f"{w}.cNatureza", f"expected R or P, got {nature!r}")
+            amount = abs(px.minor(row, "nValorDocumento", w))
+            balance += amount if nature == "R" else -amount
+            stated = px.get(row, "nSaldo", w, required=False)
+            if stated is not None and px.minor(row, "nSaldo", w) != balance:
+                cur, stated_minor = self.context.currency, px.minor(row, "nSaldo", w)
+                raise px.error(f"{w}.nSaldo", f"running balance {format_money(stated_minor, cur)} "
+                               f"!= nSaldoAnterior + movements {format_money(balance, cur)} "
+                               f"({format_money(abs(stated_minor - balance), cur)} apart)")
+        return opening, balance
 
     def get_trial_balance(self, period: Period) -> pd.DataFrame:
         """Build the management trial balance of ``period`` (see the module docstring)."""

@@ -10,7 +10,7 @@ mapping file. Evidence, strongest first:
    4–5 custos e despesas — ERP categories such as Omie's ``1.``/``2.`` do not follow it, so the
    code never overrides a keyword);
 3. the connectors' own management accounts (``BANK:…``, ``AR``, ``AP``, ``EQUITY``,
-   ``UNRECONCILED``) — 0.9;
+   ``UNRECONCILED``, ``UNCATEGORISED_REVENUE``/``_EXPENSE``) — 0.9;
 4. the code's class alone — 0.3, to the class's catch-all account.
 
 Rules name a subclass (and a word of the target's name when the subclass has several accounts),
@@ -103,6 +103,8 @@ RULES: tuple[Rule, ...] = (
 SYSTEM_ACCOUNTS: Mapping[str, tuple[str, str]] = {
     "AR": ("receivable", ""), "AP": ("payable", ""), "EQUITY": ("retained_earnings", ""),
     "UNRECONCILED": ("suspense", "suspense"),
+    # titles the ERP keeps without a category: other income, general expenses
+    "UNCATEGORISED_REVENUE": ("other_income", ""), "UNCATEGORISED_EXPENSE": ("opex", "general"),
 }
 # The catch-all account of each class, when only the code's class is known.
 CLASS_FALLBACK: Mapping[str, tuple[str, str]] = {

@@ -25,6 +25,7 @@ TASK_ROUTES = {
     "close.report": {"queue": "reports"},
     "close.distribute": {"queue": "reports"},
     "close.beat_tick": {"queue": "compute"},
+    "close.workflow_tick": {"queue": "compute"},
 }
 QUEUES = ("extract", "compute", "reports")
 

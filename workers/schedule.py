@@ -110,6 +110,9 @@ def _create_scheduled(env: StageEnv, config_path: Path, config: GroupConfig, per
         return run
 
 
+WORKFLOW_TICK_SECONDS = 300.0
+
+
 def beat_schedule(config_paths: Iterable[Path]) -> dict[str, dict[str, object]]:
     """Celery's ``beat_schedule``: one entry per group, firing its cron with the config path."""
     schedule: dict[str, dict[str, object]] = {}
@@ -121,6 +124,9 @@ def beat_schedule(config_paths: Iterable[Path]) -> dict[str, dict[str, object]]:
             "args": (str(path.resolve()),),
             "options": {"expires": 6 * 3600},
         }
+    # The checklist's gates and the alerts: every five minutes, for the whole tenant.
+    schedule["close-workflow"] = {"task": "close.workflow_tick", "schedule": WORKFLOW_TICK_SECONDS,
+                                  "options": {"expires": WORKFLOW_TICK_SECONDS}}
     return schedule
 
 

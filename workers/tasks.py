@@ -69,7 +69,7 @@ class StageTask(Task):
         else:
             reason = f"{type(exc).__name__}: {short_reason(exc)}"
         log.error("stage %s of run %s failed: %s", self.stage, run_id, reason)
-        mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor,
+        mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor, settings=env.settings,
                     retry_seconds=patience(env.settings.db_retry_seconds))
 
 
@@ -154,3 +154,16 @@ def beat_tick(config_path: str) -> list[str]:
     for run in created:
         start_run(env, run.id)
     return [r.id for r in created]
+
+
+@app.task(name="close.workflow_tick", acks_late=True, ignore_result=True)
+def workflow_tick() -> list[str]:
+    """Every few minutes: open gates whose tasks are done, raise and send alerts (close tick)."""
+    from close.workflow.alerts import tick as workflow_checks
+    from workers.canvas import start_run
+
+    env = get_env()
+    report = workflow_checks(StageEnv(db=env.db, settings=env.settings, actor="beat"))
+    for run_id in report.released:
+        start_run(env, run_id)
+    return list(report.released)

@@ -6,18 +6,21 @@ returns one closing row per business day for USD; for other currencies ``Cotacao
 returns every bulletin of the day, of which only ``tipoBoletim = 'Fechamento'`` is the PTAX.
 
 Wire facts the parser honours: dates in the parameters are quoted ``'MM-DD-YYYY'`` (an ISO date
-silently returns ``[]``); weekends and holidays have no row; numbers carry trailing zeros, so the
+silently returns ``[]``); the query is percent-encoded with ``%20`` for spaces (``+`` is a literal
+plus in an OData URL, RFC 3986 and OData URL conventions §2, so ``tipoBoletim+eq+...`` is not the
+filter it looks like); weekends and holidays have no row; numbers carry trailing zeros, so the
 JSON is parsed with Decimal; ``dataHoraCotacao`` is the publication instant (BRT) with 1 to 6
 fractional digits, and its date is the quotation date; duplicate rows of one day exist, so each
-day keeps its last published row.
+day keeps its last published row. Field map with sources: ``close/rates/bcb.md``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -32,6 +35,19 @@ _FIELDS = {"venda": "cotacaoVenda", "compra": "cotacaoCompra"}
 
 def _olinda_date(d: date) -> str:
     return f"'{d.month:02d}-{d.day:02d}-{d.year:04d}'"
+
+
+def olinda_query(params: Mapping[str, str]) -> str:
+    """Percent-encode an Olinda query: spaces as ``%20``, OData's ``@ $ ' , ( )`` kept as they are.
+
+    Args:
+        params: parameter aliases and system query options with their values.
+
+    Returns:
+        The query string, without the leading ``?``.
+
+    """
+    return urlencode(params, quote_via=quote, safe="@$',()")
 
 
 def parse_ptax(body: str, series: Series, side: PtaxSide, *, endpoint: str) -> tuple[Quotation, ...]:
@@ -131,5 +147,6 @@ class BcbPtaxSource:
                 raise_for_status(response)
                 return parse_ptax(response.text, s, self.side, endpoint=resource)
 
-            result[s] = self.http.get(path, params, currencies=(currency,), read=read)
+            result[s] = self.http.get(f"{path}?{olinda_query(params)}", None,
+                                      currencies=(currency,), read=read)
         return result

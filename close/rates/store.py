@@ -79,7 +79,7 @@ def _is_current(need: RateNeed, stored: dict[RateNeed, FxRate], override: FxRate
 def fetch_and_store_rates(db: Database, period: Period, needs: Sequence[RateNeed],
                           service: RateService, *, file_rates: Sequence[FxRate] = (),
                           move_threshold: Decimal = Decimal("0.10"), refresh: bool = False,
-                          run_id: RunId | None = None) -> StoredRates:
+                          run_id: RunId | None = None, group_id: str | None = None) -> StoredRates:
     """Make sure every rate the period needs is in ``fx_rates``, fetching only what is missing.
 
     Args:
@@ -92,6 +92,8 @@ def fetch_and_store_rates(db: Database, period: Period, needs: Sequence[RateNeed
             (``config.validation.rate_move_threshold``).
         refresh: fetch the period's rates again even when stored (the prior month is kept).
         run_id: store the rates for this run only; ``None`` (default) shares them.
+        group_id: the group whose rates file ``file_rates`` is: its figures are stored for it
+            alone, and only its own and the shared rates count as stored.
 
     Returns:
         The period's rates and what the fetch did, with plausibility findings.
@@ -108,13 +110,14 @@ def fetch_and_store_rates(db: Database, period: Period, needs: Sequence[RateNeed
                                       if n.rate_type != "historical"))
     overrides = {r.need: r for r in file_rates if r.is_override}
     with db.tx() as conn:
-        stored = {r.need: r for r in load_rates(conn, (prior, period), run_id=run_id)}
+        stored = {r.need: r for r in load_rates(conn, (prior, period), run_id=run_id,
+                                                               group_id=group_id)}
     wanted = [n for n in needs if refresh or not _is_current(n, stored, overrides.get(n))]
     wanted += [n for n in prior_needs if not _is_current(n, stored, overrides.get(n))]
     outcome = (service.fetch_rates(wanted, file_rates=file_rates, optional=frozenset(prior_needs))
                if wanted else FetchOutcome((), ()))
     with db.tx() as conn:
-        save_rates(conn, outcome.rates, run_id=run_id)
+        save_rates(conn, outcome.rates, run_id=run_id, group_id=group_id)
     for rate in outcome.rates:
         stored[rate.need] = rate
     current = tuple(stored[n] for n in needs)
@@ -133,7 +136,7 @@ RATE_TABLE_COLUMNS: tuple[str, ...] = (
 
 
 def rates_table_rows(db: Database, period: Period, *, presentation_currency: Currency | None = None,
-                     run_id: RunId | None = None) -> list[dict[str, str]]:
+                     run_id: RunId | None = None, group_id: str | None = None) -> list[dict[str, str]]:
     """Return the stored rates of a period as text rows for ``close rates show`` (and ``--json``).
 
     Args:
@@ -141,6 +144,7 @@ def rates_table_rows(db: Database, period: Period, *, presentation_currency: Cur
         period: ``YYYY-MM``.
         presentation_currency: only rates into this currency.
         run_id: a run's own rates instead of the shared ones.
+        group_id: the shared rates and this group's own file figures (``None``: every group's).
 
     Returns:
         One dict per rate with the keys of ``RATE_TABLE_COLUMNS``, every value a string
@@ -148,7 +152,8 @@ def rates_table_rows(db: Database, period: Period, *, presentation_currency: Cur
 
     """
     with db.tx() as conn:
-        rates = load_rates(conn, (period,), presentation_currency=presentation_currency, run_id=run_id)
+        rates = load_rates(conn, (period,), presentation_currency=presentation_currency, run_id=run_id,
+                           group_id=group_id)
     return [{
         "currency": r.currency, "presentation_currency": r.presentation_currency,
         "rate_type": r.rate_type, "entity": r.entity_id or "", "account": r.account or "",

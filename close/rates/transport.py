@@ -118,7 +118,7 @@ class QuoteHttp:
             return min(exc.retry_after, self.settings.backoff_max_seconds)
         return self._backoff(state)
 
-    def _attempt(self, url: str, params: Mapping[str, str],
+    def _attempt(self, url: str, params: Mapping[str, str] | None,
                  read: Callable[[httpx.Response], T]) -> T:
         try:
             response = self._client.get(url, params=params)
@@ -126,13 +126,14 @@ class QuoteHttp:
             raise TransientResponse(f"{type(exc).__name__}: {exc}", status=None) from exc
         return read(response)
 
-    def get(self, path: str, params: Mapping[str, str], *, currencies: tuple[Currency, ...],
+    def get(self, path: str, params: Mapping[str, str] | None, *, currencies: tuple[Currency, ...],
             read: Callable[[httpx.Response], T]) -> T:
         """GET ``base_url + path`` with retries behind the breaker, and read the answer.
 
         Args:
             path: the resource, relative to the base URL.
-            params: query parameters (encoded by httpx).
+            params: query parameters (encoded by httpx); ``None`` when ``path`` carries its
+                own, already encoded query (httpx would turn its ``%20`` into ``+``).
             currencies: the currencies asked for, named in errors.
             read: the source's hook that classifies and parses a response; it raises
                 ``TransientResponse`` for an answer worth retrying (usually via
@@ -147,6 +148,7 @@ class QuoteHttp:
 
         """
         url = self.base_url + path
+        bare = url.partition("?")[0]  # errors name the resource, not its query
         retrying = Retrying(stop=stop_after_attempt(self.settings.max_attempts), wait=self._wait,
                             retry=retry_if_exception_type(TransientResponse), sleep=self._sleep,
                             reraise=True)
@@ -154,11 +156,11 @@ class QuoteHttp:
             return retrying(self.breaker.call, self._attempt, url, params, read)
         except TransientResponse as exc:
             raise RateSourceUnavailable(str(exc), source=self.source, currencies=currencies,
-                                        status=exc.status, url=url,
+                                        status=exc.status, url=bare,
                                         attempts=retrying.statistics.get("attempt_number", 0)) from exc
         except pybreaker.CircuitBreakerError as exc:
             raise RateSourceUnavailable(
                 f"circuit breaker open after repeated failures; retry after "
                 f"{self.settings.breaker_reset_seconds:g} s", source=self.source,
-                currencies=currencies, status=None, url=url,
+                currencies=currencies, status=None, url=bare,
                 attempts=retrying.statistics.get("attempt_number", 0)) from exc

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from close.config import Settings
 from close.errors import CloseError, PermanentError, RunConflict
 from close.leases import WORKING_STATUSES, Heartbeat, new_holder, takeover_prefix
+from close.logs import log_context
 from close.run_state import STAGE_ORDER, TRANSITIONS, RunStatus, append_event, transition
 from close.storage import Database
 from close.storage.leases import (
@@ -40,8 +41,10 @@ from close.storage.leases import (
     release_lease,
 )
 from close.storage.runs import Run, done_stages, get_run
+from close.storage.workflow import list_tasks
 from close.transient import DatabaseUnavailable, patience, retry_database
 from close.types import EntityId, RunId
+from close.workflow.checklist import blocking
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +106,23 @@ def _enter(db: Database, run_id: RunId, stage: RunStatus, actor: str) -> Run:
         previous = STAGE_ORDER[index - 1] if index else RunStatus.PENDING
         allowed_from = {previous, RunStatus.PENDING} if stage == run.start_stage else {previous}
         if run.status in allowed_from and stage in TRANSITIONS[run.status]:
-            transition(conn, run_id, run.status, stage, actor=actor, reason=f"stage {stage} started")
-            return get_run(conn, run_id) or run
-        raise RunStopped(f"run {run_id} is {run.status}; stage {stage} does not run now")
+            waiting = blocking(list_tasks(conn, run.group_id, run.period), stage.value)
+            if not waiting:
+                transition(conn, run_id, run.status, stage, actor=actor, reason=f"stage {stage} started")
+                return get_run(conn, run_id) or run
+            names = ", ".join(t.task_id for t in waiting)
+            transition(conn, run_id, run.status, RunStatus.AWAITING_TASKS, actor=actor,
+                       reason=f"waiting at the gate before {stage}: {names} not done",
+                       detail={"gate": stage.value, "resume_from": run.status.value,
+                               "tasks": [t.task_id for t in waiting]})
+        else:
+            raise RunStopped(f"run {run_id} is {run.status}; stage {stage} does not run now")
+    # Committed above: the run waits, visibly, until the tasks are done (close tasks done, the beat).
+    raise GateClosed(f"run {run_id} waits at the gate before {stage}: {names} not done")
+
+
+class GateClosed(RunStopped):
+    """The next stage is gated by checklist tasks that are still open: the run waits."""
 
 
 def _lock_key(run_id: RunId, stage: str, entity_id: str) -> int:
@@ -149,7 +166,7 @@ def run_stage(env: StageEnv, run_id: RunId, stage: RunStatus, entity_id: EntityI
                                     task_id=task_id, time_limit=time_limit),
             seconds=env.settings.db_retry_seconds, what=what)
     except DatabaseUnavailable as exc:
-        mark_failed(env.db, run_id, stage, entity_id, str(exc), actor=env.actor,
+        mark_failed(env.db, run_id, stage, entity_id, str(exc), actor=env.actor, settings=env.settings,
                     retry_seconds=patience(env.settings.db_retry_seconds))
         raise
     finally:
@@ -186,9 +203,10 @@ def _run_stage_once(env: StageEnv, key: LeaseKey, stage: RunStatus, entity_id: E
     beat.start()
     try:
         run = _enter(db, run_id, stage, actor)
-        output = stage_function(stage)(env, run, entity_id)
+        with log_context(run_id=run_id, stage=stage.value, entity=entity_id):
+            output = stage_function(stage)(env, run, entity_id)
     except PermanentError as exc:
-        mark_failed(db, run_id, stage, entity_id, str(exc), actor=actor)
+        mark_failed(db, run_id, stage, entity_id, str(exc), actor=actor, settings=env.settings)
         raise
     except RunStopped:
         with db.tx() as conn:
@@ -261,21 +279,37 @@ def record_failure(conn: Connection, run: Run, stage: RunStatus, entity_id: Enti
 
 
 def mark_failed(db: Database, run_id: RunId, stage: RunStatus, entity_id: EntityId | None,
-                reason: str, *, actor: str, retry_seconds: float = 30) -> None:
+                reason: str, *, actor: str, settings: Settings | None = None,
+                retry_seconds: float = 30) -> None:
     """Record a failure: the run becomes FAILED (once) and the audit trail gets the alert.
 
     A database that stays unreachable is retried for ``retry_seconds``; past that the failure is
-    logged and left to the reaper (the run's lease expires).
+    logged and left to the reaper (the run's lease expires). With ``settings`` the alert is also
+    sent to the group's alert channels.
     """
-    def record() -> None:
+    def record() -> bool:
         with db.tx() as conn:
             run = get_run(conn, run_id, for_update=True)
             if run is None or run.status in (RunStatus.COMPLETED, RunStatus.CANCELLED):
-                return
+                return False
             record_failure(conn, run, stage, entity_id, reason, actor=actor)
+            return True
 
     try:
-        retry_database(record, seconds=retry_seconds, what=f"recording the failure of {stage}")
+        recorded = retry_database(record, seconds=retry_seconds, what=f"recording the failure of {stage}")
     except DatabaseUnavailable:
         log.error("run %s failed at %s (%s) but the database is unreachable; the reaper will fail it",  # noqa: TRY400 - no traceback wanted
                   run_id, stage, reason)
+        return
+    if recorded and settings is not None:
+        _send_alerts(StageEnv(db=db, settings=settings, actor=actor), run_id)
+
+
+def _send_alerts(env: StageEnv, run_id: RunId) -> None:
+    """Send the run's new alert now, to the group's alert channels (the beat's tick retries)."""
+    from close.workflow.alerts import deliver_alerts
+
+    try:
+        deliver_alerts(env, run_id=run_id)
+    except CloseError as exc:  # a delivery problem never hides the failure it reports
+        log.warning("alert for run %s not delivered now: %s", run_id, exc)

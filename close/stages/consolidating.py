@@ -14,12 +14,14 @@ from sqlalchemy.engine import Connection
 from close.adjustments import parse_adjustments
 from close.config import GroupConfig
 from close.consolidation import ConsolidationInputs, ConsolidationResult, consolidate
+from close.dividends import resolve_dividends
 from close.errors import InputDataError
 from close.frames import MAPPED_TB_COLUMNS
 from close.fx import TRANSLATED_COLUMNS, OpeningBalances, PeriodRates
 from close.money import exponent, from_minor
 from close.opening import parse_opening_balances
 from close.periods import previous_period
+from close.rates.coverage import check_rates
 from close.rates.model import FxRate
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import adjustment_files, load_config, load_run_chart, read_file
@@ -76,9 +78,11 @@ def load_inputs(conn: Connection, run: Run,
     """Everything ``consolidate`` needs, from the run's snapshot and the prior effective run."""
     chart = load_run_chart(conn, run.id, config)
     rates = load_rates(conn, (previous_period(run.period), run.period),
-                       presentation_currency=config.presentation_currency)
+                       presentation_currency=config.presentation_currency, group_id=config.id)
     currencies = {e.id: e.currency for e in config.entities}
     prior_run = effective_run(conn, config.id, previous_period(run.period))
+    # The rates task checked this before CONSOLIDATING; a run resumed here checks again.
+    check_rates(config, run.period, {r.need for r in rates}, first_period=prior_run is None)
     prior = (translated_of(conn, prior_run.id, currencies, config.presentation_currency)
              if prior_run else None)
     opening = None
@@ -108,6 +112,7 @@ def load_inputs(conn: Connection, run: Run,
         adjustments=adjustments, intercompany=config.intercompany,
         prior_consolidated=(consolidated_of(conn, prior_run.id, config.presentation_currency)
                             if prior_run else None),
+        dividends=resolve_dividends(config, run.period, rates),
     )
     return inputs, tuple(r for r in rates if r.period == run.period)
 

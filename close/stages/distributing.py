@@ -16,6 +16,7 @@ from close.stages.inputs import ORIGIN_INPUT, load_config
 from close.storage.artifacts import package_bytes
 from close.storage.runs import Run, effective_run, get_input, sha256
 from close.types import EntityId
+from close.workflow.distribution import distribute_package
 
 
 def package_path(output_dir: Path, group_id: str, period: str, run_id: str) -> Path:
@@ -35,6 +36,11 @@ def distribute_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOu
     tmp = out.with_suffix(".zip.part")
     tmp.write_bytes(data)
     tmp.replace(out)  # readers never see half a zip
+    # Messages go out before the done-mark: a resumed or redelivered DISTRIBUTING sends only what
+    # its delivery records say is not SENT yet (close.workflow.delivery).
+    report = distribute_package(env, run, config, out)
+    sent = "" if report is None else (f"; sent to {len(report.sent)}, failed {len(report.failed)}, "
+                                      f"{report.already_sent} sent before")
 
     def write(conn: Connection) -> None:
         previous = effective_run(conn, config.id, run.period)
@@ -46,6 +52,6 @@ def distribute_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOu
             append_event(conn, run.id, "supersedes", f"supersedes run {previous.id}", actor=env.actor,
                          detail={"supersedes": previous.id})
 
-    return StageOutput(write=write, digest=sha256(data), message=f"package written to {out}",
+    return StageOutput(write=write, digest=sha256(data), message=f"package written to {out}{sent}",
                        detail={"path": str(out), "sha256": sha256(data), "bytes": len(data)},
                        then=RunStatus.COMPLETED, then_reason="close completed")

@@ -56,6 +56,8 @@ def extract_entity(env: StageEnv, run: Run, entity_id: EntityId | None) -> Stage
     connector = create_connector(entity.connector, settings, context)
     with connector:
         frame = connector.get_trial_balance(run.period)
+        # a management TB's UNRECONCILED line, item by item (read back by VALIDATING)
+        unexplained = [dict(item) for item in connector.unexplained_movements()]
     source = ", ".join(names) or entity.connector
     check_trial_balance_balances(frame, entity=entity.id, source=source)
     tenant = db.tenant
@@ -68,5 +70,5 @@ def extract_entity(env: StageEnv, run: Run, entity_id: EntityId | None) -> Stage
         digest=digest_of(*sorted(digests.values())) if digests else digest_of(frame.to_csv(index=False)),
         message=f"extracted {len(frame)} lines for entity {entity.id} via {entity.connector}",
         detail={"entity": entity.id, "lines": len(frame), "connector": entity.connector,
-                "inputs": digests},
+                "inputs": digests, **({"unexplained": unexplained} if unexplained else {})},
     )

@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from sqlalchemy.engine import Connection
 
 from close.config import GroupConfig, Settings
+from close.dividends import dividend_rate_needs
+from close.periods import previous_period
+from close.rates.coverage import check_rates, file_routed
 from close.rates.files import parse_rates_file
 from close.rates.model import FxRate, RateNeed
 from close.rates.service import RateService
@@ -20,7 +23,8 @@ from close.rates.settings import RatePolicy, RateSourceSettings
 from close.rates.store import fetch_and_store_rates, group_rate_needs
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import load_config, read_file
-from close.storage.runs import Run
+from close.storage.rates import load_rates
+from close.storage.runs import Run, effective_run
 from close.types import EntityId
 
 RATES_KEY = "@rates"  # the run_stages entity key of the rates task (entity ids cannot start with @)
@@ -36,10 +40,14 @@ def file_rates(conn: Connection, run: Run, config: GroupConfig) -> tuple[FxRate,
 
 
 def rate_needs(config: GroupConfig, period: str) -> tuple[RateNeed, ...]:
-    """Return what the period's translation needs; an acquisition whose rate the config states needs none."""
+    """Return what the period's translation needs; an acquisition whose rate the config states needs none.
+
+    The declaration-date rates of the period's dividends (``close.dividends``) are needs too.
+    """
     stated = {e.id for e in config.entities if e.acquisition is not None and e.acquisition.rate is not None}
-    return tuple(n for n in group_rate_needs(config, period)
-                 if not (n.rate_type == "historical" and n.entity_id in stated))
+    needs = tuple(n for n in group_rate_needs(config, period)
+                  if not (n.rate_type == "historical" and n.entity_id in stated))
+    return needs + dividend_rate_needs(config, period)
 
 
 def rate_service(settings: Settings, config: GroupConfig) -> RateService:
@@ -63,9 +71,18 @@ def fetch_run_rates(env: StageEnv, run: Run, _entity: EntityId | None) -> StageO
     with env.db.tx() as conn:
         config = load_config(conn, run.id)
         rows = file_rates(conn, run, config)
+        first_period = effective_run(conn, config.id, previous_period(run.period)) is None
+        known = {r.need for r in load_rates(conn, (previous_period(run.period), run.period),
+                                            group_id=config.id)}
+    # What only the rates file can give is checked before any request, with the check's message.
+    check_rates(config, run.period, known | {r.need for r in rows}, first_period=first_period,
+                only=file_routed(config))
     with rate_service(env.settings, config) as service:
         stored = fetch_and_store_rates(env.db, run.period, rate_needs(config, run.period), service,
-                                       file_rates=rows, move_threshold=config.validation.rate_move_threshold)
+                                       file_rates=rows, move_threshold=config.validation.rate_move_threshold,
+                                       group_id=config.id)
+    check_rates(config, run.period, {r.need for r in (*stored.rates, *stored.prior)},
+                first_period=first_period)
     summary: Sequence[FxRate] = stored.rates
     return StageOutput(
         write=lambda _conn: None,  # fetch_and_store_rates wrote the rates, all or nothing

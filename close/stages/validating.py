@@ -20,7 +20,7 @@ from close.stages.consolidating import consolidated_of, mapped_balances, transla
 from close.stages.inputs import load_config, load_run_chart, read_file
 from close.storage.balances import copy_rows
 from close.storage.rates import load_rates
-from close.storage.runs import Run, effective_run
+from close.storage.runs import Run, effective_run, events
 from close.types import EntityId, RunId
 from close.validation import ValidationContext, run_checks
 
@@ -30,6 +30,15 @@ def facts_of(conn: Connection, run_id: RunId, kind: str) -> pd.DataFrame:
     rows = conn.execute(sa.text("SELECT payload FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) "
                                 "AND kind = :k ORDER BY seq"), {"r": run_id, "k": kind}).scalars().all()
     return pd.DataFrame(list(rows))
+
+
+def unexplained_of(conn: Connection, run_id: RunId) -> pd.DataFrame | None:
+    """Return what each management trial balance's UNRECONCILED line holds (EXTRACTING recorded it)."""
+    rows = [{"entity": event["entity_id"], **item} for event in events(conn, run_id)
+            if event["kind"] == "stage_done" and event["stage"] == RunStatus.EXTRACTING.value
+            and isinstance(event["detail"], dict)
+            for item in event["detail"].get("unexplained", ())]
+    return pd.DataFrame(rows) if rows else None
 
 
 def budget_of(data: bytes | None, period: str, currency: str) -> pd.DataFrame | None:
@@ -47,7 +56,8 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
         chart = load_run_chart(conn, run.id, config)
         currencies = {e.id: e.currency for e in config.entities}
         prior_run = effective_run(conn, config.id, previous_period(run.period))
-        all_rates = load_rates(conn, (previous_period(run.period), run.period), presentation_currency=pc)
+        all_rates = load_rates(conn, (previous_period(run.period), run.period), presentation_currency=pc,
+                               group_id=config.id)
         mapping = pd.DataFrame(conn.execute(sa.text(
             "SELECT entity_id AS entity, account, std_account, source FROM account_mappings "
             "WHERE run_id = CAST(:r AS uuid)"), {"r": run.id}).all(),
@@ -71,6 +81,7 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
             settings=config.validation,
             thresholds=config.thresholds,
             fiscal_year_start=config.fiscal_year_start,
+            unexplained=unexplained_of(conn, run.id),
         )
     report = run_checks(ctx)
     tenant = env.db.tenant

@@ -136,3 +136,11 @@ def package_bytes(conn: Connection, run: Run) -> bytes:
     artifacts = tuple(Artifact(name=r[0], content_type=r[1], sha256=r[2], size=r[3]) for r in rows)
     manifest = package_manifest(run, artifacts, list_inputs(conn, run.id))
     return write_zip([(MANIFEST_NAME, manifest), *((r[0], bytes(r[4])) for r in rows)], run.as_of)
+
+
+def artifact_files(conn: Connection, run_id: RunId) -> dict[str, tuple[str, bytes]]:
+    """Return a run's stored report files: name → (content type, bytes)."""
+    rows = conn.execute(sa.text(
+        "SELECT name, content_type, content FROM artifacts WHERE run_id = CAST(:r AS uuid) ORDER BY name"),
+        {"r": run_id}).all()
+    return {r[0]: (r[1], bytes(r[2])) for r in rows}

@@ -41,12 +41,14 @@ def embedded_url(home: Path) -> str:
 
     The server keeps running after this process exits, so later commands reuse it.
     """
-    import pgserver  # the embedded server is only imported when it is the one in use
-
     pgdata = home / "pg"
     pgdata.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        # platformdirs warns about XDG_RUNTIME_DIR on servers, when pgserver is imported (its class
+        # body asks for the runtime dir) and when it starts.
+        warnings.simplefilter("ignore")
+        import pgserver  # the embedded server is only imported when it is the one in use
+
         server = pgserver.get_server(pgdata, cleanup_mode=None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB}';")  # noqa: S608 - EMBEDDED_DB is our constant; psql binds no parameters
     if "(1 row)" not in exists:

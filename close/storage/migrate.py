@@ -8,6 +8,8 @@ from importlib import resources
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from close.errors import ConfigError
+
 # Any constant works; it only has to be the same in every process that migrates.
 _MIGRATION_LOCK = 727_001
 
@@ -35,9 +37,10 @@ def upgrade(owner: Engine) -> list[str]:
         conn.execute(sa.text(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, "
             "sha256 char(64) NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"))
-        done = set(conn.execute(sa.text("SELECT version FROM schema_migrations")).scalars())
+        done = {v: s for v, s in conn.execute(sa.text("SELECT version, sha256 FROM schema_migrations"))}
         for version, text in migration_files():
             if version in done:
+                _refuse_edited(version, text, done[version])
                 continue
             # Migrations hold DO blocks and many statements: run them as one simple query.
             # With no parameters psycopg sends it as is (no %-placeholder parsing: format() uses %s).
@@ -46,3 +49,22 @@ def upgrade(owner: Engine) -> list[str]:
                          {"v": version, "s": hashlib.sha256(text.encode()).hexdigest()})
             applied.append(version)
     return applied
+
+
+def _refuse_edited(version: str, text: str, recorded: str) -> None:
+    """Refuse to run on a database whose applied migration file was edited since.
+
+    An applied migration is history: editing it would leave databases migrated before the edit
+    different from those migrated after, with nothing to tell them apart. A change goes in a new
+    numbered file.
+
+    Raises:
+        ConfigError: the file's sha256 differs from the one recorded when it was applied.
+
+    """
+    actual = hashlib.sha256(text.encode()).hexdigest()
+    if actual != recorded:
+        raise ConfigError(
+            f"migration {version}.sql was edited after it was applied (recorded sha256 {recorded[:12]}…, "
+            f"file {actual[:12]}…); restore it and put the change in a new numbered migration",
+            file=f"close/sql/{version}.sql", expected="the file as it was applied")

@@ -221,13 +221,15 @@ fx_rates = sa.Table(
     sa.Column("rate_date", sa.Date),
     sa.Column("raw", JSONB, nullable=False, server_default=_EMPTY_JSON),
     _at("retrieved_at", default=_NOW),
+    _text("group_id", nullable=True),  # 0006: a group's own file figure; NULL: shared source rate
 )
-# An expression index: one rate per need, whether or not it is an entity's, an account's or a
-# run's own. Declared in full; reflection reports the coalesce() parts as expressions only.
+# An expression index: one rate per need, whether or not it is an entity's, an account's, a
+# run's or a group's own. Declared in full; reflection reports the coalesce() parts as expressions only.
 sa.Index("fx_rates_key", fx_rates.c.tenant_id, fx_rates.c.period, fx_rates.c.currency,
          fx_rates.c.presentation_currency, fx_rates.c.rate_type,
          sa.func.coalesce(fx_rates.c.entity_id, ""), sa.func.coalesce(fx_rates.c.account, ""),
-         sa.func.coalesce(sa.cast(fx_rates.c.run_id, sa.Text), ""), unique=True)
+         sa.func.coalesce(sa.cast(fx_rates.c.run_id, sa.Text), ""),
+         sa.func.coalesce(fx_rates.c.group_id, ""), unique=True)
 
 translated_balances = sa.Table(
     "translated_balances", metadata,
@@ -440,3 +442,45 @@ run_leases = sa.Table(
     _at("expires_at"),
     _at("deadline", nullable=True),
 )
+
+# 0009_workflow.
+
+close_tasks = sa.Table(
+    "close_tasks", metadata,
+    _text("tenant_id", primary_key=True),
+    _text("group_id", primary_key=True),
+    _char("period", 7, primary_key=True),
+    _text("task_id", primary_key=True),
+    _text("title"),
+    _text("owner"),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("depends_on", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    _text("gate", nullable=True),
+    _text("status", default=sa.text("'OPEN'")),
+    _text("done_by", nullable=True),
+    _at("done_at", nullable=True),
+    _text("note", nullable=True),
+    _text("evidence_name", nullable=True),
+    _char("evidence_sha256", 64, nullable=True),
+    sa.Column("evidence", sa.LargeBinary),
+    _at("created_at", default=_NOW),
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    _text("tenant_id"),
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),  # bigserial
+    _run_id(),
+    _text("idempotency_key"),
+    _text("kind"),
+    _text("channel"),
+    _text("recipient"),
+    _text("subject"),
+    _text("status", default=sa.text("'PENDING'")),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+    _text("last_error", nullable=True),
+    _at("created_at", default=_NOW),
+    _at("sent_at", nullable=True),
+)
+sa.Index("deliveries_key", deliveries.c.tenant_id, deliveries.c.idempotency_key, unique=True)
+sa.Index("deliveries_run", deliveries.c.run_id)

@@ -46,6 +46,8 @@ def suggest(*lines: tuple[str, str]) -> pd.DataFrame:
     ("BANK:1001", "Conta Itaú", "1000"),
     ("AR", "Contas a receber (títulos em aberto)", "1100"),
     ("UNRECONCILED", "Diferença de conciliação gerencial", "1900"),
+    ("UNCATEGORISED_REVENUE", "Receitas sem categoria", "4900"),
+    ("UNCATEGORISED_EXPENSE", "Despesas sem categoria", "6400"),
 ], ids=lambda v: v if isinstance(v, str) and not v[0].isdigit() else None)
 def test_keywords_find_the_standard_account(account: str, name: str, std: str) -> None:
     row = suggest((account, name)).iloc[0]

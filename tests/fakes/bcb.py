@@ -1,8 +1,13 @@
 """A local fake of BCB's Olinda PTAX OData API, speaking its wire format (apis.md 5.1).
 
 Serves ``CotacaoDolarPeriodo``/``CotacaoDolarDia`` (one closing row per business day, no
-``tipoBoletim``) and ``CotacaoMoedaPeriodo``/``CotacaoMoedaDia`` (every bulletin of the day:
-Abertura, three Intermediário, Fechamento; ``$filter=tipoBoletim eq 'Fechamento'`` honoured),
+``tipoBoletim``) and ``CotacaoMoedaPeriodo``/``CotacaoMoedaDia`` (every bulletin of the day as BCB
+publishes it — Circular 3.506 (http://lucianolans.blogspot.com/2010/09/circular-no-3506.html, via
+apis.md 5.1): four dealer consultations at 10h, 11h, 12h and 13h, published as Abertura and three
+Intermediário bulletins, then the Fechamento, whose rate (the PTAX) is the simple average of the
+four; ``tipoBoletim`` values from code#70559750536; ``$filter=tipoBoletim eq 'Fechamento'``
+honoured). A ``+`` in the query is refused with 400, as OData reads it as a literal plus (RFC
+3986; OData v4 URL conventions §2): a client must send spaces as ``%20``,
 under ``/olinda/servico/PTAX/versao/v1/odata/``, with the real quirks: quoted ``'MM-DD-YYYY'``
 parameters (an ISO date answers ``200 {"value": []}``), nothing on weekends and Brazilian
 holidays, numbers with trailing zeros, 1/3/6 fractional digits in ``dataHoraCotacao``, a
@@ -158,6 +163,8 @@ class FakeBcb(QuoteFake):
         match = _RESOURCE.match(path[len(ODATA_PREFIX):])
         if not match:
             return _error(400, f"Requisição inválida: {path}")
+        if "+" in request.raw_query:
+            return _error(400, f"Requisição inválida: expressão OData com '+': {request.raw_query}")
         query = {k: v[-1] for k, v in request.query.items()}
         bound = dict(b.split("=@", 1) for b in match["bindings"].split(",") if "=@" in b)
         args = {}
@@ -210,8 +217,12 @@ class FakeBcb(QuoteFake):
             for p in self._days(currency, start, end):
                 # Type B currencies (EUR, GBP) carry their parity as USD per unit.
                 parity = _num(p.venda / usd[p.day], 4) if p.day in usd else "1.0000"
-                bulletins = [("Abertura", 10, Decimal("0.0030")), ("Intermediário", 11, Decimal("-0.0020")),
-                             ("Intermediário", 12, Decimal("0.0010")), ("Fechamento", 13, Decimal(0))]
+                # Four consultations; the Fechamento is their mean (deltas sum to zero).
+                bulletins = [("Abertura", 10, Decimal("0.0030")),
+                             ("Intermediário", 11, Decimal("-0.0020")),
+                             ("Intermediário", 12, Decimal("0.0010")),
+                             ("Intermediário", 13, Decimal("-0.0020")),
+                             ("Fechamento", 13, Decimal(0))]
                 for kind, hour, delta in bulletins:
                     if only_closing and kind != "Fechamento":
                         continue

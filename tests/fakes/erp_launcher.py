@@ -6,7 +6,8 @@
 The servers run in daemon threads until ``stop_erp_fakes()`` or the process ends. For demos the
 OAuth fakes keep one refresh token (no rotation), so separate worker processes can all use the
 secrets returned here. Every fake serves the same small books (tests/fakes/erp_seed.py and, for
-TOTVS, tests/fakes/totvs.py::SEED_GL) for any period; the seeded period is 2024-03.
+TOTVS, the dated journal of tests/fakes/totvs.py whose March is SEED_GL); the seeded period is
+2024-03.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def start_erp_fakes() -> dict[str, str]:
 
     Returns:
         Connector name → the ``base_url`` its source settings need: ``omie``, ``contaazul``,
-        ``bling``, ``totvs_rm`` and ``totvs_protheus`` (the last two share one server).
+        ``bling``, ``totvs_rm`` and ``totvs_protheus`` (the last two share one server: RM at
+        its root, Protheus under ``/rest``).
     """
     if not _running:
         for name, fake in (("omie", omie.OmieFake()), ("contaazul", contaazul.ContaAzulFake()),
@@ -32,14 +34,21 @@ def start_erp_fakes() -> dict[str, str]:
             tokens = getattr(fake, "tokens", None)
             if tokens is not None:
                 tokens.rotate = False
+            if isinstance(fake, bling.BlingFake):
+                fake.rate_limit = None  # the demo runs at the fast http settings below
             _running[name] = fake.start()
     return {
         "omie": f"{_running['omie'].url}/api/v1",
         "contaazul": _running["contaazul"].url,
         "bling": f"{_running['bling'].url}/Api/v3",
-        "totvs_rm": f"{_running['totvs'].url}/rest",
+        "totvs_rm": _running["totvs"].url,
         "totvs_protheus": f"{_running['totvs'].url}/rest",
     }
+
+
+def running_fake(name: str) -> FakeServer:
+    """Return a fake ``start_erp_fakes`` started (``omie``, ``contaazul``, ``bling``, ``totvs``)."""
+    return _running[name]
 
 
 def erp_demo_sources(urls: dict[str, str]) -> dict[str, tuple[dict[str, Any], dict[str, str]]]:

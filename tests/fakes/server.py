@@ -26,6 +26,7 @@ class FakeRequest:
     headers: dict[str, str]
     body: bytes
     at: float
+    raw_query: str = ""  # the query string exactly as sent (``+`` and ``%20`` kept apart)
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -88,7 +89,7 @@ class FakeServer:
                 parts = urlsplit(self.path)
                 request = FakeRequest(self.command, parts.path, parse_qs(parts.query),
                                       {k.lower(): v for k, v in self.headers.items()}, body,
-                                      time.monotonic())
+                                      time.monotonic(), parts.query)
                 reply = fake._dispatch(request)
                 data = reply.encode()
                 self.send_response(reply.status)

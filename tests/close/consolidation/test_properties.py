@@ -253,3 +253,36 @@ def test_a_first_period_moves_from_its_openings_eliminated_like_a_chained_one(gr
     first = consolidate(inputs("2025-02", cfg, month2, rt2, prior=r1.translated))
     pd.testing.assert_frame_equal(first.consolidated_movement, chained.consolidated_movement)
     assert int(first.consolidated_movement["amount"].sum()) == 0
+
+
+@FAST
+@given(groups(), st.data())
+def test_with_dividends_at_their_declaration_rates_the_tbs_sum_to_zero_and_cta_parts_agree(group, data):
+    """Issue 16: each subsidiary may declare a dividend to HOLD this month (still open, so a
+    receivable and a payable), translated at its own declaration-date rate; HOLD books the
+    income at that rate. The invariants hold and the dividend pairs eliminate with no mismatch."""
+    from datetime import date
+
+    from close.dividends import DeclaredDividend
+    from close.fx import translate_amount
+
+    subs, currencies, rows, closing, average = group
+    rows = list(rows)
+    dividends = []
+    for s in subs:
+        if not data.draw(st.booleans()):
+            continue
+        amount = data.draw(st.integers(min_value=1, max_value=10**9))
+        rate = data.draw(RATE)
+        usd = translate_amount(amount, rate, currencies[s], "USD")
+        rows += [(s, "3150", "HOLD", amount), (s, "2400", "HOLD", -amount),
+                 ("HOLD", "4950", s, -usd), ("HOLD", "1160", s, usd)]
+        dividends.append(DeclaredDividend(s, "HOLD", amount, date(2025, 1, 15), None, rate, Decimal(1)))
+    base = inputs("2025-01", _group_config(subs, currencies), _frame(rows),
+                  rates(_str_rates(closing), _str_rates(average)))
+    from dataclasses import replace
+
+    r = consolidate(replace(base, dividends=tuple(dividends)))
+    _check_invariants(r)
+    div = r.ic_pairs[r.ic_pairs["kind"] == "dividend"]
+    assert (div["mismatch"] == 0).all() and (div["status"] == "eliminated").all(), div

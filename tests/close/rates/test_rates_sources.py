@@ -151,3 +151,39 @@ def test_open_breaker_refuses_without_a_request(bcb: FakeBcb, settings: RateSour
     with pytest.raises(RateSourceUnavailable, match="circuit breaker open"):
         source.quotations([USD], date(2025, 8, 1), date(2025, 8, 31))
     assert bcb.request_count == 0
+
+
+def test_ptax_request_encodes_spaces_as_percent_20(bcb: FakeBcb, settings: RateSourceSettings) -> None:
+    """OData reads ``+`` as a literal plus (RFC 3986; OData v4 URL conventions §2): spaces go as %20.
+
+    Fails on the code before issue 18, which let httpx send ``tipoBoletim+eq+'Fechamento'``.
+    """
+    found = bcb_source(settings).quotations([EUR_BRL], date(2024, 3, 25), date(2024, 3, 28))[EUR_BRL]
+    assert len(found) == 4
+    raw = bcb.requests[0].raw_query
+    assert "$filter=tipoBoletim%20eq%20'Fechamento'" in raw
+    assert "+" not in raw
+
+
+def test_fake_olinda_refuses_a_plus_in_the_query(bcb: FakeBcb) -> None:
+    import httpx
+    url = (bcb.base_url + "CotacaoMoedaPeriodo(moeda=@moeda,dataInicial=@dataInicial,"
+           "dataFinalCotacao=@dataFinalCotacao)?@moeda='EUR'&@dataInicial='03-25-2024'"
+           "&@dataFinalCotacao='03-28-2024'&$format=json&$filter=tipoBoletim+eq+'Fechamento'")
+    assert httpx.get(url).status_code == 400
+
+
+def test_fake_olinda_day_has_abertura_three_intermediarios_and_their_mean(bcb: FakeBcb) -> None:
+    """Circular 3.506 (via apis.md 5.1): four consultations, PTAX = their simple average."""
+    import json
+    from decimal import Decimal
+
+    import httpx
+    url = (bcb.base_url + "CotacaoMoedaPeriodo(moeda=@moeda,dataInicial=@dataInicial,"
+           "dataFinalCotacao=@dataFinalCotacao)?@moeda='EUR'&@dataInicial='03-25-2024'"
+           "&@dataFinalCotacao='03-25-2024'&$format=json")
+    rows = json.loads(httpx.get(url).text, parse_float=Decimal)["value"]
+    kinds = [r["tipoBoletim"] for r in rows]
+    assert kinds == ["Abertura", "Intermediário", "Intermediário", "Intermediário", "Fechamento"]
+    consultations = [r["cotacaoVenda"] for r in rows[:4]]
+    assert sum(consultations) / 4 == rows[4]["cotacaoVenda"]

@@ -1,0 +1,273 @@
+"""The one Python door into the close: what a user does, as typed functions.
+
+The CLI, the workers, and any web service or assistant built on top call this module rather than
+assembling settings, database, stage environment, run creation and polling by hand::
+
+    from close.api import CloseSession
+
+    with CloseSession.open() as session:            # settings from the environment
+        run = session.start_close("examples/demo/group.toml", "2026-10")
+        print(run.status, run.package_path)          # COMPLETED /…/board-package.zip
+        balances = session.run_summary(run.id)["consolidated"]
+
+In-process (no ``CLOSE_BROKER_URL``) ``start_close`` runs the whole canvas before it returns; in
+distributed mode it enqueues it and, with ``wait=True`` (the default), polls PostgreSQL until the
+run settles. Every returned record is frozen; :class:`RunView` carries a ``schema_version`` so a
+script that stores it can tell shapes apart.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from close.config import Settings
+from close.errors import CloseError, ConfigError
+from close.run_state import AWAITING_PEOPLE, TERMINAL_STATUSES, RunStatus
+from close.stages import StageEnv
+from close.storage import open_database
+from close.storage.runs import Run, done_stages, events, find_runs, get_run
+from close.types import Period, RunId
+
+#: The version of :class:`RunView`'s shape (and of ``close status --json``'s run objects).
+SCHEMA_VERSION = 1
+
+#: States in which a run waits for a person or is over: polling stops there.
+SETTLED = frozenset({*TERMINAL_STATUSES, RunStatus.FAILED, *AWAITING_PEOPLE})
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """A run as a user sees it: its state, what failed, its stages done and its package."""
+
+    id: RunId
+    group_id: str
+    period: Period
+    status: RunStatus
+    created_by: str
+    failed_stage: str | None
+    failed_entity: str | None
+    failure_reason: str | None
+    validation_score: str | None
+    superseded_by: RunId | None
+    signed_off_by: str | None
+    stages_done: tuple[tuple[str, str], ...] = ()
+    package_path: str | None = None
+    schema_version: int = field(default=SCHEMA_VERSION)
+
+    @property
+    def resume_command(self) -> str | None:
+        """The command that resumes this run, when it failed."""
+        return f"close resume {self.id}" if self.status == RunStatus.FAILED else None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-ready values (the status as its string)."""
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["stages_done"] = [list(s) for s in self.stages_done]
+        return data
+
+
+def _view(run: Run, stages: set[tuple[str, str]], package: str | None) -> RunView:
+    return RunView(id=run.id, group_id=run.group_id, period=run.period, status=run.status,
+                   created_by=run.created_by, failed_stage=run.failed_stage, failed_entity=run.failed_entity,
+                   failure_reason=run.failure_reason, validation_score=run.validation_score,
+                   superseded_by=run.superseded_by, signed_off_by=run.signed_off_by,
+                   stages_done=tuple(sorted(stages)), package_path=package)
+
+
+def _package_path(run_events: list[dict[str, Any]]) -> str | None:
+    for event in reversed(run_events):
+        if event["stage"] == RunStatus.DISTRIBUTING.value and event["kind"] == "stage_done":
+            return str(event["detail"].get("path"))
+    return None
+
+
+class CloseSession:
+    """One tenant's close: a database handle, the process settings and who acts."""
+
+    def __init__(self, env: StageEnv) -> None:
+        """Wrap an open stage environment (use :meth:`open` to build one from settings)."""
+        self.env = env
+
+    @classmethod
+    @contextmanager
+    def open(cls, settings: Settings | None = None) -> Iterator[CloseSession]:
+        """Open a session from ``settings`` (default: from the environment) and close it after.
+
+        Raises:
+            ConfigError: a malformed setting, naming the variable.
+
+        """
+        from workers.app import configure
+        from workers.runtime import set_env
+
+        settings = settings or Settings.from_environ(os.environ)
+        configure(settings)
+        env = StageEnv(db=open_database(settings), settings=settings, actor=settings.actor)
+        set_env(env)
+        try:
+            yield cls(env)
+        finally:
+            env.db.dispose()
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def get_run(self, run_id: RunId) -> RunView:
+        """Return one run with its stages done and its package path.
+
+        Raises:
+            ConfigError: no such run for this tenant.
+
+        """
+        with self.env.db.tx() as conn:
+            run = get_run(conn, run_id)
+            if run is None:
+                raise ConfigError(f"no run {run_id}")
+            return _view(run, done_stages(conn, run_id), _package_path(events(conn, run_id)))
+
+    def list_runs(self, *, group_id: str | None = None, period: Period | None = None,
+                  limit: int = 200) -> list[RunView]:
+        """Return the latest runs, newest first, optionally of one group or period."""
+        with self.env.db.tx() as conn:
+            runs = find_runs(conn, group_id=group_id, period=period, limit=limit)
+        return [_view(r, set(), None) for r in runs]
+
+    def run_summary(self, run_id: RunId, *, account: str | None = None) -> dict[str, Any]:
+        """Return what ``close show --json`` prints: balances, CTA, NCI, journals, findings, events."""
+        from close.show import run_summary
+
+        with self.env.db.tx() as conn:
+            return {"schema_version": SCHEMA_VERSION, **run_summary(conn, run_id, account=account)}
+
+    def wait(self, run_id: RunId, *, poll_seconds: float = 0.5, timeout: float | None = None) -> RunView:
+        """Poll until the run settles (done, failed, cancelled or awaiting review); return it.
+
+        Raises:
+            TimeoutError: ``timeout`` seconds passed first.
+
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            view = self.get_run(run_id)
+            if view.status in SETTLED:
+                return view
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} still {view.status} after {timeout} s")
+            time.sleep(poll_seconds)
+
+    def _carry_on(self, run_id: RunId, *, wait: bool) -> RunView:
+        from workers.canvas import start_run
+
+        try:
+            start_run(self.env, run_id)  # in-process this runs the whole canvas before returning
+        except CloseError:
+            if self.env.settings.broker_url:
+                raise  # not enqueued: nothing will move the run
+            # In-process the failing stage has recorded FAILED with its reason on the run.
+        return self.wait(run_id) if wait else self.get_run(run_id)
+
+    def start_close(self, config_path: str | Path, period: Period, *, wait: bool = True) -> RunView:
+        """Start the close of a group for a period.
+
+        Raises:
+            ConfigError: a bad config or period. RunConflict: an active run exists.
+
+        """
+        from close.run import create_close_run
+
+        run = create_close_run(self.env, Path(config_path), period)
+        return self._carry_on(run.id, wait=wait)
+
+    def resume(self, run_id: RunId, *, wait: bool = True) -> RunView:
+        """Resume a FAILED run at the stage that failed, re-reading the failed inputs."""
+        from close.run import resume_run
+
+        return self._carry_on(resume_run(self.env, run_id).id, wait=wait)
+
+    def cancel(self, run_id: RunId, reason: str) -> RunView:
+        """Cancel an active run, with the reason kept in the audit trail."""
+        from close.run import cancel_run
+
+        return self.get_run(cancel_run(self.env, run_id, reason).id)
+
+    # -- review, sign-off and locks -----------------------------------------------------------------
+
+    def findings(self, run_id: RunId) -> list[dict[str, object]]:
+        """Return the run's validation findings, each with its evidence."""
+        from close.review import findings
+
+        with self.env.db.tx() as conn:
+            return findings(conn, run_id)
+
+    def approve(self, run_id: RunId, reason: str, waivers: Mapping[str, str] | None = None, *,
+                wait: bool = True) -> RunView:
+        """Approve a run in review (waiving findings with reasons) and continue it."""
+        from close.review import approve
+
+        return self._carry_on(approve(self.env, run_id, reason, waivers or {}).id, wait=wait)
+
+    def reject(self, run_id: RunId, reason: str) -> RunView:
+        """Reject a run in review; it is CANCELLED."""
+        from close.review import reject
+
+        return self.get_run(reject(self.env, run_id, reason).id)
+
+    def sign_off(self, run_id: RunId, note: str = "") -> RunView:
+        """Sign off a COMPLETED run."""
+        from close.review import signoff
+
+        return self.get_run(signoff(self.env, run_id, note).id)
+
+    def lock(self, group_id: str, period: Period, reason: str = "") -> RunView:
+        """Lock a period whose effective run is signed off."""
+        from close.review import lock
+
+        return self.get_run(lock(self.env, group_id, period, reason).id)
+
+    def unlock(self, group_id: str, period: Period, reason: str) -> None:
+        """Unlock a period, with the reason kept in the audit trail."""
+        from close.review import unlock
+
+        unlock(self.env, group_id, period, reason)
+
+    def adjust(self, run_id: RunId, journal: str | Path, *, wait: bool = True) -> RunView:
+        """Add a top-side journal file to a run: a child run re-consolidates with it."""
+        from close.review import adjust
+
+        return self._carry_on(adjust(self.env, run_id, Path(journal)).id, wait=wait)
+
+    # -- what a run produced ----------------------------------------------------------------------
+
+    def package_bytes(self, run_id: RunId) -> bytes:
+        """Return the run's board package (a zip with its manifest), from PostgreSQL.
+
+        Raises:
+            ConfigError: no such run.
+
+        """
+        from close.storage.artifacts import package_bytes
+
+        with self.env.db.tx() as conn:
+            run = get_run(conn, run_id)
+            if run is None:
+                raise ConfigError(f"no run {run_id}")
+            return package_bytes(conn, run)
+
+    def rates(self, period: Period) -> list[dict[str, Any]]:
+        """Return the period's stored rates with their source and method (provenance)."""
+        from close.rates.store import rates_table_rows
+
+        return list(rates_table_rows(self.env.db, period))
+
+    def intercompany_report(self, config_path: str | Path, period: Period) -> list[dict[str, Any]]:
+        """Return the intercompany matching of a period, pair by pair."""
+        from close.ic_report import intercompany_report
+
+        frame = intercompany_report(self.env, Path(config_path), period)
+        return frame.to_dict(orient="records")
