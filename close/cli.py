@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import click
+import sqlalchemy.exc as sa_exc
 import typer
 from rich.progress import (
     BarColumn,
@@ -50,10 +51,11 @@ from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app
 from close.config import Settings, load_group_config
 from close.errors import CloseError, ConfigError, RunConflict
 from close.periods import period_range
-from close.run import cancel_run, create_close_run, resume_run
+from close.run import cancel_run, create_close_run, reap_stranded, resume_run
 from close.run_state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
 from close.stages import StageEnv
 from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run
+from close.transient import patience, retry_database, short_reason
 from close.types import RunId
 from close.workflow.durations import progress
 
@@ -96,10 +98,13 @@ def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False,
     with Progress(*columns, console=err, transient=False, disable=quiet) as progress:
         stages = progress.add_task("stages", total=len(STAGE_ORDER))
         entities = progress.add_task("entities and rates", total=config_entities)
+        last_reap, wait_db = 0.0, patience(env.settings.db_retry_seconds)
         while True:
-            with env.db.tx() as conn:
-                run = get_run(conn, run_id)
-                done = done_stages(conn, run_id)
+            if time.monotonic() - last_reap >= 1:  # a run nobody works on any more is failed, not awaited
+                retry_database(lambda: reap_stranded(env, run_id=run_id), seconds=wait_db,
+                               what="following the run")
+                last_reap = time.monotonic()
+            run, done = retry_database(lambda: _poll(env, run_id), seconds=wait_db, what="following the run")
             assert run is not None
             n_entities = sum(1 for s, e in done if s == RunStatus.EXTRACTING.value)
             n_stages = sum(1 for s, e in done if e == "") + (1 if n_entities == config_entities else 0)
@@ -109,6 +114,11 @@ def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False,
             if run.status in settled and not alive:
                 return run
             time.sleep(0.2)
+
+
+def _poll(env: StageEnv, run_id: RunId) -> tuple[Run | None, set[tuple[str, str]]]:
+    with env.db.tx() as conn:
+        return get_run(conn, run_id), done_stages(conn, run_id)
 
 
 def _config_entities(conn: Any, run_id: RunId) -> list[str]:  # noqa: ANN401
@@ -218,8 +228,11 @@ def _stale(env: StageEnv, runs: list[Run]) -> set[RunId]:
 def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: JsonOpt = False,
            group: Annotated[str | None, typer.Option("--group", help="Only this group's runs.")]
            = None) -> None:
-    """List recent runs, or show one run's stages."""
+    """List recent runs, or show one run's stages (runs nobody works on any more are failed first)."""
+    from workers.rejections import describe, rejections
+
     env = open_env()
+    reap_stranded(env, group_id=group, run_id=run_id)
     with env.db.tx() as conn:
         if run_id:
             one = get_run(conn, run_id)
@@ -233,12 +246,14 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
             runs = group_runs = find_runs(conn, group_id=group, limit=200)
             stages = []
     stale = _stale(env, group_runs)
+    refused = rejections(env.settings, [r.id for r in runs])
     with env.db.tx() as conn:
         timing = {r.id: progress(conn, r) for r in runs if r.status in STAGE_ORDER}
     if as_json:
         console.print_json(json.dumps({"runs": [{**_run_json(r), "stale": r.id in stale,
                                                   "effective": r.status == RunStatus.COMPLETED
                                                   and not r.superseded_by,
+                                                  "rejected_tasks": refused.get(r.id),
                                                   "progress": progress_json(timing.get(r.id))}
                                                  for r in runs],
                                        "stages_done": [list(s) for s in stages]}, default=str))
@@ -249,7 +264,10 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
         note = "stale: an earlier period was re-closed" if r.id in stale else (
             f"superseded by {r.superseded_by[:8]}" if r.superseded_by else (r.failure_reason or ""))
         note = progress_text(timing.get(r.id)) or note
-        table.add_row(r.id, r.group_id, r.period, r.status.value, f"{r.created_at:%Y-%m-%d %H:%M}", note[:80])
+        if r.id in refused:
+            note = f"{note}; {describe(refused[r.id])}" if note else describe(refused[r.id])
+        table.add_row(r.id, r.group_id, r.period, r.status.value, f"{r.created_at:%Y-%m-%d %H:%M}",
+                      note[:160])
     console.print(table)
     if stages:
         console.print("done: " + ", ".join(f"{s}{'/' + e if e else ''}" for s, e in stages))
@@ -561,6 +579,24 @@ def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group
                       f"--schedule={settings.home / 'celerybeat-schedule'}"])
 
 
+runs_app = typer.Typer(no_args_is_help=True, help="Runs as a whole.")
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("reap")
+def runs_reap(as_json: JsonOpt = False) -> None:
+    """Fail every run of the tenant that nobody works on any more (lease expired), with the reason."""
+    env = open_env()
+    reaped = reap_stranded(env)
+    if as_json:
+        console.print_json(json.dumps({"reaped": [_run_json(r) for r in reaped]}, default=str))
+        return
+    for r in reaped:
+        console.print(f"run {r.id} ({r.group_id} {r.period}) [red]FAILED[/]: {r.failure_reason}; "
+                      f"resume it with: [bold]close resume {r.id}[/]")
+    console.print(f"{len(reaped)} run(s) reaped")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations as the owner (CLOSE_MIGRATE_URL; the embedded server's owner by default)."""
@@ -598,5 +634,8 @@ def main() -> None:
         code = EXIT_REFUSED
     except CloseError as exc:
         err.print(f"[red]error:[/] {exc}")
+        code = EXIT_FAILED
+    except sa_exc.DBAPIError as exc:  # never a traceback or SQL for the user: one sentence
+        err.print(f"[red]error:[/] {short_reason(exc)}")
         code = EXIT_FAILED
     sys.exit(code or 0)

@@ -787,6 +787,21 @@ class Secret(str):
         return str.__str__(self)
 
 
+def _seconds(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+    """Read a positive number of seconds from the environment, or the default when unset.
+
+    Raises:
+        ConfigError: naming the variable when it is not a positive integer.
+
+    """
+    value = env.get(name)
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"got {value!r}", key=name, expected="a positive number of seconds")
+    return int(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Process settings from the environment, read once by the CLI or the worker."""
@@ -805,6 +820,9 @@ class Settings:
     ecb_url: str | None = None  # CLOSE_ECB_URL: the ECB Data Portal root (default: the ECB's)
     secrets: Mapping[str, Secret] = field(default_factory=dict)  # every CLOSE_SECRET_* variable
     secrets_file: Path | None = None  # CLOSE_SECRETS_FILE, default CLOSE_HOME/secrets.json: rotated tokens
+    lease_seconds: int = 120  # CLOSE_LEASE_SECONDS: a run with no lease renewed for this long is reaped
+    db_retry_seconds: int = 60  # CLOSE_DB_RETRY_SECONDS: how long a stage retries a lost database
+    extract_time_limit: int | None = None  # CLOSE_EXTRACT_TIME_LIMIT: soft limit of an extract, seconds
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> Settings:
@@ -841,4 +859,7 @@ class Settings:
                 **{k: v for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
                 **read_secrets_file(secrets_file)}.items()},
             secrets_file=secrets_file,
+            lease_seconds=_seconds(env, "CLOSE_LEASE_SECONDS", 120),
+            db_retry_seconds=_seconds(env, "CLOSE_DB_RETRY_SECONDS", 60),
+            extract_time_limit=_seconds(env, "CLOSE_EXTRACT_TIME_LIMIT", None),
         )

@@ -17,10 +17,12 @@ from sqlalchemy.engine import Connection
 from close.config import GroupConfig, load_group_config
 from close.config_guard import check_sources
 from close.errors import ConfigError, RunConflict
+from close.leases import reap
 from close.run_state import STAGE_ORDER, RunStatus, append_event, transition
 from close.stages import StageEnv
 from close.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT, load_config
 from close.stages.rates import RATES_KEY
+from close.storage.leases import LeaseKey, drop_leases, queue_leases
 from close.storage.runs import (
     Run,
     create_run,
@@ -111,6 +113,7 @@ def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
     """
     config = load_group_config(config_path)
     check_sources(config.entities)  # every source setting checked before anything is stored
+    reap_stranded(env, group_id=config.id)
     with env.db.tx() as conn:
         ensure_not_locked(conn, config.id, period)
         upsert_group(conn, config)
@@ -145,14 +148,27 @@ def next_stage(conn: Connection, run: Run, config: GroupConfig) -> tuple[RunStat
 
 
 def launch(env: StageEnv, run_id: RunId, launcher: Launcher) -> None:
-    """Hand the run to the canvas from its first stage that is not DONE."""
+    """Hand the run to the canvas from its first stage that is not DONE.
+
+    The tasks handed over are recorded as leases with no holder first: a task the broker loses, or
+    that no worker takes, leaves leases that expire, and the reaper fails the run.
+    """
     with env.db.tx() as conn:
         run = get_run(conn, run_id)
         if run is None:
             raise ConfigError(f"no run {run_id}")
         stage, entities = next_stage(conn, run, load_config(conn, run_id))
+        if stage is not None:
+            keys = ([LeaseKey(run_id, stage.value, e) for e in entities] if stage == RunStatus.EXTRACTING
+                    else [LeaseKey(run_id, stage.value)])
+            queue_leases(conn, keys, env.settings.lease_seconds)
     if stage is not None:
         launcher(run_id, stage, entities)
+
+
+def reap_stranded(env: StageEnv, *, group_id: str | None = None, run_id: RunId | None = None) -> list[Run]:
+    """Fail the runs of the group (or the one run) that nobody works on any more; see close.leases."""
+    return reap(env.db, env.settings.lease_seconds, actor=env.actor, group_id=group_id, run_id=run_id)
 
 
 def _origin(conn: Connection, run_id: RunId) -> Path:
@@ -169,6 +185,7 @@ def resume_run(env: StageEnv, run_id: RunId) -> Run:
         RunConflict: the run is not FAILED, or its period is locked.
 
     """
+    reap_stranded(env, run_id=run_id)
     with env.db.tx() as conn:
         run = get_run(conn, run_id, for_update=True)
         if run is None:
@@ -219,4 +236,5 @@ def cancel_run(env: StageEnv, run_id: RunId, reason: str) -> Run:
             raise RunConflict(f"refused: run {run_id} is {run.status}; nothing to cancel")
         transition(conn, run_id, run.status, RunStatus.CANCELLED, actor=env.actor,
                    reason=f"cancelled: {reason}", detail={"reason": reason})
+        drop_leases(conn, run_id)  # a stage still working finds its lease gone and drops its work
         return get_run(conn, run_id) or run

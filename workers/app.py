@@ -37,6 +37,15 @@ TIME_LIMITS: dict[str, tuple[int, int]] = {
 LONGEST_HARD_LIMIT = max(hard for _, hard in TIME_LIMITS.values())
 
 
+def time_limits(settings: Settings) -> dict[str, tuple[int, int]]:
+    """Return the (soft, hard) limits per kind of work; CLOSE_EXTRACT_TIME_LIMIT sets the extract soft one."""
+    limits = dict(TIME_LIMITS)
+    if settings.extract_time_limit:
+        soft = settings.extract_time_limit
+        limits["extract"] = (soft, soft + max(5, soft // 10))
+    return limits
+
+
 def configure(settings: Settings) -> Celery:
     """Point the app at the broker in ``settings``, or make it run in-process.
 
@@ -44,20 +53,24 @@ def configure(settings: Settings) -> Celery:
         The configured app.
 
     """
+    limits = time_limits(settings)
     common = {
         "task_serializer": "json", "result_serializer": "json", "accept_content": ["json"],
         "task_routes": TASK_ROUTES, "task_default_queue": "compute", "enable_utc": True,
         "timezone": "UTC", "worker_hijack_root_logger": False,
-        "task_annotations": {name: dict(zip(("soft_time_limit", "time_limit"), TIME_LIMITS[route["queue"]],
+        "task_annotations": {name: dict(zip(("soft_time_limit", "time_limit"), limits[route["queue"]],
                                             strict=True))
                              for name, route in TASK_ROUTES.items()},
     }
     if settings.broker_url:
         # Messages of a killed worker come back once visibility_timeout has passed; sweep for them
         # often enough that a short timeout (tests) is honoured promptly.
+        # A broker that does not answer fails `close run` in seconds (the run is marked FAILED with
+        # "broker unreachable"), instead of hanging on connection retries.
         transport = {"visibility_timeout": settings.visibility_timeout,
                      "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 5)),
-                     "unacked_restore_throttle": 1}
+                     "unacked_restore_throttle": 1, "socket_connect_timeout": 5,
+                     "retry_policy": {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}}
         app.conf.update(
             broker_url=settings.broker_url,
             result_backend=settings.result_backend or settings.broker_url,
@@ -68,6 +81,10 @@ def configure(settings: Settings) -> Celery:
             broker_transport_options=transport,
             result_backend_transport_options=transport,
             broker_connection_retry_on_startup=True,
+            task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5,
+                                       "interval_max": 1},
+            redis_socket_connect_timeout=5,
+            redis_retry_on_timeout=False,
             result_expires=7 * 24 * 3600,
             **common,
         )

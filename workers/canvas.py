@@ -6,15 +6,23 @@ extracted are not extracted again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
+import redis
 from celery import chain, chord
 from celery.canvas import Signature
+from kombu.exceptions import OperationalError as KombuOperationalError
+from kombu.utils.url import maybe_sanitize_url
 
+from close.errors import CloseError
 from close.run import launch
 from close.run_state import STAGE_ORDER, RunStatus
-from close.stages import StageEnv
+from close.stages import StageEnv, mark_failed, resume_command
+from workers.app import app
 from workers.tasks import STAGE_TASKS, extract_entity
+
+log = logging.getLogger(__name__)
 
 
 def build_canvas(run_id: str, *, from_stage: RunStatus, entities: Sequence[str]) -> Signature:
@@ -35,7 +43,39 @@ def build_canvas(run_id: str, *, from_stage: RunStatus, entities: Sequence[str])
     return chord([extract_entity.si(run_id, e) for e in entities], body)
 
 
+def _check_broker() -> None:
+    """Reach the broker and the result backend once before sending: fail fast, with one reason."""
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0.2)
+    client = getattr(app.backend, "client", None)
+    if client is not None:
+        client.ping()
+
+
+class BrokerUnreachable(CloseError):
+    """The canvas could not be handed to the broker; the run is FAILED and resumable."""
+
+
 def start_run(env: StageEnv, run_id: str) -> None:
-    """Send the run's canvas from its first stage that is not DONE (in-process: run it now)."""
-    launch(env, run_id, lambda rid, stage, entities: build_canvas(rid, from_stage=stage, entities=entities)
-           .apply_async())
+    """Send the run's canvas from its first stage that is not DONE (in-process: run it now).
+
+    Raises:
+        BrokerUnreachable: the broker (or the result backend) refused the canvas; the run is then
+            FAILED with that reason and the resume command, not left PENDING.
+
+    """
+    def send(rid: str, stage: RunStatus, entities: list[str]) -> None:
+        try:
+            if env.settings.broker_url:
+                _check_broker()
+            build_canvas(rid, from_stage=stage, entities=entities).apply_async()
+        # Celery's result backend reports a Redis it cannot reconnect to as a RuntimeError.
+        except (KombuOperationalError, redis.RedisError, OSError, RuntimeError) as exc:
+            where = maybe_sanitize_url(env.settings.broker_url or "memory://")
+            reason = f"broker unreachable at {where}"
+            log.error("run %s: %s (%s)", rid, reason, type(exc).__name__)  # noqa: TRY400 - no traceback
+            mark_failed(env.db, rid, stage, None, reason, actor=env.actor)
+            raise BrokerUnreachable(f"run {rid} FAILED: {reason}; start the broker, then run: "
+                                    f"{resume_command(rid)}") from None
+
+    launch(env, run_id, send)

@@ -14,11 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from close.errors import PermanentError, RetriableError
+from close.leases import reap
 from close.run_state import RunStatus, append_event
-from close.stages import RunStopped, StageEnv, mark_failed, run_stage
+from close.stages import RunStopped, StageEnv, UnknownRun, mark_failed, run_stage
+from close.transient import patience, short_reason
 from workers.app import app
+from workers.rejections import record_rejection
 from workers.runtime import get_env
 from workers.schedule import tick
 
@@ -57,11 +61,16 @@ class StageTask(Task):
             return
         run_id, entity = _ids(args, kwargs)
         env = get_env()
-        reason = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, RetriableError):
-            reason = f"still failing after {self.max_retries} retries: {exc}"
+        what = f"{self.stage}" + (f" for entity {entity}" if entity else "")
+        if isinstance(exc, SoftTimeLimitExceeded):
+            reason = f"time limit: {what} ran past its {self.soft_time_limit} s limit"
+        elif isinstance(exc, RetriableError):
+            reason = f"still failing after {self.max_retries} retries: {short_reason(exc)}"
+        else:
+            reason = f"{type(exc).__name__}: {short_reason(exc)}"
         log.error("stage %s of run %s failed: %s", self.stage, run_id, reason)
-        mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor, settings=env.settings)
+        mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor, settings=env.settings,
+                    retry_seconds=patience(env.settings.db_retry_seconds))
 
 
 def _ids(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str | None]:
@@ -71,7 +80,16 @@ def _ids(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str | None
 
 
 def _run(task: StageTask, run_id: str, entity_id: str | None = None) -> None:
-    run_stage(get_env(), run_id, task.stage, entity_id, attempt=task.request.retries + 1)
+    env = get_env()
+    try:
+        run_stage(env, run_id, task.stage, entity_id, attempt=task.request.retries + 1,
+                  task_id=task.request.id, time_limit=task.time_limit)
+    except UnknownRun:
+        # Loud, never silent: logged, counted where `close status` of the run's tenant shows it.
+        log.error("rejected %s for run %s: no such run for tenant %s (a worker serves one tenant: "  # noqa: TRY400
+                  "CLOSE_TENANT)", task.name, run_id, env.db.tenant)
+        record_rejection(env.settings, run_id, task.name, env.db.tenant)
+        raise
 
 
 @app.task(bind=True, base=StageTask, name="close.extract_entity", stage=RunStatus.EXTRACTING,
@@ -130,6 +148,7 @@ def beat_tick(config_path: str) -> list[str]:
     from workers.canvas import start_run
 
     env = get_env()
+    reap(env.db, env.settings.lease_seconds, actor="beat")
     created = tick(StageEnv(db=env.db, settings=env.settings, actor="beat"), Path(config_path),
                    datetime.now(UTC))
     for run in created:

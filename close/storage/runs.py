@@ -138,8 +138,7 @@ def create_run(conn: Connection, *, group_id: str, period: Period, actor: str,
         except IntegrityError:
             other = active_run(conn, group_id, period)
             what = f"run {other.id} is {other.status}" if other else "another run exists"
-            hint = (f"resume it with `close resume {other.id}` or cancel it with "
-                    f"`close cancel {other.id} --reason ...`") if other else ""
+            hint = _next_step(other) if other else ""
             raise RunConflict(f"refused: group {group_id} period {period} already has an active run: "
                               f"{what}; {hint}".rstrip("; ")) from None
     if root_run_id is None:
@@ -151,6 +150,16 @@ def create_run(conn: Connection, *, group_id: str, period: Period, actor: str,
     run = get_run(conn, run_id)
     assert run is not None
     return run
+
+
+def _next_step(other: Run) -> str:
+    """Say what a person can do about the active run that refused a new one (resume only a FAILED one)."""
+    cancel = f"`close cancel {other.id} --reason ...`"
+    if other.status == RunStatus.FAILED:
+        return f"resume it with `close resume {other.id}` or cancel it with {cancel}"
+    if other.status == RunStatus.AWAITING_REVIEW:
+        return f"review it with `close review {other.id}`, then approve or reject it"
+    return f"it is in progress: follow it with `close status {other.id}`, or cancel it with {cancel}"
 
 
 def sha256(data: bytes) -> str:

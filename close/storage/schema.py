@@ -431,6 +431,21 @@ anomalies = sa.Table(
     sa.Column("history_points", sa.Integer, nullable=False),
 )
 
+# 0005_leases.
+
+run_leases = sa.Table(
+    "run_leases", metadata,
+    _text("tenant_id"),
+    _run_id(primary_key=True),
+    _text("stage", primary_key=True),
+    _text("entity_id", primary_key=True, default=_EMPTY),
+    _text("holder", nullable=True),  # NULL: queued for the broker, not taken by a worker yet
+    _at("acquired_at", default=_NOW),
+    _at("renewed_at", default=_NOW),
+    _at("expires_at"),
+    _at("deadline", nullable=True),
+)
+
 # 0009_workflow.
 
 close_tasks = sa.Table(
