@@ -20,8 +20,9 @@ BEGIN
     ALTER TABLE run_leases ENABLE ROW LEVEL SECURITY;
     ALTER TABLE run_leases FORCE ROW LEVEL SECURITY;
     DROP POLICY IF EXISTS tenant_isolation ON run_leases;
+    -- The tenant bound by the database (0004), not a setting the application could change.
     CREATE POLICY tenant_isolation ON run_leases USING
-        (tenant_id = current_setting('app.tenant_id', true)) WITH CHECK
-        (tenant_id = current_setting('app.tenant_id', true));
+        (tenant_id = (SELECT monthclose_tenant())) WITH CHECK
+        (tenant_id = (SELECT monthclose_tenant()));
     GRANT SELECT, INSERT, UPDATE, DELETE ON run_leases TO monthclose_app;
 END $$;
