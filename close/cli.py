@@ -46,6 +46,7 @@ from close.cli_common import (
 )
 from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app
 from close.cli_users import guard, users_app
+from close.cli_web import mcp, serve
 from close.config import Settings, load_group_config
 from close.errors import CloseError, ConfigError, RunConflict
 from close.periods import period_range
@@ -391,6 +392,8 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(ic_app, name="ic")
 app.add_typer(users_app, name="users")
+app.command("serve")(serve)
+app.command("mcp")(mcp)
 
 
 @adjust_app.command("add")

@@ -245,17 +245,22 @@ def authorize(db: Database, principal: Principal, action: Action, *, run_id: str
         AccessDenied: the role lacks the action, or the principal prepared the run (segregation).
 
     """
-    reason = ""
-    if not principal.may(action):
-        reason = f"the role {principal.role} may not {action.value.replace('_', ' ')}"
-    elif run_id is not None and action in SEGREGATED and not principal.operator:
-        with db.tx() as conn:
-            preparers = lineage_actors(conn, run_id, PREPARING_EVENTS)
-        if principal.name in preparers:
-            reason = (f"segregation of duties: {principal.name} started, resumed or adjusted run {run_id} "
-                      f"and may not {action.value.replace('_', ' ')} it")
+    reason = refusal(db, principal, action, run_id=run_id)
     with db.tx() as conn:
         record_access(conn, actor=principal.name, role=principal.role, door=principal.door,
                       action=action.value, target=target or (run_id or ""), allowed=not reason, reason=reason)
     if reason:
         raise AccessDenied(f"refused: {reason}")
+
+
+def refusal(db: Database, principal: Principal, action: Action, *, run_id: str | None = None) -> str:
+    """Return why the action is refused (empty when allowed), without logging: pages hide buttons with it."""
+    if not principal.may(action):
+        return f"the role {principal.role} may not {action.value.replace('_', ' ')}"
+    if run_id is not None and action in SEGREGATED and not principal.operator:
+        with db.tx() as conn:
+            preparers = lineage_actors(conn, run_id, PREPARING_EVENTS)
+        if principal.name in preparers:
+            return (f"segregation of duties: {principal.name} started, resumed or adjusted run {run_id} "
+                    f"and may not {action.value.replace('_', ' ')} it")
+    return ""
