@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -72,11 +73,12 @@ def test_the_demo_close_runs_through_the_api_and_the_preparer_cannot_approve_or_
                        headers={**bearer(tokens["viewer"]), "If-None-Match": package.headers["etag"]})
     assert again.status_code == 304
     files = client.get(f"/api/v1/runs/{run_id}/package/files", headers=bearer(tokens["viewer"])).json()
-    one = client.get(f"/api/v1/runs/{run_id}/package/files/{files[0]['name']}", headers=bearer(tokens["viewer"]))
+    one = client.get(f"/api/v1/runs/{run_id}/package/files/{files[0]['name']}",
+                     headers=bearer(tokens["viewer"]))
     assert one.headers["etag"] == f'"{files[0]["sha256"]}"'
 
     balances = client.get(f"/api/v1/runs/{run_id}/balances", headers=bearer(tokens["viewer"])).json()
-    assert sum(__import__("decimal").Decimal(r["amount"]) for r in balances["consolidated"]) == 0
+    assert sum(Decimal(r["amount"]) for r in balances["consolidated"]) == 0
     account = balances["consolidated"][0]["account"]
     traced = client.get(f"/api/v1/runs/{run_id}/balances", params={"account": account},
                         headers=bearer(tokens["viewer"])).json()
@@ -89,7 +91,8 @@ def test_the_demo_close_runs_through_the_api_and_the_preparer_cannot_approve_or_
                        headers=bearer(tokens["approver"])).status_code == 200
     assert client.post(f"/api/v1/groups/acme/periods/{DEMO_PERIOD}/unlock", json={"reason": "reopen"},
                        headers=bearer(tokens["admin"])).status_code == 204
-    missing = client.get("/api/v1/runs/00000000-0000-0000-0000-000000000000", headers=bearer(tokens["viewer"]))
+    missing = client.get("/api/v1/runs/00000000-0000-0000-0000-000000000000",
+                         headers=bearer(tokens["viewer"]))
     assert missing.status_code == 404 and missing.json()["title"] == "Not Found"
 
 
