@@ -24,7 +24,6 @@ from schemathesis.checks import (
 
 from tests.web.conftest import bearer
 
-
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 
