@@ -37,24 +37,32 @@ def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target / "group.toml"
 
 
-@pytest.fixture(scope="session")
-def tokens(web_db: Database) -> dict[str, str]:
-    """One user per role, named after it; and a second preparer."""
-    made = {role.value: add_user(web_db, role.value, role.value, created_by="test") for role in Role}
-    made["preparer2"] = add_user(web_db, "preparer2", "preparer", created_by="test")
+def make_users(db: Database) -> dict[str, str]:
+    """One user per role, named after it, and a second preparer; their tokens by name."""
+    made = {role.value: add_user(db, role.value, role.value, created_by="test") for role in Role}
+    made["preparer2"] = add_user(db, "preparer2", "preparer", created_by="test")
     return made
 
 
-@pytest.fixture(scope="session")
-def web_app(web_db: Database, demo_config: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    home = tmp_path_factory.mktemp("home")
-    session = CloseSession(StageEnv(db=web_db, settings=Settings(home=home), actor="server"))
+def make_app(db: Database, config: Path, home: Path) -> FastAPI:
+    """The web app over ``db`` that may close the demo group."""
+    session = CloseSession(StageEnv(db=db, settings=Settings(home=home), actor="server"))
     from workers.app import configure
     from workers.runtime import set_env
 
     configure(session.env.settings)
     set_env(session.env)
-    return create_app(session, load_groups([demo_config]), session_secret="test-secret", login_limit=5)
+    return create_app(session, load_groups([config]), session_secret=uuid.uuid4().hex, login_limit=5)
+
+
+@pytest.fixture(scope="session")
+def tokens(web_db: Database) -> dict[str, str]:
+    return make_users(web_db)
+
+
+@pytest.fixture(scope="session")
+def web_app(web_db: Database, demo_config: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    return make_app(web_db, demo_config, tmp_path_factory.mktemp("home"))
 
 
 @pytest.fixture(scope="session")
