@@ -1,0 +1,57 @@
+"""An MCP client from the official SDK over the demo close: tools, balances, a variance, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+from fastapi import FastAPI
+from mcp import Client
+
+from close.mcp_server import build_server
+from close.storage.users import access_entries
+from close.users import authenticate
+
+TOOLS = {"list_runs", "get_run", "get_consolidated_balances", "trace_account", "explain_variance",
+         "get_findings", "get_kpis", "get_package_files", "approve_run", "sign_off_run"}
+
+
+def _calls(web_app: FastAPI, token: str, calls: list[tuple[str, dict[str, Any]]]) -> tuple[list[Any], Any]:
+    session = web_app.state.session
+    server = build_server(session, stdio_principal=authenticate(session.env.db, token, door="mcp"))
+
+    async def go() -> tuple[list[Any], Any]:
+        async with Client(server) as client:
+            tools = await client.list_tools()
+            return [await client.call_tool(name, args) for name, args in calls], tools
+
+    return asyncio.run(go())
+
+
+def test_an_mcp_client_reads_balances_and_explains_a_variance(
+        web_app: FastAPI, tokens: dict[str, str], demo_run: dict[str, Any]) -> None:
+    run_id = demo_run["id"]
+    (runs, balances, variance, findings, refused), tools = _calls(web_app, tokens["viewer"], [
+        ("list_runs", {"group": "acme"}),
+        ("get_consolidated_balances", {"run_id": run_id}),
+        ("explain_variance", {"run_id": run_id}),
+        ("get_findings", {"run_id": "not-a-run"}),
+        ("approve_run", {"run_id": run_id, "reason": "looks fine"}),
+    ])
+    listed = {t.name: t for t in tools.tools}
+    assert set(listed) == TOOLS
+    assert listed["trace_account"].input_schema["required"] == ["run_id", "account"]
+    assert not runs.is_error and any(r["id"] == run_id for r in runs.structured_content["result"])
+    body = balances.structured_content
+    assert body["presentation_currency"] == "USD"
+    assert sum(Decimal(r["amount"]) for r in body["consolidated"]) == 0
+    explained = variance.structured_content["result"]
+    assert explained and {"account", "kind", "delta", "commentary"} <= set(explained[0])
+    assert findings.is_error and "run_id" in findings.content[0].text
+    # A viewer's token cannot call a mutating tool; the refusal is in the access log.
+    assert refused.is_error and "may not approve" in refused.content[0].text
+    with web_app.state.session.env.db.tx() as conn:
+        log = access_entries(conn, limit=20)
+    assert any(e["door"] == "mcp" and e["action"] == "approve" and not e["allowed"] for e in log)
+    assert any(e["door"] == "mcp" and e["action"] == "read" and e["allowed"] for e in log)
