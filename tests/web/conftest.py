@@ -52,7 +52,7 @@ def make_app(db: Database, config: Path, home: Path) -> FastAPI:
 
     configure(session.env.settings)
     set_env(session.env)
-    return create_app(session, load_groups([config]), session_secret=uuid.uuid4().hex, login_limit=5)
+    return create_app(session, load_groups([config]), session_secret=uuid.uuid4().hex, login_limit=50)
 
 
 @pytest.fixture(scope="session")
