@@ -55,3 +55,39 @@ def test_an_mcp_client_reads_balances_and_explains_a_variance(
         log = access_entries(conn, limit=20)
     assert any(e["door"] == "mcp" and e["action"] == "approve" and not e["allowed"] for e in log)
     assert any(e["door"] == "mcp" and e["action"] == "read" and e["allowed"] for e in log)
+
+
+def test_over_streamable_http_each_request_brings_its_bearer_token(
+        web_app: FastAPI, tokens: dict[str, str], demo_run: dict[str, Any]) -> None:
+    import socket
+    import threading
+    import time
+
+    import httpx2
+    import uvicorn
+    from mcp.client.streamable_http import streamable_http_client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = build_server(web_app.state.session).streamable_http_app(host="127.0.0.1")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+
+    async def call(token: str | None) -> Any:  # noqa: ANN401
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with httpx2.AsyncClient(headers=headers, timeout=60) as http, \
+                Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as client:
+            return await client.call_tool("get_run", {"run_id": demo_run["id"]})
+
+    try:
+        read = asyncio.run(call(tokens["auditor"]))
+        anonymous = asyncio.run(call(None))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert not read.is_error and read.structured_content["run"]["id"] == demo_run["id"]
+    assert anonymous.is_error and "bearer token is required" in anonymous.content[0].text
