@@ -39,9 +39,11 @@ def locked_periods(conn: Connection) -> set[tuple[str, str]]:
 
 
 def stage_rows(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:
-    """Return the run's stage checkpoints with their times, in the order they finished."""
+    """Return the run's stage checkpoints with their times and durations, in the order they finished."""
+    seconds = sa.extract("epoch", run_stages.c.finished_at - run_stages.c.started_at)
     rows = conn.execute(sa.select(run_stages.c.stage, run_stages.c.entity_id, run_stages.c.status,
-                                  run_stages.c.attempt, run_stages.c.started_at, run_stages.c.finished_at)
+                                  run_stages.c.attempt, run_stages.c.started_at, run_stages.c.finished_at,
+                                  sa.func.round(seconds, 3).label("duration_s"))
                         .where(run_stages.c.run_id == run_id).order_by(run_stages.c.finished_at))
     return [dict(r._mapping) for r in rows]
 

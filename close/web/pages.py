@@ -167,7 +167,8 @@ def install_pages(app: FastAPI, *, session_secret: str, secure_cookies: bool) ->
             currency=summary["presentation_currency"] if summary else "",
             variances=session.variances(rid) if summary else [],
             events=session.events(rid) if allowed["read_audit"] else [],
-            files=session.package_files(rid), allowed=allowed)
+            files=session.package_files(rid), allowed=allowed,
+            entities=[s for s in session.stages(rid) if s["entity_id"]])
 
     @app.get("/runs/{run_id}/status", include_in_schema=False)
     def run_status(request: Request, run_id: UUID) -> JSONResponse:
