@@ -21,6 +21,14 @@ _PT = {
     "Invalid user or token.": "Usuário ou token inválido.",
     "Too many attempts; wait a minute.": "Muitas tentativas; aguarde um minuto.",
     "No runs yet.": "Nenhuma execução ainda.", "Note": "Observação", "Total": "Total",
+    "Trial balance check": "Verificar balancete", "Currency": "Moeda", "File": "Arquivo",
+    "Check": "Verificar", "lines": "linhas", "opening": "saldo anterior", "debit": "débito",
+    "credit": "crédito", "closing": "saldo atual",
+    "Duplicate accounts": "Contas duplicadas",
+    "Reads one entity's exported trial balance as a close would; nothing is stored.":
+        "Lê o balancete exportado de uma entidade como um fechamento leria; nada é gravado.",
+    "The trial balance sums to zero and every closing is opening + debit − credit.":
+        "O balancete soma zero e cada saldo atual é saldo anterior + débito − crédito.",
 }
 
 

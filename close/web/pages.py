@@ -23,6 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from close.api import CloseSession
 from close.errors import CloseError
+from close.money import from_minor
 from close.run_state import STAGE_ORDER
 from close.users import Action, NotAuthenticated, Principal, active_principal, authenticate, refusal
 from close.web.i18n import LANGUAGES, translator
@@ -216,6 +217,21 @@ def install_pages(app: FastAPI, *, session_secret: str, secure_cookies: bool) ->
         return Response(data, media_type=content_type, headers={
             "ETag": f'"{digest}"', "Content-Disposition": f'attachment; filename="{name}"'})
 
+    @app.get("/tb-check", include_in_schema=False)
+    def tb_check_page(request: Request) -> HTMLResponse:
+        _session(request)
+        return _render(request, "tb_check.html")
+
+    @app.post("/tb-check", include_in_schema=False)
+    async def tb_check(request: Request) -> HTMLResponse:
+        form = await request.form()
+        upload = form.get("file")
+        data = await upload.read() if hasattr(upload, "read") else b""
+        filename = getattr(upload, "filename", None) or "upload.csv"
+        entity, currency = str(form.get("entity", "")).strip(), str(form.get("currency", "")).strip().upper()
+        csrf = str(form.get("csrf", ""))
+        return await _threaded(_check_tb, request, csrf, data, filename, entity, currency)
+
     @app.exception_handler(CloseError)
     async def page_error(request: Request, exc: CloseError) -> Response:
         from close.web.problems import problem, status_of
@@ -231,3 +247,26 @@ async def _threaded(fn: Any, *args: Any) -> Response:  # noqa: ANN401
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(fn, *args)
+
+
+def _check_tb(request: Request, csrf: str, data: bytes, filename: str, entity: str,
+              currency: str) -> HTMLResponse:
+    """Read an uploaded trial balance as a close's extract would, and show what it found; store nothing."""
+    from close.errors import InputDataError
+    from connectors.files import read_trial_balance
+
+    _check_csrf(request, csrf)
+    session, _ = _session(request)
+    session.calendar()  # the read check and its access-log row: the upload itself is not kept
+    if not entity or len(currency) != 3 or not currency.isalpha():
+        return _render(request, "tb_check.html", 422,
+                       error="entity: an entity id is required; currency: three letters such as BRL")
+    try:
+        frame = read_trial_balance(data, filename=Path(filename).name, entity=entity, currency=currency)
+    except InputDataError as exc:
+        return _render(request, "tb_check.html", 422, error=str(exc))
+    duplicates = sorted(frame.loc[frame.duplicated(["account", "counterparty"], keep=False), "account"]
+                        .astype(str).unique()) if "counterparty" in frame else []
+    totals = {k: from_minor(int(frame[k].sum()), currency) for k in ("opening", "debit", "credit", "closing")}
+    return _render(request, "tb_check.html", lines=len(frame), filename=Path(filename).name, totals=totals,
+                   duplicates=duplicates, currency=currency)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from close.errors import InputDataError
 from close.web.security import RateLimiter
+from connectors.files import read_trial_balance
+from tests.web.conftest import ROOT
 
 
 def _csrf(html: str) -> str:
@@ -61,3 +66,34 @@ def test_only_those_allowed_see_the_decision_buttons(web_app: FastAPI, tokens: d
         assert 'id="approve"' not in page and 'id="signoff"' not in page, user
         assert ('id="audit"' in page) == shows_audit, user
         assert 'id="statements"' in page
+
+
+MALFORMED_TB = ("Conta;Descrição;Saldo Anterior;Débito;Crédito;Saldo Atual\n"
+                "1.1.01.001;Caixa;5.000,00;abc;0,00;5.000,00\n")
+
+
+def _stored(web_app: FastAPI) -> tuple[int, int]:
+    with web_app.state.session.env.db.tx() as conn:
+        return tuple(conn.exec_driver_sql("SELECT (SELECT count(*) FROM run_inputs), "
+                                          "(SELECT count(*) FROM trial_balances)").one())
+
+
+def test_a_malformed_trial_balance_gets_the_extracts_error_and_nothing_is_stored(
+        web_app: FastAPI, tokens: dict[str, str]) -> None:
+    # The message a close's EXTRACTING (and so `close run`) reports for this file.
+    with pytest.raises(InputDataError) as caught:
+        read_trial_balance(MALFORMED_TB.encode(), filename="BR9.csv", entity="BR9", currency="BRL")
+    expected = str(caught.value)
+    assert "row 2" in expected
+    before = _stored(web_app)
+    client = _signed_in(web_app, "viewer", tokens["viewer"])
+    csrf = _csrf(client.get("/tb-check").text)
+    done = client.post("/tb-check", data={"csrf": csrf, "entity": "BR9", "currency": "BRL"},
+                       files={"file": ("BR9.csv", MALFORMED_TB.encode(), "text/csv")})
+    assert done.status_code == 422
+    assert expected in html.unescape(done.text)
+    good = (ROOT / "examples" / "demo" / "tb" / "BR1" / "2025-10.csv").read_bytes()
+    ok = client.post("/tb-check", data={"csrf": csrf, "entity": "BR1", "currency": "BRL"},
+                     files={"file": ("2025-10.csv", good, "text/csv")})
+    assert ok.status_code == 200 and 'id="tb-result"' in ok.text
+    assert _stored(web_app) == before
