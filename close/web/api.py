@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -283,6 +285,27 @@ def unlock(group: GroupPath, period: PeriodPath, body: WithReason,
     """Unlock a period with a reason."""
     session.unlock(group, period, body.reason)
     return Response(status_code=204)
+
+
+@router.get("/calendar", summary="The close calendar: each group's months by status")
+def calendar(session: Session) -> dict[str, Any]:
+    """Return the newest run of every (group, month), and the locked months."""
+    cal = session.calendar()
+    return {"runs": [run_out(v).model_dump() for v in cal["runs"]],
+            "locked": [{"group": g, "period": p} for g, p in cal["locked"]]}
+
+
+@router.post("/runs/{run_id}/adjust", response_model=RunOut, status_code=202,
+             summary="Add a top-side journal (CSV); a child run re-consolidates with it")
+def adjust(run_id: UUID, journal: UploadFile, session: Session) -> RunOut:
+    """Cancel the run (adjusted) and start its child from CONSOLIDATING with the uploaded journal."""
+    name = Path(journal.filename or "journal.csv").name
+    if not name.endswith(".csv") or name.startswith("."):
+        raise ConfigError(f"got {name!r}", key="journal", expected="a .csv journal file")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(journal.file.read())
+        return run_out(session.adjust(str(run_id), path, wait=False, detach=True))
 
 
 @router.get("/rates/{period}", summary="Rates with provenance")

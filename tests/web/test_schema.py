@@ -59,12 +59,14 @@ VALID_BODY = {"group": "acme", "period": "2025-10", "reason": "because", "note":
 def test_every_mutating_route_answers_401_without_a_token_and_403_to_a_viewer(
         client: TestClient, web_app: FastAPI, tokens: dict[str, str]) -> None:
     routes = _mutating_routes(web_app)
-    assert len(routes) >= 8, routes
+    assert len(routes) >= 9, routes
     for path in routes:
         url = _concrete(path)
-        anonymous = client.post(url, json=VALID_BODY)
+        body = ({"files": {"journal": ("topside.csv", b"journal_id,entity\n", "text/csv")}}
+                if path.endswith("/adjust") else {"json": VALID_BODY})
+        anonymous = client.post(url, **body)
         assert anonymous.status_code == 401, (path, anonymous.text)
         for role in ("viewer", "auditor"):
-            refused = client.post(url, json=VALID_BODY, headers=bearer(tokens[role]))
+            refused = client.post(url, headers=bearer(tokens[role]), **body)
             assert refused.status_code == 403, (path, role, refused.text)
             assert refused.headers["content-type"] == "application/problem+json"
