@@ -222,6 +222,12 @@ def balances(run_id: UUID, session: Session,
     return plain({k: summary[k] for k in keep if k in summary})
 
 
+@router.get("/runs/{run_id}/intercompany", summary="The run's intercompany pairs: both sides and differences")
+def intercompany(run_id: UUID, session: Session) -> list[dict[str, Any]]:
+    """Return the intercompany matching the run consolidated with (eliminated, plugged or mismatched)."""
+    return plain(session.run_summary(str(run_id))["ic_pairs"])
+
+
 @router.get("/runs/{run_id}/variances", summary="Material variances with drivers and commentary")
 def variances(run_id: UUID, session: Session,
               account: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:

@@ -83,6 +83,8 @@ def test_the_demo_close_runs_through_the_api_and_the_preparer_cannot_approve_or_
     traced = client.get(f"/api/v1/runs/{run_id}/balances", params={"account": account},
                         headers=bearer(tokens["viewer"])).json()
     assert traced["trace"]["account"] == account
+    pairs = client.get(f"/api/v1/runs/{run_id}/intercompany", headers=bearer(tokens["viewer"]))
+    assert pairs.status_code == 200 and isinstance(pairs.json(), list)
 
     # Locking needs an approver; the preparer's attempt is 403, an unknown run 404.
     assert client.post(f"/api/v1/groups/acme/periods/{DEMO_PERIOD}/lock", json={},
