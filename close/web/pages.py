@@ -34,7 +34,7 @@ CLASSES = {"asset": "Balance sheet", "liability": "Balance sheet", "equity": "Ba
            "revenue": "Income statement", "expense": "Income statement"}
 
 
-class LoginRequired(Exception):  # noqa: N818 (a redirect, not an error)
+class LoginRequired(Exception):  # a redirect to the login page, not an error
     """The page needs a signed-in user: redirect to the login page."""
 
 
@@ -89,7 +89,7 @@ def _statements(consolidated: list[dict[str, Any]]) -> dict[str, list[dict[str, 
     return out
 
 
-def install_pages(app: FastAPI, *, session_secret: str, secure_cookies: bool) -> None:  # noqa: C901
+def install_pages(app: FastAPI, *, session_secret: str, secure_cookies: bool) -> None:
     """Add the pages, the static files and the session cookie to the app."""
     app.add_middleware(SessionMiddleware, secret_key=session_secret, session_cookie="close_session",
                        same_site="strict", https_only=secure_cookies, max_age=8 * 3600)
