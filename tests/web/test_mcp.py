@@ -55,6 +55,9 @@ def test_an_mcp_client_reads_balances_and_explains_a_variance(
         log = access_entries(conn, limit=20)
     assert any(e["door"] == "mcp" and e["action"] == "approve" and not e["allowed"] for e in log)
     assert any(e["door"] == "mcp" and e["action"] == "read" and e["allowed"] for e in log)
+    # The preparer who started the run cannot sign it off through the assistant either.
+    (own,), _ = _calls(web_app, tokens["preparer"], [("sign_off_run", {"run_id": run_id})])
+    assert own.is_error and "may not sign off" in own.content[0].text
 
 
 def test_over_streamable_http_each_request_brings_its_bearer_token(
