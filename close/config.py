@@ -241,6 +241,7 @@ class GroupConfig:
     rates: RatesSettings = field(default_factory=RatesSettings)
     output_dir: str = "out"  # DISTRIBUTING writes the package here, relative to the config
     source_name: str = "config"  # file name, for messages
+    signoff_by_another: bool = False  # [review] signoff_by_another: who approved a run may not sign it off
 
     def entity(self, entity_id: EntityId) -> EntityConfig:
         """Return one entity by id.
@@ -559,6 +560,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     dist = top.table("distribution")
     rt = top.table("rates")
     va = top.table("validation")
+    rv = top.table("review")
     entities = tuple(_parse_entity(t) for t in top.tables("entities"))
     if not entities:
         raise ConfigError("no entities", file=source, key="entities", expected="at least one [[entities]]")
@@ -599,8 +601,9 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
         rates=_parse_rates(rt),
         output_dir=dist.text("output_dir", "out"),
         source_name=source,
+        signoff_by_another=rv.boolean("signoff_by_another", False),
     )
-    for t in (g, f, th, ic, ai, dist, rt, top):
+    for t in (g, f, th, ic, ai, dist, rt, rv, top):
         t.reject_unknown()
     return config
 

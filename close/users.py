@@ -29,12 +29,14 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Connection
 
 from close.errors import ConfigError
 from close.storage import Database
@@ -257,10 +259,35 @@ def refusal(db: Database, principal: Principal, action: Action, *, run_id: str |
     """Return why the action is refused (empty when allowed), without logging: pages hide buttons with it."""
     if not principal.may(action):
         return f"the role {principal.role} may not {action.value.replace('_', ' ')}"
-    if run_id is not None and action in SEGREGATED and not principal.operator:
+    if run_id is not None and action in SEGREGATED and not principal.operator and _is_uuid(run_id):
         with db.tx() as conn:
             preparers = lineage_actors(conn, run_id, PREPARING_EVENTS)
+            approvers = (lineage_actors(conn, run_id, ("approved",))
+                         if action == Action.SIGN_OFF and _signoff_by_another(conn, run_id) else set())
         if principal.name in preparers:
             return (f"segregation of duties: {principal.name} started, resumed or adjusted run {run_id} "
                     f"and may not {action.value.replace('_', ' ')} it")
+        if principal.name in approvers:
+            return (f"segregation of duties: {principal.name} approved run {run_id}, and the group's "
+                    "[review] signoff_by_another asks another person to sign it off")
     return ""
+
+
+def _is_uuid(run_id: str) -> bool:
+    """Return whether the id can name a run (else the door reports "no run" itself)."""
+    try:
+        uuid.UUID(run_id)
+    except ValueError:
+        return False
+    return True
+
+
+def _signoff_by_another(conn: Connection, run_id: str) -> bool:
+    """Return whether the run's group config asks that approver and signer differ."""
+    from close.errors import CloseError
+    from close.stages.inputs import load_config
+
+    try:
+        return load_config(conn, run_id).signoff_by_another
+    except CloseError:
+        return False  # no snapshot (yet): the review itself will refuse the run

@@ -114,3 +114,27 @@ def test_the_cli_refuses_the_preparers_approve_and_signoff_with_exit_2(pg_url: s
     assert wrong.returncode == 2 and "invalid or disabled credentials" in wrong.stderr
     assert close(env, "users", "disable", "paula").returncode == 0
     assert close(as_paula, "status").returncode == 2
+
+
+def test_the_group_config_can_ask_another_person_to_sign_off_than_approved(db: Database) -> None:
+    from close.stages.inputs import CONFIG_INPUT
+    from close.storage.runs import put_input
+    from tests.web.conftest import ROOT
+
+    config = (ROOT / "examples" / "demo" / "group.toml").read_text(encoding="utf-8")
+    run_id = _run_prepared_by(db, "ana")
+    with db.tx() as conn:
+        strict = config + "\n[review]\nsignoff_by_another = true\n"
+        put_input(conn, run_id, CONFIG_INPUT, strict.encode(), kind="config")
+        append_event(conn, run_id, "approved", "approved", actor="carla")
+    with pytest.raises(AccessDenied, match="signoff_by_another"):
+        _session(db, Principal("carla", "approver", "api")).sign_off(run_id)
+    with pytest.raises(Exception, match="refused: run") as caught:
+        _session(db, Principal("dora", "approver", "api")).sign_off(run_id)
+    assert not isinstance(caught.value, AccessDenied)
+
+
+def test_a_malformed_run_id_is_no_run_not_a_traceback(db: Database) -> None:
+    with pytest.raises(Exception, match="no run|not-a-run") as caught:
+        _session(db, Principal("dora", "approver", "api")).sign_off("not-a-run")
+    assert not isinstance(caught.value, AccessDenied)
