@@ -1,4 +1,4 @@
-# The image compose.yaml runs: the CLI, the workers, beat and Flower.
+# The image compose.yaml runs: the CLI, the workers, beat, Flower and the web process.
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -8,7 +8,7 @@ COPY connectors ./connectors
 COPY workers ./workers
 COPY reports ./reports
 COPY examples ./examples
-RUN pip install --no-cache-dir '.[ops]'
+RUN pip install --no-cache-dir '.[ops,web]'
 RUN useradd --create-home monthclose
 USER monthclose
 ENV CLOSE_HOME=/home/monthclose/.local/share/monthclose

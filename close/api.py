@@ -19,10 +19,11 @@ script that stores it can tell shapes apart.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from close.stages import StageEnv
 from close.storage import open_database
 from close.storage.runs import Run, done_stages, events, find_runs, get_run
 from close.types import Period, RunId
+from close.users import Action, Principal, authorize, operator
 
 #: The version of :class:`RunView`'s shape (and of ``close status --json``'s run objects).
 SCHEMA_VERSION = 1
@@ -89,15 +91,30 @@ def _package_path(run_events: list[dict[str, Any]]) -> str | None:
 
 
 class CloseSession:
-    """One tenant's close: a database handle, the process settings and who acts."""
+    """One tenant's close: a database handle, the process settings and who acts.
 
-    def __init__(self, env: StageEnv) -> None:
+    Every method asks :func:`close.users.authorize` first: the principal's role must allow the
+    action, and whoever prepared a run may not approve or sign it off (segregation of duties).
+    Without a principal the session is the CLI's operator mode acting as ``env.actor``.
+    """
+
+    def __init__(self, env: StageEnv, principal: Principal | None = None) -> None:
         """Wrap an open stage environment (use :meth:`open` to build one from settings)."""
-        self.env = env
+        self.principal = principal or operator(env.actor)
+        # Every event the session writes records the authenticated user.
+        self.env = env if env.actor == self.principal.name else replace(env, actor=self.principal.name)
+
+    def as_user(self, principal: Principal) -> CloseSession:
+        """Return a session on the same database acting as another principal (one per request)."""
+        return CloseSession(self.env, principal)
+
+    def _allow(self, action: Action, run_id: RunId | None = None, target: str = "") -> None:
+        authorize(self.env.db, self.principal, action, run_id=run_id, target=target)
 
     @classmethod
     @contextmanager
-    def open(cls, settings: Settings | None = None) -> Iterator[CloseSession]:
+    def open(cls, settings: Settings | None = None,
+             principal: Principal | None = None) -> Iterator[CloseSession]:
         """Open a session from ``settings`` (default: from the environment) and close it after.
 
         Raises:
@@ -112,7 +129,7 @@ class CloseSession:
         env = StageEnv(db=open_database(settings), settings=settings, actor=settings.actor)
         set_env(env)
         try:
-            yield cls(env)
+            yield cls(env, principal)
         finally:
             env.db.dispose()
 
@@ -125,6 +142,10 @@ class CloseSession:
             ConfigError: no such run for this tenant.
 
         """
+        self._allow(Action.READ, target=run_id)
+        return self._fetch(run_id)
+
+    def _fetch(self, run_id: RunId) -> RunView:
         with self.env.db.tx() as conn:
             run = get_run(conn, run_id)
             if run is None:
@@ -134,6 +155,7 @@ class CloseSession:
     def list_runs(self, *, group_id: str | None = None, period: Period | None = None,
                   limit: int = 200) -> list[RunView]:
         """Return the latest runs, newest first, optionally of one group or period."""
+        self._allow(Action.READ, target="runs")
         with self.env.db.tx() as conn:
             runs = find_runs(conn, group_id=group_id, period=period, limit=limit)
         return [_view(r, set(), None) for r in runs]
@@ -142,6 +164,7 @@ class CloseSession:
         """Return what ``close show --json`` prints: balances, CTA, NCI, journals, findings, events."""
         from close.show import run_summary
 
+        self._allow(Action.READ, target=run_id)
         with self.env.db.tx() as conn:
             return {"schema_version": SCHEMA_VERSION, **run_summary(conn, run_id, account=account)}
 
@@ -154,26 +177,40 @@ class CloseSession:
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            view = self.get_run(run_id)
+            view = self._fetch(run_id)
             if view.status in SETTLED:
                 return view
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"run {run_id} still {view.status} after {timeout} s")
             time.sleep(poll_seconds)
 
-    def _carry_on(self, run_id: RunId, *, wait: bool) -> RunView:
+    def _carry_on(self, run_id: RunId, *, wait: bool, detach: bool = False) -> RunView:
         from workers.canvas import start_run
 
+        if detach and not self.env.settings.broker_url:
+            # In-process, a server must answer now: the canvas runs in a thread of this process.
+            threading.Thread(target=self._run_quietly, args=(run_id,), name=f"run-{run_id[:8]}",
+                             daemon=True).start()
+            return self._fetch(run_id)
         try:
             start_run(self.env, run_id)  # in-process this runs the whole canvas before returning
         except CloseError:
             if self.env.settings.broker_url:
                 raise  # not enqueued: nothing will move the run
             # In-process the failing stage has recorded FAILED with its reason on the run.
-        return self.wait(run_id) if wait else self.get_run(run_id)
+        return self.wait(run_id) if wait else self._fetch(run_id)
 
-    def start_close(self, config_path: str | Path, period: Period, *, wait: bool = True) -> RunView:
-        """Start the close of a group for a period.
+    def _run_quietly(self, run_id: RunId) -> None:
+        from workers.canvas import start_run
+
+        try:
+            start_run(self.env, run_id)
+        except CloseError:
+            pass  # the failing stage recorded FAILED with its reason on the run
+
+    def start_close(self, config_path: str | Path, period: Period, *, wait: bool = True,
+                    detach: bool = False) -> RunView:
+        """Start the close of a group for a period (``detach``: return at once, even in-process).
 
         Raises:
             ConfigError: a bad config or period. RunConflict: an active run exists.
@@ -181,20 +218,23 @@ class CloseSession:
         """
         from close.run import create_close_run
 
+        self._allow(Action.START, target=f"{config_path} {period}")
         run = create_close_run(self.env, Path(config_path), period)
-        return self._carry_on(run.id, wait=wait)
+        return self._carry_on(run.id, wait=wait, detach=detach)
 
-    def resume(self, run_id: RunId, *, wait: bool = True) -> RunView:
+    def resume(self, run_id: RunId, *, wait: bool = True, detach: bool = False) -> RunView:
         """Resume a FAILED run at the stage that failed, re-reading the failed inputs."""
         from close.run import resume_run
 
-        return self._carry_on(resume_run(self.env, run_id).id, wait=wait)
+        self._allow(Action.RESUME, run_id)
+        return self._carry_on(resume_run(self.env, run_id).id, wait=wait, detach=detach)
 
     def cancel(self, run_id: RunId, reason: str) -> RunView:
         """Cancel an active run, with the reason kept in the audit trail."""
         from close.run import cancel_run
 
-        return self.get_run(cancel_run(self.env, run_id, reason).id)
+        self._allow(Action.CANCEL, run_id)
+        return self._fetch(cancel_run(self.env, run_id, reason).id)
 
     # -- review, sign-off and locks -----------------------------------------------------------------
 
@@ -202,45 +242,53 @@ class CloseSession:
         """Return the run's validation findings, each with its evidence."""
         from close.review import findings
 
+        self._allow(Action.READ, target=run_id)
         with self.env.db.tx() as conn:
             return findings(conn, run_id)
 
     def approve(self, run_id: RunId, reason: str, waivers: Mapping[str, str] | None = None, *,
-                wait: bool = True) -> RunView:
+                wait: bool = True, detach: bool = False) -> RunView:
         """Approve a run in review (waiving findings with reasons) and continue it."""
         from close.review import approve
 
-        return self._carry_on(approve(self.env, run_id, reason, waivers or {}).id, wait=wait)
+        self._allow(Action.APPROVE, run_id)
+        return self._carry_on(approve(self.env, run_id, reason, waivers or {}).id, wait=wait, detach=detach)
 
     def reject(self, run_id: RunId, reason: str) -> RunView:
         """Reject a run in review; it is CANCELLED."""
         from close.review import reject
 
-        return self.get_run(reject(self.env, run_id, reason).id)
+        self._allow(Action.REJECT, run_id)
+        return self._fetch(reject(self.env, run_id, reason).id)
 
     def sign_off(self, run_id: RunId, note: str = "") -> RunView:
         """Sign off a COMPLETED run."""
         from close.review import signoff
 
-        return self.get_run(signoff(self.env, run_id, note).id)
+        self._allow(Action.SIGN_OFF, run_id)
+        return self._fetch(signoff(self.env, run_id, note).id)
 
     def lock(self, group_id: str, period: Period, reason: str = "") -> RunView:
         """Lock a period whose effective run is signed off."""
         from close.review import lock
 
-        return self.get_run(lock(self.env, group_id, period, reason).id)
+        self._allow(Action.LOCK, target=f"{group_id} {period}")
+        return self._fetch(lock(self.env, group_id, period, reason).id)
 
     def unlock(self, group_id: str, period: Period, reason: str) -> None:
         """Unlock a period, with the reason kept in the audit trail."""
         from close.review import unlock
 
+        self._allow(Action.UNLOCK, target=f"{group_id} {period}")
         unlock(self.env, group_id, period, reason)
 
-    def adjust(self, run_id: RunId, journal: str | Path, *, wait: bool = True) -> RunView:
+    def adjust(self, run_id: RunId, journal: str | Path, *, wait: bool = True,
+               detach: bool = False) -> RunView:
         """Add a top-side journal file to a run: a child run re-consolidates with it."""
         from close.review import adjust
 
-        return self._carry_on(adjust(self.env, run_id, Path(journal)).id, wait=wait)
+        self._allow(Action.ADJUST, run_id)
+        return self._carry_on(adjust(self.env, run_id, Path(journal)).id, wait=wait, detach=detach)
 
     # -- what a run produced ----------------------------------------------------------------------
 
@@ -253,6 +301,7 @@ class CloseSession:
         """
         from close.storage.artifacts import package_bytes
 
+        self._allow(Action.READ, target=run_id)
         with self.env.db.tx() as conn:
             run = get_run(conn, run_id)
             if run is None:
@@ -263,11 +312,89 @@ class CloseSession:
         """Return the period's stored rates with their source and method (provenance)."""
         from close.rates.store import rates_table_rows
 
+        self._allow(Action.READ, target=f"rates {period}")
         return list(rates_table_rows(self.env.db, period))
 
     def intercompany_report(self, config_path: str | Path, period: Period) -> list[dict[str, Any]]:
         """Return the intercompany matching of a period, pair by pair."""
         from close.ic_report import intercompany_report
 
+        self._allow(Action.READ, target=f"ic {period}")
         frame = intercompany_report(self.env, Path(config_path), period)
         return frame.to_dict(orient="records")
+
+    # -- views for the REST API, the web page and the MCP server ---------------------------------
+
+    def page_runs(self, *, group_id: str | None = None, period: Period | None = None,
+                  status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[RunView], int]:
+        """Return one page of runs, newest first, and the number of runs that match the filters."""
+        from close.storage.run_views import page_runs
+
+        self._allow(Action.READ, target="runs")
+        with self.env.db.tx() as conn:
+            runs, total = page_runs(conn, group_id=group_id, period=period, status=status, limit=limit,
+                                    offset=offset)
+        return [_view(r, set(), None) for r in runs], total
+
+    def stages(self, run_id: RunId) -> list[dict[str, Any]]:
+        """Return the run's stage checkpoints with their start and finish times."""
+        from close.storage.run_views import stage_rows
+
+        self._allow(Action.READ, target=run_id)
+        with self.env.db.tx() as conn:
+            return stage_rows(conn, run_id)
+
+    def events(self, run_id: RunId) -> list[dict[str, Any]]:
+        """Return the run's audit trail, oldest first (roles that may read the audit trail)."""
+        self._allow(Action.READ_AUDIT, target=run_id)
+        with self.env.db.tx() as conn:
+            return events(conn, run_id)
+
+    def variances(self, run_id: RunId, account: str | None = None) -> list[dict[str, Any]]:
+        """Return the run's material variances with their drivers, commentary and light."""
+        from close.storage.run_views import variance_rows
+
+        self._allow(Action.READ, target=run_id)
+        with self.env.db.tx() as conn:
+            return variance_rows(conn, run_id, account=account)
+
+    def kpis(self, run_id: RunId) -> list[dict[str, Any]]:
+        """Return the run's KPIs."""
+        from close.storage.run_views import kpi_rows
+
+        self._allow(Action.READ, target=run_id)
+        with self.env.db.tx() as conn:
+            return kpi_rows(conn, run_id)
+
+    def package_files(self, run_id: RunId) -> list[dict[str, Any]]:
+        """Return the run's package files (name, content type, sha256, size)."""
+        from close.storage.run_views import artifact_rows
+
+        self._allow(Action.READ, target=run_id)
+        with self.env.db.tx() as conn:
+            return artifact_rows(conn, run_id)
+
+    def package_file(self, run_id: RunId, name: str) -> tuple[bytes, str, str]:
+        """Return one package file as ``(bytes, content type, sha256)``.
+
+        Raises:
+            ConfigError: no such file in the run's package.
+
+        """
+        from close.storage.run_views import artifact_content
+
+        self._allow(Action.READ, target=f"{run_id} {name}")
+        with self.env.db.tx() as conn:
+            found = artifact_content(conn, run_id, name)
+        if found is None:
+            raise ConfigError(f"run {run_id} has no package file {name!r}")
+        return found
+
+    def calendar(self) -> dict[str, Any]:
+        """Return the newest run of every (group, month) and the locked months: the close calendar."""
+        from close.storage.run_views import latest_by_month, locked_periods
+
+        self._allow(Action.READ, target="calendar")
+        with self.env.db.tx() as conn:
+            runs, locks = latest_by_month(conn), locked_periods(conn)
+        return {"runs": [_view(r, set(), None) for r in runs], "locked": sorted(locks)}

@@ -48,6 +48,8 @@ from close.cli_common import (
 )
 from close.cli_tasks import progress_json, progress_text, tasks_app, tick_command
 from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app
+from close.cli_users import guard, users_app
+from close.cli_web import mcp, serve
 from close.config import Settings, load_group_config
 from close.errors import CloseError, ConfigError, RunConflict
 from close.periods import period_range
@@ -57,6 +59,7 @@ from close.stages import StageEnv
 from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run
 from close.transient import patience, retry_database, short_reason
 from close.types import RunId
+from close.users import Action
 from close.workflow.durations import progress
 
 WAIT_HELP = "Follow the run until it ends (distributed mode)."
@@ -188,7 +191,7 @@ def run(config: ConfigOpt, period: PeriodOpt,
         = False,
         as_json: JsonOpt = False) -> None:
     """Start the close of a group for a period."""
-    env = open_env()
+    env = guard(open_env(), Action.START, target=f"{config} {period}")
     new = create_close_run(env, config, check_period(period))
     if not as_json:
         err.print(f"run {new.id} created for {new.group_id} {new.period}")
@@ -199,7 +202,7 @@ def run(config: ConfigOpt, period: PeriodOpt,
 def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
            as_json: JsonOpt = False) -> None:
     """Resume a FAILED run at the stage that failed (re-reading the failed inputs)."""
-    env = open_env()
+    env = guard(open_env(), Action.RESUME, run_id)
     resumed = resume_run(env, run_id)
     carry_on(env, resumed.id, wait=wait, as_json=as_json)
 
@@ -208,7 +211,7 @@ def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait", help=WAIT_H
 def cancel(run_id: str,
            reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")]) -> None:
     """Cancel an active run."""
-    env = open_env()
+    env = guard(open_env(), Action.CANCEL, run_id)
     cancelled = cancel_run(env, run_id, reason)
     console.print(f"run {cancelled.id} {cancelled.status}")
 
@@ -231,7 +234,7 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
     """List recent runs, or show one run's stages (runs nobody works on any more are failed first)."""
     from workers.rejections import describe, rejections
 
-    env = open_env()
+    env = guard(open_env(), Action.READ, target=run_id or "runs")
     reap_stranded(env, group_id=group, run_id=run_id)
     with env.db.tx() as conn:
         if run_id:
@@ -280,7 +283,7 @@ def show(run_id: str, as_json: JsonOpt = False,
     """Show a run: consolidated balances, CTA, NCI, goodwill, eliminations, mismatches, events."""
     from close.show import run_summary
 
-    env = open_env()
+    env = guard(open_env(), Action.READ, target=run_id)
     with env.db.tx() as conn:
         summary = run_summary(conn, run_id, account=account)
     if as_json:
@@ -297,7 +300,7 @@ def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", 
     """Write a run's board package (zip with manifest) from PostgreSQL."""
     from close.storage.artifacts import package_bytes
 
-    env = open_env()
+    env = guard(open_env(), Action.READ, target=run_id)
     with env.db.tx() as conn:
         one = get_run(conn, run_id)
         if one is None:
@@ -323,7 +326,7 @@ def review(run_id: str, as_json: JsonOpt = False) -> None:
     from close.review import findings
     from close.stages.inputs import load_config
 
-    env = open_env()
+    env = guard(open_env(), Action.READ, target=run_id)
     with env.db.tx() as conn:
         one = get_run(conn, run_id)
         if one is None:
@@ -366,7 +369,7 @@ def approve(run_id: str,
     """Approve a run in review (never an integrity failure) and continue it."""
     from close.review import approve as approve_run
 
-    env = open_env()
+    env = guard(open_env(), Action.APPROVE, run_id)
     approved = approve_run(env, run_id, reason, _parse_waivers(waive))
     carry_on(env, approved.id, wait=wait, as_json=as_json)
 
@@ -376,7 +379,7 @@ def reject(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Wh
     """Reject a run in review (it is CANCELLED)."""
     from close.review import reject as reject_run
 
-    rejected = reject_run(open_env(), run_id, reason)
+    rejected = reject_run(guard(open_env(), Action.REJECT, run_id), run_id, reason)
     console.print(f"run {rejected.id} {rejected.status}")
 
 
@@ -386,7 +389,7 @@ def signoff(run_id: str,
     """Sign off a COMPLETED run."""
     from close.review import signoff as signoff_run
 
-    signed = signoff_run(open_env(), run_id, note)
+    signed = signoff_run(guard(open_env(), Action.SIGN_OFF, run_id), run_id, note)
     console.print(f"run {signed.id} signed off by {signed.signed_off_by} "
                   f"at {signed.signed_off_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}")
 
@@ -397,7 +400,8 @@ def lock(group: str, period: str,
     """Lock a period whose effective run is signed off."""
     from close.review import lock as lock_period
 
-    locked = lock_period(open_env(), group, check_period(period), reason)
+    env = guard(open_env(), Action.LOCK, target=f"{group} {period}")
+    locked = lock_period(env, group, check_period(period), reason)
     console.print(f"period {period} of {group} locked on run {locked.id}")
 
 
@@ -406,7 +410,8 @@ def unlock(group: str, period: str, reason: Annotated[str, typer.Option("--reaso
     """Unlock a period."""
     from close.review import unlock as unlock_period
 
-    unlock_period(open_env(), group, check_period(period), reason)
+    env = guard(open_env(), Action.UNLOCK, target=f"{group} {period}")
+    unlock_period(env, group, check_period(period), reason)
     console.print(f"period {period} of {group} unlocked")
 
 
@@ -419,6 +424,9 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(ic_app, name="ic")
 app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+app.command("serve")(serve)
+app.command("mcp")(mcp)
 
 
 @adjust_app.command("add")
@@ -428,7 +436,7 @@ def adjust_add(run_id: str, file: Annotated[Path, typer.Option("--file", "-f", h
     """Add a top-side journal: the run is cancelled (adjusted); a child run continues from CONSOLIDATING."""
     from close.review import adjust
 
-    env = open_env()
+    env = guard(open_env(), Action.ADJUST, run_id)
     child = adjust(env, run_id, file)
     err.print(f"run {run_id} cancelled (adjusted); child run {child.id} starts at CONSOLIDATING")
     carry_on(env, child.id, wait=wait, as_json=as_json)
@@ -451,9 +459,9 @@ def demo(as_json: JsonOpt = False,
 
         # Before open_env: the settings it reads must carry the fakes' CLOSE_SECRET_* variables.
         config_path, periods = prepare_erp_demo(settings_from_env(), os.environ)
-        env = open_env()
+        env = guard(open_env(), Action.START, target="demo --erp")
     else:
-        env = open_env()
+        env = guard(open_env(), Action.START, target="demo")
         source = demo_source()
         if not (source / "group.toml").exists():
             raise ConfigError(f"the demo group is not at {source}", key="examples/demo")
@@ -509,7 +517,7 @@ def backfill(config: ConfigOpt, start: Annotated[str, typer.Option("--from", hel
              end: Annotated[str, typer.Option("--to", help="Last period, YYYY-MM.")],
              as_json: JsonOpt = False) -> None:
     """Close every period in a range that has no effective run (comparatives for analysis)."""
-    env = open_env()
+    env = guard(open_env(), Action.START, target=f"{config} {start}..{end}")
     last = close_periods(env, config, period_range(check_period(start), check_period(end)), quiet=as_json)
     _report(env, last, as_json=as_json)
     raise typer.Exit(_exit_for(last))

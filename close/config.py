@@ -292,6 +292,7 @@ class GroupConfig:
     calendar: CalendarSettings = field(default_factory=CalendarSettings)  # business days for due dates
     checklist: tuple[ChecklistTask, ...] = ()  # the month's human tasks, with their gates
     dividends: tuple[Dividend, ...] = ()  # intragroup dividends, translated at their declaration date
+    signoff_by_another: bool = False  # [review] signoff_by_another: who approved a run may not sign it off
 
     def entity(self, entity_id: EntityId) -> EntityConfig:
         """Return one entity by id.
@@ -690,6 +691,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     distribution = parse_distribution(dist)
     rt = top.table("rates")
     va = top.table("validation")
+    rv = top.table("review")
     entities = tuple(_parse_entity(t) for t in top.tables("entities"))
     if not entities:
         raise ConfigError("no entities", file=source, key="entities", expected="at least one [[entities]]")
@@ -735,8 +737,9 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
         checklist=parse_checklist(top.tables("checklist") if "checklist" in top.data else []),
         dividends=tuple(_parse_dividend(t, {e.id: e for e in entities})
                         for t in (top.tables("dividends") if "dividends" in top.data else [])),
+        signoff_by_another=rv.boolean("signoff_by_another", False),
     )
-    for t in (g, f, th, ic, ai, dist, rt, top):
+    for t in (g, f, th, ic, ai, dist, rt, rv, top):
         t.reject_unknown()
     _check_dividend_dates(config.dividends, source)
     return config

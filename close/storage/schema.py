@@ -498,3 +498,32 @@ app_sessions = sa.Table(
     _text("actor", nullable=True),
     _at("bound_at", nullable=True),
 )
+# 0010_users.
+
+users = sa.Table(
+    "users", metadata,
+    _text("tenant_id", primary_key=True),
+    _text("name", primary_key=True),
+    _text("role"),
+    _char("token_id", 16),
+    _text("token_hash"),
+    _text("created_by"),
+    _at("created_at", default=_NOW),
+    _at("disabled_at", nullable=True),
+)
+sa.Index("users_token_id", users.c.token_id, unique=True)
+
+access_log = sa.Table(
+    "access_log", metadata,
+    _text("tenant_id"),
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),  # bigserial
+    _at("at", default=sa.text("clock_timestamp()")),
+    _text("actor"),
+    _text("role"),
+    _text("door"),
+    _text("action"),
+    _text("target", default=_EMPTY),
+    sa.Column("allowed", sa.Boolean, nullable=False),
+    _text("reason", default=_EMPTY),
+)
+sa.Index("access_log_at", access_log.c.tenant_id, access_log.c.at)

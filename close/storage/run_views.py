@@ -1,0 +1,93 @@
+"""Read-only views of runs for the REST API, the web page and the MCP server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from close.storage.runs import _RUN_COLUMNS, Run, _to_run
+from close.storage.schema import artifacts, commentary, kpis, run_stages, variances
+from close.types import Period, RunId
+
+
+def page_runs(conn: Connection, *, group_id: str | None = None, period: Period | None = None,
+              status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Run], int]:
+    """Return one page of the tenant's runs, newest first, and how many match in all."""
+    where = ("(CAST(:g AS text) IS NULL OR group_id = :g) AND (CAST(:p AS text) IS NULL OR period = :p) "
+             "AND (CAST(:s AS text) IS NULL OR status = :s)")
+    params = {"g": group_id, "p": period, "s": status}
+    total = conn.execute(sa.text(f"SELECT count(*) FROM close_runs WHERE {where}"), params).scalar_one()  # noqa: S608
+    rows = conn.execute(sa.text(
+        f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE {where} "  # noqa: S608
+        "ORDER BY created_at DESC, id LIMIT :n OFFSET :o"), {**params, "n": limit, "o": offset})
+    return [_to_run(r) for r in rows], int(total)
+
+
+def latest_by_month(conn: Connection) -> list[Run]:
+    """Return the newest run of every (group, period): the close calendar's cells."""
+    rows = conn.execute(sa.text(
+        f"SELECT DISTINCT ON (group_id, period) {_RUN_COLUMNS} FROM close_runs "  # noqa: S608
+        "ORDER BY group_id, period, created_at DESC"))
+    return [_to_run(r) for r in rows]
+
+
+def locked_periods(conn: Connection) -> set[tuple[str, str]]:
+    """Return the locked ``(group_id, period)`` pairs."""
+    return {(r[0], r[1]) for r in conn.execute(sa.text("SELECT group_id, period FROM period_locks"))}
+
+
+def stage_rows(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:
+    """Return the run's stage checkpoints with their times and durations, in the order they finished."""
+    seconds = sa.extract("epoch", run_stages.c.finished_at - run_stages.c.started_at)
+    rows = conn.execute(sa.select(run_stages.c.stage, run_stages.c.entity_id, run_stages.c.status,
+                                  run_stages.c.attempt, run_stages.c.started_at, run_stages.c.finished_at,
+                                  sa.func.round(seconds, 3).label("duration_s"))
+                        .where(run_stages.c.run_id == run_id).order_by(run_stages.c.finished_at))
+    return [dict(r._mapping) for r in rows]
+
+
+def variance_rows(conn: Connection, run_id: RunId, *, account: str | None = None) -> list[dict[str, Any]]:
+    """Return the run's material consolidated variances, each with its commentary when written."""
+    cond = [variances.c.run_id == run_id, variances.c.material.is_(True), variances.c.entity_id.is_(None)]
+    if account:
+        cond.append(variances.c.account == account)
+    rows = conn.execute(sa.select(variances.c.account, variances.c.kind, variances.c.current_amount,
+                                  variances.c.comparison_amount, variances.c.delta, variances.c.pct,
+                                  variances.c.detail).where(*cond).order_by(variances.c.seq))
+    notes = {(r.account, r.kind): r for r in conn.execute(
+        sa.select(commentary.c.account, commentary.c.kind, commentary.c.body, commentary.c.source,
+                  commentary.c.light, commentary.c.confidence)
+        .where(commentary.c.run_id == run_id, commentary.c.entity_id.is_(None)))}
+    out = []
+    for r in rows:
+        item = dict(r._mapping)
+        note = notes.get((r.account, r.kind))
+        item["commentary"] = note.body if note else None
+        item["light"] = note.light if note else None
+        item["source"] = note.source if note else None
+        out.append(item)
+    return out
+
+
+def kpi_rows(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:
+    """Return the run's KPIs with their formula, or the reason one could not be computed."""
+    rows = conn.execute(sa.select(kpis.c.code, kpis.c.name, kpis.c.value, kpis.c.unit, kpis.c.reason,
+                                  kpis.c.formula).where(kpis.c.run_id == run_id).order_by(kpis.c.code))
+    return [dict(r._mapping) for r in rows]
+
+
+def artifact_rows(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:
+    """Return the run's package files: name, content type, sha256 and size (not the bytes)."""
+    rows = conn.execute(sa.select(artifacts.c.name, artifacts.c.content_type, artifacts.c.sha256,
+                                  artifacts.c.size).where(artifacts.c.run_id == run_id)
+                        .order_by(artifacts.c.name))
+    return [dict(r._mapping) for r in rows]
+
+
+def artifact_content(conn: Connection, run_id: RunId, name: str) -> tuple[bytes, str, str] | None:
+    """Return one package file as ``(bytes, content type, sha256)``, or None."""
+    row = conn.execute(sa.select(artifacts.c.content, artifacts.c.content_type, artifacts.c.sha256)
+                       .where(artifacts.c.run_id == run_id, artifacts.c.name == name)).first()
+    return (bytes(row[0]), row[1], row[2]) if row else None

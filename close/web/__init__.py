@@ -1,0 +1,1 @@
+"""The web process: REST API, web page and their security (``close serve``)."""
