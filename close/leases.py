@@ -18,7 +18,7 @@ import socket
 import threading
 import uuid
 
-from close.run_state import ACTIVE_STATUSES, RunStatus
+from close.run_state import ACTIVE_STATUSES, AWAITING_PEOPLE, RunStatus
 from close.storage import Database
 from close.storage.leases import (
     DeadLease,
@@ -35,7 +35,7 @@ from close.types import RunId
 log = logging.getLogger(__name__)
 
 # Working: a process should be holding the run. FAILED and AWAITING_REVIEW wait for a person.
-WORKING_STATUSES: frozenset[RunStatus] = ACTIVE_STATUSES - {RunStatus.FAILED, RunStatus.AWAITING_REVIEW}
+WORKING_STATUSES: frozenset[RunStatus] = ACTIVE_STATUSES - {RunStatus.FAILED} - AWAITING_PEOPLE
 
 
 def new_holder(task_id: str | None = None) -> str:

@@ -167,8 +167,16 @@ def launch(env: StageEnv, run_id: RunId, launcher: Launcher) -> None:
 
 
 def reap_stranded(env: StageEnv, *, group_id: str | None = None, run_id: RunId | None = None) -> list[Run]:
-    """Fail the runs of the group (or the one run) that nobody works on any more; see close.leases."""
-    return reap(env.db, env.settings.lease_seconds, actor=env.actor, group_id=group_id, run_id=run_id)
+    """Fail the runs of the group (or the one run) that nobody works on any more; see close.leases.
+
+    Each failed run's alert goes to the group's alert channels at once (the beat's tick retries).
+    """
+    from close.stages import send_alerts
+
+    failed = reap(env.db, env.settings.lease_seconds, actor=env.actor, group_id=group_id, run_id=run_id)
+    for run in failed:
+        send_alerts(env, run.id)
+    return failed
 
 
 def _origin(conn: Connection, run_id: RunId) -> Path:

@@ -302,10 +302,10 @@ def mark_failed(db: Database, run_id: RunId, stage: RunStatus, entity_id: Entity
                   run_id, stage, reason)
         return
     if recorded and settings is not None:
-        _send_alerts(StageEnv(db=db, settings=settings, actor=actor), run_id)
+        send_alerts(StageEnv(db=db, settings=settings, actor=actor), run_id)
 
 
-def _send_alerts(env: StageEnv, run_id: RunId) -> None:
+def send_alerts(env: StageEnv, run_id: RunId) -> None:
     """Send the run's new alert now, to the group's alert channels (the beat's tick retries)."""
     from close.workflow.alerts import deliver_alerts
 

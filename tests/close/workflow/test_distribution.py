@@ -6,7 +6,12 @@ run as given, completes the run.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -74,3 +79,41 @@ def test_a_failed_runs_alert_carries_the_resume_command_that_completes_it(pg_url
         # A tick later sends the alert to nobody again.
         assert close_json(env, "tick")["alerts_sent"] == 0
         assert len(smtp.to("controller@example.com")) == 2  # the alert, then the package
+
+
+def test_a_run_killed_in_the_middle_of_distributing_sends_each_message_once(pg_url: str,
+                                                                            tmp_path: Path) -> None:
+    with SmtpServer() as smtp, SlackWebhook() as slack:
+        config = write_workflow_group(tmp_path / "g", smtp.port)
+        env = {**env_for(pg_url, tmp_path / "home", slack), "CLOSE_LEASE_SECONDS": "3"}
+        # The CFO's copy goes first; the controller's is held at RCPT TO while the runner is killed.
+        smtp.hold_for, smtp.hold_seconds = "controller@example.com", 60
+        runner = subprocess.Popen([sys.executable, "-c", "from close.cli import main; main()", "run",
+                                   "--config", str(config), "--period", "2026-01"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
+        try:
+            smtp.wait_for(1, timeout=300)
+            time.sleep(1)  # the CFO's delivery is marked SENT
+        finally:
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.wait(timeout=30)
+        smtp.hold_for = None
+        run = _reaped(env)
+        assert run["failed_stage"] == "DISTRIBUTING", run
+
+        resumed = close(env, "resume", run["id"])
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert len(smtp.to("cfo@example.com")) == 1
+        assert len(smtp.to("controller@example.com")) == 1
+        assert len(slack.messages) == 1
+
+
+def _reaped(env: dict[str, str]) -> dict:
+    """Poll ``close status`` (which moves a run with no live lease to FAILED) until the run failed."""
+    deadline = time.monotonic() + 60
+    while True:
+        run = close_json(env, "status")["runs"][0]
+        if run["status"] == "FAILED" or time.monotonic() > deadline:
+            return run
+        time.sleep(1)
