@@ -22,6 +22,7 @@ from typing import Any
 
 from close.errors import ConfigError
 from close.money import D
+from close.receivables.settings import ReceivablesSettings, parse_receivables
 from close.secrets import read_secrets_file
 from close.types import Currency, EntityId
 from close.workflow.settings import (
@@ -226,6 +227,7 @@ class Files:
     opening_balances: str | None = None  # entity,account,translated_closing,historical_rate
     chart: str | None = None  # a chart of accounts CSV replacing the default
     adjustments: tuple[str, ...] = ()  # top-side / GAAP journals
+    receivables: str | None = None  # open customer titles: close/receivables/titles.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +254,7 @@ class GroupConfig:
     distribution: DistributionSettings = field(default_factory=DistributionSettings)  # e-mail, Slack, alerts
     calendar: CalendarSettings = field(default_factory=CalendarSettings)  # business days for due dates
     checklist: tuple[ChecklistTask, ...] = ()  # the month's human tasks, with their gates
+    receivables: ReceivablesSettings = field(default_factory=ReceivablesSettings)  # aging, ECL, drafts
 
     def entity(self, entity_id: EntityId) -> EntityConfig:
         """Return one entity by id.
@@ -269,7 +272,7 @@ class GroupConfig:
         """Return every group-level file the config names (not the entities' sources)."""
         f = self.files
         return tuple(p for p in (f.mapping, f.budget, f.rates, f.opening_balances, f.chart,
-                                 *f.adjustments) if p)
+                                 *f.adjustments, f.receivables) if p)
 
 
 class _Table:
@@ -592,6 +595,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
             mapping=f.text("mapping", None), budget=f.text("budget", None),
             rates=f.text("rates", None), opening_balances=f.text("opening_balances", None),
             chart=f.text("chart", None), adjustments=f.strings("adjustments"),
+            receivables=f.text("receivables", None),
         ),
         thresholds=Thresholds(**{k: th.decimal(k, getattr(Thresholds(), k)) for k in
                                  ("budget_abs", "budget_pct", "mom_abs", "mom_pct", "yoy_abs", "yoy_pct")}),
@@ -614,6 +618,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
         distribution=distribution,
         calendar=parse_calendar(top.table("calendar")),
         checklist=parse_checklist(top.tables("checklist") if "checklist" in top.data else []),
+        receivables=parse_receivables(top.table("receivables")),
     )
     for t in (g, f, th, ic, ai, dist, rt, top):
         t.reject_unknown()

@@ -93,7 +93,8 @@ def test_the_named_indexes_exist_in_both(db: Database) -> None:
     expected = {"close_runs_one_active": "close_runs", "close_runs_trigger_key": "close_runs",
                 "close_runs_group_period": "close_runs", "run_events_run": "run_events",
                 "fx_rates_key": "fx_rates", "translated_balances_run": "translated_balances",
-                "deliveries_key": "deliveries", "deliveries_run": "deliveries"}
+                "deliveries_key": "deliveries", "deliveries_run": "deliveries",
+                "collection_drafts_key": "collection_drafts"}
     assert {i.name: t.name for t in metadata.tables.values() for i in t.indexes} == expected
     inspector = sa.inspect(db.owner_engine)
     for index, table in expected.items():
