@@ -228,6 +228,7 @@ class Files:
     chart: str | None = None  # a chart of accounts CSV replacing the default
     adjustments: tuple[str, ...] = ()  # top-side / GAAP journals
     receivables: str | None = None  # open customer titles: close/receivables/titles.py
+    standard_costs: str | None = None  # standard cost cards with actuals: close/costing/files.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +273,7 @@ class GroupConfig:
         """Return every group-level file the config names (not the entities' sources)."""
         f = self.files
         return tuple(p for p in (f.mapping, f.budget, f.rates, f.opening_balances, f.chart,
-                                 *f.adjustments, f.receivables) if p)
+                                 *f.adjustments, f.receivables, f.standard_costs) if p)
 
 
 class _Table:
@@ -595,7 +596,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
             mapping=f.text("mapping", None), budget=f.text("budget", None),
             rates=f.text("rates", None), opening_balances=f.text("opening_balances", None),
             chart=f.text("chart", None), adjustments=f.strings("adjustments"),
-            receivables=f.text("receivables", None),
+            receivables=f.text("receivables", None), standard_costs=f.text("standard_costs", None),
         ),
         thresholds=Thresholds(**{k: th.decimal(k, getattr(Thresholds(), k)) for k in
                                  ("budget_abs", "budget_pct", "mom_abs", "mom_pct", "yoy_abs", "yoy_pct")}),
