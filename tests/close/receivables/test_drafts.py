@@ -83,7 +83,8 @@ def test_the_grounded_prompt_reaches_claude_and_an_invented_figure_is_rejected(f
     drafts = {d.customer: d for d in write_drafts(dues, templates, settings=FAST, cache=cache,
                                                    api_key=fake.api_key, base_url=fake.url)}
     assert fake.request_count == 2
-    beta_prompt = next(b["messages"][0]["content"] for b in fake.bodies if "Beta Ltda" in b["messages"][0]["content"])
+    prompts = [b["messages"][0]["content"] for b in fake.bodies]
+    beta_prompt = next(p for p in prompts if "Beta Ltda" in p)
     for fact in ("NF-101, 31/10/2026, BRL 1.234,56, 30", "NF-102, 20/11/2026, BRL 300,00, 10",
                  "Total overdue: BRL 1.534,56", "Brazilian Portuguese"):
         assert fact in beta_prompt
@@ -128,7 +129,8 @@ def test_drafts_wait_for_approval_and_export_as_eml(db, fake: FakeAnthropic) -> 
         assert approve_draft(conn, beta.id, "controller@example.com")
         assert not approve_draft(conn, beta.id, "controller@example.com")  # once only
         approved = get_draft(conn, beta.id[:8])
-    assert approved is not None and approved.status == "APPROVED" and approved.approved_by == "controller@example.com"
+    assert approved is not None and approved.status == "APPROVED"
+    assert approved.approved_by == "controller@example.com"
     message = email.message_from_bytes(to_eml(approved.draft, sender="ar@br1.example"))
     assert message["To"] == "financeiro@beta.example" and message["Subject"] == "Lembrete de pagamento: BR1"
     assert "NF-101: vencimento 31/10/2026, BRL 1.234,56" in message.get_payload(decode=True).decode()
