@@ -3,7 +3,9 @@
 Columns ``entity,customer,document,issue_date,due_date,open_amount,currency`` (ISO dates,
 ``open_amount`` a plain decimal in the title's currency, which must be the entity's functional
 currency); optional ``language`` (``pt-BR`` | ``en``, for the collection drafts; default the
-group's locale) and ``email``. A document appears once per entity.
+group's locale), ``email``, and ``period`` (``YYYY-MM``: the file then holds the open titles at
+several month ends and a run reads only its period's rows). A document appears once per entity
+and period.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ OPTIONAL_COLUMNS = ("language", "email")
 
 
 def parse_titles(data: bytes, *, currencies: Mapping[EntityId, Currency], default_language: str,
-                 source: str = "receivables") -> pd.DataFrame:
+                 source: str = "receivables", period: str | None = None) -> pd.DataFrame:
     """Parse the receivables file into ``TITLE_COLUMNS`` + language, email.
 
     Args:
@@ -33,6 +35,7 @@ def parse_titles(data: bytes, *, currencies: Mapping[EntityId, Currency], defaul
         currencies: each entity of the group and its functional currency.
         default_language: the language of titles without one (``pt-BR`` or ``en``).
         source: the file name, for messages.
+        period: keep only the rows of this period when the file has a ``period`` column.
 
     Returns:
         The titles; ``open_amount`` int64 minor units, dates as ``datetime.date``.
@@ -49,6 +52,8 @@ def parse_titles(data: bytes, *, currencies: Mapping[EntityId, Currency], defaul
     rows, seen = [], set()
     for number, raw in enumerate(reader, start=2):
         row = {k: (v or "").strip() for k, v in raw.items() if k}
+        if period and row.get("period", period) != period:
+            continue
 
         def bad(column: str, expected: str, row: dict[str, str] = row,
                 number: int = number) -> InputDataError:

@@ -35,7 +35,10 @@ def aged_titles(conn: Connection, run: Run, config: GroupConfig) -> pd.DataFrame
         return None
     currencies = {e.id: e.currency for e in config.entities}
     titles = parse_titles(read_file(conn, run.id, name), currencies=currencies,
-                          default_language="pt-BR" if config.locale == "pt-BR" else "en", source=name)
+                          default_language="pt-BR" if config.locale == "pt-BR" else "en", source=name,
+                          period=run.period)
+    if titles.empty:
+        return None
     return titles.join(age_titles(titles, period_end(run.period))[["days_past_due", "bucket"]])
 
 

@@ -11,9 +11,12 @@ from pathlib import PurePosixPath
 
 from close.errors import PermanentError
 from close.stages import StageEnv, StageOutput, digest_of
+from close.stages.finance import load_finance_pack
+from close.stages.inputs import load_config, load_run_chart
 from close.storage.artifacts import store_artifacts
 from close.storage.runs import Run, sha256
 from close.types import EntityId
+from reports.finance import build_finance_pdf, finance_file_name
 from reports.load import load_board_pack
 from reports.package import build_board_package
 
@@ -54,7 +57,11 @@ def report_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput
     """
     with env.db.tx() as conn:
         data = load_board_pack(conn, run)
+        config = load_config(conn, run.id)
+        finance = load_finance_pack(conn, run, config, load_run_chart(conn, run.id, config))
     rendered = build_board_package(data)
+    if not finance.empty:  # the finance team's pages (issue 21), beside the board package
+        rendered[finance_file_name(finance)] = build_finance_pdf(finance)
     files = {name: (content_type(name), content) for name, content in rendered.items()}
     digests = {name: sha256(content) for name, content in sorted(rendered.items())}
     return StageOutput(
