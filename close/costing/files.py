@@ -5,7 +5,8 @@ optional ``mix_group`` (inputs of one group are mixed: mix and yield variances),
 ``batch_output`` (output of one standard batch, default 1: ``std_qty`` per unit),
 ``budget_units`` (volume variance), ``selling_price`` and ``fixed_costs`` (CVP). The
 product-level columns (``actual_units`` onwards) may be repeated on every row of a product or
-given once; two different values are an error naming the row.
+given once; two different values are an error naming the row. An optional ``period`` column
+(``YYYY-MM``) lets one file hold several months; a run reads only its own period's rows.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ class ProductCard:
     fixed_costs: Decimal | None = None
 
 
-def parse_standard_costs(data: bytes, *, entities: frozenset[str], source: str = "standard_costs"
-                         ) -> tuple[ProductCard, ...]:
+def parse_standard_costs(data: bytes, *, entities: frozenset[str], source: str = "standard_costs",
+                         period: str | None = None) -> tuple[ProductCard, ...]:
     """Parse the file into product cards, in the file's order.
 
     Raises:
@@ -55,6 +56,8 @@ def parse_standard_costs(data: bytes, *, entities: frozenset[str], source: str =
     levels: dict[tuple[str, str], dict[str, Decimal]] = {}
     for number, raw in enumerate(reader, start=2):
         row = {k: (v or "").strip() for k, v in raw.items() if k}
+        if period and row.get("period", period) != period:
+            continue
 
         def num(column: str, row: dict[str, str] = row, number: int = number) -> Decimal | None:
             if not row.get(column):

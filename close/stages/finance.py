@@ -58,7 +58,7 @@ def load_finance_pack(conn: Connection, run: Run, config: GroupConfig, chart: Ch
     if config.files.standard_costs:
         cards = parse_standard_costs(read_file(conn, run.id, config.files.standard_costs),
                                      entities=frozenset(e.id for e in config.entities),
-                                     source=config.files.standard_costs)
+                                     source=config.files.standard_costs, period=run.period)
         variances = [(c.entity, cost_variances(c.product, c.inputs, actual_units=c.actual_units,
                                                batch_output=c.batch_output, budget_units=c.budget_units))
                      for c in cards]
