@@ -61,4 +61,5 @@ def ar_approve(draft: DraftArg,
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{found.draft.entity}-{found.draft.customer}-{found.id[:8]}")
     path = out / f"{name}.eml"
     path.write_bytes(to_eml(found.draft, sender=sender))
-    console.print(f"approved by {env.actor}; written to {path}")
+    note = "" if found.draft.email else " (no e-mail address on file: fill in To before sending)"
+    console.print(f"approved by {env.actor}; written to {path}{note}")

@@ -41,7 +41,7 @@ from close.rootcause import DrillNode, Recurrence, node_waterfall, walk
 _STYLES = getSampleStyleSheet()
 _GRID = TableStyle([
     ("FONTSIZE", (0, 0), (-1, -1), 7.5), ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-    ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black), ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+    ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black), ("ALIGN", (0, 0), (-1, -1), "RIGHT"),
     ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f2f4f7")]),
     ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
 ])
@@ -90,9 +90,11 @@ def _minor(value: int, currency: str) -> str:
     return _money(from_minor(int(value), currency))
 
 
-def _table(rows: Sequence[Sequence[str]], widths: Sequence[float]) -> Table:
+def _table(rows: Sequence[Sequence[str]], widths: Sequence[float], *, text_columns: int = 1) -> Table:
+    """Return a grid whose first ``text_columns`` columns are left-aligned text, the rest figures."""
     table = Table([list(r) for r in rows], colWidths=[w * mm for w in widths], repeatRows=1)
     table.setStyle(_GRID)
+    table.setStyle(TableStyle([("ALIGN", (0, 0), (text_columns - 1, -1), "LEFT")]))
     return table
 
 
@@ -121,7 +123,7 @@ def _receivables(pack: FinancePack) -> list:
     if pack.dso:
         out += [_h("DSO (count-back)", 3), _table(
             [["Entity", "Days", "Note"], *([e, "n/a" if d.days is None else str(d.days), d.reason or ""]
-                                          for e, d in pack.dso)], [20, 20, 120])]
+                                          for e, d in pack.dso)], [20, 20, 120], text_columns=1)]
     if pack.provision is not None and len(pack.provision):
         rows = [["Entity", "Required (IFRS 9 matrix)", "Booked allowance", "Shortfall"]]
         rows += [[r["entity"], f"{r['currency']} {_minor(r['required'], r['currency'])}",
@@ -132,7 +134,7 @@ def _receivables(pack: FinancePack) -> list:
         rows = [["Entity", "Customer", "Overdue", "Titles", "Oldest (days)"]]
         rows += [[r["entity"], r["customer"], f"{r['currency']} {_minor(r['overdue'], r['currency'])}",
                   str(r["titles"]), str(r["oldest_days"])] for r in pack.top_overdue.to_dict("records")]
-        out += [_h("Top overdue customers", 3), _table(rows, [20, 50, 35, 15, 25])]
+        out += [_h("Top overdue customers", 3), _table(rows, [20, 50, 35, 15, 25], text_columns=2)]
     return out
 
 
@@ -172,7 +174,7 @@ def _costs(pack: FinancePack) -> list:
     rows = [["Entity", "Product", "Price", "Mix", "Yield", "Rounding", "Total", "Volume", "vs budget"]]
     rows += [[e, v.product, *(_money(x) for x in (v.price, v.mix, v.yield_, v.rounding, v.total, v.volume,
                                                    v.total_vs_budget))] for e, v in pack.variances]
-    out += [_table(rows, [14, 26, 19, 19, 19, 15, 19, 19, 20]), Spacer(1, 4 * mm),
+    out += [_table(rows, [14, 26, 19, 19, 19, 15, 19, 19, 20], text_columns=2), Spacer(1, 4 * mm),
             _h("Contribution and break-even", 3)]
     rows = [["Product", "Revenue", "Contribution", "C/S", "Break-even rev.", "Break-even units",
              "Margin of safety", "Op. leverage"]]
@@ -211,7 +213,7 @@ def _root_causes(pack: FinancePack) -> list:
                 continue
             rows.append(["  " * depth + node.level.replace("_", " "), node.key or "(none)",
                          _minor(node.comparison, ccy), _minor(node.current, ccy), _minor(node.change, ccy)])
-        out.append(_table(rows[:40], [30, 50, 30, 30, 30]))
+        out.append(_table(rows[:40], [30, 50, 30, 30, 30], text_columns=2))
         bridge = node_waterfall(rc.tree, start_label="prior month", end_label="this month")
         steps = " → ".join(f"{s.label} {_minor(s.amount, ccy)}" for s in bridge)
         out.append(_p(f"Bridge by entity: {steps}"))

@@ -365,7 +365,8 @@ def to_eml(draft: Draft, *, sender: str) -> bytes:
     """Return an approved draft as an RFC 5322 message (.eml), for the user's mail client."""
     msg = EmailMessage()
     msg["From"] = sender
-    msg["To"] = draft.email or f"{draft.customer} <unknown>"
+    if draft.email:  # without an address on file the reviewer fills in To in the mail client
+        msg["To"] = draft.email
     msg["Subject"] = draft.subject
     msg.set_content(draft.body)
     return bytes(msg)
