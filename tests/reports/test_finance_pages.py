@@ -28,7 +28,8 @@ def _pack() -> FinancePack:
     resin = StandardInput("resin", Decimal(6), Decimal("42.5"), Decimal(640), Decimal(44))
     v = cost_variances("Kit", [resin],
                        actual_units=Decimal(100), batch_output=Decimal(1), budget_units=Decimal(110))
-    now, before = _frame([_l("BR1", "3.1", "CC1", "ACME", 1500)]), _frame([_l("BR1", "3.1", "CC1", "ACME", 500)])
+    now = _frame([_l("BR1", "3.1", "CC1", "ACME", 1500)])
+    before = _frame([_l("BR1", "3.1", "CC1", "ACME", 500)])
     tree = decompose(now, before, "5000")
     return FinancePack(
         group_id="acme", period="2026-11", run_id="r1", currency="USD",
