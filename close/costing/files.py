@@ -11,12 +11,11 @@ given once; two different values are an error naming the row. An optional ``peri
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
 from close.costing.variances import StandardInput
+from close.csvrows import csv_rows
 from close.errors import InputDataError
 from close.money import D
 
@@ -47,17 +46,9 @@ def parse_standard_costs(data: bytes, *, entities: frozenset[str], source: str =
         InputDataError: naming the file, row and column of the first bad value.
 
     """
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-    reader.fieldnames = [h.strip() for h in reader.fieldnames or ()]
-    for column in REQUIRED:
-        if column not in reader.fieldnames:
-            raise InputDataError("missing column", file=source, row=1, column=column)
     inputs: dict[tuple[str, str], list[StandardInput]] = {}
     levels: dict[tuple[str, str], dict[str, Decimal]] = {}
-    for number, raw in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in raw.items() if k}
-        if period and row.get("period", period) != period:
-            continue
+    for number, row in csv_rows(data, REQUIRED, source=source, period=period):
 
         def num(column: str, row: dict[str, str] = row, number: int = number) -> Decimal | None:
             if not row.get(column):

@@ -10,13 +10,12 @@ and period.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from datetime import date
 
 import pandas as pd
 
+from close.csvrows import csv_rows
 from close.errors import InputDataError
 from close.money import D, to_minor
 from close.receivables.aging import TITLE_COLUMNS
@@ -44,16 +43,8 @@ def parse_titles(data: bytes, *, currencies: Mapping[EntityId, Currency], defaul
         InputDataError: naming the file, row and column of the first bad value.
 
     """
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-    reader.fieldnames = [h.strip() for h in reader.fieldnames or ()]
-    for column in TITLE_COLUMNS:
-        if column not in reader.fieldnames:
-            raise InputDataError("missing column", file=source, row=1, column=column)
     rows, seen = [], set()
-    for number, raw in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in raw.items() if k}
-        if period and row.get("period", period) != period:
-            continue
+    for number, row in csv_rows(data, TITLE_COLUMNS, source=source, period=period):
 
         def bad(column: str, expected: str, row: dict[str, str] = row,
                 number: int = number) -> InputDataError:
