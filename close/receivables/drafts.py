@@ -27,7 +27,6 @@ import pandas as pd
 
 from close.commentary import (
     DEFAULT_BASE_URL,
-    CachedCompletion,
     CommentaryCache,
     CommentarySettings,
     _Claude,
@@ -282,18 +281,11 @@ def latest_templates(templates: Iterable[Template]) -> dict[tuple[str, str], Tem
 class _DraftClaude(_Claude):
     """The commentary's Claude client (retries, breaker, pricing) with the drafts' system prompt."""
 
-    def _once(self, prompt: str) -> CachedCompletion:
-        self.counter.add()
-        message = self.client.messages.create(
-            model=self.settings.model, max_tokens=self.settings.max_tokens, system=DRAFT_SYSTEM,
-            messages=[{"role": "user", "content": prompt}],
-            extra_body={"temperature": float(self.settings.temperature)},
-        )
-        text = "".join(b.text for b in message.content if b.type == "text").strip()
-        usage = message.usage
-        return CachedCompletion(text=text, model=message.model, input_tokens=usage.input_tokens,
-                                output_tokens=usage.output_tokens,
-                                cost_usd=self.price.cost(usage.input_tokens, usage.output_tokens))
+    system = DRAFT_SYSTEM
+
+    def answer_text(self, text: str) -> str:
+        """Keep the whole e-mail body (the commentary's cleaning would cut it to three sentences)."""
+        return text.strip()
 
 
 def write_drafts(dues: Sequence[CustomerDue], templates: Mapping[tuple[str, str], Template], *,
