@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
-from reportlab import rl_config
 from reportlab.graphics.shapes import Drawing, Line, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -36,7 +35,7 @@ from close.costing.variances import CostVariances
 from close.money import from_minor
 from close.receivables.aging import BUCKETS
 from close.receivables.dso import Dso
-from close.rootcause import DrillNode, Recurrence, node_waterfall, walk
+from close.rootcause import DrillNode, Recurrence, node_waterfall, walk, waterfall
 
 _STYLES = getSampleStyleSheet()
 _GRID = TableStyle([
@@ -55,6 +54,7 @@ class RootCause:
     name: str
     tree: DrillNode
     recurrence: Recurrence
+    why: str = "anomaly"  # anomaly | material variance
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,7 @@ class FinancePack:
     dso: tuple[tuple[str, Dso], ...] = ()
     provision: pd.DataFrame | None = None  # required_vs_booked output (local minor units)
     top_overdue: pd.DataFrame | None = None  # top_overdue_customers output
+    movement: pd.DataFrame | None = None  # bucket_movement output since last month's snapshot
     variances: tuple[tuple[str, CostVariances], ...] = ()  # (entity, variances)
     cvp: tuple[tuple[str, Cvp], ...] = ()
     root_causes: tuple[RootCause, ...] = ()
@@ -88,6 +89,10 @@ def _money(x: Decimal | None) -> str:
 
 def _minor(value: int, currency: str) -> str:
     return _money(from_minor(int(value), currency))
+
+
+def _cents(x: Decimal) -> int:
+    return int(x.scaleb(2))
 
 
 def _table(rows: Sequence[Sequence[str]], widths: Sequence[float], *, text_columns: int = 1) -> Table:
@@ -130,12 +135,29 @@ def _receivables(pack: FinancePack) -> list:
                   _minor(r["booked"], r["currency"]), _minor(r["shortfall"], r["currency"])]
                  for r in pack.provision.to_dict("records")]
         out += [_h("Expected credit loss (simplified approach)", 3), _table(rows, [20, 45, 35, 30])]
+    if pack.movement is not None and len(pack.movement):
+        out += [_h("Movement since last month (local currency)", 3), _movement_table(pack.movement)]
     if pack.top_overdue is not None and len(pack.top_overdue):
         rows = [["Entity", "Customer", "Overdue", "Titles", "Oldest (days)"]]
         rows += [[r["entity"], r["customer"], f"{r['currency']} {_minor(r['overdue'], r['currency'])}",
                   str(r["titles"]), str(r["oldest_days"])] for r in pack.top_overdue.to_dict("records")]
         out += [_h("Top overdue customers", 3), _table(rows, [20, 50, 35, 15, 25], text_columns=2)]
     return out
+
+
+def _movement_table(movement: pd.DataFrame) -> Table:
+    """Per entity: new titles, settled, aged into an older bucket, and what stayed in its bucket."""
+    rank = {b: i for i, b in enumerate(BUCKETS)}
+    rows = [["Entity", "New", "Settled", "Aged into an older bucket", "Stayed"]]
+    for (entity, currency), flows in movement.groupby(["entity", "currency"], sort=True):
+        new = flows.loc[flows["from_bucket"] == "new", "amount"].sum()
+        settled = flows.loc[flows["to_bucket"] == "settled", "amount"].sum()
+        kept = flows[(flows["from_bucket"] != "new") & (flows["to_bucket"] != "settled")]
+        older = kept.loc[kept["to_bucket"].map(rank) > kept["from_bucket"].map(rank), "amount"].sum()
+        stayed = kept["amount"].sum() - older
+        amounts = (new, settled, older, stayed)
+        rows.append([entity, *(f"{currency} {_minor(int(x), currency)}" for x in amounts)])
+    return _table(rows, [20, 40, 40, 45, 40])
 
 
 def _break_even_chart(c: Cvp, width: float = 160 * mm, height: float = 55 * mm) -> Drawing | None:
@@ -174,7 +196,14 @@ def _costs(pack: FinancePack) -> list:
     rows = [["Entity", "Product", "Price", "Mix", "Yield", "Rounding", "Total", "Volume", "vs budget"]]
     rows += [[e, v.product, *(_money(x) for x in (v.price, v.mix, v.yield_, v.rounding, v.total, v.volume,
                                                    v.total_vs_budget))] for e, v in pack.variances]
-    out += [_table(rows, [14, 26, 19, 19, 19, 15, 19, 19, 20], text_columns=2), Spacer(1, 4 * mm),
+    out.append(_table(rows, [14, 26, 19, 19, 19, 15, 19, 19, 20], text_columns=2))
+    for e, v in pack.variances:
+        drivers = (("price", v.price), ("mix", v.mix), ("yield", v.yield_), ("rounding", v.rounding))
+        steps = waterfall(("standard", _cents(v.standard_cost)), [(n, _cents(x)) for n, x in drivers if x],
+                          ("actual", _cents(v.actual_cost)))
+        out.append(_p(f"{e} {v.product} by driver: " + " → ".join(
+            f"{s.label} {_money(Decimal(s.amount).scaleb(-2))}" for s in steps)))
+    out += [Spacer(1, 4 * mm),
             _h("Contribution and break-even", 3)]
     rows = [["Product", "Revenue", "Contribution", "C/S", "Break-even rev.", "Break-even units",
              "Margin of safety", "Op. leverage"]]
@@ -196,14 +225,14 @@ def _costs(pack: FinancePack) -> list:
 
 
 def _root_causes(pack: FinancePack) -> list:
-    out: list = [_h("Appendix: root cause of the anomalies")]
+    out: list = [_h("Appendix: root cause of the anomalies and material variances")]
     if not pack.root_causes:
-        return [*out, _p("No anomalies this month.")]
+        return [*out, _p("No anomalies or material month-over-month variances this month.")]
     ccy = pack.currency
     for rc in pack.root_causes:
         r = rc.recurrence
         similar = f" (similar in {', '.join(r.similar_months)})" if r.similar_months else ""
-        out += [_h(f"{rc.account} {rc.name}: change {_minor(rc.tree.change, ccy)} {ccy}", 3),
+        out += [_h(f"{rc.account} {rc.name} ({rc.why}): change {_minor(rc.tree.change, ccy)} {ccy}", 3),
                 _p(f"{r.label.capitalize()} over the last {r.months} months{similar}. Entity figures "
                    "before eliminations; every level sums to the level above.")]
         rows = [["Level", "Key", "Prior", "Current", "Change"]]
@@ -223,11 +252,10 @@ def _root_causes(pack: FinancePack) -> list:
 
 def build_finance_pdf(pack: FinancePack) -> bytes:
     """Render the receivables, costs and root-cause pages as one PDF."""
-    rl_config.invariant = 1
     buffer = io.BytesIO()
+    title = f"{pack.group_id} {pack.period} receivables, costs, root cause"
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=f"{pack.group_id} {pack.period} receivables, costs, "
-                            "root cause", author="monthclose")
+                            bottomMargin=15 * mm, invariant=1, title=title, author="monthclose")
 
     def footer(canvas, _doc) -> None:  # noqa: ANN001 - reportlab's callback
         canvas.setFont("Helvetica", 7)

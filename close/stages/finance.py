@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.analysis import month_changes
@@ -21,7 +20,7 @@ from close.costing.cvp import cvp
 from close.costing.files import parse_standard_costs
 from close.costing.variances import cost_variances
 from close.periods import add_months
-from close.receivables.aging import aging_by_entity, top_overdue_customers, translate_aging
+from close.receivables.aging import aging_by_entity, bucket_movement, top_overdue_customers, translate_aging
 from close.receivables.checks import tb_balances
 from close.receivables.dso import count_back_dso
 from close.receivables.ecl import ecl_provision, required_vs_booked
@@ -31,10 +30,13 @@ from close.stages.consolidating import mapped_balances, translated_of
 from close.stages.inputs import read_file
 from close.stages.receivables import aged_titles
 from close.storage.rates import load_rates
+from close.storage.receivables import latest_snapshot_run, load_aging_snapshot
+from close.storage.rootcause import anomaly_accounts, material_variance_accounts
 from close.storage.runs import Run, effective_run
 from reports.finance import FinancePack, RootCause
 
 DSO_MONTHS = 6
+MAX_VARIANCES = 5  # material month-over-month variances explained besides the anomalies
 
 
 def load_finance_pack(conn: Connection, run: Run, config: GroupConfig, chart: Chart) -> FinancePack:
@@ -53,6 +55,7 @@ def load_finance_pack(conn: Connection, run: Run, config: GroupConfig, chart: Ch
             "provision": required_vs_booked(ecl_provision(by_entity, s.rates()),
                                             tb_balances(local, s.allowance_account, credit=True)),
             "top_overdue": top_overdue_customers(aged, s.top_customers),
+            "movement": _movement(conn, run, config, aged),
             "dso": _dso(conn, run, config, chart, by_entity, local),
         }
     if config.files.standard_costs:
@@ -88,15 +91,22 @@ def _dso(conn: Connection, run: Run, config: GroupConfig, chart: Chart, by_entit
                  for r in by_entity.to_dict("records"))
 
 
+def _movement(conn: Connection, run: Run, config: GroupConfig, aged: pd.DataFrame) -> pd.DataFrame | None:
+    """Bucket movement against the aging snapshot of the previous period, when there is one."""
+    prior = latest_snapshot_run(conn, config.id, add_months(run.period, -1))
+    return bucket_movement(load_aging_snapshot(conn, prior), aged) if prior else None
+
+
 def _local_of(conn: Connection, group: str, period: str) -> pd.DataFrame | None:
     found = effective_run(conn, group, period)
     return mapped_balances(conn, found.id) if found else None
 
 
 def _root_causes(conn: Connection, run: Run, config: GroupConfig, chart: Chart) -> tuple[RootCause, ...]:
-    """Decompose each of the run's anomalies against the prior month's effective run."""
-    accounts = [r[0] for r in conn.execute(sa.text(
-        "SELECT account FROM anomalies WHERE run_id = CAST(:r AS uuid) ORDER BY account"), {"r": run.id})]
+    """Decompose each anomaly and the largest material variances against the prior month's run."""
+    anomalies = anomaly_accounts(conn, run.id)
+    material = [a for a in material_variance_accounts(conn, run.id, MAX_VARIANCES) if a not in anomalies]
+    accounts = [(a, "anomaly") for a in anomalies] + [(a, "material variance") for a in material]
     prior = effective_run(conn, config.id, add_months(run.period, -1))
     if not accounts or prior is None:
         return ()
@@ -106,12 +116,12 @@ def _root_causes(conn: Connection, run: Run, config: GroupConfig, chart: Chart) 
     before = _lines(translated_of(conn, prior.id, currencies, pc), chart)
     history = load_analysis_inputs(conn, run, config, chart).history
     found = []
-    for account in accounts:
+    for account, why in accounts:
         levels = {p: Decimal(int(f.loc[f["std_account"] == account, "amount"].sum()))
                   for p, f in history.items()}
         tree = decompose(current, before, account)
         name = str(chart.accounts.loc[account, "name"]) if chart.has(account) else ""
-        found.append(RootCause(account, name, tree, recurrence(tree.change, month_changes(levels))))
+        found.append(RootCause(account, name, tree, recurrence(tree.change, month_changes(levels)), why))
     return tuple(found)
 
 

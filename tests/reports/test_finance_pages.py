@@ -7,7 +7,13 @@ from decimal import Decimal
 
 from close.costing.cvp import cvp
 from close.costing.variances import StandardInput, cost_variances
-from close.receivables.aging import age_titles, aging_by_entity, top_overdue_customers, translate_aging
+from close.receivables.aging import (
+    age_titles,
+    aging_by_entity,
+    bucket_movement,
+    top_overdue_customers,
+    translate_aging,
+)
 from close.receivables.dso import count_back_dso
 from close.receivables.ecl import DEFAULT_ECL_RATES, ecl_provision, required_vs_booked
 from close.receivables.titles import parse_titles
@@ -37,6 +43,7 @@ def _pack() -> FinancePack:
         dso=(("BR1", count_back_dso(220000, [("2026-11", 100000)])),),
         provision=required_vs_booked(ecl_provision(by_entity, DEFAULT_ECL_RATES), {}),
         top_overdue=top_overdue_customers(aged),
+        movement=bucket_movement(aged.assign(open_amount=aged["open_amount"] + 100, bucket="current"), aged),
         variances=(("BR1", v),),
         cvp=(("BR1", cvp("Kit", units=Decimal(100), variable_costs=v.actual_cost, selling_price=Decimal(500),
                          fixed_costs=Decimal(10000))),
