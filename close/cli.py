@@ -31,6 +31,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from close.cli_ar import ar_app
 from close.cli_audit import audit_app
 from close.cli_common import (
     EXIT_FAILED,
@@ -419,6 +420,7 @@ adjust_app = typer.Typer(no_args_is_help=True, help="Top-side adjustments.")
 app.add_typer(adjust_app, name="adjust")
 app.add_typer(rates_app, name="rates")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(ar_app, name="ar")
 app.command("tick")(tick_command)
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(mapping_app, name="mapping")

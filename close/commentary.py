@@ -617,6 +617,12 @@ class _Counter:
 class _Claude:
     """One anthropic client for a batch, each call retried by tenacity behind the breaker."""
 
+    system = SYSTEM_PROMPT  # the collection drafts (close/receivables/drafts.py) use their own
+
+    def answer_text(self, text: str) -> str:
+        """Return the text kept of an answer: the commentary keeps 2-3 plain sentences."""
+        return clean_text(text)
+
     def __init__(self, settings: CommentarySettings, api_key: str, base_url: str,
                  breaker: pybreaker.CircuitBreaker, price: ModelPrice, counter: _Counter) -> None:
         self.settings, self.breaker, self.price, self.counter = settings, breaker, price, counter
@@ -671,13 +677,13 @@ class _Claude:
     def _once(self, prompt: str) -> CachedCompletion:
         self.counter.add()
         message = self.client.messages.create(
-            model=self.settings.model, max_tokens=self.settings.max_tokens, system=SYSTEM_PROMPT,
+            model=self.settings.model, max_tokens=self.settings.max_tokens, system=self.system,
             messages=[{"role": "user", "content": prompt}],
             # The SDK 2.x has no temperature argument (see ANTHROPIC_API_VERSION); JSON wants a
             # number, and a temperature is not money, so a float is right here.
             extra_body={"temperature": float(self.settings.temperature)},
         )
-        text = clean_text("".join(b.text for b in message.content if b.type == "text"))
+        text = self.answer_text("".join(b.text for b in message.content if b.type == "text"))
         usage = message.usage
         return CachedCompletion(text=text, model=message.model,
                                 input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,

@@ -24,6 +24,7 @@ from typing import Any
 from close.config_guard import guard_config
 from close.errors import ConfigError
 from close.money import D
+from close.receivables.settings import ReceivablesSettings, parse_receivables
 from close.secrets import read_secrets_file
 from close.types import Currency, EntityId
 from close.workflow.settings import (
@@ -265,6 +266,8 @@ class Files:
     opening_balances: str | None = None  # entity,account,translated_closing,historical_rate
     chart: str | None = None  # a chart of accounts CSV replacing the default
     adjustments: tuple[str, ...] = ()  # top-side / GAAP journals
+    receivables: str | None = None  # open customer titles: close/receivables/titles.py
+    standard_costs: str | None = None  # standard cost cards with actuals: close/costing/files.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +296,7 @@ class GroupConfig:
     checklist: tuple[ChecklistTask, ...] = ()  # the month's human tasks, with their gates
     dividends: tuple[Dividend, ...] = ()  # intragroup dividends, translated at their declaration date
     signoff_by_another: bool = False  # [review] signoff_by_another: who approved a run may not sign it off
+    receivables: ReceivablesSettings = field(default_factory=ReceivablesSettings)  # aging, ECL, drafts
 
     def entity(self, entity_id: EntityId) -> EntityConfig:
         """Return one entity by id.
@@ -310,7 +314,7 @@ class GroupConfig:
         """Return every group-level file the config names (not the entities' sources)."""
         f = self.files
         return tuple(p for p in (f.mapping, f.budget, f.rates, f.opening_balances, f.chart,
-                                 *f.adjustments) if p)
+                                 *f.adjustments, f.receivables, f.standard_costs) if p)
 
 
 class _Table:
@@ -713,6 +717,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
             mapping=f.text("mapping", None), budget=f.text("budget", None),
             rates=f.text("rates", None), opening_balances=f.text("opening_balances", None),
             chart=f.text("chart", None), adjustments=f.strings("adjustments"),
+            receivables=f.text("receivables", None), standard_costs=f.text("standard_costs", None),
         ),
         thresholds=Thresholds(**{k: th.decimal(k, getattr(Thresholds(), k)) for k in
                                  ("budget_abs", "budget_pct", "mom_abs", "mom_pct", "yoy_abs", "yoy_pct")}),
@@ -738,6 +743,7 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
         dividends=tuple(_parse_dividend(t, {e.id: e for e in entities})
                         for t in (top.tables("dividends") if "dividends" in top.data else [])),
         signoff_by_another=rv.boolean("signoff_by_another", False),
+        receivables=parse_receivables(top.table("receivables")),
     )
     for t in (g, f, th, ic, ai, dist, rt, rv, top):
         t.reject_unknown()

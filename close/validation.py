@@ -198,6 +198,9 @@ class ValidationContext:
     # Management trial balances: what each UNRECONCILED line holds (entity, side, ref, date,
     # amount in entity minor units, reason), as the connectors named it; None without any.
     unexplained: pd.DataFrame | None = None
+    # Findings of the receivables (aging against the TB, the IFRS 9 allowance), computed by the
+    # stage from the receivables file with close/receivables/checks.py; scored like the others.
+    receivables_findings: tuple[CheckResult, ...] = ()
     # Integer keys of the big frames, built once on first use and shared by the checks (5 million
     # lines are factorized once, not once per check). Private; a replace() starts a fresh one.
     _memo: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -1959,6 +1962,20 @@ def check_unreconciled_explained(ctx: ValidationContext) -> list[CheckResult]:
                     f"{lines['entity'].nunique()} management trial balance(s), UNRECONCILED zero")
 
 
+def check_ar_aging_reconciles(ctx: ValidationContext) -> list[CheckResult]:
+    """Return the stage's findings of the receivables aging against each entity's TB account."""
+    found = [r for r in ctx.receivables_findings if r.code == "AR_AGING_RECONCILES"]
+    return _or_pass(found, "AR_AGING_RECONCILES", "reasonableness",
+                    "no receivables file: no aging to reconcile")
+
+
+def check_ecl_allowance_booked(ctx: ValidationContext) -> list[CheckResult]:
+    """Return the stage's findings of the IFRS 9 allowance booked against the provision matrix."""
+    found = [r for r in ctx.receivables_findings if r.code == "ECL_PROVISION_BOOKED"]
+    return _or_pass(found, "ECL_PROVISION_BOOKED", "reasonableness",
+                    "no receivables file: no provision matrix")
+
+
 CHECKS: tuple[Check, ...] = (
     check_unreconciled_explained,
     check_debits_equal_credits,
@@ -1986,6 +2003,8 @@ CHECKS: tuple[Check, ...] = (
     check_flux_prior_month,
     check_flux_budget,
     check_key_ratios,
+    check_ar_aging_reconciles,
+    check_ecl_allowance_booked,
 )
 
 

@@ -21,6 +21,7 @@ from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.commentating import commentary_writer, explain
 from close.stages.consolidating import consolidated_of, translated_of
 from close.stages.inputs import load_config, load_run_chart, read_file
+from close.stages.receivables import receivables_step
 from close.storage.balances import copy_rows
 from close.storage.runs import Run, effective_run
 from close.types import Currency, EntityId, Period, RunId
@@ -161,6 +162,7 @@ def analyze_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutpu
     anomaly_rows = _anomaly_rows(tenant, run.id, result)
     batch = explain(env, run, config, result)
     comments = commentary_writer(tenant, run.id, batch)
+    receivables = receivables_step(env, run, config)
 
     def write(conn: Connection) -> None:
         copy_rows(conn, "variances", ("tenant_id", "run_id", "seq", "entity_id", "account", "kind",
@@ -170,6 +172,7 @@ def analyze_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutpu
         copy_rows(conn, "kpis", ("tenant_id", "run_id", "code", "name", "value", "unit", "reason", "formula"),
                   kpi_rows)
         comments(conn)
+        receivables.write(conn)
 
     material = len(result.material)
     return StageOutput(
@@ -182,6 +185,7 @@ def analyze_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutpu
                 "commentary": {"requests": batch.usage.requests, "cache_hits": batch.usage.cache_hits,
                                "data_only": batch.usage.fallbacks, "input_tokens": batch.usage.input_tokens,
                                "output_tokens": batch.usage.output_tokens,
-                               "cost_usd": str(batch.usage.cost_usd)}},
+                               "cost_usd": str(batch.usage.cost_usd)},
+                **({"receivables": receivables.detail} if receivables.detail else {})},
     )
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from sqlalchemy.engine import Connection
+
 from close.errors import PermanentError
 from close.stages import StageEnv, StageOutput, digest_of
+from close.stages.finance import load_finance_pack
+from close.stages.inputs import load_config, load_run_chart
 from close.storage.artifacts import store_artifacts
 from close.storage.runs import Run, sha256
 from close.types import EntityId
+from reports.finance import FinancePack, build_finance_pdf, finance_file_name
 from reports.load import load_board_pack
+from reports.model import BoardPackData
 from reports.package import build_board_package
 
 CONTENT_TYPES: dict[str, str] = {
@@ -37,6 +43,21 @@ def content_type(name: str) -> str:
     return CONTENT_TYPES[suffix]
 
 
+def load_package(conn: Connection, run: Run) -> tuple[BoardPackData, FinancePack]:
+    """Load what the package shows: the board pack and the finance team's pages (issue 21)."""
+    config = load_config(conn, run.id)
+    finance = load_finance_pack(conn, run, config, load_run_chart(conn, run.id, config))
+    return load_board_pack(conn, run), finance
+
+
+def render_package(data: BoardPackData, finance: FinancePack) -> dict[str, bytes]:
+    """Render the board package, plus the finance pages beside it when they have anything to show."""
+    rendered = build_board_package(data)
+    if not finance.empty:
+        rendered[finance_file_name(finance)] = build_finance_pdf(finance)
+    return rendered
+
+
 def report_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:
     """Render the group's board package (REPORTING) and hand back the artifact writer.
 
@@ -53,8 +74,8 @@ def report_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput
 
     """
     with env.db.tx() as conn:
-        data = load_board_pack(conn, run)
-    rendered = build_board_package(data)
+        data, finance = load_package(conn, run)
+    rendered = render_package(data, finance)
     files = {name: (content_type(name), content) for name, content in rendered.items()}
     digests = {name: sha256(content) for name, content in sorted(rendered.items())}
     return StageOutput(

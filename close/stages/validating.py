@@ -18,6 +18,7 @@ from close.run_state import RunStatus
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.consolidating import consolidated_of, mapped_balances, translated_of
 from close.stages.inputs import load_config, load_run_chart, read_file
+from close.stages.receivables import aged_titles, receivables_findings
 from close.storage.balances import copy_rows
 from close.storage.rates import load_rates
 from close.storage.runs import Run, effective_run, events
@@ -82,6 +83,7 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
             thresholds=config.thresholds,
             fiscal_year_start=config.fiscal_year_start,
             unexplained=unexplained_of(conn, run.id),
+            receivables_findings=receivables_findings(aged_titles(conn, run, config), local, config),
         )
     report = run_checks(ctx)
     tenant = env.db.tenant

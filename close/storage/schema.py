@@ -527,3 +527,59 @@ access_log = sa.Table(
     _text("reason", default=_EMPTY),
 )
 sa.Index("access_log_at", access_log.c.tenant_id, access_log.c.at)
+
+# 0011_receivables.
+
+ar_aging_snapshots = sa.Table(
+    "ar_aging_snapshots", metadata,
+    _text("tenant_id"),
+    _run_id(primary_key=True),
+    _text("entity", primary_key=True),
+    _text("document", primary_key=True),
+    _text("customer"),
+    sa.Column("issue_date", sa.Date, nullable=False),
+    sa.Column("due_date", sa.Date, nullable=False),
+    _char("currency", 3),
+    _amount("open_amount"),
+    sa.Column("days_past_due", sa.Integer, nullable=False),
+    _text("bucket"),
+    _text("language", default=sa.text("'en'")),
+    _text("email", default=_EMPTY),
+)
+
+collection_templates = sa.Table(
+    "collection_templates", metadata,
+    _text("tenant_id", primary_key=True),
+    _text("tone", primary_key=True),
+    _text("language", primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    _text("subject"),
+    _text("body"),
+    _at("created_at", default=_NOW),
+)
+
+collection_drafts = sa.Table(
+    "collection_drafts", metadata,
+    sa.Column("id", _UUID, primary_key=True, server_default=sa.text("gen_random_uuid()")),
+    _text("tenant_id"),
+    _run_id(),
+    _text("entity"),
+    _text("customer"),
+    _text("email", default=_EMPTY),
+    _text("tone"),
+    _text("language"),
+    sa.Column("template_version", sa.Integer, nullable=False),
+    _text("subject"),
+    _text("body"),
+    _text("source"),
+    _text("rejected_reason", nullable=True),
+    sa.Column("input_tokens", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("output_tokens", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("cost_usd", sa.Numeric(12, 6), nullable=False, server_default=sa.text("0")),
+    _text("status", default=sa.text("'DRAFT'")),
+    _text("approved_by", nullable=True),
+    _at("approved_at", nullable=True),
+    _at("created_at", default=_NOW),
+)
+sa.Index("collection_drafts_key", collection_drafts.c.run_id, collection_drafts.c.entity,
+         collection_drafts.c.customer, unique=True)

@@ -38,6 +38,7 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import NamedTuple
@@ -1234,6 +1235,96 @@ def write_budget(world: World, out: Path) -> Path:
     return out / "budget.csv"
 
 
+# --- receivables and standard costs (issue 21) -----------------------------------------------
+# Drawn from a random.Random of their own, after the books are simulated, so adding them changed
+# no other file. The open titles of each Brazilian entity at the last two month ends add up, to
+# the cent, to its trade receivables (standard account 1100) in the trial balance.
+RECEIVABLE_PERIODS = ("2026-09", "2026-10")
+STD_TRADE_RECEIVABLES = "1100"
+CUSTOMERS = ("Banco Horizonte S.A.", "Rede Varejo Sul Ltda.", "Construtora Atlântica S.A.",
+             "Agro Cerrado Cooperativa", "Hospital São Lucas", "Logística Expressa Ltda.",
+             "Northwind Trading LLC", "Editora Paulista Ltda.")
+# Days past due at the month end and how often a title has them (most are current).
+AGES = ((-25, 6), (-12, 6), (-4, 5), (6, 4), (18, 3), (27, 2), (41, 2), (75, 1), (104, 1), (140, 1))
+
+
+def last_day(period: str) -> date:
+    """Return the last day of a ``YYYY-MM`` period."""
+    y, m = int(period[:4]), int(period[5:])
+    return (date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1))
+
+
+def split_cents(total: Decimal, weights: list[int]) -> list[Decimal]:
+    """Split an amount in proportion to integer weights, to the cent, summing exactly (largest remainder)."""
+    cents_total, whole_weight = int(total * 100), sum(weights)
+    shares = [cents_total * w // whole_weight for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: -(cents_total * weights[i] % whole_weight))
+    for i in order[:cents_total - sum(shares)]:
+        shares[i] += 1
+    return [Decimal(c) / 100 for c in shares]
+
+
+def receivable_rows(world: World) -> list[tuple[str, ...]]:
+    """Open titles of BR1, BR2 and BR3 at each month end of ``RECEIVABLE_PERIODS``."""
+    rng = random.Random(SEED + 21)
+    rows = []
+    for period in RECEIVABLE_PERIODS:
+        end = last_day(period)
+        for p in PROFILES:
+            if p.currency != "BRL":
+                continue
+            led = world.ledgers[p.entity]
+            balance = sum((cl for k, _, _, _, cl in world.tbs[(p.entity, period)]
+                           if led.std(k[0]) == STD_TRADE_RECEIVABLES), ZERO)
+            if balance <= 0:
+                continue
+            count = rng.randint(8, 12)
+            amounts = split_cents(balance, [rng.randint(5, 60) for _ in range(count)])
+            for n, amount in enumerate(amounts, start=1):
+                days = rng.choices([a for a, _ in AGES], weights=[w for _, w in AGES])[0]
+                due = end - timedelta(days=days)
+                customer = CUSTOMERS[rng.randrange(len(CUSTOMERS))]
+                language = "en" if customer.endswith("LLC") else "pt-BR"
+                rows.append((period, p.entity, customer, f"{p.entity}-{period.replace('-', '')}-{n:03d}",
+                             (due - timedelta(days=30)).isoformat(), due.isoformat(), plain(amount), "BRL",
+                             language))
+    return rows
+
+
+def write_receivables(world: World, out: Path) -> Path:
+    """Write receivables.csv: the open titles at the last two month ends."""
+    write_csv(out / "receivables.csv", ("period", "entity", "customer", "document", "issue_date", "due_date",
+                                        "open_amount", "currency", "language"), receivable_rows(world))
+    return out / "receivables.csv"
+
+
+def write_standard_costs(out: Path) -> Path:
+    """Write standard_costs.csv: BR3 assembles two kits from components mixed to a standard recipe.
+
+    Figures are illustrative (they do not come from the simulated books): a standard batch of 10
+    kits needs 6 kg of resin and 4 kg of fibre (a mix group) and 2 hours of assembly.
+    """
+    header = ("period", "entity", "product", "input", "mix_group", "std_qty", "std_price", "actual_qty",
+              "actual_price", "actual_units", "batch_output", "budget_units", "selling_price", "fixed_costs")
+    kits = (  # product, input, mix group, standard qty, standard price, actual qty, actual price
+        ("Kit Office", "resin", "compound", "6", "42.50", "6480", "44.10"),
+        ("Kit Office", "fibre", "compound", "4", "61.00", "4020", "59.80"),
+        ("Kit Office", "assembly hours", "", "2", "38.00", "2110", "38.00"),
+        ("Kit Field", "resin", "compound", "5", "42.50", "2660", "44.10"),
+        ("Kit Field", "fibre", "compound", "5", "61.00", "2400", "59.80"),
+    )
+    # product: actual units, batch output, budget units, selling price, fixed costs (once per product)
+    products = {"Kit Office": ("10150", "10", "10000", "189.90", "420000"),
+                "Kit Field": ("4900", "10", "5200", "154.00", "")}
+    rows, seen = [], set()
+    for kit in kits:
+        level = products[kit[0]] if kit[0] not in seen else ("",) * 5
+        seen.add(kit[0])
+        rows.append(("2026-10", "BR3", *kit, *level))
+    write_csv(out / "standard_costs.csv", header, rows)
+    return out / "standard_costs.csv"
+
+
 def write_config(world: World, out: Path) -> Path:
     """Write group.toml (the acquisition figures come out of BR2's simulated books)."""
     equity = world.br2_equity_at_acquisition
@@ -1287,6 +1378,12 @@ mapping = "mapping.csv"
 budget = "budget.csv"
 rates = "rates.csv"
 opening_balances = "opening_balances.csv"
+receivables = "receivables.csv"  # open titles of the Brazilian entities at the last two month ends
+standard_costs = "standard_costs.csv"  # BR3's kits: standard recipe and the month's actuals
+
+[receivables]
+receivables_account = "1100"
+draft_threshold = "20000"  # BRL overdue per customer before a collection draft is written
 
 [thresholds]  # a variance is material at or above either figure (USD, fraction)
 budget_abs = "25000"
@@ -1333,7 +1430,8 @@ def main(out: Path = HERE) -> list[Path]:
     world = simulate()
     files = write_trial_balances(world, out)
     files += [write_rates(world, out), write_mapping(out), write_opening(world, out),
-              write_budget(world, out), write_config(world, out)]
+              write_budget(world, out), write_config(world, out), write_receivables(world, out),
+              write_standard_costs(out)]
     return files
 
 

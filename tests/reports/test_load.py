@@ -356,6 +356,7 @@ def test_report_run_renders_and_stores_the_package(db: Database) -> None:
         output.write(conn)
         names = [(a.name, a.content_type) for a in list_artifacts(conn, run.id)]
         assert package_bytes(conn, run)[:2] == b"PK"
-    assert len(names) == 4
+    assert len(names) == 5  # board workbook, deck, PDF, summary, and the root-cause pages (issue 21)
     assert sorted(t for _, t in names) == sorted([CONTENT_TYPES[".xlsx"], CONTENT_TYPES[".pptx"],
-                                                  CONTENT_TYPES[".pdf"], CONTENT_TYPES[".pdf"]])
+                                                  CONTENT_TYPES[".pdf"], CONTENT_TYPES[".pdf"],
+                                                  CONTENT_TYPES[".pdf"]])

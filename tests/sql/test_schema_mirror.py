@@ -94,7 +94,8 @@ def test_the_named_indexes_exist_in_both(db: Database) -> None:
                 "close_runs_group_period": "close_runs", "run_events_run": "run_events",
                 "run_events_tenant_chain": "run_events",
                 "fx_rates_key": "fx_rates", "translated_balances_run": "translated_balances",
-                "deliveries_key": "deliveries", "deliveries_run": "deliveries"}
+                "deliveries_key": "deliveries", "deliveries_run": "deliveries",
+                "collection_drafts_key": "collection_drafts"}
     expected |= {"users_token_id": "users", "access_log_at": "access_log"}  # 0010_users
     assert {i.name: t.name for t in metadata.tables.values() for i in t.indexes} == expected
     inspector = sa.inspect(db.owner_engine)

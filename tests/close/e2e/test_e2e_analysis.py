@@ -242,7 +242,8 @@ def test_without_an_api_key_the_package_labels_the_commentary_data_only(
         c.source == "data-only" and c.fallback_reason == "no Anthropic API key" for c in comments
     )
     with zipfile.ZipFile(demo_close.package) as z:
-        files = {n.rsplit(".", 1)[-1]: z.read(n) for n in z.namelist() if "executive-summary" not in n}
+        files = {n.rsplit(".", 1)[-1]: z.read(n) for n in z.namelist()
+                 if "executive-summary" not in n and "rootcause" not in n}  # one file per kind
 
     sheet = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))["Variances"]
     rows = list(sheet.iter_rows(values_only=True))

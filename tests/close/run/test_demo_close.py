@@ -79,12 +79,12 @@ def test_package_manifest_matches_postgres_and_renders_identically_anywhere(demo
         stored = {n: z.read(n) for n in z.namelist() if n != "manifest.json"}
     render = ("import sys, json, hashlib\n"
               "from close.config import Settings\nfrom close.storage import Database\n"
-              "from close.storage.runs import get_run\nfrom reports.load import load_board_pack\n"
-              "from reports.package import build_board_package\n"
+              "from close.storage.runs import get_run\n"
+              "from close.stages.reporting import load_package, render_package\n"
               "db = Database.connect(sys.argv[1], sys.argv[2])\n"
-              "with db.tx() as conn:\n    data = load_board_pack(conn, get_run(conn, sys.argv[3]))\n"
+              "with db.tx() as conn:\n    data, finance = load_package(conn, get_run(conn, sys.argv[3]))\n"
               "print(json.dumps({n: hashlib.sha256(b).hexdigest() "
-              "for n, b in build_board_package(data).items()}))\n")
+              "for n, b in render_package(data, finance).items()}))\n")
     digests = []
     for tz in ("UTC", "Asia/Tokyo"):
         env = {**demo_close.env, "TZ": tz}
