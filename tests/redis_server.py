@@ -14,6 +14,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,7 +45,12 @@ class RedisServer:
     def base_url(self) -> str:
         return f"redis://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    @property
+    def url(self) -> str:
+        """Database 0: a server of one test's own (``private_redis``) uses only that one."""
+        return f"{self.base_url}/0"
+
+    def start(self) -> RedisServer:
         """Start the server (nothing persisted) and wait until it answers PING."""
         if shutil.which("redis-server") is None:
             pytest.fail("redis-server is not installed (apt-get install redis-server); the tests start "
@@ -58,7 +65,7 @@ class RedisServer:
         while True:
             try:
                 client.ping()
-                return
+                return self
             except redis.ConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     log_text = (self.folder / "redis.log").read_text()
@@ -108,3 +115,16 @@ def stop_private_redis() -> None:
 
 
 atexit.register(stop_private_redis)
+
+
+@contextmanager
+def private_redis(*, started: bool = True) -> Iterator[RedisServer]:
+    """A server of one test's own, for tests that restart or stop it (a broker lost or emptied)."""
+    server = RedisServer()
+    if started:
+        server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.folder, ignore_errors=True)

@@ -28,8 +28,8 @@ import pytest
 
 from close.cli import demo_source
 from tests.close.run.cli_helpers import cli_env, close, close_json
+from tests.redis_server import RedisServer, private_redis
 from tests.workers.celery_workers import Worker, celery_workers
-from tests.workers.private_redis import RedisServer, private_redis
 
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(3000)]
 

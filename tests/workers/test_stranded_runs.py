@@ -25,9 +25,9 @@ from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.close.run.small_group import write_group
 from tests.conftest import ADMIN_URL
 from tests.fakes.omie import OmieFake
+from tests.redis_server import RedisServer, free_port, private_redis
 from tests.workers.celery_workers import celery_workers
 from tests.workers.omie_group import OMIE_SECRETS, PERIOD, write_omie_group
-from tests.workers.private_redis import RedisServer, free_port, private_redis
 
 LEASE = "3"
 DEADLINE = 60  # seconds: far above the lease timeout plus the reaper's grace
