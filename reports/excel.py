@@ -140,7 +140,7 @@ class _Sheet:
         """Write one row, formatting each cell by its column's kind; return its zero-based row.
 
         Args:
-            values: one per column; None leaves the cell empty; a string starting with ``=``
+            values: one per column; None or "" leaves the cell empty; a string starting with ``=``
                 is a formula, written with ``cached[i]`` as its cached value.
             props: extra format properties of the whole row (bold, a fill …).
             cached: the computed results of the row's formulas, by column.
@@ -149,7 +149,7 @@ class _Sheet:
         r = self.row
         fmt = self.book.formats
         for col, (value, kind) in enumerate(zip(values, self.kinds, strict=True)):
-            if value is None:
+            if value is None or value == "":  # an empty cell, not a cell holding empty text
                 continue
             align = _ALIGNMENTS.get(kind)
             if isinstance(value, str) and value.startswith("="):

@@ -17,14 +17,14 @@ def test_a_rotated_token_is_kept_privately_and_wins_over_the_environment(tmp_pat
     env = {"CLOSE_HOME": str(tmp_path), "CLOSE_SECRET_BR1_REFRESH_TOKEN": "first",
            "CLOSE_SECRET_BR1_CLIENT_ID": "id"}
     assert Settings.from_environ(env).secrets["CLOSE_SECRET_BR1_REFRESH_TOKEN"].reveal() == "first"
-    write_secret(path, "CLOSE_SECRET_BR1_REFRESH_TOKEN", "second")
+    write_secret(path, "CLOSE_SECRET_BR1_REFRESH_TOKEN", "rotated-2nd-9f3")
     write_secret(path, "CLOSE_SECRET_BR2_REFRESH_TOKEN", "other")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     settings = Settings.from_environ(env)
-    assert settings.secrets["CLOSE_SECRET_BR1_REFRESH_TOKEN"].reveal() == "second"
+    assert settings.secrets["CLOSE_SECRET_BR1_REFRESH_TOKEN"].reveal() == "rotated-2nd-9f3"
     assert settings.secrets["CLOSE_SECRET_BR1_CLIENT_ID"].reveal() == "id"
-    assert "second" not in repr(settings) and "second" not in str(settings.secrets)
-    assert read_secrets_file(path) == {"CLOSE_SECRET_BR1_REFRESH_TOKEN": "second",
+    assert "rotated-2nd-9f3" not in repr(settings) and "rotated-2nd-9f3" not in str(settings.secrets)
+    assert read_secrets_file(path) == {"CLOSE_SECRET_BR1_REFRESH_TOKEN": "rotated-2nd-9f3",
                                        "CLOSE_SECRET_BR2_REFRESH_TOKEN": "other"}
 
 

@@ -180,9 +180,10 @@ def test_kpis_equal_hand_computed_values_and_missing_inputs_are_na(
         "revenue": ("4000", "4100", "4150", "4200"),
         "cogs": ("5000",),
         "interest": ("7100",),
-        "tax": ("8000",),
-        "d_and_a": ("6500", "6550"),
-        "current_asset": ("1000", "1100", "1150", "1200", "1300", "1310"),
+        "tax": ("8000", "8050"),  # 8050: the deferred tax unwound on PPA uplifts
+        "d_and_a": ("6500", "6550", "6560"),  # 6560: goodwill impairment, added back like D&A
+        # 1160: dividends receivable
+        "current_asset": ("1000", "1100", "1150", "1160", "1200", "1300", "1310"),
         "current_liability": ("2000", "2050", "2100", "2200", "2300", "2400"),
     }
     run_id = demo_close.latest["id"]

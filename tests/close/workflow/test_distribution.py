@@ -104,9 +104,16 @@ def test_a_run_killed_in_the_middle_of_distributing_sends_each_message_once(pg_u
 
         resumed = close(env, "resume", run["id"])
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-        assert len(smtp.to("cfo@example.com")) == 1
-        assert len(smtp.to("controller@example.com")) == 1
-        assert len(slack.messages) == 1
+
+        def packages(address: str) -> list:
+            return [m for m in smtp.to(address) if "close completed" in m["Subject"]]
+
+        assert len(packages("cfo@example.com")) == 1
+        assert len(packages("controller@example.com")) == 1
+        # The controller also got the alert of the reaped run, with the command that resumed it.
+        alerts = [m for m in smtp.to("controller@example.com") if "close completed" not in m["Subject"]]
+        assert len(alerts) == 1 and f"close resume {run['id']}" in alerts[0].get_body().get_content()
+        assert len([m for m in slack.messages if "close completed" in m["text"]]) == 1
 
 
 def _reaped(env: dict[str, str]) -> dict:
