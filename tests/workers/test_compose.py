@@ -33,7 +33,7 @@ def test_every_service_command_exists() -> None:
         else:
             assert command[:3] == ["celery", "-A", "workers"], command
             assert command[3] == "flower" and any(d.startswith("flower") for d in extras["ops"])
-    assert (ROOT / "Dockerfile").exists() and "'.[ops]'" in (ROOT / "Dockerfile").read_text()
+    assert (ROOT / "Dockerfile").exists() and "'.[ops,web]'" in (ROOT / "Dockerfile").read_text()
 
 
 def test_beat_gets_its_configs_and_only_migrate_runs_as_the_owner() -> None:

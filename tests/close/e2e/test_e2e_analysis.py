@@ -197,10 +197,12 @@ def test_kpis_equal_hand_computed_values_and_missing_inputs_are_na(
         for c in chart.index
         if chart.loc[c, "class"] in ("revenue", "expense") and chart.loc[c, "system_role"] != "nci_profit"
     )
-    profit_before_nci = -_sum(figures, income_statement, movement)
-    ebitda = profit_before_nci + _sum(
-        figures, tagged["interest"] + tagged["tax"] + tagged["d_and_a"], movement
-    )
+    # EBITDA (close/definitions.py): the income statement down to operating expenses, i.e. without
+    # D&A, finance income and costs, exchange differences, associates, rounding and tax. It is not
+    # "profit + interest + tax + D&A", which would add finance income and FX gains back.
+    below_ebitda = {"d_and_a", "finance_income", "finance_cost", "fx", "associates", "rounding", "tax"}
+    above = tuple(c for c in income_statement if chart.loc[c, "subclass"] not in below_ebitda)
+    ebitda = -_sum(figures, above, movement)
     current_assets = _sum(figures, tagged["current_asset"], closing)
     current_liabilities = -_sum(figures, tagged["current_liability"], closing)
 
