@@ -200,7 +200,10 @@ class _NoLimit:
 # --- shared per-process state: one breaker and one bucket per provider key ------------------
 
 _lock = threading.RLock()
-_breakers: dict[tuple[str, str | None], pybreaker.CircuitBreaker] = {}
+# Each breaker beside the storage it was given: pybreaker has no public getter for the storage,
+# whose ``opened_at`` says when the next trial call is due.
+_breakers: dict[tuple[str, str | None],
+                tuple[pybreaker.CircuitBreaker, pybreaker.CircuitBreakerStorage]] = {}
 _buckets: dict[tuple[str, str | None], RateLimiter] = {}
 _redis_clients: dict[str, redis.Redis] = {}
 
@@ -227,7 +230,8 @@ def _redis(url: str) -> redis.Redis:
         return _redis_clients[url]
 
 
-def circuit_breaker(name: str, policy: HttpPolicy, redis_url: str | None) -> pybreaker.CircuitBreaker:
+def circuit_breaker(name: str, policy: HttpPolicy, redis_url: str | None,
+                    ) -> tuple[pybreaker.CircuitBreaker, pybreaker.CircuitBreakerStorage]:
     """Return the process-wide breaker for ``name`` (state in Redis when ``redis_url`` is set).
 
     Args:
@@ -236,24 +240,26 @@ def circuit_breaker(name: str, policy: HttpPolicy, redis_url: str | None) -> pyb
         redis_url: shared state when distributed; ``None`` keeps it in this process.
 
     Returns:
-        The breaker (created once per name and Redis URL).
+        The breaker and its state storage (created once per name and Redis URL).
 
     """
     key = (name, redis_url)
     with _lock:
-        breaker = _breakers.get(key)
-    if breaker is not None:
-        return breaker
-    storage: pybreaker.CircuitBreakerStorage | None = None
+        known = _breakers.get(key)
+    if known is not None:
+        return known
+    storage: pybreaker.CircuitBreakerStorage
     if redis_url:
         storage = pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, _redis(redis_url),
                                                 namespace=f"monthclose:{name}")
+    else:
+        storage = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
     breaker = pybreaker.CircuitBreaker(
         fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset_timeout,
         exclude=[FatalConnectorError], state_storage=storage, name=name,
         throw_new_error_on_trip=False)
     with _lock:
-        return _breakers.setdefault(key, breaker)
+        return _breakers.setdefault(key, (breaker, storage))
 
 
 def rate_limiter(name: str, policy: HttpPolicy, redis_url: str | None) -> RateLimiter:
@@ -329,7 +335,8 @@ class ErpHttpClient:
         self._sleep = sleep
         host = urlsplit(base_url).netloc or base_url
         shared = shared_state_url(redis_url)
-        self._breaker = circuit_breaker(f"{provider}@{host}", self.policy, shared)
+        self._breaker, self._breaker_state = circuit_breaker(f"{provider}@{host}", self.policy,
+                                                             shared)
         self._limiter = rate_limiter(limiter_key or provider, self.policy, shared)
         self._client = httpx.Client(base_url=base_url, auth=auth, headers=dict(headers or {}),
                                     timeout=self.policy.timeout, transport=transport,
@@ -415,7 +422,7 @@ class ErpHttpClient:
         try:
             return self._breaker.call(self._send, method, path, kwargs)
         except pybreaker.CircuitBreakerError:
-            opened = self._breaker._state_storage.opened_at  # noqa: SLF001 - pybreaker has no public getter
+            opened = self._breaker_state.opened_at
             remaining = self.policy.breaker_reset_timeout
             if opened is not None:
                 remaining = max(0.0, remaining - (time.time() - opened.timestamp()))
