@@ -66,6 +66,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from close.account_codes import NUMERIC_CODE, PREFIX_CLASSES
 from close.analysis import is_material
 from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import (
@@ -1060,26 +1061,15 @@ def check_accounts_mapped_twice(ctx: ValidationContext) -> list[CheckResult]:
     return _or_pass(found, code, category, "every account maps to one standard account")
 
 
-# First digit of a numeric local code → the classes its account may be. Brazilian charts (ITG 2000,
-# TOTVS and most ERPs) use 1 ativo, 2 passivo (patrimônio líquido inside it), 3 receitas or
-# resultado, 4+ custos/despesas; the SPED referential chart uses 3 for patrimônio líquido and 4 for
-# resultado; US charts use 1 assets, 2 liabilities, 3 equity, 4 revenue, 5–8 costs and other income
-# and expense. Only what all three agree on is asserted; 9 (memorandum, closing or "other" in
-# different charts) and codes with letters are not judged.
-_PREFIX_CLASSES: Mapping[str, frozenset[str]] = {
-    "1": frozenset({"asset"}),
-    "2": frozenset({"liability", "equity"}),
-    "3": frozenset({"equity", "revenue", "expense"}),
-    **{d: frozenset({"revenue", "expense"}) for d in "45678"},
-}
-_NUMERIC_CODE = re.compile(r"^[0-9][0-9.\-/ ]*$")
+# What a code's first digit allows: ``close.account_codes`` (one rule with the suggester).
+_PREFIX_CLASSES: Mapping[str, frozenset[str]] = {d: frozenset(c) for d, c in PREFIX_CLASSES.items()}
 
 
 def check_mapping_class_prefix(ctx: ValidationContext) -> list[CheckResult]:
     """Find standard accounts whose class contradicts the local code's first digit (heuristic).
 
-    See ``_PREFIX_CLASSES``: 1 asset; 2 liability or equity; 3 equity, revenue or expense; 4–8
-    revenue or expense; other codes are not judged. Unmapped accounts (on suspense) are left to
+    See ``close.account_codes``: 1 asset; 2 liability or equity; 3 equity, revenue or expense;
+    4–8 revenue or expense; other codes are not judged. Unmapped accounts (on suspense) are left to
     the unmapped check.
     """
     code, category = "MAPPING_CLASS_CONTRADICTS_CODE", "mapping"
@@ -1099,7 +1089,7 @@ def check_mapping_class_prefix(ctx: ValidationContext) -> list[CheckResult]:
     else:
         distinct = np.unique(combo[mapped])
     accounts = pd.Series(keys.accounts[distinct // width]).astype(str)
-    allowed = accounts.where(accounts.str.match(_NUMERIC_CODE)).str[0].map(_PREFIX_CLASSES)
+    allowed = accounts.where(accounts.str.match(NUMERIC_CODE)).str[0].map(_PREFIX_CLASSES)
     classes = pd.Series(std_uniques[distinct % width]).map(_classes(ctx.chart))
     contradicts = [isinstance(a, frozenset) and c not in a for a, c in zip(allowed, classes, strict=True)]
     bad_rows = np.flatnonzero(mapped & np.isin(combo, distinct[np.array(contradicts, dtype=bool)]))

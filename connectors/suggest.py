@@ -6,12 +6,12 @@ mapping file. Evidence, strongest first:
 1. the local name equals a standard account's name (accents and case ignored) — confidence 0.95;
 2. a Portuguese or English keyword in the name (``fornecedores``/``suppliers`` → trade payables,
    ``depreciação acumulada`` → accumulated depreciation …) — 0.8, or 0.6 when the account code's
-   first digit says another class (Brazilian charts: 1 ativo, 2 passivo e PL, 3 receitas,
-   4–5 custos e despesas — ERP categories such as Omie's ``1.``/``2.`` do not follow it, so the
+   first digit rules its class out (``close.account_codes``: one rule for the Brazilian, SPED
+   and US numberings — ERP categories such as Omie's ``1.``/``2.`` follow none of them, so the
    code never overrides a keyword);
 3. the connectors' own management accounts (``BANK:…``, ``AR``, ``AP``, ``EQUITY``,
    ``UNRECONCILED``, ``UNCATEGORISED_REVENUE``/``_EXPENSE``) — 0.9;
-4. the code's class alone — 0.3, to the class's catch-all account.
+4. the code's most likely class alone — 0.3, to the class's catch-all account.
 
 Rules name a subclass (and a word of the target's name when the subclass has several accounts),
 never a code, so a group's own chart works as well as the default one.
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from close.account_codes import classes_by_code
 from connectors.files import normalize_header as normalize
 
 SUGGESTION_COLUMNS: tuple[str, ...] = ("entity", "account", "account_name", "std_account",
@@ -111,8 +112,6 @@ CLASS_FALLBACK: Mapping[str, tuple[str, str]] = {
     "asset": ("other_current_asset", "prepaid"), "liability": ("accrued", ""),
     "revenue": ("other_income", ""), "expense": ("opex", "general"),
 }
-_PREFIX_CLASS: Mapping[str, str] = {"1": "asset", "2": "liability", "3": "revenue", "4": "expense",
-                                    "5": "expense"}
 
 
 def _contains(name: str, keyword: str) -> bool:
@@ -145,7 +144,7 @@ def _suggest_one(account: str, name: str, chart: _Chart) -> tuple[str, float, st
         target = chart.pick(*system)
         if target:
             return target[0], 0.9, f"management account {account} → {system[0]}"
-    code_class = _PREFIX_CLASS.get(account.strip()[:1])
+    code_classes = classes_by_code(account)
     for rule in RULES:
         keyword = next((k for k in rule.keywords if _contains(norm, k)), None)
         if keyword is None:
@@ -153,16 +152,17 @@ def _suggest_one(account: str, name: str, chart: _Chart) -> tuple[str, float, st
         target = chart.pick(rule.subclass, rule.name_hint)
         if target is None:
             continue
-        agrees = code_class is None or target[1] == code_class or (
-            code_class == "liability" and target[1] == "equity")
+        agrees = code_classes is None or target[1] in code_classes
         reason = f"name has {keyword!r} → {rule.subclass}"
         if not agrees:
-            reason += f" (code suggests {code_class})"
+            reason += f" (code suggests {' or '.join(code_classes or ())})"
         return target[0], 0.8 if agrees else 0.6, reason
-    if code_class:
-        fallback = chart.pick(*CLASS_FALLBACK[code_class])
+    # The code alone: the class most likely in a Brazilian chart (close.account_codes).
+    likely = next((c for c in code_classes or () if c in CLASS_FALLBACK), None)
+    if likely:
+        fallback = chart.pick(*CLASS_FALLBACK[likely])
         if fallback:
-            return fallback[0], 0.3, f"only the code's first digit: {code_class}"
+            return fallback[0], 0.3, f"only the code's first digit: {likely}"
     return "", 0.0, "no keyword or code evidence"
 
 
