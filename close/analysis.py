@@ -41,6 +41,7 @@ import pandas as pd
 from close.config import Thresholds
 from close.errors import InputDataError
 from close.money import ZERO, D, from_minor
+from close.periods import previous_period
 from close.types import AccountClass, AccountCode, Currency, EntityId, Period
 
 ComparisonKind = Literal["budget", "mom", "yoy"]
@@ -452,12 +453,6 @@ def _text(value: Decimal | None) -> str | None:
 
 def _decimal(value: str | None) -> Decimal | None:
     return None if value is None else D(value)
-
-
-def previous_period(period: Period) -> Period:
-    """Return the calendar month before ``period`` (``"2025-01"`` → ``"2024-12"``)."""
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
 
 
 # --- internals ---------------------------------------------------------------------------

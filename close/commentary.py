@@ -55,12 +55,12 @@ from close.analysis import (
     ComparisonKind,
     Variance,
     month_changes,
-    previous_period,
     robust_z_score,
 )
 from close.config import AiSettings, Secret
 from close.errors import ConfigError
 from close.money import ZERO
+from close.periods import previous_period
 from close.types import AccountCode, Currency, EntityId, Period
 
 log = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ from typing import Any
 from close.config_guard import guard_config
 from close.errors import ConfigError
 from close.money import D
+from close.periods import PERIOD_PATTERN
 from close.receivables.settings import ReceivablesSettings, parse_receivables
 from close.secrets import read_secrets_file
 from close.types import Currency, EntityId
@@ -36,7 +37,6 @@ from close.workflow.settings import (
     parse_distribution,
 )
 
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -484,7 +484,8 @@ def _parse_rates(t: _Table) -> RatesSettings:
 def _parse_ppa(t: _Table) -> PpaIntangible:
     life = t.integer("useful_life_months", lo=1, hi=1200)
     item = PpaIntangible(name=t.text("name"), fair_value=t.decimal("fair_value"),
-                         useful_life_months=life, start=t.text("start", pattern=_PERIOD, expected="YYYY-MM"))
+                         useful_life_months=life,
+                         start=t.text("start", pattern=PERIOD_PATTERN, expected="YYYY-MM"))
     t.reject_unknown()
     return item
 

@@ -66,7 +66,8 @@ from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced
 from close.money import ONE
 from close.ownership import Holding, compute_ownership, consolidated_entities
 from close.ownership_changes import STEP_COLUMNS, PeriodContext, entities_at, validate_changes
-from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down, shift_period
+from close.periods import parse_period, previous_period
+from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import AccountCode, Currency, EntityId, Period
 
@@ -334,7 +335,7 @@ def _as_of_prior_month(group: _Group, inputs: ConsolidationInputs) -> _Group:
 
     That is before this month's acquisitions, ownership steps, disposals and goodwill impairments.
     """
-    prev = shift_period(inputs.period, -1)
+    prev = previous_period(inputs.period)
     holdings = _holdings_at(inputs.entities, prev)
     group = replace(group, holdings=holdings, consolidated=consolidated_entities(holdings))
     if group.steps is not None:
@@ -602,7 +603,7 @@ def _movement(
     earnings first, so the roll itself is not a movement of the month.
     """
     p = prior[["std_account", "amount"]].copy()
-    if int(period[5:7]) == fiscal_year_start:
+    if parse_period(period)[1] == fiscal_year_start:
         acc = chart.accounts
         flows = p["std_account"].map(acc["class"]).isin(INCOME_STATEMENT_CLASSES) | p["std_account"].eq(
             chart.by_role(SystemRole.DIVIDENDS)

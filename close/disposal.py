@@ -36,7 +36,7 @@ from close.config import EntityConfig
 from close.errors import InputDataError
 from close.frames import frame_from_rows
 from close.journals import JournalEntry, JournalLine, balanced_entry
-from close.ppa import fiscal_year_first
+from close.periods import fiscal_year_first
 from close.types import AccountCode, EntityId, Period
 
 DISPOSAL_COLUMNS: tuple[str, ...] = (

@@ -51,6 +51,7 @@ from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.errors import InputDataError
 from close.frames import frame_from_rows
 from close.money import ONE, ZERO, exponent, round_half_even_div
+from close.periods import parse_period
 from close.text_codes import (
     TextCodes,
     categorical_text,
@@ -523,7 +524,7 @@ def translate_balances(
     accounts = chart.accounts
     cta_code = chart.by_role(SystemRole.CTA)
     re_code = chart.by_role(SystemRole.RETAINED_EARNINGS)
-    fy_start = int(period[5:7]) == fiscal_year_start
+    fy_start = parse_period(period)[1] == fiscal_year_start
     historical = dict(opening.historical_rates) if opening is not None else {}
     defaults = dict(opening_rate_defaults or {})
 

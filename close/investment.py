@@ -72,7 +72,7 @@ from close.ownership_changes import (
     stepped_nci,
     steps_by,
 )
-from close.ppa import fiscal_year_first
+from close.periods import fiscal_year_first
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import Currency, EntityId
 

@@ -22,10 +22,10 @@ from decimal import Decimal
 
 import pandas as pd
 
-from close.analysis import previous_period
 from close.definitions import block_sums, definition, income_statement_totals
 from close.errors import InputDataError
 from close.money import ZERO, exponent, from_minor, quantize_cents
+from close.periods import previous_period
 from close.types import Currency, Period
 
 # customer: any id; period: YYYY-MM; mrr: int64 minor units of the presentation currency.

@@ -48,7 +48,7 @@ from close.frames import frame_from_rows
 from close.fx import _EXACT, _round_decimal
 from close.journals import JournalEntry, JournalLine, balanced_entry
 from close.money import ONE, to_minor
-from close.ppa import fiscal_year_first
+from close.periods import fiscal_year_first
 from close.types import AccountCode, Currency, EntityId, Period
 
 STEP_COLUMNS: tuple[str, ...] = (

@@ -37,6 +37,7 @@ from close.errors import ConfigError
 from close.frames import AMOUNT_COLUMNS, MAPPED_TB_COLUMNS, frame_from_rows
 from close.fx import PPA_BOOK
 from close.money import ZERO, round_half_even_div, to_minor
+from close.periods import add_months, fiscal_year_first, months_between
 from close.types import AccountCode, EntityId, Period
 
 FAIR_VALUE_ADJUSTMENT = "fair_value_adjustments"
@@ -62,23 +63,6 @@ class PushDown:
     carrying: pd.DataFrame  # CARRYING_COLUMNS (local minor units)
     uplift: dict[EntityId, int]  # fair value over book equity at acquisition less its deferred tax, local
     deferred_tax: dict[EntityId, int] = field(default_factory=dict)  # DTL at acquisition, local
-
-
-def months_between(start: Period, end: Period) -> int:
-    """Return the number of months from ``start`` to ``end`` (0 when equal, negative before)."""
-    return (int(end[:4]) - int(start[:4])) * 12 + int(end[5:7]) - int(start[5:7])
-
-
-def shift_period(period: Period, months: int) -> Period:
-    """Return the period ``months`` after (or before, when negative) ``period``."""
-    idx = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
-    return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
-
-
-def fiscal_year_first(period: Period, fiscal_year_start: int) -> Period:
-    """Return the first period of the fiscal year that contains ``period``."""
-    year = int(period[:4]) if int(period[5:7]) >= fiscal_year_start else int(period[:4]) - 1
-    return f"{year:04d}-{fiscal_year_start:02d}"
 
 
 def accumulated_amortization(fair_value: int, life: int, months: int) -> int:
@@ -155,7 +139,7 @@ def push_down(
     sched: list[tuple] = []
     uplift: dict[EntityId, int] = {}
     deferred_tax: dict[EntityId, int] = {}
-    prev = shift_period(period, -1)
+    prev = add_months(period, -1)
     fy_first = fiscal_year_first(period, fiscal_year_start)
     prev_fy_first = fiscal_year_first(prev, fiscal_year_start)
     codes: dict[str, AccountCode] = {}
@@ -264,7 +248,7 @@ def _item_lines(
     def dtl_at(p: Period) -> int:
         return tax_on(fv - acc_at(p), tax_rate)
 
-    before_fy, before_prev_fy = shift_period(dates.fy_first, -1), shift_period(dates.prev_fy_first, -1)
+    before_fy, before_prev_fy = add_months(dates.fy_first, -1), add_months(dates.prev_fy_first, -1)
     acc_close, acc_open = acc_at(dates.period), acc_at(dates.prev) if dates.existed_before else 0
     ytd_close = acc_close - acc_at(before_fy)
     ytd_open = (acc_open - acc_at(before_prev_fy)) if dates.existed_before else 0
@@ -284,7 +268,7 @@ def _item_lines(
             tax_close = dtl_close - dtl_at(before_fy)
             tax_open = (dtl_open - dtl_at(before_prev_fy)) if dates.existed_before else 0
             rows.append((entity, label, f"PPA {name} deferred tax", codes["tax"], cp, tax_open, tax_close))
-    monthly = 0 if life is None else acc_close - acc_at(shift_period(dates.period, -1))
+    monthly = 0 if life is None else acc_close - acc_at(add_months(dates.period, -1))
     months = max(months_between(start, dates.period) + 1, 0)
     schedule = (entity, name, fv, life or 0, months, monthly, acc_close, fv - acc_close, ytd_close, dtl_close)
     return rows, schedule

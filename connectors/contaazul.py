@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from close.errors import ConfigError
+from close.periods import period_bounds
 from close.types import Period
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
 from connectors.field_map import unread_fields
@@ -61,7 +62,6 @@ from connectors.management import (
     build_management_trial_balance,
     check_payments_match,
     explain_unreconciled,
-    period_bounds,
     receivables_frame,
     titles_frame,
     uncategorised,

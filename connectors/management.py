@@ -44,6 +44,7 @@ from typing import Literal
 
 import pandas as pd
 
+from close.periods import fiscal_year_first, period_bounds
 from close.types import EntityId, Period
 from connectors.base import RECEIVABLE_COLUMNS, SUBLEDGER_COLUMNS
 from connectors.payload import Payload
@@ -170,21 +171,6 @@ class BankBalance:
     closing: int
 
 
-def period_bounds(period: Period) -> tuple[date, date]:
-    """Return the first and last day of ``YYYY-MM``."""
-    year, month = (int(p) for p in period.split("-"))
-    first = date(year, month, 1)
-    nxt = date(year + (month == 12), month % 12 + 1, 1)
-    return first, nxt - timedelta(days=1)
-
-
-def fiscal_year_start(period: Period, start_month: int = 1) -> date:
-    """Return the first day of the fiscal year containing ``period``."""
-    first, _ = period_bounds(period)
-    year = first.year if first.month >= start_month else first.year - 1
-    return date(year, start_month, 1)
-
-
 def build_management_trial_balance(*, entity: EntityId, period: Period, titles: Iterable[Title],
                                    banks: Sequence[BankBalance],
                                    category_names: dict[str, str],
@@ -205,7 +191,7 @@ def build_management_trial_balance(*, entity: EntityId, period: Period, titles: 
 
     """
     first, last = period_bounds(period)
-    fy_start = fiscal_year_start(period, fiscal_year_start_month)
+    fy_start = date.fromisoformat(f"{fiscal_year_first(period, fiscal_year_start_month)}-01")
     before = first - timedelta(days=1)
     categories: dict[str, dict[str, int]] = {}
     ar = {"opening": 0, "closing": 0}

@@ -45,6 +45,7 @@ import httpx
 import pandas as pd
 
 from close.errors import ConfigError
+from close.periods import period_bounds
 from close.types import Period
 from connectors.auth import AppKeyCredentials
 from connectors.base import (
@@ -63,7 +64,6 @@ from connectors.management import (
     Settlement,
     Title,
     build_management_trial_balance,
-    period_bounds,
     receivables_frame,
     titles_frame,
 )

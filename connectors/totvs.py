@@ -64,13 +64,13 @@ import httpx
 import pandas as pd
 
 from close.errors import ConfigError
+from close.periods import period_bounds
 from close.types import Period
 from connectors.auth import BasicAuth, OAuth2
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
 from connectors.errors import FatalConnectorError
 from connectors.field_map import unread_fields
 from connectors.http import ErpHttpClient, HttpPolicy
-from connectors.management import period_bounds
 from connectors.payload import Payload
 from connectors.settings import check_keys, int_setting, require_secret, str_setting
 from connectors.trial_balance import (

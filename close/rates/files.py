@@ -23,10 +23,10 @@ from datetime import date, datetime
 
 from close.csv_records import csv_records, number_cell, require_columns
 from close.errors import InputDataError
+from close.periods import PERIOD_PATTERN
 from close.rates.model import FxRate, RateNeed, quantize_rate, raw_record
 from close.types import Currency, RateType
 
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _TRUE, _FALSE = {"yes", "true", "1", "y"}, {"", "no", "false", "0", "n"}
 _RATE_COLUMNS: tuple[RateType, ...] = ("closing", "average", "historical")
@@ -73,7 +73,7 @@ def parse_rates_file(text: str | bytes, *, name: str, presentation_currency: Cur
             continue
         period, currency = row["period"], row["currency"].upper()
         presentation = (row.get("presentation_currency") or presentation_currency).upper()
-        if not _PERIOD.match(period):
+        if not PERIOD_PATTERN.match(period):
             raise InputDataError(f"got {period!r}, expected YYYY-MM", file=name, row=row_number,
                                  column="period")
         for column, value in (("currency", currency), ("presentation_currency", presentation)):
