@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from close.config import Settings
-from close.errors import CloseError, ConfigError
+from close.errors import CloseError, ConfigError, NotFound
 from close.run_state import AWAITING_PEOPLE, TERMINAL_STATUSES, RunStatus
 from close.stages import StageEnv
 from close.storage import open_database
@@ -139,7 +139,7 @@ class CloseSession:
         """Return one run with its stages done and its package path.
 
         Raises:
-            ConfigError: no such run for this tenant.
+            NotFound: no such run for this tenant.
 
         """
         self._allow(Action.READ, target=run_id)
@@ -149,7 +149,7 @@ class CloseSession:
         with self.env.db.tx() as conn:
             run = get_run(conn, run_id)
             if run is None:
-                raise ConfigError(f"no run {run_id}")
+                raise NotFound(f"no run {run_id}")
             return _view(run, done_stages(conn, run_id), _package_path(events(conn, run_id)))
 
     def list_runs(self, *, group_id: str | None = None, period: Period | None = None,
@@ -296,7 +296,7 @@ class CloseSession:
         """Return the run's board package (a zip with its manifest), from PostgreSQL.
 
         Raises:
-            ConfigError: no such run.
+            NotFound: no such run.
 
         """
         from close.storage.artifacts import package_bytes
@@ -305,7 +305,7 @@ class CloseSession:
         with self.env.db.tx() as conn:
             run = get_run(conn, run_id)
             if run is None:
-                raise ConfigError(f"no run {run_id}")
+                raise NotFound(f"no run {run_id}")
             return package_bytes(conn, run)
 
     def rates(self, period: Period) -> list[dict[str, Any]]:
@@ -378,7 +378,7 @@ class CloseSession:
         """Return one package file as ``(bytes, content type, sha256)``.
 
         Raises:
-            ConfigError: no such file in the run's package.
+            NotFound: no such file in the run's package.
 
         """
         from close.storage.run_views import artifact_content
@@ -387,7 +387,7 @@ class CloseSession:
         with self.env.db.tx() as conn:
             found = artifact_content(conn, run_id, name)
         if found is None:
-            raise ConfigError(f"run {run_id} has no package file {name!r}")
+            raise NotFound(f"run {run_id} has no package file {name!r}")
         return found
 
     def calendar(self) -> dict[str, Any]:
