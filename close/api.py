@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from close.config import Settings
-from close.errors import CloseError, ConfigError, NotFound
+from close.errors import CloseError, NotFound
 from close.run_state import AWAITING_PEOPLE, TERMINAL_STATUSES, RunStatus
 from close.stages import StageEnv
 from close.storage import open_database

@@ -69,7 +69,7 @@ class TbDiagnosis:
 
 
 def _file_options(entity: EntityConfig) -> FileOptions:
-    """The entity's own reading options when it closes from files; auto-detection otherwise."""
+    """Return the entity's own reading options when it closes from files, else auto-detection."""
     if entity.connector == "file":
         return FileOptions.from_settings(entity.source, entity=entity.id)
     return FileOptions()

@@ -248,7 +248,7 @@ async def _threaded(fn: Any, *args: Any) -> Response:  # noqa: ANN401
 
 
 def _entity_choices(request: Request) -> list[tuple[str, str]]:
-    """The entities of the server's groups as ``(group/entity, label)`` options."""
+    """Return the entities of the server's groups as ``(group/entity, label)`` options."""
     return [(f"{g.id}/{e.id}", f"{g.name} · {e.id} {e.name} ({e.currency})")
             for _, g in request.app.state.groups.values() for e in g.entities]
 
