@@ -22,19 +22,21 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from close.config import Settings
-from close.errors import CloseError, ConfigError
+from close.errors import CloseError, NotFound
 from close.run_state import AWAITING_PEOPLE, TERMINAL_STATUSES, RunStatus
 from close.stages import StageEnv
 from close.storage import open_database
 from close.storage.runs import Run, done_stages, events, find_runs, get_run
 from close.types import Period, RunId
-from close.users import Action, Principal, authorize, operator
+from close.users import Action, Principal, authorize, operator, reading
 
 #: The version of :class:`RunView`'s shape (and of ``close status --json``'s run objects).
 SCHEMA_VERSION = 1
@@ -83,6 +85,13 @@ def _view(run: Run, stages: set[tuple[str, str]], package: str | None) -> RunVie
                    stages_done=tuple(sorted(stages)), package_path=package)
 
 
+def _view_of(conn: Connection, run_id: RunId) -> RunView:
+    run = get_run(conn, run_id)
+    if run is None:
+        raise NotFound(f"no run {run_id}")
+    return _view(run, done_stages(conn, run_id), _package_path(events(conn, run_id)))
+
+
 def _package_path(run_events: list[dict[str, Any]]) -> str | None:
     for event in reversed(run_events):
         if event["stage"] == RunStatus.DISTRIBUTING.value and event["kind"] == "stage_done":
@@ -110,6 +119,10 @@ class CloseSession:
 
     def _allow(self, action: Action, run_id: RunId | None = None, target: str = "") -> None:
         authorize(self.env.db, self.principal, action, run_id=run_id, target=target)
+
+    def _reading(self, target: str, action: Action = Action.READ) -> AbstractContextManager[Connection]:
+        """Allow a read and open the one transaction that logs it and reads."""
+        return reading(self.env.db, self.principal, action, target=target)
 
     @classmethod
     @contextmanager
@@ -139,24 +152,20 @@ class CloseSession:
         """Return one run with its stages done and its package path.
 
         Raises:
-            ConfigError: no such run for this tenant.
+            NotFound: no such run for this tenant.
 
         """
-        self._allow(Action.READ, target=run_id)
-        return self._fetch(run_id)
+        with self._reading(run_id) as conn:
+            return _view_of(conn, run_id)
 
     def _fetch(self, run_id: RunId) -> RunView:
         with self.env.db.tx() as conn:
-            run = get_run(conn, run_id)
-            if run is None:
-                raise ConfigError(f"no run {run_id}")
-            return _view(run, done_stages(conn, run_id), _package_path(events(conn, run_id)))
+            return _view_of(conn, run_id)
 
     def list_runs(self, *, group_id: str | None = None, period: Period | None = None,
                   limit: int = 200) -> list[RunView]:
         """Return the latest runs, newest first, optionally of one group or period."""
-        self._allow(Action.READ, target="runs")
-        with self.env.db.tx() as conn:
+        with self._reading("runs") as conn:
             runs = find_runs(conn, group_id=group_id, period=period, limit=limit)
         return [_view(r, set(), None) for r in runs]
 
@@ -164,8 +173,7 @@ class CloseSession:
         """Return what ``close show --json`` prints: balances, CTA, NCI, journals, findings, events."""
         from close.show import run_summary
 
-        self._allow(Action.READ, target=run_id)
-        with self.env.db.tx() as conn:
+        with self._reading(run_id) as conn:
             return {"schema_version": SCHEMA_VERSION, **run_summary(conn, run_id, account=account)}
 
     def wait(self, run_id: RunId, *, poll_seconds: float = 0.5, timeout: float | None = None) -> RunView:
@@ -242,8 +250,7 @@ class CloseSession:
         """Return the run's validation findings, each with its evidence."""
         from close.review import findings
 
-        self._allow(Action.READ, target=run_id)
-        with self.env.db.tx() as conn:
+        with self._reading(run_id) as conn:
             return findings(conn, run_id)
 
     def approve(self, run_id: RunId, reason: str, waivers: Mapping[str, str] | None = None, *,
@@ -296,16 +303,15 @@ class CloseSession:
         """Return the run's board package (a zip with its manifest), from PostgreSQL.
 
         Raises:
-            ConfigError: no such run.
+            NotFound: no such run.
 
         """
         from close.storage.artifacts import package_bytes
 
-        self._allow(Action.READ, target=run_id)
-        with self.env.db.tx() as conn:
+        with self._reading(run_id) as conn:
             run = get_run(conn, run_id)
             if run is None:
-                raise ConfigError(f"no run {run_id}")
+                raise NotFound(f"no run {run_id}")
             return package_bytes(conn, run)
 
     def rates(self, period: Period) -> list[dict[str, Any]]:
@@ -326,75 +332,71 @@ class CloseSession:
     # -- views for the REST API, the web page and the MCP server ---------------------------------
 
     def page_runs(self, *, group_id: str | None = None, period: Period | None = None,
-                  status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[RunView], int]:
-        """Return one page of runs, newest first, and the number of runs that match the filters."""
+                  status: str | None = None, limit: int = 50,
+                  after: RunId | None = None) -> tuple[list[RunView], int]:
+        """Return one page of runs, newest first, and the number of runs that match the filters.
+
+        ``after`` is the id of the previous page's last run (keyset pagination).
+        """
         from close.storage.run_views import page_runs
 
-        self._allow(Action.READ, target="runs")
-        with self.env.db.tx() as conn:
+        with self._reading("runs") as conn:
             runs, total = page_runs(conn, group_id=group_id, period=period, status=status, limit=limit,
-                                    offset=offset)
+                                    after=after)
         return [_view(r, set(), None) for r in runs], total
 
     def stages(self, run_id: RunId) -> list[dict[str, Any]]:
         """Return the run's stage checkpoints with their start and finish times."""
         from close.storage.run_views import stage_rows
 
-        self._allow(Action.READ, target=run_id)
-        with self.env.db.tx() as conn:
+        with self._reading(run_id) as conn:
             return stage_rows(conn, run_id)
 
     def events(self, run_id: RunId) -> list[dict[str, Any]]:
         """Return the run's audit trail, oldest first (roles that may read the audit trail)."""
-        self._allow(Action.READ_AUDIT, target=run_id)
-        with self.env.db.tx() as conn:
+        with self._reading(run_id, Action.READ_AUDIT) as conn:
             return events(conn, run_id)
 
     def variances(self, run_id: RunId, account: str | None = None) -> list[dict[str, Any]]:
         """Return the run's material variances with their drivers, commentary and light."""
         from close.storage.run_views import variance_rows
 
-        self._allow(Action.READ, target=run_id)
-        with self.env.db.tx() as conn:
+        with self._reading(run_id) as conn:
             return variance_rows(conn, run_id, account=account)
 
     def kpis(self, run_id: RunId) -> list[dict[str, Any]]:
         """Return the run's KPIs."""
         from close.storage.run_views import kpi_rows
 
-        self._allow(Action.READ, target=run_id)
-        with self.env.db.tx() as conn:
+        with self._reading(run_id) as conn:
             return kpi_rows(conn, run_id)
 
     def package_files(self, run_id: RunId) -> list[dict[str, Any]]:
         """Return the run's package files (name, content type, sha256, size)."""
         from close.storage.run_views import artifact_rows
 
-        self._allow(Action.READ, target=run_id)
-        with self.env.db.tx() as conn:
+        with self._reading(run_id) as conn:
             return artifact_rows(conn, run_id)
 
     def package_file(self, run_id: RunId, name: str) -> tuple[bytes, str, str]:
         """Return one package file as ``(bytes, content type, sha256)``.
 
         Raises:
-            ConfigError: no such file in the run's package.
+            NotFound: no such file in the run's package.
 
         """
         from close.storage.run_views import artifact_content
 
-        self._allow(Action.READ, target=f"{run_id} {name}")
-        with self.env.db.tx() as conn:
+        with self._reading(f"{run_id} {name}") as conn:
             found = artifact_content(conn, run_id, name)
         if found is None:
-            raise ConfigError(f"run {run_id} has no package file {name!r}")
+            raise NotFound(f"run {run_id} has no package file {name!r}")
         return found
 
     def calendar(self) -> dict[str, Any]:
         """Return the newest run of every (group, month) and the locked months: the close calendar."""
         from close.storage.run_views import latest_by_month, locked_periods
 
-        self._allow(Action.READ, target="calendar")
-        with self.env.db.tx() as conn:
+        with self._reading("calendar") as conn:
             runs, locks = latest_by_month(conn), locked_periods(conn)
         return {"runs": [_view(r, set(), None) for r in runs], "locked": sorted(locks)}

@@ -48,11 +48,11 @@ from close.cli_common import (
     settings_from_env,
 )
 from close.cli_tasks import progress_json, progress_text, tasks_app, tick_command
-from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app
+from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app, tb_app
 from close.cli_users import guard, users_app
 from close.cli_web import mcp, serve
 from close.config import Settings, load_group_config
-from close.errors import CloseError, ConfigError, RunConflict
+from close.errors import CloseError, ConfigError, NotFound, RunConflict
 from close.periods import period_range
 from close.run import cancel_run, create_close_run, reap_stranded, resume_run
 from close.run_state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
@@ -241,7 +241,7 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
         if run_id:
             one = get_run(conn, run_id)
             if one is None:
-                raise ConfigError(f"no run {run_id}")
+                raise NotFound(f"no run {run_id}")
             runs = [one]
             stages = sorted(done_stages(conn, run_id))
             # Staleness compares the run with the group's other periods, so it needs them too.
@@ -305,7 +305,7 @@ def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", 
     with env.db.tx() as conn:
         one = get_run(conn, run_id)
         if one is None:
-            raise ConfigError(f"no run {run_id}")
+            raise NotFound(f"no run {run_id}")
         data = package_bytes(conn, one)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
@@ -331,7 +331,7 @@ def review(run_id: str, as_json: JsonOpt = False) -> None:
     with env.db.tx() as conn:
         one = get_run(conn, run_id)
         if one is None:
-            raise ConfigError(f"no run {run_id}")
+            raise NotFound(f"no run {run_id}")
         items = findings(conn, run_id)
         weights = load_config(conn, run_id).validation.weights
     if as_json:
@@ -425,6 +425,7 @@ app.command("tick")(tick_command)
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(ic_app, name="ic")
+app.add_typer(tb_app, name="tb")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)

@@ -1,6 +1,6 @@
 """The ``close`` commands around a close rather than of a run.
 
-Rates, connectors, mapping suggestions, the intercompany report and backfills.
+Rates, connectors, mapping suggestions, the intercompany report, a trial-balance check and backfills.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from rich.table import Table
 from close.chart import load_chart
 from close.cli_common import ConfigOpt, JsonOpt, PeriodOpt, check_period, console, err, open_env
 from close.config import GroupConfig, load_group_config
+from close.errors import ConfigError
 from connectors.base import ConnectorContext
 from connectors.health import ConnectorTarget, check_connectors, health_table
 from connectors.registry import create_connector, secrets_for
@@ -25,6 +26,7 @@ rates_app = typer.Typer(no_args_is_help=True, help="FX rates: fetch once, show w
 connectors_app = typer.Typer(no_args_is_help=True, help="ERP connectors.")
 mapping_app = typer.Typer(no_args_is_help=True, help="Chart-of-accounts mapping.")
 ic_app = typer.Typer(no_args_is_help=True, help="Intercompany matching.")
+tb_app = typer.Typer(no_args_is_help=True, help="One entity's trial balance, without a close.")
 
 
 def _print_frame(frame: pd.DataFrame, *, title: str, as_json: bool) -> None:
@@ -151,3 +153,31 @@ def ic_report(config: ConfigOpt, period: PeriodOpt, as_json: JsonOpt = False) ->
     if (pairs["status"] == "uneliminated").any():
         raise typer.Exit(1)
 
+
+
+@tb_app.command("check")
+def tb_check(file: Annotated[Path, typer.Argument(help="The exported trial balance (CSV or XLSX).")],
+             config: ConfigOpt,
+             entity: Annotated[str, typer.Option("--entity", "-e", help="The entity the file belongs to.")],
+             as_json: JsonOpt = False) -> None:
+    """Read a trial balance as the close would and run the close's checks of one entity; store nothing.
+
+    Exits 1 when a check fails (or the file does not read), 0 otherwise (warnings included).
+    """
+    from close.tb_check import diagnose_trial_balance
+
+    group = load_group_config(config)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file ({exc.strerror})", file=str(file)) from None
+    found = diagnose_trial_balance(group, config, entity, data, file.name)
+    totals = ", ".join(f"{k} {v}" for k, v in found.totals.items())
+    err.print(f"{found.filename}: {found.lines} lines of {found.entity.id} ({found.entity.currency}); "
+              f"{totals}", markup=False)
+    frame = pd.DataFrame([{"severity": f.severity, "code": f.code, "account": f.account,
+                           "expected": f.expected, "actual": f.actual, "message": f.message}
+                          for f in found.findings])
+    _print_frame(frame, title=f"checks of {found.filename}", as_json=as_json)
+    if found.failed:
+        raise typer.Exit(1)

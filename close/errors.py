@@ -26,6 +26,10 @@ class ConfigError(CloseError):
         super().__init__(text)
 
 
+class NotFound(ConfigError):
+    """The run, file or record named does not exist for this tenant (REST: 404; CLI: exit 2)."""
+
+
 class PermanentError(CloseError):
     """A failure that retrying will not fix: the stage fails now."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.errors import ConfigError, RunConflict
+from close.errors import ConfigError, NotFound, RunConflict
 from close.run_state import RunStatus, append_event, transition
 from close.stages import StageEnv
 from close.stages.inputs import ADJUSTMENT_PREFIX
@@ -38,7 +38,7 @@ from close.workflow.settings import SIGNOFF_GATE
 def _run(conn: Connection, run_id: RunId) -> Run:
     run = get_run(conn, run_id, for_update=True)
     if run is None:
-        raise ConfigError(f"no run {run_id}")
+        raise NotFound(f"no run {run_id}")
     return run
 
 

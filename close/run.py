@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from close.config import GroupConfig, load_group_config
 from close.config_guard import check_sources
-from close.errors import ConfigError, RunConflict
+from close.errors import ConfigError, NotFound, RunConflict
 from close.leases import reap
 from close.run_state import STAGE_ORDER, RunStatus, append_event, transition
 from close.stages import StageEnv
@@ -156,7 +156,7 @@ def launch(env: StageEnv, run_id: RunId, launcher: Launcher) -> None:
     with env.db.tx() as conn:
         run = get_run(conn, run_id)
         if run is None:
-            raise ConfigError(f"no run {run_id}")
+            raise NotFound(f"no run {run_id}")
         stage, entities = next_stage(conn, run, load_config(conn, run_id))
         if stage is not None:
             keys = ([LeaseKey(run_id, stage.value, e) for e in entities] if stage == RunStatus.EXTRACTING
@@ -197,7 +197,7 @@ def resume_run(env: StageEnv, run_id: RunId) -> Run:
     with env.db.tx() as conn:
         run = get_run(conn, run_id, for_update=True)
         if run is None:
-            raise ConfigError(f"no run {run_id}")
+            raise NotFound(f"no run {run_id}")
         if run.status != RunStatus.FAILED:
             raise RunConflict(f"refused: run {run_id} is {run.status}; only a FAILED run can be resumed")
         config = load_config(conn, run_id)
@@ -239,7 +239,7 @@ def cancel_run(env: StageEnv, run_id: RunId, reason: str) -> Run:
     with env.db.tx() as conn:
         run = get_run(conn, run_id, for_update=True)
         if run is None:
-            raise ConfigError(f"no run {run_id}")
+            raise NotFound(f"no run {run_id}")
         if run.status in (RunStatus.COMPLETED, RunStatus.CANCELLED):
             raise RunConflict(f"refused: run {run_id} is {run.status}; nothing to cancel")
         transition(conn, run_id, run.status, RunStatus.CANCELLED, actor=env.actor,

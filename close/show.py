@@ -46,7 +46,7 @@ from sqlalchemy.engine import Connection
 
 from close.chart import SystemRole
 from close.definitions import block_sums, income_statement_totals
-from close.errors import ConfigError
+from close.errors import NotFound
 from close.fx import PPA_BOOK
 from close.money import from_minor
 from close.stages.inputs import load_config, load_run_chart
@@ -106,7 +106,7 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
     """Everything ``close show`` prints, as plain data (Decimals as exact strings)."""
     run = get_run(conn, run_id)
     if run is None:
-        raise ConfigError(f"no run {run_id}")
+        raise NotFound(f"no run {run_id}")
     config = load_config(conn, run_id)
     chart = load_run_chart(conn, run_id, config)
     consolidated = _rows(conn, "SELECT std_account AS account, amount, movement FROM consolidated_balances "

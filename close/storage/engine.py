@@ -144,15 +144,23 @@ class Database:
         return cls(engine=app, owner_engine=owner, tenant=tenant, url=url)
 
     @contextlib.contextmanager
-    def tx(self) -> Iterator[Connection]:
+    def tx(self, *, durable: bool = True) -> Iterator[Connection]:
         """Yield a connection in one transaction bound to the tenant (commit on success).
 
         The binding is made by the database (``monthclose_bind`` with the session's nonce) and
         expires with the transaction; the SQL run inside cannot switch it.
+
+        Args:
+            durable: False for a transaction whose writes a crash may lose — a read, whose only
+                write is the binding itself, and the access-log row of a read. Its commit then
+                does not wait for the WAL flush (``synchronous_commit`` off for it alone), which
+                under a busy disk is most of a read's time; set in the binding's round trip.
+
         """
+        bind = ("SELECT monthclose_bind(:n, :t)" if durable else
+                "SELECT monthclose_bind(:n, :t), set_config('synchronous_commit', 'off', true)")
         with self.engine.begin() as conn:
-            conn.execute(sa.text("SELECT monthclose_bind(:n, :t)"),
-                         {"n": session_nonce(conn), "t": self.tenant})
+            conn.execute(sa.text(bind), {"n": session_nonce(conn), "t": self.tenant})
             yield conn
 
     def for_tenant(self, tenant: str) -> Database:

@@ -13,16 +13,29 @@ from close.types import Period, RunId
 
 
 def page_runs(conn: Connection, *, group_id: str | None = None, period: Period | None = None,
-              status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Run], int]:
-    """Return one page of the tenant's runs, newest first, and how many match in all."""
-    where = ("(CAST(:g AS text) IS NULL OR group_id = :g) AND (CAST(:p AS text) IS NULL OR period = :p) "
-             "AND (CAST(:s AS text) IS NULL OR status = :s)")
-    params = {"g": group_id, "p": period, "s": status}
-    total = conn.execute(sa.text(f"SELECT count(*) FROM close_runs WHERE {where}"), params).scalar_one()  # noqa: S608
+              status: str | None = None, limit: int = 50,
+              after: RunId | None = None) -> tuple[list[Run], int]:
+    """Return one page of the tenant's runs, newest first, and how many match the filters in all.
+
+    One statement, keyset-paged: ``after`` is the id of the previous page's last run, and the
+    page is the next ``limit`` runs in ``(created_at, id)`` descending order, read in that order
+    from ``close_runs_newest`` (0014); the count rides along, so an empty page still has it.
+    """
+    conditions, params = [], {"n": limit, "after": after}
+    for column, value in (("group_id", group_id), ("period", period), ("status", status)):
+        if value is not None:
+            conditions.append(f"{column} = :{column}")
+            params[column] = value
+    matching = " AND ".join(conditions) or "true"
+    keyset = ("(created_at, id) < (SELECT created_at, id FROM close_runs WHERE id = CAST(:after AS uuid))"
+              if after else "true")
+    # Only our own column names and placeholders are spliced in; every value is a bound parameter.
     rows = conn.execute(sa.text(
-        f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE {where} "  # noqa: S608
-        "ORDER BY created_at DESC, id LIMIT :n OFFSET :o"), {**params, "n": limit, "o": offset})
-    return [_to_run(r) for r in rows], int(total)
+        f"SELECT total.n AS total, page.* FROM (SELECT count(*) AS n FROM close_runs WHERE {matching}) total "  # noqa: S608
+        f"LEFT JOIN LATERAL (SELECT {_RUN_COLUMNS} FROM close_runs WHERE {matching} AND {keyset} "
+        "ORDER BY created_at DESC, id DESC LIMIT :n) page ON true"), params).all()
+    total = int(rows[0].total)
+    return [_to_run(r) for r in rows if r.id is not None], total
 
 
 def latest_by_month(conn: Connection) -> list[Run]:

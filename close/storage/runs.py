@@ -49,8 +49,12 @@ _RUN_COLUMNS = ", ".join(
      "validation_score::text AS validation_score"))
 
 
+_RUN_FIELDS = tuple(Run.__dataclass_fields__)
+
+
 def _to_run(row: sa.Row) -> Run:
-    m = dict(row._mapping)
+    """Build a run from a row holding ``_RUN_COLUMNS`` (and maybe more columns, left out)."""
+    m = {k: row._mapping[k] for k in _RUN_FIELDS}
     m["status"] = RunStatus(m["status"])
     m["start_stage"] = RunStatus(m["start_stage"])
     return Run(**m)

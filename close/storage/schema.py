@@ -124,6 +124,8 @@ sa.Index("close_runs_trigger_key", close_runs.c.tenant_id, close_runs.c.trigger_
          postgresql_where=close_runs.c.trigger_key.is_not(None))
 sa.Index("close_runs_group_period", close_runs.c.tenant_id, close_runs.c.group_id, close_runs.c.period,
          close_runs.c.created_at)
+# 0014_run_list_index: the run list's newest-first keyset pages.
+sa.Index("close_runs_newest", close_runs.c.tenant_id, close_runs.c.created_at.desc(), close_runs.c.id.desc())
 
 run_inputs = sa.Table(
     "run_inputs", metadata,

@@ -81,14 +81,7 @@ def disable_user(conn: Connection, name: str) -> bool:
 
 def record_access(conn: Connection, *, actor: str, role: str, door: str, action: str, target: str,
                   allowed: bool, reason: str = "") -> None:
-    """Append one row to the access log.
-
-    An allowed read is logged without waiting for the WAL flush (``synchronous_commit`` off for this
-    transaction only): a crash may lose the last reads' rows, never a decision's. Every page view
-    logs several reads, and a flush each would dominate its time.
-    """
-    if allowed and action in ("read", "read_audit"):
-        conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+    """Append one row to the access log (the caller's transaction says whether it waits for the flush)."""
     conn.execute(access_log.insert().values(tenant_id=_tenant(), actor=actor, role=role, door=door,
                                             action=action, target=target, allowed=allowed, reason=reason))
 

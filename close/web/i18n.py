@@ -24,11 +24,10 @@ _PT = {
     "Trial balance check": "Verificar balancete", "Currency": "Moeda", "File": "Arquivo",
     "Check": "Verificar", "lines": "linhas", "opening": "saldo anterior", "debit": "débito",
     "credit": "crédito", "closing": "saldo atual",
-    "Duplicate accounts": "Contas duplicadas",
-    "Reads one entity's exported trial balance as a close would; nothing is stored.":
-        "Lê o balancete exportado de uma entidade como um fechamento leria; nada é gravado.",
-    "The trial balance sums to zero and every closing is opening + debit − credit.":
-        "O balancete soma zero e cada saldo atual é saldo anterior + débito − crédito.",
+    "Reads one entity's exported trial balance as a close would and runs the close's checks of one "
+    "entity; nothing is stored.":
+        "Lê o balancete exportado de uma entidade como um fechamento leria e executa as verificações "
+        "do fechamento de uma entidade; nada é gravado.",
 }
 
 

@@ -22,8 +22,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from close.api import CloseSession
-from close.errors import CloseError
-from close.money import from_minor
+from close.errors import CloseError, ConfigError
 from close.run_state import STAGE_ORDER
 from close.users import Action, NotAuthenticated, Principal, active_principal, authenticate, refusal
 from close.web.i18n import LANGUAGES, translator
@@ -220,7 +219,7 @@ def install_pages(app: FastAPI, *, session_secret: str, secure_cookies: bool) ->
     @app.get("/tb-check", include_in_schema=False)
     def tb_check_page(request: Request) -> HTMLResponse:
         _session(request)
-        return _render(request, "tb_check.html")
+        return _render(request, "tb_check.html", entities=_entity_choices(request))
 
     @app.post("/tb-check", include_in_schema=False)
     async def tb_check(request: Request) -> HTMLResponse:
@@ -228,9 +227,8 @@ def install_pages(app: FastAPI, *, session_secret: str, secure_cookies: bool) ->
         upload = form.get("file")
         data = await upload.read() if hasattr(upload, "read") else b""
         filename = getattr(upload, "filename", None) or "upload.csv"
-        entity, currency = str(form.get("entity", "")).strip(), str(form.get("currency", "")).strip().upper()
-        csrf = str(form.get("csrf", ""))
-        return await _threaded(_check_tb, request, csrf, data, filename, entity, currency)
+        csrf, target = str(form.get("csrf", "")), str(form.get("entity", ""))
+        return await _threaded(_check_tb, request, csrf, data, filename, target)
 
     @app.exception_handler(CloseError)
     async def page_error(request: Request, exc: CloseError) -> Response:
@@ -249,24 +247,28 @@ async def _threaded(fn: Any, *args: Any) -> Response:  # noqa: ANN401
     return await run_in_threadpool(fn, *args)
 
 
-def _check_tb(request: Request, csrf: str, data: bytes, filename: str, entity: str,
-              currency: str) -> HTMLResponse:
-    """Read an uploaded trial balance as a close's extract would, and show what it found; store nothing."""
+def _entity_choices(request: Request) -> list[tuple[str, str]]:
+    """Return the entities of the server's groups as ``(group/entity, label)`` options."""
+    return [(f"{g.id}/{e.id}", f"{g.name} · {e.id} {e.name} ({e.currency})")
+            for _, g in request.app.state.groups.values() for e in g.entities]
+
+
+def _check_tb(request: Request, csrf: str, data: bytes, filename: str, target: str) -> HTMLResponse:
+    """Run ``close tb check`` on an uploaded trial balance and show its findings; store nothing."""
     from close.errors import InputDataError
-    from connectors.files import read_trial_balance
+    from close.tb_check import diagnose_trial_balance
 
     _check_csrf(request, csrf)
     session, _ = _session(request)
     session.calendar()  # the read check and its access-log row: the upload itself is not kept
-    if not entity or len(currency) != 3 or not currency.isalpha():
-        return _render(request, "tb_check.html", 422,
-                       error="entity: an entity id is required; currency: three letters such as BRL")
+    choices = _entity_choices(request)
+    group_id, _, entity_id = target.partition("/")
+    found = request.app.state.groups.get(group_id)
+    if found is None or not entity_id:
+        return _render(request, "tb_check.html", 422, entities=choices,
+                       error=f"entity: choose one of the server's entities, not {target!r}")
     try:
-        frame = read_trial_balance(data, filename=Path(filename).name, entity=entity, currency=currency)
-    except InputDataError as exc:
-        return _render(request, "tb_check.html", 422, error=str(exc))
-    duplicates = sorted(frame.loc[frame.duplicated(["account", "counterparty"], keep=False), "account"]
-                        .astype(str).unique()) if "counterparty" in frame else []
-    totals = {k: from_minor(int(frame[k].sum()), currency) for k in ("opening", "debit", "credit", "closing")}
-    return _render(request, "tb_check.html", lines=len(frame), filename=Path(filename).name, totals=totals,
-                   duplicates=duplicates, currency=currency)
+        diagnosis = diagnose_trial_balance(found[1], found[0], entity_id, data, Path(filename).name)
+    except (InputDataError, ConfigError) as exc:  # the text `close tb check` prints after "error:"
+        return _render(request, "tb_check.html", 422, entities=choices, chosen=target, error=str(exc))
+    return _render(request, "tb_check.html", entities=choices, chosen=target, diagnosis=diagnosis)

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from close.errors import CloseError, ConfigError, InputDataError, RunConflict
+from close.errors import CloseError, ConfigError, InputDataError, NotFound, RunConflict
 from close.users import AccessDenied, NotAuthenticated
 
 log = logging.getLogger("close.web")
@@ -48,7 +48,7 @@ def status_of(exc: CloseError) -> tuple[int, str]:
         return 401, "Unauthorized"
     if isinstance(exc, AccessDenied):
         return 403, "Forbidden"
-    if isinstance(exc, ConfigError) and str(exc).startswith("no run") or "has no package file" in str(exc):
+    if isinstance(exc, NotFound):
         return 404, "Not Found"
     if isinstance(exc, RunConflict):
         return 409, "Conflict"

@@ -97,6 +97,7 @@ def test_the_named_indexes_exist_in_both(db: Database) -> None:
                 "deliveries_key": "deliveries", "deliveries_run": "deliveries",
                 "collection_drafts_key": "collection_drafts"}
     expected |= {"users_token_id": "users", "access_log_at": "access_log"}  # 0010_users
+    expected |= {"close_runs_newest": "close_runs"}  # 0014_run_list_index
     assert {i.name: t.name for t in metadata.tables.values() for i in t.indexes} == expected
     inspector = sa.inspect(db.owner_engine)
     for index, table in expected.items():

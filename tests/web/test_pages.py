@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import html
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from close.errors import InputDataError
+from close.storage.schema import metadata
 from close.web.security import RateLimiter
-from connectors.files import read_trial_balance
 from tests.web.conftest import ROOT
 
 
@@ -70,30 +73,70 @@ def test_only_those_allowed_see_the_decision_buttons(web_app: FastAPI, tokens: d
 
 MALFORMED_TB = ("Conta;Descrição;Saldo Anterior;Débito;Crédito;Saldo Atual\n"
                 "1.1.01.001;Caixa;5.000,00;abc;0,00;5.000,00\n")
+# Reads (sums to zero, every line rolls) but cash (Caixa and Bancos) is in credit and an
+# account the mapping file lacks carries a balance: ABNORMAL_BALANCE warns, UNMAPPED_ACCOUNT fails.
+FLAWED_TB = ("Conta;Descrição;Saldo Anterior;Débito;Crédito;Saldo Atual\n"
+             "1.1.01.001;Caixa;0,00;0,00;100,00;-100,00\n"
+             "1.1.01.002;Bancos;0,00;0,00;200,00;-200,00\n"
+             "9.9.99.999;Valores a classificar;0,00;300,00;0,00;300,00\n")
 
 
-def _stored(web_app: FastAPI) -> tuple[int, int]:
+def _stored(web_app: FastAPI) -> dict[str, int]:
+    """Count the tenant's rows in every table (the access log, which records the read, aside)."""
+    tables = [t.name for t in metadata.sorted_tables if "tenant_id" in t.c and t.name != "access_log"]
     with web_app.state.session.env.db.tx() as conn:
-        return tuple(conn.exec_driver_sql("SELECT (SELECT count(*) FROM run_inputs), "
-                                          "(SELECT count(*) FROM trial_balances)").one())
+        return {name: conn.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar_one()  # noqa: S608
+                for name in tables}
 
 
-def test_a_malformed_trial_balance_gets_the_extracts_error_and_nothing_is_stored(
-        web_app: FastAPI, tokens: dict[str, str]) -> None:
-    # The message a close's EXTRACTING (and so `close run`) reports for this file.
-    with pytest.raises(InputDataError) as caught:
-        read_trial_balance(MALFORMED_TB.encode(), filename="BR9.csv", entity="BR9", currency="BRL")
-    expected = str(caught.value)
-    assert "row 2" in expected
+def _close_tb_check(tmp_path: Path, name: str, content: str,
+                    *options: str) -> subprocess.CompletedProcess[str]:
+    """Run ``close tb check`` as a user would (wide columns: rich wraps no line)."""
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    return subprocess.run([str(Path(sys.executable).parent / "close"), "tb", "check", str(path), "--config",
+                           str(ROOT / "examples" / "demo" / "group.toml"), "--entity", "BR1", *options],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          env={**os.environ, "COLUMNS": "1000", "NO_COLOR": "1"})
+
+
+def _upload(client: TestClient, name: str, content: str) -> Any:  # noqa: ANN401
+    csrf = _csrf(client.get("/tb-check").text)
+    return client.post("/tb-check", data={"csrf": csrf, "entity": "acme/BR1"},
+                       files={"file": (name, content.encode(), "text/csv")})
+
+
+def test_a_malformed_trial_balance_gets_the_clis_error_and_nothing_is_stored(
+        web_app: FastAPI, tokens: dict[str, str], tmp_path: Path) -> None:
+    cli = _close_tb_check(tmp_path, "BR1.csv", MALFORMED_TB)
+    assert cli.returncode == 1, cli.stderr
+    expected = cli.stderr.strip()
+    assert expected == "error: entity BR1, file BR1.csv, row 2, column 'Débito': not a number: 'abc'"
     before = _stored(web_app)
     client = _signed_in(web_app, "viewer", tokens["viewer"])
-    csrf = _csrf(client.get("/tb-check").text)
-    done = client.post("/tb-check", data={"csrf": csrf, "entity": "BR9", "currency": "BRL"},
-                       files={"file": ("BR9.csv", MALFORMED_TB.encode(), "text/csv")})
+    done = _upload(client, "BR1.csv", MALFORMED_TB)
     assert done.status_code == 422
-    assert expected in html.unescape(done.text)
-    good = (ROOT / "examples" / "demo" / "tb" / "BR1" / "2025-10.csv").read_bytes()
-    ok = client.post("/tb-check", data={"csrf": csrf, "entity": "BR1", "currency": "BRL"},
-                     files={"file": ("2025-10.csv", good, "text/csv")})
-    assert ok.status_code == 200 and 'id="tb-result"' in ok.text
+    shown = re.search(r'<p class="error" role="alert" id="tb-error">(.*?)</p>', done.text, re.S)
+    assert shown and html.unescape(shown.group(1)) == expected
+    assert 'id="tb-result"' not in done.text
+    assert _stored(web_app) == before
+
+
+def test_the_upload_page_runs_the_same_checks_as_the_cli_and_stores_nothing(
+        web_app: FastAPI, tokens: dict[str, str], tmp_path: Path) -> None:
+    cli = _close_tb_check(tmp_path, "BR1.csv", FLAWED_TB, "--json")
+    assert cli.returncode == 1, cli.stderr  # a check failed
+    by_cli = [(f["severity"], f["code"], f["message"]) for f in json.loads(cli.stdout)]
+    assert ("fail", "UNMAPPED_ACCOUNT") in {(s, c) for s, c, _ in by_cli}
+    # Judged per standard account: both lines map to 1000 (cash), together 300.00 in credit.
+    assert [m for s, c, m in by_cli if (s, c) == ("warn", "ABNORMAL_BALANCE")] == [
+        "BR1 1000 Cash and cash equivalents: expected a debit balance != actual credit -300.00 BRL"]
+    before = _stored(web_app)
+    client = _signed_in(web_app, "viewer", tokens["viewer"])
+    done = _upload(client, "BR1.csv", FLAWED_TB)
+    assert done.status_code == 200, done.text
+    rows = re.findall(r'<tr class="sev-(\w+)"><td>\w+</td><td>(\w+)</td><td>[^<]*</td>\s*'
+                      r'<td class="num">[^<]*</td><td class="num">[^<]*</td><td>(.*?)</td></tr>',
+                      done.text, re.S)
+    assert [(s, c, html.unescape(m)) for s, c, m in rows] == by_cli
     assert _stored(web_app) == before

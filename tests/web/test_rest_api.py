@@ -10,6 +10,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from close.errors import ConfigError, NotFound
+from close.web.problems import status_of
 from tests.web.conftest import DEMO_PERIOD, bearer, wait_settled
 
 
@@ -105,3 +107,19 @@ def test_a_bad_period_is_a_422_problem_naming_the_field(client: TestClient, toke
     unknown = client.post("/api/v1/runs", json={"group": "nope", "period": "2025-10"},
                           headers=bearer(tokens["preparer"]))
     assert unknown.status_code == 422 and "unknown group" in unknown.json()["detail"]
+
+
+def test_only_the_typed_not_found_error_is_a_404(client: TestClient, tokens: dict[str, str]) -> None:
+    # The status comes from the error's type, not its wording.
+    assert status_of(NotFound("no run x")) == (404, "Not Found")
+    assert status_of(ConfigError("no run x"))[0] == 422
+    nobody = "00000000-0000-0000-0000-000000000000"
+    for method, path, body, user in (
+            ("get", f"/api/v1/runs/{nobody}", None, "viewer"),
+            ("get", f"/api/v1/runs/{nobody}/package", None, "viewer"),
+            ("post", f"/api/v1/runs/{nobody}/approve", {"reason": "ok"}, "approver"),
+            ("post", f"/api/v1/runs/{nobody}/cancel", {"reason": "stop"}, "preparer")):
+        done = client.request(method, path, json=body, headers=bearer(tokens[user]))
+        assert done.status_code == 404, (path, done.text)
+        assert done.headers["content-type"] == "application/problem+json"
+        assert done.json()["detail"] == f"no run {nobody}"
