@@ -52,11 +52,13 @@ def _day_band(task: ChecklistTask) -> tuple[datetime, datetime]:
 
 
 def _spans(data: BoardPackData, rendered: datetime) -> list[tuple[datetime, datetime]]:
-    """Return every interval the chart draws (stages, due days, done times, overdue bars)."""
-    spans = [(s.start, s.end or s.start) for s in data.close_steps]
+    """Return the intervals the axis must show: stages, due days, done times, the rendering.
+
+    An overdue task's bar (due day to rendering) is not one: it may cross a cut.
+    """
+    spans = [(s.start, s.end or s.start) for s in data.close_steps] + [(rendered, rendered)]
     for task in data.checklist:
-        start, end = _day_band(task)
-        spans.append((start, max(end, rendered) if task.overdue else end))
+        spans.append(_day_band(task))
         if task.done_at is not None:
             spans.append((task.done_at, task.done_at))
     return spans
@@ -149,7 +151,8 @@ class CloseTimeline(Flowable):
                 canv.line(x, bottom, x, top)
                 canv.setFillColor(colors.black)
                 canv.drawCentredString(x, top + 13, format_date(moment.date(), loc))
-                canv.drawCentredString(x, top + 5, moment.strftime("%H:%M"))
+                short = stretch.end - stretch.start < timedelta(hours=1)
+                canv.drawCentredString(x, top + 5, moment.strftime("%H:%M:%S" if short else "%H:%M"))
             if n:  # the cut: a gap with a double slash on the axis
                 mid = stretch.x0 - _GAP_W / 2
                 canv.setStrokeColor(colors.black)
