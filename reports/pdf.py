@@ -919,7 +919,7 @@ def _duration(span: timedelta) -> str:
 
 
 def _close_status(data: BoardPackData) -> list[Flowable]:
-    """The close-status page: the timeline of the close and the checklist, as at REPORTING."""
+    """Build the close-status page: the timeline of the close and the checklist, as at REPORTING."""
     loc = data.locale
     out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "close_status")), _H1),
                            Paragraph(_esc(t(loc, "close_status_note")), _SMALL)]

@@ -106,12 +106,14 @@ class CloseTimeline(Flowable):
         self.height = _AXIS_H + _ROW_H * len(self.rows) + _LEGEND_H + 6
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        """Take the width given and a row per status and task."""
         return self.width, self.height
 
     def _x(self, moment: datetime) -> float:
         return next((s.x(moment) for s in self.stretches if moment <= s.end), self.stretches[-1].x(moment))
 
     def draw(self) -> None:
+        """Draw the axis, the rows, the rendering line and the legend (not in a sketch pass)."""
         if self._sketching(self.canv) or not self.rows:
             return
         canv, loc = self.canv, self.data.locale
@@ -175,7 +177,8 @@ class CloseTimeline(Flowable):
         canv = self.canv
         start, end = _day_band(task)
         canv.setFillColor(_BAND)
-        canv.rect(self._x(start), y + 2.5, max(self._x(end) - self._x(start), 1.5), _ROW_H - 5, stroke=0, fill=1)
+        x0 = self._x(start)
+        canv.rect(x0, y + 2.5, max(self._x(end) - x0, 1.5), _ROW_H - 5, stroke=0, fill=1)
         if task.overdue:
             canv.setFillColor(_RED)
             x0 = self._x(end)

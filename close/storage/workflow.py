@@ -211,17 +211,23 @@ def metric_totals(conn: Connection) -> dict[str, Any]:
             "output_tokens": tokens_out, "cost_usd": cost}
 
 
-# The run's last move into REPORTING: the package shows the close as it stood then, so rendering
-# the same run again later (completed, signed off, a task reopened) gives the same bytes.
-_REPORTING_CUTOFF = ("coalesce((SELECT max(id) FROM run_events WHERE run_id = CAST(:r AS uuid) "
-                     "AND kind = 'transition' AND detail->>'to' = 'REPORTING'), 9223372036854775807)")
+def _reporting_cutoff(conn: Connection, run_id: RunId) -> int:
+    """Return the id of the run's last move into REPORTING (the newest event when it has none).
+
+    The package shows the close as it stood then, so rendering the same run again later
+    (completed, signed off, a task reopened) gives the same bytes.
+    """
+    return conn.execute(sa.text(
+        "SELECT coalesce((SELECT max(id) FROM run_events WHERE run_id = CAST(:r AS uuid) "
+        "AND kind = 'transition' AND detail->>'to' = 'REPORTING'), 9223372036854775807)"),
+        {"r": run_id}).scalar_one()
 
 
 def steps_until_reporting(conn: Connection, run_id: RunId) -> list[tuple[datetime, str]]:
     """Return the run's status changes up to its last move into REPORTING: (at, to-status)."""
     rows = conn.execute(sa.text(
-        "SELECT at, detail->>'to' FROM run_events WHERE run_id = CAST(:r AS uuid) "  # noqa: S608 - our SQL
-        f"AND kind = 'transition' AND id <= {_REPORTING_CUTOFF} ORDER BY id"), {"r": run_id}).all()
+        "SELECT at, detail->>'to' FROM run_events WHERE run_id = CAST(:r AS uuid) AND kind = 'transition' "
+        "AND id <= :cut ORDER BY id"), {"r": run_id, "cut": _reporting_cutoff(conn, run_id)}).all()
     return [(at, to) for at, to in rows]
 
 
@@ -237,9 +243,9 @@ def tasks_until_reporting(conn: Connection, run_id: RunId, group_id: str, period
         "e.detail->>'evidence', e.detail->>'evidence_sha256' FROM close_tasks t LEFT JOIN LATERAL ("
         "SELECT ev.kind, ev.actor, ev.at, ev.detail FROM run_events ev JOIN close_runs r ON r.id = ev.run_id "
         "WHERE r.group_id = t.group_id AND r.period = t.period AND ev.kind IN ('task_done', 'task_reopened') "
-        f"AND ev.detail->>'task' = t.task_id AND ev.id <= {_REPORTING_CUTOFF} "  # noqa: S608 - our SQL
-        "ORDER BY ev.id DESC LIMIT 1) e ON true WHERE t.group_id = :g AND t.period = :p "
-        "ORDER BY t.due_on, t.task_id"), {"r": run_id, "g": group_id, "p": period}).all()
+        "AND ev.detail->>'task' = t.task_id AND ev.id <= :cut ORDER BY ev.id DESC LIMIT 1) e ON true "
+        "WHERE t.group_id = :g AND t.period = :p ORDER BY t.due_on, t.task_id"),
+        {"cut": _reporting_cutoff(conn, run_id), "g": group_id, "p": period}).all()
     out = []
     for task_id, title, owner, due_on, deps, gate, kind, actor, at, name, digest in rows:
         done = kind == "task_done"

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from close.money import ZERO, D, quantize_cents
 from reports.model import (
-    ChecklistTask,
-    CloseStep,
     AuditEvent,
     BoardPackData,
     ChartAccount,
+    ChecklistTask,
+    CloseStep,
     Comparative,
     ConsolidatedBalance,
     Entity,

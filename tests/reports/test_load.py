@@ -371,20 +371,23 @@ def test_the_close_status_is_loaded_as_it_stood_at_reporting(db: Database) -> No
             ("accruals", "Accruals booked", "controller", date(2025, 7, 2), (), "REPORTING"),
             ("bank-rec", "Bank reconciliations signed", "controller", date(2025, 7, 3), (), None)])
         for before, after in (("PENDING", "EXTRACTING"), ("EXTRACTING", "AWAITING_TASKS")):
-            append_event(conn, run.id, "transition", after, actor="worker", detail={"from": before, "to": after})
+            append_event(conn, run.id, "transition", after, actor="worker",
+                         detail={"from": before, "to": after})
         assert set_task_done(conn, "atlas", "2025-06", "accruals", actor="ana", note="",
                              evidence=("je.pdf", "ab" * 32, b"JE"))
         append_event(conn, run.id, "task_done", "task accruals done", actor="ana",
                      detail={"task": "accruals", "evidence": "je.pdf", "evidence_sha256": "ab" * 32})
         for before, after in (("AWAITING_TASKS", "ANALYZING"), ("ANALYZING", "REPORTING")):
-            append_event(conn, run.id, "transition", after, actor="worker", detail={"from": before, "to": after})
+            append_event(conn, run.id, "transition", after, actor="worker",
+                         detail={"from": before, "to": after})
     with db.tx() as conn:
         at_reporting = load_board_pack(conn, run)
         # Later: the run moves on, the bank reconciliation is done and the accruals reopened.
         append_event(conn, run.id, "transition", "DISTRIBUTING", actor="worker",
                      detail={"from": "REPORTING", "to": "DISTRIBUTING"})
         assert set_task_done(conn, "atlas", "2025-06", "bank-rec", actor="ana", note="", evidence=None)
-        append_event(conn, run.id, "task_done", "task bank-rec done", actor="ana", detail={"task": "bank-rec"})
+        append_event(conn, run.id, "task_done", "task bank-rec done", actor="ana",
+                     detail={"task": "bank-rec"})
         assert reopen_task(conn, "atlas", "2025-06", "accruals")
         append_event(conn, run.id, "task_reopened", "task accruals reopened", actor="ana",
                      detail={"task": "accruals", "reason": "reversed"})
@@ -394,8 +397,8 @@ def test_the_close_status_is_loaded_as_it_stood_at_reporting(db: Database) -> No
         ("EXTRACTING", False), ("AWAITING_TASKS", False), ("ANALYZING", False), ("REPORTING", True)]
     assert all(s.start.tzinfo is UTC for s in at_reporting.close_steps)
     accruals, bank_rec = at_reporting.checklist
-    assert (accruals.task_id, accruals.gate, accruals.done_by, accruals.evidence_sha256, accruals.overdue) == (
-        "accruals", "REPORTING", "ana", "ab" * 32, False)
+    assert (accruals.task_id, accruals.gate, accruals.done_by, accruals.evidence_sha256,
+            accruals.overdue) == ("accruals", "REPORTING", "ana", "ab" * 32, False)
     assert accruals.done_at is not None and accruals.done_at.tzinfo is UTC
     assert (bank_rec.task_id, bank_rec.done_at, bank_rec.overdue) == ("bank-rec", None, True)
     assert (later.close_steps, later.checklist) == (at_reporting.close_steps, at_reporting.checklist)
