@@ -18,6 +18,9 @@ from pathlib import Path
 import pdfplumber
 
 from close.cli import demo_source
+from close.stages.reporting import load_package, render_package
+from close.storage import Database
+from close.storage.runs import get_run
 from tests.close.run.cli_helpers import close, close_json
 from tests.close.workflow.test_distribution import env_for
 from tests.fakes.smtp import USER, SmtpServer
@@ -51,19 +54,23 @@ def _alert_subjects(smtp: SmtpServer) -> list[str]:
                   if "waits at the gate" in str(m["Subject"]) or "Task " in str(m["Subject"]))
 
 
-def _close_status_page(env: dict[str, str], run_id: str, tmp_path: Path) -> str:
+def _stored_board_pdf(env: dict[str, str], run_id: str, tmp_path: Path) -> bytes:
     package = tmp_path / "package.zip"
     assert close(env, "package", run_id, "-o", str(package)).returncode == 0
     with zipfile.ZipFile(package) as z:
         pdf = z.read(f"acme-{PERIOD}-board-package.pdf")
     (tmp_path / "board-package.pdf").write_bytes(pdf)  # kept with the test's files, to look at
+    return pdf
+
+
+def _close_status_page(pdf: bytes) -> str:
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         pages = [p.extract_text() or "" for p in doc.pages]
     return next(p for p in pages if p.lstrip().startswith("Close status") or "\nClose status\n" in p)
 
 
 def test_the_demo_waits_at_its_gate_alerts_once_and_completes_when_the_task_is_done(
-        pg_url: str, tmp_path: Path) -> None:
+        pg_url: str, db_session: Database, tmp_path: Path) -> None:
     with SmtpServer() as smtp:
         config = _demo_with_checklist(tmp_path / "acme", smtp.port)
         env = env_for(pg_url, tmp_path / "home", None)
@@ -92,7 +99,8 @@ def test_the_demo_waits_at_its_gate_alerts_once_and_completes_when_the_task_is_d
         assert close_json(env, "status", run["id"])["runs"][0]["status"] == "COMPLETED"
 
     # The package rendered in REPORTING shows the wait at the gate and the checklist as it stood.
-    page = _close_status_page(env, run["id"], tmp_path)
+    stored = _stored_board_pdf(env, run["id"], tmp_path)
+    page = _close_status_page(stored)
     assert "As at REPORTING" in page
     for status in ("EXTRACTING", "AWAITING_TASKS", "REPORTING"):
         assert status in page
@@ -103,3 +111,11 @@ def test_the_demo_waits_at_its_gate_alerts_once_and_completes_when_the_task_is_d
         ("accruals:", "bank-rec:", "package-review:"))}
     assert " done " in lines["accruals"] and "overdue" in lines["bank-rec"], lines
     assert "overdue" in lines["package-review"]
+
+    # A task done after the package was rendered changes nothing in it: rendered again, same bytes.
+    assert close(env, "tasks", "done", "acme", PERIOD, "package-review").returncode == 0
+    with db_session.for_tenant(env["CLOSE_TENANT"]).tx() as conn:
+        completed = get_run(conn, run["id"])
+        assert completed is not None
+        data, finance = load_package(conn, completed)
+    assert render_package(data, finance)[f"acme-{PERIOD}-board-package.pdf"] == stored
