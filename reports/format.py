@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from close.money import quantize_cents
@@ -113,6 +113,11 @@ def format_short_period(period: Period, locale: str) -> str:
     """Format ``2025-06`` as ``Jun 25`` / ``jun 25`` (chart categories)."""
     year, month = period.split("-")
     return f"{_SHORT_MONTHS[locale][int(month) - 1]} {year[2:]}"
+
+
+def format_date(day: date, locale: str) -> str:
+    """Format a day: ``2025-07-03`` / ``03/07/2025``."""
+    return day.strftime("%d/%m/%Y" if locale == "pt-BR" else "%Y-%m-%d")
 
 
 def format_timestamp(moment: datetime, locale: str) -> str:

@@ -46,11 +46,15 @@ from close.periods import add_months, parse_period
 from close.stages.inputs import load_config, load_run_chart, read_file
 from close.storage.artifacts import package_status
 from close.storage.runs import Run, effective_run, get_run
+from close.storage.workflow import steps_until_reporting, tasks_until_reporting
 from close.types import AccountCode, Currency, EntityId, Period, RunId
+from close.workflow.checklist import overdue
 from reports.model import (
     AuditEvent,
     BoardPackData,
     ChartAccount,
+    ChecklistTask,
+    CloseStep,
     Comparative,
     ConsolidatedBalance,
     Entity,
@@ -146,6 +150,7 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
     prior_month_period, prior_year_period = add_months(run.period, -1), add_months(run.period, -12)
     worksheet = worksheet_of(conn, run, config, entities)
     score, light = validation_score(conn, current)
+    steps = close_steps_of(conn, run.id)
     return BoardPackData(
         group_id=config.id,
         group_name=config.name,
@@ -175,6 +180,8 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         validation_light=light,
         audit_log=audit_log_of(conn, run.id),
         positions=positions_of(conn, run, config, entities, earlier),
+        close_steps=steps,
+        checklist=checklist_of(conn, run, steps[-1].start if steps else current.as_of),
     )
 
 
@@ -656,6 +663,22 @@ def audit_log_of(conn: Connection, run_id: RunId) -> tuple[AuditEvent, ...]:
         {"r": run_id}).all()
     return tuple(AuditEvent(time=_utc(at), actor=actor, event=kind, detail=message)
                  for at, actor, kind, message in rows)
+
+
+def close_steps_of(conn: Connection, run_id: RunId) -> tuple[CloseStep, ...]:
+    """Return the run's statuses up to its move into REPORTING; each ends where the next starts."""
+    moves = [(_utc(at), to) for at, to in steps_until_reporting(conn, run_id)]
+    return tuple(CloseStep(to, at, moves[i + 1][0] if i + 1 < len(moves) else None)
+                 for i, (at, to) in enumerate(moves))
+
+
+def checklist_of(conn: Connection, run: Run, rendered: datetime) -> tuple[ChecklistTask, ...]:
+    """Return the period's tasks as they stood at REPORTING; overdue is judged on that day (UTC)."""
+    tasks = tasks_until_reporting(conn, run.id, run.group_id, run.period)
+    late = {t.task_id for t in overdue(tasks, _utc(rendered).date())}
+    return tuple(ChecklistTask(t.task_id, t.title, t.owner, t.due_on, t.gate,
+                               None if t.done_at is None else _utc(t.done_at), t.done_by,
+                               t.evidence_sha256, t.task_id in late) for t in tasks)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -31,7 +31,7 @@ Example (a one-account fragment)::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -449,6 +449,50 @@ class AuditEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class CloseStep:
+    """A span of the run in one status, from its status changes (``run_events`` transitions).
+
+    Attributes:
+        status: the run status, e.g. ``EXTRACTING`` or ``AWAITING_TASKS`` (a gate's wait).
+        start: when the run moved into it (UTC).
+        end: when it moved out; ``None`` for the status the package was rendered in.
+
+    """
+
+    status: str
+    start: datetime
+    end: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistTask:
+    """A task of the period's checklist as it stood when the package was rendered.
+
+    Attributes:
+        task_id: the id from the group config's ``[[checklist]]``.
+        title: what is to be done.
+        owner: role or user.
+        due_on: the business day it is due.
+        gate: the stage (or ``SIGNOFF``) it holds closed, else ``None``.
+        done_at: when it was done (UTC), ``None`` while open.
+        done_by: who did it.
+        evidence_sha256: the evidence file's sha256, if one was given.
+        overdue: open past its due day when the package was rendered.
+
+    """
+
+    task_id: str
+    title: str
+    owner: str
+    due_on: date
+    gate: str | None
+    done_at: datetime | None
+    done_by: str | None
+    evidence_sha256: str | None
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
 class BoardPackData:
     """Everything the board package shows, for one run. See the module docstring for signs.
 
@@ -484,6 +528,8 @@ class BoardPackData:
         positions: month-end positions of earlier effective runs, oldest first: the month
             before this one (the cash flow's opening), back to the prior fiscal year-end (the
             year to date) and one more month (the prior-month column); empty when unknown.
+        close_steps: the run's statuses up to REPORTING, oldest first (the close-status page).
+        checklist: the period's checklist tasks as they stood then, by due day.
 
     """
 
@@ -516,6 +562,8 @@ class BoardPackData:
     validation_light: Light | None = None
     audit_log: tuple[AuditEvent, ...] = field(default=())
     positions: tuple[MonthPosition, ...] = ()
+    close_steps: tuple[CloseStep, ...] = ()
+    checklist: tuple[ChecklistTask, ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse what would make the documents lie or depend on the machine.

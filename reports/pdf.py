@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -57,6 +57,7 @@ from close.definitions import DEFINITIONS
 from close.money import ZERO
 from reports.format import (
     format_amount,
+    format_date,
     format_percent,
     format_period,
     format_rate,
@@ -87,6 +88,7 @@ from reports.statements import (
     income_statement_figures,
     net_income_bridge,
 )
+from reports.timeline import CloseTimeline
 
 _PAGE_W, _PAGE_H = A4
 _MARGIN = 18 * mm
@@ -911,6 +913,45 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
     return out
 
 
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def _close_status(data: BoardPackData) -> list[Flowable]:
+    """Build the close-status page: the timeline of the close and the checklist, as at REPORTING."""
+    loc = data.locale
+    out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "close_status")), _H1),
+                           Paragraph(_esc(t(loc, "close_status_note")), _SMALL)]
+    if not data.close_steps and not data.checklist:
+        return out + [_not_available(loc, t(loc, "close_status"))]
+    out += [Paragraph(_esc(t(loc, "close_timeline")), _H2),
+            CloseTimeline(data, _CONTENT_W, sketching=_sketching)]
+    if data.close_steps:
+        rows: list[list[Any]] = [[t(loc, "col_stage"), t(loc, "col_start"), t(loc, "col_end"),
+                                  t(loc, "col_duration")]]
+        rows += [[s.status, format_timestamp(s.start, loc),
+                  "" if s.end is None else format_timestamp(s.end, loc),
+                  "" if s.end is None else _duration(s.end - s.start)] for s in data.close_steps]
+        out += [Spacer(1, 4), _grid(rows, [0.25, 0.25, 0.25, 0.15], numeric_from=3)]
+    out.append(Paragraph(_esc(t(loc, "checklist")), _H2))
+    if not data.checklist:
+        return out + [_not_available(loc, t(loc, "checklist"))]
+    rows = [[t(loc, "col_task"), t(loc, "col_owner"), t(loc, "col_due"),
+                              t(loc, "col_gate"), t(loc, "col_task_status"), t(loc, "col_done"),
+                              t(loc, "col_evidence")]]
+    fills = []
+    for task in data.checklist:
+        state = "overdue" if task.overdue else "done" if task.done_at else "open"
+        fills.append((len(rows), 4, {"overdue": "red", "done": "green", "open": "yellow"}[state]))
+        done = "" if task.done_at is None else f"{format_timestamp(task.done_at, loc)} {task.done_by or ''}"
+        rows.append([_Wrap(f"{task.task_id}: {task.title}"), task.owner,
+                     format_date(task.due_on, loc), task.gate or "", t(loc, f"task_{state}"),
+                     _Wrap(done), (task.evidence_sha256 or "")[:12]])
+    out.append(_grid(rows, [0.26, 0.12, 0.1, 0.11, 0.09, 0.2, 0.12], numeric_from=99, fills=fills))
+    return out
+
+
 def _contents(data: BoardPackData) -> list[Flowable]:
     toc = _PrefilledContents(levelStyles=_TOC_STYLES, dotsMinLevel=0)
     # Same look as H1 but another style name, so the contents do not list themselves.
@@ -932,7 +973,7 @@ def build_board_pdf(data: BoardPackData) -> bytes:
     story: list[Flowable] = [
         *_cover(data, "board_package"), *_contents(data), PageBreak(),
         *_executive_summary(data, st), *_statements(data, st), *_commentary(data),
-        *_charts(data, st), *_companies(data), *_appendix(data)]
+        *_charts(data, st), *_companies(data), *_close_status(data), *_appendix(data)]
     for flowable in story:
         if isinstance(flowable, _PrefilledContents):
             flowable.prefill(story)

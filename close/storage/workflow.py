@@ -209,3 +209,47 @@ def metric_totals(conn: Connection) -> dict[str, Any]:
         "FROM commentary")).one()
     return {"runs": runs, "retries": retries, "deliveries": deliveries, "input_tokens": tokens_in,
             "output_tokens": tokens_out, "cost_usd": cost}
+
+
+def _reporting_cutoff(conn: Connection, run_id: RunId) -> int:
+    """Return the id of the run's last move into REPORTING (the newest event when it has none).
+
+    The package shows the close as it stood then, so rendering the same run again later
+    (completed, signed off, a task reopened) gives the same bytes.
+    """
+    return conn.execute(sa.text(
+        "SELECT coalesce((SELECT max(id) FROM run_events WHERE run_id = CAST(:r AS uuid) "
+        "AND kind = 'transition' AND detail->>'to' = 'REPORTING'), 9223372036854775807)"),
+        {"r": run_id}).scalar_one()
+
+
+def steps_until_reporting(conn: Connection, run_id: RunId) -> list[tuple[datetime, str]]:
+    """Return the run's status changes up to its last move into REPORTING: (at, to-status)."""
+    rows = conn.execute(sa.text(
+        "SELECT at, detail->>'to' FROM run_events WHERE run_id = CAST(:r AS uuid) AND kind = 'transition' "
+        "AND id <= :cut ORDER BY id"), {"r": run_id, "cut": _reporting_cutoff(conn, run_id)}).all()
+    return [(at, to) for at, to in rows]
+
+
+def tasks_until_reporting(conn: Connection, run_id: RunId, group_id: str, period: Period) -> list[TaskRow]:
+    """Return the period's tasks as they stood at the run's last move into REPORTING.
+
+    A task counts as done when its latest ``task_done`` / ``task_reopened`` event (of any run of the
+    period) before that moment is a ``task_done``; who did it, when and the evidence's sha256 come
+    from that event (the audit trail is append-only, the task row is not).
+    """
+    rows = conn.execute(sa.text(
+        "SELECT t.task_id, t.title, t.owner, t.due_on, t.depends_on, t.gate, e.kind, e.actor, e.at, "
+        "e.detail->>'evidence', e.detail->>'evidence_sha256' FROM close_tasks t LEFT JOIN LATERAL ("
+        "SELECT ev.kind, ev.actor, ev.at, ev.detail FROM run_events ev JOIN close_runs r ON r.id = ev.run_id "
+        "WHERE r.group_id = t.group_id AND r.period = t.period AND ev.kind IN ('task_done', 'task_reopened') "
+        "AND ev.detail->>'task' = t.task_id AND ev.id <= :cut ORDER BY ev.id DESC LIMIT 1) e ON true "
+        "WHERE t.group_id = :g AND t.period = :p ORDER BY t.due_on, t.task_id"),
+        {"cut": _reporting_cutoff(conn, run_id), "g": group_id, "p": period}).all()
+    out = []
+    for task_id, title, owner, due_on, deps, gate, kind, actor, at, name, digest in rows:
+        done = kind == "task_done"
+        out.append(TaskRow(task_id, title, owner, due_on, tuple(deps), gate, "DONE" if done else "OPEN",
+                           actor if done else None, at if done else None, None,
+                           name if done else None, digest if done else None))
+    return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +22,8 @@ from reports.model import (
     AuditEvent,
     BoardPackData,
     ChartAccount,
+    ChecklistTask,
+    CloseStep,
     Comparative,
     ConsolidatedBalance,
     Entity,
@@ -541,8 +543,33 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         variances=variances if with_budget else (),
         kpis=_kpis(balances, hist_tuple, chart),
         validation=validation, validation_score=D("97.5"), validation_light="green",
-        audit_log=tuple(audit), positions=tuple(reversed(positions)))
+        audit_log=tuple(audit), positions=tuple(reversed(positions)),
+        close_steps=_close_steps(start), checklist=_checklist())
     return data
+
+
+def _close_steps(start: datetime) -> tuple[CloseStep, ...]:
+    """The run's statuses: a wait at the REPORTING gate until the accruals were booked."""
+    moves = [(start + timedelta(minutes=7 * (i + 1)), s) for i, s in enumerate(
+        ("EXTRACTING", "MAPPING", "CONSOLIDATING", "VALIDATING", "ANALYZING", "AWAITING_TASKS"))]
+    moves.append((start + timedelta(hours=3, minutes=10), "REPORTING"))
+    return tuple(CloseStep(to, at, moves[i + 1][0] if i + 1 < len(moves) else None)
+                 for i, (at, to) in enumerate(moves))
+
+
+def _checklist() -> tuple[ChecklistTask, ...]:
+    """Four tasks: one done on time, one done late (it held REPORTING), one overdue, one not yet due."""
+    digest = "9b74c9897bac770ffc029102a200c5de" * 2
+    return (
+        ChecklistTask("bank-rec", "Bank reconciliations signed", "controller", date(2025, 7, 1), None,
+                      datetime(2025, 7, 1, 16, 10, tzinfo=UTC), "ana.lima", digest, overdue=False),
+        ChecklistTask("accruals", "Accruals booked", "controller", date(2025, 7, 2), "REPORTING",
+                      datetime(2025, 7, 4, 15, 40, tzinfo=UTC), "joao.pereira", None, overdue=False),
+        ChecklistTask("ic-confirm", "Intercompany balances confirmed with each entity", "controller",
+                      date(2025, 7, 3), None, None, None, None, overdue=True),
+        ChecklistTask("package-review", "Package reviewed", "cfo", date(2025, 7, 7), "SIGNOFF",
+                      None, None, None, overdue=False),
+    )
 
 
 def with_locale(data: BoardPackData, locale: Locale) -> BoardPackData:

@@ -7,7 +7,7 @@ import io
 import json
 import zipfile
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, date
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from close.stages.reporting import CONTENT_TYPES, report_run
 from close.storage import Database
 from close.storage.artifacts import list_artifacts, package_bytes, store_artifacts
 from close.storage.runs import Run, create_run, get_run, put_input
+from close.storage.workflow import instantiate_tasks, reopen_task, set_task_done
 from reports.archive import zip_date_time
 from reports.load import load_board_pack
 
@@ -360,3 +361,44 @@ def test_report_run_renders_and_stores_the_package(db: Database) -> None:
     assert sorted(t for _, t in names) == sorted([CONTENT_TYPES[".xlsx"], CONTENT_TYPES[".pptx"],
                                                   CONTENT_TYPES[".pdf"], CONTENT_TYPES[".pdf"],
                                                   CONTENT_TYPES[".pdf"]])
+
+
+def test_the_close_status_is_loaded_as_it_stood_at_reporting(db: Database) -> None:
+    """Stages up to REPORTING and the checklist then: what happens later does not change the package."""
+    with db.tx() as conn:
+        run = new_run(conn, "2025-06")
+        instantiate_tasks(conn, "atlas", "2025-06", [
+            ("accruals", "Accruals booked", "controller", date(2025, 7, 2), (), "REPORTING"),
+            ("bank-rec", "Bank reconciliations signed", "controller", date(2025, 7, 3), (), None)])
+        for before, after in (("PENDING", "EXTRACTING"), ("EXTRACTING", "AWAITING_TASKS")):
+            append_event(conn, run.id, "transition", after, actor="worker",
+                         detail={"from": before, "to": after})
+        assert set_task_done(conn, "atlas", "2025-06", "accruals", actor="ana", note="",
+                             evidence=("je.pdf", "ab" * 32, b"JE"))
+        append_event(conn, run.id, "task_done", "task accruals done", actor="ana",
+                     detail={"task": "accruals", "evidence": "je.pdf", "evidence_sha256": "ab" * 32})
+        for before, after in (("AWAITING_TASKS", "ANALYZING"), ("ANALYZING", "REPORTING")):
+            append_event(conn, run.id, "transition", after, actor="worker",
+                         detail={"from": before, "to": after})
+    with db.tx() as conn:
+        at_reporting = load_board_pack(conn, run)
+        # Later: the run moves on, the bank reconciliation is done and the accruals reopened.
+        append_event(conn, run.id, "transition", "DISTRIBUTING", actor="worker",
+                     detail={"from": "REPORTING", "to": "DISTRIBUTING"})
+        assert set_task_done(conn, "atlas", "2025-06", "bank-rec", actor="ana", note="", evidence=None)
+        append_event(conn, run.id, "task_done", "task bank-rec done", actor="ana",
+                     detail={"task": "bank-rec"})
+        assert reopen_task(conn, "atlas", "2025-06", "accruals")
+        append_event(conn, run.id, "task_reopened", "task accruals reopened", actor="ana",
+                     detail={"task": "accruals", "reason": "reversed"})
+        later = load_board_pack(conn, run)
+
+    assert [(s.status, s.end is None) for s in at_reporting.close_steps] == [
+        ("EXTRACTING", False), ("AWAITING_TASKS", False), ("ANALYZING", False), ("REPORTING", True)]
+    assert all(s.start.tzinfo is UTC for s in at_reporting.close_steps)
+    accruals, bank_rec = at_reporting.checklist
+    assert (accruals.task_id, accruals.gate, accruals.done_by, accruals.evidence_sha256,
+            accruals.overdue) == ("accruals", "REPORTING", "ana", "ab" * 32, False)
+    assert accruals.done_at is not None and accruals.done_at.tzinfo is UTC
+    assert (bank_rec.task_id, bank_rec.done_at, bank_rec.overdue) == ("bank-rec", None, True)
+    assert (later.close_steps, later.checklist) == (at_reporting.close_steps, at_reporting.checklist)
