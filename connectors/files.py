@@ -40,7 +40,6 @@ import gc
 import io
 import itertools
 import math
-import operator
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -439,19 +438,22 @@ class _Sheet:
 
     def __init__(self, rows: Rows, layout: _Layout) -> None:
         start = next((k for k, (n, _) in enumerate(rows) if n > layout.header_row), len(rows))
-        body = rows[start:]
-        self.rows: list[int] = [n for n, _ in body]
-        self.cells: list[Sequence[Cell]] = [c for _, c in body]
+        numbers, cells = zip(*rows[start:], strict=True) if start < len(rows) else ((), ())
+        self.rows: list[int] = list(numbers)
+        self.cells: list[Sequence[Cell]] = list(cells)
         self.layout = layout
         self.width = min(map(len, self.cells), default=0)
+        self._columns: list[tuple[Cell, ...]] | None = None
 
     def column(self, name: str) -> list[Cell] | None:
         """Return the raw cells of field ``name`` (``None`` past a short row); ``None`` if absent."""
         i = self.layout.index(name)
         if i is None:
             return None
-        if i < self.width:  # every row is long enough: the transposition runs in C
-            return list(map(operator.itemgetter(i), self.cells))
+        if i < self.width:  # every row is long enough: transpose them all at once, in C
+            if self._columns is None:
+                self._columns = list(zip(*self.cells, strict=False))
+            return list(self._columns[i])
         return [c[i] if i < len(c) else None for c in self.cells]
 
     def texts(self, name: str) -> list[str]:
@@ -471,6 +473,20 @@ def _plain_texts(raw: Sequence[Cell]) -> list[str] | None:
     if not kinds <= {str, type(None)}:
         return None
     return [v.strip() if v else "" for v in raw]  # type: ignore[union-attr]
+
+
+def _plain_column(raw: list[Cell], places: int) -> PlainColumn | None:
+    """Parse a column of plain numbers in one pass (``connectors.plain_numbers``), or say it is not one."""
+    # The parser refuses whitespace, so a column that parses as it is needed no stripping:
+    # most exports written by a program, spared a strip call per cell.
+    if set(map(type, raw)) == {str}:
+        column = parse_plain_column(raw, places)  # type: ignore[arg-type]
+        if column is not None:
+            return column
+    texts = _plain_texts(raw)
+    if texts is None or texts == raw:  # not text, or stripping changes nothing: refused already
+        return None
+    return parse_plain_column(texts, places)
 
 
 def _is_total_row(account: str, cells: Sequence[Cell]) -> bool:
@@ -623,8 +639,12 @@ def _first_nul(texts: Mapping[str, Sequence[str]]) -> tuple[str, int] | None:
 
 
 def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn | None],
-                entity: EntityId) -> pd.DataFrame:
-    """Read the lines of a sheet column by column into a checked ``LOCAL_TB_COLUMNS`` frame."""
+                entity: EntityId, *, nul_possible: bool) -> pd.DataFrame:
+    """Read the lines of a sheet column by column into a checked ``LOCAL_TB_COLUMNS`` frame.
+
+    ``nul_possible`` is false when the file is known to hold no NUL character, which spares
+    the search for one in every text column.
+    """
     layout = sheet.layout
     accounts = sheet.texts("account")
     is_candidate = np.ones(len(accounts), dtype=bool)
@@ -667,8 +687,7 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
     amounts = _complete_amounts({f: values[f][kept] for f in fields}, sheet, kept, accounts,
                                 reader)
     codes = account_array[kept].tolist()
-    split = split_grouping_accounts(codes, amounts["closing"].tolist(),
-                                    _synthetic_flags(sheet, kept))
+    split = split_grouping_accounts(codes, amounts["closing"], _synthetic_flags(sheet, kept))
     if split.mismatch:
         i, total = split.mismatch
         closing = int(amounts["closing"][i])
@@ -681,7 +700,7 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
     texts = {"account": account_array[lines]}
     texts.update({f: np.asarray(sheet.texts(f), dtype=object)[lines] for f in _TEXT_FIELDS
                   if f != "account" and layout.index(f) is not None})
-    nul = _first_nul(texts)
+    nul = _first_nul(texts) if nul_possible else None
     if nul:
         name, i = nul
         raise reader.error("contains a NUL character (byte 0), which a trial balance cannot "
@@ -781,13 +800,16 @@ def _read_first_sheet(data: bytes, *, filename: str, entity: EntityId, currency:
         where = f"{filename} [{title}]" if title else filename
         sheet = _Sheet(rows, layout)
         places = exponent(currency)
-        plain = {f: None if (texts := _plain_texts(raw)) is None else parse_plain_column(texts, places)
-                 for f in AMOUNT_COLUMNS if (raw := sheet.column(f)) is not None}
+        plain = {f: _plain_column(raw, places) for f in AMOUNT_COLUMNS
+                 if (raw := sheet.column(f)) is not None}
         decimal = options.decimal or _sheet_decimal(rows, layout, plain, filename=where,
                                                  delimiter=delimiter)
         reader = _Reader(filename=where, entity=entity, currency=currency, layout=layout,
                          decimal=decimal)
-        frame = _read_sheet(sheet, reader, plain, entity)
+        # The decodings tried by default (UTF-8, UTF-16, cp1252, latin-1) make a NUL only from
+        # a zero byte; a configured codec or a workbook is searched cell by cell.
+        nul_possible = delimiter is None or options.encoding is not None or b"\x00" in data
+        frame = _read_sheet(sheet, reader, plain, entity, nul_possible=nul_possible)
         check_trial_balance_balances(frame, entity=entity, source=where, currency=currency)
         return frame
     raise InputDataError(
