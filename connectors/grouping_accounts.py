@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Fixed-width unicode arrays sort fastest, but take (lines × longest code) characters each and
-# drop trailing NULs; past this size, or with a NUL in a code, the codes stay Python strings.
+# Fixed-width arrays sort fastest, but take (lines × longest code) characters each and drop
+# trailing NULs; past this size, or with a NUL in a code, the codes stay Python strings.
 _FIXED_WIDTH_BUDGET = 1 << 25
 
 
@@ -60,12 +60,17 @@ class _Sorted:
 
     def groups(self) -> np.ndarray:
         """Say per code whether another code continues it with ``.`` or ``-``."""
-        first = self.ordered[np.minimum(self.start, len(self.ordered) - 1)]
-        return (self.start < len(self.ordered)) & (first < self.keys + "/")
+        n = len(self.ordered)
+        start = self.start[self.order]  # in sorted order, as the comparison below
+        first = self.ordered[np.minimum(start, n - 1)]
+        in_sorted_order = (start < n) & (first < _suffixed(self.ordered, "/"))
+        grouping = np.empty(n, dtype=bool)
+        grouping[self.order] = in_sorted_order
+        return grouping
 
     def end(self, lines: np.ndarray) -> np.ndarray:
         """Return the end of the block under each of ``lines``."""
-        return np.searchsorted(self.ordered, self.keys[lines] + "/")
+        return np.searchsorted(self.ordered, _suffixed(self.keys[lines], "/"))
 
 
 def _code_array(codes: Sequence[str]) -> np.ndarray:
@@ -74,14 +79,26 @@ def _code_array(codes: Sequence[str]) -> np.ndarray:
     if len(codes) * width > _FIXED_WIDTH_BUDGET or "\x00" in "".join(codes):
         return codes_array
     # Through object dtype: numpy converts a list of str to fixed width several times slower.
-    return codes_array.astype(f"U{max(width, 1)}")
+    try:  # ASCII codes as bytes, which sort and compare in the same order, several times faster
+        return codes_array.astype(f"S{max(width, 1)}")
+    except UnicodeEncodeError:
+        return codes_array.astype(f"U{max(width, 1)}")
+
+
+def _suffixed(keys: np.ndarray, character: str) -> np.ndarray:
+    """Return every code followed by ``character`` (as bytes when the codes are)."""
+    return keys + (character.encode("ascii") if keys.dtype.kind == "S" else character)
 
 
 def _sorted(codes: Sequence[str]) -> _Sorted:
     keys = _code_array(codes)
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
-    return _Sorted(keys, order, ordered, np.searchsorted(ordered, keys + "-"))
+    # Searched in sorted order, numpy's binary search starts from the previous answer: several
+    # times faster than in file order when the file is not sorted by code.
+    start = np.empty(len(keys), dtype=np.intp)
+    start[order] = np.searchsorted(ordered, _suffixed(ordered, "-"))
+    return _Sorted(keys, order, ordered, start)
 
 
 def grouping_codes(codes: Iterable[str]) -> frozenset[str]:
