@@ -47,7 +47,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 import openpyxl
@@ -182,7 +182,36 @@ def normalize_header(text: str) -> str:
 Cell = str | int | float | Decimal | date | datetime | None
 
 
-Rows = list[tuple[int, list[Cell]]]
+Rows = Sequence[tuple[int, Sequence[Cell]]]
+
+
+class _NumberedRows(Sequence[tuple[int, Sequence[Cell]]]):
+    """Records numbered 1, 2, 3 … (a CSV without quotes, one record a line), kept as a plain list.
+
+    A million ``(number, cells)`` pairs would cost as much as splitting the lines; the number of
+    a record is its position.
+    """
+
+    def __init__(self, cells: list[Sequence[Cell]]) -> None:
+        self.cells = cells
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, Sequence[Cell]]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, Sequence[Cell]]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[int, Sequence[Cell]] | list[
+            tuple[int, Sequence[Cell]]]:
+        numbers = range(1, len(self.cells) + 1)
+        if isinstance(index, slice):
+            return list(zip(numbers[index], self.cells[index], strict=True))
+        return numbers[index], self.cells[index]
+
+    def __iter__(self) -> Iterator[tuple[int, Sequence[Cell]]]:
+        return zip(itertools.count(1), self.cells, strict=False)
 
 
 def _sheet_rows(data: bytes, *, filename: str, options: FileOptions) -> Iterator[
@@ -262,12 +291,12 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
 
 def _csv_rows(text: str, delimiter: str, filename: str) -> Rows:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: Rows = []
+    rows: list[tuple[int, Sequence[Cell]]] = []
     start = 0  # the first line of the record being read, once quotes can make it span lines
     try:
         if '"' not in text:
             # Without quotes every record is one line: number them without a Python step per row.
-            return list(zip(itertools.count(1), reader, strict=False))
+            return _NumberedRows(list(reader))
         start = 1
         for record in reader:
             rows.append((start, record))
@@ -437,15 +466,20 @@ class _Sheet:
     """The body of a sheet below its header, column by column (one pass over the rows)."""
 
     def __init__(self, rows: Rows, layout: _Layout) -> None:
-        start = next((k for k, (n, _) in enumerate(rows) if n > layout.header_row), len(rows))
-        numbers, cells = zip(*rows[start:], strict=True) if start < len(rows) else ((), ())
-        self.rows: list[int] = list(numbers)
-        self.cells: list[Sequence[Cell]] = list(cells)
+        self.rows: Sequence[int]
+        self.cells: list[Sequence[Cell]]
+        if isinstance(rows, _NumberedRows):  # the body is every record after the header's
+            self.rows = range(layout.header_row + 1, len(rows) + 1)
+            self.cells = rows.cells[layout.header_row:]
+        else:
+            start = next((k for k, (n, _) in enumerate(rows) if n > layout.header_row), len(rows))
+            numbers, cells = zip(*rows[start:], strict=True) if start < len(rows) else ((), ())
+            self.rows, self.cells = list(numbers), list(cells)
         self.layout = layout
         self.width = min(map(len, self.cells), default=0)
         self._columns: list[tuple[Cell, ...]] | None = None
 
-    def column(self, name: str) -> list[Cell] | None:
+    def column(self, name: str) -> Sequence[Cell] | None:
         """Return the raw cells of field ``name`` (``None`` past a short row); ``None`` if absent."""
         i = self.layout.index(name)
         if i is None:
@@ -453,7 +487,7 @@ class _Sheet:
         if i < self.width:  # every row is long enough: transpose them all at once, in C
             if self._columns is None:
                 self._columns = list(zip(*self.cells, strict=False))
-            return list(self._columns[i])
+            return self._columns[i]
         return [c[i] if i < len(c) else None for c in self.cells]
 
     def texts(self, name: str) -> list[str]:
@@ -475,7 +509,7 @@ def _plain_texts(raw: Sequence[Cell]) -> list[str] | None:
     return [v.strip() if v else "" for v in raw]  # type: ignore[union-attr]
 
 
-def _plain_column(raw: list[Cell], places: int) -> PlainColumn | None:
+def _plain_column(raw: Sequence[Cell], places: int) -> PlainColumn | None:
     """Parse a column of plain numbers in one pass (``connectors.plain_numbers``), or say it is not one."""
     # The parser refuses whitespace, so a column that parses as it is needed no stripping:
     # most exports written by a program, spared a strip call per cell.
@@ -484,7 +518,7 @@ def _plain_column(raw: list[Cell], places: int) -> PlainColumn | None:
         if column is not None:
             return column
     texts = _plain_texts(raw)
-    if texts is None or texts == raw:  # not text, or stripping changes nothing: refused already
+    if texts is None or texts == list(raw):  # not text, or stripping changed nothing: refused already
         return None
     return parse_plain_column(texts, places)
 
