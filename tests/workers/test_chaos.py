@@ -4,9 +4,11 @@ where the fault failed it — with the figures and row counts of an undisturbed 
 
 The faults: a whole worker SIGKILLed (a replacement is started), a pool child SIGKILLed, every
 PostgreSQL session of the test database terminated, the private Redis restarted empty, and the
-in-process runner (``close run`` without a broker) SIGKILLed. Slow (minutes), so marked ``chaos``:
-``pytest -q -m chaos tests/workers/test_chaos.py`` (about 13 minutes). ``CHAOS_SEED`` replays a sequence,
-``CHAOS_RUNS`` changes how many closes (default 10).
+in-process runner (``close run`` without a broker) SIGKILLed, each 0.5 to 25 s after the run's
+creation (a moment past a run's end leaves that close undisturbed, and the report says so).
+Slow (minutes), so marked ``chaos``: ``pytest -q -m chaos tests/workers/test_chaos.py`` (13 to 17
+minutes; ``.ci/run`` runs it after the suite). ``CHAOS_SEED`` replays a sequence, ``CHAOS_RUNS``
+changes how many closes (default 10).
 """
 
 from __future__ import annotations
