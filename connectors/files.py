@@ -40,7 +40,6 @@ import gc
 import io
 import itertools
 import math
-import operator
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -48,7 +47,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 import openpyxl
@@ -183,7 +182,36 @@ def normalize_header(text: str) -> str:
 Cell = str | int | float | Decimal | date | datetime | None
 
 
-Rows = list[tuple[int, list[Cell]]]
+Rows = Sequence[tuple[int, Sequence[Cell]]]
+
+
+class _NumberedRows(Sequence[tuple[int, Sequence[Cell]]]):
+    """Records numbered 1, 2, 3 … (a CSV without quotes, one record a line), kept as a plain list.
+
+    A million ``(number, cells)`` pairs would cost as much as splitting the lines; the number of
+    a record is its position.
+    """
+
+    def __init__(self, cells: list[Sequence[Cell]]) -> None:
+        self.cells = cells
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, Sequence[Cell]]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[int, Sequence[Cell]]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[int, Sequence[Cell]] | list[
+            tuple[int, Sequence[Cell]]]:
+        numbers = range(1, len(self.cells) + 1)
+        if isinstance(index, slice):
+            return list(zip(numbers[index], self.cells[index], strict=True))
+        return numbers[index], self.cells[index]
+
+    def __iter__(self) -> Iterator[tuple[int, Sequence[Cell]]]:
+        return zip(itertools.count(1), self.cells, strict=False)
 
 
 def _sheet_rows(data: bytes, *, filename: str, options: FileOptions) -> Iterator[
@@ -263,12 +291,12 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
 
 def _csv_rows(text: str, delimiter: str, filename: str) -> Rows:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: Rows = []
+    rows: list[tuple[int, Sequence[Cell]]] = []
     start = 0  # the first line of the record being read, once quotes can make it span lines
     try:
         if '"' not in text:
             # Without quotes every record is one line: number them without a Python step per row.
-            return list(zip(itertools.count(1), reader, strict=False))
+            return _NumberedRows(list(reader))
         start = 1
         for record in reader:
             rows.append((start, record))
@@ -438,20 +466,28 @@ class _Sheet:
     """The body of a sheet below its header, column by column (one pass over the rows)."""
 
     def __init__(self, rows: Rows, layout: _Layout) -> None:
-        start = next((k for k, (n, _) in enumerate(rows) if n > layout.header_row), len(rows))
-        body = rows[start:]
-        self.rows: list[int] = [n for n, _ in body]
-        self.cells: list[Sequence[Cell]] = [c for _, c in body]
+        self.rows: Sequence[int]
+        self.cells: list[Sequence[Cell]]
+        if isinstance(rows, _NumberedRows):  # the body is every record after the header's
+            self.rows = range(layout.header_row + 1, len(rows) + 1)
+            self.cells = rows.cells[layout.header_row:]
+        else:
+            start = next((k for k, (n, _) in enumerate(rows) if n > layout.header_row), len(rows))
+            numbers, cells = zip(*rows[start:], strict=True) if start < len(rows) else ((), ())
+            self.rows, self.cells = list(numbers), list(cells)
         self.layout = layout
         self.width = min(map(len, self.cells), default=0)
+        self._columns: list[tuple[Cell, ...]] | None = None
 
-    def column(self, name: str) -> list[Cell] | None:
+    def column(self, name: str) -> Sequence[Cell] | None:
         """Return the raw cells of field ``name`` (``None`` past a short row); ``None`` if absent."""
         i = self.layout.index(name)
         if i is None:
             return None
-        if i < self.width:  # every row is long enough: the transposition runs in C
-            return list(map(operator.itemgetter(i), self.cells))
+        if i < self.width:  # every row is long enough: transpose them all at once, in C
+            if self._columns is None:
+                self._columns = list(zip(*self.cells, strict=False))
+            return self._columns[i]
         return [c[i] if i < len(c) else None for c in self.cells]
 
     def texts(self, name: str) -> list[str]:
@@ -471,6 +507,20 @@ def _plain_texts(raw: Sequence[Cell]) -> list[str] | None:
     if not kinds <= {str, type(None)}:
         return None
     return [v.strip() if v else "" for v in raw]  # type: ignore[union-attr]
+
+
+def _plain_column(raw: Sequence[Cell], places: int) -> PlainColumn | None:
+    """Parse a column of plain numbers in one pass (``connectors.plain_numbers``), or say it is not one."""
+    # The parser refuses whitespace, so a column that parses as it is needed no stripping:
+    # most exports written by a program, spared a strip call per cell.
+    if set(map(type, raw)) == {str}:
+        column = parse_plain_column(raw, places)  # type: ignore[arg-type]
+        if column is not None:
+            return column
+    texts = _plain_texts(raw)
+    if texts is None or texts == list(raw):  # not text, or stripping changed nothing: refused already
+        return None
+    return parse_plain_column(texts, places)
 
 
 def _is_total_row(account: str, cells: Sequence[Cell]) -> bool:
@@ -623,8 +673,12 @@ def _first_nul(texts: Mapping[str, Sequence[str]]) -> tuple[str, int] | None:
 
 
 def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn | None],
-                entity: EntityId) -> pd.DataFrame:
-    """Read the lines of a sheet column by column into a checked ``LOCAL_TB_COLUMNS`` frame."""
+                entity: EntityId, *, nul_possible: bool) -> pd.DataFrame:
+    """Read the lines of a sheet column by column into a checked ``LOCAL_TB_COLUMNS`` frame.
+
+    ``nul_possible`` is false when the file is known to hold no NUL character, which spares
+    the search for one in every text column.
+    """
     layout = sheet.layout
     accounts = sheet.texts("account")
     is_candidate = np.ones(len(accounts), dtype=bool)
@@ -667,8 +721,7 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
     amounts = _complete_amounts({f: values[f][kept] for f in fields}, sheet, kept, accounts,
                                 reader)
     codes = account_array[kept].tolist()
-    split = split_grouping_accounts(codes, amounts["closing"].tolist(),
-                                    _synthetic_flags(sheet, kept))
+    split = split_grouping_accounts(codes, amounts["closing"], _synthetic_flags(sheet, kept))
     if split.mismatch:
         i, total = split.mismatch
         closing = int(amounts["closing"][i])
@@ -681,7 +734,7 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
     texts = {"account": account_array[lines]}
     texts.update({f: np.asarray(sheet.texts(f), dtype=object)[lines] for f in _TEXT_FIELDS
                   if f != "account" and layout.index(f) is not None})
-    nul = _first_nul(texts)
+    nul = _first_nul(texts) if nul_possible else None
     if nul:
         name, i = nul
         raise reader.error("contains a NUL character (byte 0), which a trial balance cannot "
@@ -781,13 +834,16 @@ def _read_first_sheet(data: bytes, *, filename: str, entity: EntityId, currency:
         where = f"{filename} [{title}]" if title else filename
         sheet = _Sheet(rows, layout)
         places = exponent(currency)
-        plain = {f: None if (texts := _plain_texts(raw)) is None else parse_plain_column(texts, places)
-                 for f in AMOUNT_COLUMNS if (raw := sheet.column(f)) is not None}
+        plain = {f: _plain_column(raw, places) for f in AMOUNT_COLUMNS
+                 if (raw := sheet.column(f)) is not None}
         decimal = options.decimal or _sheet_decimal(rows, layout, plain, filename=where,
                                                  delimiter=delimiter)
         reader = _Reader(filename=where, entity=entity, currency=currency, layout=layout,
                          decimal=decimal)
-        frame = _read_sheet(sheet, reader, plain, entity)
+        # The decodings tried by default (UTF-8, UTF-16, cp1252, latin-1) make a NUL only from
+        # a zero byte; a configured codec or a workbook is searched cell by cell.
+        nul_possible = delimiter is None or options.encoding is not None or b"\x00" in data
+        frame = _read_sheet(sheet, reader, plain, entity, nul_possible=nul_possible)
         check_trial_balance_balances(frame, entity=entity, source=where, currency=currency)
         return frame
     raise InputDataError(
