@@ -829,7 +829,7 @@ def _nci_per_subsidiary(data: BoardPackData) -> list[Flowable]:
              for a in held]
     return [Paragraph(_esc(t(loc, "nci_per_subsidiary")), _H2),
             Paragraph(_esc(t(loc, "nci_per_subsidiary_note")), _SMALL),
-            _grid(rows, [0.2, 0.09, 0.09, 0.13, 0.13, 0.12, 0.12, 0.12])]
+            _grid(rows, [0.18, 0.1, 0.1, 0.13, 0.13, 0.12, 0.12, 0.12])]
 
 
 def _appendix(data: BoardPackData) -> list[Flowable]:
