@@ -816,7 +816,8 @@ def _nci_per_subsidiary(data: BoardPackData) -> list[Flowable]:
     """
     loc = data.locale
     ents = entity_names(data)
-    held = [a for a in data.attributions if a.direct_pct is not None or a.nci_equity or a.nci_profit_ytd]
+    held = [a for a in data.attributions  # a wholly owned subsidiary has no NCI to show
+            if a.direct_pct or a.indirect_pct or a.nci_equity or a.nci_profit_ytd or a.indirect_adjustment]
     if not held:
         return []
     rows = [[t(loc, "col_entity"), t(loc, "col_nci_direct_pct"), t(loc, "col_nci_indirect_pct"),
