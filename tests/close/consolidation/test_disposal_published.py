@@ -27,8 +27,8 @@ How the example goes through the engine. The engine's period is a month, the exa
 so each of the three years is one engine period: 2011-10, 2011-11 and 2011-12 of one fiscal year
 (the subsidiary's profit accumulates year to date on its revenue line, each period's movement at
 that period's average, the net assets at its closing rate — the rule the example applies year by
-year), chained prior → next. The subsidiary's retained-earnings line is in its TB at zero from
-the start. The disposal is recognised in 2012-01, the month of its published date and the first
+year), chained prior → next. The subsidiary's TB has no retained-earnings line before 2012: its
+books close the three years into one, first listed in January. The disposal is recognised in 2012-01, the month of its published date and the first
 of the next fiscal year (the three years' profit is then retained earnings), every rate
 CHF 1.66: nothing moves between 31 December 2011 and 1 January 2012. The exchange reserve is not
 an input: the engine builds it from the published rates, period by period.
@@ -84,7 +84,7 @@ YEAR_RATES = (("1.55", "1.60", "1.71"), ("1.71", "1.68", "1.65"), ("1.65", "1.70
 
 def _swiss(assets_open: str, assets_close: str, profit_open: str, profit_close: str) -> str:
     return (f"CH | 1000 | | {assets_open} | {assets_close}\nCH | 3000 | | -200000 | -200000\n"
-            f"CH | 3100 | | 0 | 0\nCH | 4000 | | {profit_open} | {profit_close}\n")  # fmt: skip
+            f"CH | 4000 | | {profit_open} | {profit_close}\n")  # fmt: skip
 
 
 def _period_rates(opening_rate: str, average: str, closing: str):
