@@ -701,7 +701,19 @@ def translate_balances(
     # Lines whose carried translation has no prior: the opening must be zero, defaulted, or rate 1.
     rolled_flow = is_flow & fy_start
     prior_alloc = np.where(rolled_flow & (method != _OVERRIDE), 0, prior_alloc)
-    needs = (~has_prior_key) & (~rolled_flow) & (opening_local != 0)
+    # The first retained-earnings line of each entity and book receives the year-end roll. Books
+    # that close the year into it may list it for the first time in the new year's first month
+    # (their prior TB had no such line): an opening equal to the roll is the roll, not a gap.
+    first_re = np.full(2 * n_ent, n, dtype=np.int64)
+    roll_opened = np.zeros(n, dtype=bool)
+    if roll_t:
+        re_rows = np.flatnonzero(is_re & (method != _OVERRIDE))
+        np.minimum.at(first_re, (ent * 2 + is_ppa)[re_rows], re_rows)
+        for k, local_roll in roll_local.items():
+            i = first_re[k]
+            if i < n and not has_prior_key[i] and local_roll is not None:
+                roll_opened[i] = int(opening_local[i]) == local_roll
+    needs = (~has_prior_key) & (~rolled_flow) & (~roll_opened) & (opening_local != 0)
     for i in np.flatnonzero(needs & ((method == _FLOW) | (method == _CARRIED))):
         e = str(ent_uniq[ent[i]])
         dkey = (e, str(std_uniq[std[i]]), str(enc["counterparty"].uniques[row_codes["counterparty"][i]]))
@@ -744,8 +756,6 @@ def translate_balances(
     if roll_t:
         eb_row = ent * 2 + is_ppa
         re_rows = np.flatnonzero(is_re & (method != _OVERRIDE))
-        first_re = np.full(2 * n_ent, n, dtype=np.int64)
-        np.minimum.at(first_re, eb_row[re_rows], re_rows)
         re_movement = sum_by_code(eb_row[re_rows], movement[re_rows], 2 * n_ent)
         re_opening = sum_by_code(eb_row[re_rows], opening_local[re_rows], 2 * n_ent)
         # Local books that close the year between periods already carry the roll in the
@@ -765,7 +775,7 @@ def translate_balances(
             if local_roll is None:
                 mov_adj[i] -= re_movement[k]
             else:
-                prior_closing = prior_re_closing[k] if has_pre[k] else None
+                prior_closing = prior_re_closing[k] if has_pre[k] else (0 if roll_opened[i] else None)
                 already = 0 if prior_closing is None else int(re_opening[k]) - prior_closing
                 mov_adj[i] -= local_roll - already
 

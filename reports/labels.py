@@ -155,6 +155,16 @@ _EN: dict[str, str] = {
     "col_cta_nci": "NCI share of CTA",
     "col_nci_equity": "NCI equity",
     "col_nci_profit": "NCI profit YTD",
+    "col_nci_direct_pct": "Direct NCI %",
+    "col_nci_indirect_pct": "Indirect NCI %",
+    "col_nci_before_adjustment": "NCI before adjustment",
+    "col_indirect_adjustment": "Indirect holding adjustment",
+    "nci_per_subsidiary": "Non-controlling interests per subsidiary",
+    "nci_per_subsidiary_note": (
+        "Direct NCI % is the subsidiary's own minority; indirect NCI % is the minority of its "
+        "intermediate parents times their holdings. The indirect holding adjustment (the NCI's share "
+        "of an intermediate parent's cost of investment in its own subsidiaries) is deducted from "
+        "that intermediate parent's NCI, as the ACCA/CIMA workings do (IFRS 10.B94)."),
     "col_scope": "Scope",
     "col_check": "Check",
     # statement lines
@@ -444,6 +454,17 @@ _PT: dict[str, str] = {
     "col_cta_nci": "CTA de não controladores",
     "col_nci_equity": "PL de não controladores",
     "col_nci_profit": "Lucro de não controladores acum.",
+    "col_nci_direct_pct": "% direto",
+    "col_nci_indirect_pct": "% indireto",
+    "col_nci_before_adjustment": "Não controladores antes do ajuste",
+    "col_indirect_adjustment": "Ajuste da participação indireta",
+    "nci_per_subsidiary": "Participação de não controladores por controlada",
+    "nci_per_subsidiary_note": (
+        "O % direto é a minoria da própria controlada; o % indireto é a minoria das controladoras "
+        "intermediárias vezes suas participações. O ajuste da participação indireta (a parte dos não "
+        "controladores no custo do investimento da controladora intermediária em suas controladas) é "
+        "deduzido dos não controladores dessa controladora intermediária, como nos papéis de trabalho "
+        "ACCA/CIMA (IFRS 10.B94)."),
     "col_scope": "Escopo",
     "col_check": "Verificação",
     "assets": "Ativo",

@@ -416,6 +416,22 @@ def fact_amount(payload: Mapping[str, Any], keys: Iterable[str], currency: Curre
     return None
 
 
+def _fact_fraction(payload: Mapping[str, Any], key: str) -> Decimal | None:
+    """Return a fact's fraction (an NCI %, stored as a decimal string), else ``None``.
+
+    Raises:
+        InputDataError: the value is not a number.
+
+    """
+    text = _fact_text(payload, key)
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        raise InputDataError(f"the nci fact's {key} is not a number: {text!r}", field=key) from None
+
+
 def _fact_text(payload: Mapping[str, Any], *keys: str) -> str | None:
     for key in keys:
         value = payload.get(key)
@@ -472,9 +488,11 @@ def attributions_of(conn: Connection, run_id: RunId, currency: Currency, chart: 
     Sources: the ``cta`` facts (``close.fx.CTA_COLUMNS``: ``plug`` and ``from_parts`` in
     trial-balance sign) and the ``nci`` facts (``close.investment.NCI_COLUMNS``: ``equity``
     credit-positive, ``profit`` the NCI's share of profit year to date, ``cta`` its share of CTA
-    in trial-balance sign). Without facts, the worksheet gives the CTA (the entity's translated
-    CTA balance) and the NCI (its consolidated NCI balances). Entities with neither, or with
-    only zeros (an entity in the presentation currency, wholly owned), are omitted.
+    in trial-balance sign, ``direct_pct`` / ``indirect_pct`` the NCI % split and
+    ``indirect_adjustment`` the indirect holding adjustment deducted from ``equity``). Without
+    facts, the worksheet gives the CTA (the entity's translated CTA balance) and the NCI (its
+    consolidated NCI balances). Entities with neither, or with only zeros (an entity in the
+    presentation currency, wholly owned), are omitted.
     """
     role_code = {r: str(c) for c, r in chart.accounts["system_role"].items() if r}
     on_worksheet: dict[tuple[EntityId, str], Decimal] = {}
@@ -499,12 +517,15 @@ def attributions_of(conn: Connection, run_id: RunId, currency: Currency, chart: 
         cta = ZERO if cta is None else cta
         cta_nci = fact_amount(nci, ("cta",), currency)
         nci_profit = fact_amount(nci, ("profit",), currency)
+        adjustment = fact_amount(nci, ("indirect_adjustment",), currency)
         attribution = EntityAttribution(
             entity=e.id, cta=cta, cta_from_parts=-parts if parts is not None else cta,
             cta_nci=-cta_nci if cta_nci is not None else ZERO,
             nci_equity=ZERO if nci_equity is None else nci_equity,
             nci_profit_ytd=nci_profit if nci_profit is not None
-            else on_worksheet.get((e.id, SystemRole.NCI_PROFIT.value), ZERO))
+            else on_worksheet.get((e.id, SystemRole.NCI_PROFIT.value), ZERO),
+            direct_pct=_fact_fraction(nci, "direct_pct"), indirect_pct=_fact_fraction(nci, "indirect_pct"),
+            indirect_adjustment=ZERO if adjustment is None else adjustment)
         if any((attribution.cta, attribution.cta_from_parts, attribution.cta_nci, attribution.nci_equity,
                 attribution.nci_profit_ytd)):
             out.append(attribution)

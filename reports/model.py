@@ -312,8 +312,15 @@ class EntityAttribution:
         cta: the entity's CTA, the balancing figure of its translated trial balance.
         cta_from_parts: the same CTA computed from its parts (design.md, step 2).
         cta_nci: the part of ``cta`` attributed to non-controlling interests.
-        nci_equity: NCI in the entity's equity at the period end (includes ``cta_nci``).
+        nci_equity: NCI in the entity's equity at the period end (includes ``cta_nci``), after
+            ``indirect_adjustment``.
         nci_profit_ytd: NCI share of the entity's profit, year to date.
+        direct_pct: the NCI's direct share (the entity's own minority), ``None`` when unknown.
+        indirect_pct: the NCI's indirect share (the minorities of its intermediate parents, times
+            their holdings), ``None`` when unknown.
+        indirect_adjustment: the indirect holding adjustment deducted from this entity's NCI (its
+            NCI's share of its cost of investment in its own subsidiaries, the ACCA/CIMA working),
+            positive for a deduction.
 
     """
 
@@ -323,6 +330,9 @@ class EntityAttribution:
     cta_nci: Decimal
     nci_equity: Decimal
     nci_profit_ytd: Decimal
+    direct_pct: Decimal | None = None
+    indirect_pct: Decimal | None = None
+    indirect_adjustment: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)

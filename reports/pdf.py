@@ -810,6 +810,31 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def _nci_per_subsidiary(data: BoardPackData) -> list[Flowable]:
+    """Return the NCI of each subsidiary as the ACCA/CIMA workings show it.
+
+    Direct and indirect %, the NCI in net assets before and after the indirect holding
+    adjustment, in profit and in CTA.
+    """
+    loc = data.locale
+    ents = entity_names(data)
+    held = [a for a in data.attributions  # a wholly owned subsidiary has no NCI to show
+            if a.direct_pct or a.indirect_pct or a.nci_equity or a.nci_profit_ytd or a.indirect_adjustment]
+    if not held:
+        return []
+    rows = [[t(loc, "col_entity"), t(loc, "col_nci_direct_pct"), t(loc, "col_nci_indirect_pct"),
+             t(loc, "col_nci_before_adjustment"), t(loc, "col_indirect_adjustment"),
+             t(loc, "col_nci_equity"), t(loc, "col_nci_profit"), t(loc, "col_cta_nci")]]
+    rows += [[_Wrap(f"{a.entity} {ents.get(a.entity, '')}"), format_percent(a.direct_pct, loc),
+              format_percent(a.indirect_pct, loc),
+              *(format_amount(x, loc) for x in (a.nci_equity + a.indirect_adjustment, -a.indirect_adjustment,
+                                                a.nci_equity, a.nci_profit_ytd, a.cta_nci))]
+             for a in held]
+    return [Paragraph(_esc(t(loc, "nci_per_subsidiary")), _H2),
+            Paragraph(_esc(t(loc, "nci_per_subsidiary_note")), _SMALL),
+            _grid(rows, [0.18, 0.1, 0.1, 0.13, 0.13, 0.12, 0.12, 0.12])]
+
+
 def _appendix(data: BoardPackData) -> list[Flowable]:
     loc = data.locale
     names = chart_index(data)
@@ -831,6 +856,7 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
         out.append(_grid(rows, [0.3, 0.14, 0.14, 0.14, 0.14, 0.14]))
     else:
         out.append(_not_available(loc, t(loc, "cta_nci")))
+    out += _nci_per_subsidiary(data)
 
     out.append(Paragraph(_esc(t(loc, "account_trace")), _H2))
     out.append(Paragraph(_esc(t(loc, "trace_note")), _SMALL))

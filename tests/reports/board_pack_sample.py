@@ -472,7 +472,8 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         attributions.append(EntityAttribution(
             entity=e.id, cta=cta, cta_from_parts=cta + (D("0.01") if e.currency == "EUR" else ZERO),
             cta_nci=_q(share * cta), nci_equity=-nci_lines[e.id]["3400"],
-            nci_profit_ytd=nci_lines[e.id]["8900"]))
+            nci_profit_ytd=nci_lines[e.id]["8900"],
+            direct_pct=share, indirect_pct=ZERO))  # every subsidiary is held by the top parent
 
     fx_rates = []
     for cur in sorted({e.currency for e in ents} - {"USD"}):

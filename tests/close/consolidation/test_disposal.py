@@ -1,4 +1,9 @@
-"""Disposal of a subsidiary with its CTA recycled (IFRS 10.25, B98-B99; IAS 21.48)."""
+"""Disposal of a subsidiary with its CTA recycled (IFRS 10.25, B98-B99; IAS 21.48).
+
+CONSTRUCTED figures, kept beside the published example (test_disposal_published.py: a wholly
+owned, founded subsidiary) for what it does not cover: goodwill, an NCI with its share of the CTA
+not recycled, the months after the disposal and the next fiscal year.
+"""
 
 from __future__ import annotations
 

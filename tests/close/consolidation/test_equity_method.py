@@ -1,4 +1,15 @@
-"""The equity method in full: a foreign associate with OCI (IAS 28.10; IAS 21.47 through IAS 28)."""
+"""The equity method in full: a foreign associate with OCI (IAS 28.10; IAS 21.47 through IAS 28).
+
+CONSTRUCTED, not published. No published worked example with figures of an equity-accounted
+foreign associate with OCI was found. Searched (December 2026, the stored pages, docs and code
+corpora, some fifteen queries: ACCA SBR / P2, Kaplan, BPP, OpenTuition, CIMA F2, ICAEW, ICAI,
+IFRS Foundation, PwC, Deloitte, EY, KPMG, US advanced-accounting texts). What came back states
+the method without figures — PwC Viewpoint, Foreign currency guide 5.6.2 (quoted below); BKD,
+"Equity method of accounting for investments in foreign entities" (2017); IAS 28.10 — or has
+figures for a foreign subsidiary, not an associate (Kaplan CIMA F2 Example 17.2 / 18.2; the
+OpenTuition SBR threads; IFRScommunity's IAS 21 example); the IFRS for SMEs training module 30
+and Deloitte's Roadmap were found by title only. The figures below are worked by hand.
+"""
 
 from __future__ import annotations
 
