@@ -23,15 +23,16 @@ https://www.transtutors.com/questions/a-german-entity-has-a-swiss-subsidiary-whi
     asset value of €210,843 at the date of disposal) together with the cumulative exchange
     lo[sses of €8,245]."
 
-How the example goes through the engine. The engine's period is a month, the example's a year,
-so each of the three years is one engine period: 2011-10, 2011-11 and 2011-12 of one fiscal year
-(the subsidiary's profit accumulates year to date on its revenue line, each period's movement at
-that period's average, the net assets at its closing rate — the rule the example applies year by
-year), chained prior → next. The subsidiary's TB has no retained-earnings line before 2012: its
-books close the three years into one, first listed in January. The disposal is recognised in 2012-01, the month of its published date and the first
-of the next fiscal year (the three years' profit is then retained earnings), every rate
-CHF 1.66: nothing moves between 31 December 2011 and 1 January 2012. The exchange reserve is not
-an input: the engine builds it from the published rates, period by period.
+How the example goes through the engine. The engine's period is a month, the example's a year, so
+each of the three years is one engine period: 2011-10, 2011-11 and 2011-12 of one fiscal year (the
+subsidiary's profit accumulates year to date on its revenue line, each period's movement at that
+period's average, the net assets at its closing rate — the rule the example applies year by year),
+chained prior → next. The subsidiary's TB has no retained-earnings line before 2012: its books close
+the three years into one, first listed in January. The disposal is recognised in 2012-01, the month
+of its published date and the first of the next fiscal year (the three years' profit is then
+retained earnings), every rate CHF 1.66: nothing moves between 31 December 2011 and 1 January 2012.
+The exchange reserve is not an input: the engine builds it from the published rates, period by
+period.
 
 Rates are EUR per CHF, 1/x to 10 decimals (1/1.55 = 0.6451612903 …). The example publishes
 whole euros; the engine works in cents, and each figure is asserted to the cent as the engine
