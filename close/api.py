@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -392,6 +393,30 @@ class CloseSession:
         if found is None:
             raise NotFound(f"run {run_id} has no package file {name!r}")
         return found
+
+    def checklist(self, group_id: str, period: Period) -> list[dict[str, Any]]:
+        """Return a period's checklist tasks (owner, due day, gate, who did them), overdue flagged."""
+        from close.storage.workflow import list_tasks
+        from close.workflow.checklist import overdue
+
+        with self._reading(f"{group_id}/{period}/tasks") as conn:
+            tasks = list_tasks(conn, group_id, period)
+        late = {t.task_id for t in overdue(tasks, datetime.now(UTC).date())}
+        return [{**{k: getattr(t, k) for k in t.__slots__}, "overdue": t.task_id in late}
+                for t in tasks]
+
+    def metrics_text(self) -> tuple[bytes, str]:
+        """Return the Prometheus exposition of the tenant's close and its content type.
+
+        The same figures ``close metrics`` and ``close worker --metrics-port`` serve
+        (``close.workflow.metrics``), for the web service's ``/metrics``.
+        """
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        from close.workflow.metrics import registry_for
+
+        self._allow(Action.READ, target="metrics")
+        return generate_latest(registry_for(self.env.db)), CONTENT_TYPE_LATEST
 
     def calendar(self) -> dict[str, Any]:
         """Return the newest run of every (group, month) and the locked months: the close calendar."""

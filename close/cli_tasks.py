@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from close.api import CloseSession
 from close.cli_common import JsonOpt, check_period, console, open_env
 from close.errors import ConfigError
 from close.storage.runs import done_stages, find_runs, sha256
 from close.storage.workflow import list_tasks, reopen_task, set_task_done
 from close.workflow.alerts import release_gate, tick
-from close.workflow.checklist import missing_dependencies, overdue
+from close.workflow.checklist import missing_dependencies
 from close.workflow.durations import Progress
 
 tasks_app = typer.Typer(no_args_is_help=True, help="The month's checklist of human tasks.")
@@ -28,13 +28,9 @@ WaitOpt = Annotated[bool, typer.Option("--wait", help="Follow a released run unt
 @tasks_app.command("list")
 def tasks_list(group: GroupArg, period: PeriodArg, as_json: JsonOpt = False) -> None:
     """List a period's tasks: owner, due date, gate, who did them; overdue ones flagged."""
-    env = open_env()
-    with env.db.tx() as conn:
-        tasks = list_tasks(conn, group, check_period(period))
-    late = {t.task_id for t in overdue(tasks, datetime.now(UTC).date())}
+    tasks = CloseSession(open_env()).checklist(group, check_period(period))
     if as_json:
-        rows = [{**{k: getattr(t, k) for k in t.__slots__}, "overdue": t.task_id in late} for t in tasks]
-        console.print_json(json.dumps(rows, default=str))
+        console.print_json(json.dumps(tasks, default=str))
         return
     if not tasks:
         console.print(f"no checklist tasks for {group} {period} (the group config has no [[checklist]], "
@@ -43,9 +39,10 @@ def tasks_list(group: GroupArg, period: PeriodArg, as_json: JsonOpt = False) -> 
     table = Table("task", "title", "owner", "due", "gate", "status", "done by",
                   title=f"Checklist {group} {period}")
     for t in tasks:
-        status = "[red]OVERDUE[/]" if t.task_id in late else t.status
-        done = f"{t.done_by} {t.done_at:%Y-%m-%d %H:%M}" if t.done_at else ""
-        table.add_row(t.task_id, t.title, t.owner, f"{t.due_on}", t.gate or "", status, done)
+        status = "[red]OVERDUE[/]" if t["overdue"] else t["status"]
+        done = f"{t['done_by']} {t['done_at']:%Y-%m-%d %H:%M}" if t["done_at"] else ""
+        table.add_row(t["task_id"], t["title"], t["owner"], f"{t['due_on']}", t["gate"] or "", status,
+                      done)
     console.print(table)
 
 

@@ -299,6 +299,42 @@ def unlock(group: GroupPath, period: PeriodPath, body: WithReason,
     return Response(status_code=204)
 
 
+class TaskOut(BaseModel):
+    """A checklist task of a period (the group config's ``[[checklist]]``)."""
+
+    task_id: str
+    title: str
+    owner: str
+    due_on: str
+    depends_on: list[str]
+    gate: str | None
+    status: str
+    done_by: str | None
+    done_at: str | None
+    note: str | None
+    evidence_name: str | None
+    evidence_sha256: str | None
+    overdue: bool
+
+
+@router.get("/groups/{group}/periods/{period}/tasks", response_model=list[TaskOut],
+            summary="The period's checklist: owners, due days, gates, who did them, overdue flagged")
+def tasks(group: GroupPath, period: PeriodPath, session: Session) -> list[TaskOut]:
+    """Return the period's checklist tasks (empty when the group has no checklist or no run yet)."""
+    return [TaskOut.model_validate(plain(t)) for t in session.checklist(group, period)]
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(session: Session) -> Response:
+    """Prometheus metrics (runs by status, stage durations, retries, ERP calls, Claude usage).
+
+    Behind a bearer token like the rest of the API: Prometheus sends it with
+    ``authorization: {credentials: <token>}`` in its scrape config.
+    """
+    body, content_type = session.metrics_text()
+    return Response(body, media_type=content_type)
+
+
 @router.get("/calendar", summary="The close calendar: each group's months by status")
 def calendar(session: Session) -> dict[str, Any]:
     """Return the newest run of every (group, month), and the locked months."""

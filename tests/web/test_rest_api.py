@@ -123,3 +123,28 @@ def test_only_the_typed_not_found_error_is_a_404(client: TestClient, tokens: dic
         assert done.status_code == 404, (path, done.text)
         assert done.headers["content-type"] == "application/problem+json"
         assert done.json()["detail"] == f"no run {nobody}"
+
+
+def test_the_web_service_serves_the_close_metrics_behind_a_token(
+        client: TestClient, tokens: dict[str, str], demo_run: dict[str, Any]) -> None:
+    # Issue 20: a Prometheus endpoint on the web service too; business figures need a token.
+    assert client.get("/api/v1/metrics").status_code == 401
+    scraped = client.get("/api/v1/metrics", headers=bearer(tokens["viewer"]))
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain")
+    text = scraped.text
+    assert 'monthclose_runs{status="COMPLETED"}' in text
+    assert "monthclose_stage_duration_seconds_bucket" in text
+    assert "monthclose_claude_tokens_total" in text
+
+
+def test_the_period_checklist_is_read_through_the_api(
+        client: TestClient, tokens: dict[str, str], demo_run: dict[str, Any]) -> None:
+    # The web demo group has no [[checklist]]: an empty list, not an error; the tasks themselves
+    # are read through the same CloseSession.checklist by `close tasks list` (test_demo_checklist).
+    url = f"/api/v1/groups/acme/periods/{DEMO_PERIOD}/tasks"
+    assert client.get(url).status_code == 401
+    listed = client.get(url, headers=bearer(tokens["viewer"]))
+    assert listed.status_code == 200 and listed.json() == []
+    assert client.get("/api/v1/groups/acme/periods/2025-13/tasks",
+                      headers=bearer(tokens["viewer"])).status_code == 422
