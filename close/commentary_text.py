@@ -226,7 +226,7 @@ def driver_sentence(nature: AccountNature, delta: Decimal, fx_effect: Decimal | 
 def headline_sentence(name: str, nature: AccountNature, kind: ComparisonKind, currency: str,
                       current: Decimal, comparison: Decimal, delta: Decimal, pct: Decimal | None,
                       favourable: bool | None, locale: str) -> str:
-    """The first sentence: the figure, its comparison, the movement and what it means for profit."""
+    """Write the first sentence: the figure, its comparison, the movement, its effect on profit."""
     w = words(locale)
     if is_swing(nature):
         opening = w.came_to.format(name=name, state=state(nature, current, locale), ccy=currency)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -55,6 +56,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from close.definitions import DEFINITIONS
 from close.money import ZERO
+from reports.board_words import check_title, finding_line, journal_title
 from reports.format import (
     format_amount,
     format_percent,
@@ -777,12 +779,13 @@ def _companies(data: BoardPackData) -> list[Flowable]:
 def _journals_of(data: BoardPackData, entity: str) -> Flowable:
     """List the consolidation postings attributed to one company, summed per journal."""
     loc = data.locale
+    ents = entity_names(data)
     totals: dict[str, Decimal] = {}
     for j in data.journals:
+        title = journal_title(j, ents, loc)  # a board page: the journal's title, not its id
         for line in j.lines:
             if line.entity == entity and line.amount > 0:
-                totals[f"{j.id}: {j.description}"] = totals.get(
-                    f"{j.id}: {j.description}", ZERO) + line.amount
+                totals[title] = totals.get(title, ZERO) + line.amount
     if not totals:
         return Spacer(1, 1)
     rows = [[t(loc, "eliminations"), t(loc, "col_debits")]]
@@ -802,6 +805,22 @@ def _clip_to(text: str, fraction: float, size: float = 7.5) -> str:
     while text and stringWidth(text + "…", "Helvetica", size) > room:
         text = text[:-1]
     return text + "…"
+
+
+def _code_lines(code: str, fraction: float, size: float = 7.5) -> str:
+    """Break a check code into lines at its underscores only, to fit its column.
+
+    reportlab would split ``CONSOLIDATED_TB_SUMS_TO_ZERO`` mid-word ("CONSOLIDA / TED_TB…");
+    a plain cell with newlines keeps each part of the code whole.
+    """
+    room = fraction * _CONTENT_W - 2 * _PAD
+    lines: list[str] = []
+    for part in re.findall(r"[^_]+_?|_", code):
+        if lines and stringWidth(lines[-1] + part, "Helvetica", size) <= room:
+            lines[-1] += part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
 
 
 def _clip(text: str, width: int) -> str:
@@ -882,20 +901,23 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
              else f"{data.validation_score} / 100 ({light_label(loc, data.validation_light)})")
     out.append(Paragraph(_esc(f"{t(loc, 'score')}: {score}"), _BODY))
     if data.validation:
+        widths = [0.17, 0.07, 0.07, 0.11, 0.11, 0.1, 0.37]
         rows = [[t(loc, "col_code"), t(loc, "col_severity"), t(loc, "col_entity"),
                  t(loc, "col_expected"), t(loc, "col_actual"), t(loc, "col_difference"),
                  t(loc, "col_message")]]
         fills = []
         for f in data.validation:
-            message = f.message + (f" — {t(loc, 'col_waived_by')}: {f.waived_by} "
+            # The message is the check's English evidence; a Portuguese package shows the
+            # check's title and leaves the figures to their (localized) columns.
+            message = check_title(f.code, loc) + (f": {f.message}" if loc == "en-US" else "") \
+                + (f" — {t(loc, 'col_waived_by')}: {f.waived_by} "
                                    f"({f.waiver_reason})" if f.waived_by else "")
             fills.append((len(rows), 1, {"pass": "green", "warn": "yellow", "fail": "red"}[
                 f.severity]))
-            rows.append([_Wrap(f.code), t(loc, f"sev_{f.severity}"), f.entity or "",
+            rows.append([_code_lines(f.code, widths[0]), t(loc, f"sev_{f.severity}"), f.entity or "",
                          format_amount(f.expected, loc), format_amount(f.actual, loc),
                          format_amount(f.difference, loc), _Wrap(message)])
-        out.append(_grid(rows, [0.15, 0.07, 0.07, 0.11, 0.11, 0.1, 0.39], numeric_from=3,
-                         fills=fills))
+        out.append(_grid(rows, widths, numeric_from=3, fills=fills))
     else:
         out.append(_not_available(loc, t(loc, "validation")))
 
@@ -979,7 +1001,7 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
         _esc(f"{t(loc, 'score')}: " + ("n/a" if data.validation_score is None else
                                         f"{data.validation_score} / 100 "
                                         f"({light_label(loc, data.validation_light)})")) +
-        "".join(f"<br/>• {_esc(f.code)}: {_esc(f.message)}" + (
+        "".join(f"<br/>• {_esc(finding_line(f, loc))}" + (
             f" — {_esc(t(loc, 'col_waived_by'))}: {_esc(f.waived_by)} ({_esc(f.waiver_reason or '')})"
             if f.waived_by else "") for f in findings[:4]), _SMALL)]))
     buffer = io.BytesIO()

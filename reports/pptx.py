@@ -33,6 +33,7 @@ from pptx.util import Emu, Inches, Pt
 
 from close.money import ZERO
 from reports.archive import normalize_zip, write_zip
+from reports.board_words import check_title, finding_figures
 from reports.format import (
     format_amount,
     format_percent,
@@ -570,9 +571,12 @@ def _validation(prs: Presentation, data: BoardPackData) -> None:
     _text(slide, Inches(5.3), Inches(1.45), Inches(7), Inches(0.5),
           [t(loc, "checks_passed", n=passed)], size=14, color=_GREY)
     if findings:
-        rows = [[t(loc, "col_code"), t(loc, "col_severity"), t(loc, "col_entity"),
-                 t(loc, "col_message"), t(loc, "col_waived_by")]]
-        rows += [[f.code, t(loc, f"sev_{f.severity}"), f.entity or "", f.message,
+        # A board slide: the check's title and its figures in the locale; codes and the
+        # checks' own messages are in the PDF appendix and the workbook.
+        rows = [[t(loc, "col_check"), t(loc, "col_severity"), t(loc, "col_entity"),
+                 t(loc, "col_detail"), t(loc, "col_waived_by")]]
+        rows += [[check_title(f.code, loc), t(loc, f"sev_{f.severity}"), f.entity or "",
+                  ", ".join(x for x in (f.account, finding_figures(f, loc)) if x),
                   f"{f.waived_by}: {f.waiver_reason}" if f.waived_by else ""]
                  for f in findings]
         _paged_table(prs, slide, t(loc, "validation"), rows, _MARGIN, 2.3, 12.33,

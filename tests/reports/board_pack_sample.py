@@ -55,12 +55,13 @@ BONUS_ACCRUAL = D("15000.00")
 ACQUISITION = (2024, 1)  # every subsidiary was acquired (or founded) in January 2024
 
 
-def load_chart() -> tuple[ChartAccount, ...]:
+def load_chart(locale: str = "en-US") -> tuple[ChartAccount, ...]:
     """Read the default chart that ships with the package into ``ChartAccount`` rows."""
     with CHART_CSV.open(newline="", encoding="utf-8") as fh:
         return tuple(
             ChartAccount(
-                code=row["code"], name=row["name"], account_class=row["class"],
+                code=row["code"], name=row["name_pt" if locale == "pt-BR" else "name"],
+                account_class=row["class"],
                 subclass=row["subclass"], cash_flow_category=row["cash_flow_category"],
                 normal_balance=row["normal_balance"],
                 kpi_tags=tuple(tag for tag in row["kpi_tags"].split(";") if tag),
@@ -436,7 +437,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         A balanced ``BoardPackData``.
     """
     ents = _entities(n_entities)
-    chart = load_chart()
+    chart = load_chart(locale)
     by_code = {a.code: a for a in chart}
     cache: dict[tuple[int, int], _Consolidation] = {}
     balances = _balances(ents, YEAR, MONTH, cache)
