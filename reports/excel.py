@@ -33,7 +33,7 @@ from xlsxwriter.worksheet import Worksheet
 from close.definitions import DEFINITIONS
 from close.money import ZERO
 from reports.archive import normalize_zip
-from reports.format import format_period, to_excel_datetime
+from reports.format import format_period, format_score, to_excel_datetime
 from reports.labels import t
 from reports.model import BoardPackData
 from reports.presentation import (
@@ -520,7 +520,8 @@ def _validation(book: _Book) -> None:
     sheet.width(0, 20)
     sheet.width(9, 40)
     score = (t(loc, "not_available") if data.validation_score is None
-             else f"{data.validation_score} / 100 ({light_label(loc, data.validation_light)})")
+             else f"{format_score(data.validation_score, loc)} / 100 "
+             f"({light_label(loc, data.validation_light)})")
     sheet.meta(2, f"{t(loc, 'score')}: {score}", _light(data.validation_light))
     if not data.validation:
         sheet.append([t(loc, "section_not_available", what=t(loc, "validation"))] + [None] * 9)

@@ -76,6 +76,18 @@ def format_percent(fraction: Decimal | None, locale: str, places: int = 1) -> st
     return format_number(fraction * 100, locale, places) + "%"
 
 
+def format_score(score: Decimal | None, locale: str) -> str:
+    """Format a validation score (0–100): ``97.5`` / ``97,5``, ``100``; ``None`` → ``n/a``."""
+    if score is None:
+        return "n/a"
+    return format_number(score, locale, 0 if score == score.to_integral_value() else 1)
+
+
+def format_axis(value: float, locale: str, places: int = 0) -> str:
+    """Format a chart axis tick in the locale (a float from the chart's scale, not money)."""
+    return format_number(Decimal(repr(value)), locale, places)
+
+
 def format_rate(rate: Decimal | None, locale: str) -> str:
     """Format an FX rate with six decimals; ``None`` (several rates applied) → ``–``."""
     if rate is None:

@@ -59,9 +59,11 @@ from close.money import ZERO
 from reports.board_words import check_title, finding_line, journal_title
 from reports.format import (
     format_amount,
+    format_axis,
     format_percent,
     format_period,
     format_rate,
+    format_score,
     format_short_period,
     format_timestamp,
 )
@@ -410,10 +412,6 @@ def _f(x: Decimal | None) -> float | None:
     return None if x is None else float(x)  # drawing geometry only
 
 
-def _axis_format(value: float) -> str:
-    return f"{value:,.0f}"
-
-
 def _ticks(low: float, high: float) -> tuple[list[float], int]:
     """Return about five round tick values (1, 2 or 5 × 10^k apart) covering low..high.
 
@@ -440,10 +438,10 @@ class _BarChart(Flowable):
 
     def __init__(self, categories: Sequence[str],
                  series: Sequence[tuple[colors.Color, str, Sequence[float | None]]],
-                 width: float, height: float) -> None:
+                 width: float, height: float, locale: str) -> None:
         super().__init__()
         self.categories, self.series = list(categories), list(series)
-        self.width, self.height = width, height
+        self.width, self.height, self.locale = width, height, locale
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         return self.width, self.height
@@ -468,7 +466,7 @@ class _BarChart(Flowable):
         canv.setStrokeColor(_RULE)
         for tick in ticks:
             canv.line(left, y(tick), left + plot_w, y(tick))
-            canv.drawRightString(left - 4, y(tick) - 2.3, f"{tick:,.{decimals}f}")
+            canv.drawRightString(left - 4, y(tick) - 2.3, format_axis(tick, self.locale, decimals))
         canv.setLineWidth(0.8)
         canv.setStrokeColor(colors.black)
         canv.line(left, bottom, left, bottom + plot_h)
@@ -503,7 +501,7 @@ def _trend_chart(data: BoardPackData, st: Statements, width: float, height: floa
     return _BarChart([format_short_period(p, loc) for p, _ in points],
                      [(_NAVY, t(loc, "revenue"), [_f(f["revenue"]) for _, f in points]),
                       (_ACCENT, t(loc, "ebitda"), [_f(f["ebitda"]) for _, f in points])],
-                     width, height)
+                     width, height, loc)
 
 
 def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width: float,
@@ -534,7 +532,7 @@ def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width:
     chart.categoryAxis.labels.fontSize = 6
     chart.categoryAxis.labels.boxAnchor = "ne"
     chart.valueAxis.labels.fontSize = 6.5
-    chart.valueAxis.labelTextFormat = _axis_format
+    chart.valueAxis.labelTextFormat = lambda value: format_axis(value, locale)
     chart.valueAxis.valueMin = min(0.0, *(float(b) for b in base))
     chart.valueAxis.visibleGrid = True
     chart.valueAxis.gridStrokeColor = _RULE
@@ -556,7 +554,7 @@ def _entity_chart(data: BoardPackData, f: EntityFigures, width: float,
                      [(_NAVY, t(loc, "col_translated"), [_f(f.get(k).translated) for k in keys]),
                       (_ACCENT, t(loc, "col_after_postings"),
                        [_f(f.get(k).consolidated) for k in keys])],
-                     width, height)
+                     width, height, loc)
 
 
 def _kpi_value(k: Kpi, locale: str, currency: str) -> str:
@@ -898,7 +896,8 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
 
     out += [PageBreak(), Paragraph(_esc(t(loc, "validation")), _H2)]
     score = (t(loc, "not_available") if data.validation_score is None
-             else f"{data.validation_score} / 100 ({light_label(loc, data.validation_light)})")
+             else f"{format_score(data.validation_score, loc)} / 100 "
+             f"({light_label(loc, data.validation_light)})")
     out.append(Paragraph(_esc(f"{t(loc, 'score')}: {score}"), _BODY))
     if data.validation:
         widths = [0.17, 0.07, 0.07, 0.11, 0.11, 0.1, 0.37]
@@ -999,7 +998,7 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
     findings = [f for f in data.validation if f.severity != "pass"]
     story.append(KeepTogether([Paragraph(_esc(t(loc, "validation")), _H2), Paragraph(
         _esc(f"{t(loc, 'score')}: " + ("n/a" if data.validation_score is None else
-                                        f"{data.validation_score} / 100 "
+                                        f"{format_score(data.validation_score, loc)} / 100 "
                                         f"({light_label(loc, data.validation_light)})")) +
         "".join(f"<br/>• {_esc(finding_line(f, loc))}" + (
             f" — {_esc(t(loc, 'col_waived_by'))}: {_esc(f.waived_by)} ({_esc(f.waiver_reason or '')})"

@@ -38,6 +38,7 @@ from reports.format import (
     format_amount,
     format_percent,
     format_period,
+    format_score,
     format_short_period,
     format_timestamp,
     to_excel_datetime,
@@ -554,7 +555,8 @@ def _validation(prs: Presentation, data: BoardPackData) -> None:
     loc = data.locale
     slide = _new_slide(prs, t(loc, "validation"))
     score = (t(loc, "not_available") if data.validation_score is None
-             else f"{data.validation_score} / 100 — {light_label(loc, data.validation_light)}")
+             else f"{format_score(data.validation_score, loc)} / 100 — "
+             f"{light_label(loc, data.validation_light)}")
     badge = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, _MARGIN, Inches(1.3),
                                    Inches(4.5), Inches(0.7))
     badge.fill.solid()

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from close.definitions import margin
-from reports.format import format_amount, format_percent
+from reports.format import format_amount, format_percent, format_score
 from reports.labels import t
 from reports.model import BoardPackData, ChartAccount, Variance
 from reports.statements import Statements
@@ -79,7 +79,7 @@ def highlight_lines(data: BoardPackData, st: Statements) -> list[str]:
     else:
         vs = t(loc, "highlight_no_budget")
     open_findings = sum(1 for f in data.validation if f.severity != "pass" and not f.waived_by)
-    score = "n/a" if data.validation_score is None else str(data.validation_score)
+    score = format_score(data.validation_score, loc)
     against_budget = []
     if "budget" in keys:  # the two figures a board reads first: EBITDA and net income vs budget
         for key in ("ebitda", "profit_for_period"):
