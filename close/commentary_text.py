@@ -232,6 +232,9 @@ def headline_sentence(name: str, nature: AccountNature, kind: ComparisonKind, cu
         opening = w.came_to.format(name=name, state=state(nature, current, locale), ccy=currency)
         against = w.swing_against[kind].format(cmp=state(nature, comparison, locale))
         body = f"{opening} {against}, {change(nature, delta, pct, kind, comparison, locale)}"
+    elif comparison == ZERO:  # "above the 0 of last year" reads badly: "against nil"
+        opening = w.came_in.format(name=name, cur=number(current, locale), ccy=currency)
+        body = f"{opening} {w.swing_against[kind].format(cmp=w.nil)}"
     else:
         opening = w.came_in.format(name=name, cur=number(current, locale), ccy=currency)
         body = f"{opening}, {change(nature, delta, pct, kind, comparison, locale)}"

@@ -105,11 +105,15 @@ def highlight_lines(data: BoardPackData, st: Statements) -> list[str]:
 
 # Relevance of a variance to a board (issue 17: "absolute variance × relevance"): against budget
 # counts fully, against the prior month or year less; the income statement before the balance
-# sheet; the month before the year to date. EBITDA and net income against budget lead the
-# summary through ``highlight_lines``; these weights order the account variances after them.
+# sheet, and equity least (retained earnings and dividends move with results a board already
+# sees in the income statement); the month before the year to date. EBITDA and net income
+# against budget lead the summary through ``highlight_lines``; these weights order the account
+# variances after them.
 RELEVANCE_BASIS: Mapping[str, Decimal] = {"budget": Decimal(1), "prior_month": Decimal("0.6"),
                                           "prior_year": Decimal("0.4")}
-RELEVANCE_INCOME_STATEMENT, RELEVANCE_BALANCE_SHEET = Decimal(1), Decimal("0.3")
+RELEVANCE_CLASS: Mapping[str, Decimal] = {"revenue": Decimal(1), "expense": Decimal(1),
+                                          "asset": Decimal("0.2"), "liability": Decimal("0.2"),
+                                          "equity": Decimal("0.05")}
 RELEVANCE_YTD = Decimal("0.5")
 
 
@@ -117,11 +121,10 @@ def significance(v: Variance, account: ChartAccount | None) -> Decimal:
     """Return ``|difference| × relevance`` (see ``RELEVANCE_BASIS``).
 
     Example: 62,000 over budget on salaries scores 62,000; 100,000 of cash movement against
-    the prior month scores 100,000 × 0.6 × 0.3 = 18,000, so the salaries overrun comes first.
+    the prior month scores 100,000 × 0.6 × 0.2 = 12,000, so the salaries overrun comes first.
     """
-    income_statement = account is not None and account.account_class in ("revenue", "expense")
     weight = RELEVANCE_BASIS.get(v.basis, Decimal("0.3")) \
-        * (RELEVANCE_INCOME_STATEMENT if income_statement else RELEVANCE_BALANCE_SHEET) \
+        * RELEVANCE_CLASS.get(account.account_class if account else "", Decimal("0.05")) \
         * (Decimal(1) if v.scope == "month" else RELEVANCE_YTD)
     return abs(v.difference) * weight
 

@@ -133,3 +133,11 @@ def test_importing_the_commentary_does_not_load_the_anthropic_sdk() -> None:
             "print('anthropic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_line_without_a_comparison_figure_says_nil() -> None:
+    (fees,) = _consolidated(current=figures("6300 | 40,000.00"),
+                                 prior_year=figures("6000 | 0.00"))[-1:]
+    assert data_only_text(comment_figures(fees)) == EN + (
+        "Professional fees came in at 40,000 USD against nil in the same month last year: an "
+        "adverse variance.")
