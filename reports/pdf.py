@@ -787,7 +787,7 @@ def _journals_of(data: BoardPackData, entity: str) -> Flowable:
     if not totals:
         return Spacer(1, 1)
     rows = [[t(loc, "eliminations"), t(loc, "col_debits")]]
-    rows += [[_clip(name, 90), format_amount(v, loc)] for name, v in totals.items()]
+    rows += [[_Wrap(name), format_amount(v, loc)] for name, v in totals.items()]
     return _grid(rows, [0.75, 0.21], font_size=8)
 
 
@@ -882,7 +882,9 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
                  t(loc, "col_counterparty"), t(loc, "col_memo"), t(loc, "col_amount")]]
         heads = []
         for j in data.journals:
-            rows.append([_Wrap(f"{j.id} · {j.kind} · {j.basis}: {j.description}"), "", "", "", "", ""])
+            # The appendix keeps the code beside the title, for the auditor who traces it.
+            rows.append([_Wrap(f"{j.id} · {j.basis}: {journal_title(j, ents, loc)}"),
+                         "", "", "", "", ""])
             heads.append(len(rows) - 1)
             for line in j.lines:
                 # Plain strings, not Paragraphs: this table can run to thousands of lines.
@@ -900,7 +902,7 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
              f"({light_label(loc, data.validation_light)})")
     out.append(Paragraph(_esc(f"{t(loc, 'score')}: {score}"), _BODY))
     if data.validation:
-        widths = [0.17, 0.07, 0.07, 0.11, 0.11, 0.1, 0.37]
+        widths = [0.18, 0.09, 0.06, 0.11, 0.11, 0.1, 0.35]
         rows = [[t(loc, "col_code"), t(loc, "col_severity"), t(loc, "col_entity"),
                  t(loc, "col_expected"), t(loc, "col_actual"), t(loc, "col_difference"),
                  t(loc, "col_message")]]

@@ -578,7 +578,7 @@ def _validation(prs: Presentation, data: BoardPackData) -> None:
         rows = [[t(loc, "col_check"), t(loc, "col_severity"), t(loc, "col_entity"),
                  t(loc, "col_detail"), t(loc, "col_waived_by")]]
         rows += [[check_title(f.code, loc), t(loc, f"sev_{f.severity}"), f.entity or "",
-                  ", ".join(x for x in (f.account, finding_figures(f, loc)) if x),
+                  ", ".join(x for x in (account_name(data, f.account), finding_figures(f, loc)) if x),
                   f"{f.waived_by}: {f.waiver_reason}" if f.waived_by else ""]
                  for f in findings]
         _paged_table(prs, slide, t(loc, "validation"), rows, _MARGIN, 2.3, 12.33,
