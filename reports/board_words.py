@@ -130,3 +130,35 @@ def finding_line(finding: ValidationFinding, locale: str) -> str:
     figures = finding_figures(finding, locale)
     return check_title(finding.code, locale) + (f" ({where})" if where else "") \
         + (f": {figures}" if figures else "")
+
+
+_KPI_NAMES_PT: Mapping[str, str] = {
+    "mrr": "Receita recorrente mensal", "arr": "Receita recorrente anual",
+    "nrr": "Retenção de receita líquida (12 meses)", "churn": "Churn de clientes (mensal)",
+    "arpu": "Receita média por usuário", "ltv_cac": "LTV / CAC", "gross_margin": "Margem bruta",
+    "ebitda": "EBITDA", "ebitda_margin": "Margem EBITDA",
+    "revenue_growth_yoy": "Crescimento da receita (ano contra ano)", "rule_of_40": "Regra dos 40",
+    "current_ratio": "Liquidez corrente", "quick_ratio": "Liquidez seca",
+    "debt_to_equity": "Dívida sobre patrimônio", "contribution_margin": "Margem de contribuição",
+    "break_even_revenue": "Receita de equilíbrio (mensal)",
+}
+# The KPI engine's reasons for a missing value that recur in every package.
+_KPI_REASONS_PT: Mapping[str, str] = {
+    "no customer-level recurring revenue data": "sem dados de receita recorrente por cliente",
+    "no customer-level or recurring-revenue data": "sem dados de receita recorrente por cliente",
+    "no figures for the same month last year": "sem valores do mesmo mês do ano anterior",
+    "no paying customers": "sem clientes pagantes",
+    "no P&L figures": "sem valores de resultado",
+}
+
+
+def kpi_name(code: str, name: str, locale: str) -> str:
+    """Return a KPI's name in ``locale`` (its stored English name when not translated)."""
+    return _KPI_NAMES_PT.get(code, name) if locale == "pt-BR" else name
+
+
+def kpi_reason(reason: str | None, locale: str) -> str:
+    """Return why a KPI has no value, in ``locale`` where the reason is a known one."""
+    if not reason:
+        return ""
+    return _KPI_REASONS_PT.get(reason, reason) if locale == "pt-BR" else reason

@@ -56,7 +56,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from close.definitions import DEFINITIONS
 from close.money import ZERO
-from reports.board_words import check_title, finding_line, journal_title
+from reports.board_words import check_title, finding_line, journal_title, kpi_name, kpi_reason
 from reports.format import (
     format_amount,
     format_axis,
@@ -607,7 +607,8 @@ def _kpi_chart(data: BoardPackData, width: float, height: float) -> Drawing | No
     legend.fontSize = 7
     legend.alignment = "right"
     legend.columnMaximum = 1
-    legend.colorNamePairs = [(palette[i % len(palette)], k.name) for i, k in enumerate(trended)]
+    legend.colorNamePairs = [(palette[i % len(palette)], kpi_name(k.code, k.name, data.locale))
+                             for i, k in enumerate(trended)]
     d.add(legend)
     return d
 
@@ -729,7 +730,8 @@ def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
     if chart is not None:
         out.append(chart)
     rows = [[t(loc, "col_kpi"), t(loc, "col_value"), t(loc, "col_note")]]
-    rows += [[k.name, _kpi_value(k, loc, data.presentation_currency), _Wrap(k.reason or "")]
+    rows += [[kpi_name(k.code, k.name, loc), _kpi_value(k, loc, data.presentation_currency),
+              _Wrap(kpi_reason(k.reason, loc))]
              for k in data.kpis]
     out.append(_grid(rows, [0.35, 0.2, 0.45], numeric_from=1))
     return out

@@ -33,7 +33,7 @@ from pptx.util import Emu, Inches, Pt
 
 from close.money import ZERO
 from reports.archive import normalize_zip, write_zip
-from reports.board_words import check_title, finding_figures
+from reports.board_words import check_title, finding_figures, kpi_name
 from reports.format import (
     format_amount,
     format_percent,
@@ -493,14 +493,15 @@ def _kpi_trends(prs: Presentation, data: BoardPackData) -> None:
             format_short_period(data.period, loc)]
         for k in trended:
             values = {p.period: p.value for p in k.trend}
-            cd.add_series(k.name, [values.get(p) for p in periods] + [k.value])
+            cd.add_series(kpi_name(k.code, k.name, loc), [values.get(p) for p in periods] + [k.value])
         chart = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, _MARGIN, Inches(1.3), width,
                                        Inches(5.6), cd).chart
         _style_chart(chart, number_format="0%")
     else:
         _not_available(slide, _MARGIN, Inches(1.5), width, loc, t(loc, "kpi_trends"))
     rows = [[t(loc, "col_kpi"), t(loc, "col_value")]]
-    rows += [[k.name, _kpi_value(k, loc, data.presentation_currency)] for k in data.kpis]
+    rows += [[kpi_name(k.code, k.name, loc), _kpi_value(k, loc, data.presentation_currency)]
+             for k in data.kpis]
     right = _MARGIN + width + Inches(0.3)
     _paged_table(prs, slide, t(loc, "kpi_trends"), rows, right, 1.3,
                  (_W - right - _MARGIN) / 914400, [2.6, 2.4], locale=loc, size=11,
