@@ -40,8 +40,8 @@ OFFSET_TOLERANCE = Decimal("0.10")
 PLACES = 0  # commentary speaks in whole currency units, as a controller does
 
 DATA_ONLY_LABELS: Mapping[str, str] = MappingProxyType({
-    "en-US": "Data-only explanation (AI commentary unavailable): ",
-    "pt-BR": "Explicação baseada apenas nos dados (comentário de IA indisponível): ",
+    "en-US": "Data only (no AI commentary): ",
+    "pt-BR": "Somente dados (sem comentário de IA): ",
 })
 LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType({
     "en-US": "English (en-US), numbers written as 1,234.5",

@@ -120,13 +120,15 @@ def finding_figures(finding: ValidationFinding, locale: str) -> str:
         (("difference", "diferença"), finding.difference)) if value is not None)
 
 
-def finding_line(finding: ValidationFinding, locale: str) -> str:
+def finding_line(finding: ValidationFinding, locale: str,
+                 account_names: Mapping[str, str] | None = None) -> str:
     """Describe a finding for a board page: title, where, and its figures in the locale.
 
-    Example: ``Month-on-month movement check (BR1, 6100): expected 100,000.00, actual
-    131,000.00, difference 31,000.00``.
+    Example: ``Month-on-month movement check (BR1, Rent and occupancy): expected 100,000.00,
+    actual 131,000.00, difference 31,000.00`` (the account's code when it has no name given).
     """
-    where = ", ".join(x for x in (finding.entity, finding.account) if x)
+    account = (account_names or {}).get(finding.account or "", finding.account)
+    where = ", ".join(x for x in (finding.entity, account) if x)
     figures = finding_figures(finding, locale)
     return check_title(finding.code, locale) + (f" ({where})" if where else "") \
         + (f": {figures}" if figures else "")

@@ -971,6 +971,11 @@ def build_board_pdf(data: BoardPackData) -> bytes:
 def build_summary_pdf(data: BoardPackData) -> bytes:
     """Render the one-page executive summary PDF.
 
+    The page leads with the highlights, headline figures and trend; then the most significant
+    variances and the open findings. When their commentary would run onto a second page, the
+    least significant variances are left out (the board package has them all), so the summary
+    stays one page whatever the commentary's length.
+
     Args:
         data: the board pack.
 
@@ -978,6 +983,18 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
         The PDF bytes (one page).
 
     """
+    for count in range(_SUMMARY_VARIANCES, -1, -1):
+        pdf, pages = _summary_pdf(data, count)
+        if pages == 1:
+            break
+    return pdf
+
+
+_SUMMARY_VARIANCES = 4  # at most, on the one-page summary
+
+
+def _summary_pdf(data: BoardPackData, variances: int) -> tuple[bytes, int]:
+    """Build the summary with the ``variances`` most significant variances: (bytes, pages)."""
     loc = data.locale
     st = build_statements(data)
     story: list[Flowable] = [
@@ -989,7 +1006,7 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
               _trend_chart(data, st, _CONTENT_W, 170) if data.history
               else _not_available(loc, t(loc, "trend_revenue_ebitda"))]
     names = chart_index(data)
-    material = significant_variances(data, 4)
+    material = significant_variances(data, variances)
     if material:
         story.append(Paragraph(_esc(t(loc, "material_variances")), _H2))
         for v in material:
@@ -1000,16 +1017,17 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
                 f"{_esc(format_amount(sign * v.difference, loc))}: {_esc(v.commentary)}",
                 _SMALL))
     findings = [f for f in data.validation if f.severity != "pass"]
+    account_names = {a.code: a.name for a in data.chart}
     story.append(KeepTogether([Paragraph(_esc(t(loc, "validation")), _H2), Paragraph(
         _esc(f"{t(loc, 'score')}: " + ("n/a" if data.validation_score is None else
                                         f"{format_score(data.validation_score, loc)} / 100 "
                                         f"({light_label(loc, data.validation_light)})")) +
-        "".join(f"<br/>• {_esc(finding_line(f, loc))}" + (
+        "".join(f"<br/>• {_esc(finding_line(f, loc, account_names))}" + (
             f" — {_esc(t(loc, 'col_waived_by'))}: {_esc(f.waived_by)} ({_esc(f.waiver_reason or '')})"
             if f.waived_by else "") for f in findings[:4]), _SMALL)]))
     buffer = io.BytesIO()
     doc = _doc(buffer, data)
     doc.multiBuild(story, canvasmaker=_numbered_canvas(data, _running(data, "executive_summary"),
                                                        skip_first=False))
-    return buffer.getvalue()
+    return buffer.getvalue(), doc.page
 

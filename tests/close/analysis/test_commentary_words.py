@@ -27,8 +27,8 @@ from tests.fakes.anthropic_server import FakeAnthropic
 pytestmark = pytest.mark.filterwarnings(
     "ignore:The model 'claude-sonnet-4-5' is deprecated:DeprecationWarning")
 
-EN = "Data-only explanation (AI commentary unavailable): "
-PT = "Explicação baseada apenas nos dados (comentário de IA indisponível): "
+EN = "Data only (no AI commentary): "
+PT = "Somente dados (sem comentário de IA): "
 
 
 def _consolidated(**kw: object) -> list[Variance]:

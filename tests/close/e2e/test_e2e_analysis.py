@@ -257,7 +257,7 @@ def test_without_an_api_key_the_package_labels_the_commentary_data_only(
     explained = {(str(r[col["Account"]]), r[col["Basis"]]) for r in body if r[col["Commentary"]]}
     assert len(explained) == len(comments)
     assert all(
-        r[col["Commentary"]].startswith("Data-only explanation (AI commentary unavailable)")
+        r[col["Commentary"]].startswith("Data only (no AI commentary)")
         for r in body
         if r[col["Commentary"]]
     )
@@ -265,5 +265,5 @@ def test_without_an_api_key_the_package_labels_the_commentary_data_only(
     pdf = " ".join(
         " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(files["pdf"])).pages
     )
-    assert pdf.count("Data-only explanation (AI commentary unavailable)") >= len(comments)
+    assert pdf.count("Data only (no AI commentary)") >= len(comments)
     assert "[data only," in pdf
