@@ -88,7 +88,7 @@ def threshold_limits(thresholds: Thresholds, kind: ComparisonKind) -> tuple[Deci
 
 
 def is_material(thresholds: Thresholds, kind: ComparisonKind, delta: Decimal,
-                comparison: Decimal) -> bool:
+                comparison: Decimal, *, rule: Literal["both", "either"] = "both") -> bool:
     """Apply ``|Δ| ≥ abs and |Δ|/|comparison| ≥ pct``; without a comparison, abs only.
 
     Args:
@@ -96,16 +96,20 @@ def is_material(thresholds: Thresholds, kind: ComparisonKind, delta: Decimal,
         kind: the comparison kind whose thresholds apply.
         delta: current − comparison, presentation-currency units.
         comparison: the comparison figure.
+        rule: ``both`` (a variance the board reads about) or ``either`` (the validation's flux
+            checks, a reviewer's net that flags a move crossing either threshold).
 
     Returns:
         True when the variance is material.
 
     """
     abs_limit, pct_limit = threshold_limits(thresholds, kind)
-    if abs(delta) < abs_limit:
-        return False
+    over_abs = abs(delta) >= abs_limit
     # Cross-multiplied so the test is exact (no rounded percentage decides materiality).
-    return comparison == ZERO or abs(delta) >= pct_limit * abs(comparison)
+    over_pct = comparison != ZERO and abs(delta) >= pct_limit * abs(comparison)
+    if rule == "either":
+        return over_abs or over_pct
+    return over_abs and (over_pct or comparison == ZERO)
 
 
 @dataclass(frozen=True, eq=False)
