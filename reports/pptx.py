@@ -583,7 +583,7 @@ def _validation(prs: Presentation, data: BoardPackData) -> None:
                   f"{f.waived_by}: {f.waiver_reason}" if f.waived_by else ""]
                  for f in findings]
         _paged_table(prs, slide, t(loc, "validation"), rows, _MARGIN, 2.3, 12.33,
-                     [1.6, 0.8, 0.8, 4.5, 3.5], locale=loc, size=10, numeric_from=99,
+                     [2.5, 1.0, 0.9, 4.9, 3.0], locale=loc, size=10, numeric_from=99,
                      row_height=0.3)
 
 
