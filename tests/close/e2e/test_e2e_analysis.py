@@ -79,7 +79,8 @@ def test_variances_equal_hand_computed_budget_and_month_over_month(
             delta = current - comparison
             pct = (delta / abs(comparison)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
             limit_abs, limit_pct = THRESHOLDS[kind]
-            is_material = abs(delta) >= limit_abs or abs(delta) >= limit_pct * abs(comparison)
+            # Both thresholds (issue 17): |Δ| ≥ abs and |Δ| ≥ pct × |comparison|.
+            is_material = abs(delta) >= limit_abs and abs(delta) >= limit_pct * abs(comparison)
             v = stored[(account, kind)]
             assert (v["current_amount"], v["comparison_amount"], v["delta"], v["pct"], v["material"]) == (
                 current,
