@@ -2,13 +2,17 @@
 
 The rule (design.md "Analysis and commentary"): a variance compares this month's consolidated
 figure of a standard account with a comparison figure (the budget, the prior month's effective
-run, the same month a year earlier). It is *material* when ``|Δ| ≥ abs`` **or**
-``|Δ| / |comparison| ≥ pct`` (thresholds in presentation-currency units, per comparison kind);
-when the comparison is zero the percentage is undefined and only the absolute test applies.
+run, the same month a year earlier). It is *material* when ``|Δ| ≥ abs`` **and**
+``|Δ| / |comparison| ≥ pct`` (thresholds in presentation-currency units, per comparison kind):
+both, so a 980 swing on a 2,000 line (49 %) and a 30,000 drift on a 5,000,000 line (0.6 %) stay
+out of the board's summary (issue 17). When the comparison is zero the percentage is undefined
+and only the absolute test applies.
 
 Amounts are presented in the account's normal-balance sign, so a higher revenue, a higher
 liability and a higher expense are all positive deltas; ``favourable`` says what that means for
-profit (income-statement accounts only).
+profit (income-statement accounts only) and ``nature`` how a reader names the figure: an
+``income`` or a ``cost`` line, a line that is a ``gain`` or ``loss`` by its sign (exchange
+differences, associates, disposals: ``gain`` when the normal balance is credit), or ``balance``.
 
 Drivers decompose a variance three ways (by entity, by cost center, by department); each table
 sums *exactly* to the variance (integer minor units, no allocation): the per-entity translated
@@ -59,6 +63,10 @@ CONSOLIDATION_KEY = "(eliminations and group adjustments)"
 UNASSIGNED_KEY = "(unassigned)"
 
 INCOME_STATEMENT_CLASSES: frozenset[str] = frozenset({"revenue", "expense"})
+AccountNature = Literal["income", "cost", "gain", "loss", "balance"]
+# Lines that are a gain one month and a loss the next: a reader says "an FX gain of 5,139", not
+# "FX gains and losses of −5,139".
+GAIN_OR_LOSS_SUBCLASSES: frozenset[str] = frozenset({"fx", "associates", "disposal"})
 
 # Iglewicz & Hoaglin (1993): 0.6745 makes MAD consistent with σ for normal data; when MAD is
 # zero (over half the history identical) the mean absolute deviation scaled by 1.253314 stands
@@ -81,24 +89,28 @@ def threshold_limits(thresholds: Thresholds, kind: ComparisonKind) -> tuple[Deci
 
 
 def is_material(thresholds: Thresholds, kind: ComparisonKind, delta: Decimal,
-                comparison: Decimal) -> bool:
-    """Apply ``|Δ| ≥ abs or |Δ|/|comparison| ≥ pct``; without a comparison, abs only.
+                comparison: Decimal, *, rule: Literal["both", "either"] = "both") -> bool:
+    """Apply ``|Δ| ≥ abs and |Δ|/|comparison| ≥ pct``; without a comparison, abs only.
 
     Args:
         thresholds: the config's ``[thresholds]``.
         kind: the comparison kind whose thresholds apply.
         delta: current − comparison, presentation-currency units.
         comparison: the comparison figure.
+        rule: ``both`` (a variance the board reads about) or ``either`` (the validation's flux
+            checks, a reviewer's net that flags a move crossing either threshold).
 
     Returns:
         True when the variance is material.
 
     """
     abs_limit, pct_limit = threshold_limits(thresholds, kind)
-    if abs(delta) >= abs_limit:
-        return True
+    over_abs = abs(delta) >= abs_limit
     # Cross-multiplied so the test is exact (no rounded percentage decides materiality).
-    return comparison != ZERO and abs(delta) >= pct_limit * abs(comparison)
+    over_pct = comparison != ZERO and abs(delta) >= pct_limit * abs(comparison)
+    if rule == "either":
+        return over_abs or over_pct
+    return over_abs and (over_pct or comparison == ZERO)
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,6 +225,7 @@ class Variance:
     fx_effect: Decimal | None
     drivers: tuple[Driver, ...] = ()
     trend: tuple[TrendPoint, ...] = ()
+    nature: AccountNature = "balance"
 
     def driver_table(self, dimension: DriverDimension) -> tuple[Driver, ...]:
         """Return the ranked drivers of one dimension (they sum exactly to ``delta``)."""
@@ -264,6 +277,7 @@ class _Account:
     name: str
     account_class: AccountClass
     sign: int  # +1 debit-normal, -1 credit-normal: multiplies signed amounts for presentation
+    nature: AccountNature
 
 
 def analyze(inputs: AnalysisInputs, *, anomaly_z: Decimal = DEFAULT_ANOMALY_Z,
@@ -554,7 +568,7 @@ def _variance(inputs: AnalysisInputs, account: _Account, kind: ComparisonKind,
         favourable=(cur - cmp < 0) if account.account_class in INCOME_STATEMENT_CLASSES
         and cur != cmp else None,
         fx_effect=None if fx is None else from_minor(sign * fx, ccy),
-        drivers=_rank(rows, sign, ccy), trend=trend,
+        drivers=_rank(rows, sign, ccy), trend=trend, nature=account.nature,
     )
 
 
@@ -597,11 +611,29 @@ def _trends(inputs: AnalysisInputs, accounts: Mapping[str, _Account]
 
 def _chart_accounts(chart: pd.DataFrame) -> dict[AccountCode, _Account]:
     _require_columns(chart, CHART_COLUMNS, "chart")
+    subclasses = chart["subclass"] if "subclass" in chart.columns else [""] * len(chart)
     return {
-        str(code): _Account(str(code), str(name), cls, -1 if normal == "credit" else 1)
-        for code, name, cls, normal in zip(chart["code"], chart["name"], chart["class"],
-                                           chart["normal_balance"], strict=True)
+        str(code): _Account(str(code), str(name), cls, -1 if normal == "credit" else 1,
+                            account_nature(cls, str(subclass), normal))
+        for code, name, cls, normal, subclass in zip(chart["code"], chart["name"], chart["class"],
+                                                     chart["normal_balance"], subclasses,
+                                                     strict=True)
     }
+
+
+def account_nature(account_class: str, subclass: str, normal_balance: str) -> AccountNature:
+    """Name what an account's figure is to a reader (see the module docstring).
+
+    Example: ``account_nature("expense", "fx", "debit")`` is ``"loss"`` (a positive figure is a
+    loss, a negative one a gain); ``account_nature("revenue", "revenue", "debit")`` (deductions
+    from revenue) is ``"cost"``.
+    """
+    if account_class not in INCOME_STATEMENT_CLASSES:
+        return "balance"
+    credit = normal_balance == "credit"
+    if subclass in GAIN_OR_LOSS_SUBCLASSES:
+        return "gain" if credit else "loss"
+    return "income" if credit else "cost"
 
 
 def _sums(frame: pd.DataFrame, keys: Sequence[str], what: str,

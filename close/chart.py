@@ -4,7 +4,8 @@ A chart is a table of accounts with their class, subclass, normal balance, trans
 cash-flow category, KPI tags and (for the accounts the engine posts to) a system role. The engine
 never hard-codes an account code: it asks the chart ``chart.by_role(SystemRole.CTA)``.
 A default chart ships in ``close/data/default_chart.csv``; a group may bring its own file with
-the same columns.
+the same columns. The optional ``name_pt`` column holds each account's Brazilian Portuguese name,
+which a ``pt-BR`` package and its commentary show (an account without one keeps ``name``).
 """
 
 from __future__ import annotations
@@ -102,6 +103,11 @@ class Chart:
         """Return one attribute of every account (e.g. ``class``), indexed by code."""
         return self.accounts[name]
 
+    def names(self, locale: str) -> dict[AccountCode, str]:
+        """Return each account's name in ``locale`` (``pt-BR``: ``name_pt``; else ``name``)."""
+        column = "name_pt" if locale == "pt-BR" else "name"
+        return {str(c): str(n) for c, n in zip(self.accounts.index, self.accounts[column], strict=True)}
+
     def codes_with_tag(self, tag: str) -> tuple[AccountCode, ...]:
         """Return the codes whose semicolon-separated ``kpi_tags`` include ``tag``."""
         tags = self.accounts["kpi_tags"].str.split(";")
@@ -130,7 +136,10 @@ def load_chart(data: bytes | None = None, *, source: str = "default chart") -> C
         raise ConfigError(f"missing columns {missing}", file=source, expected=", ".join(CHART_COLUMNS))
     if "intercompany" not in frame.columns:
         frame["intercompany"] = _legacy_ic_tags(frame)
-    frame = frame[[*CHART_COLUMNS, "intercompany"]].fillna("").map(str.strip)
+    if "name_pt" not in frame.columns:
+        frame["name_pt"] = ""
+    frame = frame[[*CHART_COLUMNS, "intercompany", "name_pt"]].fillna("").map(str.strip)
+    frame["name_pt"] = frame["name_pt"].where(frame["name_pt"] != "", frame["name"])
     for column, allowed in (("class", _CLASSES), ("rate_type", _RATE_TYPES), ("normal_balance", _NORMAL),
                             ("intercompany", IC_TAGS | {""})):
         bad = frame[~frame[column].isin(allowed)]

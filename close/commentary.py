@@ -44,14 +44,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import anthropic
 import pybreaker
 import tenacity
 
+from close import commentary_text as words
 from close.analysis import (
     DRIVER_DIMENSIONS,
+    AccountNature,
     ComparisonKind,
     Variance,
     month_changes,
@@ -63,9 +64,14 @@ from close.money import ZERO
 from close.periods import previous_period
 from close.types import AccountCode, Currency, EntityId, Period
 
+if TYPE_CHECKING:
+    # Imported where Claude is called (``_Claude``): the SDK costs ~1 s to import, which a run
+    # with cached or data-only commentary, or no material variance, should not pay.
+    import anthropic
+
 log = logging.getLogger(__name__)
 
-PROMPT_TEMPLATE_VERSION = "variance-commentary/1"
+PROMPT_TEMPLATE_VERSION = "variance-commentary/2"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 # The anthropic SDK 2.x sends API version 2026-10-21 by default, which removed the sampling
 # parameters (temperature is then a 400). The design fixes temperature 0.3, so the client pins
@@ -76,12 +82,14 @@ SYSTEM_PROMPT = (
     "You are a financial planning and analysis lead writing variance commentary for the CFO "
     "of a multi-entity group. Write 2 to 3 plain sentences: what moved, by how much, and why, "
     "naming the main drivers (entities, cost centers, departments) and any exchange-rate "
-    "effect. Use only the figures given; do not invent causes or numbers. No markdown, no "
-    "bullet points, no headings, no preamble."
+    "effect. Quote figures as given: gains and losses as gains and losses, with no minus "
+    "signs from the trial balance, and say whether the variance is favourable or adverse. "
+    "Use only the figures given; do not invent causes or numbers. Write in the language the "
+    "prompt asks for. No markdown, no bullet points, no headings, no preamble."
 )
 
 COMPARISON_LABELS: Mapping[ComparisonKind, str] = MappingProxyType({
-    "budget": "budget", "mom": "the prior month", "yoy": "the same month last year"})
+    "budget": "the budget", "mom": "the prior month", "yoy": "the same month last year"})
 
 Source = Literal["claude", "data-only"]
 Light = Literal["green", "yellow", "red"]
@@ -89,7 +97,7 @@ GREEN_MIN, YELLOW_MIN = 95, 80
 # Data-only text is not an explanation anyone checked against the business; the design
 # labels it red whatever its completeness.
 DATA_ONLY_MAX_CONFIDENCE = YELLOW_MIN - 1
-DATA_ONLY_LABEL = "Data-only explanation (AI commentary unavailable): "
+DATA_ONLY_LABEL = words.DATA_ONLY_LABELS["en-US"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +150,7 @@ class CommentarySettings:
         breaker_reset_seconds: how long the breaker stays open before a trial call.
         max_drivers: drivers per dimension named in the prompt (the rest are summed).
         prices: USD per million tokens by model.
+        locale: the group's locale: the language of the comments (``en-US``, ``pt-BR``).
 
     """
 
@@ -156,6 +165,7 @@ class CommentarySettings:
     breaker_reset_seconds: float = 60.0
     max_drivers: int = 5
     prices: Mapping[str, ModelPrice] = field(default_factory=lambda: MODEL_PRICES)
+    locale: str = "en-US"
 
     @classmethod
     def from_config(cls, ai: AiSettings, **overrides: Any) -> CommentarySettings:  # noqa: ANN401
@@ -207,9 +217,10 @@ class MemoryCache:
 class CommentFigures:
     """The figures a comment explains: exactly what its prompt shows.
 
-    Amounts are presentation-currency Decimals in the account's normal-balance sign. Drivers
+    Amounts are presentation-currency Decimals in the account's normal-balance sign (the prompt
+    and the text turn them into natural signs by ``nature``, ``close.commentary_text``). Drivers
     are ``(dimension, key, delta, fx_effect)`` in rank order, the ones beyond ``max_drivers``
-    summed into one ``(others)`` line per dimension.
+    summed into one ``(others)`` line per dimension. ``name`` is in the comment's language.
     """
 
     account: AccountCode
@@ -226,6 +237,8 @@ class CommentFigures:
     fx_effect: Decimal | None
     drivers: tuple[tuple[str, str, Decimal, Decimal | None], ...]
     trend: tuple[tuple[Period, Decimal], ...]
+    nature: AccountNature = "balance"
+    locale: str = "en-US"
 
     @property
     def key(self) -> tuple[EntityId | None, AccountCode, ComparisonKind]:
@@ -242,6 +255,7 @@ class CommentFigures:
             "favourable": self.favourable, "fx_effect": _opt_str(self.fx_effect),
             "drivers": [[d, k, str(v), _opt_str(fx)] for d, k, v, fx in self.drivers],
             "trend": [[p, str(v)] for p, v in self.trend],
+            "nature": self.nature, "locale": self.locale,
         }
         return {**data, "digest": _sha256(json.dumps(data, sort_keys=True))}
 
@@ -301,12 +315,16 @@ class CommentaryBatch:
 # --- the prompt ------------------------------------------------------------------------------
 
 
-def comment_figures(variance: Variance, *, max_drivers: int = 5) -> CommentFigures:
+def comment_figures(variance: Variance, *, max_drivers: int = 5, locale: str = "en-US",
+                    name: str | None = None) -> CommentFigures:
     """Select the figures of a variance that its comment explains.
 
     Args:
         variance: a variance with its drivers and trend.
         max_drivers: drivers named per dimension; the rest are summed into ``(others)``.
+        locale: the comment's language.
+        name: the account's name in that language (the chart's pt-BR column); None → the
+            variance's own.
 
     Returns:
         The figures, in the variance's presentation.
@@ -321,20 +339,26 @@ def comment_figures(variance: Variance, *, max_drivers: int = 5) -> CommentFigur
             drivers.append((dim, f"(others: {len(rest)})", sum((d.delta for d in rest), ZERO),
                             None))
     return CommentFigures(
-        account=variance.account, name=variance.name, entity=variance.entity,
+        account=variance.account, name=name or variance.name, entity=variance.entity,
         kind=variance.kind, period=variance.period, currency=variance.currency,
         current=variance.current, comparison=variance.comparison, delta=variance.delta,
         pct=variance.pct, favourable=variance.favourable, fx_effect=variance.fx_effect,
         drivers=tuple(drivers), trend=tuple((p.period, p.amount) for p in variance.trend),
+        nature=variance.nature, locale=locale,
     )
 
 
 _PROFIT_EFFECT: Mapping[bool | None, str] = MappingProxyType({
-    True: ", favourable to profit", False: ", unfavourable to profit", None: ""})
+    True: " (favourable to profit)", False: " (adverse to profit)", None: ""})
 
 
 def render_prompt(figures: CommentFigures) -> str:
     """Render the user message of the prompt (template ``PROMPT_TEMPLATE_VERSION``).
+
+    Every figure is in its natural sign (``close.commentary_text``) and the locale's number
+    format, so Claude reads "a gain of 5,139" where the trial balance says −5,139.11, and
+    quotes numbers the way the comment's language writes them. Drivers leave out the
+    consolidation line and the entities it cancels.
 
     Args:
         figures: what the comment explains.
@@ -343,32 +367,43 @@ def render_prompt(figures: CommentFigures) -> str:
         The prompt text; every figure in it comes from ``figures``.
 
     """
-    ccy = figures.currency
+    ccy, loc, nature = figures.currency, figures.locale, figures.nature
     scope = f"entity {figures.entity}" if figures.entity else "consolidated group"
     comparison = COMPARISON_LABELS[figures.kind]
     if figures.kind == "mom":
         comparison += f" ({previous_period(figures.period)})"
+
+    def signed(value: Decimal) -> str:
+        return words.number(words.natural(nature, value), loc, signed=True)
+
     lines = [
         f"Account: {figures.account} {figures.name} ({scope})",
         f"Period: {figures.period}",
         f"Compared with: {comparison}",
-        f"Current: {_money(figures.current)} {ccy}",
-        f"Comparison: {_money(figures.comparison)} {ccy}",
-        f"Variance: {_signed(figures.delta)} {ccy} ({_pct_text(figures.pct)})"
+        f"Actual: {words.state(nature, figures.current, loc)} {ccy}",
+        f"Comparison: {words.state(nature, figures.comparison, loc)} {ccy}",
+        f"Variance: {signed(figures.delta)} {ccy}"
+        + (f", {words.percent(figures.pct, loc)}" if figures.pct is not None else "")
         + _PROFIT_EFFECT[figures.favourable],
     ]
     if figures.fx_effect is not None:
-        lines.append(f"Exchange-rate effect: {_signed(figures.fx_effect)} {ccy}; operational "
-                     f"change: {_signed(figures.delta - figures.fx_effect)} {ccy}")
+        lines.append(f"Exchange-rate effect: {signed(figures.fx_effect)} {ccy}; operational "
+                     f"change: {signed(figures.delta - figures.fx_effect)} {ccy}")
     if figures.trend:
-        lines.append("12-month trend (oldest first): "
-                     + "; ".join(f"{p} {_money(v)}" for p, v in figures.trend))
-    for dim in DRIVER_DIMENSIONS:
-        rows = [(k, v, fx) for d, k, v, fx in figures.drivers if d == dim]
+        lines.append("12-month trend (oldest first" + (", gains positive" if words.is_swing(nature)
+                                                      else "") + "): "
+                     + "; ".join(f"{p} {words.number(words.natural(nature, v), loc)}"
+                                 for p, v in figures.trend))
+    real = words.real_drivers(figures.drivers)
+    if real:
+        lines.append("Drivers by entity: " + "; ".join(
+            f"{k} {signed(v)}" + (f" (FX {signed(fx)})" if fx else "") for k, v, fx in real))
+    for dim in DRIVER_DIMENSIONS[1:]:
+        rows = [(k, v) for d, k, v, _ in figures.drivers if d == dim and not k.startswith("(")]
         if rows:
-            lines.append(f"Drivers by {dim.replace('_', ' ')}: " + "; ".join(
-                f"{k} {_signed(v)}" + (f" (FX {_signed(fx)})" if fx else "")
-                for k, v, fx in rows))
+            lines.append(f"Drivers by {dim.replace('_', ' ')}: "
+                         + "; ".join(f"{k} {signed(v)}" for k, v in rows))
+    lines.append(f"Language: write in {words.LANGUAGE_NAMES.get(loc, words.LANGUAGE_NAMES['en-US'])}.")
     lines.append("Explain this variance for the CFO in 2-3 sentences.")
     return "\n".join(lines)
 
@@ -426,34 +461,27 @@ def clean_text(text: str, *, max_sentences: int = 3) -> str:
 
 
 def data_only_text(figures: CommentFigures) -> str:
-    """Explain a variance from its figures alone, labelled as such.
+    """Explain a variance from its figures alone, in the comment's language, labelled as such.
 
     Args:
         figures: what the comment explains.
 
     Returns:
-        Two or three sentences beginning with ``DATA_ONLY_LABEL``.
+        One or two sentences a controller would write, beginning with the locale's
+        ``DATA_ONLY_LABELS`` entry, e.g. ``… Salaries and benefits came in at 812,000 USD,
+        62,000 (8.3%) above the budget of 750,000: an adverse variance. The movement came
+        mainly from BR1 (50,000).``
 
     """
-    ccy = figures.currency
-    direction = "up" if figures.delta > ZERO else "down" if figures.delta < ZERO else "unchanged"
-    pct = f" ({_pct_text(figures.pct)})" if figures.pct is not None else ""
-    first = (f"{figures.name} was {_money(figures.current)} {ccy} against "
-             f"{_money(figures.comparison)} {ccy} for {COMPARISON_LABELS[figures.kind]}, "
-             f"{direction} {_money(abs(figures.delta))}{pct}.")
-    sentences = [first]
-    dimension = "entity" if any(d == "entity" for d, *_ in figures.drivers) else None
-    leading = [(d, k, v, fx) for d, k, v, fx in figures.drivers
-               if dimension is None or d == dimension][:2]
-    if leading:
-        parts = [f"{_driver_label(d, k)} at {_signed(v)}"
-                 + (f", of which {_signed(fx)} from exchange rates" if fx else "")
-                 for d, k, v, fx in leading]
-        sentences.append(f"The largest driver was {parts[0]}"
-                         + (f"; next, {parts[1]}" if len(parts) > 1 else "") + ".")
-    elif figures.fx_effect:
-        sentences.append(f"Exchange rates account for {_signed(figures.fx_effect)} of it.")
-    return DATA_ONLY_LABEL + " ".join(sentences)
+    loc = figures.locale
+    sentences = [words.headline_sentence(
+        figures.name, figures.nature, figures.kind, figures.currency, figures.current,
+        figures.comparison, figures.delta, figures.pct, figures.favourable, loc)]
+    drivers = words.driver_sentence(figures.nature, figures.delta, figures.fx_effect,
+                                    figures.drivers, loc)
+    if drivers:
+        sentences.append(drivers)
+    return words.DATA_ONLY_LABELS.get(loc, DATA_ONLY_LABEL) + " ".join(sentences)
 
 
 def score_confidence(figures: CommentFigures, text: str, source: Source) -> int:
@@ -505,6 +533,7 @@ def generate_commentary(
     api_key: str | None, base_url: str | None,
     previous: Mapping[tuple[EntityId | None, AccountCode, ComparisonKind], str] | None = None,
     breaker: pybreaker.CircuitBreaker | None = None,
+    names: Mapping[AccountCode, str] | None = None,
 ) -> CommentaryBatch:
     """Comment every material variance: from cache, from Claude, or data-only.
 
@@ -519,6 +548,8 @@ def generate_commentary(
         previous: figures digest of the last comment of each (entity, account, kind), from
             the run this one re-does; a different digest marks the new comment revised.
         breaker: a shared breaker (e.g. Redis-backed); None → a new one for this batch.
+        names: account names in ``settings.locale`` (the chart's pt-BR column); an account
+            not in it keeps the variance's name.
 
     Returns:
         The comments in the order of the material variances, and this run's usage.
@@ -527,7 +558,7 @@ def generate_commentary(
         ConfigError: the model has no price in ``settings.prices``.
 
     """
-    items = [_Item.of(v, settings) for v in variances if v.material]
+    items = [_Item.of(v, settings, names or {}) for v in variances if v.material]
     key = api_key.reveal() if isinstance(api_key, Secret) else api_key
     results: dict[int, Commentary] = {}
     pending: list[int] = []
@@ -575,8 +606,10 @@ class _Item:
     prompt_hash: str
 
     @classmethod
-    def of(cls, variance: Variance, settings: CommentarySettings) -> _Item:
-        figures = comment_figures(variance, max_drivers=settings.max_drivers)
+    def of(cls, variance: Variance, settings: CommentarySettings,
+           names: Mapping[AccountCode, str]) -> _Item:
+        figures = comment_figures(variance, max_drivers=settings.max_drivers,
+                                  locale=settings.locale, name=names.get(variance.account))
         prompt = render_prompt(figures)
         return cls(figures, prompt, prompt_hash(settings, prompt))
 
@@ -625,6 +658,8 @@ class _Claude:
 
     def __init__(self, settings: CommentarySettings, api_key: str, base_url: str,
                  breaker: pybreaker.CircuitBreaker, price: ModelPrice, counter: _Counter) -> None:
+        import anthropic  # noqa: PLC0415 - lazy: see the TYPE_CHECKING import
+
         self.settings, self.breaker, self.price, self.counter = settings, breaker, price, counter
         self.client = anthropic.Anthropic(
             api_key=api_key, base_url=base_url, timeout=settings.timeout_seconds,
@@ -643,6 +678,8 @@ class _Claude:
 
     def complete(self, prompt: str) -> tuple[CachedCompletion | None, int | None, str | None]:
         """Return (completion, latency ms, None), or (None, None, why it failed)."""
+        import anthropic  # noqa: PLC0415 - loaded by __init__ already
+
         started = time.monotonic()
         try:
             completion = self._guarded(prompt)
@@ -662,6 +699,8 @@ class _Claude:
         closed the call runs outside it and its outcome is replayed through it, so failures and
         successes still count; open, ``call()`` fails fast; half-open, it makes the one trial.
         """
+        import anthropic  # noqa: PLC0415 - loaded by __init__ already
+
         if self.breaker.current_state != pybreaker.STATE_CLOSED:
             return self.breaker.call(self._retrying(), self._once, prompt)
         try:
@@ -709,6 +748,8 @@ def _raise(exc: BaseException) -> None:
 
 
 def _is_transient(exc: BaseException) -> bool:
+    import anthropic  # noqa: PLC0415 - loaded by _Claude already
+
     if isinstance(exc, anthropic.APIConnectionError):  # includes APITimeoutError
         return True
     return isinstance(exc, anthropic.APIStatusError) and (
@@ -716,6 +757,8 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def _retry_after(exc: BaseException | None) -> float | None:
+    import anthropic  # noqa: PLC0415 - loaded by _Claude already
+
     if not isinstance(exc, anthropic.APIStatusError):
         return None
     value = exc.response.headers.get("retry-after")
@@ -726,6 +769,8 @@ def _retry_after(exc: BaseException | None) -> float | None:
 
 
 def _describe(exc: anthropic.AnthropicError) -> str:
+    import anthropic  # noqa: PLC0415 - loaded by _Claude already
+
     if isinstance(exc, anthropic.APIStatusError):
         return f"HTTP {exc.status_code} {exc.type or ''}".strip()
     return type(exc).__name__
@@ -752,29 +797,13 @@ def _usage(comments: Sequence[Commentary], requests: int) -> CommentaryUsage:
 
 
 def _figure_spellings(figures: CommentFigures) -> set[str]:
-    """Ways a text may quote the variance: 200,000 / 200000 / 20% / 20.0%."""
+    """Ways a text may quote the variance: 200,000 / 200000 / 20% / 20.0% (or 200.000 / 20,0%)."""
     delta = abs(figures.delta)
-    out = {f"{delta:,.0f}", f"{delta:.0f}", f"{delta:,.2f}"}
+    out = {f"{delta:,.0f}", f"{delta:.0f}", f"{delta:,.2f}", words.number(delta, figures.locale)}
     if figures.pct is not None:
         pct = abs(figures.pct) * 100
-        out |= {f"{pct:.0f}%", f"{pct:.1f}%", f"{pct:.2f}%"}
+        out |= {f"{pct:.0f}%", f"{pct:.1f}%", f"{pct:.2f}%", words.percent(figures.pct, figures.locale)}
     return out
-
-
-def _driver_label(dimension: str, key: str) -> str:
-    return key if key.startswith("(") else f"{dimension.replace('_', ' ')} {key}"
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
-def _signed(value: Decimal) -> str:
-    return f"{value:+,.2f}"
-
-
-def _pct_text(pct: Decimal | None) -> str:
-    return "no comparison figure" if pct is None else f"{pct * 100:+.2f}%"
 
 
 def _opt_str(value: Decimal | None) -> str | None:

@@ -1782,7 +1782,9 @@ def _flux(
             continue
         cls = classes.get(account)
         th = per_class.get(cls, ctx.thresholds) if isinstance(cls, str) else ctx.thresholds
-        if is_material(th, kind, from_minor(now - then, pc), from_minor(then, pc)):
+        # A flux check is a reviewer's net: either threshold flags the move (the board's
+        # commentary needs both, close.analysis).
+        if is_material(th, kind, from_minor(now - then, pc), from_minor(then, pc), rule="either"):
             pct = (
                 f", {((Decimal(now - then) / abs(Decimal(then))) * 100).quantize(Decimal('0.1'))}%"
                 if then

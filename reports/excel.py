@@ -33,7 +33,8 @@ from xlsxwriter.worksheet import Worksheet
 from close.definitions import DEFINITIONS
 from close.money import ZERO
 from reports.archive import normalize_zip
-from reports.format import format_period, to_excel_datetime
+from reports.board_words import kpi_name, kpi_reason
+from reports.format import format_period, format_score, to_excel_datetime
 from reports.labels import t
 from reports.model import BoardPackData
 from reports.presentation import (
@@ -497,7 +498,8 @@ def _kpis(book: _Book) -> None:
                      + [None] * (len(headers) - 1))
     for k in data.kpis:
         trend = {p.period: p.value for p in k.trend}
-        r = sheet.append([k.name, None, k.unit, k.reason or "", *([None] * len(periods))])
+        r = sheet.append([kpi_name(k.code, k.name, loc), None, k.unit, kpi_reason(k.reason, loc),
+                          *([None] * len(periods))])
         for col, value in [(1, k.value), *((5 + i - 1, trend.get(p))
                                             for i, p in enumerate(periods))]:
             if value is not None:
@@ -520,7 +522,8 @@ def _validation(book: _Book) -> None:
     sheet.width(0, 20)
     sheet.width(9, 40)
     score = (t(loc, "not_available") if data.validation_score is None
-             else f"{data.validation_score} / 100 ({light_label(loc, data.validation_light)})")
+             else f"{format_score(data.validation_score, loc)} / 100 "
+             f"({light_label(loc, data.validation_light)})")
     sheet.meta(2, f"{t(loc, 'score')}: {score}", _light(data.validation_light))
     if not data.validation:
         sheet.append([t(loc, "section_not_available", what=t(loc, "validation"))] + [None] * 9)

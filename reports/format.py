@@ -1,8 +1,9 @@
 """Number, date and period formatting for en-US and pt-BR, without the process locale.
 
 The documents must render identically on any machine, so formatting never consults
-``locale.setlocale`` or the time zone: separators come from a fixed table and dates from
-``as_of`` converted to UTC.
+``locale.setlocale`` or the time zone: separators and month names come from Babel's bundled
+CLDR data (``close.numbers``, the same the commentary uses) and dates from ``as_of`` converted
+to UTC.
 
 Example:
     >>> format_amount(D("-1234567.891"), "pt-BR")
@@ -17,30 +18,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from babel.dates import format_skeleton
+
 from close.money import quantize_cents
+from close.numbers import babel_locale, format_decimal
 from close.types import Period
 
-# Thousands separator, decimal separator.
-_SEPARATORS: dict[str, tuple[str, str]] = {"en-US": (",", "."), "pt-BR": (".", ",")}
-
-_MONTHS: dict[str, tuple[str, ...]] = {
-    "en-US": ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December"),
-    "pt-BR": ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
-              "setembro", "outubro", "novembro", "dezembro"),
-}
 _SHORT_MONTHS: dict[str, tuple[str, ...]] = {
     "en-US": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
     "pt-BR": ("jan", "fev", "mar", "abr", "mai", "jun", "jul", "ago", "set", "out", "nov", "dez"),
 }
 
 DASH = "–"  # what a zero looks like in a statement, as in printed accounts
-
-
-def _group(digits: str, sep: str) -> str:
-    head = len(digits) % 3 or 3
-    parts = [digits[:head]] + [digits[i:i + 3] for i in range(head, len(digits), 3)]
-    return sep.join(parts)
 
 
 def format_number(value: Decimal, locale: str, places: int = 2) -> str:
@@ -55,15 +44,7 @@ def format_number(value: Decimal, locale: str, places: int = 2) -> str:
         e.g. ``-1,234.50`` (en-US) or ``-1.234,50`` (pt-BR).
 
     """
-    thousands, point = _SEPARATORS[locale]
-    q = quantize_cents(value, places)
-    sign = "-" if q < 0 else ""
-    text = f"{abs(q):f}"
-    whole, _, frac = text.partition(".")
-    out = _group(whole, thousands)
-    if places > 0:
-        out += point + frac
-    return sign + out
+    return format_decimal(value, locale, places)
 
 
 def format_amount(value: Decimal | None, locale: str, places: int = 2, *,
@@ -95,6 +76,18 @@ def format_percent(fraction: Decimal | None, locale: str, places: int = 1) -> st
     return format_number(fraction * 100, locale, places) + "%"
 
 
+def format_score(score: Decimal | None, locale: str) -> str:
+    """Format a validation score (0–100): ``97.5`` / ``97,5``, ``100``; ``None`` → ``n/a``."""
+    if score is None:
+        return "n/a"
+    return format_number(score, locale, 0 if score == score.to_integral_value() else 1)
+
+
+def format_axis(value: float, locale: str, places: int = 0) -> str:
+    """Format a chart axis tick in the locale (a float from the chart's scale, not money)."""
+    return format_number(Decimal(repr(value)), locale, places)
+
+
 def format_rate(rate: Decimal | None, locale: str) -> str:
     """Format an FX rate with six decimals; ``None`` (several rates applied) → ``–``."""
     if rate is None:
@@ -103,10 +96,9 @@ def format_rate(rate: Decimal | None, locale: str) -> str:
 
 
 def format_period(period: Period, locale: str) -> str:
-    """Format ``2025-06`` as ``June 2025`` / ``junho de 2025``."""
+    """Format ``2025-06`` as ``June 2025`` / ``junho de 2025`` (CLDR's year-month pattern)."""
     year, month = period.split("-")
-    name = _MONTHS[locale][int(month) - 1]
-    return f"{name} {year}" if locale == "en-US" else f"{name} de {year}"
+    return format_skeleton("yMMMM", date(int(year), int(month), 1), locale=babel_locale(locale))
 
 
 def format_short_period(period: Period, locale: str) -> str:

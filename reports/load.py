@@ -135,7 +135,7 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         raise InputDataError(f"run {run.id} does not exist for this tenant", field="close_runs")
     config = load_config(conn, run.id)
     chart = load_run_chart(conn, run.id, config)
-    accounts = chart_accounts(chart)
+    accounts = chart_accounts(chart, config.locale)
     by_code = {a.code: a for a in accounts}
     pc = config.presentation_currency
     entities = consolidated_entities(config)
@@ -210,11 +210,16 @@ def positions_of(conn: Connection, run: Run, config: GroupConfig, entities: Sequ
     return tuple(reversed(out))
 
 
-def chart_accounts(chart: Chart) -> tuple[ChartAccount, ...]:
-    """Return the run's chart as ``ChartAccount`` records, in the chart's own order."""
+def chart_accounts(chart: Chart, locale: str = "en-US") -> tuple[ChartAccount, ...]:
+    """Return the run's chart as ``ChartAccount`` records, in the chart's own order.
+
+    Names are in ``locale`` (the chart's ``name_pt`` column for ``pt-BR``), so every page,
+    slide and sheet of a Portuguese package names accounts in Portuguese.
+    """
     frame = chart.accounts
+    names = chart.names(locale)
     return tuple(
-        ChartAccount(code=str(code), name=name, account_class=cls, subclass=subclass,
+        ChartAccount(code=str(code), name=names[str(code)], account_class=cls, subclass=subclass,
                      cash_flow_category=cash_flow, normal_balance=normal,
                      kpi_tags=tuple(t for t in tags.split(";") if t), system_role=role or None,
                      rate_type=rate_type)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -55,12 +56,15 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from close.definitions import DEFINITIONS
 from close.money import ZERO
+from reports.board_words import check_title, finding_line, journal_title, kpi_name, kpi_reason
 from reports.format import (
     format_amount,
     format_date,
+    format_axis,
     format_percent,
     format_period,
     format_rate,
+    format_score,
     format_short_period,
     format_timestamp,
 )
@@ -410,10 +414,6 @@ def _f(x: Decimal | None) -> float | None:
     return None if x is None else float(x)  # drawing geometry only
 
 
-def _axis_format(value: float) -> str:
-    return f"{value:,.0f}"
-
-
 def _ticks(low: float, high: float) -> tuple[list[float], int]:
     """Return about five round tick values (1, 2 or 5 × 10^k apart) covering low..high.
 
@@ -440,10 +440,10 @@ class _BarChart(Flowable):
 
     def __init__(self, categories: Sequence[str],
                  series: Sequence[tuple[colors.Color, str, Sequence[float | None]]],
-                 width: float, height: float) -> None:
+                 width: float, height: float, locale: str) -> None:
         super().__init__()
         self.categories, self.series = list(categories), list(series)
-        self.width, self.height = width, height
+        self.width, self.height, self.locale = width, height, locale
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         return self.width, self.height
@@ -468,7 +468,7 @@ class _BarChart(Flowable):
         canv.setStrokeColor(_RULE)
         for tick in ticks:
             canv.line(left, y(tick), left + plot_w, y(tick))
-            canv.drawRightString(left - 4, y(tick) - 2.3, f"{tick:,.{decimals}f}")
+            canv.drawRightString(left - 4, y(tick) - 2.3, format_axis(tick, self.locale, decimals))
         canv.setLineWidth(0.8)
         canv.setStrokeColor(colors.black)
         canv.line(left, bottom, left, bottom + plot_h)
@@ -503,7 +503,7 @@ def _trend_chart(data: BoardPackData, st: Statements, width: float, height: floa
     return _BarChart([format_short_period(p, loc) for p, _ in points],
                      [(_NAVY, t(loc, "revenue"), [_f(f["revenue"]) for _, f in points]),
                       (_ACCENT, t(loc, "ebitda"), [_f(f["ebitda"]) for _, f in points])],
-                     width, height)
+                     width, height, loc)
 
 
 def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width: float,
@@ -534,7 +534,7 @@ def _bridge_chart(steps: Sequence[tuple[str, str, Decimal]], locale: str, width:
     chart.categoryAxis.labels.fontSize = 6
     chart.categoryAxis.labels.boxAnchor = "ne"
     chart.valueAxis.labels.fontSize = 6.5
-    chart.valueAxis.labelTextFormat = _axis_format
+    chart.valueAxis.labelTextFormat = lambda value: format_axis(value, locale)
     chart.valueAxis.valueMin = min(0.0, *(float(b) for b in base))
     chart.valueAxis.visibleGrid = True
     chart.valueAxis.gridStrokeColor = _RULE
@@ -556,7 +556,7 @@ def _entity_chart(data: BoardPackData, f: EntityFigures, width: float,
                      [(_NAVY, t(loc, "col_translated"), [_f(f.get(k).translated) for k in keys]),
                       (_ACCENT, t(loc, "col_after_postings"),
                        [_f(f.get(k).consolidated) for k in keys])],
-                     width, height)
+                     width, height, loc)
 
 
 def _kpi_value(k: Kpi, locale: str, currency: str) -> str:
@@ -609,7 +609,8 @@ def _kpi_chart(data: BoardPackData, width: float, height: float) -> Drawing | No
     legend.fontSize = 7
     legend.alignment = "right"
     legend.columnMaximum = 1
-    legend.colorNamePairs = [(palette[i % len(palette)], k.name) for i, k in enumerate(trended)]
+    legend.colorNamePairs = [(palette[i % len(palette)], kpi_name(k.code, k.name, data.locale))
+                             for i, k in enumerate(trended)]
     d.add(legend)
     return d
 
@@ -731,7 +732,8 @@ def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
     if chart is not None:
         out.append(chart)
     rows = [[t(loc, "col_kpi"), t(loc, "col_value"), t(loc, "col_note")]]
-    rows += [[k.name, _kpi_value(k, loc, data.presentation_currency), _Wrap(k.reason or "")]
+    rows += [[kpi_name(k.code, k.name, loc), _kpi_value(k, loc, data.presentation_currency),
+              _Wrap(kpi_reason(k.reason, loc))]
              for k in data.kpis]
     out.append(_grid(rows, [0.35, 0.2, 0.45], numeric_from=1))
     return out
@@ -779,16 +781,17 @@ def _companies(data: BoardPackData) -> list[Flowable]:
 def _journals_of(data: BoardPackData, entity: str) -> Flowable:
     """List the consolidation postings attributed to one company, summed per journal."""
     loc = data.locale
+    ents = entity_names(data)
     totals: dict[str, Decimal] = {}
     for j in data.journals:
+        title = journal_title(j, ents, loc)  # a board page: the journal's title, not its id
         for line in j.lines:
             if line.entity == entity and line.amount > 0:
-                totals[f"{j.id}: {j.description}"] = totals.get(
-                    f"{j.id}: {j.description}", ZERO) + line.amount
+                totals[title] = totals.get(title, ZERO) + line.amount
     if not totals:
         return Spacer(1, 1)
     rows = [[t(loc, "eliminations"), t(loc, "col_debits")]]
-    rows += [[_clip(name, 90), format_amount(v, loc)] for name, v in totals.items()]
+    rows += [[_Wrap(name), format_amount(v, loc)] for name, v in totals.items()]
     return _grid(rows, [0.75, 0.21], font_size=8)
 
 
@@ -804,6 +807,22 @@ def _clip_to(text: str, fraction: float, size: float = 7.5) -> str:
     while text and stringWidth(text + "…", "Helvetica", size) > room:
         text = text[:-1]
     return text + "…"
+
+
+def _code_lines(code: str, fraction: float, size: float = 7.5) -> str:
+    """Break a check code into lines at its underscores only, to fit its column.
+
+    reportlab would split ``CONSOLIDATED_TB_SUMS_TO_ZERO`` mid-word ("CONSOLIDA / TED_TB…");
+    a plain cell with newlines keeps each part of the code whole.
+    """
+    room = fraction * _CONTENT_W - 2 * _PAD
+    lines: list[str] = []
+    for part in re.findall(r"[^_]+_?|_", code):
+        if lines and stringWidth(lines[-1] + part, "Helvetica", size) <= room:
+            lines[-1] += part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
 
 
 def _clip(text: str, width: int) -> str:
@@ -893,7 +912,9 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
                  t(loc, "col_counterparty"), t(loc, "col_memo"), t(loc, "col_amount")]]
         heads = []
         for j in data.journals:
-            rows.append([_Wrap(f"{j.id} · {j.kind} · {j.basis}: {j.description}"), "", "", "", "", ""])
+            # The appendix keeps the code beside the title, for the auditor who traces it.
+            rows.append([_Wrap(f"{j.id} · {j.basis}: {journal_title(j, ents, loc)}"),
+                         "", "", "", "", ""])
             heads.append(len(rows) - 1)
             for line in j.lines:
                 # Plain strings, not Paragraphs: this table can run to thousands of lines.
@@ -907,23 +928,27 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
 
     out += [PageBreak(), Paragraph(_esc(t(loc, "validation")), _H2)]
     score = (t(loc, "not_available") if data.validation_score is None
-             else f"{data.validation_score} / 100 ({light_label(loc, data.validation_light)})")
+             else f"{format_score(data.validation_score, loc)} / 100 "
+             f"({light_label(loc, data.validation_light)})")
     out.append(Paragraph(_esc(f"{t(loc, 'score')}: {score}"), _BODY))
     if data.validation:
+        widths = [0.18, 0.09, 0.06, 0.11, 0.11, 0.1, 0.35]
         rows = [[t(loc, "col_code"), t(loc, "col_severity"), t(loc, "col_entity"),
                  t(loc, "col_expected"), t(loc, "col_actual"), t(loc, "col_difference"),
                  t(loc, "col_message")]]
         fills = []
         for f in data.validation:
-            message = f.message + (f" — {t(loc, 'col_waived_by')}: {f.waived_by} "
+            # The message is the check's English evidence; a Portuguese package shows the
+            # check's title and leaves the figures to their (localized) columns.
+            message = check_title(f.code, loc) + (f": {f.message}" if loc == "en-US" else "") \
+                + (f" — {t(loc, 'col_waived_by')}: {f.waived_by} "
                                    f"({f.waiver_reason})" if f.waived_by else "")
             fills.append((len(rows), 1, {"pass": "green", "warn": "yellow", "fail": "red"}[
                 f.severity]))
-            rows.append([_Wrap(f.code), t(loc, f"sev_{f.severity}"), f.entity or "",
+            rows.append([_code_lines(f.code, widths[0]), t(loc, f"sev_{f.severity}"), f.entity or "",
                          format_amount(f.expected, loc), format_amount(f.actual, loc),
                          format_amount(f.difference, loc), _Wrap(message)])
-        out.append(_grid(rows, [0.15, 0.07, 0.07, 0.11, 0.11, 0.1, 0.39], numeric_from=3,
-                         fills=fills))
+        out.append(_grid(rows, widths, numeric_from=3, fills=fills))
     else:
         out.append(_not_available(loc, t(loc, "validation")))
 
@@ -1013,6 +1038,11 @@ def build_board_pdf(data: BoardPackData) -> bytes:
 def build_summary_pdf(data: BoardPackData) -> bytes:
     """Render the one-page executive summary PDF.
 
+    The page leads with the highlights, headline figures and trend; then the most significant
+    variances and the open findings. When their commentary would run onto a second page, the
+    least significant variances are left out (the board package has them all), so the summary
+    stays one page whatever the commentary's length.
+
     Args:
         data: the board pack.
 
@@ -1020,6 +1050,18 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
         The PDF bytes (one page).
 
     """
+    for count in range(_SUMMARY_VARIANCES, -1, -1):
+        pdf, pages = _summary_pdf(data, count)
+        if pages == 1:
+            break
+    return pdf
+
+
+_SUMMARY_VARIANCES = 4  # at most, on the one-page summary
+
+
+def _summary_pdf(data: BoardPackData, variances: int) -> tuple[bytes, int]:
+    """Build the summary with the ``variances`` most significant variances: (bytes, pages)."""
     loc = data.locale
     st = build_statements(data)
     story: list[Flowable] = [
@@ -1031,7 +1073,7 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
               _trend_chart(data, st, _CONTENT_W, 170) if data.history
               else _not_available(loc, t(loc, "trend_revenue_ebitda"))]
     names = chart_index(data)
-    material = significant_variances(data, 4)
+    material = significant_variances(data, variances)
     if material:
         story.append(Paragraph(_esc(t(loc, "material_variances")), _H2))
         for v in material:
@@ -1042,16 +1084,17 @@ def build_summary_pdf(data: BoardPackData) -> bytes:
                 f"{_esc(format_amount(sign * v.difference, loc))}: {_esc(v.commentary)}",
                 _SMALL))
     findings = [f for f in data.validation if f.severity != "pass"]
+    account_names = {a.code: a.name for a in data.chart}
     story.append(KeepTogether([Paragraph(_esc(t(loc, "validation")), _H2), Paragraph(
         _esc(f"{t(loc, 'score')}: " + ("n/a" if data.validation_score is None else
-                                        f"{data.validation_score} / 100 "
+                                        f"{format_score(data.validation_score, loc)} / 100 "
                                         f"({light_label(loc, data.validation_light)})")) +
-        "".join(f"<br/>• {_esc(f.code)}: {_esc(f.message)}" + (
+        "".join(f"<br/>• {_esc(finding_line(f, loc, account_names))}" + (
             f" — {_esc(t(loc, 'col_waived_by'))}: {_esc(f.waived_by)} ({_esc(f.waiver_reason or '')})"
             if f.waived_by else "") for f in findings[:4]), _SMALL)]))
     buffer = io.BytesIO()
     doc = _doc(buffer, data)
     doc.multiBuild(story, canvasmaker=_numbered_canvas(data, _running(data, "executive_summary"),
                                                        skip_first=False))
-    return buffer.getvalue()
+    return buffer.getvalue(), doc.page
 

@@ -33,10 +33,12 @@ from pptx.util import Emu, Inches, Pt
 
 from close.money import ZERO
 from reports.archive import normalize_zip, write_zip
+from reports.board_words import check_title, finding_figures, kpi_name
 from reports.format import (
     format_amount,
     format_percent,
     format_period,
+    format_score,
     format_short_period,
     format_timestamp,
     to_excel_datetime,
@@ -491,14 +493,15 @@ def _kpi_trends(prs: Presentation, data: BoardPackData) -> None:
             format_short_period(data.period, loc)]
         for k in trended:
             values = {p.period: p.value for p in k.trend}
-            cd.add_series(k.name, [values.get(p) for p in periods] + [k.value])
+            cd.add_series(kpi_name(k.code, k.name, loc), [values.get(p) for p in periods] + [k.value])
         chart = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, _MARGIN, Inches(1.3), width,
                                        Inches(5.6), cd).chart
         _style_chart(chart, number_format="0%")
     else:
         _not_available(slide, _MARGIN, Inches(1.5), width, loc, t(loc, "kpi_trends"))
     rows = [[t(loc, "col_kpi"), t(loc, "col_value")]]
-    rows += [[k.name, _kpi_value(k, loc, data.presentation_currency)] for k in data.kpis]
+    rows += [[kpi_name(k.code, k.name, loc), _kpi_value(k, loc, data.presentation_currency)]
+             for k in data.kpis]
     right = _MARGIN + width + Inches(0.3)
     _paged_table(prs, slide, t(loc, "kpi_trends"), rows, right, 1.3,
                  (_W - right - _MARGIN) / 914400, [2.6, 2.4], locale=loc, size=11,
@@ -553,7 +556,8 @@ def _validation(prs: Presentation, data: BoardPackData) -> None:
     loc = data.locale
     slide = _new_slide(prs, t(loc, "validation"))
     score = (t(loc, "not_available") if data.validation_score is None
-             else f"{data.validation_score} / 100 — {light_label(loc, data.validation_light)}")
+             else f"{format_score(data.validation_score, loc)} / 100 — "
+             f"{light_label(loc, data.validation_light)}")
     badge = slide.shapes.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, _MARGIN, Inches(1.3),
                                    Inches(4.5), Inches(0.7))
     badge.fill.solid()
@@ -570,13 +574,16 @@ def _validation(prs: Presentation, data: BoardPackData) -> None:
     _text(slide, Inches(5.3), Inches(1.45), Inches(7), Inches(0.5),
           [t(loc, "checks_passed", n=passed)], size=14, color=_GREY)
     if findings:
-        rows = [[t(loc, "col_code"), t(loc, "col_severity"), t(loc, "col_entity"),
-                 t(loc, "col_message"), t(loc, "col_waived_by")]]
-        rows += [[f.code, t(loc, f"sev_{f.severity}"), f.entity or "", f.message,
+        # A board slide: the check's title and its figures in the locale; codes and the
+        # checks' own messages are in the PDF appendix and the workbook.
+        rows = [[t(loc, "col_check"), t(loc, "col_severity"), t(loc, "col_entity"),
+                 t(loc, "col_detail"), t(loc, "col_waived_by")]]
+        rows += [[check_title(f.code, loc), t(loc, f"sev_{f.severity}"), f.entity or "",
+                  ", ".join(x for x in (account_name(data, f.account), finding_figures(f, loc)) if x),
                   f"{f.waived_by}: {f.waiver_reason}" if f.waived_by else ""]
                  for f in findings]
         _paged_table(prs, slide, t(loc, "validation"), rows, _MARGIN, 2.3, 12.33,
-                     [1.6, 0.8, 0.8, 4.5, 3.5], locale=loc, size=10, numeric_from=99,
+                     [2.5, 1.0, 0.9, 4.9, 3.0], locale=loc, size=10, numeric_from=99,
                      row_height=0.3)
 
 

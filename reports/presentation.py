@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from close.definitions import margin
-from reports.format import format_amount, format_percent
+from reports.format import format_amount, format_percent, format_score
 from reports.labels import t
 from reports.model import BoardPackData, ChartAccount, Variance
 from reports.statements import Statements
@@ -79,7 +79,7 @@ def highlight_lines(data: BoardPackData, st: Statements) -> list[str]:
     else:
         vs = t(loc, "highlight_no_budget")
     open_findings = sum(1 for f in data.validation if f.severity != "pass" and not f.waived_by)
-    score = "n/a" if data.validation_score is None else str(data.validation_score)
+    score = format_score(data.validation_score, loc)
     against_budget = []
     if "budget" in keys:  # the two figures a board reads first: EBITDA and net income vs budget
         for key in ("ebitda", "profit_for_period"):
@@ -103,20 +103,39 @@ def highlight_lines(data: BoardPackData, st: Statements) -> list[str]:
     ]
 
 
+# Relevance of a variance to a board (issue 17: "absolute variance × relevance"): against budget
+# counts fully, against the prior month or year less; the income statement before the balance
+# sheet, and equity least (retained earnings and dividends move with results a board already
+# sees in the income statement); the month before the year to date. EBITDA and net income
+# against budget lead the summary through ``highlight_lines``; these weights order the account
+# variances after them.
+RELEVANCE_BASIS: Mapping[str, Decimal] = {"budget": Decimal(1), "prior_month": Decimal("0.6"),
+                                          "prior_year": Decimal("0.4")}
+RELEVANCE_CLASS: Mapping[str, Decimal] = {"revenue": Decimal(1), "expense": Decimal(1),
+                                          "asset": Decimal("0.2"), "liability": Decimal("0.2"),
+                                          "equity": Decimal("0.05")}
+RELEVANCE_YTD = Decimal("0.5")
+
+
+def significance(v: Variance, account: ChartAccount | None) -> Decimal:
+    """Return ``|difference| × relevance`` (see ``RELEVANCE_BASIS``).
+
+    Example: 62,000 over budget on salaries scores 62,000; 100,000 of cash movement against
+    the prior month scores 100,000 × 0.6 × 0.2 = 12,000, so the salaries overrun comes first.
+    """
+    weight = RELEVANCE_BASIS.get(v.basis, Decimal("0.3")) \
+        * RELEVANCE_CLASS.get(account.account_class if account else "", Decimal("0.05")) \
+        * (Decimal(1) if v.scope == "month" else RELEVANCE_YTD)
+    return abs(v.difference) * weight
+
+
 def significant_variances(data: BoardPackData, count: int) -> list[Variance]:
     """Return the ``count`` most significant material variances for the executive summaries.
 
-    Relevance first — against budget before prior month before prior year, income statement
-    before balance sheet, the month before the year to date — then the absolute difference, so
-    the summaries (PDF, one-pager, deck) lead with what a board reads, not the order analysed.
+    Ranked by ``significance`` (largest first, then by account), so the summaries (PDF,
+    one-pager, deck) lead with what a board reads, not the order analysed.
     """
     accounts = chart_index(data)
-    basis = {"budget": 0, "prior_month": 1, "prior_year": 2}
-
-    def rank(v: Variance) -> tuple[int, int, int, Decimal, str]:
-        acc = accounts.get(v.account)
-        balance_sheet = int(acc is None or acc.account_class not in ("revenue", "expense"))
-        return (basis.get(v.basis, 3), balance_sheet, int(v.scope != "month"),
-                -abs(v.difference), v.account)
-
-    return sorted((v for v in data.variances if v.material), key=rank)[:count]
+    return sorted((v for v in data.variances if v.material),
+                  key=lambda v: (-significance(v, accounts.get(v.account)), v.account,
+                                 v.basis, v.scope))[:count]

@@ -160,7 +160,7 @@ def analyze_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutpu
     variance_rows = _variance_rows(tenant, run.id, result)
     kpi_rows = _kpi_rows(tenant, run.id, kpis)
     anomaly_rows = _anomaly_rows(tenant, run.id, result)
-    batch = explain(env, run, config, result)
+    batch = explain(env, run, config, result, chart)
     comments = commentary_writer(tenant, run.id, batch)
     receivables = receivables_step(env, run, config)
 

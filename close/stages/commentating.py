@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.analysis import AnalysisResult
+from close.chart import Chart
 from close.commentary import CommentaryBatch, CommentarySettings, generate_commentary
 from close.config import GroupConfig
 from close.stages import StageEnv
@@ -44,14 +45,20 @@ def previous_digests(conn: Connection, run: Run) -> dict[FigureKey, str]:
     return {(r[0], r[1], r[2]): r[3] for r in rows if r[3]}
 
 
-def explain(env: StageEnv, run: Run, config: GroupConfig, result: AnalysisResult) -> CommentaryBatch:
-    """Comment every material consolidated variance (per-entity variances feed the drivers)."""
+def explain(env: StageEnv, run: Run, config: GroupConfig, result: AnalysisResult,
+            chart: Chart) -> CommentaryBatch:
+    """Comment every material consolidated variance (per-entity variances feed the drivers).
+
+    The comments are in the group's locale, account names from the chart's column for it.
+    """
     with env.db.tx() as conn:
         previous = previous_digests(conn, run)
     return generate_commentary(
-        [v for v in result.variances if v.entity is None], settings=CommentarySettings.from_config(config.ai),
+        [v for v in result.variances if v.entity is None],
+        settings=CommentarySettings.from_config(config.ai, locale=config.locale),
         cache=PostgresCommentaryCache(env.db), api_key=env.settings.anthropic_api_key,
-        base_url=env.settings.anthropic_base_url, previous=previous)
+        base_url=env.settings.anthropic_base_url, previous=previous,
+        names=chart.names(config.locale))
 
 
 def commentary_writer(tenant: str, run_id: RunId, batch: CommentaryBatch) -> Callable[[Connection], None]:

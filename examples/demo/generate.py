@@ -1385,7 +1385,7 @@ standard_costs = "standard_costs.csv"  # BR3's kits: standard recipe and the mon
 receivables_account = "1100"
 draft_threshold = "20000"  # BRL overdue per customer before a collection draft is written
 
-[thresholds]  # a variance is material at or above either figure (USD, fraction)
+[thresholds]  # a variance is material at or above both figures (USD, fraction)
 budget_abs = "25000"
 budget_pct = "0.10"
 mom_abs = "25000"

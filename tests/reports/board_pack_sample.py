@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from close.analysis import account_nature
+from close.commentary_text import DATA_ONLY_LABELS, headline_sentence
 from close.money import ZERO, D, quantize_cents
 from reports.model import (
     AuditEvent,
@@ -57,12 +59,13 @@ BONUS_ACCRUAL = D("15000.00")
 ACQUISITION = (2024, 1)  # every subsidiary was acquired (or founded) in January 2024
 
 
-def load_chart() -> tuple[ChartAccount, ...]:
+def load_chart(locale: str = "en-US") -> tuple[ChartAccount, ...]:
     """Read the default chart that ships with the package into ``ChartAccount`` rows."""
     with CHART_CSV.open(newline="", encoding="utf-8") as fh:
         return tuple(
             ChartAccount(
-                code=row["code"], name=row["name"], account_class=row["class"],
+                code=row["code"], name=row["name_pt" if locale == "pt-BR" else "name"],
+                account_class=row["class"],
                 subclass=row["subclass"], cash_flow_category=row["cash_flow_category"],
                 normal_balance=row["normal_balance"],
                 kpi_tags=tuple(tag for tag in row["kpi_tags"].split(";") if tag),
@@ -360,7 +363,7 @@ def _trial_balance(ents: tuple[_Ent, ...], c: _Consolidation, prev: _Consolidati
 
 
 def _variances(balances: tuple[ConsolidatedBalance, ...], budget: Comparative,
-               chart: dict[str, ChartAccount]) -> tuple[Variance, ...]:
+               chart: dict[str, ChartAccount], locale: str = "en-US") -> tuple[Variance, ...]:
     bud = {b.account: b.month for b in budget.balances}
     out = []
     for i, b in enumerate(x for x in balances if x.account in bud):
@@ -372,11 +375,15 @@ def _variances(balances: tuple[ConsolidatedBalance, ...], budget: Comparative,
         name = chart[b.account].name
         favourable = diff < 0  # less debit: more income or less cost
         source = "claude" if i % 3 else "data-only"
+        acc = chart[b.account]
+        sign = -1 if acc.normal_balance == "credit" else 1  # TB sign → normal-balance sign
         text = (f"{name} came in {'above' if diff < 0 else 'below'} budget, driven mainly by "
                 f"the Brazilian subsidiaries; the gap reflects volume and the BRL rate."
                 if source == "claude" else
-                f"{name}: actual differs from budget by {abs(diff):,.2f} "
-                f"({abs(pct or ZERO) * 100:.1f}%). Largest driver: BR1.")
+                DATA_ONLY_LABELS[locale] + headline_sentence(
+                    name, account_nature(acc.account_class, acc.subclass, acc.normal_balance),
+                    "budget", "USD", sign * b.month, sign * bud[b.account], sign * diff,
+                    pct, favourable, locale))
         out.append(Variance(
             account=b.account, basis="budget", scope="month", actual=b.month,
             comparison=bud[b.account], difference=diff, pct=pct, material=True, commentary=text,
@@ -438,7 +445,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         A balanced ``BoardPackData``.
     """
     ents = _entities(n_entities)
-    chart = load_chart()
+    chart = load_chart(locale)
     by_code = {a.code: a for a in chart}
     cache: dict[tuple[int, int], _Consolidation] = {}
     balances = _balances(ents, YEAR, MONTH, cache)
@@ -485,7 +492,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
             FxRateRow(cur, "historical", _historical_rate(cur), "opening-balances file",
                       "rate at acquisition"),
         ]
-    variances = _variances(balances, budget, by_code)
+    variances = _variances(balances, budget, by_code, locale)
     validation = (
         ValidationFinding("TB_SUMS_ZERO", "pass", None, None, ZERO, ZERO, ZERO,
                           "local, translated and consolidated trial balances sum to zero"),

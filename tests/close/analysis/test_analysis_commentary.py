@@ -67,15 +67,17 @@ def test_every_material_variance_gets_a_claude_comment(fake: FakeAnthropic) -> N
             "claude-sonnet-4-5", 0.3, 300)
         assert body["messages"][0]["role"] == "user"
     prompts = sorted(b["messages"][0]["content"] for b in fake.bodies)
-    assert "Variance: +50,000.00 USD (+5.00%), favourable to profit" in prompts[0]
-    assert "Drivers by entity: BR01 +50,000.00 (FX +30,000.00)" in prompts[0]
-    assert "Current: 110,000.00 USD" in prompts[1]
-    assert "2024-03 100,000.00" in prompts[1]
+    assert "Variance: +50,000 USD, 5.0% (favourable to profit)" in prompts[0]
+    assert "Drivers by entity: BR01 +50,000 (FX +30,000)" in prompts[0]
+    assert "Actual: 110,000 USD" in prompts[1]
+    assert "Variance: +10,000 USD, 10.0% (adverse to profit)" in prompts[1]
+    assert "2024-03 100,000" in prompts[1]
+    assert "Language: write in English (en-US)" in prompts[0]
     for received in fake.received:
         assert received.headers["x-api-key"] == fake.api_key
         assert received.headers["anthropic-version"] == ANTHROPIC_API_VERSION
     revenue = batch.comments[0]
-    assert revenue.text == ("Product revenue rose by 50,000.00 USD against the prior month. The "
+    assert revenue.text == ("Product revenue rose by 50,000 USD against the prior month. The "
                             "increase came mainly from BR01, partly from exchange rates.")
     assert (revenue.model, revenue.cached, revenue.revised) == ("claude-sonnet-4-5", False, False)
     assert revenue.latency_ms is not None
@@ -183,9 +185,13 @@ def test_without_an_api_key_comments_are_data_only(fake: FakeAnthropic) -> None:
     assert (revenue.source, revenue.light, revenue.model, revenue.fallback_reason) == (
         "data-only", "red", None, "no Anthropic API key")
     assert revenue.text == (
-        DATA_ONLY_LABEL + "Product revenue was 1,050,000.00 USD against 1,000,000.00 USD for "
-        "the prior month, up 50,000.00 (+5.00%). The largest driver was entity BR01 at "
-        "+50,000.00, of which +30,000.00 from exchange rates.")
+        DATA_ONLY_LABEL + "Product revenue came in at 1,050,000 USD, 50,000 (5.0%) above the "
+        "prior month's 1,000,000: a favourable variance. The movement came mainly from BR01 "
+        "(50,000, of which 30,000 from exchange rates).")
+    assert batch.comments[1].text == (
+        DATA_ONLY_LABEL + "Rent and occupancy came in at 110,000 USD, 10,000 (10.0%) above the "
+        "prior month's 100,000: an adverse variance. The movement came mainly from BR01 "
+        "(10,000, of which 6,000 from exchange rates).")
     assert revenue.confidence < 80
 
 

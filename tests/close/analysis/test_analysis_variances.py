@@ -18,6 +18,7 @@ from close.analysis import (
     Variance,
     analyze,
     compute_variances,
+    is_material,
     month_changes,
     previous_period,
     robust_z_score,
@@ -118,22 +119,24 @@ def test_mom_variances_equal_hand_computed_figures() -> None:
         D("10000.00"), D("0.1000"), True, False)
     salaries = find(variances, "6000", "mom")  # 2,000 and 4 %: under both MoM thresholds
     assert (salaries.delta, salaries.pct, salaries.material) == (D("2000.00"), D("0.0400"), False)
-    cash = find(variances, "1000", "mom")
-    assert (cash.delta, cash.material, cash.favourable) == (D("20000.00"), True, None)
+    cash = find(variances, "1000", "mom")  # 20,000 but 4.17 %: both thresholds must be crossed
+    assert (cash.delta, cash.pct, cash.material, cash.favourable) == (
+        D("20000.00"), D("0.0417"), False, None)
 
 
 def test_budget_and_yoy_variances_equal_hand_computed_figures() -> None:
     variances = compute_variances(inputs())
-    revenue = find(variances, "4000", "budget")  # 50,000 over budget: 4.35 %, material by abs
-    assert (revenue.delta, revenue.pct, revenue.material) == (D("50000.00"), D("0.0435"), True)
+    # Materiality needs BOTH thresholds (issue 17): 50,000 over budget is only 4.35 %.
+    revenue = find(variances, "4000", "budget")
+    assert (revenue.delta, revenue.pct, revenue.material) == (D("50000.00"), D("0.0435"), False)
     rent = find(variances, "6100", "budget")  # 5,000 and 4.76 %: under both
     assert (rent.delta, rent.pct, rent.material) == (D("5000.00"), D("0.0476"), False)
-    salaries = find(variances, "6000", "budget")  # 7,000 but 15.56 %: material by pct
-    assert (salaries.delta, salaries.pct, salaries.material) == (D("7000.00"), D("0.1556"), True)
+    salaries = find(variances, "6000", "budget")  # 15.56 % but only 7,000: under the 10,000
+    assert (salaries.delta, salaries.pct, salaries.material) == (D("7000.00"), D("0.1556"), False)
     assert not [v for v in variances if v.kind == "budget" and v.account == "1000"], \
         "a P&L budget must not produce balance-sheet variances"
     yoy = find(variances, "4000", "yoy")
-    assert (yoy.delta, yoy.pct, yoy.material) == (D("100000.00"), D("0.0909"), True)
+    assert (yoy.delta, yoy.pct, yoy.material) == (D("100000.00"), D("0.0909"), False)  # < 10 %
     assert find(variances, "6000", "yoy").delta == D("0.00")
     # Rent had no figure a year ago: the percentage is undefined, the absolute test decides.
     rent_yoy = find(variances, "6100", "yoy")
@@ -189,7 +192,7 @@ def test_per_entity_variances_have_dimension_drivers() -> None:
     assert [(d.key, d.delta) for d in br01.driver_table("cost_center")] == [
         ("CC-WEB", D("150000.00")), ("CC-SALES", D("50000.00"))]
     us01 = find(variances, "4000", "mom", entity="US01")
-    assert (us01.delta, us01.pct, us01.material) == (D("10000.00"), D("0.0227"), True)
+    assert (us01.delta, us01.pct, us01.material) == (D("10000.00"), D("0.0227"), False)
 
 
 def test_trend_runs_twelve_months_before_to_this_month() -> None:
@@ -237,9 +240,20 @@ def test_missing_comparisons_produce_no_variances_of_that_kind() -> None:
 
 
 def test_thresholds_are_configurable() -> None:
-    strict = Thresholds(mom_abs=D(1000), mom_pct=D("0.50"))
+    strict = Thresholds(mom_abs=D(1000), mom_pct=D("0.03"))
     salaries = find(compute_variances(inputs(thresholds=strict)), "6000", "mom")
-    assert salaries.material
+    assert salaries.material  # 2,000 and 4 %: over both lowered thresholds
+    assert not find(compute_variances(inputs(thresholds=Thresholds(
+        mom_abs=D(1000), mom_pct=D("0.05")))), "6000", "mom").material  # 4 % < 5 %
+
+
+def test_materiality_needs_both_thresholds() -> None:
+    t = Thresholds(budget_abs=D(10000), budget_pct=D("0.10"))
+    # The issue-17 case: a 980 swing on a 2,000 line is 49 % but far under 10,000.
+    assert not is_material(t, "budget", D(980), D(2000))
+    assert not is_material(t, "budget", D(30000), D(5000000))  # 0.6 %
+    assert is_material(t, "budget", D(10000), D(100000))  # exactly at both limits
+    assert is_material(t, "budget", D(-12000), D(0))  # no comparison: the absolute test alone
 
 
 def test_unknown_account_is_reported_with_its_code() -> None:

@@ -79,7 +79,8 @@ def test_variances_equal_hand_computed_budget_and_month_over_month(
             delta = current - comparison
             pct = (delta / abs(comparison)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
             limit_abs, limit_pct = THRESHOLDS[kind]
-            is_material = abs(delta) >= limit_abs or abs(delta) >= limit_pct * abs(comparison)
+            # Both thresholds (issue 17): |Δ| ≥ abs and |Δ| ≥ pct × |comparison|.
+            is_material = abs(delta) >= limit_abs and abs(delta) >= limit_pct * abs(comparison)
             v = stored[(account, kind)]
             assert (v["current_amount"], v["comparison_amount"], v["delta"], v["pct"], v["material"]) == (
                 current,
@@ -257,7 +258,7 @@ def test_without_an_api_key_the_package_labels_the_commentary_data_only(
     explained = {(str(r[col["Account"]]), r[col["Basis"]]) for r in body if r[col["Commentary"]]}
     assert len(explained) == len(comments)
     assert all(
-        r[col["Commentary"]].startswith("Data-only explanation (AI commentary unavailable)")
+        r[col["Commentary"]].startswith("Data only (no AI commentary)")
         for r in body
         if r[col["Commentary"]]
     )
@@ -265,5 +266,5 @@ def test_without_an_api_key_the_package_labels_the_commentary_data_only(
     pdf = " ".join(
         " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(files["pdf"])).pages
     )
-    assert pdf.count("Data-only explanation (AI commentary unavailable)") >= len(comments)
+    assert pdf.count("Data only (no AI commentary)") >= len(comments)
     assert "[data only," in pdf

@@ -41,7 +41,7 @@ BUDGET = (
 )
 EXTRA_CONFIG = f"""
 [thresholds]
-budget_abs = "10"
+budget_abs = "5"
 budget_pct = "0.10"
 
 [ai]
@@ -116,7 +116,8 @@ def test_material_variances_get_claude_comments_once_then_the_cache(
     shown = close_json(env, "show", first["id"])
     usage = shown["commentary"]
 
-    # Revenue 30.75 against 100.00 and salaries 10.25 against 20.00: both material against budget.
+    # Revenue 30.75 against 100.00 and salaries 10.25 against 20.00: both material against budget
+    # (each over 5.00 and over 10 %).
     assert sorted((c["account"], c["kind"], c["entity"]) for c in usage["comments"]) == [
         ("4000", "budget", None),
         ("6000", "budget", None),
@@ -136,15 +137,16 @@ def test_material_variances_get_claude_comments_once_then_the_cache(
     for line in (
         "Account: 4000 Product revenue (consolidated group)",
         "Period: 2026-01",
-        "Compared with: budget",
-        "Current: 30.75 USD",
-        "Comparison: 100.00 USD",
-        "Variance: -69.25 USD (-69.25%), unfavourable",
-        "Drivers by entity: S -59.25; (eliminations and group adjustments) -10.00",
+        "Compared with: the budget",
+        "Actual: 31 USD",
+        "Comparison: 100 USD",
+        "Variance: -69 USD, 69.2% (adverse to profit)",
+        "Drivers by entity: S -59\n",  # the eliminations' -10.00 is not a driver to name
     ):
         assert line in revenue, (line, revenue)
     salaries = next(p for p in prompts if p.startswith("Account: 6000"))
-    assert "Current: 10.25 USD" in salaries and "Comparison: 20.00 USD" in salaries
+    assert "Actual: 10 USD" in salaries and "Comparison: 20 USD" in salaries
+    assert "Variance: -10 USD, 48.8% (favourable to profit)" in salaries
 
     # Tokens and cost, per comment and for the run, as the fake counted them.
     answered = [r for r in anthropic.received if r.status == 200]
