@@ -59,8 +59,8 @@ from close.money import ZERO
 from reports.board_words import check_title, finding_line, journal_title, kpi_name, kpi_reason
 from reports.format import (
     format_amount,
-    format_date,
     format_axis,
+    format_date,
     format_percent,
     format_period,
     format_rate,
