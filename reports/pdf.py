@@ -78,6 +78,7 @@ from reports.presentation import (
     presented_sign,
     significant_variances,
 )
+from reports.signoff import signoff_rows
 from reports.statements import (
     EntityFigures,
     Statement,
@@ -628,14 +629,20 @@ def _cover(data: BoardPackData, title_key: str) -> list[Flowable]:
         [t(loc, "currency"), data.presentation_currency],
         [t(loc, "basis"), data.basis],
     ]
+    signed_from = len(meta)
+    # Wrapping cells: a waiver list or a sign-off note may be longer than the column.
+    meta += [[label, Paragraph(_esc(text), _cell_style(10, False))] for label, text in signoff_rows(data)]
     table = _Grid(meta, colWidths=[0.3 * _CONTENT_W, 0.7 * _CONTENT_W])
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), "Helvetica", 10),
         ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 10),
         ("TEXTCOLOR", (0, 0), (0, -1), _NAVY),
         ("LINEBELOW", (0, 0), (-1, -1), 0.3, _RULE),
+        ("LINEABOVE", (0, signed_from), (-1, signed_from), 1, _NAVY),
         ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
-    return [Spacer(1, 60 * mm), Paragraph(_esc(data.group_name), title),
+    # The signed cover has up to five more rows: it starts higher so it stays one page.
+    top = 60 * mm if data.signoff is None else 40 * mm
+    return [Spacer(1, top), Paragraph(_esc(data.group_name), title),
             Paragraph(_esc(f"{t(loc, title_key)} — {format_period(data.period, loc)}"), sub),
             Spacer(1, 20 * mm), table, Spacer(1, 20 * mm),
             Paragraph(_esc(t(loc, "confidential")), _SMALL)]
@@ -899,6 +906,8 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
     else:
         out.append(_not_available(loc, t(loc, "validation")))
 
+    out += _signoff_section(data)
+
     out.append(Paragraph(_esc(t(loc, "audit_log")), _H2))
     if data.audit_log:
         rows = [[t(loc, "col_time"), t(loc, "col_actor"), t(loc, "col_event"),
@@ -908,6 +917,26 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
         out.append(_grid(rows, [0.2, 0.15, 0.13, 0.52], numeric_from=99))
     else:
         out.append(_not_available(loc, t(loc, "audit_log")))
+    return out
+
+
+def _signoff_section(data: BoardPackData) -> list[Flowable]:
+    """Return the appendix's sign-off: the three signatures and every waiver with who, when and why."""
+    loc, signed = data.locale, data.signoff
+    out: list[Flowable] = [Paragraph(_esc(t(loc, "signoff")), _H2)]
+    if signed is None:
+        return [*out, Paragraph(_esc(t(loc, "not_signed_off")), _BODY)]
+    rows = [["", f"{t(loc, 'col_name')} · {t(loc, 'col_time')}"]]
+    rows += [[label, _Wrap(text)] for label, text in signoff_rows(data)]
+    out.append(_grid(rows, [0.3, 0.7], numeric_from=99))
+    out.append(Paragraph(_esc(t(loc, "waivers")), _H2))
+    if not signed.waivers:
+        return [*out, Paragraph(_esc(t(loc, "no_waivers")), _BODY)]
+    rows = [[t(loc, "col_code"), t(loc, "col_entity"), t(loc, "col_waived_by"), t(loc, "col_time"),
+             t(loc, "col_waiver_reason")]]
+    rows += [[_Wrap(w.code), w.entity or "", _Wrap(w.waived_by), format_timestamp(w.time, loc),
+              _Wrap(w.reason)] for w in signed.waivers]
+    out.append(_grid(rows, [0.2, 0.08, 0.14, 0.18, 0.4], numeric_from=99))
     return out
 
 
