@@ -639,6 +639,7 @@ def _cover(data: BoardPackData, title_key: str) -> list[Flowable]:
         ("TEXTCOLOR", (0, 0), (0, -1), _NAVY),
         ("LINEBELOW", (0, 0), (-1, -1), 0.3, _RULE),
         ("LINEABOVE", (0, signed_from), (-1, signed_from), 1, _NAVY),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),  # a label beside a wrapped note stays on its first line
         ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
     # The signed cover has up to five more rows: it starts higher so it stays one page.
     top = 60 * mm if data.signoff is None else 40 * mm
@@ -923,7 +924,8 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
 def _signoff_section(data: BoardPackData) -> list[Flowable]:
     """Return the appendix's sign-off: the three signatures and every waiver with who, when and why."""
     loc, signed = data.locale, data.signoff
-    out: list[Flowable] = [Paragraph(_esc(t(loc, "signoff")), _H2)]
+    # Room for the heading and the five signature rows, so the heading never ends a page alone.
+    out: list[Flowable] = [CondPageBreak(45 * mm), Paragraph(_esc(t(loc, "signoff")), _H2)]
     if signed is None:
         return [*out, Paragraph(_esc(t(loc, "not_signed_off")), _BODY)]
     rows = [["", f"{t(loc, 'col_name')} · {t(loc, 'col_time')}"]]

@@ -163,8 +163,9 @@ def test_the_signed_pdf_names_preparer_reviewer_and_approver_with_their_times_an
                         ("Signed off by", "signed_off")):
         # On the cover and again in the appendix's sign-off section.
         assert text.count(f"{label} {times[kind]}") == 2, (label, times[kind])
-    assert "Waivers 1: FLUX_BUDGET" in text and "Note board ready" in text
-    assert WAIVER in text and "not signed off" not in text
+    # The finding named with --waive keeps its reason; the other is waived with the approval's.
+    assert "Waivers 2: FLUX_BUDGET, RATIO_OUT_OF_BAND" in text and "Note board ready" in text
+    assert WAIVER in text and "reviewed with the CFO" in text and "not signed off" not in text
     unsigned = _pdf_text(signed.unsigned_before)
     assert "not signed off: this edition was rendered before sign-off" in unsigned
     assert "Signed off by" not in unsigned
