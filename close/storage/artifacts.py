@@ -158,8 +158,8 @@ def package_bytes(conn: Connection, run: Run, edition: Edition = UNSIGNED) -> by
         "SELECT name, content_type, sha256, size, content FROM artifacts WHERE run_id = CAST(:r AS uuid) "
         "AND edition = :e ORDER BY name"), {"r": run.id, "e": edition}).all()
     if not rows:
-        raise PermanentError(f"run {run.id} has no {edition} report files"
-                             + (": REPORTING has not stored any" if edition == UNSIGNED else ""))
+        raise PermanentError(f"run {run.id} has no report files: REPORTING has not stored any"
+                             if edition == UNSIGNED else f"run {run.id} has no signed report files")
     artifacts = tuple(Artifact(name=r[0], content_type=r[1], sha256=r[2], size=r[3]) for r in rows)
     manifest = package_manifest(run, artifacts, list_inputs(conn, run.id), edition)
     return write_zip([(MANIFEST_NAME, manifest), *((r[0], bytes(r[4])) for r in rows)], run.as_of)
