@@ -90,12 +90,14 @@ def _view_of(conn: Connection, run_id: RunId) -> RunView:
     run = get_run(conn, run_id)
     if run is None:
         raise NotFound(f"no run {run_id}")
-    return _view(run, done_stages(conn, run_id), _package_path(events(conn, run_id)))
+    return _view(run, done_stages(conn, run_id), package_path_of(events(conn, run_id)))
 
 
-def _package_path(run_events: list[dict[str, Any]]) -> str | None:
+def package_path_of(run_events: list[dict[str, Any]]) -> str | None:
+    """Return the newest package zip on disk: the signed one once signed off."""
     for event in reversed(run_events):
-        if event["stage"] == RunStatus.DISTRIBUTING.value and event["kind"] == "stage_done":
+        if event["kind"] == "package_signed" or (
+                event["stage"] == RunStatus.DISTRIBUTING.value and event["kind"] == "stage_done"):
             return str(event["detail"].get("path"))
     return None
 
@@ -110,7 +112,7 @@ class CloseSession:
 
     def __init__(self, env: StageEnv, principal: Principal | None = None) -> None:
         """Wrap an open stage environment (use :meth:`open` to build one from settings)."""
-        self.principal = principal or operator(env.actor)
+        self.principal = principal or operator(env.actor, anonymous=env.settings.anonymous_actor)
         # Every event the session writes records the authenticated user.
         self.env = env if env.actor == self.principal.name else replace(env, actor=self.principal.name)
 
@@ -218,17 +220,21 @@ class CloseSession:
             pass  # the failing stage recorded FAILED with its reason on the run
 
     def start_close(self, config_path: str | Path, period: Period, *, wait: bool = True,
-                    detach: bool = False) -> RunView:
+                    detach: bool = False, rerun: bool = False) -> RunView:
         """Start the close of a group for a period (``detach``: return at once, even in-process).
 
+        ``rerun``: the period has a completed run and the new one is to supersede it when it completes
+        (its ``parent_run_id`` names the run it supersedes).
+
         Raises:
-            ConfigError: a bad config or period. RunConflict: an active run exists.
+            ConfigError: a bad config or period. RunConflict: an active run exists, or a completed
+            run exists and ``rerun`` is False.
 
         """
         from close.run import create_close_run
 
         self._allow(Action.START, target=f"{config_path} {period}")
-        run = create_close_run(self.env, Path(config_path), period)
+        run = create_close_run(self.env, Path(config_path), period, rerun=rerun)
         return self._carry_on(run.id, wait=wait, detach=detach)
 
     def resume(self, run_id: RunId, *, wait: bool = True, detach: bool = False) -> RunView:
@@ -260,7 +266,8 @@ class CloseSession:
         from close.review import approve
 
         self._allow(Action.APPROVE, run_id)
-        return self._carry_on(approve(self.env, run_id, reason, waivers or {}).id, wait=wait, detach=detach)
+        approved = approve(self.env, run_id, reason, waivers or {}, role=self.principal.role)
+        return self._carry_on(approved.id, wait=wait, detach=detach)
 
     def reject(self, run_id: RunId, reason: str) -> RunView:
         """Reject a run in review; it is CANCELLED."""
@@ -270,11 +277,11 @@ class CloseSession:
         return self._fetch(reject(self.env, run_id, reason).id)
 
     def sign_off(self, run_id: RunId, note: str = "") -> RunView:
-        """Sign off a COMPLETED run."""
+        """Sign off a COMPLETED run; its package is rendered again as the signed edition."""
         from close.review import signoff
 
         self._allow(Action.SIGN_OFF, run_id)
-        return self._fetch(signoff(self.env, run_id, note).id)
+        return self._fetch(signoff(self.env, run_id, note, role=self.principal.role).id)
 
     def lock(self, group_id: str, period: Period, reason: str = "") -> RunView:
         """Lock a period whose effective run is signed off."""
@@ -303,17 +310,19 @@ class CloseSession:
     def package_bytes(self, run_id: RunId) -> bytes:
         """Return the run's board package (a zip with its manifest), from PostgreSQL.
 
+        Once the run is signed off this is the signed edition (the unsigned one is kept).
+
         Raises:
             NotFound: no such run.
 
         """
-        from close.storage.artifacts import package_bytes
+        from close.storage.artifacts import current_edition, package_bytes
 
         with self._reading(run_id) as conn:
             run = get_run(conn, run_id)
             if run is None:
                 raise NotFound(f"no run {run_id}")
-            return package_bytes(conn, run)
+            return package_bytes(conn, run, current_edition(conn, run_id))
 
     def rates(self, period: Period) -> list[dict[str, Any]]:
         """Return the period's stored rates with their source and method (provenance)."""

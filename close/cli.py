@@ -49,7 +49,7 @@ from close.cli_common import (
 )
 from close.cli_tasks import progress_json, progress_text, tasks_app, tick_command
 from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app, tb_app
-from close.cli_users import guard, users_app
+from close.cli_users import guard, guard_as, users_app
 from close.cli_web import mcp, serve
 from close.config import Settings, load_group_config
 from close.errors import CloseError, ConfigError, NotFound, RunConflict
@@ -137,11 +137,10 @@ def _exit_for(run: Run) -> int:
 
 
 def _package_of(env: StageEnv, run: Run) -> str | None:
+    from close.api import package_path_of
+
     with env.db.tx() as conn:
-        for e in reversed(events(conn, run.id)):
-            if e["stage"] == RunStatus.DISTRIBUTING.value and e["kind"] == "stage_done":
-                return str(e["detail"].get("path"))
-    return None
+        return package_path_of(events(conn, run.id))
 
 
 def _report(env: StageEnv, run: Run, *, as_json: bool) -> None:
@@ -190,12 +189,17 @@ def carry_on(env: StageEnv, run_id: RunId, *, wait: bool, as_json: bool) -> None
 def run(config: ConfigOpt, period: PeriodOpt,
         wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)]
         = False,
+        rerun: Annotated[bool, typer.Option("--rerun", help=(
+            "The period already has a completed run: start a new one that supersedes it when it "
+            "completes. Without it such a period is refused (exit 2)."))] = False,
         as_json: JsonOpt = False) -> None:
     """Start the close of a group for a period."""
     env = guard(open_env(), Action.START, target=f"{config} {period}")
-    new = create_close_run(env, config, check_period(period))
+    new = create_close_run(env, config, check_period(period), rerun=rerun)
     if not as_json:
         err.print(f"run {new.id} created for {new.group_id} {new.period}")
+        if new.parent_run_id:
+            err.print(f"it supersedes run {new.parent_run_id} when it completes (--rerun)")
     carry_on(env, new.id, wait=wait, as_json=as_json)
 
 
@@ -297,19 +301,22 @@ def show(run_id: str, as_json: JsonOpt = False,
 @app.command()
 def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", help="The zip to write.")],
             preview: Annotated[Path | None, typer.Option("--preview", help="Render PDF pages as PNGs here.")]
-            = None) -> None:
-    """Write a run's board package (zip with manifest) from PostgreSQL."""
-    from close.storage.artifacts import package_bytes
+            = None,
+            unsigned: Annotated[bool, typer.Option("--unsigned", help=(
+                "The package as rendered before sign-off, even when a signed one exists."))] = False) -> None:
+    """Write a run's board package (zip with manifest) from PostgreSQL: the signed one once signed off."""
+    from close.storage.artifacts import UNSIGNED, current_edition, package_bytes
 
     env = guard(open_env(), Action.READ, target=run_id)
     with env.db.tx() as conn:
         one = get_run(conn, run_id)
         if one is None:
             raise NotFound(f"no run {run_id}")
-        data = package_bytes(conn, one)
+        edition = UNSIGNED if unsigned else current_edition(conn, run_id)
+        data = package_bytes(conn, one, edition)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
-    console.print(f"wrote {output} ({len(data):,} bytes)")
+    console.print(f"wrote {output} ({len(data):,} bytes, {edition})")
     if preview is not None:
         import io
         import zipfile  # noqa: E401
@@ -370,8 +377,8 @@ def approve(run_id: str,
     """Approve a run in review (never an integrity failure) and continue it."""
     from close.review import approve as approve_run
 
-    env = guard(open_env(), Action.APPROVE, run_id)
-    approved = approve_run(env, run_id, reason, _parse_waivers(waive))
+    env, principal = guard_as(open_env(), Action.APPROVE, run_id)
+    approved = approve_run(env, run_id, reason, _parse_waivers(waive), role=principal.role)
     carry_on(env, approved.id, wait=wait, as_json=as_json)
 
 
@@ -390,9 +397,11 @@ def signoff(run_id: str,
     """Sign off a COMPLETED run."""
     from close.review import signoff as signoff_run
 
-    signed = signoff_run(guard(open_env(), Action.SIGN_OFF, run_id), run_id, note)
+    env, principal = guard_as(open_env(), Action.SIGN_OFF, run_id)
+    signed = signoff_run(env, run_id, note, role=principal.role)
     console.print(f"run {signed.id} signed off by {signed.signed_off_by} "
-                  f"at {signed.signed_off_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}")
+                  f"at {signed.signed_off_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}; signed package: "
+                  f"{_package_of(env, signed)}")
 
 
 @app.command()

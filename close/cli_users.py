@@ -32,7 +32,7 @@ def cli_principal(env: StageEnv) -> Principal:
     """
     name = os.environ.get("CLOSE_USER")
     if not name:
-        return operator(env.actor)
+        return operator(env.actor, anonymous=env.settings.anonymous_actor)
     token = os.environ.get("CLOSE_TOKEN", "")
     if not token:
         raise NotAuthenticated("CLOSE_USER is set without its token", key="CLOSE_TOKEN",
@@ -40,16 +40,22 @@ def cli_principal(env: StageEnv) -> Principal:
     return authenticate(env.db, token, door="cli", name=name)
 
 
-def guard(env: StageEnv, action: Action, run_id: str | None = None, target: str = "") -> StageEnv:
-    """Authorize the CLI's caller for an action; return the environment acting as them.
+def guard_as(env: StageEnv, action: Action, run_id: str | None = None,
+             target: str = "") -> tuple[StageEnv, Principal]:
+    """Authorize the CLI's caller for an action; return the environment acting as them, and them.
 
     Raises:
-        AccessDenied: the role or segregation of duties refuses it (exit 2).
+        AccessDenied: the role, segregation of duties or a missing identity refuses it (exit 2).
 
     """
     principal = cli_principal(env)
     authorize(env.db, principal, action, run_id=run_id, target=target)
-    return env if env.actor == principal.name else replace(env, actor=principal.name)
+    return (env if env.actor == principal.name else replace(env, actor=principal.name)), principal
+
+
+def guard(env: StageEnv, action: Action, run_id: str | None = None, target: str = "") -> StageEnv:
+    """Authorize the CLI's caller for an action; return the environment acting as them."""
+    return guard_as(env, action, run_id, target)[0]
 
 
 @users_app.command("add")

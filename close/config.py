@@ -823,6 +823,8 @@ class Settings:
     home: Path = Path.home() / ".local" / "share" / "monthclose"  # CLOSE_HOME
     tenant: str = "default"  # CLOSE_TENANT
     actor: str = "cli"  # CLOSE_ACTOR or the OS user: who is recorded in the audit trail
+    # No CLOSE_ACTOR: the actor is only a guess ($USER or "cli"), not enough to approve or sign off.
+    anonymous_actor: bool = False
     anthropic_api_key: Secret | None = None  # ANTHROPIC_API_KEY
     anthropic_base_url: str | None = None  # ANTHROPIC_BASE_URL
     visibility_timeout: int = 3600  # CLOSE_VISIBILITY_TIMEOUT seconds, above the longest task hard limit
@@ -860,6 +862,7 @@ class Settings:
             home=home,
             tenant=tenant,
             actor=env.get("CLOSE_ACTOR") or env.get("USER") or "cli",
+            anonymous_actor=not env.get("CLOSE_ACTOR"),
             anthropic_api_key=Secret(key) if key else None,
             anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
             visibility_timeout=int(vt),

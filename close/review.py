@@ -59,7 +59,8 @@ def findings(conn: Connection, run_id: RunId) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in rows]
 
 
-def approve(env: StageEnv, run_id: RunId, reason: str, waivers: Mapping[str, str]) -> Run:
+def approve(env: StageEnv, run_id: RunId, reason: str, waivers: Mapping[str, str], *,
+            role: str | None = None) -> Run:
     """Approve a run in review: waive its non-integrity findings and continue to ANALYZING.
 
     Args:
@@ -67,6 +68,7 @@ def approve(env: StageEnv, run_id: RunId, reason: str, waivers: Mapping[str, str
         run_id: a run at AWAITING_REVIEW.
         reason: why it may continue (recorded with the approval).
         waivers: a reason per finding code; codes not named are waived with ``reason``.
+        role: the approver's role (``operator`` for the CLI's operator mode), kept in the event.
 
     Raises:
         RunConflict: the run is not in review, or an integrity check failed (never waivable).
@@ -95,7 +97,8 @@ def approve(env: StageEnv, run_id: RunId, reason: str, waivers: Mapping[str, str
             {"who": env.actor, "reason": reason, "r": run_id, "reasons": json.dumps(dict(waivers))})
         waived = [f for f in items if f["severity"] != "pass"]
         append_event(conn, run_id, "approved", f"approved by {env.actor}: {reason}", actor=env.actor,
-                     detail={"reason": reason, "waived": len(waived), "waivers": dict(waivers)})
+                     detail={"reason": reason, "waived": len(waived), "waivers": dict(waivers),
+                             **_role(role)})
         transition(conn, run_id, RunStatus.AWAITING_REVIEW, RunStatus.ANALYZING, actor=env.actor,
                    reason=f"approved: {reason}")
         return get_run(conn, run_id) or run
@@ -120,15 +123,27 @@ def reject(env: StageEnv, run_id: RunId, reason: str) -> Run:
         return get_run(conn, run_id) or run
 
 
-def signoff(env: StageEnv, run_id: RunId, note: str = "") -> Run:
-    """Sign off a COMPLETED run: who and when, in the run and the audit trail.
+def _role(role: str | None) -> dict[str, str]:
+    return {} if role is None else {"role": role}
+
+
+def signoff(env: StageEnv, run_id: RunId, note: str = "", *, role: str | None = None) -> Run:
+    """Sign off a COMPLETED run: who and when, in the run and the audit trail, and the signed package.
+
+    In the same transaction the package is rendered again as its signed edition (``close.signing``):
+    the sign-off and its package exist together or not at all.
 
     Raises:
-        RunConflict: the run is not COMPLETED, or already signed off.
+        RunConflict: the run is not COMPLETED, was superseded, or is already signed off.
 
     """
+    from close.signing import sign_package  # the renderers load only when something is signed
+
     with env.db.tx() as conn:
         run = _run(conn, run_id)
+        if run.superseded_by:
+            raise RunConflict(f"refused: run {run_id} was superseded by run {run.superseded_by}; "
+                              f"sign off that one (close signoff {run.superseded_by})")
         if run.status != RunStatus.COMPLETED:
             raise RunConflict(f"refused: run {run_id} is {run.status}; only a COMPLETED run is signed off")
         if run.signed_off_by:
@@ -142,8 +157,10 @@ def signoff(env: StageEnv, run_id: RunId, note: str = "") -> Run:
         conn.execute(sa.text("UPDATE close_runs SET signed_off_by = :who, signed_off_at = now() "
                              "WHERE id = CAST(:r AS uuid)"), {"who": env.actor, "r": run_id})
         append_event(conn, run_id, "signed_off", f"signed off by {env.actor}" + (f": {note}" if note else ""),
-                     actor=env.actor, detail={"note": note})
-        return get_run(conn, run_id) or run
+                     actor=env.actor, detail={"note": note, **_role(role)})
+        signed = get_run(conn, run_id) or run
+        sign_package(env, conn, signed)
+        return signed
 
 
 def lock(env: StageEnv, group_id: str, period: Period, reason: str = "") -> Run:

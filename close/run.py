@@ -103,12 +103,21 @@ def snapshot_inputs(conn: Connection, run_id: RunId, config_path: Path, config: 
 
 
 def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
-                     trigger_key: str | None = None) -> Run:
+                     trigger_key: str | None = None, rerun: bool = False) -> Run:
     """Create a run with its inputs snapshot, in one transaction.
+
+    Args:
+        env: database, settings and who asks.
+        config_path: the group config.
+        period: the period to close.
+        trigger_key: the schedule tick that asks (beat), if any.
+        rerun: the period already has a completed run and a new one is wanted: it supersedes
+            that run when it completes (its ``parent_run_id`` names it).
 
     Raises:
         ConfigError: the config or a group file is invalid or unreadable.
-        RunConflict: the period is locked, or an active run exists.
+        RunConflict: the period is locked, an active run exists, or a completed run exists and
+            ``rerun`` was not asked for.
 
     """
     config = load_group_config(config_path)
@@ -120,6 +129,11 @@ def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
         # Re-running a completed period makes a child of its effective run (lineage kept, conventions 11);
         # the old run is superseded when the new one completes.
         previous = effective_run(conn, config.id, period)
+        if previous is not None and not rerun:
+            signed = f", signed off by {previous.signed_off_by}" if previous.signed_off_by else ""
+            raise RunConflict(f"refused: {config.id} {period} already has a completed run {previous.id}"
+                              f"{signed}; pass --rerun to start a new run that supersedes it when it "
+                              "completes")
         run = create_run(conn, group_id=config.id, period=period, actor=env.actor, trigger_key=trigger_key,
                          parent_run_id=previous.id if previous else None,
                          root_run_id=(previous.root_run_id or previous.id) if previous else None)

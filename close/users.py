@@ -19,7 +19,10 @@ never stored or logged.
 
 The CLI's *operator mode* (no ``CLOSE_USER``) is the single-user, embedded set-up of today: it
 acts as ``CLOSE_ACTOR`` with every permission and no segregation check, and every call is logged
-with the role ``operator`` so an auditor sees it was not a named user.
+with the role ``operator`` so an auditor sees it was not a named user. The decisions a signed
+package names (approve, reject, sign off) need a stated identity: in operator mode without
+``CLOSE_ACTOR`` (the actor would only be ``$USER`` or ``cli``) they are refused; the events they
+write record the role, so the signed package says "operator mode" beside the name.
 """
 
 from __future__ import annotations
@@ -95,6 +98,9 @@ MUTATING = frozenset(Action) - {Action.READ, Action.READ_AUDIT}
 #: Actions the preparers of a run may not take on it (segregation of duties).
 SEGREGATED = frozenset({Action.APPROVE, Action.SIGN_OFF})
 
+#: Decisions the package names their maker for: refused without a stated identity.
+DECISIONS = frozenset({Action.APPROVE, Action.REJECT, Action.SIGN_OFF})
+
 #: Event kinds that make their actor a preparer of the run.
 PREPARING_EVENTS = ("created", "resumed", "adjusted")
 
@@ -122,6 +128,7 @@ class Principal:
     name: str
     role: str  # a Role value, or "operator"
     door: str = "cli"
+    anonymous: bool = False  # operator mode without CLOSE_ACTOR: the name is only a guess
 
     @property
     def operator(self) -> bool:
@@ -133,9 +140,9 @@ class Principal:
         return self.operator or action in PERMISSIONS[Role(self.role)]
 
 
-def operator(actor: str) -> Principal:
-    """Return the CLI's operator mode acting as ``actor`` (today's ``CLOSE_ACTOR``)."""
-    return Principal(name=actor, role=OPERATOR, door="cli")
+def operator(actor: str, *, anonymous: bool = False) -> Principal:
+    """Return the CLI's operator mode acting as ``actor`` (``CLOSE_ACTOR``; ``anonymous`` without it)."""
+    return Principal(name=actor, role=OPERATOR, door="cli", anonymous=anonymous)
 
 
 def new_token() -> tuple[str, str]:
@@ -295,6 +302,9 @@ def refusal(db: Database, principal: Principal, action: Action, *, run_id: str |
     """Return why the action is refused (empty when allowed), without logging: pages hide buttons with it."""
     if not principal.may(action):
         return f"the role {principal.role} may not {action.value.replace('_', ' ')}"
+    if principal.anonymous and action in DECISIONS:
+        return (f"{action.value.replace('_', ' ')} needs to know who you are: set CLOSE_ACTOR to your name "
+                "(operator mode), or CLOSE_USER and CLOSE_TOKEN (a named user)")
     if run_id is not None and action in SEGREGATED and not principal.operator and _is_uuid(run_id):
         with db.tx() as conn:
             preparers = lineage_actors(conn, run_id, PREPARING_EVENTS)

@@ -307,6 +307,18 @@ _EN: dict[str, str] = {
     "highlight_vs_budget": "{pct} vs budget",
     "highlight_no_budget": "budget not available",
     "more_rows": "… {n} more rows in the workbook.",
+    # sign-off (issue 17): the signed edition of the package
+    "signoff": "Sign-off",
+    "signoff_status": "Sign-off",
+    "not_signed_off": "not signed off: this edition was rendered before sign-off",
+    "prepared_by": "Prepared by",
+    "reviewed_by": "Reviewed and approved by",
+    "signed_off_by": "Signed off by",
+    "no_review": "no review needed: validation passed",
+    "operator_mode": "operator mode",
+    "signoff_note": "Note",
+    "waivers": "Waivers",
+    "no_waivers": "none",
 }
 
 _PT: dict[str, str] = {
@@ -604,6 +616,18 @@ _PT: dict[str, str] = {
     "highlight_vs_budget": "{pct} vs orçamento",
     "highlight_no_budget": "orçamento não disponível",
     "more_rows": "… mais {n} linhas na planilha.",
+    # sign-off (issue 17): the signed edition of the package
+    "signoff": "Aprovação final",
+    "signoff_status": "Aprovação final",
+    "not_signed_off": "sem aprovação final: esta edição foi gerada antes da aprovação",
+    "prepared_by": "Preparado por",
+    "reviewed_by": "Revisado e aprovado por",
+    "signed_off_by": "Aprovação final por",
+    "no_review": "sem revisão: a validação passou",
+    "operator_mode": "modo operador",
+    "signoff_note": "Nota",
+    "waivers": "Dispensas",
+    "no_waivers": "nenhuma",
 }
 
 LABELS: dict[str, dict[str, str]] = {"en-US": _EN, "pt-BR": _PT}

@@ -441,6 +441,53 @@ class ValidationFinding:
 
 
 @dataclass(frozen=True, slots=True)
+class Signature:
+    """One person's part in a signed package: who and when, from the sealed ``run_events``.
+
+    Attributes:
+        actor: the name recorded by the event (the database set the time).
+        time: timezone-aware timestamp of the event.
+        operator: True when the CLI's operator mode acted (``CLOSE_ACTOR``, no named user).
+
+    """
+
+    actor: str
+    time: datetime
+    operator: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """A validation finding waived at approval (``close approve --waive``)."""
+
+    code: str
+    entity: str | None
+    waived_by: str
+    time: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    """Who prepared, reviewed and signed off the run: shown on the signed package only.
+
+    Attributes:
+        preparer: who started the run (its ``created`` event).
+        reviewer: who approved it in review, or ``None`` when validation needed no review.
+        approver: who signed it off (``close signoff``).
+        note: the note given with the sign-off.
+        waivers: the findings waived at approval, in check order.
+
+    """
+
+    preparer: Signature
+    reviewer: Signature | None
+    approver: Signature
+    note: str = ""
+    waivers: tuple[Waiver, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEvent:
     """An entry of the run's append-only event log (``run_events``).
 
@@ -535,6 +582,8 @@ class BoardPackData:
         validation_score: 0-100, ``None`` if validation did not run.
         validation_light: the score's light, ``None`` if validation did not run.
         audit_log: the run's events, oldest first.
+        signoff: who prepared, reviewed and signed off the run; ``None`` in the unsigned
+            edition (the package rendered before sign-off).
         positions: month-end positions of earlier effective runs, oldest first: the month
             before this one (the cash flow's opening), back to the prior fiscal year-end (the
             year to date) and one more month (the prior-month column); empty when unknown.
@@ -574,6 +623,7 @@ class BoardPackData:
     positions: tuple[MonthPosition, ...] = ()
     close_steps: tuple[CloseStep, ...] = ()
     checklist: tuple[ChecklistTask, ...] = ()
+    signoff: SignOff | None = None
 
     def __post_init__(self) -> None:
         """Refuse what would make the documents lie or depend on the machine.

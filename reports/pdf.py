@@ -83,6 +83,7 @@ from reports.presentation import (
     presented_sign,
     significant_variances,
 )
+from reports.signoff import signoff_rows
 from reports.statements import (
     EntityFigures,
     Statement,
@@ -631,14 +632,21 @@ def _cover(data: BoardPackData, title_key: str) -> list[Flowable]:
         [t(loc, "currency"), data.presentation_currency],
         [t(loc, "basis"), data.basis],
     ]
+    signed_from = len(meta)
+    # Wrapping cells: a waiver list or a sign-off note may be longer than the column.
+    meta += [[label, Paragraph(_esc(text), _cell_style(10, False))] for label, text in signoff_rows(data)]
     table = _Grid(meta, colWidths=[0.3 * _CONTENT_W, 0.7 * _CONTENT_W])
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), "Helvetica", 10),
         ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 10),
         ("TEXTCOLOR", (0, 0), (0, -1), _NAVY),
         ("LINEBELOW", (0, 0), (-1, -1), 0.3, _RULE),
+        ("LINEABOVE", (0, signed_from), (-1, signed_from), 1, _NAVY),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),  # a label beside a wrapped note stays on its first line
         ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]))
-    return [Spacer(1, 60 * mm), Paragraph(_esc(data.group_name), title),
+    # The signed cover has up to five more rows: it starts higher so it stays one page.
+    top = 60 * mm if data.signoff is None else 40 * mm
+    return [Spacer(1, top), Paragraph(_esc(data.group_name), title),
             Paragraph(_esc(f"{t(loc, title_key)} — {format_period(data.period, loc)}"), sub),
             Spacer(1, 20 * mm), table, Spacer(1, 20 * mm),
             Paragraph(_esc(t(loc, "confidential")), _SMALL)]
@@ -952,6 +960,8 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
     else:
         out.append(_not_available(loc, t(loc, "validation")))
 
+    out += _signoff_section(data)
+
     out.append(Paragraph(_esc(t(loc, "audit_log")), _H2))
     if data.audit_log:
         rows = [[t(loc, "col_time"), t(loc, "col_actor"), t(loc, "col_event"),
@@ -1000,6 +1010,27 @@ def _close_status(data: BoardPackData) -> list[Flowable]:
                      format_date(task.due_on, loc), task.gate or "", t(loc, f"task_{state}"),
                      _Wrap(done), (task.evidence_sha256 or "")[:12]])
     out.append(_grid(rows, [0.26, 0.12, 0.1, 0.11, 0.09, 0.2, 0.12], numeric_from=99, fills=fills))
+    return out
+
+
+def _signoff_section(data: BoardPackData) -> list[Flowable]:
+    """Return the appendix's sign-off: the three signatures and every waiver with who, when and why."""
+    loc, signed = data.locale, data.signoff
+    # Room for the heading and the five signature rows, so the heading never ends a page alone.
+    out: list[Flowable] = [CondPageBreak(45 * mm), Paragraph(_esc(t(loc, "signoff")), _H2)]
+    if signed is None:
+        return [*out, Paragraph(_esc(t(loc, "not_signed_off")), _BODY)]
+    rows = [["", f"{t(loc, 'col_name')} · {t(loc, 'col_time')}"]]
+    rows += [[label, _Wrap(text)] for label, text in signoff_rows(data)]
+    out.append(_grid(rows, [0.3, 0.7], numeric_from=99))
+    out.append(Paragraph(_esc(t(loc, "waivers")), _H2))
+    if not signed.waivers:
+        return [*out, Paragraph(_esc(t(loc, "no_waivers")), _BODY)]
+    rows = [[t(loc, "col_code"), t(loc, "col_entity"), t(loc, "col_waived_by"), t(loc, "col_time"),
+             t(loc, "col_waiver_reason")]]
+    rows += [[_Wrap(w.code), w.entity or "", _Wrap(w.waived_by), format_timestamp(w.time, loc),
+              _Wrap(w.reason)] for w in signed.waivers]
+    out.append(_grid(rows, [0.2, 0.08, 0.14, 0.18, 0.4], numeric_from=99))
     return out
 
 

@@ -24,14 +24,20 @@ def package_path(output_dir: Path, group_id: str, period: str, run_id: str) -> P
     return output_dir / f"{group_id}-{period}-{run_id[:8]}.zip"
 
 
+def package_location(conn: Connection, run: Run) -> Path:
+    """Return where the run's package zip is written: the config's output folder, beside the config."""
+    config = load_config(conn, run.id)
+    origin = get_input(conn, run.id, ORIGIN_INPUT)
+    base = Path(origin[0].decode()).parent if origin else Path.cwd()
+    return package_path(base / config.output_dir, config.id, run.period, run.id)
+
+
 def distribute_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:
     """Write the package zip and complete the run."""
     with env.db.tx() as conn:
         config = load_config(conn, run.id)
-        origin = get_input(conn, run.id, ORIGIN_INPUT)
+        out = package_location(conn, run)
         data = package_bytes(conn, run)
-    base = Path(origin[0].decode()).parent if origin else Path.cwd()
-    out = package_path(base / config.output_dir, config.id, run.period, run.id)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".zip.part")
     tmp.write_bytes(data)

@@ -4,6 +4,11 @@ REPORTING stores each rendered document with its sha256; DISTRIBUTING and ``clos
 turn them into one zip with a ``manifest.json``. The zip is deterministic: entries in a fixed
 order, every entry dated the run's ``as_of`` (UTC), the manifest with sorted keys. The zip that
 DISTRIBUTING writes and the one ``close package`` writes later are the same bytes.
+
+A run has up to two editions of its files (migration 0012): the ``unsigned`` one REPORTING
+renders, and the ``signed`` one ``close signoff`` renders with the sign-off on the cover and in
+the appendix. The unsigned edition is never replaced; readers that want "the package" get the
+signed edition once it exists (:func:`current_edition`).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,6 +31,10 @@ from reports.archive import write_zip
 
 MANIFEST_NAME = "manifest.json"
 
+Edition = Literal["unsigned", "signed"]
+UNSIGNED: Edition = "unsigned"
+SIGNED: Edition = "signed"
+
 
 @dataclass(frozen=True, slots=True)
 class Artifact:
@@ -36,21 +46,22 @@ class Artifact:
     size: int
 
 
-def store_artifacts(conn: Connection, run_id: RunId, files: Mapping[str, tuple[str, bytes]]
-                    ) -> tuple[Artifact, ...]:
+def store_artifacts(conn: Connection, run_id: RunId, files: Mapping[str, tuple[str, bytes]],
+                    edition: Edition = UNSIGNED) -> tuple[Artifact, ...]:
     """Insert a run's report files, each with its sha256 and size.
 
     Args:
         conn: a connection inside the caller's (tenant-scoped) transaction.
         run_id: the run.
         files: file name → ``(content type, bytes)``.
+        edition: ``unsigned`` (REPORTING) or ``signed`` (sign-off).
 
     Returns:
         The stored artifacts, by name.
 
     Raises:
         PermanentError: a file name is the manifest's, which the package writes itself.
-        sqlalchemy.exc.IntegrityError: the run already has a file of that name.
+        sqlalchemy.exc.IntegrityError: the run already has a file of that name in that edition.
 
     """
     if MANIFEST_NAME in files:
@@ -60,20 +71,28 @@ def store_artifacts(conn: Connection, run_id: RunId, files: Mapping[str, tuple[s
         content_type, content = files[name]
         artifact = Artifact(name=name, content_type=content_type, sha256=sha256(content), size=len(content))
         conn.execute(sa.text(
-            "INSERT INTO artifacts (tenant_id, run_id, name, content_type, sha256, size, content) VALUES "
-            "(current_setting('app.tenant_id'), CAST(:r AS uuid), :n, :t, :s, :z, :c)"),
-            {"r": run_id, "n": name, "t": content_type, "s": artifact.sha256, "z": artifact.size,
-             "c": content})
+            "INSERT INTO artifacts (tenant_id, run_id, edition, name, content_type, sha256, size, content) "
+            "VALUES (current_setting('app.tenant_id'), CAST(:r AS uuid), :e, :n, :t, :s, :z, :c)"),
+            {"r": run_id, "e": edition, "n": name, "t": content_type, "s": artifact.sha256,
+             "z": artifact.size, "c": content})
         stored.append(artifact)
     return tuple(stored)
 
 
-def list_artifacts(conn: Connection, run_id: RunId) -> tuple[Artifact, ...]:
-    """Return a run's stored report files, by name (empty before REPORTING)."""
+def current_edition(conn: Connection, run_id: RunId) -> Edition:
+    """Return the edition a reader gets: ``signed`` once the run's sign-off rendered it."""
+    signed = conn.execute(sa.text(
+        "SELECT 1 FROM artifacts WHERE run_id = CAST(:r AS uuid) AND edition = 'signed' LIMIT 1"),
+        {"r": run_id}).first()
+    return SIGNED if signed else UNSIGNED
+
+
+def list_artifacts(conn: Connection, run_id: RunId, edition: Edition = UNSIGNED) -> tuple[Artifact, ...]:
+    """Return a run's stored report files of one edition, by name (empty before REPORTING)."""
     rows = conn.execute(sa.text(
         "SELECT name, content_type, sha256, size FROM artifacts WHERE run_id = CAST(:r AS uuid) "
-        "ORDER BY name"),
-        {"r": run_id}).all()
+        "AND edition = :e ORDER BY name"),
+        {"r": run_id, "e": edition}).all()
     return tuple(Artifact(name=r[0], content_type=r[1], sha256=r[2], size=r[3]) for r in rows)
 
 
@@ -87,7 +106,8 @@ def package_status(status: RunStatus) -> RunStatus:
     return RunStatus.COMPLETED if status in (RunStatus.REPORTING, RunStatus.DISTRIBUTING) else status
 
 
-def package_manifest(run: Run, artifacts: tuple[Artifact, ...], inputs: list[dict[str, object]]) -> bytes:
+def package_manifest(run: Run, artifacts: tuple[Artifact, ...], inputs: list[dict[str, object]],
+                     edition: Edition = UNSIGNED) -> bytes:
     """Return the package's ``manifest.json``: the run, its files and what it was built from.
 
     Args:
@@ -96,6 +116,8 @@ def package_manifest(run: Run, artifacts: tuple[Artifact, ...], inputs: list[dic
         inputs: the run's input snapshot (``list_inputs``): name, version, sha256, size. The
             config file's path on the machine that started the run is not an input and is
             left out.
+        edition: the signed edition also records who signed it off and when (UTC); the
+            unsigned manifest has no edition key, as before there were two.
 
     Returns:
         UTF-8 JSON with sorted keys and a trailing newline.
@@ -111,36 +133,43 @@ def package_manifest(run: Run, artifacts: tuple[Artifact, ...], inputs: list[dic
         "inputs": [{"name": i["name"], "version": i["version"], "sha256": i["sha256"], "bytes": i["size"]}
                    for i in inputs if i["name"] != ORIGIN_INPUT],
     }
+    if edition == SIGNED and run.signed_off_at is not None:
+        manifest.update(edition=SIGNED, signed_off_by=run.signed_off_by,
+                        signed_off_at=run.signed_off_at.astimezone(UTC).isoformat())
     return (json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def package_bytes(conn: Connection, run: Run) -> bytes:
+def package_bytes(conn: Connection, run: Run, edition: Edition = UNSIGNED) -> bytes:
     """Return the run's package: a zip of the manifest and every stored report file.
 
     Args:
         conn: a connection inside a tenant-scoped transaction.
         run: the run to package.
+        edition: which edition's files (``current_edition`` says which one a reader gets).
 
     Returns:
         The zip bytes: ``manifest.json`` first, then the files by name, all dated ``run.as_of``.
 
     Raises:
-        PermanentError: the run has no report files (REPORTING has not run).
+        PermanentError: the run has no report files of that edition.
 
     """
     rows = conn.execute(sa.text(
         "SELECT name, content_type, sha256, size, content FROM artifacts WHERE run_id = CAST(:r AS uuid) "
-        "ORDER BY name"), {"r": run.id}).all()
+        "AND edition = :e ORDER BY name"), {"r": run.id, "e": edition}).all()
     if not rows:
-        raise PermanentError(f"run {run.id} has no report files: REPORTING has not stored any")
+        raise PermanentError(f"run {run.id} has no report files: REPORTING has not stored any"
+                             if edition == UNSIGNED else f"run {run.id} has no signed report files")
     artifacts = tuple(Artifact(name=r[0], content_type=r[1], sha256=r[2], size=r[3]) for r in rows)
-    manifest = package_manifest(run, artifacts, list_inputs(conn, run.id))
+    manifest = package_manifest(run, artifacts, list_inputs(conn, run.id), edition)
     return write_zip([(MANIFEST_NAME, manifest), *((r[0], bytes(r[4])) for r in rows)], run.as_of)
 
 
-def artifact_files(conn: Connection, run_id: RunId) -> dict[str, tuple[str, bytes]]:
-    """Return a run's stored report files: name → (content type, bytes)."""
+def artifact_files(conn: Connection, run_id: RunId, edition: Edition = UNSIGNED
+                   ) -> dict[str, tuple[str, bytes]]:
+    """Return a run's stored report files of one edition: name → (content type, bytes)."""
     rows = conn.execute(sa.text(
-        "SELECT name, content_type, content FROM artifacts WHERE run_id = CAST(:r AS uuid) ORDER BY name"),
-        {"r": run_id}).all()
+        "SELECT name, content_type, content FROM artifacts WHERE run_id = CAST(:r AS uuid) AND edition = :e "
+        "ORDER BY name"),
+        {"r": run_id, "e": edition}).all()
     return {r[0]: (r[1], bytes(r[2])) for r in rows}

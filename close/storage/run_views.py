@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from close.storage.artifacts import current_edition
 from close.storage.runs import _RUN_COLUMNS, Run, _to_run
 from close.storage.schema import artifacts, commentary, kpis, run_stages, variances
 from close.types import Period, RunId
@@ -92,15 +93,19 @@ def kpi_rows(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:
 
 
 def artifact_rows(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:
-    """Return the run's package files: name, content type, sha256 and size (not the bytes)."""
+    """Return the run's package files of its current edition (signed once signed off), without bytes."""
+    edition = current_edition(conn, run_id)
     rows = conn.execute(sa.select(artifacts.c.name, artifacts.c.content_type, artifacts.c.sha256,
-                                  artifacts.c.size).where(artifacts.c.run_id == run_id)
+                                  artifacts.c.size, artifacts.c.edition)
+                        .where(artifacts.c.run_id == run_id, artifacts.c.edition == edition)
                         .order_by(artifacts.c.name))
     return [dict(r._mapping) for r in rows]
 
 
 def artifact_content(conn: Connection, run_id: RunId, name: str) -> tuple[bytes, str, str] | None:
-    """Return one package file as ``(bytes, content type, sha256)``, or None."""
+    """Return one package file of the current edition as ``(bytes, content type, sha256)``, or None."""
+    edition = current_edition(conn, run_id)
     row = conn.execute(sa.select(artifacts.c.content, artifacts.c.content_type, artifacts.c.sha256)
-                       .where(artifacts.c.run_id == run_id, artifacts.c.name == name)).first()
+                       .where(artifacts.c.run_id == run_id, artifacts.c.name == name,
+                              artifacts.c.edition == edition)).first()
     return (bytes(row[0]), row[1], row[2]) if row else None

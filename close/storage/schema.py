@@ -385,13 +385,15 @@ kpis = sa.Table(
 artifacts = sa.Table(
     "artifacts", metadata,
     _text("tenant_id"),
-    _run_id(primary_key=True),
-    _text("name", primary_key=True),
+    _run_id(),
+    _text("name"),
     _text("content_type"),
     _char("sha256", 64),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
     _at("created_at", default=_NOW),
+    _text("edition", default=sa.text("'unsigned'")),  # 0012: "unsigned", or "signed" at sign-off
+    sa.PrimaryKeyConstraint("run_id", "edition", "name"),
 )
 
 period_locks = sa.Table(

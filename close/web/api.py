@@ -106,6 +106,9 @@ class StartClose(BaseModel):
 
     group: str = Field(min_length=1, max_length=200)
     period: Period
+    rerun: bool = Field(default=False, description=(
+        "The period already has a completed run: start one that supersedes it when it completes "
+        "(else 409)."))
 
 
 class WithReason(BaseModel):
@@ -165,7 +168,7 @@ def start_close(request: Request, body: StartClose, session: Session) -> RunOut:
     if found is None:
         raise ConfigError(f"unknown group {body.group!r}", key="group",
                           expected=", ".join(sorted(request.app.state.groups)) or "a group of CLOSE_CONFIGS")
-    return run_out(session.start_close(found[0], body.period, wait=False, detach=True))
+    return run_out(session.start_close(found[0], body.period, wait=False, detach=True, rerun=body.rerun))
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail, summary="One run with its stages")

@@ -38,10 +38,13 @@ from reports.model import (
     Locale,
     MonthPosition,
     PeriodResult,
+    Signature,
+    SignOff,
     TrialBalanceLine,
     ValidationFinding,
     Variance,
     VarianceDriver,
+    Waiver,
     WorksheetRow,
 )
 from reports.statements import income_statement_figures
@@ -583,3 +586,15 @@ def _checklist() -> tuple[ChecklistTask, ...]:
 def with_locale(data: BoardPackData, locale: Locale) -> BoardPackData:
     """Return ``data`` rendered for another locale."""
     return replace(data, locale=locale)
+
+
+def sample_signoff(data: BoardPackData) -> SignOff:
+    """A sign-off of the sample run: prepared by the scheduler, reviewed, signed off, one waiver."""
+    waived = [f for f in data.validation if f.waived_by]
+    return SignOff(
+        preparer=Signature("scheduler", data.as_of - timedelta(hours=6)),
+        reviewer=Signature("maria.souza", data.as_of - timedelta(minutes=10)),
+        approver=Signature("joao.pereira.cfo", data.as_of + timedelta(days=2, hours=3), operator=True),
+        note="Approved for the July board meeting; IC timing difference reviewed with BR1's controller.",
+        waivers=tuple(Waiver(f.code, f.entity, f.waived_by or "", data.as_of - timedelta(minutes=10),
+                             f.waiver_reason or "") for f in waived))

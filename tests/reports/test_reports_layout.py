@@ -8,11 +8,12 @@ the sample group and for the 66-entity synthetic group of ``benchmarks/bench_rep
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pdfplumber
 import pytest
-from board_pack_sample import sample_board_pack
+from board_pack_sample import sample_board_pack, sample_signoff
 from test_reports_libreoffice import _convert
 
 from reports.pdf import build_board_pdf, build_summary_pdf
@@ -55,4 +56,12 @@ def test_no_word_off_the_page_or_over_another(tmp_path: Path, locale: str, entit
     deck = _convert(tmp_path, "deck.pptx", build_deck(data), "pdf")
     problems = (_problems(deck, "deck") + _problems(build_board_pdf(data), "board pdf")
                 + _problems(build_summary_pdf(data), "summary pdf"))
+    assert not problems, f"{len(problems)} layout problems, first:\n" + "\n".join(problems[:25])
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_the_signed_cover_and_appendix_fit(locale: str) -> None:
+    """The signed edition's cover (five more rows, a long note) and its appendix sign-off (issue 17)."""
+    data = sample_board_pack(locale=locale)  # type: ignore[arg-type]
+    problems = _problems(build_board_pdf(replace(data, signoff=sample_signoff(data))), "signed board pdf")
     assert not problems, f"{len(problems)} layout problems, first:\n" + "\n".join(problems[:25])

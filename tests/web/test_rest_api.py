@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from decimal import Decimal
 from typing import Any
@@ -71,6 +72,9 @@ def test_the_demo_close_runs_through_the_api_and_the_preparer_cannot_approve_or_
     assert package.status_code == 200
     assert package.headers["etag"] == f'"{hashlib.sha256(package.content).hexdigest()}"'
     assert zipfile.ZipFile(io.BytesIO(package.content)).namelist()
+    # Once signed off the download is the signed edition (issue 17), named and timed in its manifest.
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(package.content)).read("manifest.json"))
+    assert (manifest["edition"], manifest["signed_off_by"]) == ("signed", "approver")
     again = client.get(f"/api/v1/runs/{run_id}/package",
                        headers={**bearer(tokens["viewer"]), "If-None-Match": package.headers["etag"]})
     assert again.status_code == 304
@@ -78,6 +82,8 @@ def test_the_demo_close_runs_through_the_api_and_the_preparer_cannot_approve_or_
     one = client.get(f"/api/v1/runs/{run_id}/package/files/{files[0]['name']}",
                      headers=bearer(tokens["viewer"]))
     assert one.headers["etag"] == f'"{files[0]["sha256"]}"'
+    assert {f["edition"] for f in files} == {"signed"}
+    assert {f["name"]: f["sha256"] for f in files} == {f["name"]: f["sha256"] for f in manifest["files"]}
 
     balances = client.get(f"/api/v1/runs/{run_id}/balances", headers=bearer(tokens["viewer"])).json()
     assert sum(Decimal(r["amount"]) for r in balances["consolidated"]) == 0

@@ -163,8 +163,9 @@ def test_chaos_closes_all_complete_with_undisturbed_figures(pg_url: str, pg_admi
             delay = rng.uniform(0.5, 25.0)
             env = in_process if fault == "in-process runner SIGKILL" else distributed
             known = _run_ids(pg_admin_url, tenant)
+            # Every close re-runs the completed PERIOD: --rerun supersedes the previous one (issue 17).
             runner = subprocess.Popen([sys.executable, "-c", "from close.cli import main; main()", "run",
-                                       "--config", config, "--period", PERIOD, "--wait"], env=env,
+                                       "--config", config, "--period", PERIOD, "--wait", "--rerun"], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                       start_new_session=True)
             run_id = _new_run(pg_admin_url, tenant, known, runner)

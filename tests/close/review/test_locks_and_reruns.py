@@ -38,8 +38,8 @@ class History:
     status: dict
 
 
-def _closed(env: dict[str, str], config: Path, period: str) -> str:
-    done = close(env, "run", "--config", str(config), "--period", period, "--json")
+def _closed(env: dict[str, str], config: Path, period: str, *rerun: str) -> str:
+    done = close(env, "run", "--config", str(config), "--period", period, "--json", *rerun)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)["id"]
 
@@ -52,7 +52,13 @@ def history(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> History:
     jan_old = _closed(env, config, "2026-01")
     write_green_group(folder / "group", "2026-02")
     feb = _closed(env, config, "2026-02")
-    jan_new = _closed(env, config, "2026-01")
+    # A completed period is refused without --rerun, naming the run it would supersede (issue 17).
+    refused = close(env, "run", "--config", str(config), "--period", "2026-01")
+    message = " ".join(refused.stderr.split())
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"tiny 2026-01 already has a completed run {jan_old}" in message, message
+    assert "pass --rerun" in message, message
+    jan_new = _closed(env, config, "2026-01", "--rerun")
     return History(env, config, jan_old, feb, jan_new, close_json(env, "status"))
 
 
@@ -88,7 +94,7 @@ def test_a_locked_period_refuses_run_resume_and_adjust_until_unlocked_with_a_rea
     in_process = StageEnv(db=db, settings=Settings(), actor=LOCKER)
     # A re-run of February that failed (made in-process: how it failed does not matter here), to
     # be resumed once the period is locked.
-    feb_failed = create_close_run(in_process, config, "2026-02").id
+    feb_failed = create_close_run(in_process, config, "2026-02", rerun=True).id
     with db.tx() as conn:
         transition(
             conn,

@@ -138,3 +138,21 @@ def test_a_malformed_run_id_is_no_run_not_a_traceback(db: Database) -> None:
     with pytest.raises(Exception, match="no run|not-a-run") as caught:
         _session(db, Principal("dora", "approver", "api")).sign_off("not-a-run")
     assert not isinstance(caught.value, AccessDenied)
+
+
+def test_operator_mode_without_close_actor_may_not_approve_reject_or_sign_off(db: Database) -> None:
+    """Issue 17: a decision the signed package names needs a stated identity, not $USER's guess."""
+    assert Settings.from_environ({"USER": "root"}).anonymous_actor
+    assert not Settings.from_environ({"USER": "root", "CLOSE_ACTOR": "olga"}).anonymous_actor
+    run_id = _run_prepared_by(db, "ana")
+    guessed = CloseSession(StageEnv(db=db, settings=Settings.from_environ({"USER": "root"}), actor="root"))
+    assert guessed.principal.operator and guessed.principal.anonymous
+    for act in (lambda s: s.approve(run_id, "ok"), lambda s: s.reject(run_id, "no"),
+                lambda s: s.sign_off(run_id)):
+        with pytest.raises(AccessDenied, match="set CLOSE_ACTOR to your name"):
+            act(guessed)
+    assert guessed.get_run(run_id).status == "PENDING"  # reading needs no stated identity
+    named = CloseSession(StageEnv(db=db, settings=Settings(actor="olga"), actor="olga"))
+    with pytest.raises(Exception, match="refused: run") as caught:  # the run's state, not the person
+        named.sign_off(run_id)
+    assert not isinstance(caught.value, AccessDenied)
