@@ -177,6 +177,12 @@ def stage_seconds(run_id: str) -> tuple[dict[str, float], str]:
         with env.db.tx() as conn:
             durations = stage_durations(transitions_of(conn, [run_id]))
             run = get_run(conn, run_id)
+            if run is not None and run.status.value == "AWAITING_REVIEW":
+                from close.show import run_summary
+
+                findings = [f"{f['code']} {f['entity'] or ''} {f['account'] or ''}".strip()
+                            for f in run_summary(conn, run_id)["validation"] if f["severity"] == "fail"]
+                print(f"awaiting review: {len(findings)} failed checks: {', '.join(findings[:8])}")
     finally:
         env.db.dispose()
     status = "" if run is None else run.status.value + (f" at {run.failed_stage}: {run.failure_reason}"

@@ -25,7 +25,7 @@ from close.rates.coverage import check_rates
 from close.rates.model import FxRate
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import adjustment_files, load_config, load_run_chart, read_file
-from close.storage.balances import copy_rows, read_frame, read_trial_balances, write_frame
+from close.storage.balances import copy_rows, read_account_mappings, read_frame, read_trial_balances, write_frame
 from close.storage.rates import load_rates
 from close.storage.runs import Run, effective_run
 from close.types import Currency, EntityId, RunId
@@ -37,10 +37,7 @@ STORED_TRANSLATED: tuple[str, ...] = (*TRANSLATED_COLUMNS, "book")
 def mapped_balances(conn: Connection, run_id: RunId) -> pd.DataFrame:
     """Return the run's extracted lines with their standard accounts (MAPPED_TB_COLUMNS)."""
     lines = read_trial_balances(conn, run_id)
-    mapping = pd.DataFrame(conn.execute(sa.text(
-        "SELECT entity_id AS entity, account, std_account FROM account_mappings "
-        "WHERE run_id = CAST(:r AS uuid)"), {"r": run_id}).all(),
-        columns=["entity", "account", "std_account"])
+    mapping = read_account_mappings(conn, run_id)
     return lines.merge(mapping, on=["entity", "account"], how="left")[list(MAPPED_TB_COLUMNS)]
 
 
