@@ -93,7 +93,8 @@ def write_group(group: SyntheticGroup, folder: Path, periods: tuple[str, ...]) -
     rates = [("2024-12", CLOSING_1, AVERAGE_1), ("2025-01", CLOSING_1, AVERAGE_1),
              ("2025-02", CLOSING_2, AVERAGE_2)]
     pd.DataFrame([(p, c, closing[c], average[c]) for p, closing, average in rates for c in sorted(closing)],
-                 columns=["period", "currency", "closing", "average"]).to_csv(folder / "rates.csv", index=False)
+                 columns=["period", "currency", "closing", "average"]
+                 ).to_csv(folder / "rates.csv", index=False)
     # The group starts in January: nothing carried, share capital at its contribution (average) rate.
     pd.DataFrame([(e.id, "3000", "", "0.00", AVERAGE_1[e.currency]) for e in group.entities if e.parent],
                  columns=["entity", "account", "counterparty", "translated_closing", "historical_rate"]
@@ -284,8 +285,9 @@ def main(argv: list[str] | None = None) -> int:
             ratio = f"{took / f:6.1f}×" if took is not None and f > 0 else "      -"
             print(f"{stage:<15} {took if took is not None else float('nan'):>8.2f} {f:>8.3f} {ratio}")
         outside = wall - sum(stages.values())
-        print(f"{'outside stages':<15} {outside:>8.2f}  (process start, run creation, input snapshot, follow)")
-        print(f"{'whole close':<15} {wall:>8.2f} {sum(floor.values()):>8.3f} {wall / sum(floor.values()):6.1f}×")
+        print(f"{'outside stages':<15} {outside:>8.2f}  (imports, run creation, input snapshot, follow)")
+        total = sum(floor.values())
+        print(f"{'whole close':<15} {wall:>8.2f} {total:>8.3f} {wall / total:6.1f}×")
     print(f"\npeak memory (this process: generator, close, floors) {peak:,.0f} MB; load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end")
     walls = [r[3] for r in rows]

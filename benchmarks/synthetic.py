@@ -147,8 +147,10 @@ def synthetic_group(
     close_rate1 = np.array([Decimal(CLOSING_1[ccy[s]]) for s in subs], dtype=object)
     # Local minor units → USD cents: the rate, and the gap between the currencies' decimals (JPY 0).
     shift = np.array([Decimal(10) ** (2 - exponent(ccy[s])) for s in subs], dtype=object)
-    inv_usd = np.array([int(c * a * k) for c, a, k in zip(capital, avg1, shift, strict=True)], dtype=np.int64)
-    ic_usd = np.array([int(v * r * k) for v, r, k in zip(ic, close_rate1, shift, strict=True)], dtype=np.int64)
+    inv_usd = np.array([int(c * a * k) for c, a, k in zip(capital, avg1, shift, strict=True)],
+                       dtype=np.int64)
+    ic_usd = np.array([int(v * r * k) for v, r, k in zip(ic, close_rate1, shift, strict=True)],
+                      dtype=np.int64)
     extra = pd.DataFrame(
         {
             "entity": np.concatenate([subs, subs, ["HOLD"] * len(subs), ["HOLD"] * len(subs)]),

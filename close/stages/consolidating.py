@@ -18,14 +18,21 @@ from close.dividends import resolve_dividends
 from close.errors import InputDataError
 from close.frames import MAPPED_TB_COLUMNS
 from close.fx import TRANSLATED_COLUMNS, OpeningBalances, PeriodRates
-from close.money import exponent, from_minor
+from close.money import from_minor
 from close.opening import parse_opening_balances
 from close.periods import previous_period
 from close.rates.coverage import check_rates
 from close.rates.model import FxRate
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import adjustment_files, load_config, load_run_chart, read_file
-from close.storage.balances import copy_rows, read_account_mappings, read_frame, read_trial_balances, write_frame
+from close.storage.balances import (
+    copy_rows,
+    read_account_mappings,
+    read_frame,
+    read_translated_balances,
+    read_trial_balances,
+    write_frame,
+)
 from close.storage.rates import load_rates
 from close.storage.runs import Run, effective_run
 from close.types import Currency, EntityId, RunId
@@ -44,21 +51,7 @@ def mapped_balances(conn: Connection, run_id: RunId) -> pd.DataFrame:
 def translated_of(conn: Connection, run_id: RunId, currencies: Mapping[EntityId, Currency],
                   presentation: Currency) -> pd.DataFrame:
     """Read a run's translated entity balances, as the next period's ``prior``."""
-    rows = conn.execute(sa.text(
-        "SELECT entity_id, account, std_account, counterparty, cost_center, department, local_closing, "
-        "local_movement, rate::text, rate_type, translated, translated_movement, book "
-        "FROM translated_balances WHERE run_id = CAST(:r AS uuid) ORDER BY entity_id, std_account, account"),
-        {"r": run_id}).all()
-    pe = exponent(presentation)
-    records = []
-    for r in rows:
-        le = exponent(currencies.get(r[0], presentation))
-        records.append((*r[:6], int(r[6].scaleb(le)), int(r[7].scaleb(le)), r[8] or "", r[9],
-                        int(r[10].scaleb(pe)), int(r[11].scaleb(pe)), r[12]))
-    frame = pd.DataFrame(records, columns=list(STORED_TRANSLATED))
-    for c in ("local_closing", "local_movement", "translated", "translated_movement"):
-        frame[c] = frame[c].astype("int64")
-    return frame
+    return read_translated_balances(conn, run_id, currencies, presentation, STORED_TRANSLATED)
 
 
 def period_rates(rates: tuple[FxRate, ...], period: str, presentation: Currency) -> PeriodRates:

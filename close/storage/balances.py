@@ -26,8 +26,10 @@ from close.types import Currency, EntityId, Period, RunId
 def _staged_insert(conn: Connection, table: str, columns: Sequence[str],
                    load: Callable[[str, str], int], select: Sequence[str] | None = None,
                    params: dict[str, object] | None = None) -> int:
-    """Load rows into a temporary twin of ``table`` with ``load(staging, cols)`` (a COPY), then
-    move them with one INSERT … SELECT ``select`` (the columns themselves by default).
+    """Load rows into a temporary twin of ``table`` and move them into it; return the count.
+
+    ``load(staging, cols)`` fills the twin (a COPY); one INSERT … SELECT ``select`` (the columns
+    themselves by default) moves the rows.
 
     PostgreSQL refuses COPY into a table under row-level security, so the rows are COPied into a
     temporary table and moved with one INSERT … SELECT, which the RLS policy checks. ``table``,
@@ -105,7 +107,7 @@ def copy_out_frame(conn: Connection, query: str, params: Sequence[object] | Mapp
 
 
 def minor_units_sql(column: str) -> str:
-    """SQL that turns a NUMERIC amount into bigint minor units of its row's currency.
+    """Return SQL that turns a NUMERIC amount into bigint minor units of its row's currency.
 
     The query must join ``_exponents`` (``exponents_join``, bound with ``exponent_params()``).
     """
@@ -113,13 +115,13 @@ def minor_units_sql(column: str) -> str:
 
 
 def exponents_join(currency: str) -> str:
-    """The LEFT JOIN of a query that converts amounts with ``minor_units_sql``."""
+    """Return the LEFT JOIN of a query that converts amounts with ``minor_units_sql``."""
     return (f"LEFT JOIN unnest(%(exp_currencies)s::text[], %(exp_factors)s::numeric[]) "
             f"AS _exponents(currency, factor) ON _exponents.currency = upper({currency}::text)")
 
 
 def exponent_params() -> dict[str, object]:
-    """The parameters of ``exponents_join`` and ``minor_units_sql``: 10^exponent per currency."""
+    """Return the parameters of ``exponents_join`` and ``minor_units_sql``: 10^exponent per currency."""
     return {"exp_currencies": list(EXPONENT_EXCEPTIONS),
             "exp_factors": [10**e for e in EXPONENT_EXCEPTIONS.values()],
             "default_factor": 10**DEFAULT_EXPONENT}
@@ -133,12 +135,38 @@ def read_trial_balances(conn: Connection, run_id: RunId,
     """
     amounts = ", ".join(minor_units_sql(f"t.{c}") for c in AMOUNT_COLUMNS)
     return copy_out_frame(conn, (
-        "SELECT t.entity_id, t.account, t.account_name, t.counterparty, t.cost_center, t.department, "
+        "SELECT t.entity_id, t.account, t.account_name, t.counterparty, t.cost_center, t.department, "  # noqa: S608 - our own SQL fragments
         f"{amounts}, t.currency FROM trial_balances t {exponents_join('t.currency')} "
-        "WHERE t.run_id = %(run)s::uuid AND (%(entities)s::text[] IS NULL OR t.entity_id = ANY(%(entities)s)) "
+        "WHERE t.run_id = %(run)s::uuid "
+        "AND (%(entities)s::text[] IS NULL OR t.entity_id = ANY(%(entities)s)) "
         "ORDER BY t.entity_id, t.line_no"),
         {"run": run_id, "entities": list(entities) if entities else None, **exponent_params()},
         [*LOCAL_TB_COLUMNS, "currency"], ints=AMOUNT_COLUMNS)
+
+
+def read_translated_balances(conn: Connection, run_id: RunId, currencies: Mapping[EntityId, Currency],
+                             presentation: Currency, columns: Sequence[str]) -> pd.DataFrame:
+    """Return a run's translated entity balances in ``columns`` order (``rate`` as text, "" if none).
+
+    Local amounts are minor units of the entity's currency (``currencies``; the presentation
+    currency for an entity not there), translated ones of ``presentation``; one COPY out.
+    """
+    entities = list(currencies)
+    local = "(%(default_local)s::numeric)"
+    joined = ("LEFT JOIN unnest(%(entities)s::text[], %(factors)s::numeric[]) AS _local(entity_id, factor) "
+              "ON _local.entity_id = t.entity_id")
+    exprs = {"local_closing": f"(t.local_closing * coalesce(_local.factor, {local}))::bigint",
+             "local_movement": f"(t.local_movement * coalesce(_local.factor, {local}))::bigint",
+             "translated": "(t.translated * %(presentation)s::numeric)::bigint",
+             "translated_movement": "(t.translated_movement * %(presentation)s::numeric)::bigint",
+             "rate": "t.rate::text", "entity": "t.entity_id"}
+    select = ", ".join(exprs.get(c, f"t.{c}") for c in columns)
+    return copy_out_frame(conn, (
+        f"SELECT {select} FROM translated_balances t {joined} WHERE t.run_id = %(run)s::uuid "  # noqa: S608
+        "ORDER BY t.entity_id, t.std_account, t.account"),
+        {"run": run_id, "entities": entities, "factors": [10**exponent(currencies[e]) for e in entities],
+         "default_local": 10**exponent(presentation), "presentation": 10**exponent(presentation)},
+        columns, ints=("local_closing", "local_movement", "translated", "translated_movement"))
 
 
 def read_account_mappings(conn: Connection, run_id: RunId) -> pd.DataFrame:
