@@ -44,9 +44,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import anthropic
 import pybreaker
 import tenacity
 
@@ -62,6 +61,11 @@ from close.config import AiSettings, Secret
 from close.errors import ConfigError
 from close.money import ZERO
 from close.types import AccountCode, Currency, EntityId, Period
+
+if TYPE_CHECKING:
+    # Imported where Claude is called (``_Claude``): the SDK costs ~1 s to import, which a run
+    # with cached or data-only commentary, or no material variance, should not pay.
+    import anthropic
 
 log = logging.getLogger(__name__)
 
@@ -626,6 +630,7 @@ class _Claude:
     def __init__(self, settings: CommentarySettings, api_key: str, base_url: str,
                  breaker: pybreaker.CircuitBreaker, price: ModelPrice, counter: _Counter) -> None:
         self.settings, self.breaker, self.price, self.counter = settings, breaker, price, counter
+        import anthropic  # noqa: PLC0415 - lazy: see the TYPE_CHECKING import
         self.client = anthropic.Anthropic(
             api_key=api_key, base_url=base_url, timeout=settings.timeout_seconds,
             # tenacity is the one retry layer: with the SDK's own retries too, each tenacity
@@ -643,6 +648,7 @@ class _Claude:
 
     def complete(self, prompt: str) -> tuple[CachedCompletion | None, int | None, str | None]:
         """Return (completion, latency ms, None), or (None, None, why it failed)."""
+        import anthropic  # noqa: PLC0415 - loaded by __init__ already
         started = time.monotonic()
         try:
             completion = self._guarded(prompt)
@@ -662,6 +668,7 @@ class _Claude:
         closed the call runs outside it and its outcome is replayed through it, so failures and
         successes still count; open, ``call()`` fails fast; half-open, it makes the one trial.
         """
+        import anthropic  # noqa: PLC0415 - loaded by __init__ already
         if self.breaker.current_state != pybreaker.STATE_CLOSED:
             return self.breaker.call(self._retrying(), self._once, prompt)
         try:
@@ -709,6 +716,7 @@ def _raise(exc: BaseException) -> None:
 
 
 def _is_transient(exc: BaseException) -> bool:
+    import anthropic  # noqa: PLC0415 - loaded by _Claude already
     if isinstance(exc, anthropic.APIConnectionError):  # includes APITimeoutError
         return True
     return isinstance(exc, anthropic.APIStatusError) and (
@@ -716,6 +724,7 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def _retry_after(exc: BaseException | None) -> float | None:
+    import anthropic  # noqa: PLC0415 - loaded by _Claude already
     if not isinstance(exc, anthropic.APIStatusError):
         return None
     value = exc.response.headers.get("retry-after")
@@ -726,6 +735,7 @@ def _retry_after(exc: BaseException | None) -> float | None:
 
 
 def _describe(exc: anthropic.AnthropicError) -> str:
+    import anthropic  # noqa: PLC0415 - loaded by _Claude already
     if isinstance(exc, anthropic.APIStatusError):
         return f"HTTP {exc.status_code} {exc.type or ''}".strip()
     return type(exc).__name__
