@@ -85,6 +85,11 @@ def write_group(group: SyntheticGroup, folder: Path, periods: tuple[str, ...]) -
         '[files]\nmapping = "mapping.csv"\nbudget = "budget.csv"\nrates = "rates.csv"\n'
         'opening_balances = "opening_balances.csv"\n\n'
         f'[ai]\nenabled = false\n\n[rates]\nsources = {{ {sources} }}\n\n'
+        # Random balances have random signs: the warnings they raise (every check still runs) may
+        # take off a point each, not turn the score red and stop the run before ANALYZING.
+        + "".join(f'[validation.weights.{c}]\ncap = "1"\n\n'
+                  for c in ("diagnostics", "intercompany", "reasonableness"))
+        +
         f'[distribution]\noutput_dir = "out"\n\n{entities}', encoding="utf-8")
     frame = group.month1
     mapping = frame[["account", "std_account"]].drop_duplicates()
@@ -179,11 +184,13 @@ def stage_seconds(run_id: str) -> tuple[dict[str, float], str]:
             durations = stage_durations(transitions_of(conn, [run_id]))
             run = get_run(conn, run_id)
             if run is not None and run.status.value == "AWAITING_REVIEW":
+                from collections import Counter
+
                 from close.show import run_summary
 
-                findings = [f"{f['code']} {f['entity'] or ''} {f['account'] or ''}".strip()
-                            for f in run_summary(conn, run_id)["validation"] if f["severity"] == "fail"]
-                print(f"awaiting review: {len(findings)} failed checks: {', '.join(findings[:8])}")
+                findings = run_summary(conn, run_id)["validation"]
+                found = Counter(f"{f['severity']} {f['code']}" for f in findings if f["severity"] != "pass")
+                print(f"awaiting review: {', '.join(f'{n} × {k}' for k, n in found.most_common(8))}")
     finally:
         env.db.dispose()
     status = "" if run is None else run.status.value + (f" at {run.failed_stage}: {run.failure_reason}"

@@ -32,6 +32,7 @@ from close.storage.balances import (
     read_translated_balances,
     read_trial_balances,
     write_frame,
+    write_translated_balances,
 )
 from close.storage.rates import load_rates
 from close.storage.runs import Run, effective_run
@@ -137,14 +138,7 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
     t = result.translated
     if "book" not in t.columns:
         t = t.assign(book="")
-    rows = [(tenant, run.id, r.entity, r.account, r.std_account, r.counterparty, r.cost_center, r.department,
-             r.book, str(from_minor(r.local_closing, currencies.get(r.entity, pc))),
-             str(from_minor(r.local_movement, currencies.get(r.entity, pc))), r.rate or None, r.rate_type,
-             str(from_minor(r.translated, pc)), str(from_minor(r.translated_movement, pc)))
-            for r in t[list(STORED_TRANSLATED)].itertuples(index=False)]
-    copy_rows(conn, "translated_balances", ("tenant_id", "run_id", "entity_id", "account", "std_account",
-              "counterparty", "cost_center", "department", "book", "local_closing", "local_movement", "rate",
-              "rate_type", "translated", "translated_movement"), rows)
+    write_translated_balances(conn, run.id, tenant, t[list(STORED_TRANSLATED)], currencies, pc)
     copy_rows(conn, "journal_entries", ("tenant_id", "run_id", "journal_id", "kind", "basis", "memo"),
               [(tenant, run.id, j.journal_id, j.kind, j.basis, j.memo) for j in result.journals])
     copy_rows(conn, "journal_lines", ("tenant_id", "run_id", "journal_id", "line_no", "entity_id",

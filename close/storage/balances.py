@@ -23,13 +23,13 @@ from close.money import DEFAULT_EXPONENT, EXPONENT_EXCEPTIONS, exponent, from_mi
 from close.types import Currency, EntityId, Period, RunId
 
 
-def _staged_insert(conn: Connection, table: str, columns: Sequence[str],
+def _staged_insert(conn: Connection, table: str, columns: Sequence[str],  # noqa: PLR0913 - one COPY's parts
                    load: Callable[[str, str], int], select: Sequence[str] | None = None,
-                   params: dict[str, object] | None = None) -> int:
+                   params: dict[str, object] | None = None, join: str = "") -> int:
     """Load rows into a temporary twin of ``table`` and move them into it; return the count.
 
     ``load(staging, cols)`` fills the twin (a COPY); one INSERT … SELECT ``select`` (the columns
-    themselves by default) moves the rows.
+    themselves by default; ``join`` may add a joined table to select from) moves the rows.
 
     PostgreSQL refuses COPY into a table under row-level security, so the rows are COPied into a
     temporary table and moved with one INSERT … SELECT, which the RLS policy checks. ``table``,
@@ -40,7 +40,8 @@ def _staged_insert(conn: Connection, table: str, columns: Sequence[str],
     conn.execute(sa.text(f"CREATE TEMP TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"))
     count = load(staging, cols)
     exprs = ", ".join(select) if select else cols
-    conn.execute(sa.text(f"INSERT INTO {table} ({cols}) SELECT {exprs} FROM {staging}"), params or {})  # noqa: S608
+    conn.execute(sa.text(f"INSERT INTO {table} ({cols}) SELECT {exprs} FROM {staging} {join}"),  # noqa: S608
+                 params or {})
     conn.execute(sa.text(f"DROP TABLE {staging}"))
     return count
 
@@ -80,7 +81,7 @@ def write_trial_balance(conn: Connection, run_id: RunId, period: Period, currenc
         return len(lines)
     select = [f'"{c}" * CAST(:unit AS numeric)' if c in AMOUNT_COLUMNS else f'"{c}"' for c in lines.columns]
     return _staged_insert(conn, "trial_balances", list(lines.columns), load, select,
-                          {"unit": str(Decimal(1).scaleb(-exponent(currency)))})
+                          {"unit": _unit(currency)})
 
 
 def _minor(value: Decimal, currency: Currency) -> int:
@@ -176,14 +177,76 @@ def read_account_mappings(conn: Connection, run_id: RunId) -> pd.DataFrame:
                           ["entity", "account", "std_account"])
 
 
+def _copy_csv(conn: Connection, table: str, frame: pd.DataFrame, *, nullable: Sequence[str] = (),
+              scaled: Mapping[str, str] | None = None, params: dict[str, object] | None = None,
+              join: str = "") -> int:
+    """COPY ``frame`` (named as ``table``'s columns) in as CSV; return the row count.
+
+    Every column but ``nullable`` reads an empty field as "" (an empty field of a ``nullable``
+    column is NULL). ``scaled`` maps a column to the SQL the INSERT … SELECT stores instead of it
+    (``"amount" * 0.01``: minor units to the NUMERIC), over the staging table and ``join``.
+    """
+    data = frame.to_csv(index=False, header=False)
+    not_null = ", ".join(f'"{c}"' for c in frame.columns if c not in nullable)
+
+    def load(staging: str, cols: str) -> int:
+        options = f"FORMAT csv, FORCE_NOT_NULL ({not_null})" if not_null else "FORMAT csv"
+        with conn.connection.cursor().copy(f"COPY {staging} ({cols}) FROM STDIN ({options})") as copy:
+            copy.write(data)
+        return len(frame)
+    select = [(scaled or {}).get(c, f'_s."{c}"') for c in frame.columns]
+    return _staged_insert(conn, table, list(frame.columns), load, select, params, f"_s {join}")
+
+
+def _unit(currency: Currency) -> str:
+    """Return the NUMERIC one minor unit of ``currency`` is, as text (BRL 0.01, JPY 1)."""
+    return str(Decimal(1).scaleb(-exponent(currency)))
+
+
 def write_frame(conn: Connection, table: str, frame: pd.DataFrame, *, run_id: RunId, tenant: str,
                 columns: Sequence[str], money: dict[str, Currency]) -> int:
-    """COPY a result frame into ``table``; ``money`` names the int64 columns and their currency."""
-    def rows() -> Iterable[Sequence[object]]:
-        for r in frame[list(columns)].itertuples(index=False):
-            yield (tenant, run_id, *(str(from_minor(v, money[c])) if c in money else v
-                                     for c, v in zip(columns, r, strict=True)))
-    return copy_rows(conn, table, ("tenant_id", "run_id", *columns), rows())
+    """COPY a result frame into ``table``; ``money`` names the int64 columns and their currency.
+
+    One CSV COPY, PostgreSQL scaling the minor units; a frame holding a missing value goes row by
+    row instead, so a None still becomes NULL and "" stays "".
+    """
+    if frame[list(columns)].isna().to_numpy().any():
+        def rows() -> Iterable[Sequence[object]]:
+            for r in frame[list(columns)].itertuples(index=False):
+                yield (tenant, run_id, *(str(from_minor(v, money[c])) if c in money else v
+                                         for c, v in zip(columns, r, strict=True)))
+        return copy_rows(conn, table, ("tenant_id", "run_id", *columns), rows())
+    out = pd.DataFrame({"tenant_id": tenant, "run_id": run_id, **{c: frame[c] for c in columns}},
+                       index=frame.index)
+    scaled = {c: f'_s."{c}" * CAST(:unit_{i} AS numeric)' for i, c in enumerate(columns) if c in money}
+    return _copy_csv(conn, table, out, scaled=scaled,
+                     params={f"unit_{i}": _unit(money[c]) for i, c in enumerate(columns) if c in money})
+
+
+def write_translated_balances(conn: Connection, run_id: RunId, tenant: str, frame: pd.DataFrame,
+                              currencies: Mapping[EntityId, Currency], presentation: Currency) -> int:
+    """COPY a consolidation's translated lines into ``translated_balances``; return the count.
+
+    Local amounts are minor units of the entity's currency (``currencies``; the presentation
+    currency for an engine line of an entity not there), translated ones of ``presentation``;
+    an empty ``rate`` is NULL.
+    """
+    out = pd.DataFrame({
+        "tenant_id": tenant, "run_id": run_id, "entity_id": frame["entity"],
+        **{c: frame[c] for c in ("account", "std_account", "counterparty", "cost_center", "department",
+                                 "book", "local_closing", "local_movement")},
+        "rate": frame["rate"].where(frame["rate"] != ""),
+        **{c: frame[c] for c in ("rate_type", "translated", "translated_movement")}}, index=frame.index)
+    local = "coalesce(_local.unit, CAST(:presentation AS numeric))"
+    entities = list(currencies)
+    return _copy_csv(conn, "translated_balances", out, nullable=("rate",), scaled={
+        "local_closing": f"_s.local_closing * {local}", "local_movement": f"_s.local_movement * {local}",
+        "translated": "_s.translated * CAST(:presentation AS numeric)",
+        "translated_movement": "_s.translated_movement * CAST(:presentation AS numeric)"},
+        params={"entities": entities, "units": [_unit(currencies[e]) for e in entities],
+                "presentation": _unit(presentation)},
+        join="LEFT JOIN unnest(CAST(:entities AS text[]), CAST(:units AS numeric[])) "
+             "AS _local(entity_id, unit) ON _local.entity_id = _s.entity_id")
 
 
 def read_frame(conn: Connection, sql: str, params: dict[str, object], *,
