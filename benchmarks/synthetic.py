@@ -24,6 +24,7 @@ from close.config import EntityConfig, IntercompanySettings
 from close.consolidation import ConsolidationInputs
 from close.frames import AMOUNT_COLUMNS, MAPPED_TB_COLUMNS
 from close.fx import PeriodRates
+from close.money import exponent
 
 CURRENCIES = ("BRL", "EUR", "GBP", "JPY", "MXN")
 CLOSING_1 = {"BRL": "0.1812", "EUR": "1.0843", "GBP": "1.2671", "JPY": "0.0067", "MXN": "0.0584"}
@@ -144,8 +145,12 @@ def synthetic_group(
     ic = rng.integers(10**5, 10**8, len(subs), dtype=np.int64)
     avg1 = np.array([Decimal(AVERAGE_1[ccy[s]]) for s in subs], dtype=object)
     close_rate1 = np.array([Decimal(CLOSING_1[ccy[s]]) for s in subs], dtype=object)
-    inv_usd = np.array([int(c * a) for c, a in zip(capital, avg1, strict=True)], dtype=np.int64)
-    ic_usd = np.array([int(v * r) for v, r in zip(ic, close_rate1, strict=True)], dtype=np.int64)
+    # Local minor units → USD cents: the rate, and the gap between the currencies' decimals (JPY 0).
+    shift = np.array([Decimal(10) ** (2 - exponent(ccy[s])) for s in subs], dtype=object)
+    inv_usd = np.array([int(c * a * k) for c, a, k in zip(capital, avg1, shift, strict=True)],
+                       dtype=np.int64)
+    ic_usd = np.array([int(v * r * k) for v, r, k in zip(ic, close_rate1, shift, strict=True)],
+                      dtype=np.int64)
     extra = pd.DataFrame(
         {
             "entity": np.concatenate([subs, subs, ["HOLD"] * len(subs), ["HOLD"] * len(subs)]),

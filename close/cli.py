@@ -104,7 +104,10 @@ def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False,
         entities = progress.add_task("entities and rates", total=config_entities)
         last_reap, wait_db = 0.0, patience(env.settings.db_retry_seconds)
         while True:
-            if time.monotonic() - last_reap >= 1:  # a run nobody works on any more is failed, not awaited
+            # A run nobody works on any more is failed, not awaited. While this process's own worker
+            # thread is alive someone does work on it, so the reap (and its lease queries) waits.
+            working_here = worker is not None and worker.is_alive()
+            if not working_here and time.monotonic() - last_reap >= 1:
                 retry_database(lambda: reap_stranded(env, run_id=run_id), seconds=wait_db,
                                what="following the run")
                 last_reap = time.monotonic()

@@ -13,7 +13,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import NamedTuple
 
 from close.types import Currency
@@ -30,6 +32,9 @@ _EXPONENT_EXCEPTIONS: dict[str, int] = {
     "JPY": 0, "KRW": 0, "CLP": 0, "PYG": 0, "ISK": 0, "VND": 0, "XOF": 0, "XAF": 0, "UGX": 0,
     "KWD": 3, "BHD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3,
 }
+# Read-only, for SQL that converts amounts to minor units in the database (close/storage/balances.py).
+EXPONENT_EXCEPTIONS: Mapping[str, int] = MappingProxyType(_EXPONENT_EXCEPTIONS)
+DEFAULT_EXPONENT = 2
 
 
 def D(value: str | int | Decimal) -> Decimal:  # noqa: N802 - beancount's name for the one constructor
@@ -66,7 +71,7 @@ def D(value: str | int | Decimal) -> Decimal:  # noqa: N802 - beancount's name f
 
 def exponent(currency: Currency) -> int:
     """Return the ISO 4217 minor-unit exponent of a currency (BRL 2, JPY 0, KWD 3)."""
-    return _EXPONENT_EXCEPTIONS.get(currency.upper(), 2)
+    return _EXPONENT_EXCEPTIONS.get(currency.upper(), DEFAULT_EXPONENT)
 
 
 def quantize_cents(x: Decimal, places: int = 2) -> Decimal:

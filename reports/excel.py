@@ -127,6 +127,7 @@ class _Sheet:
             ws.set_column(col, col, _WIDTHS[kind])
         ws.freeze_panes(_HEADER_ROW + 1, freeze_cols)
         self.row = _HEADER_ROW + 1
+        self._plain: dict[tuple[int, str], Format] = {}
         _print_setup(ws, data)
 
     def meta(self, row: int, text: str, props: dict[str, Any] | None = None) -> None:
@@ -148,27 +149,37 @@ class _Sheet:
 
         """
         r = self.row
-        fmt = self.book.formats
-        for col, (value, kind) in enumerate(zip(values, self.kinds, strict=True)):
+        for col, (value, _kind) in enumerate(zip(values, self.kinds, strict=True)):
             if value is None or value == "":  # an empty cell, not a cell holding empty text
                 continue
-            align = _ALIGNMENTS.get(kind)
             if isinstance(value, str) and value.startswith("="):
                 result = cached[col] if cached is not None else None
-                number = _FORMATS.get(kind, AMOUNT_FORMAT)
-                self.ws.write_formula(r, col, value, fmt.get(align, props, num_format=number),
-                                      _cached(result))
+                self.ws.write_formula(r, col, value, self._format(col, "number", props), _cached(result))
             elif isinstance(value, str):
-                self.ws.write_string(r, col, value, fmt.get(align, props))
+                self.ws.write_string(r, col, value, self._format(col, "text", props))
             elif isinstance(value, datetime):
-                self.ws.write_datetime(r, col, to_excel_datetime(value),
-                                       fmt.get(align, props, num_format=DATETIME_FORMAT))
+                self.ws.write_datetime(r, col, to_excel_datetime(value), self._format(col, "datetime", props))
             else:
-                number = _FORMATS.get(kind, AMOUNT_FORMAT)
-                self.ws.write_number(r, col, _number(value), fmt.get(align, props,
-                                                                     num_format=number))
+                self.ws.write_number(r, col, _number(value), self._format(col, "number", props))
         self.row += 1
         return r
+
+    def _format(self, col: int, written_as: str, props: dict[str, Any] | None) -> Format:
+        """Return a cell's format: its column's alignment and number format, plus ``props``.
+
+        A plain row's formats are looked up once per column and kept: building and sorting the
+        property set for every cell was most of the time of a 100,000-line trial-balance sheet.
+        """
+        key = (col, written_as)
+        if props is None and (found := self._plain.get(key)) is not None:
+            return found
+        kind = self.kinds[col]
+        extra = {} if written_as == "text" else {
+            "num_format": DATETIME_FORMAT if written_as == "datetime" else _FORMATS.get(kind, AMOUNT_FORMAT)}
+        fmt = self.book.formats.get(_ALIGNMENTS.get(kind), props, **extra)
+        if props is None:
+            self._plain[key] = fmt
+        return fmt
 
     def finish(self, *, autofilter: bool = True) -> None:
         if autofilter and self.row > _HEADER_ROW + 1:

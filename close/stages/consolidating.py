@@ -18,14 +18,22 @@ from close.dividends import resolve_dividends
 from close.errors import InputDataError
 from close.frames import MAPPED_TB_COLUMNS
 from close.fx import TRANSLATED_COLUMNS, OpeningBalances, PeriodRates
-from close.money import exponent, from_minor
+from close.money import from_minor
 from close.opening import parse_opening_balances
 from close.periods import previous_period
 from close.rates.coverage import check_rates
 from close.rates.model import FxRate
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import adjustment_files, load_config, load_run_chart, read_file
-from close.storage.balances import copy_rows, read_frame, read_trial_balances, write_frame
+from close.storage.balances import (
+    copy_rows,
+    read_account_mappings,
+    read_frame,
+    read_translated_balances,
+    read_trial_balances,
+    write_frame,
+    write_translated_balances,
+)
 from close.storage.rates import load_rates
 from close.storage.runs import Run, effective_run
 from close.types import Currency, EntityId, RunId
@@ -37,31 +45,14 @@ STORED_TRANSLATED: tuple[str, ...] = (*TRANSLATED_COLUMNS, "book")
 def mapped_balances(conn: Connection, run_id: RunId) -> pd.DataFrame:
     """Return the run's extracted lines with their standard accounts (MAPPED_TB_COLUMNS)."""
     lines = read_trial_balances(conn, run_id)
-    mapping = pd.DataFrame(conn.execute(sa.text(
-        "SELECT entity_id AS entity, account, std_account FROM account_mappings "
-        "WHERE run_id = CAST(:r AS uuid)"), {"r": run_id}).all(),
-        columns=["entity", "account", "std_account"])
+    mapping = read_account_mappings(conn, run_id)
     return lines.merge(mapping, on=["entity", "account"], how="left")[list(MAPPED_TB_COLUMNS)]
 
 
 def translated_of(conn: Connection, run_id: RunId, currencies: Mapping[EntityId, Currency],
                   presentation: Currency) -> pd.DataFrame:
     """Read a run's translated entity balances, as the next period's ``prior``."""
-    rows = conn.execute(sa.text(
-        "SELECT entity_id, account, std_account, counterparty, cost_center, department, local_closing, "
-        "local_movement, rate::text, rate_type, translated, translated_movement, book "
-        "FROM translated_balances WHERE run_id = CAST(:r AS uuid) ORDER BY entity_id, std_account, account"),
-        {"r": run_id}).all()
-    pe = exponent(presentation)
-    records = []
-    for r in rows:
-        le = exponent(currencies.get(r[0], presentation))
-        records.append((*r[:6], int(r[6].scaleb(le)), int(r[7].scaleb(le)), r[8] or "", r[9],
-                        int(r[10].scaleb(pe)), int(r[11].scaleb(pe)), r[12]))
-    frame = pd.DataFrame(records, columns=list(STORED_TRANSLATED))
-    for c in ("local_closing", "local_movement", "translated", "translated_movement"):
-        frame[c] = frame[c].astype("int64")
-    return frame
+    return read_translated_balances(conn, run_id, currencies, presentation, STORED_TRANSLATED)
 
 
 def period_rates(rates: tuple[FxRate, ...], period: str, presentation: Currency) -> PeriodRates:
@@ -147,14 +138,7 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
     t = result.translated
     if "book" not in t.columns:
         t = t.assign(book="")
-    rows = [(tenant, run.id, r.entity, r.account, r.std_account, r.counterparty, r.cost_center, r.department,
-             r.book, str(from_minor(r.local_closing, currencies.get(r.entity, pc))),
-             str(from_minor(r.local_movement, currencies.get(r.entity, pc))), r.rate or None, r.rate_type,
-             str(from_minor(r.translated, pc)), str(from_minor(r.translated_movement, pc)))
-            for r in t[list(STORED_TRANSLATED)].itertuples(index=False)]
-    copy_rows(conn, "translated_balances", ("tenant_id", "run_id", "entity_id", "account", "std_account",
-              "counterparty", "cost_center", "department", "book", "local_closing", "local_movement", "rate",
-              "rate_type", "translated", "translated_movement"), rows)
+    write_translated_balances(conn, run.id, tenant, t[list(STORED_TRANSLATED)], currencies, pc)
     copy_rows(conn, "journal_entries", ("tenant_id", "run_id", "journal_id", "kind", "basis", "memo"),
               [(tenant, run.id, j.journal_id, j.kind, j.basis, j.memo) for j in result.journals])
     copy_rows(conn, "journal_lines", ("tenant_id", "run_id", "journal_id", "line_no", "entity_id",
