@@ -58,7 +58,7 @@ from close.analysis import (
     previous_period,
     robust_z_score,
 )
-from close.config import AiSettings, Secret
+from close.config import AI_DEFAULTS, AiSettings, Secret
 from close.errors import ConfigError
 from close.money import ZERO
 from close.types import AccountCode, Currency, EntityId, Period
@@ -145,11 +145,11 @@ class CommentarySettings:
 
     """
 
-    model: str = "claude-sonnet-4-5"
-    temperature: Decimal = Decimal("0.3")
-    max_tokens: int = 300
-    concurrency: int = 4
-    enabled: bool = True
+    model: str = AI_DEFAULTS.model
+    temperature: Decimal = AI_DEFAULTS.temperature
+    max_tokens: int = AI_DEFAULTS.max_tokens
+    concurrency: int = AI_DEFAULTS.concurrency
+    enabled: bool = AI_DEFAULTS.enabled
     timeout_seconds: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker_fail_max: int = 3

@@ -11,19 +11,22 @@ file it names), and stages rebuild it from that snapshot with :func:`parse_group
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from close.config_guard import guard_config
 from close.errors import ConfigError
 from close.money import D
+from close.rates.settings import RatePolicy
 from close.receivables.settings import ReceivablesSettings, parse_receivables
 from close.secrets import read_secrets_file
 from close.types import Currency, EntityId
@@ -246,14 +249,8 @@ class AiSettings:
     concurrency: int = 4
 
 
-@dataclass(frozen=True, slots=True)
-class RatesSettings:
-    """Where the group's rates come from (``[rates]``); see ``close.rates``."""
-
-    ptax_side: str = "venda"  # PTAX selling (venda) or buying (compra) rate for BRL
-    # A pinned source per functional currency: bcb_ptax | ecb | file; others follow the routes.
-    sources: tuple[tuple[Currency, str], ...] = ()
-    fallback_to_file: bool = True  # a source down after retries: use the rates file's figure
+# The one place [ai]'s defaults are written; commentary's settings start from these.
+AI_DEFAULTS = AiSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +285,7 @@ class GroupConfig:
     intercompany: IntercompanySettings = field(default_factory=IntercompanySettings)
     ai: AiSettings = field(default_factory=AiSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
-    rates: RatesSettings = field(default_factory=RatesSettings)
+    rates: RatePolicy | None = None  # [rates]; None → the defaults (read it through rate_policy)
     output_dir: str = "out"  # DISTRIBUTING writes the package here, relative to the config
     source_name: str = "config"  # file name, for messages
     distribution: DistributionSettings = field(default_factory=DistributionSettings)  # e-mail, Slack, alerts
@@ -309,6 +306,11 @@ class GroupConfig:
             if e.id == entity_id:
                 return e
         raise ConfigError(f"no entity {entity_id!r} in group {self.id}", file=self.source_name)
+
+    @property
+    def rate_policy(self) -> RatePolicy:
+        """Return the group's rate choices (``[rates]``), the defaults when the table is absent."""
+        return self.rates or RatePolicy(self.presentation_currency)
 
     def named_files(self) -> tuple[str, ...]:
         """Return every group-level file the config names (not the entities' sources)."""
@@ -335,6 +337,10 @@ class _Table:
         if key in self.data:
             return self.data[key]
         if default is ...:
+            # A misspelt key is the likelier mistake than a forgotten one: name it.
+            typo = next((k for k in self.data if k not in self.used and did_you_mean(k, (key,))), None)
+            if typo is not None:
+                raise self._err(typo, f"unknown key; did you mean {key!r}?", f"{key}: {expected}")
             raise self._err(key, "missing", expected)
         return default
 
@@ -392,7 +398,15 @@ class _Table:
     def reject_unknown(self) -> None:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
-            raise self._err(unknown[0], "unknown key", "one of " + ", ".join(sorted(self.used)))
+            guess = did_you_mean(unknown[0], self.used)
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            raise self._err(unknown[0], f"unknown key{hint}", "one of " + ", ".join(sorted(self.used)))
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str | None:
+    """Return the known key a misspelt ``key`` most likely meant, or None when none is close."""
+    matches = difflib.get_close_matches(key, list(known), n=1, cutoff=0.8)
+    return matches[0] if matches else None
 
 
 _ACCOUNT_CLASSES = ("asset", "liability", "equity", "revenue", "expense")
@@ -467,7 +481,7 @@ def _parse_validation(t: _Table) -> ValidationSettings:
     return settings
 
 
-def _parse_rates(t: _Table) -> RatesSettings:
+def _parse_rates(t: _Table, presentation_currency: Currency) -> RatePolicy:
     side = t.text("ptax_side", "venda")
     if side not in ("venda", "compra"):
         raise ConfigError(f"got {side!r}", file=t.source, key="rates.ptax_side", expected="venda | compra")
@@ -477,8 +491,9 @@ def _parse_rates(t: _Table) -> RatesSettings:
             for k, v in sources.items()):
         raise ConfigError(f"got {sources!r}", file=t.source, key="rates.sources",
                           expected='a table such as { BRL = "bcb_ptax", EUR = "ecb", ARS = "file" }')
-    return RatesSettings(ptax_side=side, sources=tuple(sorted(sources.items())),
-                         fallback_to_file=t.boolean("fallback_to_file", True))
+    return RatePolicy(presentation_currency, ptax_side=side,
+                      sources=MappingProxyType(dict(sorted(sources.items()))),
+                      fallback_to_file=t.boolean("fallback_to_file", True))
 
 
 def _parse_ppa(t: _Table) -> PpaIntangible:
@@ -703,10 +718,11 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     locale = g.text("locale", "en-US")
     if locale not in ("en-US", "pt-BR"):
         raise ConfigError(f"got {locale!r}", file=source, key="group.locale", expected="en-US | pt-BR")
+    presentation = g.text("presentation_currency", pattern=_CURRENCY, expected="ISO 4217")
     config = GroupConfig(
         id=g.text("id", pattern=_ID, expected="an id of letters, digits, _ . -"),
         name=g.text("name"),
-        presentation_currency=g.text("presentation_currency", pattern=_CURRENCY, expected="ISO 4217"),
+        presentation_currency=presentation,
         fiscal_year_start=g.integer("fiscal_year_start", 1, lo=1, hi=12),
         budget_currency=g.text("budget_currency", None, pattern=_CURRENCY, expected="ISO 4217"),
         locale=locale,
@@ -728,13 +744,13 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
             inventory_margins=_parse_margins(ic.table("inventory_margins")),
         ),
         ai=AiSettings(
-            enabled=ai.boolean("enabled", True), model=ai.text("model", AiSettings().model),
-            temperature=ai.decimal("temperature", AiSettings().temperature),
-            max_tokens=ai.integer("max_tokens", 300, lo=1, hi=8192),
-            concurrency=ai.integer("concurrency", 4, lo=1, hi=64),
+            enabled=ai.boolean("enabled", AI_DEFAULTS.enabled), model=ai.text("model", AI_DEFAULTS.model),
+            temperature=ai.decimal("temperature", AI_DEFAULTS.temperature),
+            max_tokens=ai.integer("max_tokens", AI_DEFAULTS.max_tokens, lo=1, hi=8192),
+            concurrency=ai.integer("concurrency", AI_DEFAULTS.concurrency, lo=1, hi=64),
         ),
         validation=_parse_validation(va),
-        rates=_parse_rates(rt),
+        rates=_parse_rates(rt, presentation),
         output_dir=distribution.output_dir,
         source_name=source,
         distribution=distribution,
