@@ -35,7 +35,7 @@ def serve(config: ConfigsOpt = [],  # noqa: B006
     settings = settings_from_env()
     secret = settings.secrets.get("CLOSE_SECRET_WEB_SESSION")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    with open_app(settings, _configs(config), session_secret=secret.reveal() if secret else None,
+    with open_app(settings, _configs(config), session_secret=secret.get_secret_value() if secret else None,
                   secure_cookies=secure) as app:
         # uvicorn's own access log is off: ours carries the request id and never a query string.
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")

@@ -49,6 +49,7 @@ from typing import Any, Literal, Protocol
 import anthropic
 import pybreaker
 import tenacity
+from pydantic import SecretStr
 
 from close.analysis import (
     DRIVER_DIMENSIONS,
@@ -58,7 +59,7 @@ from close.analysis import (
     previous_period,
     robust_z_score,
 )
-from close.config import AI_DEFAULTS, AiSettings, Secret
+from close.config import AI_DEFAULTS, AiSettings
 from close.errors import ConfigError
 from close.money import ZERO
 from close.types import AccountCode, Currency, EntityId, Period
@@ -502,7 +503,7 @@ def new_breaker(settings: CommentarySettings) -> pybreaker.CircuitBreaker:
 
 def generate_commentary(
     variances: Iterable[Variance], *, settings: CommentarySettings, cache: CommentaryCache,
-    api_key: str | None, base_url: str | None,
+    api_key: str | SecretStr | None, base_url: str | None,
     previous: Mapping[tuple[EntityId | None, AccountCode, ComparisonKind], str] | None = None,
     breaker: pybreaker.CircuitBreaker | None = None,
 ) -> CommentaryBatch:
@@ -513,7 +514,7 @@ def generate_commentary(
         settings: model, sampling, concurrency, retry and breaker settings.
         cache: answers by prompt hash; looked up first (even without an API key, since a
             cached answer costs no call), unless AI is disabled.
-        api_key: the Anthropic key (a ``Secret`` is revealed only into the request header);
+        api_key: the Anthropic key (a ``SecretStr`` is revealed only into the request header);
             None → data-only.
         base_url: the API's base URL; None → ``DEFAULT_BASE_URL`` (never the environment).
         previous: figures digest of the last comment of each (entity, account, kind), from
@@ -528,7 +529,7 @@ def generate_commentary(
 
     """
     items = [_Item.of(v, settings) for v in variances if v.material]
-    key = api_key.reveal() if isinstance(api_key, Secret) else api_key
+    key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
     results: dict[int, Commentary] = {}
     pending: list[int] = []
     for i, item in enumerate(items):

@@ -21,7 +21,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
 from close.config_guard import guard_config
 from close.errors import ConfigError
@@ -794,97 +796,87 @@ def load_group_config(path: Path, environ: Mapping[str, str] | None = None) -> G
     return parse_group_config(text, source=str(path))
 
 
-class Secret(str):
-    """A string whose ``repr`` and ``str`` print ``***`` so it never lands in a log or message."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        """Hide the value."""
-        return "Secret('***')"
-
-    def __str__(self) -> str:
-        """Hide the value."""
-        return "***"
-
-    def reveal(self) -> str:
-        """Return the real value, for the one place that sends it (an HTTP header)."""
-        return str.__str__(self)
+def _blank_is_none(value: Any) -> Any:  # noqa: ANN401 - a raw environment value
+    """Treat an empty variable as unset (``FOO=`` in a compose file)."""
+    return None if value == "" else value
 
 
-def _seconds(env: Mapping[str, str], name: str, default: int | None) -> int | None:
-    """Read a positive number of seconds from the environment, or the default when unset.
+_Url = Annotated[str | None, BeforeValidator(_blank_is_none)]
+_SECONDS = {"expected": "a positive number of seconds"}
 
-    Raises:
-        ConfigError: naming the variable when it is not a positive integer.
 
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "monthclose"
+
+
+class Settings(BaseModel):
+    """Process settings from the environment, read once by the CLI or the worker.
+
+    A field's alias is its environment variable. The edge passes the environment in
+    (:meth:`from_environ`): the model never reads ``os.environ`` behind its caller, so ``Settings()``
+    is the defaults and tests stay hermetic. That is also why this is a plain pydantic model and not
+    a pydantic-settings ``BaseSettings``, which reads ``os.environ`` itself and has no public source
+    over a given mapping.
     """
-    value = env.get(name)
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"got {value!r}", key=name, expected="a positive number of seconds")
-    return int(value)
 
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Process settings from the environment, read once by the CLI or the worker."""
-
-    database_url: str | None = None  # DATABASE_URL; None → embedded PostgreSQL (pgserver)
-    migrate_url: str | None = None  # CLOSE_MIGRATE_URL: the owner's login, for migrations only
-    broker_url: str | None = None  # CLOSE_BROKER_URL; None → the canvas runs in-process
-    result_backend: str | None = None  # CLOSE_RESULT_BACKEND; default: the broker URL
-    home: Path = Path.home() / ".local" / "share" / "monthclose"  # CLOSE_HOME
-    tenant: str = "default"  # CLOSE_TENANT
-    actor: str = "cli"  # CLOSE_ACTOR or the OS user: who is recorded in the audit trail
-    anthropic_api_key: Secret | None = None  # ANTHROPIC_API_KEY
-    anthropic_base_url: str | None = None  # ANTHROPIC_BASE_URL
-    visibility_timeout: int = 3600  # CLOSE_VISIBILITY_TIMEOUT seconds, above the longest task hard limit
-    bcb_url: str | None = None  # CLOSE_BCB_URL: the Olinda PTAX root (default: the BCB's)
-    ecb_url: str | None = None  # CLOSE_ECB_URL: the ECB Data Portal root (default: the ECB's)
-    secrets: Mapping[str, Secret] = field(default_factory=dict)  # every CLOSE_SECRET_* variable
-    secrets_file: Path | None = None  # CLOSE_SECRETS_FILE, default CLOSE_HOME/secrets.json: rotated tokens
-    lease_seconds: int = 120  # CLOSE_LEASE_SECONDS: a run with no lease renewed for this long is reaped
-    db_retry_seconds: int = 60  # CLOSE_DB_RETRY_SECONDS: how long a stage retries a lost database
-    extract_time_limit: int | None = None  # CLOSE_EXTRACT_TIME_LIMIT: soft limit of an extract, seconds
+    database_url: _Url = Field(None, alias="DATABASE_URL")  # None → embedded PostgreSQL (pgserver)
+    migrate_url: _Url = Field(None, alias="CLOSE_MIGRATE_URL")  # the owner's login, for migrations only
+    broker_url: _Url = Field(None, alias="CLOSE_BROKER_URL")  # None → the canvas runs in-process
+    result_backend: _Url = Field(None, alias="CLOSE_RESULT_BACKEND")  # default: the broker URL
+    home: Path = Field(default_factory=_default_home, alias="CLOSE_HOME")
+    tenant: str = Field("default", alias="CLOSE_TENANT", pattern=_ID.pattern,
+                        json_schema_extra={"expected": "letters, digits, _ . -"})
+    actor: str = Field("cli", alias="CLOSE_ACTOR")  # or the OS user: who is recorded in the audit trail
+    anthropic_api_key: SecretStr | None = Field(None, alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: _Url = Field(None, alias="ANTHROPIC_BASE_URL")
+    # seconds, above the longest task hard limit
+    visibility_timeout: int = Field(3600, alias="CLOSE_VISIBILITY_TIMEOUT", ge=0,
+                                    json_schema_extra={"expected": "seconds"})
+    bcb_url: _Url = Field(None, alias="CLOSE_BCB_URL")  # the Olinda PTAX root (default: the BCB's)
+    ecb_url: _Url = Field(None, alias="CLOSE_ECB_URL")  # the ECB Data Portal root (default: the ECB's)
+    # every CLOSE_SECRET_* variable, then the secrets file's rotated tokens over them
+    secrets: Mapping[str, SecretStr] = Field(default_factory=dict)
+    secrets_file: Path | None = Field(None, alias="CLOSE_SECRETS_FILE")  # default CLOSE_HOME/secrets.json
+    # a run with no lease renewed for this long is reaped
+    lease_seconds: int = Field(120, alias="CLOSE_LEASE_SECONDS", ge=1, json_schema_extra=_SECONDS)
+    # how long a stage retries a lost database
+    db_retry_seconds: int = Field(60, alias="CLOSE_DB_RETRY_SECONDS", ge=1, json_schema_extra=_SECONDS)
+    # soft limit of an extract, seconds
+    extract_time_limit: int | None = Field(None, alias="CLOSE_EXTRACT_TIME_LIMIT", ge=1,
+                                           json_schema_extra=_SECONDS)
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from an environment mapping (``os.environ`` at the edge).
 
         Raises:
-            ConfigError: for a malformed value, naming the variable.
+            ConfigError: for a malformed value, naming the variable and what was expected.
 
         """
-        home = Path(env["CLOSE_HOME"]) if env.get("CLOSE_HOME") else cls().home
-        tenant = env.get("CLOSE_TENANT") or "default"
-        if not _ID.match(tenant):
-            raise ConfigError(f"got {tenant!r}", key="CLOSE_TENANT", expected="letters, digits, _ . -")
-        vt = env.get("CLOSE_VISIBILITY_TIMEOUT") or "3600"
-        if not vt.isdigit():
-            raise ConfigError(f"got {vt!r}", key="CLOSE_VISIBILITY_TIMEOUT", expected="seconds")
-        key = env.get("ANTHROPIC_API_KEY")
-        secrets_file = (Path(env["CLOSE_SECRETS_FILE"]) if env.get("CLOSE_SECRETS_FILE")
-                        else home / "secrets.json")
-        return cls(
-            database_url=env.get("DATABASE_URL") or None,
-            migrate_url=env.get("CLOSE_MIGRATE_URL") or None,
-            broker_url=env.get("CLOSE_BROKER_URL") or None,
-            result_backend=env.get("CLOSE_RESULT_BACKEND") or env.get("CLOSE_BROKER_URL") or None,
-            home=home,
-            tenant=tenant,
-            actor=env.get("CLOSE_ACTOR") or env.get("USER") or "cli",
-            anthropic_api_key=Secret(key) if key else None,
-            anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
-            visibility_timeout=int(vt),
-            bcb_url=env.get("CLOSE_BCB_URL") or None,
-            ecb_url=env.get("CLOSE_ECB_URL") or None,
-            secrets={k: Secret(v) for k, v in {
-                **{k: v for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
-                **read_secrets_file(secrets_file)}.items()},
-            secrets_file=secrets_file,
-            lease_seconds=_seconds(env, "CLOSE_LEASE_SECONDS", 120),
-            db_retry_seconds=_seconds(env, "CLOSE_DB_RETRY_SECONDS", 60),
-            extract_time_limit=_seconds(env, "CLOSE_EXTRACT_TIME_LIMIT", None),
-        )
+        values: dict[str, Any] = {
+            info.alias: env[info.alias] for info in cls.model_fields.values()
+            if info.alias and env.get(info.alias)}
+        values.setdefault("CLOSE_ACTOR", env.get("USER") or "cli")
+        if env.get("CLOSE_BROKER_URL"):
+            values.setdefault("CLOSE_RESULT_BACKEND", env["CLOSE_BROKER_URL"])
+        home = Path(values["CLOSE_HOME"]) if "CLOSE_HOME" in values else _default_home()
+        secrets_file = Path(values.setdefault("CLOSE_SECRETS_FILE", str(home / "secrets.json")))
+        values["secrets"] = {**{k: v for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
+                                    **read_secrets_file(secrets_file)}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise _environment_error(exc) from None
+
+
+def _environment_error(exc: ValidationError) -> ConfigError:
+    """Turn pydantic's first error into one naming the variable (never echoing a secret)."""
+    first = exc.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    field = next((f for f in Settings.model_fields.values() if f.alias == name), None)
+    extra = field.json_schema_extra if field is not None else None
+    expected = str(extra.get("expected", first["msg"]) if isinstance(extra, dict) else first["msg"])
+    shown = "" if "SECRET" in name or "KEY" in name else f"got {first.get('input')!r}"
+    return ConfigError(shown or "invalid", key=name, expected=expected)
