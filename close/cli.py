@@ -577,7 +577,7 @@ def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group
 
     settings = settings_from_env()
     _require_broker(settings)
-    paths = config_paths(config or [os.environ.get("CLOSE_CONFIGS", "")])
+    paths = config_paths(config or [settings.configs])
     if not paths:
         raise ConfigError("no group config to schedule", key="--config", expected="one or more TOML files")
     from workers.app import configure

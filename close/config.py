@@ -843,6 +843,9 @@ class Settings(BaseModel):
     lease_seconds: int = Field(120, alias="CLOSE_LEASE_SECONDS", ge=1, json_schema_extra=_SECONDS)
     # how long a stage retries a lost database
     db_retry_seconds: int = Field(60, alias="CLOSE_DB_RETRY_SECONDS", ge=1, json_schema_extra=_SECONDS)
+    user: _Url = Field(None, alias="CLOSE_USER")  # the CLI acts as this user (with CLOSE_TOKEN)
+    token: SecretStr | None = Field(None, alias="CLOSE_TOKEN")  # that user's API token
+    configs: str = Field("", alias="CLOSE_CONFIGS")  # configs to serve or schedule, ":"-separated
     # soft limit of an extract, seconds
     extract_time_limit: int | None = Field(None, alias="CLOSE_EXTRACT_TIME_LIMIT", ge=1,
                                            json_schema_extra=_SECONDS)

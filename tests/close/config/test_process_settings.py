@@ -50,3 +50,10 @@ def test_a_bad_value_names_the_variable_and_what_was_expected(name: str, value: 
         Settings.from_environ({name: value})
     assert err.value.key == name
     assert f"expected {expected}" in str(err.value) and repr(value) in str(err.value)
+
+
+def test_the_cli_user_token_and_served_configs_are_settings_too() -> None:
+    s = Settings.from_environ({"CLOSE_USER": "ana", "CLOSE_TOKEN": "tok-1", "CLOSE_CONFIGS": "a.toml:b.toml"})
+    assert (s.user, s.configs, s.token.get_secret_value() if s.token else None) == ("ana", "a.toml:b.toml",
+                                                                                    "tok-1")
+    assert "tok-1" not in repr(s)
