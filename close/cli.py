@@ -457,17 +457,15 @@ def adjust_add(run_id: str, file: Annotated[Path, typer.Option("--file", "-f", h
     carry_on(env, child.id, wait=wait, as_json=as_json)
 
 
-def demo_source() -> Path:
-    """Return the demo group shipped in the repository's ``examples/demo``."""
-    return Path(__file__).resolve().parents[1] / "examples" / "demo"
-
-
 @app.command()
 def demo(as_json: JsonOpt = False,
          erp: Annotated[bool, typer.Option("--erp", help=(
              "Close the ERP example (examples/erp) instead: Omie, Conta Azul, Bling and TOTVS RM read "
-             "over HTTP from local fakes started in this process, so the run is in-process (no broker). "
-             "Needs a source checkout (tests/fakes)."))] = False) -> None:
+             "over HTTP from local fakes started in this process, so the run is in-process "
+             "(no broker)."))] = False,
+         months: Annotated[int | None, typer.Option("--months", min=1, help=(
+             "Close only the first N months of the demo (a quick look); default: all of them."))] = None,
+         ) -> None:
     """Run the demo group's close for every month without an effective run, oldest first."""
     if erp:
         from close.cli_demo import prepare_erp_demo
@@ -477,7 +475,8 @@ def demo(as_json: JsonOpt = False,
         env = guard(open_env(), Action.START, target="demo --erp")
     else:
         env = guard(open_env(), Action.START, target="demo")
-        source = demo_source()
+        from close.cli_demo import DEMO_EXAMPLE as source
+
         if not (source / "group.toml").exists():
             raise ConfigError(f"the demo group is not at {source}", key="examples/demo")
         target = env.settings.home / "demo"
@@ -488,7 +487,7 @@ def demo(as_json: JsonOpt = False,
         tb_folder = target / "tb" / config.entities[0].id
         files = sorted(p.name.removesuffix(".csv") for p in tb_folder.glob("*.csv"))
         periods = period_range(files[0], files[-1])
-    last = close_periods(env, config_path, periods, quiet=as_json)
+    last = close_periods(env, config_path, periods[:months], quiet=as_json)
     _report(env, last, as_json=as_json)
     raise typer.Exit(_exit_for(last))
 
@@ -591,7 +590,7 @@ def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group
 
     settings = settings_from_env()
     _require_broker(settings)
-    paths = config_paths(config or [os.environ.get("CLOSE_CONFIGS", "")])
+    paths = config_paths(config or [settings.configs])
     if not paths:
         raise ConfigError("no group config to schedule", key="--config", expected="one or more TOML files")
     from workers.app import configure

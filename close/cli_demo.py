@@ -1,6 +1,6 @@
 """``close demo --erp``: the ERP example group (examples/erp) closed against local ERP fakes.
 
-The fakes of Omie, Conta Azul, Bling and TOTVS (``tests/fakes``, so a source checkout is needed)
+The fakes of Omie, Conta Azul, Bling and TOTVS (``connectors.fakes``, shipped with the package)
 start in daemon threads of this process. The example folder is copied to
 ``$CLOSE_HOME/demo-erp`` with each fake's ``base_url`` (and fast http settings) written into the
 copy's ``[entities.source]`` tables, and the fakes' credentials are put into the process
@@ -11,25 +11,25 @@ a configured broker is refused.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import shutil
-import sys
 import tomllib
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from close.config import Settings, load_group_config
 from close.errors import ConfigError
 from close.periods import period_range
 from close.types import EntityId, Period
+from connectors.fakes.erp_launcher import erp_demo_sources, start_erp_fakes
 from connectors.settings import secret_env_var
 
-CHECKOUT = Path(__file__).resolve().parents[1]
-ERP_EXAMPLE = CHECKOUT / "examples" / "erp"
+# The example groups ship as package data: close/examples links to the repository's examples/.
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+ERP_EXAMPLE = EXAMPLES / "erp"
+DEMO_EXAMPLE = EXAMPLES / "demo"
 DEMO_FOLDER = "demo-erp"
 
 _ENTITIES_HEADER = re.compile(r"^\s*\[\[\s*entities\s*\]\]")
@@ -53,8 +53,7 @@ def prepare_erp_demo(settings: Settings, environ: MutableMapping[str, str]) -> t
         holding's trial balances, oldest first).
 
     Raises:
-        ConfigError: a broker is configured, the example is missing, or the fakes cannot be
-            imported (not a source checkout).
+        ConfigError: a broker is configured or the example is missing.
 
     """
     if settings.broker_url:
@@ -62,9 +61,7 @@ def prepare_erp_demo(settings: Settings, environ: MutableMapping[str, str]) -> t
                           "live in this process only", key="CLOSE_BROKER_URL", expected="unset")
     if not (ERP_EXAMPLE / "group.toml").exists():
         raise ConfigError(f"the ERP example group is not at {ERP_EXAMPLE}", key="examples/erp")
-    launcher = _erp_launcher()
-    demo_sources: dict[str, tuple[dict[str, Any], dict[str, str]]] = launcher.erp_demo_sources(
-        launcher.start_erp_fakes())
+    demo_sources = erp_demo_sources(start_erp_fakes())
     target = settings.home / DEMO_FOLDER
     shutil.copytree(ERP_EXAMPLE, target, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("out", "__pycache__"))
@@ -85,20 +82,6 @@ def prepare_erp_demo(settings: Settings, environ: MutableMapping[str, str]) -> t
     if not periods:
         raise ConfigError(f"no trial balance files in {target / 'tb' / first}", key="examples/erp")
     return config_path, period_range(periods[0], periods[-1])
-
-
-def _erp_launcher() -> ModuleType:
-    """Import tests/fakes/erp_launcher.py from the source checkout this package runs from."""
-    # An editable install maps close/, connectors/ … but not tests/; the checkout root goes last
-    # on the path so it can never shadow an installed module.
-    if (CHECKOUT / "tests" / "fakes" / "erp_launcher.py").exists() and str(CHECKOUT) not in sys.path:
-        sys.path.append(str(CHECKOUT))
-    try:
-        return importlib.import_module("tests.fakes.erp_launcher")
-    except ImportError as exc:
-        raise ConfigError(f"close demo --erp needs the ERP fakes in tests/fakes of a source checkout "
-                          f"of monthclose, next to {CHECKOUT / 'close'} ({exc})", key="--erp",
-                          expected="a git checkout with its tests/ folder") from exc
 
 
 def with_source_settings(text: str, settings: Mapping[EntityId, Mapping[str, Any]]) -> str:

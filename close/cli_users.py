@@ -8,7 +8,6 @@ runs in operator mode as ``CLOSE_ACTOR`` (the single-user set-up), logged as suc
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import replace
 from typing import Annotated
 
@@ -30,14 +29,13 @@ def cli_principal(env: StageEnv) -> Principal:
         NotAuthenticated: ``CLOSE_USER`` without a valid ``CLOSE_TOKEN`` of that user.
 
     """
-    name = os.environ.get("CLOSE_USER")
+    name, token = env.settings.user, env.settings.token
     if not name:
         return operator(env.actor, anonymous=env.settings.anonymous_actor)
-    token = os.environ.get("CLOSE_TOKEN", "")
-    if not token:
+    if token is None:
         raise NotAuthenticated("CLOSE_USER is set without its token", key="CLOSE_TOKEN",
                                expected="the token printed by `close users add`")
-    return authenticate(env.db, token, door="cli", name=name)
+    return authenticate(env.db, token.get_secret_value(), door="cli", name=name)
 
 
 def guard_as(env: StageEnv, action: Action, run_id: str | None = None,

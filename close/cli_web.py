@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from close.cli_common import settings_from_env
+from close.config import Settings
 from close.errors import ConfigError
 
 ConfigsOpt = Annotated[list[str], typer.Option("--config", "-c", help=(
     "Group configs the server may close (repeat, or CLOSE_CONFIGS=a.toml:b.toml)."))]
 
 
-def _configs(config: list[str]) -> list[Path]:
+def _configs(config: list[str], settings: Settings) -> list[Path]:
     from workers.schedule import config_paths
 
-    return config_paths(config or [os.environ.get("CLOSE_CONFIGS", "")])
+    return config_paths(config or [settings.configs])
 
 
 def serve(config: ConfigsOpt = [],  # noqa: B006
@@ -35,7 +35,8 @@ def serve(config: ConfigsOpt = [],  # noqa: B006
     settings = settings_from_env()
     secret = settings.secrets.get("CLOSE_SECRET_WEB_SESSION")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    with open_app(settings, _configs(config), session_secret=secret.reveal() if secret else None,
+    with open_app(settings, _configs(config, settings),
+                  session_secret=secret.get_secret_value() if secret else None,
                   secure_cookies=secure) as app:
         # uvicorn's own access log is off: ours carries the request id and never a query string.
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
@@ -52,5 +53,6 @@ def mcp(transport: Annotated[str, typer.Option("--transport", help="stdio or htt
 
     if transport not in ("stdio", "http"):
         raise ConfigError(f"got {transport!r}", key="--transport", expected="stdio or http")
-    run_mcp(settings_from_env(), transport=transport, host=host, port=port,
-            token=os.environ.get("CLOSE_TOKEN", ""))
+    settings = settings_from_env()
+    run_mcp(settings, transport=transport, host=host, port=port,
+            token=token.get_secret_value() if (token := settings.token) else "")

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import pybreaker
 import tenacity
+from pydantic import SecretStr
 
 from close import commentary_text as words
 from close.analysis import (
@@ -58,7 +59,7 @@ from close.analysis import (
     month_changes,
     robust_z_score,
 )
-from close.config import AiSettings, Secret
+from close.config import AI_DEFAULTS, AiSettings
 from close.errors import ConfigError
 from close.money import ZERO
 from close.periods import previous_period
@@ -154,11 +155,11 @@ class CommentarySettings:
 
     """
 
-    model: str = "claude-sonnet-4-5"
-    temperature: Decimal = Decimal("0.3")
-    max_tokens: int = 300
-    concurrency: int = 4
-    enabled: bool = True
+    model: str = AI_DEFAULTS.model
+    temperature: Decimal = AI_DEFAULTS.temperature
+    max_tokens: int = AI_DEFAULTS.max_tokens
+    concurrency: int = AI_DEFAULTS.concurrency
+    enabled: bool = AI_DEFAULTS.enabled
     timeout_seconds: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker_fail_max: int = 3
@@ -530,7 +531,7 @@ def new_breaker(settings: CommentarySettings) -> pybreaker.CircuitBreaker:
 
 def generate_commentary(
     variances: Iterable[Variance], *, settings: CommentarySettings, cache: CommentaryCache,
-    api_key: str | None, base_url: str | None,
+    api_key: str | SecretStr | None, base_url: str | None,
     previous: Mapping[tuple[EntityId | None, AccountCode, ComparisonKind], str] | None = None,
     breaker: pybreaker.CircuitBreaker | None = None,
     names: Mapping[AccountCode, str] | None = None,
@@ -542,7 +543,7 @@ def generate_commentary(
         settings: model, sampling, concurrency, retry and breaker settings.
         cache: answers by prompt hash; looked up first (even without an API key, since a
             cached answer costs no call), unless AI is disabled.
-        api_key: the Anthropic key (a ``Secret`` is revealed only into the request header);
+        api_key: the Anthropic key (a ``SecretStr`` is revealed only into the request header);
             None → data-only.
         base_url: the API's base URL; None → ``DEFAULT_BASE_URL`` (never the environment).
         previous: figures digest of the last comment of each (entity, account, kind), from
@@ -559,7 +560,7 @@ def generate_commentary(
 
     """
     items = [_Item.of(v, settings, names or {}) for v in variances if v.material]
-    key = api_key.reveal() if isinstance(api_key, Secret) else api_key
+    key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
     results: dict[int, Commentary] = {}
     pending: list[int] = []
     for i, item in enumerate(items):

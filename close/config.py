@@ -11,20 +11,25 @@ file it names), and stages rebuild it from that snapshot with :func:`parse_group
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
 from close.config_guard import guard_config
 from close.errors import ConfigError
 from close.money import D
 from close.periods import PERIOD_PATTERN
+from close.rates.settings import RatePolicy
 from close.receivables.settings import ReceivablesSettings, parse_receivables
 from close.secrets import read_secrets_file
 from close.types import Currency, EntityId
@@ -246,14 +251,8 @@ class AiSettings:
     concurrency: int = 4
 
 
-@dataclass(frozen=True, slots=True)
-class RatesSettings:
-    """Where the group's rates come from (``[rates]``); see ``close.rates``."""
-
-    ptax_side: str = "venda"  # PTAX selling (venda) or buying (compra) rate for BRL
-    # A pinned source per functional currency: bcb_ptax | ecb | file; others follow the routes.
-    sources: tuple[tuple[Currency, str], ...] = ()
-    fallback_to_file: bool = True  # a source down after retries: use the rates file's figure
+# The one place [ai]'s defaults are written; commentary's settings start from these.
+AI_DEFAULTS = AiSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +287,7 @@ class GroupConfig:
     intercompany: IntercompanySettings = field(default_factory=IntercompanySettings)
     ai: AiSettings = field(default_factory=AiSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
-    rates: RatesSettings = field(default_factory=RatesSettings)
+    rates: RatePolicy | None = None  # [rates]; None → the defaults (read it through rate_policy)
     output_dir: str = "out"  # DISTRIBUTING writes the package here, relative to the config
     source_name: str = "config"  # file name, for messages
     distribution: DistributionSettings = field(default_factory=DistributionSettings)  # e-mail, Slack, alerts
@@ -309,6 +308,11 @@ class GroupConfig:
             if e.id == entity_id:
                 return e
         raise ConfigError(f"no entity {entity_id!r} in group {self.id}", file=self.source_name)
+
+    @property
+    def rate_policy(self) -> RatePolicy:
+        """Return the group's rate choices (``[rates]``), the defaults when the table is absent."""
+        return self.rates or RatePolicy(self.presentation_currency)
 
     def named_files(self) -> tuple[str, ...]:
         """Return every group-level file the config names (not the entities' sources)."""
@@ -335,6 +339,10 @@ class _Table:
         if key in self.data:
             return self.data[key]
         if default is ...:
+            # A misspelt key is the likelier mistake than a forgotten one: name it.
+            typo = next((k for k in self.data if k not in self.used and did_you_mean(k, (key,))), None)
+            if typo is not None:
+                raise self._err(typo, f"unknown key; did you mean {key!r}?", f"{key}: {expected}")
             raise self._err(key, "missing", expected)
         return default
 
@@ -392,7 +400,15 @@ class _Table:
     def reject_unknown(self) -> None:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
-            raise self._err(unknown[0], "unknown key", "one of " + ", ".join(sorted(self.used)))
+            guess = did_you_mean(unknown[0], self.used)
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            raise self._err(unknown[0], f"unknown key{hint}", "one of " + ", ".join(sorted(self.used)))
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str | None:
+    """Return the known key a misspelt ``key`` most likely meant, or None when none is close."""
+    matches = difflib.get_close_matches(key, list(known), n=1, cutoff=0.8)
+    return matches[0] if matches else None
 
 
 _ACCOUNT_CLASSES = ("asset", "liability", "equity", "revenue", "expense")
@@ -467,7 +483,7 @@ def _parse_validation(t: _Table) -> ValidationSettings:
     return settings
 
 
-def _parse_rates(t: _Table) -> RatesSettings:
+def _parse_rates(t: _Table, presentation_currency: Currency) -> RatePolicy:
     side = t.text("ptax_side", "venda")
     if side not in ("venda", "compra"):
         raise ConfigError(f"got {side!r}", file=t.source, key="rates.ptax_side", expected="venda | compra")
@@ -477,8 +493,9 @@ def _parse_rates(t: _Table) -> RatesSettings:
             for k, v in sources.items()):
         raise ConfigError(f"got {sources!r}", file=t.source, key="rates.sources",
                           expected='a table such as { BRL = "bcb_ptax", EUR = "ecb", ARS = "file" }')
-    return RatesSettings(ptax_side=side, sources=tuple(sorted(sources.items())),
-                         fallback_to_file=t.boolean("fallback_to_file", True))
+    return RatePolicy(presentation_currency, ptax_side=side,
+                      sources=MappingProxyType(dict(sorted(sources.items()))),
+                      fallback_to_file=t.boolean("fallback_to_file", True))
 
 
 def _parse_ppa(t: _Table) -> PpaIntangible:
@@ -704,10 +721,11 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
     locale = g.text("locale", "en-US")
     if locale not in ("en-US", "pt-BR"):
         raise ConfigError(f"got {locale!r}", file=source, key="group.locale", expected="en-US | pt-BR")
+    presentation = g.text("presentation_currency", pattern=_CURRENCY, expected="ISO 4217")
     config = GroupConfig(
         id=g.text("id", pattern=_ID, expected="an id of letters, digits, _ . -"),
         name=g.text("name"),
-        presentation_currency=g.text("presentation_currency", pattern=_CURRENCY, expected="ISO 4217"),
+        presentation_currency=presentation,
         fiscal_year_start=g.integer("fiscal_year_start", 1, lo=1, hi=12),
         budget_currency=g.text("budget_currency", None, pattern=_CURRENCY, expected="ISO 4217"),
         locale=locale,
@@ -729,13 +747,13 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
             inventory_margins=_parse_margins(ic.table("inventory_margins")),
         ),
         ai=AiSettings(
-            enabled=ai.boolean("enabled", True), model=ai.text("model", AiSettings().model),
-            temperature=ai.decimal("temperature", AiSettings().temperature),
-            max_tokens=ai.integer("max_tokens", 300, lo=1, hi=8192),
-            concurrency=ai.integer("concurrency", 4, lo=1, hi=64),
+            enabled=ai.boolean("enabled", AI_DEFAULTS.enabled), model=ai.text("model", AI_DEFAULTS.model),
+            temperature=ai.decimal("temperature", AI_DEFAULTS.temperature),
+            max_tokens=ai.integer("max_tokens", AI_DEFAULTS.max_tokens, lo=1, hi=8192),
+            concurrency=ai.integer("concurrency", AI_DEFAULTS.concurrency, lo=1, hi=64),
         ),
         validation=_parse_validation(va),
-        rates=_parse_rates(rt),
+        rates=_parse_rates(rt, presentation),
         output_dir=distribution.output_dir,
         source_name=source,
         distribution=distribution,
@@ -779,100 +797,93 @@ def load_group_config(path: Path, environ: Mapping[str, str] | None = None) -> G
     return parse_group_config(text, source=str(path))
 
 
-class Secret(str):
-    """A string whose ``repr`` and ``str`` print ``***`` so it never lands in a log or message."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        """Hide the value."""
-        return "Secret('***')"
-
-    def __str__(self) -> str:
-        """Hide the value."""
-        return "***"
-
-    def reveal(self) -> str:
-        """Return the real value, for the one place that sends it (an HTTP header)."""
-        return str.__str__(self)
+def _blank_is_none(value: Any) -> Any:  # noqa: ANN401 - a raw environment value
+    """Treat an empty variable as unset (``FOO=`` in a compose file)."""
+    return None if value == "" else value
 
 
-def _seconds(env: Mapping[str, str], name: str, default: int | None) -> int | None:
-    """Read a positive number of seconds from the environment, or the default when unset.
+_Url = Annotated[str | None, BeforeValidator(_blank_is_none)]
+_SECONDS = {"expected": "a positive number of seconds"}
 
-    Raises:
-        ConfigError: naming the variable when it is not a positive integer.
 
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "monthclose"
+
+
+class Settings(BaseModel):
+    """Process settings from the environment, read once by the CLI or the worker.
+
+    A field's alias is its environment variable. The edge passes the environment in
+    (:meth:`from_environ`): the model never reads ``os.environ`` behind its caller, so ``Settings()``
+    is the defaults and tests stay hermetic. That is also why this is a plain pydantic model and not
+    a pydantic-settings ``BaseSettings``, which reads ``os.environ`` itself and has no public source
+    over a given mapping.
     """
-    value = env.get(name)
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"got {value!r}", key=name, expected="a positive number of seconds")
-    return int(value)
 
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Process settings from the environment, read once by the CLI or the worker."""
-
-    database_url: str | None = None  # DATABASE_URL; None → embedded PostgreSQL (pgserver)
-    migrate_url: str | None = None  # CLOSE_MIGRATE_URL: the owner's login, for migrations only
-    broker_url: str | None = None  # CLOSE_BROKER_URL; None → the canvas runs in-process
-    result_backend: str | None = None  # CLOSE_RESULT_BACKEND; default: the broker URL
-    home: Path = Path.home() / ".local" / "share" / "monthclose"  # CLOSE_HOME
-    tenant: str = "default"  # CLOSE_TENANT
-    actor: str = "cli"  # CLOSE_ACTOR or the OS user: who is recorded in the audit trail
+    database_url: _Url = Field(None, alias="DATABASE_URL")  # None → embedded PostgreSQL (pgserver)
+    migrate_url: _Url = Field(None, alias="CLOSE_MIGRATE_URL")  # the owner's login, for migrations only
+    broker_url: _Url = Field(None, alias="CLOSE_BROKER_URL")  # None → the canvas runs in-process
+    result_backend: _Url = Field(None, alias="CLOSE_RESULT_BACKEND")  # default: the broker URL
+    home: Path = Field(default_factory=_default_home, alias="CLOSE_HOME")
+    tenant: str = Field("default", alias="CLOSE_TENANT", pattern=_ID.pattern,
+                        json_schema_extra={"expected": "letters, digits, _ . -"})
+    actor: str = Field("cli", alias="CLOSE_ACTOR")  # or the OS user: who is recorded in the audit trail
     # No CLOSE_ACTOR: the actor is only a guess ($USER or "cli"), not enough to approve or sign off.
     anonymous_actor: bool = False
-    anthropic_api_key: Secret | None = None  # ANTHROPIC_API_KEY
-    anthropic_base_url: str | None = None  # ANTHROPIC_BASE_URL
-    visibility_timeout: int = 3600  # CLOSE_VISIBILITY_TIMEOUT seconds, above the longest task hard limit
-    bcb_url: str | None = None  # CLOSE_BCB_URL: the Olinda PTAX root (default: the BCB's)
-    ecb_url: str | None = None  # CLOSE_ECB_URL: the ECB Data Portal root (default: the ECB's)
-    secrets: Mapping[str, Secret] = field(default_factory=dict)  # every CLOSE_SECRET_* variable
-    secrets_file: Path | None = None  # CLOSE_SECRETS_FILE, default CLOSE_HOME/secrets.json: rotated tokens
-    lease_seconds: int = 120  # CLOSE_LEASE_SECONDS: a run with no lease renewed for this long is reaped
-    db_retry_seconds: int = 60  # CLOSE_DB_RETRY_SECONDS: how long a stage retries a lost database
-    extract_time_limit: int | None = None  # CLOSE_EXTRACT_TIME_LIMIT: soft limit of an extract, seconds
+    anthropic_api_key: SecretStr | None = Field(None, alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: _Url = Field(None, alias="ANTHROPIC_BASE_URL")
+    # seconds, above the longest task hard limit
+    visibility_timeout: int = Field(3600, alias="CLOSE_VISIBILITY_TIMEOUT", ge=0,
+                                    json_schema_extra={"expected": "seconds"})
+    bcb_url: _Url = Field(None, alias="CLOSE_BCB_URL")  # the Olinda PTAX root (default: the BCB's)
+    ecb_url: _Url = Field(None, alias="CLOSE_ECB_URL")  # the ECB Data Portal root (default: the ECB's)
+    # every CLOSE_SECRET_* variable, then the secrets file's rotated tokens over them
+    secrets: Mapping[str, SecretStr] = Field(default_factory=dict)
+    secrets_file: Path | None = Field(None, alias="CLOSE_SECRETS_FILE")  # default CLOSE_HOME/secrets.json
+    # a run with no lease renewed for this long is reaped
+    lease_seconds: int = Field(120, alias="CLOSE_LEASE_SECONDS", ge=1, json_schema_extra=_SECONDS)
+    # how long a stage retries a lost database
+    db_retry_seconds: int = Field(60, alias="CLOSE_DB_RETRY_SECONDS", ge=1, json_schema_extra=_SECONDS)
+    user: _Url = Field(None, alias="CLOSE_USER")  # the CLI acts as this user (with CLOSE_TOKEN)
+    token: SecretStr | None = Field(None, alias="CLOSE_TOKEN")  # that user's API token
+    configs: str = Field("", alias="CLOSE_CONFIGS")  # configs to serve or schedule, ":"-separated
+    # soft limit of an extract, seconds
+    extract_time_limit: int | None = Field(None, alias="CLOSE_EXTRACT_TIME_LIMIT", ge=1,
+                                           json_schema_extra=_SECONDS)
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from an environment mapping (``os.environ`` at the edge).
 
         Raises:
-            ConfigError: for a malformed value, naming the variable.
+            ConfigError: for a malformed value, naming the variable and what was expected.
 
         """
-        home = Path(env["CLOSE_HOME"]) if env.get("CLOSE_HOME") else cls().home
-        tenant = env.get("CLOSE_TENANT") or "default"
-        if not _ID.match(tenant):
-            raise ConfigError(f"got {tenant!r}", key="CLOSE_TENANT", expected="letters, digits, _ . -")
-        vt = env.get("CLOSE_VISIBILITY_TIMEOUT") or "3600"
-        if not vt.isdigit():
-            raise ConfigError(f"got {vt!r}", key="CLOSE_VISIBILITY_TIMEOUT", expected="seconds")
-        key = env.get("ANTHROPIC_API_KEY")
-        secrets_file = (Path(env["CLOSE_SECRETS_FILE"]) if env.get("CLOSE_SECRETS_FILE")
-                        else home / "secrets.json")
-        return cls(
-            database_url=env.get("DATABASE_URL") or None,
-            migrate_url=env.get("CLOSE_MIGRATE_URL") or None,
-            broker_url=env.get("CLOSE_BROKER_URL") or None,
-            result_backend=env.get("CLOSE_RESULT_BACKEND") or env.get("CLOSE_BROKER_URL") or None,
-            home=home,
-            tenant=tenant,
-            actor=env.get("CLOSE_ACTOR") or env.get("USER") or "cli",
-            anonymous_actor=not env.get("CLOSE_ACTOR"),
-            anthropic_api_key=Secret(key) if key else None,
-            anthropic_base_url=env.get("ANTHROPIC_BASE_URL") or None,
-            visibility_timeout=int(vt),
-            bcb_url=env.get("CLOSE_BCB_URL") or None,
-            ecb_url=env.get("CLOSE_ECB_URL") or None,
-            secrets={k: Secret(v) for k, v in {
-                **{k: v for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
-                **read_secrets_file(secrets_file)}.items()},
-            secrets_file=secrets_file,
-            lease_seconds=_seconds(env, "CLOSE_LEASE_SECONDS", 120),
-            db_retry_seconds=_seconds(env, "CLOSE_DB_RETRY_SECONDS", 60),
-            extract_time_limit=_seconds(env, "CLOSE_EXTRACT_TIME_LIMIT", None),
-        )
+        values: dict[str, Any] = {
+            info.alias: env[info.alias] for info in cls.model_fields.values()
+            if info.alias and env.get(info.alias)}
+        values["anonymous_actor"] = "CLOSE_ACTOR" not in values
+        values.setdefault("CLOSE_ACTOR", env.get("USER") or "cli")
+        if env.get("CLOSE_BROKER_URL"):
+            values.setdefault("CLOSE_RESULT_BACKEND", env["CLOSE_BROKER_URL"])
+        home = Path(values["CLOSE_HOME"]) if "CLOSE_HOME" in values else _default_home()
+        secrets_file = Path(values.setdefault("CLOSE_SECRETS_FILE", str(home / "secrets.json")))
+        values["secrets"] = {**{k: v for k, v in env.items() if k.startswith("CLOSE_SECRET_")},
+                                    **read_secrets_file(secrets_file)}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise _environment_error(exc) from None
+
+
+def _environment_error(exc: ValidationError) -> ConfigError:
+    """Turn pydantic's first error into one naming the variable (never echoing a secret)."""
+    first = exc.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    field = next((f for f in Settings.model_fields.values() if f.alias == name), None)
+    extra = field.json_schema_extra if field is not None else None
+    expected = str(extra.get("expected", first["msg"]) if isinstance(extra, dict) else first["msg"])
+    shown = "" if "SECRET" in name or "KEY" in name else f"got {first.get('input')!r}"
+    return ConfigError(shown or "invalid", key=name, expected=expected)

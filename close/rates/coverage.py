@@ -92,7 +92,7 @@ def check_rates(
 
 def file_routed(config: GroupConfig) -> Callable[[RateNeed], bool]:
     """Tell which needs no quoting source serves: only the rates file can give them."""
-    pinned = dict(config.rates.sources)
+    pinned = dict(config.rate_policy.sources)
     return lambda n: choose_route(n.currency, n.presentation_currency, pinned) is None
 
 
@@ -101,7 +101,7 @@ def missing_rate_message(config: GroupConfig, req: RequiredRate) -> str:
     n = req.need
     when = f"on {n.rate_date.isoformat()}" if n.rate_date is not None else (
         f"at the end of {n.period}" if n.rate_type == "closing" else f"for {n.period}")
-    route = choose_route(n.currency, n.presentation_currency, dict(config.rates.sources))
+    route = choose_route(n.currency, n.presentation_currency, dict(config.rate_policy.sources))
     file = config.files.rates
     row = (f"a row '{n.period},{n.currency},"
            + ("<closing>,," if n.rate_type == "closing" else ",<average>," if n.rate_type == "average"

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from email.message import EmailMessage
 
 import pandas as pd
+from pydantic import SecretStr
 
 from close.commentary import (
     DEFAULT_BASE_URL,
@@ -33,7 +34,6 @@ from close.commentary import (
     _Counter,
     new_breaker,
 )
-from close.config import Secret
 from close.errors import ConfigError
 from close.money import ZERO, from_minor
 
@@ -289,7 +289,7 @@ class _DraftClaude(_Claude):
 
 
 def write_drafts(dues: Sequence[CustomerDue], templates: Mapping[tuple[str, str], Template], *,
-                 settings: CommentarySettings, cache: CommentaryCache, api_key: str | Secret | None,
+                 settings: CommentarySettings, cache: CommentaryCache, api_key: str | SecretStr | None,
                  base_url: str | None) -> tuple[Draft, ...]:
     """Write one draft per customer: Claude's when grounded, else the data-only one.
 
@@ -308,7 +308,7 @@ def write_drafts(dues: Sequence[CustomerDue], templates: Mapping[tuple[str, str]
         ConfigError: the model has no price.
 
     """
-    key = api_key.reveal() if isinstance(api_key, Secret) else api_key
+    key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
     drafts: list[Draft] = []
     claude = None
     if key and settings.enabled and dues:

@@ -40,7 +40,7 @@ def extract_entity(env: StageEnv, run: Run, entity_id: EntityId | None) -> Stage
         with db.tx() as c:
             return read_file(c, run.id, name)
 
-    secrets = {k: v.reveal() for k, v in env.settings.secrets.items()}
+    secrets = {k: v.get_secret_value() for k, v in env.settings.secrets.items()}
     secrets_file = env.settings.secrets_file
 
     def store_secret(name: str, value: str) -> None:

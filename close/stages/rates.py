@@ -19,7 +19,7 @@ from close.rates.coverage import check_rates, file_routed
 from close.rates.files import parse_rates_file
 from close.rates.model import FxRate, RateNeed
 from close.rates.service import RateService
-from close.rates.settings import RatePolicy, RateSourceSettings
+from close.rates.settings import RateSourceSettings
 from close.rates.store import fetch_and_store_rates, group_rate_needs
 from close.stages import StageEnv, StageOutput, digest_of
 from close.stages.inputs import load_config, read_file
@@ -55,9 +55,7 @@ def rate_service(settings: Settings, config: GroupConfig) -> RateService:
     base = RateSourceSettings()
     sources = RateSourceSettings(bcb_base_url=settings.bcb_url or base.bcb_base_url,
                                  ecb_base_url=settings.ecb_url or base.ecb_base_url)
-    policy = RatePolicy(config.presentation_currency, ptax_side=config.rates.ptax_side,  # type: ignore[arg-type]
-                        sources=dict(config.rates.sources), fallback_to_file=config.rates.fallback_to_file)
-    return RateService.from_settings(sources, policy)
+    return RateService.from_settings(sources, config.rate_policy)
 
 
 def fetch_run_rates(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:

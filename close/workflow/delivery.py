@@ -73,7 +73,7 @@ class DeliveryFailed(Exception):
 
 def _secret(settings: Settings, name: str) -> str | None:
     value = settings.secrets.get(name)
-    return value.reveal() if value is not None else None
+    return value.get_secret_value() if value is not None else None
 
 
 def send_email(message: Message, dist: DistributionSettings, settings: Settings) -> None:

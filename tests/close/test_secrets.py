@@ -16,13 +16,13 @@ def test_a_rotated_token_is_kept_privately_and_wins_over_the_environment(tmp_pat
     path = tmp_path / "secrets.json"
     env = {"CLOSE_HOME": str(tmp_path), "CLOSE_SECRET_BR1_REFRESH_TOKEN": "first",
            "CLOSE_SECRET_BR1_CLIENT_ID": "id"}
-    assert Settings.from_environ(env).secrets["CLOSE_SECRET_BR1_REFRESH_TOKEN"].reveal() == "first"
+    assert Settings.from_environ(env).secrets["CLOSE_SECRET_BR1_REFRESH_TOKEN"].get_secret_value() == "first"
     write_secret(path, "CLOSE_SECRET_BR1_REFRESH_TOKEN", "rotated-2nd-9f3")
     write_secret(path, "CLOSE_SECRET_BR2_REFRESH_TOKEN", "other")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     settings = Settings.from_environ(env)
-    assert settings.secrets["CLOSE_SECRET_BR1_REFRESH_TOKEN"].reveal() == "rotated-2nd-9f3"
-    assert settings.secrets["CLOSE_SECRET_BR1_CLIENT_ID"].reveal() == "id"
+    assert settings.secrets["CLOSE_SECRET_BR1_REFRESH_TOKEN"].get_secret_value() == "rotated-2nd-9f3"
+    assert settings.secrets["CLOSE_SECRET_BR1_CLIENT_ID"].get_secret_value() == "id"
     assert "rotated-2nd-9f3" not in repr(settings) and "rotated-2nd-9f3" not in str(settings.secrets)
     assert read_secrets_file(path) == {"CLOSE_SECRET_BR1_REFRESH_TOKEN": "rotated-2nd-9f3",
                                        "CLOSE_SECRET_BR2_REFRESH_TOKEN": "other"}

@@ -11,7 +11,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from tests.fakes.server import FakeRequest, FakeServer, Reply
+from connectors.fakes.server import FakeRequest, FakeServer, Reply
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "fakes" / "schemas"
 

@@ -15,10 +15,10 @@ import pytest
 
 from close.errors import InputDataError
 from connectors.base import ConnectorContext
+from connectors.fakes import bling as bling_fake
 from connectors.management import UNCATEGORISED_EXPENSE
 from connectors.registry import create_connector
 from tests.connectors.contract import FAST_HTTP
-from tests.fakes import bling as bling_fake
 
 PERIOD = "2024-03"
 

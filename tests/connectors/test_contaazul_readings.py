@@ -14,10 +14,10 @@ import pytest
 
 from close.errors import InputDataError
 from connectors.base import ConnectorContext
+from connectors.fakes import contaazul as ca
+from connectors.fakes import erp_seed as seed
 from connectors.registry import create_connector
 from tests.connectors.contract import FAST_HTTP
-from tests.fakes import contaazul as ca
-from tests.fakes import erp_seed as seed
 
 PERIOD = "2024-03"
 BANK = f"BANK:{ca.bank_id('1001')}"

@@ -14,10 +14,10 @@ from datetime import date
 import pytest
 
 from connectors.base import ConnectorContext
+from connectors.fakes import bling as bling_fake
 from connectors.registry import create_connector
 from tests.connectors.contract import FAST_HTTP
 from tests.connectors.schema_contract import Contract, Recording, exercise
-from tests.fakes import bling as bling_fake
 
 CONTRACT = Contract("bling", prefix=bling_fake.PREFIX)
 

@@ -17,11 +17,11 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import ConnectorContext
+from connectors.fakes import contaazul as ca
+from connectors.fakes import erp_seed as seed
 from connectors.registry import create_connector
 from tests.connectors.contract import FAST_HTTP
 from tests.connectors.schema_contract import Contract, Recording, exercise
-from tests.fakes import contaazul as ca
-from tests.fakes import erp_seed as seed
 
 CONTRACT = Contract("contaazul")
 

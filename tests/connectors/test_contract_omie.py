@@ -8,10 +8,10 @@ import json
 import pytest
 
 from connectors.base import ConnectorContext
+from connectors.fakes import omie as omie_fake
 from connectors.registry import create_connector
 from tests.connectors.contract import FAST_HTTP
 from tests.connectors.schema_contract import Recording, errors, load_schema
-from tests.fakes import omie as omie_fake
 
 SCHEMA = load_schema("omie")
 

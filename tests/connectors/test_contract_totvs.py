@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from connectors.base import ConnectorContext
+from connectors.fakes import totvs as totvs_fake
 from connectors.registry import create_connector
 from tests.connectors.contract import FAST_HTTP
 from tests.connectors.schema_contract import Recording, errors, load_schema
-from tests.fakes import totvs as totvs_fake
 
 SCHEMA = load_schema("totvs")
 SECRETS = {"username": totvs_fake.USERNAME, "password": totvs_fake.PASSWORD}

@@ -16,8 +16,8 @@ import pytest
 from close.errors import InputDataError
 from connectors.auth import ApiKeyAuth, AppKeyCredentials, BasicAuth, BearerAuth, OAuth2, Secret
 from connectors.errors import FatalConnectorError, RetriableConnectorError
+from connectors.fakes.server import EchoServer, FakeRequest, FakeServer, Reply
 from connectors.http import ErpHttpClient, HttpPolicy, MemoryTokenBucket
-from tests.fakes.server import EchoServer, FakeRequest, FakeServer, Reply
 from tests.redis_server import fresh_redis_url
 
 ROOT = Path(__file__).resolve().parents[2]

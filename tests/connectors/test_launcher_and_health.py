@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from connectors.base import ConnectorContext
+from connectors.fakes.erp_launcher import erp_demo_sources, start_erp_fakes, stop_erp_fakes
 from connectors.health import HEALTH_COLUMNS, ConnectorTarget, check_connectors, health_table
 from connectors.registry import create_connector, secrets_for
-from tests.fakes.erp_launcher import erp_demo_sources, start_erp_fakes, stop_erp_fakes
 
 
 @pytest.fixture(scope="module")

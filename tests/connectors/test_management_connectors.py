@@ -9,14 +9,14 @@ import pytest
 
 from connectors.base import ConnectorContext
 from connectors.errors import FatalConnectorError
+from connectors.fakes import bling as bling_fake
+from connectors.fakes import contaazul as contaazul_fake
+from connectors.fakes import omie as omie_fake
 from connectors.registry import create_connector
 from connectors.trial_balance import build_local_tb
 from tests.connectors.contract import FAST_HTTP, ConnectorContract
-from tests.fakes import bling as bling_fake
-from tests.fakes import contaazul as contaazul_fake
-from tests.fakes import omie as omie_fake
 
-# The trial balance of tests/fakes/erp_seed.py for 2024-03 (fiscal year from January), by hand:
+# The trial balance of connectors/fakes/erp_seed.py for 2024-03 (fiscal year from January), by hand:
 # categories YTD (Jan–Feb opening, March movement), bank, open AR/AP at 29 Feb and 31 Mar.
 # account | opening | debit | credit | closing
 SEED_TB = """

@@ -9,10 +9,10 @@ import pytest
 
 from close.errors import ConfigError, InputDataError
 from connectors.base import ConnectorContext
+from connectors.fakes import omie as omie_fake
+from connectors.fakes.omie import OmieFake
 from connectors.registry import create_connector
 from tests.connectors.contract import FAST_HTTP
-from tests.fakes import omie as omie_fake
-from tests.fakes.omie import OmieFake
 
 PERIOD = "2024-03"
 EXTRATO = "/api/v1/financas/extrato"

@@ -12,10 +12,10 @@ import pytest
 from close.errors import ConfigError, InputDataError
 from connectors.base import ConnectorContext
 from connectors.errors import FatalConnectorError
+from connectors.fakes import totvs as totvs_fake
 from connectors.registry import create_connector
 from connectors.trial_balance import build_local_tb
 from tests.connectors.contract import FAST_HTTP, ConnectorContract
-from tests.fakes import totvs as totvs_fake
 
 SECRETS = {"username": totvs_fake.USERNAME, "password": totvs_fake.PASSWORD}
 BAD = {"username": totvs_fake.USERNAME, "password": "not-the-password"}

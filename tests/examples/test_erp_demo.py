@@ -28,10 +28,10 @@ from close.frames import LOCAL_TB_COLUMNS
 from close.storage import Database
 from close.storage.balances import read_trial_balances
 from connectors.base import ConnectorContext
+from connectors.fakes.erp_launcher import erp_demo_sources, start_erp_fakes, stop_erp_fakes
 from connectors.registry import create_connector
 from reports.load import findings_of
 from tests.close.run.cli_helpers import cli_env, close, close_json
-from tests.fakes.erp_launcher import erp_demo_sources, start_erp_fakes, stop_erp_fakes
 from tests.redis_server import fresh_redis_url
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "erp"
@@ -112,7 +112,7 @@ def test_close_demo_erp_names_a_payment_missing_from_the_bank(pg_url: str, db_se
     """
     env = cli_env(pg_url, tmp_path)
     script = (f"import sys; sys.path.insert(0, {str(EXAMPLE.parents[1])!r}); "
-              "from tests.fakes import erp_launcher; erp_launcher.start_erp_fakes(); "
+              "from connectors.fakes import erp_launcher; erp_launcher.start_erp_fakes(); "
               "erp_launcher.running_fake('bling').missing_cash = {'6001'}; "
               "from close.cli import main; main()")
     done = subprocess.run([sys.executable, "-c", script, "demo", "--erp"], env=env, capture_output=True,

@@ -18,7 +18,7 @@ Seeded quotations (a deterministic walk, realistic levels) cover 2024-01-02..202
 2024-02-12/13 and Good Friday 2024-03-29 have no PTAX (so March 2024 ends on Thursday the 28th:
 holiday, Saturday, Sunday); August 2025 ends on a weekend (last business day Friday the 29th).
 
-``FakeBcb`` (a ``tests.fakes.server.FakeServer``) counts requests and can be told to fail the
+``FakeBcb`` (a ``connectors.fakes.server.FakeServer``) counts requests and can be told to fail the
 next N requests (``fail_next``) or all of them (``fail_always``).
 """
 
@@ -33,7 +33,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import unquote
 
-from tests.fakes.server import FakeRequest, FakeServer, Reply
+from connectors.fakes.server import FakeRequest, FakeServer, Reply
 
 ODATA_PREFIX = "/olinda/servico/PTAX/versao/v1/odata/"
 BR_HOLIDAYS: frozenset[date] = frozenset({

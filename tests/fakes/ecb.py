@@ -21,8 +21,8 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import unquote
 
+from connectors.fakes.server import FakeRequest, Reply
 from tests.fakes.bcb import QuoteFake, seeded_walk
-from tests.fakes.server import FakeRequest, Reply
 
 TARGET_HOLIDAYS: frozenset[date] = frozenset({
     date(2024, 1, 1), date(2024, 3, 29), date(2024, 4, 1), date(2025, 12, 25),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from tests.fakes.server import FakeRequest, FakeServer, Reply
+from connectors.fakes.server import FakeRequest, FakeServer, Reply
 
 HOOK_PATH = "/services/T0000TEST/B0000TEST/testtoken0000000000000000"
 

@@ -1,6 +1,6 @@
 """A two-entity group whose subsidiary S is read from the Omie fake (a management trial balance).
 
-S's books in the fake (tests/fakes/erp_seed.py), March 2024: equity 44,000.00 BRL, so the parent
+S's books in the fake (connectors/fakes/erp_seed.py), March 2024: equity 44,000.00 BRL, so the parent
 carries its investment at 8,800.00 USD (44,000.00 × 0.20, the contribution rate).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fakes import omie
+from connectors.fakes import omie
 
 PERIOD = "2024-03"
 

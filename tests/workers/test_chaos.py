@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from close.cli import demo_source
+from close.cli_demo import DEMO_EXAMPLE
 from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.redis_server import RedisServer, private_redis
 from tests.workers.celery_workers import Worker, celery_workers
@@ -131,7 +131,7 @@ def test_chaos_closes_all_complete_with_undisturbed_figures(pg_url: str, pg_admi
     started = time.monotonic()
     rng = random.Random(SEED)
     group = tmp_path / "demo"
-    shutil.copytree(demo_source(), group, ignore=shutil.ignore_patterns("out", "__pycache__"))
+    shutil.copytree(DEMO_EXAMPLE, group, ignore=shutil.ignore_patterns("out", "__pycache__"))
     config = str(group / "group.toml")
     tenant = f"t_chaos_{SEED}"
     in_process = cli_env(pg_url, tmp_path / "home", tenant, CLOSE_LEASE_SECONDS=str(LEASE))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from connectors.fakes.omie import OmieFake
 from tests.close.run.cli_helpers import cli_env, close_json
-from tests.fakes.omie import OmieFake
 from tests.workers.celery_workers import Worker, celery_workers, fresh_redis_url
 from tests.workers.omie_group import OMIE_SECRETS, PERIOD, write_omie_group
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from close.cli import demo_source
+from close.cli_demo import DEMO_EXAMPLE
 from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.close.run.small_group import SUB_TB, write_group
 from tests.workers.celery_workers import celery_workers, fresh_redis_url
@@ -18,7 +18,7 @@ def _consolidated(env: dict[str, str], run_id: str) -> list[tuple[str, str, str]
 
 def test_demo_month_through_two_workers_equals_the_in_process_run(pg_url: str, tmp_path: Path) -> None:
     group = tmp_path / "demo"
-    shutil.copytree(demo_source(), group, ignore=shutil.ignore_patterns("out", "__pycache__"))
+    shutil.copytree(DEMO_EXAMPLE, group, ignore=shutil.ignore_patterns("out", "__pycache__"))
     config = str(group / "group.toml")
     distributed = cli_env(pg_url, tmp_path / "home", CLOSE_BROKER_URL=fresh_redis_url())
     with celery_workers(distributed, 2, tmp_path) as workers:

@@ -27,9 +27,9 @@ import pytest
 import redis
 from pypdf import PdfReader
 
+from connectors.fakes.omie import OmieFake
 from tests.close.run.cli_helpers import cli_env, close
 from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.omie import OmieFake
 from tests.workers.celery_workers import celery_workers, fresh_redis_url
 from tests.workers.omie_group import PERIOD, write_omie_group
 

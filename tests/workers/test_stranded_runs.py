@@ -21,10 +21,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from connectors.fakes.omie import OmieFake
 from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.close.run.small_group import write_group
 from tests.conftest import ADMIN_URL
-from tests.fakes.omie import OmieFake
 from tests.redis_server import RedisServer, free_port, private_redis
 from tests.workers.celery_workers import celery_workers
 from tests.workers.omie_group import OMIE_SECRETS, PERIOD, write_omie_group

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from close.commentary import (
     ANTHROPIC_API_VERSION,
@@ -24,7 +25,7 @@ from close.commentary import (
     score_confidence,
     traffic_light,
 )
-from close.config import AiSettings, Secret
+from close.config import AiSettings
 from close.errors import ConfigError
 from close.money import D
 from tests.close.analysis.frames import figures, grounded_reply, variances
@@ -196,7 +197,7 @@ def test_without_an_api_key_comments_are_data_only(fake: FakeAnthropic) -> None:
 
 
 def test_a_secret_key_is_revealed_only_into_the_header(fake: FakeAnthropic) -> None:
-    run(fake, api_key=Secret(fake.api_key))
+    run(fake, api_key=SecretStr(fake.api_key))
     assert fake.received[0].headers["x-api-key"] == fake.api_key
 
 

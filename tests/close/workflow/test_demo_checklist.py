@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pdfplumber
 
-from close.cli import demo_source
+from close.cli_demo import DEMO_EXAMPLE
 from close.stages.reporting import load_package, render_package
 from close.storage import Database
 from close.storage.runs import get_run
@@ -29,7 +29,7 @@ PERIOD = "2025-10"  # the demo's first month: one month, no earlier run needed
 
 
 def _demo_with_checklist(folder: Path, smtp_port: int) -> Path:
-    shutil.copytree(demo_source(), folder, ignore=shutil.ignore_patterns("out", "__pycache__"))
+    shutil.copytree(DEMO_EXAMPLE, folder, ignore=shutil.ignore_patterns("out", "__pycache__"))
     config = folder / "group.toml"
     config.write_text(config.read_text(encoding="utf-8") + f"""
 [distribution.email]

@@ -72,7 +72,7 @@ def test_after_the_erp_demo_close_it_counts_erp_calls_and_errors_by_provider(pg_
     multiproc.mkdir()
     env = cli_env(pg_url, tmp_path / "home", PROMETHEUS_MULTIPROC_DIR=str(multiproc))
     script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
-              "from tests.fakes import erp_launcher; erp_launcher.start_erp_fakes(); "
+              "from connectors.fakes import erp_launcher; erp_launcher.start_erp_fakes(); "
               "erp_launcher.running_fake('omie').fail_next(1, 503, b'busy'); "
               "from close.cli import main; main()")
     done = subprocess.run([sys.executable, "-c", script, "demo", "--erp"], env=env, capture_output=True,

@@ -11,7 +11,7 @@ Sources (every shape below is taken from them, not from our connector):
   3 requests per second per account → HTTP 429 ``TOO_MANY_REQUESTS``; a date window longer than
   one year → 400; ``limite`` at most 100.
 
-What the fake serves, from ``tests/fakes/erp_seed.py``:
+What the fake serves, from ``connectors/fakes/erp_seed.py``:
 
 * OAuth2 with rotating refresh tokens (``/oauth/token``, Basic client credentials).
 * ``{"data": [...]}`` lists paged by ``pagina``/``limite`` with no total.
@@ -37,9 +37,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from tests.fakes import erp_seed as seed
-from tests.fakes.oauth import TokenIssuer
-from tests.fakes.server import FakeRequest, FakeServer, Reply, json_number
+from connectors.fakes import erp_seed as seed
+from connectors.fakes.oauth import TokenIssuer
+from connectors.fakes.server import FakeRequest, FakeServer, Reply, json_number
 
 CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN = "bling-client", "bling-secret-456", "bling-refresh-0"
 PREFIX = "/Api/v3"

@@ -15,7 +15,7 @@ Sources (every shape below is taken from them, not from our connector):
   servers return fewer items per page than asked (seen on ``/v1/categorias``); errors are
   ``{"code", "message"}``.
 
-What it serves, from ``tests/fakes/erp_seed.py``: OAuth2 with rotating refresh tokens; each
+What it serves, from ``connectors/fakes/erp_seed.py``: OAuth2 with rotating refresh tokens; each
 title as one installment of its own event; one baixa per payment, on the seed's bank; each
 bank's opening-balance record (``saldo-inicial``: ``tipo`` RECEITA, ``saldo_inicial``, on the
 day the seed's balance starts), paged with the spec's default of 10; transfers (none unless a
@@ -34,9 +34,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from tests.fakes import erp_seed as seed
-from tests.fakes.oauth import TokenIssuer
-from tests.fakes.server import FakeRequest, FakeServer, Reply, json_number
+from connectors.fakes import erp_seed as seed
+from connectors.fakes.oauth import TokenIssuer
+from connectors.fakes.server import FakeRequest, FakeServer, Reply, json_number
 
 CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN = "ca-client", "ca-secret-123", "ca-refresh-0"
 PAGE_SIZES = {10, 20, 50, 100, 200, 500, 1000}

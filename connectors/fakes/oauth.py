@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import itertools
 
-from tests.fakes.server import FakeRequest, Reply
+from connectors.fakes.server import FakeRequest, Reply
 
 
 class TokenIssuer:

@@ -29,8 +29,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from tests.fakes import erp_seed as seed
-from tests.fakes.server import FakeRequest, FakeServer, Reply, json_number
+from connectors.fakes import erp_seed as seed
+from connectors.fakes.server import FakeRequest, FakeServer, Reply, json_number
 
 APP_KEY, APP_SECRET = "3301234567890", "0123456789abcdef0123456789abcdef"
 # Titles that came from an invoice: ref → (cOrigem, dDtRegistro, the NF's registration date).

@@ -5,8 +5,8 @@
 
 The servers run in daemon threads until ``stop_erp_fakes()`` or the process ends. For demos the
 OAuth fakes keep one refresh token (no rotation), so separate worker processes can all use the
-secrets returned here. Every fake serves the same small books (tests/fakes/erp_seed.py and, for
-TOTVS, the dated journal of tests/fakes/totvs.py whose March is SEED_GL); the seeded period is
+secrets returned here. Every fake serves the same small books (connectors/fakes/erp_seed.py and, for
+TOTVS, the dated journal of connectors/fakes/totvs.py whose March is SEED_GL); the seeded period is
 2024-03.
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes import bling, contaazul, omie, totvs
-from tests.fakes.server import FakeServer
+from connectors.fakes import bling, contaazul, omie, totvs
+from connectors.fakes.server import FakeServer
 
 _running: dict[str, FakeServer] = {}
 

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tests.fakes.oauth import TokenIssuer
-from tests.fakes.server import FakeRequest, FakeServer, Reply, json_number
+from connectors.fakes.oauth import TokenIssuer
+from connectors.fakes.server import FakeRequest, FakeServer, Reply, json_number
 
 USERNAME, PASSWORD = "integracao", "totvs-pass-789"
 TENANT = "T1,D MG 01"
