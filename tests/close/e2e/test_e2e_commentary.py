@@ -91,8 +91,8 @@ def _database(pg_url: str, env: dict[str, str]) -> Iterator[Database]:
         database.dispose()
 
 
-def _run(env: dict[str, str], config: Path) -> dict:
-    done = close(env, "run", "--config", str(config), "--period", PERIOD, "--json")
+def _run(env: dict[str, str], config: Path, *options: str) -> dict:
+    done = close(env, "run", "--config", str(config), "--period", PERIOD, "--json", *options)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return json.loads(done.stdout)
 
@@ -173,7 +173,7 @@ def test_material_variances_get_claude_comments_once_then_the_cache(
 
     # Re-running the same period: a new run that supersedes the first, and no request at all.
     before = anthropic.request_count
-    second = _run(env, config)
+    second = _run(env, config, "--rerun")
     assert second["id"] != first["id"] and second["status"] == "COMPLETED"
     assert anthropic.request_count == before
     again = close_json(env, "show", second["id"])["commentary"]
