@@ -975,8 +975,10 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
 
 
 def _duration(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    """``h:mm:ss.s``: tenths, since most stages of a close take under a second."""
+    tenths = round(span.total_seconds() * 10)
+    seconds, tenth = divmod(tenths, 10)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{tenth}"
 
 
 def _close_status(data: BoardPackData) -> list[Flowable]:

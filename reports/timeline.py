@@ -75,7 +75,9 @@ def _stretches(spans: Sequence[tuple[datetime, datetime]], x0: float, x1: float)
     width = (x1 - x0 - _GAP_W * (len(merged) - 1)) / len(merged)
     out = []
     for i, (start, end) in enumerate(merged):
-        pad = max((end - start) * 0.04, timedelta(minutes=1))
+        # A margin of 4 % (at least a second) each side: a close of a few seconds fills its
+        # stretch instead of a sliver in the middle of minutes of empty axis.
+        pad = max((end - start) * 0.04, timedelta(seconds=1))
         left = x0 + i * (width + _GAP_W)
         out.append(_Stretch(start - pad, end + pad, left, left + width))
     return out
