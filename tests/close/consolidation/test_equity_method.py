@@ -1,14 +1,47 @@
 """The equity method in full: a foreign associate with OCI (IAS 28.10; IAS 21.47 through IAS 28).
 
-CONSTRUCTED, not published. No published worked example with figures of an equity-accounted
-foreign associate with OCI was found. Searched (December 2026, the stored pages, docs and code
-corpora, some fifteen queries: ACCA SBR / P2, Kaplan, BPP, OpenTuition, CIMA F2, ICAEW, ICAI,
-IFRS Foundation, PwC, Deloitte, EY, KPMG, US advanced-accounting texts). What came back states
-the method without figures — PwC Viewpoint, Foreign currency guide 5.6.2 (quoted below); BKD,
-"Equity method of accounting for investments in foreign entities" (2017); IAS 28.10 — or has
-figures for a foreign subsidiary, not an associate (Kaplan CIMA F2 Example 17.2 / 18.2; the
-OpenTuition SBR threads; IFRScommunity's IAS 21 example); the IFRS for SMEs training module 30
-and Deloitte's Roadmap were found by title only. The figures below are worked by hand.
+The associate test below is CONSTRUCTED, not published: no published worked example with figures
+of an equity-accounted foreign ASSOCIATE with OCI could be read. The second test feeds the
+closest published one found — a Brazilian exam question on a wholly owned foreign investee
+equity-accounted in the investor's individual statements (CPC 18 / CPC 02) — and matches it to the
+cent; it checks the share of profit and the translation difference, not an associate's own OCI
+nor a notional goodwill.
+
+Searched, December 2026 (stored pages, docs, code and issues corpora). First round, some fifteen
+queries: ACCA SBR / P2, Kaplan, BPP, OpenTuition, CIMA F2, ICAEW, ICAI, IFRS Foundation, PwC,
+Deloitte, EY, KPMG, US advanced-accounting texts. What came back states the method without figures
+— PwC Viewpoint, Foreign currency guide 5.6.2 (quoted below); BKD, "Equity method of accounting for
+investments in foreign entities" (2017); IAS 28.10 — or has figures for a foreign subsidiary, not
+an associate (Kaplan CIMA F2 Example 17.2 / 18.2; the OpenTuition SBR threads; IFRScommunity's
+IAS 21 example); the IFRS for SMEs training module 30 and Deloitte's Roadmap were found by title
+only.
+
+Second round, some sixty queries, new angles: "IAS 28 foreign associate exchange difference OCI
+example"; US GAAP ("equity method investee foreign currency translation adjustment example",
+"cumulative translation adjustment equity method investee journal entry", Beams ch. 14,
+Christensen/Baker ch. 12, Hoyle ch. 10, CPA-exam items); KPMG Foreign currency handbook, EY FRD
+Foreign currency matters, Deloitte Roadmaps (foreign currency; equity method), PwC guides; Ind AS
+21/28 (ICAI study material), IFRS for SMEs modules 14 and 30, HKICPA QP, ICAEW Corporate
+Reporting, Kaplan SBR workbook pages; Brazil (CPC 18/02: "equivalência patrimonial investida no
+exterior variação cambial ajuste acumulado de conversão exemplo", coligada no exterior, concurso
+and CFC exam questions; the CPC 02 annex example is not stored); Germany ("Equity-Methode ausländisches
+assoziiertes Unternehmen Umrechnungsdifferenz Beispiel": Haufe, Baetge only state the rule);
+Spain/LatAm ("método de la participación diferencias de conversión ejemplo", puesta en
+equivalencia); France ("mise en équivalence écart de conversion exemple chiffré": RF Manuel de la
+consolidation, ch. 5 has subsidiaries only); Japan (在外持分法適用会社 / 為替換算調整勘定
+持分相当額: kaikeisennin.com, JICPA 外貨建取引等の会計処理に関する実務指針 46, CPA 短答式
+problems on ja.wikibooks — the one found is an 80% subsidiary); China (境外联营企业 权益法
+外币报表折算差额); Korea (해외 관계기업 지분법 해외사업환산손익); the code corpus
+(sergiosaraiva/fc-kb "Direct Consolidation": equity method and translation, but no rates on an
+equity-accounted company).
+
+Closest hits, all unusable to the cent: HKICPA QP Module A, May 2005, Section A (Forever Young
+Ltd, HKD, takes 20% of Beautiful Lady Ltd, AUD, for AUD 5m — exactly the case, and Feb 2006's
+Forever Prosperity / UAL, FC) and kaikeisennin.com's 在外持分法適用会社 具体例: only the opening of
+each page is stored, the answers' figures are not; Christensen's test-bank item "Elan" (70%-owned
+Swiss subsidiary; options only, no key stored) gives the translation adjustment as an input, not
+rates; of soprovas question 1413841 (an investee with 'ajustes acumulados de conversão' of its own)
+only a commenter's remarks are stored, not the question's figures.
 """
 
 from __future__ import annotations
@@ -109,3 +142,52 @@ def test_a_foreign_associate_with_oci_carried_at_the_closing_rate():
     got = amounts(f.consolidated)
     assert got["1810"] == Decimal("119.16") and "4950" not in got  # 30% × 2,040 + 50 = 662 at 0.18
     assert int(f.consolidated["amount"].sum()) == 0
+
+
+def test_a_published_equity_accounted_foreign_investee_matches_to_the_cent():
+    """Soprovas, question 1464157 (https://soprovas.com/questoes/1464157), a Brazilian exam question
+    on CPC 02 with its worked answer (answer key "A"). Published inputs, quoted: "A Cia. Gama criou
+    uma subsidiária integral no exterior, investindo a quantia de 500.000 dólares americanos a
+    título de integralização de capital, sendo que a cotação do dólar, na época, era de R$ 1,50. No
+    final do exercício, essa subsidiária apresentou um lucro de 100.000 dólares americanos, data em
+    que a cotação do dólar havia aumentado para R$ 1,60." Published answer, quoted:
+    "500.000 Dólares x (1,60 – 1,50) = 50.000 de ganho com conversão ... 100.000 Dólares x 1,60 =
+    ... 160.000 Reais ... D – Investimento 210.000 / C – AAC 50.000 / C – REP 160.000".
+
+    Not an associate: a wholly owned investee, which Brazilian law equity-accounts in the investor's
+    individual statements (Lei 6.404 art. 248, CPC 18), so the share is 100% and there is neither
+    notional goodwill (cost = equity at acquisition) nor OCI of the investee's own. The question
+    gives no average rate and the answer translates the profit at R$ 1,60, so the average is 1.60.
+    The engine's period stands for the question's financial year.
+    """
+    group = (
+        entity("GAMA", "BRL"),
+        entity("SUB", "USD", "GAMA", "1", method="equity",
+               acquisition=acquisition("2024-12-31", "750000", "500000", "1.5")),
+    )  # fmt: skip
+    balances = tb("""
+    GAMA | 1000 |     | 250000 | 250000
+    GAMA | 1810 | SUB | 750000 | 750000
+    GAMA | 3000 |     | -1000000 | -1000000
+    SUB  | 1000 |     | 500000 | 600000
+    SUB  | 3000 |     | -500000 | -500000
+    SUB  | 4000 |     | 0 | -100000
+    """)
+    r = consolidate(
+        inputs("2025-01", group, balances, rates({"USD": "1.6"}, {"USD": "1.6"}, {"USD": "1.5"}),
+               opening_balances=opening("SUB | 3000 |  | -750000", {("SUB", "3000"): "1.5"}),
+               presentation="BRL")
+    )  # fmt: skip
+    got = amounts(r.consolidated)
+    assert got["1810"] == Decimal("960000.00")  # R$ 750.000 + the published D – Investimento 210.000
+    assert got["7300"] == Decimal("-160000.00")  # the published C – REP 160.000
+    assert got["3310"] == Decimal("-50000.00")  # the published C – AAC 50.000
+    assert int(r.consolidated["amount"].sum()) == 0
+    (roll,) = r.associates.to_dict("records")
+    assert (roll["opening"], roll["share_of_profit"], roll["share_of_oci"], roll["closing"]) == (
+        75000000,
+        16000000,
+        5000000,
+        96000000,
+    )
+    assert (roll["translation"], roll["difference"]) == (0, 0)
