@@ -146,11 +146,11 @@ def test_a_foreign_associate_with_oci_carried_at_the_closing_rate():
 
 def test_a_published_equity_accounted_foreign_investee_matches_to_the_cent():
     """Soprovas, question 1464157 (https://soprovas.com/questoes/1464157), a Brazilian exam question
-    on CPC 02 with its worked answer (answer key "A"). Published inputs, quoted: "A Cia. Gama criou
+    on CPC 02, with the worked answer posted under it (answer key "A"). Inputs, quoted: "A Cia. Gama criou
     uma subsidiária integral no exterior, investindo a quantia de 500.000 dólares americanos a
     título de integralização de capital, sendo que a cotação do dólar, na época, era de R$ 1,50. No
     final do exercício, essa subsidiária apresentou um lucro de 100.000 dólares americanos, data em
-    que a cotação do dólar havia aumentado para R$ 1,60." Published answer, quoted:
+    que a cotação do dólar havia aumentado para R$ 1,60." Answer, quoted:
     "500.000 Dólares x (1,60 – 1,50) = 50.000 de ganho com conversão ... 100.000 Dólares x 1,60 =
     ... 160.000 Reais ... D – Investimento 210.000 / C – AAC 50.000 / C – REP 160.000".
 
