@@ -11,6 +11,7 @@ overrides (Singer SDK ``validate_response``).
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -12,8 +11,8 @@ import pytest
 from pydantic import SecretStr
 
 from close.commentary import (
-    CLAUDE_RETRY,
     ANTHROPIC_API_VERSION,
+    CLAUDE_RETRY,
     DATA_ONLY_LABEL,
     MODEL_PRICES,
     CachedCompletion,

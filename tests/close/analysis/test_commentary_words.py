@@ -7,7 +7,6 @@ of 5,139 improved by 38,972", not the trial balance's "-5,139.11 … down 38,972
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Iterator
 from decimal import Decimal
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import dataclasses
+from datetime import date
 
 import pytest
 

@@ -7,7 +7,6 @@ Claude is the fake Messages API of ``tests/fakes/anthropic_server.py``; our real
 from __future__ import annotations
 
 import dataclasses
-
 import email
 from collections.abc import Iterator
 from datetime import date
@@ -45,7 +44,8 @@ BR1,Gama SA,NF-201,2026-07-01,2026-08-01,5000.00,BRL,en,ap@gama.example
 BR1,Alfa,NF-301,2026-11-01,2026-12-01,999.00,BRL,pt-BR,
 BR1,Tiny,NF-401,2026-10-20,2026-11-19,10.00,BRL,en,
 """
-FAST = CommentarySettings(retry=dataclasses.replace(CLAUDE_RETRY, attempts=2, wait_initial=0.001, wait_max=0.01, jitter=0.001),
+FAST = CommentarySettings(retry=dataclasses.replace(CLAUDE_RETRY, attempts=2, wait_initial=0.001,
+                                                   wait_max=0.01, jitter=0.001),
                           timeout_seconds=5.0)
 
 
