@@ -29,8 +29,10 @@ from close.commentary import (
 from close.config import AiSettings
 from close.errors import ConfigError
 from close.money import D
+from close.resilience import reset_breakers
 from tests.close.analysis.frames import figures, grounded_reply, variances
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.redis_server import fresh_redis_url
 
 # The SDK warns on every call that the design's model has an end-of-life date; it is the
 # configured default on purpose, so the warning is noise here.
@@ -170,6 +172,18 @@ def test_the_breaker_also_opens_under_concurrent_calls(fake: FakeAnthropic) -> N
     # At most the calls in flight when the breaker opened ran their 3 attempts; the rest none.
     assert fake.request_count <= (2 + 3) * 3 < 12 * 3
     assert any("circuit breaker open" in (c.fallback_reason or "") for c in batch.comments)
+
+
+def test_an_open_breaker_is_shared_with_another_worker_through_redis(fake: FakeAnthropic) -> None:
+    redis_url = fresh_redis_url()
+    fake.stay_down(500)
+    run(fake, variances=variances() * 2, settings=settings(concurrency=1), redis_url=redis_url)
+    assert fake.request_count == 6  # two comments failed their 3 attempts: the circuit opened
+    fake.recover()
+    reset_breakers()  # as a second worker: nothing in this process remembers the circuit
+    batch = run(fake, settings=settings(concurrency=1), redis_url=redis_url)
+    assert fake.request_count == 6  # Redis did: no request was sent
+    assert all("circuit breaker open" in (c.fallback_reason or "") for c in batch.comments)
 
 
 def test_a_rejected_key_is_not_retried_and_falls_back(fake: FakeAnthropic) -> None:
