@@ -9,10 +9,11 @@ are not reused).
 The calls:
 
 * run concurrently, at most ``CommentarySettings.concurrency`` at a time;
-* are retried by tenacity on 429, 529/5xx, 408/409 and connection errors or timeouts, waiting
-  the server's ``retry-after`` when it gives one (capped), else exponential backoff with jitter;
-* sit behind a pybreaker circuit breaker: once Claude has failed ``breaker_fail_max`` times
-  after its retries, the remaining comments are not attempted;
+* go through ``close.resilience.resilient_call`` (the one retry and breaker helper the ERP
+  connectors and rate sources use too): retried on 429, 529/5xx, 408/409 and connection errors or
+  timeouts, waiting the server's ``retry-after`` when it gives one, else exponential backoff with
+  jitter; behind a circuit breaker (in Redis when distributed) that, once Claude has failed
+  ``retry.breaker_fail_max`` times after its retries, refuses the remaining comments;
 * are cached by ``prompt_hash`` = sha256 of model, temperature, max_tokens, template version
   and prompt, in a ``CommentaryCache`` (PostgreSQL in production): an unchanged prompt is never
   sent twice, and a changed figure changes the prompt, so its comment is regenerated (and
@@ -32,10 +33,10 @@ Cost is tokens × the list price of ``MODEL_PRICES`` (USD per million tokens).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
+import math
 import re
 import threading
 import time
@@ -45,9 +46,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import urlsplit
 
-import pybreaker
-import tenacity
 from pydantic import SecretStr
 
 from close import commentary_text as words
@@ -63,6 +63,7 @@ from close.config import AI_DEFAULTS, AiSettings
 from close.errors import ConfigError
 from close.money import ZERO
 from close.periods import previous_period
+from close.resilience import CircuitOpen, RetryPolicy, parse_retry_after, resilient_call
 from close.types import AccountCode, Currency, EntityId, Period
 
 if TYPE_CHECKING:
@@ -125,14 +126,22 @@ MODEL_PRICES: Mapping[str, ModelPrice] = MappingProxyType({
 })
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """tenacity's retry of one Claude call (seconds; tests use tiny waits)."""
+def _is_transient(exc: BaseException) -> bool:
+    """Tell whether a Claude call's error is worth retrying (and counts towards the breaker)."""
+    import anthropic  # noqa: PLC0415 - lazy: see the TYPE_CHECKING import
 
-    attempts: int = 4
-    initial_wait: float = 1.0
-    max_wait: float = 30.0
-    jitter: float = 1.0
+    if isinstance(exc, anthropic.APIConnectionError):  # includes APITimeoutError
+        return True
+    return isinstance(exc, anthropic.APIStatusError) and (
+        exc.status_code in (408, 409, 429) or exc.status_code >= 500)
+
+
+# Four attempts, waits from 1 s doubling to 30 s, a retry-after over a minute ends the call (the
+# comment is data-only); the breaker counts comments that failed after their retries, not attempts:
+# a 429 answered by waiting is Claude rate-limiting us under concurrency, not Claude being down.
+CLAUDE_RETRY = RetryPolicy(attempts=4, wait_initial=1.0, wait_max=30.0, jitter=1.0,
+                           max_retry_after=60.0, breaker_fail_max=3, breaker_reset_timeout=60.0,
+                           breaker_counts="call", transient=_is_transient)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +155,7 @@ class CommentarySettings:
         concurrency: calls in flight at once.
         enabled: False → every comment is data-only.
         timeout_seconds: per HTTP attempt.
-        retry: tenacity's policy.
-        breaker_fail_max: failed comments (after retries) that open the breaker.
-        breaker_reset_seconds: how long the breaker stays open before a trial call.
+        retry: attempts, backoff and the breaker (``CLAUDE_RETRY``; tests use tiny waits).
         max_drivers: drivers per dimension named in the prompt (the rest are summed).
         prices: USD per million tokens by model.
         locale: the group's locale: the language of the comments (``en-US``, ``pt-BR``).
@@ -161,9 +168,7 @@ class CommentarySettings:
     concurrency: int = AI_DEFAULTS.concurrency
     enabled: bool = AI_DEFAULTS.enabled
     timeout_seconds: float = 60.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    breaker_fail_max: int = 3
-    breaker_reset_seconds: float = 60.0
+    retry: RetryPolicy = CLAUDE_RETRY
     max_drivers: int = 5
     prices: Mapping[str, ModelPrice] = field(default_factory=lambda: MODEL_PRICES)
     locale: str = "en-US"
@@ -522,18 +527,11 @@ def traffic_light(confidence: int) -> Light:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def new_breaker(settings: CommentarySettings) -> pybreaker.CircuitBreaker:
-    """Return a circuit breaker for Claude calls, as configured."""
-    return pybreaker.CircuitBreaker(fail_max=settings.breaker_fail_max,
-                                    reset_timeout=settings.breaker_reset_seconds,
-                                    name="anthropic")
-
-
 def generate_commentary(
     variances: Iterable[Variance], *, settings: CommentarySettings, cache: CommentaryCache,
     api_key: str | SecretStr | None, base_url: str | None,
     previous: Mapping[tuple[EntityId | None, AccountCode, ComparisonKind], str] | None = None,
-    breaker: pybreaker.CircuitBreaker | None = None,
+    redis_url: str | None = None,
     names: Mapping[AccountCode, str] | None = None,
 ) -> CommentaryBatch:
     """Comment every material variance: from cache, from Claude, or data-only.
@@ -548,7 +546,8 @@ def generate_commentary(
         base_url: the API's base URL; None → ``DEFAULT_BASE_URL`` (never the environment).
         previous: figures digest of the last comment of each (entity, account, kind), from
             the run this one re-does; a different digest marks the new comment revised.
-        breaker: a shared breaker (e.g. Redis-backed); None → a new one for this batch.
+        redis_url: share Claude's circuit breaker through this Redis (workers); None keeps it
+            in this process.
         names: account names in ``settings.locale`` (the chart's pt-BR column); an account
             not in it keeps the variance's name.
 
@@ -580,7 +579,7 @@ def generate_commentary(
             raise ConfigError(f"no price for model {settings.model!r}", key="ai.model",
                               expected=f"one of {', '.join(sorted(settings.prices))}")
         claude = _Claude(settings, key or "", base_url or DEFAULT_BASE_URL,
-                         breaker or new_breaker(settings), price, counter)
+                         redis_url, price, counter)
         with claude, ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
             futures = {pool.submit(claude.complete, items[i].prompt): i for i in pending}
             # Cache writes stay on this thread, so a cache needs no thread safety.
@@ -649,7 +648,7 @@ class _Counter:
 
 
 class _Claude:
-    """One anthropic client for a batch, each call retried by tenacity behind the breaker."""
+    """One anthropic client for a batch, each call made through ``resilient_call``."""
 
     system = SYSTEM_PROMPT  # the collection drafts (close/receivables/drafts.py) use their own
 
@@ -658,13 +657,15 @@ class _Claude:
         return clean_text(text)
 
     def __init__(self, settings: CommentarySettings, api_key: str, base_url: str,
-                 breaker: pybreaker.CircuitBreaker, price: ModelPrice, counter: _Counter) -> None:
+                 redis_url: str | None, price: ModelPrice, counter: _Counter) -> None:
         import anthropic  # noqa: PLC0415 - lazy: see the TYPE_CHECKING import
 
-        self.settings, self.breaker, self.price, self.counter = settings, breaker, price, counter
+        self.settings, self.price, self.counter = settings, price, counter
+        self.redis_url = redis_url
+        self.breaker_name = f"anthropic@{urlsplit(base_url).netloc or base_url}"
         self.client = anthropic.Anthropic(
             api_key=api_key, base_url=base_url, timeout=settings.timeout_seconds,
-            # tenacity is the one retry layer: with the SDK's own retries too, each tenacity
+            # resilient_call is the one retry layer: with the SDK's own retries too, each
             # attempt would hide up to N more HTTP calls, multiplying the load on an API that is
             # already rate-limiting us and blurring what the breaker and the usage count see.
             max_retries=0,
@@ -683,36 +684,17 @@ class _Claude:
 
         started = time.monotonic()
         try:
-            completion = self._guarded(prompt)
-        except pybreaker.CircuitBreakerError as exc:
-            log.warning("Claude commentary: circuit breaker open (%s); using data-only", exc)
-            return None, None, f"Claude unavailable: circuit breaker open ({exc})"
+            completion = resilient_call(self.settings.retry, self.breaker_name,
+                                        lambda: self._once(prompt), redis_url=self.redis_url,
+                                        retry_after=_retry_after)
+        except CircuitOpen as exc:
+            log.warning("Claude commentary: %s; using data-only", exc)
+            return None, None, (f"Claude unavailable: circuit breaker open after repeated "
+                                f"failures (next trial in {math.ceil(exc.retry_after)} s)")
         except anthropic.AnthropicError as exc:
             log.warning("Claude commentary failed after retries: %s", type(exc).__name__)
             return None, None, f"Claude failed after retries: {_describe(exc)}"
         return completion, int((time.monotonic() - started) * 1000), None
-
-    def _guarded(self, prompt: str) -> CachedCompletion:
-        """Make the retried call under the breaker's rules without serializing the calls.
-
-        pybreaker holds its lock for the whole of ``call()``, so calling Claude inside it would
-        let one request run at a time whatever ``concurrency`` says. While the breaker is
-        closed the call runs outside it and its outcome is replayed through it, so failures and
-        successes still count; open, ``call()`` fails fast; half-open, it makes the one trial.
-        """
-        import anthropic  # noqa: PLC0415 - loaded by __init__ already
-
-        if self.breaker.current_state != pybreaker.STATE_CLOSED:
-            return self.breaker.call(self._retrying(), self._once, prompt)
-        try:
-            completion = self._retrying()(self._once, prompt)
-        except anthropic.AnthropicError as exc:
-            self.breaker.call(_raise, exc)  # counts the failure, re-raises it (or trips)
-            raise
-        with contextlib.suppress(pybreaker.CircuitBreakerError):
-            # Other calls may have opened the breaker meanwhile; this answer is still good.
-            self.breaker.call(lambda: None)
-        return completion
 
     def _once(self, prompt: str) -> CachedCompletion:
         self.counter.add()
@@ -729,44 +711,13 @@ class _Claude:
                                 input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                                 cost_usd=self.price.cost(usage.input_tokens, usage.output_tokens))
 
-    def _retrying(self) -> tenacity.Retrying:
-        policy = self.settings.retry
-        backoff = tenacity.wait_exponential_jitter(multiplier=policy.initial_wait,
-                                                   max=policy.max_wait, jitter=policy.jitter)
 
-        def wait(state: tenacity.RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            retry_after = _retry_after(exc)
-            return min(retry_after, policy.max_wait) if retry_after is not None else backoff(state)
-
-        return tenacity.Retrying(retry=tenacity.retry_if_exception(_is_transient),
-                                 stop=tenacity.stop_after_attempt(policy.attempts),
-                                 wait=wait, reraise=True)
-
-
-def _raise(exc: BaseException) -> None:
-    raise exc
-
-
-def _is_transient(exc: BaseException) -> bool:
-    import anthropic  # noqa: PLC0415 - loaded by _Claude already
-
-    if isinstance(exc, anthropic.APIConnectionError):  # includes APITimeoutError
-        return True
-    return isinstance(exc, anthropic.APIStatusError) and (
-        exc.status_code in (408, 409, 429) or exc.status_code >= 500)
-
-
-def _retry_after(exc: BaseException | None) -> float | None:
+def _retry_after(exc: BaseException) -> float | None:
     import anthropic  # noqa: PLC0415 - loaded by _Claude already
 
     if not isinstance(exc, anthropic.APIStatusError):
         return None
-    value = exc.response.headers.get("retry-after")
-    try:
-        return max(float(value), 0.0) if value is not None else None
-    except ValueError:  # an HTTP date: fall back to our own backoff
-        return None
+    return parse_retry_after(exc.response.headers.get("retry-after"))
 
 
 def _describe(exc: anthropic.AnthropicError) -> str:

@@ -25,7 +25,7 @@ from typing import Literal
 import httpx
 
 from close.errors import InputDataError
-from connectors.base import parse_retry_after
+from close.resilience import parse_retry_after
 from connectors.errors import FatalConnectorError, RetriableConnectorError
 
 

@@ -11,7 +11,6 @@ overrides (Singer SDK ``validate_response``).
 from __future__ import annotations
 
 import abc
-import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import httpx
 import pandas as pd
 
 from close.errors import CloseError, InputDataError
+from close.resilience import parse_retry_after
 from close.types import Currency, EntityId, Period
 from connectors.errors import FatalConnectorError, RetriableConnectorError
 from connectors.payload import Payload
@@ -86,29 +86,6 @@ class HealthStatus:
     api_version: str = ""
     # fields of the connector's field map absent from what the source answered (``endpoint: field``)
     unread: tuple[str, ...] = ()
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Read a ``Retry-After`` header: delta-seconds or an HTTP date.
-
-    Args:
-        value: the header value, or ``None``.
-        now: the current POSIX time (for tests); defaults to ``time.time()``.
-
-    Returns:
-        Seconds to wait (never negative), or ``None`` when absent or unreadable.
-
-    """
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def default_classify_response(response: httpx.Response, *, entity: EntityId | None = None,

@@ -1,18 +1,19 @@
-"""One HTTP client for every ERP: httpx composed with tenacity, pybreaker and a token bucket.
+"""One HTTP client for every ERP: httpx composed with the shared resilient call and a token bucket.
 
-A request goes through four layers, outermost first:
+A request goes through these layers, outermost first:
 
-1. **tenacity** retries an attempt that raised ``RetriableConnectorError`` (429, 5xx, timeouts,
+1. **``close.resilience.resilient_call``** (tenacity + pybreaker, the same as the rate sources and
+   Claude use) retries an attempt that raised ``RetriableConnectorError`` (429, 5xx, timeouts,
    connection errors), waiting what the provider's ``Retry-After`` says, else exponential backoff
    with jitter; ``attempts`` in all (default 3). A Retry-After longer than ``max_retry_after`` is
-   not waited out here: the error goes up and Celery retries the task later.
+   not waited out here: the error goes up and Celery retries the task later. Its breaker, one per
+   provider host, counts failed attempts; once ``breaker_fail_max`` fail in a row the circuit
+   opens and calls fail fast (``RetriableConnectorError`` with ``circuit_open``) until
+   ``breaker_reset_timeout`` passes. Its state lives in Redis when configured, so a second worker
+   sees it open too. Client errors (``FatalConnectorError``, a 4xx) do not count.
 2. **the rate limiter** (token bucket per provider account) spaces attempts at the documented
    rate; in Redis when ``redis_url`` is set, so every worker draws from the same bucket.
-3. **pybreaker** counts failed attempts per provider host; once ``breaker_fail_max`` fail in a
-   row the circuit opens and calls fail fast (``RetriableConnectorError`` with ``circuit_open``)
-   until ``breaker_reset_timeout`` passes. Its state lives in Redis when configured, so a second
-   worker sees it open too. Client errors (``FatalConnectorError``, a 4xx) do not count.
-4. **httpx** sends, and the connector's ``classify_response`` turns the response into an error
+3. **httpx** sends, and the connector's ``classify_response`` turns the response into an error
    (the default: 429/5xx retriable, other 4xx fatal).
 
 Logs (logger ``connectors.http``) carry provider, entity, method, the URL without its query,
@@ -30,22 +31,29 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import certifi
 import httpx
-import pybreaker
 import redis
-import tenacity
 from prometheus_client import Counter
 
 from close.errors import ConfigError, InputDataError
+from close.resilience import (
+    POLICY_NUMBERS,
+    CircuitOpen,
+    RetryPolicy,
+    breaker_state,
+    redis_client,
+    resilient_call,
+    shared_state_url,
+)
 from close.types import EntityId
 from connectors.base import default_classify_response
-from connectors.errors import FatalConnectorError, RetriableConnectorError, redact_url
+from connectors.errors import RetriableConnectorError, redact_url
 
 log = logging.getLogger("connectors.http")
 
@@ -61,32 +69,23 @@ class HttpPolicy:
     """Retry, timeout, rate and breaker settings of one provider (overridable per entity).
 
     Attributes:
-        attempts: tries per request, the first included.
-        wait_initial: first backoff wait in seconds (doubles each retry).
-        wait_max: longest backoff wait.
-        jitter: up to this many random seconds added to each backoff wait.
-        max_retry_after: longest Retry-After waited out in-process; longer ones are re-raised.
+        retry: attempts, backoff, Retry-After limit and breaker (``close.resilience``).
         timeout: seconds for connect and read.
         rate: requests per second allowed (``None``: no limit).
         burst: bucket size: requests allowed back to back before the rate applies.
-        breaker_fail_max: consecutive failed attempts that open the circuit.
-        breaker_reset_timeout: seconds the circuit stays open before one trial call.
 
     """
 
-    attempts: int = 3
-    wait_initial: float = 0.5
-    wait_max: float = 30.0
-    jitter: float = 0.5
-    max_retry_after: float = 120.0
+    retry: RetryPolicy = RetryPolicy()
     timeout: float = 30.0
     rate: float | None = None
     burst: int = 1
-    breaker_fail_max: int = 5
-    breaker_reset_timeout: float = 60.0
 
     def with_settings(self, overrides: Mapping[str, Any] | None, *, entity: EntityId) -> HttpPolicy:
         """Return a copy with the entity's ``[entities.source.http]`` overrides applied.
+
+        The table is flat: the retry keys (``attempts``, ``wait_initial``, ``breaker_fail_max``…)
+        sit beside ``timeout``, ``rate`` and ``burst``.
 
         Args:
             overrides: the ``http`` table of the source settings (may be ``None``).
@@ -101,18 +100,20 @@ class HttpPolicy:
         """
         if not overrides:
             return self
-        known = {f.name: f for f in fields(self)}
-        values: dict[str, Any] = {}
+        known = {**POLICY_NUMBERS, "timeout": float, "rate": float, "burst": int}
+        mine: dict[str, Any] = {}
+        retry: dict[str, Any] = {}
         for key, value in overrides.items():
             if key not in known:
                 raise ConfigError(f"unknown HTTP setting for entity {entity}",
                                   key=f"source.http.{key}", expected="one of " + ", ".join(known))
+            kind = known[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-                    or (key in ("attempts", "burst", "breaker_fail_max") and value < 1):
+                    or (kind is int and value < 1):
                 raise ConfigError(f"bad HTTP setting for entity {entity}", key=f"source.http.{key}",
                                   expected="a positive number")
-            values[key] = int(value) if key in ("attempts", "burst", "breaker_fail_max") else value
-        return dataclasses.replace(self, **values)
+            (retry if key in POLICY_NUMBERS else mine)[key] = kind(value)
+        return dataclasses.replace(self, retry=dataclasses.replace(self.retry, **retry), **mine)
 
 
 # --- rate limiting -------------------------------------------------------------------------
@@ -197,69 +198,10 @@ class _NoLimit:
         return 0.0
 
 
-# --- shared per-process state: one breaker and one bucket per provider key ------------------
+# --- shared per-process state: one bucket per provider key ---------------------------------
 
 _lock = threading.RLock()
-# Each breaker beside the storage it was given: pybreaker has no public getter for the storage,
-# whose ``opened_at`` says when the next trial call is due.
-_breakers: dict[tuple[str, str | None],
-                tuple[pybreaker.CircuitBreaker, pybreaker.CircuitBreakerStorage]] = {}
 _buckets: dict[tuple[str, str | None], RateLimiter] = {}
-_redis_clients: dict[str, redis.Redis] = {}
-
-
-def shared_state_url(url: str | None) -> str | None:
-    """Return ``url`` when it is a Redis URL (shared state goes there), else ``None`` (memory).
-
-    The broker URL is passed as the Redis URL; a non-Redis broker (``amqp://``) cannot hold
-    pybreaker's state or the bucket, so each process keeps its own.
-    """
-    if url and url.startswith(("redis://", "rediss://", "unix://")):
-        return url
-    if url:
-        log.warning("shared breaker/limiter state needs Redis; %s is not, keeping it in memory",
-                    url.split("://", 1)[0] + "://")
-    return None
-
-
-def _redis(url: str) -> redis.Redis:
-    with _lock:
-        if url not in _redis_clients:
-            # pybreaker's Redis storage needs bytes responses (decode_responses=False).
-            _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=5)
-        return _redis_clients[url]
-
-
-def circuit_breaker(name: str, policy: HttpPolicy, redis_url: str | None,
-                    ) -> tuple[pybreaker.CircuitBreaker, pybreaker.CircuitBreakerStorage]:
-    """Return the process-wide breaker for ``name`` (state in Redis when ``redis_url`` is set).
-
-    Args:
-        name: the breaker key, ``provider@host``.
-        policy: ``breaker_fail_max`` and ``breaker_reset_timeout``.
-        redis_url: shared state when distributed; ``None`` keeps it in this process.
-
-    Returns:
-        The breaker and its state storage (created once per name and Redis URL).
-
-    """
-    key = (name, redis_url)
-    with _lock:
-        known = _breakers.get(key)
-    if known is not None:
-        return known
-    storage: pybreaker.CircuitBreakerStorage
-    if redis_url:
-        storage = pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, _redis(redis_url),
-                                                namespace=f"monthclose:{name}")
-    else:
-        storage = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
-    breaker = pybreaker.CircuitBreaker(
-        fail_max=policy.breaker_fail_max, reset_timeout=policy.breaker_reset_timeout,
-        exclude=[FatalConnectorError], state_storage=storage, name=name,
-        throw_new_error_on_trip=False)
-    with _lock:
-        return _breakers.setdefault(key, (breaker, storage))
 
 
 def rate_limiter(name: str, policy: HttpPolicy, redis_url: str | None) -> RateLimiter:
@@ -280,7 +222,7 @@ def rate_limiter(name: str, policy: HttpPolicy, redis_url: str | None) -> RateLi
     with _lock:
         if key not in _buckets:
             _buckets[key] = (
-                RedisTokenBucket(_redis(redis_url), f"monthclose:bucket:{name}",
+                RedisTokenBucket(redis_client(redis_url), f"monthclose:bucket:{name}",
                                  policy.rate, policy.burst)
                 if redis_url else MemoryTokenBucket(policy.rate, policy.burst))
         return _buckets[key]
@@ -334,10 +276,9 @@ class ErpHttpClient:
             r, entity=entity, connector=provider))
         self._sleep = sleep
         host = urlsplit(base_url).netloc or base_url
-        shared = shared_state_url(redis_url)
-        self._breaker, self._breaker_state = circuit_breaker(f"{provider}@{host}", self.policy,
-                                                             shared)
-        self._limiter = rate_limiter(limiter_key or provider, self.policy, shared)
+        self._shared = shared_state_url(redis_url)
+        self._breaker_name = f"{provider}@{host}"
+        self._limiter = rate_limiter(limiter_key or provider, self.policy, self._shared)
         self._client = httpx.Client(base_url=base_url, auth=auth, headers=dict(headers or {}),
                                     timeout=self.policy.timeout, transport=transport,
                                     verify=_tls_context())
@@ -349,7 +290,7 @@ class ErpHttpClient:
     @property
     def breaker_state(self) -> str:
         """``closed``, ``open`` or ``half-open`` as the (possibly shared) breaker sees it."""
-        return str(self._breaker.current_state)
+        return breaker_state(self._breaker_name, self.policy.retry, self._shared)
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request with retries, rate limiting and the breaker.
@@ -367,13 +308,17 @@ class ErpHttpClient:
             FatalConnectorError: refused (credentials, 4xx).
 
         """
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.policy.attempts) | self._stop_on_long_wait,
-            wait=self._wait,
-            retry=tenacity.retry_if_exception(self._should_retry),
-            sleep=self._sleep, reraise=True,
-            before_sleep=lambda state: self._log_retry(method, path, state))
-        return retrying(self._attempt, method, path, kwargs)
+        try:
+            return resilient_call(
+                self.policy.retry, self._breaker_name,
+                lambda: self._attempt(method, path, kwargs), redis_url=self._shared,
+                on_retry=lambda exc, attempt, wait: self._log_retry(method, path, exc, attempt, wait),
+                sleep=self._sleep)
+        except CircuitOpen as exc:
+            raise RetriableConnectorError(
+                f"circuit breaker open for {self.provider} after repeated failures; "
+                f"next trial in {math.ceil(exc.retry_after)} s", entity=self.entity,
+                connector=self.provider, retry_after=exc.retry_after, circuit_open=True) from None
 
     def get_json(self, path: str, *, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None) -> Any:
@@ -415,21 +360,11 @@ class ErpHttpClient:
         """
         return decode_json_body(response.content, entity=self.entity, endpoint=endpoint)
 
-    # -- tenacity hooks -----------------------------------------------------------------------
+    # -- one attempt, under the breaker --------------------------------------------------------
 
     def _attempt(self, method: str, path: str, kwargs: Mapping[str, Any]) -> httpx.Response:
         self._limiter.acquire()
-        try:
-            return self._breaker.call(self._send, method, path, kwargs)
-        except pybreaker.CircuitBreakerError:
-            opened = self._breaker_state.opened_at
-            remaining = self.policy.breaker_reset_timeout
-            if opened is not None:
-                remaining = max(0.0, remaining - (time.time() - opened.timestamp()))
-            raise RetriableConnectorError(
-                f"circuit breaker open for {self.provider} after repeated failures; "
-                f"next trial in {math.ceil(remaining)} s", entity=self.entity,
-                connector=self.provider, retry_after=remaining, circuit_open=True) from None
+        return self._send(method, path, kwargs)
 
     def _send(self, method: str, path: str, kwargs: Mapping[str, Any]) -> httpx.Response:
         url = f"{self._client.base_url}{path.lstrip('/')}"
@@ -450,32 +385,10 @@ class ErpHttpClient:
         self._classify(response)
         return response
 
-    @staticmethod
-    def _should_retry(exc: BaseException) -> bool:
-        return isinstance(exc, RetriableConnectorError) and not exc.circuit_open
-
-    def _retry_after(self, state: tenacity.RetryCallState) -> float | None:
-        exc = state.outcome.exception() if state.outcome else None
-        return getattr(exc, "retry_after", None)
-
-    def _stop_on_long_wait(self, state: tenacity.RetryCallState) -> bool:
-        after = self._retry_after(state)
-        return after is not None and after > self.policy.max_retry_after
-
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        after = self._retry_after(state)
-        if after is not None:
-            return after
-        backoff = tenacity.wait_exponential_jitter(multiplier=self.policy.wait_initial,
-                                                   max=self.policy.wait_max,
-                                                   jitter=self.policy.jitter)
-        return backoff(state)
-
-    def _log_retry(self, method: str, path: str, state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
+    def _log_retry(self, method: str, path: str, exc: BaseException, attempt: int,
+                   wait: float) -> None:
         log.warning("%s %s %s failed (%s); retry %d/%d in %.2f s", self.provider, method,
-                    path.split("?")[0], exc, state.attempt_number, self.policy.attempts - 1, wait,
+                    path.split("?")[0], exc, attempt, self.policy.retry.attempts - 1, wait,
                     extra={"provider": self.provider, "entity": self.entity,
                            "status": getattr(exc, "status", None), "wait": wait})
 

@@ -46,6 +46,7 @@ import pandas as pd
 
 from close.errors import ConfigError
 from close.periods import period_bounds
+from close.resilience import parse_retry_after
 from close.types import Period
 from connectors.auth import AppKeyCredentials
 from connectors.base import (
@@ -54,7 +55,6 @@ from connectors.base import (
     ConnectorContext,
     ERPConnector,
     HealthStatus,
-    parse_retry_after,
 )
 from connectors.errors import FatalConnectorError, RetriableConnectorError
 from connectors.field_map import unread_fields

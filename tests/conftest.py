@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from close.resilience import reset_breakers
 from close.storage import Database
 from close.storage.engine import normalize_url
 from close.storage.migrate import upgrade
@@ -88,6 +89,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key == "DATABASE_URL" or key.startswith("CLOSE_") or key.startswith("ANTHROPIC_"):
             monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _closed_circuits() -> None:
+    """Each test starts with no in-memory circuit breaker left open by another (fakes share ports)."""
+    reset_breakers()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 import httpx
-import pybreaker
 
 from close.errors import CloseError, ConfigError, InputDataError
 from close.rates.bcb import BcbPtaxSource
@@ -130,27 +129,26 @@ class RateService:
     @classmethod
     def from_settings(cls, settings: RateSourceSettings, policy: RatePolicy, *,
                       client: httpx.Client | None = None,
-                      breakers: Mapping[str, pybreaker.CircuitBreaker] | None = None,
+                      redis_url: str | None = None,
                       sleep: Callable[[float], None] = time.sleep) -> RateService:
         """Build the service on the real BCB and ECB APIs (or the fakes at the configured URLs).
 
         Args:
-            settings: base URLs, attempts, backoff, breaker limits.
+            settings: base URLs, timeout, the retry policy.
             policy: the group's choices, PTAX side included.
             client: an httpx client to share between both sources; by default the service
                 creates one and closes it in ``close()``.
-            breakers: per source name, a breaker to use (e.g. Redis-backed in workers).
+            redis_url: share each source's breaker through this Redis (workers); memory otherwise.
             sleep: how to wait between attempts.
 
         Returns:
             The service.
 
         """
-        breakers = breakers or {}
         shared = client or httpx.Client(timeout=settings.timeout_seconds)
 
         def http(name: str, url: str) -> QuoteHttp:
-            return QuoteHttp(name, url, settings, client=shared, breaker=breakers.get(name),
+            return QuoteHttp(name, url, settings, client=shared, redis_url=redis_url,
                              sleep=sleep)
 
         return cls({

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from close.errors import ConfigError
 from close.rates.model import PtaxSide
 from close.rates.routes import RouteChoice
+from close.resilience import RetryPolicy
 from close.types import Currency
 
 BCB_PTAX_BASE_URL = "https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata/"
@@ -26,11 +27,12 @@ class RateSourceSettings:
     bcb_base_url: str = BCB_PTAX_BASE_URL  # Olinda PTAX OData root, ending in /odata/
     ecb_base_url: str = ECB_DATA_BASE_URL  # ECB Data Portal root, ending in /service/
     timeout_seconds: float = 30.0  # per request (connect + read); the ECB may stall ~30 s
-    max_attempts: int = 3  # HTTP attempts per request before the source counts as down
-    backoff_initial_seconds: float = 1.0  # first wait between attempts, doubled each time
-    backoff_max_seconds: float = 30.0  # cap of one wait, Retry-After included
-    breaker_fail_max: int = 5  # consecutive failed attempts that open a source's breaker
-    breaker_reset_seconds: float = 60.0  # how long an open breaker refuses calls
+    # 3 attempts per request, waits from 1 s doubling to 30 s; a Retry-After over 60 s leaves the
+    # source down for this request (file fallback, or Celery later); 5 failed attempts in a row
+    # open a source's breaker for 60 s.
+    retry: RetryPolicy = RetryPolicy(attempts=3, wait_initial=1.0, wait_max=30.0, jitter=1.0,
+                                     max_retry_after=60.0, breaker_fail_max=5,
+                                     breaker_reset_timeout=60.0)
 
 
 @dataclass(frozen=True, slots=True)

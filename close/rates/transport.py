@@ -1,60 +1,43 @@
-"""GET requests to a quoting source with retries (tenacity) behind a circuit breaker (pybreaker).
+"""GET requests to a quoting source through the shared resilient call (tenacity + pybreaker).
 
 Transient failures — transport errors and timeouts, 5xx, 429 and whatever a source's
-``read`` hook calls transient (the ECB throttles with an HTML 400) — are retried with
-exponential backoff and jitter, honouring ``Retry-After`` up to the configured cap. Every attempt
-goes through the source's breaker, so a source that keeps failing is refused at once for
-``breaker_reset_seconds`` instead of being hammered by every entity and retry. After the last
+``read`` hook calls transient (the ECB throttles with an HTML 400) — are retried by
+``close.resilience.resilient_call`` with exponential backoff and jitter, honouring ``Retry-After``
+up to the policy's limit. Every attempt goes through the source's breaker (one per source host,
+its state in Redis when a Redis URL is given), so a source that keeps failing is refused at once
+for ``breaker_reset_timeout`` instead of being hammered by every entity and retry. After the last
 attempt, or with the breaker open, ``RateSourceUnavailable`` names the source, the currencies,
 the status and the URL. Other 4xx answers are our request's fault: ``PermanentError`` at once.
-
-This mirrors the ERP client's composition (design.md "Connectors") for two keyless public APIs;
-the breaker is injected, so a worker can hand in one whose state lives in Redis.
 """
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx
-import pybreaker
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
-from close.errors import PermanentError
+from close.errors import PermanentError, RetriableError
 from close.rates.errors import RateSourceUnavailable
 from close.rates.settings import RateSourceSettings
+from close.resilience import CircuitOpen, parse_retry_after, resilient_call
 from close.types import Currency
 
 T = TypeVar("T")
 
 
-class TransientResponse(Exception):  # noqa: N818 - internal signal to tenacity, never escapes
-    """An answer worth retrying; raised by a source's ``read`` hook or ``raise_for_status``."""
+class TransientResponse(RetriableError):
+    """An answer worth retrying; raised by a source's ``read`` hook or ``raise_for_status``.
+
+    Internal to the transport: after the last attempt it becomes ``RateSourceUnavailable``.
+    """
 
     def __init__(self, detail: str, *, status: int | None, retry_after: float | None = None) -> None:
         """Record what went wrong and how long the source asked us to wait."""
         super().__init__(detail)
         self.status, self.retry_after = status, retry_after
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    when = email.utils.parsedate_to_datetime(value)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when else None
 
 
 def raise_for_status(response: httpx.Response) -> None:
@@ -67,56 +50,39 @@ def raise_for_status(response: httpx.Response) -> None:
     """
     status = response.status_code
     if status == 429 or status >= 500:
-        raise TransientResponse(f"HTTP {status}", status=status, retry_after=_retry_after(response))
+        raise TransientResponse(f"HTTP {status}", status=status,
+                                retry_after=parse_retry_after(response.headers.get("Retry-After")))
     if status >= 400:
         raise PermanentError(f"HTTP {status} from {response.request.url.copy_with(query=None)}: "
                              f"{response.text[:200]}")
 
 
-def new_breaker(source: str, settings: RateSourceSettings) -> pybreaker.CircuitBreaker:
-    """Build an in-memory breaker for one source (a worker may pass a Redis-backed one instead)."""
-    return pybreaker.CircuitBreaker(
-        fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_seconds,
-        exclude=[PermanentError], name=source, throw_new_error_on_trip=False,
-    )
-
-
 class QuoteHttp:
-    """One quoting source's HTTP access: base URL, retries, breaker, and a request counter."""
+    """One quoting source's HTTP access: base URL, and retries behind its breaker."""
 
     def __init__(self, source: str, base_url: str, settings: RateSourceSettings, *,
-                 client: httpx.Client | None = None,
-                 breaker: pybreaker.CircuitBreaker | None = None,
+                 client: httpx.Client | None = None, redis_url: str | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         """Build the access.
 
         Args:
             source: ``bcb_ptax`` or ``ecb``, for messages and the breaker's name.
             base_url: the source's root URL (ends with ``/``).
-            settings: attempts, backoff, timeouts.
+            settings: the retry policy and the timeout.
             client: an httpx client to share; by default one is created.
-            breaker: the source's breaker; by default a fresh in-memory one.
+            redis_url: share the source's breaker through this Redis (workers); memory otherwise.
             sleep: how to wait between attempts (tests pass a no-op).
 
         """
         self.source, self.settings = source, settings
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._client = client or httpx.Client(timeout=settings.timeout_seconds)
-        self.breaker = breaker or new_breaker(source, settings)
-        self._sleep = sleep
-        self._backoff = wait_exponential_jitter(multiplier=settings.backoff_initial_seconds,
-                                                max=settings.backoff_max_seconds,
-                                                jitter=settings.backoff_initial_seconds)
+        self._redis_url, self._sleep = redis_url, sleep
+        self.breaker_name = f"{source}@{urlsplit(self.base_url).netloc}"
 
     def close(self) -> None:
         """Close the underlying HTTP client."""
         self._client.close()
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, TransientResponse) and exc.retry_after is not None:
-            return min(exc.retry_after, self.settings.backoff_max_seconds)
-        return self._backoff(state)
 
     def _attempt(self, url: str, params: Mapping[str, str] | None,
                  read: Callable[[httpx.Response], T]) -> T:
@@ -149,18 +115,21 @@ class QuoteHttp:
         """
         url = self.base_url + path
         bare = url.partition("?")[0]  # errors name the resource, not its query
-        retrying = Retrying(stop=stop_after_attempt(self.settings.max_attempts), wait=self._wait,
-                            retry=retry_if_exception_type(TransientResponse), sleep=self._sleep,
-                            reraise=True)
+        tries = 0
+
+        def attempt() -> T:
+            nonlocal tries
+            tries += 1
+            return self._attempt(url, params, read)
+
         try:
-            return retrying(self.breaker.call, self._attempt, url, params, read)
+            return resilient_call(self.settings.retry, self.breaker_name, attempt,
+                                  redis_url=self._redis_url, sleep=self._sleep)
         except TransientResponse as exc:
             raise RateSourceUnavailable(str(exc), source=self.source, currencies=currencies,
-                                        status=exc.status, url=bare,
-                                        attempts=retrying.statistics.get("attempt_number", 0)) from exc
-        except pybreaker.CircuitBreakerError as exc:
+                                        status=exc.status, url=bare, attempts=tries) from exc
+        except CircuitOpen as exc:
             raise RateSourceUnavailable(
                 f"circuit breaker open after repeated failures; retry after "
-                f"{self.settings.breaker_reset_seconds:g} s", source=self.source,
-                currencies=currencies, status=None, url=bare,
-                attempts=retrying.statistics.get("attempt_number", 0)) from exc
+                f"{exc.retry_after:.0f} s", source=self.source,
+                currencies=currencies, status=None, url=bare, attempts=tries) from exc

@@ -32,7 +32,6 @@ from close.commentary import (
     CommentarySettings,
     _Claude,
     _Counter,
-    new_breaker,
 )
 from close.errors import ConfigError
 from close.money import ZERO, from_minor
@@ -290,7 +289,7 @@ class _DraftClaude(_Claude):
 
 def write_drafts(dues: Sequence[CustomerDue], templates: Mapping[tuple[str, str], Template], *,
                  settings: CommentarySettings, cache: CommentaryCache, api_key: str | SecretStr | None,
-                 base_url: str | None) -> tuple[Draft, ...]:
+                 base_url: str | None, redis_url: str | None = None) -> tuple[Draft, ...]:
     """Write one draft per customer: Claude's when grounded, else the data-only one.
 
     Args:
@@ -300,6 +299,7 @@ def write_drafts(dues: Sequence[CustomerDue], templates: Mapping[tuple[str, str]
         cache: answers by prompt hash (the commentary cache).
         api_key: the Anthropic key; None → data-only drafts.
         base_url: the API's base URL; None → the public API.
+        redis_url: share Claude's circuit breaker through this Redis (workers).
 
     Returns:
         The drafts in the order of ``dues``.
@@ -316,7 +316,7 @@ def write_drafts(dues: Sequence[CustomerDue], templates: Mapping[tuple[str, str]
         if price is None:
             raise ConfigError(f"no price for model {settings.model!r}", key="ai.model",
                               expected=f"one of {', '.join(sorted(settings.prices))}")
-        claude = _DraftClaude(settings, key, base_url or DEFAULT_BASE_URL, new_breaker(settings), price,
+        claude = _DraftClaude(settings, key, base_url or DEFAULT_BASE_URL, redis_url, price,
                               _Counter())
     try:
         for due in dues:

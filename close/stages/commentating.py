@@ -58,7 +58,7 @@ def explain(env: StageEnv, run: Run, config: GroupConfig, result: AnalysisResult
         settings=CommentarySettings.from_config(config.ai, locale=config.locale),
         cache=PostgresCommentaryCache(env.db), api_key=env.settings.anthropic_api_key,
         base_url=env.settings.anthropic_base_url, previous=previous,
-        names=chart.names(config.locale))
+        redis_url=env.settings.broker_url, names=chart.names(config.locale))
 
 
 def commentary_writer(tenant: str, run_id: RunId, batch: CommentaryBatch) -> Callable[[Connection], None]:

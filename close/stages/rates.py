@@ -51,11 +51,14 @@ def rate_needs(config: GroupConfig, period: str) -> tuple[RateNeed, ...]:
 
 
 def rate_service(settings: Settings, config: GroupConfig) -> RateService:
-    """Build the rate sources, at the configured URLs, with the group's policy."""
+    """Build the rate sources, at the configured URLs, with the group's policy.
+
+    With a Redis broker each source's circuit breaker lives there, shared by every worker.
+    """
     base = RateSourceSettings()
     sources = RateSourceSettings(bcb_base_url=settings.bcb_url or base.bcb_base_url,
                                  ecb_base_url=settings.ecb_url or base.ecb_base_url)
-    return RateService.from_settings(sources, config.rate_policy)
+    return RateService.from_settings(sources, config.rate_policy, redis_url=settings.broker_url)
 
 
 def fetch_run_rates(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:

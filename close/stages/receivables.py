@@ -75,7 +75,7 @@ def receivables_step(env: StageEnv, run: Run, config: GroupConfig) -> Receivable
     dues = customers_due(aged, config.receivables.draft_threshold)
     drafts = write_drafts(dues, templates, settings=CommentarySettings.from_config(config.ai),
                           cache=PostgresCommentaryCache(env.db), api_key=env.settings.anthropic_api_key,
-                          base_url=env.settings.anthropic_base_url)
+                          base_url=env.settings.anthropic_base_url, redis_url=env.settings.broker_url)
 
     def write(conn: Connection) -> None:
         save_aging_snapshot(conn, run.id, aged)

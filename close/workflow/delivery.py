@@ -29,6 +29,7 @@ from email.utils import formatdate
 import httpx
 
 from close.config import Settings
+from close.resilience import parse_retry_after
 from close.run_state import append_event
 from close.stages import StageEnv
 from close.storage.workflow import Delivery, mark_delivery, record_deliveries
@@ -131,15 +132,10 @@ def send_slack(message: Message, settings: Settings, *, client: httpx.Client | N
         return
     reason = f"Slack {response.status_code} {response.text.strip()[:60]}"
     if response.status_code == 429:
-        raise DeliveryFailed(reason, retry=True, wait=_retry_after(response.headers.get("Retry-After")))
+        # Slack's Retry-After is delay-seconds; without a readable one, wait a second.
+        wait = parse_retry_after(response.headers.get("Retry-After"), cap=MAX_RETRY_AFTER)
+        raise DeliveryFailed(reason, retry=True, wait=1.0 if wait is None else wait)
     raise DeliveryFailed(reason, retry=response.status_code >= 500)
-
-
-def _retry_after(value: str | None) -> float:
-    try:
-        return min(max(float(value or 1), 0.0), MAX_RETRY_AFTER)
-    except ValueError:
-        return 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from close.rates.bcb import BcbPtaxSource
 from close.rates.model import Series
 from close.rates.settings import RateSourceSettings
 from close.rates.transport import QuoteHttp
+from close.resilience import RetryPolicy
 from tests.connectors.schema_contract import Recording, errors, load_schema
 from tests.fakes.bcb import ODATA_PREFIX, FakeBcb
 
@@ -28,8 +29,9 @@ def exchanges():
     with FakeBcb() as fake:
         recording = Recording(fake)
         settings = RateSourceSettings(bcb_base_url=fake.base_url, ecb_base_url=fake.base_url,
-                                      timeout_seconds=5.0, max_attempts=1,
-                                      backoff_initial_seconds=0.0, backoff_max_seconds=0.0)
+                                      timeout_seconds=5.0,
+                                      retry=RetryPolicy(attempts=1, wait_initial=0, wait_max=0,
+                                                        jitter=0))
         source = BcbPtaxSource(QuoteHttp("bcb_ptax", settings.bcb_base_url, settings,
                                          sleep=lambda _s: None))
         found = source.quotations([Series("USD", "BRL"), Series("EUR", "BRL")],

@@ -21,7 +21,12 @@ from connectors.http import ErpHttpClient, HttpPolicy, MemoryTokenBucket
 from tests.redis_server import fresh_redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST = HttpPolicy(attempts=3, wait_initial=0.001, wait_max=0.01, jitter=0.001, timeout=2.0)
+def http_policy(**settings: float) -> HttpPolicy:
+    """A policy from the flat keys of an entity's ``[entities.source.http]`` table."""
+    return HttpPolicy().with_settings(settings, entity="BR1")
+
+
+FAST = http_policy(attempts=3, wait_initial=0.001, wait_max=0.01, jitter=0.001, timeout=2.0)
 
 
 @pytest.fixture
@@ -61,7 +66,7 @@ def test_429_with_retry_after_waits_as_told(server: EchoServer) -> None:
 
 def test_three_5xx_then_success_completes(server: EchoServer) -> None:
     server.fail_next(3, 503, {"message": "down"})
-    client, sleeps = client_for(server, HttpPolicy(attempts=4, wait_initial=0.01, wait_max=1,
+    client, sleeps = client_for(server, http_policy(attempts=4, wait_initial=0.01, wait_max=1,
                                                    jitter=0.01))
     assert client.get_json("/v1/x")["ok"] is True
     assert len(server.hits()) == 4
@@ -88,7 +93,7 @@ def test_retry_after_longer_than_allowed_is_left_to_celery(server: EchoServer) -
 
 def test_timeouts_are_retried_then_raised(server: EchoServer) -> None:
     server.delay = 0.3
-    client, _ = client_for(server, HttpPolicy(attempts=2, wait_initial=0.001, jitter=0.001,
+    client, _ = client_for(server, http_policy(attempts=2, wait_initial=0.001, jitter=0.001,
                                               timeout=0.05))
     with pytest.raises(RetriableConnectorError, match="timed out"):
         client.get_json("/v1/slow")
@@ -138,7 +143,7 @@ def test_json_numbers_are_decimals(server: EchoServer) -> None:
 
 def test_breaker_opens_and_fails_fast_in_memory(server: EchoServer) -> None:
     server.fail_next(100, 500, {"message": "down"})
-    policy = HttpPolicy(attempts=3, wait_initial=0.001, jitter=0.001, breaker_fail_max=3)
+    policy = http_policy(attempts=3, wait_initial=0.001, jitter=0.001, breaker_fail_max=3)
     client, _ = client_for(server, policy)
     with pytest.raises(RetriableConnectorError) as first:
         client.get_json("/v1/x")
@@ -152,7 +157,7 @@ def test_breaker_opens_and_fails_fast_in_memory(server: EchoServer) -> None:
 
 def test_client_errors_do_not_open_the_breaker(server: EchoServer) -> None:
     server.fail_next(10, 404, {})
-    client, _ = client_for(server, HttpPolicy(attempts=1, breaker_fail_max=2))
+    client, _ = client_for(server, http_policy(attempts=1, breaker_fail_max=2))
     for _ in range(4):
         with pytest.raises(FatalConnectorError):
             client.get_json("/v1/missing")
@@ -169,7 +174,7 @@ def _run_in_other_process(code: str) -> str:
 def test_open_breaker_is_shared_through_redis(server: EchoServer, redis_url: str) -> None:
     provider = unique("shared")
     server.fail_next(100, 500, {"message": "down"})
-    policy = HttpPolicy(attempts=3, wait_initial=0.001, jitter=0.001, breaker_fail_max=3,
+    policy = http_policy(attempts=3, wait_initial=0.001, jitter=0.001, breaker_fail_max=3,
                         breaker_reset_timeout=60)
     client, _ = client_for(server, policy, provider=provider, redis_url=redis_url)
     with pytest.raises(RetriableConnectorError):
@@ -178,8 +183,9 @@ def test_open_breaker_is_shared_through_redis(server: EchoServer, redis_url: str
     out = _run_in_other_process(f"""
         from connectors.http import ErpHttpClient, HttpPolicy
         from connectors.errors import RetriableConnectorError
+        policy = HttpPolicy().with_settings({{"breaker_fail_max": 3}}, entity="BR2")
         client = ErpHttpClient(provider={provider!r}, base_url={server.url!r}, entity="BR2",
-                               policy=HttpPolicy(breaker_fail_max=3), redis_url={redis_url!r})
+                               policy=policy, redis_url={redis_url!r})
         try:
             client.get_json("/v1/x")
         except RetriableConnectorError as exc:
@@ -194,8 +200,9 @@ def test_rate_limit_holds_across_two_processes(server: EchoServer, redis_url: st
     code = f"""
         import sys
         from connectors.http import ErpHttpClient, HttpPolicy
+        policy = HttpPolicy().with_settings({{"rate": {rate}, "burst": 1}}, entity="BR1")
         client = ErpHttpClient(provider={provider!r}, base_url={server.url!r}, entity="BR1",
-                               policy=HttpPolicy(rate={rate}, burst=1), redis_url={redis_url!r})
+                               policy=policy, redis_url={redis_url!r})
         print("ready", flush=True)
         sys.stdin.readline()  # both processes start together, whatever their import time
         for _ in range({per_process}):
@@ -351,8 +358,9 @@ def test_static_auth_headers() -> None:
 
 def test_http_settings_override_policy() -> None:
     from close.errors import ConfigError
-    policy = HttpPolicy().with_settings({"attempts": 5, "wait_initial": 0.01}, entity="BR1")
-    assert policy.attempts == 5 and policy.wait_initial == 0.01
+    policy = HttpPolicy().with_settings({"attempts": 5, "wait_initial": 0.01, "timeout": 2},
+                                        entity="BR1")
+    assert policy.retry.attempts == 5 and policy.retry.wait_initial == 0.01 and policy.timeout == 2.0
     with pytest.raises(ConfigError, match="source.http.retries"):
         HttpPolicy().with_settings({"retries": 5}, entity="BR1")
 

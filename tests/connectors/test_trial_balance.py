@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from close.errors import InputDataError, PermanentError, RetriableError
-from connectors.base import ConnectorContext, default_classify_response, parse_retry_after
+from connectors.base import ConnectorContext, default_classify_response
 from connectors.errors import FatalConnectorError, RetriableConnectorError, redact_url
 from connectors.trial_balance import (
     build_local_tb,
@@ -105,11 +105,6 @@ def test_retry_after_is_read_from_429() -> None:
     with pytest.raises(RetriableConnectorError) as err:
         default_classify_response(_response(429, {"Retry-After": "7"}))
     assert err.value.retry_after == 7.0
-
-
-def test_parse_retry_after_http_date() -> None:
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
 
 
 def test_context_repr_hides_secrets() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -11,12 +12,12 @@ from pydantic import SecretStr
 
 from close.commentary import (
     ANTHROPIC_API_VERSION,
+    CLAUDE_RETRY,
     DATA_ONLY_LABEL,
     MODEL_PRICES,
     CachedCompletion,
     CommentarySettings,
     MemoryCache,
-    RetryPolicy,
     clean_text,
     comment_figures,
     generate_commentary,
@@ -28,19 +29,21 @@ from close.commentary import (
 from close.config import AiSettings
 from close.errors import ConfigError
 from close.money import D
+from close.resilience import reset_breakers
 from tests.close.analysis.frames import figures, grounded_reply, variances
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.redis_server import fresh_redis_url
 
 # The SDK warns on every call that the design's model has an end-of-life date; it is the
 # configured default on purpose, so the warning is noise here.
 pytestmark = pytest.mark.filterwarnings(
     "ignore:The model 'claude-sonnet-4-5' is deprecated:DeprecationWarning")
-FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.001, max_wait=0.01, jitter=0.001)
+FAST_RETRY = dataclasses.replace(CLAUDE_RETRY, attempts=3, wait_initial=0.001, wait_max=0.01,
+                                 jitter=0.001, breaker_fail_max=2)
 
 
 def settings(**overrides: Any) -> CommentarySettings:  # noqa: ANN401
-    base: dict[str, Any] = {"retry": FAST_RETRY, "timeout_seconds": 5.0, "concurrency": 3,
-                            "breaker_fail_max": 2}
+    base: dict[str, Any] = {"retry": FAST_RETRY, "timeout_seconds": 5.0, "concurrency": 3}
     base.update(overrides)
     return CommentarySettings(**base)
 
@@ -152,7 +155,7 @@ def test_a_timeout_is_retried(fake: FakeAnthropic) -> None:
 def test_a_server_that_stays_down_opens_the_breaker_and_falls_back(fake: FakeAnthropic) -> None:
     fake.stay_down(500)
     many = variances() * 3  # six material variances
-    batch = run(fake, variances=many, settings=settings(concurrency=1, breaker_fail_max=2))
+    batch = run(fake, variances=many, settings=settings(concurrency=1))
     # Two comments fail after 3 attempts each; then the breaker is open and nothing is sent.
     assert fake.request_count == 6
     assert all(c.source == "data-only" and c.light == "red" for c in batch.comments)
@@ -164,11 +167,23 @@ def test_a_server_that_stays_down_opens_the_breaker_and_falls_back(fake: FakeAnt
 def test_the_breaker_also_opens_under_concurrent_calls(fake: FakeAnthropic) -> None:
     fake.stay_down(529)
     many = variances() * 6  # twelve material variances, three in flight at a time
-    batch = run(fake, variances=many, settings=settings(concurrency=3, breaker_fail_max=2))
+    batch = run(fake, variances=many, settings=settings(concurrency=3))
     assert all(c.source == "data-only" for c in batch.comments)
     # At most the calls in flight when the breaker opened ran their 3 attempts; the rest none.
     assert fake.request_count <= (2 + 3) * 3 < 12 * 3
     assert any("circuit breaker open" in (c.fallback_reason or "") for c in batch.comments)
+
+
+def test_an_open_breaker_is_shared_with_another_worker_through_redis(fake: FakeAnthropic) -> None:
+    redis_url = fresh_redis_url()
+    fake.stay_down(500)
+    run(fake, variances=variances() * 2, settings=settings(concurrency=1), redis_url=redis_url)
+    assert fake.request_count == 6  # two comments failed their 3 attempts: the circuit opened
+    fake.recover()
+    reset_breakers()  # as a second worker: nothing in this process remembers the circuit
+    batch = run(fake, settings=settings(concurrency=1), redis_url=redis_url)
+    assert fake.request_count == 6  # Redis did: no request was sent
+    assert all("circuit breaker open" in (c.fallback_reason or "") for c in batch.comments)
 
 
 def test_a_rejected_key_is_not_retried_and_falls_back(fake: FakeAnthropic) -> None:

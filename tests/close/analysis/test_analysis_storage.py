@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from close.commentary import CachedCompletion, CommentarySettings, RetryPolicy, generate_commentary
+from close.commentary import CLAUDE_RETRY, CachedCompletion, CommentarySettings, generate_commentary
 from close.money import D
 from close.storage import Database
 from close.storage.commentary import PostgresCommentaryCache
@@ -31,8 +33,8 @@ def test_cache_is_per_tenant(db: Database) -> None:
 
 
 def test_a_rerun_with_the_postgres_cache_makes_no_request(db: Database) -> None:
-    settings = CommentarySettings(retry=RetryPolicy(attempts=2, initial_wait=0.001,
-                                                    max_wait=0.01, jitter=0.001))
+    settings = CommentarySettings(retry=dataclasses.replace(CLAUDE_RETRY, attempts=2, wait_initial=0.001,
+                                                    wait_max=0.01, jitter=0.001))
     with FakeAnthropic(reply=grounded_reply) as fake:
         def run() -> tuple[str, ...]:
             batch = generate_commentary(variances(), settings=settings,

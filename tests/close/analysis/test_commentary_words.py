@@ -6,6 +6,7 @@ of 5,139 improved by 38,972", not the trial balance's "-5,139.11 … down 38,972
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -13,9 +14,9 @@ import pytest
 
 from close.analysis import AnalysisInputs, DriverFigures, Variance, compute_variances
 from close.commentary import (
+    CLAUDE_RETRY,
     CommentarySettings,
     MemoryCache,
-    RetryPolicy,
     comment_figures,
     data_only_text,
     generate_commentary,
@@ -109,8 +110,8 @@ def fake() -> Iterator[FakeAnthropic]:
 def test_the_claude_prompt_gets_the_same_natural_sign_facts_and_the_locale(
         fake: FakeAnthropic) -> None:
     settings = CommentarySettings(locale="pt-BR", timeout_seconds=5.0,
-                                  retry=RetryPolicy(attempts=1, initial_wait=0.001,
-                                                    max_wait=0.01, jitter=0.001))
+                                  retry=dataclasses.replace(CLAUDE_RETRY, attempts=1, wait_initial=0.001,
+                                                    wait_max=0.01, jitter=0.001))
     batch = generate_commentary([fx_variance()], settings=settings, cache=MemoryCache(),
                                 api_key=fake.api_key, base_url=fake.url,
                                 names={"7200": "Ganhos e perdas cambiais"})

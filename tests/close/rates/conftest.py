@@ -8,6 +8,7 @@ import pytest
 
 from close.rates.service import RateService
 from close.rates.settings import RatePolicy, RateSourceSettings
+from close.resilience import RetryPolicy
 from tests.fakes.bcb import FakeBcb
 from tests.fakes.ecb import FakeEcb
 
@@ -42,8 +43,8 @@ def ecb(_ecb_server: FakeEcb) -> FakeEcb:
 def settings(bcb: FakeBcb, ecb: FakeEcb) -> RateSourceSettings:
     """Settings aimed at the fakes, with backoff that does not slow the suite."""
     return RateSourceSettings(bcb_base_url=bcb.base_url, ecb_base_url=ecb.base_url,
-                              timeout_seconds=5.0, max_attempts=3, backoff_initial_seconds=0.0,
-                              backoff_max_seconds=0.0)
+                              timeout_seconds=5.0,
+                              retry=RetryPolicy(attempts=3, wait_initial=0, wait_max=0, jitter=0))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from close.rates.files import parse_rates_file
 from close.rates.model import RateNeed
 from close.rates.service import RateService, closing_and_average_needs
 from close.rates.settings import RatePolicy, RateSourceSettings
+from close.resilience import RetryPolicy
 from tests.fakes.bcb import DEFAULT_PTAX, FakeBcb
 from tests.fakes.ecb import DEFAULT_ECB, FakeEcb
 
@@ -179,7 +180,7 @@ def test_fakes_can_be_seeded_with_a_tiny_month(settings: RateSourceSettings) -> 
                     PtaxDay(date(2025, 8, 29), Decimal("5.1994"), Decimal("5.2000")))}
     with FakeBcb(tiny) as bcb, FakeEcb({}) as ecb:
         here = RateSourceSettings(bcb_base_url=bcb.base_url, ecb_base_url=ecb.base_url,
-                                  max_attempts=1, backoff_initial_seconds=0, backoff_max_seconds=0)
+                                  retry=RetryPolicy(attempts=1, wait_initial=0, wait_max=0, jitter=0))
         policy = RatePolicy(presentation_currency="USD")
         with RateService.from_settings(here, policy) as service:
             closing, average = service.fetch_rates(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
-import pybreaker
 import pytest
 
 from close.errors import PermanentError
@@ -25,9 +25,8 @@ def _no_sleep(_seconds: float) -> None:
     """Skip waits between attempts."""
 
 
-def bcb_source(settings: RateSourceSettings, side: str = "venda",
-               breaker: pybreaker.CircuitBreaker | None = None) -> BcbPtaxSource:
-    http = QuoteHttp("bcb_ptax", settings.bcb_base_url, settings, breaker=breaker, sleep=_no_sleep)
+def bcb_source(settings: RateSourceSettings, side: str = "venda") -> BcbPtaxSource:
+    http = QuoteHttp("bcb_ptax", settings.bcb_base_url, settings, sleep=_no_sleep)
     return BcbPtaxSource(http, side=side)  # type: ignore[arg-type]
 
 
@@ -136,13 +135,12 @@ def test_ecb_failure_table(ecb: FakeEcb, settings: RateSourceSettings, status: i
     ecb.fail_always(status, "error", content_type)
     with pytest.raises(expected):
         ecb_source(settings).quotations([ECB_USD], date(2024, 3, 1), date(2024, 3, 31))
-    assert ecb.request_count == (settings.max_attempts if expected is RateSourceUnavailable else 1)
+    assert ecb.request_count == (settings.retry.attempts if expected is RateSourceUnavailable else 1)
 
 
 def test_open_breaker_refuses_without_a_request(bcb: FakeBcb, settings: RateSourceSettings) -> None:
-    breaker = pybreaker.CircuitBreaker(fail_max=2, reset_timeout=60, exclude=[PermanentError],
-                                       throw_new_error_on_trip=False)
-    source = bcb_source(settings, breaker=breaker)
+    retry = dataclasses.replace(settings.retry, breaker_fail_max=2, breaker_reset_timeout=60)
+    source = bcb_source(dataclasses.replace(settings, retry=retry))
     bcb.fail_always(502)
     with pytest.raises(RateSourceUnavailable):
         source.quotations([USD], date(2025, 8, 1), date(2025, 8, 31))

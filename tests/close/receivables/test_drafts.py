@@ -6,6 +6,7 @@ Claude is the fake Messages API of ``tests/fakes/anthropic_server.py``; our real
 
 from __future__ import annotations
 
+import dataclasses
 import email
 from collections.abc import Iterator
 from datetime import date
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from close.commentary import CommentarySettings, MemoryCache, RetryPolicy
+from close.commentary import CLAUDE_RETRY, CommentarySettings, MemoryCache
 from close.receivables.aging import age_titles
 from close.receivables.drafts import (
     DEFAULT_TEMPLATES,
@@ -43,7 +44,8 @@ BR1,Gama SA,NF-201,2026-07-01,2026-08-01,5000.00,BRL,en,ap@gama.example
 BR1,Alfa,NF-301,2026-11-01,2026-12-01,999.00,BRL,pt-BR,
 BR1,Tiny,NF-401,2026-10-20,2026-11-19,10.00,BRL,en,
 """
-FAST = CommentarySettings(retry=RetryPolicy(attempts=2, initial_wait=0.001, max_wait=0.01, jitter=0.001),
+FAST = CommentarySettings(retry=dataclasses.replace(CLAUDE_RETRY, attempts=2, wait_initial=0.001,
+                                                   wait_max=0.01, jitter=0.001),
                           timeout_seconds=5.0)
 
 
