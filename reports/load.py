@@ -42,7 +42,7 @@ from close.errors import InputDataError
 from close.kpis import KPI_DEFINITIONS
 from close.money import ZERO, D, from_minor
 from close.ownership import compute_ownership
-from close.periods import add_months, parse_period
+from close.periods import add_months, fiscal_year_first, parse_period
 from close.stages.inputs import load_config, load_run_chart, read_file
 from close.storage.artifacts import package_status
 from close.storage.runs import Run, effective_run, get_run
@@ -148,6 +148,7 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         raise InputDataError(f"consolidated balances name accounts not in the run's chart: {unknown}",
                              field="consolidated_balances.std_account")
     prior_month_period, prior_year_period = add_months(run.period, -1), add_months(run.period, -12)
+    prior_year_end = add_months(fiscal_year_first(run.period, config.fiscal_year_start), -1)
     worksheet = worksheet_of(conn, run, config, entities)
     score, light = validation_score(conn, current)
     steps = close_steps_of(conn, run.id)
@@ -166,6 +167,7 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         entities=entities,
         prior_month=comparative_of(prior_month_period, earlier.get(prior_month_period), stored),
         prior_year=comparative_of(prior_year_period, earlier.get(prior_year_period), stored),
+        prior_year_end=comparative_of(prior_year_end, earlier.get(prior_year_end), stored),
         budget=budget_of(conn, run, config),
         history=history_of(earlier, stored, by_code),
         worksheet=worksheet,
@@ -192,7 +194,7 @@ def positions_of(conn: Connection, run: Run, config: GroupConfig, entities: Sequ
     The chain stops at the first month without an effective run (the statement then says which
     columns are not available).
     """
-    start = fiscal_year_start_period(run.period, config.fiscal_year_start)
+    start = fiscal_year_first(run.period, config.fiscal_year_start)
     first = add_months(start, -2)
     out: list[MonthPosition] = []
     period = add_months(run.period, -1)
@@ -271,12 +273,6 @@ def comparative_of(period: Period, run_id: RunId | None,
     return Comparative(period=period, balances=stored[run_id], run_id=run_id)
 
 
-def fiscal_year_start_period(period: Period, fiscal_year_start: int) -> Period:
-    """Return the first period of the fiscal year that contains ``period``."""
-    year, month = parse_period(period)
-    return f"{year if month >= fiscal_year_start else year - 1:04d}-{fiscal_year_start:02d}"
-
-
 def budget_of(conn: Connection, run: Run, config: GroupConfig) -> Comparative | None:
     """Return the consolidated budget: the month's movement and the fiscal year to date.
 
@@ -296,7 +292,7 @@ def budget_of(conn: Connection, run: Run, config: GroupConfig) -> Comparative | 
     if not name or (config.budget_currency or pc) != pc:
         return None
     frame = parse_budget(read_file(conn, run.id, name), period=None, currency=pc, source=name)
-    start = fiscal_year_start_period(run.period, config.fiscal_year_start)
+    start = fiscal_year_first(run.period, config.fiscal_year_start)
     ytd = frame[(frame["period"] >= start) & (frame["period"] <= run.period)]
     month = ytd[ytd["period"] == run.period]
     if month.empty:

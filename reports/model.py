@@ -568,6 +568,8 @@ class BoardPackData:
         balances: consolidated balances by standard account.
         prior_month: prior month's effective run, or ``None``.
         prior_year: same month a year earlier, or ``None``.
+        prior_year_end: the last month of the prior fiscal year (the balance sheet's IAS 1
+            comparative), or ``None``.
         budget: the budget for the period (income statement month and YTD), or ``None``.
         history: up to 12 earlier periods' income statements, oldest first (trend charts).
         entities: consolidated entities, parent first.
@@ -607,6 +609,7 @@ class BoardPackData:
     basis: str = "IFRS"
     prior_month: Comparative | None = None
     prior_year: Comparative | None = None
+    prior_year_end: Comparative | None = None
     budget: Comparative | None = None
     history: tuple[PeriodResult, ...] = ()
     worksheet: tuple[WorksheetRow, ...] = ()

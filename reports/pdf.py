@@ -371,11 +371,10 @@ def _grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, numeric_fro
 
 def _statement_table(st: Statement, locale: str) -> list[Flowable]:
     n = len(st.columns)
-    wide = n > 3  # the income statement: seven figures a line, so a smaller type
-    label_w = 0.25 if wide else 0.52
+    wide = n > 3  # the income statement has up to eight figures a line: a smaller type
+    label_w = 0.52 if not wide else 0.25 if n < 8 else 0.21
     widths = [label_w] + [(1 - label_w) / n] * n
-    size = 6.6 if wide else 8.5
-    label_style = ParagraphStyle("label", parent=_CELL, fontSize=size, leading=size + 1.5)
+    size = 8.5 if not wide else 6.6 if n < 8 else 6.3
     rows: list[list[Any]] = [[""] + [c.label for c in st.columns]]
     bold, total, section, alerts = [], [], [], []
     for line in st.lines:
@@ -386,9 +385,9 @@ def _statement_table(st: Statement, locale: str) -> list[Flowable]:
             rows.append([line.label] + [""] * n)
             section.append(r)
             continue
-        label = ("    " + line.label) if line.kind == "item" else line.label
-        rows.append([Paragraph(_esc(label), label_style) if len(label) > (36 if wide else 60)
-                     else label] + [format_amount(v, locale, zero_dash=True) for v in line.values])
+        # No-break spaces: the indent survives when a long label wraps into a Paragraph.
+        label = ("\u00a0" * 4 + line.label) if line.kind == "item" else line.label
+        rows.append([_Wrap(label)] + [format_amount(v, locale, zero_dash=True) for v in line.values])
         (total if line.kind == "total" else bold if line.kind == "subtotal" else []).append(r)
     table = _grid(rows, widths, bold_rows=bold, total_rows=total, section_rows=section,
                   font_size=size)

@@ -182,7 +182,10 @@ def _shown(values: tuple[Decimal, ...], account: ChartAccount) -> bool:
 
 
 def balance_sheet(data: BoardPackData) -> Statement:
-    """Build the consolidated balance sheet with prior-month and prior-year columns if present.
+    """Build the consolidated balance sheet with prior-month, prior year-end and prior-year columns.
+
+    Each comparative column is shown when its effective run exists; the prior year-end is IAS 1's
+    comparative (paragraph 38), the other two are what a board compares the month with.
 
     Equity shows the owners' share (share capital, reserves, CTA in OCI, the year's profit
     attributable to owners) and, separately, non-controlling interests.
@@ -198,7 +201,12 @@ def balance_sheet(data: BoardPackData) -> Statement:
     sources: list[tuple[Column, Mapping[str, Decimal]]] = [
         (Column("current", data.period), _closing_map(data.balances))]
     notes: list[str] = []
-    for key, comp in (("prior_month", data.prior_month), ("prior_year", data.prior_year)):
+    comparatives = [("prior_month", data.prior_month), ("prior_year_end", data.prior_year_end),
+                    ("prior_year", data.prior_year)]
+    if data.prior_month is not None and data.prior_year_end is not None \
+            and data.prior_month.period == data.prior_year_end.period:
+        comparatives.pop(0)  # the first month of a fiscal year: the prior month is the year-end
+    for key, comp in comparatives:
         if comp is None:
             notes.append(t(loc, "section_not_available", what=t(loc, key)))
         else:
@@ -259,7 +267,7 @@ def balance_sheet(data: BoardPackData) -> Statement:
 
 
 def income_statement(data: BoardPackData) -> Statement:
-    """Build the income statement: month vs budget, year to date vs budget and prior year.
+    """Build the income statement: month and year to date, each vs budget and the prior year.
 
     Args:
         data: the board pack.
@@ -277,6 +285,9 @@ def income_statement(data: BoardPackData) -> Statement:
         cols += [Column("budget", t(loc, "col_budget")),
                  Column("variance", t(loc, "col_variance"), (0, 1))]
         maps += [_month_map(data.budget.balances), None]
+    if data.prior_year is not None:
+        cols.append(Column("prior_year_month", t(loc, "col_prior_year_month")))
+        maps.append(_month_map(data.prior_year.balances))
     cols.append(Column("ytd", t(loc, "col_ytd")))
     maps.append(_closing_map(data.balances))
     ytd = len(cols) - 1

@@ -432,8 +432,8 @@ def _kpis(balances: tuple[ConsolidatedBalance, ...], history: tuple[PeriodResult
 
 
 def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_budget: bool = True,
-                      with_prior_month: bool = True, with_prior_year: bool = True
-                      ) -> BoardPackData:
+                      with_prior_month: bool = True, with_prior_year: bool = True,
+                      with_prior_year_end: bool = True) -> BoardPackData:
     """Build the sample group's board pack for June 2025.
 
     Args:
@@ -443,6 +443,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         with_budget: include the budget comparative.
         with_prior_month: include the prior month comparative.
         with_prior_year: include the prior year comparative.
+        with_prior_year_end: include the prior fiscal year-end (December) comparative.
 
     Returns:
         A balanced ``BoardPackData``.
@@ -457,6 +458,8 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
                               "5e1d7a2c-0b3f-4f6e-8d9c-1a2b3c4d5e6f")
     prior_year = Comparative(f"{YEAR - 1}-{MONTH:02d}", _balances(ents, YEAR - 1, MONTH, cache),
                              "0c9b8a7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d")
+    prior_year_end = Comparative(f"{YEAR - 1}-12", _balances(ents, YEAR - 1, 12, cache),
+                                 "7d6c5b4a-3f2e-4d1c-9b8a-7f6e5d4c3b2a")
     factors = {"revenue": D("1.04"), "expense": D("0.97")}
     budget = Comparative(PERIOD, tuple(
         ConsolidatedBalance(b.account, _q(b.closing * factors[by_code[b.account].account_class]),
@@ -545,6 +548,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         fiscal_year_start=1, basis="IFRS",
         prior_month=prior_month if with_prior_month else None,
         prior_year=prior_year if with_prior_year else None,
+        prior_year_end=prior_year_end if with_prior_year_end else None,
         budget=budget if with_budget else None,
         history=hist_tuple,
         worksheet=_worksheet(ents, current),

@@ -36,8 +36,9 @@ def test_worksheet_adds_up_to_the_consolidated_balances(sample: BoardPackData) -
 
 def test_balance_sheet_balances_in_every_column(sample: BoardPackData) -> None:
     bs = build_statements(sample).balance_sheet
-    assert len(bs.columns) == 3
-    for c in range(3):
+    assert [c.key for c in bs.columns] == ["current", "prior_month", "prior_year_end", "prior_year"]
+    assert bs.columns[2].label == "Prior year-end 2024-12"
+    for c in range(4):
         assert bs.value("total_assets", c) == bs.value("total_liabilities_equity", c)
     # Equity = owners (incl. CTA in OCI) + NCI, shown separately.
     assert bs.value("total_equity") == bs.value("equity_owners") + bs.value("nci")
@@ -93,8 +94,35 @@ def test_cash_flow_ends_at_balance_sheet_cash(sample: BoardPackData) -> None:
     assert cf.value("profit") == st.headline("net_income_month")
 
 
+def test_comparatives_a_board_expects(sample: BoardPackData) -> None:
+    """The month beside the same month last year; the balance sheet beside the prior year-end."""
+    assert sample.prior_year is not None and sample.prior_year_end is not None
+    pl = build_statements(sample).income_statement
+    keys = [c.key for c in pl.columns]
+    assert keys == ["month", "budget", "variance", "prior_year_month", "ytd", "budget_ytd",
+                    "variance_ytd", "prior_year_ytd"]
+    last_year = {b.account: b.month for b in sample.prior_year.balances}
+    col = keys.index("prior_year_month")
+    for line in pl.lines:
+        if line.kind == "item" and line.account is not None:
+            assert line.values[col] == -last_year.get(line.account, ZERO)
+    bs = build_statements(sample).balance_sheet
+    year_end = {b.account: b.closing for b in sample.prior_year_end.balances}
+    cash = next(line for line in bs.lines if line.kind == "item")
+    assert cash.values[2] == year_end[cash.account]
+
+
+def test_first_month_of_the_year_shows_the_year_end_once() -> None:
+    """In January the prior month is the prior year-end: one column, labelled as the year-end."""
+    data = sample_board_pack()
+    january = replace(data, prior_month=replace(data.prior_month, period="2024-12"))
+    assert [c.key for c in build_statements(january).balance_sheet.columns] == [
+        "current", "prior_year_end", "prior_year"]
+
+
 def test_missing_comparatives_are_not_available_never_zero() -> None:
-    data = sample_board_pack(with_budget=False, with_prior_year=False, with_prior_month=False)
+    data = sample_board_pack(with_budget=False, with_prior_year=False, with_prior_month=False,
+                             with_prior_year_end=False)
     st = build_statements(data)
     assert [c.key for c in st.balance_sheet.columns] == ["current"]
     assert [c.key for c in st.income_statement.columns] == ["month", "ytd"]
