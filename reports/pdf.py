@@ -85,13 +85,15 @@ from reports.presentation import (
 )
 from reports.signoff import signoff_rows
 from reports.statements import (
+    BridgeStep,
     EntityFigures,
     Statement,
     Statements,
+    board_bridges,
+    budget_bridge,
     build_statements,
     entity_figures,
     income_statement_figures,
-    net_income_bridge,
 )
 from reports.timeline import CloseTimeline
 
@@ -371,10 +373,12 @@ def _grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, numeric_fro
 
 def _statement_table(st: Statement, locale: str) -> list[Flowable]:
     n = len(st.columns)
-    wide = n > 3  # the income statement has up to eight figures a line: a smaller type
-    label_w = 0.52 if not wide else 0.25 if n < 8 else 0.21
+    # The income statement has up to eight figures a line, the balance sheet four, the cash
+    # flow three: the more figures, the narrower the label column and the smaller the type.
+    wide = n > 4
+    label_w, size = ((0.52, 8.5) if n <= 3 else (0.36, 7.5) if n == 4
+                     else (0.25, 6.6) if n < 8 else (0.21, 6.3))
     widths = [label_w] + [(1 - label_w) / n] * n
-    size = 8.5 if not wide else 6.6 if n < 8 else 6.3
     rows: list[list[Any]] = [[""] + [c.label for c in st.columns]]
     bold, total, section, alerts = [], [], [], []
     for line in st.lines:
@@ -717,6 +721,14 @@ def _commentary(data: BoardPackData) -> list[Flowable]:
     return out
 
 
+def _bridge(steps: Sequence[BridgeStep], loc: str, height: float) -> list[Flowable]:
+    """Show a budget-to-actual bridge: the waterfall, then its steps as a table."""
+    rows = [[t(loc, "col_figure"), t(loc, "col_amount")]]
+    rows += [[label, format_amount(amount, loc)] for _, label, amount in steps]
+    return [_bridge_chart(steps, loc, _CONTENT_W, height),
+            _grid(rows, [0.45, 0.2], total_rows=[1, len(rows) - 1])]
+
+
 def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
     loc = data.locale
     out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "financial_performance")), _H1),
@@ -724,14 +736,13 @@ def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
     out.append(_trend_chart(data, st, _CONTENT_W, 200) if data.history
                else _not_available(loc, t(loc, "trend_revenue_ebitda")))
     out.append(Paragraph(_esc(t(loc, "waterfall")), _H2))
-    steps = net_income_bridge(st, loc)
+    steps = budget_bridge(st, loc)
     if steps is None:
         out.append(_not_available(loc, t(loc, "budget")))
     else:
-        out.append(_bridge_chart(steps, loc, _CONTENT_W, 210))
-        rows = [[t(loc, "col_figure"), t(loc, "col_amount")]]
-        rows += [[label, format_amount(amount, loc)] for _, label, amount in steps]
-        out.append(_grid(rows, [0.45, 0.2], total_rows=[1, len(rows) - 1]))
+        out += _bridge(steps, loc, 210)
+    for title, more in board_bridges(st, loc):
+        out += [CondPageBreak(300), Paragraph(_esc(title), _H2), *_bridge(more, loc, 170)]
     out += [CondPageBreak(260), Paragraph(_esc(t(loc, "kpis")), _H2)]
     if not data.kpis:
         return out + [_not_available(loc, t(loc, "kpis"))]
