@@ -50,6 +50,26 @@ _EN: dict[str, str] = {
     "tl_rendered": "package rendered",
     "financial_performance": "Financial performance",
     "waterfall": "Net income bridge: budget to actual",
+    "intercompany_matching": "Intercompany matching",
+    "intercompany_note": (
+        "Both sides of each pair translated at the close's rates. The part the rates explain goes "
+        "to CTA or the FX result; a mismatch within tolerance is eliminated to suspense and "
+        "flagged; one beyond it stays in the accounts."),
+    "intercompany_summary": ("{pairs} pairs: {eliminated} matched, {plugged} within tolerance, "
+                             "{uneliminated} not eliminated."),
+    "col_pair": "Entity · counterparty",
+    "col_entity_side": "Entity side",
+    "col_counterparty_side": "Counterparty side",
+    "col_fx_part": "Explained by rates",
+    "col_mismatch": "Mismatch",
+    "col_ic_status": "Status",
+    "ic_kind_receivable_payable": "Receivables and payables",
+    "ic_kind_loan": "Loans",
+    "ic_kind_revenue_expense": "Revenue and expenses",
+    "ic_kind_dividend": "Dividends",
+    "ic_eliminated": "Matched",
+    "ic_plugged": "Within tolerance",
+    "ic_uneliminated": "Not eliminated",
     "bridge_ebitda_month": "EBITDA bridge (month): budget to actual",
     "bridge_net_income_ytd": "Net income bridge (year to date): budget to actual",
     "bridges": "EBITDA and year-to-date bridges",
@@ -369,6 +389,27 @@ _PT: dict[str, str] = {
     "tl_rendered": "pacote gerado",
     "financial_performance": "Desempenho financeiro",
     "waterfall": "Ponte do lucro líquido: orçamento ao realizado",
+    "intercompany_matching": "Conciliação intercompanhia",
+    "intercompany_note": (
+        "Os dois lados de cada par convertidos às taxas do fechamento. A parte explicada pelas "
+        "taxas vai para o ajuste acumulado de conversão ou o resultado cambial; uma divergência "
+        "dentro da tolerância é eliminada contra a conta transitória e sinalizada; acima dela, "
+        "permanece nas contas."),
+    "intercompany_summary": ("{pairs} pares: {eliminated} conciliados, {plugged} dentro da "
+                             "tolerância, {uneliminated} não eliminados."),
+    "col_pair": "Entidade · contraparte",
+    "col_entity_side": "Lado da entidade",
+    "col_counterparty_side": "Lado da contraparte",
+    "col_fx_part": "Explicado pelas taxas",
+    "col_mismatch": "Divergência",
+    "col_ic_status": "Situação",
+    "ic_kind_receivable_payable": "Contas a receber e a pagar",
+    "ic_kind_loan": "Mútuos",
+    "ic_kind_revenue_expense": "Receitas e despesas",
+    "ic_kind_dividend": "Dividendos",
+    "ic_eliminated": "Conciliado",
+    "ic_plugged": "Dentro da tolerância",
+    "ic_uneliminated": "Não eliminado",
     "bridge_ebitda_month": "Ponte do EBITDA (mês): orçamento ao realizado",
     "bridge_net_income_ytd": "Ponte do lucro líquido (acumulado): orçamento ao realizado",
     "bridges": "Pontes do EBITDA e do acumulado",

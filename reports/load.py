@@ -72,6 +72,7 @@ from reports.model import (
     Entity,
     EntityAttribution,
     FxRateRow,
+    IntercompanyPair,
     Journal,
     JournalKind,
     JournalLine,
@@ -196,7 +197,19 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         positions=positions_of(conn, run, config, entities, earlier),
         close_steps=steps,
         checklist=checklist_of(conn, run, steps[-1].start if steps else current.as_of),
+        intercompany=intercompany_of(conn, run.id, pc),
     )
+
+
+def intercompany_of(conn: Connection, run_id: RunId, pc: Currency) -> tuple[IntercompanyPair, ...]:
+    """Return the run's intercompany pairs; the frames keep amounts in minor units of ``pc``."""
+    return tuple(IntercompanyPair(
+        entity=p["entity"], counterparty=p["counterparty"], kind=p["kind"],
+        entity_amount=from_minor(p["entity_amount"], pc),
+        counterparty_amount=from_minor(p["counterparty_amount"], pc),
+        difference=from_minor(p["difference"], pc), fx_part=from_minor(p["fx_part"], pc),
+        mismatch=from_minor(p["mismatch"], pc), status=p["status"])
+        for p in fact_payloads(conn, run_id, "ic_pair"))
 
 
 def positions_of(conn: Connection, run: Run, config: GroupConfig, entities: Sequence[Entity],

@@ -46,6 +46,7 @@ VarianceBasis = Literal["budget", "prior_month", "prior_year"]
 VarianceScope = Literal["month", "ytd"]
 KpiUnit = Literal["ratio", "percent", "currency", "months", "count"]
 JournalKind = Literal["intercompany", "investment", "nci", "ppa", "topside", "gaap", "other"]
+IntercompanyStatus = Literal["eliminated", "plugged", "uneliminated"]
 
 SUPPORTED_LOCALES: tuple[Locale, ...] = ("en-US", "pt-BR")
 
@@ -522,6 +523,33 @@ class CloseStep:
 
 
 @dataclass(frozen=True, slots=True)
+class IntercompanyPair:
+    """One intercompany pair as CONSOLIDATING matched it (``close.intercompany.IC_PAIR_COLUMNS``).
+
+    Attributes:
+        entity, counterparty: the two entities.
+        kind: ``receivable_payable``, ``loan``, ``revenue_expense`` or ``dividend``.
+        entity_amount, counterparty_amount: each side translated, presentation currency, TB sign.
+        difference: the two sides' sum (zero when they match).
+        fx_part: the part of the difference the rates explain (to CTA or the FX result).
+        mismatch: the part they do not (``difference − fx_part``).
+        status: ``eliminated`` (no mismatch), ``plugged`` (a mismatch within tolerance, eliminated
+            to suspense and flagged) or ``uneliminated`` (beyond tolerance, left in the accounts).
+
+    """
+
+    entity: EntityId
+    counterparty: EntityId
+    kind: str
+    entity_amount: Decimal
+    counterparty_amount: Decimal
+    difference: Decimal
+    fx_part: Decimal
+    mismatch: Decimal
+    status: IntercompanyStatus
+
+
+@dataclass(frozen=True, slots=True)
 class ChecklistTask:
     """A task of the period's checklist as it stood when the package was rendered.
 
@@ -591,6 +619,7 @@ class BoardPackData:
             year to date) and one more month (the prior-month column); empty when unknown.
         close_steps: the run's statuses up to REPORTING, oldest first (the close-status page).
         checklist: the period's checklist tasks as they stood then, by due day.
+        intercompany: the intercompany pairs and how each was matched.
 
     """
 
@@ -626,6 +655,7 @@ class BoardPackData:
     positions: tuple[MonthPosition, ...] = ()
     close_steps: tuple[CloseStep, ...] = ()
     checklist: tuple[ChecklistTask, ...] = ()
+    intercompany: tuple[IntercompanyPair, ...] = ()
     signoff: SignOff | None = None
 
     def __post_init__(self) -> None:

@@ -1025,6 +1025,32 @@ def _close_status(data: BoardPackData) -> list[Flowable]:
     return out
 
 
+_IC_LIGHTS = {"eliminated": "green", "plugged": "yellow", "uneliminated": "red"}
+
+
+def _intercompany(data: BoardPackData) -> list[Flowable]:
+    """Build the intercompany matching: every pair, its two sides, what rates explain, its status."""
+    loc = data.locale
+    out: list[Flowable] = [CondPageBreak(60 * mm), Paragraph(_esc(t(loc, "intercompany_matching")), _H2)]
+    if not data.intercompany:
+        return out + [Paragraph(_esc(t(loc, "no_items")), _BODY)]
+    count = {s: sum(p.status == s for p in data.intercompany) for s in _IC_LIGHTS}
+    out += [Paragraph(_esc(t(loc, "intercompany_summary", pairs=len(data.intercompany), **count)), _BODY),
+            Paragraph(_esc(t(loc, "intercompany_note")), _SMALL), Spacer(1, 4)]
+    rows: list[list[Any]] = [[t(loc, "col_pair"), t(loc, "col_kind"), t(loc, "col_entity_side"),
+                              t(loc, "col_counterparty_side"), t(loc, "col_fx_part"),
+                              t(loc, "col_mismatch"), t(loc, "col_ic_status")]]
+    fills = []
+    for p in data.intercompany:
+        fills.append((len(rows), 6, _IC_LIGHTS[p.status]))
+        rows.append([f"{p.entity} · {p.counterparty}", _Wrap(t(loc, f"ic_kind_{p.kind}")),
+                     format_amount(p.entity_amount, loc), format_amount(p.counterparty_amount, loc),
+                     format_amount(p.fx_part, loc, zero_dash=True),
+                     format_amount(p.mismatch, loc, zero_dash=True), t(loc, f"ic_{p.status}")])
+    out.append(_grid(rows, [0.16, 0.16, 0.14, 0.14, 0.13, 0.12, 0.15], numeric_from=2, fills=fills))
+    return out
+
+
 def _signoff_section(data: BoardPackData) -> list[Flowable]:
     """Return the appendix's sign-off: the three signatures and every waiver with who, when and why."""
     loc, signed = data.locale, data.signoff
@@ -1067,7 +1093,8 @@ def build_board_pdf(data: BoardPackData) -> bytes:
     story: list[Flowable] = [
         *_cover(data, "board_package"), *_contents(data), PageBreak(),
         *_executive_summary(data, st), *_statements(data, st), *_commentary(data),
-        *_charts(data, st), *_companies(data), *_close_status(data), *_appendix(data)]
+        *_charts(data, st), *_companies(data), *_close_status(data), *_intercompany(data),
+        *_appendix(data)]
     for flowable in story:
         if isinstance(flowable, _PrefilledContents):
             flowable.prefill(story)

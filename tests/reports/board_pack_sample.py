@@ -31,6 +31,7 @@ from reports.model import (
     Entity,
     EntityAttribution,
     FxRateRow,
+    IntercompanyPair,
     Journal,
     JournalLine,
     Kpi,
@@ -431,6 +432,18 @@ def _kpis(balances: tuple[ConsolidatedBalance, ...], history: tuple[PeriodResult
     )
 
 
+def _intercompany() -> tuple[IntercompanyPair, ...]:
+    """A matched pair, one whose difference the rates explain, one within tolerance."""
+    return (
+        IntercompanyPair("BR1", "BR2", "receivable_payable", D("125000.00"), D("-125000.00"),
+                         D("0.00"), D("0.00"), D("0.00"), "eliminated"),
+        IntercompanyPair("BR1", "HOLD", "loan", D("500000.00"), D("-499210.40"), D("789.60"),
+                         D("789.60"), D("0.00"), "eliminated"),
+        IntercompanyPair("EU1", "HOLD", "revenue_expense", D("48210.33"), D("-48150.00"),
+                         D("60.33"), D("0.00"), D("60.33"), "plugged"),
+    )
+
+
 def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_budget: bool = True,
                       with_prior_month: bool = True, with_prior_year: bool = True,
                       with_prior_year_end: bool = True) -> BoardPackData:
@@ -559,7 +572,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         kpis=_kpis(balances, hist_tuple, chart),
         validation=validation, validation_score=D("97.5"), validation_light="green",
         audit_log=tuple(audit), positions=tuple(reversed(positions)),
-        close_steps=_close_steps(start), checklist=_checklist())
+        close_steps=_close_steps(start), checklist=_checklist(), intercompany=_intercompany())
     return data
 
 
