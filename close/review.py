@@ -8,26 +8,28 @@ CONSOLIDATING on the parent's extraction and mapping.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.errors import ConfigError, NotFound, RunConflict
 from close.run_state import RunStatus, append_event, transition
 from close.stages import StageEnv
 from close.stages.inputs import ADJUSTMENT_PREFIX
+from close.storage.findings import findings, waive_findings
 from close.storage.runs import (
     Run,
+    copy_to_child,
     create_run,
     effective_run,
     ensure_not_locked,
     get_run,
-    list_inputs,
+    lock_period,
     put_input,
+    set_signed_off,
+    unlock_period,
 )
 from close.storage.workflow import list_tasks
 from close.types import Period, RunId
@@ -47,16 +49,6 @@ def _require_reason(reason: str, option: str) -> str:
     if not reason.strip():
         raise ConfigError("a reason is required and was blank", key=option, expected="a non-empty text")
     return reason.strip()
-
-
-def findings(conn: Connection, run_id: RunId) -> list[dict[str, object]]:
-    """Every validation finding of a run with its waiver, in check order."""
-    rows = conn.execute(sa.text(
-        "SELECT seq, code, category, severity, entity_id AS entity, account, expected, actual, difference, "
-        "message, waived_by, waived_reason, waived_at FROM validation_results "
-        "WHERE run_id = CAST(:r AS uuid) ORDER BY seq"),
-        {"r": run_id})
-    return [dict(r._mapping) for r in rows]
 
 
 def approve(env: StageEnv, run_id: RunId, reason: str, waivers: Mapping[str, str], *,
@@ -90,11 +82,7 @@ def approve(env: StageEnv, run_id: RunId, reason: str, waivers: Mapping[str, str
         unknown = sorted(set(waivers) - {str(f["code"]) for f in items})
         if unknown:
             raise ConfigError(f"run {run_id} has no finding {unknown[0]!r}", key="--waive")
-        conn.execute(sa.text(
-            "UPDATE validation_results SET waived_by = :who, waived_at = now(), "
-            "waived_reason = coalesce(CAST(:reasons AS jsonb) ->> code, :reason) "
-            "WHERE run_id = CAST(:r AS uuid) AND severity <> 'pass'"),
-            {"who": env.actor, "reason": reason, "r": run_id, "reasons": json.dumps(dict(waivers))})
+        waive_findings(conn, run_id, actor=env.actor, reason=reason, waivers=waivers)
         waived = [f for f in items if f["severity"] != "pass"]
         append_event(conn, run_id, "approved", f"approved by {env.actor}: {reason}", actor=env.actor,
                      detail={"reason": reason, "waived": len(waived), "waivers": dict(waivers),
@@ -154,8 +142,7 @@ def signoff(env: StageEnv, run_id: RunId, note: str = "", *, role: str | None = 
             raise RunConflict(f"refused: the checklist tasks that gate the sign-off are not done: "
                               f"{', '.join(t.task_id for t in waiting)} (close tasks done "
                               f"{run.group_id} {run.period} TASK)")
-        conn.execute(sa.text("UPDATE close_runs SET signed_off_by = :who, signed_off_at = now() "
-                             "WHERE id = CAST(:r AS uuid)"), {"who": env.actor, "r": run_id})
+        set_signed_off(conn, run_id, env.actor)
         append_event(conn, run_id, "signed_off", f"signed off by {env.actor}" + (f": {note}" if note else ""),
                      actor=env.actor, detail={"note": note, **_role(role)})
         signed = get_run(conn, run_id) or run
@@ -178,10 +165,7 @@ def lock(env: StageEnv, group_id: str, period: Period, reason: str = "") -> Run:
             raise RunConflict(f"refused: run {run.id} of {period} is not signed off; "
                               f"`close signoff {run.id}` first")
         ensure_not_locked(conn, group_id, period)
-        conn.execute(sa.text(
-            "INSERT INTO period_locks (tenant_id, group_id, period, run_id, locked_by, reason) VALUES "
-            "(current_setting('app.tenant_id'), :g, :p, CAST(:r AS uuid), :who, :why)"),
-            {"g": group_id, "p": period, "r": run.id, "who": env.actor, "why": reason})
+        lock_period(conn, group_id, period, run.id, actor=env.actor, reason=reason)
         append_event(conn, run.id, "locked", f"period {period} locked by {env.actor}", actor=env.actor,
                      detail={"reason": reason})
         return run
@@ -197,13 +181,11 @@ def unlock(env: StageEnv, group_id: str, period: Period, reason: str) -> None:
     """
     reason = _require_reason(reason, "--reason")
     with env.db.tx() as conn:
-        row = conn.execute(sa.text(
-            "DELETE FROM period_locks WHERE group_id = :g AND period = :p RETURNING run_id::text, locked_by"),
-            {"g": group_id, "p": period}).first()
-        if row is None:
+        removed = unlock_period(conn, group_id, period)
+        if removed is None:
             raise RunConflict(f"refused: period {period} of group {group_id} is not locked")
-        append_event(conn, row[0], "unlocked", f"period {period} unlocked by {env.actor}: {reason}",
-                     actor=env.actor, detail={"reason": reason, "locked_by": row[1]})
+        append_event(conn, removed.run_id, "unlocked", f"period {period} unlocked by {env.actor}: {reason}",
+                     actor=env.actor, detail={"reason": reason, "locked_by": removed.locked_by})
 
 
 _REUSED_STAGES = (RunStatus.EXTRACTING.value, RunStatus.MAPPING.value)
@@ -235,35 +217,10 @@ def adjust(env: StageEnv, run_id: RunId, journal: Path) -> Run:
                            parent_run_id=parent.id, root_run_id=parent.root_run_id or parent.id,
                            start_stage=RunStatus.CONSOLIDATING)
         assert child is not None
-        _copy_parent(conn, parent.id, child.id)
+        # The child reuses the parent's inputs, extracted trial balances, mapping and their DONE marks.
+        copy_to_child(conn, parent.id, child.id, _REUSED_STAGES)
         _, digest = put_input(conn, child.id, ADJUSTMENT_PREFIX + journal.name, data, kind="file")
         append_event(conn, child.id, "adjusted",
                      f"child of run {parent.id} with top-side journal {journal.name}", actor=env.actor,
                      detail={"parent_run_id": parent.id, "file": journal.name, "sha256": digest})
         return child
-
-
-def _copy_parent(conn: Connection, parent: RunId, child: RunId) -> None:
-    """Give the child the parent's inputs, extracted trial balances, mapping and their DONE marks."""
-    params = {"p": parent, "c": child}
-    for item in list_inputs(conn, parent):
-        conn.execute(sa.text(
-            "INSERT INTO run_inputs "
-            "(tenant_id, run_id, name, version, kind, entity_id, sha256, size, content) "
-            "SELECT tenant_id, CAST(:c AS uuid), name, 1, kind, entity_id, sha256, size, content "
-            "FROM run_inputs WHERE run_id = CAST(:p AS uuid) AND name = :n AND version = :v"),
-            {**params, "n": item["name"], "v": item["version"]})
-    conn.execute(sa.text(
-        "INSERT INTO trial_balances SELECT tenant_id, CAST(:c AS uuid), entity_id, period, line_no, account, "
-        "account_name, counterparty, cost_center, department, currency, opening, debit, credit, closing "
-        "FROM trial_balances WHERE run_id = CAST(:p AS uuid)"), params)
-    conn.execute(sa.text(
-        "INSERT INTO account_mappings "
-        "SELECT tenant_id, CAST(:c AS uuid), entity_id, account, std_account, source "
-        "FROM account_mappings WHERE run_id = CAST(:p AS uuid)"), params)
-    conn.execute(sa.text(
-        "INSERT INTO run_stages "
-        "(tenant_id, run_id, stage, entity_id, status, attempt, output_digest, started_at) "
-        "SELECT tenant_id, CAST(:c AS uuid), stage, entity_id, status, attempt, output_digest, started_at "
-        "FROM run_stages WHERE run_id = CAST(:p AS uuid) AND stage = ANY(:s)"),
-        {**params, "s": list(_REUSED_STAGES)})

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.config import GroupConfig, load_group_config
@@ -22,6 +21,7 @@ from close.run_state import STAGE_ORDER, RunStatus, append_event, transition
 from close.stages import StageEnv
 from close.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT, load_config
 from close.stages.rates import RATES_KEY
+from close.storage.groups import upsert_group
 from close.storage.leases import LeaseKey, drop_leases, queue_leases
 from close.storage.runs import (
     Run,
@@ -65,25 +65,6 @@ def _read(base: Path, f: InputFile, *, required: bool) -> bytes | None:
         if required:
             raise ConfigError(f"cannot read {path}: {exc.strerror}", key=f.name) from None
         return None
-
-
-def upsert_group(conn: Connection, config: GroupConfig) -> None:
-    """Record the group and its entities as the config now describes them."""
-    conn.execute(sa.text(
-        "INSERT INTO groups (tenant_id, id, name, presentation_currency) VALUES "
-        "(current_setting('app.tenant_id'), :id, :n, :c) ON CONFLICT (tenant_id, id) DO UPDATE "
-        "SET name = excluded.name, presentation_currency = excluded.presentation_currency, "
-        "updated_at = now()"),
-        {"id": config.id, "n": config.name, "c": config.presentation_currency})
-    for e in config.entities:
-        conn.execute(sa.text(
-            "INSERT INTO entities (tenant_id, group_id, id, name, currency, parent_id, ownership, method, "
-            "connector) VALUES (current_setting('app.tenant_id'), :g, :id, :n, :c, :p, :o, :m, :k) "
-            "ON CONFLICT (tenant_id, group_id, id) DO UPDATE SET name = excluded.name, "
-            "currency = excluded.currency, parent_id = excluded.parent_id, ownership = excluded.ownership, "
-            "method = excluded.method, connector = excluded.connector"),
-            {"g": config.id, "id": e.id, "n": e.name, "c": e.currency, "p": e.parent,
-             "o": e.ownership, "m": e.method, "k": e.connector})
 
 
 def snapshot_inputs(conn: Connection, run_id: RunId, config_path: Path, config: GroupConfig,

@@ -18,11 +18,10 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.errors import RunConflict
-from close.storage.engine import session_nonce
+from close.storage.run_status import compare_and_set_status, insert_event
 from close.types import RunId
 
 
@@ -91,24 +90,12 @@ TRANSITIONS: Mapping[RunStatus, frozenset[RunStatus]] = {
 }
 
 
-# The only close_runs columns a transition may set besides the status; names are checked against
-# this set before they reach the UPDATE (values are always bound parameters).
-_SETTABLE_COLUMNS = frozenset({"failed_stage", "failed_entity", "failure_reason", "superseded_by",
-                               "validation_score"})
-
-
 def append_event(conn: Connection, run_id: RunId, kind: str, message: str, *, actor: str,
                  stage: str | None = None, entity_id: str | None = None,
                  detail: Mapping[str, Any] | None = None) -> None:
     """Append one row to the run's audit trail (``run_events`` is append-only)."""
-    # The database sets the time, the id and the hash chain; the nonce proves this process opened
-    # the session, which then carries the actor (close/sql/0004_tenant_wall_audit_seal.sql).
-    conn.execute(sa.text(
-        "SELECT monthclose_append_event(:nonce, :actor, CAST(:run AS uuid), :kind, :stage, :entity, :msg, "
-        "CAST(:detail AS jsonb))"),
-        {"nonce": session_nonce(conn), "run": run_id, "actor": actor, "kind": kind, "stage": stage,
-         "entity": entity_id, "msg": message,
-         "detail": json.dumps(dict(detail or {}), default=str, sort_keys=True)})
+    insert_event(conn, run_id, kind, message, actor=actor, stage=stage, entity_id=entity_id,
+                 detail_json=json.dumps(dict(detail or {}), default=str, sort_keys=True))
 
 
 def transition(conn: Connection, run_id: RunId, expected: RunStatus, to: RunStatus, *, actor: str,
@@ -132,17 +119,8 @@ def transition(conn: Connection, run_id: RunId, expected: RunStatus, to: RunStat
     """
     if to not in TRANSITIONS[expected]:
         raise RunConflict(f"run {run_id}: {expected} cannot move to {to}")
-    unknown = set(extra or {}) - _SETTABLE_COLUMNS
-    if unknown:
-        raise ValueError(f"transition() cannot set {sorted(unknown)}")
-    sets = ", ".join(f"{col} = :x_{col}" for col in (extra or {}))
-    params = {"id": run_id, "exp": expected.value, "to": to.value,
-              **{f"x_{k}": v for k, v in (extra or {}).items()}}
-    finished = ", finished_at = now()" if to in TERMINAL_STATUSES else ""
-    result = conn.execute(sa.text(
-        f"UPDATE close_runs SET status = :to, updated_at = now(){finished}"  # noqa: S608 - column names are ours
-        f"{', ' + sets if sets else ''} WHERE id = :id AND status = :exp"), params)
-    if result.rowcount != 1:
+    if not compare_and_set_status(conn, run_id, expected.value, to.value, finished=to in TERMINAL_STATUSES,
+                                  extra=extra or {}):
         raise RunConflict(f"run {run_id} is no longer {expected}: another worker or user moved it")
     append_event(conn, run_id, "transition", reason, actor=actor,
                  detail={"from": expected.value, "to": to.value, **dict(detail or {})})

@@ -39,7 +39,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Connection
@@ -49,19 +48,29 @@ from close.definitions import block_sums, income_statement_totals
 from close.errors import NotFound
 from close.fx import PPA_BOOK
 from close.money import from_minor
+from close.run_state import RunStatus
 from close.stages.inputs import load_config, load_run_chart
-from close.storage.runs import events, get_run, list_inputs
+from close.storage.findings import findings
+from close.storage.results import (
+    account_trace,
+    all_facts,
+    comment_rows,
+    consolidated_rows,
+    journal_heads,
+    journal_lines,
+)
+from close.storage.runs import events, get_run, list_inputs, stage_done_detail
 from close.types import Currency, EntityId, RunId
+
+# The columns of a finding that ``close show`` prints (not its check order or waiver time).
+_FINDING_KEYS = ("code", "category", "severity", "entity", "account", "expected", "actual", "difference",
+                 "message", "waived_by", "waived_reason")
 
 # Fact amounts kept in a local currency: the key, and the key naming the entity whose currency it is.
 _LOCAL_AMOUNTS: dict[str, dict[str, str]] = {
     "goodwill": {"local": "entity"},
     "ic_pair": {"entity_local": "entity", "counterparty_local": "counterparty"},
 }
-
-
-def _rows(conn: Connection, sql: str, run_id: RunId, **params: object) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in conn.execute(sa.text(sql), {"r": run_id, **params})]
 
 
 def fact_in_units(kind: str, payload: dict[str, Any], presentation: Currency,
@@ -91,12 +100,8 @@ def fact_in_units(kind: str, payload: dict[str, Any], presentation: Currency,
 
 def commentary_usage(conn: Connection, run_id: RunId) -> dict[str, Any]:
     """Return what the run's commentary cost: ANALYZING's usage (its stage_done event), each comment."""
-    detail = conn.execute(sa.text(
-        "SELECT detail -> 'commentary' FROM run_events WHERE run_id = CAST(:r AS uuid) "
-        "AND stage = 'ANALYZING' AND kind = 'stage_done' ORDER BY id DESC LIMIT 1"), {"r": run_id}).scalar()
-    comments = _rows(conn, "SELECT entity_id AS entity, account, kind, source, model, cached, revised, "
-                           "input_tokens, output_tokens, cost, confidence, light, fallback_reason "
-                           "FROM commentary WHERE run_id = CAST(:r AS uuid) ORDER BY seq", run_id)
+    detail = (stage_done_detail(conn, run_id, RunStatus.ANALYZING.value) or {}).get("commentary")
+    comments = comment_rows(conn, run_id)
     usage = {k: (detail or {}).get(k, 0) for k in ("requests", "cache_hits", "data_only", "input_tokens",
                                                      "output_tokens")}
     return {**usage, "cost_usd": Decimal(str((detail or {}).get("cost_usd", "0"))), "comments": comments}
@@ -109,8 +114,7 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
         raise NotFound(f"no run {run_id}")
     config = load_config(conn, run_id)
     chart = load_run_chart(conn, run_id, config)
-    consolidated = _rows(conn, "SELECT std_account AS account, amount, movement FROM consolidated_balances "
-                               "WHERE run_id = CAST(:r AS uuid) ORDER BY std_account", run_id)
+    consolidated = [b._asdict() for b in consolidated_rows(conn, run_id)]
     for row in consolidated:
         row["name"] = chart.column("name").get(row["account"], "")
         row["class"] = chart.column("class").get(row["account"], "")
@@ -124,13 +128,9 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
 
     chart_rows = list(zip(chart.column("code"), chart.column("class"), chart.column("subclass"),
                           chart.column("system_role"), strict=True))
-    facts = _rows(conn, "SELECT kind, payload FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) "
-                        "ORDER BY kind, seq", run_id)
-    journals = _rows(conn, "SELECT journal_id, kind, basis, memo FROM journal_entries "
-                           "WHERE run_id = CAST(:r AS uuid) ORDER BY journal_id", run_id)
-    lines = _rows(conn, "SELECT journal_id, line_no, entity_id AS entity, std_account AS account, "
-                        "counterparty, amount, memo FROM journal_lines WHERE run_id = CAST(:r AS uuid) "
-                        "ORDER BY journal_id, line_no", run_id)
+    facts = all_facts(conn, run_id)
+    journals = journal_heads(conn, run_id)
+    lines = journal_lines(conn, run_id)
     for j in journals:
         j["lines"] = [ln for ln in lines if ln["journal_id"] == j["journal_id"]]
     currencies = {e.id: e.currency for e in config.entities}
@@ -157,10 +157,8 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
             ("rates", "rate"), ("ownership_steps", "step"), ("disposals", "disposal"),
             ("associates", "associate"), ("impairments", "impairment"))},
         "eliminations": journals,
-        "validation": _rows(conn, "SELECT code, category, severity, entity_id AS entity, account, expected, "
-                                  "actual, difference, message, waived_by, waived_reason "
-                                  "FROM validation_results WHERE run_id = CAST(:r AS uuid) "
-                                  "AND severity <> 'pass' ORDER BY seq", run_id),
+        "validation": [{k: f[k] for k in _FINDING_KEYS} for f in findings(conn, run_id)
+                       if f["severity"] != "pass"],
         "inputs": list_inputs(conn, run_id),
         "events": events(conn, run_id),
         "commentary": commentary_usage(conn, run_id),
@@ -170,12 +168,8 @@ def run_summary(conn: Connection, run_id: RunId, *, account: str | None = None) 
     if account:
         summary["trace"] = {
             "account": account,
-            "entities": _rows(conn, "SELECT entity_id AS entity, counterparty, local_closing, rate, "
-                                    "rate_type, translated FROM translated_balances "
-                                    "WHERE run_id = CAST(:r AS uuid) "
-                                    # pushed-down PPA lines are traced through the PPA journal's lines
-                                    "AND std_account = :a AND book <> :ppa ORDER BY entity_id", run_id,
-                                    a=account, ppa=PPA_BOOK),
+            # pushed-down PPA lines are traced through the PPA journal's lines
+            "entities": account_trace(conn, run_id, account, except_book=PPA_BOOK),
             "journal_lines": [ln for ln in lines if ln["account"] == account],
         }
     return summary

@@ -49,9 +49,10 @@ from reports.presentation import (
 from reports.statements import (
     Statement,
     Statements,
+    board_bridges,
+    budget_bridge,
     build_statements,
     income_statement_figures,
-    net_income_bridge,
 )
 
 Kind = Literal["text", "amount", "rate", "percent", "ratio", "datetime", "long_text"]
@@ -563,7 +564,7 @@ def _audit_log(book: _Book) -> None:
 
 
 def _charts(book: _Book, st: Statements) -> None:
-    """Native charts: revenue and EBITDA by month, and the net income bridge, over tables here."""
+    """Native charts: revenue and EBITDA by month and the budget bridges, over tables here."""
     data = book.data
     loc = data.locale
     sheet = _Sheet(book, "sheet_charts", t(loc, "financial_performance"), [
@@ -588,24 +589,26 @@ def _charts(book: _Book, st: Statements) -> None:
     trend.set_y_axis({"num_format": "#,##0"})
     trend.set_size({"width": 720, "height": 320})
     sheet.ws.insert_chart(_HEADER_ROW, 5, trend)
-    steps = net_income_bridge(st, loc)
-    if steps is not None:
+    main = budget_bridge(st, loc)
+    bridges = ([(t(loc, "waterfall"), main)] if main is not None else []) + list(
+        board_bridges(st, loc))
+    for i, (title, steps) in enumerate(bridges):
         sheet.row += 1
         top = sheet.row
-        sheet.append([t(loc, "waterfall"), None, None, None], props=_SECTION)
+        sheet.append([title, None, None, None], props=_SECTION)
         for _, label, amount in steps:
             sheet.append([label, amount, None, None])
         bridge = book.wb.add_chart({"type": "bar"})
-        bridge.add_series({"name": t(loc, "waterfall"),
+        bridge.add_series({"name": title,
                            "categories": [name, top + 1, 0, sheet.row - 1, 0],
                            "values": [name, top + 1, 1, sheet.row - 1, 1],
                            "invert_if_negative": True})
-        bridge.set_title({"name": t(loc, "waterfall")})
+        bridge.set_title({"name": title})
         bridge.set_legend({"none": True})
         bridge.set_y_axis({"reverse": True})
         bridge.set_x_axis({"num_format": "#,##0"})
         bridge.set_size({"width": 720, "height": 320})
-        sheet.ws.insert_chart(_HEADER_ROW + 17, 5, bridge)
+        sheet.ws.insert_chart(_HEADER_ROW + 17 * (i + 1), 5, bridge)
     sheet.width(0, 36)
     sheet.finish(autofilter=False)
 

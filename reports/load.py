@@ -25,14 +25,12 @@ month=D("-210000.00"))``; with no May run, ``prior_month`` is ``None``.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.budget import parse_budget
@@ -42,11 +40,25 @@ from close.errors import InputDataError
 from close.kpis import KPI_DEFINITIONS
 from close.money import ZERO, D, from_minor
 from close.ownership import compute_ownership
-from close.periods import add_months, parse_period
+from close.periods import add_months, fiscal_year_first, parse_period
+from close.run_state import RunStatus
 from close.stages.inputs import load_config, load_run_chart, read_file
 from close.storage.artifacts import package_status
-from close.storage.runs import Run, effective_run, get_run
-from close.storage.workflow import steps_until_reporting, tasks_until_reporting
+from close.storage.findings import findings
+from close.storage.results import (
+    consolidated_comments,
+    consolidated_of_runs,
+    fact_payloads,
+    journal_heads,
+    journal_lines,
+    kpi_list,
+    mapped_trial_balance,
+    own_translated_lines,
+    variance_list,
+    worksheet_cells,
+)
+from close.storage.runs import Run, effective_run, get_run, stage_done_detail
+from close.storage.workflow import events_until_reporting, steps_until_reporting, tasks_until_reporting
 from close.types import AccountCode, Currency, EntityId, Period, RunId
 from close.workflow.checklist import overdue
 from reports.model import (
@@ -60,6 +72,7 @@ from reports.model import (
     Entity,
     EntityAttribution,
     FxRateRow,
+    IntercompanyPair,
     Journal,
     JournalKind,
     JournalLine,
@@ -148,6 +161,7 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         raise InputDataError(f"consolidated balances name accounts not in the run's chart: {unknown}",
                              field="consolidated_balances.std_account")
     prior_month_period, prior_year_period = add_months(run.period, -1), add_months(run.period, -12)
+    prior_year_end = add_months(fiscal_year_first(run.period, config.fiscal_year_start), -1)
     worksheet = worksheet_of(conn, run, config, entities)
     score, light = validation_score(conn, current)
     steps = close_steps_of(conn, run.id)
@@ -166,6 +180,7 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         entities=entities,
         prior_month=comparative_of(prior_month_period, earlier.get(prior_month_period), stored),
         prior_year=comparative_of(prior_year_period, earlier.get(prior_year_period), stored),
+        prior_year_end=comparative_of(prior_year_end, earlier.get(prior_year_end), stored),
         budget=budget_of(conn, run, config),
         history=history_of(earlier, stored, by_code),
         worksheet=worksheet,
@@ -182,7 +197,19 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         positions=positions_of(conn, run, config, entities, earlier),
         close_steps=steps,
         checklist=checklist_of(conn, run, steps[-1].start if steps else current.as_of),
+        intercompany=intercompany_of(conn, run.id, pc),
     )
+
+
+def intercompany_of(conn: Connection, run_id: RunId, pc: Currency) -> tuple[IntercompanyPair, ...]:
+    """Return the run's intercompany pairs; the frames keep amounts in minor units of ``pc``."""
+    return tuple(IntercompanyPair(
+        entity=p["entity"], counterparty=p["counterparty"], kind=p["kind"],
+        entity_amount=from_minor(p["entity_amount"], pc),
+        counterparty_amount=from_minor(p["counterparty_amount"], pc),
+        difference=from_minor(p["difference"], pc), fx_part=from_minor(p["fx_part"], pc),
+        mismatch=from_minor(p["mismatch"], pc), status=p["status"])
+        for p in fact_payloads(conn, run_id, "ic_pair"))
 
 
 def positions_of(conn: Connection, run: Run, config: GroupConfig, entities: Sequence[Entity],
@@ -192,7 +219,7 @@ def positions_of(conn: Connection, run: Run, config: GroupConfig, entities: Sequ
     The chain stops at the first month without an effective run (the statement then says which
     columns are not available).
     """
-    start = fiscal_year_start_period(run.period, config.fiscal_year_start)
+    start = fiscal_year_first(run.period, config.fiscal_year_start)
     first = add_months(start, -2)
     out: list[MonthPosition] = []
     period = add_months(run.period, -1)
@@ -244,12 +271,9 @@ def consolidated_entities(config: GroupConfig) -> tuple[Entity, ...]:
 def balances_by_run(conn: Connection, run_ids: Iterable[RunId]
                     ) -> dict[RunId, tuple[ConsolidatedBalance, ...]]:
     """Return the consolidated balances of several runs, by account; a run without any is absent."""
-    found: dict[RunId, list[ConsolidatedBalance]] = defaultdict(list)
-    for run_id, account, amount, movement in conn.execute(sa.text(
-            "SELECT run_id::text, std_account, amount, movement FROM consolidated_balances "
-            "WHERE run_id = ANY(CAST(:ids AS uuid[])) ORDER BY run_id, std_account"), {"ids": list(run_ids)}):
-        found[run_id].append(ConsolidatedBalance(account=account, closing=amount, month=movement))
-    return {run_id: tuple(b) for run_id, b in found.items()}
+    return {run_id: tuple(ConsolidatedBalance(account=b.account, closing=b.amount, month=b.movement)
+                          for b in balances)
+            for run_id, balances in consolidated_of_runs(conn, run_ids).items()}
 
 
 def earlier_runs(conn: Connection, group_id: str, period: Period) -> dict[Period, RunId]:
@@ -271,12 +295,6 @@ def comparative_of(period: Period, run_id: RunId | None,
     return Comparative(period=period, balances=stored[run_id], run_id=run_id)
 
 
-def fiscal_year_start_period(period: Period, fiscal_year_start: int) -> Period:
-    """Return the first period of the fiscal year that contains ``period``."""
-    year, month = parse_period(period)
-    return f"{year if month >= fiscal_year_start else year - 1:04d}-{fiscal_year_start:02d}"
-
-
 def budget_of(conn: Connection, run: Run, config: GroupConfig) -> Comparative | None:
     """Return the consolidated budget: the month's movement and the fiscal year to date.
 
@@ -296,7 +314,7 @@ def budget_of(conn: Connection, run: Run, config: GroupConfig) -> Comparative | 
     if not name or (config.budget_currency or pc) != pc:
         return None
     frame = parse_budget(read_file(conn, run.id, name), period=None, currency=pc, source=name)
-    start = fiscal_year_start_period(run.period, config.fiscal_year_start)
+    start = fiscal_year_first(run.period, config.fiscal_year_start)
     ytd = frame[(frame["period"] >= start) & (frame["period"] <= run.period)]
     month = ytd[ytd["period"] == run.period]
     if month.empty:
@@ -338,9 +356,7 @@ def worksheet_of(conn: Connection, run: Run, config: GroupConfig,
     """
     cells: dict[tuple[EntityId, AccountCode], dict[str, Decimal]] = defaultdict(
         lambda: dict.fromkeys(("translated", "eliminations", "ppa", "adjustments"), ZERO))
-    for entity, account, column, amount in conn.execute(sa.text(
-            'SELECT entity_id, std_account, "column", amount FROM consolidation_worksheet '
-            "WHERE run_id = CAST(:r AS uuid) AND basis = 'IFRS'"), {"r": run.id}):
+    for entity, account, column, amount in worksheet_cells(conn, run.id):
         if column in _DERIVED_WORKSHEET_COLUMNS:
             continue
         if column not in _WORKSHEET_COLUMNS:
@@ -352,9 +368,7 @@ def worksheet_of(conn: Connection, run: Run, config: GroupConfig,
     local: dict[tuple[EntityId, AccountCode], Decimal] = defaultdict(lambda: ZERO)
     rates: dict[tuple[EntityId, AccountCode], set[Decimal | None]] = defaultdict(set)
     first_fiscal_month = parse_period(run.period)[1] == config.fiscal_year_start
-    for entity, account, closing, rate, rate_type in conn.execute(sa.text(
-            "SELECT entity_id, std_account, local_closing, rate, rate_type FROM translated_balances "
-            "WHERE run_id = CAST(:r AS uuid) AND book = ''"), {"r": run.id}):
+    for entity, account, closing, rate, rate_type in own_translated_lines(conn, run.id):
         local[(entity, account)] += closing
         several_averages = rate_type == "average" and not first_fiscal_month
         rates[(entity, account)].add(None if several_averages else rate)
@@ -376,23 +390,16 @@ def worksheet_of(conn: Connection, run: Run, config: GroupConfig,
 
 def trial_balance_of(conn: Connection, run: Run) -> tuple[TrialBalanceLine, ...]:
     """Return the run's extracted local lines of its period with their standard accounts."""
-    rows = conn.execute(sa.text(
-        "SELECT t.entity_id, t.account, t.account_name, m.std_account, t.currency, t.opening, t.debit, "
-        "t.credit, t.closing, t.counterparty FROM trial_balances t LEFT JOIN account_mappings m "
-        "ON m.run_id = t.run_id AND m.entity_id = t.entity_id AND m.account = t.account "
-        "WHERE t.run_id = CAST(:r AS uuid) AND t.period = :p ORDER BY t.entity_id, t.line_no"),
-        {"r": run.id, "p": run.period}).all()
-    return tuple(TrialBalanceLine(entity=r[0], account=r[1], account_name=r[2], std_account=r[3],
-                                  currency=r[4].strip(), opening=r[5], debits=r[6], credits=r[7],
-                                  closing=r[8], counterparty=r[9] or None) for r in rows)
+    return tuple(TrialBalanceLine(entity=r.entity, account=r.account, account_name=r.account_name,
+                                  std_account=r.std_account, currency=r.currency.strip(), opening=r.opening,
+                                  debits=r.debit, credits=r.credit, closing=r.closing,
+                                  counterparty=r.counterparty or None)
+                 for r in mapped_trial_balance(conn, run.id, run.period))
 
 
 def facts_of(conn: Connection, run_id: RunId, kind: str) -> list[dict[str, Any]]:
     """Return one kind of consolidation fact, payloads parsed with exact decimals, in order."""
-    texts = conn.execute(sa.text(
-        "SELECT payload::text FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) AND kind = :k "
-        "ORDER BY seq"), {"r": run_id, "k": kind}).scalars().all()
-    return [json.loads(t, parse_float=Decimal) for t in texts]
+    return fact_payloads(conn, run_id, kind, exact=True)
 
 
 def fact_amount(payload: Mapping[str, Any], keys: Iterable[str], currency: Currency) -> Decimal | None:
@@ -460,18 +467,14 @@ def fx_rates_of(conn: Connection, run_id: RunId) -> tuple[FxRateRow, ...]:
 
 def journals_of(conn: Connection, run_id: RunId) -> tuple[Journal, ...]:
     """Return the consolidation journals with their lines, in journal id order."""
-    heads = conn.execute(sa.text(
-        "SELECT journal_id, kind, basis, memo FROM journal_entries WHERE run_id = CAST(:r AS uuid) "
-        "ORDER BY journal_id"), {"r": run_id}).all()
     lines: dict[str, list[JournalLine]] = defaultdict(list)
-    for jid, entity, account, counterparty, amount, memo in conn.execute(sa.text(
-            "SELECT journal_id, entity_id, std_account, counterparty, amount, memo FROM journal_lines "
-            "WHERE run_id = CAST(:r AS uuid) ORDER BY journal_id, line_no"), {"r": run_id}):
-        lines[jid].append(JournalLine(entity=entity, account=account, amount=amount,
-                                      counterparty=counterparty or None, memo=memo))
-    return tuple(Journal(id=jid, kind=journal_kind(kind, basis), description=description,
-                         basis=basis_label(basis), lines=tuple(lines[jid]))
-                 for jid, kind, basis, description in heads)
+    for ln in journal_lines(conn, run_id):
+        lines[ln["journal_id"]].append(JournalLine(
+            entity=ln["entity"], account=ln["account"], amount=ln["amount"],
+            counterparty=ln["counterparty"] or None, memo=ln["memo"]))
+    return tuple(Journal(id=j["journal_id"], kind=journal_kind(j["kind"], j["basis"]), description=j["memo"],
+                         basis=basis_label(j["basis"]), lines=tuple(lines[j["journal_id"]]))
+                 for j in journal_heads(conn, run_id))
 
 
 def journal_kind(kind: str, basis: str) -> JournalKind:
@@ -546,16 +549,10 @@ def variances_of(conn: Connection, run_id: RunId, by_code: Mapping[AccountCode, 
     and the light of its materiality (yellow when material, else green).
     """
     comments: dict[tuple[str, str], tuple[str, str, int | None, str | None]] = {}
-    for account, kind, body, source, confidence, light in conn.execute(sa.text(
-            "SELECT account, kind, body, source, confidence, light FROM commentary "
-            "WHERE run_id = CAST(:r AS uuid) AND coalesce(figures->>'entity', '') = '' ORDER BY seq"),
-            {"r": run_id}):
+    for account, kind, body, source, confidence, light in consolidated_comments(conn, run_id):
         comments[(account, kind)] = (body, source, confidence, light)  # the latest revision wins
     out = []
-    for account, kind, cur, cmp, delta, pct, material, detail_text in conn.execute(sa.text(
-            "SELECT account, kind, current_amount, comparison_amount, delta, pct, material, detail::text "
-            "FROM variances WHERE run_id = CAST(:r AS uuid) ORDER BY seq"), {"r": run_id}):
-        detail = json.loads(detail_text, parse_float=Decimal)
+    for account, kind, cur, cmp, delta, pct, material, detail in variance_list(conn, run_id):
         if detail.get("entity") or kind not in _VARIANCE_BASES:
             continue
         chart_account = by_code.get(account)
@@ -611,17 +608,13 @@ def kpis_of(conn: Connection, run_id: RunId, earlier: Mapping[Period, RunId]) ->
 
     KPIs come in ``close.kpis.KPI_DEFINITIONS`` order (the report's), others after by code.
     """
-    rows = conn.execute(sa.text(
-        "SELECT code, name, value, unit, reason FROM kpis WHERE run_id = CAST(:r AS uuid) ORDER BY code"),
-        {"r": run_id}).all()
+    rows = kpi_list(conn, run_id)
     if not rows:
         return ()
     trend: dict[str, list[KpiPoint]] = defaultdict(list)
     for period in sorted(earlier):
-        for code, value, unit in conn.execute(sa.text(
-                "SELECT code, value, unit FROM kpis WHERE run_id = CAST(:r AS uuid)"),
-                {"r": earlier[period]}):
-            trend[code].append(KpiPoint(period=period, value=_kpi_value(value, unit)))
+        for k in kpi_list(conn, earlier[period]):
+            trend[k.code].append(KpiPoint(period=period, value=_kpi_value(k.value, k.unit)))
     order = {definition[0]: i for i, definition in enumerate(KPI_DEFINITIONS)}
     rows = sorted(rows, key=lambda r: (order.get(r[0], len(order)), r[0]))
     return tuple(Kpi(code=code, name=name, value=_kpi_value(value, unit), unit=kpi_unit(unit),
@@ -640,14 +633,12 @@ def _decimal_or_none(text: str | None) -> Decimal | None:
 
 def findings_of(conn: Connection, run_id: RunId) -> tuple[ValidationFinding, ...]:
     """Return every stored check result with its waiver; figures that are not numbers are None."""
-    rows = conn.execute(sa.text(
-        "SELECT code, severity, entity_id, account, expected, actual, difference, message, waived_by, "
-        "waived_reason FROM validation_results WHERE run_id = CAST(:r AS uuid) ORDER BY seq"),
-        {"r": run_id}).all()
-    return tuple(ValidationFinding(code=r[0], severity=r[1], entity=r[2] or None, account=r[3] or None,
-                                   expected=_decimal_or_none(r[4]), actual=_decimal_or_none(r[5]),
-                                   difference=_decimal_or_none(r[6]), message=r[7], waived_by=r[8],
-                                   waiver_reason=r[9]) for r in rows)
+    return tuple(ValidationFinding(code=f["code"], severity=f["severity"], entity=f["entity"] or None,
+                                   account=f["account"] or None, expected=_decimal_or_none(f["expected"]),
+                                   actual=_decimal_or_none(f["actual"]),
+                                   difference=_decimal_or_none(f["difference"]), message=f["message"],
+                                   waived_by=f["waived_by"], waiver_reason=f["waived_reason"])
+                 for f in findings(conn, run_id))
 
 
 def score_light(score: Decimal) -> Light:
@@ -663,10 +654,7 @@ def validation_score(conn: Connection, run: Run) -> tuple[Decimal | None, Light 
     ``close_runs.validation_score`` is set when VALIDATING stops the run for review; otherwise
     the score is the one VALIDATING recorded with its DONE event.
     """
-    detail_text = conn.execute(sa.text(
-        "SELECT detail::text FROM run_events WHERE run_id = CAST(:r AS uuid) AND kind = 'stage_done' "
-        "AND stage = 'VALIDATING' ORDER BY id DESC LIMIT 1"), {"r": run.id}).scalar()
-    detail = json.loads(detail_text) if detail_text else {}
+    detail = stage_done_detail(conn, run.id, RunStatus.VALIDATING.value) or {}
     score = _decimal_or_none(run.validation_score) if run.validation_score else None
     if score is None:
         score = _decimal_or_none(str(detail["score"])) if detail.get("score") is not None else None
@@ -682,13 +670,8 @@ def audit_log_of(conn: Connection, run_id: RunId) -> tuple[AuditEvent, ...]:
     The package shows the trail as it stood when the package was rendered, so rendering the run
     again later — after it completed, was signed off or locked — gives the same bytes.
     """
-    rows = conn.execute(sa.text(
-        "SELECT at, actor, kind, message FROM run_events WHERE run_id = CAST(:r AS uuid) AND id <= coalesce("
-        "(SELECT max(id) FROM run_events WHERE run_id = CAST(:r AS uuid) AND kind = 'transition' "
-        "AND detail ->> 'to' = 'REPORTING'), 9223372036854775807) ORDER BY id"),
-        {"r": run_id}).all()
     return tuple(AuditEvent(time=_utc(at), actor=actor, event=kind, detail=message)
-                 for at, actor, kind, message in rows)
+                 for at, actor, kind, message in events_until_reporting(conn, run_id))
 
 
 def close_steps_of(conn: Connection, run_id: RunId) -> tuple[CloseStep, ...]:

@@ -46,6 +46,7 @@ VarianceBasis = Literal["budget", "prior_month", "prior_year"]
 VarianceScope = Literal["month", "ytd"]
 KpiUnit = Literal["ratio", "percent", "currency", "months", "count"]
 JournalKind = Literal["intercompany", "investment", "nci", "ppa", "topside", "gaap", "other"]
+IntercompanyStatus = Literal["eliminated", "plugged", "uneliminated"]
 
 SUPPORTED_LOCALES: tuple[Locale, ...] = ("en-US", "pt-BR")
 
@@ -522,6 +523,33 @@ class CloseStep:
 
 
 @dataclass(frozen=True, slots=True)
+class IntercompanyPair:
+    """One intercompany pair as CONSOLIDATING matched it (``close.intercompany.IC_PAIR_COLUMNS``).
+
+    Attributes:
+        entity, counterparty: the two entities.
+        kind: ``receivable_payable``, ``loan``, ``revenue_expense`` or ``dividend``.
+        entity_amount, counterparty_amount: each side translated, presentation currency, TB sign.
+        difference: the two sides' sum (zero when they match).
+        fx_part: the part of the difference the rates explain (to CTA or the FX result).
+        mismatch: the part they do not (``difference − fx_part``).
+        status: ``eliminated`` (no mismatch), ``plugged`` (a mismatch within tolerance, eliminated
+            to suspense and flagged) or ``uneliminated`` (beyond tolerance, left in the accounts).
+
+    """
+
+    entity: EntityId
+    counterparty: EntityId
+    kind: str
+    entity_amount: Decimal
+    counterparty_amount: Decimal
+    difference: Decimal
+    fx_part: Decimal
+    mismatch: Decimal
+    status: IntercompanyStatus
+
+
+@dataclass(frozen=True, slots=True)
 class ChecklistTask:
     """A task of the period's checklist as it stood when the package was rendered.
 
@@ -568,6 +596,8 @@ class BoardPackData:
         balances: consolidated balances by standard account.
         prior_month: prior month's effective run, or ``None``.
         prior_year: same month a year earlier, or ``None``.
+        prior_year_end: the last month of the prior fiscal year (the balance sheet's IAS 1
+            comparative), or ``None``.
         budget: the budget for the period (income statement month and YTD), or ``None``.
         history: up to 12 earlier periods' income statements, oldest first (trend charts).
         entities: consolidated entities, parent first.
@@ -589,6 +619,7 @@ class BoardPackData:
             year to date) and one more month (the prior-month column); empty when unknown.
         close_steps: the run's statuses up to REPORTING, oldest first (the close-status page).
         checklist: the period's checklist tasks as they stood then, by due day.
+        intercompany: the intercompany pairs and how each was matched.
 
     """
 
@@ -607,6 +638,7 @@ class BoardPackData:
     basis: str = "IFRS"
     prior_month: Comparative | None = None
     prior_year: Comparative | None = None
+    prior_year_end: Comparative | None = None
     budget: Comparative | None = None
     history: tuple[PeriodResult, ...] = ()
     worksheet: tuple[WorksheetRow, ...] = ()
@@ -623,6 +655,7 @@ class BoardPackData:
     positions: tuple[MonthPosition, ...] = ()
     close_steps: tuple[CloseStep, ...] = ()
     checklist: tuple[ChecklistTask, ...] = ()
+    intercompany: tuple[IntercompanyPair, ...] = ()
     signoff: SignOff | None = None
 
     def __post_init__(self) -> None:

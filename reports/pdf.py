@@ -85,13 +85,15 @@ from reports.presentation import (
 )
 from reports.signoff import signoff_rows
 from reports.statements import (
+    BridgeStep,
     EntityFigures,
     Statement,
     Statements,
+    board_bridges,
+    budget_bridge,
     build_statements,
     entity_figures,
     income_statement_figures,
-    net_income_bridge,
 )
 from reports.timeline import CloseTimeline
 
@@ -371,11 +373,12 @@ def _grid(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, numeric_fro
 
 def _statement_table(st: Statement, locale: str) -> list[Flowable]:
     n = len(st.columns)
-    wide = n > 3  # the income statement: seven figures a line, so a smaller type
-    label_w = 0.25 if wide else 0.52
+    # The income statement has up to eight figures a line, the balance sheet four, the cash
+    # flow three: the more figures, the narrower the label column and the smaller the type.
+    wide = n > 4
+    label_w, size = ((0.52, 8.5) if n <= 3 else (0.36, 7.5) if n == 4
+                     else (0.25, 6.6) if n < 8 else (0.21, 6.3))
     widths = [label_w] + [(1 - label_w) / n] * n
-    size = 6.6 if wide else 8.5
-    label_style = ParagraphStyle("label", parent=_CELL, fontSize=size, leading=size + 1.5)
     rows: list[list[Any]] = [[""] + [c.label for c in st.columns]]
     bold, total, section, alerts = [], [], [], []
     for line in st.lines:
@@ -386,9 +389,9 @@ def _statement_table(st: Statement, locale: str) -> list[Flowable]:
             rows.append([line.label] + [""] * n)
             section.append(r)
             continue
-        label = ("    " + line.label) if line.kind == "item" else line.label
-        rows.append([Paragraph(_esc(label), label_style) if len(label) > (36 if wide else 60)
-                     else label] + [format_amount(v, locale, zero_dash=True) for v in line.values])
+        # No-break spaces: the indent survives when a long label wraps into a Paragraph.
+        label = ("\u00a0" * 4 + line.label) if line.kind == "item" else line.label
+        rows.append([_Wrap(label)] + [format_amount(v, locale, zero_dash=True) for v in line.values])
         (total if line.kind == "total" else bold if line.kind == "subtotal" else []).append(r)
     table = _grid(rows, widths, bold_rows=bold, total_rows=total, section_rows=section,
                   font_size=size)
@@ -718,6 +721,14 @@ def _commentary(data: BoardPackData) -> list[Flowable]:
     return out
 
 
+def _bridge(steps: Sequence[BridgeStep], loc: str, height: float) -> list[Flowable]:
+    """Show a budget-to-actual bridge: the waterfall, then its steps as a table."""
+    rows = [[t(loc, "col_figure"), t(loc, "col_amount")]]
+    rows += [[label, format_amount(amount, loc)] for _, label, amount in steps]
+    return [_bridge_chart(steps, loc, _CONTENT_W, height),
+            _grid(rows, [0.45, 0.2], total_rows=[1, len(rows) - 1])]
+
+
 def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
     loc = data.locale
     out: list[Flowable] = [PageBreak(), Paragraph(_esc(t(loc, "financial_performance")), _H1),
@@ -725,14 +736,13 @@ def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
     out.append(_trend_chart(data, st, _CONTENT_W, 200) if data.history
                else _not_available(loc, t(loc, "trend_revenue_ebitda")))
     out.append(Paragraph(_esc(t(loc, "waterfall")), _H2))
-    steps = net_income_bridge(st, loc)
+    steps = budget_bridge(st, loc)
     if steps is None:
         out.append(_not_available(loc, t(loc, "budget")))
     else:
-        out.append(_bridge_chart(steps, loc, _CONTENT_W, 210))
-        rows = [[t(loc, "col_figure"), t(loc, "col_amount")]]
-        rows += [[label, format_amount(amount, loc)] for _, label, amount in steps]
-        out.append(_grid(rows, [0.45, 0.2], total_rows=[1, len(rows) - 1]))
+        out += _bridge(steps, loc, 210)
+    for title, more in board_bridges(st, loc):
+        out += [CondPageBreak(300), Paragraph(_esc(title), _H2), *_bridge(more, loc, 170)]
     out += [CondPageBreak(260), Paragraph(_esc(t(loc, "kpis")), _H2)]
     if not data.kpis:
         return out + [_not_available(loc, t(loc, "kpis"))]
@@ -1015,6 +1025,32 @@ def _close_status(data: BoardPackData) -> list[Flowable]:
     return out
 
 
+_IC_LIGHTS = {"eliminated": "green", "plugged": "yellow", "uneliminated": "red"}
+
+
+def _intercompany(data: BoardPackData) -> list[Flowable]:
+    """Build the intercompany matching: every pair, its two sides, what rates explain, its status."""
+    loc = data.locale
+    out: list[Flowable] = [CondPageBreak(60 * mm), Paragraph(_esc(t(loc, "intercompany_matching")), _H2)]
+    if not data.intercompany:
+        return out + [Paragraph(_esc(t(loc, "no_items")), _BODY)]
+    count = {s: sum(p.status == s for p in data.intercompany) for s in _IC_LIGHTS}
+    out += [Paragraph(_esc(t(loc, "intercompany_summary", pairs=len(data.intercompany), **count)), _BODY),
+            Paragraph(_esc(t(loc, "intercompany_note")), _SMALL), Spacer(1, 4)]
+    rows: list[list[Any]] = [[t(loc, "col_pair"), t(loc, "col_kind"), t(loc, "col_entity_side"),
+                              t(loc, "col_counterparty_side"), t(loc, "col_fx_part"),
+                              t(loc, "col_mismatch"), t(loc, "col_ic_status")]]
+    fills = []
+    for p in data.intercompany:
+        fills.append((len(rows), 6, _IC_LIGHTS[p.status]))
+        rows.append([f"{p.entity} · {p.counterparty}", _Wrap(t(loc, f"ic_kind_{p.kind}")),
+                     format_amount(p.entity_amount, loc), format_amount(p.counterparty_amount, loc),
+                     format_amount(p.fx_part, loc, zero_dash=True),
+                     format_amount(p.mismatch, loc, zero_dash=True), t(loc, f"ic_{p.status}")])
+    out.append(_grid(rows, [0.16, 0.16, 0.14, 0.14, 0.13, 0.12, 0.15], numeric_from=2, fills=fills))
+    return out
+
+
 def _signoff_section(data: BoardPackData) -> list[Flowable]:
     """Return the appendix's sign-off: the three signatures and every waiver with who, when and why."""
     loc, signed = data.locale, data.signoff
@@ -1057,7 +1093,8 @@ def build_board_pdf(data: BoardPackData) -> bytes:
     story: list[Flowable] = [
         *_cover(data, "board_package"), *_contents(data), PageBreak(),
         *_executive_summary(data, st), *_statements(data, st), *_commentary(data),
-        *_charts(data, st), *_companies(data), *_close_status(data), *_appendix(data)]
+        *_charts(data, st), *_companies(data), *_close_status(data), *_intercompany(data),
+        *_appendix(data)]
     for flowable in story:
         if isinstance(flowable, _PrefilledContents):
             flowable.prefill(story)

@@ -59,13 +59,15 @@ from reports.presentation import (
     significant_variances,
 )
 from reports.statements import (
+    BridgeStep,
     EntityFigures,
     Statement,
     Statements,
+    board_bridges,
+    budget_bridge,
     build_statements,
     entity_figures,
     income_statement_figures,
-    net_income_bridge,
 )
 from reports.text_fit import line_count, take_fitting, text_height
 
@@ -379,34 +381,58 @@ def _waterfall_series(steps: Sequence[tuple[str, str, Decimal]]
     return base, above, below, colors
 
 
+def _bridge_chart(slide: Slide, steps: Sequence[BridgeStep], left: Emu, top: Emu, width: Emu,
+                  height: Emu, loc: str) -> None:
+    """Draw a budget-to-actual waterfall: stacked columns on an invisible base, totals in navy."""
+    base, above, below, colors = _waterfall_series(steps)
+    cd = CategoryChartData(number_format="#,##0")
+    cd.categories = [label for _, label, _ in steps]
+    cd.add_series("base", base)
+    cd.add_series(t(loc, "increase"), above)
+    cd.add_series(t(loc, "decrease"), below)
+    chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_STACKED, left, top, width, height,
+                                   cd).chart
+    _style_chart(chart, legend=False)
+    plot = chart.plots[0]
+    plot.gap_width = 60
+    plot.overlap = 100
+    invisible = plot.series[0]
+    invisible.format.fill.background()
+    invisible.format.line.fill.background()
+    for series in list(plot.series)[1:]:
+        for idx, color in enumerate(colors):
+            point = series.points[idx]
+            point.format.fill.solid()
+            point.format.fill.fore_color.rgb = color
+
+
+def _bridges(prs: Presentation, data: BoardPackData, st: Statements) -> None:
+    """Add a slide: the month's EBITDA bridge beside the year-to-date net income bridge."""
+    loc = data.locale
+    bridges = board_bridges(st, loc)
+    if not bridges:  # without a budget the net income slide already says so
+        return
+    slide = _new_slide(prs, t(loc, "bridges"))
+    width_in = (12.33 - 0.3) / len(bridges)
+    for i, (title, steps) in enumerate(bridges):
+        left = _MARGIN + Inches(i * (width_in + 0.3))
+        _text(slide, left, Inches(1.25), Inches(width_in), Inches(0.4), [title], size=13,
+              bold=True, color=_NAVY)
+        _bridge_chart(slide, steps, left, Inches(1.7), Inches(width_in), Inches(4.7), loc)
+        labels = [f"{label}: {format_amount(amount, loc)}" for _, label, amount in steps]
+        _text(slide, left, Inches(6.45), Inches(width_in), Inches(0.4),
+              ["  ·  ".join(labels[:1] + labels[-1:])], size=11, bold=True, color=_NAVY)
+
+
 def _waterfall(prs: Presentation, data: BoardPackData, st: Statements) -> None:
     loc = data.locale
     slide = _new_slide(prs, t(loc, "waterfall"))
-    steps = net_income_bridge(st, loc)
+    steps = budget_bridge(st, loc)
     width = Inches(7.4)
     if steps is None:
         _not_available(slide, _MARGIN, Inches(1.5), width, loc, t(loc, "budget"))
     else:
-        base, above, below, colors = _waterfall_series(steps)
-        cd = CategoryChartData(number_format="#,##0")
-        cd.categories = [label for _, label, _ in steps]
-        cd.add_series("base", base)
-        cd.add_series(t(loc, "increase"), above)
-        cd.add_series(t(loc, "decrease"), below)
-        chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_STACKED, _MARGIN, Inches(1.3), width,
-                                       Inches(5.1), cd).chart
-        _style_chart(chart, legend=False)
-        plot = chart.plots[0]
-        plot.gap_width = 60
-        plot.overlap = 100
-        invisible = plot.series[0]
-        invisible.format.fill.background()
-        invisible.format.line.fill.background()
-        for series in list(plot.series)[1:]:
-            for idx, color in enumerate(colors):
-                point = series.points[idx]
-                point.format.fill.solid()
-                point.format.fill.fore_color.rgb = color
+        _bridge_chart(slide, steps, _MARGIN, Inches(1.3), width, Inches(5.1), loc)
         labels = [f"{label}: {format_amount(amount, loc)}" for _, label, amount in steps]
         _text(slide, _MARGIN, Inches(6.45), width, Inches(0.4), ["  ·  ".join(labels[:1] +
               labels[-1:])], size=12, bold=True, color=_NAVY)
@@ -635,6 +661,7 @@ def build_deck(data: BoardPackData) -> bytes:
         _statement_slides(prs, data, statement)
     _financial_performance(prs, data, st)
     _waterfall(prs, data, st)
+    _bridges(prs, data, st)
     _kpi_trends(prs, data)
     _companies(prs, data)
     _validation(prs, data)

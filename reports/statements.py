@@ -43,7 +43,7 @@ from reports.cash_flow import (
     month_index,
     position_of,
 )
-from reports.format import format_amount
+from reports.format import format_amount, format_short_period
 from reports.labels import t
 from reports.model import BoardPackData, ChartAccount, ConsolidatedBalance
 
@@ -182,7 +182,10 @@ def _shown(values: tuple[Decimal, ...], account: ChartAccount) -> bool:
 
 
 def balance_sheet(data: BoardPackData) -> Statement:
-    """Build the consolidated balance sheet with prior-month and prior-year columns if present.
+    """Build the consolidated balance sheet with prior-month, prior year-end and prior-year columns.
+
+    Each comparative column is shown when its effective run exists; the prior year-end is IAS 1's
+    comparative (paragraph 38), the other two are what a board compares the month with.
 
     Equity shows the owners' share (share capital, reserves, CTA in OCI, the year's profit
     attributable to owners) and, separately, non-controlling interests.
@@ -196,13 +199,18 @@ def balance_sheet(data: BoardPackData) -> Statement:
     """
     loc = data.locale
     sources: list[tuple[Column, Mapping[str, Decimal]]] = [
-        (Column("current", data.period), _closing_map(data.balances))]
+        (Column("current", format_short_period(data.period, loc)), _closing_map(data.balances))]
     notes: list[str] = []
-    for key, comp in (("prior_month", data.prior_month), ("prior_year", data.prior_year)):
+    comparatives = [("prior_month", data.prior_month), ("prior_year_end", data.prior_year_end),
+                    ("prior_year", data.prior_year)]
+    if data.prior_month is not None and data.prior_year_end is not None \
+            and data.prior_month.period == data.prior_year_end.period:
+        comparatives.pop(0)  # the first month of a fiscal year: the prior month is the year-end
+    for key, comp in comparatives:
         if comp is None:
             notes.append(t(loc, "section_not_available", what=t(loc, key)))
         else:
-            sources.append((Column(key, f"{t(loc, key)} {comp.period}"),
+            sources.append((Column(key, f"{t(loc, key)} {format_short_period(comp.period, loc)}"),
                             _closing_map(comp.balances)))
     b = _Builder(len(sources))
 
@@ -259,7 +267,7 @@ def balance_sheet(data: BoardPackData) -> Statement:
 
 
 def income_statement(data: BoardPackData) -> Statement:
-    """Build the income statement: month vs budget, year to date vs budget and prior year.
+    """Build the income statement: month and year to date, each vs budget and the prior year.
 
     Args:
         data: the board pack.
@@ -277,6 +285,9 @@ def income_statement(data: BoardPackData) -> Statement:
         cols += [Column("budget", t(loc, "col_budget")),
                  Column("variance", t(loc, "col_variance"), (0, 1))]
         maps += [_month_map(data.budget.balances), None]
+    if data.prior_year is not None:
+        cols.append(Column("prior_year_month", t(loc, "col_prior_year_month")))
+        maps.append(_month_map(data.prior_year.balances))
     cols.append(Column("ytd", t(loc, "col_ytd")))
     maps.append(_closing_map(data.balances))
     ytd = len(cols) - 1
@@ -672,38 +683,64 @@ def entity_figures(data: BoardPackData) -> tuple[EntityFigures, ...]:
     return tuple(out)
 
 
-def net_income_bridge(st: Statements, locale: str) -> tuple[tuple[str, str, Decimal], ...] | None:
-    """Walk the month's net income from budget to actual, one step per income-statement block.
+# Each income-statement block's variance is the change of its subtotal less the one above it.
+_BRIDGE_BLOCKS = (("net_revenue", None, "revenue"), ("gross_profit", "net_revenue", "cost_of_sales"),
+                  ("ebitda", "gross_profit", "operating_expenses"),
+                  ("operating_profit", "ebitda", "d_and_a"),
+                  ("profit_before_tax", "operating_profit", "finance_and_other"),
+                  ("profit_for_period", "profit_before_tax", "income_tax"))
+BridgeStep = tuple[str, str, Decimal]
+
+
+def budget_bridge(st: Statements, locale: str, *, result: str = "profit_for_period",
+                  ytd: bool = False) -> tuple[BridgeStep, ...] | None:
+    """Walk a result from budget to actual, one step per income-statement block above it.
 
     Args:
         st: the statements.
         locale: label language.
+        result: the subtotal to walk to: ``profit_for_period`` (net income) or ``ebitda``.
+        ytd: walk the year to date instead of the month.
 
     Returns:
-        ``(key, label, amount)`` steps: budget net income, the variance of revenue, cost of
-        sales, operating expenses, D&A, finance and tax (favourable positive), actual net
-        income; ``None`` when there is no budget.
+        ``(key, label, amount)`` steps: the budgeted result, the variance of each block down to
+        ``result`` (revenue, cost of sales, operating expenses, then for net income D&A,
+        finance and tax; favourable positive), the actual result; ``None`` without a budget.
+        The steps add up: budget + every variance = actual.
 
     """
     pl = st.income_statement
     keys = [c.key for c in pl.columns]
     if "budget" not in keys:
         return None
-    actual, budget = keys.index("month"), keys.index("budget")
+    actual, budget = ((keys.index("ytd"), keys.index("budget_ytd")) if ytd
+                      else (keys.index("month"), keys.index("budget")))
 
     def diff(key: str) -> Decimal:
         return pl.value(key, actual) - pl.value(key, budget)
 
-    blocks = [("net_revenue", None), ("gross_profit", "net_revenue"), ("ebitda", "gross_profit"),
-              ("operating_profit", "ebitda"), ("profit_before_tax", "operating_profit"),
-              ("profit_for_period", "profit_before_tax")]
-    labels = {"net_revenue": "revenue", "gross_profit": "cost_of_sales",
-              "ebitda": "operating_expenses", "operating_profit": "d_and_a",
-              "profit_before_tax": "finance_and_other", "profit_for_period": "income_tax"}
-    steps: list[tuple[str, str, Decimal]] = [
-        ("budget", t(locale, "budget"), pl.value("profit_for_period", budget))]
-    for key, before in blocks:
-        amount = diff(key) - (diff(before) if before else ZERO)
-        steps.append((labels[key], t(locale, labels[key]), amount))
-    steps.append(("actual", t(locale, "actual"), pl.value("profit_for_period", actual)))
+    steps: list[BridgeStep] = [("budget", t(locale, "budget"), pl.value(result, budget))]
+    for key, before, label in _BRIDGE_BLOCKS:
+        steps.append((label, t(locale, label), diff(key) - (diff(before) if before else ZERO)))
+        if key == result:
+            break
+    steps.append(("actual", t(locale, "actual"), pl.value(result, actual)))
     return tuple(steps)
+
+
+def board_bridges(st: Statements, locale: str) -> tuple[tuple[str, tuple[BridgeStep, ...]], ...]:
+    """Return the bridges every document shows after the month's net income one.
+
+    The month's EBITDA and the year-to-date net income, each from budget to actual.
+
+    Returns:
+        ``(title, steps)`` pairs, empty without a budget.
+
+    """
+    out = []
+    for title, result, ytd in (("bridge_ebitda_month", "ebitda", False),
+                               ("bridge_net_income_ytd", "profit_for_period", True)):
+        steps = budget_bridge(st, locale, result=result, ytd=ytd)
+        if steps is not None:
+            out.append((t(locale, title), steps))
+    return tuple(out)

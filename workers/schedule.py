@@ -15,15 +15,15 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 from celery.schedules import crontab
 
 from close.config import GroupConfig, load_group_config
 from close.errors import ConfigError
 from close.periods import add_months
-from close.run import snapshot_inputs, upsert_group
+from close.run import snapshot_inputs
 from close.stages import StageEnv
-from close.storage.runs import Run, create_run, effective_run
+from close.storage.groups import upsert_group
+from close.storage.runs import Run, create_run, effective_run, is_locked
 from close.types import Period
 
 
@@ -98,9 +98,7 @@ def tick(env: StageEnv, config_path: Path, now: datetime) -> list[Run]:
 def _create_scheduled(env: StageEnv, config_path: Path, config: GroupConfig, period: Period,
                       scheduled_at: datetime) -> Run | None:
     with env.db.tx() as conn:
-        locked = conn.execute(sa.text("SELECT 1 FROM period_locks WHERE group_id = :g AND period = :p"),
-                              {"g": config.id, "p": period}).first()
-        if locked or effective_run(conn, config.id, period) is not None:
+        if is_locked(conn, config.id, period) or effective_run(conn, config.id, period) is not None:
             return None
         upsert_group(conn, config)
         run = create_run(conn, group_id=config.id, period=period, actor=env.actor,

@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.config import Settings
@@ -40,7 +39,7 @@ from close.storage.leases import (
     release_key,
     release_lease,
 )
-from close.storage.runs import Run, done_stages, get_run
+from close.storage.runs import Run, done_stages, get_run, lock_stage, mark_stage_done
 from close.storage.workflow import list_tasks
 from close.transient import DatabaseUnavailable, patience, retry_database
 from close.types import EntityId, RunId
@@ -213,8 +212,7 @@ def _run_stage_once(env: StageEnv, key: LeaseKey, stage: RunStatus, entity_id: E
             release_lease(conn, key, holder)
         raise
     with db.tx() as conn:
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
-                     {"k": _lock_key(run_id, stage, key.entity_id)})
+        lock_stage(conn, _lock_key(run_id, stage, key.entity_id))
         if (stage.value, key.entity_id) in done_stages(conn, run_id):
             log.info("stage %s %s of run %s was finished by another delivery", stage, key.entity_id, run_id)
             release_lease(conn, key, holder)
@@ -225,10 +223,7 @@ def _run_stage_once(env: StageEnv, key: LeaseKey, stage: RunStatus, entity_id: E
                         run_id)
             raise RunStopped(f"run {run_id}: the lease of {stage} was lost; the work was dropped")
         output.write(conn)
-        conn.execute(sa.text(
-            "INSERT INTO run_stages (tenant_id, run_id, stage, entity_id, status, attempt, output_digest, "
-            "started_at) VALUES (current_setting('app.tenant_id'), CAST(:r AS uuid), :s, :e, 'DONE', :a, :d, "
-            "now())"), {"r": run_id, "s": stage.value, "e": key.entity_id, "a": attempt, "d": output.digest})
+        mark_stage_done(conn, run_id, stage.value, key.entity_id, attempt=attempt, digest=output.digest)
         append_event(conn, run_id, "stage_done", output.message, actor=actor, stage=stage.value,
                      entity_id=entity_id, detail={"digest": output.digest, **dict(output.detail)})
         release_lease(conn, key, holder)

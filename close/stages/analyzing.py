@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.analysis import AnalysisInputs, AnalysisResult, DriverFigures, analyze, variance_to_json
@@ -23,6 +22,7 @@ from close.stages.consolidating import consolidated_of, translated_of
 from close.stages.inputs import load_config, load_run_chart, read_file
 from close.stages.receivables import receivables_step
 from close.storage.balances import copy_rows
+from close.storage.results import average_rates
 from close.storage.runs import Run, effective_run
 from close.types import Currency, EntityId, Period, RunId
 
@@ -48,15 +48,6 @@ def entity_budget(rows: pd.DataFrame) -> pd.DataFrame:
     """Return the entities' own budget rows (``parse_budget``) as driver figures, without dimensions."""
     return pd.DataFrame({"entity": rows["entity"], "std_account": rows["std_account"], "cost_center": "",
                          "department": "", "amount": rows["amount"].astype("int64")})
-
-
-def average_rates(conn: Connection, run_id: RunId) -> dict[Currency, Decimal]:
-    """Return the average rates a run translated its month with (presentation units per unit)."""
-    rows = conn.execute(sa.text(
-        "SELECT payload ->> 'currency', payload ->> 'rate' FROM consolidation_facts "
-        "WHERE run_id = CAST(:r AS uuid) AND kind = 'rate' AND payload ->> 'rate_type' = 'average'"),
-        {"r": run_id})
-    return {c: Decimal(r) for c, r in rows}
 
 
 def at_rates(translated: pd.DataFrame, chart: Chart, rates: Mapping[Currency, Decimal],

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.analysis import AnalysisResult
@@ -20,6 +19,7 @@ from close.config import GroupConfig
 from close.stages import StageEnv
 from close.storage.balances import copy_rows
 from close.storage.commentary import PostgresCommentaryCache
+from close.storage.results import comment_digests
 from close.storage.runs import Run, effective_run
 from close.types import AccountCode, EntityId, RunId
 
@@ -38,11 +38,7 @@ def previous_digests(conn: Connection, run: Run) -> dict[FigureKey, str]:
         earlier = effective.id if effective and effective.id != run.id else None
     if earlier is None:
         return {}
-    rows = conn.execute(sa.text(
-        "SELECT entity_id, account, kind, figures ->> 'digest' FROM commentary "
-        "WHERE run_id = CAST(:r AS uuid)"),
-        {"r": earlier})
-    return {(r[0], r[1], r[2]): r[3] for r in rows if r[3]}
+    return comment_digests(conn, earlier)
 
 
 def explain(env: StageEnv, run: Run, config: GroupConfig, result: AnalysisResult,

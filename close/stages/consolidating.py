@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.adjustments import parse_adjustments
@@ -28,13 +27,14 @@ from close.stages.inputs import adjustment_files, load_config, load_run_chart, r
 from close.storage.balances import (
     copy_rows,
     read_account_mappings,
-    read_frame,
+    read_consolidated,
     read_translated_balances,
     read_trial_balances,
     write_frame,
     write_translated_balances,
 )
 from close.storage.rates import load_rates
+from close.storage.results import fact_payloads
 from close.storage.runs import Run, effective_run
 from close.types import Currency, EntityId, RunId
 
@@ -114,16 +114,13 @@ def load_inputs(conn: Connection, run: Run,
 
 def _prior_facts(conn: Connection, run_id: RunId, kind: str) -> pd.DataFrame | None:
     """Return what a prior run carried to the next: its ownership steps or disposed subsidiaries."""
-    rows = conn.execute(sa.text("SELECT payload FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) "
-                                "AND kind = :k ORDER BY seq"), {"r": run_id, "k": kind}).scalars().all()
-    return pd.DataFrame(list(rows)) if rows else None
+    rows = fact_payloads(conn, run_id, kind)
+    return pd.DataFrame(rows) if rows else None
 
 
 def consolidated_of(conn: Connection, run_id: RunId, currency: Currency) -> pd.DataFrame:
     """Read a run's consolidated balances: std_account, amount, movement (int64 minor units)."""
-    return read_frame(conn, "SELECT std_account, amount, movement FROM consolidated_balances "
-                      "WHERE run_id = CAST(:r AS uuid) ORDER BY std_account", {"r": run_id},
-                      money={"amount": currency, "movement": currency})
+    return read_consolidated(conn, run_id, currency)
 
 
 def _facts(frame: pd.DataFrame) -> list[str]:

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.run_state import RunStatus, append_event
 from close.stages import StageEnv, StageOutput
 from close.stages.inputs import ORIGIN_INPUT, load_config
 from close.storage.artifacts import package_bytes
-from close.storage.runs import Run, effective_run, get_input, sha256
+from close.storage.runs import Run, effective_run, get_input, set_superseded, sha256
 from close.types import EntityId
 from close.workflow.distribution import distribute_package
 
@@ -51,8 +50,7 @@ def distribute_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOu
     def write(conn: Connection) -> None:
         previous = effective_run(conn, config.id, run.period)
         if previous is not None and previous.id != run.id:
-            conn.execute(sa.text("UPDATE close_runs SET superseded_by = CAST(:new AS uuid) "
-                                 "WHERE id = CAST(:old AS uuid)"), {"new": run.id, "old": previous.id})
+            set_superseded(conn, previous.id, run.id)
             append_event(conn, previous.id, "superseded", f"superseded by run {run.id}", actor=env.actor,
                          detail={"superseded_by": run.id})
             append_event(conn, run.id, "supersedes", f"supersedes run {previous.id}", actor=env.actor,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.budget import parse_budget
@@ -21,16 +20,15 @@ from close.stages.inputs import load_config, load_run_chart, read_file
 from close.stages.receivables import aged_titles, receivables_findings
 from close.storage.balances import copy_rows
 from close.storage.rates import load_rates
-from close.storage.runs import Run, effective_run, events
+from close.storage.results import fact_payloads, mapping_rows
+from close.storage.runs import Run, effective_run, events, set_validation_score
 from close.types import EntityId, RunId
 from close.validation import ValidationContext, run_checks
 
 
 def facts_of(conn: Connection, run_id: RunId, kind: str) -> pd.DataFrame:
     """One kind of consolidation fact of a run, as a frame of its payloads."""
-    rows = conn.execute(sa.text("SELECT payload FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) "
-                                "AND kind = :k ORDER BY seq"), {"r": run_id, "k": kind}).scalars().all()
-    return pd.DataFrame(list(rows))
+    return pd.DataFrame(fact_payloads(conn, run_id, kind))
 
 
 def unexplained_of(conn: Connection, run_id: RunId) -> pd.DataFrame | None:
@@ -59,10 +57,8 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
         prior_run = effective_run(conn, config.id, previous_period(run.period))
         all_rates = load_rates(conn, (previous_period(run.period), run.period), presentation_currency=pc,
                                group_id=config.id)
-        mapping = pd.DataFrame(conn.execute(sa.text(
-            "SELECT entity_id AS entity, account, std_account, source FROM account_mappings "
-            "WHERE run_id = CAST(:r AS uuid)"), {"r": run.id}).all(),
-            columns=["entity", "account", "std_account", "source"])
+        mapping = pd.DataFrame(mapping_rows(conn, run.id),
+                               columns=["entity", "account", "std_account", "source"])
         local = mapped_balances(conn, run.id)
         ctx = ValidationContext(
             period=run.period, presentation_currency=pc, chart=chart, entities=config.entities,
@@ -92,8 +88,7 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
     failed = [r for r in report.results if r.severity == "fail"]
 
     def write(conn: Connection) -> None:
-        conn.execute(sa.text("UPDATE close_runs SET validation_score = :s WHERE id = CAST(:r AS uuid)"),
-                     {"s": report.score, "r": run.id})
+        set_validation_score(conn, run.id, report.score)
         copy_rows(conn, "validation_results", ("tenant_id", "run_id", "seq", "code", "category", "severity",
                   "entity_id", "account", "expected", "actual", "difference", "message"), rows)
 

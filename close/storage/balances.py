@@ -249,7 +249,14 @@ def write_translated_balances(conn: Connection, run_id: RunId, tenant: str, fram
              "AS _local(entity_id, unit) ON _local.entity_id = _s.entity_id")
 
 
-def read_frame(conn: Connection, sql: str, params: dict[str, object], *,
+def read_consolidated(conn: Connection, run_id: RunId, currency: Currency) -> pd.DataFrame:
+    """Read a run's consolidated balances: std_account, amount, movement (int64 minor units)."""
+    return _read_frame(conn, "SELECT std_account, amount, movement FROM consolidated_balances "
+                      "WHERE run_id = CAST(:r AS uuid) ORDER BY std_account", {"r": run_id},
+                      money={"amount": currency, "movement": currency})
+
+
+def _read_frame(conn: Connection, sql: str, params: dict[str, object], *,
                money: dict[str, Currency]) -> pd.DataFrame:
     """Run a SELECT and return a frame whose ``money`` columns are int64 minor units."""
     result = conn.execute(sa.text(sql), params)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -238,3 +240,102 @@ def ensure_not_locked(conn: Connection, group_id: str, period: Period) -> None:
         raise RunConflict(f"refused: period {period} of group {group_id} is locked (locked by "
                           f"{row[0]} at {row[1].astimezone(UTC):%Y-%m-%d %H:%M UTC}); unlock it with "
                           f"`close unlock {group_id} {period} --reason ...`")
+
+
+def lock_stage(conn: Connection, key: int) -> None:
+    """Take the transaction-scoped advisory lock of one (run, stage, entity) key; released at commit."""
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def mark_stage_done(conn: Connection, run_id: RunId, stage: str, entity_id: EntityId | None, *,
+                    attempt: int, digest: str) -> None:
+    """Insert the DONE checkpoint of a stage (in the transaction that wrote its outputs)."""
+    conn.execute(sa.text(
+        "INSERT INTO run_stages (tenant_id, run_id, stage, entity_id, status, attempt, output_digest, "
+        "started_at) VALUES (current_setting('app.tenant_id'), CAST(:r AS uuid), :s, :e, 'DONE', :a, :d, "
+        "now())"), {"r": run_id, "s": stage, "e": entity_id, "a": attempt, "d": digest})
+
+
+def set_validation_score(conn: Connection, run_id: RunId, score: object) -> None:
+    """Record the run's validation score (VALIDATING, with its findings)."""
+    conn.execute(sa.text("UPDATE close_runs SET validation_score = :s WHERE id = CAST(:r AS uuid)"),
+                 {"s": score, "r": run_id})
+
+
+def set_superseded(conn: Connection, old: RunId, new: RunId) -> None:
+    """Mark run ``old`` as superseded by run ``new``."""
+    conn.execute(sa.text("UPDATE close_runs SET superseded_by = CAST(:new AS uuid) "
+                         "WHERE id = CAST(:old AS uuid)"), {"new": new, "old": old})
+
+
+def set_signed_off(conn: Connection, run_id: RunId, actor: str) -> None:
+    """Record who signed the run off, now."""
+    conn.execute(sa.text("UPDATE close_runs SET signed_off_by = :who, signed_off_at = now() "
+                         "WHERE id = CAST(:r AS uuid)"), {"who": actor, "r": run_id})
+
+
+def copy_to_child(conn: Connection, parent: RunId, child: RunId, stages: Sequence[str]) -> None:
+    """Give a child run the parent's inputs, extracted trial balances, mapping and ``stages``' DONE marks.
+
+    Each input is copied at its latest version, as version 1 of the child's.
+    """
+    params = {"p": parent, "c": child}
+    for item in list_inputs(conn, parent):
+        conn.execute(sa.text(
+            "INSERT INTO run_inputs "
+            "(tenant_id, run_id, name, version, kind, entity_id, sha256, size, content) "
+            "SELECT tenant_id, CAST(:c AS uuid), name, 1, kind, entity_id, sha256, size, content "
+            "FROM run_inputs WHERE run_id = CAST(:p AS uuid) AND name = :n AND version = :v"),
+            {**params, "n": item["name"], "v": item["version"]})
+    conn.execute(sa.text(
+        "INSERT INTO trial_balances SELECT tenant_id, CAST(:c AS uuid), entity_id, period, line_no, account, "
+        "account_name, counterparty, cost_center, department, currency, opening, debit, credit, closing "
+        "FROM trial_balances WHERE run_id = CAST(:p AS uuid)"), params)
+    conn.execute(sa.text(
+        "INSERT INTO account_mappings "
+        "SELECT tenant_id, CAST(:c AS uuid), entity_id, account, std_account, source "
+        "FROM account_mappings WHERE run_id = CAST(:p AS uuid)"), params)
+    conn.execute(sa.text(
+        "INSERT INTO run_stages "
+        "(tenant_id, run_id, stage, entity_id, status, attempt, output_digest, started_at) "
+        "SELECT tenant_id, CAST(:c AS uuid), stage, entity_id, status, attempt, output_digest, started_at "
+        "FROM run_stages WHERE run_id = CAST(:p AS uuid) AND stage = ANY(:s)"),
+        {**params, "s": list(stages)})
+
+
+def is_locked(conn: Connection, group_id: str, period: Period) -> bool:
+    """Return whether the period is locked."""
+    return conn.execute(sa.text("SELECT 1 FROM period_locks WHERE group_id = :g AND period = :p"),
+                        {"g": group_id, "p": period}).first() is not None
+
+
+def lock_period(conn: Connection, group_id: str, period: Period, run_id: RunId, *, actor: str,
+                reason: str) -> None:
+    """Lock a period on its effective run (the primary key refuses a second lock)."""
+    conn.execute(sa.text(
+        "INSERT INTO period_locks (tenant_id, group_id, period, run_id, locked_by, reason) VALUES "
+        "(current_setting('app.tenant_id'), :g, :p, CAST(:r AS uuid), :who, :why)"),
+        {"g": group_id, "p": period, "r": run_id, "who": actor, "why": reason})
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedLock:
+    """A period lock just removed: the run it locked and who had locked it."""
+
+    run_id: RunId
+    locked_by: str
+
+
+def unlock_period(conn: Connection, group_id: str, period: Period) -> RemovedLock | None:
+    """Remove a period's lock; None when it was not locked."""
+    row = conn.execute(sa.text(
+        "DELETE FROM period_locks WHERE group_id = :g AND period = :p RETURNING run_id::text, locked_by"),
+        {"g": group_id, "p": period}).first()
+    return RemovedLock(run_id=row[0], locked_by=row[1]) if row else None
+
+
+def stage_done_detail(conn: Connection, run_id: RunId, stage: str) -> dict[str, Any] | None:
+    """Return the detail of the stage's latest ``stage_done`` event, or None when it never finished."""
+    return conn.execute(sa.text(
+        "SELECT detail FROM run_events WHERE run_id = CAST(:r AS uuid) AND kind = 'stage_done' "
+        "AND stage = :s ORDER BY id DESC LIMIT 1"), {"r": run_id, "s": stage}).scalar()

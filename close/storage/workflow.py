@@ -253,3 +253,11 @@ def tasks_until_reporting(conn: Connection, run_id: RunId, group_id: str, period
                            actor if done else None, at if done else None, None,
                            name if done else None, digest if done else None))
     return out
+
+
+def events_until_reporting(conn: Connection, run_id: RunId) -> list[tuple[datetime, str, str, str]]:
+    """Return the run's audit trail up to its last move into REPORTING: (at, actor, kind, message)."""
+    rows = conn.execute(sa.text(
+        "SELECT at, actor, kind, message FROM run_events WHERE run_id = CAST(:r AS uuid) AND id <= :cut "
+        "ORDER BY id"), {"r": run_id, "cut": _reporting_cutoff(conn, run_id)}).all()
+    return [(at, actor, kind, message) for at, actor, kind, message in rows]

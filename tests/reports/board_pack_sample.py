@@ -31,6 +31,7 @@ from reports.model import (
     Entity,
     EntityAttribution,
     FxRateRow,
+    IntercompanyPair,
     Journal,
     JournalLine,
     Kpi,
@@ -431,9 +432,21 @@ def _kpis(balances: tuple[ConsolidatedBalance, ...], history: tuple[PeriodResult
     )
 
 
+def _intercompany() -> tuple[IntercompanyPair, ...]:
+    """A matched pair, one whose difference the rates explain, one within tolerance."""
+    return (
+        IntercompanyPair("BR1", "BR2", "receivable_payable", D("125000.00"), D("-125000.00"),
+                         D("0.00"), D("0.00"), D("0.00"), "eliminated"),
+        IntercompanyPair("BR1", "HOLD", "loan", D("500000.00"), D("-499210.40"), D("789.60"),
+                         D("789.60"), D("0.00"), "eliminated"),
+        IntercompanyPair("EU1", "HOLD", "revenue_expense", D("48210.33"), D("-48150.00"),
+                         D("60.33"), D("0.00"), D("60.33"), "plugged"),
+    )
+
+
 def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_budget: bool = True,
-                      with_prior_month: bool = True, with_prior_year: bool = True
-                      ) -> BoardPackData:
+                      with_prior_month: bool = True, with_prior_year: bool = True,
+                      with_prior_year_end: bool = True) -> BoardPackData:
     """Build the sample group's board pack for June 2025.
 
     Args:
@@ -443,6 +456,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         with_budget: include the budget comparative.
         with_prior_month: include the prior month comparative.
         with_prior_year: include the prior year comparative.
+        with_prior_year_end: include the prior fiscal year-end (December) comparative.
 
     Returns:
         A balanced ``BoardPackData``.
@@ -457,6 +471,8 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
                               "5e1d7a2c-0b3f-4f6e-8d9c-1a2b3c4d5e6f")
     prior_year = Comparative(f"{YEAR - 1}-{MONTH:02d}", _balances(ents, YEAR - 1, MONTH, cache),
                              "0c9b8a7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d")
+    prior_year_end = Comparative(f"{YEAR - 1}-12", _balances(ents, YEAR - 1, 12, cache),
+                                 "7d6c5b4a-3f2e-4d1c-9b8a-7f6e5d4c3b2a")
     factors = {"revenue": D("1.04"), "expense": D("0.97")}
     budget = Comparative(PERIOD, tuple(
         ConsolidatedBalance(b.account, _q(b.closing * factors[by_code[b.account].account_class]),
@@ -545,6 +561,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         fiscal_year_start=1, basis="IFRS",
         prior_month=prior_month if with_prior_month else None,
         prior_year=prior_year if with_prior_year else None,
+        prior_year_end=prior_year_end if with_prior_year_end else None,
         budget=budget if with_budget else None,
         history=hist_tuple,
         worksheet=_worksheet(ents, current),
@@ -555,7 +572,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         kpis=_kpis(balances, hist_tuple, chart),
         validation=validation, validation_score=D("97.5"), validation_light="green",
         audit_log=tuple(audit), positions=tuple(reversed(positions)),
-        close_steps=_close_steps(start), checklist=_checklist())
+        close_steps=_close_steps(start), checklist=_checklist(), intercompany=_intercompany())
     return data
 
 

@@ -134,4 +134,5 @@ def test_every_formula_carries_its_computed_value(rendered: dict[str, bytes],
 def test_workbook_has_native_charts(rendered: dict[str, bytes]) -> None:
     with zipfile.ZipFile(io.BytesIO(rendered["xlsx"])) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 2
+    # The trend and three budget bridges: net income (month), EBITDA (month), net income (YTD).
+    assert len(charts) == 4

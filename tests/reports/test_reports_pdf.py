@@ -80,3 +80,15 @@ def test_summary_pt_br() -> None:
     text = pdf_pages(build_summary_pdf(sample_board_pack(locale="pt-BR")))[0]
     assert "Sumário executivo" in text and "Página 1 de 1" in text
     assert re.search(r"Total do ativo\s*\n?\s*\d{1,3}(\.\d{3})+,\d{2}", text)
+
+
+def test_intercompany_matching_shows_every_pair_and_its_status(rendered: dict[str, bytes],
+                                                               sample: BoardPackData) -> None:
+    """The close-status pages end with each intercompany pair, what rates explain, and its status."""
+    page = next(p for p in pdf_pages(rendered["pdf"]) if "Intercompany matching" in p
+                and "pairs:" in p)
+    assert "3 pairs: 2 matched, 1 within tolerance, 0 not eliminated." in page
+    for pair in sample.intercompany:
+        assert f"{pair.entity} · {pair.counterparty}" in page
+    assert re.search(r"EU1 · HOLD\s+Revenue and\s+expenses\s+48,210\.33\s+\(48,150\.00\)\s+–\s+"
+                     r"60\.33\s+Within tolerance", page)

@@ -12,7 +12,7 @@ from board_pack_sample import sample_board_pack
 
 from close.money import ZERO, D
 from reports.model import BoardPackData, ConsolidatedBalance
-from reports.statements import build_statements, entity_figures, net_income_bridge, ytd_column
+from reports.statements import board_bridges, budget_bridge, build_statements, entity_figures, ytd_column
 
 
 def test_sample_trial_balances_sum_to_zero(sample: BoardPackData) -> None:
@@ -36,8 +36,9 @@ def test_worksheet_adds_up_to_the_consolidated_balances(sample: BoardPackData) -
 
 def test_balance_sheet_balances_in_every_column(sample: BoardPackData) -> None:
     bs = build_statements(sample).balance_sheet
-    assert len(bs.columns) == 3
-    for c in range(3):
+    assert [c.key for c in bs.columns] == ["current", "prior_month", "prior_year_end", "prior_year"]
+    assert bs.columns[2].label == "Prior year-end Dec 24"
+    for c in range(4):
         assert bs.value("total_assets", c) == bs.value("total_liabilities_equity", c)
     # Equity = owners (incl. CTA in OCI) + NCI, shown separately.
     assert bs.value("total_equity") == bs.value("equity_owners") + bs.value("nci")
@@ -93,19 +94,46 @@ def test_cash_flow_ends_at_balance_sheet_cash(sample: BoardPackData) -> None:
     assert cf.value("profit") == st.headline("net_income_month")
 
 
+def test_comparatives_a_board_expects(sample: BoardPackData) -> None:
+    """The month beside the same month last year; the balance sheet beside the prior year-end."""
+    assert sample.prior_year is not None and sample.prior_year_end is not None
+    pl = build_statements(sample).income_statement
+    keys = [c.key for c in pl.columns]
+    assert keys == ["month", "budget", "variance", "prior_year_month", "ytd", "budget_ytd",
+                    "variance_ytd", "prior_year_ytd"]
+    last_year = {b.account: b.month for b in sample.prior_year.balances}
+    col = keys.index("prior_year_month")
+    for line in pl.lines:
+        if line.kind == "item" and line.account is not None:
+            assert line.values[col] == -last_year.get(line.account, ZERO)
+    bs = build_statements(sample).balance_sheet
+    year_end = {b.account: b.closing for b in sample.prior_year_end.balances}
+    cash = next(line for line in bs.lines if line.kind == "item")
+    assert cash.values[2] == year_end[cash.account]
+
+
+def test_first_month_of_the_year_shows_the_year_end_once() -> None:
+    """In January the prior month is the prior year-end: one column, labelled as the year-end."""
+    data = sample_board_pack()
+    january = replace(data, prior_month=replace(data.prior_month, period="2024-12"))
+    assert [c.key for c in build_statements(january).balance_sheet.columns] == [
+        "current", "prior_year_end", "prior_year"]
+
+
 def test_missing_comparatives_are_not_available_never_zero() -> None:
-    data = sample_board_pack(with_budget=False, with_prior_year=False, with_prior_month=False)
+    data = sample_board_pack(with_budget=False, with_prior_year=False, with_prior_month=False,
+                             with_prior_year_end=False)
     st = build_statements(data)
     assert [c.key for c in st.balance_sheet.columns] == ["current"]
     assert [c.key for c in st.income_statement.columns] == ["month", "ytd"]
     assert any("Budget: not available" in n for n in st.income_statement.notes)
     assert any("Prior month: not available" in n for n in st.balance_sheet.notes)
-    assert net_income_bridge(st, data.locale) is None
+    assert budget_bridge(st, data.locale) is None
 
 
 def test_bridge_walks_from_budget_to_actual(sample: BoardPackData) -> None:
     st = build_statements(sample)
-    steps = net_income_bridge(st, sample.locale)
+    steps = budget_bridge(st, sample.locale)
     assert steps is not None
     assert steps[0][0] == "budget" and steps[-1][0] == "actual"
     assert steps[0][2] + sum((s[2] for s in steps[1:-1]), ZERO) == steps[-1][2]
@@ -130,3 +158,21 @@ def test_model_refuses_naive_time_and_unknown_accounts(sample: BoardPackData) ->
         replace(sample, balances=(*sample.balances, ConsolidatedBalance("9999", D(1), D(1))))
     with pytest.raises(ValueError, match="locale"):
         replace(sample, locale="fr-FR")  # type: ignore[arg-type]
+
+
+def test_ebitda_and_year_to_date_bridges_add_up(sample: BoardPackData) -> None:
+    """Budget + each block's variance = actual, for the month's EBITDA and the year's net income."""
+    st = build_statements(sample)
+    pl = st.income_statement
+    keys = [c.key for c in pl.columns]
+    bridges = dict(board_bridges(st, sample.locale))
+    ebitda = bridges["EBITDA bridge (month): budget to actual"]
+    assert [k for k, _, _ in ebitda] == ["budget", "revenue", "cost_of_sales",
+                                         "operating_expenses", "actual"]
+    assert ebitda[0][2] == pl.value("ebitda", keys.index("budget"))
+    assert ebitda[-1][2] == pl.value("ebitda", keys.index("month")) == st.headline("ebitda_month")
+    ytd = bridges["Net income bridge (year to date): budget to actual"]
+    assert ytd[0][2] == pl.value("profit_for_period", keys.index("budget_ytd"))
+    assert ytd[-1][2] == pl.value("profit_for_period", keys.index("ytd"))
+    for steps in (ebitda, ytd):
+        assert sum((amount for _, _, amount in steps[:-1]), ZERO) == steps[-1][2]
