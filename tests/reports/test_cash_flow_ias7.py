@@ -50,13 +50,19 @@ OPENING = MonthPosition("2025-12", (
     ("P", "1000", D("1000")), ("P", "3000", D("-1000")),
     ("S", "1000", D("200")), ("S", "1100", D("100")), ("S", "1500", D("400")),
     ("S", "2500", D("-300")), ("S", "3000", D("-300")), ("S", "3300", D("-100"))),
-    closing_rates=RATES["opening"], average_rates=(("FC", D("1.9")),))
+    closing_rates=RATES["opening"], average_rates=(("FC", D("1.9")),),
+    # S's own books in FC (the table above): cash 100, receivables 50, PPE 200, loans (150).
+    local_rows=(("S", "1000", D("100")), ("S", "1100", D("50")), ("S", "1500", D("200")),
+                ("S", "2500", D("-150"))))
 CLOSING = MonthPosition("2026-01", (
     ("P", "1000", D("1000")), ("P", "3000", D("-1000")),
     ("S", "1000", D("242")), ("S", "1100", D("154")), ("S", "1500", D("506")),
     ("S", "1550", D("-22")), ("S", "2500", D("-286")), ("S", "3000", D("-300")),
     ("S", "4000", D("-168")), ("S", "6500", D("21")), ("S", "3300", D("-147"))),
-    closing_rates=RATES["closing"], average_rates=RATES["average"])
+    closing_rates=RATES["closing"], average_rates=RATES["average"],
+    # cash 110, receivables 70, PPE 230, accumulated depreciation (10), loans (130).
+    local_rows=(("S", "1000", D("110")), ("S", "1100", D("70")), ("S", "1500", D("230")),
+                ("S", "1550", D("-10")), ("S", "2500", D("-130"))))
 CURRENCIES = {"P": "USD", "S": "FC"}
 
 
