@@ -24,10 +24,13 @@ rates and have no translation difference. The lines are then (cash effect, inflo
 * financing: borrowings, share capital, dividends paid to owners, dividends paid to NCI (the
   NCI movement less its share of profit);
 * **effect of exchange-rate changes on cash**, computed, not plugged: per foreign operation,
-  ``opening cash × (C1 − C0) + net cash flow × (C1 − A)`` in its currency;
-* a **reconciliation** line: the change in cash on the balance sheet − (operating + investing +
-  financing + FX effect). It must be zero; when it is not, the documents print it in red with
-  the amount (``reconciliation_difference``) and validation records a finding.
+  ``opening cash × (C1 − C0) + net cash flow × (C1 − A)`` on its exact local cash;
+* a **reconciliation** (``reconciliation``, exact): the change in cash on the balance sheet −
+  (operating + investing + financing + FX effect). The lines use each row's exact local amount
+  (``MonthPosition.local_rows``) where the row is its translation alone, so what is left is the
+  engine's per-line translation rounding (of cash, of the income statement's lines, of group
+  postings on foreign rows); ``reports.statements.cash_flow`` rounds the statement and prints
+  anything beyond that rounding in red.
 
 The year to date is the sum of the months since the fiscal year started (the FX effect of the
 months adds up to ``opening cash × (C_now − C_start) + Σ flow_m × (C_now − A_m)``).

@@ -14,10 +14,10 @@ Lines are placed by the chart's data (class, subclass, ``current_*`` tags, syste
 by account code. Worked example: revenue ``4000`` with ``closing=-1200`` and COGS ``5000`` with
 ``closing=540`` give *Net revenue 1,200.00*, *Cost of sales (540.00)*, *Gross profit 660.00*.
 
-The indirect cash flow is built from the month's balance-sheet movements: net income, plus
-D&A, minus the increase of each operating, investing and financing balance; what translation
-and other non-cash movements (CTA, NCI, contra accounts) leave over is shown on its own line,
-so the statement always ends at the balance sheet's cash.
+The indirect cash flow (IAS 7) is built in ``reports.cash_flow`` from the month's movements with
+translation differences removed line by line and the effect of exchange rates on cash computed
+by its own formula; it has no balancing line. Its last line reconciles it to the balance
+sheet's cash and is 0.00 unless the lines leave more than translation rounding unexplained.
 """
 
 from __future__ import annotations
@@ -355,10 +355,22 @@ def ytd_column(statement: Statement) -> int:
 def cash_flow(data: BoardPackData) -> Statement:
     """Build the IAS 7 indirect cash flow statement: the month, the prior month and the year to date.
 
-    The lines come from ``reports.cash_flow`` (translation differences removed line by line,
-    the FX effect on cash computed); each column's lines are rounded to cents so that they add
-    up to the rounded total. The last line is the reconciliation to the balance sheet's cash,
-    which must be zero within the translation rounding (``reconciliation_tolerance``).
+    The lines come from ``reports.cash_flow``, exact (translation differences removed line by
+    line from each row's exact local amounts). Rounding, per column:
+
+    * the effect of exchange rates on cash is the IAS 7.28 formula on the exact local cash,
+      summed over the column's months and rounded once (half-even);
+    * cash at the beginning and at the end are the balance sheets' cash;
+    * the exact reconciliation (balance-sheet change in cash − exact lines − exact FX effect)
+      is what the engine's per-line translation rounding leaves (each translated line of cash
+      and of the income statement is rounded once, ``close.fx``; the exact lines are not):
+      within ``reconciliation_tolerance`` it is presentation rounding, beyond it the statement
+      is incomplete and the line prints it, in red, with a note;
+    * the activity lines are apportioned (``_apportion``) to what the balance sheet's change in
+      cash leaves after the FX effect and the printed reconciliation, so they add up to it.
+
+    The printed reconciliation (balance sheet's cash − cash at the end) is therefore 0.00 for a
+    complete statement, and every subtotal is the sum of the printed lines above it.
 
     Args:
         data: the board pack.
@@ -471,11 +483,11 @@ def _cash_flow_statement(data: BoardPackData, columns: list[tuple[Column, list[M
 
 
 def reconciliation_tolerance(translated_rows: int, months: int) -> Decimal:
-    """Return the translation rounding a reconciliation may show: ½ cent per translated row a month.
+    """Return the translation rounding the exact lines may leave: ½ cent per translated row a month.
 
     The engine rounds every translated line half-even once and the CTA, the balancing figure,
     absorbs the rounding (``close.fx``: the same ½ minor unit per line bounds CTA plug − parts);
-    the cash flow, rebuilt from the rounded lines, inherits it and nothing more.
+    the exact cash flow differs from the balance sheet's rounded cash by that and nothing more.
     """
     return Decimal("0.005") * max(translated_rows, 1) * max(months, 1)
 
