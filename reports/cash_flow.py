@@ -49,6 +49,7 @@ from close.types import Period
 from reports.model import BoardPackData, ChartAccount, MonthPosition
 
 _CLOSING = "closing"
+_HALF_CENT = Decimal("0.005")  # of the presentation currency: the engine rounds to its cent
 _NCI_EQUITY = "nci_equity"
 _ACQUISITION_ROLES = frozenset({"goodwill", "ppa_intangible", "investment_in_subsidiaries"})
 
@@ -90,8 +91,10 @@ def split_movement(opening: Decimal, closing: Decimal, rates: Rates | None,
         closing: the row at the closing.
         rates: the row's currency rates; None for the presentation currency.
         local: the row's exact (opening, closing) in its own currency, when the row is its
-            translation alone; otherwise the local equivalent is ``amount ÷ rate``, exactly (a
-            group posting — goodwill, PPA — has no local amount of its own).
+            translation alone; otherwise (a group posting — goodwill, PPA, NCI — has no local
+            amount of its own) the local equivalent is ``amount ÷ rate``, and a row whose two
+            balances are consistent with an unchanged local amount (each was rounded to the
+            presentation cent, so it is known to ± ½ cent ÷ rate) did not move.
 
     Returns:
         ``at_average + translation == closing − opening``; the translation part carries the
@@ -100,7 +103,12 @@ def split_movement(opening: Decimal, closing: Decimal, rates: Rates | None,
     """
     if rates is None:
         return Split(closing - opening, ZERO)
-    l0, l1 = local if local is not None else (opening / rates.opening, closing / rates.closing)
+    if local is None:
+        l0, l1 = opening / rates.opening, closing / rates.closing
+        if abs(l1 - l0) <= _HALF_CENT / rates.opening + _HALF_CENT / rates.closing:
+            l1 = l0
+    else:
+        l0, l1 = local
     at_average = (l1 - l0) * rates.average
     return Split(at_average, closing - opening - at_average)
 

@@ -509,11 +509,12 @@ def _apportion(lines: list[list[Decimal]], totals: list[Decimal]) -> list[tuple[
     """Round each column's lines to cents so that they add up to the column's total, in cents.
 
     Each line is rounded half-even; the cents still missing (or too many) go one at a time to
-    the lines whose rounding moved them furthest the other way (the largest-remainder method),
-    lines already in whole cents (the income statement's figures) last, so the cash flow
-    repeats them unchanged. The total differs from the exact lines' sum by presentation
-    rounding only (see ``cash_flow``): the balance sheet's cash is a sum of lines each
-    translated and rounded once, the lines are exact.
+    the lines whose rounding moved them furthest the other way (the largest-remainder method).
+    Lines already in whole cents (the income statement's figures) come last, so the cash flow
+    repeats them unchanged, and so do lines that round to nothing (a goodwill row's rounding
+    noise), so no cent appears on a line without a flow. The total differs from the exact
+    lines' sum by presentation rounding only (see ``cash_flow``): the balance sheet's cash is
+    a sum of lines each translated and rounded once, the lines are exact.
     """
     out = [[ZERO] * len(totals) for _ in lines]
     for col, target in enumerate(totals):
@@ -521,12 +522,12 @@ def _apportion(lines: list[list[Decimal]], totals: list[Decimal]) -> list[tuple[
         cents = [quantize_cents(v) for v in exact]
         missing = int((target - sum(cents, ZERO)) / _CENT)
         step = 1 if missing > 0 else -1
-        order = sorted(range(len(lines)),
-                       key=lambda i: (cents[i] == exact[i], -step * (exact[i] - cents[i]), i))
+        order = sorted(range(len(lines)), key=lambda i: (
+            cents[i] == exact[i], cents[i] == ZERO, -step * (exact[i] - cents[i]), i))
         for rank in range(abs(missing)):
             cents[order[rank % len(order)]] += step * _CENT
         for i, v in enumerate(cents):
-            out[i][col] = v
+            out[i][col] = v + ZERO  # no "-0.00"
     return [tuple(v) for v in out]
 
 
