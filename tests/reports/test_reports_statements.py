@@ -11,7 +11,7 @@ import pytest
 from board_pack_sample import sample_board_pack
 
 from close.money import ZERO, D
-from reports.model import BoardPackData, ConsolidatedBalance
+from reports.model import BoardPackData, ConsolidatedBalance, WorksheetRow
 from reports.statements import build_statements, entity_figures, net_income_bridge, ytd_column
 
 
@@ -91,6 +91,26 @@ def test_cash_flow_ends_at_balance_sheet_cash(sample: BoardPackData) -> None:
             "cash_end", col)
     assert [c.key for c in cf.columns] == ["month", "prior_month", "ytd"]
     assert cf.value("profit") == st.headline("net_income_month")
+
+
+def test_a_cash_movement_no_line_explains_is_printed_not_absorbed(sample: BoardPackData) -> None:
+    # 100.00 more cash against the CTA (a movement no cash flow line classifies): the statement's
+    # lines do not absorb it, the reconciliation line grows by exactly that and is flagged.
+    entity = sample.worksheet[0].entity
+    delta = {"1000": D("100.00"), "3300": D("-100.00")}
+
+    def bump(w: WorksheetRow) -> WorksheetRow:
+        d = delta.get(w.account, ZERO) if w.entity == entity else ZERO
+        return replace(w, translated=w.translated + d, consolidated=w.consolidated + d)
+
+    moved = replace(sample, worksheet=tuple(bump(w) for w in sample.worksheet))
+    before, after = build_statements(sample).cash_flow, build_statements(moved).cash_flow
+    for col, column in enumerate(after.columns):
+        if column.key == "prior_month":
+            continue
+        assert after.value("reconciliation", col) - before.value("reconciliation", col) == D("100.00")
+        assert after.value("net_change_cash", col) == before.value("net_change_cash", col)
+    assert after.alerts == ("reconciliation",)
 
 
 def test_missing_comparatives_are_not_available_never_zero() -> None:
