@@ -24,10 +24,13 @@ rates and have no translation difference. The lines are then (cash effect, inflo
 * financing: borrowings, share capital, dividends paid to owners, dividends paid to NCI (the
   NCI movement less its share of profit);
 * **effect of exchange-rate changes on cash**, computed, not plugged: per foreign operation,
-  ``opening cash × (C1 − C0) + net cash flow × (C1 − A)`` in its currency;
-* a **reconciliation** line: the change in cash on the balance sheet − (operating + investing +
-  financing + FX effect). It must be zero; when it is not, the documents print it in red with
-  the amount (``reconciliation_difference``) and validation records a finding.
+  ``opening cash × (C1 − C0) + net cash flow × (C1 − A)`` on its exact local cash;
+* a **reconciliation** (``reconciliation``, exact): the change in cash on the balance sheet −
+  (operating + investing + financing + FX effect). The lines use each row's exact local amount
+  (``MonthPosition.local_rows``) where the row is its translation alone, so what is left is the
+  engine's per-line translation rounding (of cash, of the income statement's lines, of group
+  postings on foreign rows); ``reports.statements.cash_flow`` rounds the statement and prints
+  anything beyond that rounding in red.
 
 The year to date is the sum of the months since the fiscal year started (the FX effect of the
 months adds up to ``opening cash × (C_now − C_start) + Σ flow_m × (C_now − A_m)``).
@@ -46,7 +49,7 @@ from close.types import Period
 from reports.model import BoardPackData, ChartAccount, MonthPosition
 
 _CLOSING = "closing"
-_LOCAL_CENT = Decimal("0.01")
+_HALF_CENT = Decimal("0.005")  # of the presentation currency: the engine rounds to its cent
 _NCI_EQUITY = "nci_equity"
 _ACQUISITION_ROLES = frozenset({"goodwill", "ppa_intangible", "investment_in_subsidiaries"})
 
@@ -79,34 +82,35 @@ class Split:
     translation: Decimal
 
 
-def split_movement(opening: Decimal, closing: Decimal, rates: Rates | None) -> Split:
+def split_movement(opening: Decimal, closing: Decimal, rates: Rates | None,
+                   local: tuple[Decimal, Decimal] | None = None) -> Split:
     """Split a closing-rate row's movement into its average-rate part and translation difference.
 
     Args:
         opening: the row at the opening (presentation currency).
         closing: the row at the closing.
         rates: the row's currency rates; None for the presentation currency.
+        local: the row's exact (opening, closing) in its own currency, when the row is its
+            translation alone; otherwise (a group posting — goodwill, PPA, NCI — has no local
+            amount of its own) the local equivalent is ``amount ÷ rate``, and a row whose two
+            balances are consistent with an unchanged local amount (each was rounded to the
+            presentation cent, so it is known to ± ½ cent ÷ rate) did not move.
 
     Returns:
-        ``at_average + translation == closing − opening``.
+        ``at_average + translation == closing − opening``; the translation part carries the
+        engine's rounding of the row, the average-rate part is exact.
 
     """
     if rates is None:
         return Split(closing - opening, ZERO)
-    local_movement = local_equivalent(closing, rates.closing) - local_equivalent(opening,
-                                                                                 rates.opening)
-    at_average = local_movement * rates.average
+    if local is None:
+        l0, l1 = opening / rates.opening, closing / rates.closing
+        if abs(l1 - l0) <= _HALF_CENT / rates.opening + _HALF_CENT / rates.closing:
+            l1 = l0
+    else:
+        l0, l1 = local
+    at_average = (l1 - l0) * rates.average
     return Split(at_average, closing - opening - at_average)
-
-
-def local_equivalent(amount: Decimal, rate: Decimal) -> Decimal:
-    """Return a closing-rate row in its local currency, to the local cent.
-
-    The engine rounded ``local × rate`` to the presentation cent; dividing back and rounding to
-    the local cent undoes that rounding, so a balance that did not move in its own currency
-    (goodwill, an untouched loan) shows no movement at the average rate.
-    """
-    return (amount / rate).quantize(_LOCAL_CENT)
 
 
 def cash_fx_effect(opening_local: Decimal, movement_local: Decimal, rates: Rates) -> Decimal:
@@ -235,6 +239,8 @@ def _movements(opening: MonthPosition, closing: MonthPosition,
     rates = month_rates(opening, closing)
     before = {(e, a): v for e, a, v in opening.rows}
     after = {(e, a): v for e, a, v in closing.rows}
+    local_before = {(e, a): v for e, a, v in opening.local_rows}
+    local_after = {(e, a): v for e, a, v in closing.local_rows}
     income: dict[str, Decimal] = {}
     moved: dict[str, Decimal] = {}
     fx_cash = ZERO
@@ -251,21 +257,31 @@ def _movements(opening: MonthPosition, closing: MonthPosition,
         translated = (currency != presentation and currency in rates
                       and (acc.rate_type == _CLOSING or acc.system_role == _NCI_EQUITY))
         r = rates[currency] if translated else None
-        moved[code] = moved.get(code, ZERO) + split_movement(k0, k1, r).at_average
+        local = _exact_local(key, k0, k1, local_before, local_after)
+        moved[code] = moved.get(code, ZERO) + split_movement(k0, k1, r, local).at_average
         if acc.cash_flow_category == "cash" and r is not None:
-            l0, l1 = local_equivalent(k0, r.opening), local_equivalent(k1, r.closing)
-            fx_cash += cash_fx_effect(l0, l1 - l0, r)
+            if local is None:
+                raise ValueError(f"cash row {entity}/{code} of {closing.period} has no local "
+                                 "amount: the effect of exchange rates on cash needs it")
+            fx_cash += cash_fx_effect(local[0], local[1] - local[0], r)
     return income, moved, fx_cash
+
+
+def _exact_local(key: tuple[str, str], k0: Decimal, k1: Decimal,
+                 before: Mapping[tuple[str, str], Decimal],
+                 after: Mapping[tuple[str, str], Decimal]) -> tuple[Decimal, Decimal] | None:
+    """Return a row's exact local (opening, closing) when both ends are its translation alone.
+
+    A row absent at one end (opened or closed this month) is zero there.
+    """
+    l0 = before.get(key, ZERO if k0 == ZERO else None)
+    l1 = after.get(key, ZERO if k1 == ZERO else None)
+    return None if l0 is None or l1 is None else (l0, l1)
 
 
 def position_of(data: BoardPackData) -> MonthPosition:
     """Return the current month-end position from the worksheet and the rates of the run."""
-    return MonthPosition(
-        period=data.period,
-        rows=tuple((w.entity, w.account, w.consolidated) for w in data.worksheet),
-        closing_rates=tuple((r.currency, r.rate) for r in data.fx_rates if r.rate_type == _CLOSING),
-        average_rates=tuple((r.currency, r.rate) for r in data.fx_rates
-                            if r.rate_type == "average"))
+    return MonthPosition.of(data.period, data.worksheet, data.fx_rates)
 
 
 def fiscal_year_start_of(period: Period, fiscal_year_start: int) -> Period:

@@ -241,7 +241,7 @@ _EN: dict[str, str] = {
     "cf_no_opening": ("The month has no opening position (no effective run for the prior month): "
                       "its flows are not available."),
     "cf_not_reconciled": ("{column}: the cash flow does not reconcile to the balance sheet's cash, "
-                          "difference {amount}. Validation records it."),
+                          "difference {amount}: a movement the statement does not classify."),
     "cf_profit": "Net income for the period (before NCI)",
     "cf_add_d_and_a": "Depreciation and amortization",
     "cf_add_ppa_amortization": "Amortization of acquired intangibles (PPA)",
@@ -578,7 +578,7 @@ _PT: dict[str, str] = {
     "cf_no_opening": ("O mês não tem posição de abertura (sem execução efetiva do mês anterior): "
                       "seus fluxos não estão disponíveis."),
     "cf_not_reconciled": ("{column}: o fluxo de caixa não concilia com o caixa do balanço, "
-                          "diferença de {amount}. A validação registra a diferença."),
+                          "diferença de {amount}: um movimento que a demonstração não classifica."),
     "cf_profit": "Lucro líquido do período (antes dos não controladores)",
     "cf_add_d_and_a": "Depreciação e amortização",
     "cf_add_ppa_amortization": "Amortização de intangíveis adquiridos (PPA)",

@@ -227,12 +227,8 @@ def positions_of(conn: Connection, run: Run, config: GroupConfig, entities: Sequ
         earlier_run = get_run(conn, earlier[period])
         if earlier_run is None:
             break
-        rows = worksheet_of(conn, earlier_run, config, entities)
-        rates = fx_rates_of(conn, earlier_run.id)
-        out.append(MonthPosition(
-            period=period, rows=tuple((w.entity, w.account, w.consolidated) for w in rows),
-            closing_rates=tuple((r.currency, r.rate) for r in rates if r.rate_type == "closing"),
-            average_rates=tuple((r.currency, r.rate) for r in rates if r.rate_type == "average")))
+        out.append(MonthPosition.of(period, worksheet_of(conn, earlier_run, config, entities),
+                                    fx_rates_of(conn, earlier_run.id)))
         period = add_months(period, -1)
     return tuple(reversed(out))
 

@@ -30,6 +30,7 @@ Example (a one-account fragment)::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -144,6 +145,11 @@ class MonthPosition:
             currency; income-statement rows year to date.
         closing_rates: ``(currency, rate)`` closing rates of that month.
         average_rates: ``(currency, rate)`` average rates of that month.
+        local_rows: ``(entity, account, local amount)`` of the rows whose consolidated
+            contribution is their translation alone (no eliminations, PPA or adjustments), in
+            the entity's currency: the cash flow splits their movements and computes the
+            effect of exchange rates on cash from these exact amounts, not from the rounded
+            translation.
 
     """
 
@@ -151,6 +157,22 @@ class MonthPosition:
     rows: tuple[tuple[EntityId, AccountCode, Decimal], ...]
     closing_rates: tuple[tuple[Currency, Decimal], ...] = ()
     average_rates: tuple[tuple[Currency, Decimal], ...] = ()
+    local_rows: tuple[tuple[EntityId, AccountCode, Decimal], ...] = ()
+
+    @classmethod
+    def of(cls, period: Period, worksheet: Iterable[WorksheetRow],
+           fx_rates: Iterable[FxRateRow]) -> MonthPosition:
+        """Return a run's month-end position from its consolidating worksheet and rates."""
+        rows = tuple(worksheet)
+        rates = tuple(fx_rates)
+        return cls(period=period,
+                   rows=tuple((w.entity, w.account, w.consolidated) for w in rows),
+                   closing_rates=tuple((r.currency, r.rate) for r in rates
+                                       if r.rate_type == "closing"),
+                   average_rates=tuple((r.currency, r.rate) for r in rates
+                                       if r.rate_type == "average"),
+                   local_rows=tuple((w.entity, w.account, w.local_amount) for w in rows
+                                    if w.consolidated == w.translated))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ Lines are placed by the chart's data (class, subclass, ``current_*`` tags, syste
 by account code. Worked example: revenue ``4000`` with ``closing=-1200`` and COGS ``5000`` with
 ``closing=540`` give *Net revenue 1,200.00*, *Cost of sales (540.00)*, *Gross profit 660.00*.
 
-The indirect cash flow is built from the month's balance-sheet movements: net income, plus
-D&A, minus the increase of each operating, investing and financing balance; what translation
-and other non-cash movements (CTA, NCI, contra accounts) leave over is shown on its own line,
-so the statement always ends at the balance sheet's cash.
+The indirect cash flow (IAS 7) is built in ``reports.cash_flow`` from the month's movements with
+translation differences removed line by line and the effect of exchange rates on cash computed
+by its own formula; it has no balancing line. Its last line reconciles it to the balance
+sheet's cash and is 0.00 unless the lines leave more than translation rounding unexplained.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from close.definitions import (
     is_current_asset,
     pl_block,
 )
-from close.money import ZERO
+from close.money import ZERO, quantize_cents
 from close.periods import add_months, parse_period
 from reports.cash_flow import (
     MonthFlows,
@@ -366,10 +366,22 @@ def ytd_column(statement: Statement) -> int:
 def cash_flow(data: BoardPackData) -> Statement:
     """Build the IAS 7 indirect cash flow statement: the month, the prior month and the year to date.
 
-    The lines come from ``reports.cash_flow`` (translation differences removed line by line,
-    the FX effect on cash computed); each column's lines are rounded to cents so that they add
-    up to the rounded total. The last line is the reconciliation to the balance sheet's cash,
-    which must be zero within the translation rounding (``reconciliation_tolerance``).
+    The lines come from ``reports.cash_flow``, exact (translation differences removed line by
+    line from each row's exact local amounts). Rounding, per column:
+
+    * the effect of exchange rates on cash is the IAS 7.28 formula on the exact local cash,
+      summed over the column's months and rounded once (half-even);
+    * cash at the beginning and at the end are the balance sheets' cash;
+    * the exact reconciliation (balance-sheet change in cash − exact lines − exact FX effect)
+      is what the engine's per-line translation rounding leaves (each translated line of cash
+      and of the income statement is rounded once, ``close.fx``; the exact lines are not):
+      within ``reconciliation_tolerance`` it is presentation rounding, beyond it the statement
+      is incomplete and the line prints it, in red, with a note;
+    * the activity lines are apportioned (``_apportion``) to what the balance sheet's change in
+      cash leaves after the FX effect and the printed reconciliation, so they add up to it.
+
+    The printed reconciliation (balance sheet's cash − cash at the end) is therefore 0.00 for a
+    complete statement, and every subtotal is the sum of the printed lines above it.
 
     Args:
         data: the board pack.
@@ -442,10 +454,17 @@ def _cash_flow_statement(data: BoardPackData, columns: list[tuple[Column, list[M
     financing = [(c, names.get(c, c), v) for c, v in by_account("financing").items()]
     financing += [(k, t(loc, f"cf_{k}"), total(k)) for k in ("dividends_paid", "dividends_nci")]
     plan.append(("financing_activities", "net_cash_financing", financing))
-    fx = total("fx_effect")
-    change = total("net_change")
-    rounded = _apportion([v for _, _, items in plan for _, _, v in items] + [fx], change)
-
+    begin = [_cents(ms[0].get("cash_beginning")) for _, ms in columns]
+    end = [_cents(ms[-1].get("cash_end")) for _, ms in columns]
+    rows = sum(1 for w in data.worksheet if w.local_currency != data.presentation_currency)
+    # The effect of exchange rates is the IAS 7.28 formula on the exact local cash, rounded once.
+    fx = [quantize_cents(v) for v in total("fx_effect")]
+    # What the exact lines leave unexplained of the balance sheet's change in cash: beyond the
+    # translation rounding it is printed, in red; within it, it is presentation rounding.
+    recon = [ZERO if abs(v) <= reconciliation_tolerance(rows, len(ms)) else quantize_cents(v)
+             for v, (_, ms) in zip(total("reconciliation"), columns, strict=True)]
+    activities = [e - b0 - f - r for b0, e, f, r in zip(begin, end, fx, recon, strict=True)]
+    rounded = _apportion([v for _, _, items in plan for _, _, v in items], activities)
     b = _Builder(width)
     subtotals = []
     it = iter(rounded)
@@ -457,18 +476,16 @@ def _cash_flow_statement(data: BoardPackData, columns: list[tuple[Column, list[M
             if any(v != 0 for v in values) or key in _CF_ALWAYS:
                 parts.append((b.item(key, label, values, key if key in names else None), 1))
         subtotals.append((b.subtotal(subtotal, t(loc, subtotal), parts), 1))
-    fx_line = b.item("fx_effect", t(loc, "cf_fx_effect"), next(it))
+    fx_line = b.item("fx_effect", t(loc, "cf_fx_effect"), tuple(fx))
     net = b.subtotal("net_change_cash", t(loc, "net_change_cash"), [*subtotals, (fx_line, 1)])
-    begin = b.item("cash_beginning", t(loc, "cash_beginning"),
-                   tuple(_cents(columns[i][1][0].get("cash_beginning")) for i in range(width)))
-    end = b.subtotal("cash_end", t(loc, "cash_end"), [(begin, 1), (net, 1)], "total")
-    sheet = b.item("cash_balance_sheet", t(loc, "cf_cash_balance_sheet"),
-                   tuple(_cents(columns[i][1][-1].get("cash_end")) for i in range(width)))
-    recon = b.subtotal("reconciliation", t(loc, "cf_reconciliation"), [(sheet, 1), (end, -1)])
-    rows = sum(1 for w in data.worksheet if w.local_currency != data.presentation_currency)
+    begin_line = b.item("cash_beginning", t(loc, "cash_beginning"), tuple(begin))
+    end_line = b.subtotal("cash_end", t(loc, "cash_end"), [(begin_line, 1), (net, 1)], "total")
+    sheet = b.item("cash_balance_sheet", t(loc, "cf_cash_balance_sheet"), tuple(end))
+    recon_line = b.subtotal("reconciliation", t(loc, "cf_reconciliation"),
+                            [(sheet, 1), (end_line, -1)])
     alerts: tuple[str, ...] = ()
-    for (column, months), value in zip(columns, b.lines[recon].values, strict=True):
-        if abs(value) > reconciliation_tolerance(rows, len(months)):
+    for (column, _), value in zip(columns, b.lines[recon_line].values, strict=True):
+        if value != ZERO:
             notes.append(t(loc, "cf_not_reconciled", column=column.label,
                            amount=format_amount(value, loc)))
             alerts = ("reconciliation",)
@@ -477,11 +494,11 @@ def _cash_flow_statement(data: BoardPackData, columns: list[tuple[Column, list[M
 
 
 def reconciliation_tolerance(translated_rows: int, months: int) -> Decimal:
-    """Return the translation rounding a reconciliation may show: ½ cent per translated row a month.
+    """Return the translation rounding the exact lines may leave: ½ cent per translated row a month.
 
     The engine rounds every translated line half-even once and the CTA, the balancing figure,
     absorbs the rounding (``close.fx``: the same ½ minor unit per line bounds CTA plug − parts);
-    the cash flow, rebuilt from the rounded lines, inherits it and nothing more.
+    the exact cash flow differs from the balance sheet's rounded cash by that and nothing more.
     """
     return Decimal("0.005") * max(translated_rows, 1) * max(months, 1)
 
@@ -492,25 +509,36 @@ _CF_OPERATING = ("profit", "add_d_and_a", "add_ppa_amortization", "add_impairmen
 _CF_ALWAYS = frozenset({"profit", "capex"})
 
 
+_CENT = Decimal("0.01")
+
+
 def _cents(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(_CENT)
 
 
 def _apportion(lines: list[list[Decimal]], totals: list[Decimal]) -> list[tuple[Decimal, ...]]:
-    """Round each column's lines to cents so that they add up to the column's rounded total.
+    """Round each column's lines to cents so that they add up to the column's total, in cents.
 
-    The largest-remainder method: round every line down, then give the missing cents to the
-    lines with the largest remainders (presentation rounding, never more than a cent a line).
+    Each line is rounded half-even; the cents still missing (or too many) go one at a time to
+    the lines whose rounding moved them furthest the other way (the largest-remainder method).
+    Lines already in whole cents (the income statement's figures) come last, so the cash flow
+    repeats them unchanged, and so do lines that round to nothing (a goodwill row's rounding
+    noise), so no cent appears on a line without a flow. The total differs from the exact
+    lines' sum by presentation rounding only (see ``cash_flow``): the balance sheet's cash is
+    a sum of lines each translated and rounded once, the lines are exact.
     """
     out = [[ZERO] * len(totals) for _ in lines]
-    cent = Decimal("0.01")
-    for col, exact_total in enumerate(totals):
-        floors = [(line[col] / cent).to_integral_value(rounding="ROUND_FLOOR") for line in lines]
-        missing = int((exact_total / cent).quantize(Decimal(1)) - sum(floors, ZERO))
-        order = sorted(range(len(lines)),
-                       key=lambda i: (-(lines[i][col] / cent - floors[i]), i))
-        for rank, i in enumerate(order):
-            out[i][col] = (floors[i] + (1 if rank < missing else 0)) * cent
+    for col, target in enumerate(totals):
+        exact = [line[col] for line in lines]
+        cents = [quantize_cents(v) for v in exact]
+        missing = int((target - sum(cents, ZERO)) / _CENT)
+        step = 1 if missing > 0 else -1
+        order = sorted(range(len(lines)), key=lambda i: (
+            cents[i] == exact[i], cents[i] == ZERO, -step * (exact[i] - cents[i]), i))
+        for rank in range(abs(missing)):
+            cents[order[rank % len(order)]] += step * _CENT
+        for i, v in enumerate(cents):
+            out[i][col] = v + ZERO  # no "-0.00"
     return [tuple(v) for v in out]
 
 

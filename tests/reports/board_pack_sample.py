@@ -546,10 +546,10 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
     for _ in range(MONTH):
         c = cache.get((y, m)) or cache.setdefault((y, m), _consolidate(ents, y, m))
         foreign = sorted({e.currency for e in ents} - {"USD"})
-        positions.append(MonthPosition(
-            f"{y}-{m:02d}", tuple((w.entity, w.account, w.consolidated) for w in _worksheet(ents, c)),
-            tuple((cur, _closing_rate(cur, y, m)) for cur in foreign),
-            tuple((cur, _average_rate(cur, y, m)) for cur in foreign)))
+        positions.append(MonthPosition.of(
+            f"{y}-{m:02d}", _worksheet(ents, c),
+            [FxRateRow(cur, kind, rate(cur, y, m), "sample", "sample") for cur in foreign
+             for kind, rate in (("closing", _closing_rate), ("average", _average_rate))]))
         y, m = _previous(y, m)
     data = BoardPackData(
         group_id="atlas", group_name="Atlas Group", period=PERIOD, run_id=RUN_ID,

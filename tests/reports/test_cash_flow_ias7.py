@@ -50,13 +50,19 @@ OPENING = MonthPosition("2025-12", (
     ("P", "1000", D("1000")), ("P", "3000", D("-1000")),
     ("S", "1000", D("200")), ("S", "1100", D("100")), ("S", "1500", D("400")),
     ("S", "2500", D("-300")), ("S", "3000", D("-300")), ("S", "3300", D("-100"))),
-    closing_rates=RATES["opening"], average_rates=(("FC", D("1.9")),))
+    closing_rates=RATES["opening"], average_rates=(("FC", D("1.9")),),
+    # S's own books in FC (the table above): cash 100, receivables 50, PPE 200, loans (150).
+    local_rows=(("S", "1000", D("100")), ("S", "1100", D("50")), ("S", "1500", D("200")),
+                ("S", "2500", D("-150"))))
 CLOSING = MonthPosition("2026-01", (
     ("P", "1000", D("1000")), ("P", "3000", D("-1000")),
     ("S", "1000", D("242")), ("S", "1100", D("154")), ("S", "1500", D("506")),
     ("S", "1550", D("-22")), ("S", "2500", D("-286")), ("S", "3000", D("-300")),
     ("S", "4000", D("-168")), ("S", "6500", D("21")), ("S", "3300", D("-147"))),
-    closing_rates=RATES["closing"], average_rates=RATES["average"])
+    closing_rates=RATES["closing"], average_rates=RATES["average"],
+    # cash 110, receivables 70, PPE 230, accumulated depreciation (10), loans (130).
+    local_rows=(("S", "1000", D("110")), ("S", "1100", D("70")), ("S", "1500", D("230")),
+                ("S", "1550", D("-10")), ("S", "2500", D("-130"))))
 CURRENCIES = {"P": "USD", "S": "FC"}
 
 
@@ -100,3 +106,67 @@ def test_presentation_currency_rows_have_no_translation_difference() -> None:
     opening = MonthPosition("2025-12", (("P", "1000", D("1000")), ("P", "3000", D("-1000"))))
     flows = month_flows(opening, opening, CHART, CURRENCIES, "USD", first_fiscal_month=False)
     assert flows.get("net_change") == 0 and flows.get("fx_effect") == 0
+
+
+# PwC, "Financial statement presentation guide", 6.11 Foreign currency cash flows (viewpoint.pwc.com,
+# us/en/pwc/accounting_guides/financial_statement_/…/611foreigncurrency.html): a GBP subsidiary
+# of a USD reporter, rates "B Current rate, beginning of year GBP 1 = USD 1.45", "E … end of year
+# GBP 1 = USD 1.55", "A Average rate for the year GBP 1 = USD 1.50", and its GBP balance sheets
+# at 12/31/20X1 and 12/31/20X2. The guide states the effect of exchange rates on cash is "not a
+# plug" and proves it as "the net cash flow activity for the period measured in the functional
+# currency multiplied by the difference between the exchange rates used in translating
+# functional currency cash flows and the exchange rate at year end + the fluctuation in the
+# exchange rates from the beginning of the year to the end of the year multiplied by the
+# beginning cash balance". The stored excerpt of the page ends at the income statement's cost of
+# sales, so the expected figures below are that formula and the average rate applied to the
+# quoted balances, not figures read from the guide's own statement. Simplifications, none of
+# which touches cash: the three debts (USD-denominated, GBP, intercompany) are one borrowings
+# line; costs other than cost of sales are one line (net income 243,000 = the change in
+# retained earnings); the historical rates of equity (not in the excerpt) are assumed — they
+# only move the CTA.
+B, E, A = D("1.45"), D("1.55"), D("1.50")
+PWC_GBP_OPENING = {  # 12/31/20X1, TB sign
+    # cash, receivables, inventory, PP&E net
+    "1000": D(256000), "1100": D(225000), "1200": D(478000), "1500": D(1000000),
+    "2000": D(-300000), "2100": D(-120000),  # accounts payable, accrued expenses
+    "2500": D(-(413000 + 50000 + 138000)),  # debt in USD, in GBP, intercompany
+    "2600": D(-100000), "3000": D(-500000), "3100": D(-338000)}  # deferred taxes, common stock, RE
+PWC_GBP_CLOSING = {  # 12/31/20X2
+    "1000": D(457000), "1100": D(250000), "1200": D(500000), "1500": D(1050000),
+    "2000": D(-340000), "2100": D(-190000), "2500": D(-(387000 + 50000 + 129000)),
+    "2600": D(-80000), "3000": D(-500000), "3100": D(-338000),
+    "4000": D(-2000000), "5000": D(1000000), "6400": D(757000)}  # revenue, cost of sales, other
+HISTORICAL = {"3000": D("1.40"), "3100": D("1.42")}  # assumed
+
+
+def _pwc_position(period: str, gbp: dict[str, D], closing: D, average: D) -> MonthPosition:
+    usd = {code: v * (HISTORICAL.get(code) or (average if code >= "4000" else closing))
+           for code, v in gbp.items()}
+    rows = [("S", code, v) for code, v in usd.items()] + [("S", "3300", -sum(usd.values()))]
+    return MonthPosition(period, (("P", "1000", D(1000)), ("P", "3000", D(-1000)), *rows),
+                         closing_rates=(("GBP", closing),), average_rates=(("GBP", average),),
+                         local_rows=tuple(("S", code, v) for code, v in gbp.items()
+                                          if code not in HISTORICAL))
+
+
+def test_pwc_foreign_subsidiary_example() -> None:
+    opening = _pwc_position("2025-12", PWC_GBP_OPENING, B, B)
+    closing = _pwc_position("2026-01", PWC_GBP_CLOSING, E, A)
+    f = month_flows(opening, closing, CHART, {"P": "USD", "S": "GBP"}, "USD",
+                    first_fiscal_month=True)
+    lines = f.lines
+    # 256,000 × (1.55 − 1.45) + (457,000 − 256,000) × (1.55 − 1.50) = 25,600 + 10,050
+    assert lines["fx_effect"] == D("35650.00")
+    assert lines["profit"] == D("364500.00")  # net income 243,000 GBP × 1.50
+    assert f.accounts["1100"] == ("operating", D("-37500.00"))  # receivables up 25,000 × 1.50
+    assert f.accounts["1200"] == ("operating", D("-33000.00"))  # inventory up 22,000 × 1.50
+    assert f.accounts["2000"] == ("operating", D("60000.00"))  # payables up 40,000 × 1.50
+    assert f.accounts["2100"] == ("operating", D("105000.00"))  # accrued up 70,000 × 1.50
+    assert f.accounts["2600"] == ("operating", D("-30000.00"))  # deferred taxes down 20,000
+    assert f.accounts["1500"] == ("capex", D("-75000.00"))  # PP&E net up 50,000 × 1.50
+    assert f.accounts["2500"] == ("financing", D("-52500.00"))  # debts down 35,000 × 1.50
+    # the GBP net cash flow 201,000 at the average rate
+    assert (lines["net_cash_operating"] + lines["net_cash_investing"]
+            + lines["net_cash_financing"]) == D("301500.00")
+    assert lines["cash_end"] - lines["cash_beginning"] == D("337150.00")  # 708,350 − 371,200
+    assert lines["reconciliation"] == 0

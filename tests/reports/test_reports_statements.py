@@ -11,7 +11,7 @@ import pytest
 from board_pack_sample import sample_board_pack
 
 from close.money import ZERO, D
-from reports.model import BoardPackData, ConsolidatedBalance
+from reports.model import BoardPackData, ConsolidatedBalance, WorksheetRow
 from reports.statements import board_bridges, budget_bridge, build_statements, entity_figures, ytd_column
 
 
@@ -118,6 +118,24 @@ def test_first_month_of_the_year_shows_the_year_end_once() -> None:
     january = replace(data, prior_month=replace(data.prior_month, period="2024-12"))
     assert [c.key for c in build_statements(january).balance_sheet.columns] == [
         "current", "prior_year_end", "prior_year"]
+def test_a_cash_movement_no_line_explains_is_printed_not_absorbed(sample: BoardPackData) -> None:
+    # 100.00 more cash against the CTA (a movement no cash flow line classifies): the statement's
+    # lines do not absorb it, the reconciliation line grows by exactly that and is flagged.
+    entity = sample.worksheet[0].entity
+    delta = {"1000": D("100.00"), "3300": D("-100.00")}
+
+    def bump(w: WorksheetRow) -> WorksheetRow:
+        d = delta.get(w.account, ZERO) if w.entity == entity else ZERO
+        return replace(w, translated=w.translated + d, consolidated=w.consolidated + d)
+
+    moved = replace(sample, worksheet=tuple(bump(w) for w in sample.worksheet))
+    before, after = build_statements(sample).cash_flow, build_statements(moved).cash_flow
+    for col, column in enumerate(after.columns):
+        if column.key == "prior_month":
+            continue
+        assert after.value("reconciliation", col) - before.value("reconciliation", col) == D("100.00")
+        assert after.value("net_change_cash", col) == before.value("net_change_cash", col)
+    assert after.alerts == ("reconciliation",)
 
 
 def test_missing_comparatives_are_not_available_never_zero() -> None:

@@ -15,17 +15,17 @@ import openpyxl
 import pytest
 
 from close.definitions import margin
+from close.money import quantize_cents
 from close.periods import add_months
 from close.storage import Database
 from close.storage.runs import get_run
-from reports.cash_flow import month_index
 from reports.excel import build_workbook
 from reports.format import format_amount
 from reports.load import load_board_pack
 from reports.model import BoardPackData
 from reports.pdf import build_board_pdf, build_summary_pdf
 from reports.pptx import build_deck
-from reports.statements import Statements, build_statements, reconciliation_tolerance
+from reports.statements import Statements, build_statements
 from tests.close.run.demo_close import DemoClose
 from tests.reports.report_readers import pdf_figure, pdf_pages, pptx_table_figures, pptx_text
 
@@ -92,19 +92,16 @@ def _check_month(data: BoardPackData, st: Statements) -> None:
 
 
 def _check_cash_flow(data: BoardPackData, st: Statements) -> None:
-    """No balancing line: the reconciliation is zero up to translation rounding; FX by IAS 7.28."""
+    """No balancing line: the reconciliation is 0.00 in every column; FX by IAS 7.28 to the cent."""
     cf = st.cash_flow
     assert "fx_effect" in {line.key for line in cf.lines}
+    for col, column in enumerate(cf.columns):
+        assert cf.value("reconciliation", col) == 0, (data.period, column.key)
+    assert not cf.alerts, data.period
     if not data.positions or data.positions[-1].period != add_months(data.period, -1):
         return  # the first demo month has no opening position: the statement says so
-    rows = sum(1 for w in data.worksheet if w.local_currency != data.presentation_currency)
-    for col, column in enumerate(cf.columns):
-        months = 1 if column.key != "ytd" else month_index(data.period, data.fiscal_year_start)
-        assert abs(cf.value("reconciliation", col)) <= reconciliation_tolerance(rows, months), \
-            (data.period, column.key, cf.value("reconciliation", col))
-    assert not cf.alerts, data.period
     # Independent: each foreign entity's local cash from its own trial balance, the run's rates
-    # and the prior month's closing rate.
+    # and the prior month's closing rate, summed exactly and rounded once.
     closing = {r.currency: r.rate for r in data.fx_rates if r.rate_type == "closing"}
     average = {r.currency: r.rate for r in data.fx_rates if r.rate_type == "average"}
     opening = dict(data.positions[-1].closing_rates)
@@ -113,8 +110,7 @@ def _check_cash_flow(data: BoardPackData, st: Statements) -> None:
                     + (line.closing - line.opening) * (closing[line.currency] - average[line.currency])
                     for line in data.trial_balance
                     if line.std_account in cash and line.currency in closing), Decimal(0))
-    foreign = {e.id for e in data.entities if e.currency != data.presentation_currency}
-    assert abs(cf.value("fx_effect", 0) - expected) <= Decimal("0.01") * len(foreign), \
+    assert cf.value("fx_effect", 0) == quantize_cents(expected), \
         (data.period, cf.value("fx_effect", 0), expected)
 
 
