@@ -534,15 +534,8 @@ def translate_balances(
     current, prior_codes = _code_prior_lines(lines, current, prior_source, currencies)
     entity_rates = _entity_rates(current["entity"].uniques, currencies, rates, presentation_currency)
     current, added = _add_synthesized_codes(current, re_code, cta_code)
-    scope = _Scope(
-        currencies=currencies,
-        presentation=presentation_currency,
-        opens_year=opens_year,
-        entities=current["entity"].uniques,
-        std_accounts=current["std_account"].uniques,
-        counterparties=current["counterparty"].uniques,
-        rates=entity_rates,
-    )
+    scope = _Scope(currencies, presentation_currency, opens_year, current["entity"].uniques,
+                   current["std_account"].uniques, current["counterparty"].uniques, entity_rates)  # fmt: skip
     kinds = _account_kinds(chart.accounts, scope)
     prior_lines = _prior_lines(prior_source, prior_codes, kinds)
 
@@ -552,16 +545,9 @@ def translate_balances(
     classes = _classify_lines(tb, kinds, added, scope, historical)
     match, kept_prior_rows = _match_prior_period(tb, prior_lines, prior_codes, current)
     targets = _roll_targets(classes, roll, match.has_prior_key, tb.opening_local, scope)
-    prior_alloc = _translated_openings(
-        match,
-        classes,
-        tb,
-        targets,
-        scope,
-        rates=rates,
-        defaults=dict(opening_rate_defaults or {}),
-        prior_from_result=prior_source.from_result,
-    )
+    prior_alloc = _translated_openings(match, classes, tb, targets, scope, rates=rates,
+                                       defaults=dict(opening_rate_defaults or {}),
+                                       prior_from_result=prior_source.from_result)  # fmt: skip
     movement = _apply_year_end_roll(prior_alloc, classes, tb, prior_lines, roll, targets, added, scope)
     translated = _multiply_exact_lines(classes, tb, movement, prior_alloc, scope)
     spot_parts: dict[EntityId, tuple[Decimal, int]] = {}
@@ -578,18 +564,8 @@ def translate_balances(
     frame, out_entity, out_std, books = _translated_frame(
         current, added, classes, tb, movement, translated, translated_movement, carried, plugs, scope
     )
-    cta = _cta_from_parts(
-        classes,
-        tb,
-        movement,
-        translated_movement,
-        prior_lines,
-        prior_source.from_result,
-        kinds,
-        plugs,
-        scope,
-        spot_parts,
-    )
+    cta = _cta_from_parts(classes, tb, movement, translated_movement, prior_lines, prior_source.from_result,
+                          kinds, plugs, scope, spot_parts)  # fmt: skip
     return Translation(
         translated=frame,
         cta=cta,
@@ -1527,25 +1503,26 @@ def _pair_hits(ent: np.ndarray, std: np.ndarray, n_std: int, pairs: np.ndarray) 
 
 
 def _check_known(
-    enc: Mapping[str, TextCodes], currencies: Mapping[EntityId, Currency], accounts: pd.DataFrame
+    current: Mapping[str, TextCodes], currencies: Mapping[EntityId, Currency], accounts: pd.DataFrame
 ) -> None:
-    ent = enc["entity"]
-    strangers = [k for k, u in enumerate(ent.uniques) if u not in currencies]
-    unknown = sorted(str(ent.uniques[k]) for k in ent.occurring(strangers))
+    """Refuse lines of an entity outside the group or of an account outside the chart."""
+    entity = current["entity"]
+    strangers = [k for k, u in enumerate(entity.uniques) if u not in currencies]
+    unknown = sorted(str(entity.uniques[k]) for k in entity.occurring(strangers))
     if unknown:
         raise InputDataError(
             f"trial balance lines for entity {unknown[0]!r}, which is not in the group",
             entity=unknown[0],
             field="entity",
         )
-    std = enc["std_account"]
+    std = current["std_account"]
     unknown_codes = std.occurring([k for k, u in enumerate(std.uniques) if u not in accounts.index])
     if unknown_codes:
         i = int(np.flatnonzero(std.codes == unknown_codes[0])[0])
         raise InputDataError(
             f"standard account {std.uniques[unknown_codes[0]]!r} is not in the chart of accounts",
-            entity=str(enc["entity"].uniques[enc["entity"].codes[i]]),
-            account=str(enc["account"].uniques[enc["account"].codes[i]]),
+            entity=str(entity.uniques[entity.codes[i]]),
+            account=str(current["account"].uniques[current["account"].codes[i]]),
             field="std_account",
         )
 
