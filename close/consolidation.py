@@ -29,6 +29,7 @@ IFRS figures); :func:`consolidated_on_basis` gives the US GAAP view.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -57,6 +58,7 @@ from close.fx import (
     TRANSLATED_COLUMNS,
     OpeningBalances,
     PeriodRates,
+    Translation,
     translate_balances,
 )
 from close.impairment import IMPAIRMENT_COLUMNS, split_impairments
@@ -67,7 +69,7 @@ from close.money import ONE
 from close.ownership import Holding, compute_ownership, consolidated_entities
 from close.ownership_changes import STEP_COLUMNS, PeriodContext, entities_at, validate_changes
 from close.periods import parse_period, previous_period
-from close.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
+from close.ppa import CARRYING_COLUMNS, PushDown, opening_rate_defaults, push_down
 from close.text_codes import TextCodes, encode_text, sum_by_code
 from close.types import AccountCode, Currency, EntityId, Period
 
@@ -139,6 +141,11 @@ class ConsolidationResult:
 def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     """Consolidate one period.
 
+    The steps: the group's holdings at the period end (IFRS 10.B86: consolidate what is
+    controlled) → the entities' lines coded once → the PPA pushed down into the acquirees' books
+    (IFRS 3.18) → translation (IAS 21.39) → eliminations, investments, NCI and disposals
+    (``_eliminate``) → the month's movement against the prior consolidated TB.
+
     Args:
         inputs: balances, rates, prior translation or opening balances, config and journals.
 
@@ -163,28 +170,7 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     for eid in sorted(translated_entities):
         for kind in ("closing", "average"):
             inputs.rates.rate(kind, currencies[eid], pres, entity=eid)
-
-    balances = inputs.balances
-    # Text columns become integer codes once; a group's TB can be millions of lines. Copy (and
-    # normalize) only when a column has missing or non-text values, which its codes reveal.
-    codes = {c: encode_text(balances[c]) for c in TEXT_COLUMNS}
-    dirty = [c for c, tc in codes.items() if tc.missing or not all(isinstance(u, str) for u in tc.uniques)]
-    if dirty:
-        balances = normalize_text_columns(balances, dirty)
-        codes.update({c: encode_text(balances[c]) for c in dirty})
-    ent = codes["entity"]
-    unknown = sorted(
-        str(ent.uniques[k]) for k in ent.occurring([k for k, u in enumerate(ent.uniques) if u not in by_id])
-    )
-    if unknown:
-        raise InputDataError(
-            "trial balance lines for an entity that is not in the group", entity=unknown[0], field="entity"
-        )
-    keep = _of_entities(codes["entity"], translated_entities)
-    if not keep.all():
-        balances = balances[keep]
-        codes = {c: tc.take(keep) for c, tc in codes.items()}
-
+    balances, codes = _coded_balances(inputs.balances, by_id, translated_entities)
     push = push_down(
         inputs.entities,
         consolidated=consolidated,
@@ -192,60 +178,13 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         period=inputs.period,
         fiscal_year_start=inputs.fiscal_year_start,
     )
-    lines = balances
-    if not push.lines.empty:
-        lines = pd.concat([balances[list(MAPPED_TB_COLUMNS)], push.lines], ignore_index=True)
-        for c, tc in codes.items():
-            pushed = encode_text(push.lines[c], uniques=tc.uniques)
-            codes[c] = TextCodes(np.concatenate((tc.codes, pushed.codes)), pushed.uniques)
-    acq_rates = {}
-    for eid in push.uplift:
-        acq = by_id[eid].acquisition
-        acq_rates[eid] = ONE if currencies[eid] == pres else acq.rate  # type: ignore[union-attr]
-    defaults = opening_rate_defaults(
-        push,
-        acquisition_rates={k: v for k, v in acq_rates.items() if v is not None},
-        average_rates={e: inputs.rates.rate("average", currencies[e], pres, entity=e) for e in push.uplift},
-        chart=chart,
-    )
-    prior = inputs.prior
-    if prior is not None:
-        keep_prior = _of_entities(encode_text(prior["entity"]), translated_entities)
-        if not keep_prior.all():
-            prior = prior[keep_prior]
-    translation = translate_balances(
-        lines,
-        currencies=currencies,
-        chart=chart,
-        rates=inputs.rates,
-        presentation_currency=pres,
-        period=inputs.period,
-        fiscal_year_start=inputs.fiscal_year_start,
-        prior=prior,
-        opening=_opening_for(inputs.opening, translated_entities),
-        opening_rate_defaults=defaults,
-        codes=codes,
-        spot_portions=declaration_portions(
-            inputs.dividends, period=inputs.period, chart=chart, currencies=currencies
-        ),
-    )
+    translation = _translate(inputs, balances, codes, push, translated_entities)
     translated = translation.translated
     ent_codes, std_codes, book = translation.entity_codes, translation.std_codes, translation.book_codes
     assert ent_codes is not None and std_codes is not None and book is not None  # noqa: S101 (always set)
 
     validate_adjustments(inputs.adjustments, chart=chart, entities=by_id, presentation_currency=pres)
-    group = _Group(chart, holdings, by_id, currencies, consolidated, pres, inputs.intercompany, push.uplift)
-    steps = PeriodContext(
-        inputs.period, inputs.fiscal_year_start, pres, inputs.prior_steps,
-        opening_rates=inputs.rates.opening, prior_associates=inputs.prior_associates,
-    )  # fmt: skip
-    acquirees = frozenset(e for e in consolidated if by_id[e].acquisition is not None)
-    adjustments, impairments = split_impairments(
-        inputs.adjustments, chart, inputs.prior_impairments, period=inputs.period, acquirees=acquirees,
-        currencies=currencies, presentation=pres,
-        average={e: inputs.rates.rate("average", currencies[e], pres, entity=e) for e in acquirees},
-    )  # fmt: skip
-    group = replace(group, deferred_tax=push.deferred_tax, steps=steps, impairments=impairments)
+    group, adjustments, impairments = _group_of_period(inputs, holdings, consolidated, push)
     codes_out = (ent_codes, std_codes, book)
     closing = {e: inputs.rates.rate("closing", currencies[e], pres, entity=e) for e in translated_entities}
     period_rates = inputs.rates
@@ -259,16 +198,7 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
     disposal_lines = _disposal_lines(group, inputs, view, position, kept)
     prior_consolidated = inputs.prior_consolidated
     if prior_consolidated is None:
-        # No prior run: consolidate the translated openings the same way, so that the month's
-        # movement is closing less opening on both sides of the eliminations.
-        opening_frame = translated.assign(
-            translated=translated["translated"] - translated["translated_movement"]
-        )
-        opening_rates, opening_closing = _opening_rates(inputs.rates, closing, currencies, pres)
-        prior_consolidated = _eliminate(
-            _as_of_prior_month(group, inputs), opening_frame, codes_out, opening_rates, opening_closing, (),
-            must_balance=False,
-        ).tb
+        prior_consolidated = _consolidated_openings(group, inputs, translated, codes_out, closing)
     movement = _movement(view.tb, prior_consolidated, chart, inputs.period, inputs.fiscal_year_start)
     out_translated = translated[[*TRANSLATED_COLUMNS, "book"]].reset_index(drop=True)
     return ConsolidationResult(
@@ -288,6 +218,144 @@ def consolidate(inputs: ConsolidationInputs) -> ConsolidationResult:
         associates=view.associates if view.associates is not None else _empty(ASSOCIATE_COLUMNS),
         impairments=impairments,
     )
+
+
+def _coded_balances(
+    balances: pd.DataFrame, by_id: Mapping[EntityId, EntityConfig], translated_entities: set[EntityId]
+) -> tuple[pd.DataFrame, dict[str, TextCodes]]:
+    """Code the text columns once and keep the lines of the entities that are translated.
+
+    Raises:
+        InputDataError: for lines of an entity that is not in the group.
+
+    """
+    # Text columns become integer codes once; a group's TB can be millions of lines. Copy (and
+    # normalize) only when a column has missing or non-text values, which its codes reveal.
+    codes = {c: encode_text(balances[c]) for c in TEXT_COLUMNS}
+    dirty = [c for c, tc in codes.items() if tc.missing or not all(isinstance(u, str) for u in tc.uniques)]
+    if dirty:
+        balances = normalize_text_columns(balances, dirty)
+        codes.update({c: encode_text(balances[c]) for c in dirty})
+    ent = codes["entity"]
+    unknown = sorted(
+        str(ent.uniques[k]) for k in ent.occurring([k for k, u in enumerate(ent.uniques) if u not in by_id])
+    )
+    if unknown:
+        raise InputDataError(
+            "trial balance lines for an entity that is not in the group", entity=unknown[0], field="entity"
+        )
+    keep = _of_entities(codes["entity"], translated_entities)
+    if not keep.all():
+        balances = balances[keep]
+        codes = {c: tc.take(keep) for c, tc in codes.items()}
+    return balances, codes
+
+
+def _translate(
+    inputs: ConsolidationInputs,
+    balances: pd.DataFrame,
+    codes: dict[str, TextCodes],
+    push: PushDown,
+    translated_entities: set[EntityId],
+) -> Translation:
+    """Translate the entities' lines with the pushed-down PPA lines appended (IAS 21.47).
+
+    A pushed-down line new this period opens at the acquisition-date rate (``close.ppa``); the
+    prior translation is limited to the entities translated now.
+    """
+    pres = inputs.presentation_currency
+    by_id = {e.id: e for e in inputs.entities}
+    currencies = {e.id: e.currency for e in inputs.entities}
+    lines, codes = balances, dict(codes)
+    if not push.lines.empty:
+        lines = pd.concat([balances[list(MAPPED_TB_COLUMNS)], push.lines], ignore_index=True)
+        for c, tc in codes.items():
+            pushed = encode_text(push.lines[c], uniques=tc.uniques)
+            codes[c] = TextCodes(np.concatenate((tc.codes, pushed.codes)), pushed.uniques)
+    acq_rates = {}
+    for eid in push.uplift:
+        acq = by_id[eid].acquisition
+        acq_rates[eid] = ONE if currencies[eid] == pres else acq.rate  # type: ignore[union-attr]
+    defaults = opening_rate_defaults(
+        push,
+        acquisition_rates={k: v for k, v in acq_rates.items() if v is not None},
+        average_rates={e: inputs.rates.rate("average", currencies[e], pres, entity=e) for e in push.uplift},
+        chart=inputs.chart,
+    )
+    prior = inputs.prior
+    if prior is not None:
+        keep_prior = _of_entities(encode_text(prior["entity"]), translated_entities)
+        if not keep_prior.all():
+            prior = prior[keep_prior]
+    return translate_balances(
+        lines,
+        currencies=currencies,
+        chart=inputs.chart,
+        rates=inputs.rates,
+        presentation_currency=pres,
+        period=inputs.period,
+        fiscal_year_start=inputs.fiscal_year_start,
+        prior=prior,
+        opening=_opening_for(inputs.opening, translated_entities),
+        opening_rate_defaults=defaults,
+        codes=codes,
+        spot_portions=declaration_portions(
+            inputs.dividends, period=inputs.period, chart=inputs.chart, currencies=currencies
+        ),
+    )
+
+
+def _group_of_period(
+    inputs: ConsolidationInputs,
+    holdings: dict[EntityId, Holding],
+    consolidated: frozenset[EntityId],
+    push: PushDown,
+) -> tuple[_Group, tuple[JournalEntry, ...], pd.DataFrame]:
+    """Gather what the eliminations read, and set the goodwill impairments (IAS 36) apart.
+
+    Returns:
+        The group, the adjustments other than impairments, and the impairments so far.
+
+    """
+    pres = inputs.presentation_currency
+    by_id = {e.id: e for e in inputs.entities}
+    currencies = {e.id: e.currency for e in inputs.entities}
+    group = _Group(
+        inputs.chart, holdings, by_id, currencies, consolidated, pres, inputs.intercompany, push.uplift
+    )
+    steps = PeriodContext(
+        inputs.period, inputs.fiscal_year_start, pres, inputs.prior_steps,
+        opening_rates=inputs.rates.opening, prior_associates=inputs.prior_associates,
+    )  # fmt: skip
+    acquirees = frozenset(e for e in consolidated if by_id[e].acquisition is not None)
+    adjustments, impairments = split_impairments(
+        inputs.adjustments, inputs.chart, inputs.prior_impairments, period=inputs.period, acquirees=acquirees,
+        currencies=currencies, presentation=pres,
+        average={e: inputs.rates.rate("average", currencies[e], pres, entity=e) for e in acquirees},
+    )  # fmt: skip
+    group = replace(group, deferred_tax=push.deferred_tax, steps=steps, impairments=impairments)
+    return group, adjustments, impairments
+
+
+def _consolidated_openings(
+    group: _Group,
+    inputs: ConsolidationInputs,
+    translated: pd.DataFrame,
+    codes_out: tuple[TextCodes, TextCodes, TextCodes],
+    closing: dict[EntityId, Decimal],
+) -> pd.DataFrame:
+    """Consolidate the translated openings when there is no prior run.
+
+    The month's movement is then closing less opening on both sides of the eliminations.
+    """
+    opening_frame = translated.assign(translated=translated["translated"] - translated["translated_movement"])
+    opening_rates, opening_closing = _opening_rates(
+        inputs.rates, closing, group.currencies, inputs.presentation_currency
+    )
+    return _eliminate(
+        _as_of_prior_month(group, inputs), opening_frame, codes_out, opening_rates, opening_closing, (),
+        must_balance=False,
+    ).tb
 
 
 def _empty(columns: tuple[str, ...]) -> pd.DataFrame:

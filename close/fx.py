@@ -491,6 +491,11 @@ def translate_balances(
 ) -> Translation:
     """Translate every entity's lines and compute each entity's CTA, as a plug and from its parts.
 
+    The steps, each a function below: code the lines of both periods → classify each line by its
+    rate (IAS 21.39) → match the prior period's translated balances → the year-end roll of the
+    prior year's result into retained earnings → one exact multiply → the prior keys without a
+    line this month → the CTA plug (IAS 21.41) → the CTA from its parts, against the plug.
+
     Args:
         lines: MAPPED_TB_COLUMNS (int64 local minor units), optionally with pushed-down PPA lines
             (counterparty starting with ``#ppa``), all entities.
@@ -521,397 +526,952 @@ def translate_balances(
             that has no translated counterpart.
 
     """
-    accounts = chart.accounts
     cta_code = chart.by_role(SystemRole.CTA)
     re_code = chart.by_role(SystemRole.RETAINED_EARNINGS)
-    fy_start = parse_period(period)[1] == fiscal_year_start
-    historical = dict(opening.historical_rates) if opening is not None else {}
-    defaults = dict(opening_rate_defaults or {})
+    opens_year = parse_period(period)[1] == fiscal_year_start
+    current, opening_local, closing_local = _code_current_lines(lines, codes, currencies, chart.accounts)
+    prior_source = _prior_arrays(prior, opening, cta_code)
+    current, prior_codes = _code_prior_lines(lines, current, prior_source, currencies)
+    entity_rates = _entity_rates(current["entity"].uniques, currencies, rates, presentation_currency)
+    current, added = _add_synthesized_codes(current, re_code, cta_code)
+    scope = _Scope(currencies, presentation_currency, opens_year, current["entity"].uniques,
+                   current["std_account"].uniques, current["counterparty"].uniques, entity_rates)  # fmt: skip
+    kinds = _account_kinds(chart.accounts, scope)
+    prior_lines = _prior_lines(prior_source, prior_codes, kinds)
 
+    roll = _prior_year_result(prior_lines, kinds, scope)
+    tb = _add_retained_earnings_lines(current, kinds, added, roll, opening_local, closing_local)
+    historical = dict(opening.historical_rates) if opening is not None else {}
+    classes = _classify_lines(tb, kinds, added, scope, historical)
+    match, kept_prior_rows = _match_prior_period(tb, prior_lines, prior_codes, current)
+    targets = _roll_targets(classes, roll, match.has_prior_key, tb.opening_local, scope)
+    prior_alloc = _translated_openings(match, classes, tb, targets, scope, rates=rates,
+                                       defaults=dict(opening_rate_defaults or {}),
+                                       prior_from_result=prior_source.from_result)  # fmt: skip
+    movement = _apply_year_end_roll(prior_alloc, classes, tb, prior_lines, roll, targets, added, scope)
+    translated = _multiply_exact_lines(classes, tb, movement, prior_alloc, scope)
+    spot_parts: dict[EntityId, tuple[Decimal, int]] = {}
+    if spot_portions:
+        spot_parts = _translate_spot_portions(
+            spot_portions, translated=translated, mov_adj=movement, method=classes.method,
+            ent=classes.entity, std=classes.std_account, cp=tb.codes["counterparty"],
+            ent_uniq=scope.entities, std_uniq=scope.std_accounts, cp_uniq=scope.counterparties,
+            ent_rates=entity_rates.quoted, currencies=currencies, presentation_currency=presentation_currency,
+        )
+    translated_movement = translated - prior_alloc
+    carried = _prior_keys_without_lines(match, kept_prior_rows, prior_lines, kinds, classes, scope)
+    plugs = _cta_plugs(classes, translated, carried, prior_lines, scope)
+    frame, out_entity, out_std, books = _translated_frame(
+        current, added, classes, tb, movement, translated, translated_movement, carried, plugs, scope
+    )
+    cta = _cta_from_parts(classes, tb, movement, translated_movement, prior_lines, prior_source.from_result,
+                          kinds, plugs, scope, spot_parts)  # fmt: skip
+    return Translation(
+        translated=frame,
+        cta=cta,
+        entity_codes=TextCodes(out_entity, scope.entities),
+        std_codes=TextCodes(out_std, scope.std_accounts),
+        book_codes=books,
+    )
+
+
+# --- Step 1: code the lines of both periods ------------------------------------------------------
+
+
+def _code_current_lines(
+    lines: pd.DataFrame,
+    codes: Mapping[str, TextCodes] | None,
+    currencies: Mapping[EntityId, Currency],
+    accounts: pd.DataFrame,
+) -> tuple[dict[str, TextCodes], np.ndarray, np.ndarray]:
+    """Code this period's text columns and check every entity and account is known.
+
+    Returns:
+        The codes of ``TEXT_COLUMNS`` (the caller's where given), the local opening and the
+        local closing (int64 minor units).
+
+    Raises:
+        ValueError: when the caller's codes do not have one row per line.
+        InputDataError: for an entity not in the group or an account not in the chart.
+
+    """
     n_in = len(lines)
-    enc = {c: (codes or {}).get(c) or encode_text(lines[c]) for c in TEXT_COLUMNS}
-    for c, tc in enc.items():
+    current = {c: (codes or {}).get(c) or encode_text(lines[c]) for c in TEXT_COLUMNS}
+    for c, tc in current.items():
         if len(tc.codes) != n_in:
             raise ValueError(f"codes of column {c} have {len(tc.codes)} rows, the lines {n_in}")
     opening_local = lines["opening"].to_numpy(dtype=np.int64)
     closing_local = lines["closing"].to_numpy(dtype=np.int64)
-    _check_known(enc, currencies, accounts)
-    pri = _prior_arrays(prior, opening, cta_code)
-    penc: dict[str, TextCodes] = {}
+    _check_known(current, currencies, accounts)
+    return current, opening_local, closing_local
+
+
+def _code_prior_lines(
+    lines: pd.DataFrame, current: dict[str, TextCodes], prior: _Prior, currencies: Mapping[EntityId, Currency]
+) -> tuple[dict[str, TextCodes], dict[str, TextCodes]]:
+    """Code the prior lines over the same uniques as this period's, so a code means one text.
+
+    Returns:
+        This period's codes (uniques widened by the prior's texts, entities pruned to those with
+        a line in either period) and the prior's codes.
+
+    Raises:
+        InputDataError: when the prior balances name an entity that is not in the group.
+
+    """
+    current = dict(current)
+    prior_codes: dict[str, TextCodes] = {}
     for c in TEXT_COLUMNS:
         # Last period's object column mostly repeats this period's rows: compare before hashing.
-        pv = pri.text[c]
-        aligned = None if is_categorical(pv) or is_categorical(lines[c]) else (
-            lines[c].to_numpy(dtype=object), enc[c].codes)
-        penc[c] = encode_text(pv, uniques=enc[c].uniques, aligned=aligned)
-        enc[c] = TextCodes(enc[c].codes, penc[c].uniques, enc[c].missing)
+        values = prior.text[c]
+        aligned = None if is_categorical(values) or is_categorical(lines[c]) else (
+            lines[c].to_numpy(dtype=object), current[c].codes)
+        prior_codes[c] = encode_text(values, uniques=current[c].uniques, aligned=aligned)
+        current[c] = TextCodes(current[c].codes, prior_codes[c].uniques, current[c].missing)
     # Entities are looped over (rates, CTA rows): keep only those with a line in either period.
-    enc["entity"], penc["entity"] = drop_unused(enc["entity"], penc["entity"])
-    unknown_prior = sorted({str(u) for u in enc["entity"].uniques} - set(currencies))
+    current["entity"], prior_codes["entity"] = drop_unused(current["entity"], prior_codes["entity"])
+    unknown_prior = sorted({str(u) for u in current["entity"].uniques} - set(currencies))
     if unknown_prior:
         raise InputDataError(
             f"prior balances name entity {unknown_prior[0]!r}, which is not in the group",
             entity=unknown_prior[0],
             field="prior",
         )
+    return current, prior_codes
 
-    # Per-entity rates (Decimal for the parts, scaled ints for the vector work), by entity code.
-    ent_uniq = enc["entity"].uniques
-    entity_ids = sorted(str(u) for u in ent_uniq)
-    ent_rates: dict[EntityId, tuple[Decimal, Decimal]] = {}
+
+@dataclass(frozen=True, slots=True)
+class _EntityRates:
+    """Each entity's closing and average rate, by entity code where an array."""
+
+    entity_ids: list[EntityId]  # the entities with a line in either period, sorted
+    quoted: dict[EntityId, tuple[Decimal, Decimal]]  # (closing, average) as quoted
+    presentation_entities: set[EntityId]  # functional currency = presentation currency
+    is_presentation: np.ndarray  # bool per entity code
+    closing_scaled: np.ndarray  # int64 per entity code: closing × 10^12, minor-unit shift folded in
+    average_scaled: np.ndarray  # int64 per entity code: average × 10^12, minor-unit shift folded in
+    closing_text: np.ndarray  # the quoted closing rate as text (the output's ``rate`` column)
+    average_text: np.ndarray  # the quoted average rate as text
+
+
+def _entity_rates(
+    entities: np.ndarray, currencies: Mapping[EntityId, Currency], rates: PeriodRates, presentation: Currency
+) -> _EntityRates:
+    """Look up each entity's closing (IAS 21.39(a)) and average (IAS 21.40) rate and scale them.
+
+    Raises:
+        InputDataError: for a missing or non-positive rate, or one with more than 12 decimals.
+
+    """
+    entity_ids = sorted(str(u) for u in entities)
+    quoted: dict[EntityId, tuple[Decimal, Decimal]] = {}
     for e in entity_ids:
         ccy = currencies[e]
-        c = rates.rate("closing", ccy, presentation_currency, entity=e)
-        a = rates.rate("average", ccy, presentation_currency, entity=e)
-        scale_rate(c, f"closing rate {ccy}")
-        scale_rate(a, f"average rate {ccy}")
-        ent_rates[e] = (c, a)
-    pres = presentation_currency
-    pres_entities = {e for e in entity_ids if currencies[e] == pres}
-    e_pres = np.array([u in pres_entities for u in ent_uniq], dtype=bool)
-    e_close, e_avg = (
+        closing = rates.rate("closing", ccy, presentation, entity=e)
+        average = rates.rate("average", ccy, presentation, entity=e)
+        scale_rate(closing, f"closing rate {ccy}")
+        scale_rate(average, f"average rate {ccy}")
+        quoted[e] = (closing, average)
+    presentation_entities = {e for e in entity_ids if currencies[e] == presentation}
+    closing_scaled, average_scaled = (
         np.array(
             [
-                scale_rate(_exponent_shift_rate(ent_rates[u][j], currencies[u], pres), f"{kind} {u}")
-                for u in ent_uniq
+                scale_rate(_exponent_shift_rate(quoted[u][j], currencies[u], presentation), f"{kind} {u}")
+                for u in entities
             ],
             dtype=np.int64,
         )
         for j, kind in ((0, "closing"), (1, "average"))
     )
-    e_close_str = np.array([str(ent_rates[u][0]) for u in ent_uniq], dtype=object)
-    e_avg_str = np.array([str(ent_rates[u][1]) for u in ent_uniq], dtype=object)
+    return _EntityRates(
+        entity_ids=entity_ids,
+        quoted=quoted,
+        presentation_entities=presentation_entities,
+        is_presentation=np.array([u in presentation_entities for u in entities], dtype=bool),
+        closing_scaled=closing_scaled,
+        average_scaled=average_scaled,
+        closing_text=np.array([str(quoted[u][0]) for u in entities], dtype=object),
+        average_text=np.array([str(quoted[u][1]) for u in entities], dtype=object),
+    )
 
-    # Codes the synthesized retained-earnings lines and the plug rows need.
-    enc["account"], empty_account = enc["account"].with_value("")
-    enc["std_account"], re_std = enc["std_account"].with_value(re_code)
-    enc["std_account"], cta_std = enc["std_account"].with_value(cta_code)
-    enc["counterparty"], empty_cp = enc["counterparty"].with_value("")
-    enc["counterparty"], ppa_cp = enc["counterparty"].with_value(PPA_BOOK)
-    enc["cost_center"], empty_cc = enc["cost_center"].with_value("")
-    enc["department"], empty_dp = enc["department"].with_value("")
 
-    # Account attributes once per distinct account.
-    acc_class = accounts["class"]
-    acc_rate = accounts["rate_type"]
-    acc_role = accounts["system_role"]
+@dataclass(frozen=True, slots=True)
+class _AddedCodes:
+    """Codes of the texts translation writes itself: retained-earnings lines and CTA plug rows."""
+
+    empty_account: int
+    retained_earnings: int  # the chart's retained-earnings account
+    cta: int  # the chart's CTA account
+    empty_counterparty: int
+    ppa_book: int  # the counterparty (and book) of pushed-down PPA lines
+    empty_cost_center: int
+    empty_department: int
+
+
+def _add_synthesized_codes(
+    current: dict[str, TextCodes], re_code: AccountCode, cta_code: AccountCode
+) -> tuple[dict[str, TextCodes], _AddedCodes]:
+    """Give the texts of synthesized lines a code (appended to the uniques where absent)."""
+    current = dict(current)
+    current["account"], empty_account = current["account"].with_value("")
+    current["std_account"], re_std = current["std_account"].with_value(re_code)
+    current["std_account"], cta_std = current["std_account"].with_value(cta_code)
+    current["counterparty"], empty_cp = current["counterparty"].with_value("")
+    current["counterparty"], ppa_cp = current["counterparty"].with_value(PPA_BOOK)
+    current["cost_center"], empty_cc = current["cost_center"].with_value("")
+    current["department"], empty_dp = current["department"].with_value("")
+    return current, _AddedCodes(empty_account, re_std, cta_std, empty_cp, ppa_cp, empty_cc, empty_dp)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """What every step reads: the group's currencies, the code vocabularies and the rates."""
+
+    currencies: Mapping[EntityId, Currency]
+    presentation: Currency
+    opens_year: bool  # this period is the first month of a fiscal year
+    entities: np.ndarray  # entity code → entity id
+    std_accounts: np.ndarray  # standard-account code → account
+    counterparties: np.ndarray  # counterparty code → counterparty
+    rates: _EntityRates
+
+    @property
+    def n_entities(self) -> int:
+        """The number of entity codes."""
+        return len(self.entities)
+
+    @property
+    def n_std(self) -> int:
+        """The number of standard-account codes."""
+        return len(self.std_accounts)
+
+
+@dataclass(frozen=True, slots=True)
+class _AccountKinds:
+    """What the chart says about each code: how an account is translated, which book a line is in."""
+
+    is_flow: np.ndarray  # per std code: income statement or dividends (average rate, YTD, rolled)
+    is_closing: np.ndarray  # per std code: rate_type ``closing`` (monetary and other net assets)
+    is_ppa_book: np.ndarray  # per counterparty code: a pushed-down PPA line (book ``#ppa``)
+
+
+def _account_kinds(accounts: pd.DataFrame, scope: _Scope) -> _AccountKinds:
+    """Read the chart once per distinct account: flows (IAS 21.39(b)) and closing-rate accounts."""
     flow_accounts = set(
-        accounts.index[acc_class.isin(INCOME_STATEMENT_CLASSES) | (acc_role == SystemRole.DIVIDENDS.value)]
+        accounts.index[
+            accounts["class"].isin(INCOME_STATEMENT_CLASSES)
+            | (accounts["system_role"] == SystemRole.DIVIDENDS.value)
+        ]
     )
-    std_uniq = enc["std_account"].uniques
-    u_flow = np.array([u in flow_accounts for u in std_uniq], dtype=bool)
-    u_closing = np.array([acc_rate.get(u) == "closing" for u in std_uniq], dtype=bool)
-    u_ppa = np.array(
-        [isinstance(u, str) and u.startswith(PPA_BOOK) for u in enc["counterparty"].uniques], dtype=bool
+    rate_type = accounts["rate_type"]
+    return _AccountKinds(
+        is_flow=np.array([u in flow_accounts for u in scope.std_accounts], dtype=bool),
+        is_closing=np.array([rate_type.get(u) == "closing" for u in scope.std_accounts], dtype=bool),
+        is_ppa_book=np.array(
+            [isinstance(u, str) and u.startswith(PPA_BOOK) for u in scope.counterparties], dtype=bool
+        ),
     )
-    n_ent, n_std = len(ent_uniq), len(std_uniq)
 
-    p_ent, p_std, p_cp = penc["entity"].codes, penc["std_account"].codes, penc["counterparty"].codes
-    p_t = pri.translated
-    p_plug = pri.is_plug
-    p_eb = p_ent * 2 + u_ppa[p_cp]  # (entity, book) code: book "" or PPA_BOOK
 
-    # Pre-year-end roll: prior flows (income statement and dividends) by entity and book.
-    roll_t: dict[int, int] = {}  # (entity, book) code → translated roll
-    roll_local: dict[int, int | None] = {}
-    if fy_start and len(p_t):
-        fl = np.flatnonzero(u_flow[p_std] & ~p_plug)
-        eb = p_eb[fl]
-        sums = sum_by_code(eb, p_t[fl], 2 * n_ent)
-        local = _local_sums(eb, _rows_of(pri.local_closing, fl), 2 * n_ent)
-        first = np.full(2 * n_ent, len(fl), dtype=np.int64)
-        np.minimum.at(first, eb, np.arange(len(fl)))
-        for k in np.flatnonzero(first < len(fl))[np.argsort(first[first < len(fl)], kind="stable")]:
-            roll_t[int(k)] = int(sums[k])
-            roll_local[int(k)] = local[k]
+@dataclass(frozen=True, slots=True)
+class _PriorLines:
+    """The prior period's translated lines (or the opening balances) as code arrays."""
 
-    # The retained-earnings line that receives the roll (one per entity and book; add if absent).
-    c_ent, c_std, c_cp = enc["entity"].codes, enc["std_account"].codes, enc["counterparty"].codes
-    have_re = set((c_ent[c_std == re_std] * 2 + u_ppa[c_cp[c_std == re_std]]).tolist())
-    synth = [k for k in roll_t if k not in have_re]
-    row_codes = {c: enc[c].codes for c in TEXT_COLUMNS}
-    if synth:
-        k = np.array(synth, dtype=np.int64)
+    entity: np.ndarray  # entity code per prior line
+    std_account: np.ndarray  # standard-account code per prior line
+    counterparty: np.ndarray  # counterparty code per prior line
+    translated: np.ndarray  # int64 presentation minor units
+    is_plug: np.ndarray  # bool: a CTA plug row
+    entity_book: np.ndarray  # entity code × 2 + 1 for the PPA book
+    local_closing: pd.Series | None  # the prior's local closing, when it has one
+
+
+def _prior_lines(prior: _Prior, prior_codes: Mapping[str, TextCodes], kinds: _AccountKinds) -> _PriorLines:
+    """Gather the prior's codes and amounts into one record."""
+    entity, counterparty = prior_codes["entity"].codes, prior_codes["counterparty"].codes
+    return _PriorLines(
+        entity=entity,
+        std_account=prior_codes["std_account"].codes,
+        counterparty=counterparty,
+        translated=prior.translated,
+        is_plug=prior.is_plug,
+        entity_book=entity * 2 + kinds.is_ppa_book[counterparty],
+        local_closing=prior.local_closing,
+    )
+
+
+# --- Step 2: the year-end roll's amounts and the retained-earnings lines that take it -----------
+
+
+@dataclass(frozen=True, slots=True)
+class _YearEndRoll:
+    """The prior fiscal year's translated result and dividends, per (entity, book) code."""
+
+    translated: dict[int, int]  # (entity, book) code → the YTD flows translated, in prior order
+    local: dict[int, int | None]  # the same in local minor units (None when the prior lacks them)
+
+
+def _prior_year_result(prior: _PriorLines, kinds: _AccountKinds, scope: _Scope) -> _YearEndRoll:
+    """Sum the prior year's income statement and dividends that roll into retained earnings.
+
+    At the first month of a fiscal year the prior year's translated result (its YTD flows, at
+    the average rates they were translated at, IAS 21.40) closes into retained earnings once; in
+    any other month there is nothing to roll.
+    """
+    translated: dict[int, int] = {}
+    local: dict[int, int | None] = {}
+    if scope.opens_year and len(prior.translated):
+        books = 2 * scope.n_entities
+        flows = np.flatnonzero(kinds.is_flow[prior.std_account] & ~prior.is_plug)
+        book_of_flow = prior.entity_book[flows]
+        sums = sum_by_code(book_of_flow, prior.translated[flows], books)
+        local_sums = _local_sums(book_of_flow, _rows_of(prior.local_closing, flows), books)
+        first = np.full(books, len(flows), dtype=np.int64)
+        np.minimum.at(first, book_of_flow, np.arange(len(flows)))
+        has_flow = first < len(flows)
+        for k in np.flatnonzero(has_flow)[np.argsort(first[has_flow], kind="stable")]:
+            translated[int(k)] = int(sums[k])
+            local[int(k)] = local_sums[k]
+    return _YearEndRoll(translated, local)
+
+
+@dataclass(frozen=True, slots=True)
+class _TrialBalance:
+    """The period's lines as codes and local amounts, with synthesized retained-earnings lines last."""
+
+    codes: dict[str, np.ndarray]  # TEXT_COLUMNS codes per line
+    opening_local: np.ndarray  # int64 local minor units
+    closing_local: np.ndarray  # int64 local minor units
+
+
+def _add_retained_earnings_lines(
+    current: Mapping[str, TextCodes],
+    kinds: _AccountKinds,
+    added: _AddedCodes,
+    roll: _YearEndRoll,
+    opening_local: np.ndarray,
+    closing_local: np.ndarray,
+) -> _TrialBalance:
+    """Add a zero retained-earnings line for each (entity, book) that has a roll but no such line."""
+    entity, std, counterparty = (current[c].codes for c in ("entity", "std_account", "counterparty"))
+    is_re = std == added.retained_earnings
+    have_re = set((entity[is_re] * 2 + kinds.is_ppa_book[counterparty[is_re]]).tolist())
+    missing = [k for k in roll.translated if k not in have_re]
+    codes = {c: current[c].codes for c in TEXT_COLUMNS}
+    if missing:
+        k = np.array(missing, dtype=np.int64)
         extra = {
             "entity": k // 2,
-            "std_account": np.full(len(k), re_std, dtype=np.int64),
-            "counterparty": np.where(k % 2 == 1, ppa_cp, empty_cp).astype(np.int64),
-            "account": np.full(len(k), empty_account, dtype=np.int64),
-            "cost_center": np.full(len(k), empty_cc, dtype=np.int64),
-            "department": np.full(len(k), empty_dp, dtype=np.int64),
+            "std_account": np.full(len(k), added.retained_earnings, dtype=np.int64),
+            "counterparty": np.where(k % 2 == 1, added.ppa_book, added.empty_counterparty).astype(np.int64),
+            "account": np.full(len(k), added.empty_account, dtype=np.int64),
+            "cost_center": np.full(len(k), added.empty_cost_center, dtype=np.int64),
+            "department": np.full(len(k), added.empty_department, dtype=np.int64),
         }
-        row_codes = {c: np.concatenate((row_codes[c], extra[c])) for c in TEXT_COLUMNS}
+        codes = {c: np.concatenate((codes[c], extra[c])) for c in TEXT_COLUMNS}
         opening_local = np.concatenate((opening_local, np.zeros(len(k), dtype=np.int64)))
         closing_local = np.concatenate((closing_local, np.zeros(len(k), dtype=np.int64)))
-    ent = row_codes["entity"]
-    std = row_codes["std_account"]
-    is_ppa = u_ppa[row_codes["counterparty"]]
-    n = len(ent)
-    is_flow = u_flow[std]
-    is_re = std == re_std
-    is_pres = e_pres[ent]
-    movement = closing_local - opening_local
-    if fy_start:
-        movement = np.where(is_flow, closing_local, movement)
+    return _TrialBalance(codes, opening_local, closing_local)
+
+
+# --- Step 3: classify each line by the rate that translates it ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _LineClasses:
+    """Per line: its translation method and what decides it."""
+
+    entity: np.ndarray  # entity code
+    std_account: np.ndarray  # standard-account code
+    is_ppa: np.ndarray  # in the pushed-down PPA book
+    is_flow: np.ndarray  # income statement or dividends
+    is_retained_earnings: np.ndarray
+    is_presentation: np.ndarray  # the entity's functional currency is the presentation currency
+    movement: np.ndarray  # this month's local movement (the YTD closing of a flow at the year start)
+    method: np.ndarray  # int8: _CLOSING, _OVERRIDE, _FLOW, _CARRIED or _LOCAL
+    historical_pairs: np.ndarray  # the overrides that occur, as sorted entity × n_std + account
+    historical_rates: list[Decimal]  # their rates, as quoted
+    override_index: np.ndarray  # index into ``historical_pairs``, -1 without an override
+    has_override: np.ndarray  # translated at a historical-rate override
+    override_rate: np.ndarray  # int64 scaled override rate (0 without one)
+
+
+def _classify_lines(
+    tb: _TrialBalance,
+    kinds: _AccountKinds,
+    added: _AddedCodes,
+    scope: _Scope,
+    historical: Mapping[tuple[EntityId, AccountCode], Decimal],
+) -> _LineClasses:
+    """Decide how each line is translated (IAS 21.39-40, 21.48 for equity at historical rates).
+
+    A presentation-currency entity's line is taken at its local amount; an override from the
+    opening-balances file translates the whole balance at its historical rate; a flow takes the
+    month's movement at the average rate (IAS 21.40); a closing-rate account its balance at the
+    closing rate (IAS 21.39(a)); any other equity line carries its prior translation and takes
+    this month's movement at the average rate.
+
+    Raises:
+        InputDataError: for an override rate with more than 12 decimals.
+
+    """
+    entity, std = tb.codes["entity"], tb.codes["std_account"]
+    n = len(entity)
+    is_flow = kinds.is_flow[std]
+    is_presentation = scope.rates.is_presentation[entity]
+    movement = tb.closing_local - tb.opening_local
+    if scope.opens_year:
+        movement = np.where(is_flow, tb.closing_local, movement)
 
     # Historical-rate overrides, looked up by (entity, account) code.
-    hist_pairs, hist_rates = _historical_pairs(historical, ent_uniq, std_uniq)
-    ov_any = _pair_hits(ent, std, n_std, hist_pairs)
-    has_ov = (ov_any >= 0) & ~is_pres
-    ov_rate = np.zeros(n, dtype=np.int64)
-    if has_ov.any():
-        used = np.unique(ov_any[has_ov])
-        scaled = np.zeros(len(hist_pairs), dtype=np.int64)
-        for p in used:
-            e, s = str(ent_uniq[hist_pairs[p] // n_std]), str(std_uniq[hist_pairs[p] % n_std])
-            rate = _exponent_shift_rate(hist_rates[p], currencies[e], presentation_currency)
+    pairs, pair_rates = _historical_pairs(historical, scope.entities, scope.std_accounts)
+    override_index = _pair_hits(entity, std, scope.n_std, pairs)
+    has_override = (override_index >= 0) & ~is_presentation
+    override_rate = np.zeros(n, dtype=np.int64)
+    if has_override.any():
+        scaled = np.zeros(len(pairs), dtype=np.int64)
+        for p in np.unique(override_index[has_override]):
+            e = str(scope.entities[pairs[p] // scope.n_std])
+            s = str(scope.std_accounts[pairs[p] % scope.n_std])
+            rate = _exponent_shift_rate(pair_rates[p], scope.currencies[e], scope.presentation)
             scaled[p] = scale_rate(rate, f"historical rate {e}/{s}")
-        ov_rate[has_ov] = scaled[ov_any[has_ov]]
+        override_rate[has_override] = scaled[override_index[has_override]]
 
     method = np.full(n, _CARRIED, dtype=np.int8)
-    method[u_closing[std]] = _CLOSING
+    method[kinds.is_closing[std]] = _CLOSING
     method[is_flow] = _FLOW
-    method[has_ov] = _OVERRIDE
-    method[is_pres] = _LOCAL
+    method[has_override] = _OVERRIDE
+    method[is_presentation] = _LOCAL
+    return _LineClasses(
+        entity=entity,
+        std_account=std,
+        is_ppa=kinds.is_ppa_book[tb.codes["counterparty"]],
+        is_flow=is_flow,
+        is_retained_earnings=std == added.retained_earnings,
+        is_presentation=is_presentation,
+        movement=movement,
+        method=method,
+        historical_pairs=pairs,
+        historical_rates=pair_rates,
+        override_index=override_index,
+        has_override=has_override,
+        override_rate=override_rate,
+    )
 
-    # Prior allocation: key totals to the first line of each key; matching lines first when the
-    # prior carries the line columns (so dimension-level movements stay meaningful).
-    widths = {c: len(enc[c].uniques) for c in TEXT_COLUMNS}
-    keep = ~p_plug
-    keep_rows = np.flatnonzero(keep)
+
+# --- Step 4: match the prior period's translated balances ---------------------------------------
+
+
+def _match_prior_period(
+    tb: _TrialBalance,
+    prior: _PriorLines,
+    prior_codes: Mapping[str, TextCodes],
+    current: Mapping[str, TextCodes],
+) -> tuple[_Match, np.ndarray]:
+    """Carry each (entity, counterparty, account) key's prior translated total onto this period's lines.
+
+    Key totals go to the first line of each key; lines that match a prior line on every text
+    column take that line's amount first, so dimension-level movements stay meaningful.
+
+    Returns:
+        The match, and the prior rows it ran over (every row but the CTA plugs).
+
+    """
+    widths = {c: len(current[c].uniques) for c in TEXT_COLUMNS}
+    kept_rows = np.flatnonzero(~prior.is_plug)
     # The plug rows of a prior result come last: then the kept rows are a slice, not a copy.
-    leading = len(keep_rows) == 0 or keep_rows[-1] == len(keep_rows) - 1
-    kept_sel = slice(0, len(keep_rows)) if leading else keep_rows
-    pri_codes = {c: penc[c].codes[kept_sel] for c in TEXT_COLUMNS}
+    leading = len(kept_rows) == 0 or kept_rows[-1] == len(kept_rows) - 1
+    kept = slice(0, len(kept_rows)) if leading else kept_rows
+    kept_codes = {c: prior_codes[c].codes[kept] for c in TEXT_COLUMNS}
     key_parts = ("entity", "counterparty", "std_account")
-    cur_kid, pri_kid, n_keys = _dense_keys(row_codes, pri_codes, key_parts, widths)
+    current_key, prior_key, n_keys = _dense_keys(tb.codes, kept_codes, key_parts, widths)
     # Line keys ordered like a TB sorted by entity and account, so the sort meets long runs.
-    cur_line, pri_line = _pair_keys(
-        row_codes,
-        pri_codes,
+    current_line, prior_line = _pair_keys(
+        tb.codes,
+        kept_codes,
         ("entity", "account", "cost_center", "department", "counterparty", "std_account"),
         widths,
     )
-    del pri_codes
-    match = _match_prior(cur_kid, pri_kid, n_keys, cur_line, pri_line, p_t[kept_sel])
-    del cur_line, pri_line
-    prior_alloc = match.prior_alloc
-    has_prior_key = match.has_prior_key
+    del kept_codes
+    match = _match_prior(current_key, prior_key, n_keys, current_line, prior_line, prior.translated[kept])
+    return match, kept_rows
 
-    # Lines whose carried translation has no prior: the opening must be zero, defaulted, or rate 1.
-    rolled_flow = is_flow & fy_start
-    prior_alloc = np.where(rolled_flow & (method != _OVERRIDE), 0, prior_alloc)
-    # The first retained-earnings line of each entity and book receives the year-end roll. Books
-    # that close the year into it may list it for the first time in the new year's first month
-    # (their prior TB had no such line): an opening equal to the roll is the roll, not a gap.
-    first_re = np.full(2 * n_ent, n, dtype=np.int64)
-    roll_opened = np.zeros(n, dtype=bool)
-    if roll_t:
-        re_rows = np.flatnonzero(is_re & (method != _OVERRIDE))
-        np.minimum.at(first_re, (ent * 2 + is_ppa)[re_rows], re_rows)
-        for k, local_roll in roll_local.items():
+
+# --- Step 5: the translated opening of each line, and the year-end roll -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _RollTargets:
+    """Where the year-end roll lands: the first retained-earnings line of each entity and book."""
+
+    first_re: np.ndarray  # per (entity, book) code: the line taking the roll, the line count if none
+    opened: np.ndarray  # per line: its local opening already is the roll (books closed the year)
+
+
+def _roll_targets(
+    classes: _LineClasses,
+    roll: _YearEndRoll,
+    has_prior_key: np.ndarray,
+    opening_local: np.ndarray,
+    scope: _Scope,
+) -> _RollTargets:
+    """Find the line of each (entity, book) that takes the year-end roll.
+
+    Books that close the year into retained earnings may list it for the first time in the new
+    year's first month (their prior TB had no such line): an opening equal to the roll is the
+    roll, not a gap.
+    """
+    n = len(classes.entity)
+    first_re = np.full(2 * scope.n_entities, n, dtype=np.int64)
+    opened = np.zeros(n, dtype=bool)
+    if roll.translated:
+        re_rows = np.flatnonzero(classes.is_retained_earnings & (classes.method != _OVERRIDE))
+        np.minimum.at(first_re, (classes.entity * 2 + classes.is_ppa)[re_rows], re_rows)
+        for k, local_roll in roll.local.items():
             i = first_re[k]
             if i < n and not has_prior_key[i] and local_roll is not None:
-                roll_opened[i] = int(opening_local[i]) == local_roll
-    needs = (~has_prior_key) & (~rolled_flow) & (~roll_opened) & (opening_local != 0)
+                opened[i] = int(opening_local[i]) == local_roll
+    return _RollTargets(first_re, opened)
+
+
+def _translated_openings(
+    match: _Match,
+    classes: _LineClasses,
+    tb: _TrialBalance,
+    targets: _RollTargets,
+    scope: _Scope,
+    *,
+    rates: PeriodRates,
+    defaults: Mapping[tuple[EntityId, AccountCode, str], Decimal],
+    prior_from_result: bool,
+) -> np.ndarray:
+    """Return each line's translated opening: what its translated movement is added to.
+
+    The prior period's translated balance carries on (IAS 21.41: the translation difference of
+    earlier periods stays in the CTA); a flow starts again from zero at the fiscal-year start. A
+    line new this period must open at zero, or at a default rate (pushed-down PPA lines), at its
+    historical-rate override, or — a presentation-currency entity — at its local amount. In the
+    first period from an opening-balances file, closing-rate lines open at the prior closing rate.
+
+    Raises:
+        InputDataError: for a local opening balance with no translated counterpart.
+
+    """
+    method, has_prior_key = classes.method, match.has_prior_key
+    opening_local = tb.opening_local
+    rolled_flow = classes.is_flow & scope.opens_year
+    prior_alloc = np.where(rolled_flow & (method != _OVERRIDE), 0, match.prior_alloc)
+    needs = (~has_prior_key) & (~rolled_flow) & (~targets.opened) & (opening_local != 0)
     for i in np.flatnonzero(needs & ((method == _FLOW) | (method == _CARRIED))):
-        e = str(ent_uniq[ent[i]])
-        dkey = (e, str(std_uniq[std[i]]), str(enc["counterparty"].uniques[row_codes["counterparty"][i]]))
-        if dkey in defaults:
-            rate = _exponent_shift_rate(defaults[dkey], currencies[e], presentation_currency)
-            prior_alloc[i] = int(
-                multiply_exact(np.array([opening_local[i]]), np.array([scale_rate(rate, str(dkey))]))[0]
-            )
-        else:
+        e = str(scope.entities[classes.entity[i]])
+        key = (e, str(scope.std_accounts[classes.std_account[i]]),
+               str(scope.counterparties[tb.codes["counterparty"][i]]))
+        if key not in defaults:
             raise InputDataError(
                 f"local opening balance {opening_local[i]} has no translated opening balance "
                 "(neither the prior period's translated balances nor the opening-balances file have it)",
                 entity=e,
-                account=f"{dkey[1]} counterparty {dkey[2]!r}",
+                account=f"{key[1]} counterparty {key[2]!r}",
                 field="opening translated",
             )
-    ov_missing = needs & (method == _OVERRIDE)
-    if ov_missing.any():
+        rate = _exponent_shift_rate(defaults[key], scope.currencies[e], scope.presentation)
+        prior_alloc[i] = int(
+            multiply_exact(np.array([opening_local[i]]), np.array([scale_rate(rate, str(key))]))[0]
+        )
+    override_missing = needs & (method == _OVERRIDE)
+    if override_missing.any():
         prior_alloc = np.where(
-            ov_missing, multiply_exact(opening_local, np.where(ov_missing, ov_rate, 0)), prior_alloc
+            override_missing,
+            multiply_exact(opening_local, np.where(override_missing, classes.override_rate, 0)),
+            prior_alloc,
         )
-    pres_missing = (~has_prior_key) & is_pres
-    prior_alloc = np.where(pres_missing & ~rolled_flow, opening_local, prior_alloc)
-    opening_c = rates.opening
-    if not pri.from_result and opening_c:
-        # First period from an opening file: date closing-rate movements at the prior closing rate.
-        cl = (~has_prior_key) & (method == _CLOSING)
-        if cl.any():
-            o_rates = np.zeros(n_ent, dtype=np.int64)
-            for k, u in enumerate(ent_uniq):
-                if u in pres_entities or currencies[u] not in opening_c:
-                    continue
-                o = rates.rate("opening", currencies[u], presentation_currency, entity=u)
-                o_rates[k] = scale_rate(_exponent_shift_rate(o, currencies[u], presentation_currency), u)
-            o_rate = o_rates[ent]
-            prior_alloc = np.where(cl & (o_rate > 0), multiply_exact(opening_local, o_rate), prior_alloc)
-
-    # The year-end roll onto the first retained-earnings line of each entity and book.
-    mov_adj = movement.copy()
-    if roll_t:
-        eb_row = ent * 2 + is_ppa
-        re_rows = np.flatnonzero(is_re & (method != _OVERRIDE))
-        re_movement = sum_by_code(eb_row[re_rows], movement[re_rows], 2 * n_ent)
-        re_opening = sum_by_code(eb_row[re_rows], opening_local[re_rows], 2 * n_ent)
-        # Local books that close the year between periods already carry the roll in the
-        # January opening (their income-statement openings are 0); measured against the prior
-        # period's local closing, only the part of the roll not yet in the opening is taken out.
-        pre = np.flatnonzero((p_std == re_std) & ~p_plug)
-        prior_re_closing = _local_sums(
-            p_eb[pre], _rows_of(pri.local_closing, pre), 2 * n_ent
+    presentation_missing = (~has_prior_key) & classes.is_presentation
+    prior_alloc = np.where(presentation_missing & ~rolled_flow, opening_local, prior_alloc)
+    if not prior_from_result and rates.opening:
+        prior_alloc = _open_at_prior_closing_rate(
+            prior_alloc, classes, has_prior_key, opening_local, scope, rates
         )
-        has_pre = sum_by_code(p_eb[pre], np.ones(len(pre), dtype=np.int64), 2 * n_ent) > 0
-        for k in np.flatnonzero(first_re < n):
-            if int(k) not in roll_t:
-                continue
-            i = first_re[k]
-            local_roll = roll_local.get(int(k))
-            prior_alloc[i] += roll_t[int(k)]
-            if local_roll is None:
-                mov_adj[i] -= re_movement[k]
-            else:
-                prior_closing = prior_re_closing[k] if has_pre[k] else (0 if roll_opened[i] else None)
-                already = 0 if prior_closing is None else int(re_opening[k]) - prior_closing
-                mov_adj[i] -= local_roll - already
+    return prior_alloc
 
-    # One exact multiply over every line: the balance at the closing (or override) rate, or the
-    # month's movement at the average rate on top of the carried translation. Lines taken at
-    # their local amount multiply zero, so they cannot trip the overflow bound.
+
+def _open_at_prior_closing_rate(
+    prior_alloc: np.ndarray,
+    classes: _LineClasses,
+    has_prior_key: np.ndarray,
+    opening_local: np.ndarray,
+    scope: _Scope,
+    rates: PeriodRates,
+) -> np.ndarray:
+    """First period from an opening file: date closing-rate movements at the prior closing rate."""
+    new_closing = (~has_prior_key) & (classes.method == _CLOSING)
+    if not new_closing.any():
+        return prior_alloc
+    opening_scaled = np.zeros(scope.n_entities, dtype=np.int64)
+    for k, u in enumerate(scope.entities):
+        if u in scope.rates.presentation_entities or scope.currencies[u] not in rates.opening:
+            continue
+        o = rates.rate("opening", scope.currencies[u], scope.presentation, entity=u)
+        opening_scaled[k] = scale_rate(_exponent_shift_rate(o, scope.currencies[u], scope.presentation), u)
+    line_rate = opening_scaled[classes.entity]
+    return np.where(new_closing & (line_rate > 0), multiply_exact(opening_local, line_rate), prior_alloc)
+
+
+def _apply_year_end_roll(
+    prior_alloc: np.ndarray,
+    classes: _LineClasses,
+    tb: _TrialBalance,
+    prior: _PriorLines,
+    roll: _YearEndRoll,
+    targets: _RollTargets,
+    added: _AddedCodes,
+    scope: _Scope,
+) -> np.ndarray:
+    """Roll the prior year's translated result into retained earnings (IAS 1.106(d), IAS 21.48).
+
+    The roll's translated amount joins the retained-earnings line's translated opening (in place
+    in ``prior_alloc``); its local amount is taken out of the line's movement, so the roll is
+    not translated a second time at this month's average rate.
+
+    Returns:
+        The local movement each line translates at the average rate (the roll taken out).
+
+    """
+    movement = classes.movement
+    adjusted = movement.copy()
+    if not roll.translated:
+        return adjusted
+    books = 2 * scope.n_entities
+    n = len(classes.entity)
+    entity_book = classes.entity * 2 + classes.is_ppa
+    re_rows = np.flatnonzero(classes.is_retained_earnings & (classes.method != _OVERRIDE))
+    re_movement = sum_by_code(entity_book[re_rows], movement[re_rows], books)
+    re_opening = sum_by_code(entity_book[re_rows], tb.opening_local[re_rows], books)
+    # Local books that close the year between periods already carry the roll in the
+    # January opening (their income-statement openings are 0); measured against the prior
+    # period's local closing, only the part of the roll not yet in the opening is taken out.
+    prior_re = np.flatnonzero((prior.std_account == added.retained_earnings) & ~prior.is_plug)
+    prior_re_book = prior.entity_book[prior_re]
+    prior_re_closing = _local_sums(prior_re_book, _rows_of(prior.local_closing, prior_re), books)
+    has_prior_re = sum_by_code(prior_re_book, np.ones(len(prior_re), dtype=np.int64), books) > 0
+    for k in np.flatnonzero(targets.first_re < n):
+        if int(k) not in roll.translated:
+            continue
+        i = targets.first_re[k]
+        local_roll = roll.local.get(int(k))
+        prior_alloc[i] += roll.translated[int(k)]
+        if local_roll is None:
+            adjusted[i] -= re_movement[k]
+        else:
+            prior_closing = prior_re_closing[k] if has_prior_re[k] else (0 if targets.opened[i] else None)
+            already = 0 if prior_closing is None else int(re_opening[k]) - prior_closing
+            adjusted[i] -= local_roll - already
+    return adjusted
+
+
+# --- Step 6: one exact multiply ------------------------------------------------------------------
+
+
+def _multiply_exact_lines(
+    classes: _LineClasses, tb: _TrialBalance, movement: np.ndarray, prior_alloc: np.ndarray, scope: _Scope
+) -> np.ndarray:
+    """Translate every line in one exact multiply (IAS 21.39), rounding half-even per line.
+
+    A closing-rate or override line is its balance at that rate; a flow or carried line is its
+    translated opening plus the month's movement at the average rate; a presentation-currency
+    line is its local closing. Lines taken at their local amount multiply zero, so they cannot
+    trip the overflow bound.
+
+    Raises:
+        InputDataError: when a product would overflow int64.
+
+    """
+    method = classes.method
     at_balance = method <= _OVERRIDE  # _CLOSING, _OVERRIDE
     is_local = method == _LOCAL
-    amount = np.where(at_balance, closing_local, np.where(is_local, 0, mov_adj))
-    rate = np.concatenate((e_close, e_avg))[ent + n_ent * (method != _CLOSING)]
-    rate[has_ov] = ov_rate[has_ov]
+    amount = np.where(at_balance, tb.closing_local, np.where(is_local, 0, movement))
+    rates = scope.rates
+    rate = np.concatenate((rates.closing_scaled, rates.average_scaled))[
+        classes.entity + scope.n_entities * (method != _CLOSING)
+    ]
+    rate[classes.has_override] = classes.override_rate[classes.has_override]
     try:
         product = multiply_exact(amount, rate)
     except OverflowError as exc:
         raise InputDataError(str(exc), field="translated") from None
     del amount, rate
     translated = np.where(at_balance, product, product + prior_alloc)
-    translated = np.where(is_local, closing_local, translated)
-    spot_parts: dict[EntityId, tuple[Decimal, int]] = {}
-    if spot_portions:
-        spot_parts = _translate_spot_portions(
-            spot_portions, translated=translated, mov_adj=mov_adj, method=method, ent=ent, std=std,
-            cp=row_codes["counterparty"], ent_uniq=ent_uniq, std_uniq=std_uniq,
-            cp_uniq=enc["counterparty"].uniques, ent_rates=ent_rates, currencies=currencies,
-            presentation_currency=presentation_currency,
-        )
-    local_mov_out = np.where(is_re, mov_adj, movement)
-    t_move = translated - prior_alloc
+    return np.where(is_local, tb.closing_local, translated)
+
+
+# --- Step 7: prior keys without a line this month -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _CarriedKeys:
+    """Prior (entity, counterparty, account) keys with no current line, as output rows."""
+
+    entity: np.ndarray  # entity code
+    std_account: np.ndarray  # standard-account code
+    counterparty: np.ndarray  # counterparty code
+    translated: np.ndarray  # int64 this period's translated balance
+    opening: np.ndarray  # int64 the translated opening it moved from
+    carried: np.ndarray  # bool: carried at its prior translation (equity at historical rates)
+    is_ppa: np.ndarray  # in the pushed-down PPA book
+
+
+def _prior_keys_without_lines(
+    match: _Match,
+    kept_prior_rows: np.ndarray,
+    prior: _PriorLines,
+    kinds: _AccountKinds,
+    classes: _LineClasses,
+    scope: _Scope,
+) -> _CarriedKeys:
+    """Carry or reverse the prior keys that have no line this month.
+
+    Equity translated at historical rates keeps its prior translation (IAS 21.48 aside, nothing
+    moves it); a closing-rate, override or presentation-currency balance absent from this month's
+    TB is zero now (its prior amount reverses); a flow is zero after the year-end roll. Keys whose
+    balance and movement are both zero are dropped.
+    """
+    rows = kept_prior_rows[match.carry_rows]
+    entity, std, counterparty = prior.entity[rows], prior.std_account[rows], prior.counterparty[rows]
+    totals = match.carry_totals
+    rolled = kinds.is_flow[std] & scope.opens_year
+    has_override = _pair_hits(entity, std, scope.n_std, classes.historical_pairs) >= 0
+    carried = ~(kinds.is_closing[std] | has_override | scope.rates.is_presentation[entity] | rolled)
+    translated = np.where(carried, totals, 0).astype(np.int64)
+    opening = np.where(rolled, 0, totals).astype(np.int64)
+    live = (translated != 0) | (translated - opening != 0)
+    return _CarriedKeys(
+        entity=entity[live],
+        std_account=std[live],
+        counterparty=counterparty[live],
+        translated=translated[live],
+        opening=opening[live],
+        carried=carried[live],
+        is_ppa=kinds.is_ppa_book[counterparty[live]],
+    )
+
+
+# --- Step 8: the CTA plug ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plugs:
+    """One CTA row per (entity, book) that has a line in either period, in entity-name order."""
+
+    entity: np.ndarray  # entity code
+    is_ppa: np.ndarray  # in the pushed-down PPA book
+    amount: np.ndarray  # int64 the CTA balance: minus the sum of the book's translated lines
+    movement: np.ndarray  # int64 its change from the prior period's plug
+    by_entity: np.ndarray  # int64 the CTA per entity code, books together
+
+
+def _cta_plugs(classes: _LineClasses, translated: np.ndarray, carried: _CarriedKeys, prior: _PriorLines,
+               scope: _Scope) -> _Plugs:
+    """Balance each entity's translated TB with its CTA (IAS 21.41: the difference goes to OCI).
+
+    The plug is minus the sum of the translated lines of the entity and book, so every
+    translated TB sums to exactly zero.
+    """
+    n_ent = scope.n_entities
+    books = 2 * n_ent
+    entity_book = classes.entity * 2 + classes.is_ppa
+    carried_book = carried.entity * 2 + carried.is_ppa
+    sums = sum_by_code(entity_book, translated, books) + sum_by_code(carried_book, carried.translated, books)
+    prior_plug_rows = np.flatnonzero(prior.is_plug)
+    prior_plugs = sum_by_code(prior.entity_book[prior_plug_rows], prior.translated[prior_plug_rows], books)
+    present = np.bincount(entity_book, minlength=books) > 0
+    present[carried_book] = True
+    present[prior.entity_book[prior_plug_rows]] = True
+    plug_books = np.flatnonzero(present)
+    rank = np.empty(n_ent, dtype=np.int64)
+    by_name = sorted(range(n_ent), key=lambda k: str(scope.entities[k]))
+    rank[np.array(by_name, dtype=np.int64)] = np.arange(n_ent)
+    plug_books = plug_books[np.argsort(rank[plug_books // 2] * 2 + plug_books % 2, kind="stable")]
+    amount = -sums[plug_books]
+    entity = plug_books // 2
+    return _Plugs(
+        entity=entity,
+        is_ppa=(plug_books % 2).astype(bool),
+        amount=amount,
+        movement=amount - prior_plugs[plug_books],
+        by_entity=sum_by_code(entity, amount, n_ent),
+    )
+
+
+# --- Step 9: the translated lines as a frame -----------------------------------------------------
+
+# The ``rate_type`` text of each method (_CLOSING … _LOCAL), then of the CTA plug rows.
+_RATE_TYPES = ("closing", "historical", "average", "historical", "local", "cta")
+
+
+def _translated_frame(
+    current: Mapping[str, TextCodes],
+    added: _AddedCodes,
+    classes: _LineClasses,
+    tb: _TrialBalance,
+    movement: np.ndarray,
+    translated: np.ndarray,
+    translated_movement: np.ndarray,
+    carried: _CarriedKeys,
+    plugs: _Plugs,
+    scope: _Scope,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, TextCodes]:
+    """Lay out the translated lines, then the carried prior keys, then the CTA plugs.
+
+    Returns:
+        The frame (``TRANSLATED_COLUMNS`` plus ``book``) and its rows' entity and standard-account
+        codes and book.
+
+    """
+    method, n_ent = classes.method, scope.n_entities
     # Text columns of the output are gathered from small tables by code (one pass each).
-    hist_str = np.array([str(r) for r in hist_rates], dtype=object)
-    rate_table = np.concatenate((e_close_str, e_avg_str, hist_str, np.array(["1", ""], dtype=object)))
+    historical_text = np.array([str(r) for r in classes.historical_rates], dtype=object)
+    rate_table = np.concatenate(
+        (
+            scope.rates.closing_text,
+            scope.rates.average_text,
+            historical_text,
+            np.array(["1", ""], dtype=object),
+        )
+    )
     one_rate, no_rate = len(rate_table) - 2, len(rate_table) - 1
-    rate_idx = np.where(method == _CLOSING, ent, ent + n_ent)
-    rate_idx[has_ov] = 2 * n_ent + ov_any[has_ov]
+    rate_idx = np.where(method == _CLOSING, classes.entity, classes.entity + n_ent)
+    rate_idx[classes.has_override] = 2 * n_ent + classes.override_index[classes.has_override]
     rate_idx[method == _LOCAL] = one_rate
 
-    # Prior keys with no current line: carried (equity, YTD) or reversed (closing-rate lines).
-    kept = keep_rows[match.carry_rows]
-    pc_ent, pc_std, pc_cp = p_ent[kept], p_std[kept], p_cp[kept]
-    pc_t = match.carry_totals
-    pc_flow = u_flow[pc_std]
-    pc_pres = e_pres[pc_ent]
-    pc_ov = _pair_hits(pc_ent, pc_std, n_std, hist_pairs) >= 0
-    pc_closing = u_closing[pc_std]
-    rolled = pc_flow & fy_start
-    carried = ~(pc_closing | pc_ov | pc_pres | rolled)
-    t_new = np.where(carried, pc_t, 0).astype(np.int64)
-    p_alloc = np.where(rolled, 0, pc_t).astype(np.int64)
-    live = (t_new != 0) | (t_new - p_alloc != 0)
-    pc_ent, pc_std, pc_cp, t_new, p_alloc, carried = (
-        pc_ent[live], pc_std[live], pc_cp[live], t_new[live], p_alloc[live], carried[live]
+    n_carried, n_plug = len(carried.entity), len(plugs.entity)
+    out_entity = np.concatenate((classes.entity, carried.entity, plugs.entity))
+    out_std = np.concatenate(
+        (classes.std_account, carried.std_account, np.full(n_plug, added.cta, dtype=np.int64))
     )
-    pc_ppa = u_ppa[pc_cp]
-
-    # CTA plug per entity and book: minus the sum of its translated lines.
-    eb_row, pc_eb = ent * 2 + is_ppa, pc_ent * 2 + pc_ppa
-    plug_sums = sum_by_code(eb_row, translated, 2 * n_ent) + sum_by_code(pc_eb, t_new, 2 * n_ent)
-    pp_rows = np.flatnonzero(p_plug)
-    prior_plugs = sum_by_code(p_eb[pp_rows], p_t[pp_rows], 2 * n_ent)
-    present = np.bincount(eb_row, minlength=2 * n_ent) > 0
-    present[pc_eb] = True
-    present[p_eb[pp_rows]] = True
-    plug_eb = np.flatnonzero(present)
-    ent_rank = np.empty(n_ent, dtype=np.int64)
-    by_name = sorted(range(n_ent), key=lambda k: str(ent_uniq[k]))
-    ent_rank[np.array(by_name, dtype=np.int64)] = np.arange(n_ent)
-    plug_eb = plug_eb[np.argsort(ent_rank[plug_eb // 2] * 2 + plug_eb % 2, kind="stable")]
-    plug_vals = -plug_sums[plug_eb]
-    plug_ent = plug_eb // 2
-    plug_ppa = (plug_eb % 2).astype(bool)
-    plug_by_entity = sum_by_code(plug_ent, plug_vals, n_ent)
-
-    n_pc, n_plug = len(pc_ent), len(plug_eb)
-    empty_code = {"account": empty_account, "cost_center": empty_cc, "department": empty_dp}
-    out_codes = {
-        "entity": np.concatenate((ent, pc_ent, plug_ent)),
-        "std_account": np.concatenate((std, pc_std, np.full(n_plug, cta_std, dtype=np.int64))),
+    empty_code = {
+        "account": added.empty_account,
+        "cost_center": added.empty_cost_center,
+        "department": added.empty_department,
     }
     tails = {
-        "counterparty": np.concatenate((pc_cp, np.where(plug_ppa, ppa_cp, empty_cp))),
-        **{c: np.full(n_pc + n_plug, code, dtype=np.int64) for c, code in empty_code.items()},
+        "counterparty": np.concatenate(
+            (carried.counterparty, np.where(plugs.is_ppa, added.ppa_book, added.empty_counterparty))
+        ),
+        **{c: np.full(n_carried + n_plug, code, dtype=np.int64) for c, code in empty_code.items()},
     }
-    rate_types = np.array(["closing", "historical", "average", "historical", "local", "cta"], dtype=object)
     books = np.array(["", PPA_BOOK], dtype=object)
-    book_codes = np.concatenate((is_ppa, pc_ppa, plug_ppa)).view(np.int8)  # False/True: books[0]/[1]
-    zeros = np.zeros(n_pc + n_plug, dtype=np.int64)
+    book_codes = np.concatenate((classes.is_ppa, carried.is_ppa, plugs.is_ppa)).view(np.int8)  # books[0]/[1]
+    zeros = np.zeros(n_carried + n_plug, dtype=np.int64)
+    # Retained earnings show the movement with the year-end roll taken out.
+    local_movement = np.where(classes.is_retained_earnings, movement, classes.movement)
     columns: dict[str, pd.Series | np.ndarray] = {
-        c: categorical_text(enc[c].uniques, out_codes[c]) for c in ("entity", "std_account")
+        "entity": categorical_text(current["entity"].uniques, out_entity),
+        "std_account": categorical_text(current["std_account"].uniques, out_std),
     }
-    columns.update({c: categorical_text(enc[c].uniques, row_codes[c], tail) for c, tail in tails.items()})
+    columns.update({c: categorical_text(current[c].uniques, tb.codes[c], tail) for c, tail in tails.items()})
     columns.update(
         {
-            "local_closing": np.concatenate((closing_local, zeros)),
-            "local_movement": np.concatenate((local_mov_out, zeros)),
-            "rate": categorical_text(rate_table, rate_idx, np.full(n_pc + n_plug, no_rate)),
+            "local_closing": np.concatenate((tb.closing_local, zeros)),
+            "local_movement": np.concatenate((local_movement, zeros)),
+            "rate": categorical_text(rate_table, rate_idx, np.full(n_carried + n_plug, no_rate)),
             "rate_type": categorical_text(
-                rate_types, method, np.concatenate((np.where(carried, 1, 0), np.full(n_plug, 5)))
+                np.array(_RATE_TYPES, dtype=object),
+                method,
+                np.concatenate((np.where(carried.carried, 1, 0), np.full(n_plug, 5))),
             ),
-            "translated": np.concatenate((translated, t_new, plug_vals)),
+            "translated": np.concatenate((translated, carried.translated, plugs.amount)),
             "translated_movement": np.concatenate(
-                (t_move, t_new - p_alloc, plug_vals - prior_plugs[plug_eb])
+                (translated_movement, carried.translated - carried.opening, plugs.movement)
             ),
             "book": categorical_text(books, book_codes),
         }
     )
-    out = pd.DataFrame({c: columns[c] for c in (*TRANSLATED_COLUMNS, "book")}, copy=False)
+    frame = pd.DataFrame({c: columns[c] for c in (*TRANSLATED_COLUMNS, "book")}, copy=False)
+    return frame, out_entity, out_std, TextCodes(book_codes, books)
 
-    cta = _cta_check(
-        ent=ent,
-        n_ent=n_ent,
-        ent_uniq=ent_uniq,
-        opening_local=opening_local,
-        method=method,
-        movement=movement,
-        mov_adj=mov_adj,
-        translated_movement=t_move,
-        p_ent=p_ent,
-        p_t=p_t,
-        p_plug=p_plug,
-        p_closing=u_closing[p_std] & (_pair_hits(p_ent, p_std, n_std, hist_pairs) < 0),
-        prior_from_result=pri.from_result,
-        plug_by_entity=plug_by_entity,
-        ent_rates=ent_rates,
-        currencies=currencies,
-        presentation_currency=presentation_currency,
-        pres_entities=pres_entities,
-        entity_ids=entity_ids,
-        spot_parts=spot_parts,
+
+# --- Step 10: the CTA from its parts, against the plug -------------------------------------------
+
+
+def _cta_from_parts(
+    classes: _LineClasses,
+    tb: _TrialBalance,
+    movement: np.ndarray,
+    translated_movement: np.ndarray,
+    prior: _PriorLines,
+    prior_from_result: bool,
+    kinds: _AccountKinds,
+    plugs: _Plugs,
+    scope: _Scope,
+    spot_parts: Mapping[EntityId, tuple[Decimal, int]],
+) -> pd.DataFrame:
+    """Compute each entity's CTA from its parts, exact in Decimal, and set it against the plug.
+
+    IAS 21.41: the difference arises from income and expenses at average rates and assets and
+    liabilities at the closing rate, and from opening net assets at a closing rate that differs
+    from the previous one::
+
+        parts = prior CTA − (opening net assets × closing rate − opening net assets translated)
+                + Σ movements at average × (closing − average)
+                + Σ movements of historical-rate lines × closing − their translated movement
+                + Σ spot portions × (average − their rate)  (so each is at closing − its own rate).
+
+    Each translated line is rounded once, so plug and parts agree within ½ minor unit per line
+    (and per spot portion): the ``tolerance`` column.
+    """
+    entity, method, n_ent = classes.entity, classes.method, scope.n_entities
+    # One sum by (entity, method) of what each line contributes: a closing-rate line its local
+    # opening, an average-rate line its (adjusted) movement. Override lines are few: summed apart.
+    value = np.where(method == _CLOSING, tb.opening_local, movement)
+    by_method = sum_by_code(entity * 5 + method, value, 5 * n_ent).reshape(n_ent, 5)
+    opening_net_assets = by_method[:, _CLOSING]
+    average_movement = by_method[:, _FLOW] + by_method[:, _CARRIED]
+    overrides = np.flatnonzero(method == _OVERRIDE)
+    override_movement = sum_by_code(entity[overrides], classes.movement[overrides], n_ent)
+    override_translated = sum_by_code(entity[overrides], translated_movement[overrides], n_ent)
+    n_lines = np.bincount(entity, minlength=n_ent)
+    # Opening net assets, translated: the prior's closing-rate lines, or minus everything else.
+    prior_override = _pair_hits(prior.entity, prior.std_account, scope.n_std, classes.historical_pairs)
+    prior_closing = kinds.is_closing[prior.std_account] & (prior_override < 0)
+    column = prior.entity * 4 + (prior_closing & ~prior.is_plug) * 2 + prior.is_plug
+    prior_sums = sum_by_code(column, prior.translated, 4 * n_ent).reshape(n_ent, 4)
+    closing_translated = prior_sums[:, 2] + prior_sums[:, 3]  # (closing & not plug) is never a plug: 0
+    net_assets_translated = (
+        closing_translated if prior_from_result else -(prior_sums.sum(axis=1) - closing_translated)
     )
-    return Translation(
-        translated=out,
-        cta=cta,
-        entity_codes=TextCodes(out_codes["entity"], ent_uniq),
-        std_codes=TextCodes(out_codes["std_account"], std_uniq),
-        book_codes=TextCodes(book_codes, books),
-    )
+    prior_cta = prior_sums[:, 1] + prior_sums[:, 3]
+    code = {str(u): k for k, u in enumerate(scope.entities)}
+    rows = []
+    for e in scope.rates.entity_ids:
+        k = code[e]
+        plug = int(plugs.by_entity[k])
+        if e in scope.rates.presentation_entities:
+            rows.append((e, plug, plug, 0, 0))
+            continue
+        closing, average = scope.rates.quoted[e]
+        shift = exponent(scope.presentation) - exponent(scope.currencies[e])
+        closing, average = closing.scaleb(shift), average.scaleb(shift)
+        parts = _EXACT.add(
+            Decimal(int(prior_cta[k])),
+            _EXACT.subtract(
+                Decimal(int(net_assets_translated[k])),
+                _EXACT.multiply(Decimal(int(opening_net_assets[k])), closing),
+            ),
+        )
+        parts = _EXACT.add(
+            parts, _EXACT.multiply(Decimal(int(average_movement[k])), _EXACT.subtract(closing, average))
+        )
+        parts = _EXACT.add(
+            parts,
+            _EXACT.subtract(
+                _EXACT.multiply(Decimal(int(override_movement[k])), closing),
+                Decimal(int(override_translated[k])),
+            ),
+        )
+        # A spot portion is one more rounding on its line: it widens the tolerance by a half.
+        spot, roundings = spot_parts.get(e, (Decimal(0), 0))
+        from_parts = _round_decimal(_EXACT.add(parts, spot))
+        rows.append((e, plug, from_parts, plug - from_parts, (int(n_lines[k]) + roundings + 1) // 2))
+    return frame_from_rows(rows, CTA_COLUMNS, ints=CTA_COLUMNS[1:])
 
 
 def _historical_pairs(
@@ -943,98 +1503,28 @@ def _pair_hits(ent: np.ndarray, std: np.ndarray, n_std: int, pairs: np.ndarray) 
 
 
 def _check_known(
-    enc: Mapping[str, TextCodes], currencies: Mapping[EntityId, Currency], accounts: pd.DataFrame
+    current: Mapping[str, TextCodes], currencies: Mapping[EntityId, Currency], accounts: pd.DataFrame
 ) -> None:
-    ent = enc["entity"]
-    strangers = [k for k, u in enumerate(ent.uniques) if u not in currencies]
-    unknown = sorted(str(ent.uniques[k]) for k in ent.occurring(strangers))
+    """Refuse lines of an entity outside the group or of an account outside the chart."""
+    entity = current["entity"]
+    strangers = [k for k, u in enumerate(entity.uniques) if u not in currencies]
+    unknown = sorted(str(entity.uniques[k]) for k in entity.occurring(strangers))
     if unknown:
         raise InputDataError(
             f"trial balance lines for entity {unknown[0]!r}, which is not in the group",
             entity=unknown[0],
             field="entity",
         )
-    std = enc["std_account"]
+    std = current["std_account"]
     unknown_codes = std.occurring([k for k, u in enumerate(std.uniques) if u not in accounts.index])
     if unknown_codes:
         i = int(np.flatnonzero(std.codes == unknown_codes[0])[0])
         raise InputDataError(
             f"standard account {std.uniques[unknown_codes[0]]!r} is not in the chart of accounts",
-            entity=str(enc["entity"].uniques[enc["entity"].codes[i]]),
-            account=str(enc["account"].uniques[enc["account"].codes[i]]),
+            entity=str(entity.uniques[entity.codes[i]]),
+            account=str(current["account"].uniques[current["account"].codes[i]]),
             field="std_account",
         )
-
-
-def _cta_check(
-    *,
-    ent: np.ndarray,
-    n_ent: int,
-    ent_uniq: np.ndarray,
-    opening_local: np.ndarray,
-    method: np.ndarray,
-    movement: np.ndarray,
-    mov_adj: np.ndarray,
-    translated_movement: np.ndarray,
-    p_ent: np.ndarray,
-    p_t: np.ndarray,
-    p_plug: np.ndarray,
-    p_closing: np.ndarray,
-    prior_from_result: bool,
-    plug_by_entity: np.ndarray,
-    ent_rates: Mapping[EntityId, tuple[Decimal, Decimal]],
-    currencies: Mapping[EntityId, Currency],
-    presentation_currency: Currency,
-    pres_entities: set[EntityId],
-    entity_ids: list[EntityId],
-    spot_parts: Mapping[EntityId, tuple[Decimal, int]] | None = None,
-) -> pd.DataFrame:
-    """CTA from its parts per entity, exact in Decimal, against the plug.
-
-    parts = prior CTA − (opening net assets × closing rate − opening net assets translated)
-            + Σ movements at average × (closing − average)
-            + Σ movements of historical-rate lines × closing − their translated movement
-            + Σ spot portions × (average − their rate)  (so each is at closing − its own rate).
-    """
-    # One sum by (entity, method) of what each line contributes: a closing-rate line its local
-    # opening, an average-rate line its (adjusted) movement. Override lines are few: summed apart.
-    value = np.where(method == _CLOSING, opening_local, mov_adj)
-    by_method = sum_by_code(ent * 5 + method, value, 5 * n_ent).reshape(n_ent, 5)
-    na_open = by_method[:, _CLOSING]
-    avg_mov = by_method[:, _FLOW] + by_method[:, _CARRIED]
-    ov = np.flatnonzero(method == _OVERRIDE)
-    ov_mov = sum_by_code(ent[ov], movement[ov], n_ent)
-    ov_dt = sum_by_code(ent[ov], translated_movement[ov], n_ent)
-    n_lines = np.bincount(ent, minlength=n_ent)
-    # Opening net assets, translated: the prior's closing-rate lines, or minus everything else.
-    p_sums = sum_by_code(p_ent * 4 + (p_closing & ~p_plug) * 2 + p_plug, p_t, 4 * n_ent).reshape(n_ent, 4)
-    closing_t = p_sums[:, 2] + p_sums[:, 3]  # (closing & not plug) is never a plug: column 3 is 0
-    na_t = closing_t if prior_from_result else -(p_sums.sum(axis=1) - closing_t)
-    prior_cta = p_sums[:, 1] + p_sums[:, 3]
-    code = {str(u): k for k, u in enumerate(ent_uniq)}
-    rows = []
-    for e in entity_ids:
-        k = code[e]
-        plug = int(plug_by_entity[k])
-        if e in pres_entities:
-            rows.append((e, plug, plug, 0, 0))
-            continue
-        c, a = ent_rates[e]
-        shift = exponent(presentation_currency) - exponent(currencies[e])
-        c_s, a_s = c.scaleb(shift), a.scaleb(shift)
-        parts = _EXACT.add(
-            Decimal(int(prior_cta[k])),
-            _EXACT.subtract(Decimal(int(na_t[k])), _EXACT.multiply(Decimal(int(na_open[k])), c_s)),
-        )
-        parts = _EXACT.add(parts, _EXACT.multiply(Decimal(int(avg_mov[k])), _EXACT.subtract(c_s, a_s)))
-        parts = _EXACT.add(
-            parts, _EXACT.subtract(_EXACT.multiply(Decimal(int(ov_mov[k])), c_s), Decimal(int(ov_dt[k])))
-        )
-        # A spot portion is one more rounding on its line: it widens the tolerance by a half.
-        spot, roundings = (spot_parts or {}).get(e, (Decimal(0), 0))
-        from_parts = _round_decimal(_EXACT.add(parts, spot))
-        rows.append((e, plug, from_parts, plug - from_parts, (int(n_lines[k]) + roundings + 1) // 2))
-    return frame_from_rows(rows, CTA_COLUMNS, ints=CTA_COLUMNS[1:])
 
 
 def _translate_spot_portions(

@@ -140,6 +140,12 @@ def eliminate_investments(
 ) -> InvestmentResult:
     """Eliminate investments, recognise goodwill and attribute NCI; pick up associates.
 
+    The steps, each a function below: the chart's accounts → each entity's translated totals →
+    per holding, its equity and fair value at acquisition (IFRS 3.18) → for an associate, the
+    equity method (IAS 28.10) → for a subsidiary, its investment carried by the parent → the
+    elimination against equity at acquisition with goodwill (IFRS 10.B86(b), IFRS 3.32) → the
+    NCI after acquisition (IFRS 10.B94) → disposals (IFRS 10.25).
+
     Args:
         translated: every entity's translated lines (``close.fx.TRANSLATED_COLUMNS``).
         holdings: effective interests and methods (``close.ownership.compute_ownership``).
@@ -164,267 +170,522 @@ def eliminate_investments(
         InputDataError: when a parent carries no investment in its subsidiary.
 
     """
-    acc = chart.accounts
-    inv_code = chart.by_role(SystemRole.INVESTMENT_IN_SUBSIDIARIES)
-    assoc_code = chart.by_role(SystemRole.INVESTMENT_IN_ASSOCIATES)
-    gw_code = chart.by_role(SystemRole.GOODWILL)
-    cta_code = chart.by_role(SystemRole.CTA)
-    re_code = chart.by_role(SystemRole.RETAINED_EARNINGS)
+    roles = _roles(chart, entities, impairments)
+    group = _Group(
+        translated=translated,
+        holdings=holdings,
+        entities=entities,
+        chart=chart,
+        currencies=currencies,
+        closing_rates=closing_rates,
+        presentation=presentation_currency,
+        uplift=uplift,
+        deferred_tax=deferred_tax or {},
+        step_context=step_context,
+        impairments=impairments,
+        roles=roles,
+        totals=_entity_totals(translated, chart, roles, entity_codes, std_codes),
+        dividends_received=(
+            dividend_income.groupby("entity")["translated"].sum().to_dict() if len(dividend_income) else {}
+        ),
+        from_associates=_dividends_from_associates(translated, holdings, chart),
+        fiscal_year_first=(
+            fiscal_year_first(step_context.period, step_context.fiscal_year_start) if step_context else ""
+        ),
+    )
+    journals: list[JournalEntry] = []
+    nci_rows: list[tuple] = []
+    goodwill_rows: list[tuple] = []
+    step_rows: list[StepFigures] = []
+    associate_rows: list[tuple] = []
+    indirect: dict[EntityId, int] = {}  # intermediate parent → the indirect holding adjustment
+    disposing: dict[EntityId, int] = {}  # subsidiary disposed of this month → its cost
+    for sid, holding in holdings.items():
+        if holding.method not in ("full", "equity") or holding.parent is None:
+            continue
+        at_acquisition = _at_acquisition(sid, group)
+        if holding.method == "equity":
+            entry, row = _associate(sid, holding, at_acquisition, group)
+            journals.extend([entry] if entry is not None else [])
+            associate_rows.append(row)
+            continue
+        outcome = _consolidate_subsidiary(sid, holding, at_acquisition, group)
+        journals.extend(outcome.journals)
+        goodwill_rows.append(outcome.goodwill_row)
+        nci_rows.append(outcome.nci_row)
+        step_rows.extend(outcome.steps)
+        indirect[holding.parent] = indirect.get(holding.parent, 0) + outcome.indirect_adjustment
+        if outcome.disposed_cost is not None:
+            disposing[sid] = outcome.disposed_cost
+    nci = frame_from_rows(_nci_split(nci_rows, holdings, indirect), NCI_COLUMNS, ints=NCI_INTS)
+    goodwill = frame_from_rows(goodwill_rows, GOODWILL_COLUMNS, ints=GOODWILL_COLUMNS[1:])
+    disposal_entries, disposal_rows = _disposals(disposing, nci, goodwill, group)
+    return InvestmentResult(
+        journals=(*journals, *disposal_entries),
+        nci=nci,
+        goodwill=goodwill,
+        steps=figures_frame(step_rows),
+        disposals=disposals_frame(disposal_rows),
+        associates=associates_frame(associate_rows),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Roles:
+    """The chart's accounts the elimination reads and books to."""
+
+    investment: str  # investment in subsidiaries
+    associates: str  # investment in associates
+    goodwill: str
+    cta: str
+    retained_earnings: str
+    nci: str  # NCI in equity
+    dividends: str
+    impairment: str  # goodwill impairment loss ("" when nothing is impaired)
+    disposal: str  # result on disposal ("" when nothing is disposed of)
+    journals: dict[str, str]  # the codes the NCI, ownership-step and disposal journals book to
+
+
+def _roles(
+    chart: Chart, entities: Mapping[EntityId, EntityConfig], impairments: pd.DataFrame | None
+) -> _Roles:
+    """Look up the system accounts once; the optional ones only when the group needs them."""
     nci_code = chart.by_role(SystemRole.NCI_EQUITY)
-    nci_profit_code = chart.by_role(SystemRole.NCI_PROFIT)
+    cta_code = chart.by_role(SystemRole.CTA)
+    inv_code = chart.by_role(SystemRole.INVESTMENT_IN_SUBSIDIARIES)
+    re_code = chart.by_role(SystemRole.RETAINED_EARNINGS)
     div_code = chart.by_role(SystemRole.DIVIDENDS)
-    disposes = any(e.disposal for e in entities.values())
-    disposal_code = chart.by_role(SystemRole.DISPOSAL_RESULT) if disposes else ""
-    step_codes = {"inv": inv_code, "nci": nci_code, "nci_profit": nci_profit_code, "cta": cta_code,
-                  "div": div_code, "re": re_code}
+    journals = {"inv": inv_code, "nci": nci_code, "nci_profit": chart.by_role(SystemRole.NCI_PROFIT),
+                "cta": cta_code, "div": div_code, "re": re_code}  # fmt: skip
     if any(e.acquisition and e.acquisition.steps for e in entities.values()):
-        step_codes["equity"] = chart.by_role(SystemRole.TRANSACTIONS_WITH_NCI)
+        journals["equity"] = chart.by_role(SystemRole.TRANSACTIONS_WITH_NCI)
+    impaired = impairments is not None and len(impairments)
+    disposes = any(e.disposal for e in entities.values())
+    return _Roles(
+        investment=inv_code,
+        associates=chart.by_role(SystemRole.INVESTMENT_IN_ASSOCIATES),
+        goodwill=chart.by_role(SystemRole.GOODWILL),
+        cta=cta_code,
+        retained_earnings=re_code,
+        nci=nci_code,
+        dividends=div_code,
+        impairment=chart.by_role(SystemRole.GOODWILL_IMPAIRMENT) if impaired else "",
+        disposal=chart.by_role(SystemRole.DISPOSAL_RESULT) if disposes else "",
+        journals=journals,
+    )
+
+
+# Which per-entity totals a line counts in, as bits of one code (a line may count in several).
+_TOTAL_BITS = {"equity_and_profit": 1, "profit": 2, "cta": 4, "share_capital": 8, "dividends": 16}
+
+
+@dataclass(frozen=True, slots=True)
+class _EntityTotals:
+    """Each entity's translated totals, and the few lines the elimination books line by line."""
+
+    by_column: dict[str, dict[EntityId, int]]  # _TOTAL_BITS column → entity → translated total
+    investments: dict[tuple[EntityId, EntityId], list[_Line]]  # (holder, investee) → investment lines
+    share_capital: dict[EntityId, list[_Line]]  # entity → its share-capital lines
+
+    def of(self, entity: EntityId, column: str) -> int:
+        """Return one entity's total of a ``_TOTAL_BITS`` column (0 without lines)."""
+        return int(self.by_column[column].get(entity, 0))
+
+
+def _entity_totals(
+    translated: pd.DataFrame,
+    chart: Chart,
+    roles: _Roles,
+    entity_codes: TextCodes | None,
+    std_codes: TextCodes | None,
+) -> _EntityTotals:
+    """Sum every entity's equity and profit, profit, CTA, share capital and dividends in one pass.
+
+    Equity and profit together are minus the entity's net assets (its TB sums to zero).
+    """
+    accounts = chart.accounts
     # Account attributes once per distinct account, spread by code (millions of lines).
     std = std_codes or encode_text(translated["std_account"])
-    std_codes_, std_uniq = std.codes, std.uniques
-    class_of, subclass_of = acc["class"].to_dict(), acc["subclass"].to_dict()
-    # Each line's bits: which of the per-entity totals it counts in ("q": equity and profit).
-    bits = {"q": 1, "profit": 2, "cta": 4, "sc": 8, "div": 16}
-    u_bits = np.array(
+    class_of, subclass_of = accounts["class"].to_dict(), accounts["subclass"].to_dict()
+    equity_and_profit = ("equity", *INCOME_STATEMENT_CLASSES)
+    account_bits = np.array(
         [
-            (bits["q"] if class_of.get(u) in ("equity", *INCOME_STATEMENT_CLASSES) else 0)
-            | (bits["profit"] if class_of.get(u) in INCOME_STATEMENT_CLASSES else 0)
-            | (bits["sc"] if subclass_of.get(u) == "share_capital" else 0)
-            | (bits["div"] if u == div_code else 0)
-            for u in std_uniq
+            (_TOTAL_BITS["equity_and_profit"] if class_of.get(u) in equity_and_profit else 0)
+            | (_TOTAL_BITS["profit"] if class_of.get(u) in INCOME_STATEMENT_CLASSES else 0)
+            | (_TOTAL_BITS["share_capital"] if subclass_of.get(u) == "share_capital" else 0)
+            | (_TOTAL_BITS["dividends"] if u == roles.dividends else 0)
+            for u in std.uniques
         ],
         dtype=np.int64,
     )
-    line_bits = u_bits[std_codes_]
+    line_bits = account_bits[std.codes]
     # CTA plug rows are on the CTA account: compare the rate type of those few rows only.
-    on_cta = np.flatnonzero(np.array([u == cta_code for u in std_uniq], dtype=bool)[std_codes_])
+    on_cta = np.flatnonzero(np.array([u == roles.cta for u in std.uniques], dtype=bool)[std.codes])
     plug_rows = on_cta[translated["rate_type"].iloc[on_cta].to_numpy(dtype=object) == "cta"]
-    line_bits[plug_rows] |= bits["cta"]
-    is_inv = np.array([u in (inv_code, assoc_code) for u in std_uniq], dtype=bool)[std_codes_]
-    is_sc = (line_bits & bits["sc"]) != 0
-    t_all = translated["translated"].to_numpy(dtype=np.int64)
-    ent = entity_codes or encode_text(translated["entity"])
-    ent_uniq = ent.uniques
+    line_bits[plug_rows] |= _TOTAL_BITS["cta"]
+    is_investment = np.array([u in (roles.investment, roles.associates) for u in std.uniques], dtype=bool)
+    is_share_capital = (line_bits & _TOTAL_BITS["share_capital"]) != 0
+    amounts = translated["translated"].to_numpy(dtype=np.int64)
+    entity = entity_codes or encode_text(translated["entity"])
+    n_ent = len(entity.uniques)
     # One pass over the lines: sums by (entity, bits), then each total adds the bit patterns it counts.
-    by_bits = sum_by_code(ent.codes * 32 + line_bits, t_all, 32 * len(ent_uniq)).reshape(len(ent_uniq), 32)
+    by_bits = sum_by_code(entity.codes * 32 + line_bits, amounts, 32 * n_ent).reshape(n_ent, 32)
     patterns = np.arange(32)
-    totals = {
-        col: dict(zip(ent_uniq, by_bits[:, (patterns & bit) != 0].sum(axis=1).tolist(), strict=True))
-        for col, bit in bits.items()
+    by_column = {
+        column: dict(zip(entity.uniques, by_bits[:, (patterns & bit) != 0].sum(axis=1).tolist(), strict=True))
+        for column, bit in _TOTAL_BITS.items()
     }
     # Plain Python over the few investment and share-capital lines: one pandas call per
     # subsidiary would dominate a group of a thousand entities.
-    inv_by_pair: dict[tuple[str, str], list[_Line]] = {}
-    for row in _rows(translated[is_inv]):
-        inv_by_pair.setdefault((row[0], row[3]), []).append(row)
-    sc_by_entity: dict[str, list[_Line]] = {}
-    for row in _rows(translated[is_sc]):
-        sc_by_entity.setdefault(row[0], []).append(row)
-    div_in = dividend_income.groupby("entity")["translated"].sum().to_dict() if len(dividend_income) else {}
-    from_associates = _dividends_from_associates(translated, holdings, chart)
+    investments: dict[tuple[str, str], list[_Line]] = {}
+    for row in _rows(translated[is_investment[std.codes]]):
+        investments.setdefault((row[0], row[3]), []).append(row)
+    share_capital: dict[str, list[_Line]] = {}
+    for row in _rows(translated[is_share_capital]):
+        share_capital.setdefault(row[0], []).append(row)
+    return _EntityTotals(by_column, investments, share_capital)
 
-    def total(eid: EntityId, column: str) -> int:
-        return int(totals[column].get(eid, 0))
 
-    journals: list[JournalEntry] = []
-    nci_rows, gw_rows = [], []
-    fy_first = fiscal_year_first(step_context.period, step_context.fiscal_year_start) if step_context else ""
-    impairment_code = chart.by_role(SystemRole.GOODWILL_IMPAIRMENT) if impairments is not None and len(
-        impairments) else ""
-    step_rows: list[StepFigures] = []
-    assoc_rows: list[tuple] = []
-    indirect: dict[EntityId, int] = {}  # intermediate parent → the indirect holding adjustment
-    disposing: dict[EntityId, int] = {}  # subsidiary disposed of this month → its cost
-    for sid, h in holdings.items():
-        if h.method not in ("full", "equity") or h.parent is None:
-            continue
-        cfg = entities[sid]
-        acq = cfg.acquisition
-        ccy = currencies[sid]
-        if acq is not None:
-            acq_rate = ONE if ccy == presentation_currency else acq.rate
-            if acq_rate is None:
-                raise ConfigError(
-                    f"entity {sid}: the acquisition needs the rate on its date",
-                    key=f"entities[{sid}].acquisition.rate",
-                    expected=f"presentation units per {ccy}, as a quoted number",
-                )
-            book = acq.equity_at_acquisition
-            if book is None:
-                if acq.net_assets_fair_value is None:
-                    raise ConfigError(
-                        f"entity {sid}: the acquisition needs its equity or net assets",
-                        key=f"entities[{sid}].acquisition.equity_at_acquisition",
-                        expected="a quoted amount in the acquiree's currency",
-                    )
-                gross = uplift.get(sid, 0) + (deferred_tax or {}).get(sid, 0)
-                book = acq.net_assets_fair_value - Decimal(gross).scaleb(-exponent(ccy))
-            e_acq_t = translate_amount(to_minor(book, ccy), acq_rate, ccy, presentation_currency)
-            uplift_t = translate_amount(uplift.get(sid, 0), acq_rate, ccy, presentation_currency)
-        else:
-            acq_rate = None
-            e_acq_t = -total(sid, "sc")
-            uplift_t = 0
-        fv_acq_t = e_acq_t + uplift_t
-        # Net assets now (translated, own books incl. the PPA push-down) = −(equity + P&L).
-        na_now = -total(sid, "q")
-        profit = total(sid, "profit")  # negative for a profit
-        cta_s = total(sid, "cta")
-        if h.method == "equity":
-            entry, row = _equity_method(
-                sid, h, translated, chart, inv_by_pair.get((h.parent, sid), []),
-                from_associates.get((h.parent, sid), []),
-                (na_now, fv_acq_t),
-                rates_for(ccy, presentation_currency, acq_rate, closing_rates[sid],
-                          step_context.opening_rates if step_context else {}),
-                step_context.prior_associates if step_context else None,
-            )  # fmt: skip
-            journals.extend([entry] if entry is not None else [])
-            assoc_rows.append(row)
-            continue
-        p = h.parent
-        inv = [row for row in inv_by_pair.get((p, sid), ()) if row[2] == inv_code]
-        if step_context is not None and disposal_month(cfg) == step_context.period:
-            inv = _disposed_investment(sid, p, cfg, inv, inv_code, -total(sid, "sc"), presentation_currency)
-            disposing[sid] = inv[0][4]
-        if not inv:
-            raise InputDataError(
-                f"parent {p} carries no investment in subsidiary {sid} "
-                f"(account with role investment_in_subsidiaries, counterparty {sid})",
-                entity=p,
-                account=inv_code,
-                field="counterparty",
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """What every holding's elimination reads."""
+
+    translated: pd.DataFrame
+    holdings: Mapping[EntityId, Holding]
+    entities: Mapping[EntityId, EntityConfig]
+    chart: Chart
+    currencies: Mapping[EntityId, Currency]
+    closing_rates: Mapping[EntityId, Decimal]
+    presentation: Currency
+    uplift: Mapping[EntityId, int]  # PPA uplift net of deferred tax, local minor units
+    deferred_tax: Mapping[EntityId, int]  # deferred tax on the uplift at acquisition, local
+    step_context: PeriodContext | None
+    impairments: pd.DataFrame | None
+    roles: _Roles
+    totals: _EntityTotals
+    dividends_received: dict[EntityId, int]  # intragroup dividend income, translated
+    from_associates: dict[tuple[EntityId, EntityId], list[_Line]]  # dividends from associates
+    fiscal_year_first: str  # the period opening the fiscal year ("" without a context)
+
+
+@dataclass(frozen=True, slots=True)
+class _AtAcquisition:
+    """A holding's equity at acquisition, translated at the acquisition-date rate."""
+
+    rate: Decimal | None  # the acquisition-date rate (None for a subsidiary founded by its parent)
+    equity: int  # book equity at acquisition
+    uplift: int  # the PPA fair-value uplift, net of its deferred tax
+
+    @property
+    def fair_value(self) -> int:
+        """The fair value of the net assets acquired (IFRS 3.18)."""
+        return self.equity + self.uplift
+
+
+def _at_acquisition(sid: EntityId, group: _Group) -> _AtAcquisition:
+    """Translate equity and uplift at acquisition at the acquisition-date rate (IAS 21.47-48).
+
+    A subsidiary founded by its parent was never acquired: its equity at acquisition is its
+    share capital (at the historical rate, as translated), with no uplift.
+
+    Raises:
+        ConfigError: when the acquisition has no rate, or neither equity nor net assets.
+
+    """
+    acq = group.entities[sid].acquisition
+    ccy, presentation = group.currencies[sid], group.presentation
+    if acq is None:
+        return _AtAcquisition(None, -group.totals.of(sid, "share_capital"), 0)
+    rate = ONE if ccy == presentation else acq.rate
+    if rate is None:
+        raise ConfigError(
+            f"entity {sid}: the acquisition needs the rate on its date",
+            key=f"entities[{sid}].acquisition.rate",
+            expected=f"presentation units per {ccy}, as a quoted number",
+        )
+    book = acq.equity_at_acquisition
+    if book is None:
+        if acq.net_assets_fair_value is None:
+            raise ConfigError(
+                f"entity {sid}: the acquisition needs its equity or net assets",
+                key=f"entities[{sid}].acquisition.equity_at_acquisition",
+                expected="a quoted amount in the acquiree's currency",
             )
-        # Later steps' consideration sits on the investment too; their own journals take it out.
-        later = sum(step_considerations(cfg, step_context).values()) if step_context else 0
-        inv_t = sum(row[4] for row in inv) - later
-        parent_share = _share(h.parent_effective, inv_t)
-        sc_t = total(sid, "sc")
-        lines = _lines_of(inv, -1, f"investment in {sid} eliminated")
-        if later:
-            lines.append(JournalLine(p, inv_code, later, sid, f"consideration of the steps in {sid}",
-                                     f"rule IFRS 10.23 {sid}"))
-        stepped = step_context is not None and bool(steps_by(cfg, step_context.period))
-        lines += _lines_of(sc_by_entity.get(sid), -1, f"share capital of {sid} at acquisition")
-        # A stepped subsidiary of the top parent: its NCI at acquisition is at the share then.
-        nci_pct = ONE - (cfg.ownership if stepped else h.effective)
-        gw_local = gw_close = gw_acq_t = gw_cta = imp_total = imp_year = 0
-        if acq is None:
-            nci_acq_t = _share(nci_pct, fv_acq_t)
-            lines.append(JournalLine(sid, nci_code, -nci_acq_t, "", "NCI at foundation", f"rule NCI {sid}"))
-            lines += _indirect_holding_adjustment(p, sid, inv_t - parent_share, nci_code)
-            pre = -(sum(ln.amount for ln in lines))
-            lines.append(
-                JournalLine(
-                    sid,
-                    re_code,
-                    pre,
-                    "",
-                    "difference between investment and share capital",
-                    f"rule investment {sid}",
-                )
-            )
-        else:
-            if acq.nci_method == "full":
-                if acq.nci_fair_value is None:
-                    raise ConfigError(
-                        f"entity {sid}: full goodwill needs the NCI's fair value",
-                        key=f"entities[{sid}].acquisition.nci_fair_value",
-                    )
-                nci_acq_t = translate_amount(
-                    to_minor(acq.nci_fair_value, ccy), acq_rate, ccy, presentation_currency
-                )
-            else:
-                nci_acq_t = _share(nci_pct, fv_acq_t)
-            gw_acq_t = parent_share + nci_acq_t - fv_acq_t
-            lines.append(
-                JournalLine(
-                    sid,
-                    re_code,
-                    e_acq_t + sc_t,
-                    "",
-                    f"pre-acquisition reserves of {sid}",
-                    f"config entities[{sid}].acquisition.equity_at_acquisition",
-                )
-            )
-            if uplift_t:
-                lines.append(
-                    JournalLine(
-                        sid,
-                        re_code,
-                        uplift_t,
-                        "#ppa",
-                        f"fair-value uplift of {sid}",
-                        f"config entities[{sid}].acquisition",
-                    )
-                )
-            goodwill = _goodwill(
-                sid, gw_acq_t, _exponent_shift_rate(acq_rate, ccy, presentation_currency),
-                impairment_totals(impairments, sid, fy_first), closing_rates[sid], ccy, presentation_currency,
-                {"goodwill": gw_code, "cta": cta_code, "re": re_code, "loss": impairment_code},
-            )  # fmt: skip
-            lines += goodwill.lines
-            gw_local, gw_close, gw_cta = goodwill.local, goodwill.closing, goodwill.cta
-            imp_total, imp_year = goodwill.impaired, goodwill.impaired_this_year
-            memo = f"NCI in {sid} at acquisition"
-            lines.append(JournalLine(sid, nci_code, -nci_acq_t, "", memo, f"rule NCI {sid}"))
-            lines += _indirect_holding_adjustment(p, sid, inv_t - parent_share, nci_code)
-        indirect[p] = indirect.get(p, 0) + inv_t - parent_share
-        entry = balanced_entry(f"INV:{p}:{sid}", "investment", f"eliminate {p}'s investment in {sid}", lines)
-        if entry is not None:
-            journals.append(entry)
-        gw_rows.append((sid, gw_local, gw_close, gw_acq_t, gw_cta, imp_total))
-        nci_acq_total = -sum(ln.amount for ln in lines if ln.std_account == nci_code and ln.entity == sid)
-        if stepped:
-            full = acq is not None and acq.nci_method == "full"
-            nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t) if full else 0
-            result = stepped_nci(
-                sid,
-                p,
-                cfg,
-                nci_at_acquisition=nci_acq_total,
-                goodwill_fraction=Decimal(nci_gw) / Decimal(gw_acq_t) if nci_gw and gw_acq_t > 0 else ZERO,
-                goodwill_cta=gw_cta,
-                state=NciState(na_now, gw_close, profit - int(div_in.get(sid, 0)), total(sid, "div"), cta_s),
-                ctx=step_context,  # type: ignore[arg-type]  (set when stepped)
-                codes=step_codes,
-            )
-            journals.extend(result.journals)
-            nci_rows.append(result.nci_row)
-            step_rows.extend(result.figures)
-            continue
-        # Post-acquisition NCI.
-        if nci_pct == ZERO:
-            nci_rows.append((sid, str(nci_pct), nci_acq_total, 0, 0))
-            continue
-        full = acq is not None and acq.nci_method == "full"
-        nci_gw = nci_acq_t - _share(nci_pct, fv_acq_t) if full and gw_acq_t > 0 else 0
-        entry, post, p_line, c_line = _nci_journal(
-            sid, nci_pct, ONE - h.direct,
-            NciState(na_now - fv_acq_t, gw_cta, profit - int(div_in.get(sid, 0)), total(sid, "div"), cta_s),
-            Fraction(nci_gw, gw_acq_t) if nci_gw else Fraction(0), (imp_total, imp_year) if full else (0, 0),
-            step_codes,
-        )  # fmt: skip
-        if entry is not None:
-            journals.append(entry)
-        nci_rows.append((sid, str(nci_pct), nci_acq_total + post, p_line, c_line))
-    nci = frame_from_rows(_nci_split(nci_rows, holdings, indirect), NCI_COLUMNS, ints=NCI_INTS)
-    gw = frame_from_rows(gw_rows, GOODWILL_COLUMNS, ints=GOODWILL_COLUMNS[1:])
-    disposal_rows = []
-    for sid, cost in disposing.items():
-        d = _disposal_inputs(sid, holdings[sid], entities[sid], translated, chart, nci, gw, total(sid, "cta"),
-                             cost, step_context, presentation_currency)  # fmt: skip
-        entry, row = disposal_journal(d, {**step_codes, "goodwill": gw_code, "result": disposal_code})
-        journals.append(entry)
-        disposal_rows.append(row)
-    return InvestmentResult(
-        journals=tuple(journals),
-        nci=nci,
-        goodwill=gw,
-        steps=figures_frame(step_rows),
-        disposals=disposals_frame(disposal_rows),
-        associates=associates_frame(assoc_rows),
+        gross = group.uplift.get(sid, 0) + group.deferred_tax.get(sid, 0)
+        book = acq.net_assets_fair_value - Decimal(gross).scaleb(-exponent(ccy))
+    return _AtAcquisition(
+        rate,
+        translate_amount(to_minor(book, ccy), rate, ccy, presentation),
+        translate_amount(group.uplift.get(sid, 0), rate, ccy, presentation),
     )
+
+
+def _associate(
+    sid: EntityId, holding: Holding, at_acquisition: _AtAcquisition, group: _Group
+) -> tuple[JournalEntry | None, tuple]:
+    """Account for an associate by the equity method (IAS 28.10): ``close.associates``."""
+    ctx = group.step_context
+    return _equity_method(
+        sid, holding, group.translated, group.chart, group.totals.investments.get((holding.parent, sid), []),
+        group.from_associates.get((holding.parent, sid), []),
+        (-group.totals.of(sid, "equity_and_profit"), at_acquisition.fair_value),
+        rates_for(group.currencies[sid], group.presentation, at_acquisition.rate, group.closing_rates[sid],
+                  ctx.opening_rates if ctx else {}),
+        ctx.prior_associates if ctx else None,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _SubsidiaryOutcome:
+    """What consolidating one subsidiary adds to the group's journals and reports."""
+
+    journals: tuple[JournalEntry, ...]  # the elimination, then the NCI or ownership-step journals
+    goodwill_row: tuple  # GOODWILL_COLUMNS
+    nci_row: tuple  # NCI_COLUMNS up to ``cta``
+    steps: tuple[StepFigures, ...]  # ownership steps this month
+    indirect_adjustment: int  # the parent's NCI share of the investment (multi-level groups)
+    disposed_cost: int | None  # the investment's cost when the subsidiary is disposed of this month
+
+
+def _consolidate_subsidiary(
+    sid: EntityId, holding: Holding, at_acquisition: _AtAcquisition, group: _Group
+) -> _SubsidiaryOutcome:
+    """Eliminate the parent's investment in a subsidiary and attribute the subsidiary's NCI."""
+    parent = holding.parent
+    assert parent is not None  # noqa: S101 (the caller skips the top parent)
+    cfg, ctx = group.entities[sid], group.step_context
+    investment, disposed_cost = _carried_investment(sid, parent, group)
+    # Later steps' consideration sits on the investment too; their own journals take it out.
+    later = sum(step_considerations(cfg, ctx).values()) if ctx else 0
+    investment_total = sum(row[4] for row in investment) - later
+    parent_share = _share(holding.parent_effective, investment_total)
+    lines = _lines_of(investment, -1, f"investment in {sid} eliminated")
+    if later:
+        memo = f"consideration of the steps in {sid}"
+        lines.append(JournalLine(parent, group.roles.investment, later, sid, memo, f"rule IFRS 10.23 {sid}"))
+    stepped = ctx is not None and bool(steps_by(cfg, ctx.period))
+    lines += _lines_of(group.totals.share_capital.get(sid), -1, f"share capital of {sid} at acquisition")
+    # A stepped subsidiary of the top parent: its NCI at acquisition is at the share then.
+    nci_pct = ONE - (cfg.ownership if stepped else holding.effective)
+    indirect_adjustment = investment_total - parent_share
+    if cfg.acquisition is None:
+        elimination = _eliminate_founded(
+            sid, parent, nci_pct, at_acquisition, indirect_adjustment, lines, group
+        )
+    else:
+        elimination = _eliminate_acquired(
+            sid, parent, nci_pct, parent_share, at_acquisition, indirect_adjustment, lines, group
+        )
+    entry = balanced_entry(
+        f"INV:{parent}:{sid}", "investment", f"eliminate {parent}'s investment in {sid}", elimination.lines
+    )
+    goodwill = elimination.goodwill
+    goodwill_row = (sid, goodwill.local, goodwill.closing, elimination.goodwill_at_acquisition, goodwill.cta,
+                    goodwill.impaired)  # fmt: skip
+    nci_code = group.roles.nci
+    nci_at_acquisition = -sum(
+        ln.amount for ln in elimination.lines if ln.std_account == nci_code and ln.entity == sid
+    )
+    nci_journals, nci_row, steps = _nci_after_acquisition(
+        sid, holding, nci_pct, stepped, at_acquisition, elimination, nci_at_acquisition, group
+    )
+    return _SubsidiaryOutcome(
+        journals=(*((entry,) if entry is not None else ()), *nci_journals),
+        goodwill_row=goodwill_row,
+        nci_row=nci_row,
+        steps=steps,
+        indirect_adjustment=indirect_adjustment,
+        disposed_cost=disposed_cost,
+    )
+
+
+def _carried_investment(sid: EntityId, parent: EntityId, group: _Group) -> tuple[list[_Line], int | None]:
+    """Return the parent's investment lines in the subsidiary, and its cost when disposed of now.
+
+    Raises:
+        InputDataError: when the parent carries no investment in the subsidiary.
+
+    """
+    cfg, ctx, inv_code = group.entities[sid], group.step_context, group.roles.investment
+    investment = [row for row in group.totals.investments.get((parent, sid), ()) if row[2] == inv_code]
+    disposed_cost = None
+    if ctx is not None and disposal_month(cfg) == ctx.period:
+        capital = -group.totals.of(sid, "share_capital")
+        investment = _disposed_investment(sid, parent, cfg, investment, inv_code, capital, group.presentation)
+        disposed_cost = investment[0][4]
+    if not investment:
+        raise InputDataError(
+            f"parent {parent} carries no investment in subsidiary {sid} "
+            f"(account with role investment_in_subsidiaries, counterparty {sid})",
+            entity=parent,
+            account=inv_code,
+            field="counterparty",
+        )
+    return investment, disposed_cost
+
+
+@dataclass(frozen=True, slots=True)
+class _Elimination:
+    """The investment eliminated against equity at acquisition."""
+
+    lines: list[JournalLine]  # the elimination journal's lines
+    nci_at_acquisition: int  # translated, at the acquisition-date rate
+    goodwill_at_acquisition: int  # translated, at the acquisition-date rate
+    goodwill: _Goodwill  # goodwill now: local, closing, CTA, impairments (all zero without any)
+
+
+def _eliminate_founded(
+    sid: EntityId,
+    parent: EntityId,
+    nci_pct: Decimal,
+    at_acquisition: _AtAcquisition,
+    indirect_adjustment: int,
+    lines: list[JournalLine],
+    group: _Group,
+) -> _Elimination:
+    """Eliminate a subsidiary its parent founded against its share capital, with no goodwill.
+
+    The NCI at foundation is its share of the net assets (IFRS 10.B94 from the start); any
+    difference between the investment and the share capital is a reserve, not goodwill.
+    """
+    roles = group.roles
+    nci_acq = _share(nci_pct, at_acquisition.fair_value)
+    lines.append(JournalLine(sid, roles.nci, -nci_acq, "", "NCI at foundation", f"rule NCI {sid}"))
+    lines += _indirect_holding_adjustment(parent, sid, indirect_adjustment, roles.nci)
+    difference = -(sum(ln.amount for ln in lines))
+    memo = "difference between investment and share capital"
+    lines.append(JournalLine(sid, roles.retained_earnings, difference, "", memo, f"rule investment {sid}"))
+    return _Elimination(lines, nci_acq, 0, _Goodwill([], 0, 0, 0, 0, 0))
+
+
+def _eliminate_acquired(
+    sid: EntityId,
+    parent: EntityId,
+    nci_pct: Decimal,
+    parent_share: int,
+    at_acquisition: _AtAcquisition,
+    indirect_adjustment: int,
+    lines: list[JournalLine],
+    group: _Group,
+) -> _Elimination:
+    """Eliminate an acquired subsidiary against its equity at acquisition; recognise goodwill.
+
+    Goodwill (IFRS 3.32) = the parent's share of the consideration + NCI at acquisition − the
+    fair value of the net assets acquired; NCI at its proportionate share of those net assets or
+    at its fair value (IFRS 3.19, full goodwill). Goodwill is an asset of the acquiree, translated
+    at the closing rate (IAS 21.47).
+
+    Raises:
+        ConfigError: for full goodwill without the NCI's fair value.
+
+    """
+    acq = group.entities[sid].acquisition
+    assert acq is not None and at_acquisition.rate is not None  # noqa: S101 (an acquired subsidiary)
+    roles, ccy, presentation = group.roles, group.currencies[sid], group.presentation
+    if acq.nci_method == "full":
+        if acq.nci_fair_value is None:
+            raise ConfigError(
+                f"entity {sid}: full goodwill needs the NCI's fair value",
+                key=f"entities[{sid}].acquisition.nci_fair_value",
+            )
+        nci_acq = translate_amount(to_minor(acq.nci_fair_value, ccy), at_acquisition.rate, ccy, presentation)
+    else:
+        nci_acq = _share(nci_pct, at_acquisition.fair_value)
+    goodwill_acq = parent_share + nci_acq - at_acquisition.fair_value
+    lines.append(JournalLine(sid, roles.retained_earnings,
+                             at_acquisition.equity + group.totals.of(sid, "share_capital"), "",
+                             f"pre-acquisition reserves of {sid}",
+                             f"config entities[{sid}].acquisition.equity_at_acquisition"))  # fmt: skip
+    if at_acquisition.uplift:
+        memo = f"fair-value uplift of {sid}"
+        source = f"config entities[{sid}].acquisition"
+        lines.append(JournalLine(sid, roles.retained_earnings, at_acquisition.uplift, "#ppa", memo, source))
+    goodwill = _goodwill(
+        sid, goodwill_acq, _exponent_shift_rate(at_acquisition.rate, ccy, presentation),
+        impairment_totals(group.impairments, sid, group.fiscal_year_first), group.closing_rates[sid], ccy,
+        presentation,
+        {"goodwill": roles.goodwill, "cta": roles.cta, "re": roles.retained_earnings,
+         "loss": roles.impairment},
+    )  # fmt: skip
+    lines += goodwill.lines
+    lines.append(JournalLine(sid, roles.nci, -nci_acq, "", f"NCI in {sid} at acquisition", f"rule NCI {sid}"))
+    lines += _indirect_holding_adjustment(parent, sid, indirect_adjustment, roles.nci)
+    return _Elimination(lines, nci_acq, goodwill_acq, goodwill)
+
+
+def _nci_after_acquisition(
+    sid: EntityId,
+    holding: Holding,
+    nci_pct: Decimal,
+    stepped: bool,
+    at_acquisition: _AtAcquisition,
+    elimination: _Elimination,
+    nci_at_acquisition: int,
+    group: _Group,
+) -> tuple[tuple[JournalEntry, ...], tuple, tuple[StepFigures, ...]]:
+    """Attribute the subsidiary's changes since acquisition to the NCI (IFRS 10.B94).
+
+    The NCI takes its share of the profit (after intragroup dividends), of the CTA, of its
+    dividends and of the other reserves; a subsidiary whose ownership stepped this month is
+    re-measured step by step (IFRS 10.23, ``close.ownership_changes``).
+
+    Returns:
+        The NCI journals, the NCI row (``NCI_COLUMNS`` up to ``cta``) and the step figures.
+
+    """
+    totals, acq = group.totals, group.entities[sid].acquisition
+    full = acq is not None and acq.nci_method == "full"
+    goodwill_acq, goodwill = elimination.goodwill_at_acquisition, elimination.goodwill
+    net_assets = -totals.of(sid, "equity_and_profit")  # translated, own books incl. the PPA push-down
+    profit = totals.of(sid, "profit") - int(group.dividends_received.get(sid, 0))  # negative for a profit
+    dividends, cta = totals.of(sid, "dividends"), totals.of(sid, "cta")
+    # Full goodwill: the NCI's part of it is its fair value over its share of the net assets.
+    nci_goodwill_full = elimination.nci_at_acquisition - _share(nci_pct, at_acquisition.fair_value)
+    if stepped:
+        nci_goodwill = nci_goodwill_full if full else 0
+        result = stepped_nci(
+            sid,
+            holding.parent,  # type: ignore[arg-type]  (a subsidiary has a parent)
+            group.entities[sid],
+            nci_at_acquisition=nci_at_acquisition,
+            goodwill_fraction=(
+                Decimal(nci_goodwill) / Decimal(goodwill_acq) if nci_goodwill and goodwill_acq > 0 else ZERO
+            ),
+            goodwill_cta=goodwill.cta,
+            state=NciState(net_assets, goodwill.closing, profit, dividends, cta),
+            ctx=group.step_context,  # type: ignore[arg-type]  (set when stepped)
+            codes=group.roles.journals,
+        )
+        return tuple(result.journals), result.nci_row, tuple(result.figures)
+    if nci_pct == ZERO:
+        return (), (sid, str(nci_pct), nci_at_acquisition, 0, 0), ()
+    with_goodwill = full and goodwill_acq > 0
+    nci_goodwill = nci_goodwill_full if with_goodwill else 0
+    entry, post, profit_line, cta_line = _nci_journal(
+        sid, nci_pct, ONE - holding.direct,
+        NciState(net_assets - at_acquisition.fair_value, goodwill.cta, profit, dividends, cta),
+        Fraction(nci_goodwill, goodwill_acq) if nci_goodwill else Fraction(0),
+        (goodwill.impaired, goodwill.impaired_this_year) if full else (0, 0),
+        group.roles.journals,
+    )  # fmt: skip
+    nci_row = (sid, str(nci_pct), nci_at_acquisition + post, profit_line, cta_line)
+    return ((entry,) if entry is not None else ()), nci_row, ()
+
+
+def _disposals(
+    disposing: Mapping[EntityId, int], nci: pd.DataFrame, goodwill: pd.DataFrame, group: _Group
+) -> tuple[list[JournalEntry], list[tuple]]:
+    """Derecognise each subsidiary disposed of this month (IFRS 10.25, 10.B98): ``close.disposal``."""
+    entries, rows = [], []
+    codes = {**group.roles.journals, "goodwill": group.roles.goodwill, "result": group.roles.disposal}
+    for sid, cost in disposing.items():
+        d = _disposal_inputs(sid, group.holdings[sid], group.entities[sid], group.translated, group.chart,
+                             nci, goodwill, group.totals.of(sid, "cta"), cost, group.step_context,
+                             group.presentation)  # fmt: skip
+        entry, row = disposal_journal(d, codes)
+        entries.append(entry)
+        rows.append(row)
+    return entries, rows
 
 
 def _nci_journal(
