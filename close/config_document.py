@@ -14,6 +14,8 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from close.config_records import (
     AI_DEFAULTS,
@@ -185,8 +187,8 @@ class ValidationTable(TomlTable):
     round_min: _NonNegative = described("a number >= 0", _validation_default("round_min"))
     approval_limits: tuple[Exact, ...] = described('a list of quoted amounts such as ["10000"]', ())
     just_under_band: _NonNegative = described("a number >= 0", _validation_default("just_under_band"))
-    benford_min_count: Integer = described("an integer 1..1000000000", _validation_default("benford_min_count"),
-                                           ge=1, le=10**9)
+    benford_min_count: Integer = described("an integer 1..1000000000",
+                                           _validation_default("benford_min_count"), ge=1, le=10**9)
     benford_mad: _NonNegative = described("a number >= 0", _validation_default("benford_mad"))
     unreconciled_materiality: _NonNegative = described("a number >= 0",
                                                        _validation_default("unreconciled_materiality"))
@@ -202,9 +204,10 @@ class ValidationTable(TomlTable):
         weights = {w.category: w for w in DEFAULT_SCORE_WEIGHTS}
         for category, row in self.weights.items():
             default = weights[category]
-            weights[category] = ScoreWeight(
-                category, fail=default.fail if row.fail is None else row.fail,
-                warn=default.warn if row.warn is None else row.warn, cap=default.cap if row.cap is None else row.cap)
+            weights[category] = ScoreWeight(category,
+                                            fail=default.fail if row.fail is None else row.fail,
+                                            warn=default.warn if row.warn is None else row.warn,
+                                            cap=default.cap if row.cap is None else row.cap)
         return ValidationSettings(
             materiality=tuple(ClassMateriality(name, **dict(row)) for name, row in self.materiality.items()),
             ratio_bands=tuple(bands.values()), weights=tuple(weights.values()),
@@ -264,7 +267,8 @@ class AcquisitionTable(TomlTable):
     def acquisition(self) -> Acquisition:
         """Return the runtime record."""
         return Acquisition(
-            date=self.date, consideration=self.consideration, net_assets_fair_value=self.net_assets_fair_value,
+            date=self.date, consideration=self.consideration,
+            net_assets_fair_value=self.net_assets_fair_value,
             nci_method=self.nci_method, nci_fair_value=self.nci_fair_value,
             equity_at_acquisition=self.equity_at_acquisition, rate=self.rate,
             ppa=tuple(PpaIntangible(**dict(p)) for p in self.ppa), tax_rate=self.tax_rate,
@@ -278,7 +282,7 @@ class DisposalTable(TomlTable):
     proceeds: _NonNegative = described("a quoted amount >= 0 in the parent's currency")
 
 
-_SECRET_KEY = r"(secret|password|token|api_key)$"
+_SECRET_KEY = re.compile(r"(secret|password|token|api_key)$", re.IGNORECASE)  # noqa: S105 - a pattern
 
 
 class EntityTable(TomlTable):
@@ -287,12 +291,13 @@ class EntityTable(TomlTable):
     id: Identifier = described("an id of letters, digits, _ . -")
     name: Text = described("the entity's name")
     currency: Currency = described("an ISO 4217 code such as BRL")
-    connector: Text = described("a registered connector: file, totvs_rm, totvs_protheus, contaazul, omie, bling",
-                                "file")
+    connector: Text = described(
+        "a registered connector: file, totvs_rm, totvs_protheus, contaazul, omie, bling", "file")
     source: dict[str, Any] = described("the connector's own settings (never secrets)", {})
     parent: Text | None = described("the parent entity's id (absent for the top parent)", None)
     ownership: _Share = described(_SHARE, default_of(EntityConfig, "ownership"))
-    method: Literal["full", "equity", "none"] = described("full | equity | none", default_of(EntityConfig, "method"))
+    method: Literal["full", "equity", "none"] = described("full | equity | none",
+                                                          default_of(EntityConfig, "method"))
     acquisition: AcquisitionTable | None = described("an [entities.acquisition] table", None)
     disposal: DisposalTable | None = described("an [entities.disposal] table", None)
 
@@ -300,7 +305,7 @@ class EntityTable(TomlTable):
     @classmethod
     def _no_secret(cls, source: dict[str, Any]) -> dict[str, Any]:
         for key in source:
-            if re.search(_SECRET_KEY, key, re.IGNORECASE) and not key.endswith("_env"):
+            if _SECRET_KEY.search(key) and not key.endswith("_env"):
                 raise invalid(key, "secrets never go in the config file",
                               f"{key}_env naming an environment variable")
         return source
@@ -321,7 +326,8 @@ class DividendTable(TomlTable):
     payee: Text = described("an entity id of this group")
     amount: Annotated[Exact, Field(gt=0)] = described("a positive amount in the payer's currency")
     declared_on: TomlDate = described("a TOML date such as 2026-01-15 (unquoted)")
-    paid_on: TomlDate | None = described("a TOML date such as 2026-01-15 (unquoted); absent while unpaid", None)
+    paid_on: TomlDate | None = described(
+        "a TOML date such as 2026-01-15 (unquoted); absent while unpaid", None)
 
     @model_validator(mode="after")
     def _consistent(self) -> DividendTable:
@@ -389,7 +395,8 @@ def _check_hierarchy(entities: tuple[EntityTable, ...]) -> None:
                       "exactly one top parent")
     for entity_id, parent in parents.items():
         if parent is not None and parent not in parents:
-            raise invalid("entities.parent", f"entity {entity_id} names parent {parent!r}, which is not in the group",
+            raise invalid("entities.parent",
+                          f"entity {entity_id} names parent {parent!r}, which is not in the group",
                           "an entity id of this group")
         seen, cur = {entity_id}, parent
         while cur is not None:
@@ -405,7 +412,8 @@ def _check_dividends(dividends: tuple[DividendTable, ...], entity_ids: set[str])
     for i, d in enumerate(dividends):
         for key in ("payer", "payee"):
             if getattr(d, key) not in entity_ids:
-                raise invalid(f"dividends[{i}].{key}", f"got {getattr(d, key)!r}", "an entity id of this group")
+                raise invalid(f"dividends[{i}].{key}", f"got {getattr(d, key)!r}",
+                              "an entity id of this group")
         month = d.declared_on.isoformat()[:7]
         for who in (d.payer, d.payee):
             other = seen.setdefault((who, month), d.declared_on)
@@ -414,8 +422,22 @@ def _check_dividends(dividends: tuple[DividendTable, ...], entity_ids: set[str])
                               f"{d.declared_on}", f"one declaration date per entity in {month}")
 
 
+class _TomlJsonSchema(GenerateJsonSchema):
+    """JSON Schema as a TOML file sees it: TOML has no null, so an optional key is simply absent."""
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        """Describe an optional key by its value alone."""
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        """Leave out a default of None, which TOML cannot write."""
+        if schema.get("default", ...) is None:
+            return self.generate_inner(schema["schema"])
+        return super().default_schema(schema)
+
+
 def group_config_schema() -> dict[str, Any]:
     """Return the JSON Schema of the group TOML (TOML dates appear as strings, as editors map them)."""
-    schema = GroupDocument.model_json_schema()
-    return {"$schema": SCHEMA_DIALECT, "title": "monthclose group config", **schema}
+    schema = GroupDocument.model_json_schema(schema_generator=_TomlJsonSchema)
+    return {"$schema": SCHEMA_DIALECT, **schema, "title": "monthclose group config"}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import types
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
@@ -58,7 +58,8 @@ def _unwrap(annotation: Any) -> Any:  # noqa: ANN401 - a typing form
             return annotation
 
 
-def _field_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+def _field_at(model: type[BaseModel],
+              loc: tuple[int | str, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
     """Walk ``loc`` through the models: return the table holding the last key and that key's field."""
     table: Any = model
     holder: type[BaseModel] | None = None
@@ -83,11 +84,13 @@ def _field_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[type[
 
 def _expected(model: type[BaseModel], error: ErrorDetails) -> str:
     ctx = error.get("ctx") or {}
-    if "expected" in ctx and error["type"] != "literal_error":
+    if error["type"] == "float_amount":  # the fix is to quote it, whatever the key
         return str(ctx["expected"])
     _, info = _field_at(model, tuple(error["loc"]))
     if info is not None and info.description:
         return info.description
+    if "expected" in ctx and error["type"] != "literal_error":
+        return str(ctx["expected"])
     if error["type"] == "literal_error":
         return str(ctx.get("expected", "")).replace("'", "").replace(" or ", " | ").replace(", ", " | ")
     if "ge" in ctx or "gt" in ctx or "le" in ctx or "lt" in ctx:

@@ -2,8 +2,9 @@
 
 Every table of the group config is a :class:`TomlTable`: frozen, ``extra="forbid"`` (a misspelt key
 is refused, with a guess, by ``close.config_errors``). Scalars use the strict types below, so
-``"5"`` is not an integer, ``1`` is not ``true`` and a date must be a TOML date, not a string. A field's ``description`` says in plain words what it expects: the error
-messages quote it and the JSON Schema (``close config schema``) shows it in an editor.
+``"5"`` is not an integer, ``1`` is not ``true`` and an event's date must be a TOML date. A field's
+``description`` says in plain words what it expects: the error messages quote it and the JSON
+Schema (``close config schema``) shows it in an editor.
 """
 
 from __future__ import annotations

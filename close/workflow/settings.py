@@ -125,7 +125,8 @@ class AlertsTable(TomlTable):
 class DistributionTable(TomlTable):
     """``[distribution]``: where the package goes and where alerts go."""
 
-    output_dir: Text = described("a folder, relative to the config", default_of(DistributionSettings, "output_dir"))
+    output_dir: Text = described("a folder, relative to the config",
+                                 default_of(DistributionSettings, "output_dir"))
     link_base: Text = described("a URL messages link packages under",
                                 default_of(DistributionSettings, "link_base"))
     email: EmailTable = EmailTable()
