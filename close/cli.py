@@ -47,6 +47,7 @@ from close.cli_common import (
     open_env,
     settings_from_env,
 )
+from close.cli_config import config_app
 from close.cli_tasks import progress_json, progress_text, tasks_app, tick_command
 from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app, tb_app
 from close.cli_users import guard, guard_as, users_app
@@ -440,6 +441,7 @@ app.add_typer(ic_app, name="ic")
 app.add_typer(tb_app, name="tb")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+app.add_typer(config_app, name="config")
 app.command("serve")(serve)
 app.command("mcp")(mcp)
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from close.config_types import Currency as TomlCurrency
+from close.config_types import Flag, TomlTable, default_of, described
 from close.errors import ConfigError
 from close.rates.model import PtaxSide
 from close.rates.routes import RouteChoice
@@ -64,3 +66,19 @@ class RatePolicy:
             if choice not in ("bcb_ptax", "ecb", "file"):
                 raise ConfigError(f"got {choice!r}", key=f"rates.sources.{currency}",
                                   expected="bcb_ptax | ecb | file")
+
+
+class RatesTable(TomlTable):
+    """``[rates]`` of the group TOML: the choices of :class:`RatePolicy`, less the presentation currency."""
+
+    ptax_side: PtaxSide = described("venda | compra", default_of(RatePolicy, "ptax_side"))
+    sources: dict[TomlCurrency, RouteChoice] = described(
+        'a table such as { BRL = "bcb_ptax", EUR = "ecb", ARS = "file" }', {})
+    fallback_to_file: Flag = described("true or false: use the rates file when a source is down",
+                                       default_of(RatePolicy, "fallback_to_file"))
+
+    def policy(self, presentation_currency: Currency) -> RatePolicy:
+        """Return the group's rate policy, sources in currency order."""
+        return RatePolicy(presentation_currency, ptax_side=self.ptax_side,
+                          sources=MappingProxyType(dict(sorted(self.sources.items()))),
+                          fallback_to_file=self.fallback_to_file)

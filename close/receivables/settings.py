@@ -20,8 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Literal
 
+from pydantic import model_validator
+
+from close.config_types import Exact, Integer, Text, TomlTable, default_of, described, invalid
 from close.receivables.aging import BUCKETS
 from close.receivables.ecl import DEFAULT_ECL_RATES
 
@@ -41,27 +44,33 @@ class ReceivablesSettings:
         return dict(self.ecl_rates)
 
 
-def parse_receivables(t: Any) -> ReceivablesSettings:  # noqa: ANN401 - config._Table, not importable here
-    """Parse ``[receivables]`` (a ``close.config._Table``); errors name the file and key."""
-    base = ReceivablesSettings()
-    rates_table = t.table("ecl_rates")
-    rates = dict(base.ecl_rates)
-    for name in rates_table.data:
-        if name not in BUCKETS:
-            raise rates_table._err(name, "unknown bucket", " | ".join(BUCKETS))  # noqa: SLF001
-        rate = rates_table.decimal(name)
-        if not Decimal(0) <= rate <= Decimal(1):
-            raise rates_table._err(name, f"got {rate}", "a rate from 0 to 1")  # noqa: SLF001
-        rates[name] = rate
-    threshold = t.decimal("draft_threshold", base.draft_threshold)
-    if threshold < 0:
-        raise t._err("draft_threshold", f"got {threshold}", "an amount of zero or more")  # noqa: SLF001
-    settings = ReceivablesSettings(
-        receivables_account=t.text("receivables_account", base.receivables_account),
-        allowance_account=t.text("allowance_account", None),
-        ecl_rates=tuple((b, rates[b]) for b in BUCKETS),
-        draft_threshold=threshold,
-        top_customers=t.integer("top_customers", base.top_customers, lo=1, hi=1000),
-    )
-    t.reject_unknown()
-    return settings
+_Bucket = Literal[BUCKETS]  # type: ignore[valid-type] # the aging's buckets are the table's keys
+
+
+class ReceivablesTable(TomlTable):
+    """``[receivables]`` of the group TOML; absent rates keep the defaults of ``close.receivables.ecl``."""
+
+    receivables_account: Text = described("the standard account the aging total reconciles to",
+                                          default_of(ReceivablesSettings, "receivables_account"))
+    allowance_account: Text | None = described("the standard account of the loss allowance", None)
+    ecl_rates: dict[_Bucket, Exact] = described(
+        'a table bucket = rate from 0 to 1, buckets ' + " | ".join(BUCKETS) + ', such as "0.03"', {})
+    draft_threshold: Exact = described("an amount of zero or more (entity currency)",
+                                       default_of(ReceivablesSettings, "draft_threshold"), ge=0)
+    top_customers: Integer = described("an integer 1..1000", default_of(ReceivablesSettings, "top_customers"),
+                                       ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _rates_are_fractions(self) -> ReceivablesTable:
+        for bucket, rate in self.ecl_rates.items():
+            if not Decimal(0) <= rate <= Decimal(1):
+                raise invalid(f"ecl_rates.{bucket}", f"got {rate}", "a rate from 0 to 1")
+        return self
+
+    def settings(self) -> ReceivablesSettings:
+        """Return the runtime settings, the provision matrix in bucket order."""
+        rates = {**DEFAULT_ECL_RATES, **self.ecl_rates}
+        return ReceivablesSettings(
+            receivables_account=self.receivables_account, allowance_account=self.allowance_account,
+            ecl_rates=tuple((b, rates[b]) for b in BUCKETS), draft_threshold=self.draft_threshold,
+            top_customers=self.top_customers)

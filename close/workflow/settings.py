@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Annotated, Literal
 
-from close.errors import ConfigError
+from pydantic import StrictStr, StringConstraints, model_validator
 
-if TYPE_CHECKING:
-    from close.config import _Table
+from close.config_types import Flag, Integer, Text, TomlTable, default_of, described, invalid
 
 SMTP_PASSWORD_SECRET = "CLOSE_SECRET_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 SLACK_WEBHOOK_SECRET = "CLOSE_SECRET_SLACK_WEBHOOK_URL"  # noqa: S105 - the variable's name
@@ -81,96 +80,140 @@ class CalendarSettings:
     holidays: tuple[date, ...] = ()  # the group's own (a local holiday, a company day off)
 
 
-def parse_distribution(table: _Table) -> DistributionSettings:
-    """Parse ``[distribution]`` with its ``email``, ``slack`` and ``alerts`` sub-tables."""
-    mail = table.table("email")
-    recipients = mail.table("recipients")
-    roles = []
-    for role in sorted(recipients.data):
-        addresses = recipients.strings(role)
-        for a in addresses:
-            if not _EMAIL.match(a):
-                raise ConfigError(f"got {a!r}", file=table.source, key=f"{recipients.prefix}.{role}",
-                                  expected="e-mail addresses")
-        roles.append((role, addresses))
-    host = mail.text("host", "")
-    email = EmailSettings(
-        host=host, port=mail.integer("port", 587, lo=1, hi=65535), starttls=mail.boolean("starttls", True),
-        username=mail.text("username", ""), sender=mail.text("sender", ""), recipients=tuple(roles),
-        attach_limit_kb=mail.integer("attach_limit_kb", 10_240, lo=0, hi=1_048_576),
-        timeout_seconds=mail.integer("timeout_seconds", 30, lo=1, hi=600))
-    if host and not _EMAIL.match(email.sender):
-        raise ConfigError(f"got {email.sender!r}", file=table.source, key=f"{mail.prefix}.sender",
-                          expected="the sender's e-mail address")
-    slack = table.table("slack")
-    alerts = table.table("alerts")
-    channels = alerts.strings("channels")
-    for c in channels:
-        if c not in ("email", "slack"):
-            raise ConfigError(f"got {c!r}", file=table.source, key=f"{alerts.prefix}.channels",
-                              expected="email and/or slack")
-    settings = DistributionSettings(
-        output_dir=table.text("output_dir", "out"), link_base=table.text("link_base", ""), email=email,
-        slack=slack.boolean("enabled", False), alert_channels=channels, alert_roles=alerts.strings("roles"),
-        slow_stage_factor=alerts.integer("slow_stage_factor", 3, lo=2, hi=100))
-    for t in (mail, slack, alerts):
-        t.reject_unknown()
-    return settings
+_ADDRESS = Annotated[StrictStr, StringConstraints(pattern=_EMAIL.pattern)]
 
 
-def parse_calendar(table: _Table) -> CalendarSettings:
-    """Parse ``[calendar]``: the holiday country and the group's own holidays (ISO dates)."""
-    days = []
-    for text in table.strings("holidays"):
-        try:
-            days.append(date.fromisoformat(text))
-        except ValueError:
-            raise ConfigError(f"got {text!r}", file=table.source, key=f"{table.prefix}.holidays",
-                              expected="ISO dates such as 2026-11-03") from None
-    calendar = CalendarSettings(country=table.text("country", "BR"), holidays=tuple(sorted(days)))
-    table.reject_unknown()
-    return calendar
+class EmailTable(TomlTable):
+    """``[distribution.email]``: the SMTP server and who receives what."""
+
+    host: Text = described("the SMTP server's host name; empty: no e-mail", default_of(EmailSettings, "host"))
+    port: Integer = described("a TCP port 1..65535", default_of(EmailSettings, "port"), ge=1, le=65535)
+    starttls: Flag = described("true or false: upgrade the connection before authenticating",
+                               default_of(EmailSettings, "starttls"))
+    username: Text = described("the SMTP login; empty: no AUTH", default_of(EmailSettings, "username"))
+    sender: Text = described("the sender's e-mail address", default_of(EmailSettings, "sender"))
+    recipients: dict[str, tuple[_ADDRESS, ...]] = described(
+        "a table role = [e-mail addresses]", {})
+    attach_limit_kb: Integer = described("kilobytes 0..1048576; larger packages are linked",
+                                         default_of(EmailSettings, "attach_limit_kb"), ge=0, le=1_048_576)
+    timeout_seconds: Integer = described("seconds 1..600", default_of(EmailSettings, "timeout_seconds"),
+                                         ge=1, le=600)
+
+    @model_validator(mode="after")
+    def _sender_with_host(self) -> EmailTable:
+        if self.host and not _EMAIL.match(self.sender):
+            raise invalid("sender", f"got {self.sender!r}", "the sender's e-mail address")
+        return self
 
 
-def parse_checklist(tables: list[_Table]) -> tuple[ChecklistTask, ...]:
-    """Parse the ``[[checklist]]`` template; ids unique, dependencies known and acyclic."""
+class SlackTable(TomlTable):
+    """``[distribution.slack]``: the webhook URL is the secret CLOSE_SECRET_SLACK_WEBHOOK_URL."""
+
+    enabled: Flag = described("true or false: post to the Slack incoming webhook",
+                              default_of(DistributionSettings, "slack"))
+
+
+class AlertsTable(TomlTable):
+    """``[distribution.alerts]``: where alerts go and when a slow stage alerts."""
+
+    channels: tuple[Literal["email", "slack"], ...] = described("email and/or slack", ())
+    roles: tuple[Text, ...] = described("e-mail recipient roles of alerts (empty: every role)", ())
+    slow_stage_factor: Integer = described("an integer 2..100", default_of(DistributionSettings,
+                                                                           "slow_stage_factor"), ge=2, le=100)
+
+
+class DistributionTable(TomlTable):
+    """``[distribution]``: where the package goes and where alerts go."""
+
+    output_dir: Text = described("a folder, relative to the config",
+                                 default_of(DistributionSettings, "output_dir"))
+    link_base: Text = described("a URL messages link packages under",
+                                default_of(DistributionSettings, "link_base"))
+    email: EmailTable = EmailTable()
+    slack: SlackTable = SlackTable()
+    alerts: AlertsTable = AlertsTable()
+
+    def settings(self) -> DistributionSettings:
+        """Return the runtime settings."""
+        m = self.email
+        email = EmailSettings(
+            host=m.host, port=m.port, starttls=m.starttls, username=m.username, sender=m.sender,
+            recipients=tuple((role, m.recipients[role]) for role in sorted(m.recipients)),
+            attach_limit_kb=m.attach_limit_kb, timeout_seconds=m.timeout_seconds)
+        return DistributionSettings(
+            output_dir=self.output_dir, link_base=self.link_base, email=email, slack=self.slack.enabled,
+            alert_channels=self.alerts.channels, alert_roles=self.alerts.roles,
+            slow_stage_factor=self.alerts.slow_stage_factor)
+
+
+class CalendarTable(TomlTable):
+    """``[calendar]``: the holiday country and the group's own holidays."""
+
+    country: Text = described("a country code for national holidays (the holidays package); \"\" for none",
+                              default_of(CalendarSettings, "country"))
+    holidays: tuple[date, ...] = described("ISO dates such as 2026-11-03", ())
+
+    def settings(self) -> CalendarSettings:
+        """Return the runtime settings, holidays sorted."""
+        return CalendarSettings(country=self.country, holidays=tuple(sorted(self.holidays)))
+
+
+def _stage_names() -> frozenset[str]:
     from close.run_state import STAGE_ORDER  # the config is read below the run machinery
 
-    stages = {s.value for s in STAGE_ORDER}
-    gates = (*stages, SIGNOFF_GATE)
-    tasks = []
-    for t in tables:
-        gate = t.text("gate", None)
-        if gate is not None and gate not in gates:
-            raise ConfigError(f"got {gate!r}", file=t.source, key=f"{t.prefix}.gate",
-                              expected=" | ".join(sorted(gates)))
-        tasks.append(ChecklistTask(
-            id=t.text("id", pattern=_TASK_ID, expected="a lower-case id (letters, digits, _ -)"),
-            title=t.text("title"), owner=t.text("owner"), due_day=t.integer("due_day", lo=1, hi=60),
-            depends_on=t.strings("depends_on"), gate=gate))
-        t.reject_unknown()
+    return frozenset(s.value for s in STAGE_ORDER)
+
+
+class ChecklistTable(TomlTable):
+    """One ``[[checklist]]`` task of the month's close."""
+
+    id: Annotated[StrictStr, StringConstraints(pattern=_TASK_ID.pattern)] = described(
+        "a lower-case id (letters, digits, _ -)")
+    title: Text = described("the task's title")
+    owner: Text = described("a role or a user")
+    due_day: Integer = described("the business day after the period end it is due, 1..60", ge=1, le=60)
+    depends_on: tuple[Text, ...] = described("task ids or stage names", ())
+    gate: Text | None = described("a stage name or SIGNOFF: what may not start until the task is done", None)
+
+    @model_validator(mode="after")
+    def _known_gate(self) -> ChecklistTable:
+        gates = (*_stage_names(), SIGNOFF_GATE)
+        if self.gate is not None and self.gate not in gates:
+            raise invalid("gate", f"got {self.gate!r}", " | ".join(sorted(gates)))
+        return self
+
+    def task(self) -> ChecklistTask:
+        """Return the runtime task."""
+        return ChecklistTask(id=self.id, title=self.title, owner=self.owner, due_day=self.due_day,
+                             depends_on=self.depends_on, gate=self.gate)
+
+
+def check_checklist(tasks: tuple[ChecklistTask, ...]) -> None:
+    """Refuse duplicate task ids, unknown dependencies and cycles (keys from the document's top).
+
+    Raises:
+        PydanticCustomError: naming the key, turned into a ``ConfigError`` by the loader.
+
+    """
+    stages = _stage_names()
     ids = [task.id for task in tasks]
     for i, task in enumerate(tasks):
-        where = f"checklist[{i}]"
         if ids.count(task.id) > 1:
-            raise ConfigError(f"task id {task.id!r} is used twice", file=tables[i].source, key=f"{where}.id",
-                              expected="unique task ids")
+            raise invalid(f"checklist[{i}].id", f"task id {task.id!r} is used twice", "unique task ids")
         for dep in task.depends_on:
             if dep not in ids and dep not in stages:
-                raise ConfigError(f"unknown dependency {dep!r}", file=tables[i].source,
-                                  key=f"{where}.depends_on", expected="task ids or stage names")
-    _refuse_cycles(tasks, tables[0].source if tables else "config")
-    return tuple(tasks)
+                raise invalid(f"checklist[{i}].depends_on", f"unknown dependency {dep!r}",
+                              "task ids or stage names")
+    _refuse_cycles(tasks)
 
 
-def _refuse_cycles(tasks: list[ChecklistTask], source: str) -> None:
+def _refuse_cycles(tasks: tuple[ChecklistTask, ...]) -> None:
     by_id = {t.id: t for t in tasks}
     done: set[str] = set()
 
     def visit(task_id: str, path: tuple[str, ...]) -> None:
         if task_id in path:
-            raise ConfigError(" → ".join((*path, task_id)), file=source, key="checklist",
-                              expected="dependencies without a cycle")
+            raise invalid("checklist", " → ".join((*path, task_id)), "dependencies without a cycle")
         if task_id in done or task_id not in by_id:
             return
         for dep in by_id[task_id].depends_on:

@@ -40,7 +40,7 @@ def test_a_misspelt_optional_key_gets_did_you_mean() -> None:
 
 
 def test_a_misspelt_key_of_an_entity_gets_did_you_mean() -> None:
-    err = _error(GROUP.replace('currency = "USD"\n', 'curency = "USD"\n'))
+    err = _error(GROUP.replace('\ncurrency = "USD"', '\ncurency = "USD"'))  # the entity's key only
     assert err.key == "entities[0].curency" and "did you mean 'currency'?" in str(err)
 
 
