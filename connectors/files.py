@@ -58,7 +58,7 @@ from close.frames import AMOUNT_COLUMNS
 from close.money import MAX_MINOR, exponent, quantize_cents
 from close.types import Currency, EntityId, Period
 from connectors.base import ConnectorContext, ERPConnector, HealthStatus
-from connectors.grouping_accounts import split_grouping_accounts
+from connectors.grouping_accounts import grouping_leaves
 from connectors.plain_numbers import PlainColumn, parse_plain_column
 from connectors.trial_balance import check_trial_balance_balances, format_money, local_tb_from_columns
 
@@ -237,8 +237,9 @@ class _UnquotedCsv:
             ``fields[i::width + 1]``; otherwise the rows as ``csv.reader`` splits them.
 
         """
-        text = self.text[_line_start(self.text, header_row + 1):]
-        body = text.removesuffix("\n")  # the reader makes no row after the last line end
+        start = _line_start(self.text, header_row + 1)
+        # The reader makes no row after the last line end.
+        body = self.text[start:len(self.text) - self.text.endswith("\n")]
         first = body.find("\n")
         width = body.count(self.delimiter, 0, len(body) if first < 0 else first) + 1
         if body and width > 1:
@@ -250,7 +251,7 @@ class _UnquotedCsv:
             if (len(fields) == lines * (width + 1) - 1
                     and fields[width::width + 1].count("\n") == lines - 1):
                 return fields, width
-        return list(self._reader(text))
+        return list(self._reader(self.text[start:]))
 
 
 def _line_start(text: str, line: int) -> int:
@@ -561,12 +562,17 @@ class _Sheet:
             return dict(enumerate(zip(*self._cells, strict=False)))  # type: ignore[misc]
         return {i: [c[i] if i < len(c) else None for c in self._cells]}  # type: ignore[union-attr]
 
+    def all_text(self, name: str) -> bool:
+        """Say whether field ``name`` is known to hold text in every row, without looking."""
+        i = self.layout.index(name)
+        return self._fields is not None and i is not None and i < self.width
+
     def texts(self, name: str) -> list[str]:
         """Return the field's cells as stripped text (``""`` on every row when the field is absent)."""
         raw = self.column(name)
         if raw is None:
             return [""] * len(self.rows)
-        plain = _plain_texts(raw)
+        plain = list(map(str.strip, raw)) if self.all_text(name) else _plain_texts(raw)  # type: ignore[arg-type]
         return plain if plain is not None else list(map(_cell_text, raw))
 
 
@@ -580,11 +586,14 @@ def _plain_texts(raw: Sequence[Cell]) -> list[str] | None:
     return [v.strip() if v else "" for v in raw]  # type: ignore[union-attr]
 
 
-def _plain_column(raw: Sequence[Cell], places: int) -> PlainColumn | None:
-    """Parse a column of plain numbers in one pass (``connectors.plain_numbers``), or say it is not one."""
+def _plain_column(raw: Sequence[Cell], places: int, *, all_text: bool) -> PlainColumn | None:
+    """Parse a column of plain numbers in one pass (``connectors.plain_numbers``), or say it is not one.
+
+    ``all_text`` says every cell is known to be text, which spares looking at their types.
+    """
     # The parser refuses whitespace, so a column that parses as it is needed no stripping:
     # most exports written by a program, spared a strip call per cell.
-    if set(map(type, raw)) == {str}:
+    if all_text or set(map(type, raw)) == {str}:
         column = parse_plain_column(raw, places)  # type: ignore[arg-type]
         if column is not None:
             return column
@@ -659,7 +668,7 @@ class _Reader:
         raise self.error(f"side {text!r} is neither D nor C", row=row,
                          column=self.layout.header(side_field))
 
-    def amount_column(self, sheet: _Sheet, name: str, candidates: Sequence[int],
+    def amount_column(self, sheet: _Sheet, name: str, candidates: np.ndarray,
                       plain: PlainColumn | None) -> tuple[np.ndarray, np.ndarray,
                                                             tuple[int, InputDataError] | None]:
         """Parse field ``name``: ``(minor units, present, first error)`` over the sheet's rows.
@@ -673,7 +682,7 @@ class _Reader:
         values = np.zeros(len(sheet.rows), dtype=np.int64)
         present = np.zeros(len(sheet.rows), dtype=bool)
         cells = sheet.column(name) or ()
-        for k in candidates:
+        for k in candidates.tolist():
             try:
                 amount = self.amount(cells[k], name, sheet.rows[k])
             except InputDataError as exc:
@@ -752,7 +761,7 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
     first = np.array(accounts, dtype="U1") if accounts else np.zeros(0, dtype="U1")
     for k in np.flatnonzero(~np.strings.isdigit(first)).tolist():
         is_candidate[k] = not _is_total_row(accounts[k], sheet.row(k))
-    candidates = np.flatnonzero(is_candidate).tolist()
+    candidates = np.flatnonzero(is_candidate)
     fields = [f for f in AMOUNT_COLUMNS if layout.index(f) is not None]
     errors: list[tuple[int, int, InputDataError]] = []
     values: dict[str, np.ndarray] = {}
@@ -786,16 +795,15 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
         raise reader.error("no trial-balance lines below the header", row=layout.header_row)
     amounts = _complete_amounts({f: values[f][kept] for f in fields}, sheet, kept, accounts,
                                 reader)
-    codes = account_array[kept].tolist()
-    split = split_grouping_accounts(codes, amounts["closing"], _synthetic_flags(sheet, kept))
-    if split.mismatch:
-        i, total = split.mismatch
+    codes = account_array[kept]
+    leaves, mismatch = grouping_leaves(codes, amounts["closing"], _synthetic_flags(sheet, kept))
+    if mismatch:
+        i, total = mismatch
         closing = int(amounts["closing"][i])
         raise reader.error(
             f"grouping account closing {format_money(closing, reader.currency)}"
             f" != sum of its sub-accounts {format_money(total, reader.currency)}",
             row=sheet.rows[kept[i]], account=codes[i])
-    leaves = np.asarray(split.leaves, dtype=np.intp)
     lines = kept[leaves]
     texts = {"account": account_array[lines]}
     texts.update({f: np.asarray(sheet.texts(f), dtype=object)[lines] for f in _TEXT_FIELDS
@@ -900,7 +908,7 @@ def _read_first_sheet(data: bytes, *, filename: str, entity: EntityId, currency:
         where = f"{filename} [{title}]" if title else filename
         sheet = _Sheet(rows, layout)
         places = exponent(currency)
-        plain = {f: _plain_column(raw, places) for f in AMOUNT_COLUMNS
+        plain = {f: _plain_column(raw, places, all_text=sheet.all_text(f)) for f in AMOUNT_COLUMNS
                  if (raw := sheet.column(f)) is not None}
         decimal = options.decimal or _sheet_decimal(sheet, plain, filename=where,
                                                  delimiter=delimiter)

@@ -79,15 +79,21 @@ def _code_array(codes: Sequence[str]) -> np.ndarray:
     if len(codes) * width > _FIXED_WIDTH_BUDGET or "\x00" in "".join(codes):
         return codes_array
     # Through object dtype: numpy converts a list of str to fixed width several times slower.
+    # One character wider than the longest code, so that every code followed by a separator has
+    # the same type: numpy would otherwise copy the sorted codes to a wider type at each search.
     try:  # ASCII codes as bytes, which sort and compare in the same order, several times faster
-        return codes_array.astype(f"S{max(width, 1)}")
+        return codes_array.astype(f"S{width + 1}")
     except UnicodeEncodeError:
-        return codes_array.astype(f"U{max(width, 1)}")
+        return codes_array.astype(f"U{width + 1}")
 
 
 def _suffixed(keys: np.ndarray, character: str) -> np.ndarray:
-    """Return every code followed by ``character`` (as bytes when the codes are)."""
-    return keys + (character.encode("ascii") if keys.dtype.kind == "S" else character)
+    """Return every code followed by ``character``, of the codes' type (as bytes when they are)."""
+    if keys.dtype.kind == "S":
+        return (keys + character.encode("ascii")).astype(keys.dtype)
+    if keys.dtype.kind == "U":
+        return (keys + character).astype(keys.dtype)
+    return keys + character
 
 
 def _sorted(codes: Sequence[str]) -> _Sorted:
@@ -138,9 +144,22 @@ def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int] | np.n
         under it; with a ``Tipo`` column a synthetic line with no leaf under it is not checked.
 
     """
+    leaves, mismatch = grouping_leaves(codes, closings, synthetic)
+    return GroupingSplit(tuple(leaves.tolist()), mismatch)
+
+
+def grouping_leaves(codes: Sequence[str], closings: Sequence[int] | np.ndarray,
+                    synthetic: Sequence[bool] | None = None) -> tuple[np.ndarray,
+                                                                      tuple[int, int] | None]:
+    """``split_grouping_accounts`` with the leaves as an array, for a million lines.
+
+    Returns:
+        The positions of the leaves (``intp``) and the first mismatch, as there.
+
+    """
     n = len(codes)
     if not n:
-        return GroupingSplit((), None)
+        return np.zeros(0, dtype=np.intp), None
     blocks = _sorted(codes)
     if synthetic is None:
         is_parent = blocks.groups()
@@ -148,7 +167,7 @@ def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int] | np.n
         is_parent = np.asarray(synthetic, dtype=bool).reshape(n)
     leaves = np.flatnonzero(~is_parent)
     if not is_parent.any():
-        return GroupingSplit(tuple(leaves.tolist()), None)
+        return leaves, None
     amounts = np.asarray(closings, dtype=np.int64).reshape(n)
     # Cumulative closings and counts of the leaves in sorted order: a block's sum is a difference.
     is_leaf = ~is_parent[blocks.order]
@@ -161,5 +180,5 @@ def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int] | np.n
     wrong = np.flatnonzero(checked & (totals != amounts[parents]))
     if wrong.size:
         k = int(wrong[0])
-        return GroupingSplit(tuple(leaves.tolist()), (int(parents[k]), int(totals[k])))
-    return GroupingSplit(tuple(leaves.tolist()), None)
+        return leaves, (int(parents[k]), int(totals[k]))
+    return leaves, None
