@@ -89,11 +89,15 @@ def _code_array(codes: Sequence[str]) -> np.ndarray:
 
 def _suffixed(keys: np.ndarray, character: str) -> np.ndarray:
     """Return every code followed by ``character``, of the codes' type (as bytes when they are)."""
-    if keys.dtype.kind == "S":
-        return (keys + character.encode("ascii")).astype(keys.dtype)
-    if keys.dtype.kind == "U":
-        return (keys + character).astype(keys.dtype)
-    return keys + character
+    if keys.dtype.kind not in "SU":
+        return keys + character
+    # Written into a copy's padding, one character per code: a string concatenation would make
+    # a wider type to be cast back.
+    unit = np.uint8 if keys.dtype.kind == "S" else np.uint32
+    suffixed = keys.copy()
+    chars = suffixed.view(unit).reshape(len(keys), keys.itemsize // np.dtype(unit).itemsize)
+    chars[np.arange(len(keys)), np.strings.str_len(keys)] = ord(character)
+    return suffixed
 
 
 def _sorted(codes: Sequence[str]) -> _Sorted:
