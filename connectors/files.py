@@ -274,7 +274,7 @@ def _sheet_rows(data: bytes, *, filename: str, options: FileOptions) -> Iterator
     else:
         text = _decode(data, filename=filename, encoding=options.encoding)
         # The header is in the first lines: split only the head of a large file to find it.
-        delimiter = options.delimiter or _sniff_delimiter(text[:_SNIFF_CHARS].splitlines())
+        delimiter = options.delimiter or _sniff_delimiter(_head_lines(text))
         yield "", _csv_rows(text, delimiter, filename), delimiter
 
 
@@ -318,6 +318,21 @@ def _decode(data: bytes, *, filename: str, encoding: str | None) -> str:
             return data.decode("cp1252")
         except UnicodeDecodeError:
             return data.decode("latin-1")
+
+
+def _head_lines(text: str) -> list[str]:
+    """Return the first ``_HEADER_SCAN_ROWS`` lines (``str.splitlines``) within ``_SNIFF_CHARS``.
+
+    A prefix of the text that splits into more lines than that holds them whole: the prefix
+    grows until it does, rather than splitting a megabyte.
+    """
+    size = 4096
+    while True:
+        size = min(size, _SNIFF_CHARS)
+        lines = text[:size].splitlines()
+        if len(lines) > _HEADER_SCAN_ROWS or size >= min(len(text), _SNIFF_CHARS):
+            return lines[:_HEADER_SCAN_ROWS]
+        size *= 8
 
 
 def _sniff_delimiter(lines: Sequence[str]) -> str:
@@ -504,6 +519,7 @@ def _is_total_label(text: str) -> bool:
     return any(norm == w or norm.startswith(w + " ") for w in _TOTAL_WORDS)
 
 
+_LINE_END, _DIGIT_0, _DIGIT_9 = (ord(c) for c in "\n09")
 # Amounts are int64 minor units: a cell beyond close.money.MAX_MINOR is refused rather than
 # overflowing, and the sums of a file are checked to fit before they are taken.
 _INT64_MAX = 2**63 - 1
@@ -738,6 +754,22 @@ def _synthetic_flags(sheet: _Sheet, kept: np.ndarray) -> list[bool] | None:
     return [norm[type(raw[k]), raw[k]] in _SYNTHETIC for k in kept.tolist()]
 
 
+def _not_digit_first(texts: list[str]) -> list[int]:
+    """Return the positions of the texts that do not start with a digit (``str.isdigit``).
+
+    The first byte of each text in their UTF-8 join says it for ASCII, in C; only the texts that
+    do not start with an ASCII digit are looked at one by one.
+    """
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:  # a text holds a line end: look at every one
+        maybe = range(len(texts))
+    else:
+        b = np.frombuffer(joined.encode("utf-8", "surrogatepass") + b"\n", dtype=np.uint8)
+        first = b[np.concatenate(([0], np.flatnonzero(b == _LINE_END)[:-1] + 1))]
+        maybe = np.flatnonzero((first < _DIGIT_0) | (first > _DIGIT_9)).tolist()
+    return [k for k in maybe if not texts[k][:1].isdigit()]
+
+
 def _first_nul(texts: Mapping[str, Sequence[str]]) -> tuple[str, int] | None:
     """Find the first text field and line holding a NUL character (PostgreSQL text cannot)."""
     for name, column in texts.items():
@@ -756,10 +788,8 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
     layout = sheet.layout
     accounts = sheet.texts("account")
     is_candidate = np.ones(len(accounts), dtype=bool)
-    # Only a row whose account does not start with a digit can be a total: look at those alone
-    # (numpy keeps the first character of each code and tests it in C).
-    first = np.array(accounts, dtype="U1") if accounts else np.zeros(0, dtype="U1")
-    for k in np.flatnonzero(~np.strings.isdigit(first)).tolist():
+    # Only a row whose account does not start with a digit can be a total: look at those alone.
+    for k in _not_digit_first(accounts):
         is_candidate[k] = not _is_total_row(accounts[k], sheet.row(k))
     candidates = np.flatnonzero(is_candidate)
     fields = [f for f in AMOUNT_COLUMNS if layout.index(f) is not None]
@@ -772,7 +802,7 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
             errors.append((failed[0], AMOUNT_COLUMNS.index(f), failed[1]))
     kept = np.flatnonzero(is_candidate & np.logical_or.reduce([present[f] for f in fields]))
     account_array = np.asarray(accounts, dtype=object)
-    no_accounts = kept[account_array[kept] == ""]
+    no_accounts = kept[account_array[kept] == ""] if "" in accounts else kept[:0]
     if no_accounts.size:
         no_account = int(no_accounts[0])
         errors.append((no_account, _ACCOUNT_CHECK, reader.error(
