@@ -200,7 +200,7 @@ class _UnquotedCsv:
 
     @classmethod
     def of(cls, text: str, delimiter: str) -> _UnquotedCsv | None:
-        """Return the text as unquoted lines, or ``None`` when only ``csv.reader`` reads it right.
+        r"""Return the text as unquoted lines, or ``None`` when only ``csv.reader`` reads it right.
 
         That is when it holds a quote, a lone ``\r`` (a line end for the reader, not for
         ``str.split``) or a line that could hold a field over the csv field limit (the reader's
@@ -229,7 +229,7 @@ class _UnquotedCsv:
                               start=1))
 
     def body(self, header_row: int) -> tuple[list[str], int] | list[list[str]]:
-        """Split the rows below ``header_row``.
+        r"""Split the rows below ``header_row``.
 
         Returns:
             ``(fields, width)`` when every row has ``width`` fields: row ``k``'s cells are
@@ -255,7 +255,7 @@ class _UnquotedCsv:
 
 
 def _line_start(text: str, line: int) -> int:
-    """Return where 1-based line ``line`` starts in ``\n``-separated text (its length if past the end)."""
+    r"""Return where 1-based line ``line`` starts in ``\n``-separated text (its length if beyond)."""
     start = 0
     for _ in range(line - 1):
         end = text.find("\n", start)
