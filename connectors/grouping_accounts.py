@@ -6,9 +6,10 @@ the leaves under it, and is then dropped so nothing is counted twice. A code ``P
 when ``C`` starts with ``P`` followed by ``.`` or ``-``. Comparing every code with every other, as
 this check once did, took minutes for 20,000 lines. Here the codes are sorted once (numpy, in C):
 the codes under ``P`` are then exactly those in ``[P + "-", P + "/")`` (``-`` and ``.`` are the two
-characters before ``/``), one contiguous block found by binary search, and the sum of the leaves
-in a block is a difference of two cumulative sums. ``O(n log n)`` comparisons, no Python step per
-line.
+characters before ``/``), one contiguous block that starts right after ``P`` unless the next code
+sorts before ``P + "-"`` (then a binary search finds it) and ends where a binary search puts
+``P + "/"``, and the sum of the leaves in a block is a difference of two cumulative sums.
+``O(n log n)`` comparisons, no Python step per line.
 
 Example:
     >>> split = split_grouping_accounts(["1", "1.01", "1.02"], [30, 10, 20])
