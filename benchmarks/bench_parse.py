@@ -13,7 +13,7 @@ grouping accounts that must equal their sub-accounts, and a balancing line.
 
 Usage::
 
-    python benchmarks/bench_parse.py                    # 10k, 100k, 1M lines, medians of 3
+    python benchmarks/bench_parse.py                    # 10k, 100k, 1M lines, medians of 5 (20 at 10k)
     python benchmarks/bench_parse.py --lines 10000 100000 --repeat 5
 """
 
@@ -25,7 +25,7 @@ import io
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,8 @@ from connectors.files import read_trial_balance  # noqa: E402
 
 HEADER = "account,name,counterparty,cost_center,department,opening,debit,credit,closing\n"
 _LEAVES_PER_GROUP = 50
+# Below this many lines a size gets more than --repeat calls (lines × calls ≥ this).
+_SMALL_FILE_CALLS = 200_000
 
 
 def _money(minor: np.ndarray) -> list[str]:
@@ -104,28 +106,36 @@ def product(data: bytes) -> int:
     return len(read_trial_balance(data, filename="tb.csv", entity="BR1", currency="BRL"))
 
 
-def _median_seconds(fn: Callable[[bytes], int], data: bytes, repeat: int) -> tuple[float, int]:
-    """Return the median time of ``repeat`` calls and the call's result."""
-    times, result = [], 0
+def _median_seconds(fns: Sequence[Callable[[bytes], int]], data: bytes,
+                    repeat: int) -> list[tuple[float, int]]:
+    """Return per function the median time of ``repeat`` calls and its result.
+
+    The functions take turns (floor, product, floor, product …) so that a change in the load of
+    a shared machine during the run weighs on both alike, and their ratio stays comparable.
+    """
+    times: list[list[float]] = [[] for _ in fns]
+    results = [0] * len(fns)
     for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn(data)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        for k, fn in enumerate(fns):
+            start = time.perf_counter()
+            results[k] = fn(data)
+            times[k].append(time.perf_counter() - start)
+    return [(statistics.median(t), r) for t, r in zip(times, results, strict=True)]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print one row per size."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="timed calls per size (median)")
     args = parser.parse_args(argv)
     print(f"{'lines':>10} {'MB':>6} {'floor s':>8} {'floor l/s':>11} {'parse s':>8} "
           f"{'parse l/s':>11} {'ratio':>6}")
     for lines in args.lines:
         data = synthetic_tb(lines)
-        floor, rows = _median_seconds(csv_floor, data, args.repeat)
-        took, parsed = _median_seconds(product, data, args.repeat)
+        # A small file takes milliseconds: more calls, so that one slow call moves no median.
+        repeat = max(args.repeat, _SMALL_FILE_CALLS // lines)
+        (floor, rows), (took, parsed) = _median_seconds((csv_floor, product), data, repeat)
         # Every row but the header, less the grouping accounts, became a trial-balance line.
         assert rows == lines + 1 and parsed == lines - max(1, lines // (_LEAVES_PER_GROUP + 1))
         print(f"{lines:>10,} {len(data) / 1e6:>6.1f} {floor:>8.3f} {lines / floor:>11,.0f} "

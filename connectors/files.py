@@ -38,7 +38,6 @@ from __future__ import annotations
 import csv
 import gc
 import io
-import itertools
 import math
 import re
 import unicodedata
@@ -47,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, overload
+from typing import Any, Literal
 
 import numpy as np
 import openpyxl
@@ -59,7 +58,7 @@ from close.frames import AMOUNT_COLUMNS
 from close.money import MAX_MINOR, exponent, quantize_cents
 from close.types import Currency, EntityId, Period
 from connectors.base import ConnectorContext, ERPConnector, HealthStatus
-from connectors.grouping_accounts import split_grouping_accounts
+from connectors.grouping_accounts import grouping_leaves
 from connectors.plain_numbers import PlainColumn, parse_plain_column
 from connectors.trial_balance import check_trial_balance_balances, format_money, local_tb_from_columns
 
@@ -185,37 +184,89 @@ Cell = str | int | float | Decimal | date | datetime | None
 Rows = Sequence[tuple[int, Sequence[Cell]]]
 
 
-class _NumberedRows(Sequence[tuple[int, Sequence[Cell]]]):
-    """Records numbered 1, 2, 3 … (a CSV without quotes, one record a line), kept as a plain list.
+class _UnquotedCsv:
+    r"""A CSV without quotes whose lines end in ``\n`` or ``\r\n`` and fit the csv field limit.
 
-    A million ``(number, cells)`` pairs would cost as much as splitting the lines; the number of
-    a record is its position.
+    In such a file every record is one line and ``csv.reader`` could raise nothing, so the body
+    below the header is split with one ``str.split`` over its whole text, in C, and each column
+    is a slice of the result: splitting a million rows into lists and transposing them cost
+    twice as much as the bare reader. Only the head, where the header is looked for, is read by
+    ``csv.reader`` (it may hold title lines of other widths), and a body whose rows are not all
+    as wide as its first row is read by it as well.
     """
 
-    def __init__(self, cells: list[Sequence[Cell]]) -> None:
-        self.cells = cells
+    def __init__(self, text: str, delimiter: str) -> None:
+        self.text, self.delimiter = text, delimiter
 
-    def __len__(self) -> int:
-        return len(self.cells)
+    @classmethod
+    def of(cls, text: str, delimiter: str) -> _UnquotedCsv | None:
+        r"""Return the text as unquoted lines, or ``None`` when only ``csv.reader`` reads it right.
 
-    @overload
-    def __getitem__(self, index: int) -> tuple[int, Sequence[Cell]]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple[int, Sequence[Cell]]]: ...
+        That is when it holds a quote, a lone ``\r`` (a line end for the reader, not for
+        ``str.split``) or a line that could hold a field over the csv field limit (the reader's
+        located error names it).
+        """
+        if '"' in text:
+            return None
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+            if "\r" in text:
+                return None
+        # A line over the limit covers a whole aligned chunk of half its length: look for a line
+        # end in each chunk, a few hundred searches for a large file.
+        chunk = csv.field_size_limit() // 2
+        if chunk < 1 or any(text.find("\n", start, start + chunk) < 0
+                            for start in range(0, len(text) - chunk + 1, chunk)):
+            return None
+        return cls(text, delimiter)
 
-    def __getitem__(self, index: int | slice) -> tuple[int, Sequence[Cell]] | list[
-            tuple[int, Sequence[Cell]]]:
-        numbers = range(1, len(self.cells) + 1)
-        if isinstance(index, slice):
-            return list(zip(numbers[index], self.cells[index], strict=True))
-        return numbers[index], self.cells[index]
+    def _reader(self, text: str) -> Iterator[list[str]]:
+        return csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
 
-    def __iter__(self) -> Iterator[tuple[int, Sequence[Cell]]]:
-        return zip(itertools.count(1), self.cells, strict=False)
+    def head(self) -> Rows:
+        """Return the first rows, numbered from 1, where the header is looked for."""
+        return list(enumerate(self._reader(self.text[:_line_start(self.text, _HEADER_SCAN_ROWS + 1)]),
+                              start=1))
+
+    def body(self, header_row: int) -> tuple[list[str], int] | list[list[str]]:
+        r"""Split the rows below ``header_row``.
+
+        Returns:
+            ``(fields, width)`` when every row has ``width`` fields: row ``k``'s cells are
+            ``fields[k * (width + 1):][:width]`` (a ``"\n"`` separates the rows), column ``i`` is
+            ``fields[i::width + 1]``; otherwise the rows as ``csv.reader`` splits them.
+
+        """
+        start = _line_start(self.text, header_row + 1)
+        # The reader makes no row after the last line end.
+        body = self.text[start:len(self.text) - self.text.endswith("\n")]
+        first = body.find("\n")
+        width = body.count(self.delimiter, 0, len(body) if first < 0 else first) + 1
+        if body and width > 1:
+            lines = body.count("\n") + 1
+            d = self.delimiter
+            fields = body.replace("\n", f"{d}\n{d}").split(d)
+            # A field never holds "\n": the separators in the right places prove every row has
+            # ``width`` fields.
+            if (len(fields) == lines * (width + 1) - 1
+                    and fields[width::width + 1].count("\n") == lines - 1):
+                return fields, width
+        return list(self._reader(self.text[start:]))
+
+
+def _line_start(text: str, line: int) -> int:
+    r"""Return where 1-based line ``line`` starts in ``\n``-separated text (its length if beyond)."""
+    start = 0
+    for _ in range(line - 1):
+        end = text.find("\n", start)
+        if end < 0:
+            return len(text)
+        start = end + 1
+    return start
 
 
 def _sheet_rows(data: bytes, *, filename: str, options: FileOptions) -> Iterator[
-        tuple[str, Rows, str | None]]:
+        tuple[str, Rows | _UnquotedCsv, str | None]]:
     """Yield ``(sheet, [(row number, cells)], CSV delimiter)``: one per sheet, or the CSV."""
     if data[:2] == b"PK" or filename.lower().endswith((".xlsx", ".xlsm")):
         for sheet, rows in _xlsx_rows(data, filename=filename, options=options):
@@ -223,7 +274,7 @@ def _sheet_rows(data: bytes, *, filename: str, options: FileOptions) -> Iterator
     else:
         text = _decode(data, filename=filename, encoding=options.encoding)
         # The header is in the first lines: split only the head of a large file to find it.
-        delimiter = options.delimiter or _sniff_delimiter(text[:_SNIFF_CHARS].splitlines())
+        delimiter = options.delimiter or _sniff_delimiter(_head_lines(text))
         yield "", _csv_rows(text, delimiter, filename), delimiter
 
 
@@ -269,6 +320,21 @@ def _decode(data: bytes, *, filename: str, encoding: str | None) -> str:
             return data.decode("latin-1")
 
 
+def _head_lines(text: str) -> list[str]:
+    """Return the first ``_HEADER_SCAN_ROWS`` lines (``str.splitlines``) within ``_SNIFF_CHARS``.
+
+    A prefix of the text that splits into more lines than that holds them whole: the prefix
+    grows until it does, rather than splitting a megabyte.
+    """
+    size = 4096
+    while True:
+        size = min(size, _SNIFF_CHARS)
+        lines = text[:size].splitlines()
+        if len(lines) > _HEADER_SCAN_ROWS or size >= min(len(text), _SNIFF_CHARS):
+            return lines[:_HEADER_SCAN_ROWS]
+        size *= 8
+
+
 def _sniff_delimiter(lines: Sequence[str]) -> str:
     """Pick the delimiter whose field count is most consistent (and > 1) over the first lines."""
     best, best_score = ";", -1
@@ -289,20 +355,19 @@ def _sniff_delimiter(lines: Sequence[str]) -> str:
     return best
 
 
-def _csv_rows(text: str, delimiter: str, filename: str) -> Rows:
+def _csv_rows(text: str, delimiter: str, filename: str) -> Rows | _UnquotedCsv:
+    unquoted = _UnquotedCsv.of(text, delimiter)
+    if unquoted is not None:
+        return unquoted
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, Sequence[Cell]]] = []
-    start = 0  # the first line of the record being read, once quotes can make it span lines
+    start = 1  # the first line of the record being read: quotes can make it span lines
     try:
-        if '"' not in text:
-            # Without quotes every record is one line: number them without a Python step per row.
-            return _NumberedRows(list(reader))
-        start = 1
         for record in reader:
             rows.append((start, record))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise located_csv_error(exc, source=filename, row=start or reader.line_num) from None
+        raise located_csv_error(exc, source=filename, row=start) from None
     return rows
 
 
@@ -439,9 +504,10 @@ def _match_header(cells: Sequence[Cell], overrides: Mapping[str, str]) -> _Layou
     return _Layout(0, tuple((f, i, _cell_text(cells[i])) for f, i in taken.items()))
 
 
-def _find_layout(rows: Rows, options: FileOptions) -> _Layout | None:
+def _find_layout(rows: Rows | _UnquotedCsv, options: FileOptions) -> _Layout | None:
     overrides = dict(options.columns)
-    for number, cells in rows[:_HEADER_SCAN_ROWS]:
+    head = rows.head() if isinstance(rows, _UnquotedCsv) else rows[:_HEADER_SCAN_ROWS]
+    for number, cells in head:
         layout = _match_header(cells, overrides)
         if layout is not None:
             return _Layout(number, layout.columns)
@@ -453,6 +519,7 @@ def _is_total_label(text: str) -> bool:
     return any(norm == w or norm.startswith(w + " ") for w in _TOTAL_WORDS)
 
 
+_LINE_END, _DIGIT_0, _DIGIT_9 = (ord(c) for c in "\n09")
 # Amounts are int64 minor units: a cell beyond close.money.MAX_MINOR is refused rather than
 # overflowing, and the sums of a file are checked to fit before they are taken.
 _INT64_MAX = 2**63 - 1
@@ -463,39 +530,65 @@ _ACCOUNT_CHECK, _SIDE_CHECK = len(_AMOUNT_FIELDS), len(_AMOUNT_FIELDS) + 1
 
 
 class _Sheet:
-    """The body of a sheet below its header, column by column (one pass over the rows)."""
+    """The body of a sheet below its header, by column and by row."""
 
-    def __init__(self, rows: Rows, layout: _Layout) -> None:
+    def __init__(self, rows: Rows | _UnquotedCsv, layout: _Layout) -> None:
+        self.layout = layout
         self.rows: Sequence[int]
-        self.cells: list[Sequence[Cell]]
-        if isinstance(rows, _NumberedRows):  # the body is every record after the header's
-            self.rows = range(layout.header_row + 1, len(rows) + 1)
-            self.cells = rows.cells[layout.header_row:]
+        # Row by row (a workbook, a quoted or ragged CSV), or as one list of fields in rows of
+        # ``width`` separated by one more (an unquoted CSV, see _UnquotedCsv.body).
+        self._cells: list[Sequence[Cell]] | None = None
+        self._fields: list[str] | None = None
+        body = rows.body(layout.header_row) if isinstance(rows, _UnquotedCsv) else None
+        if isinstance(body, tuple):
+            self._fields, self.width = body
+            count = (len(self._fields) + 1) // (self.width + 1)
+            self.rows = range(layout.header_row + 1, layout.header_row + 1 + count)
+        elif body is not None:  # each record is one line
+            self.rows = range(layout.header_row + 1, layout.header_row + 1 + len(body))
+            self._cells = body  # type: ignore[assignment]
         else:
             start = next((k for k, (n, _) in enumerate(rows) if n > layout.header_row), len(rows))
             numbers, cells = zip(*rows[start:], strict=True) if start < len(rows) else ((), ())
-            self.rows, self.cells = list(numbers), list(cells)
-        self.layout = layout
-        self.width = min(map(len, self.cells), default=0)
-        self._columns: list[tuple[Cell, ...]] | None = None
+            self.rows, self._cells = list(numbers), list(cells)
+        if self._cells is not None:
+            self.width = min(map(len, self._cells), default=0)
+        self._columns: dict[int, Sequence[Cell]] = {}
+
+    def row(self, k: int) -> Sequence[Cell]:
+        """Return the cells of the ``k``-th row of the body."""
+        if self._fields is not None:
+            start = k * (self.width + 1)
+            return self._fields[start:start + self.width]
+        return self._cells[k]  # type: ignore[index]
 
     def column(self, name: str) -> Sequence[Cell] | None:
         """Return the raw cells of field ``name`` (``None`` past a short row); ``None`` if absent."""
         i = self.layout.index(name)
         if i is None:
             return None
+        if i not in self._columns:
+            self._columns.update(self._column(i))
+        return self._columns[i]
+
+    def _column(self, i: int) -> dict[int, Sequence[Cell]]:
+        if self._fields is not None:
+            return {i: self._fields[i::self.width + 1] if i < self.width else [None] * len(self.rows)}
         if i < self.width:  # every row is long enough: transpose them all at once, in C
-            if self._columns is None:
-                self._columns = list(zip(*self.cells, strict=False))
-            return self._columns[i]
-        return [c[i] if i < len(c) else None for c in self.cells]
+            return dict(enumerate(zip(*self._cells, strict=False)))  # type: ignore[misc]
+        return {i: [c[i] if i < len(c) else None for c in self._cells]}  # type: ignore[union-attr]
+
+    def all_text(self, name: str) -> bool:
+        """Say whether field ``name`` is known to hold text in every row, without looking."""
+        i = self.layout.index(name)
+        return self._fields is not None and i is not None and i < self.width
 
     def texts(self, name: str) -> list[str]:
         """Return the field's cells as stripped text (``""`` on every row when the field is absent)."""
         raw = self.column(name)
         if raw is None:
             return [""] * len(self.rows)
-        plain = _plain_texts(raw)
+        plain = list(map(str.strip, raw)) if self.all_text(name) else _plain_texts(raw)  # type: ignore[arg-type]
         return plain if plain is not None else list(map(_cell_text, raw))
 
 
@@ -509,11 +602,14 @@ def _plain_texts(raw: Sequence[Cell]) -> list[str] | None:
     return [v.strip() if v else "" for v in raw]  # type: ignore[union-attr]
 
 
-def _plain_column(raw: Sequence[Cell], places: int) -> PlainColumn | None:
-    """Parse a column of plain numbers in one pass (``connectors.plain_numbers``), or say it is not one."""
+def _plain_column(raw: Sequence[Cell], places: int, *, all_text: bool) -> PlainColumn | None:
+    """Parse a column of plain numbers in one pass (``connectors.plain_numbers``), or say it is not one.
+
+    ``all_text`` says every cell is known to be text, which spares looking at their types.
+    """
     # The parser refuses whitespace, so a column that parses as it is needed no stripping:
     # most exports written by a program, spared a strip call per cell.
-    if set(map(type, raw)) == {str}:
+    if all_text or set(map(type, raw)) == {str}:
         column = parse_plain_column(raw, places)  # type: ignore[arg-type]
         if column is not None:
             return column
@@ -544,12 +640,8 @@ class _Reader:
         return InputDataError(message, file=self.filename, row=row, column=column,
                               entity=self.entity, account=account)
 
-    def cell(self, cells: Sequence[Cell], name: str) -> Cell:
-        i = self.layout.index(name)
-        return cells[i] if i is not None and i < len(cells) else None
-
-    def amount(self, cells: Sequence[Cell], name: str, row: int) -> _Amount | None:
-        value = self.cell(cells, name)
+    def amount(self, value: Cell, name: str, row: int) -> _Amount | None:
+        """Parse the cell ``value`` of amount field ``name`` (``None`` when empty)."""
         column = self.layout.header(name)
         if value is None or isinstance(value, str) and not value.strip():
             return None
@@ -581,10 +673,10 @@ class _Reader:
                              row=row, column=column)
         return parsed
 
-    def side(self, cells: Sequence[Cell], name: str, row: int) -> int:
-        """Return -1/+1 from a D/C column for ``name``, or +1 when there is none or it is empty."""
+    def side(self, value: Cell, name: str, row: int) -> int:
+        """Return -1/+1 from the D/C cell ``value`` for ``name``, or +1 when it is empty."""
         side_field = _SIDE_FIELDS[name]
-        text = normalize_header(_cell_text(self.cell(cells, side_field)))
+        text = normalize_header(_cell_text(value))
         if text in ("", "d", "db", "dr", "debito", "debit", "devedor"):
             return 1
         if text in ("c", "cr", "credito", "credit", "credor"):
@@ -592,7 +684,7 @@ class _Reader:
         raise self.error(f"side {text!r} is neither D nor C", row=row,
                          column=self.layout.header(side_field))
 
-    def amount_column(self, sheet: _Sheet, name: str, candidates: Sequence[int],
+    def amount_column(self, sheet: _Sheet, name: str, candidates: np.ndarray,
                       plain: PlainColumn | None) -> tuple[np.ndarray, np.ndarray,
                                                             tuple[int, InputDataError] | None]:
         """Parse field ``name``: ``(minor units, present, first error)`` over the sheet's rows.
@@ -605,9 +697,10 @@ class _Reader:
             return plain.values, plain.present, None
         values = np.zeros(len(sheet.rows), dtype=np.int64)
         present = np.zeros(len(sheet.rows), dtype=bool)
-        for k in candidates:
+        cells = sheet.column(name) or ()
+        for k in candidates.tolist():
             try:
-                amount = self.amount(sheet.cells[k], name, sheet.rows[k])
+                amount = self.amount(cells[k], name, sheet.rows[k])
             except InputDataError as exc:
                 return values, present, (k, exc)
             if amount is not None:
@@ -615,17 +708,14 @@ class _Reader:
         return values, present, None
 
 
-def _decide_decimal(rows: Rows, layout: _Layout, *, filename: str,
+def _decide_decimal(sheet: _Sheet, *, filename: str,
                     delimiter: str | None) -> Literal[",", "."]:
     """Decide the decimal separator from the numbers' own evidence (``1.234,56`` says ",")."""
     votes: dict[str, int] = {}
-    indexes = [layout.index(f) for f in AMOUNT_COLUMNS]
-    for number, cells in rows:
-        if number <= layout.header_row:
-            continue
-        for i in indexes:
-            if i is not None and i < len(cells) and isinstance(cells[i], str):
-                vote = _decimal_vote(cells[i])
+    for f in AMOUNT_COLUMNS:
+        for value in sheet.column(f) or ():
+            if isinstance(value, str):
+                vote = _decimal_vote(value)
                 if vote:
                     votes[vote] = votes.get(vote, 0) + 1
     if len(votes) > 1:
@@ -638,11 +728,11 @@ def _decide_decimal(rows: Rows, layout: _Layout, *, filename: str,
     return "," if delimiter == ";" else "."
 
 
-def _sheet_decimal(rows: Rows, layout: _Layout, plain: Mapping[str, PlainColumn | None], *,
+def _sheet_decimal(sheet: _Sheet, plain: Mapping[str, PlainColumn | None], *,
                    filename: str, delimiter: str | None) -> Literal[",", "."]:
     """Decide the separator from the parsed plain columns, or cell by cell if any is not plain."""
     if any(column is None for column in plain.values()):
-        return _decide_decimal(rows, layout, filename=filename, delimiter=delimiter)
+        return _decide_decimal(sheet, filename=filename, delimiter=delimiter)
     if any(column.proves_dot for column in plain.values() if column is not None):
         return "."
     return "," if delimiter == ";" else "."
@@ -664,6 +754,22 @@ def _synthetic_flags(sheet: _Sheet, kept: np.ndarray) -> list[bool] | None:
     return [norm[type(raw[k]), raw[k]] in _SYNTHETIC for k in kept.tolist()]
 
 
+def _not_digit_first(texts: list[str]) -> list[int]:
+    """Return the positions of the texts that do not start with a digit (``str.isdigit``).
+
+    The first byte of each text in their UTF-8 join says it for ASCII, in C; only the texts that
+    do not start with an ASCII digit are looked at one by one.
+    """
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:  # a text holds a line end: look at every one
+        maybe = range(len(texts))
+    else:
+        b = np.frombuffer(joined.encode("utf-8", "surrogatepass") + b"\n", dtype=np.uint8)
+        first = b[np.concatenate(([0], np.flatnonzero(b == _LINE_END)[:-1] + 1))]
+        maybe = np.flatnonzero((first < _DIGIT_0) | (first > _DIGIT_9)).tolist()
+    return [k for k in maybe if not texts[k][:1].isdigit()]
+
+
 def _first_nul(texts: Mapping[str, Sequence[str]]) -> tuple[str, int] | None:
     """Find the first text field and line holding a NUL character (PostgreSQL text cannot)."""
     for name, column in texts.items():
@@ -682,12 +788,10 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
     layout = sheet.layout
     accounts = sheet.texts("account")
     is_candidate = np.ones(len(accounts), dtype=bool)
-    # Only a row whose account does not start with a digit can be a total: look at those alone
-    # (numpy keeps the first character of each code and tests it in C).
-    first = np.array(accounts, dtype="U1") if accounts else np.zeros(0, dtype="U1")
-    for k in np.flatnonzero(~np.strings.isdigit(first)).tolist():
-        is_candidate[k] = not _is_total_row(accounts[k], sheet.cells[k])
-    candidates = np.flatnonzero(is_candidate).tolist()
+    # Only a row whose account does not start with a digit can be a total: look at those alone.
+    for k in _not_digit_first(accounts):
+        is_candidate[k] = not _is_total_row(accounts[k], sheet.row(k))
+    candidates = np.flatnonzero(is_candidate)
     fields = [f for f in AMOUNT_COLUMNS if layout.index(f) is not None]
     errors: list[tuple[int, int, InputDataError]] = []
     values: dict[str, np.ndarray] = {}
@@ -698,7 +802,7 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
             errors.append((failed[0], AMOUNT_COLUMNS.index(f), failed[1]))
     kept = np.flatnonzero(is_candidate & np.logical_or.reduce([present[f] for f in fields]))
     account_array = np.asarray(accounts, dtype=object)
-    no_accounts = kept[account_array[kept] == ""]
+    no_accounts = kept[account_array[kept] == ""] if "" in accounts else kept[:0]
     if no_accounts.size:
         no_account = int(no_accounts[0])
         errors.append((no_account, _ACCOUNT_CHECK, reader.error(
@@ -707,9 +811,10 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
     for rank, (f, side_field) in enumerate(_SIDE_FIELDS.items()):
         if f in values and layout.index(side_field) is not None:
             signs = np.ones(len(accounts), dtype=np.int64)
+            sides = sheet.column(side_field) or ()
             for k in kept.tolist():
                 try:
-                    signs[k] = reader.side(sheet.cells[k], f, sheet.rows[k])
+                    signs[k] = reader.side(sides[k], f, sheet.rows[k])
                 except InputDataError as exc:
                     errors.append((k, _SIDE_CHECK + rank, exc))
                     break
@@ -720,16 +825,15 @@ def _read_sheet(sheet: _Sheet, reader: _Reader, plain: Mapping[str, PlainColumn 
         raise reader.error("no trial-balance lines below the header", row=layout.header_row)
     amounts = _complete_amounts({f: values[f][kept] for f in fields}, sheet, kept, accounts,
                                 reader)
-    codes = account_array[kept].tolist()
-    split = split_grouping_accounts(codes, amounts["closing"], _synthetic_flags(sheet, kept))
-    if split.mismatch:
-        i, total = split.mismatch
+    codes = account_array[kept]
+    leaves, mismatch = grouping_leaves(codes, amounts["closing"], _synthetic_flags(sheet, kept))
+    if mismatch:
+        i, total = mismatch
         closing = int(amounts["closing"][i])
         raise reader.error(
             f"grouping account closing {format_money(closing, reader.currency)}"
             f" != sum of its sub-accounts {format_money(total, reader.currency)}",
             row=sheet.rows[kept[i]], account=codes[i])
-    leaves = np.asarray(split.leaves, dtype=np.intp)
     lines = kept[leaves]
     texts = {"account": account_array[lines]}
     texts.update({f: np.asarray(sheet.texts(f), dtype=object)[lines] for f in _TEXT_FIELDS
@@ -834,9 +938,9 @@ def _read_first_sheet(data: bytes, *, filename: str, entity: EntityId, currency:
         where = f"{filename} [{title}]" if title else filename
         sheet = _Sheet(rows, layout)
         places = exponent(currency)
-        plain = {f: _plain_column(raw, places) for f in AMOUNT_COLUMNS
+        plain = {f: _plain_column(raw, places, all_text=sheet.all_text(f)) for f in AMOUNT_COLUMNS
                  if (raw := sheet.column(f)) is not None}
-        decimal = options.decimal or _sheet_decimal(rows, layout, plain, filename=where,
+        decimal = options.decimal or _sheet_decimal(sheet, plain, filename=where,
                                                  delimiter=delimiter)
         reader = _Reader(filename=where, entity=entity, currency=currency, layout=layout,
                          decimal=decimal)

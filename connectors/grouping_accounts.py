@@ -6,9 +6,10 @@ the leaves under it, and is then dropped so nothing is counted twice. A code ``P
 when ``C`` starts with ``P`` followed by ``.`` or ``-``. Comparing every code with every other, as
 this check once did, took minutes for 20,000 lines. Here the codes are sorted once (numpy, in C):
 the codes under ``P`` are then exactly those in ``[P + "-", P + "/")`` (``-`` and ``.`` are the two
-characters before ``/``), one contiguous block found by binary search, and the sum of the leaves
-in a block is a difference of two cumulative sums. ``O(n log n)`` comparisons, no Python step per
-line.
+characters before ``/``), one contiguous block that starts right after ``P`` unless the next code
+sorts before ``P + "-"`` (then a binary search finds it) and ends where a binary search puts
+``P + "/"``, and the sum of the leaves in a block is a difference of two cumulative sums.
+``O(n log n)`` comparisons, no Python step per line.
 
 Example:
     >>> split = split_grouping_accounts(["1", "1.01", "1.02"], [30, 10, 20])
@@ -79,25 +80,40 @@ def _code_array(codes: Sequence[str]) -> np.ndarray:
     if len(codes) * width > _FIXED_WIDTH_BUDGET or "\x00" in "".join(codes):
         return codes_array
     # Through object dtype: numpy converts a list of str to fixed width several times slower.
+    # One character wider than the longest code, so that every code followed by a separator has
+    # the same type: numpy would otherwise copy the sorted codes to a wider type at each search.
     try:  # ASCII codes as bytes, which sort and compare in the same order, several times faster
-        return codes_array.astype(f"S{max(width, 1)}")
+        return codes_array.astype(f"S{width + 1}")
     except UnicodeEncodeError:
-        return codes_array.astype(f"U{max(width, 1)}")
+        return codes_array.astype(f"U{width + 1}")
 
 
 def _suffixed(keys: np.ndarray, character: str) -> np.ndarray:
-    """Return every code followed by ``character`` (as bytes when the codes are)."""
-    return keys + (character.encode("ascii") if keys.dtype.kind == "S" else character)
+    """Return every code followed by ``character``, of the codes' type (as bytes when they are)."""
+    if keys.dtype.kind not in "SU":
+        return keys + character
+    # Written into a copy's padding, one character per code: a string concatenation would make
+    # a wider type to be cast back.
+    unit = np.uint8 if keys.dtype.kind == "S" else np.uint32
+    suffixed = keys.copy()
+    chars = suffixed.view(unit).reshape(len(keys), keys.itemsize // np.dtype(unit).itemsize)
+    chars[np.arange(len(keys)), np.strings.str_len(keys)] = ord(character)
+    return suffixed
 
 
 def _sorted(codes: Sequence[str]) -> _Sorted:
     keys = _code_array(codes)
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
-    # Searched in sorted order, numpy's binary search starts from the previous answer: several
-    # times faster than in file order when the file is not sorted by code.
+    # ``code + "-"`` sorts after the code itself and every code before it; unless the next code
+    # sorts before it too (a repeat of the code, or the code followed by a character below "-"),
+    # it sorts right after the code. One comparison per code, a binary search for the few others.
+    dashed = _suffixed(ordered, "-")
+    start_sorted = np.arange(1, len(keys) + 1, dtype=np.intp)
+    unusual = np.flatnonzero(ordered[1:] < dashed[:-1])
+    start_sorted[unusual] = np.searchsorted(ordered, dashed[unusual])
     start = np.empty(len(keys), dtype=np.intp)
-    start[order] = np.searchsorted(ordered, _suffixed(ordered, "-"))
+    start[order] = start_sorted
     return _Sorted(keys, order, ordered, start)
 
 
@@ -133,9 +149,22 @@ def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int] | np.n
         under it; with a ``Tipo`` column a synthetic line with no leaf under it is not checked.
 
     """
+    leaves, mismatch = grouping_leaves(codes, closings, synthetic)
+    return GroupingSplit(tuple(leaves.tolist()), mismatch)
+
+
+def grouping_leaves(codes: Sequence[str], closings: Sequence[int] | np.ndarray,
+                    synthetic: Sequence[bool] | None = None) -> tuple[np.ndarray,
+                                                                      tuple[int, int] | None]:
+    """``split_grouping_accounts`` with the leaves as an array, for a million lines.
+
+    Returns:
+        The positions of the leaves (``intp``) and the first mismatch, as there.
+
+    """
     n = len(codes)
     if not n:
-        return GroupingSplit((), None)
+        return np.zeros(0, dtype=np.intp), None
     blocks = _sorted(codes)
     if synthetic is None:
         is_parent = blocks.groups()
@@ -143,7 +172,7 @@ def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int] | np.n
         is_parent = np.asarray(synthetic, dtype=bool).reshape(n)
     leaves = np.flatnonzero(~is_parent)
     if not is_parent.any():
-        return GroupingSplit(tuple(leaves.tolist()), None)
+        return leaves, None
     amounts = np.asarray(closings, dtype=np.int64).reshape(n)
     # Cumulative closings and counts of the leaves in sorted order: a block's sum is a difference.
     is_leaf = ~is_parent[blocks.order]
@@ -156,5 +185,5 @@ def split_grouping_accounts(codes: Sequence[str], closings: Sequence[int] | np.n
     wrong = np.flatnonzero(checked & (totals != amounts[parents]))
     if wrong.size:
         k = int(wrong[0])
-        return GroupingSplit(tuple(leaves.tolist()), (int(parents[k]), int(totals[k])))
-    return GroupingSplit(tuple(leaves.tolist()), None)
+        return leaves, (int(parents[k]), int(totals[k]))
+    return leaves, None

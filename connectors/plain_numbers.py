@@ -98,12 +98,12 @@ def _parse_exact_places(texts: Sequence[str], places: int) -> PlainColumn | None
     ends = np.concatenate((newlines, [len(b)]))
     if (ends - starts).min() < places + 2:  # "0.00" at least: an empty cell goes the long way
         return None
-    is_start = np.zeros(len(b) + 1, dtype=bool)
-    is_start[starts] = True
-    minus, dots = np.flatnonzero(b == _MINUS), np.flatnonzero(b == _DOT)
     negative = b[starts] == _MINUS
     digits = ends - starts - 1 - negative  # a point in every cell, checked next
-    if (len(dots) != n or not np.array_equal(dots, ends - places - 1) or not is_start[minus].all()
+    # A point ``places`` from each end and no other; a minus at cells' starts and no other;
+    # digits in every other place. Counted, not located: no array of positions is made.
+    if (not (b[ends - places - 1] == _DOT).all() or np.count_nonzero(b == _DOT) != n
+            or np.count_nonzero(b == _MINUS) != np.count_nonzero(negative)
             or digits.min() < places + 1 or digits.max() > MAX_DIGITS
             or np.count_nonzero((b >= _ZERO) & (b <= _NINE)) != int(digits.sum())):
         return None
