@@ -27,13 +27,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, V
 
 from close.config_guard import guard_config
 from close.errors import ConfigError
-from close.money import D
-from close.periods import PERIOD_PATTERN
+from close.engine.money import D
+from close.engine.periods import PERIOD_PATTERN
 from close.rates.settings import RatePolicy
-from close.receivables.settings import ReceivablesSettings, parse_receivables
+from close.analysis.receivables.settings import ReceivablesSettings, parse_receivables
 from close.secrets import read_secrets_file
-from close.types import Currency, EntityId
-from close.workflow.settings import (
+from close.engine.types import Currency, EntityId
+from close.run.workflow.settings import (
     CalendarSettings,
     ChecklistTask,
     DistributionSettings,
@@ -95,7 +95,7 @@ class Disposal:
 
 @dataclass(frozen=True, slots=True)
 class Dividend:
-    """A dividend declared by one group entity to another (``[[dividends]]``; see ``close.dividends``)."""
+    """A dividend declared by one group entity to another (``[[dividends]]``; see ``close.engine.dividends``)."""
 
     payer: EntityId
     payee: EntityId
@@ -187,7 +187,7 @@ class ClassMateriality:
 
 @dataclass(frozen=True, slots=True)
 class RatioBand:
-    """The band a KPI of ``close.kpis`` (by code) must stay in; None leaves that side open."""
+    """The band a KPI of ``close.analysis.kpis`` (by code) must stay in; None leaves that side open."""
 
     kpi: str  # e.g. current_ratio (x), gross_margin (%)
     low: Decimal | None = None
@@ -265,8 +265,8 @@ class Files:
     opening_balances: str | None = None  # entity,account,translated_closing,historical_rate
     chart: str | None = None  # a chart of accounts CSV replacing the default
     adjustments: tuple[str, ...] = ()  # top-side / GAAP journals
-    receivables: str | None = None  # open customer titles: close/receivables/titles.py
-    standard_costs: str | None = None  # standard cost cards with actuals: close/costing/files.py
+    receivables: str | None = None  # open customer titles: close/analysis/receivables/titles.py
+    standard_costs: str | None = None  # standard cost cards with actuals: close/analysis/costing/files.py
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ import httpx
 import pandas as pd
 
 from close.errors import CloseError, InputDataError
-from close.types import Currency, EntityId, Period
+from close.engine.types import Currency, EntityId, Period
 from connectors.errors import FatalConnectorError, RetriableConnectorError
 from connectors.payload import Payload
 
@@ -217,7 +217,7 @@ class ERPConnector(abc.ABC):
             period: ``YYYY-MM``.
 
         Returns:
-            A frame with ``close.frames.LOCAL_TB_COLUMNS``, amounts ``int64`` minor units of the
+            A frame with ``close.engine.frames.LOCAL_TB_COLUMNS``, amounts ``int64`` minor units of the
             entity currency, summing to zero.
 
         Raises:

@@ -53,11 +53,11 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from close.csv_records import located_csv_error
+from close.engine.csv_records import located_csv_error
 from close.errors import ConfigError, InputDataError
-from close.frames import AMOUNT_COLUMNS
-from close.money import MAX_MINOR, exponent, quantize_cents
-from close.types import Currency, EntityId, Period
+from close.engine.frames import AMOUNT_COLUMNS
+from close.engine.money import MAX_MINOR, exponent, quantize_cents
+from close.engine.types import Currency, EntityId, Period
 from connectors.base import ConnectorContext, ERPConnector, HealthStatus
 from connectors.grouping_accounts import split_grouping_accounts
 from connectors.plain_numbers import PlainColumn, parse_plain_column
@@ -453,7 +453,7 @@ def _is_total_label(text: str) -> bool:
     return any(norm == w or norm.startswith(w + " ") for w in _TOTAL_WORDS)
 
 
-# Amounts are int64 minor units: a cell beyond close.money.MAX_MINOR is refused rather than
+# Amounts are int64 minor units: a cell beyond close.engine.money.MAX_MINOR is refused rather than
 # overflowing, and the sums of a file are checked to fit before they are taken.
 _INT64_MAX = 2**63 - 1
 # Reading order of the checks on one line, so the first error of the earliest row is reported,
@@ -794,7 +794,7 @@ def read_trial_balance(data: bytes, *, filename: str, entity: EntityId, currency
         options: sheet, encoding, column overrides, decimal separator, delimiter.
 
     Returns:
-        A frame with ``close.frames.LOCAL_TB_COLUMNS``, ``int64`` minor units, in file order,
+        A frame with ``close.engine.frames.LOCAL_TB_COLUMNS``, ``int64`` minor units, in file order,
         grouping accounts and total rows left out.
 
     Raises:

@@ -43,13 +43,13 @@ import tenacity
 from prometheus_client import Counter
 
 from close.errors import ConfigError, InputDataError
-from close.types import EntityId
+from close.engine.types import EntityId
 from connectors.base import default_classify_response
 from connectors.errors import FatalConnectorError, RetriableConnectorError, redact_url
 
 log = logging.getLogger("connectors.http")
 
-# Counted where the call happens; the metrics endpoint (close.workflow.metrics) exposes it.
+# Counted where the call happens; the metrics endpoint (close.run.workflow.metrics) exposes it.
 # registry=None: the endpoint registers it in its own registry (or reads every process's values
 # in multiprocess mode); the default registry would expose it twice.
 ERP_CALLS = Counter("monthclose_erp_calls", "ERP API calls by provider and outcome (ok, error).",

@@ -45,8 +45,8 @@ import httpx
 import pandas as pd
 
 from close.errors import ConfigError
-from close.periods import period_bounds
-from close.types import Period
+from close.engine.periods import period_bounds
+from close.engine.types import Period
 from connectors.auth import AppKeyCredentials
 from connectors.base import (
     CHART_COLUMNS,

@@ -9,7 +9,7 @@ Rules it applies, so that the documents never lie:
 * **Absent is not zero.** A table with no rows for the run gives ``None`` / ``()``; a
   comparative whose period has no effective run (or whose run stored no balances) is ``None``.
 * **Signs.** Stored amounts are in trial-balance sign and stay so, except the variances table,
-  which holds ``close.analysis`` figures in the account's *normal-balance* sign: they are turned
+  which holds ``close.analysis.variances`` figures in the account's *normal-balance* sign: they are turned
   back to trial-balance sign here (credit-normal accounts × −1).
 * **Time.** The documents embed ``close_runs.as_of`` only, in UTC; event times are UTC too.
 * **Consolidation facts** (``consolidation_facts.payload``) are the rows of
@@ -35,20 +35,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.budget import parse_budget
-from close.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
+from close.analysis.budget import parse_budget
+from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.config import GroupConfig
 from close.errors import InputDataError
-from close.kpis import KPI_DEFINITIONS
-from close.money import ZERO, D, from_minor
-from close.ownership import compute_ownership
-from close.periods import add_months, parse_period
-from close.stages.inputs import load_config, load_run_chart, read_file
+from close.analysis.kpis import KPI_DEFINITIONS
+from close.engine.money import ZERO, D, from_minor
+from close.engine.ownership import compute_ownership
+from close.engine.periods import add_months, parse_period
+from close.run.stages.inputs import load_config, load_run_chart, read_file
 from close.storage.artifacts import package_status
 from close.storage.runs import Run, effective_run, get_run
 from close.storage.workflow import steps_until_reporting, tasks_until_reporting
-from close.types import AccountCode, Currency, EntityId, Period, RunId
-from close.workflow.checklist import overdue
+from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
+from close.run.workflow.checklist import overdue
 from reports.model import (
     AuditEvent,
     BoardPackData,
@@ -91,20 +91,20 @@ _WORKSHEET_COLUMNS: Mapping[str, str] = {
 }
 _DERIVED_WORKSHEET_COLUMNS = frozenset({"local", "consolidated"})
 
-# close.journals.JOURNAL_KINDS → the model's kinds ("elimination" journals are the
+# close.engine.journals.JOURNAL_KINDS → the model's kinds ("elimination" journals are the
 # intercompany ones; an associate's equity-method journal sits with the investments).
 _JOURNAL_KINDS: Mapping[str, JournalKind] = {
     "elimination": "intercompany", "investment": "investment", "equity_method": "investment",
     "nci": "nci", "ppa": "ppa", "adjustment": "topside",
 }
-US_GAAP = "US_GAAP"  # close.journals.BASES
+US_GAAP = "US_GAAP"  # close.engine.journals.BASES
 
 _VARIANCE_BASES: Mapping[str, VarianceBasis] = {
     "budget": "budget", "mom": "prior_month", "prior_month": "prior_month",
     "yoy": "prior_year", "prior_year": "prior_year",
 }
 
-# close.kpis writes "%" (a percentage, 60.00 = 60 %), "x" (a ratio) or the currency code.
+# close.analysis.kpis writes "%" (a percentage, 60.00 = 60 %), "x" (a ratio) or the currency code.
 _KPI_UNITS: Mapping[str, KpiUnit] = {
     "%": "percent", "percent": "percent", "x": "ratio", "ratio": "ratio", "currency": "currency",
     "months": "months", "count": "count",
@@ -233,7 +233,7 @@ def consolidated_entities(config: GroupConfig) -> tuple[Entity, ...]:
     """Return the consolidated entities, each parent before its subsidiaries.
 
     ``ownership`` is the group's effective interest and ``method`` the one applied
-    (``close.ownership``); entities left at cost (method ``none``) are not in the package.
+    (``close.engine.ownership``); entities left at cost (method ``none``) are not in the package.
     """
     by_id = {e.id: e for e in config.entities}
     return tuple(Entity(id=eid, name=by_id[eid].name, currency=by_id[eid].currency, ownership=h.effective,
@@ -490,8 +490,8 @@ def attributions_of(conn: Connection, run_id: RunId, currency: Currency, chart: 
                     ) -> tuple[EntityAttribution, ...]:
     """Return CTA and NCI per entity, in presented sign (credit positive).
 
-    Sources: the ``cta`` facts (``close.fx.CTA_COLUMNS``: ``plug`` and ``from_parts`` in
-    trial-balance sign) and the ``nci`` facts (``close.investment.NCI_COLUMNS``: ``equity``
+    Sources: the ``cta`` facts (``close.engine.fx.CTA_COLUMNS``: ``plug`` and ``from_parts`` in
+    trial-balance sign) and the ``nci`` facts (``close.engine.investment.NCI_COLUMNS``: ``equity``
     credit-positive, ``profit`` the NCI's share of profit year to date, ``cta`` its share of CTA
     in trial-balance sign, ``direct_pct`` / ``indirect_pct`` the NCI % split and
     ``indirect_adjustment`` the indirect holding adjustment deducted from ``equity``). Without
@@ -609,7 +609,7 @@ def kpi_unit(unit: str) -> KpiUnit:
 def kpis_of(conn: Connection, run_id: RunId, earlier: Mapping[Period, RunId]) -> tuple[Kpi, ...]:
     """Return the run's KPIs (percentages as fractions) with their values in earlier runs.
 
-    KPIs come in ``close.kpis.KPI_DEFINITIONS`` order (the report's), others after by code.
+    KPIs come in ``close.analysis.kpis.KPI_DEFINITIONS`` order (the report's), others after by code.
     """
     rows = conn.execute(sa.text(
         "SELECT code, name, value, unit, reason FROM kpis WHERE run_id = CAST(:r AS uuid) ORDER BY code"),

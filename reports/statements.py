@@ -27,15 +27,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from close.definitions import (
+from close.engine.definitions import (
     PL_SUBTOTALS,
     block_sums,
     income_statement_totals,
     is_current_asset,
     pl_block,
 )
-from close.money import ZERO
-from close.periods import add_months, parse_period
+from close.engine.money import ZERO
+from close.engine.periods import add_months, parse_period
 from reports.cash_flow import (
     MonthFlows,
     fiscal_year_start_of,
@@ -469,7 +469,7 @@ def reconciliation_tolerance(translated_rows: int, months: int) -> Decimal:
     """Return the translation rounding a reconciliation may show: ½ cent per translated row a month.
 
     The engine rounds every translated line half-even once and the CTA, the balancing figure,
-    absorbs the rounding (``close.fx``: the same ½ minor unit per line bounds CTA plug − parts);
+    absorbs the rounding (``close.engine.fx``: the same ½ minor unit per line bounds CTA plug − parts);
     the cash flow, rebuilt from the rounded lines, inherits it and nothing more.
     """
     return Decimal("0.005") * max(translated_rows, 1) * max(months, 1)

@@ -7,7 +7,7 @@ let the service fall back to the rates file for exactly what that source could n
 from __future__ import annotations
 
 from close.errors import RetriableError
-from close.types import Currency
+from close.engine.types import Currency
 
 
 class RateSourceUnavailable(RetriableError):

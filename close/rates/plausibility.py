@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from close.rates.model import FxRate
-from close.types import Currency, Period, RateType
+from close.engine.types import Currency, Period, RateType
 
 
 @dataclass(frozen=True, slots=True)

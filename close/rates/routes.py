@@ -22,7 +22,7 @@ from typing import Literal
 
 from close.errors import ConfigError
 from close.rates.model import Series
-from close.types import Currency
+from close.engine.types import Currency
 
 QuoteSourceName = Literal["bcb_ptax", "ecb"]
 RouteChoice = Literal["bcb_ptax", "ecb", "file"]

@@ -34,7 +34,7 @@ from close.rates.model import FxRate, Quotation, RateNeed, Series
 from close.rates.routes import QuoteBase, Route, choose_route
 from close.rates.settings import RatePolicy, RateSourceSettings
 from close.rates.transport import QuoteHttp
-from close.types import Currency, Period
+from close.engine.types import Currency, Period
 
 
 class QuoteSource(Protocol):

@@ -33,7 +33,7 @@ from tenacity import (
 from close.errors import PermanentError
 from close.rates.errors import RateSourceUnavailable
 from close.rates.settings import RateSourceSettings
-from close.types import Currency
+from close.engine.types import Currency
 
 T = TypeVar("T")
 

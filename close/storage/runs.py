@@ -11,8 +11,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from close.errors import RunConflict
-from close.run_state import ACTIVE_STATUSES, RunStatus, append_event
-from close.types import EntityId, Period, RunId
+from close.run.state import ACTIVE_STATUSES, RunStatus, append_event
+from close.engine.types import EntityId, Period, RunId
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.errors import RunConflict
-from close.types import RunId
+from close.engine.types import RunId
 from reports.model import Signature, SignOff, Waiver
 
 OPERATOR_ROLE = "operator"  # close.users.OPERATOR, recorded in the event's detail

@@ -15,11 +15,11 @@ from sqlalchemy.engine import Connection
 
 from close.config import Settings
 from close.errors import InputDataError, PermanentError
-from close.money import D
-from close.run_state import append_event
-from close.stages import StageEnv
-from close.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT
-from close.stages.reporting import CONTENT_TYPES, report_run
+from close.engine.money import D
+from close.run.state import append_event
+from close.run.stages import StageEnv
+from close.run.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT
+from close.run.stages.reporting import CONTENT_TYPES, report_run
 from close.storage import Database
 from close.storage.artifacts import list_artifacts, package_bytes, store_artifacts
 from close.storage.runs import Run, create_run, get_run, put_input

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from board_pack_sample import sample_board_pack
 
-from close.money import ZERO, D
+from close.engine.money import ZERO, D
 from reports.model import BoardPackData, ConsolidatedBalance
 from reports.statements import build_statements, entity_figures, net_income_bridge, ytd_column
 

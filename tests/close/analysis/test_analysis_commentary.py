@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from close.commentary import (
+from close.analysis.commentary import (
     ANTHROPIC_API_VERSION,
     DATA_ONLY_LABEL,
     MODEL_PRICES,
@@ -27,7 +27,7 @@ from close.commentary import (
 )
 from close.config import AiSettings
 from close.errors import ConfigError
-from close.money import D
+from close.engine.money import D
 from tests.close.analysis.frames import figures, grounded_reply, variances
 from tests.fakes.anthropic_server import FakeAnthropic
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from close.commentary import CachedCompletion, CommentarySettings, RetryPolicy, generate_commentary
-from close.money import D
+from close.analysis.commentary import CachedCompletion, CommentarySettings, RetryPolicy, generate_commentary
+from close.engine.money import D
 from close.storage import Database
 from close.storage.commentary import PostgresCommentaryCache
 from tests.close.analysis.frames import grounded_reply, variances

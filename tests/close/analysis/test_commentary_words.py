@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from close.analysis import AnalysisInputs, DriverFigures, Variance, compute_variances
-from close.commentary import (
+from close.analysis.variances import AnalysisInputs, DriverFigures, Variance, compute_variances
+from close.analysis.commentary import (
     CommentarySettings,
     MemoryCache,
     RetryPolicy,
@@ -126,10 +126,10 @@ def test_the_claude_prompt_gets_the_same_natural_sign_facts_and_the_locale(
 
 
 def test_importing_the_commentary_does_not_load_the_anthropic_sdk() -> None:
-    # ANALYZING imports close.commentary on every run; the SDK is loaded only to call Claude.
+    # ANALYZING imports close.analysis.commentary on every run; the SDK is loaded only to call Claude.
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
-    code = ("import sys, close.stages.analyzing, close.commentary; "
+    code = ("import sys, close.run.stages.analyzing, close.analysis.commentary; "
             "print('anthropic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -1,7 +1,7 @@
 """Acceptance 3 of issue 21: collection drafts grounded in the titles, checked, never sent unapproved.
 
 Claude is the fake Messages API of ``tests/fakes/anthropic_server.py``; our real client code
-(``close.commentary._Claude`` with the drafts' system prompt) talks to it over HTTP.
+(``close.analysis.commentary._Claude`` with the drafts' system prompt) talks to it over HTTP.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from close.commentary import CommentarySettings, MemoryCache, RetryPolicy
-from close.receivables.aging import age_titles
-from close.receivables.drafts import (
+from close.analysis.commentary import CommentarySettings, MemoryCache, RetryPolicy
+from close.analysis.receivables.aging import age_titles
+from close.analysis.receivables.drafts import (
     DEFAULT_TEMPLATES,
     customers_due,
     latest_templates,
@@ -24,7 +24,7 @@ from close.receivables.drafts import (
     ungrounded,
     write_drafts,
 )
-from close.receivables.titles import parse_titles
+from close.analysis.receivables.titles import parse_titles
 from close.storage.receivables import (
     approve_draft,
     ensure_templates,

@@ -3,7 +3,7 @@
 Each month's package is rendered from PostgreSQL and every place a headline figure is printed is
 read back — the PDF's executive-summary table, statements and KPI table, the one-page summary,
 the deck's summary and KPI tables, the workbook's cached values (Summary, statements, KPIs) — and
-must equal the one definition of ``close.definitions`` / ``reports.statements``.
+must equal the one definition of ``close.engine.definitions`` / ``reports.statements``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from close.definitions import margin
-from close.periods import add_months
+from close.engine.definitions import margin
+from close.engine.periods import add_months
 from close.storage import Database
 from close.storage.runs import get_run
 from reports.cash_flow import month_index

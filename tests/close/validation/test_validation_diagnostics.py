@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from close.config import ValidationSettings
-from close.money import D
-from close.validation import (
+from close.engine.money import D
+from close.checks import (
     check_abnormal_balances,
     check_benford_first_digit,
     check_dormant_accounts,

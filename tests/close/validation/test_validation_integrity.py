@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from close.config import DEFAULT_SCORE_WEIGHTS, ValidationSettings
-from close.money import D
-from close.validation import (
+from close.engine.money import D
+from close.checks import (
     CHECKS,
     check_balance_sheet_balances,
     check_consolidated_tb_sums_to_zero,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from close.config import ClassMateriality, RatioBand, Thresholds, ValidationSettings
-from close.intercompany import IC_PAIR_COLUMNS
-from close.money import D
-from close.validation import (
+from close.engine.intercompany import IC_PAIR_COLUMNS
+from close.engine.money import D
+from close.checks import (
     check_flux_budget,
     check_flux_prior_month,
     check_intercompany_pairs,

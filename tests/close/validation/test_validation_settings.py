@@ -6,7 +6,7 @@ import pytest
 
 from close.config import ClassMateriality, RatioBand, ValidationSettings, parse_group_config
 from close.errors import ConfigError
-from close.money import D
+from close.engine.money import D
 
 GROUP = """
 [group]

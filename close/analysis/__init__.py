@@ -1,0 +1,2 @@
+"""Analysis of a consolidated month: variances, KPIs, budget, root cause, commentary.
+"""

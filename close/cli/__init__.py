@@ -1,0 +1,2 @@
+"""The `close` command line: one module per command group.
+"""

@@ -1,0 +1,2 @@
+"""Running a close: the state machine, orchestration, stages, review and sign-off, workflow.
+"""
