@@ -174,9 +174,9 @@ def stage_seconds(run_id: str) -> tuple[dict[str, float], str]:
     """Return each stage's seconds from the run's transitions (``close.run.workflow.durations``) and
     the run's status (with its failure, if any)."""
     from close.cli.common import open_env
+    from close.run.workflow.durations import stage_durations
     from close.storage.runs import get_run
     from close.storage.workflow import transitions_of
-    from close.run.workflow.durations import stage_durations
 
     env = open_env()
     try:

@@ -31,11 +31,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from close.engine.chart import Chart, load_chart  # noqa: E402
+from close.checks import CHECKS, ValidationContext, run_checks  # noqa: E402
 from close.config import EntityConfig, ValidationSettings  # noqa: E402
+from close.engine.chart import Chart, load_chart  # noqa: E402
 from close.engine.intercompany import IC_PAIR_COLUMNS  # noqa: E402
 from close.rates.model import FxRate  # noqa: E402
-from close.checks import CHECKS, ValidationContext, run_checks  # noqa: E402
 
 PERIOD, PRIOR = "2025-08", "2025-07"
 # Local code prefix per class (Brazilian/US: 1 asset, 2 liability/equity, 3 revenue, 4 expense).

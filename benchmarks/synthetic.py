@@ -19,8 +19,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from close.engine.chart import Chart, load_chart
 from close.config import EntityConfig, IntercompanySettings
+from close.engine.chart import Chart, load_chart
 from close.engine.consolidation import ConsolidationInputs
 from close.engine.frames import AMOUNT_COLUMNS, MAPPED_TB_COLUMNS
 from close.engine.fx import PeriodRates

@@ -31,12 +31,12 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from close.config import Settings
+from close.engine.types import Period, RunId
 from close.errors import CloseError, NotFound
-from close.run.state import AWAITING_PEOPLE, TERMINAL_STATUSES, RunStatus
 from close.run.stages import StageEnv
+from close.run.state import AWAITING_PEOPLE, TERMINAL_STATUSES, RunStatus
 from close.storage import open_database
 from close.storage.runs import Run, done_stages, events, find_runs, get_run
-from close.engine.types import Period, RunId
 from close.users import Action, Principal, authorize, operator, reading
 
 #: The version of :class:`RunView`'s shape (and of ``close status --json``'s run objects).
@@ -405,8 +405,8 @@ class CloseSession:
 
     def checklist(self, group_id: str, period: Period) -> list[dict[str, Any]]:
         """Return a period's checklist tasks (owner, due day, gate, who did them), overdue flagged."""
-        from close.storage.workflow import list_tasks
         from close.run.workflow.checklist import overdue
+        from close.storage.workflow import list_tasks
 
         with self._reading(f"{group_id}/{period}/tasks") as conn:
             tasks = list_tasks(conn, group_id, period)

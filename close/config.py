@@ -25,14 +25,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
+from close.analysis.receivables.settings import ReceivablesSettings, parse_receivables
 from close.config_guard import guard_config
-from close.errors import ConfigError
 from close.engine.money import D
 from close.engine.periods import PERIOD_PATTERN
-from close.rates.settings import RatePolicy
-from close.analysis.receivables.settings import ReceivablesSettings, parse_receivables
-from close.secrets import read_secrets_file
 from close.engine.types import Currency, EntityId
+from close.errors import ConfigError
+from close.rates.settings import RatePolicy
 from close.run.workflow.settings import (
     CalendarSettings,
     ChecklistTask,
@@ -41,6 +40,7 @@ from close.run.workflow.settings import (
     parse_checklist,
     parse_distribution,
 )
+from close.secrets import read_secrets_file
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -95,7 +95,7 @@ class Disposal:
 
 @dataclass(frozen=True, slots=True)
 class Dividend:
-    """A dividend declared by one group entity to another (``[[dividends]]``; see ``close.engine.dividends``)."""
+    """A dividend declared by one group entity to another (``[[dividends]]``, ``close.engine.dividends``)."""
 
     payer: EntityId
     payee: EntityId

@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 import httpx
 import pandas as pd
 
-from close.errors import CloseError, InputDataError
 from close.engine.types import Currency, EntityId, Period
+from close.errors import CloseError, InputDataError
 from connectors.errors import FatalConnectorError, RetriableConnectorError
 from connectors.payload import Payload
 

@@ -54,10 +54,10 @@ import openpyxl
 import pandas as pd
 
 from close.engine.csv_records import located_csv_error
-from close.errors import ConfigError, InputDataError
 from close.engine.frames import AMOUNT_COLUMNS
 from close.engine.money import MAX_MINOR, exponent, quantize_cents
 from close.engine.types import Currency, EntityId, Period
+from close.errors import ConfigError, InputDataError
 from connectors.base import ConnectorContext, ERPConnector, HealthStatus
 from connectors.grouping_accounts import split_grouping_accounts
 from connectors.plain_numbers import PlainColumn, parse_plain_column

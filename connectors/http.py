@@ -42,8 +42,8 @@ import redis
 import tenacity
 from prometheus_client import Counter
 
-from close.errors import ConfigError, InputDataError
 from close.engine.types import EntityId
+from close.errors import ConfigError, InputDataError
 from connectors.base import default_classify_response
 from connectors.errors import FatalConnectorError, RetriableConnectorError, redact_url
 

@@ -44,9 +44,9 @@ from typing import Any, ClassVar
 import httpx
 import pandas as pd
 
-from close.errors import ConfigError
 from close.engine.periods import period_bounds
 from close.engine.types import Period
+from close.errors import ConfigError
 from connectors.auth import AppKeyCredentials
 from connectors.base import (
     CHART_COLUMNS,

@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from close.errors import InputDataError
 from close.engine.frames import AMOUNT_COLUMNS, LOCAL_TB_COLUMNS
 from close.engine.money import from_minor
 from close.engine.types import Currency, EntityId
+from close.errors import InputDataError
 
 TEXT_COLUMNS: tuple[str, ...] = tuple(c for c in LOCAL_TB_COLUMNS if c not in AMOUNT_COLUMNS)
 

@@ -32,10 +32,10 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 
 from close.analysis.costing.cvp import Cvp
 from close.analysis.costing.variances import CostVariances
-from close.engine.money import from_minor
 from close.analysis.receivables.aging import BUCKETS
 from close.analysis.receivables.dso import Dso
 from close.analysis.rootcause import DrillNode, Recurrence, node_waterfall, walk, waterfall
+from close.engine.money import from_minor
 
 _STYLES = getSampleStyleSheet()
 _GRID = TableStyle([

@@ -36,19 +36,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.analysis.budget import parse_budget
-from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
-from close.config import GroupConfig
-from close.errors import InputDataError
 from close.analysis.kpis import KPI_DEFINITIONS
+from close.config import GroupConfig
+from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.engine.money import ZERO, D, from_minor
 from close.engine.ownership import compute_ownership
 from close.engine.periods import add_months, parse_period
+from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
+from close.errors import InputDataError
 from close.run.stages.inputs import load_config, load_run_chart, read_file
+from close.run.workflow.checklist import overdue
 from close.storage.artifacts import package_status
 from close.storage.runs import Run, effective_run, get_run
 from close.storage.workflow import steps_until_reporting, tasks_until_reporting
-from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
-from close.run.workflow.checklist import overdue
 from reports.model import (
     AuditEvent,
     BoardPackData,

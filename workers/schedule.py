@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from celery.schedules import crontab
 
 from close.config import GroupConfig, load_group_config
-from close.errors import ConfigError
 from close.engine.periods import add_months
+from close.engine.types import Period
+from close.errors import ConfigError
 from close.run.lifecycle import snapshot_inputs, upsert_group
 from close.run.stages import StageEnv
 from close.storage.runs import Run, create_run, effective_run
-from close.engine.types import Period
 
 
 def parse_cron(expression: str, *, source: str = "config") -> crontab:

@@ -18,8 +18,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from close.errors import PermanentError, RetriableError
 from close.run.leases import reap
-from close.run.state import RunStatus, append_event
 from close.run.stages import RunStopped, StageEnv, UnknownRun, mark_failed, run_stage
+from close.run.state import RunStatus, append_event
 from close.run.transient import patience, short_reason
 from workers.app import app
 from workers.rejections import record_rejection

@@ -1,2 +1,1 @@
-"""Analysis of a consolidated month: variances, KPIs, budget, root cause, commentary.
-"""
+"""Analysis of a consolidated month: variances, KPIs, budget, root cause, commentary."""

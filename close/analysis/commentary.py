@@ -50,7 +50,6 @@ import pybreaker
 import tenacity
 from pydantic import SecretStr
 
-from close.analysis.variances import commentary_text as words
 from close.analysis.variances import (
     DRIVER_DIMENSIONS,
     AccountNature,
@@ -59,11 +58,12 @@ from close.analysis.variances import (
     month_changes,
     robust_z_score,
 )
+from close.analysis.variances import commentary_text as words
 from close.config import AI_DEFAULTS, AiSettings
-from close.errors import ConfigError
 from close.engine.money import ZERO
 from close.engine.periods import previous_period
 from close.engine.types import AccountCode, Currency, EntityId, Period
+from close.errors import ConfigError
 
 if TYPE_CHECKING:
     # Imported where Claude is called (``_Claude``): the SDK costs ~1 s to import, which a run

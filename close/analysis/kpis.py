@@ -23,10 +23,10 @@ from decimal import Decimal
 import pandas as pd
 
 from close.engine.definitions import block_sums, definition, income_statement_totals
-from close.errors import InputDataError
 from close.engine.money import ZERO, exponent, from_minor, quantize_cents
 from close.engine.periods import previous_period
 from close.engine.types import Currency, Period
+from close.errors import InputDataError
 
 # customer: any id; period: YYYY-MM; mrr: int64 minor units of the presentation currency.
 CUSTOMER_COLUMNS: tuple[str, ...] = ("customer", "period", "mrr")

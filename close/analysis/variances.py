@@ -43,10 +43,10 @@ from typing import Any, Literal, NamedTuple
 import pandas as pd
 
 from close.config import Thresholds
-from close.errors import InputDataError
 from close.engine.money import ZERO, D, from_minor
 from close.engine.periods import previous_period
 from close.engine.types import AccountClass, AccountCode, Currency, EntityId, Period
+from close.errors import InputDataError
 
 ComparisonKind = Literal["budget", "mom", "yoy"]
 COMPARISON_KINDS: tuple[ComparisonKind, ...] = ("budget", "mom", "yoy")

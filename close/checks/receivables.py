@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from close.checks import CheckResult
 from close.engine.money import from_minor
 from close.engine.types import AccountCode, EntityId
-from close.checks import CheckResult
 
 AGING_CODE = "AR_AGING_RECONCILES"
 ECL_CODE = "ECL_PROVISION_BOOKED"

@@ -17,11 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from close.engine.chart import Chart, load_chart
-from close.config import EntityConfig, GroupConfig
-from close.engine.frames import MAPPED_TB_COLUMNS
-from close.engine.mapping import parse_mapping, resolve_mapping
-from close.engine.money import from_minor
 from close.checks import (
     Check,
     CheckResult,
@@ -36,6 +31,11 @@ from close.checks import (
     check_suspense_cleared,
     check_unmapped_accounts,
 )
+from close.config import EntityConfig, GroupConfig
+from close.engine.chart import Chart, load_chart
+from close.engine.frames import MAPPED_TB_COLUMNS
+from close.engine.mapping import parse_mapping, resolve_mapping
+from close.engine.money import from_minor
 from connectors.files import FileOptions, read_trial_balance
 
 #: The close's checks that need nothing but one entity's mapped trial balance, in ``CHECKS`` order.

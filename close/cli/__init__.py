@@ -1,2 +1,1 @@
-"""The `close` command line: one module per command group.
-"""
+"""The `close` command line: one module per command group."""

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from close.analysis.receivables.drafts import to_eml
 from close.cli.common import JsonOpt, console, open_env
 from close.errors import ConfigError
-from close.analysis.receivables.drafts import to_eml
 from close.storage.receivables import approve_draft, get_draft, list_drafts
 
 ar_app = typer.Typer(no_args_is_help=True, help="Receivables: collection drafts waiting for approval.")

@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 
 from close.config import Settings
-from close.errors import ConfigError
 from close.engine.periods import parse_period
+from close.errors import ConfigError
 from close.run.stages import StageEnv
 from close.storage import open_database
 

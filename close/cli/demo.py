@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from close.config import Settings, load_group_config
-from close.errors import ConfigError
 from close.engine.periods import period_range
 from close.engine.types import EntityId, Period
+from close.errors import ConfigError
 from connectors.fakes.erp_launcher import erp_demo_sources, start_erp_fakes
 from connectors.settings import secret_env_var
 

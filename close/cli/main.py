@@ -52,16 +52,16 @@ from close.cli.tools import connectors_app, ic_app, mapping_app, rates_app, tb_a
 from close.cli.users import guard, guard_as, users_app
 from close.cli.web import mcp, serve
 from close.config import Settings, load_group_config
-from close.errors import CloseError, ConfigError, NotFound, RunConflict
 from close.engine.periods import period_range
-from close.run.lifecycle import cancel_run, create_close_run, reap_stranded, resume_run
-from close.run.state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
-from close.run.stages import StageEnv
-from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run
-from close.run.transient import patience, retry_database, short_reason
 from close.engine.types import RunId
-from close.users import Action
+from close.errors import CloseError, ConfigError, NotFound, RunConflict
+from close.run.lifecycle import cancel_run, create_close_run, reap_stranded, resume_run
+from close.run.stages import StageEnv
+from close.run.state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
+from close.run.transient import patience, retry_database, short_reason
 from close.run.workflow.durations import progress
+from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run
+from close.users import Action
 
 WAIT_HELP = "Follow the run until it ends (distributed mode)."
 LOGLEVEL_HELP = "Celery log level: DEBUG, INFO, WARNING or ERROR."

@@ -12,11 +12,11 @@ from rich.table import Table
 from close.api import CloseSession
 from close.cli.common import JsonOpt, check_period, console, open_env
 from close.errors import ConfigError
-from close.storage.runs import done_stages, find_runs, sha256
-from close.storage.workflow import list_tasks, reopen_task, set_task_done
 from close.run.workflow.alerts import release_gate, tick
 from close.run.workflow.checklist import missing_dependencies
 from close.run.workflow.durations import Progress
+from close.storage.runs import done_stages, find_runs, sha256
+from close.storage.workflow import list_tasks, reopen_task, set_task_done
 
 tasks_app = typer.Typer(no_args_is_help=True, help="The month's checklist of human tasks.")
 GroupArg = Annotated[str, typer.Argument(help="The group id.")]

@@ -14,9 +14,9 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from close.engine.chart import load_chart
 from close.cli.common import ConfigOpt, JsonOpt, PeriodOpt, check_period, console, err, open_env
 from close.config import GroupConfig, load_group_config
+from close.engine.chart import load_chart
 from close.errors import ConfigError
 from connectors.base import ConnectorContext
 from connectors.health import ConnectorTarget, check_connectors, health_table

@@ -19,10 +19,10 @@ from collections.abc import Iterable
 
 from close.engine.chart import Chart
 from close.engine.csv_records import csv_records, money_cell, require_columns
-from close.errors import InputDataError
 from close.engine.journals import BASES, JournalEntry, JournalLine
 from close.engine.money import D, exponent
 from close.engine.types import Currency, EntityId
+from close.errors import InputDataError
 
 ADJUSTMENT_COLUMNS: tuple[str, ...] = ("journal_id", "basis", "entity", "account", "amount", "memo")
 

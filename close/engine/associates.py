@@ -36,12 +36,12 @@ import numpy as np
 import pandas as pd
 
 from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
-from close.errors import InputDataError
 from close.engine.frames import frame_from_rows
 from close.engine.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amount
 from close.engine.journals import JournalEntry, JournalLine, balanced_entry
 from close.engine.ownership_changes import share as share_of
 from close.engine.types import Currency, EntityId
+from close.errors import InputDataError
 
 ASSOCIATE_COLUMNS: tuple[str, ...] = (
     "entity",

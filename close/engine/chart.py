@@ -17,8 +17,8 @@ from importlib import resources
 
 import pandas as pd
 
-from close.errors import ConfigError
 from close.engine.types import AccountCode
+from close.errors import ConfigError
 
 CHART_COLUMNS: tuple[str, ...] = (
     "code", "name", "class", "subclass", "normal_balance", "rate_type", "cash_flow_category",

@@ -11,8 +11,8 @@
 4. investments (``close.engine.investment``): investment against equity at acquisition, goodwill at
    the closing rate, NCI share of equity, profit and CTA; associates by the equity method
    (``close.engine.associates``); ownership steps, disposals and goodwill impairments
-   (``close.engine.ownership_changes``, ``close.engine.disposal``, ``close.engine.impairment``), whose figures fixed
-   in an earlier month come back through the ``prior_*`` inputs;
+   (``close.engine.ownership_changes``, ``close.engine.disposal``, ``close.engine.impairment``), whose
+   figures fixed in an earlier month come back through the ``prior_*`` inputs;
 5. top-side and GAAP adjustments (``close.engine.adjustments``);
 6. the consolidating worksheet (entity × account × column: translated, elimination, ppa,
    adjustment) and the consolidated TB, its sum of IFRS columns by account.
@@ -35,10 +35,11 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from close.config import EntityConfig, IntercompanySettings
+from close.engine._kernels import TextCodes, encode_text, sum_by_code
 from close.engine.adjustments import validate_adjustments
 from close.engine.associates import ASSOCIATE_COLUMNS
 from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
-from close.config import EntityConfig, IntercompanySettings
 from close.engine.disposal import (
     CONTRIBUTION_COLUMNS,
     DISPOSAL_COLUMNS,
@@ -49,7 +50,6 @@ from close.engine.disposal import (
     entities_after_disposals,
 )
 from close.engine.dividends import DeclaredDividend, declaration_portions, spot_rates
-from close.errors import InputDataError, PermanentError
 from close.engine.frames import MAPPED_TB_COLUMNS, frame_from_rows, normalize_text_columns
 from close.engine.fx import (
     PPA_BOOK,
@@ -62,14 +62,20 @@ from close.engine.fx import (
 from close.engine.impairment import IMPAIRMENT_COLUMNS, split_impairments
 from close.engine.intercompany import eliminate_unrealized_profit, match_intercompany
 from close.engine.investment import eliminate_investments
-from close.engine.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
+from close.engine.journals import (
+    WORKSHEET_COLUMN,
+    JournalEntry,
+    JournalLine,
+    balanced_entry,
+    journal_lines_frame,
+)
 from close.engine.money import ONE
 from close.engine.ownership import Holding, compute_ownership, consolidated_entities
 from close.engine.ownership_changes import STEP_COLUMNS, PeriodContext, entities_at, validate_changes
 from close.engine.periods import parse_period, previous_period
 from close.engine.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
-from close.engine._kernels import TextCodes, encode_text, sum_by_code
 from close.engine.types import AccountCode, Currency, EntityId, Period
+from close.errors import InputDataError, PermanentError
 
 WORKSHEET_COLUMNS: tuple[str, ...] = ("entity", "std_account", "column", "basis", "amount")
 TRACE_COLUMNS: tuple[str, ...] = (
@@ -119,7 +125,7 @@ class ConsolidationInputs:
 class ConsolidationResult:
     """The consolidation's outputs; every frame's amounts are int64 presentation minor units."""
 
-    translated: pd.DataFrame  # close.engine.fx.TRANSLATED_COLUMNS (+ book), incl. CTA plug rows; text categorical
+    translated: pd.DataFrame  # engine.fx.TRANSLATED_COLUMNS (+ book), incl. CTA plug rows; text categorical
     journals: tuple[JournalEntry, ...]
     worksheet: pd.DataFrame  # WORKSHEET_COLUMNS
     consolidated: pd.DataFrame  # std_account, amount (IFRS; income statement YTD)

@@ -27,9 +27,9 @@ import io
 from collections.abc import Iterator
 from decimal import Decimal
 
-from close.errors import InputDataError
 from close.engine.money import MAX_MINOR, D, exponent, to_minor
 from close.engine.types import Currency
+from close.errors import InputDataError
 
 Record = dict[str, str]
 

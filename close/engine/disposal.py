@@ -33,11 +33,11 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from close.config import EntityConfig
-from close.errors import InputDataError
 from close.engine.frames import frame_from_rows
 from close.engine.journals import JournalEntry, JournalLine, balanced_entry
 from close.engine.periods import fiscal_year_first
 from close.engine.types import AccountCode, EntityId, Period
+from close.errors import InputDataError
 
 DISPOSAL_COLUMNS: tuple[str, ...] = (
     "entity",

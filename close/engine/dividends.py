@@ -33,13 +33,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from close.engine.chart import Chart, SystemRole
 from close.config import Dividend, GroupConfig
+from close.engine.chart import Chart, SystemRole
 from close.engine.fx import translate_amount
 from close.engine.money import ONE, to_minor
 from close.engine.periods import period_end
-from close.rates.model import FxRate, RateNeed
 from close.engine.types import AccountCode, Currency, EntityId, Period
+from close.rates.model import FxRate, RateNeed
 
 DIVIDEND_RATE_ACCOUNT = "dividends"  # the ``account`` of a declaration-date rate
 

@@ -47,11 +47,6 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
-from close.errors import InputDataError
-from close.engine.frames import frame_from_rows
-from close.engine.money import ONE, ZERO, exponent, round_half_even_div
-from close.engine.periods import parse_period
 from close.engine._kernels import (
     TextCodes,
     categorical_text,
@@ -61,7 +56,12 @@ from close.engine._kernels import (
     is_categorical,
     sum_by_code,
 )
+from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
+from close.engine.frames import frame_from_rows
+from close.engine.money import ONE, ZERO, exponent, round_half_even_div
+from close.engine.periods import parse_period
 from close.engine.types import AccountCode, Currency, EntityId, Period
+from close.errors import InputDataError
 
 # Rates are stored with 10 decimals; folding a minor-unit exponent difference in (KWD → USD) can
 # add up to two more, so the internal scale is 10^12.

@@ -27,11 +27,11 @@ from decimal import Decimal
 import pandas as pd
 
 from close.engine.chart import Chart, SystemRole
-from close.errors import InputDataError
 from close.engine.frames import frame_from_rows
 from close.engine.fx import _EXACT, _exponent_shift_rate, _round_decimal
 from close.engine.journals import JournalEntry
 from close.engine.types import Currency, EntityId, Period
+from close.errors import InputDataError
 
 IMPAIRMENT_COLUMNS: tuple[str, ...] = ("journal_id", "entity", "period", "amount", "local")
 

@@ -38,8 +38,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from close.engine.chart import Chart, SystemRole
 from close.config import IntercompanySettings
+from close.engine.chart import Chart, SystemRole
 from close.engine.frames import frame_from_rows
 from close.engine.fx import _EXACT, PeriodRates, _round_decimal
 from close.engine.journals import JournalEntry, JournalLine, balanced_entry

@@ -41,6 +41,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from close.config import EntityConfig
+from close.engine._kernels import TextCodes, encode_text, sum_by_code
 from close.engine.associates import (
     ASSOCIATE_COLUMNS,
     Rates,
@@ -52,9 +54,13 @@ from close.engine.associates import (
     roll_forward,
 )
 from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
-from close.config import EntityConfig
-from close.engine.disposal import DISPOSAL_COLUMNS, DisposalInputs, disposal_journal, disposal_month, disposals_frame
-from close.errors import ConfigError, InputDataError
+from close.engine.disposal import (
+    DISPOSAL_COLUMNS,
+    DisposalInputs,
+    disposal_journal,
+    disposal_month,
+    disposals_frame,
+)
 from close.engine.frames import frame_from_rows
 from close.engine.fx import _EXACT, _exponent_shift_rate, _round_decimal, translate_amount
 from close.engine.impairment import totals as impairment_totals
@@ -73,8 +79,8 @@ from close.engine.ownership_changes import (
     steps_by,
 )
 from close.engine.periods import fiscal_year_first
-from close.engine._kernels import TextCodes, encode_text, sum_by_code
 from close.engine.types import Currency, EntityId
+from close.errors import ConfigError, InputDataError
 
 # Per subsidiary: total NCI % (direct + indirect), NCI in net assets (after the indirect holding
 # adjustment of its own investments), in profit and in CTA; the direct and indirect split.
@@ -651,7 +657,7 @@ def _equity_method(
     rates: Rates,
     prior: pd.DataFrame | None,
 ) -> tuple[JournalEntry | None, tuple]:
-    """Apply the equity method to one associate (``close.engine.associates``): its journal and roll-forward."""
+    """Apply the equity method to one associate (``close.engine.associates``): journal, roll-forward."""
     assert h.parent is not None  # noqa: S101 (an associate has an investor)
     require_investment(sid, h.parent, bool(inv), chart.by_role(SystemRole.INVESTMENT_IN_ASSOCIATES))
     f = associate_figures(

@@ -26,9 +26,9 @@ import pandas as pd
 
 from close.engine.chart import Chart
 from close.engine.csv_records import csv_records, money_cell, number_cell, require_columns
-from close.errors import InputDataError
 from close.engine.fx import PPA_BOOK, OpeningBalances
 from close.engine.types import AccountCode, Currency, EntityId
+from close.errors import InputDataError
 
 OPENING_COLUMNS: tuple[str, ...] = (
     "entity", "account", "counterparty", "translated_closing", "historical_rate")

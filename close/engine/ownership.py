@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from close.config import EntityConfig
-from close.errors import ConfigError
 from close.engine.money import ONE, ZERO
 from close.engine.types import EntityId
+from close.errors import ConfigError
 
 METHODS = frozenset({"full", "equity", "none"})
 

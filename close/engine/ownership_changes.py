@@ -43,13 +43,13 @@ from decimal import Decimal
 import pandas as pd
 
 from close.config import EntityConfig, OwnershipStep
-from close.errors import ConfigError, InputDataError
 from close.engine.frames import frame_from_rows
 from close.engine.fx import _EXACT, _round_decimal
 from close.engine.journals import JournalEntry, JournalLine, balanced_entry
 from close.engine.money import ONE, to_minor
 from close.engine.periods import fiscal_year_first
 from close.engine.types import AccountCode, Currency, EntityId, Period
+from close.errors import ConfigError, InputDataError
 
 STEP_COLUMNS: tuple[str, ...] = (
     "entity",

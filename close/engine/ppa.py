@@ -31,14 +31,14 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pandas as pd
 
-from close.engine.chart import Chart, SystemRole
 from close.config import EntityConfig, PpaIntangible
-from close.errors import ConfigError
+from close.engine.chart import Chart, SystemRole
 from close.engine.frames import AMOUNT_COLUMNS, MAPPED_TB_COLUMNS, frame_from_rows
 from close.engine.fx import PPA_BOOK
 from close.engine.money import ZERO, round_half_even_div, to_minor
 from close.engine.periods import add_months, fiscal_year_first, months_between
 from close.engine.types import AccountCode, EntityId, Period
+from close.errors import ConfigError
 
 FAIR_VALUE_ADJUSTMENT = "fair_value_adjustments"
 CARRYING_COLUMNS: tuple[str, ...] = (

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from close.config import GroupConfig
 from close.engine.dividends import dividend_rate_needs
-from close.errors import InputDataError
 from close.engine.periods import previous_period
+from close.engine.types import EntityId, Period
+from close.errors import InputDataError
 from close.rates.model import RateNeed
 from close.rates.routes import choose_route
-from close.engine.types import EntityId, Period
 
 
 @dataclass(frozen=True, slots=True)

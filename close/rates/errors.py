@@ -6,8 +6,8 @@ let the service fall back to the rates file for exactly what that source could n
 
 from __future__ import annotations
 
-from close.errors import RetriableError
 from close.engine.types import Currency
+from close.errors import RetriableError
 
 
 class RateSourceUnavailable(RetriableError):

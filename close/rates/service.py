@@ -25,6 +25,7 @@ from typing import Protocol
 import httpx
 import pybreaker
 
+from close.engine.types import Currency, Period
 from close.errors import CloseError, ConfigError, InputDataError
 from close.rates.bcb import BcbPtaxSource
 from close.rates.derivation import derive_rate, quote_window
@@ -34,7 +35,6 @@ from close.rates.model import FxRate, Quotation, RateNeed, Series
 from close.rates.routes import QuoteBase, Route, choose_route
 from close.rates.settings import RatePolicy, RateSourceSettings
 from close.rates.transport import QuoteHttp
-from close.engine.types import Currency, Period
 
 
 class QuoteSource(Protocol):

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from close.engine.types import Currency
 from close.errors import ConfigError
 from close.rates.model import PtaxSide
 from close.rates.routes import RouteChoice
-from close.engine.types import Currency
 
 BCB_PTAX_BASE_URL = "https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata/"
 ECB_DATA_BASE_URL = "https://data-api.ecb.europa.eu/service/"

@@ -30,10 +30,10 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from close.engine.types import Currency
 from close.errors import PermanentError
 from close.rates.errors import RateSourceUnavailable
 from close.rates.settings import RateSourceSettings
-from close.engine.types import Currency
 
 T = TypeVar("T")
 

@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from close.engine.chart import load_chart
 from close.config import load_group_config
+from close.engine.chart import load_chart
 from close.engine.consolidation import ConsolidationInputs, consolidate
 from close.engine.frames import MAPPED_TB_COLUMNS
 from close.engine.mapping import parse_mapping, resolve_mapping
 from close.engine.opening import parse_opening_balances
 from close.engine.periods import previous_period
+from close.engine.types import Period
 from close.rates.files import parse_rates_file
 from close.run.stages import StageEnv
 from close.run.stages.consolidating import consolidated_of, period_rates, translated_of
 from close.storage.rates import load_rates
 from close.storage.runs import effective_run
-from close.engine.types import Period
 from connectors.base import ConnectorContext
 from connectors.registry import create_connector, secrets_for
 

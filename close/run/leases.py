@@ -18,7 +18,9 @@ import socket
 import threading
 import uuid
 
+from close.engine.types import RunId
 from close.run.state import ACTIVE_STATUSES, AWAITING_PEOPLE, RunStatus
+from close.run.transient import is_transient
 from close.storage import Database
 from close.storage.leases import (
     DeadLease,
@@ -29,8 +31,6 @@ from close.storage.leases import (
     stranded_run_ids,
 )
 from close.storage.runs import Run, get_run
-from close.run.transient import is_transient
-from close.engine.types import RunId
 
 log = logging.getLogger(__name__)
 

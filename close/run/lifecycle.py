@@ -16,12 +16,14 @@ from sqlalchemy.engine import Connection
 
 from close.config import GroupConfig, load_group_config
 from close.config_guard import check_sources
+from close.engine.types import EntityId, Period, RunId
 from close.errors import ConfigError, NotFound, RunConflict
 from close.run.leases import reap
-from close.run.state import STAGE_ORDER, RunStatus, append_event, transition
 from close.run.stages import StageEnv
 from close.run.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT, load_config
 from close.run.stages.rates import RATES_KEY
+from close.run.state import STAGE_ORDER, RunStatus, append_event, transition
+from close.run.workflow.checklist import task_template
 from close.storage.leases import LeaseKey, drop_leases, queue_leases
 from close.storage.runs import (
     Run,
@@ -34,8 +36,6 @@ from close.storage.runs import (
     put_input,
 )
 from close.storage.workflow import instantiate_tasks
-from close.engine.types import EntityId, Period, RunId
-from close.run.workflow.checklist import task_template
 from connectors.registry import files_for
 
 Launcher = Callable[[RunId, RunStatus, list[EntityId]], None]

@@ -16,10 +16,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from close.engine.types import Period, RunId
 from close.errors import ConfigError, NotFound, RunConflict
-from close.run.state import RunStatus, append_event, transition
 from close.run.stages import StageEnv
 from close.run.stages.inputs import ADJUSTMENT_PREFIX
+from close.run.state import RunStatus, append_event, transition
+from close.run.workflow.checklist import blocking
+from close.run.workflow.settings import SIGNOFF_GATE
 from close.storage.runs import (
     Run,
     create_run,
@@ -30,9 +33,6 @@ from close.storage.runs import (
     put_input,
 )
 from close.storage.workflow import list_tasks
-from close.engine.types import Period, RunId
-from close.run.workflow.checklist import blocking
-from close.run.workflow.settings import SIGNOFF_GATE
 
 
 def _run(conn: Connection, run_id: RunId) -> Run:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from close.run.state import append_event
 from close.run.stages import StageEnv
 from close.run.stages.distributing import package_location
 from close.run.stages.reporting import content_type, load_package, render_package
+from close.run.state import append_event
 from close.storage.artifacts import SIGNED, package_bytes, store_artifacts
 from close.storage.runs import Run, sha256
 from close.storage.signoff import signoff_of

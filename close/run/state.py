@@ -21,9 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from close.engine.types import RunId
 from close.errors import RunConflict
 from close.storage.engine import session_nonce
-from close.engine.types import RunId
 
 
 class RunStatus(StrEnum):

@@ -46,12 +46,12 @@ from sqlalchemy.engine import Connection
 
 from close.engine.chart import SystemRole
 from close.engine.definitions import block_sums, income_statement_totals
-from close.errors import NotFound
 from close.engine.fx import PPA_BOOK
 from close.engine.money import from_minor
+from close.engine.types import Currency, EntityId, RunId
+from close.errors import NotFound
 from close.run.stages.inputs import load_config, load_run_chart
 from close.storage.runs import events, get_run, list_inputs
-from close.engine.types import Currency, EntityId, RunId
 
 # Fact amounts kept in a local currency: the key, and the key naming the entity whose currency it is.
 _LOCAL_AMOUNTS: dict[str, dict[str, str]] = {

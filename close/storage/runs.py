@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from close.engine.types import EntityId, Period, RunId
 from close.errors import RunConflict
 from close.run.state import ACTIVE_STATUSES, RunStatus, append_event
-from close.engine.types import EntityId, Period, RunId
 
 
 @dataclass(frozen=True, slots=True)

@@ -255,8 +255,8 @@ def _entity_choices(request: Request) -> list[tuple[str, str]]:
 
 def _check_tb(request: Request, csrf: str, data: bytes, filename: str, target: str) -> HTMLResponse:
     """Run ``close tb check`` on an uploaded trial balance and show its findings; store nothing."""
-    from close.errors import InputDataError
     from close.checks.tb_check import diagnose_trial_balance
+    from close.errors import InputDataError
 
     _check_csrf(request, csrf)
     session, _ = _session(request)

@@ -25,7 +25,7 @@ def test_memorandum_zero_and_lettered_codes_are_not_judged(code: str) -> None:
 
 
 def test_the_check_and_the_suggester_share_the_rule() -> None:
-    import close.checks as validation
+    import close.checks.mapping as validation
     import connectors.suggest as suggest
 
     assert {d: set(c) for d, c in validation._PREFIX_CLASSES.items()} == {  # noqa: SLF001

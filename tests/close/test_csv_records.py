@@ -6,8 +6,8 @@ import pytest
 
 from close.engine.chart import load_chart
 from close.engine.csv_records import csv_records, money_cell
-from close.errors import InputDataError
 from close.engine.mapping import parse_mapping
+from close.errors import InputDataError
 from connectors.files import read_trial_balance
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from close.engine.chart import Chart, SystemRole, load_chart
 from close.config import GroupConfig, load_group_config
+from close.engine.chart import Chart, SystemRole, load_chart
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 PERIODS = tuple(f"{y}-{m:02d}" for y, m in [(2025, 10), (2025, 11), (2025, 12)]
@@ -364,9 +364,9 @@ def test_the_close_reads_every_demo_file(config: GroupConfig, chart: Chart,
     import pandas as pd
 
     from close.analysis.budget import parse_budget
-    from close.errors import InputDataError
     from close.engine.mapping import parse_mapping, resolve_mapping
     from close.engine.opening import parse_opening_balances
+    from close.errors import InputDataError
     from close.rates.files import parse_rates_file
     from connectors.files import read_trial_balance
 

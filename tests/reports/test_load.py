@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.config import Settings
-from close.errors import InputDataError, PermanentError
 from close.engine.money import D
-from close.run.state import append_event
+from close.errors import InputDataError, PermanentError
 from close.run.stages import StageEnv
 from close.run.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT
 from close.run.stages.reporting import CONTENT_TYPES, report_run
+from close.run.state import append_event
 from close.storage import Database
 from close.storage.artifacts import list_artifacts, package_bytes, store_artifacts
 from close.storage.runs import Run, create_run, get_run, put_input

@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from close.analysis.costing.variances import StandardInput
 from close.engine.csvrows import csv_rows
-from close.errors import InputDataError
 from close.engine.money import D
+from close.errors import InputDataError
 
 REQUIRED = ("entity", "product", "input", "std_qty", "std_price", "actual_qty", "actual_price",
             "actual_units")

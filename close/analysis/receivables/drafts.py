@@ -34,8 +34,8 @@ from close.analysis.commentary import (
     _Counter,
     new_breaker,
 )
-from close.errors import ConfigError
 from close.engine.money import ZERO, from_minor
+from close.errors import ConfigError
 
 DRAFT_TEMPLATE_VERSION = "collection-v1"  # change with any change to DRAFT_SYSTEM or render
 TONES = ("reminder", "firm", "final_notice")

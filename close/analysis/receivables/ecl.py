@@ -14,8 +14,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from close.engine.fx import translate_amount
 from close.analysis.receivables.aging import BUCKETS
+from close.engine.fx import translate_amount
 from close.engine.types import Currency
 
 DEFAULT_ECL_RATES: Mapping[str, Decimal] = {

@@ -15,11 +15,11 @@ from datetime import date
 
 import pandas as pd
 
-from close.engine.csvrows import csv_rows
-from close.errors import InputDataError
-from close.engine.money import D, to_minor
 from close.analysis.receivables.aging import TITLE_COLUMNS
+from close.engine.csvrows import csv_rows
+from close.engine.money import D, to_minor
 from close.engine.types import Currency, EntityId
+from close.errors import InputDataError
 
 LANGUAGES = ("pt-BR", "en")
 OPTIONAL_COLUMNS = ("language", "email")

@@ -26,10 +26,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.config import Settings
+from close.engine.types import EntityId, RunId
 from close.errors import CloseError, PermanentError, RunConflict
-from close.run.leases import WORKING_STATUSES, Heartbeat, new_holder, takeover_prefix
 from close.logs import log_context
+from close.run.leases import WORKING_STATUSES, Heartbeat, new_holder, takeover_prefix
 from close.run.state import STAGE_ORDER, TRANSITIONS, RunStatus, append_event, transition
+from close.run.transient import DatabaseUnavailable, patience, retry_database
+from close.run.workflow.checklist import blocking
 from close.storage import Database
 from close.storage.leases import (
     LeaseKey,
@@ -42,9 +45,6 @@ from close.storage.leases import (
 )
 from close.storage.runs import Run, done_stages, get_run
 from close.storage.workflow import list_tasks
-from close.run.transient import DatabaseUnavailable, patience, retry_database
-from close.engine.types import EntityId, RunId
-from close.run.workflow.checklist import blocking
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,14 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.analysis.variances import AnalysisInputs, AnalysisResult, DriverFigures, analyze, variance_to_json
 from close.analysis.budget import parse_budget
-from close.engine.chart import BALANCE_SHEET_CLASSES, Chart
-from close.config import GroupConfig
-from close.engine.fx import translate_amount
 from close.analysis.kpis import Kpi, KpiInputs, compute_kpis
+from close.analysis.variances import AnalysisInputs, AnalysisResult, DriverFigures, analyze, variance_to_json
+from close.config import GroupConfig
+from close.engine.chart import BALANCE_SHEET_CLASSES, Chart
+from close.engine.fx import translate_amount
 from close.engine.periods import add_months
+from close.engine.types import Currency, EntityId, Period, RunId
 from close.run.stages import StageEnv, StageOutput, digest_of
 from close.run.stages.commentating import commentary_writer, explain
 from close.run.stages.consolidating import consolidated_of, translated_of
@@ -24,7 +25,6 @@ from close.run.stages.inputs import load_config, load_run_chart, read_file
 from close.run.stages.receivables import receivables_step
 from close.storage.balances import copy_rows
 from close.storage.runs import Run, effective_run
-from close.engine.types import Currency, EntityId, Period, RunId
 
 
 def month_figures(consolidated: pd.DataFrame, chart: Chart) -> pd.DataFrame:

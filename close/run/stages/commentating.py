@@ -13,15 +13,15 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.analysis.variances import AnalysisResult
-from close.engine.chart import Chart
 from close.analysis.commentary import CommentaryBatch, CommentarySettings, generate_commentary
+from close.analysis.variances import AnalysisResult
 from close.config import GroupConfig
+from close.engine.chart import Chart
+from close.engine.types import AccountCode, EntityId, RunId
 from close.run.stages import StageEnv
 from close.storage.balances import copy_rows
 from close.storage.commentary import PostgresCommentaryCache
 from close.storage.runs import Run, effective_run
-from close.engine.types import AccountCode, EntityId, RunId
 
 FigureKey = tuple[EntityId | None, AccountCode, str]
 

@@ -11,16 +11,17 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.engine.adjustments import parse_adjustments
 from close.config import GroupConfig
+from close.engine.adjustments import parse_adjustments
 from close.engine.consolidation import ConsolidationInputs, ConsolidationResult, consolidate
 from close.engine.dividends import resolve_dividends
-from close.errors import InputDataError
 from close.engine.frames import MAPPED_TB_COLUMNS
 from close.engine.fx import TRANSLATED_COLUMNS, OpeningBalances, PeriodRates
 from close.engine.money import from_minor
 from close.engine.opening import parse_opening_balances
 from close.engine.periods import previous_period
+from close.engine.types import Currency, EntityId, RunId
+from close.errors import InputDataError
 from close.rates.coverage import check_rates
 from close.rates.model import FxRate
 from close.run.stages import StageEnv, StageOutput, digest_of
@@ -36,7 +37,6 @@ from close.storage.balances import (
 )
 from close.storage.rates import load_rates
 from close.storage.runs import Run, effective_run
-from close.engine.types import Currency, EntityId, RunId
 
 # What translated_balances stores of close.engine.fx.TRANSLATED_COLUMNS (plus the push-down book).
 STORED_TRANSLATED: tuple[str, ...] = (*TRANSLATED_COLUMNS, "book")

@@ -10,13 +10,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.run.state import RunStatus, append_event
+from close.engine.types import EntityId
 from close.run.stages import StageEnv, StageOutput
 from close.run.stages.inputs import ORIGIN_INPUT, load_config
+from close.run.state import RunStatus, append_event
+from close.run.workflow.distribution import distribute_package
 from close.storage.artifacts import package_bytes
 from close.storage.runs import Run, effective_run, get_input, sha256
-from close.engine.types import EntityId
-from close.run.workflow.distribution import distribute_package
 
 
 def package_path(output_dir: Path, group_id: str, period: str, run_id: str) -> Path:

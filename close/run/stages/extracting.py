@@ -5,13 +5,13 @@ The chord's one other task, keyed ``@rates``, stores the period's FX rates (``cl
 
 from __future__ import annotations
 
-from close.secrets import write_secret
+from close.engine.types import EntityId
 from close.run.stages import StageEnv, StageOutput, digest_of
 from close.run.stages.inputs import load_config, read_file
 from close.run.stages.rates import RATES_KEY, fetch_run_rates
+from close.secrets import write_secret
 from close.storage.balances import write_trial_balance
 from close.storage.runs import Run, get_input
-from close.engine.types import EntityId
 from connectors.base import ConnectorContext
 from connectors.registry import create_connector, files_for
 from connectors.settings import secret_env_var

@@ -13,18 +13,23 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from close.analysis.variances import month_changes
-from close.engine.chart import Chart
-from close.config import GroupConfig
 from close.analysis.costing.cvp import cvp
 from close.analysis.costing.files import parse_standard_costs
 from close.analysis.costing.variances import cost_variances
-from close.engine.periods import add_months
-from close.analysis.receivables.aging import aging_by_entity, bucket_movement, top_overdue_customers, translate_aging
-from close.checks.receivables import tb_balances
+from close.analysis.receivables.aging import (
+    aging_by_entity,
+    bucket_movement,
+    top_overdue_customers,
+    translate_aging,
+)
 from close.analysis.receivables.dso import count_back_dso
 from close.analysis.receivables.ecl import ecl_provision, required_vs_booked
 from close.analysis.rootcause import decompose, recurrence
+from close.analysis.variances import month_changes
+from close.checks.receivables import tb_balances
+from close.config import GroupConfig
+from close.engine.chart import Chart
+from close.engine.periods import add_months
 from close.run.stages.analyzing import load_analysis_inputs
 from close.run.stages.consolidating import mapped_balances, translated_of
 from close.run.stages.inputs import read_file

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from close.engine.chart import Chart, load_chart
 from close.config import GroupConfig, parse_group_config
+from close.engine.chart import Chart, load_chart
+from close.engine.types import RunId
 from close.errors import InputDataError
 from close.storage.runs import get_input, list_inputs
-from close.engine.types import RunId
 
 CONFIG_INPUT = "group.toml"  # the config text, as snapshotted by `close run`
 ORIGIN_INPUT = "origin"  # the absolute path of the config file, so `close resume` can re-read files

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from close.errors import InputDataError
 from close.engine.mapping import parse_mapping, resolve_mapping
+from close.engine.types import EntityId
+from close.errors import InputDataError
 from close.run.lifecycle import extract_keys
-from close.run.state import RunStatus
 from close.run.stages import RunStopped, StageEnv, StageOutput, digest_of
 from close.run.stages.inputs import load_config, load_run_chart, read_file
+from close.run.state import RunStatus
 from close.storage.balances import read_trial_balances, write_frame
 from close.storage.runs import Run, done_stages
-from close.engine.types import EntityId
 
 
 def map_accounts(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from close.config import GroupConfig, Settings
 from close.engine.dividends import dividend_rate_needs
 from close.engine.periods import previous_period
+from close.engine.types import EntityId
 from close.rates.coverage import check_rates, file_routed
 from close.rates.files import parse_rates_file
 from close.rates.model import FxRate, RateNeed
@@ -25,7 +26,6 @@ from close.run.stages import StageEnv, StageOutput, digest_of
 from close.run.stages.inputs import load_config, read_file
 from close.storage.rates import load_rates
 from close.storage.runs import Run, effective_run
-from close.engine.types import EntityId
 
 RATES_KEY = "@rates"  # the run_stages entity key of the rates task (entity ids cannot start with @)
 

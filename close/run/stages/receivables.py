@@ -13,19 +13,19 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from close.analysis.commentary import CommentarySettings
-from close.config import GroupConfig
-from close.engine.periods import period_end
 from close.analysis.receivables.aging import age_titles, aging_by_entity
-from close.checks.receivables import check_aging_reconciles, check_ecl_booked, tb_balances
 from close.analysis.receivables.drafts import customers_due, latest_templates, write_drafts
 from close.analysis.receivables.ecl import ecl_provision, required_vs_booked
 from close.analysis.receivables.titles import parse_titles
+from close.checks import CheckResult
+from close.checks.receivables import check_aging_reconciles, check_ecl_booked, tb_balances
+from close.config import GroupConfig
+from close.engine.periods import period_end
 from close.run.stages import StageEnv
 from close.run.stages.inputs import read_file
 from close.storage.commentary import PostgresCommentaryCache
 from close.storage.receivables import ensure_templates, load_templates, save_aging_snapshot, save_drafts
 from close.storage.runs import Run
-from close.checks import CheckResult
 
 
 def aged_titles(conn: Connection, run: Run, config: GroupConfig) -> pd.DataFrame | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-from close.run.state import RunStatus
 from close.run.stages import StageFn
+from close.run.state import RunStatus
 
 _ADAPTERS: Mapping[RunStatus, str] = {
     RunStatus.EXTRACTING: "close.run.stages.extracting:extract_entity",

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from close.engine.types import RunId
 from close.errors import CloseError
-from close.run.state import STAGE_ORDER, RunStatus, append_event, transition
 from close.run.stages import StageEnv
 from close.run.stages.inputs import load_config
+from close.run.state import STAGE_ORDER, RunStatus, append_event, transition
+from close.run.workflow.checklist import blocking, overdue
+from close.run.workflow.delivery import Message, deliver
+from close.run.workflow.durations import slow_stages
 from close.storage.runs import get_run
 from close.storage.workflow import (
     alert_keys,
@@ -27,10 +31,6 @@ from close.storage.workflow import (
     runs_awaiting_tasks,
     undelivered_alerts,
 )
-from close.engine.types import RunId
-from close.run.workflow.checklist import blocking, overdue
-from close.run.workflow.delivery import Message, deliver
-from close.run.workflow.durations import slow_stages
 
 log = logging.getLogger(__name__)
 

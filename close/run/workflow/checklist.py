@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from close.config import GroupConfig
-from close.run.state import STAGE_ORDER
-from close.storage.workflow import TaskRow
 from close.engine.types import Period
+from close.run.state import STAGE_ORDER
 from close.run.workflow.calendar import business_day
+from close.storage.workflow import TaskRow
 
 _STAGES = {s.value for s in STAGE_ORDER}
 

@@ -29,11 +29,11 @@ from email.utils import formatdate
 import httpx
 
 from close.config import Settings
-from close.run.state import append_event
-from close.run.stages import StageEnv
-from close.storage.workflow import Delivery, mark_delivery, record_deliveries
 from close.engine.types import RunId
+from close.run.stages import StageEnv
+from close.run.state import append_event
 from close.run.workflow.settings import SLACK_WEBHOOK_SECRET, SMTP_PASSWORD_SECRET, DistributionSettings
+from close.storage.workflow import Delivery, mark_delivery, record_deliveries
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from close.config import GroupConfig
 from close.run.stages import StageEnv
+from close.run.workflow.delivery import Attachment, DeliveryReport, Message, deliver
 from close.storage.artifacts import artifact_files
 from close.storage.runs import Run
-from close.run.workflow.delivery import Attachment, DeliveryReport, Message, deliver
 
 HEADLINES = (("net_income", "Net income"), ("equity", "Equity"), ("assets", "Total assets"))
 

@@ -18,9 +18,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from close.run.state import RunStatus
+from close.run.workflow.durations import stage_durations
 from close.storage import Database
 from close.storage.workflow import metric_totals, recent_run_ids, transitions_of
-from close.run.workflow.durations import stage_durations
 from connectors.http import ERP_CALLS
 
 BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)

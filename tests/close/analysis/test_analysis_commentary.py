@@ -26,8 +26,8 @@ from close.analysis.commentary import (
     traffic_light,
 )
 from close.config import AiSettings
-from close.errors import ConfigError
 from close.engine.money import D
+from close.errors import ConfigError
 from tests.close.analysis.frames import figures, grounded_reply, variances
 from tests.fakes.anthropic_server import FakeAnthropic
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from close.errors import InputDataError
 from close.analysis.kpis import KPI_DEFINITIONS, Kpi, KpiInputs, compute_kpis
 from close.engine.money import D
+from close.errors import InputDataError
 from tests.close.analysis.frames import chart, figures
 
 PROFIT_AND_LOSS = """

@@ -26,8 +26,8 @@ from close.analysis.variances import (
     variance_to_json,
 )
 from close.config import Thresholds
-from close.errors import InputDataError
 from close.engine.money import D
+from close.errors import InputDataError
 from tests.close.analysis.frames import chart, entity_figures, figures
 
 CURRENT = figures("""

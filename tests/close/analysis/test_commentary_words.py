@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 
-from close.analysis.variances import AnalysisInputs, DriverFigures, Variance, compute_variances
 from close.analysis.commentary import (
     CommentarySettings,
     MemoryCache,
@@ -21,6 +20,7 @@ from close.analysis.commentary import (
     generate_commentary,
     render_prompt,
 )
+from close.analysis.variances import AnalysisInputs, DriverFigures, Variance, compute_variances
 from tests.close.analysis.frames import chart, entity_figures, figures
 from tests.fakes.anthropic_server import FakeAnthropic
 

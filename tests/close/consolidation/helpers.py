@@ -8,8 +8,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from close.engine.chart import load_chart
 from close.config import Acquisition, EntityConfig, IntercompanySettings, PpaIntangible
+from close.engine.chart import load_chart
 from close.engine.consolidation import ConsolidationInputs
 from close.engine.frames import MAPPED_TB_COLUMNS
 from close.engine.fx import OpeningBalances, PeriodRates

@@ -8,8 +8,8 @@ import pytest
 
 from close.config import IntercompanySettings, PpaIntangible
 from close.engine.consolidation import consolidate, trace_account
-from close.errors import ConfigError, InputDataError
 from close.engine.journals import JournalEntry, JournalLine
+from close.errors import ConfigError, InputDataError
 
 from .helpers import acquisition, amounts, entity, inputs, opening, rates, tb
 

@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 
 from close.engine.consolidation import consolidate
-from close.errors import InputDataError
 from close.engine.journals import JournalEntry, JournalLine
+from close.errors import InputDataError
 
 from .helpers import acquisition, amounts, entity, inputs, opening, rates, tb
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from close.engine.chart import load_chart
-from close.errors import ConfigError
 from close.engine.intercompany import classify_intercompany
+from close.errors import ConfigError
 
 from .helpers import CHART, tb
 

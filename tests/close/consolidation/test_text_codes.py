@@ -13,8 +13,8 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from close.engine.consolidation import consolidate
 from close.engine._kernels import categorical_text, drop_unused, encode_text
+from close.engine.consolidation import consolidate
 
 from .helpers import inputs, rates
 from .test_properties import FAST, _frame, _group_config, _str_rates, groups

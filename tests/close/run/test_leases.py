@@ -14,12 +14,12 @@ from close.config import Settings
 from close.errors import RunConflict
 from close.run.leases import new_holder, reap, takeover_prefix
 from close.run.lifecycle import create_close_run
-from close.run.state import RunStatus, transition
 from close.run.stages import StageEnv, run_stage
+from close.run.state import RunStatus, transition
+from close.run.transient import short_reason
 from close.storage import Database
 from close.storage.leases import LeaseKey, acquire_lease, queue_leases
 from close.storage.runs import events, get_run
-from close.run.transient import short_reason
 from tests.close.run.small_group import write_group
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from close.api import CloseSession
 from close.config import Settings
-from close.run.state import append_event
 from close.run.stages import StageEnv
+from close.run.state import append_event
 from close.storage import Database
 from close.storage.runs import create_run
 from close.storage.users import access_entries

@@ -18,12 +18,12 @@ from typing import Any
 
 import pandas as pd
 
-from close.engine.chart import load_chart
+from close.checks import ValidationContext
 from close.config import EntityConfig, Thresholds, ValidationSettings
+from close.engine.chart import load_chart
 from close.engine.intercompany import IC_PAIR_COLUMNS
 from close.engine.money import D, to_minor
 from close.rates.model import FxRate
-from close.checks import ValidationContext
 
 AMOUNTS = frozenset(
     {
