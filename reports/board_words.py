@@ -5,8 +5,8 @@ Acme Brasil → Acme Holdings", never ``FLUX_PRIOR_MONTH`` or ``IC:revenue_expen
 appendix (and the workbook) keep the codes, which is where an auditor traces them.
 
 Journal ids are built by rule (``close.engine.intercompany``, ``close.engine.investment``,
-``close.engine.ppa`` …: ``RULE:key:key``), so the title is read back from the id; a journal whose id follows no rule (a
-top-side adjustment) is titled by its own memo, which a person wrote.
+``close.engine.ppa`` …: ``RULE:key:key``), so the title is read back from the id; a journal whose id
+follows no rule (a top-side adjustment) is titled by its own memo, which a person wrote.
 """
 
 from __future__ import annotations
