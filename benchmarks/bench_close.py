@@ -155,7 +155,7 @@ def close_month(config: Path, period: str) -> tuple[str, int]:
     import contextlib
     import json
 
-    from close.cli.main import app
+    from close.cli.commands import app
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -58,7 +58,7 @@ from close.analysis.variances import (
     month_changes,
     robust_z_score,
 )
-from close.analysis.variances import commentary_text as words
+from close.analysis import commentary_text as words
 from close.config import AI_DEFAULTS, AiSettings
 from close.engine.money import ZERO
 from close.engine.periods import previous_period

@@ -86,7 +86,7 @@ def tasks_done(group: GroupArg, period: PeriodArg, task: TaskArg,
     for run in runs:
         if release_gate(env, run.id):
             console.print(f"run {run.id} continues")
-            from close.cli.main import carry_on
+            from close.cli.commands import carry_on
             carry_on(env, run.id, wait=wait, as_json=False)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from close.cli.demo import ERP_EXAMPLE, with_source_settings
+from close.cli.demo_setup import ERP_EXAMPLE, with_source_settings
 from close.config import load_group_config
 from connectors.fakes.erp_launcher import erp_demo_sources, start_erp_fakes, stop_erp_fakes
 from connectors.settings import secret_env_var
@@ -40,7 +40,7 @@ def group(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 def check(group: tuple[Path, dict[str, str]], *extra: str) -> subprocess.CompletedProcess[str]:
     path, env = group
-    return subprocess.run([sys.executable, "-c", "from close.cli.main import main; main()",
+    return subprocess.run([sys.executable, "-c", "from close.cli import main; main()",
                            "connectors", "check", "--config", str(path), *extra],
                           env=env, capture_output=True, text=True, timeout=120, check=False)
 

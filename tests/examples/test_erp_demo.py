@@ -22,7 +22,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from close.cli.demo import with_source_settings
+from close.cli.demo_setup import with_source_settings
 from close.config import EntityConfig, GroupConfig, load_group_config
 from close.engine.frames import LOCAL_TB_COLUMNS
 from close.storage import Database
@@ -114,7 +114,7 @@ def test_close_demo_erp_names_a_payment_missing_from_the_bank(pg_url: str, db_se
     script = (f"import sys; sys.path.insert(0, {str(EXAMPLE.parents[1])!r}); "
               "from connectors.fakes import erp_launcher; erp_launcher.start_erp_fakes(); "
               "erp_launcher.running_fake('bling').missing_cash = {'6001'}; "
-              "from close.cli.main import main; main()")
+              "from close.cli import main; main()")
     done = subprocess.run([sys.executable, "-c", script, "demo", "--erp"], env=env, capture_output=True,
                           text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -29,7 +29,7 @@ def _suggest(folder: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOSE_", "DATABASE_URL", "ANTHROPIC_"))}
     env["COLUMNS"] = "500"  # one message, one line: no wrapping inside a file name
     return subprocess.run(
-        [sys.executable, "-c", "from close.cli.main import main; main()", "mapping", "suggest", "--config",
+        [sys.executable, "-c", "from close.cli import main; main()", "mapping", "suggest", "--config",
          str(folder / "group.toml"), "--period", "2026-01", "--output", str(folder / "suggested.csv")],
         capture_output=True, text=True, timeout=240, check=False, env=env)
 

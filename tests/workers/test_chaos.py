@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from close.cli.demo import DEMO_EXAMPLE
+from close.cli.demo_setup import DEMO_EXAMPLE
 from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.redis_server import RedisServer, private_redis
 from tests.workers.celery_workers import Worker, celery_workers
@@ -129,7 +129,7 @@ def _new_run(admin_url: str, tenant: str, known: set[str], runner: subprocess.Po
 
 def _start(env: dict[str, str], config: str) -> subprocess.Popen[str]:
     # Every close re-runs the completed PERIOD: --rerun supersedes the previous one (issue 17).
-    return subprocess.Popen([sys.executable, "-c", "from close.cli.main import main; main()", "run",
+    return subprocess.Popen([sys.executable, "-c", "from close.cli import main; main()", "run",
                              "--config", config, "--period", PERIOD, "--wait", "--rerun"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)

@@ -27,7 +27,7 @@ def test_every_service_command_exists() -> None:
         if command[0] == "close":
             subcommand = [word for word in command[1:] if not word.startswith("-")][:2]
             help_args = subcommand if subcommand[:1] == ["db"] else subcommand[:1]
-            done = subprocess.run([sys.executable, "-c", "from close.cli.main import main; main()",
+            done = subprocess.run([sys.executable, "-c", "from close.cli import main; main()",
                                    *help_args, "--help"], capture_output=True, text=True, check=False)
             assert done.returncode == 0, (command, done.stdout + done.stderr)
         else:

@@ -55,7 +55,7 @@ def _pid_talking_to(workers: list[Worker], port: int) -> tuple[Worker, int]:
 
 
 def _start_run(env: dict[str, str], config: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "close.cli", "run", "--config",
+    return subprocess.Popen([sys.executable, "-c", "from close.cli import main; main()", "run", "--config",
                              str(config), "--period", PERIOD, "--wait"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 

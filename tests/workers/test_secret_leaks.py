@@ -101,7 +101,7 @@ def test_no_secret_reaches_the_database_logs_artifacts_or_redis(
                           ANTHROPIC_API_KEY=markers["anthropic"], ANTHROPIC_BASE_URL=anthropic.url)
             omie_fake.delay = 1.0  # the extract holds its message (acknowledged late) while Redis is read
             with celery_workers(env, 1, tmp_path) as workers:
-                command = [sys.executable, "-c", "from close.cli.main import main; main()", "run", "--config",
+                command = [sys.executable, "-c", "from close.cli import main; main()", "run", "--config",
                            str(config), "--period", PERIOD, "--wait", "--json"]
                 running = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                            text=True)

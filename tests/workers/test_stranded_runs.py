@@ -45,7 +45,7 @@ def _env(pg_url: str, home: Path, **extra: str) -> dict[str, str]:
 
 
 def _start(env: dict[str, str], config: Path, period: str = PERIOD, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "close.cli", "run", "--config",
+    return subprocess.Popen([sys.executable, "-c", "from close.cli import main; main()", "run", "--config",
                              str(config), "--period", period, *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
 

@@ -34,7 +34,7 @@ def test_the_embedded_database_prints_no_runtime_dir_warning(tmp_path: Path) -> 
            if k not in ("DATABASE_URL", "XDG_RUNTIME_DIR") and not k.startswith("CLOSE_")}
     env["CLOSE_HOME"] = str(tmp_path)
     try:
-        done = subprocess.run([sys.executable, "-m", "close.cli", "status"], env=env,
+        done = subprocess.run([sys.executable, "-c", "from close.cli import main; main()", "status"], env=env,
                               capture_output=True, text=True, timeout=180, check=False)
         assert done.returncode == 0, done.stderr
         assert "Warning" not in done.stderr, done.stderr

@@ -22,7 +22,7 @@ def cli_env(pg_url: str, home: Path, tenant: str | None = None, **extra: str) ->
 
 def close(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     """Run ``close ARGS`` and return the finished process (stdout, stderr, returncode)."""
-    return subprocess.run([sys.executable, "-c", "from close.cli.main import main; main()", *args], env=env,
+    return subprocess.run([sys.executable, "-c", "from close.cli import main; main()", *args], env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 

@@ -16,7 +16,7 @@ from tests.close.run.small_group import SUB_TB, write_group
 def test_two_concurrent_processes_one_is_refused(pg_url: str, tmp_path: Path) -> None:
     config = write_group(tmp_path / "group")
     env = cli_env(pg_url, tmp_path / "home")
-    args = [sys.executable, "-c", "from close.cli.main import main; main()", "run", "--config", str(config),
+    args = [sys.executable, "-c", "from close.cli import main; main()", "run", "--config", str(config),
             "--period", "2026-01"]
     procs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pdfplumber
 
-from close.cli.demo import DEMO_EXAMPLE
+from close.cli.demo_setup import DEMO_EXAMPLE
 from close.run.stages.reporting import load_package, render_package
 from close.storage import Database
 from close.storage.runs import get_run

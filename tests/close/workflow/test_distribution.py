@@ -88,7 +88,7 @@ def test_a_run_killed_in_the_middle_of_distributing_sends_each_message_once(pg_u
         env = {**env_for(pg_url, tmp_path / "home", slack), "CLOSE_LEASE_SECONDS": "3"}
         # The CFO's copy goes first; the controller's is held at RCPT TO while the runner is killed.
         smtp.hold_for, smtp.hold_seconds = "controller@example.com", 60
-        runner = subprocess.Popen([sys.executable, "-c", "from close.cli.main import main; main()", "run",
+        runner = subprocess.Popen([sys.executable, "-c", "from close.cli import main; main()", "run",
                                    "--config", str(config), "--period", "2026-01"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                   start_new_session=True)

@@ -35,7 +35,7 @@ def test_status_shows_a_working_stage_against_its_median_and_an_expected_finish(
         assert close(env, "run", "--config", str(config), "--period", "2026-01").returncode == 0  # history
         smtp.hold_for, smtp.hold_seconds = "cfo@example.com", 90  # DISTRIBUTING works for a while
         # A re-run of the same month: the same stages, now with a history to compare against.
-        runner = subprocess.Popen([sys.executable, "-c", "from close.cli.main import main; main()", "run",
+        runner = subprocess.Popen([sys.executable, "-c", "from close.cli import main; main()", "run",
                                    "--config", str(config), "--period", "2026-01", "--rerun"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

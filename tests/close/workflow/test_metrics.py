@@ -33,7 +33,7 @@ def _free_port() -> int:
 def _scrape(env: dict[str, str]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """Start ``close metrics``, read /metrics once, stop it; return every sample by name and labels."""
     port = _free_port()
-    exporter = subprocess.Popen([sys.executable, "-c", "from close.cli.main import main; main()", "metrics",
+    exporter = subprocess.Popen([sys.executable, "-c", "from close.cli import main; main()", "metrics",
                                  "--port", str(port)], env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -74,7 +74,7 @@ def test_after_the_erp_demo_close_it_counts_erp_calls_and_errors_by_provider(pg_
     script = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
               "from connectors.fakes import erp_launcher; erp_launcher.start_erp_fakes(); "
               "erp_launcher.running_fake('omie').fail_next(1, 503, b'busy'); "
-              "from close.cli.main import main; main()")
+              "from close.cli import main; main()")
     done = subprocess.run([sys.executable, "-c", script, "demo", "--erp"], env=env, capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -468,14 +468,14 @@ def demo(as_json: JsonOpt = False,
          ) -> None:
     """Run the demo group's close for every month without an effective run, oldest first."""
     if erp:
-        from close.cli.demo import prepare_erp_demo
+        from close.cli.demo_setup import prepare_erp_demo
 
         # Before open_env: the settings it reads must carry the fakes' CLOSE_SECRET_* variables.
         config_path, periods = prepare_erp_demo(settings_from_env(), os.environ)
         env = guard(open_env(), Action.START, target="demo --erp")
     else:
         env = guard(open_env(), Action.START, target="demo")
-        from close.cli.demo import DEMO_EXAMPLE as source
+        from close.cli.demo_setup import DEMO_EXAMPLE as source
 
         if not (source / "group.toml").exists():
             raise ConfigError(f"the demo group is not at {source}", key="examples/demo")
