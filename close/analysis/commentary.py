@@ -50,6 +50,7 @@ import pybreaker
 import tenacity
 from pydantic import SecretStr
 
+from close.analysis import commentary_text as words
 from close.analysis.variances import (
     DRIVER_DIMENSIONS,
     AccountNature,
@@ -58,7 +59,6 @@ from close.analysis.variances import (
     month_changes,
     robust_z_score,
 )
-from close.analysis import commentary_text as words
 from close.config import AI_DEFAULTS, AiSettings
 from close.engine.money import ZERO
 from close.engine.periods import previous_period
