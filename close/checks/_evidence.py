@@ -90,10 +90,6 @@ def _classes(chart: Chart) -> pd.Series:
     return chart.accounts["class"]
 
 
-def _int(series: pd.Series) -> np.ndarray:
-    return series.to_numpy(dtype=np.int64)
-
-
 def _local_floor(ctx: ValidationContext, amount: Decimal) -> dict[Currency, int]:
     """Express a presentation-currency floor in each entity currency's minor units.
 

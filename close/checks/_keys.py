@@ -8,8 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from close.checks._evidence import _int
 from close.checks.result import ValidationContext
+
+
+def _int(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype=np.int64)
+
+
+
 
 
 def _memo(ctx: ValidationContext, name: str, build: Callable[[], object]) -> object:

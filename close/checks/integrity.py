@@ -6,8 +6,8 @@ import re
 
 import numpy as np
 
-from close.checks._evidence import _classes, _entity_currencies, _fmt, _int, _mismatch, _or_pass, _role
-from close.checks._keys import _group_sums, _local_keys
+from close.checks._evidence import _classes, _entity_currencies, _fmt, _mismatch, _or_pass, _role
+from close.checks._keys import _group_sums, _int, _local_keys
 from close.checks.result import CheckResult, ValidationContext
 from close.engine.chart import INCOME_STATEMENT_CLASSES, SystemRole
 from close.engine.money import D, to_minor

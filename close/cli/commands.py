@@ -1,7 +1,7 @@
 """The ``close`` command line: run, follow, resume, inspect and download a monthly close.
 
-Exit codes (design.md "Interfaces"), mapped here and only here: 0 ok; 1 run FAILED or CANCELLED;
-2 usage or config error, or refused (an active run exists, the period is locked); 3 stopped at
+Exit codes (design.md "Interfaces"), mapped in close/cli/ only (a run's outcome in follow.py, errors
+in main() here): 0 ok; 1 run FAILED or CANCELLED; 2 usage or config error, or refused (an active run exists, the period is locked); 3 stopped at
 AWAITING_REVIEW.
 """
 
@@ -11,33 +11,22 @@ import json
 import os
 import shutil
 import sys
-import threading
 import time
 from dataclasses import asdict
 from datetime import UTC
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import click
 import sqlalchemy.exc as sa_exc
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from close.cli.ar import ar_app
 from close.cli.audit import audit_app
 from close.cli.common import (
     EXIT_FAILED,
-    EXIT_OK,
     EXIT_REFUSED,
-    EXIT_REVIEW,
     ConfigOpt,
     JsonOpt,
     PeriodOpt,
@@ -46,6 +35,15 @@ from close.cli.common import (
     err,
     open_env,
     settings_from_env,
+)
+from close.cli.follow import (
+    carry_on,
+    exit_for,
+    follow,
+    package_of,
+    report_outcome,
+    run_json,
+    start_in_background,
 )
 from close.cli.tasks import progress_json, progress_text, tasks_app, tick_command
 from close.cli.tools import connectors_app, ic_app, mapping_app, rates_app, tb_app
@@ -57,10 +55,10 @@ from close.engine.types import RunId
 from close.errors import CloseError, ConfigError, NotFound, RunConflict
 from close.run.lifecycle import cancel_run, create_close_run, reap_stranded, resume_run
 from close.run.stages import StageEnv
-from close.run.state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
-from close.run.transient import patience, retry_database, short_reason
+from close.run.state import STAGE_ORDER, RunStatus
+from close.run.transient import short_reason
 from close.run.workflow.durations import progress
-from close.storage.runs import Run, active_run, done_stages, effective_run, events, find_runs, get_run
+from close.storage.runs import Run, active_run, done_stages, effective_run, find_runs, get_run
 from close.users import Action
 
 WAIT_HELP = "Follow the run until it ends (distributed mode)."
@@ -71,123 +69,6 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
                        "from ERPs to the board package.")
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(db_app, name="db")
-def start_in_background(env: StageEnv, run_id: RunId) -> threading.Thread | None:
-    """Hand the run to the canvas: in a thread in-process, or to the broker in distributed mode."""
-    from workers.canvas import start_run
-
-    if env.settings.broker_url:
-        start_run(env, run_id)
-        return None
-
-    def work() -> None:
-        try:
-            start_run(env, run_id)
-        except CloseError:
-            pass  # recorded on the run by the stage; the follower reports it
-    thread = threading.Thread(target=work, name=f"run-{run_id[:8]}", daemon=True)
-    thread.start()
-    return thread
-
-
-def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False,
-           worker: threading.Thread | None = None) -> Run:
-    """Show the run's progress from PostgreSQL until it stops working; return its final state."""
-    settled = (*TERMINAL_STATUSES, RunStatus.FAILED, *AWAITING_PEOPLE)
-    with env.db.tx() as conn:
-        run = get_run(conn, run_id)
-        config_entities = len(_config_entities(conn, run_id)) + 1  # the rates task
-    assert run is not None
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=False, disable=quiet) as progress:
-        stages = progress.add_task("stages", total=len(STAGE_ORDER))
-        entities = progress.add_task("entities and rates", total=config_entities)
-        last_reap, wait_db = 0.0, patience(env.settings.db_retry_seconds)
-        while True:
-            # A run nobody works on any more is failed, not awaited. While this process's own worker
-            # thread is alive someone does work on it, so the reap (and its lease queries) waits.
-            working_here = worker is not None and worker.is_alive()
-            if not working_here and time.monotonic() - last_reap >= 1:
-                retry_database(lambda: reap_stranded(env, run_id=run_id), seconds=wait_db,
-                               what="following the run")
-                last_reap = time.monotonic()
-            run, done = retry_database(lambda: _poll(env, run_id), seconds=wait_db, what="following the run")
-            assert run is not None
-            n_entities = sum(1 for s, e in done if s == RunStatus.EXTRACTING.value)
-            n_stages = sum(1 for s, e in done if e == "") + (1 if n_entities == config_entities else 0)
-            progress.update(entities, completed=n_entities)
-            progress.update(stages, completed=n_stages, description=f"{run.status.value.lower():<15}")
-            alive = worker is not None and worker.is_alive()
-            if run.status in settled and not alive:
-                return run
-            time.sleep(0.2)
-
-
-def _poll(env: StageEnv, run_id: RunId) -> tuple[Run | None, set[tuple[str, str]]]:
-    with env.db.tx() as conn:
-        return get_run(conn, run_id), done_stages(conn, run_id)
-
-
-def _config_entities(conn: Any, run_id: RunId) -> list[str]:  # noqa: ANN401
-    from close.run.stages.inputs import load_config
-    return [e.id for e in load_config(conn, run_id).entities]
-
-
-def _exit_for(run: Run) -> int:
-    return {RunStatus.COMPLETED: EXIT_OK, RunStatus.AWAITING_REVIEW: EXIT_REVIEW,
-            RunStatus.AWAITING_TASKS: EXIT_REVIEW}.get(
-        run.status, EXIT_FAILED if run.status in (RunStatus.FAILED, RunStatus.CANCELLED) else EXIT_OK)
-
-
-def _package_of(env: StageEnv, run: Run) -> str | None:
-    from close.api import package_path_of
-
-    with env.db.tx() as conn:
-        return package_path_of(events(conn, run.id))
-
-
-def _report(env: StageEnv, run: Run, *, as_json: bool) -> None:
-    path = _package_of(env, run) if run.status == RunStatus.COMPLETED else None
-    if as_json:
-        console.print_json(json.dumps({**_run_json(run), "package": path}, default=str))
-        return
-    style = {RunStatus.COMPLETED: "green", RunStatus.FAILED: "red", RunStatus.AWAITING_REVIEW: "yellow",
-             RunStatus.AWAITING_TASKS: "yellow"}
-    console.print(f"run {run.id} [{style.get(run.status, 'white')}]{run.status}[/]")
-    if run.status == RunStatus.FAILED:
-        where = run.failed_stage + (f" / entity {run.failed_entity}" if run.failed_entity else "")
-        console.print(f"[red]failed at {where}:[/] {run.failure_reason}")
-        console.print(f"fix the cause, then: [bold]close resume {run.id}[/]")
-    if run.status == RunStatus.AWAITING_REVIEW:
-        console.print(f"review the findings: [bold]close review {run.id}[/]")
-    if run.status == RunStatus.AWAITING_TASKS:
-        console.print(f"waiting at a checklist gate: [bold]close tasks list {run.group_id} {run.period}[/], "
-                      f"then [bold]close tasks done {run.group_id} {run.period} TASK[/]")
-    if path:
-        console.print(f"board package: [bold]{path}[/]")
-
-
-def _run_json(run: Run) -> dict[str, Any]:
-    data = asdict(run)
-    data["status"] = run.status.value
-    data["start_stage"] = run.start_stage.value
-    return data
-
-
-def carry_on(env: StageEnv, run_id: RunId, *, wait: bool, as_json: bool) -> None:
-    """Hand a run to the canvas; in-process (or with ``--wait``) follow it and exit with its outcome.
-
-    Distributed without ``--wait``, print the run id (scripts capture it) and return.
-    """
-    worker = start_in_background(env, run_id)
-    if env.settings.broker_url and not wait:
-        console.print(json.dumps({"run_id": run_id}) if as_json else run_id)
-        return
-    final = follow(env, run_id, quiet=as_json, worker=worker)
-    _report(env, final, as_json=as_json)
-    raise typer.Exit(_exit_for(final))
-
-
 @app.command()
 def run(config: ConfigOpt, period: PeriodOpt,
         wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)]
@@ -261,7 +142,7 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
     with env.db.tx() as conn:
         timing = {r.id: progress(conn, r) for r in runs if r.status in STAGE_ORDER}
     if as_json:
-        console.print_json(json.dumps({"runs": [{**_run_json(r), "stale": r.id in stale,
+        console.print_json(json.dumps({"runs": [{**run_json(r), "stale": r.id in stale,
                                                   "effective": r.status == RunStatus.COMPLETED
                                                   and not r.superseded_by,
                                                   "rejected_tasks": refused.get(r.id),
@@ -404,7 +285,7 @@ def signoff(run_id: str,
     signed = signoff_run(env, run_id, note, role=principal.role)
     console.print(f"run {signed.id} signed off by {signed.signed_off_by} "
                   f"at {signed.signed_off_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}; signed package: "
-                  f"{_package_of(env, signed)}")
+                  f"{package_of(env, signed)}")
 
 
 @app.command()
@@ -488,8 +369,8 @@ def demo(as_json: JsonOpt = False,
         files = sorted(p.name.removesuffix(".csv") for p in tb_folder.glob("*.csv"))
         periods = period_range(files[0], files[-1])
     last = close_periods(env, config_path, periods[:months], quiet=as_json)
-    _report(env, last, as_json=as_json)
-    raise typer.Exit(_exit_for(last))
+    report_outcome(env, last, as_json=as_json)
+    raise typer.Exit(exit_for(last))
 
 
 def close_periods(env: StageEnv, config_path: Path, periods: list[str], *, quiet: bool = False) -> Run:
@@ -533,8 +414,8 @@ def backfill(config: ConfigOpt, start: Annotated[str, typer.Option("--from", hel
     """Close every period in a range that has no effective run (comparatives for analysis)."""
     env = guard(open_env(), Action.START, target=f"{config} {start}..{end}")
     last = close_periods(env, config, period_range(check_period(start), check_period(end)), quiet=as_json)
-    _report(env, last, as_json=as_json)
-    raise typer.Exit(_exit_for(last))
+    report_outcome(env, last, as_json=as_json)
+    raise typer.Exit(exit_for(last))
 
 
 def _require_broker(settings: Settings) -> None:
@@ -569,8 +450,6 @@ def metrics(port: Annotated[int, typer.Option("--port", help="The port to serve 
             addr: Annotated[str, typer.Option("--addr", help="The address to listen on.")]
             = "127.0.0.1") -> None:
     """Serve the close's Prometheus metrics (runs, stage durations, retries, ERP calls, Claude usage)."""
-    import time
-
     from close.run.workflow.metrics import serve_metrics
 
     env = open_env()
@@ -611,7 +490,7 @@ def runs_reap(as_json: JsonOpt = False) -> None:
     env = open_env()
     reaped = reap_stranded(env)
     if as_json:
-        console.print_json(json.dumps({"reaped": [_run_json(r) for r in reaped]}, default=str))
+        console.print_json(json.dumps({"reaped": [run_json(r) for r in reaped]}, default=str))
         return
     for r in reaped:
         console.print(f"run {r.id} ({r.group_id} {r.period}) [red]FAILED[/]: {r.failure_reason}; "

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from close.api import CloseSession
 from close.cli.common import JsonOpt, check_period, console, open_env
+from close.cli.follow import carry_on
 from close.errors import ConfigError
 from close.run.workflow.alerts import release_gate, tick
 from close.run.workflow.checklist import missing_dependencies
@@ -86,7 +87,6 @@ def tasks_done(group: GroupArg, period: PeriodArg, task: TaskArg,
     for run in runs:
         if release_gate(env, run.id):
             console.print(f"run {run.id} continues")
-            from close.cli.commands import carry_on
             carry_on(env, run.id, wait=wait, as_json=False)
 
 

@@ -16,12 +16,12 @@ import pytest
 
 from close.engine.definitions import margin
 from close.engine.periods import add_months
+from close.run.stages.board_pack import load_board_pack
 from close.storage import Database
 from close.storage.runs import get_run
 from reports.cash_flow import month_index
 from reports.excel import build_workbook
 from reports.format import format_amount
-from reports.load import load_board_pack
 from reports.model import BoardPackData
 from reports.pdf import build_board_pdf, build_summary_pdf
 from reports.pptx import build_deck
