@@ -1,8 +1,8 @@
 """The ``close`` command line: run, follow, resume, inspect and download a monthly close.
 
 Exit codes (design.md "Interfaces"), mapped in close/cli/ only (a run's outcome in follow.py, errors
-in main() here): 0 ok; 1 run FAILED or CANCELLED; 2 usage or config error, or refused (an active run exists, the period is locked); 3 stopped at
-AWAITING_REVIEW.
+in main() here): 0 ok; 1 run FAILED or CANCELLED; 2 usage or config error, or refused (an active
+run exists, the period is locked); 3 stopped at AWAITING_REVIEW.
 """
 
 from __future__ import annotations
