@@ -42,14 +42,13 @@ from typing import Any, Literal, NamedTuple
 
 import pandas as pd
 
+from close.analysis.materiality import COMPARISON_KINDS, ComparisonKind, is_material
 from close.config import Thresholds
 from close.engine.money import ZERO, D, from_minor
 from close.engine.periods import previous_period
 from close.engine.types import AccountClass, AccountCode, Currency, EntityId, Period
 from close.errors import InputDataError
 
-ComparisonKind = Literal["budget", "mom", "yoy"]
-COMPARISON_KINDS: tuple[ComparisonKind, ...] = ("budget", "mom", "yoy")
 DriverDimension = Literal["entity", "cost_center", "department"]
 DRIVER_DIMENSIONS: tuple[DriverDimension, ...] = ("entity", "cost_center", "department")
 
@@ -77,40 +76,6 @@ DEFAULT_ANOMALY_Z = D("3.5")
 DEFAULT_ANOMALY_MIN_HISTORY = 6
 
 _PCT_PLACES = Decimal("0.0001")
-
-
-def threshold_limits(thresholds: Thresholds, kind: ComparisonKind) -> tuple[Decimal, Decimal]:
-    """Return ``(abs, pct)`` of a comparison kind from the config's ``[thresholds]``."""
-    return {
-        "budget": (thresholds.budget_abs, thresholds.budget_pct),
-        "mom": (thresholds.mom_abs, thresholds.mom_pct),
-        "yoy": (thresholds.yoy_abs, thresholds.yoy_pct),
-    }[kind]
-
-
-def is_material(thresholds: Thresholds, kind: ComparisonKind, delta: Decimal,
-                comparison: Decimal, *, rule: Literal["both", "either"] = "both") -> bool:
-    """Apply ``|Δ| ≥ abs and |Δ|/|comparison| ≥ pct``; without a comparison, abs only.
-
-    Args:
-        thresholds: the config's ``[thresholds]``.
-        kind: the comparison kind whose thresholds apply.
-        delta: current − comparison, presentation-currency units.
-        comparison: the comparison figure.
-        rule: ``both`` (a variance the board reads about) or ``either`` (the validation's flux
-            checks, a reviewer's net that flags a move crossing either threshold).
-
-    Returns:
-        True when the variance is material.
-
-    """
-    abs_limit, pct_limit = threshold_limits(thresholds, kind)
-    over_abs = abs(delta) >= abs_limit
-    # Cross-multiplied so the test is exact (no rounded percentage decides materiality).
-    over_pct = comparison != ZERO and abs(delta) >= pct_limit * abs(comparison)
-    if rule == "either":
-        return over_abs or over_pct
-    return over_abs and (over_pct or comparison == ZERO)
 
 
 @dataclass(frozen=True, eq=False)

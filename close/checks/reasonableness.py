@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from close.analysis.kpis import KpiInputs, compute_kpis
-from close.analysis.variances import is_material
+from close.analysis.materiality import is_material
 from close.checks._evidence import (
     _classes,
     _entity_currencies,
