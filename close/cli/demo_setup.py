@@ -27,7 +27,7 @@ from connectors.fakes.erp_launcher import erp_demo_sources, start_erp_fakes
 from connectors.settings import secret_env_var
 
 # The example groups ship as package data: close/examples links to the repository's examples/.
-EXAMPLES = Path(__file__).resolve().parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"  # close/examples, beside close/cli/
 ERP_EXAMPLE = EXAMPLES / "erp"
 DEMO_EXAMPLE = EXAMPLES / "demo"
 DEMO_FOLDER = "demo-erp"
