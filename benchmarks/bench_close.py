@@ -14,7 +14,7 @@ Beside them, measured in the same process on the same lines (the floors):
 - ``split``: ``csv.reader`` over every trial-balance file's bytes;
 - ``copy``: COPY of every line into an unlogged table without row-level security;
 - ``read``: the same lines read back in one query (``COPY … TO STDOUT``);
-- ``engine``: ``close.consolidation.consolidate`` on the generator's frames;
+- ``engine``: ``close.engine.consolidation.consolidate`` on the generator's frames;
 - ``xlsx``: a bare XlsxWriter (constant-memory) write of the lines.
 
 Each stage is set against the sum of the floors of the work it has to do (EXTRACTING: split +
@@ -49,7 +49,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.synthetic import AVERAGE_1, AVERAGE_2, CLOSING_1, CLOSING_2, SyntheticGroup, synthetic_group  # noqa: E402
-from close.money import exponent  # noqa: E402
+from close.engine.money import exponent  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PERIODS = ("2025-01", "2025-02")
@@ -155,7 +155,7 @@ def close_month(config: Path, period: str) -> tuple[str, int]:
     import contextlib
     import json
 
-    from close.cli import app
+    from close.cli.commands import app
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -171,12 +171,12 @@ def close_month(config: Path, period: str) -> tuple[str, int]:
 
 
 def stage_seconds(run_id: str) -> tuple[dict[str, float], str]:
-    """Return each stage's seconds from the run's transitions (``close.workflow.durations``) and
+    """Return each stage's seconds from the run's transitions (``close.run.workflow.durations``) and
     the run's status (with its failure, if any)."""
-    from close.cli_common import open_env
+    from close.cli.common import open_env
+    from close.run.workflow.durations import stage_durations
     from close.storage.runs import get_run
     from close.storage.workflow import transitions_of
-    from close.workflow.durations import stage_durations
 
     env = open_env()
     try:
@@ -186,7 +186,7 @@ def stage_seconds(run_id: str) -> tuple[dict[str, float], str]:
             if run is not None and run.status.value == "AWAITING_REVIEW":
                 from collections import Counter
 
-                from close.show import run_summary
+                from close.run.summary import run_summary
 
                 findings = run_summary(conn, run_id)["validation"]
                 found = Counter(f"{f['severity']} {f['code']}" for f in findings if f["severity"] != "pass")
@@ -209,7 +209,7 @@ def floors(group: SyntheticGroup, folder: Path, period: str, url: str) -> dict[s
     import psycopg
     import xlsxwriter
 
-    from close.consolidation import consolidate
+    from close.engine.consolidation import consolidate
 
     month = PERIODS.index(period) + 1
     tb = group.month1 if month == 1 else group.month2

@@ -10,7 +10,7 @@ For each size it generates the group (``benchmarks.synthetic``), consolidates mo
 month 2 (``prior`` and ``prior_consolidated`` from month 1: the steady-state monthly run)
 ``--repeat`` times, and in the same run
 times the floor: join every line to its entity's closing rate, translate int64 minor units exactly
-(``close.fx.multiply_exact``) and sum by standard account. It prints the median wall and CPU
+(``close.engine.fx.multiply_exact``) and sum by standard account. It prints the median wall and CPU
 timings, their ratio and the consolidation's peak memory. Targets: 66 × 2,000 < 0.1 s,
 1,000 × 5,000 < 3 s, peak memory < 4 GB. The input's text columns are categoricals (``--text
 object``: Python strings, which the engine then codes itself; the floor reads either form).
@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.synthetic import synthetic_group
-from close.consolidation import consolidate
-from close.fx import RATE_SCALE, multiply_exact
+from close.engine.consolidation import consolidate
+from close.engine.fx import RATE_SCALE, multiply_exact
 
 SIZES = ((66, 2000, 0.1), (1000, 5000, 3.0))
 

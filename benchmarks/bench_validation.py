@@ -31,11 +31,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from close.chart import Chart, load_chart  # noqa: E402
+from close.checks import CHECKS, ValidationContext, run_checks  # noqa: E402
 from close.config import EntityConfig, ValidationSettings  # noqa: E402
-from close.intercompany import IC_PAIR_COLUMNS  # noqa: E402
+from close.engine.chart import Chart, load_chart  # noqa: E402
+from close.engine.intercompany import IC_PAIR_COLUMNS  # noqa: E402
 from close.rates.model import FxRate  # noqa: E402
-from close.validation import CHECKS, ValidationContext, run_checks  # noqa: E402
 
 PERIOD, PRIOR = "2025-08", "2025-07"
 # Local code prefix per class (Brazilian/US: 1 asset, 2 liability/equity, 3 revenue, 4 expense).
@@ -186,7 +186,7 @@ def _translated(local: pd.DataFrame, chart: Chart, rate: Decimal, parent: str) -
     factor = np.where(sums["entity"] == parent, 10, int(rate * 10))
     sums["translated"] = sums["closing"].to_numpy() * factor // 10
     sums["translated_movement"] = (sums["debit"] - sums["credit"]).to_numpy() * factor // 10
-    cta_code = chart.by_role(__import__("close.chart", fromlist=["SystemRole"]).SystemRole.CTA)
+    cta_code = chart.by_role(__import__("close.engine.chart", fromlist=["SystemRole"]).SystemRole.CTA)
     plugs = sums.groupby("entity", as_index=False)[["translated", "translated_movement"]].sum()
     plugs[["translated", "translated_movement"]] *= -1
     plugs["std_account"] = cta_code

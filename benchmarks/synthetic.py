@@ -19,12 +19,12 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from close.chart import Chart, load_chart
 from close.config import EntityConfig, IntercompanySettings
-from close.consolidation import ConsolidationInputs
-from close.frames import AMOUNT_COLUMNS, MAPPED_TB_COLUMNS
-from close.fx import PeriodRates
-from close.money import exponent
+from close.engine.chart import Chart, load_chart
+from close.engine.consolidation import ConsolidationInputs
+from close.engine.frames import AMOUNT_COLUMNS, MAPPED_TB_COLUMNS
+from close.engine.fx import PeriodRates
+from close.engine.money import exponent
 
 CURRENCIES = ("BRL", "EUR", "GBP", "JPY", "MXN")
 CLOSING_1 = {"BRL": "0.1812", "EUR": "1.0843", "GBP": "1.2671", "JPY": "0.0067", "MXN": "0.0584"}

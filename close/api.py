@@ -31,12 +31,12 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from close.config import Settings
+from close.engine.types import Period, RunId
 from close.errors import CloseError, NotFound
-from close.run_state import AWAITING_PEOPLE, TERMINAL_STATUSES, RunStatus
-from close.stages import StageEnv
+from close.run.stages import StageEnv
+from close.run.state import AWAITING_PEOPLE, TERMINAL_STATUSES, RunStatus
 from close.storage import open_database
 from close.storage.runs import Run, done_stages, events, find_runs, get_run
-from close.types import Period, RunId
 from close.users import Action, Principal, authorize, operator, reading
 
 #: The version of :class:`RunView`'s shape (and of ``close status --json``'s run objects).
@@ -174,7 +174,7 @@ class CloseSession:
 
     def run_summary(self, run_id: RunId, *, account: str | None = None) -> dict[str, Any]:
         """Return what ``close show --json`` prints: balances, CTA, NCI, journals, findings, events."""
-        from close.show import run_summary
+        from close.run.summary import run_summary
 
         with self._reading(run_id) as conn:
             return {"schema_version": SCHEMA_VERSION, **run_summary(conn, run_id, account=account)}
@@ -231,7 +231,7 @@ class CloseSession:
             run exists and ``rerun`` is False.
 
         """
-        from close.run import create_close_run
+        from close.run.lifecycle import create_close_run
 
         self._allow(Action.START, target=f"{config_path} {period}")
         run = create_close_run(self.env, Path(config_path), period, rerun=rerun)
@@ -239,14 +239,14 @@ class CloseSession:
 
     def resume(self, run_id: RunId, *, wait: bool = True, detach: bool = False) -> RunView:
         """Resume a FAILED run at the stage that failed, re-reading the failed inputs."""
-        from close.run import resume_run
+        from close.run.lifecycle import resume_run
 
         self._allow(Action.RESUME, run_id)
         return self._carry_on(resume_run(self.env, run_id).id, wait=wait, detach=detach)
 
     def cancel(self, run_id: RunId, reason: str) -> RunView:
         """Cancel an active run, with the reason kept in the audit trail."""
-        from close.run import cancel_run
+        from close.run.lifecycle import cancel_run
 
         self._allow(Action.CANCEL, run_id)
         return self._fetch(cancel_run(self.env, run_id, reason).id)
@@ -255,7 +255,7 @@ class CloseSession:
 
     def findings(self, run_id: RunId) -> list[dict[str, object]]:
         """Return the run's validation findings, each with its evidence."""
-        from close.review import findings
+        from close.run.review import findings
 
         with self._reading(run_id) as conn:
             return findings(conn, run_id)
@@ -263,7 +263,7 @@ class CloseSession:
     def approve(self, run_id: RunId, reason: str, waivers: Mapping[str, str] | None = None, *,
                 wait: bool = True, detach: bool = False) -> RunView:
         """Approve a run in review (waiving findings with reasons) and continue it."""
-        from close.review import approve
+        from close.run.review import approve
 
         self._allow(Action.APPROVE, run_id)
         approved = approve(self.env, run_id, reason, waivers or {}, role=self.principal.role)
@@ -271,28 +271,28 @@ class CloseSession:
 
     def reject(self, run_id: RunId, reason: str) -> RunView:
         """Reject a run in review; it is CANCELLED."""
-        from close.review import reject
+        from close.run.review import reject
 
         self._allow(Action.REJECT, run_id)
         return self._fetch(reject(self.env, run_id, reason).id)
 
     def sign_off(self, run_id: RunId, note: str = "") -> RunView:
         """Sign off a COMPLETED run; its package is rendered again as the signed edition."""
-        from close.review import signoff
+        from close.run.review import signoff
 
         self._allow(Action.SIGN_OFF, run_id)
         return self._fetch(signoff(self.env, run_id, note, role=self.principal.role).id)
 
     def lock(self, group_id: str, period: Period, reason: str = "") -> RunView:
         """Lock a period whose effective run is signed off."""
-        from close.review import lock
+        from close.run.review import lock
 
         self._allow(Action.LOCK, target=f"{group_id} {period}")
         return self._fetch(lock(self.env, group_id, period, reason).id)
 
     def unlock(self, group_id: str, period: Period, reason: str) -> None:
         """Unlock a period, with the reason kept in the audit trail."""
-        from close.review import unlock
+        from close.run.review import unlock
 
         self._allow(Action.UNLOCK, target=f"{group_id} {period}")
         unlock(self.env, group_id, period, reason)
@@ -300,7 +300,7 @@ class CloseSession:
     def adjust(self, run_id: RunId, journal: str | Path, *, wait: bool = True,
                detach: bool = False) -> RunView:
         """Add a top-side journal file to a run: a child run re-consolidates with it."""
-        from close.review import adjust
+        from close.run.review import adjust
 
         self._allow(Action.ADJUST, run_id)
         return self._carry_on(adjust(self.env, run_id, Path(journal)).id, wait=wait, detach=detach)
@@ -333,7 +333,7 @@ class CloseSession:
 
     def intercompany_report(self, config_path: str | Path, period: Period) -> list[dict[str, Any]]:
         """Return the intercompany matching of a period, pair by pair."""
-        from close.ic_report import intercompany_report
+        from close.run.ic_report import intercompany_report
 
         self._allow(Action.READ, target=f"ic {period}")
         frame = intercompany_report(self.env, Path(config_path), period)
@@ -405,8 +405,8 @@ class CloseSession:
 
     def checklist(self, group_id: str, period: Period) -> list[dict[str, Any]]:
         """Return a period's checklist tasks (owner, due day, gate, who did them), overdue flagged."""
+        from close.run.workflow.checklist import overdue
         from close.storage.workflow import list_tasks
-        from close.workflow.checklist import overdue
 
         with self._reading(f"{group_id}/{period}/tasks") as conn:
             tasks = list_tasks(conn, group_id, period)
@@ -418,11 +418,11 @@ class CloseSession:
         """Return the Prometheus exposition of the tenant's close and its content type.
 
         The same figures ``close metrics`` and ``close worker --metrics-port`` serve
-        (``close.workflow.metrics``), for the web service's ``/metrics``.
+        (``close.run.workflow.metrics``), for the web service's ``/metrics``.
         """
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-        from close.workflow.metrics import registry_for
+        from close.run.workflow.metrics import registry_for
 
         self._allow(Action.READ, target="metrics")
         return generate_latest(registry_for(self.env.db)), CONTENT_TYPE_LATEST

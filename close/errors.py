@@ -2,7 +2,7 @@
 
 ``ConfigError`` and ``RunConflict`` are the user's to fix (CLI exit 2); ``InputDataError`` and
 ``PermanentError`` fail the stage at once; ``RetriableError`` is retried by tenacity and Celery.
-Exit codes are mapped from this hierarchy in ``close/cli.py`` only.
+Exit codes are mapped from this hierarchy in ``close/cli/`` only.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import httpx
 import pandas as pd
 
+from close.engine.types import Currency, EntityId, Period
 from close.errors import CloseError, InputDataError
 from close.resilience import parse_retry_after
 from close.types import Currency, EntityId, Period
@@ -194,7 +195,7 @@ class ERPConnector(abc.ABC):
             period: ``YYYY-MM``.
 
         Returns:
-            A frame with ``close.frames.LOCAL_TB_COLUMNS``, amounts ``int64`` minor units of the
+            A frame with ``close.engine.frames.LOCAL_TB_COLUMNS``, amounts ``int64`` minor units of the
             entity currency, summing to zero.
 
         Raises:

@@ -42,7 +42,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from close.types import Period
+from close.engine.types import Period
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
 from connectors.field_map import unread_fields
 from connectors.http import ErpHttpClient, HttpPolicy

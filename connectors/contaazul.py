@@ -46,9 +46,9 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from close.engine.periods import period_bounds
+from close.engine.types import Period
 from close.errors import ConfigError
-from close.periods import period_bounds
-from close.types import Period
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
 from connectors.field_map import unread_fields
 from connectors.http import ErpHttpClient, HttpPolicy

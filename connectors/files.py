@@ -52,11 +52,11 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
-from close.csv_records import located_csv_error
+from close.engine.csv_records import located_csv_error
+from close.engine.frames import AMOUNT_COLUMNS
+from close.engine.money import MAX_MINOR, exponent, quantize_cents
+from close.engine.types import Currency, EntityId, Period
 from close.errors import ConfigError, InputDataError
-from close.frames import AMOUNT_COLUMNS
-from close.money import MAX_MINOR, exponent, quantize_cents
-from close.types import Currency, EntityId, Period
 from connectors.base import ConnectorContext, ERPConnector, HealthStatus
 from connectors.grouping_accounts import grouping_leaves
 from connectors.plain_numbers import PlainColumn, parse_plain_column
@@ -898,7 +898,7 @@ def read_trial_balance(data: bytes, *, filename: str, entity: EntityId, currency
         options: sheet, encoding, column overrides, decimal separator, delimiter.
 
     Returns:
-        A frame with ``close.frames.LOCAL_TB_COLUMNS``, ``int64`` minor units, in file order,
+        A frame with ``close.engine.frames.LOCAL_TB_COLUMNS``, ``int64`` minor units, in file order,
         grouping accounts and total rows left out.
 
     Raises:

@@ -41,6 +41,7 @@ import httpx
 import redis
 from prometheus_client import Counter
 
+from close.engine.types import EntityId
 from close.errors import ConfigError, InputDataError
 from close.resilience import (
     POLICY_NUMBERS,
@@ -57,7 +58,7 @@ from connectors.errors import RetriableConnectorError, redact_url
 
 log = logging.getLogger("connectors.http")
 
-# Counted where the call happens; the metrics endpoint (close.workflow.metrics) exposes it.
+# Counted where the call happens; the metrics endpoint (close.run.workflow.metrics) exposes it.
 # registry=None: the endpoint registers it in its own registry (or reads every process's values
 # in multiprocess mode); the default registry would expose it twice.
 ERP_CALLS = Counter("monthclose_erp_calls", "ERP API calls by provider and outcome (ok, error).",

@@ -44,8 +44,8 @@ from typing import Literal
 
 import pandas as pd
 
-from close.periods import fiscal_year_first, period_bounds
-from close.types import EntityId, Period
+from close.engine.periods import fiscal_year_first, period_bounds
+from close.engine.types import EntityId, Period
 from connectors.base import RECEIVABLE_COLUMNS, SUBLEDGER_COLUMNS
 from connectors.payload import Payload
 from connectors.trial_balance import build_local_tb, format_money

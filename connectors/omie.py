@@ -44,6 +44,8 @@ from typing import Any, ClassVar
 import httpx
 import pandas as pd
 
+from close.engine.periods import period_bounds
+from close.engine.types import Period
 from close.errors import ConfigError
 from close.periods import period_bounds
 from close.resilience import parse_retry_after

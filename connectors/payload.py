@@ -13,9 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from close.engine.money import MAX_MINOR, exponent, quantize_cents, to_minor
+from close.engine.types import Currency, EntityId
 from close.errors import InputDataError
-from close.money import MAX_MINOR, exponent, quantize_cents, to_minor
-from close.types import Currency, EntityId
 
 
 @dataclass(frozen=True, slots=True)

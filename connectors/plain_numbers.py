@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from close.money import MAX_MINOR
+from close.engine.money import MAX_MINOR
 
-# At most 17 digits in minor units: below close.money.MAX_MINOR, so values fit in int64.
+# At most 17 digits in minor units: below close.engine.money.MAX_MINOR, so values fit in int64.
 MAX_DIGITS = len(str(MAX_MINOR)) - 1
 _POWERS = 10 ** np.arange(MAX_DIGITS, dtype=np.int64)
 _NEWLINE, _MINUS, _DOT, _ZERO, _NINE = (ord(c) for c in "\n-.09")

@@ -6,7 +6,7 @@ mapping file. Evidence, strongest first:
 1. the local name equals a standard account's name (accents and case ignored) — confidence 0.95;
 2. a Portuguese or English keyword in the name (``fornecedores``/``suppliers`` → trade payables,
    ``depreciação acumulada`` → accumulated depreciation …) — 0.8, or 0.6 when the account code's
-   first digit rules its class out (``close.account_codes``: one rule for the Brazilian, SPED
+   first digit rules its class out (``close.engine.account_codes``: one rule for the Brazilian, SPED
    and US numberings — ERP categories such as Omie's ``1.``/``2.`` follow none of them, so the
    code never overrides a keyword);
 3. the connectors' own management accounts (``BANK:…``, ``AR``, ``AP``, ``EQUITY``,
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from close.account_codes import classes_by_code
+from close.engine.account_codes import classes_by_code
 from connectors.files import normalize_header as normalize
 
 SUGGESTION_COLUMNS: tuple[str, ...] = ("entity", "account", "account_name", "std_account",
@@ -157,7 +157,7 @@ def _suggest_one(account: str, name: str, chart: _Chart) -> tuple[str, float, st
         if not agrees:
             reason += f" (code suggests {' or '.join(code_classes or ())})"
         return target[0], 0.8 if agrees else 0.6, reason
-    # The code alone: the class most likely in a Brazilian chart (close.account_codes).
+    # The code alone: the class most likely in a Brazilian chart (close.engine.account_codes).
     likely = next((c for c in code_classes or () if c in CLASS_FALLBACK), None)
     if likely:
         fallback = chart.pick(*CLASS_FALLBACK[likely])

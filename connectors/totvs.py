@@ -63,9 +63,9 @@ from typing import Any, ClassVar
 import httpx
 import pandas as pd
 
+from close.engine.periods import period_bounds
+from close.engine.types import Period
 from close.errors import ConfigError
-from close.periods import period_bounds
-from close.types import Period
 from connectors.auth import BasicAuth, OAuth2
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
 from connectors.errors import FatalConnectorError

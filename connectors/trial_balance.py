@@ -1,7 +1,7 @@
 """Normalization and integrity of extracted trial balances, shared by every connector.
 
 Whatever the source, a local trial balance leaves a connector as a frame with
-``close.frames.LOCAL_TB_COLUMNS``: text columns ``str`` ("" when absent), amounts ``int64`` minor
+``close.engine.frames.LOCAL_TB_COLUMNS``: text columns ``str`` ("" when absent), amounts ``int64`` minor
 units, debit positive and credit negative for ``opening``/``closing``, ``debit``/``credit`` as
 non-negative turnovers, each line obeying ``closing == opening + debit - credit``, and the whole
 entity summing to zero. A trial balance that does not is bad input, reported with the difference
@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
+from close.engine.frames import AMOUNT_COLUMNS, LOCAL_TB_COLUMNS
+from close.engine.money import from_minor
+from close.engine.types import Currency, EntityId
 from close.errors import InputDataError
-from close.frames import AMOUNT_COLUMNS, LOCAL_TB_COLUMNS
-from close.money import from_minor
-from close.types import Currency, EntityId
 
 TEXT_COLUMNS: tuple[str, ...] = tuple(c for c in LOCAL_TB_COLUMNS if c not in AMOUNT_COLUMNS)
 

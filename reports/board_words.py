@@ -4,9 +4,9 @@ A board page says "Month-on-month movement check" and "Intercompany revenue/expe
 Acme Brasil → Acme Holdings", never ``FLUX_PRIOR_MONTH`` or ``IC:revenue_expense:BR1:HOLD``. The
 appendix (and the workbook) keep the codes, which is where an auditor traces them.
 
-Journal ids are built by rule (``close.intercompany``, ``close.investment``, ``close.ppa`` …:
-``RULE:key:key``), so the title is read back from the id; a journal whose id follows no rule (a
-top-side adjustment) is titled by its own memo, which a person wrote.
+Journal ids are built by rule (``close.engine.intercompany``, ``close.engine.investment``,
+``close.engine.ppa`` …: ``RULE:key:key``), so the title is read back from the id; a journal whose id
+follows no rule (a top-side adjustment) is titled by its own memo, which a person wrote.
 """
 
 from __future__ import annotations

@@ -42,10 +42,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from close.definitions import CAPEX_SUBCLASSES, block_sums, income_statement_totals
-from close.money import ZERO
-from close.periods import parse_period
-from close.types import Period
+from close.engine.definitions import CAPEX_SUBCLASSES, block_sums, income_statement_totals
+from close.engine.money import ZERO
+from close.engine.periods import parse_period
+from close.engine.types import Period
 from reports.model import BoardPackData, ChartAccount, MonthPosition
 
 _CLOSING = "closing"

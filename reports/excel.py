@@ -30,8 +30,8 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from close.definitions import DEFINITIONS
-from close.money import ZERO
+from close.engine.definitions import DEFINITIONS
+from close.engine.money import ZERO
 from reports.archive import normalize_zip
 from reports.board_words import kpi_name, kpi_reason
 from reports.format import format_period, format_score, to_excel_datetime

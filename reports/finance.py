@@ -30,12 +30,12 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from close.costing.cvp import Cvp
-from close.costing.variances import CostVariances
-from close.money import from_minor
-from close.receivables.aging import BUCKETS
-from close.receivables.dso import Dso
-from close.rootcause import DrillNode, Recurrence, node_waterfall, walk, waterfall
+from close.analysis.costing.cvp import Cvp
+from close.analysis.costing.variances import CostVariances
+from close.analysis.receivables.aging import BUCKETS
+from close.analysis.receivables.dso import Dso
+from close.analysis.rootcause import DrillNode, Recurrence, node_waterfall, walk, waterfall
+from close.engine.money import from_minor
 
 _STYLES = getSampleStyleSheet()
 _GRID = TableStyle([

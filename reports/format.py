@@ -2,7 +2,7 @@
 
 The documents must render identically on any machine, so formatting never consults
 ``locale.setlocale`` or the time zone: separators and month names come from Babel's bundled
-CLDR data (``close.numbers``, the same the commentary uses) and dates from ``as_of`` converted
+CLDR data (``close.engine.numbers``, the same the commentary uses) and dates from ``as_of`` converted
 to UTC.
 
 Example:
@@ -20,9 +20,9 @@ from decimal import Decimal
 
 from babel.dates import format_skeleton
 
-from close.money import quantize_cents
-from close.numbers import babel_locale, format_decimal
-from close.types import Period
+from close.engine.money import quantize_cents
+from close.engine.numbers import babel_locale, format_decimal
+from close.engine.types import Period
 
 _SHORT_MONTHS: dict[str, tuple[str, ...]] = {
     "en-US": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),

@@ -1,7 +1,7 @@
 """What the board package shows: one frozen record that all three documents read.
 
 ``BoardPackData`` is the only input of the report builders (``reports.excel``, ``reports.pptx``,
-``reports.pdf``). The loader (``close/stages.py``, REPORTING) fills it from PostgreSQL; the
+``reports.pdf``). The loader (``close/run/stages/``, REPORTING) fills it from PostgreSQL; the
 builders never touch a database, a clock or the environment, so the same record renders the
 same bytes in any process and time zone.
 
@@ -36,7 +36,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from close.types import AccountClass, AccountCode, Currency, EntityId, Period, RunId
+from close.engine.types import AccountClass, AccountCode, Currency, EntityId, Period, RunId
 
 Locale = Literal["en-US", "pt-BR"]
 Light = Literal["green", "yellow", "red"]

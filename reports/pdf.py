@@ -54,8 +54,8 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from close.definitions import DEFINITIONS
-from close.money import ZERO
+from close.engine.definitions import DEFINITIONS
+from close.engine.money import ZERO
 from reports.board_words import check_title, finding_line, journal_title, kpi_name, kpi_reason
 from reports.format import (
     format_amount,

@@ -31,7 +31,7 @@ from pptx.oxml import parse_xml
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
-from close.money import ZERO
+from close.engine.money import ZERO
 from reports.archive import normalize_zip, write_zip
 from reports.board_words import check_title, finding_figures, kpi_name
 from reports.format import (

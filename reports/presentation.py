@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from close.definitions import margin
+from close.engine.definitions import margin
 from reports.format import format_amount, format_percent, format_score
 from reports.labels import t
 from reports.model import BoardPackData, ChartAccount, Variance

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from close.definitions import (
+from close.engine.definitions import (
     PL_SUBTOTALS,
     block_sums,
     income_statement_totals,
@@ -36,6 +36,8 @@ from close.definitions import (
 )
 from close.money import ZERO, quantize_cents
 from close.periods import add_months, parse_period
+from close.engine.money import ZERO
+from close.engine.periods import add_months, parse_period
 from reports.cash_flow import (
     MonthFlows,
     fiscal_year_start_of,

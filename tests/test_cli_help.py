@@ -7,7 +7,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from close.cli import app
+from close.cli.commands import app
 
 COMMAND = typer.main.get_command(app)
 

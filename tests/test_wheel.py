@@ -56,8 +56,8 @@ def _run(bin_dir: Path, *args: str, cwd: Path, env: dict[str, str] | None = None
 
 
 def test_the_wheel_imports_its_own_code_not_the_checkout(installed: Path, tmp_path: Path) -> None:
-    code = ("import close, close.stages, workers, connectors.fakes.erp_launcher as fakes;"
-            "from close.cli_demo import DEMO_EXAMPLE, ERP_EXAMPLE;"
+    code = ("import close, close.run.stages, workers, connectors.fakes.erp_launcher as fakes;"
+            "from close.cli.demo_setup import DEMO_EXAMPLE, ERP_EXAMPLE;"
             "print(close.__file__, fakes.__file__, DEMO_EXAMPLE.resolve(), ERP_EXAMPLE.resolve(), sep='\\n')")
     done = _run(installed, "python", "-c", code, cwd=tmp_path)
     assert done.returncode == 0, done.stderr

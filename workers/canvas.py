@@ -16,9 +16,9 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.utils.url import maybe_sanitize_url
 
 from close.errors import CloseError
-from close.run import launch
-from close.run_state import STAGE_ORDER, RunStatus
-from close.stages import StageEnv, mark_failed, resume_command
+from close.run.lifecycle import launch
+from close.run.stages import StageEnv, mark_failed, resume_command
+from close.run.state import STAGE_ORDER, RunStatus
 from workers.app import app
 from workers.tasks import STAGE_TASKS, extract_entity
 

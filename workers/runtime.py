@@ -6,7 +6,7 @@ import os
 import socket
 
 from close.config import Settings
-from close.stages import StageEnv
+from close.run.stages import StageEnv
 from close.storage import open_database
 
 _env: StageEnv | None = None

@@ -1,4 +1,4 @@
-"""One thin Celery task per stage: ids in, one call to ``close.stages.run_stage``.
+"""One thin Celery task per stage: ids in, one call to ``close.run.stages.run_stage``.
 
 Tasks carry only ``run_id`` (and ``entity_id``); everything else comes from PostgreSQL. A
 ``RetriableError`` is retried with exponential backoff and jitter; when retries run out, or on any
@@ -17,10 +17,10 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from close.errors import PermanentError, RetriableError
-from close.leases import reap
-from close.run_state import RunStatus, append_event
-from close.stages import RunStopped, StageEnv, UnknownRun, mark_failed, run_stage
-from close.transient import patience, short_reason
+from close.run.leases import reap
+from close.run.stages import RunStopped, StageEnv, UnknownRun, mark_failed, run_stage
+from close.run.state import RunStatus, append_event
+from close.run.transient import patience, short_reason
 from workers.app import app
 from workers.rejections import record_rejection
 from workers.runtime import get_env
@@ -159,7 +159,7 @@ def beat_tick(config_path: str) -> list[str]:
 @app.task(name="close.workflow_tick", acks_late=True, ignore_result=True)
 def workflow_tick() -> list[str]:
     """Every few minutes: open gates whose tasks are done, raise and send alerts (close tick)."""
-    from close.workflow.alerts import tick as workflow_checks
+    from close.run.workflow.alerts import tick as workflow_checks
     from workers.canvas import start_run
 
     env = get_env()

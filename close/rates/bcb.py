@@ -24,8 +24,8 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from close.engine.money import D
 from close.errors import InputDataError
-from close.money import D
 from close.rates.model import PtaxSide, Quotation, Series
 from close.rates.routes import BCB_BASE
 from close.rates.transport import QuoteHttp, TransientResponse, raise_for_status

@@ -5,7 +5,7 @@ currency, consolidated or equity-accounted): the period's closing and average ra
 first period of a group (no prior run: translated history comes from the opening-balances file)
 the prior month's closing rate, which dates the opening balance sheet; the acquisition-date rate
 of an acquiree whose config does not state it; and the declaration-date rate of each dividend
-declared in or open during the period (``close.dividends``). A missing one fails the run at the
+declared in or open during the period (``close.engine.dividends``). A missing one fails the run at the
 rates task, before CONSOLIDATING, with a message naming the currency, the kind of rate, the
 date and where to fix it, so that no journal ever fails to balance for want of a rate.
 """
@@ -16,12 +16,12 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from close.config import GroupConfig
-from close.dividends import dividend_rate_needs
+from close.engine.dividends import dividend_rate_needs
+from close.engine.periods import previous_period
+from close.engine.types import EntityId, Period
 from close.errors import InputDataError
-from close.periods import previous_period
 from close.rates.model import RateNeed
 from close.rates.routes import choose_route
-from close.types import EntityId, Period
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 
+from close.engine.periods import period_end
+from close.engine.types import Period
 from close.errors import InputDataError
-from close.periods import period_end
 from close.rates.model import FxRate, Quotation, RateNeed, Series, quantize_rate
 from close.rates.routes import Route
-from close.types import Period
 
 # Enough digits that the 10th place of a mean of crosses is exact before the one final rounding.
 _PRECISION = 50

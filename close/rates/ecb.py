@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 import httpx
 
+from close.engine.money import D
 from close.errors import InputDataError, PermanentError
-from close.money import D
 from close.rates.model import Quotation, Series
 from close.rates.routes import ECB_BASE
 from close.rates.transport import QuoteHttp, TransientResponse, raise_for_status

@@ -6,8 +6,8 @@ let the service fall back to the rates file for exactly what that source could n
 
 from __future__ import annotations
 
+from close.engine.types import Currency
 from close.errors import RetriableError
-from close.types import Currency
 
 
 class RateSourceUnavailable(RetriableError):

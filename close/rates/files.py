@@ -21,11 +21,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from close.csv_records import csv_records, number_cell, require_columns
+from close.engine.csv_records import csv_records, number_cell, require_columns
+from close.engine.periods import PERIOD_PATTERN
+from close.engine.types import Currency, RateType
 from close.errors import InputDataError
-from close.periods import PERIOD_PATTERN
 from close.rates.model import FxRate, RateNeed, quantize_rate, raw_record
-from close.types import Currency, RateType
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _TRUE, _FALSE = {"yes", "true", "1", "y"}, {"", "no", "false", "0", "n"}

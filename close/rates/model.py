@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Literal
 
-from close.types import AccountCode, Currency, EntityId, Period, RateType
+from close.engine.types import AccountCode, Currency, EntityId, Period, RateType
 
 RateSourceName = Literal["bcb_ptax", "ecb", "file", "override"]
 PtaxSide = Literal["venda", "compra"]

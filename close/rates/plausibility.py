@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from close.engine.types import Currency, Period, RateType
 from close.rates.model import FxRate
-from close.types import Currency, Period, RateType
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from close.engine.types import Currency
 from close.errors import ConfigError
 from close.rates.model import Series
-from close.types import Currency
 
 QuoteSourceName = Literal["bcb_ptax", "ecb"]
 RouteChoice = Literal["bcb_ptax", "ecb", "file"]

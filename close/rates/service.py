@@ -24,6 +24,7 @@ from typing import Protocol
 
 import httpx
 
+from close.engine.types import Currency, Period
 from close.errors import CloseError, ConfigError, InputDataError
 from close.rates.bcb import BcbPtaxSource
 from close.rates.derivation import derive_rate, quote_window
@@ -33,7 +34,6 @@ from close.rates.model import FxRate, Quotation, RateNeed, Series
 from close.rates.routes import QuoteBase, Route, choose_route
 from close.rates.settings import RatePolicy, RateSourceSettings
 from close.rates.transport import QuoteHttp
-from close.types import Currency, Period
 
 
 class QuoteSource(Protocol):

@@ -17,6 +17,10 @@ from close.rates.model import PtaxSide
 from close.rates.routes import RouteChoice
 from close.resilience import RetryPolicy
 from close.types import Currency
+from close.engine.types import Currency
+from close.errors import ConfigError
+from close.rates.model import PtaxSide
+from close.rates.routes import RouteChoice
 
 BCB_PTAX_BASE_URL = "https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata/"
 ECB_DATA_BASE_URL = "https://data-api.ecb.europa.eu/service/"

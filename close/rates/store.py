@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from close.config import GroupConfig
-from close.periods import previous_period
+from close.engine.periods import previous_period
+from close.engine.types import Currency, Period, RunId
 from close.rates.model import FxRate, RateNeed
 from close.rates.plausibility import RateMoveFinding, find_implausible_moves
 from close.rates.service import FetchOutcome, RateService, closing_and_average_needs
 from close.storage.engine import Database
 from close.storage.rates import load_rates, save_rates
-from close.types import Currency, Period, RunId
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,11 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from close.engine.types import RunId
 from close.errors import PermanentError
-from close.run_state import RunStatus
-from close.stages.inputs import ORIGIN_INPUT
+from close.run.stages.inputs import ORIGIN_INPUT
+from close.run.state import RunStatus
 from close.storage.runs import Run, list_inputs, sha256
-from close.types import RunId
 from reports.archive import write_zip
 
 MANIFEST_NAME = "manifest.json"

@@ -18,9 +18,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.frames import AMOUNT_COLUMNS, LOCAL_TB_COLUMNS, empty_frame
-from close.money import DEFAULT_EXPONENT, EXPONENT_EXCEPTIONS, exponent, from_minor
-from close.types import Currency, EntityId, Period, RunId
+from close.engine.frames import AMOUNT_COLUMNS, LOCAL_TB_COLUMNS, empty_frame
+from close.engine.money import DEFAULT_EXPONENT, EXPONENT_EXCEPTIONS, exponent, from_minor
+from close.engine.types import Currency, EntityId, Period, RunId
 
 
 def _staged_insert(conn: Connection, table: str, columns: Sequence[str],  # noqa: PLR0913 - one COPY's parts

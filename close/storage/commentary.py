@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from close.commentary import PROMPT_TEMPLATE_VERSION, CachedCompletion
+from close.analysis.commentary import PROMPT_TEMPLATE_VERSION, CachedCompletion
 from close.storage.engine import Database
 
 

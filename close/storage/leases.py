@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.types import RunId
+from close.engine.types import RunId
 
 
 @dataclass(frozen=True, slots=True)

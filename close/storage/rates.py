@@ -17,8 +17,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from close.engine.types import Currency, Period, RunId
 from close.rates.model import FxRate, RawRecord, raw_record
-from close.types import Currency, Period, RunId
 
 _COLUMNS = ("period", "currency", "presentation_currency", "rate_type", "rate", "quoted",
             "quote_direction", "source", "method", "as_of", "path", "is_override", "raw",

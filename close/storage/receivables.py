@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
-from close.money import from_minor, to_minor
-from close.receivables.aging import TITLE_COLUMNS
-from close.receivables.drafts import DEFAULT_TEMPLATES, Draft, Template
+from close.analysis.receivables.aging import TITLE_COLUMNS
+from close.analysis.receivables.drafts import DEFAULT_TEMPLATES, Draft, Template
+from close.engine.money import from_minor, to_minor
+from close.engine.types import Period, RunId
 from close.storage.schema import collection_drafts
-from close.types import Period, RunId
 
 SNAPSHOT_COLUMNS = (*TITLE_COLUMNS, "days_past_due", "bucket", "language", "email")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.types import AccountCode, RunId
+from close.engine.types import AccountCode, RunId
 
 
 def anomaly_accounts(conn: Connection, run_id: RunId) -> list[AccountCode]:

@@ -7,10 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from close.engine.types import Period, RunId
 from close.storage.artifacts import current_edition
 from close.storage.runs import _RUN_COLUMNS, Run, _to_run
 from close.storage.schema import artifacts, commentary, kpis, run_stages, variances
-from close.types import Period, RunId
 
 
 def page_runs(conn: Connection, *, group_id: str | None = None, period: Period | None = None,

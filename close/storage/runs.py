@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from close.engine.types import EntityId, Period, RunId
 from close.errors import RunConflict
-from close.run_state import ACTIVE_STATUSES, RunStatus, append_event
-from close.types import EntityId, Period, RunId
+from close.run.state import ACTIVE_STATUSES, RunStatus, append_event
 
 
 @dataclass(frozen=True, slots=True)

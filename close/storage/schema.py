@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from close.run_state import ACTIVE_STATUSES, RunStatus
+from close.run.state import ACTIVE_STATUSES, RunStatus
 
 metadata = sa.MetaData()
 

@@ -11,8 +11,8 @@ from datetime import UTC
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from close.engine.types import RunId
 from close.errors import RunConflict
-from close.types import RunId
 from reports.model import Signature, SignOff, Waiver
 
 OPERATOR_ROLE = "operator"  # close.users.OPERATOR, recorded in the event's detail

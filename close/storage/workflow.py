@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.types import Period, RunId
+from close.engine.types import Period, RunId
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from close.api import CloseSession
 from close.errors import CloseError, ConfigError
-from close.run_state import STAGE_ORDER
+from close.run.state import STAGE_ORDER
 from close.users import Action, NotAuthenticated, Principal, active_principal, authenticate, refusal
 from close.web.i18n import LANGUAGES, translator
 
@@ -255,8 +255,8 @@ def _entity_choices(request: Request) -> list[tuple[str, str]]:
 
 def _check_tb(request: Request, csrf: str, data: bytes, filename: str, target: str) -> HTMLResponse:
     """Run ``close tb check`` on an uploaded trial balance and show its findings; store nothing."""
+    from close.checks.tb_check import diagnose_trial_balance
     from close.errors import InputDataError
-    from close.tb_check import diagnose_trial_balance
 
     _check_csrf(request, csrf)
     session, _ = _session(request)

@@ -607,7 +607,7 @@ PPA_NAME = "Customer relationships"
 PPA_FAIR_VALUE = Decimal("6000000")  # BRL
 PPA_LIFE_MONTHS = 60
 PPA_START = "2023-07"
-PPA_BOOK = "#ppa"  # the engine's counterparty for the pushed-down PPA (close.fx.PPA_BOOK)
+PPA_BOOK = "#ppa"  # the engine's counterparty for the pushed-down PPA (close.engine.fx.PPA_BOOK)
 MANAGEMENT_FEE = Decimal("150000")  # BRL a month, BR1 -> HOLD, from 2023-01, +5% each January
 MANAGEMENT_FEE_FROM = "2023-01"
 IC_SALES = Line("3.1.01.004", "COM", "Vendas Corporativas", "90000", "1.010", noise_bp=800)
@@ -1088,7 +1088,7 @@ def translate_ppa_opening(world: World) -> list[OpeningRow]:
     and its accumulated amortization at the closing rate, the fair-value uplift in retained
     earnings at the acquisition rate plus each prior year's amortization at its months' average
     rates, this year's amortization at each month's average, and the PPA's own CTA as the plug.
-    Month k amortizes round(FV x k / life) - round(FV x (k - 1) / life), like ``close.ppa``.
+    Month k amortizes round(FV x k / life) - round(FV x (k - 1) / life), like ``close.engine.ppa``.
     """
     rates = world.rates["BRL"]
     item = f"{PPA_BOOK}:{PPA_NAME}"

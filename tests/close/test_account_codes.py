@@ -1,10 +1,10 @@
-"""One account-class-by-code rule (close/account_codes.py) for the mapping check and the suggester."""
+"""One account-class-by-code rule (close/engine/account_codes.py) for the mapping check and the suggester."""
 
 from __future__ import annotations
 
 import pytest
 
-from close.account_codes import classes_by_code
+from close.engine.account_codes import classes_by_code
 
 
 @pytest.mark.parametrize(("code", "classes"), [
@@ -25,7 +25,7 @@ def test_memorandum_zero_and_lettered_codes_are_not_judged(code: str) -> None:
 
 
 def test_the_check_and_the_suggester_share_the_rule() -> None:
-    import close.validation as validation
+    import close.checks.mapping as validation
     import connectors.suggest as suggest
 
     assert {d: set(c) for d, c in validation._PREFIX_CLASSES.items()} == {  # noqa: SLF001

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from close.chart import load_chart
-from close.csv_records import csv_records, money_cell
+from close.engine.chart import load_chart
+from close.engine.csv_records import csv_records, money_cell
+from close.engine.mapping import parse_mapping
 from close.errors import InputDataError
-from close.mapping import parse_mapping
 from connectors.files import read_trial_balance
 
 

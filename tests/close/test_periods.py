@@ -1,4 +1,4 @@
-"""The one period module (close/periods.py): parse, shift, bound, fiscal year."""
+"""The one period module (close/engine/periods.py): parse, shift, bound, fiscal year."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from close.periods import (
+from close.engine.periods import (
     PERIOD_PATTERN,
     add_months,
     fiscal_year_first,

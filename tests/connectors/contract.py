@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 import pandas as pd
 import pytest
 
+from close.engine.frames import LOCAL_TB_COLUMNS
 from close.errors import InputDataError
-from close.frames import LOCAL_TB_COLUMNS
 from connectors.base import CHART_COLUMNS
 from connectors.errors import FatalConnectorError
 from connectors.trial_balance import check_trial_balance_balances

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from close.cli_demo import ERP_EXAMPLE, with_source_settings
+from close.cli.demo_setup import ERP_EXAMPLE, with_source_settings
 from close.config import load_group_config
 from connectors.fakes.erp_launcher import erp_demo_sources, start_erp_fakes, stop_erp_fakes
 from connectors.settings import secret_env_var

@@ -8,8 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from close.engine.frames import LOCAL_TB_COLUMNS
 from close.errors import ConfigError, InputDataError
-from close.frames import LOCAL_TB_COLUMNS
 from connectors.base import ConnectorContext
 from connectors.files import FileConnector, FileOptions, parse_amount, read_trial_balance
 from connectors.registry import create_connector, files_for

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from close.chart import Chart, SystemRole, load_chart
 from close.config import GroupConfig, load_group_config
+from close.engine.chart import Chart, SystemRole, load_chart
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 PERIODS = tuple(f"{y}-{m:02d}" for y, m in [(2025, 10), (2025, 11), (2025, 12)]
@@ -363,10 +363,10 @@ def test_the_close_reads_every_demo_file(config: GroupConfig, chart: Chart,
 
     import pandas as pd
 
-    from close.budget import parse_budget
+    from close.analysis.budget import parse_budget
+    from close.engine.mapping import parse_mapping, resolve_mapping
+    from close.engine.opening import parse_opening_balances
     from close.errors import InputDataError
-    from close.mapping import parse_mapping, resolve_mapping
-    from close.opening import parse_opening_balances
     from close.rates.files import parse_rates_file
     from connectors.files import read_trial_balance
 
@@ -396,7 +396,7 @@ def test_the_close_reads_every_demo_file(config: GroupConfig, chart: Chart,
     except InputDataError as exc:
         if "#ppa" not in str(exc):
             raise
-        pytest.xfail("close.opening does not yet accept the #ppa rows that close.ppa says the "
+        pytest.xfail("close.engine.opening does not yet accept the #ppa rows that close.engine.ppa says the "
                      f"opening file may list for the pushed-down PPA: {exc}")
     assert set(opening.historical_rates) == {(e, "3000") for e in ("BR1", "BR2", "BR3", "EU1")}
     assert set(opening.translated["counterparty"]) >= {"", "BR1", "BR3", "HOLD", "#ppa"}
@@ -407,12 +407,12 @@ def _translate_demo(config: GroupConfig, chart: Chart,
     """Run the engine's IAS 21 translation over the demo, period after period.
 
     Returns:
-        (period, ``close.fx.Translation``, ``close.fx.PeriodRates``) per period.
+        (period, ``close.engine.fx.Translation``, ``close.engine.fx.PeriodRates``) per period.
     """
     import pandas as pd
 
-    from close.fx import OpeningBalances, PeriodRates, translate_balances
-    from close.mapping import parse_mapping, resolve_mapping
+    from close.engine.fx import OpeningBalances, PeriodRates, translate_balances
+    from close.engine.mapping import parse_mapping, resolve_mapping
     from connectors.files import read_trial_balance
 
     mapping = parse_mapping((DEMO / "mapping.csv").read_bytes(), source="mapping.csv", chart=chart)
@@ -446,7 +446,7 @@ def _translate_demo(config: GroupConfig, chart: Chart,
 
 def test_the_engine_translates_and_eliminates_the_opening_year(config: GroupConfig, chart: Chart) -> None:
     """CTA plug = CTA from its parts, and every intercompany pair eliminates without difference."""
-    from close.intercompany import match_intercompany
+    from close.engine.intercompany import match_intercompany
 
     for period, result, rates in _translate_demo(config, chart, PERIODS[:3]):
         cta = result.cta

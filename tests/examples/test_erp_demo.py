@@ -22,15 +22,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from close.cli_demo import with_source_settings
+from close.cli.demo_setup import with_source_settings
 from close.config import EntityConfig, GroupConfig, load_group_config
-from close.frames import LOCAL_TB_COLUMNS
+from close.engine.frames import LOCAL_TB_COLUMNS
+from close.run.stages.board_pack import findings_of
 from close.storage import Database
 from close.storage.balances import read_trial_balances
 from connectors.base import ConnectorContext
 from connectors.fakes.erp_launcher import erp_demo_sources, start_erp_fakes, stop_erp_fakes
 from connectors.registry import create_connector
-from reports.load import findings_of
 from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.redis_server import fresh_redis_url
 

@@ -21,14 +21,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from close.adjustments import parse_adjustments
-from close.budget import parse_budget
-from close.chart import load_chart
+from close.analysis.budget import parse_budget
 from close.config import parse_group_config
+from close.engine.adjustments import parse_adjustments
+from close.engine.chart import load_chart
+from close.engine.frames import AMOUNT_COLUMNS, LOCAL_TB_COLUMNS
+from close.engine.mapping import parse_mapping
+from close.engine.opening import parse_opening_balances
 from close.errors import ConfigError, InputDataError
-from close.frames import AMOUNT_COLUMNS, LOCAL_TB_COLUMNS
-from close.mapping import parse_mapping
-from close.opening import parse_opening_balances
 from close.rates.files import parse_rates_file
 from connectors.files import read_trial_balance
 from connectors.payload import Payload

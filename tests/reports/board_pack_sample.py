@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from close.analysis import account_nature
-from close.commentary_text import DATA_ONLY_LABELS, headline_sentence
-from close.money import ZERO, D, quantize_cents
+from close.analysis.commentary_text import DATA_ONLY_LABELS, headline_sentence
+from close.analysis.variances import account_nature
+from close.engine.money import ZERO, D, quantize_cents
 from reports.model import (
     AuditEvent,
     BoardPackData,

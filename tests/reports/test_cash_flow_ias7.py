@@ -38,9 +38,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from close.chart import load_chart
+from close.engine.chart import load_chart
+from close.run.stages.board_pack import chart_accounts
 from reports.cash_flow import cash_fx_effect, month_flows, month_rates
-from reports.load import chart_accounts
 from reports.model import MonthPosition
 
 CHART = chart_accounts(load_chart())

@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from close.costing.cvp import cvp
-from close.costing.variances import StandardInput, cost_variances
-from close.receivables.aging import (
+from close.analysis.costing.cvp import cvp
+from close.analysis.costing.variances import StandardInput, cost_variances
+from close.analysis.receivables.aging import (
     age_titles,
     aging_by_entity,
     bucket_movement,
     top_overdue_customers,
     translate_aging,
 )
-from close.receivables.dso import count_back_dso
-from close.receivables.ecl import DEFAULT_ECL_RATES, ecl_provision, required_vs_booked
-from close.receivables.titles import parse_titles
-from close.rootcause import decompose, recurrence
+from close.analysis.receivables.dso import count_back_dso
+from close.analysis.receivables.ecl import DEFAULT_ECL_RATES, ecl_provision, required_vs_booked
+from close.analysis.receivables.titles import parse_titles
+from close.analysis.rootcause import decompose, recurrence
 from reports.finance import FinancePack, RootCause, build_finance_pdf
 from tests.close.analysis.test_rootcause import _frame, _l
 

@@ -14,18 +14,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.config import Settings
+from close.engine.money import D
 from close.errors import InputDataError, PermanentError
-from close.money import D
-from close.run_state import append_event
-from close.stages import StageEnv
-from close.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT
-from close.stages.reporting import CONTENT_TYPES, report_run
+from close.run.stages import StageEnv
+from close.run.stages.board_pack import load_board_pack
+from close.run.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT
+from close.run.stages.reporting import CONTENT_TYPES, report_run
+from close.run.state import append_event
 from close.storage import Database
 from close.storage.artifacts import list_artifacts, package_bytes, store_artifacts
 from close.storage.runs import Run, create_run, get_run, put_input
 from close.storage.workflow import instantiate_tasks, reopen_task, set_task_done
 from reports.archive import zip_date_time
-from reports.load import load_board_pack
 
 CONFIG = """
 [group]

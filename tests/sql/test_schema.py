@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from close.run_state import ACTIVE_STATUSES
+from close.run.state import ACTIVE_STATUSES
 from close.storage import Database
 from close.storage.migrate import migration_files, upgrade
 from close.storage.runs import create_run, put_input

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from close.errors import ConfigError
-from close.run_state import STAGE_ORDER, RunStatus, append_event, transition
+from close.run.state import STAGE_ORDER, RunStatus, append_event, transition
 from close.storage import Database
 from close.storage.audit import verify_chain
 from close.storage.runs import Run, create_run, events, put_input

@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from close.cli_demo import DEMO_EXAMPLE
+from close.cli.demo_setup import DEMO_EXAMPLE
 from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.redis_server import RedisServer, private_redis
 from tests.workers.celery_workers import Worker, celery_workers

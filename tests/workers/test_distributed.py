@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from close.cli_demo import DEMO_EXAMPLE
+from close.cli.demo_setup import DEMO_EXAMPLE
 from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.close.run.small_group import SUB_TB, write_group
 from tests.workers.celery_workers import celery_workers, fresh_redis_url

@@ -10,8 +10,8 @@ import pytest
 
 from close.config import Settings
 from close.errors import ConfigError
-from close.run_state import RunStatus
-from close.stages import StageEnv
+from close.run.stages import StageEnv
+from close.run.state import RunStatus
 from close.storage import Database
 from close.storage.runs import find_runs
 from tests.close.run.small_group import write_group

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from close.analysis import AnalysisInputs, DriverFigures, Variance, compute_variances
-from close.money import D, to_minor
+from close.analysis.variances import AnalysisInputs, DriverFigures, Variance, compute_variances
+from close.engine.money import D, to_minor
 
 CHART_FILE = Path(__file__).resolve().parents[3] / "close" / "data" / "default_chart.csv"
 

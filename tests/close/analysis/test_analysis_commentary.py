@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from close.commentary import (
+from close.analysis.commentary import (
     ANTHROPIC_API_VERSION,
     CLAUDE_RETRY,
     DATA_ONLY_LABEL,
@@ -27,6 +27,7 @@ from close.commentary import (
     traffic_light,
 )
 from close.config import AiSettings
+from close.engine.money import D
 from close.errors import ConfigError
 from close.money import D
 from close.resilience import reset_breakers

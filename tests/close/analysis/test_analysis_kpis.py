@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from close.analysis.kpis import KPI_DEFINITIONS, Kpi, KpiInputs, compute_kpis
+from close.engine.money import D
 from close.errors import InputDataError
-from close.kpis import KPI_DEFINITIONS, Kpi, KpiInputs, compute_kpis
-from close.money import D
 from tests.close.analysis.frames import chart, figures
 
 PROFIT_AND_LOSS = """
@@ -70,7 +70,7 @@ def test_financial_kpis_equal_hand_computed_values() -> None:
 
 
 def test_ebitda_does_not_add_back_finance_income_or_fx_gains() -> None:
-    # Finance income 30,000 and an FX gain 20,000 raise net income, not EBITDA (close.definitions);
+    # Finance income 30,000 and an FX gain 20,000 raise net income, not EBITDA (close.engine.definitions);
     # the income statement's EBITDA line and this KPI are the same figure.
     got = kpis(month=figures(PROFIT_AND_LOSS + BALANCE_SHEET
                              + "7000 | -30,000.00\n7200 | -20,000.00"))

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from close.analysis import (
+from close.analysis.variances import (
     CONSOLIDATION_KEY,
     DRIVER_DIMENSIONS,
     AnalysisInputs,
@@ -26,8 +26,8 @@ from close.analysis import (
     variance_to_json,
 )
 from close.config import Thresholds
+from close.engine.money import D
 from close.errors import InputDataError
-from close.money import D
 from tests.close.analysis.frames import chart, entity_figures, figures
 
 CURRENT = figures("""

@@ -15,6 +15,7 @@ import pytest
 from close.analysis import AnalysisInputs, DriverFigures, Variance, compute_variances
 from close.commentary import (
     CLAUDE_RETRY,
+from close.analysis.commentary import (
     CommentarySettings,
     MemoryCache,
     comment_figures,
@@ -22,6 +23,7 @@ from close.commentary import (
     generate_commentary,
     render_prompt,
 )
+from close.analysis.variances import AnalysisInputs, DriverFigures, Variance, compute_variances
 from tests.close.analysis.frames import chart, entity_figures, figures
 from tests.fakes.anthropic_server import FakeAnthropic
 
@@ -127,10 +129,10 @@ def test_the_claude_prompt_gets_the_same_natural_sign_facts_and_the_locale(
 
 
 def test_importing_the_commentary_does_not_load_the_anthropic_sdk() -> None:
-    # ANALYZING imports close.commentary on every run; the SDK is loaded only to call Claude.
+    # ANALYZING imports close.analysis.commentary on every run; the SDK is loaded only to call Claude.
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
-    code = ("import sys, close.stages.analyzing, close.commentary; "
+    code = ("import sys, close.run.stages.analyzing, close.analysis.commentary; "
             "print('anthropic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

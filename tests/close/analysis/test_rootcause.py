@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from close.rootcause import LEVELS, OTHERS, decompose, node_waterfall, recurrence, walk, waterfall
+from close.analysis.rootcause import LEVELS, OTHERS, decompose, node_waterfall, recurrence, walk, waterfall
 
 _KEYS = {"entity": ["BR1", "BR2", "US1"], "account": ["3.1", "3.2", "4100"],
          "cost_center": ["", "CC1", "CC2"], "counterparty": ["", "ACME", "BETA", "GAMMA"]}

@@ -58,6 +58,6 @@ def test_rates_and_ai_are_read_once() -> None:
     config = parse_group_config(GROUP + '\n[rates]\nptax_side = "compra"\nsources = { BRL = "file" }\n')
     assert config.rate_policy.presentation_currency == "USD"
     assert (config.rate_policy.ptax_side, dict(config.rate_policy.sources)) == ("compra", {"BRL": "file"})
-    from close.commentary import CommentarySettings
+    from close.analysis.commentary import CommentarySettings
     ai = parse_group_config(GROUP).ai
     assert CommentarySettings.from_config(ai) == CommentarySettings()

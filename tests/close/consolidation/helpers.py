@@ -8,12 +8,12 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from close.chart import load_chart
 from close.config import Acquisition, EntityConfig, IntercompanySettings, PpaIntangible
-from close.consolidation import ConsolidationInputs
-from close.frames import MAPPED_TB_COLUMNS
-from close.fx import OpeningBalances, PeriodRates
-from close.money import D
+from close.engine.chart import load_chart
+from close.engine.consolidation import ConsolidationInputs
+from close.engine.frames import MAPPED_TB_COLUMNS
+from close.engine.fx import OpeningBalances, PeriodRates
+from close.engine.money import D
 
 CHART = load_chart()
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from close.adjustments import parse_adjustments
-from close.consolidation import consolidate, consolidated_on_basis
+from close.engine.adjustments import parse_adjustments
+from close.engine.consolidation import consolidate, consolidated_on_basis
 from close.errors import InputDataError
 
 from .helpers import CHART, amounts, entity, inputs, rates, tb

@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from close.config import Acquisition, PpaIntangible
-from close.consolidation import consolidate
-from close.ppa import push_down
+from close.engine.consolidation import consolidate
+from close.engine.ppa import push_down
 
 from .helpers import CHART, acquisition, amounts, entity, inputs, opening, rates, tb
 

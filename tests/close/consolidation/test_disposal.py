@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from close.config import Disposal
-from close.consolidation import consolidate
+from close.engine.consolidation import consolidate
 from close.errors import InputDataError
 
 from .helpers import acquisition, amounts, entity, inputs, opening, rates, tb

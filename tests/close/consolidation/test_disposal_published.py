@@ -51,7 +51,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from close.config import Disposal
-from close.consolidation import consolidate
+from close.engine.consolidation import consolidate
 
 from .helpers import amounts, entity, inputs, opening, rates, tb
 

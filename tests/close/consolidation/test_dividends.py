@@ -23,8 +23,8 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from close.consolidation import consolidate
-from close.dividends import DeclaredDividend
+from close.engine.consolidation import consolidate
+from close.engine.dividends import DeclaredDividend
 
 from .helpers import amounts, entity, inputs, opening, rates, tb
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from close.consolidation import consolidate
+from close.engine.consolidation import consolidate
 
 from .helpers import acquisition, amounts, entity, inputs, opening, rates, tb
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from close.config import IntercompanySettings, PpaIntangible
-from close.consolidation import consolidate, trace_account
+from close.engine.consolidation import consolidate, trace_account
+from close.engine.journals import JournalEntry, JournalLine
 from close.errors import ConfigError, InputDataError
-from close.journals import JournalEntry, JournalLine
 
 from .helpers import acquisition, amounts, entity, inputs, opening, rates, tb
 

@@ -7,9 +7,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 
-from close.consolidation import consolidate
+from close.engine.consolidation import consolidate
+from close.engine.journals import JournalEntry, JournalLine
 from close.errors import InputDataError
-from close.journals import JournalEntry, JournalLine
 
 from .helpers import acquisition, amounts, entity, inputs, opening, rates, tb
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from close.chart import load_chart
+from close.engine.chart import load_chart
+from close.engine.intercompany import classify_intercompany
 from close.errors import ConfigError
-from close.intercompany import classify_intercompany
 
 from .helpers import CHART, tb
 

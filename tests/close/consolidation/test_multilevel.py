@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from close.consolidation import consolidate
+from close.engine.consolidation import consolidate
 
 from .helpers import amounts, entity, inputs, rates, tb
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from close.consolidation import consolidate
+from close.engine.consolidation import consolidate
 
 from .helpers import inputs, rates
 from .test_multilevel import BAL, GROUP

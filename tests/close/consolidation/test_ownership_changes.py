@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import pytest
 
 from close.config import OwnershipStep, parse_group_config
-from close.consolidation import consolidate
+from close.engine.consolidation import consolidate
 from close.errors import ConfigError, InputDataError
 
 from .helpers import acquisition, amounts, entity, inputs, opening, rates, tb

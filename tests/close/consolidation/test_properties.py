@@ -9,9 +9,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from close.consolidation import consolidate
-from close.frames import MAPPED_TB_COLUMNS
-from close.fx import RATE_SCALE, OpeningBalances, multiply_exact
+from close.engine.consolidation import consolidate
+from close.engine.frames import MAPPED_TB_COLUMNS
+from close.engine.fx import RATE_SCALE, OpeningBalances, multiply_exact
 
 from .helpers import entity, inputs, rates
 
@@ -263,8 +263,8 @@ def test_with_dividends_at_their_declaration_rates_the_tbs_sum_to_zero_and_cta_p
     income at that rate. The invariants hold and the dividend pairs eliminate with no mismatch."""
     from datetime import date
 
-    from close.dividends import DeclaredDividend
-    from close.fx import translate_amount
+    from close.engine.dividends import DeclaredDividend
+    from close.engine.fx import translate_amount
 
     subs, currencies, rows, closing, average = group
     rows = list(rows)

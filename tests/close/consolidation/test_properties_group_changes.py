@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from close.config import Acquisition, Disposal, OwnershipStep
-from close.consolidation import consolidate
+from close.engine.consolidation import consolidate
 
 from .helpers import entity, inputs, rates
 from .test_properties import FAST, RATE, _check_invariants, _frame, _str_rates, groups

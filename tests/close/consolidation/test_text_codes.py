@@ -1,4 +1,4 @@
-"""Text columns as integer codes (close.text_codes): every coding path gives back the same text.
+"""Text columns as integer codes (close.engine._kernels): every coding path gives back the same text.
 
 The consolidation codes its text columns once and builds its output text from the codes as
 categoricals; a wrong code would silently move an amount to another entity or account, so each
@@ -13,8 +13,8 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from close.consolidation import consolidate
-from close.text_codes import categorical_text, drop_unused, encode_text
+from close.engine._kernels import categorical_text, drop_unused, encode_text
+from close.engine.consolidation import consolidate
 
 from .helpers import inputs, rates
 from .test_properties import FAST, _frame, _group_config, _str_rates, groups

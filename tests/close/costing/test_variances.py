@@ -23,9 +23,9 @@ from decimal import Decimal
 
 import pytest
 
-from close.costing.cvp import cvp
-from close.costing.files import parse_standard_costs
-from close.costing.variances import StandardInput, cost_variances
+from close.analysis.costing.cvp import cvp
+from close.analysis.costing.files import parse_standard_costs
+from close.analysis.costing.variances import StandardInput, cost_variances
 from close.errors import InputDataError
 
 D = Decimal

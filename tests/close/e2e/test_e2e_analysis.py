@@ -18,7 +18,7 @@ import openpyxl
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from close.chart import load_chart
+from close.engine.chart import load_chart
 from close.storage import Database
 from tests.close.e2e.stored import consolidated_balances
 from tests.close.run.demo_close import DemoClose
@@ -198,7 +198,7 @@ def test_kpis_equal_hand_computed_values_and_missing_inputs_are_na(
         for c in chart.index
         if chart.loc[c, "class"] in ("revenue", "expense") and chart.loc[c, "system_role"] != "nci_profit"
     )
-    # EBITDA (close/definitions.py): the income statement down to operating expenses, i.e. without
+    # EBITDA (close/engine/definitions.py): the income statement down to operating expenses, i.e. without
     # D&A, finance income and costs, exchange differences, associates, rounding and tax. It is not
     # "profit + interest + tax + D&A", which would add finance income and FX gains back.
     below_ebitda = {"d_and_a", "finance_income", "finance_cost", "fx", "associates", "rounding", "tax"}

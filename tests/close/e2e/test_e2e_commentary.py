@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from close.commentary import DATA_ONLY_LABEL
+from close.analysis.commentary import DATA_ONLY_LABEL
 from close.storage import Database
 from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.close.run.small_group import CONFIG, MAPPING, write_group

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from close.chart import INCOME_STATEMENT_CLASSES, SystemRole, load_chart
-from close.intercompany import IC_PAIR_COLUMNS
-from close.show import run_summary
+from close.engine.chart import INCOME_STATEMENT_CLASSES, SystemRole, load_chart
+from close.engine.intercompany import IC_PAIR_COLUMNS
+from close.run.summary import run_summary
 from close.storage import Database
 from tests.close.e2e.stored import consolidated_balances
 from tests.close.run.cli_helpers import close_json

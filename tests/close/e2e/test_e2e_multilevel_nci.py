@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from close.stages.reporting import load_package
+from close.run.stages.reporting import load_package
 from close.storage import Database
 from close.storage.runs import get_run
 from reports.pdf import build_board_pdf

@@ -107,7 +107,7 @@ def test_a_dividend_naming_an_unknown_entity_is_refused() -> None:
 
 def test_a_declaration_date_rate_is_the_sources_quotation_of_that_day(service, bcb) -> None:
     """PTAX (the BCB fake) quotes BRL per USD daily; the dividend's rate is that day's, inverted."""
-    from close.dividends import dividend_rate_needs
+    from close.engine.dividends import dividend_rate_needs
     from tests.fakes.bcb import DEFAULT_PTAX
 
     (need,) = dividend_rate_needs(_config(), "2025-08")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from close.engine.money import D
 from close.errors import InputDataError
-from close.money import D
 from close.rates.derivation import (
     average_rate,
     closing_rate,

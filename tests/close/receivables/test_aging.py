@@ -25,8 +25,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from close.errors import InputDataError
-from close.receivables.aging import (
+from close.analysis.receivables.aging import (
     BUCKETS,
     age_titles,
     aging_by_entity,
@@ -35,10 +34,11 @@ from close.receivables.aging import (
     top_overdue_customers,
     translate_aging,
 )
-from close.receivables.checks import check_aging_reconciles, check_ecl_booked, tb_balances
-from close.receivables.dso import count_back_dso
-from close.receivables.ecl import DEFAULT_ECL_RATES, ecl_provision, required_vs_booked
-from close.receivables.titles import parse_titles
+from close.analysis.receivables.dso import count_back_dso
+from close.analysis.receivables.ecl import DEFAULT_ECL_RATES, ecl_provision, required_vs_booked
+from close.analysis.receivables.titles import parse_titles
+from close.checks.receivables import check_aging_reconciles, check_ecl_booked, tb_balances
+from close.errors import InputDataError
 from close.storage.receivables import latest_snapshot_run, load_aging_snapshot, save_aging_snapshot
 from close.storage.runs import create_run
 

@@ -1,7 +1,7 @@
 """Acceptance 3 of issue 21: collection drafts grounded in the titles, checked, never sent unapproved.
 
 Claude is the fake Messages API of ``tests/fakes/anthropic_server.py``; our real client code
-(``close.commentary._Claude`` with the drafts' system prompt) talks to it over HTTP.
+(``close.analysis.commentary._Claude`` with the drafts' system prompt) talks to it over HTTP.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import pytest
 from close.commentary import CLAUDE_RETRY, CommentarySettings, MemoryCache
 from close.receivables.aging import age_titles
 from close.receivables.drafts import (
+from close.analysis.commentary import CommentarySettings, MemoryCache, RetryPolicy
+from close.analysis.receivables.aging import age_titles
+from close.analysis.receivables.drafts import (
     DEFAULT_TEMPLATES,
     customers_due,
     latest_templates,
@@ -25,7 +28,7 @@ from close.receivables.drafts import (
     ungrounded,
     write_drafts,
 )
-from close.receivables.titles import parse_titles
+from close.analysis.receivables.titles import parse_titles
 from close.storage.receivables import (
     approve_draft,
     ensure_templates,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from close.validation import CheckResult
+from close.checks import CheckResult
 from tests.close.run.small_group import CONFIG, MAPPING, write_group
 
 RED_CONFIG = (

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from close.checks import score_of
 from close.config import DEFAULT_SCORE_WEIGHTS, ScoreWeight
-from close.review import findings
+from close.run.review import findings
 from close.storage import Database
 from close.storage.runs import events
-from close.validation import score_of
 from tests.close.review.review_group import checks_of, write_integrity_group
 from tests.close.run.cli_helpers import cli_env, close, close_json
 

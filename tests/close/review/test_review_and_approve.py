@@ -18,13 +18,13 @@ import openpyxl
 import pypdf
 import pytest
 
+from close.checks import light_of, score_of
 from close.config import DEFAULT_SCORE_WEIGHTS, ScoreWeight, Settings, load_group_config
 from close.errors import ConfigError
-from close.review import approve, findings
-from close.stages import StageEnv
+from close.run.review import approve, findings
+from close.run.stages import StageEnv
 from close.storage import Database
 from close.storage.runs import events
-from close.validation import light_of, score_of
 from tests.close.review.review_group import RECLASS_JOURNAL, checks_of, write_red_group
 from tests.close.run.cli_helpers import cli_env, close, close_json
 

@@ -184,7 +184,7 @@ _RENDER = """
 import hashlib, json, os, sys
 from dataclasses import replace
 from close.config import Settings
-from close.stages.reporting import load_package, render_package
+from close.run.stages.reporting import load_package, render_package
 from close.storage import open_database
 from close.storage.artifacts import SIGNED, UNSIGNED, package_bytes
 from close.storage.runs import get_run

@@ -3,7 +3,7 @@
 Each month's package is rendered from PostgreSQL and every place a headline figure is printed is
 read back — the PDF's executive-summary table, statements and KPI table, the one-page summary,
 the deck's summary and KPI tables, the workbook's cached values (Summary, statements, KPIs) — and
-must equal the one definition of ``close.definitions`` / ``reports.statements``.
+must equal the one definition of ``close.engine.definitions`` / ``reports.statements``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ import pytest
 from close.definitions import margin
 from close.money import quantize_cents
 from close.periods import add_months
+from close.engine.definitions import margin
+from close.engine.periods import add_months
+from close.run.stages.board_pack import load_board_pack
 from close.storage import Database
 from close.storage.runs import get_run
 from reports.excel import build_workbook
 from reports.format import format_amount
-from reports.load import load_board_pack
 from reports.model import BoardPackData
 from reports.pdf import build_board_pdf, build_summary_pdf
 from reports.pptx import build_deck

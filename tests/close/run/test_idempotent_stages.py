@@ -8,10 +8,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from close.config import Settings
-from close.run import create_close_run
-from close.run_state import RunStatus
-from close.stages import StageEnv, run_stage
-from close.stages.rates import RATES_KEY
+from close.run.lifecycle import create_close_run
+from close.run.stages import StageEnv, run_stage
+from close.run.stages.rates import RATES_KEY
+from close.run.state import RunStatus
 from close.storage import Database
 from tests.close.run.small_group import write_group
 

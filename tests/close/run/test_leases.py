@@ -12,14 +12,14 @@ from sqlalchemy.exc import DBAPIError
 
 from close.config import Settings
 from close.errors import RunConflict
-from close.leases import new_holder, reap, takeover_prefix
-from close.run import create_close_run
-from close.run_state import RunStatus, transition
-from close.stages import StageEnv, run_stage
+from close.run.leases import new_holder, reap, takeover_prefix
+from close.run.lifecycle import create_close_run
+from close.run.stages import StageEnv, run_stage
+from close.run.state import RunStatus, transition
+from close.run.transient import short_reason
 from close.storage import Database
 from close.storage.leases import LeaseKey, acquire_lease, queue_leases
 from close.storage.runs import events, get_run
-from close.transient import short_reason
 from tests.close.run.small_group import write_group
 
 
@@ -106,7 +106,7 @@ def test_the_refusal_of_a_second_run_does_not_suggest_resuming_an_active_run(db:
 
 
 def test_a_cancelled_run_loses_its_leases(db: Database, tmp_path: Path) -> None:
-    from close.run import cancel_run
+    from close.run.lifecycle import cancel_run
 
     env = _env(db, tmp_path, lease=60)
     run = create_close_run(env, write_group(tmp_path), "2026-01")

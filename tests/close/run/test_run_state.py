@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from close.errors import RunConflict
-from close.run_state import ACTIVE_STATUSES, TERMINAL_STATUSES, TRANSITIONS, RunStatus, transition
+from close.run.state import ACTIVE_STATUSES, TERMINAL_STATUSES, TRANSITIONS, RunStatus, transition
 from close.storage import Database
 from close.storage.runs import create_run, get_run
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pandas as pd
 import sqlalchemy as sa
 
-from close.frames import AMOUNT_COLUMNS, LOCAL_TB_COLUMNS
+from close.engine.frames import AMOUNT_COLUMNS, LOCAL_TB_COLUMNS
 from close.storage import Database
 from close.storage.balances import read_trial_balances, write_trial_balance
 from close.storage.runs import create_run
@@ -80,7 +80,7 @@ def _run(db: Database) -> str:
 
 def test_translated_balances_round_trip(db: Database) -> None:
     """Local amounts at each entity's decimals (an unknown entity: the presentation currency's)."""
-    from close.stages.consolidating import STORED_TRANSLATED
+    from close.run.stages.consolidating import STORED_TRANSLATED
     from close.storage.balances import read_translated_balances, write_translated_balances
 
     run_id = _run(db)

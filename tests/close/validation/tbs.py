@@ -18,12 +18,12 @@ from typing import Any
 
 import pandas as pd
 
-from close.chart import load_chart
+from close.checks import ValidationContext
 from close.config import EntityConfig, Thresholds, ValidationSettings
-from close.intercompany import IC_PAIR_COLUMNS
-from close.money import D, to_minor
+from close.engine.chart import load_chart
+from close.engine.intercompany import IC_PAIR_COLUMNS
+from close.engine.money import D, to_minor
 from close.rates.model import FxRate
-from close.validation import ValidationContext
 
 AMOUNTS = frozenset(
     {
@@ -63,7 +63,7 @@ def tb(text: str, currency: str = "USD") -> pd.DataFrame:
                 index=frame.index,
                 dtype="int64",
             )
-    if {"entity", "std_account"} <= set(header):  # a TB: absent dimensions are "" (close/frames.py)
+    if {"entity", "std_account"} <= set(header):  # a TB: absent dimensions are "" (close/engine/frames.py)
         for column in ("counterparty", "cost_center", "department"):
             if column not in frame.columns:
                 frame[column] = ""

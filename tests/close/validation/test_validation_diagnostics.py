@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from close.config import ValidationSettings
-from close.money import D
-from close.validation import (
+from close.checks import (
     check_abnormal_balances,
     check_benford_first_digit,
     check_dormant_accounts,
@@ -16,6 +14,8 @@ from close.validation import (
     check_round_number_entries,
     check_suspense_cleared,
 )
+from close.config import ValidationSettings
+from close.engine.money import D
 from tests.close.validation.tbs import LOCAL, clean, mapping_of, with_line
 
 HEADER = (

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from close.config import DEFAULT_SCORE_WEIGHTS, ValidationSettings
-from close.money import D
-from close.validation import (
+from close.checks import (
     CHECKS,
     check_balance_sheet_balances,
     check_consolidated_tb_sums_to_zero,
@@ -18,6 +16,8 @@ from close.validation import (
     run_checks,
     waivable,
 )
+from close.config import DEFAULT_SCORE_WEIGHTS, ValidationSettings
+from close.engine.money import D
 from tests.close.validation.tbs import CONSOLIDATED, CTA, LOCAL, TRANSLATED, clean, edit, tb, with_line
 
 

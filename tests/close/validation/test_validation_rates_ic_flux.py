@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from close.config import ClassMateriality, RatioBand, Thresholds, ValidationSettings
-from close.intercompany import IC_PAIR_COLUMNS
-from close.money import D
-from close.validation import (
+from close.checks import (
     check_flux_budget,
     check_flux_prior_month,
     check_intercompany_pairs,
@@ -15,6 +12,9 @@ from close.validation import (
     check_rate_moves,
     check_rates_complete,
 )
+from close.config import ClassMateriality, RatioBand, Thresholds, ValidationSettings
+from close.engine.intercompany import IC_PAIR_COLUMNS
+from close.engine.money import D
 from tests.close.validation.tbs import BUDGET, CONSOLIDATED, PRIOR_RATES, clean, edit, rate, tb
 
 

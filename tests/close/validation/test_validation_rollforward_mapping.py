@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from close.validation import (
+from close.checks import (
     MAX_LISTED_PER_ENTITY,
     check_accounts_mapped_twice,
     check_mapping_class_prefix,

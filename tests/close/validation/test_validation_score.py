@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from close.checks import CheckResult, light_of, run_checks, score_of, waivable
 from close.config import DEFAULT_SCORE_WEIGHTS, ScoreWeight
-from close.money import D
-from close.validation import CheckResult, light_of, run_checks, score_of, waivable
+from close.engine.money import D
 from tests.close.validation.tbs import LOCAL, clean, edit, mapping_of, with_line
 
 

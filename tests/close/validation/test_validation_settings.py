@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from close.config import ClassMateriality, RatioBand, ValidationSettings, parse_group_config
+from close.engine.money import D
 from close.errors import ConfigError
-from close.money import D
 
 GROUP = """
 [group]

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from close.validation import check_unreconciled_explained
+from close.checks import check_unreconciled_explained
 from tests.close.validation.tbs import LOCAL, clean, with_line
 
 # BR1's cash (1.1.01) ends 20.00 higher than its titles explain: the connector puts the 20.00 on

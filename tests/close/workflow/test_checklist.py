@@ -10,8 +10,8 @@ import pytest
 
 from close.config import parse_group_config
 from close.errors import ConfigError
-from close.workflow.calendar import business_day
-from close.workflow.settings import CalendarSettings
+from close.run.workflow.calendar import business_day
+from close.run.workflow.settings import CalendarSettings
 from tests.close.run.cli_helpers import close, close_json
 from tests.close.run.small_group import CONFIG
 from tests.close.workflow.test_distribution import env_for

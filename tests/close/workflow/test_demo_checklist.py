@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pdfplumber
 
-from close.cli_demo import DEMO_EXAMPLE
-from close.stages.reporting import load_package, render_package
+from close.cli.demo_setup import DEMO_EXAMPLE
+from close.run.stages.reporting import load_package, render_package
 from close.storage import Database
 from close.storage.runs import get_run
 from tests.close.run.cli_helpers import close, close_json

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from close.workflow.durations import stage_durations
+from close.run.workflow.durations import stage_durations
 from tests.close.run.cli_helpers import close, close_json
 from tests.close.workflow.test_distribution import env_for
 from tests.close.workflow.workflow_group import write_workflow_group

@@ -1,0 +1,1 @@
+"""Analysis of a consolidated month: variances, KPIs, budget, root cause, commentary."""

@@ -1,0 +1,548 @@
+"""The ``close`` command line: run, follow, resume, inspect and download a monthly close.
+
+Exit codes (design.md "Interfaces"), mapped in close/cli/ only (a run's outcome in follow.py, errors
+in main() here): 0 ok; 1 run FAILED or CANCELLED; 2 usage or config error, or refused (an active
+run exists, the period is locked); 3 stopped at AWAITING_REVIEW.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC
+from pathlib import Path
+from typing import Annotated
+
+import click
+import sqlalchemy.exc as sa_exc
+import typer
+from rich.table import Table
+
+from close.cli.ar import ar_app
+from close.cli.audit import audit_app
+from close.cli.common import (
+    EXIT_FAILED,
+    EXIT_REFUSED,
+    ConfigOpt,
+    JsonOpt,
+    PeriodOpt,
+    check_period,
+    console,
+    err,
+    open_env,
+    settings_from_env,
+)
+from close.cli_config import config_app
+from close.cli_tasks import progress_json, progress_text, tasks_app, tick_command
+from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app, tb_app
+from close.cli_users import guard, guard_as, users_app
+from close.cli_web import mcp, serve
+from close.cli.follow import (
+    carry_on,
+    exit_for,
+    follow,
+    package_of,
+    report_outcome,
+    run_json,
+    start_in_background,
+)
+from close.cli.tasks import progress_json, progress_text, tasks_app, tick_command
+from close.cli.tools import connectors_app, ic_app, mapping_app, rates_app, tb_app
+from close.cli.users import guard, guard_as, users_app
+from close.cli.web import mcp, serve
+from close.config import Settings, load_group_config
+from close.engine.periods import period_range
+from close.engine.types import RunId
+from close.errors import CloseError, ConfigError, NotFound, RunConflict
+from close.run.lifecycle import cancel_run, create_close_run, reap_stranded, resume_run
+from close.run.stages import StageEnv
+from close.run.state import STAGE_ORDER, RunStatus
+from close.run.transient import short_reason
+from close.run.workflow.durations import progress
+from close.storage.runs import Run, active_run, done_stages, effective_run, find_runs, get_run
+from close.users import Action
+
+WAIT_HELP = "Follow the run until it ends (distributed mode)."
+LOGLEVEL_HELP = "Celery log level: DEBUG, INFO, WARNING or ERROR."
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="monthclose: the monthly close of a multi-entity group, "
+                       "from ERPs to the board package.")
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(db_app, name="db")
+@app.command()
+def run(config: ConfigOpt, period: PeriodOpt,
+        wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)]
+        = False,
+        rerun: Annotated[bool, typer.Option("--rerun", help=(
+            "The period already has a completed run: start a new one that supersedes it when it "
+            "completes. Without it such a period is refused (exit 2)."))] = False,
+        as_json: JsonOpt = False) -> None:
+    """Start the close of a group for a period."""
+    env = guard(open_env(), Action.START, target=f"{config} {period}")
+    new = create_close_run(env, config, check_period(period), rerun=rerun)
+    if not as_json:
+        err.print(f"run {new.id} created for {new.group_id} {new.period}")
+        if new.parent_run_id:
+            err.print(f"it supersedes run {new.parent_run_id} when it completes (--rerun)")
+    carry_on(env, new.id, wait=wait, as_json=as_json)
+
+
+@app.command()
+def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
+           as_json: JsonOpt = False) -> None:
+    """Resume a FAILED run at the stage that failed (re-reading the failed inputs)."""
+    env = guard(open_env(), Action.RESUME, run_id)
+    resumed = resume_run(env, run_id)
+    carry_on(env, resumed.id, wait=wait, as_json=as_json)
+
+
+@app.command()
+def cancel(run_id: str,
+           reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")]) -> None:
+    """Cancel an active run."""
+    env = guard(open_env(), Action.CANCEL, run_id)
+    cancelled = cancel_run(env, run_id, reason)
+    console.print(f"run {cancelled.id} {cancelled.status}")
+
+
+def _stale(env: StageEnv, runs: list[Run]) -> set[RunId]:
+    """Effective runs whose earlier period was re-closed after them (their history changed)."""
+    stale: set[RunId] = set()
+    effective = [r for r in runs if r.status == RunStatus.COMPLETED and r.superseded_by is None]
+    for r in effective:
+        if any(o.group_id == r.group_id and o.period < r.period and o.finished_at and r.finished_at
+               and o.finished_at > r.finished_at for o in effective):
+            stale.add(r.id)
+    return stale
+
+
+@app.command()
+def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: JsonOpt = False,
+           group: Annotated[str | None, typer.Option("--group", help="Only this group's runs.")]
+           = None) -> None:
+    """List recent runs, or show one run's stages (runs nobody works on any more are failed first)."""
+    from workers.rejections import describe, rejections
+
+    env = guard(open_env(), Action.READ, target=run_id or "runs")
+    reap_stranded(env, group_id=group, run_id=run_id)
+    with env.db.tx() as conn:
+        if run_id:
+            one = get_run(conn, run_id)
+            if one is None:
+                raise NotFound(f"no run {run_id}")
+            runs = [one]
+            stages = sorted(done_stages(conn, run_id))
+            # Staleness compares the run with the group's other periods, so it needs them too.
+            group_runs = find_runs(conn, group_id=one.group_id, limit=200)
+        else:
+            runs = group_runs = find_runs(conn, group_id=group, limit=200)
+            stages = []
+    stale = _stale(env, group_runs)
+    refused = rejections(env.settings, [r.id for r in runs])
+    with env.db.tx() as conn:
+        timing = {r.id: progress(conn, r) for r in runs if r.status in STAGE_ORDER}
+    if as_json:
+        console.print_json(json.dumps({"runs": [{**run_json(r), "stale": r.id in stale,
+                                                  "effective": r.status == RunStatus.COMPLETED
+                                                  and not r.superseded_by,
+                                                  "rejected_tasks": refused.get(r.id),
+                                                  "progress": progress_json(timing.get(r.id))}
+                                                 for r in runs],
+                                       "stages_done": [list(s) for s in stages]}, default=str))
+        return
+    table = Table("run", "group", "period", "status", "created", "note")
+    table.columns[0].no_wrap = True
+    for r in runs:
+        note = "stale: an earlier period was re-closed" if r.id in stale else (
+            f"superseded by {r.superseded_by[:8]}" if r.superseded_by else (r.failure_reason or ""))
+        note = progress_text(timing.get(r.id)) or note
+        if r.id in refused:
+            note = f"{note}; {describe(refused[r.id])}" if note else describe(refused[r.id])
+        table.add_row(r.id, r.group_id, r.period, r.status.value, f"{r.created_at:%Y-%m-%d %H:%M}",
+                      note[:160])
+    console.print(table)
+    if stages:
+        console.print("done: " + ", ".join(f"{s}{'/' + e if e else ''}" for s, e in stages))
+
+
+@app.command()
+def show(run_id: str, as_json: JsonOpt = False,
+         account: Annotated[str | None, typer.Option("--account", help="Trace one consolidated account.")]
+         = None) -> None:
+    """Show a run: consolidated balances, CTA, NCI, goodwill, eliminations, mismatches, events."""
+    from close.run.summary import run_summary
+
+    env = guard(open_env(), Action.READ, target=run_id)
+    with env.db.tx() as conn:
+        summary = run_summary(conn, run_id, account=account)
+    if as_json:
+        console.print_json(json.dumps(summary, default=str))
+        return
+    from close.run.summary import print_summary
+    print_summary(console, summary)
+
+
+@app.command()
+def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", help="The zip to write.")],
+            preview: Annotated[Path | None, typer.Option("--preview", help="Render PDF pages as PNGs here.")]
+            = None,
+            unsigned: Annotated[bool, typer.Option("--unsigned", help=(
+                "The package as rendered before sign-off, even when a signed one exists."))] = False) -> None:
+    """Write a run's board package (zip with manifest) from PostgreSQL: the signed one once signed off."""
+    from close.storage.artifacts import UNSIGNED, current_edition, package_bytes
+
+    env = guard(open_env(), Action.READ, target=run_id)
+    with env.db.tx() as conn:
+        one = get_run(conn, run_id)
+        if one is None:
+            raise NotFound(f"no run {run_id}")
+        edition = UNSIGNED if unsigned else current_edition(conn, run_id)
+        data = package_bytes(conn, one, edition)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    console.print(f"wrote {output} ({len(data):,} bytes, {edition})")
+    if preview is not None:
+        import io
+        import zipfile  # noqa: E401
+
+        from reports.package import render_previews
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            pages = [page for name in sorted(n for n in z.namelist() if n.endswith(".pdf"))
+                     for page in render_previews(z.read(name), preview, prefix=Path(name).stem)]
+        console.print(f"{len(pages)} preview pages in {preview}")
+
+
+@app.command()
+def review(run_id: str, as_json: JsonOpt = False) -> None:
+    """Show a run's validation findings and score (--json adds the score weights of the run's config)."""
+    from close.run.review import findings
+    from close.run.stages.inputs import load_config
+
+    env = guard(open_env(), Action.READ, target=run_id)
+    with env.db.tx() as conn:
+        one = get_run(conn, run_id)
+        if one is None:
+            raise NotFound(f"no run {run_id}")
+        items = findings(conn, run_id)
+        weights = load_config(conn, run_id).validation.weights
+    if as_json:
+        # The weights travel with the findings so a script can recompute the score
+        # (close.checks.score_of) when the group configured [validation.weights.<category>].
+        console.print_json(json.dumps({"run_id": run_id, "status": one.status.value,
+                                       "score": one.validation_score, "weights": [asdict(w) for w in weights],
+                                       "findings": items}, default=str))
+        return
+    table = Table("severity", "category", "code", "entity", "account", "expected", "actual", "difference",
+                  "message", "waived", title=f"run {run_id} — {one.status} — score {one.validation_score}")
+    for f in items:
+        if f["severity"] != "pass":
+            table.add_row(*(str(f[k] or "") for k in ("severity", "category", "code", "entity", "account",
+                                                      "expected", "actual", "difference", "message")),
+                          f"{f['waived_by']}: {f['waived_reason']}" if f["waived_by"] else "")
+    console.print(table)
+
+
+def _parse_waivers(values: list[str]) -> dict[str, str]:
+    waivers = {}
+    for value in values:
+        code, sep, why = value.partition("=")
+        if not sep or not code.strip() or not why.strip():
+            raise ConfigError(f"got {value!r}", key="--waive", expected="CODE=REASON")
+        waivers[code.strip()] = why.strip()
+    return waivers
+
+
+@app.command()
+def approve(run_id: str,
+            reason: Annotated[str, typer.Option("--reason", "--note", help="Why the run may continue.")],
+            waive: Annotated[list[str], typer.Option("--waive", help="CODE=REASON for one finding.")] = [],  # noqa: B006
+            wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
+            as_json: JsonOpt = False) -> None:
+    """Approve a run in review (never an integrity failure) and continue it."""
+    from close.run.review import approve as approve_run
+
+    env, principal = guard_as(open_env(), Action.APPROVE, run_id)
+    approved = approve_run(env, run_id, reason, _parse_waivers(waive), role=principal.role)
+    carry_on(env, approved.id, wait=wait, as_json=as_json)
+
+
+@app.command()
+def reject(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Why.")]) -> None:
+    """Reject a run in review (it is CANCELLED)."""
+    from close.run.review import reject as reject_run
+
+    rejected = reject_run(guard(open_env(), Action.REJECT, run_id), run_id, reason)
+    console.print(f"run {rejected.id} {rejected.status}")
+
+
+@app.command()
+def signoff(run_id: str,
+            note: Annotated[str, typer.Option("--note", help="A note kept with the sign-off.")] = "") -> None:
+    """Sign off a COMPLETED run."""
+    from close.run.review import signoff as signoff_run
+
+    env, principal = guard_as(open_env(), Action.SIGN_OFF, run_id)
+    signed = signoff_run(env, run_id, note, role=principal.role)
+    console.print(f"run {signed.id} signed off by {signed.signed_off_by} "
+                  f"at {signed.signed_off_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}; signed package: "
+                  f"{package_of(env, signed)}")
+
+
+@app.command()
+def lock(group: str, period: str,
+         reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")] = "") -> None:
+    """Lock a period whose effective run is signed off."""
+    from close.run.review import lock as lock_period
+
+    env = guard(open_env(), Action.LOCK, target=f"{group} {period}")
+    locked = lock_period(env, group, check_period(period), reason)
+    console.print(f"period {period} of {group} locked on run {locked.id}")
+
+
+@app.command()
+def unlock(group: str, period: str, reason: Annotated[str, typer.Option("--reason", help="Why.")]) -> None:
+    """Unlock a period."""
+    from close.run.review import unlock as unlock_period
+
+    env = guard(open_env(), Action.UNLOCK, target=f"{group} {period}")
+    unlock_period(env, group, check_period(period), reason)
+    console.print(f"period {period} of {group} unlocked")
+
+
+adjust_app = typer.Typer(no_args_is_help=True, help="Top-side adjustments.")
+app.add_typer(adjust_app, name="adjust")
+app.add_typer(rates_app, name="rates")
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(ar_app, name="ar")
+app.command("tick")(tick_command)
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(mapping_app, name="mapping")
+app.add_typer(ic_app, name="ic")
+app.add_typer(tb_app, name="tb")
+app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+app.add_typer(config_app, name="config")
+app.command("serve")(serve)
+app.command("mcp")(mcp)
+
+
+@adjust_app.command("add")
+def adjust_add(run_id: str, file: Annotated[Path, typer.Option("--file", "-f", help="The journal CSV.")],
+               wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
+            as_json: JsonOpt = False) -> None:
+    """Add a top-side journal: the run is cancelled (adjusted); a child run continues from CONSOLIDATING."""
+    from close.run.review import adjust
+
+    env = guard(open_env(), Action.ADJUST, run_id)
+    child = adjust(env, run_id, file)
+    err.print(f"run {run_id} cancelled (adjusted); child run {child.id} starts at CONSOLIDATING")
+    carry_on(env, child.id, wait=wait, as_json=as_json)
+
+
+@app.command()
+def demo(as_json: JsonOpt = False,
+         erp: Annotated[bool, typer.Option("--erp", help=(
+             "Close the ERP example (examples/erp) instead: Omie, Conta Azul, Bling and TOTVS RM read "
+             "over HTTP from local fakes started in this process, so the run is in-process "
+             "(no broker)."))] = False,
+         months: Annotated[int | None, typer.Option("--months", min=1, help=(
+             "Close only the first N months of the demo (a quick look); default: all of them."))] = None,
+         ) -> None:
+    """Run the demo group's close for every month without an effective run, oldest first."""
+    if erp:
+        from close.cli.demo_setup import prepare_erp_demo
+
+        # Before open_env: the settings it reads must carry the fakes' CLOSE_SECRET_* variables.
+        config_path, periods = prepare_erp_demo(settings_from_env(), os.environ)
+        env = guard(open_env(), Action.START, target="demo --erp")
+    else:
+        env = guard(open_env(), Action.START, target="demo")
+        from close.cli.demo_setup import DEMO_EXAMPLE as source
+
+        if not (source / "group.toml").exists():
+            raise ConfigError(f"the demo group is not at {source}", key="examples/demo")
+        target = env.settings.home / "demo"
+        shutil.copytree(source, target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("out", "__pycache__"))
+        config_path = target / "group.toml"
+        config = load_group_config(config_path)
+        tb_folder = target / "tb" / config.entities[0].id
+        files = sorted(p.name.removesuffix(".csv") for p in tb_folder.glob("*.csv"))
+        periods = period_range(files[0], files[-1])
+    last = close_periods(env, config_path, periods[:months], quiet=as_json)
+    report_outcome(env, last, as_json=as_json)
+    raise typer.Exit(exit_for(last))
+
+
+def close_periods(env: StageEnv, config_path: Path, periods: list[str], *, quiet: bool = False) -> Run:
+    """Close each period without an effective run, oldest first (a FAILED run is resumed).
+
+    Returns:
+        The last period's run; the first run that does not complete stops the loop.
+
+    Raises:
+        RunConflict: a period has a run in progress or in review.
+
+    """
+    config = load_group_config(config_path)
+    last: Run | None = None
+    for period in periods:
+        with env.db.tx() as conn:
+            done = effective_run(conn, config.id, period)
+            pending = active_run(conn, config.id, period)
+        if done is not None:
+            last = done
+            continue
+        if pending is not None and pending.status == RunStatus.FAILED:
+            current = resume_run(env, pending.id)
+        elif pending is not None:
+            raise RunConflict(f"refused: run {pending.id} of {period} is {pending.status}")
+        else:
+            current = create_close_run(env, config_path, period)
+        err.print(f"[bold]{config.name} {period}[/] run {current.id}")
+        last = follow(env, current.id, quiet=quiet, worker=start_in_background(env, current.id))
+        if last.status != RunStatus.COMPLETED:
+            return last
+    if last is None:
+        raise ConfigError("no period to close", key="--from/--to")
+    return last
+
+
+@app.command()
+def backfill(config: ConfigOpt, start: Annotated[str, typer.Option("--from", help="First period, YYYY-MM.")],
+             end: Annotated[str, typer.Option("--to", help="Last period, YYYY-MM.")],
+             as_json: JsonOpt = False) -> None:
+    """Close every period in a range that has no effective run (comparatives for analysis)."""
+    env = guard(open_env(), Action.START, target=f"{config} {start}..{end}")
+    last = close_periods(env, config, period_range(check_period(start), check_period(end)), quiet=as_json)
+    report_outcome(env, last, as_json=as_json)
+    raise typer.Exit(exit_for(last))
+
+
+def _require_broker(settings: Settings) -> None:
+    if not settings.broker_url:
+        raise ConfigError("workers and beat need a broker", key="CLOSE_BROKER_URL",
+                          expected="redis://host:6379/0")
+
+
+@app.command()
+def worker(queues: Annotated[str, typer.Option("--queues", "-Q",
+                                               help="Comma-separated: extract,compute,reports.")]
+           = "extract,compute,reports",
+           concurrency: Annotated[int, typer.Option("--concurrency", help="Worker processes.")] = 2,
+           loglevel: Annotated[str, typer.Option("--loglevel", help=LOGLEVEL_HELP)] = "INFO",
+           metrics_port: Annotated[int | None, typer.Option("--metrics-port", help="Serve Prometheus "
+                                                            "metrics on this port.")] = None) -> None:
+    """Start a Celery worker (the same as: celery -A workers worker)."""
+    env = open_env()
+    _require_broker(env.settings)
+    from workers.app import app as celery_app
+
+    if metrics_port:
+        from close.run.workflow.metrics import serve_metrics
+        serve_metrics(env.db, metrics_port, addr="0.0.0.0")  # noqa: S104 - scraped from outside the container
+
+    celery_app.worker_main(["worker", f"--queues={queues}", f"--concurrency={concurrency}",
+                            f"--loglevel={loglevel}", "--prefetch-multiplier=1"])
+
+
+@app.command()
+def metrics(port: Annotated[int, typer.Option("--port", help="The port to serve /metrics on.")] = 9464,
+            addr: Annotated[str, typer.Option("--addr", help="The address to listen on.")]
+            = "127.0.0.1") -> None:
+    """Serve the close's Prometheus metrics (runs, stage durations, retries, ERP calls, Claude usage)."""
+    from close.run.workflow.metrics import serve_metrics
+
+    env = open_env()
+    serve_metrics(env.db, port, addr=addr)
+    err.print(f"metrics on http://{addr}:{port}/metrics")
+    while True:
+        time.sleep(3600)
+
+
+@app.command()
+def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group configs to schedule "
+                                                   "(repeat, or CLOSE_CONFIGS=a.toml:b.toml).")] = [],  # noqa: B006
+         loglevel: Annotated[str, typer.Option("--loglevel", help=LOGLEVEL_HELP)] = "INFO") -> None:
+    """Start Celery beat with one schedule entry per group config."""
+    from workers.app import app as celery_app
+    from workers.schedule import beat_schedule, config_paths
+
+    settings = settings_from_env()
+    _require_broker(settings)
+    paths = config_paths(config or [settings.configs])
+    if not paths:
+        raise ConfigError("no group config to schedule", key="--config", expected="one or more TOML files")
+    from workers.app import configure
+    configure(settings)
+    celery_app.conf.beat_schedule = beat_schedule(paths)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    celery_app.start(["beat", f"--loglevel={loglevel}",
+                      f"--schedule={settings.home / 'celerybeat-schedule'}"])
+
+
+runs_app = typer.Typer(no_args_is_help=True, help="Runs as a whole.")
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("reap")
+def runs_reap(as_json: JsonOpt = False) -> None:
+    """Fail every run of the tenant that nobody works on any more (lease expired), with the reason."""
+    env = open_env()
+    reaped = reap_stranded(env)
+    if as_json:
+        console.print_json(json.dumps({"reaped": [run_json(r) for r in reaped]}, default=str))
+        return
+    for r in reaped:
+        console.print(f"run {r.id} ({r.group_id} {r.period}) [red]FAILED[/]: {r.failure_reason}; "
+                      f"resume it with: [bold]close resume {r.id}[/]")
+    console.print(f"{len(reaped)} run(s) reaped")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations as the owner (CLOSE_MIGRATE_URL; the embedded server's owner by default)."""
+    import sqlalchemy as sa  # noqa: I001
+
+    from close.storage.engine import embedded_urls, normalize_url
+    from close.storage.migrate import upgrade
+
+    settings = settings_from_env()
+    if settings.database_url and not settings.migrate_url:
+        raise ConfigError("not set", key="CLOSE_MIGRATE_URL",
+                          expected="the owner's URL (DATABASE_URL is the application's login)")
+    owner_url = settings.migrate_url or embedded_urls(settings.home)[1]
+    engine = sa.create_engine(normalize_url(owner_url, key="CLOSE_MIGRATE_URL"))
+    applied = upgrade(engine)
+    console.print(f"applied {', '.join(applied)}" if applied else "database is up to date")
+
+
+def main() -> None:
+    """Entry point: run the app and map errors to exit codes."""
+    if os.environ.get("CLOSE_LOG_FORMAT") == "json":  # the CLI is an edge: it may read the environment
+        from close.logs import use_json_logs
+        use_json_logs()
+    try:
+        code = app(standalone_mode=False)
+    except (click.exceptions.Exit, typer.Exit) as exc:
+        code = exc.exit_code
+    except click.UsageError as exc:
+        exc.show()
+        code = EXIT_REFUSED
+    except (click.Abort, typer.Abort):
+        code = EXIT_FAILED
+    except (ConfigError, RunConflict) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        code = EXIT_REFUSED
+    except CloseError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        code = EXIT_FAILED
+    except sa_exc.DBAPIError as exc:  # never a traceback or SQL for the user: one sentence
+        err.print(f"[red]error:[/] {short_reason(exc)}")
+        code = EXIT_FAILED
+    sys.exit(code or 0)

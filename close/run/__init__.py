@@ -1,0 +1,1 @@
+"""Running a close: the state machine, orchestration, stages, review and sign-off, workflow."""
