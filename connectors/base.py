@@ -24,7 +24,6 @@ import pandas as pd
 from close.engine.types import Currency, EntityId, Period
 from close.errors import CloseError, InputDataError
 from close.resilience import parse_retry_after
-from close.types import Currency, EntityId, Period
 from connectors.errors import FatalConnectorError, RetriableConnectorError
 from connectors.payload import Payload
 

@@ -520,7 +520,7 @@ def _is_total_label(text: str) -> bool:
 
 
 _LINE_END, _DIGIT_0, _DIGIT_9 = (ord(c) for c in "\n09")
-# Amounts are int64 minor units: a cell beyond close.money.MAX_MINOR is refused rather than
+# Amounts are int64 minor units: a cell beyond close.engine.money.MAX_MINOR is refused rather than
 # overflowing, and the sums of a file are checked to fit before they are taken.
 _INT64_MAX = 2**63 - 1
 # Reading order of the checks on one line, so the first error of the earliest row is reported,

@@ -52,7 +52,6 @@ from close.resilience import (
     resilient_call,
     shared_state_url,
 )
-from close.types import EntityId
 from connectors.base import default_classify_response
 from connectors.errors import RetriableConnectorError, redact_url
 

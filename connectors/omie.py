@@ -47,9 +47,7 @@ import pandas as pd
 from close.engine.periods import period_bounds
 from close.engine.types import Period
 from close.errors import ConfigError
-from close.periods import period_bounds
 from close.resilience import parse_retry_after
-from close.types import Period
 from connectors.auth import AppKeyCredentials
 from connectors.base import (
     CHART_COLUMNS,

@@ -546,7 +546,7 @@ class CloseStep:
 
 @dataclass(frozen=True, slots=True)
 class IntercompanyPair:
-    """One intercompany pair as CONSOLIDATING matched it (``close.intercompany.IC_PAIR_COLUMNS``).
+    """One intercompany pair as CONSOLIDATING matched it (``close.engine.intercompany.IC_PAIR_COLUMNS``).
 
     Attributes:
         entity, counterparty: the two entities.

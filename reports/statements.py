@@ -34,9 +34,7 @@ from close.engine.definitions import (
     is_current_asset,
     pl_block,
 )
-from close.money import ZERO, quantize_cents
-from close.periods import add_months, parse_period
-from close.engine.money import ZERO
+from close.engine.money import ZERO, quantize_cents
 from close.engine.periods import add_months, parse_period
 from reports.cash_flow import (
     MonthFlows,
@@ -376,7 +374,7 @@ def cash_flow(data: BoardPackData) -> Statement:
     * cash at the beginning and at the end are the balance sheets' cash;
     * the exact reconciliation (balance-sheet change in cash − exact lines − exact FX effect)
       is what the engine's per-line translation rounding leaves (each translated line of cash
-      and of the income statement is rounded once, ``close.fx``; the exact lines are not):
+      and of the income statement is rounded once, ``close.engine.fx``; the exact lines are not):
       within ``reconciliation_tolerance`` it is presentation rounding, beyond it the statement
       is incomplete and the line prints it, in red, with a note;
     * the activity lines are apportioned (``_apportion``) to what the balance sheet's change in
@@ -499,7 +497,7 @@ def reconciliation_tolerance(translated_rows: int, months: int) -> Decimal:
     """Return the translation rounding the exact lines may leave: ½ cent per translated row a month.
 
     The engine rounds every translated line half-even once and the CTA, the balancing figure,
-    absorbs the rounding (``close.fx``: the same ½ minor unit per line bounds CTA plug − parts);
+    absorbs the rounding (``close.engine.fx``: the same ½ minor unit per line bounds CTA plug − parts);
     the exact cash flow differs from the balance sheet's rounded cash by that and nothing more.
     """
     return Decimal("0.005") * max(translated_rows, 1) * max(months, 1)

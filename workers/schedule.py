@@ -21,15 +21,10 @@ from close.config import GroupConfig, load_group_config
 from close.engine.periods import add_months
 from close.engine.types import Period
 from close.errors import ConfigError
-from close.periods import add_months
-from close.run import snapshot_inputs
-from close.stages import StageEnv
+from close.run.lifecycle import snapshot_inputs
+from close.run.stages import StageEnv
 from close.storage.groups import upsert_group
 from close.storage.runs import Run, create_run, effective_run, is_locked
-from close.types import Period
-from close.run.lifecycle import snapshot_inputs, upsert_group
-from close.run.stages import StageEnv
-from close.storage.runs import Run, create_run, effective_run
 
 
 def parse_cron(expression: str, *, source: str = "config") -> crontab:

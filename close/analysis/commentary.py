@@ -64,10 +64,7 @@ from close.engine.money import ZERO
 from close.engine.periods import previous_period
 from close.engine.types import AccountCode, Currency, EntityId, Period
 from close.errors import ConfigError
-from close.money import ZERO
-from close.periods import previous_period
 from close.resilience import CircuitOpen, RetryPolicy, parse_retry_after, resilient_call
-from close.types import AccountCode, Currency, EntityId, Period
 
 if TYPE_CHECKING:
     # Imported where Claude is called (``_Claude``): the SDK costs ~1 s to import, which a run

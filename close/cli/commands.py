@@ -36,11 +36,7 @@ from close.cli.common import (
     open_env,
     settings_from_env,
 )
-from close.cli_config import config_app
-from close.cli_tasks import progress_json, progress_text, tasks_app, tick_command
-from close.cli_tools import connectors_app, ic_app, mapping_app, rates_app, tb_app
-from close.cli_users import guard, guard_as, users_app
-from close.cli_web import mcp, serve
+from close.cli.config import config_app
 from close.cli.follow import (
     carry_on,
     exit_for,

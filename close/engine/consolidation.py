@@ -61,17 +61,6 @@ from close.engine.fx import (
     Translation,
     translate_balances,
 )
-from close.impairment import IMPAIRMENT_COLUMNS, split_impairments
-from close.intercompany import eliminate_unrealized_profit, match_intercompany
-from close.investment import eliminate_investments
-from close.journals import WORKSHEET_COLUMN, JournalEntry, JournalLine, balanced_entry, journal_lines_frame
-from close.money import ONE
-from close.ownership import Holding, compute_ownership, consolidated_entities
-from close.ownership_changes import STEP_COLUMNS, PeriodContext, entities_at, validate_changes
-from close.periods import parse_period, previous_period
-from close.ppa import CARRYING_COLUMNS, PushDown, opening_rate_defaults, push_down
-from close.text_codes import TextCodes, encode_text, sum_by_code
-from close.types import AccountCode, Currency, EntityId, Period
 from close.engine.impairment import IMPAIRMENT_COLUMNS, split_impairments
 from close.engine.intercompany import eliminate_unrealized_profit, match_intercompany
 from close.engine.investment import eliminate_investments
@@ -86,7 +75,7 @@ from close.engine.money import ONE
 from close.engine.ownership import Holding, compute_ownership, consolidated_entities
 from close.engine.ownership_changes import STEP_COLUMNS, PeriodContext, entities_at, validate_changes
 from close.engine.periods import parse_period, previous_period
-from close.engine.ppa import CARRYING_COLUMNS, opening_rate_defaults, push_down
+from close.engine.ppa import CARRYING_COLUMNS, PushDown, opening_rate_defaults, push_down
 from close.engine.types import AccountCode, Currency, EntityId, Period
 from close.errors import InputDataError, PermanentError
 
@@ -277,7 +266,7 @@ def _translate(
 ) -> Translation:
     """Translate the entities' lines with the pushed-down PPA lines appended (IAS 21.47).
 
-    A pushed-down line new this period opens at the acquisition-date rate (``close.ppa``); the
+    A pushed-down line new this period opens at the acquisition-date rate (``close.engine.ppa``); the
     prior translation is limited to the entities translated now.
     """
     pres = inputs.presentation_currency

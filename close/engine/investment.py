@@ -429,7 +429,7 @@ def _at_acquisition(sid: EntityId, group: _Group) -> _AtAcquisition:
 def _associate(
     sid: EntityId, holding: Holding, at_acquisition: _AtAcquisition, group: _Group
 ) -> tuple[JournalEntry | None, tuple]:
-    """Account for an associate by the equity method (IAS 28.10): ``close.associates``."""
+    """Account for an associate by the equity method (IAS 28.10): ``close.engine.associates``."""
     ctx = group.step_context
     return _equity_method(
         sid, holding, group.translated, group.chart, group.totals.investments.get((holding.parent, sid), []),
@@ -633,7 +633,7 @@ def _nci_after_acquisition(
 
     The NCI takes its share of the profit (after intragroup dividends), of the CTA, of its
     dividends and of the other reserves; a subsidiary whose ownership stepped this month is
-    re-measured step by step (IFRS 10.23, ``close.ownership_changes``).
+    re-measured step by step (IFRS 10.23, ``close.engine.ownership_changes``).
 
     Returns:
         The NCI journals, the NCI row (``NCI_COLUMNS`` up to ``cta``) and the step figures.
@@ -681,7 +681,7 @@ def _nci_after_acquisition(
 def _disposals(
     disposing: Mapping[EntityId, int], nci: pd.DataFrame, goodwill: pd.DataFrame, group: _Group
 ) -> tuple[list[JournalEntry], list[tuple]]:
-    """Derecognise each subsidiary disposed of this month (IFRS 10.25, 10.B98): ``close.disposal``."""
+    """Derecognise each subsidiary disposed of this month (IFRS 10.25, 10.B98): ``close.engine.disposal``."""
     entries, rows = [], []
     codes = {**group.roles.journals, "goodwill": group.roles.goodwill, "result": group.roles.disposal}
     for sid, cost in disposing.items():

@@ -10,17 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from close.config_types import Currency as TomlCurrency
-from close.config_types import Flag, TomlTable, default_of, described
-from close.errors import ConfigError
-from close.rates.model import PtaxSide
-from close.rates.routes import RouteChoice
-from close.resilience import RetryPolicy
-from close.types import Currency
+from close.config.types import Currency as TomlCurrency
+from close.config.types import Flag, TomlTable, default_of, described
 from close.engine.types import Currency
 from close.errors import ConfigError
 from close.rates.model import PtaxSide
 from close.rates.routes import RouteChoice
+from close.resilience import RetryPolicy
 
 BCB_PTAX_BASE_URL = "https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata/"
 ECB_DATA_BASE_URL = "https://data-api.ecb.europa.eu/service/"

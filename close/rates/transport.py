@@ -19,15 +19,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from close.engine.types import Currency
 from close.errors import PermanentError, RetriableError
 from close.rates.errors import RateSourceUnavailable
 from close.rates.settings import RateSourceSettings
 from close.resilience import CircuitOpen, parse_retry_after, resilient_call
-from close.types import Currency
-from close.engine.types import Currency
-from close.errors import PermanentError
-from close.rates.errors import RateSourceUnavailable
-from close.rates.settings import RateSourceSettings
 
 T = TypeVar("T")
 

@@ -14,21 +14,16 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from close.config import GroupConfig, load_group_config
-from close.config_guard import check_sources
+from close.config.guard import check_sources
 from close.engine.types import EntityId, Period, RunId
 from close.errors import ConfigError, NotFound, RunConflict
-from close.leases import reap
-from close.run_state import STAGE_ORDER, RunStatus, append_event, transition
-from close.stages import StageEnv
-from close.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT, load_config
-from close.stages.rates import RATES_KEY
-from close.storage.groups import upsert_group
 from close.run.leases import reap
 from close.run.stages import StageEnv
 from close.run.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT, load_config
 from close.run.stages.rates import RATES_KEY
 from close.run.state import STAGE_ORDER, RunStatus, append_event, transition
 from close.run.workflow.checklist import task_template
+from close.storage.groups import upsert_group
 from close.storage.leases import LeaseKey, drop_leases, queue_leases
 from close.storage.runs import (
     Run,

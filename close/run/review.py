@@ -16,15 +16,12 @@ from sqlalchemy.engine import Connection
 
 from close.engine.types import Period, RunId
 from close.errors import ConfigError, NotFound, RunConflict
-from close.run_state import RunStatus, append_event, transition
-from close.stages import StageEnv
-from close.stages.inputs import ADJUSTMENT_PREFIX
-from close.storage.findings import findings, waive_findings
 from close.run.stages import StageEnv
 from close.run.stages.inputs import ADJUSTMENT_PREFIX
 from close.run.state import RunStatus, append_event, transition
 from close.run.workflow.checklist import blocking
 from close.run.workflow.settings import SIGNOFF_GATE
+from close.storage.findings import findings, waive_findings
 from close.storage.runs import (
     Run,
     copy_to_child,

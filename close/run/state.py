@@ -23,8 +23,6 @@ from sqlalchemy.engine import Connection
 from close.engine.types import RunId
 from close.errors import RunConflict
 from close.storage.run_status import compare_and_set_status, insert_event
-from close.types import RunId
-from close.storage.engine import session_nonce
 
 
 class RunStatus(StrEnum):

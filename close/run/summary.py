@@ -49,10 +49,8 @@ from close.engine.fx import PPA_BOOK
 from close.engine.money import from_minor
 from close.engine.types import Currency, EntityId, RunId
 from close.errors import NotFound
-from close.fx import PPA_BOOK
-from close.money import from_minor
-from close.run_state import RunStatus
-from close.stages.inputs import load_config, load_run_chart
+from close.run.stages.inputs import load_config, load_run_chart
+from close.run.state import RunStatus
 from close.storage.findings import findings
 from close.storage.results import (
     account_trace,
@@ -63,9 +61,6 @@ from close.storage.results import (
     journal_lines,
 )
 from close.storage.runs import events, get_run, list_inputs, stage_done_detail
-from close.types import Currency, EntityId, RunId
-from close.run.stages.inputs import load_config, load_run_chart
-from close.storage.runs import events, get_run, list_inputs
 
 # The columns of a finding that ``close show`` prints (not its check order or waiver time).
 _FINDING_KEYS = ("code", "category", "severity", "entity", "account", "expected", "actual", "difference",

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.types import RunId
+from close.engine.types import RunId
 
 
 def findings(conn: Connection, run_id: RunId) -> list[dict[str, object]]:

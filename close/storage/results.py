@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from close.types import AccountCode, Currency, EntityId, Period, RunId
+from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
 
 
 def fact_payloads(conn: Connection, run_id: RunId, kind: str, *, exact: bool = False) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """The two writes behind every change of a run's state: the status compare-and-set and the audit event.
 
-Kept apart from ``close.storage.runs`` because ``close.run_state`` calls them and ``runs`` imports
+Kept apart from ``close.storage.runs`` because ``close.run.state`` calls them and ``runs`` imports
 ``run_state``; this module imports neither.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from close.engine.types import RunId
 from close.storage.engine import session_nonce
-from close.types import RunId
 
 # The only close_runs columns a transition may set besides the status; names are checked against
 # this set before they reach the UPDATE (values are always bound parameters).

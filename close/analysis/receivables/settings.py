@@ -24,11 +24,9 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from close.config_types import Exact, Integer, Text, TomlTable, default_of, described, invalid
-from close.receivables.aging import BUCKETS
-from close.receivables.ecl import DEFAULT_ECL_RATES
 from close.analysis.receivables.aging import BUCKETS
 from close.analysis.receivables.ecl import DEFAULT_ECL_RATES
+from close.config.types import Exact, Integer, Text, TomlTable, default_of, described, invalid
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +48,10 @@ _Bucket = Literal[BUCKETS]  # type: ignore[valid-type] # the aging's buckets are
 
 
 class ReceivablesTable(TomlTable):
-    """``[receivables]`` of the group TOML; absent rates keep the defaults of ``close.receivables.ecl``."""
+    """``[receivables]`` of the group TOML.
+
+    Absent rates keep the defaults of ``close.analysis.receivables.ecl``.
+    """
 
     receivables_account: Text = described("the standard account the aging total reconciles to",
                                           default_of(ReceivablesSettings, "receivables_account"))

@@ -39,15 +39,12 @@ from close.config import GroupConfig
 from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart, SystemRole
 from close.engine.money import ZERO, D, from_minor
 from close.engine.ownership import compute_ownership
-from close.engine.periods import add_months, parse_period
+from close.engine.periods import add_months, fiscal_year_first, parse_period
 from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
 from close.errors import InputDataError
-from close.kpis import KPI_DEFINITIONS
-from close.money import ZERO, D, from_minor
-from close.ownership import compute_ownership
-from close.periods import add_months, fiscal_year_first, parse_period
-from close.run_state import RunStatus
-from close.stages.inputs import load_config, load_run_chart, read_file
+from close.run.stages.inputs import load_config, load_run_chart, read_file
+from close.run.state import RunStatus
+from close.run.workflow.checklist import overdue
 from close.storage.artifacts import package_status
 from close.storage.findings import findings
 from close.storage.results import (
@@ -64,13 +61,6 @@ from close.storage.results import (
 )
 from close.storage.runs import Run, effective_run, get_run, stage_done_detail
 from close.storage.workflow import events_until_reporting, steps_until_reporting, tasks_until_reporting
-from close.types import AccountCode, Currency, EntityId, Period, RunId
-from close.workflow.checklist import overdue
-from close.run.stages.inputs import load_config, load_run_chart, read_file
-from close.run.workflow.checklist import overdue
-from close.storage.artifacts import package_status
-from close.storage.runs import Run, effective_run, get_run
-from close.storage.workflow import steps_until_reporting, tasks_until_reporting
 from reports.model import (
     AuditEvent,
     BoardPackData,

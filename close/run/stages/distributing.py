@@ -16,9 +16,6 @@ from close.run.state import RunStatus, append_event
 from close.run.workflow.distribution import distribute_package
 from close.storage.artifacts import package_bytes
 from close.storage.runs import Run, effective_run, get_input, set_superseded, sha256
-from close.types import EntityId
-from close.workflow.distribution import distribute_package
-from close.storage.runs import Run, effective_run, get_input, sha256
 
 
 def package_path(output_dir: Path, group_id: str, period: str, run_id: str) -> Path:

@@ -24,9 +24,6 @@ from close.storage.balances import copy_rows
 from close.storage.rates import load_rates
 from close.storage.results import fact_payloads, mapping_rows
 from close.storage.runs import Run, effective_run, events, set_validation_score
-from close.types import EntityId, RunId
-from close.validation import ValidationContext, run_checks
-from close.storage.runs import Run, effective_run, events
 
 
 def facts_of(conn: Connection, run_id: RunId, kind: str) -> pd.DataFrame:

@@ -29,10 +29,8 @@ from email.utils import formatdate
 import httpx
 
 from close.config import Settings
-from close.resilience import parse_retry_after
-from close.run_state import append_event
-from close.stages import StageEnv
 from close.engine.types import RunId
+from close.resilience import parse_retry_after
 from close.run.stages import StageEnv
 from close.run.state import append_event
 from close.run.workflow.settings import SLACK_WEBHOOK_SECRET, SMTP_PASSWORD_SECRET, DistributionSettings

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import StrictStr, StringConstraints, model_validator
 
-from close.config_types import Flag, Integer, Text, TomlTable, default_of, described, invalid
+from close.config.types import Flag, Integer, Text, TomlTable, default_of, described, invalid
 
 SMTP_PASSWORD_SECRET = "CLOSE_SECRET_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 SLACK_WEBHOOK_SECRET = "CLOSE_SECRET_SLACK_WEBHOOK_URL"  # noqa: S105 - the variable's name
@@ -159,7 +159,7 @@ class CalendarTable(TomlTable):
 
 
 def _stage_names() -> frozenset[str]:
-    from close.run_state import STAGE_ORDER  # the config is read below the run machinery
+    from close.run.state import STAGE_ORDER  # the config is read below the run machinery
 
     return frozenset(s.value for s in STAGE_ORDER)
 

@@ -29,7 +29,6 @@ from close.analysis.commentary import (
 from close.config import AiSettings
 from close.engine.money import D
 from close.errors import ConfigError
-from close.money import D
 from close.resilience import reset_breakers
 from tests.close.analysis.frames import figures, grounded_reply, variances
 from tests.fakes.anthropic_server import FakeAnthropic

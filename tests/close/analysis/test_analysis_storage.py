@@ -6,9 +6,12 @@ import dataclasses
 
 import pytest
 
-from close.commentary import CLAUDE_RETRY, CachedCompletion, CommentarySettings, generate_commentary
-from close.money import D
-from close.analysis.commentary import CachedCompletion, CommentarySettings, RetryPolicy, generate_commentary
+from close.analysis.commentary import (
+    CLAUDE_RETRY,
+    CachedCompletion,
+    CommentarySettings,
+    generate_commentary,
+)
 from close.engine.money import D
 from close.storage import Database
 from close.storage.commentary import PostgresCommentaryCache

@@ -12,10 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from close.analysis import AnalysisInputs, DriverFigures, Variance, compute_variances
-from close.commentary import (
-    CLAUDE_RETRY,
 from close.analysis.commentary import (
+    CLAUDE_RETRY,
     CommentarySettings,
     MemoryCache,
     comment_figures,

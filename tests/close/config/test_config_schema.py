@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from close.cli import app
+from close.cli.commands import app
 from close.config import load_group_config
 from close.errors import ConfigError
 

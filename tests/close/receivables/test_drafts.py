@@ -15,10 +15,7 @@ from typing import Any
 
 import pytest
 
-from close.commentary import CLAUDE_RETRY, CommentarySettings, MemoryCache
-from close.receivables.aging import age_titles
-from close.receivables.drafts import (
-from close.analysis.commentary import CommentarySettings, MemoryCache, RetryPolicy
+from close.analysis.commentary import CLAUDE_RETRY, CommentarySettings, MemoryCache
 from close.analysis.receivables.aging import age_titles
 from close.analysis.receivables.drafts import (
     DEFAULT_TEMPLATES,

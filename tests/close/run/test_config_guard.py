@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from close.config import load_group_config
-from close.config_guard import check_sources
+from close.config.guard import check_sources
 from close.errors import ConfigError
 from close.storage import Database
 from tests.close.run.cli_helpers import cli_env, close

@@ -14,10 +14,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from close.definitions import margin
-from close.money import quantize_cents
-from close.periods import add_months
 from close.engine.definitions import margin
+from close.engine.money import quantize_cents
 from close.engine.periods import add_months
 from close.run.stages.board_pack import load_board_pack
 from close.storage import Database

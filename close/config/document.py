@@ -1,9 +1,9 @@
 """The group TOML as pydantic models: every key once, with its type, default and expectation.
 
-Each table of the file is a :class:`~close.config_types.TomlTable` (frozen, unknown keys refused)
+Each table of the file is a :class:`~close.config.types.TomlTable` (frozen, unknown keys refused)
 shaped exactly like the TOML, so :func:`group_config_schema` is the file's JSON Schema
 (``close config schema``) and a validation error's location is the key a person wrote. Defaults
-are read from the runtime records of ``close.config_records``; :meth:`GroupDocument.to_config`
+are read from the runtime records of ``close.config.records``; :meth:`GroupDocument.to_config`
 builds those records. Checks that span keys (the ownership tree, dividends between entities, the
 checklist's dependencies, step order) are model validators naming the key they blame.
 """
@@ -17,7 +17,8 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from close.config_records import (
+from close.analysis.receivables.settings import ReceivablesTable
+from close.config.records import (
     AI_DEFAULTS,
     DEFAULT_SCORE_WEIGHTS,
     VALIDATION_CATEGORIES,
@@ -37,7 +38,7 @@ from close.config_records import (
     Thresholds,
     ValidationSettings,
 )
-from close.config_types import (
+from close.config.types import (
     Currency,
     Exact,
     Flag,
@@ -50,10 +51,9 @@ from close.config_types import (
     described,
     invalid,
 )
-from close.periods import PERIOD_PATTERN
+from close.engine.periods import PERIOD_PATTERN
 from close.rates.settings import RatesTable
-from close.receivables.settings import ReceivablesTable
-from close.workflow.settings import CalendarTable, ChecklistTable, DistributionTable, check_checklist
+from close.run.workflow.settings import CalendarTable, ChecklistTable, DistributionTable, check_checklist
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _AccountClass = Literal["asset", "liability", "equity", "revenue", "expense"]

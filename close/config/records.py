@@ -1,9 +1,9 @@
-"""The group config as the close uses it: frozen records built from the TOML by ``close.config_document``.
+"""The group config as the close uses it: frozen records built from the TOML by ``close.config.document``.
 
 These are the domain records passed down to the stages (frozen dataclasses, immutable collections,
 convention 2); tests and benchmarks build them directly. What the TOML file may say — every key,
 its type, default and plain-words expectation — is declared once, in the pydantic models of
-``close.config_document``, which take their defaults from these records.
+``close.config.document``, which take their defaults from these records.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from close.analysis.receivables.settings import ReceivablesSettings
+from close.engine.types import Currency, EntityId
 from close.errors import ConfigError
 from close.rates.settings import RatePolicy
-from close.receivables.settings import ReceivablesSettings
-from close.types import Currency, EntityId
-from close.workflow.settings import CalendarSettings, ChecklistTask, DistributionSettings
+from close.run.workflow.settings import CalendarSettings, ChecklistTask, DistributionSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,10 @@ class Disposal:
 
 @dataclass(frozen=True, slots=True)
 class Dividend:
-    """A dividend declared by one group entity to another (``[[dividends]]``; see ``close.dividends``)."""
+    """A dividend declared by one group entity to another (``[[dividends]]``).
+
+    See ``close.engine.dividends``.
+    """
 
     payer: EntityId
     payee: EntityId
@@ -162,7 +165,7 @@ class ClassMateriality:
 
 @dataclass(frozen=True, slots=True)
 class RatioBand:
-    """The band a KPI of ``close.kpis`` (by code) must stay in; None leaves that side open."""
+    """The band a KPI of ``close.analysis.kpis`` (by code) must stay in; None leaves that side open."""
 
     kpi: str  # e.g. current_ratio (x), gross_margin (%)
     low: Decimal | None = None
@@ -240,8 +243,8 @@ class Files:
     opening_balances: str | None = None  # entity,account,translated_closing,historical_rate
     chart: str | None = None  # a chart of accounts CSV replacing the default
     adjustments: tuple[str, ...] = ()  # top-side / GAAP journals
-    receivables: str | None = None  # open customer titles: close/receivables/titles.py
-    standard_costs: str | None = None  # standard cost cards with actuals: close/costing/files.py
+    receivables: str | None = None  # open customer titles: close/analysis/receivables/titles.py
+    standard_costs: str | None = None  # standard cost cards with actuals: close/analysis/costing/files.py
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """``close config``: the group config file, as an editor can check it.
 
 The JSON Schema is generated from the pydantic models that validate the file
-(``close.config_document``), so the editor and ``close run`` accept the same keys.
+(``close.config.document``), so the editor and ``close run`` accept the same keys.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from close.config_document import group_config_schema
+from close.config.document import group_config_schema
 
 config_app = typer.Typer(no_args_is_help=True, help="The group config file (group.toml).")
 

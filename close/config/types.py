@@ -1,7 +1,7 @@
 """The building blocks of the group TOML's pydantic models: a strict table base and exact types.
 
 Every table of the group config is a :class:`TomlTable`: frozen, ``extra="forbid"`` (a misspelt key
-is refused, with a guess, by ``close.config_errors``). Scalars use the strict types below, so
+is refused, with a guess, by ``close.config.errors``). Scalars use the strict types below, so
 ``"5"`` is not an integer, ``1`` is not ``true`` and an event's date must be a TOML date. A field's
 ``description`` says in plain words what it expects: the error messages quote it and the JSON
 Schema (``close config schema``) shows it in an editor.
@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from close.money import D
+from close.engine.money import D
 
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"

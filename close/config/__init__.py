@@ -2,9 +2,9 @@
 
 Both are loaded once, at the edge (CLI, worker start-up), into frozen objects that are passed
 down; nothing in ``close/`` reads ``os.environ`` or a global. The group TOML's keys are declared
-once, as pydantic models in ``close.config_document`` (also its JSON Schema: ``close config
-schema``); the records the close passes around are in ``close.config_records``, re-exported here.
-Loading errors name the file, the key and what was expected (``close.config_errors``).
+once, as pydantic models in ``close.config.document`` (also its JSON Schema: ``close config
+schema``); the records the close passes around are in ``close.config.records``, re-exported here.
+Loading errors name the file, the key and what was expected (``close.config.errors``).
 
 The group config is snapshotted into ``run_inputs`` at ``close run`` (its TOML text plus every
 file it names), and stages rebuild it from that snapshot with :func:`parse_group_config`.
@@ -20,10 +20,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
-from close.config_document import GroupDocument
-from close.config_errors import config_error, did_you_mean
-from close.config_guard import guard_config
-from close.config_records import (
+from close.config.document import GroupDocument
+from close.config.errors import config_error, did_you_mean
+from close.config.guard import guard_config
+from close.config.records import (
     AI_DEFAULTS,
     DEFAULT_SCORE_WEIGHTS,
     VALIDATION_CATEGORIES,
@@ -44,7 +44,7 @@ from close.config_records import (
     ValidationSettings,
     weight_for,
 )
-from close.config_types import ID_PATTERN
+from close.config.types import ID_PATTERN
 from close.errors import ConfigError
 from close.secrets import read_secrets_file
 
@@ -91,7 +91,7 @@ def load_group_config(path: Path, environ: Mapping[str, str] | None = None) -> G
 
     Raises:
         ConfigError: when the file cannot be read, is invalid, names a path outside its folder (and
-            the allowed roots) or holds something that looks like a secret (close.config_guard).
+            the allowed roots) or holds something that looks like a secret (close.config.guard).
 
     """
     try:
