@@ -648,6 +648,7 @@ def build_workbook(data: BoardPackData) -> bytes:
     _statement_sheet(book, st.balance_sheet, "sheet_bs")
     _statement_sheet(book, st.income_statement, "sheet_pl")
     _statement_sheet(book, st.cash_flow, "sheet_cf")
+    _statement_sheet(book, st.equity_changes, "sheet_soce")
     for add in _SHEETS:
         add(book)
     _charts(book, st)

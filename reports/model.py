@@ -628,6 +628,8 @@ class BoardPackData:
         fx_rates: rates used.
         journals: consolidation journals (eliminations, PPA, adjustments).
         attributions: CTA and NCI per entity (entities without either may be omitted).
+        prior_year_end_attributions: the same figures of the prior fiscal year-end's run (the
+            statement of changes in equity's opening NCI share of CTA), ``None`` when unknown.
         variances: analysed variances with commentary.
         kpis: KPIs.
         validation: every check result.
@@ -668,6 +670,7 @@ class BoardPackData:
     fx_rates: tuple[FxRateRow, ...] = ()
     journals: tuple[Journal, ...] = ()
     attributions: tuple[EntityAttribution, ...] = ()
+    prior_year_end_attributions: tuple[EntityAttribution, ...] | None = None
     variances: tuple[Variance, ...] = ()
     kpis: tuple[Kpi, ...] = ()
     validation: tuple[ValidationFinding, ...] = ()

@@ -687,7 +687,7 @@ def _executive_summary(data: BoardPackData, st: Statements) -> list[Flowable]:
 def _statements(data: BoardPackData, st: Statements) -> list[Flowable]:
     loc = data.locale
     out: list[Flowable] = []
-    for statement in (st.balance_sheet, st.income_statement, st.cash_flow):
+    for statement in (st.balance_sheet, st.income_statement, st.cash_flow, st.equity_changes):
         out += [PageBreak(), Paragraph(_esc(statement.title), _H1),
                 Paragraph(_esc(t(loc, "amounts_in", currency=data.presentation_currency)),
                           _SMALL), Spacer(1, 4), *_statement_table(statement, loc)]

@@ -657,7 +657,7 @@ def build_deck(data: BoardPackData) -> bytes:
     package.next_partname = _PartNames(package.next_partname)
     _cover(prs, data)
     _executive_summary(prs, data, st)
-    for statement in (st.income_statement, st.balance_sheet, st.cash_flow):
+    for statement in (st.income_statement, st.balance_sheet, st.cash_flow, st.equity_changes):
         _statement_slides(prs, data, statement)
     _financial_performance(prs, data, st)
     _waterfall(prs, data, st)

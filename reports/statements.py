@@ -98,7 +98,7 @@ class Statement:
     """A statement ready to render.
 
     Attributes:
-        key: ``balance_sheet``, ``income_statement`` or ``cash_flow``.
+        key: ``balance_sheet``, ``income_statement``, ``cash_flow`` or ``equity_changes``.
         title: heading in the document's locale.
         columns: numeric columns.
         lines: lines, top to bottom.
@@ -343,6 +343,134 @@ def income_statement(data: BoardPackData) -> Statement:
                      tuple(b.lines), tuple(notes))
 
 
+# The statement of changes in equity's component columns, in order: where each equity account
+# of the balance sheet sits. The income-statement accounts (the year's result, before the
+# fiscal year-end roll) and the roll's accounts belong to retained earnings, as on the balance
+# sheet's "profit for the year attributable to owners" line.
+_SOCE_COMPONENTS = ("share_capital", "retained_earnings", "translation_reserve", "other_reserves")
+_RETAINED_ROLES = frozenset({"retained_earnings", "dividends", "current_year_result"})
+
+
+def _equity_component(account: ChartAccount) -> str | None:
+    if _is_income_statement(account):
+        return "retained_earnings"
+    if account.account_class != "equity":
+        return None
+    if account.system_role == _NCI_EQUITY:
+        return "nci"
+    if account.system_role == _CTA:
+        return "translation_reserve"
+    if account.subclass == "share_capital":
+        return "share_capital"
+    if account.system_role in _RETAINED_ROLES:
+        return "retained_earnings"
+    return "other_reserves"
+
+
+def _equity_by_component(balances: Iterable[ConsolidatedBalance],
+                         chart: Iterable[ChartAccount]) -> dict[str, Decimal]:
+    """Return each component's equity (credit positive) as the balance sheet presents it."""
+    where = {a.code: _equity_component(a) for a in chart}
+    out: dict[str, Decimal] = {}
+    for b in balances:
+        key = where.get(b.account)
+        if key is not None:
+            out[key] = out.get(key, ZERO) - b.closing
+    return out
+
+
+def statement_of_changes_in_equity(data: BoardPackData) -> Statement:
+    """Build the consolidated statement of changes in equity (IAS 1.106), fiscal year to date.
+
+    Columns: share capital, retained earnings (with the year's result), translation reserve
+    (CTA), other reserves (when the chart has any), attributable to owners, NCI, total. Rows: the
+    prior fiscal year-end's balance sheet, the year's profit (the income statement's owners' and
+    NCI shares), exchange differences on translating foreign operations (the owners' CTA account
+    movement; the NCI's share of CTA from the attributions at both dates), other reserve
+    movements from their own accounts, dividends declared (the dividends account, reset at each
+    year end), the closing balance sheet and the reconciliation: closing − (opening + every
+    movement), 0.00 when every movement is explained, else printed in red with a note. There is
+    no balancing line.
+
+    At the prior year-end the year's result still sits in the income-statement accounts and the
+    dividends account: the opening retained earnings include them, as the balance sheet's prior
+    year-end column does (``profit_for_year_owners``).
+
+    Args:
+        data: the board pack.
+
+    Returns:
+        The statement; without a prior year-end it has no lines and a "not available" note.
+
+    """
+    loc = data.locale
+    components = [c for c in _SOCE_COMPONENTS
+                  if c != "other_reserves" or any(_equity_component(a) == c for a in data.chart)]
+    keys = [*components, "equity_owners", "nci", "total_equity"]
+    columns = tuple(Column(k, t(loc, f"soce_col_{k}")) for k in keys)
+    title = t(loc, "equity_changes")
+    if data.prior_year_end is None:
+        return Statement("equity_changes", title, columns, (), (
+            t(loc, "section_not_available", what=t(loc, "prior_year_end")),))
+
+    def row(parts: Mapping[str, Decimal]) -> tuple[Decimal, ...]:
+        owners = sum((parts.get(c, ZERO) for c in components), ZERO)
+        nci = parts.get("nci", ZERO)
+        return (*(parts.get(c, ZERO) for c in components), owners, nci, owners + nci)
+
+    def account_total(balances: Iterable[ConsolidatedBalance], role: str) -> Decimal:
+        codes = {a.code for a in data.chart if a.system_role == role}
+        return -sum((b.closing for b in balances if b.account in codes), ZERO)
+
+    opening_balances, closing_balances = data.prior_year_end.balances, data.balances
+    pl = income_statement(data)
+    ytd = ytd_column(pl)
+    b = _Builder(len(columns))
+    opening = b.item("soce_opening", t(loc, "soce_opening", period=format_short_period(
+        data.prior_year_end.period, loc)), row(_equity_by_component(opening_balances, data.chart)))
+    profit = b.item("soce_profit", t(loc, "soce_profit"), row({
+        "retained_earnings": pl.value("owners_of_parent", ytd), "nci": pl.value("nci_share", ytd)}))
+    notes: list[str] = []
+    cta_owners = account_total(closing_balances, _CTA) - account_total(opening_balances, _CTA)
+    if data.prior_year_end_attributions is None:
+        cta_nci = ZERO
+        notes.append(t(loc, "soce_no_prior_nci_cta"))
+    else:
+        cta_nci = (sum((a.cta_nci for a in data.attributions), ZERO)
+                   - sum((a.cta_nci for a in data.prior_year_end_attributions), ZERO))
+    oci = [(b.item("soce_exchange_differences", t(loc, "soce_exchange_differences"),
+                   row({"translation_reserve": cta_owners, "nci": cta_nci})), 1)]
+    associates = (account_total(closing_balances, "share_of_associate_oci")
+                  - account_total(opening_balances, "share_of_associate_oci"))
+    if associates:
+        oci.append((b.item("soce_associates_oci", t(loc, "soce_associates_oci"),
+                           row({"other_reserves": associates})), 1))
+    comprehensive = b.subtotal("soce_total_comprehensive", t(loc, "soce_total_comprehensive"),
+                               [(profit, 1), *oci])
+    movements = [(comprehensive, 1)]
+    # The dividends account holds the year's declarations (the roll empties it at year end).
+    dividends = account_total(closing_balances, "dividends")
+    if dividends:
+        movements.append((b.item("soce_dividends", t(loc, "soce_dividends"),
+                                 row({"retained_earnings": dividends})), 1))
+    with_nci = (account_total(closing_balances, "transactions_with_nci")
+                - account_total(opening_balances, "transactions_with_nci"))
+    if with_nci:
+        movements.append((b.item("soce_transactions_with_nci", t(loc, "soce_transactions_with_nci"),
+                                 row({"other_reserves": with_nci})), 1))
+    closing = b.item("soce_closing", t(loc, "soce_closing", period=format_short_period(
+        data.period, loc)), row(_equity_by_component(closing_balances, data.chart)))
+    recon = b.subtotal("soce_reconciliation", t(loc, "soce_reconciliation"),
+                       [(closing, 1), (opening, -1), *((i, -s) for i, s in movements)])
+    alerts: tuple[str, ...] = ()
+    for column, value in zip(columns, b.lines[recon].values, strict=True):
+        if value != ZERO:
+            notes.append(t(loc, "soce_not_reconciled", column=column.label,
+                           amount=format_amount(value, loc)))
+            alerts = ("soce_reconciliation",)
+    return Statement("equity_changes", title, columns, tuple(b.lines), tuple(notes), alerts)
+
+
 def _fill_differences(raw: list[Decimal | None], columns: tuple[Column, ...]) -> tuple[Decimal, ...]:
     out = list(raw)
     for i, col in enumerate(columns):
@@ -544,11 +672,12 @@ def _apportion(lines: list[list[Decimal]], totals: list[Decimal]) -> list[tuple[
 
 @dataclass(frozen=True, slots=True)
 class Statements:
-    """The three statements and the headline figures, derived once per document."""
+    """The four statements and the headline figures, derived once per document."""
 
     balance_sheet: Statement
     income_statement: Statement
     cash_flow: Statement
+    equity_changes: Statement
     headlines: tuple[Headline, ...]
 
     def headline(self, key: str) -> Decimal:
@@ -595,7 +724,7 @@ def build_statements(data: BoardPackData) -> Statements:
         ("cash", lambda: cf.value("cash_balance_sheet")),
     ]
     headlines = tuple(Headline(k, t(data.locale, f"hl_{k}"), f()) for k, f in figures)
-    return Statements(bs, pl, cf, headlines)
+    return Statements(bs, pl, cf, statement_of_changes_in_equity(data), headlines)
 
 
 def income_statement_figures(balances: Iterable[ConsolidatedBalance],

@@ -188,6 +188,9 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         fx_rates=fx_rates_of(conn, run.id),
         journals=journals_of(conn, run.id),
         attributions=attributions_of(conn, run.id, pc, chart, worksheet, entities),
+        # The prior year-end's worksheet is not loaded: its NCI share of CTA comes from the facts.
+        prior_year_end_attributions=None if earlier.get(prior_year_end) is None else attributions_of(
+            conn, earlier[prior_year_end], pc, chart, (), entities),
         variances=variances_of(conn, run.id, by_code, pc),
         kpis=kpis_of(conn, run.id, earlier),
         validation=findings_of(conn, run.id),
