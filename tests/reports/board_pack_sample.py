@@ -444,6 +444,24 @@ def _intercompany() -> tuple[IntercompanyPair, ...]:
     )
 
 
+def _attributions(ents: tuple[_Ent, ...], c: _Consolidation) -> tuple[EntityAttribution, ...]:
+    """CTA and NCI per subsidiary of one month's consolidation, from its NCI journals."""
+    nci_lines: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for j in c.journals:
+        for line in j.lines:
+            nci_lines[line.entity][line.account] += line.amount
+    out = []
+    for e in ents[1:]:
+        cta = -c.cta[e.id]
+        share = D(1) - e.ownership
+        out.append(EntityAttribution(
+            entity=e.id, cta=cta, cta_from_parts=cta + (D("0.01") if e.currency == "EUR" else ZERO),
+            cta_nci=_q(share * cta), nci_equity=-nci_lines[e.id]["3400"],
+            nci_profit_ytd=nci_lines[e.id]["8900"],
+            direct_pct=share, indirect_pct=ZERO))  # every subsidiary is held by the top parent
+    return tuple(out)
+
+
 def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_budget: bool = True,
                       with_prior_month: bool = True, with_prior_year: bool = True,
                       with_prior_year_end: bool = True) -> BoardPackData:
@@ -487,19 +505,7 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
             if by_code[b.account].account_class in ("revenue", "expense"))))
         y, m = (y, m + 1) if m < 12 else (y + 1, 1)
 
-    attributions = []
-    nci_lines: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for j in current.journals:
-        for line in j.lines:
-            nci_lines[line.entity][line.account] += line.amount
-    for e in ents[1:]:
-        cta = -current.cta[e.id]
-        share = D(1) - e.ownership
-        attributions.append(EntityAttribution(
-            entity=e.id, cta=cta, cta_from_parts=cta + (D("0.01") if e.currency == "EUR" else ZERO),
-            cta_nci=_q(share * cta), nci_equity=-nci_lines[e.id]["3400"],
-            nci_profit_ytd=nci_lines[e.id]["8900"],
-            direct_pct=share, indirect_pct=ZERO))  # every subsidiary is held by the top parent
+    attributions = _attributions(ents, current)
 
     fx_rates = []
     for cur in sorted({e.currency for e in ents} - {"USD"}):
@@ -567,7 +573,9 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         worksheet=_worksheet(ents, current),
         trial_balance=_trial_balance(ents, current, prev, by_code),
         fx_rates=tuple(fx_rates), journals=tuple(current.journals),
-        attributions=tuple(attributions),
+        attributions=attributions,
+        prior_year_end_attributions=_attributions(ents, cache[(YEAR - 1, 12)])
+        if with_prior_year_end else None,
         variances=variances if with_budget else (),
         kpis=_kpis(balances, hist_tuple, chart),
         validation=validation, validation_score=D("97.5"), validation_light="green",

@@ -13,6 +13,7 @@ from board_pack_sample import sample_board_pack
 from close.engine.money import ZERO, D
 from reports.model import BoardPackData, ConsolidatedBalance, WorksheetRow
 from reports.statements import (
+    Statement,
     board_bridges,
     budget_bridge,
     build_statements,
@@ -200,3 +201,64 @@ def test_ebitda_and_year_to_date_bridges_add_up(sample: BoardPackData) -> None:
     assert ytd[-1][2] == pl.value("profit_for_period", keys.index("ytd"))
     for steps in (ebitda, ytd):
         assert sum((amount for _, _, amount in steps[:-1]), ZERO) == steps[-1][2]
+
+
+def _soce_columns_add_across(soce: Statement) -> None:
+    keys = [c.key for c in soce.columns]
+    components = keys[:keys.index("equity_owners")]
+    for line in soce.lines:
+        if not line.values:
+            continue
+        v = dict(zip(keys, line.values, strict=True))
+        assert v["equity_owners"] == sum((v[k] for k in components), ZERO), line.key
+        assert v["total_equity"] == v["equity_owners"] + v["nci"], line.key
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_statement_of_changes_in_equity_reconciles_to_the_balance_sheet(locale: str) -> None:
+    """IAS 1.106: prior year-end + every movement from its source = the balance sheet's equity."""
+    data = sample_board_pack(locale=locale)  # type: ignore[arg-type]
+    st = build_statements(data)
+    soce, bs = st.equity_changes, st.balance_sheet
+    keys = [c.key for c in soce.columns]
+    assert keys == ["share_capital", "retained_earnings", "translation_reserve", "other_reserves",
+                    "equity_owners", "nci", "total_equity"]
+    _soce_columns_add_across(soce)
+    for col in range(len(keys)):
+        assert soce.value("soce_reconciliation", col) == 0, keys[col]
+    assert not soce.alerts and not soce.notes
+    year_end = [c.key for c in bs.columns].index("prior_year_end")
+    for key in ("equity_owners", "nci", "total_equity"):
+        assert soce.value("soce_closing", keys.index(key)) == bs.value(key), key
+        assert soce.value("soce_opening", keys.index(key)) == bs.value(key, year_end), key
+    pl = st.income_statement
+    ytd = ytd_column(pl)
+    assert soce.value("soce_profit", keys.index("retained_earnings")) == pl.value(
+        "owners_of_parent", ytd)
+    assert soce.value("soce_profit", keys.index("nci")) == pl.value("nci_share", ytd)
+    # The owners' CTA is the CTA account; the NCI's exchange differences are its share of CTA.
+    assert soce.value("soce_exchange_differences", keys.index("translation_reserve")) == (
+        st.headline("cta") + sum((b.closing for b in data.prior_year_end.balances
+                                  if b.account == "3300"), ZERO))
+    assert soce.value("soce_exchange_differences", keys.index("nci")) != 0
+
+
+def test_statement_of_changes_in_equity_prints_what_it_cannot_explain(
+        sample: BoardPackData) -> None:
+    """100.00 moved from retained earnings to share capital with no source: printed in red."""
+    moved = replace(sample, balances=tuple(
+        replace(b, closing=b.closing + {"3000": D("-100.00"), "3100": D("100.00")}.get(
+            b.account, ZERO)) for b in sample.balances))
+    soce = build_statements(moved).equity_changes
+    keys = [c.key for c in soce.columns]
+    assert soce.value("soce_reconciliation", keys.index("share_capital")) == D("100.00")
+    assert soce.value("soce_reconciliation", keys.index("retained_earnings")) == D("-100.00")
+    assert soce.value("soce_reconciliation", keys.index("total_equity")) == 0
+    assert soce.alerts == ("soce_reconciliation",)
+    assert any("Share capital" in n and "100.00" in n for n in soce.notes)
+
+
+def test_statement_of_changes_in_equity_without_a_prior_year_end_is_not_available() -> None:
+    soce = build_statements(sample_board_pack(with_prior_year_end=False)).equity_changes
+    assert soce.lines == ()
+    assert any("not available" in n for n in soce.notes)

@@ -114,6 +114,21 @@ def _check_cash_flow(data: BoardPackData, st: Statements) -> None:
         (data.period, cf.value("fx_effect", 0), expected)
 
 
+def _check_equity_changes(data: BoardPackData, st: Statements) -> None:
+    """IAS 1.106: every column reconciles; the closing row is the balance sheet's equity."""
+    soce = st.equity_changes
+    if data.prior_year_end is None:
+        assert soce.lines == (), data.period
+        return
+    keys = [c.key for c in soce.columns]
+    for col, key in enumerate(keys):
+        assert soce.value("soce_reconciliation", col) == 0, (data.period, key, soce.notes)
+    assert not soce.alerts, (data.period, soce.notes)
+    for key in ("equity_owners", "nci", "total_equity"):
+        assert soce.value("soce_closing", keys.index(key)) == st.balance_sheet.value(key), \
+            (data.period, key)
+
+
 @pytest.mark.timeout(900)
 def test_every_headline_figure_has_one_value_in_every_demo_month(demo_close: DemoClose) -> None:
     packs = _packs(demo_close)
@@ -122,3 +137,4 @@ def test_every_headline_figure_has_one_value_in_every_demo_month(demo_close: Dem
         st = build_statements(data)
         _check_month(data, st)
         _check_cash_flow(data, st)
+        _check_equity_changes(data, st)
