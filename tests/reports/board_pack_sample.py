@@ -153,6 +153,31 @@ def _monthly_income(e: _Ent, year: int, k: int) -> dict[str, Decimal]:
     return lines
 
 
+def _results_before(e: _Ent, year: int) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """Income-statement lines of every fiscal year since acquisition before ``year`` (TB sign).
+
+    Returns the local lines and the same lines translated month by month at average rates: the
+    roll moves both into retained earnings, so the translated retained earnings keep the rates
+    the results were reported at.
+    """
+    local: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    translated: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for y in range(ACQUISITION[0], year):
+        for k in range(1, 13):
+            for acc, amount in _monthly_income(e, y, k).items():
+                local[acc] += amount
+                translated[acc] += _q(amount * _average_rate(e.currency, y, k))
+    return local, translated
+
+
+def _ic_difference(hold: _Ent, year: int, month: int) -> Decimal:
+    """HOLD's translated receivable plus BR1's translated payable (the IAS 21.45 difference)."""
+    py, pm = (year, month - 1) if month > 1 else (year - 1, 12)
+    payable = -_q(IC_RECEIVABLE_USD / _closing_rate("BRL", py, pm))
+    return (_q(IC_RECEIVABLE_USD * _closing_rate(hold.currency, year, month))
+            + _q(payable * _closing_rate("BRL", year, month)))
+
+
 def _local_tb(e: _Ent, year: int, month: int, investments: Decimal) -> dict[str, Decimal]:
     """The entity's local trial balance at the end of ``year-month`` (sums to zero)."""
     tb: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -171,9 +196,8 @@ def _local_tb(e: _Ent, year: int, month: int, investments: Decimal) -> dict[str,
     tb["2200"] = -_q(tb["8000"] * D("0.5"))
     tb["2500"] = -_q(e.base * 4 - e.base * D("0.01") * _month_index(year, month))
     tb["3000"] = -_q(e.base * 6) - investments
-    # Shortcut: prior years' results are not rolled into retained earnings month by month;
-    # a fixed amount per year keeps every month's trial balance whole.
-    tb["3100"] = -_q(e.base * (2 + (year - ACQUISITION[0])))
+    # Reserves at acquisition, plus every full fiscal year's result since (the year-end roll).
+    tb["3100"] = -_q(e.base * 2) + sum(_results_before(e, year)[0].values(), ZERO)
     if e.id == "HOLD":
         tb["1800"] = investments
         tb["1150"] = IC_RECEIVABLE_USD
@@ -224,6 +248,11 @@ def _consolidate(ents: tuple[_Ent, ...], year: int, month: int) -> _Consolidatio
                                   * _average_rate(e.currency, year, k))
                                for k in range(1, month + 1)), ZERO)
                 rt[acc] = None if e.currency != "USD" else D(1)
+            elif acc == "3100" and year > ACQUISITION[0]:
+                rolled_local, rolled = _results_before(e, year)
+                tr[acc] = (_q((amount - sum(rolled_local.values(), ZERO)) * _historical_rate(e.currency))
+                           + sum(rolled.values(), ZERO))
+                rt[acc] = None if e.currency != "USD" else D(1)
             elif cls == "equity":
                 rt[acc] = _historical_rate(e.currency)
                 tr[acc] = _q(amount * rt[acc])
@@ -239,19 +268,30 @@ def _consolidate(ents: tuple[_Ent, ...], year: int, month: int) -> _Consolidatio
 
     journals: list[Journal] = []
     hold = ents[0].id
+    rolled_years = year - ACQUISITION[0]
     if len(ents) > 1 and ents[1].id == "BR1":
         rec, pay = translated[hold]["1150"], translated["BR1"]["2050"]
+        # Earlier years' differences were rolled into retained earnings with their results.
+        before = _ic_difference(ents[0], year - 1, 12) if rolled_years else ZERO
         journals.append(Journal("IC-001", "intercompany", "Eliminate HOLD/BR1 receivable and payable",
                                 "IFRS", (
             JournalLine(hold, "1150", -rec, "BR1", "IC receivable"),
             JournalLine("BR1", "2050", -pay, hold, "IC payable"),
-            JournalLine(hold, "7250", rec + pay, "BR1", "exchange difference (IAS 21.45)"))))
+            JournalLine(hold, "7250", rec + pay - before, "BR1", "exchange difference (IAS 21.45)"),
+            JournalLine(hold, "3100", before, "BR1", "exchange differences of prior years"))))
         fee, cost = translated[hold]["4150"], translated["BR1"]["5150"]
+        # The fees of earlier years sit in the entities' retained earnings: eliminated there,
+        # their rate difference stays in CTA.
+        fee_before = _results_before(ents[0], year)[1]["4150"]
+        cost_before = _results_before(ents[1], year)[1]["5150"]
         journals.append(Journal("IC-002", "intercompany", "Eliminate HOLD/BR1 management fees",
                                 "IFRS", (
             JournalLine(hold, "4150", -fee, "BR1", "IC revenue"),
             JournalLine("BR1", "5150", -cost, hold, "IC expense"),
-            JournalLine("BR1", "3300", fee + cost, hold, "rate difference to CTA"))))
+            JournalLine("BR1", "3300", fee + cost + fee_before + cost_before, hold,
+                        "rate difference to CTA"),
+            JournalLine(hold, "3100", -fee_before - cost_before, "BR1",
+                        "management fees of prior years"))))
     for e in ents[1:]:
         hist = _historical_rate(e.currency)
         sc, re_acq = _q(e.base * 6 * hist), _q(e.base * 2 * hist)
@@ -291,7 +331,10 @@ def _consolidate(ents: tuple[_Ent, ...], year: int, month: int) -> _Consolidatio
             JournalLine("BR2", "3100", amort * (n - month), None, "amortization of prior years"))))
     journals.append(Journal("ADJ-001", "topside", "Accrue management bonus (IAS 19)", "IFRS", (
         JournalLine(hold, "6000", BONUS_ACCRUAL * month, None, "bonus accrual YTD"),
-        JournalLine(hold, "2100", -BONUS_ACCRUAL * month, None, "accrued bonus"))))
+        JournalLine(hold, "3100", BONUS_ACCRUAL * 12 * rolled_years, None,
+                    "bonus accrued in prior years"),
+        JournalLine(hold, "2100", -BONUS_ACCRUAL * (month + 12 * rolled_years), None,
+                    "accrued bonus"))))
 
     consolidated: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for tr in translated.values():
