@@ -66,7 +66,7 @@ def test_libreoffice_recalculates_the_formulas_to_the_model_figures(
     wb = openpyxl.load_workbook(io.BytesIO(recalculated.read_bytes()), data_only=True)
     st = build_statements(sample)
     for sheet, statement in (("Balance Sheet", st.balance_sheet), ("P&L", st.income_statement),
-                             ("Cash Flow", st.cash_flow)):
+                             ("Cash Flow", st.cash_flow), ("Equity", st.equity_changes)):
         ws = wb[sheet]
         row = 6
         for line in statement.lines:
