@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError as DatabaseError
 
 from close.config import Settings
 from close.engine.types import Period, RunId
@@ -42,9 +43,11 @@ from close.users import Action, Principal, authorize, operator, reading
 
 # Value types and constants a caller of this module names (the CLI among them): re-exported here so
 # the doors need not import run control or storage.
-__all__ = ["AWAITING_PEOPLE", "SETTLED", "STAGE_ORDER", "TERMINAL_STATUSES", "CloseSession", "Progress",
-           "Run", "RunStatus", "RunView", "StatusReport", "database_error_reason", "package_path_of",
-           "print_summary", "upgrade_database"]
+__all__ = [
+    "AWAITING_PEOPLE", "SETTLED", "STAGE_ORDER", "TERMINAL_STATUSES", "CloseSession", "DatabaseError",
+    "Progress", "Run", "RunStatus", "RunView", "StatusReport", "database_error_reason", "package_path_of",
+    "print_summary", "upgrade_database",
+]
 
 #: The version of :class:`RunView`'s shape (and of ``close status --json``'s run objects).
 SCHEMA_VERSION = 1
@@ -868,10 +871,8 @@ def upgrade_database(settings: Settings) -> list[str]:
     return upgrade(sa.create_engine(normalize_url(owner_url, key="CLOSE_MIGRATE_URL")))
 
 
-def database_error_reason(exc: BaseException) -> str | None:
-    """One sentence for a database error (never its SQL), or None when ``exc`` is not one."""
-    import sqlalchemy.exc as sa_exc
-
+def database_error_reason(exc: DatabaseError) -> str:
+    """One sentence for a database error (:class:`DatabaseError`): the driver's message, never the SQL."""
     from close.run.transient import short_reason
 
-    return short_reason(exc) if isinstance(exc, sa_exc.DBAPIError) else None
+    return short_reason(exc)
