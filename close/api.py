@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError as DatabaseError
@@ -40,6 +40,15 @@ from close.run.workflow.durations import Progress
 from close.storage import open_database
 from close.storage.runs import Run, done_stages, events, find_runs, get_run
 from close.users import Action, Principal, authorize, operator, reading
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from close.rates.store import StoredRates
+    from close.run.workflow.alerts import TickReport
+    from close.storage.audit import ChainCheck
+    from close.storage.receivables import StoredDraft
+    from close.storage.users import UserRow
 
 # Value types and constants a caller of this module names (the CLI among them): re-exported here so
 # the doors need not import run control or storage.
@@ -699,7 +708,7 @@ class CloseSession:
                 append_event(conn, runs[0].id, "task_reopened", f"task {task_id} reopened: {reason}",
                              actor=self.env.actor, detail={"task": task_id, "reason": reason})
 
-    def tick(self) -> Any:  # noqa: ANN401 - close.run.workflow.alerts.TickReport
+    def tick(self) -> TickReport:
         """Open gates whose tasks are done (starting those runs), raise alerts and send pending ones."""
         from close.run.workflow.alerts import tick
         from workers.canvas import start_run
@@ -716,8 +725,8 @@ class CloseSession:
         self._allow(Action.MANAGE_USERS, target=f"add {name}")
         return add_user(self.env.db, name, role, created_by=self.env.actor)
 
-    def list_users(self) -> list[Any]:
-        """Return the tenant's users and roles (``close.storage.users.UserRow``; never a token)."""
+    def list_users(self) -> list[UserRow]:
+        """Return the tenant's users and roles (never a token)."""
         from close.storage.users import list_users
 
         self._allow(Action.MANAGE_USERS, target="list")
@@ -739,14 +748,14 @@ class CloseSession:
         if not done:
             raise ConfigError(f"no active user {name!r}", key="NAME")
 
-    def collection_drafts(self, run_id: RunId) -> tuple[Any, ...]:
-        """Return a run's collection drafts (``close.storage.receivables.StoredDraft``)."""
+    def collection_drafts(self, run_id: RunId) -> tuple[StoredDraft, ...]:
+        """Return a run's collection drafts with their status and who approved them."""
         from close.storage.receivables import list_drafts
 
         with self.env.db.tx() as conn:
             return list_drafts(conn, run_id)
 
-    def approve_collection_draft(self, draft_id: str) -> Any:  # noqa: ANN401 - a StoredDraft
+    def approve_collection_draft(self, draft_id: str) -> StoredDraft:
         """Approve one collection draft (an id or its first characters); return it. Nothing is sent.
 
         Raises:
@@ -764,7 +773,7 @@ class CloseSession:
                 raise ConfigError(f"draft {found.id[:8]} is already approved", key="DRAFT")
         return found
 
-    def verify_audit_trail(self) -> Any:  # noqa: ANN401 - close.storage.audit.ChainCheck
+    def verify_audit_trail(self) -> ChainCheck:
         """Recompute the tenant's event hash chain; the result names the first broken event."""
         from close.storage.audit import verify_chain
 
@@ -774,7 +783,7 @@ class CloseSession:
     # -- rates, the intercompany report and metrics around a close -----------------------------------
 
     def fetch_rates(self, config_path: str | Path, period: Period, *,
-                    refresh: bool = False) -> tuple[Any, list[dict[str, Any]]]:
+                    refresh: bool = False) -> tuple[StoredRates, list[dict[str, Any]]]:
         """Fetch (once) and store the period's closing, average and historical rates.
 
         Returns:
@@ -804,7 +813,7 @@ class CloseSession:
                                  group_id=group.id)
         return stored, list(table)
 
-    def intercompany_in_units(self, config_path: str | Path, period: Period) -> Any:  # noqa: ANN401
+    def intercompany_in_units(self, config_path: str | Path, period: Period) -> pd.DataFrame:
         """Return the intercompany matching of a period as a frame, each amount in units of its currency."""
         import pandas as pd
 
