@@ -173,12 +173,12 @@ def close_month(config: Path, period: str) -> tuple[str, int]:
 def stage_seconds(run_id: str) -> tuple[dict[str, float], str]:
     """Return each stage's seconds from the run's transitions (``close.run.workflow.durations``) and
     the run's status (with its failure, if any)."""
-    from close.cli.common import open_env
+    from close.api import CloseSession
     from close.run.workflow.durations import stage_durations
     from close.storage.runs import get_run
     from close.storage.workflow import transitions_of
 
-    env = open_env()
+    env = CloseSession.connect().env
     try:
         with env.db.tx() as conn:
             durations = stage_durations(transitions_of(conn, [run_id]))

@@ -26,18 +26,37 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError as DatabaseError
 
 from close.config import Settings
 from close.engine.types import Period, RunId
-from close.errors import CloseError, NotFound
+from close.errors import CloseError, ConfigError, NotFound
 from close.run.stages import StageEnv
-from close.run.state import AWAITING_PEOPLE, TERMINAL_STATUSES, RunStatus
+from close.run.state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
+from close.run.workflow.durations import Progress
 from close.storage import open_database
 from close.storage.runs import Run, done_stages, events, find_runs, get_run
 from close.users import Action, Principal, authorize, operator, reading
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from close.rates.store import StoredRates
+    from close.run.workflow.alerts import TickReport
+    from close.storage.audit import ChainCheck
+    from close.storage.receivables import StoredDraft
+    from close.storage.users import UserRow
+
+# Value types and constants a caller of this module names (the CLI among them): re-exported here so
+# the doors need not import run control or storage.
+__all__ = [
+    "AWAITING_PEOPLE", "SETTLED", "STAGE_ORDER", "TERMINAL_STATUSES", "CloseSession", "DatabaseError",
+    "Progress", "Run", "RunStatus", "RunView", "StatusReport", "database_error_reason", "package_path_of",
+    "print_summary", "upgrade_database",
+]
 
 #: The version of :class:`RunView`'s shape (and of ``close status --json``'s run objects).
 SCHEMA_VERSION = 1
@@ -128,10 +147,8 @@ class CloseSession:
         return reading(self.env.db, self.principal, action, target=target)
 
     @classmethod
-    @contextmanager
-    def open(cls, settings: Settings | None = None,
-             principal: Principal | None = None) -> Iterator[CloseSession]:
-        """Open a session from ``settings`` (default: from the environment) and close it after.
+    def connect(cls, settings: Settings | None = None, principal: Principal | None = None) -> CloseSession:
+        """Open the database and configure Celery; the caller disposes (a CLI process just exits).
 
         Raises:
             ConfigError: a malformed setting, naming the variable.
@@ -144,10 +161,53 @@ class CloseSession:
         configure(settings)
         env = StageEnv(db=open_database(settings), settings=settings, actor=settings.actor)
         set_env(env)
+        return cls(env, principal)
+
+    @classmethod
+    @contextmanager
+    def open(cls, settings: Settings | None = None,
+             principal: Principal | None = None) -> Iterator[CloseSession]:
+        """Open a session from ``settings`` (default: from the environment) and close it after.
+
+        Raises:
+            ConfigError: a malformed setting, naming the variable.
+
+        """
+        session = cls.connect(settings, principal)
         try:
-            yield cls(env, principal)
+            yield session
         finally:
-            env.db.dispose()
+            session.env.db.dispose()
+
+    @property
+    def settings(self) -> Settings:
+        """The process settings the session was opened with."""
+        return self.env.settings
+
+    @property
+    def actor(self) -> str:
+        """The name every event the session writes records."""
+        return self.env.actor
+
+    def login(self, name: str, token: str, *, door: str) -> CloseSession:
+        """Return a session acting as the user ``name``, whose API token ``token`` must be.
+
+        Raises:
+            NotAuthenticated: the token is not a valid token of that user.
+
+        """
+        from close.users import authenticate
+
+        return self.as_user(authenticate(self.env.db, token, door=door, name=name))
+
+    def allow(self, action: Action, run_id: RunId | None = None, target: str = "") -> None:
+        """Authorize the session's principal for an action a door composes of several calls.
+
+        Raises:
+            AccessDenied: the role, segregation of duties or a missing identity refuses it.
+
+        """
+        self._allow(action, run_id, target)
 
     # -- runs -------------------------------------------------------------------------------------
 
@@ -200,8 +260,7 @@ class CloseSession:
 
         if detach and not self.env.settings.broker_url:
             # In-process, a server must answer now: the canvas runs in a thread of this process.
-            threading.Thread(target=self._run_quietly, args=(run_id,), name=f"run-{run_id[:8]}",
-                             daemon=True).start()
+            self.start_in_background(run_id)
             return self._fetch(run_id)
         try:
             start_run(self.env, run_id)  # in-process this runs the whole canvas before returning
@@ -219,9 +278,8 @@ class CloseSession:
         except CloseError:
             pass  # the failing stage recorded FAILED with its reason on the run
 
-    def start_close(self, config_path: str | Path, period: Period, *, wait: bool = True,
-                    detach: bool = False, rerun: bool = False) -> RunView:
-        """Start the close of a group for a period (``detach``: return at once, even in-process).
+    def create_run(self, config_path: str | Path, period: Period, *, rerun: bool = False) -> Run:
+        """Create the run of a group for a period without starting it (:meth:`start_in_background`).
 
         ``rerun``: the period has a completed run and the new one is to supersede it when it completes
         (its ``parent_run_id`` names the run it supersedes).
@@ -234,15 +292,29 @@ class CloseSession:
         from close.run.lifecycle import create_close_run
 
         self._allow(Action.START, target=f"{config_path} {period}")
-        run = create_close_run(self.env, Path(config_path), period, rerun=rerun)
+        return create_close_run(self.env, Path(config_path), period, rerun=rerun)
+
+    def start_close(self, config_path: str | Path, period: Period, *, wait: bool = True,
+                    detach: bool = False, rerun: bool = False) -> RunView:
+        """Start the close of a group for a period (``detach``: return at once, even in-process).
+
+        Raises:
+            ConfigError: a bad config or period. RunConflict: see :meth:`create_run`.
+
+        """
+        run = self.create_run(config_path, period, rerun=rerun)
         return self._carry_on(run.id, wait=wait, detach=detach)
 
-    def resume(self, run_id: RunId, *, wait: bool = True, detach: bool = False) -> RunView:
-        """Resume a FAILED run at the stage that failed, re-reading the failed inputs."""
+    def resume_run(self, run_id: RunId) -> Run:
+        """Set a FAILED run back to the stage that failed, without starting it."""
         from close.run.lifecycle import resume_run
 
         self._allow(Action.RESUME, run_id)
-        return self._carry_on(resume_run(self.env, run_id).id, wait=wait, detach=detach)
+        return resume_run(self.env, run_id)
+
+    def resume(self, run_id: RunId, *, wait: bool = True, detach: bool = False) -> RunView:
+        """Resume a FAILED run at the stage that failed, re-reading the failed inputs."""
+        return self._carry_on(self.resume_run(run_id).id, wait=wait, detach=detach)
 
     def cancel(self, run_id: RunId, reason: str) -> RunView:
         """Cancel an active run, with the reason kept in the audit trail."""
@@ -260,14 +332,33 @@ class CloseSession:
         with self._reading(run_id) as conn:
             return findings(conn, run_id)
 
-    def approve(self, run_id: RunId, reason: str, waivers: Mapping[str, str] | None = None, *,
-                wait: bool = True, detach: bool = False) -> RunView:
-        """Approve a run in review (waiving findings with reasons) and continue it."""
+    def review(self, run_id: RunId) -> tuple[Run, list[dict[str, object]], list[Any]]:
+        """Return the run, its findings and the score weights of its config (``close review``).
+
+        Raises:
+            NotFound: no such run.
+
+        """
+        from close.run.review import findings
+        from close.run.stages.inputs import load_config
+
+        with self._reading(run_id) as conn:
+            run = get_run(conn, run_id)
+            if run is None:
+                raise NotFound(f"no run {run_id}")
+            return run, findings(conn, run_id), list(load_config(conn, run_id).validation.weights)
+
+    def approve_run(self, run_id: RunId, reason: str, waivers: Mapping[str, str] | None = None) -> Run:
+        """Approve a run in review (waiving findings with reasons) without continuing it."""
         from close.run.review import approve
 
         self._allow(Action.APPROVE, run_id)
-        approved = approve(self.env, run_id, reason, waivers or {}, role=self.principal.role)
-        return self._carry_on(approved.id, wait=wait, detach=detach)
+        return approve(self.env, run_id, reason, dict(waivers or {}), role=self.principal.role)
+
+    def approve(self, run_id: RunId, reason: str, waivers: Mapping[str, str] | None = None, *,
+                wait: bool = True, detach: bool = False) -> RunView:
+        """Approve a run in review (waiving findings with reasons) and continue it."""
+        return self._carry_on(self.approve_run(run_id, reason, waivers).id, wait=wait, detach=detach)
 
     def reject(self, run_id: RunId, reason: str) -> RunView:
         """Reject a run in review; it is CANCELLED."""
@@ -276,12 +367,16 @@ class CloseSession:
         self._allow(Action.REJECT, run_id)
         return self._fetch(reject(self.env, run_id, reason).id)
 
-    def sign_off(self, run_id: RunId, note: str = "") -> RunView:
-        """Sign off a COMPLETED run; its package is rendered again as the signed edition."""
+    def sign_off_run(self, run_id: RunId, note: str = "") -> Run:
+        """Sign off a COMPLETED run and return its record (who signed and when)."""
         from close.run.review import signoff
 
         self._allow(Action.SIGN_OFF, run_id)
-        return self._fetch(signoff(self.env, run_id, note, role=self.principal.role).id)
+        return signoff(self.env, run_id, note, role=self.principal.role)
+
+    def sign_off(self, run_id: RunId, note: str = "") -> RunView:
+        """Sign off a COMPLETED run; its package is rendered again as the signed edition."""
+        return self._fetch(self.sign_off_run(run_id, note).id)
 
     def lock(self, group_id: str, period: Period, reason: str = "") -> RunView:
         """Lock a period whose effective run is signed off."""
@@ -297,13 +392,17 @@ class CloseSession:
         self._allow(Action.UNLOCK, target=f"{group_id} {period}")
         unlock(self.env, group_id, period, reason)
 
-    def adjust(self, run_id: RunId, journal: str | Path, *, wait: bool = True,
-               detach: bool = False) -> RunView:
-        """Add a top-side journal file to a run: a child run re-consolidates with it."""
+    def adjust_run(self, run_id: RunId, journal: str | Path) -> Run:
+        """Add a top-side journal file to a run; return the child run that re-consolidates, not started."""
         from close.run.review import adjust
 
         self._allow(Action.ADJUST, run_id)
-        return self._carry_on(adjust(self.env, run_id, Path(journal)).id, wait=wait, detach=detach)
+        return adjust(self.env, run_id, Path(journal))
+
+    def adjust(self, run_id: RunId, journal: str | Path, *, wait: bool = True,
+               detach: bool = False) -> RunView:
+        """Add a top-side journal file to a run: a child run re-consolidates with it."""
+        return self._carry_on(self.adjust_run(run_id, journal).id, wait=wait, detach=detach)
 
     # -- what a run produced ----------------------------------------------------------------------
 
@@ -316,13 +415,26 @@ class CloseSession:
             NotFound: no such run.
 
         """
-        from close.storage.artifacts import current_edition, package_bytes
+        return self.package_edition(run_id)[0]
+
+    def package_edition(self, run_id: RunId, *, unsigned: bool = False) -> tuple[bytes, str]:
+        """Return the run's board package and the name of its edition.
+
+        The current edition (the signed one once signed off), or with ``unsigned`` the package as
+        rendered before sign-off.
+
+        Raises:
+            NotFound: no such run.
+
+        """
+        from close.storage.artifacts import UNSIGNED, current_edition, package_bytes
 
         with self._reading(run_id) as conn:
             run = get_run(conn, run_id)
             if run is None:
                 raise NotFound(f"no run {run_id}")
-            return package_bytes(conn, run, current_edition(conn, run_id))
+            edition = UNSIGNED if unsigned else current_edition(conn, run_id)
+            return package_bytes(conn, run, edition), edition
 
     def rates(self, period: Period) -> list[dict[str, Any]]:
         """Return the period's stored rates with their source and method (provenance)."""
@@ -434,3 +546,342 @@ class CloseSession:
         with self._reading("calendar") as conn:
             runs, locks = latest_by_month(conn), locked_periods(conn)
         return {"runs": [_view(r, set(), None) for r in runs], "locked": sorted(locks)}
+
+    # -- following a run from a terminal (the caller authorized the command that started it) --------
+
+    def start_in_background(self, run_id: RunId) -> threading.Thread | None:
+        """Hand the run to the canvas: to the broker in distributed mode, else to a thread returned."""
+        from workers.canvas import start_run
+
+        if self.env.settings.broker_url:
+            start_run(self.env, run_id)
+            return None
+        thread = threading.Thread(target=self._run_quietly, args=(run_id,), name=f"run-{run_id[:8]}",
+                                  daemon=True)
+        thread.start()
+        return thread
+
+    def poll(self, run_id: RunId) -> tuple[Run, set[tuple[str, str]]]:
+        """Return the run and its (stage, entity) checkpoints done, riding out a lost database.
+
+        Not written to the access log: a follower polls several times a second.
+
+        Raises:
+            NotFound: no such run.
+
+        """
+        from close.run.transient import patience, retry_database
+
+        def read() -> tuple[Run | None, set[tuple[str, str]]]:
+            with self.env.db.tx() as conn:
+                return get_run(conn, run_id), done_stages(conn, run_id)
+
+        run, done = retry_database(read, seconds=patience(self.env.settings.db_retry_seconds),
+                                   what="following the run")
+        if run is None:
+            raise NotFound(f"no run {run_id}")
+        return run, done
+
+    def reap_stranded(self, *, group_id: str | None = None, run_id: RunId | None = None,
+                      patient: bool = False) -> list[Run]:
+        """Fail the runs (of a group, or one run) nobody works on any more (lease expired); return them.
+
+        ``patient``: ride out a lost database as a follower does.
+        """
+        from close.run.lifecycle import reap_stranded
+        from close.run.transient import patience, retry_database
+
+        if not patient:
+            return reap_stranded(self.env, group_id=group_id, run_id=run_id)
+        return retry_database(lambda: reap_stranded(self.env, group_id=group_id, run_id=run_id),
+                              seconds=patience(self.env.settings.db_retry_seconds), what="following the run")
+
+    def entity_ids(self, run_id: RunId) -> list[str]:
+        """Return the ids of the entities in the config the run closes."""
+        from close.run.stages.inputs import load_config
+
+        with self.env.db.tx() as conn:
+            return [e.id for e in load_config(conn, run_id).entities]
+
+    def package_path(self, run_id: RunId) -> str | None:
+        """Return the path of the board package the run's events name, if any."""
+        with self.env.db.tx() as conn:
+            return package_path_of(events(conn, run_id))
+
+    def period_runs(self, group_id: str, period: Period) -> tuple[Run | None, Run | None]:
+        """Return the period's effective (completed, not superseded) run and its active run."""
+        from close.storage.runs import active_run, effective_run
+
+        with self.env.db.tx() as conn:
+            return effective_run(conn, group_id, period), active_run(conn, group_id, period)
+
+    def status(self, *, run_id: RunId | None = None, group_id: str | None = None) -> StatusReport:
+        """Return recent runs (or one run with its stages), after failing runs nobody works on.
+
+        Raises:
+            NotFound: no such run.
+
+        """
+        from close.run.workflow.durations import progress
+
+        self._allow(Action.READ, target=run_id or "runs")
+        self.reap_stranded(group_id=group_id, run_id=run_id)
+        with self.env.db.tx() as conn:
+            if run_id:
+                one = get_run(conn, run_id)
+                if one is None:
+                    raise NotFound(f"no run {run_id}")
+                runs = [one]
+                stages = sorted(done_stages(conn, run_id))
+                # Staleness compares the run with the group's other periods, so it needs them too.
+                group_runs = find_runs(conn, group_id=one.group_id, limit=200)
+            else:
+                runs = group_runs = find_runs(conn, group_id=group_id, limit=200)
+                stages = []
+        stale = _stale(group_runs)
+        with self.env.db.tx() as conn:
+            timing = {r.id: progress(conn, r) for r in runs if r.status in STAGE_ORDER}
+        return StatusReport(runs=runs, stages_done=stages, stale=stale, progress=timing)
+
+    # -- the month's checklist, alerts, users, receivables, the audit trail ------------------------
+
+    def complete_task(self, group_id: str, period: Period, task_id: str, *, note: str = "",
+                      evidence: tuple[str, bytes] | None = None) -> list[RunId]:
+        """Mark a checklist task done (with an evidence file kept with its sha256).
+
+        Returns:
+            The period's latest run, if any (its gate may now open: :meth:`release_gate`).
+
+        Raises:
+            ConfigError: no such task, a task it depends on is not done, or it is done already.
+
+        """
+        from close.run.state import append_event
+        from close.run.workflow.checklist import missing_dependencies
+        from close.storage.runs import sha256
+        from close.storage.workflow import list_tasks, set_task_done
+
+        proof = (evidence[0], sha256(evidence[1]), evidence[1]) if evidence else None
+        actor = self.env.actor
+        with self.env.db.tx() as conn:
+            tasks = list_tasks(conn, group_id, period)
+            found = next((t for t in tasks if t.task_id == task_id), None)
+            if found is None:
+                raise ConfigError(f"no task {task_id!r} for {group_id} {period}", key="TASK",
+                                  expected=", ".join(t.task_id for t in tasks) or "a task of the checklist")
+            runs = find_runs(conn, group_id=group_id, period=period, limit=1)
+            stages = {s for s, e in done_stages(conn, runs[0].id) if e == ""} if runs else set()
+            waiting_for = missing_dependencies(found, tasks, stages)
+            if waiting_for:
+                raise ConfigError(f"task {task_id} depends on what is not done yet: {', '.join(waiting_for)}",
+                                  key="TASK")
+            if not set_task_done(conn, group_id, period, task_id, actor=actor, note=note, evidence=proof):
+                raise ConfigError(f"task {task_id} is already done", key="TASK")
+            if runs:
+                append_event(conn, runs[0].id, "task_done", f"task {task_id} done by {actor}" + (
+                    f": {note}" if note else ""), actor=actor,
+                    detail={"task": task_id, "evidence": proof[0] if proof else None,
+                            "evidence_sha256": proof[1] if proof else None})
+        return [r.id for r in runs]
+
+    def release_gate(self, run_id: RunId) -> bool:
+        """Open the run's checklist gate if its tasks are done; True when the run may continue."""
+        from close.run.workflow.alerts import release_gate
+
+        return release_gate(self.env, run_id)
+
+    def reopen_task(self, group_id: str, period: Period, task_id: str, reason: str) -> None:
+        """Reopen a done task (its evidence is cleared), with the reason on the period's latest run.
+
+        Raises:
+            ConfigError: the task is not done.
+
+        """
+        from close.run.state import append_event
+        from close.storage.workflow import reopen_task
+
+        with self.env.db.tx() as conn:
+            if not reopen_task(conn, group_id, period, task_id):
+                raise ConfigError(f"task {task_id} of {group_id} {period} is not done", key="TASK")
+            runs = find_runs(conn, group_id=group_id, period=period, limit=1)
+            if runs:
+                append_event(conn, runs[0].id, "task_reopened", f"task {task_id} reopened: {reason}",
+                             actor=self.env.actor, detail={"task": task_id, "reason": reason})
+
+    def tick(self) -> TickReport:
+        """Open gates whose tasks are done (starting those runs), raise alerts and send pending ones."""
+        from close.run.workflow.alerts import tick
+        from workers.canvas import start_run
+
+        report = tick(self.env)
+        for run_id in report.released:
+            start_run(self.env, run_id)
+        return report
+
+    def add_user(self, name: str, role: str) -> str:
+        """Create a user and return their API token, shown once (only its argon2 hash is stored)."""
+        from close.users import add_user
+
+        self._allow(Action.MANAGE_USERS, target=f"add {name}")
+        return add_user(self.env.db, name, role, created_by=self.env.actor)
+
+    def list_users(self) -> list[UserRow]:
+        """Return the tenant's users and roles (never a token)."""
+        from close.storage.users import list_users
+
+        self._allow(Action.MANAGE_USERS, target="list")
+        with self.env.db.tx() as conn:
+            return list_users(conn)
+
+    def disable_user(self, name: str) -> None:
+        """Disable a user: their token stops working at once.
+
+        Raises:
+            ConfigError: no active user of that name.
+
+        """
+        from close.storage.users import disable_user
+
+        self._allow(Action.MANAGE_USERS, target=f"disable {name}")
+        with self.env.db.tx() as conn:
+            done = disable_user(conn, name)
+        if not done:
+            raise ConfigError(f"no active user {name!r}", key="NAME")
+
+    def collection_drafts(self, run_id: RunId) -> tuple[StoredDraft, ...]:
+        """Return a run's collection drafts with their status and who approved them."""
+        from close.storage.receivables import list_drafts
+
+        with self.env.db.tx() as conn:
+            return list_drafts(conn, run_id)
+
+    def approve_collection_draft(self, draft_id: str) -> StoredDraft:
+        """Approve one collection draft (an id or its first characters); return it. Nothing is sent.
+
+        Raises:
+            ConfigError: no such draft, or it is approved already.
+
+        """
+        from close.storage.receivables import approve_draft, get_draft
+
+        with self.env.db.tx() as conn:
+            found = get_draft(conn, draft_id)
+            if found is None:
+                raise ConfigError(f"no draft {draft_id!r}", key="DRAFT",
+                                  expected="an id from close ar drafts RUN")
+            if not approve_draft(conn, found.id, self.env.actor):
+                raise ConfigError(f"draft {found.id[:8]} is already approved", key="DRAFT")
+        return found
+
+    def verify_audit_trail(self) -> ChainCheck:
+        """Recompute the tenant's event hash chain; the result names the first broken event."""
+        from close.storage.audit import verify_chain
+
+        with self.env.db.tx() as conn:
+            return verify_chain(conn)
+
+    # -- rates, the intercompany report and metrics around a close -----------------------------------
+
+    def fetch_rates(self, config_path: str | Path, period: Period, *,
+                    refresh: bool = False) -> tuple[StoredRates, list[dict[str, Any]]]:
+        """Fetch (once) and store the period's closing, average and historical rates.
+
+        Returns:
+            What was stored (rates, fetched now, file fallbacks) and the period's rates table.
+
+        """
+        import pandas as pd
+
+        from close.config import load_group_config
+        from close.rates.files import parse_rates_file
+        from close.rates.store import fetch_and_store_rates, rates_table_rows
+        from close.run.stages.rates import rate_needs, rate_service
+
+        config = Path(config_path)
+        group = load_group_config(config)
+        rows = ()
+        if group.files.rates:
+            rows = parse_rates_file((config.resolve().parent / group.files.rates).read_bytes(),
+                                    name=group.files.rates,
+                                    presentation_currency=group.presentation_currency,
+                                    retrieved_at=pd.Timestamp.now(tz="UTC").to_pydatetime())
+        with rate_service(self.env.settings, group) as service:
+            stored = fetch_and_store_rates(self.env.db, period, rate_needs(group, period), service,
+                                           file_rates=rows, refresh=refresh, group_id=group.id,
+                                           move_threshold=group.validation.rate_move_threshold)
+        table = rates_table_rows(self.env.db, period, presentation_currency=group.presentation_currency,
+                                 group_id=group.id)
+        return stored, list(table)
+
+    def intercompany_in_units(self, config_path: str | Path, period: Period) -> pd.DataFrame:
+        """Return the intercompany matching of a period as a frame, each amount in units of its currency."""
+        import pandas as pd
+
+        from close.config import load_group_config
+        from close.run.ic_report import intercompany_report
+        from close.run.summary import fact_in_units
+
+        self._allow(Action.READ, target=f"ic {period}")
+        pairs = intercompany_report(self.env, Path(config_path), period)
+        group = load_group_config(Path(config_path))
+        currencies = {e.id: e.currency for e in group.entities}
+        # The frame holds minor units; a controller reads units (each local amount in its side's currency).
+        return pd.DataFrame([fact_in_units("ic_pair", row, group.presentation_currency, currencies)
+                             for row in pairs.to_dict("records")], columns=pairs.columns)
+
+    def serve_metrics(self, port: int, addr: str = "127.0.0.1") -> None:
+        """Serve the tenant's Prometheus metrics on ``addr:port`` from a background thread."""
+        from close.run.workflow.metrics import serve_metrics
+
+        serve_metrics(self.env.db, port, addr=addr)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """What ``close status`` shows: runs, the one run's stages done, stale runs and stage timings."""
+
+    runs: list[Run]
+    stages_done: list[tuple[str, str]]
+    stale: set[RunId]
+    progress: dict[RunId, Progress | None]
+
+
+def _stale(runs: list[Run]) -> set[RunId]:
+    """Effective runs whose earlier period was re-closed after them (their history changed)."""
+    effective = [r for r in runs if r.status == RunStatus.COMPLETED and r.superseded_by is None]
+    return {r.id for r in effective
+            if any(o.group_id == r.group_id and o.period < r.period and o.finished_at and r.finished_at
+                   and o.finished_at > r.finished_at for o in effective)}
+
+
+def print_summary(console: Any, summary: dict[str, Any]) -> None:  # noqa: ANN401 - a rich Console
+    """Print a run summary (:meth:`CloseSession.run_summary`) as tables on a terminal."""
+    from close.run.summary import print_summary as render
+
+    render(console, summary)
+
+
+def upgrade_database(settings: Settings) -> list[str]:
+    """Apply pending migrations as the owner (CLOSE_MIGRATE_URL; the embedded server's owner by default).
+
+    Raises:
+        ConfigError: DATABASE_URL is set without CLOSE_MIGRATE_URL.
+
+    """
+    import sqlalchemy as sa
+
+    from close.storage.engine import embedded_urls, normalize_url
+    from close.storage.migrate import upgrade
+
+    if settings.database_url and not settings.migrate_url:
+        raise ConfigError("not set", key="CLOSE_MIGRATE_URL",
+                          expected="the owner's URL (DATABASE_URL is the application's login)")
+    owner_url = settings.migrate_url or embedded_urls(settings.home)[1]
+    return upgrade(sa.create_engine(normalize_url(owner_url, key="CLOSE_MIGRATE_URL")))
+
+
+def database_error_reason(exc: DatabaseError) -> str:
+    """One sentence for a database error (:class:`DatabaseError`): the driver's message, never the SQL."""
+    from close.run.transient import short_reason
+
+    return short_reason(exc)

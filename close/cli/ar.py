@@ -11,9 +11,7 @@ import typer
 from rich.table import Table
 
 from close.analysis.receivables.drafts import to_eml
-from close.cli.common import JsonOpt, console, open_env
-from close.errors import ConfigError
-from close.storage.receivables import approve_draft, get_draft, list_drafts
+from close.cli.common import JsonOpt, console, open_session
 
 ar_app = typer.Typer(no_args_is_help=True, help="Receivables: collection drafts waiting for approval.")
 RunArg = Annotated[str, typer.Argument(help="The run id.")]
@@ -23,9 +21,7 @@ DraftArg = Annotated[str, typer.Argument(help="The draft id (its first 8 charact
 @ar_app.command("drafts")
 def ar_drafts(run: RunArg, as_json: JsonOpt = False) -> None:
     """List a run's collection drafts: customer, tone, language, who wrote it and its status."""
-    env = open_env()
-    with env.db.tx() as conn:
-        drafts = list_drafts(conn, run)
+    drafts = open_session().collection_drafts(run)
     if as_json:
         console.print_json(json.dumps([{"id": s.id, "status": s.status, "approved_by": s.approved_by,
                                         **{k: getattr(s.draft, k) for k in s.draft.__slots__}}
@@ -50,16 +46,11 @@ def ar_approve(draft: DraftArg,
                sender: Annotated[str, typer.Option("--from", help="The From address of the e-mail.")]
                = "receivables@localhost") -> None:
     """Approve one draft and export it as an .eml file for your mail client; nothing is sent."""
-    env = open_env()
-    with env.db.tx() as conn:
-        found = get_draft(conn, draft)
-        if found is None:
-            raise ConfigError(f"no draft {draft!r}", key="DRAFT", expected="an id from close ar drafts RUN")
-        if not approve_draft(conn, found.id, env.actor):
-            raise ConfigError(f"draft {found.id[:8]} is already approved", key="DRAFT")
+    session = open_session()
+    found = session.approve_collection_draft(draft)
     out.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{found.draft.entity}-{found.draft.customer}-{found.id[:8]}")
     path = out / f"{name}.eml"
     path.write_bytes(to_eml(found.draft, sender=sender))
     note = "" if found.draft.email else " (no e-mail address on file: fill in To before sending)"
-    console.print(f"approved by {env.actor}; written to {path}{note}")
+    console.print(f"approved by {session.actor}; written to {path}{note}")

@@ -18,10 +18,18 @@ from pathlib import Path
 from typing import Annotated
 
 import click
-import sqlalchemy.exc as sa_exc
 import typer
 from rich.table import Table
 
+from close.api import (
+    CloseSession,
+    DatabaseError,
+    Run,
+    RunStatus,
+    database_error_reason,
+    print_summary,
+    upgrade_database,
+)
 from close.cli.ar import ar_app
 from close.cli.audit import audit_app
 from close.cli.common import (
@@ -33,7 +41,7 @@ from close.cli.common import (
     check_period,
     console,
     err,
-    open_env,
+    open_session,
     settings_from_env,
 )
 from close.cli.config import config_app
@@ -41,25 +49,16 @@ from close.cli.follow import (
     carry_on,
     exit_for,
     follow,
-    package_of,
     report_outcome,
     run_json,
-    start_in_background,
 )
 from close.cli.tasks import progress_json, progress_text, tasks_app, tick_command
 from close.cli.tools import connectors_app, ic_app, mapping_app, rates_app, tb_app
-from close.cli.users import guard, guard_as, users_app
+from close.cli.users import cli_session, users_app
 from close.cli.web import mcp, serve
 from close.config import Settings, load_group_config
 from close.engine.periods import period_range
-from close.engine.types import RunId
-from close.errors import CloseError, ConfigError, NotFound, RunConflict
-from close.run.lifecycle import cancel_run, create_close_run, reap_stranded, resume_run
-from close.run.stages import StageEnv
-from close.run.state import STAGE_ORDER, RunStatus
-from close.run.transient import short_reason
-from close.run.workflow.durations import progress
-from close.storage.runs import Run, active_run, done_stages, effective_run, find_runs, get_run
+from close.errors import CloseError, ConfigError, RunConflict
 from close.users import Action
 
 WAIT_HELP = "Follow the run until it ends (distributed mode)."
@@ -79,42 +78,29 @@ def run(config: ConfigOpt, period: PeriodOpt,
             "completes. Without it such a period is refused (exit 2)."))] = False,
         as_json: JsonOpt = False) -> None:
     """Start the close of a group for a period."""
-    env = guard(open_env(), Action.START, target=f"{config} {period}")
-    new = create_close_run(env, config, check_period(period), rerun=rerun)
+    session = cli_session()
+    new = session.create_run(config, check_period(period), rerun=rerun)
     if not as_json:
         err.print(f"run {new.id} created for {new.group_id} {new.period}")
         if new.parent_run_id:
             err.print(f"it supersedes run {new.parent_run_id} when it completes (--rerun)")
-    carry_on(env, new.id, wait=wait, as_json=as_json)
+    carry_on(session, new.id, wait=wait, as_json=as_json)
 
 
 @app.command()
 def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
            as_json: JsonOpt = False) -> None:
     """Resume a FAILED run at the stage that failed (re-reading the failed inputs)."""
-    env = guard(open_env(), Action.RESUME, run_id)
-    resumed = resume_run(env, run_id)
-    carry_on(env, resumed.id, wait=wait, as_json=as_json)
+    session = cli_session()
+    carry_on(session, session.resume_run(run_id).id, wait=wait, as_json=as_json)
 
 
 @app.command()
 def cancel(run_id: str,
            reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")]) -> None:
     """Cancel an active run."""
-    env = guard(open_env(), Action.CANCEL, run_id)
-    cancelled = cancel_run(env, run_id, reason)
+    cancelled = cli_session().cancel(run_id, reason)
     console.print(f"run {cancelled.id} {cancelled.status}")
-
-
-def _stale(env: StageEnv, runs: list[Run]) -> set[RunId]:
-    """Effective runs whose earlier period was re-closed after them (their history changed)."""
-    stale: set[RunId] = set()
-    effective = [r for r in runs if r.status == RunStatus.COMPLETED and r.superseded_by is None]
-    for r in effective:
-        if any(o.group_id == r.group_id and o.period < r.period and o.finished_at and r.finished_at
-               and o.finished_at > r.finished_at for o in effective):
-            stale.add(r.id)
-    return stale
 
 
 @app.command()
@@ -124,24 +110,10 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
     """List recent runs, or show one run's stages (runs nobody works on any more are failed first)."""
     from workers.rejections import describe, rejections
 
-    env = guard(open_env(), Action.READ, target=run_id or "runs")
-    reap_stranded(env, group_id=group, run_id=run_id)
-    with env.db.tx() as conn:
-        if run_id:
-            one = get_run(conn, run_id)
-            if one is None:
-                raise NotFound(f"no run {run_id}")
-            runs = [one]
-            stages = sorted(done_stages(conn, run_id))
-            # Staleness compares the run with the group's other periods, so it needs them too.
-            group_runs = find_runs(conn, group_id=one.group_id, limit=200)
-        else:
-            runs = group_runs = find_runs(conn, group_id=group, limit=200)
-            stages = []
-    stale = _stale(env, group_runs)
-    refused = rejections(env.settings, [r.id for r in runs])
-    with env.db.tx() as conn:
-        timing = {r.id: progress(conn, r) for r in runs if r.status in STAGE_ORDER}
+    session = cli_session()
+    report = session.status(run_id=run_id, group_id=group)
+    runs, stages, stale, timing = report.runs, report.stages_done, report.stale, report.progress
+    refused = rejections(session.settings, [r.id for r in runs])
     if as_json:
         console.print_json(json.dumps({"runs": [{**run_json(r), "stale": r.id in stale,
                                                   "effective": r.status == RunStatus.COMPLETED
@@ -171,15 +143,10 @@ def show(run_id: str, as_json: JsonOpt = False,
          account: Annotated[str | None, typer.Option("--account", help="Trace one consolidated account.")]
          = None) -> None:
     """Show a run: consolidated balances, CTA, NCI, goodwill, eliminations, mismatches, events."""
-    from close.run.summary import run_summary
-
-    env = guard(open_env(), Action.READ, target=run_id)
-    with env.db.tx() as conn:
-        summary = run_summary(conn, run_id, account=account)
+    summary = cli_session().run_summary(run_id, account=account)
     if as_json:
         console.print_json(json.dumps(summary, default=str))
         return
-    from close.run.summary import print_summary
     print_summary(console, summary)
 
 
@@ -190,15 +157,7 @@ def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", 
             unsigned: Annotated[bool, typer.Option("--unsigned", help=(
                 "The package as rendered before sign-off, even when a signed one exists."))] = False) -> None:
     """Write a run's board package (zip with manifest) from PostgreSQL: the signed one once signed off."""
-    from close.storage.artifacts import UNSIGNED, current_edition, package_bytes
-
-    env = guard(open_env(), Action.READ, target=run_id)
-    with env.db.tx() as conn:
-        one = get_run(conn, run_id)
-        if one is None:
-            raise NotFound(f"no run {run_id}")
-        edition = UNSIGNED if unsigned else current_edition(conn, run_id)
-        data = package_bytes(conn, one, edition)
+    data, edition = cli_session().package_edition(run_id, unsigned=unsigned)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     console.print(f"wrote {output} ({len(data):,} bytes, {edition})")
@@ -216,16 +175,7 @@ def package(run_id: str, output: Annotated[Path, typer.Option("--output", "-o", 
 @app.command()
 def review(run_id: str, as_json: JsonOpt = False) -> None:
     """Show a run's validation findings and score (--json adds the score weights of the run's config)."""
-    from close.run.review import findings
-    from close.run.stages.inputs import load_config
-
-    env = guard(open_env(), Action.READ, target=run_id)
-    with env.db.tx() as conn:
-        one = get_run(conn, run_id)
-        if one is None:
-            raise NotFound(f"no run {run_id}")
-        items = findings(conn, run_id)
-        weights = load_config(conn, run_id).validation.weights
+    one, items, weights = cli_session().review(run_id)
     if as_json:
         # The weights travel with the findings so a script can recompute the score
         # (close.checks.score_of) when the group configured [validation.weights.<category>].
@@ -260,19 +210,15 @@ def approve(run_id: str,
             wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
             as_json: JsonOpt = False) -> None:
     """Approve a run in review (never an integrity failure) and continue it."""
-    from close.run.review import approve as approve_run
-
-    env, principal = guard_as(open_env(), Action.APPROVE, run_id)
-    approved = approve_run(env, run_id, reason, _parse_waivers(waive), role=principal.role)
-    carry_on(env, approved.id, wait=wait, as_json=as_json)
+    session = cli_session()
+    approved = session.approve_run(run_id, reason, _parse_waivers(waive))
+    carry_on(session, approved.id, wait=wait, as_json=as_json)
 
 
 @app.command()
 def reject(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Why.")]) -> None:
     """Reject a run in review (it is CANCELLED)."""
-    from close.run.review import reject as reject_run
-
-    rejected = reject_run(guard(open_env(), Action.REJECT, run_id), run_id, reason)
+    rejected = cli_session().reject(run_id, reason)
     console.print(f"run {rejected.id} {rejected.status}")
 
 
@@ -280,33 +226,25 @@ def reject(run_id: str, reason: Annotated[str, typer.Option("--reason", help="Wh
 def signoff(run_id: str,
             note: Annotated[str, typer.Option("--note", help="A note kept with the sign-off.")] = "") -> None:
     """Sign off a COMPLETED run."""
-    from close.run.review import signoff as signoff_run
-
-    env, principal = guard_as(open_env(), Action.SIGN_OFF, run_id)
-    signed = signoff_run(env, run_id, note, role=principal.role)
+    session = cli_session()
+    signed = session.sign_off_run(run_id, note)
     console.print(f"run {signed.id} signed off by {signed.signed_off_by} "
                   f"at {signed.signed_off_at.astimezone(UTC):%Y-%m-%d %H:%M UTC}; signed package: "
-                  f"{package_of(env, signed)}")
+                  f"{session.package_path(signed.id)}")
 
 
 @app.command()
 def lock(group: str, period: str,
          reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")] = "") -> None:
     """Lock a period whose effective run is signed off."""
-    from close.run.review import lock as lock_period
-
-    env = guard(open_env(), Action.LOCK, target=f"{group} {period}")
-    locked = lock_period(env, group, check_period(period), reason)
+    locked = cli_session().lock(group, check_period(period), reason)
     console.print(f"period {period} of {group} locked on run {locked.id}")
 
 
 @app.command()
 def unlock(group: str, period: str, reason: Annotated[str, typer.Option("--reason", help="Why.")]) -> None:
     """Unlock a period."""
-    from close.run.review import unlock as unlock_period
-
-    env = guard(open_env(), Action.UNLOCK, target=f"{group} {period}")
-    unlock_period(env, group, check_period(period), reason)
+    cli_session().unlock(group, check_period(period), reason)
     console.print(f"period {period} of {group} unlocked")
 
 
@@ -332,12 +270,10 @@ def adjust_add(run_id: str, file: Annotated[Path, typer.Option("--file", "-f", h
                wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
             as_json: JsonOpt = False) -> None:
     """Add a top-side journal: the run is cancelled (adjusted); a child run continues from CONSOLIDATING."""
-    from close.run.review import adjust
-
-    env = guard(open_env(), Action.ADJUST, run_id)
-    child = adjust(env, run_id, file)
+    session = cli_session()
+    child = session.adjust_run(run_id, file)
     err.print(f"run {run_id} cancelled (adjusted); child run {child.id} starts at CONSOLIDATING")
-    carry_on(env, child.id, wait=wait, as_json=as_json)
+    carry_on(session, child.id, wait=wait, as_json=as_json)
 
 
 @app.command()
@@ -353,16 +289,18 @@ def demo(as_json: JsonOpt = False,
     if erp:
         from close.cli.demo_setup import prepare_erp_demo
 
-        # Before open_env: the settings it reads must carry the fakes' CLOSE_SECRET_* variables.
+        # Before cli_session: the settings it reads must carry the fakes' CLOSE_SECRET_* variables.
         config_path, periods = prepare_erp_demo(settings_from_env(), os.environ)
-        env = guard(open_env(), Action.START, target="demo --erp")
+        session = cli_session()
+        session.allow(Action.START, target="demo --erp")
     else:
-        env = guard(open_env(), Action.START, target="demo")
+        session = cli_session()
+        session.allow(Action.START, target="demo")
         from close.cli.demo_setup import DEMO_EXAMPLE as source
 
         if not (source / "group.toml").exists():
             raise ConfigError(f"the demo group is not at {source}", key="examples/demo")
-        target = env.settings.home / "demo"
+        target = session.settings.home / "demo"
         shutil.copytree(source, target, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("out", "__pycache__"))
         config_path = target / "group.toml"
@@ -370,12 +308,13 @@ def demo(as_json: JsonOpt = False,
         tb_folder = target / "tb" / config.entities[0].id
         files = sorted(p.name.removesuffix(".csv") for p in tb_folder.glob("*.csv"))
         periods = period_range(files[0], files[-1])
-    last = close_periods(env, config_path, periods[:months], quiet=as_json)
-    report_outcome(env, last, as_json=as_json)
+    last = close_periods(session, config_path, periods[:months], quiet=as_json)
+    report_outcome(session, last, as_json=as_json)
     raise typer.Exit(exit_for(last))
 
 
-def close_periods(env: StageEnv, config_path: Path, periods: list[str], *, quiet: bool = False) -> Run:
+def close_periods(session: CloseSession, config_path: Path, periods: list[str], *,
+                  quiet: bool = False) -> Run:
     """Close each period without an effective run, oldest first (a FAILED run is resumed).
 
     Returns:
@@ -388,20 +327,18 @@ def close_periods(env: StageEnv, config_path: Path, periods: list[str], *, quiet
     config = load_group_config(config_path)
     last: Run | None = None
     for period in periods:
-        with env.db.tx() as conn:
-            done = effective_run(conn, config.id, period)
-            pending = active_run(conn, config.id, period)
+        done, pending = session.period_runs(config.id, period)
         if done is not None:
             last = done
             continue
         if pending is not None and pending.status == RunStatus.FAILED:
-            current = resume_run(env, pending.id)
+            current = session.resume_run(pending.id)
         elif pending is not None:
             raise RunConflict(f"refused: run {pending.id} of {period} is {pending.status}")
         else:
-            current = create_close_run(env, config_path, period)
+            current = session.create_run(config_path, period)
         err.print(f"[bold]{config.name} {period}[/] run {current.id}")
-        last = follow(env, current.id, quiet=quiet, worker=start_in_background(env, current.id))
+        last = follow(session, current.id, quiet=quiet, worker=session.start_in_background(current.id))
         if last.status != RunStatus.COMPLETED:
             return last
     if last is None:
@@ -414,9 +351,10 @@ def backfill(config: ConfigOpt, start: Annotated[str, typer.Option("--from", hel
              end: Annotated[str, typer.Option("--to", help="Last period, YYYY-MM.")],
              as_json: JsonOpt = False) -> None:
     """Close every period in a range that has no effective run (comparatives for analysis)."""
-    env = guard(open_env(), Action.START, target=f"{config} {start}..{end}")
-    last = close_periods(env, config, period_range(check_period(start), check_period(end)), quiet=as_json)
-    report_outcome(env, last, as_json=as_json)
+    session = cli_session()
+    session.allow(Action.START, target=f"{config} {start}..{end}")
+    last = close_periods(session, config, period_range(check_period(start), check_period(end)), quiet=as_json)
+    report_outcome(session, last, as_json=as_json)
     raise typer.Exit(exit_for(last))
 
 
@@ -435,13 +373,12 @@ def worker(queues: Annotated[str, typer.Option("--queues", "-Q",
            metrics_port: Annotated[int | None, typer.Option("--metrics-port", help="Serve Prometheus "
                                                             "metrics on this port.")] = None) -> None:
     """Start a Celery worker (the same as: celery -A workers worker)."""
-    env = open_env()
-    _require_broker(env.settings)
+    session = open_session()
+    _require_broker(session.settings)
     from workers.app import app as celery_app
 
     if metrics_port:
-        from close.run.workflow.metrics import serve_metrics
-        serve_metrics(env.db, metrics_port, addr="0.0.0.0")  # noqa: S104 - scraped from outside the container
+        session.serve_metrics(metrics_port, addr="0.0.0.0")  # noqa: S104 - scraped from outside the container
 
     celery_app.worker_main(["worker", f"--queues={queues}", f"--concurrency={concurrency}",
                             f"--loglevel={loglevel}", "--prefetch-multiplier=1"])
@@ -452,10 +389,7 @@ def metrics(port: Annotated[int, typer.Option("--port", help="The port to serve 
             addr: Annotated[str, typer.Option("--addr", help="The address to listen on.")]
             = "127.0.0.1") -> None:
     """Serve the close's Prometheus metrics (runs, stage durations, retries, ERP calls, Claude usage)."""
-    from close.run.workflow.metrics import serve_metrics
-
-    env = open_env()
-    serve_metrics(env.db, port, addr=addr)
+    open_session().serve_metrics(port, addr=addr)
     err.print(f"metrics on http://{addr}:{port}/metrics")
     while True:
         time.sleep(3600)
@@ -489,8 +423,7 @@ app.add_typer(runs_app, name="runs")
 @runs_app.command("reap")
 def runs_reap(as_json: JsonOpt = False) -> None:
     """Fail every run of the tenant that nobody works on any more (lease expired), with the reason."""
-    env = open_env()
-    reaped = reap_stranded(env)
+    reaped = open_session().reap_stranded()
     if as_json:
         console.print_json(json.dumps({"reaped": [run_json(r) for r in reaped]}, default=str))
         return
@@ -503,18 +436,7 @@ def runs_reap(as_json: JsonOpt = False) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending migrations as the owner (CLOSE_MIGRATE_URL; the embedded server's owner by default)."""
-    import sqlalchemy as sa  # noqa: I001
-
-    from close.storage.engine import embedded_urls, normalize_url
-    from close.storage.migrate import upgrade
-
-    settings = settings_from_env()
-    if settings.database_url and not settings.migrate_url:
-        raise ConfigError("not set", key="CLOSE_MIGRATE_URL",
-                          expected="the owner's URL (DATABASE_URL is the application's login)")
-    owner_url = settings.migrate_url or embedded_urls(settings.home)[1]
-    engine = sa.create_engine(normalize_url(owner_url, key="CLOSE_MIGRATE_URL"))
-    applied = upgrade(engine)
+    applied = upgrade_database(settings_from_env())
     console.print(f"applied {', '.join(applied)}" if applied else "database is up to date")
 
 
@@ -538,7 +460,7 @@ def main() -> None:
     except CloseError as exc:
         err.print(f"[red]error:[/] {exc}")
         code = EXIT_FAILED
-    except sa_exc.DBAPIError as exc:  # never a traceback or SQL for the user: one sentence
-        err.print(f"[red]error:[/] {short_reason(exc)}")
+    except DatabaseError as exc:  # never a traceback or SQL for the user: one sentence
+        err.print(f"[red]error:[/] {database_error_reason(exc)}")
         code = EXIT_FAILED
     sys.exit(code or 0)

@@ -10,11 +10,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from close.api import CloseSession
 from close.config import Settings
 from close.engine.periods import parse_period
 from close.errors import ConfigError
-from close.run.stages import StageEnv
-from close.storage import open_database
 
 # Scripts and CI read the output through a pipe: give wide tables room there instead of 80 columns.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -31,16 +30,12 @@ def settings_from_env() -> Settings:
     return Settings.from_environ(os.environ)
 
 
-def open_env() -> StageEnv:
-    """Open the database and configure Celery from the environment (the CLI is an edge)."""
-    from workers.app import configure
-    from workers.runtime import set_env
+def open_session() -> CloseSession:
+    """Open the close from the environment in operator mode, as ``CLOSE_ACTOR`` (the CLI is an edge).
 
-    settings = settings_from_env()
-    configure(settings)
-    env = StageEnv(db=open_database(settings), settings=settings, actor=settings.actor)
-    set_env(env)
-    return env
+    Commands that act for a named user open theirs with :func:`close.cli.users.cli_session`.
+    """
+    return CloseSession.connect(settings_from_env())
 
 
 def check_period(period: str) -> str:

@@ -21,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from close.api import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, CloseSession, Run, RunStatus
 from close.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -29,56 +30,27 @@ from close.cli.common import (
     err,
 )
 from close.engine.types import RunId
-from close.errors import CloseError
-from close.run.lifecycle import reap_stranded
-from close.run.stages import StageEnv
-from close.run.state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
-from close.run.transient import patience, retry_database
-from close.storage.runs import Run, done_stages, events, get_run
 
 
-def start_in_background(env: StageEnv, run_id: RunId) -> threading.Thread | None:
-    """Hand the run to the canvas: in a thread in-process, or to the broker in distributed mode."""
-    from workers.canvas import start_run
-
-    if env.settings.broker_url:
-        start_run(env, run_id)
-        return None
-
-    def work() -> None:
-        try:
-            start_run(env, run_id)
-        except CloseError:
-            pass  # recorded on the run by the stage; the follower reports it
-    thread = threading.Thread(target=work, name=f"run-{run_id[:8]}", daemon=True)
-    thread.start()
-    return thread
-
-
-def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False,
+def follow(session: CloseSession, run_id: RunId, *, quiet: bool = False,
            worker: threading.Thread | None = None) -> Run:
     """Show the run's progress from PostgreSQL until it stops working; return its final state."""
     settled = (*TERMINAL_STATUSES, RunStatus.FAILED, *AWAITING_PEOPLE)
-    with env.db.tx() as conn:
-        run = get_run(conn, run_id)
-        config_entities = len(_config_entities(conn, run_id)) + 1  # the rates task
-    assert run is not None
+    config_entities = len(session.entity_ids(run_id)) + 1  # the rates task
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False, disable=quiet) as progress:
         stages = progress.add_task("stages", total=len(STAGE_ORDER))
         entities = progress.add_task("entities and rates", total=config_entities)
-        last_reap, wait_db = 0.0, patience(env.settings.db_retry_seconds)
+        last_reap = 0.0
         while True:
             # A run nobody works on any more is failed, not awaited. While this process's own worker
             # thread is alive someone does work on it, so the reap (and its lease queries) waits.
             working_here = worker is not None and worker.is_alive()
             if not working_here and time.monotonic() - last_reap >= 1:
-                retry_database(lambda: reap_stranded(env, run_id=run_id), seconds=wait_db,
-                               what="following the run")
+                session.reap_stranded(run_id=run_id, patient=True)
                 last_reap = time.monotonic()
-            run, done = retry_database(lambda: _poll(env, run_id), seconds=wait_db, what="following the run")
-            assert run is not None
+            run, done = session.poll(run_id)
             n_entities = sum(1 for s, e in done if s == RunStatus.EXTRACTING.value)
             n_stages = sum(1 for s, e in done if e == "") + (1 if n_entities == config_entities else 0)
             progress.update(entities, completed=n_entities)
@@ -89,16 +61,6 @@ def follow(env: StageEnv, run_id: RunId, *, quiet: bool = False,
             time.sleep(0.2)
 
 
-def _poll(env: StageEnv, run_id: RunId) -> tuple[Run | None, set[tuple[str, str]]]:
-    with env.db.tx() as conn:
-        return get_run(conn, run_id), done_stages(conn, run_id)
-
-
-def _config_entities(conn: Any, run_id: RunId) -> list[str]:  # noqa: ANN401
-    from close.run.stages.inputs import load_config
-    return [e.id for e in load_config(conn, run_id).entities]
-
-
 def exit_for(run: Run) -> int:
     """Return the exit code of a run's outcome: 0 ok, 1 FAILED or CANCELLED, 3 waiting for people."""
     return {RunStatus.COMPLETED: EXIT_OK, RunStatus.AWAITING_REVIEW: EXIT_REVIEW,
@@ -106,17 +68,9 @@ def exit_for(run: Run) -> int:
         run.status, EXIT_FAILED if run.status in (RunStatus.FAILED, RunStatus.CANCELLED) else EXIT_OK)
 
 
-def package_of(env: StageEnv, run: Run) -> str | None:
-    """Return the path of the board package the run's events name, if any."""
-    from close.api import package_path_of
-
-    with env.db.tx() as conn:
-        return package_path_of(events(conn, run.id))
-
-
-def report_outcome(env: StageEnv, run: Run, *, as_json: bool) -> None:
+def report_outcome(session: CloseSession, run: Run, *, as_json: bool) -> None:
     """Print where a run ended and what to do next (or its JSON with the package path)."""
-    path = package_of(env, run) if run.status == RunStatus.COMPLETED else None
+    path = session.package_path(run.id) if run.status == RunStatus.COMPLETED else None
     if as_json:
         console.print_json(json.dumps({**run_json(run), "package": path}, default=str))
         return
@@ -144,15 +98,15 @@ def run_json(run: Run) -> dict[str, Any]:
     return data
 
 
-def carry_on(env: StageEnv, run_id: RunId, *, wait: bool, as_json: bool) -> None:
+def carry_on(session: CloseSession, run_id: RunId, *, wait: bool, as_json: bool) -> None:
     """Hand a run to the canvas; in-process (or with ``--wait``) follow it and exit with its outcome.
 
     Distributed without ``--wait``, print the run id (scripts capture it) and return.
     """
-    worker = start_in_background(env, run_id)
-    if env.settings.broker_url and not wait:
+    worker = session.start_in_background(run_id)
+    if session.settings.broker_url and not wait:
         console.print(json.dumps({"run_id": run_id}) if as_json else run_id)
         return
-    final = follow(env, run_id, quiet=as_json, worker=worker)
-    report_outcome(env, final, as_json=as_json)
+    final = follow(session, run_id, quiet=as_json, worker=worker)
+    report_outcome(session, final, as_json=as_json)
     raise typer.Exit(exit_for(final))

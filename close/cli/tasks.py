@@ -9,15 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from close.api import CloseSession
-from close.cli.common import JsonOpt, check_period, console, open_env
+from close.api import Progress
+from close.cli.common import JsonOpt, check_period, console, open_session
 from close.cli.follow import carry_on
 from close.errors import ConfigError
-from close.run.workflow.alerts import release_gate, tick
-from close.run.workflow.checklist import missing_dependencies
-from close.run.workflow.durations import Progress
-from close.storage.runs import done_stages, find_runs, sha256
-from close.storage.workflow import list_tasks, reopen_task, set_task_done
 
 tasks_app = typer.Typer(no_args_is_help=True, help="The month's checklist of human tasks.")
 GroupArg = Annotated[str, typer.Argument(help="The group id.")]
@@ -29,7 +24,7 @@ WaitOpt = Annotated[bool, typer.Option("--wait", help="Follow a released run unt
 @tasks_app.command("list")
 def tasks_list(group: GroupArg, period: PeriodArg, as_json: JsonOpt = False) -> None:
     """List a period's tasks: owner, due date, gate, who did them; overdue ones flagged."""
-    tasks = CloseSession(open_env()).checklist(group, check_period(period))
+    tasks = open_session().checklist(group, check_period(period))
     if as_json:
         console.print_json(json.dumps(tasks, default=str))
         return
@@ -54,40 +49,20 @@ def tasks_done(group: GroupArg, period: PeriodArg, task: TaskArg,
                note: Annotated[str, typer.Option("--note", help="A note kept with the task.")] = "",
                wait: WaitOpt = False) -> None:
     """Mark a task done; a run waiting at the gate it held continues on its own."""
-    env = open_env()
+    session = open_session()
     check_period(period)
     proof = None
     if evidence is not None:
         try:
-            content = evidence.read_bytes()
+            proof = (evidence.name, evidence.read_bytes())
         except OSError as exc:
             raise ConfigError(f"cannot read {evidence}: {exc.strerror}", key="--evidence") from None
-        proof = (evidence.name, sha256(content), content)
-    with env.db.tx() as conn:
-        tasks = list_tasks(conn, group, period)
-        found = next((t for t in tasks if t.task_id == task), None)
-        if found is None:
-            raise ConfigError(f"no task {task!r} for {group} {period}", key="TASK",
-                              expected=", ".join(t.task_id for t in tasks) or "a task of the checklist")
-        runs = find_runs(conn, group_id=group, period=period, limit=1)
-        stages = {s for s, e in done_stages(conn, runs[0].id) if e == ""} if runs else set()
-        waiting_for = missing_dependencies(found, tasks, stages)
-        if waiting_for:
-            raise ConfigError(f"task {task} depends on what is not done yet: {', '.join(waiting_for)}",
-                              key="TASK")
-        if not set_task_done(conn, group, period, task, actor=env.actor, note=note, evidence=proof):
-            raise ConfigError(f"task {task} is already done", key="TASK")
-        if runs:
-            from close.run.state import append_event
-            append_event(conn, runs[0].id, "task_done", f"task {task} done by {env.actor}" + (
-                f": {note}" if note else ""), actor=env.actor,
-                detail={"task": task, "evidence": proof[0] if proof else None,
-                        "evidence_sha256": proof[1] if proof else None})
+    runs = session.complete_task(group, period, task, note=note, evidence=proof)
     console.print(f"task {task} done")
-    for run in runs:
-        if release_gate(env, run.id):
-            console.print(f"run {run.id} continues")
-            carry_on(env, run.id, wait=wait, as_json=False)
+    for run_id in runs:
+        if session.release_gate(run_id):
+            console.print(f"run {run_id} continues")
+            carry_on(session, run_id, wait=wait, as_json=False)
 
 
 @tasks_app.command("reopen")
@@ -95,26 +70,13 @@ def tasks_reopen(group: GroupArg, period: PeriodArg, task: TaskArg,
                  reason: Annotated[str, typer.Option("--reason", help="Why; kept in the audit trail.")]
                  ) -> None:
     """Reopen a done task (its evidence is cleared)."""
-    env = open_env()
-    with env.db.tx() as conn:
-        if not reopen_task(conn, group, check_period(period), task):
-            raise ConfigError(f"task {task} of {group} {period} is not done", key="TASK")
-        runs = find_runs(conn, group_id=group, period=period, limit=1)
-        if runs:
-            from close.run.state import append_event
-            append_event(conn, runs[0].id, "task_reopened", f"task {task} reopened: {reason}",
-                         actor=env.actor, detail={"task": task, "reason": reason})
+    open_session().reopen_task(group, check_period(period), task, reason)
     console.print(f"task {task} reopened")
 
 
 def tick_command(as_json: JsonOpt = False) -> None:
     """Open gates whose tasks are done, raise alerts (overdue, waiting, slow) and send pending ones."""
-    from workers.canvas import start_run
-
-    env = open_env()
-    report = tick(env)
-    for run_id in report.released:
-        start_run(env, run_id)
+    report = open_session().tick()
     if as_json:
         console.print_json(json.dumps({"released": list(report.released), "alerts_sent": report.alerts_sent,
                                        "alerts_raised": report.alerts_raised}))

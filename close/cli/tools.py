@@ -14,7 +14,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from close.cli.common import ConfigOpt, JsonOpt, PeriodOpt, check_period, console, err, open_env
+from close.cli.common import ConfigOpt, JsonOpt, PeriodOpt, check_period, console, err, open_session
 from close.config import GroupConfig, load_group_config
 from close.engine.chart import load_chart
 from close.errors import ConfigError
@@ -56,37 +56,16 @@ def rates_fetch(config: ConfigOpt, period: PeriodOpt,
                 = False,
                 as_json: JsonOpt = False) -> None:
     """Fetch (once) and store the period's closing, average and historical rates."""
-    from close.rates.files import parse_rates_file
-    from close.rates.store import fetch_and_store_rates, rates_table_rows
-    from close.run.stages.rates import rate_needs, rate_service
-
-    env = open_env()
-    group = load_group_config(config)
-    check_period(period)
-    rows = ()
-    if group.files.rates:
-        rows = parse_rates_file((config.resolve().parent / group.files.rates).read_bytes(),
-                                name=group.files.rates,
-                                presentation_currency=group.presentation_currency,
-                                retrieved_at=pd.Timestamp.now(tz="UTC").to_pydatetime())
-    with rate_service(env.settings, group) as service:
-        stored = fetch_and_store_rates(env.db, period, rate_needs(group, period), service, file_rates=rows,
-                                       move_threshold=group.validation.rate_move_threshold, refresh=refresh,
-                                       group_id=group.id)
+    stored, table = open_session().fetch_rates(config, check_period(period), refresh=refresh)
     err.print(f"{len(stored.rates)} rates for {period}: {len(stored.fetched)} fetched now, "
               f"{len(stored.fallbacks)} from the file after a source failed")
-    table = rates_table_rows(env.db, period, presentation_currency=group.presentation_currency,
-                             group_id=group.id)
     _print_frame(pd.DataFrame(table), title=f"FX rates {period}", as_json=as_json)
 
 
 @rates_app.command("show")
 def rates_show(period: PeriodOpt, as_json: JsonOpt = False) -> None:
     """Show the stored rates of a period with their source and method."""
-    from close.rates.store import rates_table_rows
-
-    env = open_env()
-    rows = rates_table_rows(env.db, check_period(period))
+    rows = open_session().rates(check_period(period))
     if not rows and not as_json:
         err.print(f"no rates stored for {period}; `close rates fetch --config FILE --period {period}`")
     _print_frame(pd.DataFrame(rows), title=f"FX rates {period}", as_json=as_json)
@@ -139,18 +118,9 @@ def mapping_suggest(config: ConfigOpt, period: PeriodOpt,
 @ic_app.command("report")
 def ic_report(config: ConfigOpt, period: PeriodOpt, as_json: JsonOpt = False) -> None:
     """Match intercompany balances now, from the entities' current books, before the close runs."""
-    from close.run.ic_report import intercompany_report
-    from close.run.summary import fact_in_units
-
-    env = open_env()
-    pairs = intercompany_report(env, config, check_period(period))
-    group = load_group_config(config)
-    currencies = {e.id: e.currency for e in group.entities}
-    # The frame holds minor units; a controller reads units (each local amount in its side's currency).
-    shown = pd.DataFrame([fact_in_units("ic_pair", row, group.presentation_currency, currencies)
-                          for row in pairs.to_dict("records")], columns=pairs.columns)
+    shown = open_session().intercompany_in_units(config, check_period(period))
     _print_frame(shown, title=f"intercompany {period}", as_json=as_json)
-    if (pairs["status"] == "uneliminated").any():
+    if (shown["status"] == "uneliminated").any():
         raise typer.Exit(1)
 
 
