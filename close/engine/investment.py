@@ -74,6 +74,7 @@ from close.engine.ownership_changes import (
     StepFigures,
     figures_frame,
     nci_journal,
+    nci_parts,
     step_considerations,
     stepped_nci,
     steps_by,
@@ -719,16 +720,19 @@ def _nci_journal(
         The journal, the NCI's post-acquisition change, its profit line and its CTA.
 
     """
-    p_line = _share(nci_pct, -since.profit_base) - _share(nci_pct, impaired[1])
-    gw_nci_cta = _round_decimal(
-        _EXACT.divide(_EXACT.multiply(Decimal(goodwill_share.numerator), Decimal(since.goodwill)),
-                      Decimal(goodwill_share.denominator))
-    )  # fmt: skip
-    c_line = _share(nci_pct, since.cta) - gw_nci_cta
-    dv = _share(direct_minority, since.dividends)
-    post = _share(nci_pct, since.net_assets) - _share(nci_pct, impaired[0])
-    entry = nci_journal(sid, (p_line, c_line, dv, post), codes, f"rule NCI {sid}")
-    return entry, post, p_line, c_line
+    def exact(fraction: Decimal, amount: int) -> Decimal:
+        return _EXACT.multiply(fraction, Decimal(amount))
+
+    gw_nci_cta = _EXACT.divide(_EXACT.multiply(Decimal(goodwill_share.numerator), Decimal(since.goodwill)),
+                               Decimal(goodwill_share.denominator))
+    parts = nci_parts(
+        exact(nci_pct, -since.profit_base - impaired[1]),
+        _EXACT.subtract(exact(nci_pct, since.cta), gw_nci_cta),
+        exact(direct_minority, since.dividends),
+        exact(nci_pct, since.net_assets - impaired[0]),
+    )
+    entry = nci_journal(sid, parts, codes, f"rule NCI {sid}")
+    return entry, parts.post, parts.profit, parts.cta
 
 
 def _indirect_holding_adjustment(

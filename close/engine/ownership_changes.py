@@ -273,27 +273,66 @@ def step_figures(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class NciParts:
+    """The NCI journal's amounts in minor units, as posted (see :func:`nci_journal`)."""
+
+    profit: int  # its share of profit (TB sign: a debit for a profit)
+    cta: int  # its share of CTA (TB sign)
+    dividends: int  # its share of dividends (TB sign)
+    post: int  # its post-acquisition change (a credit balance positive)
+    reserves: int  # its share of the other reserves, taken from retained earnings (a debit)
+
+
+def nci_parts(profit: Decimal, cta: Decimal, dividends: Decimal, post: Decimal) -> NciParts:
+    """Round the NCI's exact parts once each; its share of CTA takes the remainder.
+
+    The NCI's balance is reserves + profit − dividends − CTA (credit positive). Rounding profit,
+    CTA, dividends and the whole on their own and taking the reserves as the difference let the
+    reserves move by a cent from month to month, which the statement of changes in equity cannot
+    explain by the NCI's profit, CTA and dividends (demo 2026-10). Here the whole, the profit, the
+    dividends and the reserves (whole − profit + CTA + dividends, from exact values) are each
+    rounded once, and the CTA share is the whole minus the others: the reserves are then constant
+    within a fiscal year, so the NCI moves by exactly its rounded profit, dividends and CTA share.
+    The CTA share takes the remainder because the CTA is itself the translation's balancing
+    figure. Across a year end the next reserves are rounded afresh, so the roll can still differ
+    from the rounded profit less dividends by a cent (not the case in the demo).
+
+    Args:
+        profit: its exact share of profit (TB sign), in minor units.
+        cta: its exact share of CTA (TB sign).
+        dividends: its exact share of dividends (TB sign).
+        post: its exact post-acquisition change (a credit balance positive).
+
+    Returns:
+        The rounded parts.
+
+    """
+    reserves = _round_decimal(_EXACT.add(_EXACT.subtract(post, profit), _EXACT.add(cta, dividends)))
+    p, dv, total = _round_decimal(profit), _round_decimal(dividends), _round_decimal(post)
+    return NciParts(p, reserves - total + p - dv, dv, total, reserves)
+
+
 def nci_journal(
-    sid: EntityId, parts: tuple[int, int, int, int], codes: Mapping[str, AccountCode], rule: str
+    sid: EntityId, parts: NciParts, codes: Mapping[str, AccountCode], rule: str
 ) -> JournalEntry | None:
     """Return the NCI's post-acquisition journal of a subsidiary.
 
     Args:
         sid: the subsidiary.
-        parts: its share of profit (TB sign), of CTA and of dividends, and its post-acquisition
-            change (a credit balance positive); the rest of the change is reserves.
+        parts: its share of profit, of CTA and of dividends, its post-acquisition change and the
+            rest of that change (reserves), rounded by :func:`nci_parts`.
         codes: account codes ``nci``, ``nci_profit``, ``cta``, ``div``, ``re``.
         rule: the source the lines cite.
 
     """
-    p_line, c_line, dv, post = parts
     lines = [
-        JournalLine(sid, codes["nci_profit"], p_line, "", f"NCI share of {sid}'s profit", rule),
-        JournalLine(sid, codes["cta"], -c_line, "", f"NCI share of {sid}'s CTA", rule),
-        JournalLine(sid, codes["div"], -dv, "", f"dividends of {sid} to its minority", rule),
-        JournalLine(sid, codes["re"], post - p_line + c_line + dv, "",
-                    f"NCI share of {sid}'s post-acquisition reserves", rule),
-        JournalLine(sid, codes["nci"], -post, "", f"NCI in {sid} after acquisition", rule),
+        JournalLine(sid, codes["nci_profit"], parts.profit, "", f"NCI share of {sid}'s profit", rule),
+        JournalLine(sid, codes["cta"], -parts.cta, "", f"NCI share of {sid}'s CTA", rule),
+        JournalLine(sid, codes["div"], -parts.dividends, "", f"dividends of {sid} to its minority", rule),
+        JournalLine(sid, codes["re"], parts.reserves, "", f"NCI share of {sid}'s post-acquisition reserves",
+                    rule),
+        JournalLine(sid, codes["nci"], -parts.post, "", f"NCI in {sid} after acquisition", rule),
     ]  # fmt: skip
     return balanced_entry(f"NCI:{sid}", "nci", f"non-controlling interest in {sid}", lines)
 
@@ -435,8 +474,10 @@ def stepped_nci(
         state.dividends, [(f.dividends_ytd, ONE - f.ownership_before) for f in this_year], ONE - e_now
     )
     journals = [j for f in figures if (j := step_journal(sid, parent, f, codes)) is not None]
-    entry = nci_journal(sid, (p_line, c_line, dv, post), codes, f"rule IFRS 10.B94 {sid}")
+    # The step figures are carried rounded from their months, so these parts are whole minor units.
+    parts = nci_parts(Decimal(p_line), Decimal(c_line), Decimal(dv), Decimal(post))
+    entry = nci_journal(sid, parts, codes, f"rule IFRS 10.B94 {sid}")
     if entry is not None:
         journals.append(entry)
-    return SteppedNci(journals, (sid, str(ONE - e_now), nci_now, p_line, c_line), figures)
+    return SteppedNci(journals, (sid, str(ONE - e_now), nci_now, parts.profit, parts.cta), figures)
 

@@ -194,3 +194,32 @@ def test_a_tax_rate_outside_0_to_1_is_refused_naming_the_key():
     )
     with pytest.raises(ConfigError, match=r"entities\[1\]\.acquisition\.tax_rate"):
         parse_group_config(text, source="group.toml")
+
+
+def test_the_nci_moves_by_exactly_its_rounded_profit_cta_and_dividends_within_a_year():
+    """Issue 17: within a fiscal year the NCI's change is its profit − dividends − CTA movement, to the cent.
+
+    20 % of a subsidiary with reserves of 1,468.17 brought forward (minor units); each month's
+    profit, dividends and CTA are chosen so that rounding the parts on their own and taking the
+    reserves as the difference loses a cent in the second month.
+    """
+    from close.engine.ownership_changes import nci_parts
+
+    n = Decimal("0.2")
+
+    def parts(profit: int, dividends: int, cta: int):
+        # TB signs: a profit is a credit (the NCI's share a debit), CTA a debit when it fell.
+        net_assets = 146817 + profit - dividends - cta
+        return nci_parts(n * profit, n * cta, n * dividends, n * net_assets)
+
+    def rounded(x: Decimal) -> int:
+        return int(x.quantize(Decimal(1), ROUND_HALF_EVEN))
+
+    first, second = parts(1017, 0, 333), parts(2039, 1007, -1461)
+    assert second.post - first.post == (second.profit - second.dividends) - (first.profit - first.dividends) \
+        - (second.cta - first.cta)
+    assert first.reserves == second.reserves
+    for m, (profit, dividends, cta) in ((first, (1017, 0, 333)), (second, (2039, 1007, -1461))):
+        assert (m.profit, m.dividends) == (rounded(n * profit), rounded(n * dividends))
+        assert m.post == rounded(n * (146817 + profit - dividends - cta))
+        assert abs(m.cta - n * cta) < 1  # the remainder: within a cent of its exact share

@@ -137,12 +137,6 @@ def test_every_headline_figure_has_one_value_in_every_demo_month(demo_close: Dem
         _check_equity_changes(data, st)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "2026-10: retained earnings (0.01), NCI 0.01, total 0.00. The engine's NCI journal "
-    "(close.engine.ownership_changes.nci_journal) posts to retained earnings "
-    "post − profit + CTA + dividends, each rounded separately, so its rounding moves between "
-    "owners' retained earnings and NCI from month to month; the pack has no source for that "
-    "transfer (the prior year-end's NCI journal is not loaded), so the statement prints it in red"))
 @pytest.mark.timeout(900)
 def test_statement_of_changes_in_equity_reconciles_in_every_demo_month(
         demo_close: DemoClose) -> None:
