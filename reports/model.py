@@ -545,6 +545,22 @@ class CloseStep:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnershipStepRecord:
+    """A change in ownership without loss of control (``close.engine.ownership_changes.STEP_COLUMNS``).
+
+    Attributes:
+        entity: the subsidiary.
+        period: the month the step was recognised in.
+        nci_change: the NCI's increase (+) or decrease (−) at the step, presentation currency.
+
+    """
+
+    entity: EntityId
+    period: Period
+    nci_change: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class IntercompanyPair:
     """One intercompany pair as CONSOLIDATING matched it (``close.engine.intercompany.IC_PAIR_COLUMNS``).
 
@@ -644,6 +660,8 @@ class BoardPackData:
         close_steps: the run's statuses up to REPORTING, oldest first (the close-status page).
         checklist: the period's checklist tasks as they stood then, by due day.
         intercompany: the intercompany pairs and how each was matched.
+        ownership_steps: the changes in ownership recognised by this period (the statement of
+            changes in equity's transactions with NCI).
 
     """
 
@@ -681,6 +699,7 @@ class BoardPackData:
     close_steps: tuple[CloseStep, ...] = ()
     checklist: tuple[ChecklistTask, ...] = ()
     intercompany: tuple[IntercompanyPair, ...] = ()
+    ownership_steps: tuple[OwnershipStepRecord, ...] = ()
     signoff: SignOff | None = None
 
     def __post_init__(self) -> None:

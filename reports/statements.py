@@ -448,16 +448,24 @@ def statement_of_changes_in_equity(data: BoardPackData) -> Statement:
     comprehensive = b.subtotal("soce_total_comprehensive", t(loc, "soce_total_comprehensive"),
                                [(profit, 1), *oci])
     movements = [(comprehensive, 1)]
-    # The dividends account holds the year's declarations (the roll empties it at year end).
+    # The dividends account holds the year's declarations (the roll empties it at year end); the
+    # engine's NCI journals take the minority's share out of it (``nci_journal``, year to date).
     dividends = account_total(closing_balances, "dividends")
-    if dividends:
+    dividend_codes = {a.code for a in data.chart if a.system_role == "dividends"}
+    nci_dividends = sum((ln.amount for j in data.journals if j.kind == "nci" for ln in j.lines
+                         if ln.account in dividend_codes), ZERO)
+    if dividends or nci_dividends:
         movements.append((b.item("soce_dividends", t(loc, "soce_dividends"),
-                                 row({"retained_earnings": dividends})), 1))
+                                 row({"retained_earnings": dividends, "nci": nci_dividends})), 1))
+    # Owners: the parent's equity account of the steps; NCI: each step's NCI change this year.
     with_nci = (account_total(closing_balances, "transactions_with_nci")
                 - account_total(opening_balances, "transactions_with_nci"))
-    if with_nci:
+    fy_first = add_months(data.prior_year_end.period, 1)
+    nci_steps = sum((s.nci_change for s in data.ownership_steps if fy_first <= s.period <= data.period),
+                    ZERO)
+    if with_nci or nci_steps:
         movements.append((b.item("soce_transactions_with_nci", t(loc, "soce_transactions_with_nci"),
-                                 row({"other_reserves": with_nci})), 1))
+                                 row({"other_reserves": with_nci, "nci": nci_steps})), 1))
     closing = b.item("soce_closing", t(loc, "soce_closing", period=format_short_period(
         data.period, loc)), row(_equity_by_component(closing_balances, data.chart)))
     recon = b.subtotal("soce_reconciliation", t(loc, "soce_reconciliation"),

@@ -11,7 +11,14 @@ import pytest
 from board_pack_sample import sample_board_pack
 
 from close.engine.money import ZERO, D
-from reports.model import BoardPackData, ConsolidatedBalance, WorksheetRow
+from reports.model import (
+    BoardPackData,
+    ConsolidatedBalance,
+    Journal,
+    JournalLine,
+    OwnershipStepRecord,
+    WorksheetRow,
+)
 from reports.statements import (
     Statement,
     board_bridges,
@@ -262,3 +269,38 @@ def test_statement_of_changes_in_equity_without_a_prior_year_end_is_not_availabl
     soce = build_statements(sample_board_pack(with_prior_year_end=False)).equity_changes
     assert soce.lines == ()
     assert any("not available" in n for n in soce.notes)
+
+
+def test_statement_of_changes_in_equity_shows_dividends_to_nci_and_transactions_with_nci(
+        sample: BoardPackData) -> None:
+    """The NCI's side of its dividends (the engine's NCI journal) and of an ownership step (its facts)."""
+    role = {a.system_role: a.code for a in sample.chart if a.system_role}
+    nci, dividends, with_nci = role["nci_equity"], role["dividends"], role["transactions_with_nci"]
+    # BR2 declares 1,000.00 to its minority; HOLD sells shares of BR2 for their NCI carrying amount
+    # of 2,500.00 (the NCI rises by 2,500.00, the parent's equity takes the difference).
+    moves = {nci: D("1000.00") - D("2500.00"), dividends: D("-1000.00"), with_nci: D("2500.00")}
+    present = {b.account for b in sample.balances}
+    changed = replace(
+        sample,
+        balances=(*(replace(b, closing=b.closing + moves.get(b.account, ZERO)) for b in sample.balances),
+                  *(ConsolidatedBalance(code, amount, amount) for code, amount in moves.items()
+                    if code not in present)),
+        journals=(*sample.journals,
+                  Journal("NCI:BR2", "nci", "dividends of BR2 to its minority", "IFRS", (
+                      JournalLine("BR2", dividends, D("-1000.00")), JournalLine("BR2", nci, D("1000.00")))),
+                  Journal("STEP:BR2", "nci", "change in ownership of BR2", "IFRS", (
+                      JournalLine("BR2", nci, D("-2500.00")), JournalLine("HOLD", with_nci, D("2500.00"))))),
+        ownership_steps=(OwnershipStepRecord("BR2", sample.period, D("2500.00")),),
+    )
+    soce = build_statements(changed).equity_changes
+    keys = [c.key for c in soce.columns]
+    _soce_columns_add_across(soce)
+    assert soce.value("soce_dividends", keys.index("nci")) == D("-1000.00")
+    # The owners' dividends stay the dividends account, which the NCI journal has relieved.
+    assert soce.value("soce_dividends", keys.index("retained_earnings")) == -sum(
+        (b.closing for b in changed.balances if b.account == dividends), ZERO)
+    assert soce.value("soce_transactions_with_nci", keys.index("nci")) == D("2500.00")
+    assert soce.value("soce_transactions_with_nci", keys.index("other_reserves")) == D("-2500.00")
+    for col in range(len(keys)):
+        assert soce.value("soce_reconciliation", col) == 0, keys[col]
+    assert not soce.alerts

@@ -81,6 +81,7 @@ from reports.model import (
     KpiUnit,
     Light,
     MonthPosition,
+    OwnershipStepRecord,
     PeriodResult,
     TrialBalanceLine,
     ValidationFinding,
@@ -201,6 +202,9 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         close_steps=steps,
         checklist=checklist_of(conn, run, steps[-1].start if steps else current.as_of),
         intercompany=intercompany_of(conn, run.id, pc),
+        ownership_steps=tuple(OwnershipStepRecord(str(f["entity"]), str(f["period"]),
+                                                  from_minor(int(f["nci_change"]), pc))
+                              for f in fact_payloads(conn, run.id, "step")),
     )
 
 
