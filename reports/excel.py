@@ -19,6 +19,7 @@ reader (tests, connectors); XlsxWriter writes because it stores cached formula v
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -76,6 +77,7 @@ _HEADER = {"bold": True, "font_color": "#FFFFFF", "bg_color": "#" + BRAND, "patt
 _BOLD = {"bold": True}
 _SECTION = {"bold": True, "font_color": "#" + BRAND}
 _NOTE = {"italic": True, "font_size": 9, "font_color": "#9C5700"}
+_HEADER_LINE_HEIGHT = 13.5  # points per line of a bold 10 pt heading
 _HEADER_ROW = 4  # zero-based; rows 0-3: title, group/period/run, amounts-in, blank
 _ALIGNMENTS: dict[str, dict[str, Any]] = {"text": {"valign": "top"},
                                           "long_text": {"valign": "top", "text_wrap": True}}
@@ -126,6 +128,12 @@ class _Sheet:
             align = "left" if kind in ("text", "long_text") else "right"
             ws.write_string(_HEADER_ROW, col, label, fmt.get(_HEADER, align=align))
             ws.set_column(col, col, _WIDTHS[kind])
+        # LibreOffice does not grow a written row to its wrapped text: size the header row to
+        # its longest heading (the Equity sheet's "Attributable to owners of the parent").
+        lines = max((len(textwrap.wrap(label, int(_WIDTHS[kind]) - 2)) for label, kind in headers
+                     if kind not in ("text", "long_text")), default=1)
+        if lines > 1:
+            ws.set_row(_HEADER_ROW, _HEADER_LINE_HEIGHT * lines)
         ws.freeze_panes(_HEADER_ROW + 1, freeze_cols)
         self.row = _HEADER_ROW + 1
         self._plain: dict[tuple[int, str], Format] = {}
@@ -309,12 +317,14 @@ def _statement_sheet(book: _Book, statement: Statement, name_key: str) -> None:
         if line.kind in ("subtotal", "total"):
             props = {"bold": True, "top": 1, "top_color": "#808080",
                      "bottom": 6 if line.kind == "total" else 0}
-        elif line.kind == "item":
-            props = {"indent": 1}
         r = sheet.append(cells, props=props, cached=[None, *line.values])
-        if line.kind in ("subtotal", "total"):  # the label cell: bold, no border
+        # The label cell alone: bold without a border, or indented (an indent on a figure
+        # would align it left, which XlsxWriter does for any indented cell).
+        if line.kind in ("subtotal", "total"):
             sheet.ws.write_string(r, 0, line.label, book.formats.get({"bold": True,
                                                                      "valign": "top"}))
+        elif line.kind == "item":
+            sheet.ws.write_string(r, 0, line.label, book.formats.get({"indent": 1, "valign": "top"}))
     if statement.notes:
         sheet.row += 1
         for note in statement.notes:
