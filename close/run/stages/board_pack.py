@@ -25,6 +25,7 @@ month=D("-210000.00"))``; with no May run, ``prior_month`` is ``None``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
 from close.errors import InputDataError
 from close.run.stages.inputs import load_config, load_run_chart, read_file
 from close.run.state import RunStatus
+from close.run.summary import fact_in_units
 from close.run.workflow.checklist import overdue
 from close.storage.artifacts import package_status
 from close.storage.findings import findings
@@ -201,22 +203,21 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         positions=positions_of(conn, run, config, entities, earlier),
         close_steps=steps,
         checklist=checklist_of(conn, run, steps[-1].start if steps else current.as_of),
-        intercompany=intercompany_of(conn, run.id, pc),
+        intercompany=intercompany_of(conn, run.id, pc, entities),
         ownership_steps=tuple(OwnershipStepRecord(str(f["entity"]), str(f["period"]),
                                                   from_minor(int(f["nci_change"]), pc))
                               for f in fact_payloads(conn, run.id, "step")),
     )
 
 
-def intercompany_of(conn: Connection, run_id: RunId, pc: Currency) -> tuple[IntercompanyPair, ...]:
-    """Return the run's intercompany pairs; the frames keep amounts in minor units of ``pc``."""
-    return tuple(IntercompanyPair(
-        entity=p["entity"], counterparty=p["counterparty"], kind=p["kind"],
-        entity_amount=from_minor(p["entity_amount"], pc),
-        counterparty_amount=from_minor(p["counterparty_amount"], pc),
-        difference=from_minor(p["difference"], pc), fx_part=from_minor(p["fx_part"], pc),
-        mismatch=from_minor(p["mismatch"], pc), status=p["status"])
-        for p in fact_payloads(conn, run_id, "ic_pair"))
+def intercompany_of(conn: Connection, run_id: RunId, pc: Currency,
+                    entities: Sequence[Entity]) -> tuple[IntercompanyPair, ...]:
+    """Return the run's intercompany pairs, their amounts in units (``fact_in_units``)."""
+    currencies = {e.id: e.currency for e in entities}
+    fields = {f.name for f in dataclasses.fields(IntercompanyPair)}
+    return tuple(IntercompanyPair(**{k: v for k, v in fact_in_units("ic_pair", p, pc, currencies).items()
+                                     if k in fields})
+                 for p in fact_payloads(conn, run_id, "ic_pair"))
 
 
 def positions_of(conn: Connection, run: Run, config: GroupConfig, entities: Sequence[Entity],
