@@ -10,7 +10,7 @@ from decimal import Decimal
 import openpyxl
 from board_pack_sample import sample_board_pack
 
-from reports.excel import build_workbook
+from reports.excel import _waterfall_parts, build_workbook
 from reports.model import BoardPackData
 from reports.statements import build_statements
 
@@ -134,5 +134,21 @@ def test_every_formula_carries_its_computed_value(rendered: dict[str, bytes],
 def test_workbook_has_native_charts(rendered: dict[str, bytes]) -> None:
     with zipfile.ZipFile(io.BytesIO(rendered["xlsx"])) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        bridges = [z.read(n).decode() for n in charts if "<c:grouping val=\"stacked\"/>" in z.read(n).decode()]
     # The trend and three budget bridges: net income (month), EBITDA (month), net income (YTD).
     assert len(charts) == 4
+    # The bridges are waterfalls (stacked columns over an invisible base), not bars.
+    assert len(bridges) == 3
+    assert all("<c:barDir val=\"col\"/>" in x and "<a:noFill/>" in x for x in bridges)
+
+
+def test_waterfall_parts_float_each_step_at_its_running_total() -> None:
+    """Budget 100, +30, −150 (crossing zero), −10, actual −30: base + part spans each step."""
+    parts = _waterfall_parts([Decimal(100), Decimal(30), Decimal(-150), Decimal(-10), Decimal(-30)])
+    assert parts == [
+        {"total": Decimal(100)},
+        {"base": Decimal(100), "rise": Decimal(30)},
+        {"fall": Decimal(130), "fall_below": Decimal(-20)},
+        {"base": Decimal(-20), "fall": Decimal(-10)},
+        {"total": Decimal(-30)},
+    ]
