@@ -39,15 +39,16 @@ from reports.format import format_period, format_score, to_excel_datetime
 from reports.labels import t
 from reports.model import BoardPackData
 from reports.presentation import (
-    ACCENT,
     BRAND,
-    LIGHT_DOT,
+    GREY,
     LIGHT_FILL,
     LIGHT_INK,
+    WATERFALL_COLOURS,
     account_name,
     chart_index,
     light_label,
     presented_sign,
+    waterfall_series,
 )
 from reports.statements import (
     Statement,
@@ -617,57 +618,37 @@ def _charts(book: _Book, st: Statements) -> None:
     sheet.finish(autofilter=False)
 
 
-# The waterfall's helper columns, right of the charts: an invisible base, then the coloured parts.
+# The waterfall's helper columns, right of the charts: the invisible base and the parts above
+# and below zero (``waterfall_series``).
 _WATERFALL_COL = 17
-_WATERFALL_SERIES: tuple[tuple[str, str | None], ...] = (
-    ("base", None), ("total", ACCENT), ("rise", LIGHT_DOT["green"]), ("fall", LIGHT_DOT["red"]),
-    ("rise_below", LIGHT_DOT["green"]), ("fall_below", LIGHT_DOT["red"]))
-
-
-def _waterfall_parts(amounts: Sequence[Decimal]) -> list[dict[str, Decimal]]:
-    """Split a bridge (first and last steps totals, the rest changes) into stacked-column parts.
-
-    A change from ``a`` to ``b`` floats on an invisible base; Excel stacks positive and negative
-    values apart, so a change that crosses zero is drawn as its part above and its part below.
-    """
-    out, running = [], Decimal(0)
-    for i, amount in enumerate(amounts):
-        if i in (0, len(amounts) - 1):
-            out.append({"total": amount})
-            running = amount
-            continue
-        a, b = running, running + amount
-        kind = "rise" if amount >= 0 else "fall"
-        if a >= 0 and b >= 0:
-            out.append({"base": min(a, b), kind: abs(amount)})
-        elif a <= 0 and b <= 0:
-            out.append({"base": max(a, b), kind: -abs(amount)})
-        else:
-            out.append({kind: max(a, b), f"{kind}_below": min(a, b)})
-        running = b
-    return out
 
 
 def _waterfall(book: _Book, sheet: _Sheet, top: int, amounts: Sequence[Decimal]) -> Any:
-    """Return a waterfall chart of the bridge whose steps are in rows ``top + 1`` …: stacked columns."""
+    """Return a waterfall of the bridge whose steps are in rows ``top + 1`` …: stacked columns.
+
+    As in the deck: an invisible base, each column coloured by its kind (total, rise, fall).
+    """
     name, ws = sheet.ws.name, sheet.ws
     first, last = top + 1, top + len(amounts)
-    ws.set_column(_WATERFALL_COL, _WATERFALL_COL + len(_WATERFALL_SERIES) - 1, _WIDTHS["amount"])
-    for k, (key, _) in enumerate(_WATERFALL_SERIES):
-        ws.write_string(top, _WATERFALL_COL + k, key, book.formats.get(_META))
-    for r, parts in enumerate(_waterfall_parts(amounts), start=first):
-        for k, (key, _) in enumerate(_WATERFALL_SERIES):
-            ws.write_number(r, _WATERFALL_COL + k, _number(parts.get(key, 0)),
-                            book.formats.get({"num_format": AMOUNT_FORMAT}))
+    *series, kinds = waterfall_series(amounts)
+    ws.set_column(_WATERFALL_COL, _WATERFALL_COL + len(series) - 1, _WIDTHS["amount"])
+    amount = book.formats.get({"num_format": AMOUNT_FORMAT})
     chart = book.wb.add_chart({"type": "column", "subtype": "stacked"})
-    for k, (_, colour) in enumerate(_WATERFALL_SERIES):
+    loc = book.data.locale
+    headings = ("", t(loc, "increase"), t(loc, "decrease"))
+    for k, (heading, values) in enumerate(zip(headings, series, strict=True)):
         col = _WATERFALL_COL + k
-        fill = {"none": True} if colour is None else {"color": "#" + colour}
+        ws.write_string(top, col, heading, book.formats.get(_META))
+        for r, value in enumerate(values, start=first):
+            ws.write_number(r, col, _number(value), amount)
+        points = ([{"fill": {"none": True}, "border": {"none": True}}] * len(kinds) if k == 0 else
+                  [{"fill": {"color": "#" + WATERFALL_COLOURS[kind]}, "border": {"none": True}}
+                   for kind in kinds])
         chart.add_series({"categories": [name, first, 0, last, 0], "values": [name, first, col, last, col],
-                          "fill": fill, "border": {"none": True}, "gap": 60})
+                          "points": points, "gap": 60, "overlap": 100})
     chart.set_legend({"none": True})
     chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True,
-                                                                 "line": {"color": "#D9D9D9"}}})
+                                                                 "line": {"color": "#" + GREY}}})
     chart.set_x_axis({"label_position": "low"})
     chart.set_size({"width": 720, "height": 320})
     return chart

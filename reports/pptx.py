@@ -16,7 +16,6 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from itertools import count
 from xml.sax.saxutils import escape
 
@@ -31,7 +30,6 @@ from pptx.oxml import parse_xml
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
 
-from close.engine.money import ZERO
 from reports.archive import normalize_zip, write_zip
 from reports.board_words import check_title, finding_figures, kpi_name
 from reports.format import (
@@ -51,12 +49,14 @@ from reports.presentation import (
     LIGHT_DOT,
     LIGHT_FILL,
     LIGHT_INK,
+    WATERFALL_COLOURS,
     account_name,
     chart_index,
     highlight_lines,
     light_label,
     presented_sign,
     significant_variances,
+    waterfall_series,
 )
 from reports.statements import (
     BridgeStep,
@@ -76,9 +76,6 @@ _MARGIN = Inches(0.5)
 _NAVY = RGBColor.from_string(BRAND)
 _ACCENT = RGBColor.from_string(ACCENT)
 _GREY = RGBColor.from_string("595959")
-_UP = RGBColor.from_string("2E7D32")
-_DOWN = RGBColor.from_string("C62828")
-_TOTAL = RGBColor.from_string(BRAND)
 _FONT = "Calibri"
 _BOTTOM_IN = 6.9  # inches: nothing but the footer below this line
 _NS_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -350,41 +347,11 @@ def _financial_performance(prs: Presentation, data: BoardPackData, st: Statement
         _not_available(slide, right, Inches(1.8), half, loc, t(loc, "budget"))
 
 
-def _waterfall_series(steps: Sequence[tuple[str, str, Decimal]]
-                      ) -> tuple[list[Decimal], list[Decimal], list[Decimal], list[RGBColor]]:
-    """Split bridge steps into an invisible base and visible parts above/below zero.
-
-    A stacked column stacks positives up and negatives down separately, so a step from ``a``
-    to ``b`` is drawn as: base ``min(a, b)`` plus the rise when both are >= 0; base
-    ``max(a, b)`` plus the fall when both are <= 0; and no base, one part on each side of
-    zero, when the step crosses zero. Totals (first and last) stand on zero.
-    """
-    base, above, below, colors = [], [], [], []
-    running = ZERO
-    last = len(steps) - 1
-    for i, (_, _, amount) in enumerate(steps):
-        if i in (0, last):
-            start, end = ZERO, amount
-            running = amount
-            colors.append(_TOTAL)
-        else:
-            start, end = running, running + amount
-            running = end
-            colors.append(_UP if amount >= 0 else _DOWN)
-        lo, hi = min(start, end), max(start, end)
-        if lo >= 0:
-            base.append(lo), above.append(hi - lo), below.append(ZERO)
-        elif hi <= 0:
-            base.append(hi), above.append(ZERO), below.append(lo - hi)
-        else:
-            base.append(ZERO), above.append(hi), below.append(lo)
-    return base, above, below, colors
-
-
 def _bridge_chart(slide: Slide, steps: Sequence[BridgeStep], left: Emu, top: Emu, width: Emu,
                   height: Emu, loc: str) -> None:
     """Draw a budget-to-actual waterfall: stacked columns on an invisible base, totals in navy."""
-    base, above, below, colors = _waterfall_series(steps)
+    base, above, below, kinds = waterfall_series([amount for _, _, amount in steps])
+    colors = [RGBColor.from_string(WATERFALL_COLOURS[k]) for k in kinds]
     cd = CategoryChartData(number_format="#,##0")
     cd.categories = [label for _, label, _ in steps]
     cd.add_series("base", base)

@@ -6,7 +6,7 @@ row), not to whole statements.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from close.engine.definitions import margin
@@ -23,6 +23,47 @@ LIGHT_DOT: Mapping[str, str] = {"green": "2E7D32", "yellow": "F2B800", "red": "C
 BRAND = "1F3864"  # headings and table headers: dark navy
 ACCENT = "2E75B6"
 GREY = "D9D9D9"
+# Waterfall columns (deck, workbook; the PDF draws the same): totals navy, rises green, falls red.
+WATERFALL_COLOURS: Mapping[str, str] = {"total": BRAND, "rise": "2E7D32", "fall": "C62828"}
+
+
+def waterfall_series(amounts: Sequence[Decimal]
+                     ) -> tuple[list[Decimal], list[Decimal], list[Decimal], list[str]]:
+    """Split a bridge (first and last amounts totals, the rest steps) into stacked-column series.
+
+    A stacked column stacks positives up and negatives down separately, so a step from ``a``
+    to ``b`` is drawn as: base ``min(a, b)`` plus the rise when both are >= 0; base
+    ``max(a, b)`` plus the fall when both are <= 0; and no base, one part on each side of
+    zero, when the step crosses zero. Totals (first and last) stand on zero.
+
+    Returns:
+        The invisible base, the visible parts above and below zero, and each column's kind
+        (``total``, ``rise`` or ``fall``: a key of ``WATERFALL_COLOURS``).
+
+    """
+    base: list[Decimal] = []
+    above: list[Decimal] = []
+    below: list[Decimal] = []
+    kinds: list[str] = []
+    running = Decimal(0)
+    last = len(amounts) - 1
+    for i, amount in enumerate(amounts):
+        if i in (0, last):
+            start, end = Decimal(0), amount
+            running = amount
+            kinds.append("total")
+        else:
+            start, end = running, running + amount
+            running = end
+            kinds.append("rise" if amount >= 0 else "fall")
+        lo, hi = min(start, end), max(start, end)
+        if lo >= 0:
+            base.append(lo), above.append(hi - lo), below.append(Decimal(0))
+        elif hi <= 0:
+            base.append(hi), above.append(Decimal(0)), below.append(lo - hi)
+        else:
+            base.append(Decimal(0)), above.append(hi), below.append(lo)
+    return base, above, below, kinds
 
 
 def presented_sign(account: ChartAccount) -> int:

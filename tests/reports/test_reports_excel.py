@@ -10,8 +10,9 @@ from decimal import Decimal
 import openpyxl
 from board_pack_sample import sample_board_pack
 
-from reports.excel import _waterfall_parts, build_workbook
+from reports.excel import build_workbook
 from reports.model import BoardPackData
+from reports.presentation import waterfall_series
 from reports.statements import build_statements
 
 # Text that a reader would take for an amount: decimals, maybe grouped, maybe in parentheses.
@@ -143,13 +144,11 @@ def test_workbook_has_native_charts(rendered: dict[str, bytes]) -> None:
     assert all("<c:barDir val=\"col\"/>" in x and "<a:noFill/>" in x for x in bridges)
 
 
-def test_waterfall_parts_float_each_step_at_its_running_total() -> None:
-    """Budget 100, +30, −150 (crossing zero), −10, actual −30: base + part spans each step."""
-    parts = _waterfall_parts([Decimal(100), Decimal(30), Decimal(-150), Decimal(-10), Decimal(-30)])
-    assert parts == [
-        {"total": Decimal(100)},
-        {"base": Decimal(100), "rise": Decimal(30)},
-        {"fall": Decimal(130), "fall_below": Decimal(-20)},
-        {"base": Decimal(-20), "fall": Decimal(-10)},
-        {"total": Decimal(-30)},
-    ]
+def test_waterfall_series_float_each_step_at_its_running_total() -> None:
+    """Budget 100, +30, −150 (crossing zero), −10, actual −30: base + parts span each step."""
+    base, above, below, kinds = waterfall_series(
+        [Decimal(100), Decimal(30), Decimal(-150), Decimal(-10), Decimal(-30)])
+    assert base == [0, 100, 0, -20, 0]
+    assert above == [100, 30, 130, 0, 0]
+    assert below == [0, 0, -20, -10, -30]
+    assert kinds == ["total", "rise", "fall", "fall", "total"]
