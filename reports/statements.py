@@ -387,10 +387,12 @@ def statement_of_changes_in_equity(data: BoardPackData) -> Statement:
     prior fiscal year-end's balance sheet, the year's profit (the income statement's owners' and
     NCI shares), exchange differences on translating foreign operations (the owners' CTA account
     movement; the NCI's share of CTA from the attributions at both dates), other reserve
-    movements from their own accounts, dividends declared (the dividends account, reset at each
-    year end), the closing balance sheet and the reconciliation: closing − (opening + every
-    movement), 0.00 when every movement is explained, else printed in red with a note. There is
-    no balancing line.
+    movements from their own accounts, dividends declared (owners: the dividends account, reset
+    at each year end; NCI: the engine's NCI journals' share of the subsidiaries' dividends),
+    transactions with NCI (owners: the parent's equity account of ownership steps; NCI: the
+    steps' NCI change this fiscal year), the closing balance sheet and the reconciliation:
+    closing − (opening + every movement), 0.00 when every movement is explained, else printed in
+    red with a note. There is no balancing line.
 
     At the prior year-end the year's result still sits in the income-statement accounts and the
     dividends account: the opening retained earnings include them, as the balance sheet's prior
