@@ -160,7 +160,7 @@ def check_sources(entities: Any) -> None:  # noqa: ANN401 - close.config.EntityC
 
     for entity in entities:
         cls = connector_class(entity.connector, entity=entity.id)
-        placeholders = {name: "placeholder" for name in getattr(cls, "SECRETS", ())}
+        placeholders = {name: "placeholder" for name in cls.SETTINGS.SECRETS}
         connector = cls(dict(entity.source), ConnectorContext(entity=entity.id, currency=entity.currency,
                                                               open_file=no_files, secrets=placeholders))
         connector.disconnect()
