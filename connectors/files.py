@@ -940,6 +940,7 @@ class FileConnector(ERPConnector):
     """
 
     name = "file"
+    SETTINGS = FileSource
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         """Validate the settings now, so a typo fails at config time, not mid-close.

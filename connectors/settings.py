@@ -37,6 +37,7 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     create_model,
     field_validator,
     model_validator,
@@ -156,8 +157,8 @@ class ErpSource(SourceSettings):
 
     base_url: NonBlank | None = described("the API's root URL (default: the provider's)", None)
     page_size: Integer = described("records per page, an integer 1..1000", 100, ge=1, le=1000)
-    http: HttpTable = described("an [entities.source.http] table of retry and rate overrides",  # type: ignore[valid-type]
-                                HttpTable())
+    http: HttpTable | None = described(  # type: ignore[valid-type]
+        "an [entities.source.http] table of retry and rate overrides", None)
 
 
 class TotvsSource(ErpSource):
@@ -270,13 +271,25 @@ def _codec(name: str) -> str:
     return name
 
 
+def _sheet(value: Any) -> Any:  # noqa: ANN401 - a raw TOML value
+    """Take a sheet's name or 1-based position (one check, so an error names ``sheet`` alone)."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ValueError("not a sheet")
+
+
+_Sheet = Annotated[str | int, BeforeValidator(_sheet), WithJsonSchema(
+    {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer", "minimum": 1}]})]
+
+
 class FileSource(SourceSettings):
     """``connector = "file"``: a trial-balance file per period, snapshotted with the run."""
 
     path: NonBlank | None = described(
         'the file of a period, relative to the config, such as "tb/{period}.csv" (required)', None)
-    sheet: NonBlank | Annotated[Integer, Field(ge=1)] | None = described(
-        "an XLSX sheet name or a 1-based position", None)
+    sheet: _Sheet | None = described("an XLSX sheet name or a 1-based position", None)
     encoding: Annotated[StrictStr, AfterValidator(_codec)] | None = described(
         "a Python codec name such as utf-8 or latin-1", None)
     columns: dict[Literal[FILE_FIELDS], NonBlank] = described(  # type: ignore[valid-type]

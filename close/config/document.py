@@ -18,7 +18,6 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
-    WithJsonSchema,
     create_model,
     field_validator,
     model_validator,
@@ -312,7 +311,7 @@ class EntityTable(TomlTable):
         source: SourceSettings | dict[str, Any] = getattr(self, "source")  # noqa: B009
         return EntityConfig(
             id=self.id, name=self.name, currency=self.currency, connector=connector,
-            source=source.model_dump(exclude_unset=True) if isinstance(source, SourceSettings) else dict(source),
+            source=source.model_dump(mode="json", exclude_unset=True) if isinstance(source, SourceSettings) else dict(source),
             parent=self.parent or None, ownership=self.ownership, method=self.method,
             acquisition=self.acquisition.acquisition() if self.acquisition else None,
             disposal=Disposal(**dict(self.disposal)) if self.disposal else None)
@@ -322,8 +321,9 @@ def _entity_variant(name: str, model: type[SourceSettings]) -> type[EntityTable]
     """Return the ``[[entities]]`` table of one built-in connector: its name and its source's model."""
     required = [key for key, f in model.model_fields.items() if f.is_required()]
     connector = described(name + (" (the default)" if name == "file" else ""), "file" if name == "file" else ...)
-    source = described(f"the {name} connector's own settings (never secrets)"
-                       + (f"; required: {', '.join(required)}" if required else ""), ... if required else model())
+    what = f"the {name} connector's own settings (never secrets)"
+    source = described(f"{what}; required: {', '.join(required)}") if required else \
+        Field(default_factory=model, description=what)  # a factory: the schema shows no default
     return create_model(  # type: ignore[call-overload, no-any-return] # one variant per connector
         f"{model.__name__.removesuffix('Source')}Entity", __base__=EntityTable, __doc__=model.__doc__,
         connector=(Literal[name], connector), source=(model, source))
@@ -335,9 +335,8 @@ class PluginEntity(EntityTable):
     Its source table is checked by the connector itself when the close run is created.
     """
 
-    connector: Annotated[Text, WithJsonSchema({
-        "type": "string", "not": {"enum": sorted(SOURCE_MODELS)},
-        "description": "a connector registered by another package"})] = described(
+    # The schema names the plugins installed when it is printed (group_config_schema).
+    connector: Text = described(
         "a registered connector: " + ", ".join(SOURCE_MODELS) + " or one another package registers")
     source: dict[str, Any] = described("the connector's own settings (never secrets)", {})
 
@@ -488,8 +487,20 @@ class _TomlJsonSchema(GenerateJsonSchema):
         return super().default_schema(schema)
 
 
+def _name_plugins(schema: dict[str, Any], plugins: list[str]) -> None:
+    """Let ``connector`` name only the connectors installed beside the built-ins (none: no plugin variant)."""
+    defs, variants = schema["$defs"], schema["properties"]["entities"]["items"]["oneOf"]
+    if plugins:
+        defs["PluginEntity"]["properties"]["connector"] = {
+            "enum": plugins, "description": "a connector another installed package registers"}
+    else:
+        del defs["PluginEntity"]
+        variants.remove({"$ref": "#/$defs/PluginEntity"})
+
+
 def group_config_schema() -> dict[str, Any]:
     """Return the JSON Schema of the group TOML (TOML dates appear as strings, as editors map them)."""
     schema = GroupDocument.model_json_schema(schema_generator=_TomlJsonSchema)
+    _name_plugins(schema, sorted(set(registered_connectors()) - set(SOURCE_MODELS)))
     return {"$schema": SCHEMA_DIALECT, **schema, "title": "monthclose group config"}
 
