@@ -83,7 +83,8 @@ class HttpPolicy:
     rate: float | None = None
     burst: int = 1
 
-    def with_settings(self, overrides: Mapping[str, Any] | TomlTable | None, *, entity: EntityId) -> HttpPolicy:
+    def with_settings(self, overrides: Mapping[str, Any] | TomlTable | None, *,
+                      entity: EntityId) -> HttpPolicy:
         """Return a copy with the entity's ``[entities.source.http]`` overrides applied.
 
         The table is flat: the retry keys (``attempts``, ``wait_initial``, ``breaker_fail_max``…)

@@ -66,7 +66,8 @@ def refuse_secret_keys(table: Mapping[str, Any]) -> None:
     """
     for key in table:
         if isinstance(key, str) and _SECRET_KEY.search(key) and not key.endswith("_env"):
-            raise invalid(key, "secrets never go in the config file", f"{key}_env naming an environment variable")
+            raise invalid(key, "secrets never go in the config file",
+                          f"{key}_env naming an environment variable")
 
 
 def secret_env(name: str) -> Any:  # noqa: ANN401 - a pydantic Field
@@ -141,7 +142,7 @@ _HTTP_NUMBERS: dict[str, type] = {**POLICY_NUMBERS, "timeout": float, "rate": fl
 #: ``[entities.source.http]``: one flat table of retry, timeout, rate and breaker overrides.
 HttpTable: type[TomlTable] = create_model(  # type: ignore[call-overload] # fields from a mapping
     "HttpTable", __base__=TomlTable,
-    __doc__="``[entities.source.http]``: retry, timeout, rate and breaker overrides (absent: the provider's).",
+    __doc__="``[entities.source.http]``: retry, timeout, rate and breaker overrides (absent: the default).",
     **{key: (_Count | None if kind is int else _Seconds | None,
              described("an integer >= 1" if kind is int else "a number >= 0", None))
        for key, kind in _HTTP_NUMBERS.items()})
@@ -167,8 +168,8 @@ class TotvsSource(ErpSource):
     base_url: NonBlank | None = described("the API's root URL on the customer's server (required: TOTVS "
                                           "has no public one)", None)
     auth: Literal["oauth2", "basic"] = described('"oauth2" or "basic"', "oauth2")
-    token_url: NonBlank | None = described("the token endpoint (default: base_url + the product's token path)",
-                                           None)
+    token_url: NonBlank | None = described(
+        "the token endpoint (default: base_url + the product's token path)", None)
     username_env: EnvVar | None = secret_env("username")
     password_env: EnvVar | None = secret_env("password")
 
@@ -191,8 +192,9 @@ class TotvsRmSource(TotvsSource):
     company_id: Integer = described("the company (coligada) code, an integer 1..32767", 1, ge=1, le=32_767)
     ledger_start: Annotated[date, BeforeValidator(_iso_date)] = described(
         "a date YYYY-MM-DD (the first day of the books)", date(1900, 1, 1))
-    date_param: NonBlank = described("a template with {first} and {last}, e.g. '{first:%Y-%m-%d},{last:%Y-%m-%d}'",
-                                     "{first:%Y-%m-%d},{last:%Y-%m-%d}")
+    date_param: NonBlank = described(
+        "a template with {first} and {last}, e.g. '{first:%Y-%m-%d},{last:%Y-%m-%d}'",
+        "{first:%Y-%m-%d},{last:%Y-%m-%d}")
     transactions_value: Literal[TRANSACTIONS_VALUES] = described(  # type: ignore[valid-type]
         '"balance" or "movement": what AccountingTransactions.value holds', "balance")
 
@@ -248,14 +250,16 @@ class ContaAzulSource(RefreshTokenSource):
 
     page_size: Literal[CONTAAZUL_PAGE_SIZES] = described(  # type: ignore[valid-type]
         "records per page: " + ", ".join(map(str, CONTAAZUL_PAGE_SIZES)), 500)
-    history_years: Integer = described("years of titles read before the period, an integer 1..50", 5, ge=1, le=50)
+    history_years: Integer = described("years of titles read before the period, an integer 1..50",
+                                       5, ge=1, le=50)
 
 
 class BlingSource(RefreshTokenSource):
     """``connector = "bling"``: Bling v3."""
 
     page_size: Integer = described("records per page, an integer 1..100", 100, ge=1, le=100)
-    history_years: Integer = described("years of titles read before the period, an integer 1..20", 3, ge=1, le=20)
+    history_years: Integer = described("years of titles read before the period, an integer 1..20",
+                                       3, ge=1, le=20)
 
 
 # The fields a file's ``columns`` table may name (connectors.files detects their headers).

@@ -293,7 +293,7 @@ class DisposalTable(TomlTable):
 
 
 class EntityTable(TomlTable):
-    """``[[entities]]``: one legal entity of the group (a variant per connector adds ``connector`` and ``source``)."""
+    """``[[entities]]``: one legal entity of the group (a variant per connector adds its ``source``)."""
 
     id: Identifier = described("an id of letters, digits, _ . -")
     name: Text = described("the entity's name")
@@ -309,9 +309,10 @@ class EntityTable(TomlTable):
         """Return the runtime record (an empty ``parent`` is no parent; ``source`` as written)."""
         connector: str = getattr(self, "connector")  # noqa: B009 - declared by each variant
         source: SourceSettings | dict[str, Any] = getattr(self, "source")  # noqa: B009
+        written = source.model_dump(mode="json", exclude_unset=True) if isinstance(source, SourceSettings) \
+            else dict(source)
         return EntityConfig(
-            id=self.id, name=self.name, currency=self.currency, connector=connector,
-            source=source.model_dump(mode="json", exclude_unset=True) if isinstance(source, SourceSettings) else dict(source),
+            id=self.id, name=self.name, currency=self.currency, connector=connector, source=written,
             parent=self.parent or None, ownership=self.ownership, method=self.method,
             acquisition=self.acquisition.acquisition() if self.acquisition else None,
             disposal=Disposal(**dict(self.disposal)) if self.disposal else None)
@@ -320,7 +321,8 @@ class EntityTable(TomlTable):
 def _entity_variant(name: str, model: type[SourceSettings]) -> type[EntityTable]:
     """Return the ``[[entities]]`` table of one built-in connector: its name and its source's model."""
     required = [key for key, f in model.model_fields.items() if f.is_required()]
-    connector = described(name + (" (the default)" if name == "file" else ""), "file" if name == "file" else ...)
+    default = name == "file"
+    connector = described(name + (" (the default)" if default else ""), name if default else ...)
     what = f"the {name} connector's own settings (never secrets)"
     source = described(f"{what}; required: {', '.join(required)}") if required else \
         Field(default_factory=model, description=what)  # a factory: the schema shows no default
@@ -352,13 +354,15 @@ class PluginEntity(EntityTable):
         if self.connector not in known:
             guess = did_you_mean(self.connector, known, cutoff=0.6)
             hint = f"; did you mean {guess!r}?" if guess else ""
-            raise invalid("connector", f"unknown connector {self.connector!r}{hint}", "one of " + ", ".join(known))
+            raise invalid("connector", f"unknown connector {self.connector!r}{hint}",
+                          "one of " + ", ".join(known))
         return self
 
 
 def _variant_of(entity: Any) -> str:  # noqa: ANN401 - a raw TOML table or a validated one
     """Pick an entity's variant: its connector's name when built in, else the plugin's."""
-    name = entity.get("connector", "file") if isinstance(entity, Mapping) else getattr(entity, "connector", "file")
+    name = entity.get("connector", "file") if isinstance(entity, Mapping) else \
+        getattr(entity, "connector", "file")
     return name if isinstance(name, str) and name in SOURCE_MODELS else "plugin"
 
 

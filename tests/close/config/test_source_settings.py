@@ -95,8 +95,8 @@ def test_a_wrong_type_names_the_key_and_what_was_expected(connector: str, source
 
 def test_a_required_source_key_is_named() -> None:
     err = _refused(_with_source("totvs_protheus", 'base_url = "https://erp.example"'))
-    assert err.key == "entities[1].source.tenant_id" and str(err).endswith("(expected the tenantId header, "
-                                                                           '"company,branch" such as "01,0101")')
+    assert err.key == "entities[1].source.tenant_id"
+    assert err.expected == 'the tenantId header, "company,branch" such as "01,0101"'
     err = _refused(GROUP + 'connector = "totvs_protheus"\n')  # no source table at all
     assert err.key == "entities[1].source" and "required: tenant_id" in (err.expected or "")
 
@@ -129,8 +129,9 @@ def test_a_source_keeps_what_was_written_for_its_connector() -> None:
     config = parse_group_config(_with_source(
         "totvs_rm", 'base_url = "https://rm.example"\nledger_start = 2019-01-01\n'
         'password_env = "RM_PASSWORD"\n[entities.source.http]\nattempts = 2\ntimeout = 5'))
-    assert config.entities[1].source == {"base_url": "https://rm.example", "ledger_start": "2019-01-01",
-                                         "password_env": "RM_PASSWORD", "http": {"attempts": 2, "timeout": 5.0}}
+    assert config.entities[1].source == {
+        "base_url": "https://rm.example", "ledger_start": "2019-01-01", "password_env": "RM_PASSWORD",
+        "http": {"attempts": 2, "timeout": 5.0}}
     assert config.entities[0].source == {"path": "tb/{period}.csv"} and config.entities[0].connector == "file"
 
 
@@ -177,9 +178,11 @@ def test_the_schema_refuses_a_misspelt_or_mistyped_source_and_an_unknown_connect
         assert list(validator.iter_errors(tomllib.loads(bad))), bad
 
 
-def test_the_schema_names_the_connectors_installed_beside_the_built_ins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_schema_names_the_connectors_installed_beside_the_built_ins(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     sap = EntryPoint(name="sap", value="acme.sap:SapConnector", group=settings.ENTRY_POINT_GROUP)
     monkeypatch.setattr(settings, "entry_points", lambda group: [sap])
-    validator = jsonschema.Draft202012Validator(json.loads(CliRunner().invoke(app, ["config", "schema"]).stdout))
+    schema = json.loads(CliRunner().invoke(app, ["config", "schema"]).stdout)
+    validator = jsonschema.Draft202012Validator(schema)
     assert list(validator.iter_errors(tomllib.loads(_with_source("sap", 'client = "100"')))) == []
     assert list(validator.iter_errors(tomllib.loads(GROUP + 'connector = "omei"\n')))
