@@ -220,7 +220,9 @@ class TotvsProtheusSource(TotvsSource):
 class ManagementSource(ErpSource):
     """What the management-TB connectors (Omie, Conta Azul, Bling) share."""
 
-    fiscal_year_start: Integer = described("the month the entity's fiscal year starts, 1..12", 1, ge=1, le=12)
+    # The close passes the group's [group] fiscal_year_start here unless the source sets its own.
+    fiscal_year_start: Integer = described("the month the entity's fiscal year starts, 1..12 (default: the "
+                                           "group's)", 1, ge=1, le=12)
 
 
 class OmieSource(ManagementSource):
