@@ -10,6 +10,9 @@
 * ``BearerAuth`` (a static token), ``ApiKeyAuth`` (a key in a header) and ``BasicAuth``.
   Omie's ``app_key``/``app_secret`` travel inside the JSON body: ``AppKeyCredentials`` gives the
   connector the two fields to merge into it.
+* ``require_secret`` reads one secret from the run's context (its variable named by the source's
+  ``<name>_env`` key, ``connectors.settings``) and ``rotating_refresh_token_auth`` builds the
+  refresh-token flow of Conta Azul and Bling on three of them.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """What a group config may not hold: paths leaving its folder, and anything that looks like a secret.
 
 Both checks run on the whole document before anything is read or stored (``load_group_config``
-calls :func:`guard_config`; ``create_close_run`` adds :func:`check_sources`, which builds every
-entity's connector once so an unknown or malformed source setting is refused there too).
+calls :func:`guard_config`, before the source tables are validated against their connectors' models
+in ``connectors.settings``). ``create_close_run`` adds :func:`check_sources`, which builds every
+entity's connector once, for what only the connector knows (a file source's ``path``, TOTVS's
+``base_url``, a plugin connector's own settings).
 
 Paths: every file the config names (``[files]``, ``adjustments``, ``[distribution] output_dir``, an
 entity source's ``path``) must resolve — ``..`` and symlinks followed — inside the config's folder,
