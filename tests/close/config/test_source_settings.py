@@ -8,6 +8,8 @@ group TOML (``close.config``) and from a connector built on a plain table alike.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tomllib
 from importlib.metadata import EntryPoint
 from pathlib import Path
@@ -186,3 +188,11 @@ def test_the_schema_names_the_connectors_installed_beside_the_built_ins(
     validator = jsonschema.Draft202012Validator(schema)
     assert list(validator.iter_errors(tomllib.loads(_with_source("sap", 'client = "100"')))) == []
     assert list(validator.iter_errors(tomllib.loads(GROUP + 'connector = "omei"\n')))
+
+
+@pytest.mark.parametrize("module", ["connectors.settings", "connectors.omie", "close.config.document"])
+def test_each_side_imports_first_without_a_cycle(module: str) -> None:
+    """The group config's model imports the connectors' models, which build on close.config."""
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
