@@ -17,8 +17,8 @@ it read as ``ConnectorContext.secrets`` (keyed by variable name, as ``close.conf
 holds every ``CLOSE_SECRET_*``; keying by secret name works too, for tests and demos); inside the
 connector values are wrapped in ``connectors.auth.Secret``, which never prints them.
 
-This module imports only pydantic and ``close.config``'s building blocks: the group config's
-model imports it without pulling HTTP clients into every process that reads a config.
+This module imports no HTTP client: the group config's model imports it, and every process that
+reads a config (the engine's included) would load one.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from pydantic import (
 )
 
 from close.config.errors import explain
+from close.config.guard import secret_looking_key
 from close.config.types import Integer, TomlTable, described, invalid
 from close.errors import ConfigError
 from close.resilience import POLICY_NUMBERS
@@ -51,21 +52,19 @@ from close.resilience import POLICY_NUMBERS
 _T = TypeVar("_T", bound=TomlTable)
 ENTRY_POINT_GROUP = "monthclose.connectors"
 
-# A key naming a secret itself rather than where it is (``password``, ``app_secret``, ``api_key``).
-_SECRET_KEY = re.compile(r"(secret|password|token|api_key)$", re.IGNORECASE)
 NonBlank = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
 EnvVar = Annotated[StrictStr, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
 def refuse_secret_keys(table: Mapping[str, Any]) -> None:
-    """Refuse a source key that would hold a secret (``…_env`` keys name a variable and pass).
+    """Refuse a source key that would hold a secret (the guard's rule: ``…_env`` and ``…_url`` keys pass).
 
     Raises:
         PydanticCustomError: ``config_invalid`` naming the key (never its value).
 
     """
     for key in table:
-        if isinstance(key, str) and _SECRET_KEY.search(key) and not key.endswith("_env"):
+        if isinstance(key, str) and secret_looking_key(key):
             raise invalid(key, "secrets never go in the config file",
                           f"{key}_env naming an environment variable")
 

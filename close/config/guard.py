@@ -57,7 +57,7 @@ def _walk(node: Any, prefix: str) -> Iterator[tuple[str, str, Any]]:  # noqa: AN
             yield from _walk(value, f"{prefix}[{i}]")
 
 
-def _secret_looking_key(key: str) -> bool:
+def secret_looking_key(key: str) -> bool:
     """Whether a config key names a secret (``…_env`` and ``…_url`` keys name where one is)."""
     if key.lower().endswith(_HARMLESS_SUFFIXES):
         return False
@@ -84,7 +84,7 @@ def refuse_secrets(doc: Mapping[str, Any], source: str) -> None:
 
     """
     for dotted, key, value in _walk(doc, ""):
-        if key and _secret_looking_key(key):
+        if key and secret_looking_key(key):
             raise ConfigError("secrets never go in the config file", file=source, key=dotted,
                               expected=f"{key}_env naming an environment variable (CLOSE_SECRET_…)")
         if isinstance(value, str) and not key.lower().endswith("_env") and looks_like_a_secret(value):

@@ -63,7 +63,7 @@ def _refused(text: str) -> ConfigError:
     ("file", 'path = "tb/{period}.csv"\ndelimeter = ";"', "delimeter", "delimiter"),
     ("omie", "page_sise = 100", "page_sise", "page_size"),
     ("contaazul", "history_year = 2", "history_year", "history_years"),
-    ("bling", 'refresh_token_evn = "BLING_TOKEN"', "refresh_token_evn", "refresh_token_env"),
+    ("bling", 'client_id_evn = "BLING_ID"', "client_id_evn", "client_id_env"),
     ("totvs_rm", "company = 2", "company", "company_id"),
     ("totvs_protheus", 'tenant_id = "01,0101"\ncurrency_cod = "02"', "currency_cod", "currency_code"),
     ("omie", "[entities.source.http]\nattempt = 2", "http.attempt", "attempts"),
@@ -120,7 +120,7 @@ def test_a_connector_another_package_registers_keeps_its_own_source(monkeypatch:
     assert err.key == "entities[1].source.password" and "secrets never go in the config file" in str(err)
 
 
-@pytest.mark.parametrize("key", ["password", "app_secret", "refresh_token", "api_key"])
+@pytest.mark.parametrize("key", ["password", "app_secret", "refresh_token", "api_key", "apikey", "passwd"])
 def test_a_secret_in_a_source_is_refused_naming_the_env_key_to_use(key: str) -> None:
     err = _refused(_with_source("omie", f'{key} = "x"'))
     assert err.key == f"entities[1].source.{key}" and "secrets never go in the config file" in str(err)
