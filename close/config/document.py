@@ -11,7 +11,7 @@ checklist's dependencies, step order) are model validators naming the key they b
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     Discriminator,
@@ -304,15 +304,17 @@ class EntityTable(TomlTable):
                                                           default_of(EntityConfig, "method"))
     acquisition: AcquisitionTable | None = described("an [entities.acquisition] table", None)
     disposal: DisposalTable | None = described("an [entities.disposal] table", None)
+    if TYPE_CHECKING:  # declared by each variant, with its own types
+        connector: str
+        source: SourceSettings | dict[str, Any]
 
     def entity(self) -> EntityConfig:
         """Return the runtime record (an empty ``parent`` is no parent; ``source`` as written)."""
-        connector: str = getattr(self, "connector")  # noqa: B009 - declared by each variant
-        source: SourceSettings | dict[str, Any] = getattr(self, "source")  # noqa: B009
+        source = self.source
         written = source.model_dump(mode="json", exclude_unset=True) if isinstance(source, SourceSettings) \
             else dict(source)
         return EntityConfig(
-            id=self.id, name=self.name, currency=self.currency, connector=connector, source=written,
+            id=self.id, name=self.name, currency=self.currency, connector=self.connector, source=written,
             parent=self.parent or None, ownership=self.ownership, method=self.method,
             acquisition=self.acquisition.acquisition() if self.acquisition else None,
             disposal=Disposal(**dict(self.disposal)) if self.disposal else None)
