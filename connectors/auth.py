@@ -10,6 +10,9 @@
 * ``BearerAuth`` (a static token), ``ApiKeyAuth`` (a key in a header) and ``BasicAuth``.
   Omie's ``app_key``/``app_secret`` travel inside the JSON body: ``AppKeyCredentials`` gives the
   connector the two fields to merge into it.
+* ``require_secret`` reads one secret from the run's context (its variable named by the source's
+  ``<name>_env`` key, ``connectors.settings``) and ``rotating_refresh_token_auth`` builds the
+  refresh-token flow of Conta Azul and Bling on three of them.
 """
 
 from __future__ import annotations
@@ -17,16 +20,20 @@ from __future__ import annotations
 import base64
 import hmac
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from close.errors import InputDataError
+from close.errors import ConfigError, InputDataError
 from close.resilience import parse_retry_after
 from connectors.errors import FatalConnectorError, RetriableConnectorError
+from connectors.settings import secret_env_var
+
+if TYPE_CHECKING:
+    from connectors.base import ConnectorContext
 
 
 class Secret:
@@ -252,3 +259,44 @@ class OAuth2(httpx.Auth):
             if self.grant_type == "password" and self._use_refresh_token:
                 # Later tokens come from the refresh token, not the password again (TOTVS).
                 self.grant_type = "refresh_token"
+
+
+def require_secret(context: ConnectorContext, name: str, connector: str,
+                   settings: Mapping[str, Any] | None = None) -> Secret:
+    """Return secret ``name`` wrapped, or a ``ConfigError`` saying which variable to set.
+
+    ``context.secrets`` is searched by the variable name first (``connectors.settings``'s
+    ``secret_env_var``), then by the secret's name.
+
+    Raises:
+        ConfigError: naming entity, connector and the environment variable (never a value).
+
+    """
+    var = secret_env_var(context.entity, name, settings)
+    value = context.secrets.get(var) or context.secrets.get(name)
+    if not value:
+        raise ConfigError(f"connector {connector} of entity {context.entity} needs the secret "
+                          f"{name!r}; set the environment variable {var}", key=f"secrets.{name}")
+    return Secret(value)
+
+
+def rotating_refresh_token_auth(context: ConnectorContext, settings: Mapping[str, Any], *, connector: str,
+                                token_url: str) -> OAuth2:
+    """OAuth2 on a refresh token that the provider replaces at every refresh (Conta Azul, Bling).
+
+    The new token is handed to ``context.store_secret`` at once, since the old one is revoked.
+
+    Raises:
+        ConfigError: a missing client id, client secret or refresh token.
+
+    """
+    def keep(token: Secret) -> None:
+        if context.store_secret is not None:
+            context.store_secret("refresh_token", token.reveal())
+
+    return OAuth2(
+        token_url=token_url, grant_type="refresh_token", entity=context.entity, connector=connector,
+        client_id=require_secret(context, "client_id", connector, settings).reveal(),
+        client_secret=require_secret(context, "client_secret", connector, settings),
+        refresh_token=require_secret(context, "refresh_token", connector, settings),
+        on_refresh_token=keep)

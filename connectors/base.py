@@ -26,6 +26,7 @@ from close.errors import CloseError, InputDataError
 from close.resilience import parse_retry_after
 from connectors.errors import FatalConnectorError, RetriableConnectorError
 from connectors.payload import Payload
+from connectors.settings import SourceSettings
 
 # Frames returned besides the trial balance (text columns hold "" when absent, amounts are int64
 # minor units of the entity currency, dates are ``datetime.date``).
@@ -129,6 +130,9 @@ class ERPConnector(abc.ABC):
     """
 
     name: ClassVar[str] = "abstract"
+    # The model of the entity's ``[entities.source]`` table; its ``<name>_env`` keys name the
+    # connector's secrets (``SETTINGS.SECRETS``). The group config is checked against it on load.
+    SETTINGS: ClassVar[type[SourceSettings]] = SourceSettings
     # the API the connector reads (reported by ``close connectors check``)
     API_VERSION: ClassVar[str] = ""
 

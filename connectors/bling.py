@@ -38,11 +38,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
 
 from close.engine.types import Period
+from connectors.auth import rotating_refresh_token_auth
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
 from connectors.field_map import unread_fields
 from connectors.http import ErpHttpClient, HttpPolicy
@@ -62,12 +63,7 @@ from connectors.management import (
     uncategorised,
 )
 from connectors.payload import Payload
-from connectors.settings import (
-    check_keys,
-    int_setting,
-    rotating_refresh_token_auth,
-    str_setting,
-)
+from connectors.settings import BlingSource
 from connectors.trial_balance import check_trial_balance_balances
 
 DEFAULT_BASE_URL = "https://api.bling.com.br/Api/v3"
@@ -96,31 +92,29 @@ class BlingConnector(ERPConnector):
 
     name = "bling"
     API_VERSION = "Bling API v3 (OpenAPI 3.0 of developer.bling.com.br/referencia)"
-    SECRETS: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
+    SETTINGS = BlingSource
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         """Check settings and secrets; compose the OAuth2 flow and the HTTP client.
 
         Raises:
-            ConfigError: an unknown or bad setting, or a missing secret.
+            ConfigError: an unknown or bad setting (``BlingSource``) or a missing secret.
 
         """
         super().__init__(settings, context)
         self._unexplained: tuple[UnexplainedItem, ...] = ()
         entity = context.entity
-        check_keys(settings, ("token_url", "history_years"), entity=entity, connector=self.name,
-                   secrets=self.SECRETS)
-        self.page_size = int_setting(settings, "page_size", 100, entity=entity, high=100)
-        self.fy_start = int_setting(settings, "fiscal_year_start", 1, entity=entity, high=12)
-        self.history_years = int_setting(settings, "history_years", 3, entity=entity, high=20)
-        base_url = str_setting(settings, "base_url", DEFAULT_BASE_URL, entity=entity)
+        source = BlingSource.parse(settings, entity=entity, connector=self.name)
+        self.page_size = source.page_size
+        self.fy_start = source.fiscal_year_start
+        self.history_years = source.history_years
+        base_url = source.base_url or DEFAULT_BASE_URL
         self.auth = rotating_refresh_token_auth(
             context, settings, connector=self.name,
-            token_url=str_setting(settings, "token_url", f"{base_url.rstrip('/')}/oauth/token",
-                                  entity=entity))
+            token_url=source.token_url or f"{base_url.rstrip('/')}/oauth/token")
         self.client = ErpHttpClient(
             provider=self.name, entity=entity, auth=self.auth, base_url=base_url,
-            policy=POLICY.with_settings(settings.get("http"), entity=entity),
+            policy=POLICY.with_settings(source.http, entity=entity),
             classify=self.classify_response, redis_url=context.redis_url,
             limiter_key=f"{self.name}:{entity}")
 

@@ -42,13 +42,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
 
 from close.engine.periods import period_bounds
 from close.engine.types import Period
-from close.errors import ConfigError
+from connectors.auth import rotating_refresh_token_auth
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
 from connectors.field_map import unread_fields
 from connectors.http import ErpHttpClient, HttpPolicy
@@ -67,18 +67,12 @@ from connectors.management import (
     uncategorised,
 )
 from connectors.payload import Payload
-from connectors.settings import (
-    check_keys,
-    int_setting,
-    rotating_refresh_token_auth,
-    str_setting,
-)
+from connectors.settings import CONTAAZUL_PAGE_SIZES, ContaAzulSource
 from connectors.trial_balance import check_trial_balance_balances
 
 DEFAULT_BASE_URL = "https://api-v2.contaazul.com"
 DEFAULT_TOKEN_URL = "https://auth.contaazul.com/oauth2/token"  # noqa: S105 - a URL, not a secret
 POLICY = HttpPolicy(rate=10.0, burst=10)
-PAGE_SIZES = (10, 20, 50, 100, 200, 500, 1000)
 # status_traduzido of a title in the buscar lists (spec enum; CANCELADO observed live)
 _TITLE_STATUSES = frozenset({"EM_ABERTO", "ATRASADO", "RECEBIDO", "RECEBIDO_PARCIAL",
                              "RENEGOCIADO", "PERDIDO", "CANCELADO"})
@@ -111,33 +105,27 @@ class ContaAzulConnector(ERPConnector):
 
     name = "contaazul"
     API_VERSION = "Conta Azul API v2 (Financeiro OpenAPI v1, developers.contaazul.com)"
-    SECRETS: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
+    SETTINGS = ContaAzulSource
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         """Check settings and secrets; compose the OAuth2 flow and the HTTP client.
 
         Raises:
-            ConfigError: an unknown or bad setting, or a missing secret.
+            ConfigError: an unknown or bad setting (``ContaAzulSource``) or a missing secret.
 
         """
         super().__init__(settings, context)
         self._unexplained: tuple[UnexplainedItem, ...] = ()
         entity = context.entity
-        check_keys(settings, ("token_url", "history_years"), entity=entity, connector=self.name,
-                   secrets=self.SECRETS)
-        self.page_size = int_setting(settings, "page_size", 500, entity=entity, high=1000)
-        if self.page_size not in PAGE_SIZES:
-            raise ConfigError(f"bad page_size for entity {entity}", key="source.page_size",
-                              expected=" or ".join(map(str, PAGE_SIZES)))
-        self.fy_start = int_setting(settings, "fiscal_year_start", 1, entity=entity, high=12)
-        self.history_years = int_setting(settings, "history_years", 5, entity=entity, high=50)
-        self.auth = rotating_refresh_token_auth(
-            context, settings, connector=self.name,
-            token_url=str_setting(settings, "token_url", DEFAULT_TOKEN_URL, entity=entity))
+        source = ContaAzulSource.parse(settings, entity=entity, connector=self.name)
+        self.page_size = source.page_size
+        self.fy_start = source.fiscal_year_start
+        self.history_years = source.history_years
+        self.auth = rotating_refresh_token_auth(context, settings, connector=self.name,
+                                                token_url=source.token_url or DEFAULT_TOKEN_URL)
         self.client = ErpHttpClient(
-            provider=self.name, entity=entity, auth=self.auth,
-            base_url=str_setting(settings, "base_url", DEFAULT_BASE_URL, entity=entity),
-            policy=POLICY.with_settings(settings.get("http"), entity=entity),
+            provider=self.name, entity=entity, auth=self.auth, base_url=source.base_url or DEFAULT_BASE_URL,
+            policy=POLICY.with_settings(source.http, entity=entity),
             classify=self.classify_response, redis_url=context.redis_url,
             limiter_key=f"{self.name}:{entity}")
 
@@ -172,7 +160,7 @@ class ContaAzulConnector(ERPConnector):
     def _first(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """Return the first item of a listing (the smallest page asked for), ``None`` when empty."""
         data = self.client.get_json(path, params={**(params or {}), "pagina": 1,
-                                                  "tamanho_pagina": PAGE_SIZES[0]})
+                                                  "tamanho_pagina": CONTAAZUL_PAGE_SIZES[0]})
         items = data.get("itens") if isinstance(data, dict) else None
         return items[0] if isinstance(items, list) and items else None
 

@@ -60,6 +60,7 @@ from close.errors import ConfigError, InputDataError
 from connectors.base import ConnectorContext, ERPConnector, HealthStatus
 from connectors.grouping_accounts import grouping_leaves
 from connectors.plain_numbers import PlainColumn, parse_plain_column
+from connectors.settings import FILE_FIELDS, FileSource
 from connectors.trial_balance import check_trial_balance_balances, format_money, local_tb_from_columns
 
 # Header names per field, normalized (lower case, no accents, punctuation as spaces), in priority
@@ -90,7 +91,8 @@ HEADER_SYNONYMS: Mapping[str, tuple[str, ...]] = {
 # A side indicator column ("D/C") belongs to the balance column right before it.
 _SIDE_HEADERS = frozenset({"d c", "dc", "c d", "natureza", "nat", "dr cr", "sinal"})
 _SIDE_FIELDS: Mapping[str, str] = {"opening": "opening_side", "closing": "closing_side"}
-FIELDS: tuple[str, ...] = (*HEADER_SYNONYMS, *_SIDE_FIELDS.values())
+# The fields a ``columns`` table may name: declared with the source's settings.
+FIELDS: tuple[str, ...] = FILE_FIELDS
 _TEXT_FIELDS = ("account", "account_name", "counterparty", "cost_center", "department")
 _SYNTHETIC = frozenset({"s", "sintetica", "sintetico", "synthetic", "summary"})
 _ANALYTIC = frozenset({"a", "analitica", "analitico", "analytic", "detail", "posting"})
@@ -98,9 +100,6 @@ _TOTAL_WORDS = ("total", "totais", "soma", "somatorio", "subtotal", "sub total",
                 "totalizador")
 _HEADER_SCAN_ROWS = 30
 _SNIFF_CHARS = 1 << 20
-_SETTING_KEYS = frozenset({"path", "sheet", "encoding", "columns", "decimal", "delimiter"})
-# Keys the group config may keep in the same table to choose the connector itself.
-_IGNORED_KEYS = frozenset({"connector", "type", "kind"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +124,11 @@ class FileOptions:
     delimiter: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any], *, entity: EntityId) -> FileOptions:
+    def from_settings(cls, settings: Mapping[str, Any] | FileSource, *, entity: EntityId) -> FileOptions:
         """Build the options from an entity's ``[entities.source]`` table.
 
         Args:
-            settings: the TOML table (``path`` is read by the connector, not here).
+            settings: the TOML table or its validated model (``path`` is read by the connector).
             entity: named in errors.
 
         Returns:
@@ -139,35 +138,10 @@ class FileOptions:
             ConfigError: an unknown key or a value of the wrong type, naming entity and key.
 
         """
-        def bad(key: str, expected: str) -> ConfigError:
-            return ConfigError(f"bad file source setting for entity {entity}",
-                               key=f"source.{key}", expected=expected)
-
-        unknown = sorted(set(settings) - _SETTING_KEYS - _IGNORED_KEYS)
-        if unknown:
-            raise bad(unknown[0], "one of " + ", ".join(sorted(_SETTING_KEYS)))
-        sheet = settings.get("sheet")
-        if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))
-                                  or (isinstance(sheet, int) and sheet < 1)):
-            raise bad("sheet", "a sheet name or a 1-based position")
-        encoding = settings.get("encoding")
-        if encoding is not None:
-            try:
-                "".encode(encoding)
-            except (LookupError, TypeError) as exc:
-                raise bad("encoding", "a Python codec name such as utf-8 or latin-1") from exc
-        decimal = settings.get("decimal")
-        if decimal not in (None, ",", "."):
-            raise bad("decimal", '"," or "."')
-        delimiter = settings.get("delimiter")
-        if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-            raise bad("delimiter", "one character")
-        columns = settings.get("columns") or {}
-        if not isinstance(columns, Mapping) or not all(
-                k in FIELDS and isinstance(v, str) and v.strip() for k, v in columns.items()):
-            raise bad("columns", "a table of field = header, fields among " + ", ".join(FIELDS))
-        return cls(sheet=sheet, encoding=encoding, columns=tuple(columns.items()),
-                   decimal=decimal, delimiter=delimiter)
+        source = settings if isinstance(settings, FileSource) else \
+            FileSource.parse(settings, entity=entity, connector=FileConnector.name)
+        return cls(sheet=source.sheet, encoding=source.encoding, columns=tuple(source.columns.items()),
+                   decimal=source.decimal, delimiter=source.delimiter)
 
 
 def normalize_header(text: str) -> str:
@@ -966,6 +940,7 @@ class FileConnector(ERPConnector):
     """
 
     name = "file"
+    SETTINGS = FileSource
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         """Validate the settings now, so a typo fails at config time, not mid-close.
@@ -979,12 +954,12 @@ class FileConnector(ERPConnector):
 
         """
         super().__init__(settings, context)
-        self.options = FileOptions.from_settings(settings, entity=context.entity)
-        self.path_template = self._path(settings, context.entity)
+        source = FileSource.parse(settings, entity=context.entity, connector=self.name)
+        self.options = FileOptions.from_settings(source, entity=context.entity)
+        self.path_template = self._path(source.path, context.entity)
 
     @staticmethod
-    def _path(settings: Mapping[str, Any], entity: EntityId | None) -> str:
-        path = settings.get("path")
+    def _path(path: object, entity: EntityId | None) -> str:
         if not isinstance(path, str) or not path.strip():
             raise ConfigError(f"file source of entity {entity or '?'} needs a path",
                               key="source.path", expected='a file path such as "tb/{period}.csv"')
@@ -1006,7 +981,7 @@ class FileConnector(ERPConnector):
 
         """
         # str.replace, not str.format: a path may hold other braces, and no attribute lookups.
-        return [cls._path(settings, None).replace("{period}", period)]
+        return [cls._path(settings.get("path"), None).replace("{period}", period)]
 
     def health_check(self) -> HealthStatus:
         """Files need no server: report the path template that will be read."""

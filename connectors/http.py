@@ -41,8 +41,9 @@ import httpx
 import redis
 from prometheus_client import Counter
 
+from close.config.types import TomlTable
 from close.engine.types import EntityId
-from close.errors import ConfigError, InputDataError
+from close.errors import InputDataError
 from close.resilience import (
     POLICY_NUMBERS,
     CircuitOpen,
@@ -54,6 +55,7 @@ from close.resilience import (
 )
 from connectors.base import default_classify_response
 from connectors.errors import RetriableConnectorError, redact_url
+from connectors.settings import HttpTable, http_overrides, validate_table
 
 log = logging.getLogger("connectors.http")
 
@@ -81,14 +83,15 @@ class HttpPolicy:
     rate: float | None = None
     burst: int = 1
 
-    def with_settings(self, overrides: Mapping[str, Any] | None, *, entity: EntityId) -> HttpPolicy:
+    def with_settings(self, overrides: Mapping[str, Any] | TomlTable | None, *,
+                      entity: EntityId) -> HttpPolicy:
         """Return a copy with the entity's ``[entities.source.http]`` overrides applied.
 
         The table is flat: the retry keys (``attempts``, ``wait_initial``, ``breaker_fail_max``…)
-        sit beside ``timeout``, ``rate`` and ``burst``.
+        sit beside ``timeout``, ``rate`` and ``burst`` (``connectors.settings.HttpTable``).
 
         Args:
-            overrides: the ``http`` table of the source settings (may be ``None``).
+            overrides: the ``http`` table of the source settings, validated or as written (may be ``None``).
             entity: named in errors.
 
         Returns:
@@ -100,19 +103,11 @@ class HttpPolicy:
         """
         if not overrides:
             return self
-        known = {**POLICY_NUMBERS, "timeout": float, "rate": float, "burst": int}
-        mine: dict[str, Any] = {}
-        retry: dict[str, Any] = {}
-        for key, value in overrides.items():
-            if key not in known:
-                raise ConfigError(f"unknown HTTP setting for entity {entity}",
-                                  key=f"source.http.{key}", expected="one of " + ", ".join(known))
-            kind = known[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-                    or (kind is int and value < 1):
-                raise ConfigError(f"bad HTTP setting for entity {entity}", key=f"source.http.{key}",
-                                  expected="a positive number")
-            (retry if key in POLICY_NUMBERS else mine)[key] = kind(value)
+        if not isinstance(overrides, TomlTable):
+            overrides = validate_table(HttpTable, overrides, who=f"entity {entity}", at="source.http")
+        values = http_overrides(overrides)
+        retry = {k: v for k, v in values.items() if k in POLICY_NUMBERS}
+        mine = {k: v for k, v in values.items() if k not in POLICY_NUMBERS}
         return dataclasses.replace(self, retry=dataclasses.replace(self.retry, **retry), **mine)
 
 

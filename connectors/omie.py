@@ -39,16 +39,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import pandas as pd
 
 from close.engine.periods import period_bounds
 from close.engine.types import Period
-from close.errors import ConfigError
 from close.resilience import parse_retry_after
-from connectors.auth import AppKeyCredentials
+from connectors.auth import AppKeyCredentials, require_secret
 from connectors.base import (
     CHART_COLUMNS,
     Company,
@@ -68,7 +67,7 @@ from connectors.management import (
     titles_frame,
 )
 from connectors.payload import Payload
-from connectors.settings import check_keys, int_setting, require_secret, str_setting
+from connectors.settings import OmieSource
 from connectors.trial_balance import check_trial_balance_balances, format_money
 
 DEFAULT_BASE_URL = "https://app.omie.com.br/api/v1"
@@ -94,33 +93,27 @@ class OmieConnector(ERPConnector):
 
     name = "omie"
     API_VERSION = "Omie API v1"
-    SECRETS: ClassVar[tuple[str, ...]] = ("app_key", "app_secret")
+    SETTINGS = OmieSource
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         """Check the settings and secrets and compose the HTTP client.
 
         Raises:
-            ConfigError: an unknown setting or a missing secret.
+            ConfigError: an unknown or bad setting (``OmieSource``) or a missing secret.
 
         """
         super().__init__(settings, context)
         entity = context.entity
-        check_keys(settings, ("accrual_date",), entity=entity, connector=self.name,
-                   secrets=self.SECRETS)
-        accrual = settings.get("accrual_date", "emissao")
-        if accrual not in ACCRUAL_DATES:
-            raise ConfigError(f"bad setting for entity {entity}", key="source.accrual_date",
-                              expected='"emissao" (dDtEmissao) or "registro" (dDtRegistro)')
-        self.accrual_field, self.accrual_filter = ACCRUAL_DATES[accrual]
-        self.page_size = int_setting(settings, "page_size", 500, entity=entity, high=500)
-        self.fy_start = int_setting(settings, "fiscal_year_start", 1, entity=entity, high=12)
+        source = OmieSource.parse(settings, entity=entity, connector=self.name)
+        self.accrual_field, self.accrual_filter = ACCRUAL_DATES[source.accrual_date]
+        self.page_size = source.page_size
+        self.fy_start = source.fiscal_year_start
         self.credentials = AppKeyCredentials(
             require_secret(context, "app_key", self.name, settings),
             require_secret(context, "app_secret", self.name, settings))
         self.client = ErpHttpClient(
-            provider=self.name, entity=entity,
-            base_url=str_setting(settings, "base_url", DEFAULT_BASE_URL, entity=entity),
-            policy=POLICY.with_settings(settings.get("http"), entity=entity),
+            provider=self.name, entity=entity, base_url=source.base_url or DEFAULT_BASE_URL,
+            policy=POLICY.with_settings(source.http, entity=entity),
             classify=self.classify_response, redis_url=context.redis_url,
             limiter_key=f"{self.name}:{entity}")
 

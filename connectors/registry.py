@@ -20,9 +20,7 @@ from typing import Any
 
 from close.errors import ConfigError
 from connectors.base import ConnectorContext, ERPConnector
-from connectors.settings import resolve_secrets
-
-ENTRY_POINT_GROUP = "monthclose.connectors"
+from connectors.settings import ENTRY_POINT_GROUP, resolve_secrets
 
 BUILTIN_CONNECTORS: Mapping[str, str] = {
     "file": "connectors.files:FileConnector",
@@ -120,8 +118,8 @@ def secrets_for(name: str, settings: Mapping[str, Any], entity: str,
                 environ: Mapping[str, str]) -> dict[str, str]:
     """Resolve the named connector's secrets for ``entity`` from ``environ``.
 
-    The variable of each secret is ``MONTHCLOSE_<ENTITY>_<NAME>`` unless the source table names
-    it (``secrets = {app_secret = "OMIE_BR1_SECRET"}``); see ``connectors.settings``.
+    The variable of each secret is ``CLOSE_SECRET_<ENTITY>_<NAME>`` unless the source table names
+    it (``app_secret_env = "OMIE_BR1_SECRET"``); see ``connectors.settings``.
 
     Args:
         name: the connector name.
@@ -137,4 +135,4 @@ def secrets_for(name: str, settings: Mapping[str, Any], entity: str,
 
     """
     cls = connector_class(name, entity=entity)
-    return resolve_secrets(getattr(cls, "SECRETS", ()), settings, entity, environ)
+    return resolve_secrets(cls.SETTINGS.SECRETS, settings, entity, environ)

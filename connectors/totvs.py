@@ -58,7 +58,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import httpx
 import pandas as pd
@@ -66,13 +66,13 @@ import pandas as pd
 from close.engine.periods import period_bounds
 from close.engine.types import Period
 from close.errors import ConfigError
-from connectors.auth import BasicAuth, OAuth2
+from connectors.auth import BasicAuth, OAuth2, require_secret
 from connectors.base import CHART_COLUMNS, Company, ConnectorContext, ERPConnector, HealthStatus
 from connectors.errors import FatalConnectorError
 from connectors.field_map import unread_fields
 from connectors.http import ErpHttpClient, HttpPolicy
 from connectors.payload import Payload
-from connectors.settings import check_keys, int_setting, require_secret, str_setting
+from connectors.settings import TotvsProtheusSource, TotvsRmSource, TotvsSource
 from connectors.trial_balance import (
     build_local_tb,
     check_line_arithmetic,
@@ -81,6 +81,7 @@ from connectors.trial_balance import (
 )
 
 POLICY = HttpPolicy()
+_Source = TypeVar("_Source", bound=TotvsSource)
 TRANSACTIONS = "/api/ctb/v1/AccountingTransactions"
 PLAN = "/api/ctb/v1/AccountingPlan"
 BRANCHES = "/api/framework/v1/Branches"
@@ -93,55 +94,50 @@ RM_FIELDS: dict[str, tuple[str, ...]] = {
 }
 BALANCETE_FIELDS: tuple[str, ...] = ("conta", "descricao", "classe", "centroCusto", "saldoAnterior",
                                      "debito", "credito", "saldoAtual")
-VALUE_READINGS = ("balance", "movement")
 
 
 def _last_month() -> str:
     return (datetime.now(UTC).date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
-class _TotvsConnector(ERPConnector):
-    """What RM and Protheus share: auth, paging and the error body."""
+class _TotvsConnector(ERPConnector, Generic[_Source]):
+    """What RM and Protheus share: auth, paging and the error body; ``_Source`` is the product's settings."""
 
-    SECRETS: ClassVar[tuple[str, ...]] = ("username", "password")
-    OWN_KEYS: ClassVar[tuple[str, ...]] = ("auth", "token_url")
+    SETTINGS: ClassVar[type[TotvsSource]] = TotvsSource
     TOKEN_PATH: ClassVar[str] = ""
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         """Check settings and secrets; compose auth and the HTTP client.
 
         Raises:
-            ConfigError: an unknown or bad setting, or a missing secret.
+            ConfigError: an unknown or bad setting (``SETTINGS``), no ``base_url``, or a missing secret.
 
         """
         super().__init__(settings, context)
         entity = context.entity
-        check_keys(settings, self.OWN_KEYS, entity=entity, connector=self.name,
-                   secrets=self.SECRETS)
-        base_url = str_setting(settings, "base_url", None, entity=entity).rstrip("/")
-        self.page_size = int_setting(settings, "page_size", 100, entity=entity, high=1000)
+        self.source = cast(_Source, self.SETTINGS.parse(settings, entity=entity, connector=self.name))
+        if self.source.base_url is None:
+            raise ConfigError(f"connector {self.name} of entity {entity}: missing (TOTVS runs on the "
+                              "customer's server)", key="source.base_url", expected="the API's root URL")
+        base_url = self.source.base_url.rstrip("/")
+        self.page_size = self.source.page_size
         username = require_secret(context, "username", self.name, settings).reveal()
         password = require_secret(context, "password", self.name, settings)
-        mode = settings.get("auth", "oauth2")
         auth: httpx.Auth
-        if mode == "basic":
+        if self.source.auth == "basic":
             auth = BasicAuth(username, password)
-        elif mode == "oauth2":
-            auth = self._token_auth(str_setting(settings, "token_url", base_url + self.TOKEN_PATH,
-                                                entity=entity), username, password)
         else:
-            raise ConfigError(f"bad auth for entity {entity}", key="source.auth",
-                              expected='"oauth2" or "basic"')
+            auth = self._token_auth(self.source.token_url or base_url + self.TOKEN_PATH, username, password)
         self.client = ErpHttpClient(
             provider=self.name, entity=entity, auth=auth, base_url=base_url,
-            policy=POLICY.with_settings(settings.get("http"), entity=entity),
+            policy=POLICY.with_settings(self.source.http, entity=entity),
             classify=self.classify_response, redis_url=context.redis_url,
-            headers=self._headers(settings))
+            headers=self._headers())
 
     def _token_auth(self, token_url: str, username: str, password: Any) -> OAuth2:
         raise NotImplementedError
 
-    def _headers(self, settings: Mapping[str, Any]) -> dict[str, str]:
+    def _headers(self) -> dict[str, str]:
         return {}
 
     def disconnect(self) -> None:
@@ -208,13 +204,12 @@ class _Cell:
     where: str = ""
 
 
-class TotvsRmConnector(_TotvsConnector):
+class TotvsRmConnector(_TotvsConnector[TotvsRmSource]):
     """TOTVS RM Gestão Contábil: chart, branches and the trial balance."""
 
     name = "totvs_rm"
     API_VERSION = "RM ctb/v1 (AccountingPlan, AccountingTransactions 1.000); Branch 2.003"
-    OWN_KEYS: ClassVar[tuple[str, ...]] = ("auth", "token_url", "company_id", "ledger_start",
-                                           "date_param", "transactions_value")
+    SETTINGS = TotvsRmSource
     TOKEN_PATH = "/api/connect/token"  # noqa: S105 - a path, not a secret
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
@@ -222,30 +217,14 @@ class TotvsRmConnector(_TotvsConnector):
 
         Raises:
             ConfigError: a bad ``company_id``, ``ledger_start``, ``date_param`` or
-                ``transactions_value``.
+                ``transactions_value`` (``TotvsRmSource``).
 
         """
         super().__init__(settings, context)
-        entity = context.entity
-        self.company_id = int_setting(settings, "company_id", 1, entity=entity, high=32_767)
-        start = str_setting(settings, "ledger_start", "1900-01-01", entity=entity)
-        try:
-            self.ledger_start = date.fromisoformat(start)
-        except ValueError:
-            raise ConfigError(f"bad setting for entity {entity}", key="source.ledger_start",
-                              expected="a date YYYY-MM-DD (the first day of the books)") from None
-        self.date_param = str_setting(settings, "date_param", "{first:%Y-%m-%d},{last:%Y-%m-%d}",
-                                      entity=entity)
-        try:
-            self.date_param.format(first=self.ledger_start, last=self.ledger_start)
-        except (KeyError, IndexError, ValueError):
-            raise ConfigError(f"bad setting for entity {entity}", key="source.date_param",
-                              expected="a template with {first} and {last}, e.g. "
-                              "'{first:%Y-%m-%d},{last:%Y-%m-%d}'") from None
-        self.value_reading = settings.get("transactions_value", "balance")
-        if self.value_reading not in VALUE_READINGS:
-            raise ConfigError(f"bad setting for entity {entity}", key="source.transactions_value",
-                              expected='"balance" or "movement"')
+        self.company_id = self.source.company_id
+        self.ledger_start = self.source.ledger_start
+        self.date_param = self.source.date_param
+        self.value_reading = self.source.transactions_value
 
     def _token_auth(self, token_url: str, username: str, password: Any) -> OAuth2:
         # RM publishes the password grant as a JSON body; its refresh call is not in the
@@ -380,30 +359,27 @@ class TotvsRmConnector(_TotvsConnector):
                 f"{day}; source.transactions_value = {self.value_reading!r}")
 
 
-class TotvsProtheusConnector(_TotvsConnector):
+class TotvsProtheusConnector(_TotvsConnector[TotvsProtheusSource]):
     """TOTVS Protheus through the customer's CT1 + CQ0 balancete endpoint."""
 
     name = "totvs_protheus"
     API_VERSION = "Protheus REST; customer balancete (CT1 + CQ0)"
-    OWN_KEYS: ClassVar[tuple[str, ...]] = ("auth", "token_url", "tenant_id", "balancete_path",
-                                           "currency_code")
+    SETTINGS = TotvsProtheusSource
     TOKEN_PATH = "/api/oauth2/v1/token"  # noqa: S105 - a path, not a secret
 
     def __init__(self, settings: Mapping[str, Any], context: ConnectorContext) -> None:
         """See ``_TotvsConnector``; adds ``tenant_id``, ``balancete_path``, ``currency_code``."""
         super().__init__(settings, context)
-        self.tenant_id = str_setting(settings, "tenant_id", None, entity=context.entity)
-        self.path = str_setting(settings, "balancete_path", "/api/ctb/v1/balancete",
-                                entity=context.entity)
-        self.currency_code = str_setting(settings, "currency_code", "01", entity=context.entity)
+        self.tenant_id, self.path = self.source.tenant_id, self.source.balancete_path
+        self.currency_code = self.source.currency_code
 
     def _token_auth(self, token_url: str, username: str, password: Any) -> OAuth2:
         return OAuth2(token_url=token_url, grant_type="password", entity=self.context.entity,
                       connector=self.name, username=username, password=password,
                       encoding="query")
 
-    def _headers(self, settings: Mapping[str, Any]) -> dict[str, str]:
-        return {"tenantId": str(settings.get("tenant_id", ""))}
+    def _headers(self) -> dict[str, str]:
+        return {"tenantId": self.source.tenant_id}
 
     def health_check(self) -> HealthStatus:
         """Ask the balancete endpoint for last month's first line."""

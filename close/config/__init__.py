@@ -20,7 +20,6 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
-from close.config.document import GroupDocument
 from close.config.errors import config_error, did_you_mean
 from close.config.guard import guard_config
 from close.config.records import (
@@ -75,6 +74,11 @@ def parse_group_config(text: str, *, source: str = "config") -> GroupConfig:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=source) from None
+    # Imported here: the document's model imports connectors.settings (each connector's [source]
+    # model), which builds on close.config's types and errors, so a connector imported before
+    # close.config would otherwise find this package half-loaded.
+    from close.config.document import GroupDocument  # noqa: PLC0415 - lazy: see above
+
     try:
         document = GroupDocument.model_validate(doc)
     except ValidationError as exc:

@@ -10,14 +10,23 @@ checklist's dependencies, step order) are model validators naming the key they b
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from close.analysis.receivables.settings import ReceivablesTable
+from close.config.errors import did_you_mean
 from close.config.records import (
     AI_DEFAULTS,
     DEFAULT_SCORE_WEIGHTS,
@@ -54,6 +63,7 @@ from close.config.types import (
 from close.engine.periods import PERIOD_PATTERN
 from close.rates.settings import RatesTable
 from close.run.workflow.settings import CalendarTable, ChecklistTable, DistributionTable, check_checklist
+from connectors.settings import SOURCE_MODELS, SourceSettings, refuse_secret_keys, registered_connectors
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _AccountClass = Literal["asset", "liability", "equity", "revenue", "expense"]
@@ -282,41 +292,88 @@ class DisposalTable(TomlTable):
     proceeds: _NonNegative = described("a quoted amount >= 0 in the parent's currency")
 
 
-_SECRET_KEY = re.compile(r"(secret|password|token|api_key)$", re.IGNORECASE)  # noqa: S105 - a pattern
-
-
 class EntityTable(TomlTable):
-    """``[[entities]]``: one legal entity of the group."""
+    """``[[entities]]``: one legal entity of the group (a variant per connector adds its ``source``)."""
 
     id: Identifier = described("an id of letters, digits, _ . -")
     name: Text = described("the entity's name")
     currency: Currency = described("an ISO 4217 code such as BRL")
-    connector: Text = described(
-        "a registered connector: file, totvs_rm, totvs_protheus, contaazul, omie, bling", "file")
-    source: dict[str, Any] = described("the connector's own settings (never secrets)", {})
     parent: Text | None = described("the parent entity's id (absent for the top parent)", None)
     ownership: _Share = described(_SHARE, default_of(EntityConfig, "ownership"))
     method: Literal["full", "equity", "none"] = described("full | equity | none",
                                                           default_of(EntityConfig, "method"))
     acquisition: AcquisitionTable | None = described("an [entities.acquisition] table", None)
     disposal: DisposalTable | None = described("an [entities.disposal] table", None)
+    if TYPE_CHECKING:  # declared by each variant, with its own types
+        connector: str
+        source: SourceSettings | dict[str, Any]
+
+    def entity(self) -> EntityConfig:
+        """Return the runtime record (an empty ``parent`` is no parent; ``source`` as written)."""
+        source = self.source
+        written = source.model_dump(mode="json", exclude_unset=True) if isinstance(source, SourceSettings) \
+            else dict(source)
+        return EntityConfig(
+            id=self.id, name=self.name, currency=self.currency, connector=self.connector, source=written,
+            parent=self.parent or None, ownership=self.ownership, method=self.method,
+            acquisition=self.acquisition.acquisition() if self.acquisition else None,
+            disposal=Disposal(**dict(self.disposal)) if self.disposal else None)
+
+
+def _entity_variant(name: str, model: type[SourceSettings]) -> type[EntityTable]:
+    """Return the ``[[entities]]`` table of one built-in connector: its name and its source's model."""
+    required = [key for key, f in model.model_fields.items() if f.is_required()]
+    default = name == "file"
+    connector = described(name + (" (the default)" if default else ""), name if default else ...)
+    what = f"the {name} connector's own settings (never secrets)"
+    source = described(f"{what}; required: {', '.join(required)}") if required else \
+        Field(default_factory=model, description=what)  # a factory: the schema shows no default
+    return create_model(  # type: ignore[call-overload, no-any-return] # one variant per connector
+        f"{model.__name__.removesuffix('Source')}Entity", __base__=EntityTable, __doc__=model.__doc__,
+        connector=(Literal[name], connector), source=(model, source))
+
+
+class PluginEntity(EntityTable):
+    """``[[entities]]`` read by a connector another package registers (entry point ``monthclose.connectors``).
+
+    Its source table is checked by the connector itself when the close run is created.
+    """
+
+    # The schema names the plugins installed when it is printed (group_config_schema).
+    connector: Text = described(
+        "a registered connector: " + ", ".join(SOURCE_MODELS) + " or one another package registers")
+    source: dict[str, Any] = described("the connector's own settings (never secrets)", {})
 
     @field_validator("source")
     @classmethod
     def _no_secret(cls, source: dict[str, Any]) -> dict[str, Any]:
-        for key in source:
-            if _SECRET_KEY.search(key) and not key.endswith("_env"):
-                raise invalid(key, "secrets never go in the config file",
-                              f"{key}_env naming an environment variable")
+        refuse_secret_keys(source)
         return source
 
-    def entity(self) -> EntityConfig:
-        """Return the runtime record (an empty ``parent`` is no parent)."""
-        return EntityConfig(
-            id=self.id, name=self.name, currency=self.currency, connector=self.connector,
-            source=dict(self.source), parent=self.parent or None, ownership=self.ownership,
-            method=self.method, acquisition=self.acquisition.acquisition() if self.acquisition else None,
-            disposal=Disposal(**dict(self.disposal)) if self.disposal else None)
+    @model_validator(mode="after")
+    def _registered(self) -> PluginEntity:
+        known = registered_connectors()
+        if self.connector not in known:
+            guess = did_you_mean(self.connector, known, cutoff=0.6)
+            hint = f"; did you mean {guess!r}?" if guess else ""
+            raise invalid("connector", f"unknown connector {self.connector!r}{hint}",
+                          "one of " + ", ".join(known))
+        return self
+
+
+def _variant_of(entity: Any) -> str:  # noqa: ANN401 - a raw TOML table or a validated one
+    """Pick an entity's variant: its connector's name when built in, else the plugin's."""
+    name = entity.get("connector", "file") if isinstance(entity, Mapping) else \
+        getattr(entity, "connector", "file")
+    return name if isinstance(name, str) and name in SOURCE_MODELS else "plugin"
+
+
+#: An ``[[entities]]`` table, its ``source`` validated by the model of its ``connector``.
+Entity = Annotated[
+    Union[  # noqa: UP007 - a union built from the registry's models
+        tuple(Annotated[_entity_variant(n, m), Tag(n)] for n, m in SOURCE_MODELS.items())  # type: ignore[valid-type]
+        + (Annotated[PluginEntity, Tag("plugin")],)],
+    Discriminator(_variant_of)]
 
 
 class DividendTable(TomlTable):
@@ -343,7 +400,7 @@ class GroupDocument(TomlTable):
     """A group config file: the consolidation group, how to read its entities and how to close."""
 
     group: GroupTable = described("the [group] table")
-    entities: tuple[EntityTable, ...] = described("at least one [[entities]] table", min_length=1)
+    entities: tuple[Entity, ...] = described("at least one [[entities]] table", min_length=1)
     files: FilesTable = FilesTable()
     thresholds: ThresholdsTable = ThresholdsTable()
     intercompany: IntercompanyTable = IntercompanyTable()
@@ -436,8 +493,20 @@ class _TomlJsonSchema(GenerateJsonSchema):
         return super().default_schema(schema)
 
 
+def _name_plugins(schema: dict[str, Any], plugins: list[str]) -> None:
+    """Let ``connector`` name only the connectors installed beside the built-ins (none: no plugin variant)."""
+    defs, variants = schema["$defs"], schema["properties"]["entities"]["items"]["oneOf"]
+    if plugins:
+        defs["PluginEntity"]["properties"]["connector"] = {
+            "enum": plugins, "description": "a connector another installed package registers"}
+    else:
+        del defs["PluginEntity"]
+        variants.remove({"$ref": "#/$defs/PluginEntity"})
+
+
 def group_config_schema() -> dict[str, Any]:
     """Return the JSON Schema of the group TOML (TOML dates appear as strings, as editors map them)."""
     schema = GroupDocument.model_json_schema(schema_generator=_TomlJsonSchema)
+    _name_plugins(schema, sorted(set(registered_connectors()) - set(SOURCE_MODELS)))
     return {"$schema": SCHEMA_DIALECT, **schema, "title": "monthclose group config"}
 

@@ -13,7 +13,7 @@ import types
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
@@ -29,9 +29,9 @@ _KIND_EXPECTED = {
 }
 
 
-def did_you_mean(key: str, known: Iterable[str]) -> str | None:
+def did_you_mean(key: str, known: Iterable[str], cutoff: float = 0.8) -> str | None:
     """Return the known key a misspelt ``key`` most likely meant, or None when none is close."""
-    matches = difflib.get_close_matches(key, list(known), n=1, cutoff=0.8)
+    matches = difflib.get_close_matches(key, list(known), n=1, cutoff=cutoff)
     return matches[0] if matches else None
 
 
@@ -58,28 +58,66 @@ def _unwrap(annotation: Any) -> Any:  # noqa: ANN401 - a typing form
             return annotation
 
 
-def _field_at(model: type[BaseModel],
-              loc: tuple[int | str, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
-    """Walk ``loc`` through the models: return the table holding the last key and that key's field."""
+def _members(annotation: Any) -> dict[str, Any] | None:  # noqa: ANN401 - a typing form
+    """Return a tagged union's members by tag (``Annotated[A | B, Discriminator]``), else None."""
+    if get_origin(annotation) is not Annotated:
+        return None
+    inner = get_args(annotation)[0]
+    if get_origin(inner) not in (Union, types.UnionType):
+        return None
+    members = {}
+    for member in get_args(inner):
+        tags = [m.tag for m in get_args(member)[1:] if isinstance(m, Tag)] \
+            if get_origin(member) is Annotated else []
+        if tags:
+            members[tags[0]] = get_args(member)[0]
+    return members or None
+
+
+def _resolve(model: type[BaseModel], loc: tuple[int | str, ...]
+             ) -> tuple[type[BaseModel] | None, FieldInfo | None, tuple[int | str, ...]]:
+    """Walk ``loc`` through the models.
+
+    Returns the table holding the last key, that key's field, and ``loc`` without the tags of
+    tagged unions (pydantic puts the chosen member's tag in the location: ``entities.0.omie.source``
+    is the key ``entities[0].source`` a person wrote).
+    """
     table: Any = model
     holder: type[BaseModel] | None = None
     info: FieldInfo | None = None
+    kept: list[int | str] = []
     for part in loc:
-        if part == "[key]":
+        members = _members(table) if table is not None else None
+        if members is not None and part in members:
+            table = members[part]
             continue
+        kept.append(part)
+        if part == "[key]" or table is None:
+            continue
+        table = _unwrap(table)
         origin = get_origin(table)
         if isinstance(table, type) and issubclass(table, BaseModel):
             holder, info = table, table.model_fields.get(str(part))
-            if info is None:
-                return holder, None
-            table = _unwrap(info.annotation)
+            table = info.annotation if info is not None else None
         elif origin in (tuple, list):  # an array: step into its element
-            table = _unwrap(get_args(table)[0])
+            table = get_args(table)[0]
         elif origin in (dict, Mapping):  # a table of named sub-tables: step into the value
-            table = _unwrap(get_args(table)[1])
+            table = get_args(table)[1]
         else:
-            return None, None
+            holder, info, table = None, None, None
+    return holder, info, tuple(kept)
+
+
+def _field_at(model: type[BaseModel],
+              loc: tuple[int | str, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+    """Return the table holding the last key of ``loc`` and that key's field."""
+    holder, info, _ = _resolve(model, loc)
     return holder, info
+
+
+def _key(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """Return the dotted key a person wrote for a pydantic location."""
+    return dotted(_resolve(model, loc)[2])
 
 
 def _expected(model: type[BaseModel], error: ErrorDetails) -> str:
@@ -98,7 +136,7 @@ def _expected(model: type[BaseModel], error: ErrorDetails) -> str:
     return _KIND_EXPECTED.get(error["type"], error["msg"].lower().removeprefix("input should be "))
 
 
-def _misspelt(model: type[BaseModel], errors: list[ErrorDetails], source: str) -> ConfigError | None:
+def _misspelt(model: type[BaseModel], errors: list[ErrorDetails]) -> tuple[str, str, str] | None:
     """Report the first unknown key that looks like a known one, with the meant key's expectation."""
     for error in errors:
         if error["type"] != "extra_forbidden":
@@ -110,9 +148,43 @@ def _misspelt(model: type[BaseModel], errors: list[ErrorDetails], source: str) -
         guess = did_you_mean(str(loc[-1]), table.model_fields)
         if guess is not None:
             info = table.model_fields[guess]
-            return ConfigError(f"unknown key; did you mean {guess!r}?", file=source, key=dotted(loc),
-                               expected=f"{guess}: {info.description or 'a value'}")
+            return (f"unknown key; did you mean {guess!r}?", _key(model, loc),
+                    f"{guess}: {info.description or 'a value'}")
     return None
+
+
+def explain(model: type[BaseModel], exc: ValidationError) -> tuple[str, str, str]:
+    """Return what went wrong, the dotted key and what was expected, in plain words.
+
+    Args:
+        model: the model validated (its fields give descriptions and known keys).
+        exc: pydantic's error.
+
+    Returns:
+        ``(message, key, expected)``; the key is ``""`` for an error of the whole document.
+
+    """
+    errors = exc.errors()
+    typo = _misspelt(model, errors)
+    if typo is not None:
+        return typo
+    first = errors[0]
+    loc = tuple(first["loc"])
+    ctx = first.get("ctx") or {}
+    if first["type"] == "config_invalid":  # a cross-key check of a model validator
+        return str(ctx["message"]), _key(model, (*loc, *([ctx["key"]] if ctx.get("key") else []))), \
+            str(ctx["expected"])
+    if first["type"] == "extra_forbidden":
+        table, _ = _field_at(model, (*loc[:-1], "__probe__"))
+        known = ", ".join(sorted(table.model_fields)) if table is not None else "a known key"
+        return "unknown key", _key(model, loc), f"one of {known}"
+    if first["type"] == "missing":
+        return "missing", _key(model, loc), _expected(model, first)
+    if loc and loc[-1] == "[key]":
+        return "unknown name", _key(model, loc), _expected(model, first)
+    shown = ctx.get("value") if first["type"] in ("float_amount", "exact_number") else repr(first["input"])
+    message = first["msg"] if first["type"] == "float_amount" else f"got {shown}"
+    return message, _key(model, loc), _expected(model, first)
 
 
 def config_error(model: type[BaseModel], exc: ValidationError, source: str) -> ConfigError:
@@ -124,24 +196,5 @@ def config_error(model: type[BaseModel], exc: ValidationError, source: str) -> C
         source: the file name.
 
     """
-    errors = exc.errors()
-    typo = _misspelt(model, errors, source)
-    if typo is not None:
-        return typo
-    first = errors[0]
-    loc = tuple(first["loc"])
-    ctx = first.get("ctx") or {}
-    if first["type"] == "config_invalid":  # a cross-key check of a model validator
-        key = dotted((*loc, *([ctx["key"]] if ctx.get("key") else [])))
-        return ConfigError(str(ctx["message"]), file=source, key=key or None, expected=str(ctx["expected"]))
-    if first["type"] == "extra_forbidden":
-        table, _ = _field_at(model, (*loc[:-1], "__probe__"))
-        known = ", ".join(sorted(table.model_fields)) if table is not None else "a known key"
-        return ConfigError("unknown key", file=source, key=dotted(loc), expected=f"one of {known}")
-    if first["type"] == "missing":
-        return ConfigError("missing", file=source, key=dotted(loc), expected=_expected(model, first))
-    if loc and loc[-1] == "[key]":
-        return ConfigError("unknown name", file=source, key=dotted(loc), expected=_expected(model, first))
-    shown = ctx.get("value") if first["type"] in ("float_amount", "exact_number") else repr(first["input"])
-    message = first["msg"] if first["type"] == "float_amount" else f"got {shown}"
-    return ConfigError(message, file=source, key=dotted(loc) or None, expected=_expected(model, first))
+    message, key, expected = explain(model, exc)
+    return ConfigError(message, file=source, key=key or None, expected=expected)

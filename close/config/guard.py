@@ -1,8 +1,10 @@
 """What a group config may not hold: paths leaving its folder, and anything that looks like a secret.
 
 Both checks run on the whole document before anything is read or stored (``load_group_config``
-calls :func:`guard_config`; ``create_close_run`` adds :func:`check_sources`, which builds every
-entity's connector once so an unknown or malformed source setting is refused there too).
+calls :func:`guard_config`, before the source tables are validated against their connectors' models
+in ``connectors.settings``). ``create_close_run`` adds :func:`check_sources`, which builds every
+entity's connector once, for what only the connector knows (a file source's ``path``, TOTVS's
+``base_url``, a plugin connector's own settings).
 
 Paths: every file the config names (``[files]``, ``adjustments``, ``[distribution] output_dir``, an
 entity source's ``path``) must resolve — ``..`` and symlinks followed — inside the config's folder,
@@ -55,7 +57,7 @@ def _walk(node: Any, prefix: str) -> Iterator[tuple[str, str, Any]]:  # noqa: AN
             yield from _walk(value, f"{prefix}[{i}]")
 
 
-def _secret_looking_key(key: str) -> bool:
+def secret_looking_key(key: str) -> bool:
     """Whether a config key names a secret (``…_env`` and ``…_url`` keys name where one is)."""
     if key.lower().endswith(_HARMLESS_SUFFIXES):
         return False
@@ -82,7 +84,7 @@ def refuse_secrets(doc: Mapping[str, Any], source: str) -> None:
 
     """
     for dotted, key, value in _walk(doc, ""):
-        if key and _secret_looking_key(key):
+        if key and secret_looking_key(key):
             raise ConfigError("secrets never go in the config file", file=source, key=dotted,
                               expected=f"{key}_env naming an environment variable (CLOSE_SECRET_…)")
         if isinstance(value, str) and not key.lower().endswith("_env") and looks_like_a_secret(value):
@@ -160,7 +162,7 @@ def check_sources(entities: Any) -> None:  # noqa: ANN401 - close.config.EntityC
 
     for entity in entities:
         cls = connector_class(entity.connector, entity=entity.id)
-        placeholders = {name: "placeholder" for name in getattr(cls, "SECRETS", ())}
+        placeholders = {name: "placeholder" for name in cls.SETTINGS.SECRETS}
         connector = cls(dict(entity.source), ConnectorContext(entity=entity.id, currency=entity.currency,
                                                               open_file=no_files, secrets=placeholders))
         connector.disconnect()

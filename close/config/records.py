@@ -90,7 +90,9 @@ class EntityConfig:
     name: str
     currency: Currency
     connector: str  # registered connector name: file, totvs_rm, totvs_protheus, contaazul, omie, bling
-    source: Mapping[str, Any]  # the connector's own settings ([entities.source]); never secrets
+    # the connector's own settings ([entities.source]) as written, checked against its model in
+    # connectors.settings; never secrets
+    source: Mapping[str, Any]
     parent: EntityId | None = None  # None for the top parent
     ownership: Decimal = Decimal(1)  # the parent's direct share, 0 < x <= 1
     method: str = "full"  # full | equity | none

@@ -13,7 +13,7 @@ from close.secrets import write_secret
 from close.storage.balances import write_trial_balance
 from close.storage.runs import Run, get_input
 from connectors.base import ConnectorContext
-from connectors.registry import create_connector, files_for
+from connectors.registry import connector_class, create_connector, files_for
 from connectors.settings import secret_env_var
 from connectors.trial_balance import check_trial_balance_balances
 
@@ -50,9 +50,11 @@ def extract_entity(env: StageEnv, run: Run, entity_id: EntityId | None) -> Stage
 
     context = ConnectorContext(entity=entity.id, currency=entity.currency, open_file=open_file,
                                secrets=secrets, redis_url=env.settings.broker_url, store_secret=store_secret)
-    # ERP connectors compute year-to-date income-statement lines from the group's fiscal year.
-    settings = entity.source if entity.connector == "file" else {
-        "fiscal_year_start": config.fiscal_year_start, **entity.source}
+    # Connectors that compute year-to-date income-statement lines (the management TBs) declare
+    # fiscal_year_start in their settings model: the group's, unless the entity's source sets one.
+    model = connector_class(entity.connector, entity=entity.id).SETTINGS
+    declared = "fiscal_year_start" in model.model_fields
+    settings = {"fiscal_year_start": config.fiscal_year_start, **entity.source} if declared else entity.source
     connector = create_connector(entity.connector, settings, context)
     with connector:
         frame = connector.get_trial_balance(run.period)

@@ -83,7 +83,11 @@ def test_the_schema_accepts_the_demo_with_its_checklist(validator: jsonschema.Dr
      "entities[0].source"),
     ("max_tokens = 300", 'max_tokens = "300"', "ai.max_tokens"),
     ('pct_tolerance = "0.005"', "pct_tolerance = 0.005", "intercompany.pct_tolerance"),
-], ids=["list-for-a-share", "string-for-a-table", "string-for-an-integer", "float-for-an-amount"])
+    ('path = "tb/BR1/{period}.csv"', 'path = "tb/BR1/{period}.csv"\ndelimiter = ";;"',
+     "entities[1].source.delimiter"),
+    ('path = "tb/BR1/{period}.csv"', 'path = "tb/BR1/{period}.csv"\nsheet = 0', "entities[1].source.sheet"),
+], ids=["list-for-a-share", "string-for-a-table", "string-for-an-integer", "float-for-an-amount",
+        "two-characters-for-a-delimiter", "sheet-zero"])
 def test_a_wrong_type_is_refused_by_the_schema_and_the_loader(
         tmp_path: Path, validator: jsonschema.Draft202012Validator, old: str, new: str, key: str) -> None:
     config = _demo_copy(tmp_path, old, new)
@@ -103,6 +107,17 @@ def test_an_unknown_key_is_refused_by_the_schema_and_the_loader(
     with pytest.raises(ConfigError) as refused:
         load_group_config(config)
     assert refused.value.key == "thresholds.mom_abz" and "did you mean 'mom_abs'?" in str(refused.value)
+
+
+def test_a_misspelt_source_key_is_refused_by_the_schema_and_the_loader(
+        tmp_path: Path, validator: jsonschema.Draft202012Validator) -> None:
+    config = _demo_copy(tmp_path, 'path = "tb/BR1/{period}.csv"', 'pth = "tb/BR1/{period}.csv"')
+    errors = list(validator.iter_errors(_document(config.read_text(encoding="utf-8"))))
+    assert errors
+    with pytest.raises(ConfigError) as refused:
+        load_group_config(config)
+    assert (refused.value.file, refused.value.key) == (str(config), "entities[1].source.pth")
+    assert "did you mean 'path'?" in str(refused.value)
 
 
 def test_a_misspelt_key_gets_did_you_mean_naming_the_file(tmp_path: Path) -> None:

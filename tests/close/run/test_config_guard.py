@@ -4,13 +4,14 @@ stored (issue 15, acceptance 3)."""
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from close.config import load_group_config
-from close.config.guard import check_sources
+from close.config.guard import check_sources, refuse_secrets
 from close.errors import ConfigError
 from close.storage import Database
 from tests.close.run.cli_helpers import cli_env, close
@@ -86,10 +87,18 @@ def test_env_names_token_urls_and_ids_are_not_secrets(tmp_path: Path) -> None:
     config = _edited(write_group(tmp_path / "g"), SUB_PATH,
                      f'{SUB_PATH}\napp_key_env = "CLOSE_SECRET_SUB_LTDA_APP_KEY_FOR_OMIE_2024"\n'
                      'token_url = "https://auth.example/oauth2/token"')
-    entities = load_group_config(config, {}).entities  # no secret in it
-    with pytest.raises(ConfigError) as info:  # but the file connector knows neither key
+    refuse_secrets(tomllib.loads(config.read_text(encoding="utf-8")), str(config))  # no secret in it
+    with pytest.raises(ConfigError) as info:  # but the file connector's source model knows neither key
+        load_group_config(config, {})
+    assert info.value.key == "entities[1].source.app_key_env" and "secret" not in str(info.value)
+
+
+def test_check_sources_builds_each_connector_offline(tmp_path: Path) -> None:
+    """What the models cannot know is checked by building the connector: here, a file's path."""
+    entities = load_group_config(_edited(write_group(tmp_path / "g"), SUB_PATH, "sheet = 1"), {}).entities
+    with pytest.raises(ConfigError) as info:
         check_sources(entities)
-    assert info.value.key == "source.app_key_env"
+    assert info.value.key == "source.path" and "entity S " in str(info.value)
 
 
 def _stored(db: Database) -> tuple[int, int]:
@@ -110,7 +119,7 @@ def test_close_run_refuses_with_exit_2_and_stores_nothing(pg_url: str, db_sessio
         key = "entities[1].source.apikey"
     else:
         _edited(config, SUB_PATH, f'{SUB_PATH}\nsheeet = "x"')
-        key = "source.sheeet"
+        key = "entities[1].source.sheeet"
     env = cli_env(pg_url, tmp_path / "home")
     done = close(env, "run", "--config", str(config), "--period", "2026-01")
     assert done.returncode == 2, done.stdout + done.stderr
