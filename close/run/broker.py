@@ -2,8 +2,13 @@
 
 With no broker configured the canvas runs in-process (``task_always_eager``), with
 ``task_eager_propagates=False`` so a task's retries still happen; with ``CLOSE_BROKER_URL`` the same
-canvas goes to workers through Redis. Settings are applied by :func:`configure` at start-up (the
-CLI, or the worker process via ``workers.runtime``), never at import time.
+canvas goes to workers through Redis. Settings are applied by :func:`configure` at start-up (a
+``CloseSession``, or the worker process via ``workers``), never at import time.
+
+The run layer owns the app, its queues and its limits, and sends the stage tasks by their registered
+names (:mod:`close.run.dispatch`); their bodies live in ``workers.tasks``, above ``close.api``, which
+Celery imports by name (``include``): a worker at start-up, :func:`load_tasks` before an in-process
+run. So nothing below ``close.api`` imports ``workers``.
 """
 
 from __future__ import annotations
@@ -97,3 +102,12 @@ def configure(settings: Settings) -> Celery:
             **common,
         )
     return app
+
+
+def load_tasks() -> None:
+    """Register the stage tasks in this process, as a worker does at start-up (idempotent).
+
+    In-process the canvas runs here, so its tasks must be known here; a sender to a broker loads
+    them too, so each message carries the task's own options (the chord header keeps its result).
+    """
+    app.loader.import_default_modules()

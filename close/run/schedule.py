@@ -1,4 +1,4 @@
-"""The schedule: one beat entry per group config, and the tick that makes its periods complete.
+"""The schedule's tick: which periods a group's cron makes due, and their runs, created once.
 
 A tick closes the previous month and catches up on the last ``catch_up_months`` months that have
 no effective run and are not locked (Luigi's ``RangeMonthly``). Each run is created with
@@ -11,20 +11,17 @@ the clock of the delivery, so every delivery of one tick computes the same key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
 
-from close.config import GroupConfig, load_group_config
 from close.engine.periods import add_months
 from close.engine.types import Period
 from close.errors import ConfigError
-from close.run.lifecycle import snapshot_inputs
+from close.run.lifecycle import checked_config, create_scheduled_run
 from close.run.stages import StageEnv
-from close.storage.groups import upsert_group
-from close.storage.runs import Run, create_run, effective_run, is_locked
+from close.storage.runs import Run
 
 
 def parse_cron(expression: str, *, source: str = "config") -> crontab:
@@ -73,8 +70,8 @@ def trigger_key(group_id: str, period: Period, scheduled_at: datetime) -> str:
     return f"beat:{group_id}:{period}:{scheduled_at.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
 
 
-def tick(env: StageEnv, config_path: Path, now: datetime) -> list[Run]:
-    """Create the runs a tick of this group's schedule is due to start (idempotent).
+def due_runs(env: StageEnv, config_path: Path, now: datetime) -> list[Run]:
+    """Create the runs a tick of this group's schedule is due to start (idempotent), not started.
 
     Args:
         env: database, settings and actor (``beat``).
@@ -85,49 +82,9 @@ def tick(env: StageEnv, config_path: Path, now: datetime) -> list[Run]:
         The runs this call created (none when another delivery of the same tick did).
 
     """
-    config = load_group_config(config_path)
+    config = checked_config(config_path)
     scheduled_at = last_fire_time(parse_cron(config.schedule, source=str(config_path)), now)
-    created: list[Run] = []
-    for period in due_periods(scheduled_at, config.catch_up_months):
-        run = _create_scheduled(env, config_path, config, period, scheduled_at)
-        if run is not None:
-            created.append(run)
-    return created
-
-
-def _create_scheduled(env: StageEnv, config_path: Path, config: GroupConfig, period: Period,
-                      scheduled_at: datetime) -> Run | None:
-    with env.db.tx() as conn:
-        if is_locked(conn, config.id, period) or effective_run(conn, config.id, period) is not None:
-            return None
-        upsert_group(conn, config)
-        run = create_run(conn, group_id=config.id, period=period, actor=env.actor,
-                         trigger_key=trigger_key(config.id, period, scheduled_at), on_conflict_nothing=True)
-        if run is not None:
-            snapshot_inputs(conn, run.id, config_path, config, period)
-        return run
-
-
-WORKFLOW_TICK_SECONDS = 300.0
-
-
-def beat_schedule(config_paths: Iterable[Path]) -> dict[str, dict[str, object]]:
-    """Celery's ``beat_schedule``: one entry per group, firing its cron with the config path."""
-    schedule: dict[str, dict[str, object]] = {}
-    for path in config_paths:
-        config = load_group_config(path)
-        schedule[f"close-{config.id}"] = {
-            "task": "close.beat_tick",
-            "schedule": parse_cron(config.schedule, source=str(path)),
-            "args": (str(path.resolve()),),
-            "options": {"expires": 6 * 3600},
-        }
-    # The checklist's gates and the alerts: every five minutes, for the whole tenant.
-    schedule["close-workflow"] = {"task": "close.workflow_tick", "schedule": WORKFLOW_TICK_SECONDS,
-                                  "options": {"expires": WORKFLOW_TICK_SECONDS}}
-    return schedule
-
-
-def config_paths(values: Sequence[str]) -> list[Path]:
-    """Config files from ``--config`` options or the ``CLOSE_CONFIGS`` list (``:``-separated)."""
-    return [Path(v) for value in values for v in value.split(":") if v]
+    created = (create_scheduled_run(env, config_path, config, period,
+                                    trigger_key(config.id, period, scheduled_at))
+               for period in due_periods(scheduled_at, config.catch_up_months))
+    return [run for run in created if run is not None]
