@@ -62,8 +62,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AWAITING_PEOPLE", "SETTLED", "STAGE_ORDER", "TERMINAL_STATUSES", "CloseSession", "DatabaseError",
     "Progress", "Run", "RunStatus", "RunStopped", "RunView", "StatusReport", "UnknownRun", "celery_app",
-    "configure_celery", "database_error_reason", "group_schedule", "package_path_of", "print_summary", "short_reason",
-    "upgrade_database",
+    "configure_celery", "database_error_reason", "group_schedule", "package_path_of", "print_summary",
+    "short_reason", "upgrade_database",
 ]
 
 #: The version of :class:`RunView`'s shape (and of ``close status --json``'s run objects).
