@@ -39,7 +39,8 @@ from close.errors import CloseError, ConfigError, NotFound
 from close.run.broker import app as celery_app
 from close.run.broker import configure as configure_celery
 from close.run.dispatch import start_run
-from close.run.stages import RunStopped, StageEnv, UnknownRun
+from close.run.env import StageEnv
+from close.run.stages import RunStopped, UnknownRun
 from close.run.state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
 from close.run.transient import short_reason
 from close.run.workflow.durations import Progress
@@ -375,8 +376,8 @@ class CloseSession:
             NotFound: no such run.
 
         """
+        from close.run.inputs import load_config
         from close.run.review import findings
-        from close.run.stages.inputs import load_config
 
         with self._reading(run_id) as conn:
             run = get_run(conn, run_id)
@@ -632,7 +633,7 @@ class CloseSession:
 
     def entity_ids(self, run_id: RunId) -> list[str]:
         """Return the ids of the entities in the config the run closes."""
-        from close.run.stages.inputs import load_config
+        from close.run.inputs import load_config
 
         with self.env.db.tx() as conn:
             return [e.id for e in load_config(conn, run_id).entities]
@@ -800,7 +801,7 @@ class CloseSession:
 
         A lost database is waited for (longer than a stage's own budget), then left to the reaper.
         """
-        from close.run.stages import mark_failed
+        from close.run.failures import mark_failed
         from close.run.transient import patience
 
         settings = self.env.settings

@@ -20,8 +20,9 @@ from kombu.utils.url import maybe_sanitize_url
 from close.engine.types import EntityId, RunId
 from close.errors import CloseError
 from close.run.broker import app, load_tasks
+from close.run.env import StageEnv
+from close.run.failures import mark_failed, resume_command
 from close.run.lifecycle import launch
-from close.run.stages import StageEnv, mark_failed, resume_command
 from close.run.state import STAGE_ORDER, RunStatus
 
 log = logging.getLogger(__name__)

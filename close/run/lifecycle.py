@@ -17,10 +17,11 @@ from close.config import GroupConfig, load_group_config
 from close.config.guard import check_sources
 from close.engine.types import EntityId, Period, RunId
 from close.errors import ConfigError, NotFound, RunConflict
+from close.run.env import StageEnv
+from close.run.failures import send_alerts
+from close.run.inputs import CONFIG_INPUT, ORIGIN_INPUT, load_config
 from close.run.leases import reap
-from close.run.stages import StageEnv
-from close.run.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT, load_config
-from close.run.stages.rates import RATES_KEY
+from close.run.stages.rates import extract_keys
 from close.run.state import STAGE_ORDER, RunStatus, append_event, transition
 from close.run.workflow.checklist import task_template
 from close.storage.groups import upsert_group
@@ -164,11 +165,6 @@ def _prepare(conn: Connection, run: Run, config_path: Path, config: GroupConfig)
     instantiate_tasks(conn, config.id, run.period, task_template(config, run.period))
 
 
-def extract_keys(config: GroupConfig) -> list[str]:
-    """Return the tasks of the extract chord: one per entity, and the rates task."""
-    return [*(e.id for e in config.entities), RATES_KEY]
-
-
 def next_stage(conn: Connection, run: Run, config: GroupConfig) -> tuple[RunStatus | None, list[EntityId]]:
     """Return the first stage that is not DONE, and for EXTRACTING the entities still to extract."""
     done = done_stages(conn, run.id)
@@ -206,8 +202,6 @@ def reap_stranded(env: StageEnv, *, group_id: str | None = None, run_id: RunId |
 
     Each failed run's alert goes to the group's alert channels at once (the beat's tick retries).
     """
-    from close.run.stages import send_alerts
-
     failed = reap(env.db, env.settings.lease_seconds, actor=env.actor, group_id=group_id, run_id=run_id)
     for run in failed:
         send_alerts(env, run.id)

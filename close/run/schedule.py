@@ -19,8 +19,8 @@ from celery.schedules import crontab
 from close.engine.periods import add_months
 from close.engine.types import Period
 from close.errors import ConfigError
+from close.run.env import StageEnv
 from close.run.lifecycle import checked_config, create_scheduled_run
-from close.run.stages import StageEnv
 from close.storage.runs import Run
 
 

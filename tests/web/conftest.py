@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from close.api import CloseSession
 from close.config import Settings
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
 from close.storage import Database
 from close.users import Role, add_user
 from close.web.app import create_app, load_groups

@@ -11,8 +11,8 @@ import pytest
 from close.api import CloseSession
 from close.config import Settings
 from close.errors import ConfigError
+from close.run.env import StageEnv
 from close.run.schedule import due_periods, last_fire_time, parse_cron, trigger_key
-from close.run.stages import StageEnv
 from close.run.state import RunStatus
 from close.storage import Database
 from close.storage.runs import find_runs
