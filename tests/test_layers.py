@@ -1,8 +1,9 @@
 """The layering of the close is enforced: import-linter's contracts in pyproject.toml hold.
 
-The contracts (``[tool.importlinter]``): cli → web/mcp → api → workers → run → reports | checks →
+The contracts (``[tool.importlinter]``): cli → web/mcp/workers → api → run → reports | checks →
 analysis → engine; the engine imports no SQL, HTTP, Celery, storage or run control; checks and
-analysis hold no SQL; the modules of engine, checks, analysis and cli import no cycle. A second
+analysis hold no SQL; the CLI and the workers import only the API; the modules of engine, checks,
+analysis, cli and run import no cycle. A second
 test lints a tiny fixture with one wrong import (an engine module importing storage) with a copy of
 the same contracts and expects them to fail naming it, so a contract that checks nothing is caught.
 """
