@@ -36,9 +36,6 @@ from sqlalchemy.exc import DBAPIError as DatabaseError
 from close.config import Settings
 from close.engine.types import Period, RunId
 from close.errors import CloseError, ConfigError, NotFound
-from close.run.broker import app as celery_app
-from close.run.broker import configure as configure_celery
-from close.run.dispatch import start_run
 from close.run.env import StageEnv
 from close.run.stages import RunStopped, UnknownRun
 from close.run.state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
@@ -50,6 +47,7 @@ from close.users import Action, Principal, authorize, operator, reading
 
 if TYPE_CHECKING:
     import pandas as pd
+    from celery import Celery
     from celery.schedules import crontab
 
     from close.rates.store import StoredRates
@@ -62,8 +60,8 @@ if TYPE_CHECKING:
 # re-exported here so the doors need not import run control or storage.
 __all__ = [
     "AWAITING_PEOPLE", "SETTLED", "STAGE_ORDER", "TERMINAL_STATUSES", "CloseSession", "DatabaseError",
-    "Progress", "Run", "RunStatus", "RunStopped", "RunView", "StatusReport", "UnknownRun", "celery_app",
-    "configure_celery", "database_error_reason", "group_schedule", "package_path_of", "print_summary",
+    "Progress", "Run", "RunStatus", "RunStopped", "RunView", "StatusReport", "UnknownRun",
+    "celery_app", "database_error_reason", "group_schedule", "package_path_of", "print_summary",
     "short_reason", "upgrade_database",
 ]
 
@@ -178,7 +176,9 @@ class CloseSession:
         In-process the stage tasks run in this process, on this session's database, as its actor;
         :meth:`connect` installs the session it opens. Returns the session itself.
         """
-        configure_celery(self.env.settings)
+        from close.run.broker import configure
+
+        configure(self.env.settings)
         CloseSession._for_tasks = self
         return self
 
@@ -302,16 +302,22 @@ class CloseSession:
             self.start_in_background(run_id)
             return self._fetch(run_id)
         try:
-            start_run(self.env, run_id)  # in-process this runs the whole canvas before returning
+            self._start(run_id)  # in-process this runs the whole canvas before returning
         except CloseError:
             if self.env.settings.broker_url:
                 raise  # not enqueued: nothing will move the run
             # In-process the failing stage has recorded FAILED with its reason on the run.
         return self.wait(run_id) if wait else self._fetch(run_id)
 
+    def _start(self, run_id: RunId) -> None:
+        """Send the run's canvas (close.run.dispatch); in-process it runs before this returns."""
+        from close.run.dispatch import start_run  # Celery loads only when a run is started
+
+        start_run(self.env, run_id)
+
     def _run_quietly(self, run_id: RunId) -> None:
         try:
-            start_run(self.env, run_id)
+            self._start(run_id)
         except CloseError:
             pass  # the failing stage recorded FAILED with its reason on the run
 
@@ -589,7 +595,7 @@ class CloseSession:
     def start_in_background(self, run_id: RunId) -> threading.Thread | None:
         """Hand the run to the canvas: to the broker in distributed mode, else to a thread returned."""
         if self.env.settings.broker_url:
-            start_run(self.env, run_id)
+            self._start(run_id)
             return None
         thread = threading.Thread(target=self._run_quietly, args=(run_id,), name=f"run-{run_id[:8]}",
                                   daemon=True)
@@ -749,7 +755,7 @@ class CloseSession:
 
         report = tick(self.env)
         for run_id in report.released:
-            start_run(self.env, run_id)
+            self._start(run_id)
         return report
 
     # -- what the workers do: the broker's messages carry only ids, so no permission is asked --------
@@ -770,7 +776,7 @@ class CloseSession:
         reap_stranded(self.env)
         created = due_runs(self.env, Path(config_path), now or datetime.now(UTC))
         for run in created:
-            start_run(self.env, run.id)
+            self._start(run.id)
         return [run.id for run in created]
 
     def run_stage(self, run_id: RunId, stage: RunStatus, entity_id: str | None = None, *, attempt: int = 1,
@@ -942,6 +948,18 @@ def _stale(runs: list[Run]) -> set[RunId]:
     return {r.id for r in effective
             if any(o.group_id == r.group_id and o.period < r.period and o.finished_at and r.finished_at
                    and o.finished_at > r.finished_at for o in effective)}
+
+
+def celery_app(environ: Mapping[str, str] = os.environ) -> Celery:
+    """Return the Celery app ``workers`` registers the stage tasks on, configured.
+
+    Configured from ``environ`` (a worker process) unless a session of this process configured it
+    (:meth:`CloseSession.install`). The app, its queues and limits are the run layer's
+    (``close.run.broker``).
+    """
+    from close.run.broker import configured_app
+
+    return configured_app(environ)
 
 
 def group_schedule(config_path: str | Path) -> tuple[str, crontab]:

@@ -16,8 +16,8 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from close.api import CloseSession, RunStatus, RunStopped, UnknownRun, short_reason
-from close.api import celery_app as app
 from close.errors import PermanentError, RetriableError
+from workers import app
 from workers.rejections import record_rejection
 
 log = logging.getLogger(__name__)

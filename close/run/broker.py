@@ -3,7 +3,8 @@
 With no broker configured the canvas runs in-process (``task_always_eager``), with
 ``task_eager_propagates=False`` so a task's retries still happen; with ``CLOSE_BROKER_URL`` the same
 canvas goes to workers through Redis. Settings are applied by :func:`configure` at start-up (a
-``CloseSession``, or the worker process via ``workers``), never at import time.
+``CloseSession``), or from the environment by :func:`configured_app` when the worker process
+imports ``workers`` — never at this module's import.
 
 The run layer owns the app, its queues and its limits, and sends the stage tasks by their registered
 names (:mod:`close.run.dispatch`); their bodies live in ``workers.tasks``, above ``close.api``, which
@@ -13,11 +14,14 @@ run. So nothing below ``close.api`` imports ``workers``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from celery import Celery
 
 from close.config import Settings
 
 app = Celery("monthclose", include=["workers.tasks"])
+_configured = False  # set by configure(): a session's settings, or the worker's environment
 
 # Queues by kind of work: extraction waits on ERPs (I/O), consolidation and analysis compute,
 # reporting renders documents. Workers subscribe with `close worker --queues ...`.
@@ -58,6 +62,7 @@ def configure(settings: Settings) -> Celery:
         The configured app.
 
     """
+    global _configured
     limits = time_limits(settings)
     common = {
         "task_serializer": "json", "result_serializer": "json", "accept_content": ["json"],
@@ -101,7 +106,17 @@ def configure(settings: Settings) -> Celery:
             task_eager_propagates=False,
             **common,
         )
+    _configured = True
     return app
+
+
+def configured_app(environ: Mapping[str, str]) -> Celery:
+    """Return the app, configured from ``environ`` unless this process configured it already.
+
+    A worker process configures it here, from its environment; in a process that opened a
+    ``CloseSession`` first (the CLI, a server, an in-process run) the session's settings stand.
+    """
+    return app if _configured else configure(Settings.from_environ(environ))
 
 
 def load_tasks() -> None:
