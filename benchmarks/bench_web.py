@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from close.api import CloseSession  # noqa: E402
 from close.config import Settings  # noqa: E402
-from close.run.stages import StageEnv  # noqa: E402
+from close.run.env import StageEnv  # noqa: E402
 from close.storage import Database  # noqa: E402
 from close.storage.roles import APP_ROLE, OWNER_ROLE, create_database, ensure_roles, url_for  # noqa: E402
 from close.storage.runs import _RUN_COLUMNS, create_run  # noqa: E402

@@ -1,7 +1,8 @@
 """The one Python door into the close: what a user does, as typed functions.
 
-The CLI, the workers, and any web service or assistant built on top call this module rather than
-assembling settings, database, stage environment, run creation and polling by hand::
+The CLI, the workers (``workers.tasks``), and any web service or assistant built on top call this
+module rather than assembling settings, database, stage environment, run creation and polling by
+hand::
 
     from close.api import CloseSession
 
@@ -19,6 +20,7 @@ script that stores it can tell shapes apart.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -26,7 +28,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError as DatabaseError
@@ -34,8 +36,10 @@ from sqlalchemy.exc import DBAPIError as DatabaseError
 from close.config import Settings
 from close.engine.types import Period, RunId
 from close.errors import CloseError, ConfigError, NotFound
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
+from close.run.stages import RunStopped, UnknownRun
 from close.run.state import AWAITING_PEOPLE, STAGE_ORDER, TERMINAL_STATUSES, RunStatus
+from close.run.transient import short_reason
 from close.run.workflow.durations import Progress
 from close.storage import open_database
 from close.storage.runs import Run, done_stages, events, find_runs, get_run
@@ -43,6 +47,8 @@ from close.users import Action, Principal, authorize, operator, reading
 
 if TYPE_CHECKING:
     import pandas as pd
+    from celery import Celery
+    from celery.schedules import crontab
 
     from close.rates.store import StoredRates
     from close.run.workflow.alerts import TickReport
@@ -50,12 +56,13 @@ if TYPE_CHECKING:
     from close.storage.receivables import StoredDraft
     from close.storage.users import UserRow
 
-# Value types and constants a caller of this module names (the CLI among them): re-exported here so
-# the doors need not import run control or storage.
+# Value types and constants a caller of this module names (the CLI and the workers among them):
+# re-exported here so the doors need not import run control or storage.
 __all__ = [
     "AWAITING_PEOPLE", "SETTLED", "STAGE_ORDER", "TERMINAL_STATUSES", "CloseSession", "DatabaseError",
-    "Progress", "Run", "RunStatus", "RunView", "StatusReport", "database_error_reason", "package_path_of",
-    "print_summary", "upgrade_database",
+    "Progress", "Run", "RunStatus", "RunStopped", "RunView", "StatusReport", "UnknownRun",
+    "celery_app", "database_error_reason", "group_schedule", "package_path_of", "print_summary",
+    "short_reason", "upgrade_database",
 ]
 
 #: The version of :class:`RunView`'s shape (and of ``close status --json``'s run objects).
@@ -129,6 +136,9 @@ class CloseSession:
     Without a principal the session is the CLI's operator mode acting as ``env.actor``.
     """
 
+    # The session this process's stage tasks run under (:meth:`install`, :meth:`for_tasks`).
+    _for_tasks: ClassVar[CloseSession | None] = None
+
     def __init__(self, env: StageEnv, principal: Principal | None = None) -> None:
         """Wrap an open stage environment (use :meth:`open` to build one from settings)."""
         self.principal = principal or operator(env.actor, anonymous=env.settings.anonymous_actor)
@@ -154,14 +164,40 @@ class CloseSession:
             ConfigError: a malformed setting, naming the variable.
 
         """
-        from workers.app import configure
-        from workers.runtime import set_env
-
         settings = settings or Settings.from_environ(os.environ)
-        configure(settings)
         env = StageEnv(db=open_database(settings), settings=settings, actor=settings.actor)
-        set_env(env)
-        return cls(env, principal)
+        # The tasks run as the operator (CLOSE_ACTOR), whoever asked for the run.
+        session = cls(env).install()
+        return session if principal is None else session.as_user(principal)
+
+    def install(self) -> CloseSession:
+        """Point Celery at this session's broker (none: in-process) and run this process's tasks under it.
+
+        In-process the stage tasks run in this process, on this session's database, as its actor;
+        :meth:`connect` installs the session it opens. Returns the session itself.
+        """
+        from close.run.broker import configure
+
+        configure(self.env.settings)
+        CloseSession._for_tasks = self
+        return self
+
+    @classmethod
+    def for_tasks(cls) -> CloseSession:
+        """Return the session the stage tasks of this process run under.
+
+        The installed one (an in-process run, a server); in a worker process, one opened once from
+        the environment, acting as ``worker@{host}``.
+        """
+        if cls._for_tasks is None:
+            settings = Settings.from_environ(os.environ)
+            cls._for_tasks = cls(StageEnv(db=open_database(settings), settings=settings,
+                                          actor=f"worker@{socket.gethostname()}"))
+        return cls._for_tasks
+
+    def as_actor(self, actor: str) -> CloseSession:
+        """Return an operator session on the same database whose events name ``actor`` (the beat)."""
+        return CloseSession(replace(self.env, actor=actor))
 
     @classmethod
     @contextmanager
@@ -183,6 +219,11 @@ class CloseSession:
     def settings(self) -> Settings:
         """The process settings the session was opened with."""
         return self.env.settings
+
+    @property
+    def tenant(self) -> str:
+        """The tenant whose rows the session's database sees."""
+        return self.env.db.tenant
 
     @property
     def actor(self) -> str:
@@ -256,25 +297,27 @@ class CloseSession:
             time.sleep(poll_seconds)
 
     def _carry_on(self, run_id: RunId, *, wait: bool, detach: bool = False) -> RunView:
-        from workers.canvas import start_run
-
         if detach and not self.env.settings.broker_url:
             # In-process, a server must answer now: the canvas runs in a thread of this process.
             self.start_in_background(run_id)
             return self._fetch(run_id)
         try:
-            start_run(self.env, run_id)  # in-process this runs the whole canvas before returning
+            self._start(run_id)  # in-process this runs the whole canvas before returning
         except CloseError:
             if self.env.settings.broker_url:
                 raise  # not enqueued: nothing will move the run
             # In-process the failing stage has recorded FAILED with its reason on the run.
         return self.wait(run_id) if wait else self._fetch(run_id)
 
-    def _run_quietly(self, run_id: RunId) -> None:
-        from workers.canvas import start_run
+    def _start(self, run_id: RunId) -> None:
+        """Send the run's canvas (close.run.dispatch); in-process it runs before this returns."""
+        from close.run.dispatch import start_run  # Celery loads only when a run is started
 
+        start_run(self.env, run_id)
+
+    def _run_quietly(self, run_id: RunId) -> None:
         try:
-            start_run(self.env, run_id)
+            self._start(run_id)
         except CloseError:
             pass  # the failing stage recorded FAILED with its reason on the run
 
@@ -339,8 +382,8 @@ class CloseSession:
             NotFound: no such run.
 
         """
+        from close.run.inputs import load_config
         from close.run.review import findings
-        from close.run.stages.inputs import load_config
 
         with self._reading(run_id) as conn:
             run = get_run(conn, run_id)
@@ -551,10 +594,8 @@ class CloseSession:
 
     def start_in_background(self, run_id: RunId) -> threading.Thread | None:
         """Hand the run to the canvas: to the broker in distributed mode, else to a thread returned."""
-        from workers.canvas import start_run
-
         if self.env.settings.broker_url:
-            start_run(self.env, run_id)
+            self._start(run_id)
             return None
         thread = threading.Thread(target=self._run_quietly, args=(run_id,), name=f"run-{run_id[:8]}",
                                   daemon=True)
@@ -598,7 +639,7 @@ class CloseSession:
 
     def entity_ids(self, run_id: RunId) -> list[str]:
         """Return the ids of the entities in the config the run closes."""
-        from close.run.stages.inputs import load_config
+        from close.run.inputs import load_config
 
         with self.env.db.tx() as conn:
             return [e.id for e in load_config(conn, run_id).entities]
@@ -711,12 +752,67 @@ class CloseSession:
     def tick(self) -> TickReport:
         """Open gates whose tasks are done (starting those runs), raise alerts and send pending ones."""
         from close.run.workflow.alerts import tick
-        from workers.canvas import start_run
 
         report = tick(self.env)
         for run_id in report.released:
-            start_run(self.env, run_id)
+            self._start(run_id)
         return report
+
+    # -- what the workers do: the broker's messages carry only ids, so no permission is asked --------
+
+    def tick_schedule(self, config_path: str | Path, now: datetime | None = None) -> list[RunId]:
+        """Handle a tick of a group's schedule: fail stranded runs, create the due runs once, start them.
+
+        Returns:
+            The runs this tick created (none when another delivery of the same tick did).
+
+        Raises:
+            ConfigError: a bad config. BrokerUnreachable: a run could not be handed to the broker.
+
+        """
+        from close.run.lifecycle import reap_stranded
+        from close.run.schedule import due_runs
+
+        reap_stranded(self.env)
+        created = due_runs(self.env, Path(config_path), now or datetime.now(UTC))
+        for run in created:
+            self._start(run.id)
+        return [run.id for run in created]
+
+    def run_stage(self, run_id: RunId, stage: RunStatus, entity_id: str | None = None, *, attempt: int = 1,
+                  task_id: str | None = None, time_limit: float | None = None) -> None:
+        """Run one stage (one entity's extract) of a run: what a stage task does (close.run.stages).
+
+        Raises:
+            UnknownRun: no such run for this tenant. RunStopped: the run is not at this stage.
+            RetriableError: worth retrying. PermanentError: the run is FAILED already.
+
+        """
+        from close.run.stages import run_stage
+
+        run_stage(self.env, run_id, stage, entity_id, attempt=attempt, task_id=task_id, time_limit=time_limit)
+
+    def record_retry(self, run_id: RunId, stage: RunStatus, entity_id: str | None, *, attempt: int,
+                     of: int, error: BaseException) -> None:
+        """Record in the run's audit trail that a stage is tried again (attempt ``attempt`` of ``of``)."""
+        from close.run.state import append_event
+
+        with self.env.db.tx() as conn:
+            append_event(conn, run_id, "retry", f"{stage} retry {attempt} of {of}: {error}",
+                         actor=self.env.actor, stage=stage.value, entity_id=entity_id,
+                         detail={"attempt": attempt, "error": type(error).__name__})
+
+    def fail_stage(self, run_id: RunId, stage: RunStatus, entity_id: str | None, reason: str) -> None:
+        """Mark the run FAILED at a stage with the reason and the resume command, and alert.
+
+        A lost database is waited for (longer than a stage's own budget), then left to the reaper.
+        """
+        from close.run.failures import mark_failed
+        from close.run.transient import patience
+
+        settings = self.env.settings
+        mark_failed(self.env.db, run_id, stage, entity_id, reason, actor=self.env.actor, settings=settings,
+                    retry_seconds=patience(settings.db_retry_seconds))
 
     def add_user(self, name: str, role: str) -> str:
         """Create a user and return their API token, shown once (only its argon2 hash is stored)."""
@@ -852,6 +948,32 @@ def _stale(runs: list[Run]) -> set[RunId]:
     return {r.id for r in effective
             if any(o.group_id == r.group_id and o.period < r.period and o.finished_at and r.finished_at
                    and o.finished_at > r.finished_at for o in effective)}
+
+
+def celery_app(environ: Mapping[str, str] = os.environ) -> Celery:
+    """Return the Celery app ``workers`` registers the stage tasks on, configured.
+
+    Configured from ``environ`` (a worker process) unless a session of this process configured it
+    (:meth:`CloseSession.install`). The app, its queues and limits are the run layer's
+    (``close.run.broker``).
+    """
+    from close.run.broker import configured_app
+
+    return configured_app(environ)
+
+
+def group_schedule(config_path: str | Path) -> tuple[str, crontab]:
+    """Return a group's id and the cron (UTC) its schedule fires on: a beat entry.
+
+    Raises:
+        ConfigError: a bad config, or a ``schedule`` that is not five cron fields.
+
+    """
+    from close.config import load_group_config
+    from close.run.schedule import parse_cron
+
+    config = load_group_config(Path(config_path))
+    return config.id, parse_cron(config.schedule, source=str(config_path))
 
 
 def print_summary(console: Any, summary: dict[str, Any]) -> None:  # noqa: ANN401 - a rich Console

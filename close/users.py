@@ -331,7 +331,7 @@ def _is_uuid(run_id: str) -> bool:
 def _signoff_by_another(conn: Connection, run_id: str) -> bool:
     """Return whether the run's group config asks that approver and signer differ."""
     from close.errors import CloseError
-    from close.run.stages.inputs import load_config
+    from close.run.inputs import load_config
 
     try:
         return load_config(conn, run_id).signoff_by_another

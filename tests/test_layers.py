@@ -1,10 +1,11 @@
 """The layering of the close is enforced: import-linter's contracts in pyproject.toml hold.
 
-The contracts (``[tool.importlinter]``): cli → web/mcp → api → workers → run → reports | checks →
+The contracts (``[tool.importlinter]``): cli → web/mcp/workers → api → run → reports | checks →
 analysis → engine; the engine imports no SQL, HTTP, Celery, storage or run control; checks and
-analysis hold no SQL; the modules of engine, checks, analysis and cli import no cycle. A second
-test lints a tiny fixture with one wrong import (an engine module importing storage) with a copy of
-the same contracts and expects them to fail naming it, so a contract that checks nothing is caught.
+analysis hold no SQL; the CLI and the workers import only the API; the modules of engine, checks,
+analysis, cli and run import no cycle. A second test lints a tiny fixture with two wrong imports
+(an engine module importing storage, a task importing run control) with a copy of the same
+contracts and expects them to fail naming each, so a contract that checks nothing is caught.
 """
 
 from __future__ import annotations
@@ -63,5 +64,7 @@ def test_a_wrong_import_breaks_the_contracts(tmp_path: Path) -> None:
     assert "The engine is pure: no SQL, HTTP, Celery, storage, run control or the edges BROKEN" in out
     assert "close.engine is not allowed to import close.storage" in out
     assert "close.engine.fx -> close.storage" in out  # the fixture's wrong import, named
+    assert "The workers reach the close only through close.api BROKEN" in out
+    assert "workers.tasks -> close.run" in out  # the task that skips the API, named
     # Nothing else is wrong in the fixture: the other contracts hold.
     assert "Checks and analysis hold no SQL, Celery or run control KEPT" in out

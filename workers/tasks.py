@@ -1,30 +1,24 @@
-"""One thin Celery task per stage: ids in, one call to ``close.run.stages.run_stage``.
+"""One thin Celery task per stage: ids in, one call to ``CloseSession.run_stage``.
 
 Tasks carry only ``run_id`` (and ``entity_id``); everything else comes from PostgreSQL. A
 ``RetriableError`` is retried with exponential backoff and jitter; when retries run out, or on any
 other unexpected error, the run is marked FAILED with the stage, entity and reason, and the error
-is re-raised — never logged and swallowed.
+is re-raised — never logged and swallowed. The tasks reach the close only through ``close.api``;
+the run layer sends them by the names declared here (``close.run.dispatch``).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from close.api import CloseSession, RunStatus, RunStopped, UnknownRun, short_reason
 from close.errors import PermanentError, RetriableError
-from close.run.leases import reap
-from close.run.stages import RunStopped, StageEnv, UnknownRun, mark_failed, run_stage
-from close.run.state import RunStatus, append_event
-from close.run.transient import patience, short_reason
-from workers.app import app
+from workers import app
 from workers.rejections import record_rejection
-from workers.runtime import get_env
-from workers.schedule import tick
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +41,8 @@ class StageTask(Task):
                  einfo: object) -> None:
         """Record the retry in the run's audit trail."""
         run_id, entity = _ids(args, kwargs)
-        env = get_env()
-        with env.db.tx() as conn:
-            append_event(conn, run_id, "retry",
-                         f"{self.stage} retry {self.request.retries + 1} of {self.max_retries}: {exc}",
-                         actor=env.actor, stage=self.stage.value, entity_id=entity,
-                         detail={"attempt": self.request.retries + 1, "error": type(exc).__name__})
+        CloseSession.for_tasks().record_retry(run_id, self.stage, entity, attempt=self.request.retries + 1,
+                                              of=self.max_retries, error=exc)
 
     def on_failure(self, exc: BaseException, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any],
                    einfo: object) -> None:
@@ -60,7 +50,6 @@ class StageTask(Task):
         if isinstance(exc, PermanentError | RunStopped):
             return
         run_id, entity = _ids(args, kwargs)
-        env = get_env()
         what = f"{self.stage}" + (f" for entity {entity}" if entity else "")
         if isinstance(exc, SoftTimeLimitExceeded):
             reason = f"time limit: {what} ran past its {self.soft_time_limit} s limit"
@@ -69,8 +58,7 @@ class StageTask(Task):
         else:
             reason = f"{type(exc).__name__}: {short_reason(exc)}"
         log.error("stage %s of run %s failed: %s", self.stage, run_id, reason)
-        mark_failed(env.db, run_id, self.stage, entity, reason, actor=env.actor, settings=env.settings,
-                    retry_seconds=patience(env.settings.db_retry_seconds))
+        CloseSession.for_tasks().fail_stage(run_id, self.stage, entity, reason)
 
 
 def _ids(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str | None]:
@@ -80,15 +68,16 @@ def _ids(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str | None
 
 
 def _run(task: StageTask, run_id: str, entity_id: str | None = None) -> None:
-    env = get_env()
+    session = CloseSession.for_tasks()
     try:
-        run_stage(env, run_id, task.stage, entity_id, attempt=task.request.retries + 1,
-                  task_id=task.request.id, time_limit=task.time_limit)
+        session.run_stage(run_id, task.stage, entity_id, attempt=task.request.retries + 1,
+                          task_id=task.request.id, time_limit=task.time_limit)
     except UnknownRun:
         # Loud, never silent: logged, counted where `close status` of the run's tenant shows it.
+        tenant = session.tenant
         log.error("rejected %s for run %s: no such run for tenant %s (a worker serves one tenant: "  # noqa: TRY400
-                  "CLOSE_TENANT)", task.name, run_id, env.db.tenant)
-        record_rejection(env.settings, run_id, task.name, env.db.tenant)
+                  "CLOSE_TENANT)", task.name, run_id, tenant)
+        record_rejection(session.settings, run_id, task.name, tenant)
         raise
 
 
@@ -135,35 +124,13 @@ def distribute(self: StageTask, run_id: str) -> None:
     _run(self, run_id)
 
 
-STAGE_TASKS = {
-    RunStatus.MAPPING: map_accounts, RunStatus.CONSOLIDATING: consolidate,
-    RunStatus.VALIDATING: validate, RunStatus.ANALYZING: analyze, RunStatus.REPORTING: report,
-    RunStatus.DISTRIBUTING: distribute,
-}
-
-
 @app.task(name="close.beat_tick", acks_late=True, ignore_result=True)
 def beat_tick(config_path: str) -> list[str]:
     """Tick the schedule of one group: create the due runs (idempotently) and start them."""
-    from workers.canvas import start_run
-
-    env = get_env()
-    reap(env.db, env.settings.lease_seconds, actor="beat")
-    created = tick(StageEnv(db=env.db, settings=env.settings, actor="beat"), Path(config_path),
-                   datetime.now(UTC))
-    for run in created:
-        start_run(env, run.id)
-    return [r.id for r in created]
+    return CloseSession.for_tasks().as_actor("beat").tick_schedule(config_path)
 
 
 @app.task(name="close.workflow_tick", acks_late=True, ignore_result=True)
 def workflow_tick() -> list[str]:
     """Every few minutes: open gates whose tasks are done, raise and send alerts (close tick)."""
-    from close.run.workflow.alerts import tick as workflow_checks
-    from workers.canvas import start_run
-
-    env = get_env()
-    report = workflow_checks(StageEnv(db=env.db, settings=env.settings, actor="beat"))
-    for run_id in report.released:
-        start_run(env, run_id)
-    return list(report.released)
+    return list(CloseSession.for_tasks().as_actor("beat").tick().released)

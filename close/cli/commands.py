@@ -375,7 +375,7 @@ def worker(queues: Annotated[str, typer.Option("--queues", "-Q",
     """Start a Celery worker (the same as: celery -A workers worker)."""
     session = open_session()
     _require_broker(session.settings)
-    from workers.app import app as celery_app
+    from workers import app as celery_app
 
     if metrics_port:
         session.serve_metrics(metrics_port, addr="0.0.0.0")  # noqa: S104 - scraped from outside the container
@@ -400,7 +400,6 @@ def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group
                                                    "(repeat, or CLOSE_CONFIGS=a.toml:b.toml).")] = [],  # noqa: B006
          loglevel: Annotated[str, typer.Option("--loglevel", help=LOGLEVEL_HELP)] = "INFO") -> None:
     """Start Celery beat with one schedule entry per group config."""
-    from workers.app import app as celery_app
     from workers.schedule import beat_schedule, config_paths
 
     settings = settings_from_env()
@@ -408,8 +407,8 @@ def beat(config: Annotated[list[str], typer.Option("--config", "-c", help="Group
     paths = config_paths(config or [settings.configs])
     if not paths:
         raise ConfigError("no group config to schedule", key="--config", expected="one or more TOML files")
-    from workers.app import configure
-    configure(settings)
+    from workers import app as celery_app  # configured from the same environment as it is imported
+
     celery_app.conf.beat_schedule = beat_schedule(paths)
     settings.home.mkdir(parents=True, exist_ok=True)
     celery_app.start(["beat", f"--loglevel={loglevel}",

@@ -21,7 +21,7 @@ from close.engine.opening import parse_opening_balances
 from close.engine.periods import previous_period
 from close.engine.types import Period
 from close.rates.files import parse_rates_file
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
 from close.run.stages.consolidating import consolidated_of, period_rates, translated_of
 from close.storage.rates import load_rates
 from close.storage.runs import effective_run

@@ -19,6 +19,7 @@ import threading
 import uuid
 
 from close.engine.types import RunId
+from close.run.failures import record_failure
 from close.run.state import ACTIVE_STATUSES, AWAITING_PEOPLE, RunStatus
 from close.run.transient import is_transient
 from close.storage import Database
@@ -114,8 +115,6 @@ def reap(db: Database, lease_seconds: int, *, actor: str, group_id: str | None =
         The runs this call failed.
 
     """
-    from close.run.stages import record_failure
-
     failed: list[Run] = []
     with db.tx() as conn:
         ids = stranded_run_ids(conn, sorted(s.value for s in WORKING_STATUSES), lease_seconds,

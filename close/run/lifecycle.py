@@ -17,10 +17,11 @@ from close.config import GroupConfig, load_group_config
 from close.config.guard import check_sources
 from close.engine.types import EntityId, Period, RunId
 from close.errors import ConfigError, NotFound, RunConflict
+from close.run.env import StageEnv
+from close.run.failures import send_alerts
+from close.run.inputs import CONFIG_INPUT, ORIGIN_INPUT, load_config
 from close.run.leases import reap
-from close.run.stages import StageEnv
-from close.run.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT, load_config
-from close.run.stages.rates import RATES_KEY
+from close.run.stages.rates import extract_keys
 from close.run.state import STAGE_ORDER, RunStatus, append_event, transition
 from close.run.workflow.checklist import task_template
 from close.storage.groups import upsert_group
@@ -33,6 +34,7 @@ from close.storage.runs import (
     ensure_not_locked,
     get_input,
     get_run,
+    is_locked,
     put_input,
 )
 from close.storage.workflow import instantiate_tasks
@@ -83,15 +85,13 @@ def snapshot_inputs(conn: Connection, run_id: RunId, config_path: Path, config: 
             put_input(conn, run_id, f.name, data, kind="file", entity_id=f.entity_id)
 
 
-def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
-                     trigger_key: str | None = None, rerun: bool = False) -> Run:
+def create_close_run(env: StageEnv, config_path: Path, period: Period, *, rerun: bool = False) -> Run:
     """Create a run with its inputs snapshot, in one transaction.
 
     Args:
         env: database, settings and who asks.
         config_path: the group config.
         period: the period to close.
-        trigger_key: the schedule tick that asks (beat), if any.
         rerun: the period already has a completed run and a new one is wanted: it supersedes
             that run when it completes (its ``parent_run_id`` names it).
 
@@ -101,8 +101,7 @@ def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
             ``rerun`` was not asked for.
 
     """
-    config = load_group_config(config_path)
-    check_sources(config.entities)  # every source setting checked before anything is stored
+    config = checked_config(config_path)
     reap_stranded(env, group_id=config.id)
     with env.db.tx() as conn:
         ensure_not_locked(conn, config.id, period)
@@ -115,18 +114,55 @@ def create_close_run(env: StageEnv, config_path: Path, period: Period, *,
             raise RunConflict(f"refused: {config.id} {period} already has a completed run {previous.id}"
                               f"{signed}; pass --rerun to start a new run that supersedes it when it "
                               "completes")
-        run = create_run(conn, group_id=config.id, period=period, actor=env.actor, trigger_key=trigger_key,
+        run = create_run(conn, group_id=config.id, period=period, actor=env.actor,
                          parent_run_id=previous.id if previous else None,
                          root_run_id=(previous.root_run_id or previous.id) if previous else None)
         assert run is not None
-        snapshot_inputs(conn, run.id, config_path, config, period)
-        instantiate_tasks(conn, config.id, period, task_template(config, period))
+        _prepare(conn, run, config_path, config)
     return run
 
 
-def extract_keys(config: GroupConfig) -> list[str]:
-    """Return the tasks of the extract chord: one per entity, and the rates task."""
-    return [*(e.id for e in config.entities), RATES_KEY]
+def create_scheduled_run(env: StageEnv, config_path: Path, config: GroupConfig, period: Period,
+                         trigger_key: str) -> Run | None:
+    """Create the run a schedule tick asks for, unless the period needs none (see close.run.schedule).
+
+    ``config`` is :func:`checked_config` of ``config_path``.
+
+    Returns:
+        The new run, or None when the period is locked, already has an effective or an active run,
+        or this tick (``trigger_key``) created its run already, however many times it is delivered.
+
+    Raises:
+        ConfigError: a group file is unreadable.
+
+    """
+    with env.db.tx() as conn:
+        if is_locked(conn, config.id, period) or effective_run(conn, config.id, period) is not None:
+            return None
+        upsert_group(conn, config)
+        run = create_run(conn, group_id=config.id, period=period, actor=env.actor,
+                         trigger_key=trigger_key, on_conflict_nothing=True)
+        if run is not None:
+            _prepare(conn, run, config_path, config)
+        return run
+
+
+def checked_config(config_path: Path) -> GroupConfig:
+    """Load the group config, its entities' source settings checked too.
+
+    Raises:
+        ConfigError: naming the file and key.
+
+    """
+    config = load_group_config(config_path)
+    check_sources(config.entities)  # every source setting checked before anything is stored
+    return config
+
+
+def _prepare(conn: Connection, run: Run, config_path: Path, config: GroupConfig) -> None:
+    """Give a new run its inputs snapshot and its period its checklist, in the run's transaction."""
+    snapshot_inputs(conn, run.id, config_path, config, run.period)
+    instantiate_tasks(conn, config.id, run.period, task_template(config, run.period))
 
 
 def next_stage(conn: Connection, run: Run, config: GroupConfig) -> tuple[RunStatus | None, list[EntityId]]:
@@ -166,8 +202,6 @@ def reap_stranded(env: StageEnv, *, group_id: str | None = None, run_id: RunId |
 
     Each failed run's alert goes to the group's alert channels at once (the beat's tick retries).
     """
-    from close.run.stages import send_alerts
-
     failed = reap(env.db, env.settings.lease_seconds, actor=env.actor, group_id=group_id, run_id=run_id)
     for run in failed:
         send_alerts(env, run.id)

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 
 from close.engine.types import Period, RunId
 from close.errors import ConfigError, NotFound, RunConflict
-from close.run.stages import StageEnv
-from close.run.stages.inputs import ADJUSTMENT_PREFIX
+from close.run.env import StageEnv
+from close.run.inputs import ADJUSTMENT_PREFIX
 from close.run.state import RunStatus, append_event, transition
 from close.run.workflow.checklist import blocking
 from close.run.workflow.settings import SIGNOFF_GATE

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
 from close.run.stages.distributing import package_location
 from close.run.stages.reporting import content_type, load_package, render_package
 from close.run.state import append_event

@@ -49,7 +49,7 @@ from close.engine.fx import PPA_BOOK
 from close.engine.money import from_minor
 from close.engine.types import Currency, EntityId, RunId
 from close.errors import NotFound
-from close.run.stages.inputs import load_config, load_run_chart
+from close.run.inputs import load_config, load_run_chart
 from close.run.state import RunStatus
 from close.storage.findings import findings
 from close.storage.results import (

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from close.engine.types import RunId
 from close.errors import PermanentError
-from close.run.stages.inputs import ORIGIN_INPUT
+from close.run.inputs import ORIGIN_INPUT
 from close.run.state import RunStatus
 from close.storage.runs import Run, list_inputs, sha256
 from reports.archive import write_zip

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Connection
 from close.config import Settings
 from close.engine.money import D
 from close.errors import InputDataError, PermanentError
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
+from close.run.inputs import CONFIG_INPUT, ORIGIN_INPUT
 from close.run.stages.board_pack import load_board_pack
-from close.run.stages.inputs import CONFIG_INPUT, ORIGIN_INPUT
 from close.run.stages.reporting import CONTENT_TYPES, report_run
 from close.run.state import append_event
 from close.storage import Database

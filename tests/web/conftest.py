@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from close.api import CloseSession
 from close.config import Settings
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
 from close.storage import Database
 from close.users import Role, add_user
 from close.web.app import create_app, load_groups
@@ -46,12 +46,7 @@ def make_users(db: Database) -> dict[str, str]:
 
 def make_app(db: Database, config: Path, home: Path) -> FastAPI:
     """The web app over ``db`` that may close the demo group."""
-    session = CloseSession(StageEnv(db=db, settings=Settings(home=home), actor="server"))
-    from workers.app import configure
-    from workers.runtime import set_env
-
-    configure(session.env.settings)
-    set_env(session.env)
+    session = CloseSession(StageEnv(db=db, settings=Settings(home=home), actor="server")).install()
     return create_app(session, load_groups([config]), session_secret=uuid.uuid4().hex, login_limit=50)
 
 

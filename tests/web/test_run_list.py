@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from close.api import CloseSession
 from close.config import Settings
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
 from close.storage import Database
 from close.storage.run_views import page_runs
 from close.storage.runs import create_run

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from close.api import CloseSession
 from close.config import Settings
 from close.errors import ConfigError
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
+from close.run.schedule import due_periods, last_fire_time, parse_cron, trigger_key
 from close.run.state import RunStatus
 from close.storage import Database
 from close.storage.runs import find_runs
 from tests.close.run.small_group import write_group
-from workers.app import configure
-from workers.canvas import start_run
-from workers.runtime import set_env
-from workers.schedule import due_periods, last_fire_time, parse_cron, tick, trigger_key
+from workers.schedule import beat_schedule
 
 TICK_AT = datetime(2026, 2, 1, 6, 0, 30, tzinfo=UTC)  # handled 30 s after the 06:00 tick
 
@@ -45,17 +44,15 @@ def test_last_fire_time_and_due_periods() -> None:
 
 def test_same_tick_twice_concurrently_and_after_completion_creates_one_run(db: Database,
                                                                            tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path)
-    configure(settings)
-    env = StageEnv(db=db, settings=settings, actor="beat")
-    set_env(env)
+    session = CloseSession(StageEnv(db=db, settings=Settings(home=tmp_path), actor="beat")).install()
     config = _group(tmp_path / "group")
     barrier = threading.Barrier(2)
     created: list[list[str]] = []
 
     def deliver() -> None:
         barrier.wait()
-        created.append([r.id for r in tick(env, config, TICK_AT)])
+        # In-process the tick's canvas runs before it returns: the run it created completes.
+        created.append(session.tick_schedule(config, TICK_AT))
 
     threads = [threading.Thread(target=deliver) for _ in range(2)]
     for t in threads:
@@ -64,13 +61,21 @@ def test_same_tick_twice_concurrently_and_after_completion_creates_one_run(db: D
         t.join()
     assert sorted(len(c) for c in created) == [0, 1]
     (run_id,) = [r for c in created for r in c]
-
-    start_run(env, run_id)  # in-process canvas: the run completes
     with db.tx() as conn:
         (run,) = find_runs(conn, group_id="tiny")
+    assert run.id == run_id and run.created_by == "beat"
     assert run.status == RunStatus.COMPLETED and run.trigger_key == "beat:tiny:2026-01:2026-02-01T06:00Z"
 
-    assert tick(env, config, TICK_AT) == []  # the same tick, redelivered after completion
-    assert tick(env, config, datetime(2026, 2, 1, 7, tzinfo=UTC)) == []  # a later delivery, same tick
+    assert session.tick_schedule(config, TICK_AT) == []  # the same tick, redelivered after completion
+    # A later delivery of the same tick.
+    assert session.tick_schedule(config, datetime(2026, 2, 1, 7, tzinfo=UTC)) == []
     with db.tx() as conn:
         assert len(find_runs(conn, group_id="tiny")) == 1
+
+
+def test_beat_schedule_has_one_entry_per_group_and_the_workflow_tick(tmp_path: Path) -> None:
+    config = _group(tmp_path / "group")
+    schedule = beat_schedule([config])
+    assert schedule["close-tiny"]["task"] == "close.beat_tick"
+    assert schedule["close-tiny"]["args"] == (str(config.resolve()),)
+    assert schedule["close-workflow"]["task"] == "close.workflow_tick"

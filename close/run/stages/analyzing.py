@@ -17,10 +17,11 @@ from close.engine.chart import BALANCE_SHEET_CLASSES, Chart
 from close.engine.fx import translate_amount
 from close.engine.periods import add_months
 from close.engine.types import Currency, EntityId, Period, RunId
-from close.run.stages import StageEnv, StageOutput, digest_of
+from close.run.env import StageEnv
+from close.run.inputs import load_config, load_run_chart, read_file
+from close.run.stages import StageOutput, digest_of
 from close.run.stages.commentating import commentary_writer, explain
 from close.run.stages.consolidating import consolidated_of, translated_of
-from close.run.stages.inputs import load_config, load_run_chart, read_file
 from close.run.stages.receivables import receivables_step
 from close.storage.balances import copy_rows
 from close.storage.results import average_rates

@@ -17,7 +17,7 @@ from close.analysis.variances import AnalysisResult
 from close.config import GroupConfig
 from close.engine.chart import Chart
 from close.engine.types import AccountCode, EntityId, RunId
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
 from close.storage.balances import copy_rows
 from close.storage.commentary import PostgresCommentaryCache
 from close.storage.results import comment_digests

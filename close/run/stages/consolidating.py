@@ -23,8 +23,9 @@ from close.engine.types import Currency, EntityId, RunId
 from close.errors import InputDataError
 from close.rates.coverage import check_rates
 from close.rates.model import FxRate
-from close.run.stages import StageEnv, StageOutput, digest_of
-from close.run.stages.inputs import adjustment_files, load_config, load_run_chart, read_file
+from close.run.env import StageEnv
+from close.run.inputs import adjustment_files, load_config, load_run_chart, read_file
+from close.run.stages import StageOutput, digest_of
 from close.storage.balances import (
     copy_rows,
     read_account_mappings,

@@ -10,8 +10,9 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from close.engine.types import EntityId
-from close.run.stages import StageEnv, StageOutput
-from close.run.stages.inputs import ORIGIN_INPUT, load_config
+from close.run.env import StageEnv
+from close.run.inputs import ORIGIN_INPUT, load_config
+from close.run.stages import StageOutput
 from close.run.state import RunStatus, append_event
 from close.run.workflow.distribution import distribute_package
 from close.storage.artifacts import package_bytes

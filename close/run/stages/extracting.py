@@ -6,8 +6,9 @@ The chord's one other task, keyed ``@rates``, stores the period's FX rates (``cl
 from __future__ import annotations
 
 from close.engine.types import EntityId
-from close.run.stages import StageEnv, StageOutput, digest_of
-from close.run.stages.inputs import load_config, read_file
+from close.run.env import StageEnv
+from close.run.inputs import load_config, read_file
+from close.run.stages import StageOutput, digest_of
 from close.run.stages.rates import RATES_KEY, fetch_run_rates
 from close.secrets import write_secret
 from close.storage.balances import write_trial_balance

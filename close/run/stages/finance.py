@@ -30,9 +30,9 @@ from close.checks.receivables import tb_balances
 from close.config import GroupConfig
 from close.engine.chart import Chart
 from close.engine.periods import add_months
+from close.run.inputs import read_file
 from close.run.stages.analyzing import load_analysis_inputs
 from close.run.stages.consolidating import mapped_balances, translated_of
-from close.run.stages.inputs import read_file
 from close.run.stages.receivables import aged_titles
 from close.storage.rates import load_rates
 from close.storage.receivables import latest_snapshot_run, load_aging_snapshot

@@ -7,9 +7,10 @@ from sqlalchemy.engine import Connection
 from close.engine.mapping import parse_mapping, resolve_mapping
 from close.engine.types import EntityId
 from close.errors import InputDataError
-from close.run.lifecycle import extract_keys
-from close.run.stages import RunStopped, StageEnv, StageOutput, digest_of
-from close.run.stages.inputs import load_config, load_run_chart, read_file
+from close.run.env import StageEnv
+from close.run.inputs import load_config, load_run_chart, read_file
+from close.run.stages import RunStopped, StageOutput, digest_of
+from close.run.stages.rates import extract_keys
 from close.run.state import RunStatus
 from close.storage.balances import read_trial_balances, write_frame
 from close.storage.runs import Run, done_stages

@@ -22,12 +22,18 @@ from close.rates.model import FxRate, RateNeed
 from close.rates.service import RateService
 from close.rates.settings import RateSourceSettings
 from close.rates.store import fetch_and_store_rates, group_rate_needs
-from close.run.stages import StageEnv, StageOutput, digest_of
-from close.run.stages.inputs import load_config, read_file
+from close.run.env import StageEnv
+from close.run.inputs import load_config, read_file
+from close.run.stages import StageOutput, digest_of
 from close.storage.rates import load_rates
 from close.storage.runs import Run, effective_run
 
 RATES_KEY = "@rates"  # the run_stages entity key of the rates task (entity ids cannot start with @)
+
+
+def extract_keys(config: GroupConfig) -> list[str]:
+    """Return the tasks of the extract chord: one per entity, and the rates task."""
+    return [*(e.id for e in config.entities), RATES_KEY]
 
 
 def file_rates(conn: Connection, run: Run, config: GroupConfig) -> tuple[FxRate, ...]:

@@ -21,8 +21,8 @@ from close.checks import CheckResult
 from close.checks.receivables import check_aging_reconciles, check_ecl_booked, tb_balances
 from close.config import GroupConfig
 from close.engine.periods import period_end
-from close.run.stages import StageEnv
-from close.run.stages.inputs import read_file
+from close.run.env import StageEnv
+from close.run.inputs import read_file
 from close.storage.commentary import PostgresCommentaryCache
 from close.storage.receivables import ensure_templates, load_templates, save_aging_snapshot, save_drafts
 from close.storage.runs import Run

@@ -13,10 +13,11 @@ from sqlalchemy.engine import Connection
 
 from close.engine.types import EntityId
 from close.errors import PermanentError
-from close.run.stages import StageEnv, StageOutput, digest_of
+from close.run.env import StageEnv
+from close.run.inputs import load_config, load_run_chart
+from close.run.stages import StageOutput, digest_of
 from close.run.stages.board_pack import load_board_pack
 from close.run.stages.finance import load_finance_pack
-from close.run.stages.inputs import load_config, load_run_chart
 from close.storage.artifacts import store_artifacts
 from close.storage.runs import Run, sha256
 from reports.finance import FinancePack, build_finance_pdf, finance_file_name

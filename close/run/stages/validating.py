@@ -15,9 +15,10 @@ from close.analysis.budget import parse_budget
 from close.checks import ValidationContext, run_checks
 from close.engine.periods import previous_period
 from close.engine.types import EntityId, RunId
-from close.run.stages import StageEnv, StageOutput, digest_of
+from close.run.env import StageEnv
+from close.run.inputs import load_config, load_run_chart, read_file
+from close.run.stages import StageOutput, digest_of
 from close.run.stages.consolidating import consolidated_of, mapped_balances, translated_of
-from close.run.stages.inputs import load_config, load_run_chart, read_file
 from close.run.stages.receivables import aged_titles, receivables_findings
 from close.run.state import RunStatus
 from close.storage.balances import copy_rows

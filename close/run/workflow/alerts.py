@@ -1,6 +1,6 @@
 """Alerts that reach a person: failed runs, overdue tasks, gates waiting past their due day, slow stages.
 
-An alert is an ``alert`` event in the run's audit trail (``close.run.stages.mark_failed`` writes the
+An alert is an ``alert`` event in the run's audit trail (``close.run.failures.mark_failed`` writes the
 failures'); the checks here add the others once each, keyed (``detail.key``) so a second tick
 raises nothing new. Delivery sends every alert event that has no SENT delivery yet to the group's
 ``[distribution.alerts]`` channels, with the run, stage, entity, reason and the command to run, and
@@ -16,8 +16,8 @@ from typing import Any
 
 from close.engine.types import RunId
 from close.errors import CloseError
-from close.run.stages import StageEnv
-from close.run.stages.inputs import load_config
+from close.run.env import StageEnv
+from close.run.inputs import load_config
 from close.run.state import STAGE_ORDER, RunStatus, append_event, transition
 from close.run.workflow.checklist import blocking, overdue
 from close.run.workflow.delivery import Message, deliver

@@ -31,7 +31,7 @@ import httpx
 from close.config import Settings
 from close.engine.types import RunId
 from close.resilience import parse_retry_after
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
 from close.run.state import append_event
 from close.run.workflow.settings import SLACK_WEBHOOK_SECRET, SMTP_PASSWORD_SECRET, DistributionSettings
 from close.storage.workflow import Delivery, mark_delivery, record_deliveries

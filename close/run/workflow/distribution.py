@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from close.config import GroupConfig
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
 from close.run.workflow.delivery import Attachment, DeliveryReport, Message, deliver
 from close.storage.artifacts import artifact_files
 from close.storage.runs import Run

@@ -14,9 +14,9 @@ import pytest
 
 from close.config import Settings
 from close.errors import ConfigError, RunConflict
+from close.run.env import StageEnv
 from close.run.lifecycle import create_close_run, resume_run
 from close.run.review import lock, unlock
-from close.run.stages import StageEnv
 from close.run.state import RunStatus, transition
 from close.storage import Database
 from close.storage.runs import events, find_runs

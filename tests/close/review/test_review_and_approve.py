@@ -21,8 +21,8 @@ import pytest
 from close.checks import light_of, score_of
 from close.config import DEFAULT_SCORE_WEIGHTS, ScoreWeight, Settings, load_group_config
 from close.errors import ConfigError
+from close.run.env import StageEnv
 from close.run.review import approve, findings
-from close.run.stages import StageEnv
 from close.storage import Database
 from close.storage.runs import events
 from tests.close.review.review_group import RECLASS_JOURNAL, checks_of, write_red_group

@@ -8,8 +8,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from close.config import Settings
+from close.run.env import StageEnv
 from close.run.lifecycle import create_close_run
-from close.run.stages import StageEnv, run_stage
+from close.run.stages import run_stage
 from close.run.stages.rates import RATES_KEY
 from close.run.state import RunStatus
 from close.storage import Database

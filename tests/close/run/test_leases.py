@@ -12,9 +12,10 @@ from sqlalchemy.exc import DBAPIError
 
 from close.config import Settings
 from close.errors import RunConflict
+from close.run.env import StageEnv
 from close.run.leases import new_holder, reap, takeover_prefix
 from close.run.lifecycle import create_close_run
-from close.run.stages import StageEnv, run_stage
+from close.run.stages import run_stage
 from close.run.state import RunStatus, transition
 from close.run.transient import short_reason
 from close.storage import Database

@@ -8,7 +8,7 @@ import pytest
 
 from close.api import CloseSession
 from close.config import Settings
-from close.run.stages import StageEnv
+from close.run.env import StageEnv
 from close.run.state import append_event
 from close.storage import Database
 from close.storage.runs import create_run
@@ -117,7 +117,7 @@ def test_the_cli_refuses_the_preparers_approve_and_signoff_with_exit_2(pg_url: s
 
 
 def test_the_group_config_can_ask_another_person_to_sign_off_than_approved(db: Database) -> None:
-    from close.run.stages.inputs import CONFIG_INPUT
+    from close.run.inputs import CONFIG_INPUT
     from close.storage.runs import put_input
     from tests.web.conftest import ROOT
 

@@ -1,7 +1,9 @@
 """The canvas of a run: a chord of per-entity extracts, then the remaining stages in a chain.
 
 A resume or an approval rebuilds it from the first stage that is not DONE, so entities already
-extracted are not extracted again.
+extracted are not extracted again. The tasks are named by their registered names (conventions 10:
+``close.extract_entity``, ``close.consolidate``…), so this layer sends work without importing the
+task bodies (``workers.tasks``, above ``close.api``).
 """
 
 from __future__ import annotations
@@ -15,17 +17,30 @@ from celery.canvas import Signature
 from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.utils.url import maybe_sanitize_url
 
+from close.engine.types import EntityId, RunId
 from close.errors import CloseError
+from close.run.broker import app, load_tasks
+from close.run.env import StageEnv
+from close.run.failures import mark_failed, resume_command
 from close.run.lifecycle import launch
-from close.run.stages import StageEnv, mark_failed, resume_command
 from close.run.state import STAGE_ORDER, RunStatus
-from workers.app import app
-from workers.tasks import STAGE_TASKS, extract_entity
 
 log = logging.getLogger(__name__)
 
+EXTRACT_TASK = "close.extract_entity"
+# The task that runs each stage after extraction (the broker's routes and limits use the same names).
+STAGE_TASKS: dict[RunStatus, str] = {
+    RunStatus.MAPPING: "close.map_accounts", RunStatus.CONSOLIDATING: "close.consolidate",
+    RunStatus.VALIDATING: "close.validate", RunStatus.ANALYZING: "close.analyze",
+    RunStatus.REPORTING: "close.report", RunStatus.DISTRIBUTING: "close.distribute",
+}
 
-def build_canvas(run_id: str, *, from_stage: RunStatus, entities: Sequence[str]) -> Signature:
+
+def _stage(stage: RunStatus, run_id: RunId, *, immutable: bool = True) -> Signature:
+    return app.signature(STAGE_TASKS[stage], kwargs={"run_id": run_id}, immutable=immutable)
+
+
+def build_canvas(run_id: RunId, *, from_stage: RunStatus, entities: Sequence[EntityId]) -> Signature:
     """Return the signature that takes the run from ``from_stage`` to the end.
 
     Args:
@@ -36,11 +51,11 @@ def build_canvas(run_id: str, *, from_stage: RunStatus, entities: Sequence[str])
     """
     stages = [s for s in STAGE_ORDER[STAGE_ORDER.index(from_stage):] if s != RunStatus.EXTRACTING]
     if from_stage != RunStatus.EXTRACTING or not entities:
-        return chain(*(STAGE_TASKS[s].si(run_id=run_id) for s in stages))
+        return chain(*(_stage(s, run_id) for s in stages))
     # The chord body's first task receives the header results as positional args and ignores them.
-    body = chain(STAGE_TASKS[stages[0]].s(run_id=run_id),
-                 *(STAGE_TASKS[s].si(run_id=run_id) for s in stages[1:]))
-    return chord([extract_entity.si(run_id, e) for e in entities], body)
+    body = chain(_stage(stages[0], run_id, immutable=False), *(_stage(s, run_id) for s in stages[1:]))
+    header = [app.signature(EXTRACT_TASK, args=(run_id, e), immutable=True) for e in entities]
+    return chord(header, body)
 
 
 def _check_broker() -> None:
@@ -56,7 +71,7 @@ class BrokerUnreachable(CloseError):
     """The canvas could not be handed to the broker; the run is FAILED and resumable."""
 
 
-def start_run(env: StageEnv, run_id: str) -> None:
+def start_run(env: StageEnv, run_id: RunId) -> None:
     """Send the run's canvas from its first stage that is not DONE (in-process: run it now).
 
     Raises:
@@ -64,7 +79,8 @@ def start_run(env: StageEnv, run_id: str) -> None:
             FAILED with that reason and the resume command, not left PENDING.
 
     """
-    def send(rid: str, stage: RunStatus, entities: list[str]) -> None:
+    def send(rid: RunId, stage: RunStatus, entities: list[EntityId]) -> None:
+        load_tasks()
         try:
             if env.settings.broker_url:
                 _check_broker()

@@ -2,17 +2,26 @@
 
 With no broker configured the canvas runs in-process (``task_always_eager``), with
 ``task_eager_propagates=False`` so a task's retries still happen; with ``CLOSE_BROKER_URL`` the same
-canvas goes to workers through Redis. Settings are applied by :func:`configure` at start-up (the
-CLI, or the worker process via ``workers.runtime``), never at import time.
+canvas goes to workers through Redis. Settings are applied by :func:`configure` at start-up (a
+``CloseSession``), or from the environment by :func:`configured_app` when the worker process
+imports ``workers`` — never at this module's import.
+
+The run layer owns the app, its queues and its limits, and sends the stage tasks by their registered
+names (:mod:`close.run.dispatch`); their bodies live in ``workers.tasks``, above ``close.api``, which
+Celery imports by name (``include``): a worker at start-up, :func:`load_tasks` before an in-process
+run. So nothing below ``close.api`` imports ``workers``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from celery import Celery
 
 from close.config import Settings
 
 app = Celery("monthclose", include=["workers.tasks"])
+_configured = False  # set by configure(): a session's settings, or the worker's environment
 
 # Queues by kind of work: extraction waits on ERPs (I/O), consolidation and analysis compute,
 # reporting renders documents. Workers subscribe with `close worker --queues ...`.
@@ -53,6 +62,7 @@ def configure(settings: Settings) -> Celery:
         The configured app.
 
     """
+    global _configured
     limits = time_limits(settings)
     common = {
         "task_serializer": "json", "result_serializer": "json", "accept_content": ["json"],
@@ -96,4 +106,23 @@ def configure(settings: Settings) -> Celery:
             task_eager_propagates=False,
             **common,
         )
+    _configured = True
     return app
+
+
+def configured_app(environ: Mapping[str, str]) -> Celery:
+    """Return the app, configured from ``environ`` unless this process configured it already.
+
+    A worker process configures it here, from its environment; in a process that opened a
+    ``CloseSession`` first (the CLI, a server, an in-process run) the session's settings stand.
+    """
+    return app if _configured else configure(Settings.from_environ(environ))
+
+
+def load_tasks() -> None:
+    """Register the stage tasks in this process, as a worker does at start-up (idempotent).
+
+    In-process the canvas runs here, so its tasks must be known here; a sender to a broker loads
+    them too, so each message carries the task's own options (the chord header keeps its result).
+    """
+    app.loader.import_default_modules()
