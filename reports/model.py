@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Literal
 
 from close.engine.types import AccountClass, AccountCode, Currency, EntityId, Period, RunId
+from reports.budget_model import EntityResults, FullYearBudget
 
 Locale = Literal["en-US", "pt-BR"]
 Light = Literal["green", "yellow", "red"]
@@ -644,6 +645,10 @@ class BoardPackData:
         close_steps: the run's statuses up to REPORTING, oldest first (the close-status page).
         checklist: the period's checklist tasks as they stood then, by due day.
         intercompany: the intercompany pairs and how each was matched.
+        full_year_budget: the fiscal year's consolidated budget (full-year budget and outlook
+            columns), ``None`` without a budget in the presentation currency.
+        entity_results: the entities' own results against their budgets, ``None`` when the
+            worksheet is not available.
 
     """
 
@@ -682,6 +687,8 @@ class BoardPackData:
     checklist: tuple[ChecklistTask, ...] = ()
     intercompany: tuple[IntercompanyPair, ...] = ()
     signoff: SignOff | None = None
+    full_year_budget: FullYearBudget | None = None
+    entity_results: EntityResults | None = None
 
     def __post_init__(self) -> None:
         """Refuse what would make the documents lie or depend on the machine.

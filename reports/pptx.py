@@ -34,6 +34,7 @@ from pptx.util import Emu, Inches, Pt
 from close.engine.money import ZERO
 from reports.archive import normalize_zip, write_zip
 from reports.board_words import check_title, finding_figures, kpi_name
+from reports.budget_pages import entity_statement, full_year_statement
 from reports.format import (
     format_amount,
     format_percent,
@@ -484,7 +485,9 @@ def _statement_slides(prs: Presentation, data: BoardPackData, statement: Stateme
             + [c.label for c in statement.columns]]
     for line in statement.lines:
         label = line.label if line.kind != "item" else f"   {line.label}"
-        rows.append([label] + ([format_amount(v, loc, zero_dash=True) for v in line.values]
+        rows.append([label] + ([format_percent(v, loc) if c.pct_of else
+                                format_amount(v, loc, zero_dash=True)
+                                for v, c in zip(line.values, statement.columns, strict=True)]
                                if line.values else [""] * n))
     size = 9 if n > 4 else 10
     _paged_table(prs, slide, statement.title, rows, _MARGIN, 1.3, 12.33,
@@ -657,7 +660,8 @@ def build_deck(data: BoardPackData) -> bytes:
     package.next_partname = _PartNames(package.next_partname)
     _cover(prs, data)
     _executive_summary(prs, data, st)
-    for statement in (st.income_statement, st.balance_sheet, st.cash_flow, st.equity_changes):
+    for statement in (st.income_statement, full_year_statement(data), entity_statement(data),
+                      st.balance_sheet, st.cash_flow, st.equity_changes):
         _statement_slides(prs, data, statement)
     _financial_performance(prs, data, st)
     _waterfall(prs, data, st)

@@ -42,6 +42,12 @@ from close.engine.ownership import compute_ownership
 from close.engine.periods import add_months, fiscal_year_first, parse_period
 from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
 from close.errors import InputDataError
+from close.run.stages.board_budget import (
+    budget_frame,
+    entity_results_of,
+    full_year_budget_of,
+    prior_worksheet_run,
+)
 from close.run.stages.inputs import load_config, load_run_chart, read_file
 from close.run.state import RunStatus
 from close.run.workflow.checklist import overdue
@@ -165,6 +171,9 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
     worksheet = worksheet_of(conn, run, config, entities)
     score, light = validation_score(conn, current)
     steps = close_steps_of(conn, run.id)
+    budget_rows = budget_frame(conn, run, config)
+    prior_run = prior_worksheet_run(conn, run, config)
+    prior_worksheet = worksheet_of(conn, prior_run, config, entities) if prior_run else None
     return BoardPackData(
         group_id=config.id,
         group_name=config.name,
@@ -201,6 +210,9 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         close_steps=steps,
         checklist=checklist_of(conn, run, steps[-1].start if steps else current.as_of),
         intercompany=intercompany_of(conn, run.id, pc),
+        full_year_budget=full_year_budget_of(budget_rows, run, config),
+        entity_results=entity_results_of(conn, run, config, chart, entities, worksheet, budget_rows,
+                                         prior_worksheet),
     )
 
 
