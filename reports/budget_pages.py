@@ -123,7 +123,7 @@ def _months(first: str, last: str) -> list[str]:
 
 
 def _figures(amounts: Mapping[str, Decimal], data: BoardPackData) -> dict[str, Decimal]:
-    """The entity page's figures from TB-sign amounts by account, by the one definition."""
+    """Return the entity page's figures from TB-sign amounts by account, by the one definition."""
     chart = ((a.code, a.account_class, a.subclass, a.system_role) for a in data.chart)
     return income_statement_totals(block_sums(amounts, chart))
 
@@ -193,7 +193,7 @@ def _entity_columns(loc: str, with_budget: bool) -> tuple[Column, ...]:
 
 
 def _amounts(pairs: Sequence[tuple[Cell, Cell]], with_budget: bool) -> tuple[Cell, ...]:
-    """The amount cells of a line (percentages come later): per scope actual[, budget, variance]."""
+    """Return the amount cells of a line (percentages come later): per scope actual[, budget, variance]."""
     out: list[Cell] = []
     for a, b in pairs:
         out += [a, b, None if a is None or b is None else a - b] if with_budget else [a]
@@ -209,12 +209,13 @@ def _reconciliation(data: BoardPackData, results: EntityResults, lines: list[Lin
     consolidated = _consolidated(data)
     scopes = ("month", "ytd")
     adjustment_figs = {s: _figures(adjust[s], data) for s in scopes}
-    lines.append(Line("entity_reconciliation", t(loc, "entity_reconciliation"), "section"))
     alerts = []
     for f in ENTITY_FIGURES:
         name = t(loc, f)
+        lines.append(Line(f"entity_reconciliation:{f}", t(loc, "entity_reconciliation", figure=name),
+                          "section"))
         rows = figure_rows[f]
-        total = _sum_line(f"entities_total:{f}", t(loc, "entities_total", figure=name),
+        total = _sum_line(f"entities_total:{f}", t(loc, "entities_total"),
                           [lines[i] for i in rows], rows)
         lines.append(total)
         pairs: list[tuple[Cell, Cell]] = []
@@ -225,9 +226,9 @@ def _reconciliation(data: BoardPackData, results: EntityResults, lines: list[Lin
             pairs.append((adjustment_figs[s][f] if known else None,
                           None if group_budget is None else group_budget[f] - entities_budget))
         eliminations = len(lines)
-        lines.append(Line(f"eliminations:{f}", t(loc, "entity_eliminations", figure=name), "item",
+        lines.append(Line(f"eliminations:{f}", t(loc, "entity_eliminations"), "item",
                           _amounts(pairs, with_budget)))
-        combined = _sum_line(f"consolidated:{f}", t(loc, "entity_consolidated", figure=name),
+        combined = _sum_line(f"consolidated:{f}", t(loc, "entity_consolidated"),
                              [lines[len(lines) - 2], lines[eliminations]],
                              [len(lines) - 2, eliminations], kind="total")
         lines.append(combined)
@@ -236,7 +237,7 @@ def _reconciliation(data: BoardPackData, results: EntityResults, lines: list[Lin
         difference = tuple(None if c is None or v is None else v - c
                            for v, c in zip(statement, combined.values, strict=True))
         key = f"difference:{f}"
-        lines.append(Line(key, t(loc, "entity_difference", figure=name), "item", difference))  # type: ignore[arg-type]
+        lines.append(Line(key, t(loc, "entity_difference"), "item", difference))  # type: ignore[arg-type]
         columns = _entity_columns(loc, with_budget)
         amount_columns = [c for c in columns if c.pct_of is None]
         for column, value in zip(amount_columns, difference, strict=True):
@@ -249,7 +250,7 @@ def _reconciliation(data: BoardPackData, results: EntityResults, lines: list[Lin
 
 def _sum_line(key: str, label: str, parts: Sequence[Line], indices: Sequence[int],
               kind: str = "subtotal") -> Line:
-    """A subtotal line: each column the sum of ``parts`` (``None`` when any part is unknown)."""
+    """Return a subtotal line: each column the sum of ``parts`` (``None`` when any part is unknown)."""
     width = len(parts[0].values)
     values: list[Cell] = []
     for c in range(width):
@@ -259,7 +260,7 @@ def _sum_line(key: str, label: str, parts: Sequence[Line], indices: Sequence[int
 
 
 def _consolidated(data: BoardPackData) -> dict[str, dict[str, Decimal] | None]:
-    """The income statement's figures (month, YTD, their budgets), from the statement itself."""
+    """Return the income statement's figures (month, YTD, their budgets), from the statement itself."""
     st = income_statement(data)
     keys = [c.key for c in st.columns]
 

@@ -159,11 +159,11 @@ _EN: dict[str, str] = {
     "entity_pl": "Entity results against budget",
     "col_variance_pct": "Var. %",
     "col_variance_ytd_pct": "Var. % YTD",
-    "entity_reconciliation": "Reconciliation to the consolidated income statement",
-    "entities_total": "{figure}: sum of entities",
-    "entity_eliminations": "{figure}: eliminations and consolidation adjustments",
-    "entity_consolidated": "{figure}: consolidated",
-    "entity_difference": "{figure}: difference to the income statement (must be zero)",
+    "entity_reconciliation": "{figure}: reconciliation to the consolidated income statement",
+    "entities_total": "Sum of entities",
+    "entity_eliminations": "Eliminations and consolidation adjustments",
+    "entity_consolidated": "Consolidated",
+    "entity_difference": "Difference to the income statement (must be zero)",
     "entity_pl_note": ("Each entity's own books translated at the rates of the close; purchase "
                        "price allocation, eliminations and adjustments are in the "
                        "reconciliation, summed from the consolidating worksheet."),
@@ -553,11 +553,11 @@ _PT: dict[str, str] = {
     "entity_pl": "Resultado por entidade vs orçamento",
     "col_variance_pct": "Var. %",
     "col_variance_ytd_pct": "Var. % acum.",
-    "entity_reconciliation": "Conciliação com a demonstração consolidada do resultado",
-    "entities_total": "{figure}: soma das entidades",
-    "entity_eliminations": "{figure}: eliminações e ajustes de consolidação",
-    "entity_consolidated": "{figure}: consolidado",
-    "entity_difference": "{figure}: diferença para a DRE (deve ser zero)",
+    "entity_reconciliation": "{figure}: conciliação com a demonstração consolidada do resultado",
+    "entities_total": "Soma das entidades",
+    "entity_eliminations": "Eliminações e ajustes de consolidação",
+    "entity_consolidated": "Consolidado",
+    "entity_difference": "Diferença para a DRE (deve ser zero)",
     "entity_pl_note": ("Livros próprios de cada entidade convertidos às taxas do fechamento; "
                        "alocação do preço de compra, eliminações e ajustes estão na "
                        "conciliação, somados da planilha de consolidação."),
