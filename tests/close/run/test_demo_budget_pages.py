@@ -74,5 +74,5 @@ def test_full_year_outlook_is_ytd_actual_plus_the_rest_of_the_budget(demo_close:
         ytd = pl.value("ebitda", [c.key for c in pl.columns].index("ytd"))
         assert st.value("ebitda", keys.index("ytd")) == ytd
         rest = st.value("ebitda", keys.index("fy_outlook")) - ytd
-        budget_rest = st.value("ebitda", keys.index("fy_budget")) - st.value("ebitda", keys.index("budget_ytd"))
-        assert rest == budget_rest
+        fy_budget, budget_ytd = (st.value("ebitda", keys.index(k)) for k in ("fy_budget", "budget_ytd"))
+        assert rest == fy_budget - budget_ytd
