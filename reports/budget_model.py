@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
 
 from close.engine.types import AccountCode, EntityId, Period
-
-OutlookBasis = Literal["budget"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +20,8 @@ class AccountYear:
     Attributes:
         account: standard account code.
         full_year: the budget of every month of the fiscal year.
-        rest_of_year: the budget of the months after the reported one (what the outlook adds
-            to the year-to-date actual).
+        rest_of_year: what the outlook adds to the year-to-date actual for the months after the
+            reported one: the forecast of the months it covers, the budget of the others.
 
     """
 
@@ -44,7 +41,8 @@ class FullYearBudget:
         missing: fiscal-year months the budget file has no consolidated rows for; while any
             is missing, the full-year columns say "not available" rather than add up a part
             of the year.
-        outlook_basis: what the outlook adds to the actuals for the rest of the year.
+        forecast_months: the months after the reported one whose outlook is the forecast's
+            (``[files] forecast``); the other months after it are the budget's.
 
     """
 
@@ -52,7 +50,7 @@ class FullYearBudget:
     last: Period
     accounts: tuple[AccountYear, ...]
     missing: tuple[Period, ...] = ()
-    outlook_basis: OutlookBasis = "budget"
+    forecast_months: tuple[Period, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

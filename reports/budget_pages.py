@@ -1,8 +1,9 @@
 """Two statements a group's board reads beside the income statement: the year and the entities.
 
 * ``full_year_statement``: the income statement's lines with the year to date (actual and
-  budget), the fiscal year's budget, the full-year outlook (year-to-date actual + the budget of
-  the months left; ``FullYearBudget.outlook_basis``) and the outlook's variance to the budget.
+  budget), the fiscal year's budget, the full-year outlook (year-to-date actual + the forecast
+  of the months left that ``[files] forecast`` covers + the budget of the others) and the
+  outlook's variance to the budget.
 * ``entity_statement``: each parent or subsidiary's revenue, EBITDA and net income for the month
   and the year to date against its own budget (variance and variance %), then the
   reconciliation of the entities' sum to the consolidated income statement: the eliminations and
@@ -105,10 +106,20 @@ def _outlook_note(data: BoardPackData, year: FullYearBudget) -> str:
     if data.period >= year.last:
         return t(loc, "fy_outlook_year_end", period=period, first=first, last=last)
     following = [p for p in _months(year.first, year.last) if p > data.period]
-    rest = format_short_period(following[0], loc)
-    if len(following) > 1:
-        rest += f"–{format_short_period(following[-1], loc)}"
-    return t(loc, "fy_outlook_note", period=period, rest=rest, first=first, last=last)
+    forecast = [p for p in following if p in year.forecast_months]
+    budget = [p for p in following if p not in year.forecast_months]
+    parts = [t(loc, key, months=_span(months, loc))
+             for key, months in (("fy_outlook_forecast", forecast), ("fy_outlook_budget", budget))
+             if months]
+    return t(loc, "fy_outlook_note", period=period, rest=t(loc, "fy_outlook_and").join(parts), first=first,
+             last=last)
+
+
+def _span(months: Sequence[str], locale: str) -> str:
+    """Name consecutive months as ``Nov 26–Dec 26`` (one month by itself), others by a list."""
+    text = [format_short_period(p, locale) for p in months]
+    consecutive = months == _months(months[0], months[-1])
+    return f"{text[0]}–{text[-1]}" if len(text) > 1 and consecutive else ", ".join(text)
 
 
 def _months(first: str, last: str) -> list[str]:

@@ -150,8 +150,11 @@ _EN: dict[str, str] = {
     "col_fy_budget": "FY budget",
     "col_fy_outlook": "FY outlook",
     "col_outlook_variance": "Outlook vs FY budget",
-    "fy_outlook_note": ("FY outlook = year to date actual through {period} + the budget of "
-                        "{rest} ({first} to {last}); the variance is outlook less FY budget."),
+    "fy_outlook_note": ("FY outlook = year to date actual through {period} + {rest} ({first} "
+                        "to {last}); the variance is outlook less FY budget."),
+    "fy_outlook_budget": "the budget of {months}",
+    "fy_outlook_forecast": "the forecast of {months}",
+    "fy_outlook_and": " and ",
     "fy_outlook_year_end": ("FY outlook = the year's actual: {period} closes the fiscal year "
                             "({first} to {last})."),
     "fy_budget_missing": ("Full-year budget: not available. The budget file has no "
@@ -543,9 +546,11 @@ _PT: dict[str, str] = {
     "col_fy_budget": "Orçamento do ano",
     "col_fy_outlook": "Projeção do ano",
     "col_outlook_variance": "Projeção vs orçamento do ano",
-    "fy_outlook_note": ("Projeção do ano = realizado acumulado até {period} + o orçamento de "
-                        "{rest} ({first} a {last}); a variação é a projeção menos o orçamento "
-                        "do ano."),
+    "fy_outlook_note": ("Projeção do ano = realizado acumulado até {period} + {rest} ({first} "
+                        "a {last}); a variação é a projeção menos o orçamento do ano."),
+    "fy_outlook_budget": "o orçamento de {months}",
+    "fy_outlook_forecast": "a previsão (forecast) de {months}",
+    "fy_outlook_and": " e ",
     "fy_outlook_year_end": ("Projeção do ano = o realizado do ano: {period} encerra o exercício "
                             "({first} a {last})."),
     "fy_budget_missing": ("Orçamento do ano: não disponível. O arquivo de orçamento não tem "

@@ -2,7 +2,9 @@
 
 Both read the budget file of the run's snapshot (``[files] budget``, ``close.analysis.budget``):
 rows with a blank entity are the consolidated budget, rows naming an entity are that entity's
-own books (intercompany included). Like the month's budget (``board_pack.budget_of``), a budget
+own books (intercompany included). The forecast (``[files] forecast``, consolidated rows) replaces
+the budget in the full-year outlook for the months after the reported one that it covers. Like
+the month's budget (``board_pack.budget_of``), a budget
 set in another currency than the presentation currency is not translated here: it is reported
 as not available rather than at a rate the engine did not use.
 """
@@ -16,13 +18,14 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from close.analysis.budget import parse_budget
+from close.analysis.budget import parse_budget, parse_forecast
 from close.config import GroupConfig
 from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart
 from close.engine.fx import PPA_BOOK
 from close.engine.money import ZERO, from_minor
 from close.engine.periods import add_months, fiscal_year_first, period_range
-from close.engine.types import AccountCode, Currency, EntityId
+from close.engine.types import AccountCode, Currency, EntityId, Period
+from close.errors import InputDataError
 from close.run.stages.consolidating import translated_of
 from close.run.stages.inputs import read_file
 from close.storage.runs import Run, effective_run, get_run
@@ -41,26 +44,61 @@ def budget_frame(conn: Connection, run: Run, config: GroupConfig) -> pd.DataFram
                         consolidated_only=False)
 
 
-def full_year_budget_of(frame: pd.DataFrame | None, run: Run, config: GroupConfig) -> FullYearBudget | None:
-    """Return the consolidated budget of the run's fiscal year, and what is left after its month.
+def forecast_frame(conn: Connection, run: Run, config: GroupConfig, chart: Chart) -> pd.DataFrame | None:
+    """Return the run's forecast file (``parse_forecast``), ``None`` without one.
 
-    Returns ``None`` without a budget; months of the fiscal year the file does not cover are
-    listed in ``missing`` (the package then shows the full-year columns as not available).
+    Raises:
+        InputDataError: a bad row (file, row, column), or an account the run's chart does not
+            have, or a forecast in a currency other than the presentation currency.
+
+    """
+    name, pc = config.files.forecast, config.presentation_currency
+    if not name:
+        return None
+    if (config.budget_currency or pc) != pc:
+        raise InputDataError(f"the forecast is read in the budget currency {config.budget_currency}; "
+                             f"the package needs the presentation currency {pc}", file=name,
+                             field="budget_currency")
+    frame = parse_forecast(read_file(conn, run.id, name), currency=pc, source=name)
+    income = {str(c) for c, cls in chart.column("class").items() if cls in INCOME_STATEMENT_CLASSES}
+    unknown = sorted(set(frame["std_account"]) - income)
+    if unknown:
+        raise InputDataError(f"accounts that are not income-statement accounts of the chart: {unknown}",
+                             file=name, column="account")
+    return frame
+
+
+def full_year_budget_of(frame: pd.DataFrame | None, forecast: pd.DataFrame | None, period: Period,
+                        fiscal_year_start: int, pc: Currency) -> FullYearBudget | None:
+    """Return the consolidated budget of the run's fiscal year, and what the outlook adds after its month.
+
+    ``frame`` is ``parse_budget``'s (every row), ``forecast`` ``parse_forecast``'s. The months
+    after ``period`` that the forecast covers take its figures, the others the
+    budget's. Returns ``None`` without a budget; months of the fiscal year the budget does not
+    cover are listed in ``missing`` (the package then shows the full-year columns as not
+    available).
     """
     if frame is None:
         return None
-    pc = config.presentation_currency
-    first = fiscal_year_first(run.period, config.fiscal_year_start)
+    first = fiscal_year_first(period, fiscal_year_start)
     last = add_months(first, 11)
     group = frame[(frame["entity"] == "") & (frame["period"] >= first) & (frame["period"] <= last)]
     missing = tuple(p for p in period_range(first, last) if p not in set(group["period"]))
-    year = group.groupby("std_account")["amount"].sum()
-    rest = group[group["period"] > run.period].groupby("std_account")["amount"].sum()
+    ahead = forecast[(forecast["period"] > period) & (forecast["period"] <= last)] \
+        if forecast is not None else None
+    forecast_months = tuple(sorted(set(ahead["period"]))) if ahead is not None else ()
+    budgeted = group[(group["period"] > period) & ~group["period"].isin(forecast_months)]
+    rest: dict[str, int] = defaultdict(int)  # integer minor units: exact, no float alignment
+    for part in (budgeted, ahead):
+        if part is not None:
+            for code, amount in part.groupby("std_account")["amount"].sum().items():
+                rest[str(code)] += int(amount)
+    year = {str(c): int(v) for c, v in group.groupby("std_account")["amount"].sum().items()}
     return FullYearBudget(
-        first=first, last=last, missing=missing,
-        accounts=tuple(AccountYear(account=str(code), full_year=from_minor(int(total), pc),
+        first=first, last=last, missing=missing, forecast_months=forecast_months,
+        accounts=tuple(AccountYear(account=str(code), full_year=from_minor(int(year.get(code, 0)), pc),
                                    rest_of_year=from_minor(int(rest.get(code, 0)), pc))
-                       for code, total in sorted(year.items())))
+                       for code in sorted(set(year) | set(rest))))
 
 
 def entity_results_of(conn: Connection, run: Run, config: GroupConfig, chart: Chart,

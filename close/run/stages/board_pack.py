@@ -45,6 +45,7 @@ from close.errors import InputDataError
 from close.run.stages.board_budget import (
     budget_frame,
     entity_results_of,
+    forecast_frame,
     full_year_budget_of,
     prior_worksheet_run,
 )
@@ -210,7 +211,8 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         close_steps=steps,
         checklist=checklist_of(conn, run, steps[-1].start if steps else current.as_of),
         intercompany=intercompany_of(conn, run.id, pc),
-        full_year_budget=full_year_budget_of(budget_rows, run, config),
+        full_year_budget=full_year_budget_of(budget_rows, forecast_frame(conn, run, config, chart),
+                                             run.period, config.fiscal_year_start, pc),
         entity_results=entity_results_of(conn, run, config, chart, entities, worksheet, budget_rows,
                                          prior_worksheet),
     )
