@@ -299,9 +299,9 @@ def _statement_sheet(book: _Book, statement: Statement, name_key: str) -> None:
         cells: list[Any] = [line.label]
         for c, column in enumerate(statement.columns):
             letter = xl_col_to_name(c + 1)
-            if column.pct_of is not None:  # blank, as "n/a" elsewhere, when the base is zero
+            if column.pct_of is not None:  # "n/a" when the base is zero, as in the PDF and deck
                 variance, base = (f"{xl_col_to_name(x + 1)}{rows[i]}" for x in column.pct_of)
-                cells.append(f'=IF({base}=0,"",{variance}/ABS({base}))')
+                cells.append(f'=IF({base}=0,"n/a",{variance}/ABS({base}))')
             elif column.diff_of is not None:
                 left, right = (xl_col_to_name(x + 1) for x in column.diff_of)
                 cells.append(f"={left}{rows[i]}-{right}{rows[i]}")
@@ -316,7 +316,7 @@ def _statement_sheet(book: _Book, statement: Statement, name_key: str) -> None:
         elif line.kind == "item":
             props = {"indent": 1}
         r = sheet.append(cells, props=props, cached=[None, *(
-            "" if v is None and column.pct_of else v
+            "n/a" if v is None and column.pct_of else v
             for v, column in zip(line.values, statement.columns, strict=True))])
         if line.kind in ("subtotal", "total"):  # the label cell: bold, no border
             sheet.ws.write_string(r, 0, line.label, book.formats.get({"bold": True,

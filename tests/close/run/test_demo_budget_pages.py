@@ -43,6 +43,10 @@ def test_entities_reconcile_to_the_income_statement_in_every_demo_month(
         pl_keys = [c.key for c in pl.columns]
         for f in ENTITY_FIGURES:
             for column in ("month", "ytd"):
+                if column == "month" and not data.entity_results.month_adjustments_known:
+                    # the first demo month has no prior worksheet: its month's eliminations are n/a
+                    assert st.value(f"eliminations:{f}", keys.index(column)) is None
+                    continue
                 entities = st.value(f"entities_total:{f}", keys.index(column))
                 eliminations = st.value(f"eliminations:{f}", keys.index(column))
                 assert entities + eliminations == pl.value(f, pl_keys.index(column)), (data.period, f)
