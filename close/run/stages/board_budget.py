@@ -121,8 +121,11 @@ def entity_results_of(conn: Connection, run: Run, config: GroupConfig, chart: Ch
     ytd = {(w.entity, w.account): w.translated for w in worksheet
            if w.account in income and w.entity in shown}
     month = _translated_months(conn, run, config, set(shown), income)
+    # A worksheet row that carries only group postings (the NCI share on the subsidiary's row)
+    # is no result of the entity's own books.
     actual = tuple(EntityAmount(entity=e, account=a, month=month.get((e, a), ZERO), ytd=ytd.get((e, a), ZERO))
-                   for e, a in _ordered(set(ytd) | set(month), shown))
+                   for e, a in _ordered(set(ytd) | set(month), shown)
+                   if ytd.get((e, a), ZERO) or month.get((e, a), ZERO))
     first_month = run.period == fiscal_year_first(run.period, config.fiscal_year_start)
     now = _adjustments(worksheet, income, set(shown))
     before = ({} if first_month else

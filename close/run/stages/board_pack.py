@@ -174,7 +174,8 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
     steps = close_steps_of(conn, run.id)
     budget_rows = budget_frame(conn, run, config)
     prior_run = prior_worksheet_run(conn, run, config)
-    prior_worksheet = worksheet_of(conn, prior_run, config, entities) if prior_run else None
+    # A prior month without a stored worksheet leaves the month's adjustments unknown, not zero.
+    prior_worksheet = (worksheet_of(conn, prior_run, config, entities) or None) if prior_run else None
     return BoardPackData(
         group_id=config.id,
         group_name=config.name,
