@@ -226,9 +226,9 @@ def _reconciliation(data: BoardPackData, results: EntityResults, lines: list[Lin
         lines.append(Line(f"entity_reconciliation:{f}", t(loc, "entity_reconciliation", figure=name),
                           "section"))
         rows = figure_rows[f]
-        total = _sum_line(f"entities_total:{f}", t(loc, "entities_total"),
-                          [lines[i] for i in rows], rows)
-        lines.append(total)
+        total = len(lines)
+        lines.append(_sum_line(f"entities_total:{f}", t(loc, "entities_total"),
+                               [lines[i] for i in rows], rows))
         pairs: list[tuple[Cell, Cell]] = []
         for s in scopes:
             known = s == "ytd" or results.month_adjustments_known
@@ -240,8 +240,7 @@ def _reconciliation(data: BoardPackData, results: EntityResults, lines: list[Lin
         lines.append(Line(f"eliminations:{f}", t(loc, "entity_eliminations"), "item",
                           _amounts(pairs, with_budget)))
         combined = _sum_line(f"consolidated:{f}", t(loc, "entity_consolidated"),
-                             [lines[len(lines) - 2], lines[eliminations]],
-                             [len(lines) - 2, eliminations], kind="total")
+                             [lines[total], lines[eliminations]], [total, eliminations], kind="total")
         lines.append(combined)
         statement = _amounts([(consolidated[s][f], None if consolidated[f"budget_{s}"] is None
                                else consolidated[f"budget_{s}"][f]) for s in scopes], with_budget)
@@ -249,8 +248,7 @@ def _reconciliation(data: BoardPackData, results: EntityResults, lines: list[Lin
                            for v, c in zip(statement, combined.values, strict=True))
         key = f"difference:{f}"
         lines.append(Line(key, t(loc, "entity_difference"), "item", difference))  # type: ignore[arg-type]
-        columns = _entity_columns(loc, with_budget)
-        amount_columns = [c for c in columns if c.pct_of is None]
+        amount_columns = [c for c in _entity_columns(loc, with_budget) if c.pct_of is None]
         for column, value in zip(amount_columns, difference, strict=True):
             if value is not None and value != ZERO:
                 alerts.append(key)
