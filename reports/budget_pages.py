@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from close.engine.definitions import block_sums, income_statement_totals
 from close.engine.money import ZERO
+from close.engine.periods import period_range
 from reports.budget_model import EntityAmount, EntityResults, FullYearBudget
 from reports.format import format_amount, format_short_period
 from reports.labels import t
@@ -105,7 +106,7 @@ def _outlook_note(data: BoardPackData, year: FullYearBudget) -> str:
     period = format_short_period(data.period, loc)
     if data.period >= year.last:
         return t(loc, "fy_outlook_year_end", period=period, first=first, last=last)
-    following = [p for p in _months(year.first, year.last) if p > data.period]
+    following = [p for p in period_range(year.first, year.last) if p > data.period]
     forecast = [p for p in following if p in year.forecast_months]
     budget = [p for p in following if p not in year.forecast_months]
     parts = [t(loc, key, months=_span(months, loc))
@@ -118,16 +119,8 @@ def _outlook_note(data: BoardPackData, year: FullYearBudget) -> str:
 def _span(months: Sequence[str], locale: str) -> str:
     """Name consecutive months as ``Nov 26–Dec 26`` (one month by itself), others by a list."""
     text = [format_short_period(p, locale) for p in months]
-    consecutive = months == _months(months[0], months[-1])
+    consecutive = months == period_range(months[0], months[-1])
     return f"{text[0]}–{text[-1]}" if len(text) > 1 and consecutive else ", ".join(text)
-
-
-def _months(first: str, last: str) -> list[str]:
-    out, year, month = [], int(first[:4]), int(first[5:])
-    while (p := f"{year:04d}-{month:02d}") <= last:
-        out.append(p)
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
 
 
 # ------------------------------------------------------------------------------ entities

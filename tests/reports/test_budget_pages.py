@@ -112,3 +112,13 @@ def test_entity_amount_records_are_frozen() -> None:
     with pytest.raises(AttributeError):
         EntityAmount("HOLD", "4000", ZERO, ZERO).ytd = D("1")  # type: ignore[misc]
     assert AccountYear("4000", D("12"), D("6")).rest_of_year == D("6")
+
+
+def test_the_outlook_note_names_the_forecast_and_the_budget_months() -> None:
+    data = sample_board_pack()
+    year = replace(data.full_year_budget, forecast_months=("2025-07", "2025-08", "2025-09"))
+    (note,) = full_year_statement(replace(data, full_year_budget=year)).notes
+    assert "the forecast of Jul 25–Sep 25 and the budget of Oct 25–Dec 25" in note
+    december = replace(data, period="2025-12", full_year_budget=replace(year, forecast_months=()))
+    assert full_year_statement(december).notes == (t("en-US", "fy_outlook_year_end", period="Dec 25",
+                                                     first="Jan 25", last="Dec 25"),)
