@@ -35,6 +35,7 @@ from close.engine.definitions import DEFINITIONS
 from close.engine.money import ZERO
 from reports.archive import normalize_zip
 from reports.board_words import kpi_name, kpi_reason
+from reports.budget_pages import entity_statement, full_year_statement
 from reports.format import format_period, format_score, to_excel_datetime
 from reports.labels import t
 from reports.model import BoardPackData
@@ -296,7 +297,7 @@ def _summary(book: _Book, st: Statements) -> None:
 def _statement_sheet(book: _Book, statement: Statement, name_key: str) -> None:
     loc = book.data.locale
     headers: list[tuple[str, Kind]] = [(t(loc, "col_account"), "text")]
-    headers += [(c.label, "amount") for c in statement.columns]
+    headers += [(c.label, "percent" if c.pct_of else "amount") for c in statement.columns]
     sheet = _Sheet(book, name_key, statement.title, headers, freeze_cols=1)
     sheet.width(0, 52)
     first = sheet.row + 1  # Excel row numbers are one-based
@@ -309,7 +310,10 @@ def _statement_sheet(book: _Book, statement: Statement, name_key: str) -> None:
         cells: list[Any] = [line.label]
         for c, column in enumerate(statement.columns):
             letter = xl_col_to_name(c + 1)
-            if column.diff_of is not None:
+            if column.pct_of is not None:  # "n/a" when the base is zero, as in the PDF and deck
+                variance, base = (f"{xl_col_to_name(x + 1)}{rows[i]}" for x in column.pct_of)
+                cells.append(f'=IF({base}=0,"n/a",{variance}/ABS({base}))')
+            elif column.diff_of is not None:
                 left, right = (xl_col_to_name(x + 1) for x in column.diff_of)
                 cells.append(f"={left}{rows[i]}-{right}{rows[i]}")
             elif line.components:
@@ -320,7 +324,9 @@ def _statement_sheet(book: _Book, statement: Statement, name_key: str) -> None:
         if line.kind in ("subtotal", "total"):
             props = {"bold": True, "top": 1, "top_color": "#808080",
                      "bottom": 6 if line.kind == "total" else 0}
-        r = sheet.append(cells, props=props, cached=[None, *line.values])
+        r = sheet.append(cells, props=props, cached=[None, *(
+            "n/a" if v is None and column.pct_of else v
+            for v, column in zip(line.values, statement.columns, strict=True))])
         # The label cell alone: bold without a border, or indented (an indent on a figure
         # would align it left, which XlsxWriter does for any indented cell).
         if line.kind in ("subtotal", "total"):
@@ -688,6 +694,8 @@ def build_workbook(data: BoardPackData) -> bytes:
     _summary(book, st)
     _statement_sheet(book, st.balance_sheet, "sheet_bs")
     _statement_sheet(book, st.income_statement, "sheet_pl")
+    _statement_sheet(book, full_year_statement(data), "sheet_pl_full_year")
+    _statement_sheet(book, entity_statement(data), "sheet_entity_pl")
     _statement_sheet(book, st.cash_flow, "sheet_cf")
     _statement_sheet(book, st.equity_changes, "sheet_soce")
     for add in _SHEETS:

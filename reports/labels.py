@@ -145,6 +145,42 @@ _EN: dict[str, str] = {
     "col_ytd": "YTD",
     "col_budget_ytd": "Budget YTD",
     "col_variance_ytd": "Variance YTD",
+    # full-year budget and outlook, entities against budget (issue 17: reports.budget_pages)
+    "full_year": "Consolidated income statement: full year",
+    "col_fy_budget": "FY budget",
+    "col_fy_outlook": "FY outlook",
+    "col_outlook_variance": "Outlook vs FY budget",
+    "fy_outlook_note": ("FY outlook = year to date actual through {period} + {rest} ({first} "
+                        "to {last}); the variance is outlook less FY budget."),
+    "fy_outlook_budget": "the budget of {months}",
+    "fy_outlook_forecast": "the forecast of {months}",
+    "fy_outlook_and": " and ",
+    "fy_outlook_year_end": ("FY outlook = the year's actual: {period} closes the fiscal year "
+                            "({first} to {last})."),
+    "fy_budget_missing": ("Full-year budget: not available. The budget file has no "
+                          "consolidated rows for {months}."),
+    "entity_pl": "Entity results against budget",
+    "col_variance_pct": "Var. %",
+    "col_variance_ytd_pct": "Var. % YTD",
+    "entity_reconciliation": "{figure}: reconciliation to the consolidated income statement",
+    "entities_total": "Sum of entities",
+    "entity_eliminations": "Eliminations and consolidation adjustments",
+    "entity_consolidated": "Consolidated",
+    "entity_difference": "Difference to the income statement (must be zero)",
+    "entity_pl_note": ("Each entity's own books translated at the rates of the close; purchase "
+                       "price allocation, eliminations and adjustments are in the "
+                       "reconciliation, summed from the consolidating worksheet."),
+    "entity_budget_note": ("Budget: each entity's own budget rows; the budget's eliminations "
+                           "are the group budget less the entities' budgets (the budget file "
+                           "holds no elimination rows)."),
+    "entity_budget_missing": ("Entities' budgets: not available (the budget file has no rows "
+                              "naming an entity)."),
+    "entity_month_unknown": ("Month: the prior month's worksheet is not available, so the "
+                             "month's eliminations are not known (n/a)."),
+    "entity_not_reconciled": ("{figure}, {column}: the entities and the adjustments differ "
+                              "from the income statement by {amount}."),
+    "sheet_pl_full_year": "P&L Full Year",
+    "sheet_entity_pl": "Entities vs Budget",
     "col_prior_year_ytd": "Prior year YTD",
     "col_prior_year_month": "Prior year month",
     "col_entity": "Entity",
@@ -505,6 +541,42 @@ _PT: dict[str, str] = {
     "col_ytd": "Acumulado",
     "col_budget_ytd": "Orçamento acum.",
     "col_variance_ytd": "Variação acum.",
+    # ano completo e entidades vs orçamento (issue 17: reports.budget_pages)
+    "full_year": "Demonstração consolidada do resultado: ano completo",
+    "col_fy_budget": "Orçamento do ano",
+    "col_fy_outlook": "Projeção do ano",
+    "col_outlook_variance": "Projeção vs orçamento do ano",
+    "fy_outlook_note": ("Projeção do ano = realizado acumulado até {period} + {rest} ({first} "
+                        "a {last}); a variação é a projeção menos o orçamento do ano."),
+    "fy_outlook_budget": "o orçamento de {months}",
+    "fy_outlook_forecast": "a previsão (forecast) de {months}",
+    "fy_outlook_and": " e ",
+    "fy_outlook_year_end": ("Projeção do ano = o realizado do ano: {period} encerra o exercício "
+                            "({first} a {last})."),
+    "fy_budget_missing": ("Orçamento do ano: não disponível. O arquivo de orçamento não tem "
+                          "linhas consolidadas para {months}."),
+    "entity_pl": "Resultado por entidade vs orçamento",
+    "col_variance_pct": "Var. %",
+    "col_variance_ytd_pct": "Var. % acum.",
+    "entity_reconciliation": "{figure}: conciliação com a demonstração consolidada do resultado",
+    "entities_total": "Soma das entidades",
+    "entity_eliminations": "Eliminações e ajustes de consolidação",
+    "entity_consolidated": "Consolidado",
+    "entity_difference": "Diferença para a DRE (deve ser zero)",
+    "entity_pl_note": ("Livros próprios de cada entidade convertidos às taxas do fechamento; "
+                       "alocação do preço de compra, eliminações e ajustes estão na "
+                       "conciliação, somados da planilha de consolidação."),
+    "entity_budget_note": ("Orçamento: as linhas de orçamento de cada entidade; as eliminações "
+                           "do orçamento são o orçamento do grupo menos os das entidades (o "
+                           "arquivo de orçamento não tem linhas de eliminação)."),
+    "entity_budget_missing": ("Orçamento das entidades: não disponível (o arquivo de orçamento "
+                              "não tem linhas por entidade)."),
+    "entity_month_unknown": ("Mês: a planilha de consolidação do mês anterior não está "
+                             "disponível, então as eliminações do mês não são conhecidas (n/a)."),
+    "entity_not_reconciled": ("{figure}, {column}: as entidades e os ajustes diferem da DRE em "
+                              "{amount}."),
+    "sheet_pl_full_year": "DRE Ano",
+    "sheet_entity_pl": "Entidades vs Orçamento",
     "col_prior_year_ytd": "Ano anterior acum.",
     "col_prior_year_month": "Mês ano anterior",
     "col_entity": "Entidade",

@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Literal
 
 from close.engine.types import AccountClass, AccountCode, Currency, EntityId, Period, RunId
+from reports.budget_model import EntityResults, FullYearBudget
 
 Locale = Literal["en-US", "pt-BR"]
 Light = Literal["green", "yellow", "red"]
@@ -662,6 +663,10 @@ class BoardPackData:
         intercompany: the intercompany pairs and how each was matched.
         ownership_steps: the changes in ownership recognised by this period (the statement of
             changes in equity's transactions with NCI).
+        full_year_budget: the fiscal year's consolidated budget (full-year budget and outlook
+            columns), ``None`` without a budget in the presentation currency.
+        entity_results: the entities' own results against their budgets, ``None`` when the
+            worksheet is not available.
 
     """
 
@@ -701,6 +706,8 @@ class BoardPackData:
     intercompany: tuple[IntercompanyPair, ...] = ()
     ownership_steps: tuple[OwnershipStepRecord, ...] = ()
     signoff: SignOff | None = None
+    full_year_budget: FullYearBudget | None = None
+    entity_results: EntityResults | None = None
 
     def __post_init__(self) -> None:
         """Refuse what would make the documents lie or depend on the machine.

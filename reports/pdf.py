@@ -57,6 +57,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from close.engine.definitions import DEFINITIONS
 from close.engine.money import ZERO
 from reports.board_words import check_title, finding_line, journal_title, kpi_name, kpi_reason
+from reports.budget_pages import entity_statement, full_year_statement
 from reports.format import (
     format_amount,
     format_axis,
@@ -391,7 +392,9 @@ def _statement_table(st: Statement, locale: str) -> list[Flowable]:
             continue
         # No-break spaces: the indent survives when a long label wraps into a Paragraph.
         label = ("\u00a0" * 4 + line.label) if line.kind == "item" else line.label
-        rows.append([_Wrap(label)] + [format_amount(v, locale, zero_dash=True) for v in line.values])
+        rows.append([_Wrap(label)] + [format_percent(v, locale) if c.pct_of else
+                                      format_amount(v, locale, zero_dash=True)
+                                      for v, c in zip(line.values, st.columns, strict=True)])
         (total if line.kind == "total" else bold if line.kind == "subtotal" else []).append(r)
     table = _grid(rows, widths, bold_rows=bold, total_rows=total, section_rows=section,
                   font_size=size)
@@ -687,7 +690,8 @@ def _executive_summary(data: BoardPackData, st: Statements) -> list[Flowable]:
 def _statements(data: BoardPackData, st: Statements) -> list[Flowable]:
     loc = data.locale
     out: list[Flowable] = []
-    for statement in (st.balance_sheet, st.income_statement, st.cash_flow, st.equity_changes):
+    for statement in (st.balance_sheet, st.income_statement, full_year_statement(data),
+                      entity_statement(data), st.cash_flow, st.equity_changes):
         out += [PageBreak(), Paragraph(_esc(statement.title), _H1),
                 Paragraph(_esc(t(loc, "amounts_in", currency=data.presentation_currency)),
                           _SMALL), Spacer(1, 4), *_statement_table(statement, loc)]

@@ -32,6 +32,7 @@ from pptx.util import Emu, Inches, Pt
 
 from reports.archive import normalize_zip, write_zip
 from reports.board_words import check_title, finding_figures, kpi_name
+from reports.budget_pages import entity_statement, full_year_statement
 from reports.format import (
     format_amount,
     format_percent,
@@ -252,11 +253,15 @@ def _executive_summary(prs: Presentation, data: BoardPackData, st: Statements) -
 def _paged_table(prs: Presentation, slide: Slide, title: str, rows: Sequence[Sequence[str]],
                  left: Emu, top_in: float, width_in: float, col_widths: Sequence[float], *,
                  locale: str, size: int = 11, numeric_from: int = 1,
-                 row_height: float = 0.3) -> None:
+                 row_height: float = 0.3) -> tuple[Slide, float]:
     """Add a table that continues on new slides (header repeated) instead of running off.
 
     Each row's height is measured (the tallest wrapped cell, with the cell margins) against
     the room left above the footer.
+
+    Returns:
+        The last slide and where (inches from the top) the table ends on it.
+
     """
     total = sum(col_widths)
     widths_in = [width_in * w / total for w in col_widths]
@@ -278,7 +283,7 @@ def _paged_table(prs: Presentation, slide: Slide, title: str, rows: Sequence[Seq
         _table(slide, [header, *page], left, Inches(top_in), Inches(width_in), col_widths,
                size=size, numeric_from=numeric_from, row_heights=heights)
         if not body:
-            return
+            return slide, top_in + sum(heights)
         slide = _new_slide(prs, f"{title} ({t(locale, 'continued')})")
         top_in = 1.3
 
@@ -451,12 +456,36 @@ def _statement_slides(prs: Presentation, data: BoardPackData, statement: Stateme
             + [c.label for c in statement.columns]]
     for line in statement.lines:
         label = line.label if line.kind != "item" else f"   {line.label}"
-        rows.append([label] + ([format_amount(v, loc, zero_dash=True) for v in line.values]
+        rows.append([label] + ([format_percent(v, loc) if c.pct_of else
+                                format_amount(v, loc, zero_dash=True)
+                                for v, c in zip(line.values, statement.columns, strict=True)]
                                if line.values else [""] * n))
-    size = 9 if n > 4 else 10
-    _paged_table(prs, slide, statement.title, rows, _MARGIN, 1.3, 12.33,
-                 [3.6] + [1.3] * n if n > 4 else [5.0] + [1.8] * n, locale=loc, size=size,
-                 row_height=0.24)
+    # Eight figures a line (income statement, entities vs budget): 8 pt keeps a 9-digit figure
+    # with its decimals on one line in a column of the 66-entity group.
+    size = 8 if n > 6 else 9 if n > 4 else 10
+    slide, bottom = _paged_table(prs, slide, statement.title, rows, _MARGIN, 1.3, 12.33,
+                                 [3.6] + [1.3] * n if n > 4 else [5.0] + [1.8] * n, locale=loc,
+                                 size=size, row_height=0.24)
+    _notes(prs, slide, statement.title, list(statement.notes), bottom + 0.15, loc)
+
+
+def _notes(prs: Presentation, slide: Slide, title: str, notes: list[str], top_in: float,
+           locale: str) -> None:
+    """Print a statement's notes (what is not available, how a column is built) under its table.
+
+    What does not fit above the footer continues on a slide of its own.
+    """
+    size, width_in = 10, 12.33
+    while notes:
+        room = _BOTTOM_IN - top_in
+        if room < text_height(notes[:1], width_in, size) and top_in > 1.3:
+            slide, top_in = _new_slide(prs, f"{title} ({t(locale, 'continued')})"), 1.3
+            continue
+        fit, notes = take_fitting(notes, width_in, room, size, space_after=4)
+        height = text_height(fit, width_in, size, space_after=4)
+        _text(slide, _MARGIN, Inches(top_in), Inches(width_in), Inches(height), fit, size=size,
+              color=_GREY, space_after=4)
+        top_in = _BOTTOM_IN
 
 
 def _kpi_value(kpi: Kpi, locale: str, currency: str) -> str:
@@ -624,7 +653,8 @@ def build_deck(data: BoardPackData) -> bytes:
     package.next_partname = _PartNames(package.next_partname)
     _cover(prs, data)
     _executive_summary(prs, data, st)
-    for statement in (st.income_statement, st.balance_sheet, st.cash_flow, st.equity_changes):
+    for statement in (st.income_statement, full_year_statement(data), entity_statement(data),
+                      st.balance_sheet, st.cash_flow, st.equity_changes):
         _statement_slides(prs, data, statement)
     _financial_performance(prs, data, st)
     _waterfall(prs, data, st)

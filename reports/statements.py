@@ -63,12 +63,16 @@ class Column:
         key: stable id (``current``, ``budget``, ``variance``…).
         label: heading in the document's locale.
         diff_of: for a variance column, the indices of the two columns it subtracts.
+        pct_of: for a variance-percentage column, ``(variance, base)``: the variance column
+            over the absolute value of the base column, a fraction (``None`` when the base is
+            zero); the documents print it as a percentage.
 
     """
 
     key: str
     label: str
     diff_of: tuple[int, int] | None = None
+    pct_of: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +307,24 @@ def income_statement(data: BoardPackData) -> Statement:
     else:
         notes.append(t(loc, "section_not_available", what=t(loc, "prior_year")))
     columns = tuple(cols)
+    return Statement("income_statement", t(loc, "income_statement"), columns,
+                     income_lines(data, columns, maps), tuple(notes))
+
+
+def income_lines(data: BoardPackData, columns: tuple[Column, ...],
+                 maps: list[Mapping[str, Decimal] | None]) -> tuple[Line, ...]:
+    """Lay out the income statement's lines: accounts by block, the subtotals of ``PL_SUBTOTALS``.
+
+    Args:
+        data: the board pack (chart and locale).
+        columns: the statement's columns.
+        maps: one per column, account → amount in TB sign; ``None`` for a difference column.
+
+    Returns:
+        The lines, subtotals adding up their components column by column.
+
+    """
+    loc = data.locale
 
     def values(account: ChartAccount) -> tuple[Decimal, ...]:
         raw = [None if m is None else -m.get(account.code, ZERO) for m in maps]
@@ -339,8 +361,7 @@ def income_statement(data: BoardPackData) -> Statement:
          for m in maps], columns)
     nci = b.item("nci_share", t(loc, "nci_share"), nci_values)
     b.subtotal("owners_of_parent", t(loc, "owners_of_parent"), [(profit, 1), (nci, -1)])
-    return Statement("income_statement", t(loc, "income_statement"), columns,
-                     tuple(b.lines), tuple(notes))
+    return tuple(b.lines)
 
 
 # The statement of changes in equity's component columns, in order: where each equity account

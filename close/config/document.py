@@ -97,6 +97,8 @@ class FilesTable(TomlTable):
 
     mapping: Text | None = described("a CSV entity,account,std_account", None)
     budget: Text | None = described("a CSV period,entity,account,amount", None)
+    forecast: Text | None = described(
+        "a CSV period,entity,account,amount with a blank entity (the rest of the fiscal year)", None)
     rates: Text | None = described("a CSV period,currency,closing,average", None)
     opening_balances: Text | None = described("a CSV of opening balances", None)
     chart: Text | None = described("a chart of accounts CSV replacing the default", None)

@@ -241,6 +241,7 @@ class Files:
 
     mapping: str | None = None  # entity,account,std_account
     budget: str | None = None  # period,entity,account,amount (TB sign, monthly movement)
+    forecast: str | None = None  # the budget's columns, consolidated rows: the full-year outlook
     rates: str | None = None  # period,currency,closing,average
     opening_balances: str | None = None  # entity,account,translated_closing,historical_rate
     chart: str | None = None  # a chart of accounts CSV replacing the default
@@ -297,5 +298,5 @@ class GroupConfig:
     def named_files(self) -> tuple[str, ...]:
         """Return every group-level file the config names (not the entities' sources)."""
         f = self.files
-        return tuple(p for p in (f.mapping, f.budget, f.rates, f.opening_balances, f.chart,
+        return tuple(p for p in (f.mapping, f.budget, f.forecast, f.rates, f.opening_balances, f.chart,
                                  *f.adjustments, f.receivables, f.standard_costs) if p)

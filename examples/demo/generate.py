@@ -33,6 +33,7 @@ Opening translation (IAS 21), written to ``opening_balances.csv`` for 2025-09
 
 from __future__ import annotations
 
+import copy
 import csv
 import random
 from collections import defaultdict
@@ -48,6 +49,7 @@ DEFAULT_CHART = HERE.parent.parent / "close" / "data" / "default_chart.csv"
 SEED = 20251031
 PRESENTATION = "USD"
 FIRST_PERIOD, LAST_PERIOD = "2025-10", "2026-10"
+BUDGET_TO = "2026-12"  # the budget runs to the last period's fiscal year-end (full-year columns)
 OPENING_PERIOD = "2025-09"  # the month before the first period: opening_balances.csv
 RATES_FROM = "2025-01"  # rates.csv covers the opening year-to-date and the 13 periods
 HISTORY_FROM = "2021-01"  # the oldest books (BR2)
@@ -982,24 +984,48 @@ def simulate() -> World:
                      "interest": FxReceivable("16100", "EU1", "EUR")},
     )
     for period in months(HISTORY_FROM, LAST_PERIOD):
-        active = [p for p in PROFILES if p.founded <= period]
-        for p in active:
-            world.ledgers[p.entity].open_month(period)
-        for p in active:
-            if p.founded == period:
-                found(world, p, period)
-            else:
-                settle_last_month(world, p)
-        for p in active:
-            for line in p.lines:
-                post_line(world, p, line, period)
-        intercompany(world, period)
-        for p in active:
-            month_end(world, p, period)
-        for p in active:
+        for p in _simulate_month(world, period):
             _record(world, p, period)
     _check_cash(world)
     return world
+
+
+def _simulate_month(world: World, period: str) -> list[Profile]:
+    """Post one month of every active entity's books; return the entities active in it."""
+    active = [p for p in PROFILES if p.founded <= period]
+    for p in active:
+        world.ledgers[p.entity].open_month(period)
+    for p in active:
+        if p.founded == period:
+            found(world, p, period)
+        else:
+            settle_last_month(world, p)
+    for p in active:
+        for line in p.lines:
+            post_line(world, p, line, period)
+    intercompany(world, period)
+    for p in active:
+        month_end(world, p, period)
+    return active
+
+
+def plan_rest_of_year(world: World) -> dict[tuple[str, str], dict[tuple[str, str], Decimal]]:
+    """Plan the months after the last period up to its fiscal year-end (the full-year budget).
+
+    A copy of the books runs on, with a random stream of its own and the last period's rates
+    held flat, so the actuals and every other file are what they were; only its plans are kept.
+    """
+    tail = copy.deepcopy(world)
+    tail.rng = random.Random(SEED + 1)
+    rest = [p for p in months(LAST_PERIOD, BUDGET_TO) if p > LAST_PERIOD]
+    for series in tail.rates.values():
+        for period in rest:
+            series[period] = series[LAST_PERIOD]
+    plans = dict(world.plans)
+    for period in rest:
+        for p in _simulate_month(tail, period):
+            plans[(p.entity, period)] = dict(tail.ledgers[p.entity].plan)
+    return plans
 
 
 def _record(world: World, profile: Profile, period: str) -> None:
@@ -1202,7 +1228,8 @@ def budget_rows(world: World) -> list[tuple[str, str, str, Decimal]]:
     the PPA amortization and the NCI's share of BR2's profit."""
     rows: list[tuple[str, str, str, Decimal]] = []
     ppa_brl = PPA_FAIR_VALUE / PPA_LIFE_MONTHS
-    for period in months(FIRST_PERIOD, LAST_PERIOD):
+    plans = plan_rest_of_year(world)
+    for period in months(FIRST_PERIOD, BUDGET_TO):
         consolidated: dict[str, Decimal] = defaultdict(Decimal)
         per_entity: list[tuple[str, str, str, Decimal]] = []
         br2_profit = ZERO
@@ -1210,7 +1237,7 @@ def budget_rows(world: World) -> list[tuple[str, str, str, Decimal]]:
             led, rate = world.ledgers[p.entity], budget_rate(p.currency, period)
             external: dict[str, Decimal] = defaultdict(Decimal)
             internal: dict[str, Decimal] = defaultdict(Decimal)
-            for (account, cp), amount in world.plans[(p.entity, period)].items():
+            for (account, cp), amount in plans[(p.entity, period)].items():
                 (internal if cp else external)[led.std(account)] += amount
             totals: dict[str, Decimal] = defaultdict(Decimal)
             for std in sorted(set(external) | set(internal)):

@@ -20,6 +20,7 @@ from pathlib import Path
 from close.analysis.commentary_text import DATA_ONLY_LABELS, headline_sentence
 from close.analysis.variances import account_nature
 from close.engine.money import ZERO, D, quantize_cents
+from reports.budget_model import AccountYear, EntityAmount, EntityResults, FullYearBudget
 from reports.model import (
     AuditEvent,
     BoardPackData,
@@ -623,8 +624,49 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         kpis=_kpis(balances, hist_tuple, chart),
         validation=validation, validation_score=D("97.5"), validation_light="green",
         audit_log=tuple(audit), positions=tuple(reversed(positions)),
-        close_steps=_close_steps(start), checklist=_checklist(), intercompany=_intercompany())
+        close_steps=_close_steps(start), checklist=_checklist(), intercompany=_intercompany(),
+        full_year_budget=_full_year(budget) if with_budget else None,
+        entity_results=_entity_results(ents, current, prev, by_code, factors, with_budget))
     return data
+
+
+def _full_year(budget: Comparative) -> FullYearBudget:
+    """The year's budget: January to June as budgeted, then six more months like June's."""
+    accounts = tuple(AccountYear(b.account, b.closing + 6 * b.month, 6 * b.month)
+                     for b in budget.balances)
+    return FullYearBudget(first=f"{YEAR}-01", last=f"{YEAR}-12", accounts=accounts)
+
+
+def _entity_results(ents: tuple[_Ent, ...], current: _Consolidation, prev: _Consolidation,
+                    by_code: dict[str, ChartAccount], factors: dict[str, Decimal],
+                    with_budget: bool) -> EntityResults:
+    """Each entity's translated result (the month: this worksheet less May's), budgets at the
+    consolidated budget's factors, and the worksheet's other columns as the adjustments."""
+    income = {c for c, a in by_code.items() if a.account_class in factors}
+    now = [w for w in _worksheet(ents, current) if w.account in income]
+    before = {(w.entity, w.account): w for w in _worksheet(ents, prev) if w.account in income}
+    zero = WorksheetRow("", "", ZERO, "USD", None, ZERO, ZERO, ZERO, ZERO, ZERO)
+
+    def other(w: WorksheetRow) -> Decimal:
+        return w.eliminations + w.ppa + w.adjustments
+
+    actual = tuple(EntityAmount(w.entity, w.account,
+                                w.translated - before.get((w.entity, w.account), zero).translated,
+                                w.translated) for w in now)
+    budget = tuple(EntityAmount(a.entity, a.account,
+                                _q(a.month * factors[by_code[a.account].account_class]),
+                                _q(a.ytd * factors[by_code[a.account].account_class]))
+                   for a in actual) if with_budget else ()
+    adjust: dict[str, list[Decimal]] = {}
+    for w in now:
+        m = adjust.setdefault(w.account, [ZERO, ZERO])
+        m[0] += other(w)
+        m[1] += other(w)
+    for (_, account), w in before.items():
+        adjust.setdefault(account, [ZERO, ZERO])[0] -= other(w)
+    return EntityResults(actual=actual, budget=budget,
+                         adjustments=tuple(EntityAmount("", a, m, y) for a, (m, y) in sorted(adjust.items())),
+                         shown=tuple(e.id for e in ents))
 
 
 def _close_steps(start: datetime) -> tuple[CloseStep, ...]:

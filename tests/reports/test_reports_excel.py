@@ -17,9 +17,9 @@ from reports.statements import build_statements
 
 # Text that a reader would take for an amount: decimals, maybe grouped, maybe in parentheses.
 _AMOUNT_LIKE = re.compile(r"^\(?-?\d{1,3}([,.]\d{3})*([.,]\d{2})\)?$|^-?\d+[.,]\d{2}$")
-SHEETS = ["Summary", "Balance Sheet", "P&L", "Cash Flow", "Equity", "Consolidating", "Trial Balance",
-          "FX Rates", "Eliminations", "Variances", "KPIs", "Validation", "Audit Log", "Charts",
-          "Definitions"]
+SHEETS = ["Summary", "Balance Sheet", "P&L", "P&L Full Year", "Entities vs Budget", "Cash Flow", "Equity",
+          "Consolidating", "Trial Balance", "FX Rates", "Eliminations", "Variances", "KPIs", "Validation",
+          "Audit Log", "Charts", "Definitions"]
 
 
 def _load(data: bytes) -> openpyxl.Workbook:

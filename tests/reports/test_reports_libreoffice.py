@@ -16,6 +16,7 @@ import pytest
 from pptx import Presentation
 from pypdf import PdfReader
 
+from reports.budget_pages import entity_statement, full_year_statement
 from reports.model import BoardPackData
 from reports.statements import build_statements
 
@@ -75,3 +76,24 @@ def test_libreoffice_recalculates_the_formulas_to_the_model_figures(
                 assert Decimal(str(got)).quantize(Decimal("0.01")) == expected, (
                     sheet, line.label, c, got, expected)
             row += 1
+
+
+def test_libreoffice_recalculates_the_budget_sheets_to_the_model_figures(
+        tmp_path: Path, rendered: dict[str, bytes], sample: BoardPackData) -> None:
+    recalculated = _convert(tmp_path, "pack.xlsx", rendered["xlsx"], "xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(recalculated.read_bytes()), data_only=True)
+    for sheet, statement in (("P&L Full Year", full_year_statement(sample)),
+                             ("Entities vs Budget", entity_statement(sample))):
+        ws = wb[sheet]
+        for row, line in enumerate(statement.lines, start=6):
+            if line.kind == "section":
+                continue
+            for c, (expected, column) in enumerate(zip(line.values, statement.columns, strict=True)):
+                got = ws.cell(row, c + 2).value
+                if expected is None:  # a variance % of a zero budget
+                    assert got == "n/a", (sheet, line.label, c, got)
+                elif column.pct_of:
+                    assert round(Decimal(str(got)), 8) == round(expected, 8), (sheet, line.label, c)
+                else:
+                    assert Decimal(str(got)).quantize(Decimal("0.01")) == expected, (
+                        sheet, line.label, c, got, expected)

@@ -43,6 +43,13 @@ from close.engine.ownership import compute_ownership
 from close.engine.periods import add_months, fiscal_year_first, parse_period
 from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
 from close.errors import InputDataError
+from close.run.stages.board_budget import (
+    budget_frame,
+    entity_results_of,
+    forecast_frame,
+    full_year_budget_of,
+    prior_worksheet_run,
+)
 from close.run.inputs import load_config, load_run_chart, read_file
 from close.run.state import RunStatus
 from close.run.summary import fact_in_units
@@ -168,6 +175,10 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
     worksheet = worksheet_of(conn, run, config, entities)
     score, light = validation_score(conn, current)
     steps = close_steps_of(conn, run.id)
+    budget_rows = budget_frame(conn, run, config)
+    prior_run = prior_worksheet_run(conn, run, config)
+    # A prior month without a stored worksheet leaves the month's adjustments unknown, not zero.
+    prior_worksheet = (worksheet_of(conn, prior_run, config, entities) or None) if prior_run else None
     return BoardPackData(
         group_id=config.id,
         group_name=config.name,
@@ -207,6 +218,10 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         ownership_steps=tuple(OwnershipStepRecord(str(f["entity"]), str(f["period"]),
                                                   from_minor(int(f["nci_change"]), pc))
                               for f in fact_payloads(conn, run.id, "step")),
+        full_year_budget=full_year_budget_of(budget_rows, forecast_frame(conn, run, config, chart),
+                                             run.period, config.fiscal_year_start, pc),
+        entity_results=entity_results_of(conn, run, config, chart, entities, worksheet, budget_rows,
+                                         prior_worksheet),
     )
 
 
