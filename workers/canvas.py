@@ -1,5 +1,8 @@
 """The canvas of a run: a chord of per-entity extracts, then the remaining stages in a chain.
 
+REPORTING is a chord too: its parts (workbook, deck, PDFs) render in parallel on the reports
+queue, then one task finishes the package.
+
 A resume or an approval rebuilds it from the first stage that is not DONE, so entities already
 extracted are not extracted again.
 """
@@ -18,9 +21,9 @@ from kombu.utils.url import maybe_sanitize_url
 from close.errors import CloseError
 from close.run.lifecycle import launch
 from close.run.stages import StageEnv, mark_failed, resume_command
-from close.run.state import STAGE_ORDER, RunStatus
+from close.run.state import STAGE_ORDER, STAGE_PARTS, RunStatus
 from workers.app import app
-from workers.tasks import STAGE_TASKS, extract_entity
+from workers.tasks import STAGE_TASKS, extract_entity, report, report_part
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +38,19 @@ def build_canvas(run_id: str, *, from_stage: RunStatus, entities: Sequence[str])
 
     """
     stages = [s for s in STAGE_ORDER[STAGE_ORDER.index(from_stage):] if s != RunStatus.EXTRACTING]
+    rest = [_stage(run_id, s) for s in stages[1:]]
     if from_stage != RunStatus.EXTRACTING or not entities:
-        return chain(*(STAGE_TASKS[s].si(run_id=run_id) for s in stages))
+        return chain(_stage(run_id, stages[0]), *rest)
     # The chord body's first task receives the header results as positional args and ignores them.
-    body = chain(STAGE_TASKS[stages[0]].s(run_id=run_id),
-                 *(STAGE_TASKS[s].si(run_id=run_id) for s in stages[1:]))
+    body = chain(STAGE_TASKS[stages[0]].s(run_id=run_id), *rest)
     return chord([extract_entity.si(run_id, e) for e in entities], body)
+
+
+def _stage(run_id: str, stage: RunStatus) -> Signature:
+    """Return one stage's signature: REPORTING's parts in parallel, then the task that finishes it."""
+    if stage == RunStatus.REPORTING:
+        return chord([report_part.si(run_id, p) for p in STAGE_PARTS[stage]], report.s(run_id=run_id))
+    return STAGE_TASKS[stage].si(run_id=run_id)
 
 
 def _check_broker() -> None:
