@@ -26,6 +26,7 @@ from reports.excel import build_workbook
 from reports.model import BoardPackData
 from reports.pdf import build_board_pdf, build_summary_pdf
 from reports.pptx import build_deck
+from reports.presentation import line_detail_file_name
 
 MANIFEST = "manifest.json"
 
@@ -43,7 +44,7 @@ def package_file_names(data: BoardPackData) -> dict[str, str]:
     stem = f"{data.group_id}-{data.period}"
     return {"workbook": f"{stem}-board-package.xlsx", "deck": f"{stem}-board-deck.pptx",
             "board_pdf": f"{stem}-board-package.pdf",
-            "summary_pdf": f"{stem}-executive-summary.pdf"}
+            "summary_pdf": f"{stem}-executive-summary.pdf", "tb_lines": line_detail_file_name(data)}
 
 
 # The package's parts, each a set of document kinds rendered together, in the order they are

@@ -27,15 +27,18 @@ from close.run.stages.finance import load_finance_pack
 from close.run.stages.inputs import load_config, load_run_chart
 from close.run.state import STAGE_PARTS, RunStatus
 from close.storage.artifacts import list_artifacts, store_artifacts
+from close.storage.results import trial_balance_csv
 from close.storage.runs import Run, done_stages, sha256
 from reports.finance import FinancePack, build_finance_pdf, finance_file_name
 from reports.model import BoardPackData
 from reports.package import build_part
+from reports.presentation import line_detail_file_name
 
 # The parts of the package, rendered as separate tasks (the finance pages go with the PDFs).
 REPORT_PARTS: tuple[str, ...] = STAGE_PARTS[RunStatus.REPORTING]
 
 CONTENT_TYPES: dict[str, str] = {
+    ".csv": "text/csv",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ".pdf": "application/pdf",
@@ -62,6 +65,11 @@ def load_package(conn: Connection, run: Run) -> tuple[BoardPackData, FinancePack
     return load_board_pack(conn, run), finance
 
 
+def line_detail(conn: Connection, run: Run, data: BoardPackData) -> dict[str, bytes]:
+    """Return the package's trial-balance lines CSV, written by PostgreSQL (it goes with the workbook)."""
+    return {line_detail_file_name(data): trial_balance_csv(conn, run.id, run.period)}
+
+
 def render_part(data: BoardPackData, finance: FinancePack, part: str) -> dict[str, bytes]:
     """Render one part of the package; the PDFs carry the finance pages when they show anything."""
     rendered = build_part(data, part)
@@ -71,7 +79,7 @@ def render_part(data: BoardPackData, finance: FinancePack, part: str) -> dict[st
 
 
 def render_package(data: BoardPackData, finance: FinancePack) -> dict[str, bytes]:
-    """Render the whole board package, part after part (sign-off, tests)."""
+    """Render the whole board package's documents, part after part (sign-off, tests)."""
     return {name: content for part in REPORT_PARTS
             for name, content in render_part(data, finance, part).items()}
 
@@ -101,10 +109,11 @@ def report_run(env: StageEnv, run: Run, part: EntityId | None) -> StageOutput:
         raise PermanentError(f"REPORTING has no part {part!r}; the parts are {', '.join(REPORT_PARTS)}")
     with env.db.tx() as conn:
         done = done_stages(conn, run.id)
-        missing = [p for p in ((part,) if part else REPORT_PARTS) if (RunStatus.REPORTING.value, p) not in done]
+        missing = [p for p in ((part,) if part else REPORT_PARTS)
+                   if (RunStatus.REPORTING.value, p) not in done]
         stored = {} if part else {a.name: a.sha256 for a in list_artifacts(conn, run.id)}
         data, finance = load_package(conn, run) if missing else (None, None)
-    rendered: dict[str, bytes] = {}
+        rendered = line_detail(conn, run, data) if data is not None and "workbook" in missing else {}
     if data is not None and finance is not None:
         for p in missing:
             rendered.update(render_part(data, finance, p))
