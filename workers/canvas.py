@@ -1,7 +1,8 @@
 """The canvas of a run: a chord of per-entity extracts, then the remaining stages in a chain.
 
-REPORTING is a chord too: its parts (workbook, deck, PDFs) render in parallel on the reports
-queue, then one task finishes the package.
+REPORTING is a chord too when workers run the canvas: its parts (workbook, deck, PDFs) render in
+parallel on the reports queue, then one task finishes the package. In-process the one task renders
+them one after another, loading the package once.
 
 A resume or an approval rebuilds it from the first stage that is not DONE, so entities already
 extracted are not extracted again.
@@ -28,27 +29,30 @@ from workers.tasks import STAGE_TASKS, extract_entity, report, report_part
 log = logging.getLogger(__name__)
 
 
-def build_canvas(run_id: str, *, from_stage: RunStatus, entities: Sequence[str]) -> Signature:
+def build_canvas(run_id: str, *, from_stage: RunStatus, entities: Sequence[str],
+                 parallel: bool = True) -> Signature:
     """Return the signature that takes the run from ``from_stage`` to the end.
 
     Args:
         run_id: the run.
         from_stage: the first stage to run.
         entities: for EXTRACTING, the entities still to extract.
+        parallel: render REPORTING's parts as parallel tasks (False in-process, where they would
+            only run one after another, each loading the package again).
 
     """
     stages = [s for s in STAGE_ORDER[STAGE_ORDER.index(from_stage):] if s != RunStatus.EXTRACTING]
-    rest = [_stage(run_id, s) for s in stages[1:]]
+    rest = [_stage(run_id, s, parallel) for s in stages[1:]]
     if from_stage != RunStatus.EXTRACTING or not entities:
-        return chain(_stage(run_id, stages[0]), *rest)
+        return chain(_stage(run_id, stages[0], parallel), *rest)
     # The chord body's first task receives the header results as positional args and ignores them.
     body = chain(STAGE_TASKS[stages[0]].s(run_id=run_id), *rest)
     return chord([extract_entity.si(run_id, e) for e in entities], body)
 
 
-def _stage(run_id: str, stage: RunStatus) -> Signature:
+def _stage(run_id: str, stage: RunStatus, parallel: bool) -> Signature:
     """Return one stage's signature: REPORTING's parts in parallel, then the task that finishes it."""
-    if stage == RunStatus.REPORTING:
+    if stage == RunStatus.REPORTING and parallel:
         return chord([report_part.si(run_id, p) for p in STAGE_PARTS[stage]], report.s(run_id=run_id))
     return STAGE_TASKS[stage].si(run_id=run_id)
 
@@ -78,7 +82,8 @@ def start_run(env: StageEnv, run_id: str) -> None:
         try:
             if env.settings.broker_url:
                 _check_broker()
-            build_canvas(rid, from_stage=stage, entities=entities).apply_async()
+            build_canvas(rid, from_stage=stage, entities=entities,
+                         parallel=bool(env.settings.broker_url)).apply_async()
         # Celery's result backend reports a Redis it cannot reconnect to as a RuntimeError.
         except (KombuOperationalError, redis.RedisError, OSError, RuntimeError) as exc:
             where = maybe_sanitize_url(env.settings.broker_url or "memory://")

@@ -95,3 +95,8 @@ def test_the_canvas_renders_the_parts_in_parallel_on_the_reports_queue() -> None
     # Celery folds the task after a chord into the chord's body: report, then distribute.
     assert [t.task for t in reporting.body.tasks] == ["close.report", "close.distribute"]
     assert TASK_ROUTES["close.report_part"] == TASK_ROUTES["close.report"] == {"queue": "reports"}
+
+
+def test_in_process_the_one_report_task_renders_the_parts_one_after_another() -> None:
+    canvas = build_canvas("r1", from_stage=RunStatus.ANALYZING, entities=[], parallel=False)
+    assert [t.task for t in canvas.tasks] == ["close.analyze", "close.report", "close.distribute"]
