@@ -60,9 +60,13 @@ def content_type(name: str) -> str:
 
 def load_package(conn: Connection, run: Run) -> tuple[BoardPackData, FinancePack]:
     """Load what the package shows: the board pack and the finance team's pages (issue 21)."""
+    return load_board_pack(conn, run), load_finance(conn, run)
+
+
+def load_finance(conn: Connection, run: Run) -> FinancePack:
+    """Load the finance team's pages (only the PDFs part shows them; the root causes take time)."""
     config = load_config(conn, run.id)
-    finance = load_finance_pack(conn, run, config, load_run_chart(conn, run.id, config))
-    return load_board_pack(conn, run), finance
+    return load_finance_pack(conn, run, config, load_run_chart(conn, run.id, config))
 
 
 def line_detail(conn: Connection, run: Run, data: BoardPackData) -> dict[str, bytes]:
@@ -70,10 +74,17 @@ def line_detail(conn: Connection, run: Run, data: BoardPackData) -> dict[str, by
     return {line_detail_file_name(data): trial_balance_csv(conn, run.id, run.period)}
 
 
-def render_part(data: BoardPackData, finance: FinancePack, part: str) -> dict[str, bytes]:
-    """Render one part of the package; the PDFs carry the finance pages when they show anything."""
+def render_part(data: BoardPackData, finance: FinancePack | None, part: str) -> dict[str, bytes]:
+    """Render one part of the package; the PDFs carry the finance pages when they show anything.
+
+    Raises:
+        ValueError: the PDFs part without the finance pages loaded.
+
+    """
+    if part == "pdf" and finance is None:
+        raise ValueError("render_part: the PDFs part needs the finance pages (load_finance)")
     rendered = build_part(data, part)
-    if part == "pdf" and not finance.empty:
+    if part == "pdf" and finance is not None and not finance.empty:
         rendered[finance_file_name(finance)] = build_finance_pdf(finance)
     return rendered
 
@@ -112,9 +123,10 @@ def report_run(env: StageEnv, run: Run, part: EntityId | None) -> StageOutput:
         missing = [p for p in ((part,) if part else REPORT_PARTS)
                    if (RunStatus.REPORTING.value, p) not in done]
         stored = {} if part else {a.name: a.sha256 for a in list_artifacts(conn, run.id)}
-        data, finance = load_package(conn, run) if missing else (None, None)
+        data = load_board_pack(conn, run) if missing else None
+        finance = load_finance(conn, run) if "pdf" in missing else None
         rendered = line_detail(conn, run, data) if data is not None and "workbook" in missing else {}
-    if data is not None and finance is not None:
+    if data is not None:
         for p in missing:
             rendered.update(render_part(data, finance, p))
     files = {name: (content_type(name), content) for name, content in rendered.items()}
