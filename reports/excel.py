@@ -48,6 +48,7 @@ from reports.presentation import (
     account_name,
     chart_index,
     light_label,
+    line_detail_file_name,
     presented_sign,
     waterfall_series,
 )
@@ -60,17 +61,18 @@ from reports.statements import (
     income_statement_figures,
 )
 
-Kind = Literal["text", "amount", "rate", "percent", "ratio", "datetime", "long_text"]
+Kind = Literal["text", "amount", "count", "rate", "percent", "ratio", "datetime", "long_text"]
 
 AMOUNT_FORMAT = '#,##0.00_);(#,##0.00);"–"_)'
 RATE_FORMAT = "0.000000"
 PERCENT_FORMAT = "0.0%"
 RATIO_FORMAT = "0.00"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-_FORMATS: dict[str, str] = {"amount": AMOUNT_FORMAT, "rate": RATE_FORMAT,
+COUNT_FORMAT = "#,##0"
+_FORMATS: dict[str, str] = {"amount": AMOUNT_FORMAT, "count": COUNT_FORMAT, "rate": RATE_FORMAT,
                             "percent": PERCENT_FORMAT, "ratio": RATIO_FORMAT,
                             "datetime": DATETIME_FORMAT}
-_WIDTHS: dict[str, float] = {"text": 16, "amount": 17, "rate": 12, "percent": 10, "ratio": 10,
+_WIDTHS: dict[str, float] = {"text": 16, "amount": 17, "count": 10, "rate": 12, "percent": 10, "ratio": 10,
                              "datetime": 17, "long_text": 60}
 
 _BASE = {"font_name": "Calibri", "font_size": 10}
@@ -399,39 +401,22 @@ def _consolidating(book: _Book) -> None:
 
 
 def _trial_balance(book: _Book) -> None:
+    """One row per entity, its lines summed; the lines are the package's CSV (millions at scale)."""
     data = book.data
     loc = data.locale
     headers: list[tuple[str, Kind]] = [
-        (t(loc, "col_entity"), "text"), (t(loc, "col_account"), "text"),
-        (t(loc, "col_name"), "text"), (t(loc, "col_std_account"), "text"),
-        (t(loc, "col_local_currency"), "text"), (t(loc, "col_counterparty"), "text"),
-        (t(loc, "col_opening"), "amount"), (t(loc, "col_debits"), "amount"),
-        (t(loc, "col_credits"), "amount"), (t(loc, "col_closing"), "amount")]
-    sheet = _Sheet(book, "sheet_tb", t(loc, "trial_balance"), headers, freeze_cols=3)
-    sheet.width(2, 40)
+        (t(loc, "col_entity"), "text"), (t(loc, "col_local_currency"), "text"),
+        (t(loc, "col_lines"), "count"), (t(loc, "col_opening"), "amount"),
+        (t(loc, "col_debits"), "amount"), (t(loc, "col_credits"), "amount"),
+        (t(loc, "col_closing"), "amount")]
+    sheet = _Sheet(book, "sheet_tb", t(loc, "trial_balance"), headers, freeze_cols=1)
     sheet.meta(2, f"{t(loc, 'col_local')} ({t(loc, 'col_local_currency').lower()})")
-    block: dict[str, list[int]] = {}
-    totals: dict[str, list[Decimal]] = {}
-    for line in data.trial_balance:
+    sheet.meta(3, t(loc, "tb_lines_note", file=line_detail_file_name(data)), _NOTE)
+    for e in data.trial_balance:
         r = sheet.row + 1
-        block.setdefault(line.entity, []).append(r)
-        closing = line.opening + line.debits - line.credits
-        acc = totals.setdefault(line.entity, [ZERO] * 4)
-        for i, x in enumerate((line.opening, line.debits, line.credits, closing)):
-            acc[i] += x
-        sheet.append([line.entity, line.account, line.account_name, line.std_account or "",
-                      line.currency, line.counterparty or "", line.opening, line.debits,
-                      line.credits, f"=G{r}+H{r}-I{r}"], cached=[None] * 9 + [closing])
+        sheet.append([e.entity, e.currency, e.lines, e.opening, e.debits, e.credits, f"=D{r}+E{r}-F{r}"],
+                     cached=[None] * 6 + [e.opening + e.debits - e.credits])
     sheet.finish()
-    # Each entity's trial balance must sum to zero: one check row per entity, below the table.
-    r = sheet.row + 1
-    for entity, rows in block.items():
-        sheet.ws.write_string(r, 0, entity, book.formats.get(_BOLD))
-        _total_row(sheet, 2, t(loc, "total"), {
-            col: (f"=SUMIF($A${rows[0]}:$A${rows[-1]},$A{r + 1},"
-                  f"{xl_col_to_name(col)}${rows[0]}:{xl_col_to_name(col)}${rows[-1]})",
-                  totals[entity][col - 6]) for col in range(6, 10)}, row=r)
-        r += 1
 
 
 def _fx_rates(book: _Book) -> None:

@@ -373,6 +373,11 @@ _EN: dict[str, str] = {
     "findings": "Findings",
     "checks_passed": "{n} checks passed",
     "material_variances": "Material variances",
+    "col_lines": "Lines",
+    "journal_summary_note": "{n} journal lines: one row per journal here; every line is in the "
+                            "workbook's {sheet} sheet.",
+    "tb_lines_note": "One row per entity, its lines summed; every line is in {file} beside this "
+                     "workbook. Each entity's closing must sum to zero.",
     "trace_note": "Each consolidated balance is the sum of the entities' translated balances, "
                   "eliminations, PPA and adjustments; the entity detail is in the workbook's "
                   "Consolidating sheet. Trial-balance sign: debit positive, credit in "
@@ -767,6 +772,11 @@ _PT: dict[str, str] = {
     "findings": "Apontamentos",
     "checks_passed": "{n} verificações aprovadas",
     "material_variances": "Variações materiais",
+    "col_lines": "Linhas",
+    "journal_summary_note": "{n} linhas de lançamento: uma linha por lançamento aqui; todas as "
+                            "linhas estão na aba {sheet} da planilha.",
+    "tb_lines_note": "Uma linha por entidade, com suas linhas somadas; todas as linhas estão em "
+                     "{file}, ao lado desta planilha. O saldo final de cada entidade deve somar zero.",
     "trace_note": "Cada saldo consolidado é a soma dos saldos convertidos das entidades, "
                   "eliminações, PPA e ajustes; o detalhe por entidade está na aba "
                   "Consolidação da planilha. Sinal de balancete: débito positivo, crédito "

@@ -235,33 +235,30 @@ class WorksheetRow:
 
 
 @dataclass(frozen=True, slots=True)
-class TrialBalanceLine:
-    """An entity's trial-balance line as extracted, in its local currency (TB sign).
+class EntityTrialBalance:
+    """One entity's extracted trial balance summed, in its local currency (TB sign).
+
+    The lines themselves travel beside the workbook as the package's trial-balance CSV: a
+    1,000-entity group has millions of them, past what a sheet (or a board) reads.
 
     Attributes:
         entity: entity id.
-        account: the entity's own account code.
-        account_name: the entity's own account name.
-        std_account: the standard account it maps to, ``None`` if unmapped.
         currency: the entity's currency.
-        opening: balance at the start of the month.
-        debits: debits of the month (positive).
-        credits: credits of the month (positive figure; the movement is debits - credits).
-        closing: opening + debits - credits.
-        counterparty: intercompany counterparty entity, else ``None``.
+        lines: how many lines it has.
+        opening: the lines' opening balances summed (zero: a trial balance balances).
+        debits: debits of the month summed.
+        credits: credits of the month summed (positive figure).
+        closing: the closing balances summed (zero: a trial balance balances).
 
     """
 
     entity: EntityId
-    account: str
-    account_name: str
-    std_account: AccountCode | None
     currency: Currency
+    lines: int
     opening: Decimal
     debits: Decimal
     credits: Decimal
     closing: Decimal
-    counterparty: EntityId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -641,7 +638,7 @@ class BoardPackData:
         history: up to 12 earlier periods' income statements, oldest first (trend charts).
         entities: consolidated entities, parent first.
         worksheet: consolidating worksheet rows.
-        trial_balance: the entities' local trial-balance lines.
+        trial_balance: each entity's local trial balance summed (the lines go to a CSV beside).
         fx_rates: rates used.
         journals: consolidation journals (eliminations, PPA, adjustments).
         attributions: CTA and NCI per entity (entities without either may be omitted).
@@ -689,7 +686,7 @@ class BoardPackData:
     budget: Comparative | None = None
     history: tuple[PeriodResult, ...] = ()
     worksheet: tuple[WorksheetRow, ...] = ()
-    trial_balance: tuple[TrialBalanceLine, ...] = ()
+    trial_balance: tuple[EntityTrialBalance, ...] = ()
     fx_rates: tuple[FxRateRow, ...] = ()
     journals: tuple[Journal, ...] = ()
     attributions: tuple[EntityAttribution, ...] = ()

@@ -6,6 +6,8 @@ dated from the run's timestamp. The same files and run give the same bytes.
 
 ``build_board_package`` renders the four documents from one ``BoardPackData`` (the REPORTING
 stage stores them as artifacts; the CLI zips the stored artifacts, so it need not re-render).
+``build_part`` renders one of ``PARTS`` alone: the workbook, the deck and the PDFs do not depend
+on each other, so REPORTING renders them as separate tasks in parallel.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import hashlib
 import json
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from reports.excel import build_workbook
 from reports.model import BoardPackData
 from reports.pdf import build_board_pdf, build_summary_pdf
 from reports.pptx import build_deck
+from reports.presentation import line_detail_file_name
 
 MANIFEST = "manifest.json"
 
@@ -41,7 +44,30 @@ def package_file_names(data: BoardPackData) -> dict[str, str]:
     stem = f"{data.group_id}-{data.period}"
     return {"workbook": f"{stem}-board-package.xlsx", "deck": f"{stem}-board-deck.pptx",
             "board_pdf": f"{stem}-board-package.pdf",
-            "summary_pdf": f"{stem}-executive-summary.pdf"}
+            "summary_pdf": f"{stem}-executive-summary.pdf", "tb_lines": line_detail_file_name(data)}
+
+
+# The package's parts, each a set of document kinds rendered together, in the order they are
+# rendered one after another in-process. The PDFs go together: the summary is one page.
+PARTS: dict[str, tuple[tuple[str, Callable[[BoardPackData], bytes]], ...]] = {
+    "workbook": (("workbook", build_workbook),),
+    "deck": (("deck", build_deck),),
+    "pdf": (("board_pdf", build_board_pdf), ("summary_pdf", build_summary_pdf)),
+}
+
+
+def build_part(data: BoardPackData, part: str) -> dict[str, bytes]:
+    """Render one part of the package (a key of ``PARTS``).
+
+    Returns:
+        File name → bytes (names from ``package_file_names``).
+
+    Raises:
+        KeyError: an unknown part.
+
+    """
+    names = package_file_names(data)
+    return {names[kind]: render(data) for kind, render in PARTS[part]}
 
 
 def build_board_package(data: BoardPackData) -> dict[str, bytes]:
@@ -54,10 +80,7 @@ def build_board_package(data: BoardPackData) -> dict[str, bytes]:
         File name → bytes (names from ``package_file_names``).
 
     """
-    names = package_file_names(data)
-    return {names["workbook"]: build_workbook(data), names["deck"]: build_deck(data),
-            names["board_pdf"]: build_board_pdf(data),
-            names["summary_pdf"]: build_summary_pdf(data)}
+    return {name: content for part in PARTS for name, content in build_part(data, part).items()}
 
 
 def build_package_zip(files: Mapping[str, bytes], *, run_id: str, created_at: datetime) -> bytes:

@@ -876,6 +876,23 @@ def _nci_per_subsidiary(data: BoardPackData) -> list[Flowable]:
             _grid(rows, [0.18, 0.1, 0.1, 0.13, 0.13, 0.12, 0.12, 0.12])]
 
 
+# Past this many journal lines the appendix prints one row per journal (a large group has
+# thousands): every line stays in the workbook's Eliminations sheet.
+APPENDIX_JOURNAL_LINES = 600
+
+
+def _journal_summary(data: BoardPackData, lines: int) -> list[Flowable]:
+    """One row per journal: its title, how many lines, and its debits (each journal balances)."""
+    loc = data.locale
+    ents = entity_names(data)
+    rows = [[t(loc, "col_journal"), t(loc, "col_lines"), t(loc, "col_debits")]]
+    rows += [[_clip_to(f"{j.id} · {j.basis}: {journal_title(j, ents, loc)}", 0.72), str(len(j.lines)),
+              format_amount(sum((x.amount for x in j.lines if x.amount > 0), ZERO), loc)]
+             for j in data.journals]
+    note = t(loc, "journal_summary_note", n=str(lines), sheet=t(loc, "sheet_elim"))
+    return [Paragraph(_esc(note), _SMALL), _grid(rows, [0.72, 0.1, 0.18])]
+
+
 def _appendix(data: BoardPackData) -> list[Flowable]:
     loc = data.locale
     names = chart_index(data)
@@ -928,7 +945,10 @@ def _appendix(data: BoardPackData) -> list[Flowable]:
         out.append(_not_available(loc, t(loc, "fx_rates")))
 
     out.append(Paragraph(_esc(t(loc, "eliminations")), _H2))
-    if data.journals:
+    lines = sum(len(j.lines) for j in data.journals)
+    if lines > APPENDIX_JOURNAL_LINES:
+        out += _journal_summary(data, lines)
+    elif data.journals:
         widths = [0.2, 0.08, 0.27, 0.12, 0.2, 0.13]
         rows = [[t(loc, "col_journal"), t(loc, "col_entity"), t(loc, "col_account"),
                  t(loc, "col_counterparty"), t(loc, "col_memo"), t(loc, "col_amount")]]

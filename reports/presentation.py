@@ -66,6 +66,11 @@ def waterfall_series(amounts: Sequence[Decimal]
     return base, above, below, kinds
 
 
+def line_detail_file_name(data: BoardPackData) -> str:
+    """Return the name of the package's trial-balance lines CSV (the workbook's note names it)."""
+    return f"{data.group_id}-{data.period}-trial-balance-lines.csv"
+
+
 def presented_sign(account: ChartAccount) -> int:
     """Return +1 or -1: the factor that turns a TB-sign amount into the reader's sign.
 

@@ -14,7 +14,8 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 # The package each extra of a declared dependency brings (celery[redis], psycopg[binary]).
-EXTRA_PACKAGES = {("celery", "redis"): "redis", ("psycopg", "binary"): "psycopg-binary"}
+EXTRA_PACKAGES = {("celery", "redis"): "redis", ("psycopg", "binary"): "psycopg-binary",
+                  ("reportlab", "accel"): "rl-accel"}
 
 
 def _pins() -> dict[str, str]:

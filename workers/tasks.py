@@ -112,9 +112,16 @@ def analyze(self: StageTask, run_id: str) -> None:
     _run(self, run_id)
 
 
+@app.task(bind=True, base=StageTask, name="close.report_part", stage=RunStatus.REPORTING,
+          ignore_result=False)  # a chord header: the chord counts its results in the backend
+def report_part(self: StageTask, run_id: str, entity_id: str) -> None:
+    """Render one part of the board package (``entity_id`` names the part: workbook, deck, pdf)."""
+    _run(self, run_id, entity_id)
+
+
 @app.task(bind=True, base=StageTask, name="close.report", stage=RunStatus.REPORTING)
-def report(self: StageTask, run_id: str) -> None:
-    """Run REPORTING."""
+def report(self: StageTask, *_chord_results: object, run_id: str) -> None:
+    """Finish REPORTING once its parts are rendered (the chord's body ignores their results)."""
     _run(self, run_id)
 
 

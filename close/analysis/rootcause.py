@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -72,7 +73,10 @@ def decompose(current: pd.DataFrame, comparison: pd.DataFrame, std_account: Acco
     both = cur.merge(com, on=list(levels), how="outer", suffixes=("_cur", "_com")).fillna(
         {"amount_cur": 0, "amount_com": 0})
     both = both.astype({"amount_cur": "int64", "amount_com": "int64"})
-    return _node("total", std_account, both, list(levels), top, journal_lines, {})
+    # Plain tuples (keys…, current, comparison): a node groups its rows with a dict, where a
+    # pandas groupby per node cost ~1 ms each, most of REPORTING at 66 entities (11,000 nodes).
+    rows = list(zip(*(both[c].tolist() for c in (*levels, "amount_cur", "amount_com")), strict=True))
+    return _node("total", std_account, rows, tuple(levels), top, journal_lines, {})
 
 
 def _lines(frame: pd.DataFrame, std_account: AccountCode, levels: Sequence[str]) -> pd.DataFrame:
@@ -82,15 +86,20 @@ def _lines(frame: pd.DataFrame, std_account: AccountCode, levels: Sequence[str])
     return keys.groupby(list(levels), as_index=False)["amount"].sum()
 
 
-def _node(level: str, key: str, rows: pd.DataFrame, rest: list[str], top: int,
+def _node(level: str, key: str, rows: list[tuple[Any, ...]], levels: tuple[str, ...], top: int,
           journal: pd.DataFrame | None, path: Mapping[str, str]) -> DrillNode:
-    current, comparison = int(rows["amount_cur"].sum()), int(rows["amount_com"].sum())
+    """Build a node from its rows ``(level keys…, current, comparison)``; ``path`` holds the keys above."""
+    current, comparison = sum(r[-2] for r in rows), sum(r[-1] for r in rows)
     lines, unexplained = _journal(journal, path, current - comparison) if level == "account" else ((), None)
-    if not rest:
+    depth = len(path)
+    if depth == len(levels):
         return DrillNode(level, key, current, comparison, journal=lines, unexplained=unexplained)
-    child_level, below = rest[0], rest[1:]
-    children = [_node(child_level, k, group, below, top, journal, {**path, child_level: str(k)})
-                for k, group in rows.groupby(child_level, sort=True)]
+    child_level = levels[depth]
+    groups: dict[str, list[tuple[Any, ...]]] = {}
+    for r in rows:
+        groups.setdefault(r[depth], []).append(r)
+    children = [_node(child_level, k, group, levels, top, journal, {**path, child_level: str(k)})
+                for k, group in sorted(groups.items())]
     children.sort(key=lambda n: (-abs(n.change), n.key))
     if len(children) > top + 1:
         kept, folded = children[:top], children[top:]

@@ -31,6 +31,7 @@ TASK_ROUTES = {
     "close.consolidate": {"queue": "compute"},
     "close.validate": {"queue": "compute"},
     "close.analyze": {"queue": "compute"},
+    "close.report_part": {"queue": "reports"},
     "close.report": {"queue": "reports"},
     "close.distribute": {"queue": "reports"},
     "close.beat_tick": {"queue": "compute"},

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from close.run.env import StageEnv
 from close.run.stages.distributing import package_location
-from close.run.stages.reporting import content_type, load_package, render_package
+from close.run.stages.reporting import content_type, line_detail, load_package, render_package
 from close.run.state import append_event
 from close.storage.artifacts import SIGNED, package_bytes, store_artifacts
 from close.storage.runs import Run, sha256
@@ -42,7 +42,8 @@ def sign_package(env: StageEnv, conn: Connection, run: Run) -> Path:
 
     """
     data, finance = load_package(conn, run)
-    rendered = render_package(replace(data, signoff=signoff_of(conn, run.id)), finance)
+    rendered = {**render_package(replace(data, signoff=signoff_of(conn, run.id)), finance),
+                **line_detail(conn, run, data)}
     store_artifacts(conn, run.id, {name: (content_type(name), content) for name, content in rendered.items()},
                     SIGNED)
     package = package_bytes(conn, run, SIGNED)

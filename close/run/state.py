@@ -49,6 +49,12 @@ STAGE_ORDER: tuple[RunStatus, ...] = (
     RunStatus.ANALYZING, RunStatus.REPORTING, RunStatus.DISTRIBUTING,
 )
 
+# Stages whose work is split into named parts, each its own checkpoint (keyed where per-entity
+# stages put the entity) and task, run in parallel and then finished by the stage's whole-run
+# checkpoint. REPORTING's parts are ``reports.package.PARTS`` (named here so the canvas need not
+# import the renderers).
+STAGE_PARTS: dict[RunStatus, tuple[str, ...]] = {RunStatus.REPORTING: ("workbook", "deck", "pdf")}
+
 # Terminal: nothing more happens to the run. COMPLETED is terminal for the pipeline; an
 # adjustment cancels a completed run and continues in a child run instead of reopening it.
 TERMINAL_STATUSES: frozenset[RunStatus] = frozenset({RunStatus.COMPLETED, RunStatus.CANCELLED})

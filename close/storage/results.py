@@ -6,6 +6,7 @@ tuples; turning them into report models or frames is the caller's business.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable
 from decimal import Decimal
@@ -115,29 +116,49 @@ def account_trace(conn: Connection, run_id: RunId, account: AccountCode, *, exce
     return [dict(r._mapping) for r in rows]
 
 
-class ExtractedLine(NamedTuple):
-    """One extracted local trial-balance line with the standard account it maps to (None if unmapped)."""
+class EntityTotals(NamedTuple):
+    """One entity's extracted lines of a period summed (exact NUMERIC sums, local currency)."""
 
     entity: EntityId
-    account: AccountCode
-    account_name: str
-    std_account: AccountCode | None
     currency: str
+    lines: int
     opening: Decimal
     debit: Decimal
     credit: Decimal
     closing: Decimal
-    counterparty: str | None
 
 
-def mapped_trial_balance(conn: Connection, run_id: RunId, period: Period) -> list[ExtractedLine]:
-    """Return the run's extracted lines of ``period`` with their standard accounts, in line order."""
-    return [ExtractedLine(*r) for r in conn.execute(sa.text(
-        "SELECT t.entity_id, t.account, t.account_name, m.std_account, t.currency, t.opening, t.debit, "
-        "t.credit, t.closing, t.counterparty FROM trial_balances t LEFT JOIN account_mappings m "
+def trial_balance_totals(conn: Connection, run_id: RunId, period: Period) -> list[EntityTotals]:
+    """Return each entity's extracted lines of ``period`` summed, by entity."""
+    return [EntityTotals(*r) for r in conn.execute(sa.text(
+        "SELECT entity_id, min(currency), count(*), sum(opening), sum(debit), sum(credit), sum(closing) "
+        "FROM trial_balances WHERE run_id = CAST(:r AS uuid) AND period = :p "
+        "GROUP BY entity_id ORDER BY entity_id"), {"r": run_id, "p": period})]
+
+
+# The columns of the package's trial-balance CSV, in order (its header row).
+TRIAL_BALANCE_CSV_COLUMNS = ("entity", "account", "account_name", "std_account", "currency",
+                             "counterparty", "opening", "debit", "credit", "closing")
+
+
+def trial_balance_csv(conn: Connection, run_id: RunId, period: Period) -> bytes:
+    """Return the run's extracted lines of ``period`` with their standard accounts as CSV, in line order.
+
+    PostgreSQL writes the CSV itself (``COPY … TO STDOUT``): no Python object per line, amounts as
+    their exact NUMERIC text, a header row of ``TRIAL_BALANCE_CSV_COLUMNS``. The same lines give the
+    same bytes.
+    """
+    query = (
+        "SELECT t.entity_id, t.account, t.account_name, m.std_account, btrim(t.currency), t.counterparty, "
+        "t.opening, t.debit, t.credit, t.closing FROM trial_balances t LEFT JOIN account_mappings m "
         "ON m.run_id = t.run_id AND m.entity_id = t.entity_id AND m.account = t.account "
-        "WHERE t.run_id = CAST(:r AS uuid) AND t.period = :p ORDER BY t.entity_id, t.line_no"),
-        {"r": run_id, "p": period})]
+        "WHERE t.run_id = CAST(%s AS uuid) AND t.period = %s ORDER BY t.entity_id, t.line_no")
+    buffer = io.BytesIO()
+    buffer.write((",".join(TRIAL_BALANCE_CSV_COLUMNS) + "\n").encode())
+    with conn.connection.cursor().copy(f"COPY ({query}) TO STDOUT (FORMAT csv)", (run_id, period)) as copy:
+        for block in copy:
+            buffer.write(block)
+    return buffer.getvalue()
 
 
 def mapping_rows(conn: Connection, run_id: RunId) -> list[tuple[EntityId, AccountCode, AccountCode, str]]:

@@ -31,6 +31,7 @@ from reports.model import (
     ConsolidatedBalance,
     Entity,
     EntityAttribution,
+    EntityTrialBalance,
     FxRateRow,
     IntercompanyPair,
     Journal,
@@ -42,7 +43,6 @@ from reports.model import (
     PeriodResult,
     Signature,
     SignOff,
-    TrialBalanceLine,
     ValidationFinding,
     Variance,
     VarianceDriver,
@@ -394,20 +394,20 @@ def _worksheet(ents: tuple[_Ent, ...], c: _Consolidation) -> tuple[WorksheetRow,
 
 
 def _trial_balance(ents: tuple[_Ent, ...], c: _Consolidation, prev: _Consolidation,
-                   chart: dict[str, ChartAccount]) -> tuple[TrialBalanceLine, ...]:
-    lines = []
+                   chart: dict[str, ChartAccount]) -> tuple[EntityTrialBalance, ...]:
+    """Each entity's local lines summed, as the stage sums the stored lines (the lines go to a CSV)."""
+    out = []
     for e in ents:
-        for acc, closing in sorted(c.local[e.id].items()):
+        opening = debits = credits = closing = ZERO
+        for acc, close in c.local[e.id].items():
             is_account = chart[acc].account_class in ("revenue", "expense")
-            opening = ZERO if is_account and MONTH == 1 else prev.local[e.id].get(acc, ZERO)
-            mv = closing - opening
-            counterparty = {"1150": "BR1", "2050": "HOLD", "4150": "BR1", "5150": "HOLD"}.get(acc)
-            lines.append(TrialBalanceLine(
-                entity=e.id, account=f"{acc[0]}.{acc[1]}.{acc[2:]}", account_name=chart[acc].name,
-                std_account=acc, currency=e.currency, opening=opening,
-                debits=max(mv, ZERO), credits=max(-mv, ZERO), closing=closing,
-                counterparty=counterparty if e.id in ("HOLD", "BR1") else None))
-    return tuple(lines)
+            start = ZERO if is_account and MONTH == 1 else prev.local[e.id].get(acc, ZERO)
+            mv = close - start
+            opening, debits, credits, closing = (opening + start, debits + max(mv, ZERO),
+                                                 credits + max(-mv, ZERO), closing + close)
+        out.append(EntityTrialBalance(entity=e.id, currency=e.currency, lines=len(c.local[e.id]),
+                                      opening=opening, debits=debits, credits=credits, closing=closing))
+    return tuple(out)
 
 
 def _variances(balances: tuple[ConsolidatedBalance, ...], budget: Comparative,

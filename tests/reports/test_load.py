@@ -23,6 +23,7 @@ from close.run.stages.reporting import CONTENT_TYPES, report_run
 from close.run.state import append_event
 from close.storage import Database
 from close.storage.artifacts import list_artifacts, package_bytes, store_artifacts
+from close.storage.results import trial_balance_csv
 from close.storage.runs import Run, create_run, get_run, put_input
 from close.storage.workflow import instantiate_tasks, reopen_task, set_task_done
 from reports.archive import zip_date_time
@@ -238,8 +239,16 @@ def test_loads_every_section_of_a_run(db: Database) -> None:
     assert ws[("BR1", "1000")].rate == D("0.2")
     assert ws[("HOLD", "1000")].consolidated == D("390000.00")
 
-    assert [(t.account, t.std_account, t.counterparty, t.closing) for t in data.trial_balance] == [
-        ("1.01", "1000", None, D("100000.00")), ("3.01", None, "HOLD", D("-1000000.00"))]
+    # The lines summed per entity; the lines themselves are the package's CSV (below).
+    assert [(t.entity, t.currency, t.lines, t.opening, t.debits, t.credits, t.closing)
+            for t in data.trial_balance] == [
+        ("BR1", "BRL", 2, D("-755000.00"), D("5000.00"), D("150000.00"), D("-900000.00"))]
+    with db.tx() as conn:
+        detail = trial_balance_csv(conn, run.id, "2025-06").decode()
+    assert detail.splitlines() == [
+        "entity,account,account_name,std_account,currency,counterparty,opening,debit,credit,closing",
+        "BR1,1.01,Caixa,1000,BRL,,95000.00,5000.00,0.00,100000.00",
+        "BR1,3.01,Receita,,BRL,HOLD,-850000.00,0.00,150000.00,-1000000.00"]
     assert [(r.currency, r.rate_type, r.rate, r.source) for r in data.fx_rates] == [
         ("BRL", "closing", D("0.2000000000"), "BCB PTAX")]
     assert [(j.id, j.kind, j.basis, len(j.lines)) for j in data.journals] == [
@@ -357,10 +366,11 @@ def test_report_run_renders_and_stores_the_package(db: Database) -> None:
         output.write(conn)
         names = [(a.name, a.content_type) for a in list_artifacts(conn, run.id)]
         assert package_bytes(conn, run)[:2] == b"PK"
-    assert len(names) == 5  # board workbook, deck, PDF, summary, and the root-cause pages (issue 21)
-    assert sorted(t for _, t in names) == sorted([CONTENT_TYPES[".xlsx"], CONTENT_TYPES[".pptx"],
-                                                  CONTENT_TYPES[".pdf"], CONTENT_TYPES[".pdf"],
-                                                  CONTENT_TYPES[".pdf"]])
+    # board workbook and its trial-balance lines, deck, PDF, summary, and the root-cause pages (issue 21)
+    assert len(names) == 6
+    assert sorted(t for _, t in names) == sorted([CONTENT_TYPES[".xlsx"], CONTENT_TYPES[".csv"],
+                                                  CONTENT_TYPES[".pptx"], CONTENT_TYPES[".pdf"],
+                                                  CONTENT_TYPES[".pdf"], CONTENT_TYPES[".pdf"]])
 
 
 def test_the_close_status_is_loaded_as_it_stood_at_reporting(db: Database) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from board_pack_sample import sample_board_pack
 from pypdf import PdfReader
 from report_readers import pdf_pages
@@ -92,3 +93,20 @@ def test_intercompany_matching_shows_every_pair_and_its_status(rendered: dict[st
         assert f"{pair.entity} · {pair.counterparty}" in page
     assert re.search(r"EU1 · HOLD\s+Revenue and\s+expenses\s+48,210\.33\s+\(48,150\.00\)\s+–\s+"
                      r"60\.33\s+Within tolerance", page)
+
+
+def test_past_the_limit_the_appendix_prints_one_row_per_journal(sample: BoardPackData,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large group's thousands of journal lines: one row per journal, the lines in the workbook."""
+    import reports.pdf
+
+    lines = sum(len(j.lines) for j in sample.journals)
+    full = "\n".join(pdf_pages(build_board_pdf(sample)))
+    monkeypatch.setattr(reports.pdf, "APPENDIX_JOURNAL_LINES", lines - 1)  # a small injected limit
+    summary = "\n".join(pdf_pages(build_board_pdf(sample)))
+    note = (f"{lines} journal lines: one row per journal here; every line is in the workbook's "
+            "Eliminations sheet.")
+    assert note not in full and note in " ".join(summary.split())
+    memo = next(x.memo for j in sample.journals for x in j.lines if x.memo)
+    assert memo[:20] in full and memo[:20] not in summary
+    assert all(j.id in summary for j in sample.journals)

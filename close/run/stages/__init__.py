@@ -30,7 +30,7 @@ from close.logs import log_context
 from close.run.env import StageEnv
 from close.run.failures import mark_failed
 from close.run.leases import WORKING_STATUSES, Heartbeat, new_holder, takeover_prefix
-from close.run.state import STAGE_ORDER, TRANSITIONS, RunStatus, append_event, transition
+from close.run.state import STAGE_ORDER, STAGE_PARTS, TRANSITIONS, RunStatus, append_event, transition
 from close.run.transient import DatabaseUnavailable, patience, retry_database
 from close.run.workflow.checklist import blocking
 from close.storage import Database
@@ -221,17 +221,24 @@ def _run_stage_once(env: StageEnv, key: LeaseKey, stage: RunStatus, entity_id: E
         if output.then is not None:
             transition(conn, run_id, stage, output.then, actor=actor, reason=output.then_reason,
                        extra=output.then_extra)
-        _queue_next(conn, run_id, stage, env.settings.lease_seconds)
+        _queue_next(conn, key, env.settings.lease_seconds)
     with db.tx() as conn:
         if (stage.value, key.entity_id) not in done_stages(conn, run_id):
             raise RuntimeError(f"stage {stage} {key.entity_id} of run {run_id} finished but is not marked DONE")  # noqa: E501
     return True
 
 
-def _queue_next(conn: Connection, run_id: RunId, stage: RunStatus, seconds: int) -> None:
-    """When nobody else works on the run any more, the next stage's task is in the broker's hands."""
+def _queue_next(conn: Connection, key: LeaseKey, seconds: int) -> None:
+    """When nobody else works on the run any more, the next task is in the broker's hands."""
+    run_id, stage = key.run_id, RunStatus(key.stage)
     run = get_run(conn, run_id)
-    if run is None or run.status not in WORKING_STATUSES or count_leases(conn, run_id):
+    if run is None or run.status not in WORKING_STATUSES:
+        return
+    if key.entity_id in STAGE_PARTS.get(stage, ()):  # a part: its stage's whole key is next
+        # Also renews the whole key's queued lease, which may have expired while the parts ran.
+        queue_leases(conn, [LeaseKey(run_id, stage.value)], seconds)
+        return
+    if count_leases(conn, run_id):
         return
     index = STAGE_ORDER.index(stage)
     if index + 1 < len(STAGE_ORDER):

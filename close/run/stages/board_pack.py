@@ -63,8 +63,8 @@ from close.storage.results import (
     journal_heads,
     journal_lines,
     kpi_list,
-    mapped_trial_balance,
     own_translated_lines,
+    trial_balance_totals,
     variance_list,
     worksheet_cells,
 )
@@ -80,6 +80,7 @@ from reports.model import (
     ConsolidatedBalance,
     Entity,
     EntityAttribution,
+    EntityTrialBalance,
     FxRateRow,
     IntercompanyPair,
     Journal,
@@ -92,7 +93,6 @@ from reports.model import (
     MonthPosition,
     OwnershipStepRecord,
     PeriodResult,
-    TrialBalanceLine,
     ValidationFinding,
     Variance,
     VarianceBasis,
@@ -407,13 +407,11 @@ def worksheet_of(conn: Connection, run: Run, config: GroupConfig,
     return tuple(rows)
 
 
-def trial_balance_of(conn: Connection, run: Run) -> tuple[TrialBalanceLine, ...]:
-    """Return the run's extracted local lines of its period with their standard accounts."""
-    return tuple(TrialBalanceLine(entity=r.entity, account=r.account, account_name=r.account_name,
-                                  std_account=r.std_account, currency=r.currency.strip(), opening=r.opening,
-                                  debits=r.debit, credits=r.credit, closing=r.closing,
-                                  counterparty=r.counterparty or None)
-                 for r in mapped_trial_balance(conn, run.id, run.period))
+def trial_balance_of(conn: Connection, run: Run) -> tuple[EntityTrialBalance, ...]:
+    """Return each entity's extracted lines of the run's period summed (the lines go to the CSV)."""
+    return tuple(EntityTrialBalance(entity=r.entity, currency=r.currency.strip(), lines=r.lines,
+                                    opening=r.opening, debits=r.debit, credits=r.credit, closing=r.closing)
+                 for r in trial_balance_totals(conn, run.id, run.period))
 
 
 def facts_of(conn: Connection, run_id: RunId, kind: str) -> list[dict[str, Any]]:

@@ -184,7 +184,7 @@ _RENDER = """
 import hashlib, json, os, sys
 from dataclasses import replace
 from close.config import Settings
-from close.run.stages.reporting import load_package, render_package
+from close.run.stages.reporting import line_detail, load_package, render_package
 from close.storage import open_database
 from close.storage.artifacts import SIGNED, UNSIGNED, package_bytes
 from close.storage.runs import get_run
@@ -196,7 +196,8 @@ with db.tx() as conn:
     data, finance = load_package(conn, run)
     signed = replace(data, signoff=signoff_of(conn, run.id))
     zips = {e: hashlib.sha256(package_bytes(conn, run, e)).hexdigest() for e in (UNSIGNED, SIGNED)}
-digests = {e: {n: hashlib.sha256(c).hexdigest() for n, c in render_package(d, finance).items()}
+    lines = line_detail(conn, run, data)  # the trial-balance lines CSV, the same in both editions
+digests = {e: {n: hashlib.sha256(c).hexdigest() for n, c in {**render_package(d, finance), **lines}.items()}
            for e, d in ((UNSIGNED, data), (SIGNED, signed))}
 print(json.dumps({"files": digests, "zips": zips}))
 """
