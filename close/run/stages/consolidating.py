@@ -23,8 +23,10 @@ from close.engine.types import Currency, EntityId, RunId
 from close.errors import InputDataError
 from close.rates.coverage import check_rates
 from close.rates.model import FxRate
+from close.run.reuse import EXTRACT_PREFIX, FILE_PREFIX, parent_record, rerun_reason
 from close.run.stages import StageEnv, StageOutput, digest_of
-from close.run.stages.inputs import adjustment_files, load_config, load_run_chart, read_file
+from close.run.stages.inputs import CONFIG_INPUT, adjustment_files, load_config, load_run_chart, read_file
+from close.run.state import RunStatus
 from close.storage.balances import (
     copy_rows,
     read_account_mappings,
@@ -36,7 +38,7 @@ from close.storage.balances import (
 )
 from close.storage.rates import load_rates
 from close.storage.results import fact_payloads
-from close.storage.runs import Run, effective_run
+from close.storage.runs import Run, effective_run, get_input, output_digests, stage_records
 
 # What translated_balances stores of close.engine.fx.TRANSLATED_COLUMNS (plus the push-down book).
 STORED_TRANSLATED: tuple[str, ...] = (*TRANSLATED_COLUMNS, "book")
@@ -64,12 +66,17 @@ def period_rates(rates: tuple[FxRate, ...], period: str, presentation: Currency)
                        opening=table("closing", previous_period(period)))
 
 
+def run_rates(conn: Connection, run: Run, config: GroupConfig) -> tuple[FxRate, ...]:
+    """Return the stored rates of the run's period and of the period before (its opening rates)."""
+    return load_rates(conn, (previous_period(run.period), run.period),
+                      presentation_currency=config.presentation_currency, group_id=config.id)
+
+
 def load_inputs(conn: Connection, run: Run,
                 config: GroupConfig) -> tuple[ConsolidationInputs, tuple[FxRate, ...]]:
     """Everything ``consolidate`` needs, from the run's snapshot and the prior effective run."""
     chart = load_run_chart(conn, run.id, config)
-    rates = load_rates(conn, (previous_period(run.period), run.period),
-                       presentation_currency=config.presentation_currency, group_id=config.id)
+    rates = run_rates(conn, run, config)
     currencies = {e.id: e.currency for e in config.entities}
     prior_run = effective_run(conn, config.id, previous_period(run.period))
     # The rates task checked this before CONSOLIDATING; a run resumed here checks again.
@@ -166,6 +173,44 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
                   sort_keys=True)) for i, r in enumerate(rates, start=1)])
 
 
+PRIOR_CLOSING_INPUT = "prior_closing"  # the prior period's effective run's CONSOLIDATING output digest
+NO_PRIOR = "none"  # the first period: opening balances come from the file
+
+
+def consolidation_inputs(conn: Connection, run: Run, config: GroupConfig,
+                         rates: tuple[FxRate, ...]) -> tuple[dict[str, str], Run | None]:
+    """Return what the consolidation is computed from (name → sha256), and the prior effective run.
+
+    ``prior_closing`` is what makes a later period stale when an earlier one is re-closed with
+    other figures (``close.run.staleness``).
+    """
+    files = [n for n in (config.files.chart, config.files.opening_balances) if n]
+    files += adjustment_files(conn, run.id, config)
+    mapping = stage_records(conn, [run.id], RunStatus.MAPPING.value).get(run.id)
+    prior_run = effective_run(conn, config.id, previous_period(run.period))
+    prior = (stage_records(conn, [prior_run.id], RunStatus.CONSOLIDATING.value).get(prior_run.id)
+             if prior_run else None)
+    extracted = output_digests(conn, run.id, RunStatus.EXTRACTING.value)
+    rate_rows = sorted((r.period, r.currency, r.rate_type, str(r.rate), r.presentation_currency)
+                       for r in rates)
+    inputs = {
+        "config": (get_input(conn, run.id, CONFIG_INPUT) or (b"", ""))[1],
+        "mapping": mapping.output_digest or "" if mapping else "",
+        "rates": digest_of(json.dumps(rate_rows)),
+        PRIOR_CLOSING_INPUT: (prior.output_digest or "") if prior else NO_PRIOR,
+        **{EXTRACT_PREFIX + e.id: extracted.get(e.id, "") for e in config.entities},
+        **{FILE_PREFIX + n: (get_input(conn, run.id, n) or (b"", ""))[1] for n in files},
+    }
+    return inputs, prior_run
+
+
+def result_digest(result: ConsolidationResult) -> str:
+    """Return the sha256 of what the next period carries: the consolidated and translated balances."""
+    consolidated_csv = result.consolidated.sort_values("std_account").to_csv(index=False)
+    translated = pd.util.hash_pandas_object(result.translated[list(TRANSLATED_COLUMNS)], index=False)
+    return digest_of(consolidated_csv, translated.to_numpy().tobytes())
+
+
 def consolidate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:
     """CONSOLIDATING for the whole group.
 
@@ -176,15 +221,19 @@ def consolidate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageO
     with env.db.tx() as conn:
         config = load_config(conn, run.id)
         inputs, rates = load_inputs(conn, run, config)
+        recorded, prior_run = consolidation_inputs(conn, run, config, run_rates(conn, run, config))
+        why = rerun_reason(run, recorded, parent_record(conn, run, RunStatus.CONSOLIDATING.value))
     result = consolidate(inputs)
     tenant = env.db.tenant
-    consolidated_csv = result.consolidated.sort_values("std_account").to_csv(index=False)
     return StageOutput(
         write=lambda conn: write_result(conn, run, tenant, config, result, rates),
-        digest=digest_of(consolidated_csv),
+        digest=result_digest(result),
         message=f"consolidated {len(config.entities)} entities into {len(result.consolidated)} accounts; "
-                f"{len(result.journals)} journals",
+                f"{len(result.journals)} journals" + (f" (re-run: {why})" if why else ""),
         detail={"journals": len(result.journals), "accounts": len(result.consolidated),
                 "prior_run": "carried" if inputs.prior is not None else "opening balances file",
+                "prior_run_id": prior_run.id if prior_run else None,
+                **({"rerun_reason": why} if why else {}),
                 "at": datetime.now(UTC).isoformat(timespec="seconds")},
+        inputs=recorded,
     )
