@@ -16,7 +16,6 @@ import pandas as pd
 
 from close.api import CloseSession, RunStatus
 from close.config import Settings
-from close.run.stages import StageEnv
 from close.storage import Database
 from close.storage.balances import read_account_mappings, read_consolidated, read_trial_balances
 from close.storage.runs import events, stage_records
@@ -25,8 +24,9 @@ from tests.close.run.cli_helpers import cli_env, close, close_json
 from tests.close.run.small_group import CORRECTED_PARENT_TB, write_group
 
 
-def _session(db: Database, home: Path) -> CloseSession:
-    return CloseSession(StageEnv(db=db, settings=Settings(home=home), actor="tester"))
+def _session(pg_url: str, db: Database, home: Path) -> CloseSession:
+    """An in-process session of ``db``'s tenant (its eager tasks open the same database and tenant)."""
+    return CloseSession.connect(Settings(database_url=pg_url, tenant=db.tenant, home=home, actor="tester"))
 
 
 def _stage_events(db: Database, run_id: str, stage: str) -> dict[str | None, dict]:
@@ -45,9 +45,9 @@ def _figures(db: Database, run_id: str) -> dict[str, pd.DataFrame]:
 
 
 def test_a_rerun_after_one_file_changed_redoes_that_entity_only_and_equals_a_fresh_run(
-    db_session: Database, db: Database, tmp_path: Path
+    pg_url: str, db_session: Database, db: Database, tmp_path: Path
 ) -> None:
-    session = _session(db, tmp_path / "home")
+    session = _session(pg_url, db, tmp_path / "home")
     config = write_group(tmp_path / "group")
     first = session.start_close(config, "2026-01")
     assert first.status == RunStatus.COMPLETED
@@ -67,13 +67,14 @@ def test_a_rerun_after_one_file_changed_redoes_that_entity_only_and_equals_a_fre
     mapped = _stage_events(db, again.id, "MAPPING")[None]["detail"]
     assert (mapped["reused"], mapped["remapped"], mapped["reused_from"]) == (["S"], ["P"], first.id)
     consolidated = _stage_events(db, again.id, "CONSOLIDATING")[None]["detail"]
-    assert consolidated["rerun_reason"] == (
-        f"changed since run {first.id[:8]}: extract:P, mapping")
+    # P's accounts are the same, so the mapping's output is too: only P's lines moved.
+    assert consolidated["rerun_reason"] == f"changed since run {first.id[:8]}: extract:P"
 
     # The same inputs closed from scratch, in a tenant of their own, give the same figures and digests.
     fresh_db = db_session.for_tenant(f"{db.tenant}_fresh")
     shutil.copytree(tmp_path / "group", tmp_path / "fresh")
-    fresh = _session(fresh_db, tmp_path / "home2").start_close(tmp_path / "fresh" / "group.toml", "2026-01")
+    fresh_session = _session(pg_url, fresh_db, tmp_path / "home2")
+    fresh = fresh_session.start_close(tmp_path / "fresh" / "group.toml", "2026-01")
     assert fresh.status == RunStatus.COMPLETED
     ours, theirs = _figures(db, again.id), _figures(fresh_db, fresh.id)
     for name, frame in ours.items():
@@ -112,6 +113,10 @@ def test_status_names_the_period_a_rerun_changed_and_rerun_stale_recloses_it(
     assert stale() == {"2026-02": f"2026-01 was re-closed with a different closing (run {jan[:8]})"}
 
     assert close(env, "rerun", "--config", str(config)).returncode == 2  # --stale is the one choice
+    # February's file of P opens at the corrected January closing (else its roll-forward fails review).
+    (tmp_path / "group" / "tb" / "P" / "2026-02.csv").write_text(
+        CORRECTED_PARENT_TB.replace("800.00,100.00,0.00", "900.00,0.00,0.00").replace(
+            "-1000.00,0.00,100.00", "-1100.00,0.00,0.00"), encoding="utf-8")
     done = close(env, "rerun", "--stale", "--config", str(config), "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
