@@ -90,7 +90,7 @@ def run(config: ConfigOpt, period: PeriodOpt,
 @app.command()
 def rerun(config: ConfigOpt,
           stale: Annotated[bool, typer.Option("--stale", help=(
-              "Re-close, in order, every period `close status` shows stale (its prior period was "
+              "Re-close, in order, every period that close status shows stale (its prior period was "
               "re-closed with other figures)."))] = False,
           as_json: JsonOpt = False) -> None:
     """Re-close a group's stale periods, oldest first (each supersedes its period's run)."""
