@@ -127,3 +127,21 @@ def test_status_names_the_period_a_rerun_changed_and_rerun_stale_recloses_it(
     assert runs[feb]["superseded_by"] == report["reruns"][0]["id"]
     nothing = close(env, "rerun", "--stale", "--config", str(config), "--json")
     assert nothing.returncode == 0 and json.loads(nothing.stdout) == {"reruns": [], "stale": []}
+
+
+def test_a_rerun_through_two_workers_reuses_the_unchanged_entity(pg_url: str, tmp_path: Path) -> None:
+    from tests.workers.celery_workers import celery_workers, fresh_redis_url
+
+    config = str(write_group(tmp_path / "group"))
+    env = cli_env(pg_url, tmp_path / "home", CLOSE_BROKER_URL=fresh_redis_url())
+    with celery_workers(env, 2, tmp_path) as workers:
+        first = close(env, "run", "--config", config, "--period", "2026-01", "--wait", "--json")
+        assert first.returncode == 0, first.stdout + first.stderr + workers[0].text()[-2000:]
+        (tmp_path / "group" / "tb" / "P" / "2026-01.csv").write_text(CORRECTED_PARENT_TB, encoding="utf-8")
+        again = close(env, "run", "--config", config, "--period", "2026-01", "--rerun", "--wait", "--json")
+        assert again.returncode == 0, again.stdout + again.stderr + workers[0].text()[-2000:]
+    first_id, again_id = json.loads(first.stdout)["id"], json.loads(again.stdout)["id"]
+    extracted = {e["entity_id"]: e["detail"] for e in close_json(env, "show", again_id)["events"]
+                 if e["kind"] == "stage_done" and e["stage"] == "EXTRACTING" and e["entity_id"] != "@rates"}
+    assert extracted["S"]["reused_from"] == first_id and "reused_from" not in extracted["P"]
+    assert "file:tb/P/2026-01.csv" in extracted["P"]["rerun_reason"]
