@@ -6,9 +6,11 @@ an entity's source files and settings, the mapping file, the chart, the config, 
 period's closing). Where an entity's inputs equal those its parent recorded, the child copies that
 entity's extracted lines and mapping from the parent inside PostgreSQL (INSERT … SELECT, in the
 transaction of its own DONE mark) instead of reading and mapping them again, and its event says so;
-an entity whose inputs changed is redone and its event names what changed. Consolidation and the
-stages after it always run again: they are one computation over every entity, and their event names
-the inputs that changed since the parent.
+an entity whose inputs changed is redone and its event names what changed. CONSOLIDATING is one
+computation over every entity: it is taken over whole when all its inputs are the same (the
+extracted lines, the mapping, config, rates, files and the prior period's run and closing), else
+redone with the changed inputs named. VALIDATING and the stages after it always run again (they
+also read earlier periods, the commentary cache and the checklist).
 
 Example: January closed with P's and S's files; P's file is corrected and January re-run. EXTRACTING
 reads ``tb/P/2026-01.csv`` again ("changed: file:tb/P/2026-01.csv") and copies S's lines ("inputs

@@ -301,6 +301,28 @@ def stage_records(conn: Connection, run_ids: Sequence[RunId], stage: str,
     return {r[0]: StageRecord(r[0], r[1], r[2], r[3] or {}, r[4] or {}) for r in rows}
 
 
+# What CONSOLIDATING writes for a run, parents before children (journal lines name their journal).
+CONSOLIDATION_OUTPUTS = ("translated_balances", "journal_entries", "journal_lines", "consolidated_balances",
+                         "consolidation_worksheet", "consolidation_facts")
+
+
+def copy_run_rows(conn: Connection, parent: RunId, child: RunId, tables: Sequence[str]) -> None:
+    """Copy every row of ``tables`` of the parent run to the child, inside PostgreSQL (INSERT … SELECT).
+
+    The column lists come from ``close.storage.schema`` (the migrated tables' mirror), so a column
+    added by a migration is copied too.
+    """
+    from close.storage.schema import metadata
+
+    for name in tables:
+        columns = [c.name for c in metadata.tables[name].columns]
+        select = ", ".join("CAST(:c AS uuid)" if c == "run_id" else f'"{c}"' for c in columns)
+        # Table and column names are our schema's own; the run ids are bound parameters.
+        conn.execute(sa.text(
+            f"INSERT INTO {name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) "  # noqa: S608
+            f"SELECT {select} FROM {name} WHERE run_id = CAST(:p AS uuid)"), {"p": parent, "c": child})
+
+
 def output_digests(conn: Connection, run_id: RunId, stage: str) -> dict[EntityId, str]:
     """Return the output digest of each entity's DONE checkpoint of a per-entity stage (EXTRACTING)."""
     rows = conn.execute(sa.text(

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -23,7 +24,7 @@ from close.engine.types import Currency, EntityId, RunId
 from close.errors import InputDataError
 from close.rates.coverage import check_rates
 from close.rates.model import FxRate
-from close.run.reuse import EXTRACT_PREFIX, FILE_PREFIX, parent_record, rerun_reason
+from close.run.reuse import EXTRACT_PREFIX, FILE_PREFIX, parent_record, rerun_reason, reusable
 from close.run.stages import StageEnv, StageOutput, digest_of
 from close.run.stages.inputs import CONFIG_INPUT, adjustment_files, load_config, load_run_chart, read_file
 from close.run.state import RunStatus
@@ -38,7 +39,17 @@ from close.storage.balances import (
 )
 from close.storage.rates import load_rates
 from close.storage.results import fact_payloads
-from close.storage.runs import Run, effective_run, get_input, output_digests, stage_records
+from close.storage.runs import (
+    CONSOLIDATION_OUTPUTS,
+    Run,
+    StageRecord,
+    copy_run_rows,
+    effective_run,
+    get_input,
+    output_digests,
+    stage_done_detail,
+    stage_records,
+)
 
 # What translated_balances stores of close.engine.fx.TRANSLATED_COLUMNS (plus the push-down book).
 STORED_TRANSLATED: tuple[str, ...] = (*TRANSLATED_COLUMNS, "book")
@@ -174,6 +185,7 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
 
 
 PRIOR_CLOSING_INPUT = "prior_closing"  # the prior period's effective run's CONSOLIDATING output digest
+PRIOR_RUN_INPUT = "prior_run"  # not a digest: the id of the prior effective run whose facts were read
 NO_PRIOR = "none"  # the first period: opening balances come from the file
 
 
@@ -198,6 +210,8 @@ def consolidation_inputs(conn: Connection, run: Run, config: GroupConfig,
         "mapping": mapping.output_digest or "" if mapping else "",
         "rates": digest_of(json.dumps(rate_rows)),
         PRIOR_CLOSING_INPUT: (prior.output_digest or "") if prior else NO_PRIOR,
+        # The prior run's carried facts (ownership steps, disposals, associates) are read by id.
+        PRIOR_RUN_INPUT: prior_run.id if prior_run else NO_PRIOR,
         **{EXTRACT_PREFIX + e.id: extracted.get(e.id, "") for e in config.entities},
         **{FILE_PREFIX + n: (get_input(conn, run.id, n) or (b"", ""))[1] for n in files},
     }
@@ -218,11 +232,16 @@ def consolidate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageO
         InputDataError: a missing rate, opening balance or malformed adjustment, named.
 
     """
+    stage = RunStatus.CONSOLIDATING.value
     with env.db.tx() as conn:
         config = load_config(conn, run.id)
-        inputs, rates = load_inputs(conn, run, config)
         recorded, prior_run = consolidation_inputs(conn, run, config, run_rates(conn, run, config))
-        why = rerun_reason(run, recorded, parent_record(conn, run, RunStatus.CONSOLIDATING.value))
+        before = parent_record(conn, run, stage)
+        if run.parent_run_id and reusable(recorded, before):
+            detail = stage_done_detail(conn, run.parent_run_id, stage) or {}
+            return _reuse(run, recorded, before, detail)  # type: ignore[arg-type]
+        why = rerun_reason(run, recorded, before)
+        inputs, rates = load_inputs(conn, run, config)
     result = consolidate(inputs)
     tenant = env.db.tenant
     return StageOutput(
@@ -235,5 +254,21 @@ def consolidate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageO
                 "prior_run_id": prior_run.id if prior_run else None,
                 **({"rerun_reason": why} if why else {}),
                 "at": datetime.now(UTC).isoformat(timespec="seconds")},
+        inputs=recorded,
+    )
+
+
+def _reuse(run: Run, recorded: dict[str, str], before: StageRecord,
+           parent_detail: dict[str, Any]) -> StageOutput:
+    """Take the parent's consolidation over: every input is the same, so every output would be."""
+    parent = run.parent_run_id
+    assert parent is not None
+    reason = f"inputs unchanged since run {parent[:8]} ({len(recorded)} inputs, digest {before.input_digest})"
+    return StageOutput(
+        write=lambda conn: copy_run_rows(conn, parent, run.id, CONSOLIDATION_OUTPUTS),
+        digest=before.output_digest or "",
+        message=f"reused the consolidation of run {parent[:8]}: {reason}",
+        detail={**{k: v for k, v in parent_detail.items() if k not in ("rerun_reason", "at")},
+                "reused_from": parent, "reason": reason},
         inputs=recorded,
     )

@@ -105,9 +105,14 @@ def test_status_names_the_period_a_rerun_changed_and_rerun_stale_recloses_it(
     closed("2026-01")
     write_green_group(tmp_path / "group", "2026-02")
     feb = closed("2026-02")
-    # Re-closing January from the same files reproduces its closing: February is not stale.
-    closed("2026-01", "--rerun")
+    # Re-closing January from the same files reproduces its closing: February is not stale. Every
+    # input of its consolidation is the same, so the consolidation itself is taken over too.
+    same = closed("2026-01", "--rerun")
     assert stale() == {}
+    done = {e["stage"]: e for e in close_json(env, "show", same)["events"]
+            if e["kind"] == "stage_done" and e["stage"] in ("MAPPING", "CONSOLIDATING")}
+    assert done["MAPPING"]["detail"]["reused"] == ["P", "S"]
+    assert done["CONSOLIDATING"]["message"].startswith("reused the consolidation of run ")
     (tmp_path / "group" / "tb" / "P" / "2026-01.csv").write_text(CORRECTED_PARENT_TB, encoding="utf-8")
     jan = closed("2026-01", "--rerun")
     assert stale() == {"2026-02": f"2026-01 was re-closed with a different closing (run {jan[:8]})"}
