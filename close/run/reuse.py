@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TypeGuard
 
 from sqlalchemy.engine import Connection
 
@@ -64,7 +65,7 @@ def rerun_reason(run: Run, now: Mapping[str, str], before: StageRecord | None) -
     return f"changed since run {run.parent_run_id[:8]}: {', '.join(changed)}" if changed else ""
 
 
-def reusable(now: Mapping[str, str], before: StageRecord | None) -> bool:
+def reusable(before: StageRecord | None, now: Mapping[str, str]) -> TypeGuard[StageRecord]:
     """Whether the parent's work was computed from exactly these inputs (and left an output)."""
     return (before is not None and bool(now) and dict(before.inputs) == dict(now)
             and bool(before.output_digest))

@@ -237,9 +237,8 @@ def consolidate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageO
         config = load_config(conn, run.id)
         recorded, prior_run = consolidation_inputs(conn, run, config, run_rates(conn, run, config))
         before = parent_record(conn, run, stage)
-        if run.parent_run_id and reusable(recorded, before):
-            detail = stage_done_detail(conn, run.parent_run_id, stage) or {}
-            return _reuse(run, recorded, before, detail)  # type: ignore[arg-type]
+        if reusable(before, recorded):
+            return _reuse(run, recorded, before, stage_done_detail(conn, before.run_id, stage) or {})
         why = rerun_reason(run, recorded, before)
         inputs, rates = load_inputs(conn, run, config)
     result = consolidate(inputs)
@@ -261,8 +260,7 @@ def consolidate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageO
 def _reuse(run: Run, recorded: dict[str, str], before: StageRecord,
            parent_detail: dict[str, Any]) -> StageOutput:
     """Take the parent's consolidation over: every input is the same, so every output would be."""
-    parent = run.parent_run_id
-    assert parent is not None
+    parent = before.run_id
     reason = f"inputs unchanged since run {parent[:8]} ({len(recorded)} inputs, digest {before.input_digest})"
     return StageOutput(
         write=lambda conn: copy_run_rows(conn, parent, run.id, CONSOLIDATION_OUTPUTS),

@@ -55,9 +55,9 @@ def extract_entity(env: StageEnv, run: Run, entity_id: EntityId | None) -> Stage
         # A file source is known by its bytes before reading it; an ERP's only by fetching it.
         inputs = ({SOURCE_INPUT: source_digest(entity), **{FILE_PREFIX + n: d for n, d in digests.items()}}
                   if digests else {})
-        if run.parent_run_id and reusable(inputs, before):
-            return _reuse(run, entity.id, inputs, before, stage_done_detail(  # type: ignore[arg-type]
-                conn, run.parent_run_id, stage, entity.id) or {})
+        if reusable(before, inputs):
+            return _reuse(run, entity.id, inputs, before,
+                          stage_done_detail(conn, before.run_id, stage, entity.id) or {})
 
     def open_file(name: str) -> bytes:
         with db.tx() as c:
@@ -108,8 +108,7 @@ def extract_entity(env: StageEnv, run: Run, entity_id: EntityId | None) -> Stage
 def _reuse(run: Run, entity_id: EntityId, inputs: dict[str, str], before: StageRecord,
            parent_detail: dict[str, Any]) -> StageOutput:
     """Take the parent's extracted lines of an entity whose inputs are unchanged (copied in PostgreSQL)."""
-    parent = run.parent_run_id
-    assert parent is not None
+    parent = before.run_id
     reason = f"inputs unchanged since run {parent[:8]} ({', '.join(sorted(inputs))})"
     carried = {k: parent_detail[k] for k in ("lines", "connector", "inputs", "unexplained")
                if k in parent_detail}

@@ -83,39 +83,41 @@ def map_accounts(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
         reused = reusable_entities(inputs, before, entities)
         redo = [e for e in entities if e not in reused]
         lines = read_trial_balances(conn, run.id, redo) if redo else None
-        reused_accounts = count_mappings(conn, run.parent_run_id, reused) if reused else 0  # type: ignore[arg-type]
-        parent_unmapped = ((stage_done_detail(conn, run.parent_run_id, stage) or {}).get("unmapped", [])
-                           if reused else [])
+        taken = before if before is not None and reused else None  # the parent's checkpoint, when reused
+        reused_accounts = count_mappings(conn, taken.run_id, reused) if taken else 0
+        parent_unmapped = ((stage_done_detail(conn, taken.run_id, stage) or {}).get("unmapped", [])
+                           if taken else [])
     resolved = (resolve_mapping(lines, mapping, chart) if lines is not None and len(lines)
                 else pd.DataFrame(columns=["entity", "account", "std_account", "source"]))
     parts = {str(e): digest_of(rows.to_csv(index=False)) for e, rows in resolved.groupby("entity", sort=True)}
-    parts |= {e: before.parts[e] for e in reused}  # type: ignore[union-attr]
+    if taken:
+        parts |= {e: taken.parts[e] for e in reused}
     unmapped = resolved[resolved["source"] == "unmapped"][["entity", "account"]].values.tolist()
     unmapped += [u for u in parent_unmapped if u[0] in reused]
     tenant = env.db.tenant
-    parent = run.parent_run_id
 
     def write(conn: Connection) -> None:
         if len(resolved):
             write_frame(conn, "account_mappings", resolved.rename(columns={"entity": "entity_id"}),
                         run_id=run.id, tenant=tenant,
                         columns=("entity_id", "account", "std_account", "source"), money={})
-        if reused:
-            copy_mappings(conn, parent, run.id, reused)  # type: ignore[arg-type]
+        if taken:
+            copy_mappings(conn, taken.run_id, run.id, reused)
 
     accounts = len(resolved) + reused_accounts
     why = rerun_reason(run, inputs, before)
     note = f"; re-run: mapped every entity again ({why})" if why else ""
-    if reused:
-        note = (f"; re-run: reused the mapping of {', '.join(reused)} from run {parent[:8]} (their lines, "  # type: ignore[index]
-                f"the mapping file and the chart are unchanged); mapped again: {', '.join(redo) or 'none'}")
+    if taken:
+        note = (f"; re-run: reused the mapping of {', '.join(reused)} from run {taken.run_id[:8]} "
+                "(their lines, the mapping file and the chart are unchanged); "
+                f"mapped again: {', '.join(redo) or 'none'}")
     return StageOutput(
         write=write,
         digest=digest_of(*(f"{e}={parts[e]}\n" for e in sorted(parts))),
         message=f"mapped {accounts} accounts; {len(unmapped)} unmapped carried on suspense{note}",
         detail={"accounts": accounts, "unmapped": sorted(unmapped),
-                **({"reused": reused, "reused_from": parent, "remapped": redo,
-                    "reason": "extracted lines, mapping file and chart unchanged"} if reused else {})},
+                **({"reused": reused, "reused_from": taken.run_id, "remapped": redo,
+                    "reason": "extracted lines, mapping file and chart unchanged"} if taken else {})},
         inputs=inputs,
         parts=parts,
     )
