@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from celery.schedules import crontab
 
     from close.rates.store import StoredRates
+    from close.run.staleness import StaleRun
     from close.run.workflow.alerts import TickReport
     from close.storage.audit import ChainCheck
     from close.storage.receivables import StoredDraft
@@ -663,6 +664,7 @@ class CloseSession:
             NotFound: no such run.
 
         """
+        from close.run.staleness import stale_runs
         from close.run.workflow.durations import progress
 
         self._allow(Action.READ, target=run_id or "runs")
@@ -679,10 +681,45 @@ class CloseSession:
             else:
                 runs = group_runs = find_runs(conn, group_id=group_id, limit=200)
                 stages = []
-        stale = _stale(group_runs)
         with self.env.db.tx() as conn:
+            stale = {s.run_id: s.reason for s in stale_runs(conn, [r.group_id for r in group_runs])}
             timing = {r.id: progress(conn, r) for r in runs if r.status in STAGE_ORDER}
         return StatusReport(runs=runs, stages_done=stages, stale=stale, progress=timing)
+
+    def stale_periods(self, group_id: str) -> list[StaleRun]:
+        """Return the group's stale effective runs, oldest period first, each with why."""
+        from close.run.staleness import stale_runs
+
+        self._allow(Action.READ, target=group_id)
+        with self.env.db.tx() as conn:
+            return stale_runs(conn, [group_id])
+
+    def rerun_stale(self, config_path: str | Path) -> list[RunView]:
+        """Re-close the group's stale periods in order, each as a re-run of its effective run.
+
+        Each re-run is followed until it settles; the next stale period is then looked up again (a
+        re-close that reproduces the old closing leaves the later periods as they are). The loop
+        stops at the first re-run that does not complete.
+
+        Returns:
+            The re-runs, in order (none when nothing is stale).
+
+        Raises:
+            ConfigError: a bad config. RunConflict: a stale period is locked or has an active run.
+
+        """
+        from close.config import load_group_config
+
+        group_id = load_group_config(Path(config_path)).id
+        done: list[RunView] = []
+        while stale := self.stale_periods(group_id):
+            if any(v.period == stale[0].period for v in done):
+                raise CloseError(f"{group_id} {stale[0].period} is still stale after its re-run "
+                                 f"{done[-1].id}: {stale[0].reason}")
+            done.append(self.start_close(config_path, stale[0].period, rerun=True))
+            if done[-1].status != RunStatus.COMPLETED:
+                break
+        return done
 
     # -- the month's checklist, alerts, users, receivables, the audit trail ------------------------
 
@@ -938,16 +975,8 @@ class StatusReport:
 
     runs: list[Run]
     stages_done: list[tuple[str, str]]
-    stale: set[RunId]
+    stale: dict[RunId, str]  # the stale effective runs, each with why (close.run.staleness)
     progress: dict[RunId, Progress | None]
-
-
-def _stale(runs: list[Run]) -> set[RunId]:
-    """Effective runs whose earlier period was re-closed after them (their history changed)."""
-    effective = [r for r in runs if r.status == RunStatus.COMPLETED and r.superseded_by is None]
-    return {r.id for r in effective
-            if any(o.group_id == r.group_id and o.period < r.period and o.finished_at and r.finished_at
-                   and o.finished_at > r.finished_at for o in effective)}
 
 
 def celery_app(environ: Mapping[str, str] = os.environ) -> Celery:

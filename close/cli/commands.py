@@ -88,6 +88,33 @@ def run(config: ConfigOpt, period: PeriodOpt,
 
 
 @app.command()
+def rerun(config: ConfigOpt,
+          stale: Annotated[bool, typer.Option("--stale", help=(
+              "Re-close, in order, every period that close status shows stale (its prior period was "
+              "re-closed with other figures)."))] = False,
+          as_json: JsonOpt = False) -> None:
+    """Re-close a group's stale periods, oldest first (each supersedes its period's run)."""
+    if not stale:
+        raise ConfigError("say what to re-run", key="--stale", expected="--stale (the only choice so far)")
+    session = cli_session()
+    session.allow(Action.START, target=f"{config} stale periods")
+    reruns = session.rerun_stale(config)
+    left = session.stale_periods(reruns[-1].group_id) if reruns else []
+    if as_json:
+        console.print_json(json.dumps({"reruns": [v.to_json() for v in reruns],
+                                       "stale": [asdict(s) for s in left]}, default=str))
+    else:
+        if not reruns:
+            console.print("nothing is stale")
+        for v in reruns:
+            console.print(f"{v.group_id} {v.period}: run {v.id} {v.status}")
+        for s in left:
+            console.print(f"[yellow]still stale:[/] {s.group_id} {s.period} run {s.run_id}: {s.reason}")
+    if reruns and reruns[-1].status != RunStatus.COMPLETED:
+        raise typer.Exit(exit_for(reruns[-1]))
+
+
+@app.command()
 def resume(run_id: str, wait: Annotated[bool, typer.Option("--wait", help=WAIT_HELP)] = False,
            as_json: JsonOpt = False) -> None:
     """Resume a FAILED run at the stage that failed (re-reading the failed inputs)."""
@@ -116,6 +143,7 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
     refused = rejections(session.settings, [r.id for r in runs])
     if as_json:
         console.print_json(json.dumps({"runs": [{**run_json(r), "stale": r.id in stale,
+                                                  "stale_reason": stale.get(r.id),
                                                   "effective": r.status == RunStatus.COMPLETED
                                                   and not r.superseded_by,
                                                   "rejected_tasks": refused.get(r.id),
@@ -126,7 +154,7 @@ def status(run_id: Annotated[str | None, typer.Argument()] = None, as_json: Json
     table = Table("run", "group", "period", "status", "created", "note")
     table.columns[0].no_wrap = True
     for r in runs:
-        note = "stale: an earlier period was re-closed" if r.id in stale else (
+        note = f"stale: {stale[r.id]}; `close rerun --stale`" if r.id in stale else (
             f"superseded by {r.superseded_by[:8]}" if r.superseded_by else (r.failure_reason or ""))
         note = progress_text(timing.get(r.id)) or note
         if r.id in refused:

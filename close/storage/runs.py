@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -92,6 +93,15 @@ def effective_run(conn: Connection, group_id: str, period: Period) -> Run | None
         "AND status = 'COMPLETED' AND superseded_by IS NULL ORDER BY finished_at DESC LIMIT 1"),
         {"g": group_id, "p": period}).first()
     return _to_run(row) if row else None
+
+
+def effective_runs(conn: Connection, group_id: str) -> list[Run]:
+    """Return the effective run of each period of a group (latest COMPLETED, not superseded), by period."""
+    rows = conn.execute(sa.text(
+        f"SELECT DISTINCT ON (period) {_RUN_COLUMNS} FROM close_runs WHERE group_id = :g "  # noqa: S608
+        "AND status = 'COMPLETED' AND superseded_by IS NULL ORDER BY period, finished_at DESC"),
+        {"g": group_id})
+    return [_to_run(r) for r in rows]
 
 
 def active_run(conn: Connection, group_id: str, period: Period) -> Run | None:
@@ -247,13 +257,107 @@ def lock_stage(conn: Connection, key: int) -> None:
     conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
-def mark_stage_done(conn: Connection, run_id: RunId, stage: str, entity_id: EntityId | None, *,
-                    attempt: int, digest: str) -> None:
-    """Insert the DONE checkpoint of a stage (in the transaction that wrote its outputs)."""
+def mark_stage_done(conn: Connection, run_id: RunId, stage: str, entity_id: EntityId | None, *,  # noqa: PLR0913
+                    attempt: int, digest: str, inputs: Mapping[str, str] | None = None,
+                    parts: Mapping[str, str] | None = None) -> None:
+    """Insert the DONE checkpoint of a stage (in the transaction that wrote its outputs).
+
+    ``inputs`` (name → sha256) are what the stage was computed from, sealed by their own digest;
+    ``parts`` (entity → sha256) are each entity's share of a whole-run stage's output.
+    """
     conn.execute(sa.text(
         "INSERT INTO run_stages (tenant_id, run_id, stage, entity_id, status, attempt, output_digest, "
-        "started_at) VALUES (current_setting('app.tenant_id'), CAST(:r AS uuid), :s, :e, 'DONE', :a, :d, "
-        "now())"), {"r": run_id, "s": stage, "e": entity_id, "a": attempt, "d": digest})
+        "started_at, input_digest, inputs, parts) VALUES (current_setting('app.tenant_id'), "
+        "CAST(:r AS uuid), :s, :e, 'DONE', :a, :d, now(), :i, CAST(:inputs AS jsonb), "
+        "CAST(:parts AS jsonb))"),
+        {"r": run_id, "s": stage, "e": entity_id, "a": attempt, "d": digest,
+         "i": inputs_digest(inputs) if inputs else None, "inputs": json.dumps(dict(inputs or {})),
+         "parts": json.dumps(dict(parts or {}))})
+
+
+def inputs_digest(inputs: Mapping[str, str]) -> str:
+    """Return the sha256 of a stage's inputs: their sorted ``name=digest`` lines."""
+    return sha256("".join(f"{k}={v}\n" for k, v in sorted(inputs.items())).encode())
+
+
+@dataclass(frozen=True, slots=True)
+class StageRecord:
+    """A DONE checkpoint's digests: its output, its inputs (name → sha256) and per-entity parts."""
+
+    run_id: RunId
+    output_digest: str | None
+    input_digest: str | None
+    inputs: Mapping[str, str]
+    parts: Mapping[str, str]
+
+
+def stage_records(conn: Connection, run_ids: Sequence[RunId], stage: str,
+                  entity_id: EntityId | None = None) -> dict[RunId, StageRecord]:
+    """Return the DONE checkpoint of ``stage`` (for one entity, else the whole-run one) of each run."""
+    rows = conn.execute(sa.text(
+        "SELECT run_id::text, output_digest, input_digest, inputs, parts FROM run_stages "
+        "WHERE run_id = ANY(CAST(:r AS uuid[])) AND stage = :s AND entity_id = :e AND status = 'DONE'"),
+        {"r": list(run_ids), "s": stage, "e": entity_id or ""})
+    return {r[0]: StageRecord(r[0], r[1], r[2], r[3] or {}, r[4] or {}) for r in rows}
+
+
+# What CONSOLIDATING writes for a run, parents before children (journal lines name their journal).
+CONSOLIDATION_OUTPUTS = ("translated_balances", "journal_entries", "journal_lines", "consolidated_balances",
+                         "consolidation_worksheet", "consolidation_facts")
+
+
+def copy_run_rows(conn: Connection, parent: RunId, child: RunId, tables: Sequence[str]) -> None:
+    """Copy every row of ``tables`` of the parent run to the child, inside PostgreSQL (INSERT … SELECT).
+
+    The column lists come from ``close.storage.schema`` (the migrated tables' mirror), so a column
+    added by a migration is copied too.
+    """
+    from close.storage.schema import metadata
+
+    for name in tables:
+        columns = [c.name for c in metadata.tables[name].columns]
+        select = ", ".join("CAST(:c AS uuid)" if c == "run_id" else f'"{c}"' for c in columns)
+        # Table and column names are our schema's own; the run ids are bound parameters.
+        conn.execute(sa.text(
+            f"INSERT INTO {name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) "  # noqa: S608
+            f"SELECT {select} FROM {name} WHERE run_id = CAST(:p AS uuid)"), {"p": parent, "c": child})
+
+
+def output_digests(conn: Connection, run_id: RunId, stage: str) -> dict[EntityId, str]:
+    """Return the output digest of each entity's DONE checkpoint of a per-entity stage (EXTRACTING)."""
+    rows = conn.execute(sa.text(
+        "SELECT entity_id, output_digest FROM run_stages WHERE run_id = CAST(:r AS uuid) AND stage = :s "
+        "AND status = 'DONE'"), {"r": run_id, "s": stage})
+    return {r[0]: r[1] or "" for r in rows}
+
+
+def count_mappings(conn: Connection, run_id: RunId, entities: Sequence[EntityId]) -> int:
+    """Return how many accounts of ``entities`` the run's mapping resolved."""
+    return conn.execute(sa.text(
+        "SELECT count(*) FROM account_mappings WHERE run_id = CAST(:r AS uuid) "
+        "AND entity_id = ANY(CAST(:e AS text[]))"), {"r": run_id, "e": list(entities)}).scalar_one()
+
+
+def copy_lines(conn: Connection, parent: RunId, child: RunId,
+               entities: Sequence[EntityId] | None = None) -> int:
+    """Copy the parent run's extracted lines (of ``entities``, else all) to the child, inside PostgreSQL."""
+    return conn.execute(sa.text(
+        "INSERT INTO trial_balances SELECT tenant_id, CAST(:c AS uuid), entity_id, period, line_no, account, "
+        "account_name, counterparty, cost_center, department, currency, opening, debit, credit, closing "
+        "FROM trial_balances WHERE run_id = CAST(:p AS uuid) "
+        "AND (CAST(:e AS text[]) IS NULL OR entity_id = ANY(CAST(:e AS text[])))"),
+        {"p": parent, "c": child, "e": list(entities) if entities is not None else None}).rowcount
+
+
+def copy_mappings(conn: Connection, parent: RunId, child: RunId,
+                  entities: Sequence[EntityId] | None = None) -> int:
+    """Copy the parent run's resolved mapping (of ``entities``, else all) to the child, inside PostgreSQL."""
+    return conn.execute(sa.text(
+        "INSERT INTO account_mappings "
+        "SELECT tenant_id, CAST(:c AS uuid), entity_id, account, std_account, source "
+        "FROM account_mappings WHERE run_id = CAST(:p AS uuid) "
+        "AND (CAST(:e AS text[]) IS NULL OR entity_id = ANY(CAST(:e AS text[])))"),
+        {"p": parent, "c": child, "e": list(entities) if entities is not None else None}).rowcount
 
 
 def set_validation_score(conn: Connection, run_id: RunId, score: object) -> None:
@@ -287,19 +391,13 @@ def copy_to_child(conn: Connection, parent: RunId, child: RunId, stages: Sequenc
             "SELECT tenant_id, CAST(:c AS uuid), name, 1, kind, entity_id, sha256, size, content "
             "FROM run_inputs WHERE run_id = CAST(:p AS uuid) AND name = :n AND version = :v"),
             {**params, "n": item["name"], "v": item["version"]})
+    copy_lines(conn, parent, child)
+    copy_mappings(conn, parent, child)
     conn.execute(sa.text(
-        "INSERT INTO trial_balances SELECT tenant_id, CAST(:c AS uuid), entity_id, period, line_no, account, "
-        "account_name, counterparty, cost_center, department, currency, opening, debit, credit, closing "
-        "FROM trial_balances WHERE run_id = CAST(:p AS uuid)"), params)
-    conn.execute(sa.text(
-        "INSERT INTO account_mappings "
-        "SELECT tenant_id, CAST(:c AS uuid), entity_id, account, std_account, source "
-        "FROM account_mappings WHERE run_id = CAST(:p AS uuid)"), params)
-    conn.execute(sa.text(
-        "INSERT INTO run_stages "
-        "(tenant_id, run_id, stage, entity_id, status, attempt, output_digest, started_at) "
-        "SELECT tenant_id, CAST(:c AS uuid), stage, entity_id, status, attempt, output_digest, started_at "
-        "FROM run_stages WHERE run_id = CAST(:p AS uuid) AND stage = ANY(:s)"),
+        "INSERT INTO run_stages (tenant_id, run_id, stage, entity_id, status, attempt, output_digest, "
+        "started_at, input_digest, inputs, parts) "
+        "SELECT tenant_id, CAST(:c AS uuid), stage, entity_id, status, attempt, output_digest, started_at, "
+        "input_digest, inputs, parts FROM run_stages WHERE run_id = CAST(:p AS uuid) AND stage = ANY(:s)"),
         {**params, "s": list(stages)})
 
 
@@ -334,8 +432,10 @@ def unlock_period(conn: Connection, group_id: str, period: Period) -> RemovedLoc
     return RemovedLock(run_id=row[0], locked_by=row[1]) if row else None
 
 
-def stage_done_detail(conn: Connection, run_id: RunId, stage: str) -> dict[str, Any] | None:
-    """Return the detail of the stage's latest ``stage_done`` event, or None when it never finished."""
+def stage_done_detail(conn: Connection, run_id: RunId, stage: str,
+                      entity_id: EntityId | None = None) -> dict[str, Any] | None:
+    """Return the detail of the stage's (or entity's) latest ``stage_done`` event, None if never done."""
     return conn.execute(sa.text(
         "SELECT detail FROM run_events WHERE run_id = CAST(:r AS uuid) AND kind = 'stage_done' "
-        "AND stage = :s ORDER BY id DESC LIMIT 1"), {"r": run_id, "s": stage}).scalar()
+        "AND stage = :s AND (CAST(:e AS text) IS NULL OR entity_id = :e) ORDER BY id DESC LIMIT 1"),
+        {"r": run_id, "s": stage, "e": entity_id}).scalar()

@@ -152,6 +152,10 @@ run_stages = sa.Table(
     _char("output_digest", 64, nullable=True),
     _at("started_at"),
     _at("finished_at", default=_NOW),
+    # 0015: what the stage was computed from, and each entity's share of its output (re-runs).
+    _char("input_digest", 64, nullable=True),
+    sa.Column("inputs", JSONB, nullable=False, server_default=_EMPTY_JSON),
+    sa.Column("parts", JSONB, nullable=False, server_default=_EMPTY_JSON),
 )
 
 run_events = sa.Table(

@@ -13,6 +13,7 @@ import openpyxl
 import sqlalchemy as sa
 
 from close.config import Settings
+from close.run.dispatch import build_canvas
 from close.run.env import StageEnv
 from close.run.stages import run_stage
 from close.run.stages.reporting import REPORT_PARTS, load_package, render_package
@@ -22,7 +23,6 @@ from close.storage.artifacts import list_artifacts
 from close.storage.runs import Run, done_stages, events, get_run
 from reports.package import PARTS
 from tests.reports.test_load import full_run
-from close.run.dispatch import build_canvas
 
 
 def _at_analyzing(db: Database) -> Run:

@@ -68,6 +68,10 @@ class StageOutput:
     then: RunStatus | None = None
     then_reason: str = ""
     then_extra: Mapping[str, Any] = field(default_factory=dict)
+    # What the outputs were computed from (name → sha256) and each entity's share of them: a re-run
+    # compares them with its parent's to reuse unchanged work (close.run.stages.reuse).
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    parts: Mapping[str, str] = field(default_factory=dict)
 
 
 StageFn = Callable[[StageEnv, Run, EntityId | None], StageOutput]
@@ -214,7 +218,8 @@ def _run_stage_once(env: StageEnv, key: LeaseKey, stage: RunStatus, entity_id: E
                         run_id)
             raise RunStopped(f"run {run_id}: the lease of {stage} was lost; the work was dropped")
         output.write(conn)
-        mark_stage_done(conn, run_id, stage.value, key.entity_id, attempt=attempt, digest=output.digest)
+        mark_stage_done(conn, run_id, stage.value, key.entity_id, attempt=attempt, digest=output.digest,
+                        inputs=output.inputs, parts=output.parts)
         append_event(conn, run_id, "stage_done", output.message, actor=actor, stage=stage.value,
                      entity_id=entity_id, detail={"digest": output.digest, **dict(output.detail)})
         release_lease(conn, key, holder)

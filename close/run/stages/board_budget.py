@@ -26,8 +26,8 @@ from close.engine.money import ZERO, from_minor
 from close.engine.periods import add_months, fiscal_year_first, period_range
 from close.engine.types import AccountCode, Currency, EntityId, Period
 from close.errors import InputDataError
-from close.run.stages.consolidating import translated_of
 from close.run.inputs import read_file
+from close.run.stages.consolidating import translated_of
 from close.storage.runs import Run, effective_run, get_run
 from reports.budget_model import AccountYear, EntityAmount, EntityResults, FullYearBudget
 from reports.model import Entity, WorksheetRow

@@ -43,6 +43,7 @@ from close.engine.ownership import compute_ownership
 from close.engine.periods import add_months, fiscal_year_first, parse_period
 from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
 from close.errors import InputDataError
+from close.run.inputs import load_config, load_run_chart, read_file
 from close.run.stages.board_budget import (
     budget_frame,
     entity_results_of,
@@ -50,7 +51,6 @@ from close.run.stages.board_budget import (
     full_year_budget_of,
     prior_worksheet_run,
 )
-from close.run.inputs import load_config, load_run_chart, read_file
 from close.run.state import RunStatus
 from close.run.summary import fact_in_units
 from close.run.workflow.checklist import overdue

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -24,8 +25,10 @@ from close.errors import InputDataError
 from close.rates.coverage import check_rates
 from close.rates.model import FxRate
 from close.run.env import StageEnv
-from close.run.inputs import adjustment_files, load_config, load_run_chart, read_file
+from close.run.inputs import CONFIG_INPUT, adjustment_files, load_config, load_run_chart, read_file
 from close.run.stages import StageOutput, digest_of
+from close.run.stages.reuse import EXTRACT_PREFIX, FILE_PREFIX, parent_record, rerun_reason, reusable
+from close.run.state import RunStatus
 from close.storage.balances import (
     copy_rows,
     read_account_mappings,
@@ -37,7 +40,17 @@ from close.storage.balances import (
 )
 from close.storage.rates import load_rates
 from close.storage.results import fact_payloads
-from close.storage.runs import Run, effective_run
+from close.storage.runs import (
+    CONSOLIDATION_OUTPUTS,
+    Run,
+    StageRecord,
+    copy_run_rows,
+    effective_run,
+    get_input,
+    output_digests,
+    stage_done_detail,
+    stage_records,
+)
 
 # What translated_balances stores of close.engine.fx.TRANSLATED_COLUMNS (plus the push-down book).
 STORED_TRANSLATED: tuple[str, ...] = (*TRANSLATED_COLUMNS, "book")
@@ -65,12 +78,17 @@ def period_rates(rates: tuple[FxRate, ...], period: str, presentation: Currency)
                        opening=table("closing", previous_period(period)))
 
 
+def run_rates(conn: Connection, run: Run, config: GroupConfig) -> tuple[FxRate, ...]:
+    """Return the stored rates of the run's period and of the period before (its opening rates)."""
+    return load_rates(conn, (previous_period(run.period), run.period),
+                      presentation_currency=config.presentation_currency, group_id=config.id)
+
+
 def load_inputs(conn: Connection, run: Run,
                 config: GroupConfig) -> tuple[ConsolidationInputs, tuple[FxRate, ...]]:
     """Everything ``consolidate`` needs, from the run's snapshot and the prior effective run."""
     chart = load_run_chart(conn, run.id, config)
-    rates = load_rates(conn, (previous_period(run.period), run.period),
-                       presentation_currency=config.presentation_currency, group_id=config.id)
+    rates = run_rates(conn, run, config)
     currencies = {e.id: e.currency for e in config.entities}
     prior_run = effective_run(conn, config.id, previous_period(run.period))
     # The rates task checked this before CONSOLIDATING; a run resumed here checks again.
@@ -167,6 +185,47 @@ def write_result(conn: Connection, run: Run, tenant: str, config: GroupConfig,
                   sort_keys=True)) for i, r in enumerate(rates, start=1)])
 
 
+PRIOR_CLOSING_INPUT = "prior_closing"  # the prior period's effective run's CONSOLIDATING output digest
+PRIOR_RUN_INPUT = "prior_run"  # not a digest: the id of the prior effective run whose facts were read
+NO_PRIOR = "none"  # the first period: opening balances come from the file
+
+
+def consolidation_inputs(conn: Connection, run: Run, config: GroupConfig,
+                         rates: tuple[FxRate, ...]) -> tuple[dict[str, str], Run | None]:
+    """Return what the consolidation is computed from (name → sha256), and the prior effective run.
+
+    ``prior_closing`` is what makes a later period stale when an earlier one is re-closed with
+    other figures (``close.run.staleness``).
+    """
+    files = [n for n in (config.files.chart, config.files.opening_balances) if n]
+    files += adjustment_files(conn, run.id, config)
+    mapping = stage_records(conn, [run.id], RunStatus.MAPPING.value).get(run.id)
+    prior_run = effective_run(conn, config.id, previous_period(run.period))
+    prior = (stage_records(conn, [prior_run.id], RunStatus.CONSOLIDATING.value).get(prior_run.id)
+             if prior_run else None)
+    extracted = output_digests(conn, run.id, RunStatus.EXTRACTING.value)
+    rate_rows = sorted((r.period, r.currency, r.rate_type, str(r.rate), r.presentation_currency)
+                       for r in rates)
+    inputs = {
+        "config": (get_input(conn, run.id, CONFIG_INPUT) or (b"", ""))[1],
+        "mapping": mapping.output_digest or "" if mapping else "",
+        "rates": digest_of(json.dumps(rate_rows)),
+        PRIOR_CLOSING_INPUT: (prior.output_digest or "") if prior else NO_PRIOR,
+        # The prior run's carried facts (ownership steps, disposals, associates) are read by id.
+        PRIOR_RUN_INPUT: prior_run.id if prior_run else NO_PRIOR,
+        **{EXTRACT_PREFIX + e.id: extracted.get(e.id, "") for e in config.entities},
+        **{FILE_PREFIX + n: (get_input(conn, run.id, n) or (b"", ""))[1] for n in files},
+    }
+    return inputs, prior_run
+
+
+def result_digest(result: ConsolidationResult) -> str:
+    """Return the sha256 of what the next period carries: the consolidated and translated balances."""
+    consolidated_csv = result.consolidated.sort_values("std_account").to_csv(index=False)
+    translated = pd.util.hash_pandas_object(result.translated[list(TRANSLATED_COLUMNS)], index=False)
+    return digest_of(consolidated_csv, translated.to_numpy().tobytes())
+
+
 def consolidate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:
     """CONSOLIDATING for the whole group.
 
@@ -174,18 +233,41 @@ def consolidate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageO
         InputDataError: a missing rate, opening balance or malformed adjustment, named.
 
     """
+    stage = RunStatus.CONSOLIDATING.value
     with env.db.tx() as conn:
         config = load_config(conn, run.id)
+        recorded, prior_run = consolidation_inputs(conn, run, config, run_rates(conn, run, config))
+        before = parent_record(conn, run, stage)
+        if reusable(before, recorded):
+            return _reuse(run, recorded, before, stage_done_detail(conn, before.run_id, stage) or {})
+        why = rerun_reason(run, recorded, before)
         inputs, rates = load_inputs(conn, run, config)
     result = consolidate(inputs)
     tenant = env.db.tenant
-    consolidated_csv = result.consolidated.sort_values("std_account").to_csv(index=False)
     return StageOutput(
         write=lambda conn: write_result(conn, run, tenant, config, result, rates),
-        digest=digest_of(consolidated_csv),
+        digest=result_digest(result),
         message=f"consolidated {len(config.entities)} entities into {len(result.consolidated)} accounts; "
-                f"{len(result.journals)} journals",
+                f"{len(result.journals)} journals" + (f" (re-run: {why})" if why else ""),
         detail={"journals": len(result.journals), "accounts": len(result.consolidated),
                 "prior_run": "carried" if inputs.prior is not None else "opening balances file",
+                "prior_run_id": prior_run.id if prior_run else None,
+                **({"rerun_reason": why} if why else {}),
                 "at": datetime.now(UTC).isoformat(timespec="seconds")},
+        inputs=recorded,
+    )
+
+
+def _reuse(run: Run, recorded: dict[str, str], before: StageRecord,
+           parent_detail: dict[str, Any]) -> StageOutput:
+    """Take the parent's consolidation over: every input is the same, so every output would be."""
+    parent = before.run_id
+    reason = f"inputs unchanged since run {parent[:8]} ({len(recorded)} inputs, digest {before.input_digest})"
+    return StageOutput(
+        write=lambda conn: copy_run_rows(conn, parent, run.id, CONSOLIDATION_OUTPUTS),
+        digest=before.output_digest or "",
+        message=f"reused the consolidation of run {parent[:8]}: {reason}",
+        detail={**{k: v for k, v in parent_detail.items() if k not in ("rerun_reason", "at")},
+                "reused_from": parent, "reason": reason},
+        inputs=recorded,
     )

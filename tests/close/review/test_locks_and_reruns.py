@@ -22,6 +22,7 @@ from close.storage import Database
 from close.storage.runs import events, find_runs
 from tests.close.review.review_group import write_green_group
 from tests.close.run.cli_helpers import cli_env, close, close_json
+from tests.close.run.small_group import CORRECTED_PARENT_TB
 
 LOCKER = "controller.ana"
 
@@ -58,6 +59,8 @@ def history(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> History:
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert f"tiny 2026-01 already has a completed run {jan_old}" in message, message
     assert "pass --rerun" in message, message
+    # January is re-closed after P's file was corrected: February's opening came from other figures.
+    (folder / "group" / "tb" / "P" / "2026-01.csv").write_text(CORRECTED_PARENT_TB, encoding="utf-8")
     jan_new = _closed(env, config, "2026-01", "--rerun")
     return History(env, config, jan_old, feb, jan_new, close_json(env, "status"))
 

@@ -52,6 +52,14 @@ account,name,counterparty,cost_center,department,opening,debit,credit,closing
 3000,Share capital,,,,-1000.00,0.00,0.00,-1000.00
 """
 
+# P's corrected January (a re-run's changed file): 100.00 more cash, paid in as capital.
+CORRECTED_PARENT_TB = """\
+account,name,counterparty,cost_center,department,opening,debit,credit,closing
+1000,Cash,,,,800.00,100.00,0.00,900.00
+1800,Investment in S,S,,,200.00,0.00,0.00,200.00
+3000,Share capital,,,,-1000.00,0.00,100.00,-1100.00
+"""
+
 SUB_TB = """\
 account,name,counterparty,cost_center,department,opening,debit,credit,closing
 1000,Caixa,,,,1000.00,150.00,0.00,1150.00
