@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from close.analysis.budget import parse_budget
 from close.checks import ValidationContext, run_checks
-from close.engine.periods import previous_period
+from close.analysis.covenants import LTM_MONTHS
+from close.engine.periods import add_months, previous_period
 from close.engine.types import EntityId, RunId
 from close.run.stages import StageEnv, StageOutput, digest_of
 from close.run.stages.consolidating import consolidated_of, mapped_balances, translated_of
@@ -45,6 +46,20 @@ def budget_of(data: bytes | None, period: str, currency: str, source: str = "bud
     if data is None:
         return None
     return parse_budget(data, period=period, currency=currency, source=source)[["std_account", "amount"]]
+
+
+def earlier_consolidated(conn: Connection, group_id: str, period: str, pc: str) -> tuple[pd.DataFrame, ...]:
+    """The consolidated balances of the effective runs of the 11 months before ``period``, latest first.
+
+    A month without an effective run is left out (the covenants then say how many months the
+    last twelve cover).
+    """
+    out = []
+    for back in range(1, LTM_MONTHS):
+        earlier = effective_run(conn, group_id, add_months(period, -back))
+        if earlier is not None:
+            out.append(consolidated_of(conn, earlier.id, pc))
+    return tuple(out)
 
 
 def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:
@@ -80,6 +95,9 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
             fiscal_year_start=config.fiscal_year_start,
             unexplained=unexplained_of(conn, run.id),
             receivables_findings=receivables_findings(aged_titles(conn, run, config), local, config),
+            covenants=config.covenants,
+            earlier_consolidated=earlier_consolidated(conn, config.id, run.period, pc)
+            if config.covenants is not None else (),
         )
     report = run_checks(ctx)
     tenant = env.db.tenant
