@@ -36,6 +36,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from close.analysis.constant_currency import FxImpact
+from close.analysis.covenants import CovenantReport
 from close.engine.types import AccountClass, AccountCode, Currency, EntityId, Period, RunId
 
 Locale = Literal["en-US", "pt-BR"]
@@ -644,6 +646,11 @@ class BoardPackData:
         close_steps: the run's statuses up to REPORTING, oldest first (the close-status page).
         checklist: the period's checklist tasks as they stood then, by due day.
         intercompany: the intercompany pairs and how each was matched.
+        fx_impact: growth against the same period last year split into constant-currency growth
+            and translation (``close.analysis.constant_currency``); ``None`` without a foreign
+            operation.
+        covenants: the configured covenants with their headroom (``close.analysis.covenants``);
+            ``None`` when the group configures none (nothing is shown).
 
     """
 
@@ -682,6 +689,8 @@ class BoardPackData:
     checklist: tuple[ChecklistTask, ...] = ()
     intercompany: tuple[IntercompanyPair, ...] = ()
     signoff: SignOff | None = None
+    fx_impact: FxImpact | None = None
+    covenants: CovenantReport | None = None
 
     def __post_init__(self) -> None:
         """Refuse what would make the documents lie or depend on the machine.

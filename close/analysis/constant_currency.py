@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
@@ -54,6 +55,50 @@ IMPACT_COLUMNS = ("scope", "figure", "line", "comparative", "reported", "constan
 
 class MissingRate(ValueError):
     """A comparative-period average rate the constant-currency figure needs is not stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactRow:
+    """One row of the FX impact table, in presentation-currency units (see ``IMPACT_COLUMNS``)."""
+
+    scope: str
+    figure: str
+    line: str
+    comparative: Decimal
+    reported: Decimal
+    constant: Decimal
+    growth: Decimal
+    operational: Decimal
+    translation: Decimal
+    unexplained: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FxImpact:
+    """The FX impact the board package shows.
+
+    Attributes:
+        period: the period reported.
+        comparative_period: the same month a year earlier.
+        rows: the table (``constant_currency_impact``), scopes that could be computed only.
+        rates: ``(month, currency, this year's average, the same month's a year earlier)``.
+        missing: ``(scope, reason)`` for a scope that could not be computed.
+
+    """
+
+    period: str
+    comparative_period: str
+    rows: tuple[ImpactRow, ...] = ()
+    rates: tuple[tuple[str, str, Decimal, Decimal], ...] = ()
+    missing: tuple[tuple[str, str], ...] = ()
+
+
+def impact_rows(frame: pd.DataFrame, presentation_currency: str) -> tuple[ImpactRow, ...]:
+    """The output of ``constant_currency_impact`` as records in units."""
+    money = IMPACT_COLUMNS[3:]
+    return tuple(ImpactRow(r["scope"], r["figure"], r["line"],
+                           *(from_minor(int(r[c]), presentation_currency) for c in money))
+                 for r in frame.to_dict("records"))
 
 
 def _block_of(chart: pd.DataFrame) -> dict[str, str]:
@@ -92,7 +137,7 @@ def constant_currency_impact(lines: pd.DataFrame, consolidated: pd.DataFrame, ra
         presentation_currency: ISO code; its entities translate at 1.
 
     Returns:
-        ``IMPACT_COLUMNS`` in int minor units: per scope and figure, one row per functional
+        ``IMPACT_COLUMNS`` in int minor units: per scope present in ``lines`` and figure, one row per functional
         currency, then ``eliminations`` and ``total``. ``growth = reported − comparative``,
         ``operational = constant − comparative``, ``translation = reported − constant`` and
         ``unexplained = operational + translation − growth`` (always 0: the check row).
@@ -126,7 +171,7 @@ def constant_currency_impact(lines: pd.DataFrame, consolidated: pd.DataFrame, ra
             cons[(scope, side)][block_of[str(account)]] -= from_minor(int(amount), pc)
     currencies = sorted({c for _, _, c in reported} | {c for _, c in constant})
     rows = []
-    for scope in SCOPES:
+    for scope in (s for s in SCOPES if s in set(lines["scope"])):
         for name, _ in FIGURES:
             rows += _scope_rows(scope, name, currencies, reported, constant, cons, pc)
     return pd.DataFrame(rows, columns=list(IMPACT_COLUMNS))

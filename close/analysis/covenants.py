@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import model_validator
+import pandas as pd
 
-from close.config.types import Exact, TomlTable, default_of, described, invalid
+from close.config.covenants import CovenantSettings
 from close.engine.definitions import (
     CASH_SUBCLASS,
     DEBT_TAG,
@@ -47,45 +47,6 @@ from close.engine.money import ZERO
 LTM_MONTHS = 12
 Status = Literal["green", "amber", "red"]
 CovenantCode = Literal["net_debt_to_ebitda", "interest_cover", "minimum_liquidity"]
-
-
-@dataclass(frozen=True, slots=True)
-class CovenantSettings:
-    """The limits of ``[covenants]``; a limit left out is not tested."""
-
-    net_debt_to_ebitda_max: Decimal | None = None
-    interest_cover_min: Decimal | None = None
-    minimum_liquidity: Decimal | None = None
-    undrawn_facilities: Decimal = ZERO
-    amber_headroom: Decimal = Decimal("0.10")
-
-
-class CovenantsTable(TomlTable):
-    """``[covenants]`` of the group TOML."""
-
-    net_debt_to_ebitda_max: Exact | None = described(
-        'a quoted ratio above 0 such as "3.0": net debt ÷ LTM EBITDA, at most', None, gt=0)
-    interest_cover_min: Exact | None = described(
-        'a quoted ratio above 0 such as "4.0": LTM EBITDA ÷ LTM interest expense, at least', None, gt=0)
-    minimum_liquidity: Exact | None = described(
-        'a quoted amount of zero or more such as "5000000": cash + undrawn facilities, at least', None, ge=0)
-    undrawn_facilities: Exact = described(
-        'a quoted amount of zero or more: committed credit lines not drawn (presentation currency)',
-        default_of(CovenantSettings, "undrawn_facilities"), ge=0)
-    amber_headroom: Exact = described(
-        'a quoted fraction 0 <= x < 1 such as "0.10": amber when the headroom is under it × the limit',
-        default_of(CovenantSettings, "amber_headroom"), ge=0, lt=1)
-
-    @model_validator(mode="after")
-    def _some_limit(self) -> CovenantsTable:
-        if (self.net_debt_to_ebitda_max, self.interest_cover_min, self.minimum_liquidity) == (None, None, None):
-            raise invalid("net_debt_to_ebitda_max", "[covenants] sets no limit",
-                          "at least one of net_debt_to_ebitda_max, interest_cover_min, minimum_liquidity")
-        return self
-
-    def settings(self) -> CovenantSettings:
-        """Return the runtime settings."""
-        return CovenantSettings(**dict(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +98,13 @@ class CovenantReport:
 
 
 Account = tuple[str, str, str, str | None, tuple[str, ...]]  # code, class, subclass, role, tags
+
+
+def chart_accounts(frame: pd.DataFrame) -> tuple[Account, ...]:
+    """A chart frame (``close.engine.chart.Chart.accounts``, indexed by code) as ``Account`` rows."""
+    return tuple((str(code), cls, sub, role or None, tuple(t for t in str(tags).split(";") if t))
+                 for code, cls, sub, role, tags in zip(frame.index, frame["class"], frame["subclass"],
+                                                       frame["system_role"], frame["kpi_tags"], strict=True))
 
 
 def covenant_figures(closing: Mapping[str, Decimal], months: Sequence[Mapping[str, Decimal]],

@@ -13,22 +13,13 @@ from decimal import Decimal
 
 import pandas as pd
 
-from close.analysis.covenants import Account, CovenantTest, covenant_figures, evaluate_covenants
+from close.analysis.covenants import CovenantTest, chart_accounts, covenant_figures, evaluate_covenants
 from close.checks.result import CheckResult, ValidationContext
-from close.engine.chart import Chart
 from close.engine.money import from_minor
 
 CODE = "COVENANT_HEADROOM"
 _NAMES = {"net_debt_to_ebitda": "net debt / LTM EBITDA", "interest_cover": "interest cover (LTM)",
           "minimum_liquidity": "liquidity (cash + undrawn facilities)"}
-
-
-def chart_accounts(chart: Chart) -> tuple[Account, ...]:
-    """The chart as ``close.analysis.covenants`` reads it: code, class, subclass, role, tags."""
-    frame = chart.accounts
-    return tuple((str(code), cls, sub, role or None, tuple(t for t in str(tags).split(";") if t))
-                 for code, cls, sub, role, tags in zip(frame.index, frame["class"], frame["subclass"],
-                                                       frame["system_role"], frame["kpi_tags"], strict=True))
 
 
 def amounts(frame: pd.DataFrame, column: str, currency: str) -> Mapping[str, Decimal]:
@@ -57,7 +48,7 @@ def check_covenants(ctx: ValidationContext) -> list[CheckResult]:
     pc = ctx.presentation_currency
     months = [amounts(ctx.consolidated, "movement", pc),
               *(amounts(m, "movement", pc) for m in ctx.earlier_consolidated)]
-    figures = covenant_figures(amounts(ctx.consolidated, "amount", pc), months, chart_accounts(ctx.chart),
+    figures = covenant_figures(amounts(ctx.consolidated, "amount", pc), months, chart_accounts(ctx.chart.accounts),
                                settings.undrawn_facilities)
     report = evaluate_covenants(settings, figures)
     found = [_finding(t) for t in report.tests if t.status != "green"]

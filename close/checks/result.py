@@ -9,7 +9,7 @@ from typing import Literal
 
 import pandas as pd
 
-from close.analysis.covenants import CovenantSettings
+from close.config.covenants import CovenantSettings
 from close.config import (
     EntityConfig,
     Thresholds,

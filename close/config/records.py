@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from close.analysis.covenants import CovenantSettings
+from close.config.covenants import CovenantSettings
 from close.analysis.receivables.settings import ReceivablesSettings
 from close.engine.types import Currency, EntityId
 from close.errors import ConfigError

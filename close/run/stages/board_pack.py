@@ -42,6 +42,7 @@ from close.engine.ownership import compute_ownership
 from close.engine.periods import add_months, fiscal_year_first, parse_period
 from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
 from close.errors import InputDataError
+from close.run.stages.fx_covenants import covenants_of, fx_impact_of
 from close.run.stages.inputs import load_config, load_run_chart, read_file
 from close.run.state import RunStatus
 from close.run.workflow.checklist import overdue
@@ -201,6 +202,8 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
         close_steps=steps,
         checklist=checklist_of(conn, run, steps[-1].start if steps else current.as_of),
         intercompany=intercompany_of(conn, run.id, pc),
+        fx_impact=fx_impact_of(conn, run, config, chart, earlier, stored),
+        covenants=covenants_of(config, chart, run.period, balances, earlier, stored),
     )
 
 
