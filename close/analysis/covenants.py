@@ -95,6 +95,7 @@ class CovenantReport:
 
     figures: CovenantFigures
     tests: tuple[CovenantTest, ...]
+    amber_headroom: Decimal = Decimal("0.10")  # the settings' amber threshold, for the legend
 
 
 Account = tuple[str, str, str, str | None, tuple[str, ...]]  # code, class, subclass, role, tags
@@ -174,4 +175,4 @@ def evaluate_covenants(settings: CovenantSettings, figures: CovenantFigures) -> 
     if settings.minimum_liquidity is not None:
         tests.append(_test("minimum_liquidity", "min", settings.minimum_liquidity, figures.liquidity,
                            amber, None))
-    return CovenantReport(figures=figures, tests=tuple(tests))
+    return CovenantReport(figures=figures, tests=tuple(tests), amber_headroom=amber)

@@ -77,11 +77,11 @@ def fx_impact_of(conn: Connection, run: Run, config: GroupConfig, chart: Chart,
     missing: list[tuple[str, str]] = []
     scopes = {"month": [run.period], "ytd": months}
     for scope, needed in list(scopes.items()):
-        lacking = [f"{add_months(m, -12)} {c}" for m in needed for c in foreign if (add_months(m, -12), c) not in rates]
+        lacking = sorted({add_months(m, -12) for m in needed for c in foreign if (add_months(m, -12), c) not in rates})
         no_run = [m for m in needed if run_of[m] is None]
         if lacking or no_run:
-            missing.append((scope, f"no stored average rate for {', '.join(lacking)}" if lacking
-                            else f"no effective close of {', '.join(no_run)}"))
+            missing.append((scope, f"no stored average rate of {_span(lacking)}" if lacking
+                            else f"no effective close of {_span(no_run)}"))
             del scopes[scope]
     if not scopes:
         return FxImpact(run.period, comparative, missing=tuple(missing), rates=_shown_rates(run.period, foreign, rates))
@@ -113,6 +113,11 @@ def fx_impact_of(conn: Connection, run: Run, config: GroupConfig, chart: Chart,
         return FxImpact(run.period, comparative, missing=(("month", str(exc)), ("ytd", str(exc))))
     return FxImpact(run.period, comparative, rows=impact_rows(impact, pc),
                     rates=_shown_rates(run.period, foreign, rates), missing=tuple(missing))
+
+
+def _span(periods: Sequence[Period]) -> str:
+    """``2025-01 … 2025-08`` for a run of months, the month itself for one."""
+    return periods[0] if len(periods) == 1 else f"{periods[0]} … {periods[-1]}"
 
 
 def _shown_rates(period: Period, foreign: Sequence[str], rates: Mapping[tuple[Period, str], Decimal]
