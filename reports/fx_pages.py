@@ -35,6 +35,8 @@ _EN: dict[str, str] = {
     "fx_scope_ytd": "Year to date: {period} against {comparative}",
     "fx_missing": "{scope} not available: {reason}.",
     "fx_col_line": "Currency",
+    "fx_col_scope": "Scope",
+    "fx_col_figure": "Figure",
     "fx_col_comparative": "Last year (reported)",
     "fx_col_reported": "This year (reported)",
     "fx_col_constant": "At constant currency",
@@ -95,6 +97,8 @@ _PT: dict[str, str] = {
     "fx_scope_ytd": "Acumulado no ano: {period} contra {comparative}",
     "fx_missing": "{scope} indisponível: {reason}.",
     "fx_col_line": "Moeda",
+    "fx_col_scope": "Período",
+    "fx_col_figure": "Indicador",
     "fx_col_comparative": "Ano anterior (reportado)",
     "fx_col_reported": "Este ano (reportado)",
     "fx_col_constant": "Em moeda constante",
@@ -186,7 +190,8 @@ def _pct(part: Decimal, base: Decimal, loc: str) -> str:
     return "n/a" if base == 0 else format_percent(part / abs(base), loc)
 
 
-def _line_name(row: ImpactRow, loc: str) -> str:
+def fx_line_name(row: ImpactRow, loc: str) -> str:
+    """A row's line in words: the currency code, the eliminations or the total."""
     if row.line == TOTAL:
         return ft(loc, "fx_line_total")
     return ft(loc, "fx_line_eliminations") if row.line == ELIMINATIONS else row.line
@@ -212,7 +217,7 @@ def fx_scope_table(impact: FxImpact, scope: str, loc: str, *, currencies: bool =
         for r in (r for r in rows_of if r.figure == figure and (currencies or r.line == TOTAL)):
             if r.line == TOTAL:
                 totals.append(len(rows))
-            rows.append((_line_name(r, loc), *(format_amount(x, loc) for x in (
+            rows.append((fx_line_name(r, loc), *(format_amount(x, loc) for x in (
                 r.comparative, r.reported, r.constant, r.growth, r.operational)),
                 _pct(r.operational, r.comparative, loc), format_amount(r.translation, loc)))
             if r.line == TOTAL:
