@@ -434,7 +434,7 @@ def _fx_rates(book: _Book) -> None:
 
 
 def _fx_impact(book: _Book) -> None:
-    """The FX impact (``reports.fx_pages``'s rows as numbers): growth, split and check as formulas."""
+    """Return the FX impact (``reports.fx_pages``'s rows as numbers): growth, split and check as formulas."""
     data, loc = book.data, book.data.locale
     impact = data.fx_impact
     if impact is None:
@@ -442,7 +442,8 @@ def _fx_impact(book: _Book) -> None:
     cols = ("fx_col_comparative", "fx_col_reported", "fx_col_constant", "fx_col_growth",
             "fx_col_operational", "fx_col_operational_pct", "fx_col_translation", "fx_check")
     sheet = _Sheet(book, "sheet_fx_impact", ft(loc, "fx_title"), [
-        (ft(loc, "fx_col_scope"), "text"), (ft(loc, "fx_col_figure"), "text"), (ft(loc, "fx_col_line"), "text"),
+        (ft(loc, "fx_col_scope"), "text"), (ft(loc, "fx_col_figure"), "text"),
+        (ft(loc, "fx_col_line"), "text"),
         *((ft(loc, c), "percent" if c == "fx_col_operational_pct" else "amount") for c in cols)])
     sheet.width(1, 24)
     sheet.width(2, 26)
@@ -467,7 +468,7 @@ def _fx_impact(book: _Book) -> None:
 
 
 def _covenants(book: _Book) -> None:
-    """The covenants with their headroom and status, then the figures (only when configured)."""
+    """Return the covenants with their headroom and status, then the figures (only when configured)."""
     data, loc = book.data, book.data.locale
     for tb in covenant_tables(data):
         report = data.covenants
@@ -484,7 +485,8 @@ def _covenants(book: _Book) -> None:
         sheet.append([ft(loc, "cov_figures"), None, None, None, None, None], props={"bold": True})
         for key, value in (("cov_fig_borrowings", f.borrowings), ("cov_fig_cash", f.cash),
                            ("cov_fig_net_debt", f.net_debt), ("cov_fig_ltm_ebitda", f.ltm_ebitda),
-                           ("cov_fig_ltm_interest", f.ltm_interest), ("cov_fig_undrawn", f.undrawn_facilities),
+                           ("cov_fig_ltm_interest", f.ltm_interest),
+                           ("cov_fig_undrawn", f.undrawn_facilities),
                            ("cov_fig_liquidity", f.liquidity)):
             sheet.append([ft(loc, key, months=f.months), None, value, None, None, None])
         for note in tb.notes:

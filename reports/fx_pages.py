@@ -191,14 +191,14 @@ def _pct(part: Decimal, base: Decimal, loc: str) -> str:
 
 
 def fx_line_name(row: ImpactRow, loc: str) -> str:
-    """A row's line in words: the currency code, the eliminations or the total."""
+    """Return a row's line in words: the currency code, the eliminations or the total."""
     if row.line == TOTAL:
         return ft(loc, "fx_line_total")
     return ft(loc, "fx_line_eliminations") if row.line == ELIMINATIONS else row.line
 
 
 def fx_scope_table(impact: FxImpact, scope: str, loc: str, *, currencies: bool = True) -> Table | None:
-    """The FX impact of one scope (``month`` or ``ytd``); ``None`` when it was not computed.
+    """Return the FX impact of one scope (``month`` or ``ytd``); ``None`` when it was not computed.
 
     With ``currencies`` false only the totals and the check row of each figure are listed (the
     deck's summary).
@@ -230,7 +230,7 @@ def fx_scope_table(impact: FxImpact, scope: str, loc: str, *, currencies: bool =
 
 
 def fx_tables(data: BoardPackData, *, currencies: bool = True) -> tuple[list[Table], list[str]]:
-    """The FX impact's tables (month, year to date, rates) and its notes; empty without a foreign operation."""
+    """Return the FX impact's tables (month, year to date, rates) and notes; none without FX."""
     impact, loc = data.fx_impact, data.locale
     if impact is None:
         return [], []
@@ -274,7 +274,7 @@ def _covenant_cells(test: CovenantTest, loc: str) -> tuple[str, ...]:
 
 
 def covenant_table(report: CovenantReport, loc: str, amber: Decimal) -> Table:
-    """The covenants with their headroom and status, then the figures they are computed from."""
+    """Return the covenants with their headroom and status, then the figures they are computed from."""
     header = tuple(ft(loc, k) for k in ("cov_col_covenant", "cov_col_limit", "cov_col_actual",
                                          "cov_col_headroom", "cov_col_headroom_pct", "cov_col_status"))
     rows = [_covenant_cells(test, loc) for test in report.tests]
@@ -296,7 +296,7 @@ def covenant_table(report: CovenantReport, loc: str, amber: Decimal) -> Table:
 
 
 def covenant_tables(data: BoardPackData) -> list[Table]:
-    """The covenant table, or nothing when the group configures no covenant."""
+    """Return the covenant table, or nothing when the group configures no covenant."""
     if data.covenants is None:
         return []
     return [covenant_table(data.covenants, data.locale, data.covenants.amber_headroom)]

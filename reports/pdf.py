@@ -772,7 +772,7 @@ def _text_table(tb: TextTable, widths: Sequence[float], font_size: float) -> lis
 
 
 def _fx_and_covenants(data: BoardPackData) -> list[Flowable]:
-    """The FX impact page and, when configured, the covenants (``reports.fx_pages``)."""
+    """Return the FX impact page and, when configured, the covenants (``reports.fx_pages``)."""
     loc, out = data.locale, []
     tables, notes = fx_tables(data)
     if tables or notes:

@@ -627,8 +627,9 @@ def _fx_and_covenant_slides(prs: Presentation, data: BoardPackData) -> None:
             _paged_table(prs, slide, tb.title, [list(tb.header), *map(list, tb.rows)], _MARGIN, 1.7, 12.33,
                          [2.9, 1.35, 1.35, 1.35, 1.3, 1.35, 1.0, 1.3], locale=loc, size=10, row_height=0.27)
             bottom = _shape_bottom(slide)
-        _text(slide, _MARGIN, bottom + Inches(0.15), Inches(12.33), Inches(_BOTTOM_IN) - bottom - Inches(0.15),
-              notes, size=10, color=_GREY, space_after=2)
+        top = bottom + Inches(0.15)
+        _text(slide, _MARGIN, top, Inches(12.33), Inches(_BOTTOM_IN) - top, notes, size=10, color=_GREY,
+              space_after=2)
     for tb in covenant_tables(data):
         slide = _new_slide(prs, tb.title)
         _paged_table(prs, slide, tb.title, [list(tb.header), *map(list, tb.rows)], _MARGIN, 1.3, 12.33,
@@ -645,8 +646,10 @@ def _fx_and_covenant_slides(prs: Presentation, data: BoardPackData) -> None:
 
 
 def _shape_bottom(slide: Slide) -> Emu:
-    """The bottom edge of the slide's last shape (a table: its measured rows, which LibreOffice
-    draws up to about a tenth taller)."""
+    """Return the bottom edge of the slide's last shape, with a tenth more for a table.
+
+    A table's height is its measured rows; LibreOffice draws them up to about a tenth taller.
+    """
     shape = slide.shapes[-1]
     return Emu(shape.top + int(shape.height * 1.1))
 

@@ -94,7 +94,7 @@ class FxImpact:
 
 
 def impact_rows(frame: pd.DataFrame, presentation_currency: str) -> tuple[ImpactRow, ...]:
-    """The output of ``constant_currency_impact`` as records in units."""
+    """Return the output of ``constant_currency_impact`` as records in units."""
     money = IMPACT_COLUMNS[3:]
     return tuple(ImpactRow(r["scope"], r["figure"], r["line"],
                            *(from_minor(int(r[c]), presentation_currency) for c in money))
@@ -113,7 +113,7 @@ def _block_of(chart: pd.DataFrame) -> dict[str, str]:
 
 
 def _figures(blocks: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    """The three figures from presented-sign block sums, through the one definition."""
+    """Return the three figures from presented-sign block sums, through the one definition."""
     totals = income_statement_totals(blocks)
     return {name: totals[key] for name, key in FIGURES}
 
@@ -137,8 +137,8 @@ def constant_currency_impact(lines: pd.DataFrame, consolidated: pd.DataFrame, ra
         presentation_currency: ISO code; its entities translate at 1.
 
     Returns:
-        ``IMPACT_COLUMNS`` in int minor units: per scope present in ``lines`` and figure, one row per functional
-        currency, then ``eliminations`` and ``total``. ``growth = reported − comparative``,
+        ``IMPACT_COLUMNS`` in int minor units: per scope present in ``lines`` and figure, one row
+        per functional currency, then ``eliminations`` and ``total``. ``growth = reported − comparative``,
         ``operational = constant − comparative``, ``translation = reported − constant`` and
         ``unexplained = operational + translation − growth`` (always 0: the check row).
 
@@ -181,7 +181,7 @@ def _scope_rows(scope: str, name: str, currencies: list[str],
                 reported: Mapping[tuple[str, str, str], Mapping[str, Decimal]],
                 constant: Mapping[tuple[str, str], Mapping[str, Decimal]],
                 cons: Mapping[tuple[str, str], Mapping[str, Decimal]], pc: str) -> list[tuple]:
-    """The currency rows, the eliminations row and the total of one scope and figure."""
+    """Return the currency rows, the eliminations row and the total of one scope and figure."""
     def minor(blocks: Mapping[str, Decimal] | None) -> int:
         return to_minor(_figures(blocks or {})[name], pc)
 
@@ -193,7 +193,8 @@ def _scope_rows(scope: str, name: str, currencies: list[str],
         at_constant = minor(constant.get((scope, currency)))  # rounded once, here
         rows.append(_row(scope, name, currency, comparative, now, at_constant))
         sums = [sums[0] + comparative, sums[1] + now, sums[2] + at_constant]
-    total_comparative, total_now = minor(cons.get((scope, "comparative"))), minor(cons.get((scope, "current")))
+    total_comparative = minor(cons.get((scope, "comparative")))
+    total_now = minor(cons.get((scope, "current")))
     # Eliminations and consolidation journals: the consolidated figure less the entities' own.
     elim_comparative, elim_now = total_comparative - sums[0], total_now - sums[1]
     rows.append(_row(scope, name, ELIMINATIONS, elim_comparative, elim_now, elim_now))

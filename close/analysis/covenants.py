@@ -102,7 +102,7 @@ Account = tuple[str, str, str, str | None, tuple[str, ...]]  # code, class, subc
 
 
 def chart_accounts(frame: pd.DataFrame) -> tuple[Account, ...]:
-    """A chart frame (``close.engine.chart.Chart.accounts``, indexed by code) as ``Account`` rows."""
+    """Return a chart frame (``close.engine.chart.Chart.accounts``, indexed by code) as ``Account`` rows."""
     return tuple((str(code), cls, sub, role or None, tuple(t for t in str(tags).split(";") if t))
                  for code, cls, sub, role, tags in zip(frame.index, frame["class"], frame["subclass"],
                                                        frame["system_role"], frame["kpi_tags"], strict=True))

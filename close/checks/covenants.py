@@ -23,7 +23,7 @@ _NAMES = {"net_debt_to_ebitda": "net debt / LTM EBITDA", "interest_cover": "inte
 
 
 def amounts(frame: pd.DataFrame, column: str, currency: str) -> Mapping[str, Decimal]:
-    """A consolidated frame's column (int minor units) as account → Decimal."""
+    """Return a consolidated frame's column (int minor units) as account → Decimal."""
     return {str(a): from_minor(int(v), currency) for a, v in zip(frame["std_account"], frame[column],
                                                                  strict=True)}
 
@@ -48,7 +48,8 @@ def check_covenants(ctx: ValidationContext) -> list[CheckResult]:
     pc = ctx.presentation_currency
     months = [amounts(ctx.consolidated, "movement", pc),
               *(amounts(m, "movement", pc) for m in ctx.earlier_consolidated)]
-    figures = covenant_figures(amounts(ctx.consolidated, "amount", pc), months, chart_accounts(ctx.chart.accounts),
+    figures = covenant_figures(amounts(ctx.consolidated, "amount", pc), months,
+                               chart_accounts(ctx.chart.accounts),
                                settings.undrawn_facilities)
     report = evaluate_covenants(settings, figures)
     found = [_finding(t) for t in report.tests if t.status != "green"]

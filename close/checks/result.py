@@ -9,12 +9,12 @@ from typing import Literal
 
 import pandas as pd
 
-from close.config.covenants import CovenantSettings
 from close.config import (
     EntityConfig,
     Thresholds,
     ValidationSettings,
 )
+from close.config.covenants import CovenantSettings
 from close.engine.chart import Chart
 from close.engine.types import AccountCode, Currency, EntityId, Period
 from close.rates.model import FxRate

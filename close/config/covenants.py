@@ -40,7 +40,8 @@ class CovenantsTable(TomlTable):
 
     @model_validator(mode="after")
     def _some_limit(self) -> CovenantsTable:
-        if (self.net_debt_to_ebitda_max, self.interest_cover_min, self.minimum_liquidity) == (None, None, None):
+        limits = (self.net_debt_to_ebitda_max, self.interest_cover_min, self.minimum_liquidity)
+        if limits == (None, None, None):
             raise invalid("net_debt_to_ebitda_max", "[covenants] sets no limit",
                           "at least one of net_debt_to_ebitda_max, interest_cover_min, minimum_liquidity")
         return self

@@ -17,8 +17,8 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from close.config.covenants import CovenantsTable
 from close.analysis.receivables.settings import ReceivablesTable
+from close.config.covenants import CovenantsTable
 from close.config.records import (
     AI_DEFAULTS,
     DEFAULT_SCORE_WEIGHTS,

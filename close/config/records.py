@@ -14,8 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from close.config.covenants import CovenantSettings
 from close.analysis.receivables.settings import ReceivablesSettings
+from close.config.covenants import CovenantSettings
 from close.engine.types import Currency, EntityId
 from close.errors import ConfigError
 from close.rates.settings import RatePolicy

@@ -22,7 +22,8 @@ class TranslatedAmounts(NamedTuple):
     translated: Decimal
 
 
-def translated_amounts(conn: Connection, run_id: RunId, accounts: list[AccountCode]) -> list[TranslatedAmounts]:
+def translated_amounts(conn: Connection, run_id: RunId,
+                       accounts: list[AccountCode]) -> list[TranslatedAmounts]:
     """Return a run's translated lines of ``accounts`` summed by entity and standard account."""
     return [TranslatedAmounts(*r) for r in conn.execute(sa.text(
         "SELECT entity_id, std_account, sum(local_movement), sum(translated_movement), sum(local_closing), "

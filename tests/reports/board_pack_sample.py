@@ -22,8 +22,8 @@ import pandas as pd
 from close.analysis.commentary_text import DATA_ONLY_LABELS, headline_sentence
 from close.analysis.constant_currency import FxImpact, constant_currency_impact, impact_rows
 from close.analysis.covenants import CovenantReport, covenant_figures, evaluate_covenants
-from close.config.covenants import CovenantSettings
 from close.analysis.variances import account_nature
+from close.config.covenants import CovenantSettings
 from close.engine.money import ZERO, D, quantize_cents, to_minor
 from reports.model import (
     AuditEvent,
@@ -647,8 +647,8 @@ def _fx_impact(ents: tuple[_Ent, ...], chart: tuple[ChartAccount, ...],
                                to_minor(_q(local * rate), "USD"))
                               for code, local in _monthly_income(e, year, m).items()]
             source = balances if side == "current" else prior_year.balances
-            consolidated += [(scope, side, b.account, to_minor(b.month if scope == "month" else b.closing, "USD"))
-                             for b in source]
+            consolidated += [(scope, side, b.account,
+                              to_minor(b.month if scope == "month" else b.closing, "USD")) for b in source]
     foreign = sorted({e.currency for e in ents} - {"USD"})
     rates = pd.DataFrame([(f"{YEAR}-{m:02d}", c, _average_rate(c, YEAR - 1, m)) for m in range(1, MONTH + 1)
                           for c in foreign], columns=["month", "currency", "rate"])

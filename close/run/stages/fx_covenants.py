@@ -21,7 +21,13 @@ from close.analysis.constant_currency import (
     constant_currency_impact,
     impact_rows,
 )
-from close.analysis.covenants import LTM_MONTHS, CovenantReport, chart_accounts, covenant_figures, evaluate_covenants
+from close.analysis.covenants import (
+    LTM_MONTHS,
+    CovenantReport,
+    chart_accounts,
+    covenant_figures,
+    evaluate_covenants,
+)
 from close.config import GroupConfig
 from close.engine.chart import INCOME_STATEMENT_CLASSES, Chart
 from close.engine.money import to_minor
@@ -44,7 +50,7 @@ def _months(first: Period, last: Period) -> list[Period]:
 
 def _average_rates(conn: Connection, config: GroupConfig, periods: Sequence[Period]
                    ) -> dict[tuple[Period, str], Decimal]:
-    """The stored group-wide average rates of ``periods`` (the ones the engine translated with)."""
+    """Return the stored group-wide average rates of ``periods`` (the ones the engine translated with)."""
     return {(r.period, r.currency): r.rate
             for r in load_rates(conn, periods, presentation_currency=config.presentation_currency,
                                 group_id=config.id)
@@ -77,21 +83,24 @@ def fx_impact_of(conn: Connection, run: Run, config: GroupConfig, chart: Chart,
     missing: list[tuple[str, str]] = []
     scopes = {"month": [run.period], "ytd": months}
     for scope, needed in list(scopes.items()):
-        lacking = sorted({add_months(m, -12) for m in needed for c in foreign if (add_months(m, -12), c) not in rates})
+        lacking = sorted({add_months(m, -12) for m in needed for c in foreign
+                          if (add_months(m, -12), c) not in rates})
         no_run = [m for m in needed if run_of[m] is None]
         if lacking or no_run:
             missing.append((scope, f"no stored average rate of {_span(lacking)}" if lacking
                             else f"no effective close of {_span(no_run)}"))
             del scopes[scope]
     if not scopes:
-        return FxImpact(run.period, comparative, missing=tuple(missing), rates=_shown_rates(run.period, foreign, rates))
+        return FxImpact(run.period, comparative, missing=tuple(missing),
+                        rates=_shown_rates(run.period, foreign, rates))
     rows: list[tuple] = []
     cons: list[tuple] = []
 
     def add(scope: str, side: str, month: Period, run_id: RunId, ytd: bool) -> None:
         for t in translated_amounts(conn, run_id, codes):
             ccy = currency_of.get(t.entity, pc)
-            local, translated = (t.local_closing, t.translated) if ytd else (t.local_movement, t.translated_movement)
+            local, translated = ((t.local_closing, t.translated) if ytd
+                                 else (t.local_movement, t.translated_movement))
             rows.append((scope, side, month, ccy, t.account, to_minor(local, ccy), to_minor(translated, pc)))
 
     py_balances = stored[py_run]
@@ -139,6 +148,7 @@ def covenants_of(config: GroupConfig, chart: Chart, period: Period,
         run_id = earlier.get(add_months(period, -back))
         if run_id is not None and run_id in stored:
             months.append({b.account: b.month for b in stored[run_id]})
-    figures = covenant_figures({b.account: b.closing for b in balances}, months, chart_accounts(chart.accounts),
+    figures = covenant_figures({b.account: b.closing for b in balances}, months,
+                               chart_accounts(chart.accounts),
                                settings.undrawn_facilities)
     return evaluate_covenants(settings, figures)

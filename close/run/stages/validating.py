@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from close.analysis.budget import parse_budget
-from close.checks import ValidationContext, run_checks
 from close.analysis.covenants import LTM_MONTHS
+from close.checks import ValidationContext, run_checks
 from close.engine.periods import add_months, previous_period
 from close.engine.types import EntityId, RunId
 from close.run.stages import StageEnv, StageOutput, digest_of
@@ -49,7 +49,7 @@ def budget_of(data: bytes | None, period: str, currency: str, source: str = "bud
 
 
 def earlier_consolidated(conn: Connection, group_id: str, period: str, pc: str) -> tuple[pd.DataFrame, ...]:
-    """The consolidated balances of the effective runs of the 11 months before ``period``, latest first.
+    """Return the consolidated balances of the 11 months before ``period`` (effective runs), latest first.
 
     A month without an effective run is left out (the covenants then say how many months the
     last twelve cover).

@@ -77,7 +77,8 @@ def _inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         ("month", "current", "4000", _cents("-659.00")), ("month", "current", "6000", _cents("76.00")),
         ("ytd", "current", "4000", _cents("-180.00") + _cents("-209.00") + _cents("-1000.00") + 9000),
         ("ytd", "current", "6000", _cents("54.00") + _cents("76.00")),
-        ("month", "comparative", "4000", _cents("-620.00")), ("month", "comparative", "6000", _cents("73.50")),
+        ("month", "comparative", "4000", _cents("-620.00")),
+        ("month", "comparative", "6000", _cents("73.50")),
         ("ytd", "comparative", "4000", _cents("-180.00") + _cents("-210.00") + _cents("-900.00") + 7500),
         ("ytd", "comparative", "6000", _cents("60.00") + _cents("73.50")),
     ], columns=["scope", "side", "account", "amount"])
@@ -95,15 +96,19 @@ def _row(frame: pd.DataFrame, scope: str, figure: str, line: str) -> dict:
 def test_the_worked_example_by_hand() -> None:
     impact = constant_currency_impact(*_inputs(), chart=CHART, presentation_currency="USD")
     brl = _row(impact, "month", "revenue", "BRL")
-    assert (brl["comparative"], brl["reported"], brl["constant"]) == (Decimal("210"), Decimal("209"), Decimal("231"))
+    assert (brl["comparative"], brl["reported"], brl["constant"]) == (
+        Decimal("210"), Decimal("209"), Decimal("231"))
     assert (brl["growth"], brl["operational"], brl["translation"]) == (Decimal(-1), Decimal(21), Decimal(-22))
     usd = _row(impact, "month", "revenue", "USD")
     assert (usd["growth"], usd["operational"], usd["translation"]) == (Decimal(50), Decimal(50), Decimal(0))
     elim = _row(impact, "month", "revenue", "eliminations")
-    assert (elim["comparative"], elim["reported"], elim["translation"]) == (Decimal(-40), Decimal(-50), Decimal(0))
+    assert (elim["comparative"], elim["reported"], elim["translation"]) == (
+        Decimal(-40), Decimal(-50), Decimal(0))
     total = _row(impact, "month", "revenue", "total")
-    assert (total["comparative"], total["reported"], total["constant"]) == (Decimal(620), Decimal(659), Decimal(681))
-    assert (total["growth"], total["operational"], total["translation"]) == (Decimal(39), Decimal(61), Decimal(-22))
+    assert (total["comparative"], total["reported"], total["constant"]) == (
+        Decimal(620), Decimal(659), Decimal(681))
+    assert (total["growth"], total["operational"], total["translation"]) == (
+        Decimal(39), Decimal(61), Decimal(-22))
     # EBITDA: BRL opex 400.00 × 0.19 = 76.00 reported, × 0.21 = 84.00 at constant currency.
     ebitda = _row(impact, "month", "ebitda", "total")
     assert (ebitda["comparative"], ebitda["reported"], ebitda["constant"]) == (
@@ -115,7 +120,8 @@ def test_year_to_date_translates_each_month_at_its_own_month_a_year_earlier() ->
     """Nexon's method per month: Jan at Jan 2025's average, Feb at Feb 2025's, never a year mean."""
     impact = constant_currency_impact(*_inputs(), chart=CHART, presentation_currency="USD")
     brl = _row(impact, "ytd", "revenue", "BRL")
-    assert (brl["reported"], brl["constant"], brl["comparative"]) == (Decimal(389), Decimal(431), Decimal(390))
+    assert (brl["reported"], brl["constant"], brl["comparative"]) == (
+        Decimal(389), Decimal(431), Decimal(390))
     assert (brl["operational"], brl["translation"]) == (Decimal(41), Decimal(-42))
 
 
@@ -142,7 +148,8 @@ def test_rounded_once_half_even() -> None:
     assert _row(impact, "month", "revenue", "BRL")["constant"] == Decimal("0.02")
     three = pd.concat([lines, lines.iloc[:1]])
     impact = constant_currency_impact(three, consolidated, rates, CHART, "USD")
-    assert _row(impact, "month", "revenue", "BRL")["constant"] == Decimal("0.04")  # three: 0.0375 → 0.04; per line 3 × 0.01 = 0.03
+    # three lines: 0.0375 → 0.04 (per line it would be 3 × 0.01 = 0.03)
+    assert _row(impact, "month", "revenue", "BRL")["constant"] == Decimal("0.04")
 
 
 def test_a_missing_comparative_rate_is_said() -> None:

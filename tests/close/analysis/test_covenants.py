@@ -94,7 +94,8 @@ def test_the_demo_configures_covenants() -> None:
 
 
 @pytest.mark.parametrize(("table", "key", "words"), [
-    ('net_debt_to_ebitda_mx = "3"', "covenants.net_debt_to_ebitda_mx", "did you mean 'net_debt_to_ebitda_max'"),
+    ('net_debt_to_ebitda_mx = "3"', "covenants.net_debt_to_ebitda_mx",
+     "did you mean 'net_debt_to_ebitda_max'"),
     ('amber_headroom = "0.2"', "covenants.net_debt_to_ebitda_max", "at least one of"),
     ("interest_cover_min = 4.0", "covenants.interest_cover_min", "quotes"),
     ('minimum_liquidity = "-1"', "covenants.minimum_liquidity", "zero or more"),
