@@ -28,7 +28,7 @@ _EN: dict[str, str] = {
     "fx_title": "FX impact: constant-currency growth",
     "fx_intro": ("Growth against {period} split into operational growth at constant currency (this "
                  "period's local figures at the average rates of the same month last year) and the "
-                 "translation effect (reported − constant currency)."),
+                 "translation effect (reported – constant currency)."),
     "fx_cta_note": ("The balance sheet's translation difference is the CTA (cumulative translation "
                     "adjustment): see the exchange differences in the statement of changes in equity."),
     "fx_scope_month": "Month: {period} against {comparative}",
@@ -46,7 +46,7 @@ _EN: dict[str, str] = {
     "fx_col_translation": "Translation effect",
     "fx_line_eliminations": "Eliminations and journals",
     "fx_line_total": "Total",
-    "fx_check": "Check: CC growth + translation − reported growth",
+    "fx_check": "Check: CC growth + translation – reported growth",
     "fx_figure_revenue": "Net revenue",
     "fx_figure_ebitda": "EBITDA",
     "fx_figure_net_income": "Net income for the period",
@@ -90,7 +90,7 @@ _PT: dict[str, str] = {
     "fx_title": "Impacto cambial: crescimento em moeda constante",
     "fx_intro": ("Crescimento em relação a {period} separado em crescimento operacional em moeda "
                  "constante (valores locais do período pelas taxas médias do mesmo mês do ano "
-                 "anterior) e efeito de conversão (reportado − moeda constante)."),
+                 "anterior) e efeito de conversão (reportado – moeda constante)."),
     "fx_cta_note": ("A diferença de conversão do balanço é o CTA (ajuste acumulado de conversão): veja "
                     "as variações cambiais na demonstração das mutações do patrimônio líquido."),
     "fx_scope_month": "Mês: {period} contra {comparative}",
@@ -108,7 +108,7 @@ _PT: dict[str, str] = {
     "fx_col_translation": "Efeito de conversão",
     "fx_line_eliminations": "Eliminações e lançamentos",
     "fx_line_total": "Total",
-    "fx_check": "Conferência: cresc. MC + conversão − cresc. reportado",
+    "fx_check": "Conferência: cresc. MC + conversão – cresc. reportado",
     "fx_figure_revenue": "Receita líquida",
     "fx_figure_ebitda": "EBITDA",
     "fx_figure_net_income": "Lucro líquido do período",

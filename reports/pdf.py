@@ -759,15 +759,18 @@ def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
     return out
 
 
-def _text_table(tb: TextTable, widths: Sequence[float], font_size: float) -> list[Flowable]:
+def _text_table(tb: TextTable, widths: Sequence[float], font_size: float,
+                heading: ParagraphStyle = _H2) -> list[Flowable]:
     """Draw a ``reports.fx_pages`` table: labels wrap, check rows green at zero and red otherwise."""
     rows = [list(tb.header)] + [[_Wrap(r[0]), *r[1:]] for r in tb.rows]
     fills = [(r + 1, c, light) for r, c, light in tb.lights]
     fills += [(r + 1, len(tb.header) - 1, "green" if tb.rows[r][-1] in ("0.00", "0,00") else "red")
               for r in tb.checks]
-    return [CondPageBreak(40 * mm), Paragraph(_esc(tb.title), _H2),
-            _grid(rows, widths, span_rows=[r + 1 for r in tb.sections], total_rows=[r + 1 for r in tb.totals],
-                  fills=fills, font_size=font_size),
+    # Heading and table move to the next page together: a table split off its last rows (the
+    # check row alone on a page) reads as a fragment.
+    return [KeepTogether([Paragraph(_esc(tb.title), heading), _grid(
+                rows, widths, span_rows=[r + 1 for r in tb.sections], total_rows=[r + 1 for r in tb.totals],
+                fills=fills, font_size=font_size)]),
             *(Paragraph(_esc(n), _SMALL) for n in tb.notes)]
 
 
@@ -782,8 +785,7 @@ def _fx_and_covenants(data: BoardPackData) -> list[Flowable]:
             widths = [0.23, *[0.11] * 7] if len(tb.header) == 8 else [0.25, 0.25, 0.25, 0.25]
             out += _text_table(tb, widths, 6.5 if len(tb.header) == 8 else 7.5)
     for tb in covenant_tables(data):
-        out += [CondPageBreak(90 * mm), Paragraph(_esc(tb.title), _H1),
-                *_text_table(tb, [0.31, 0.13, 0.16, 0.14, 0.12, 0.14], 7.5)[2:]]
+        out += [Spacer(1, 10), *_text_table(tb, [0.31, 0.13, 0.16, 0.14, 0.12, 0.14], 7.5, _H1)]
     return out
 
 
