@@ -1,9 +1,9 @@
 """Covenants: a breach (red) or a thin headroom (amber) of a configured covenant is a finding.
 
 The figures and the tests are ``close.analysis.covenants``' (the board package shows the same
-ones); this check only turns them into evidence. Not configured: no finding at all.
+ones); this check only turns them into evidence.
 A breach is a ``fail`` and an amber a ``warn``, both in ``reasonableness``: they inform the
-review and the board, they do not make the consolidation wrong.
+review and the board, they do not make the consolidation wrong. Not configured: one pass saying so.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def check_covenants(ctx: ValidationContext) -> list[CheckResult]:
     """Each configured covenant tested on this month and the stored earlier months."""
     settings = ctx.covenants
     if settings is None:
-        return []
+        return [CheckResult(CODE, "reasonableness", "pass", None, None, None, None, None,
+                            "no covenants configured")]
     pc = ctx.presentation_currency
     months = [amounts(ctx.consolidated, "movement", pc),
               *(amounts(m, "movement", pc) for m in ctx.earlier_consolidated)]

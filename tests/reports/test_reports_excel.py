@@ -17,8 +17,8 @@ from reports.statements import build_statements
 # Text that a reader would take for an amount: decimals, maybe grouped, maybe in parentheses.
 _AMOUNT_LIKE = re.compile(r"^\(?-?\d{1,3}([,.]\d{3})*([.,]\d{2})\)?$|^-?\d+[.,]\d{2}$")
 SHEETS = ["Summary", "Balance Sheet", "P&L", "Cash Flow", "Equity", "Consolidating", "Trial Balance",
-          "FX Rates", "Eliminations", "Variances", "KPIs", "Validation", "Audit Log", "Charts",
-          "Definitions"]
+          "FX Rates", "Eliminations", "Variances", "KPIs", "Validation", "Audit Log", "FX Impact",
+          "Covenants", "Charts", "Definitions"]
 
 
 def _load(data: bytes) -> openpyxl.Workbook:
