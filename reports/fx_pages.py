@@ -33,7 +33,8 @@ _EN: dict[str, str] = {
                     "adjustment): see the exchange differences in the statement of changes in equity."),
     "fx_scope_month": "Month: {period} against {comparative}",
     "fx_scope_ytd": "Year to date: {period} against {comparative}",
-    "fx_missing": "{scope} not available: {reason}.",
+    "fx_missing_no_close": "{scope} not available: no effective close of {periods}.",
+    "fx_missing_no_rate": "{scope} not available: no stored average rate of {periods}.",
     "fx_col_line": "Currency",
     "fx_col_scope": "Scope",
     "fx_col_figure": "Figure",
@@ -95,7 +96,8 @@ _PT: dict[str, str] = {
                     "as variações cambiais na demonstração das mutações do patrimônio líquido."),
     "fx_scope_month": "Mês: {period} contra {comparative}",
     "fx_scope_ytd": "Acumulado no ano: {period} contra {comparative}",
-    "fx_missing": "{scope} indisponível: {reason}.",
+    "fx_missing_no_close": "{scope} indisponível: não há fechamento efetivo de {periods}.",
+    "fx_missing_no_rate": "{scope} indisponível: não há taxa média armazenada de {periods}.",
     "fx_col_line": "Moeda",
     "fx_col_scope": "Período",
     "fx_col_figure": "Indicador",
@@ -237,10 +239,10 @@ def fx_tables(data: BoardPackData, *, currencies: bool = True) -> tuple[list[Tab
     notes = [ft(loc, "fx_intro", period=format_period(impact.comparative_period, loc))]
     tables = [tb for tb in (fx_scope_table(impact, s, loc, currencies=currencies) for s in ("month", "ytd"))
               if tb is not None]
-    for scope, reason in impact.missing:
+    for scope, why, periods in impact.missing:
         scope_name = ft(loc, f"fx_scope_{scope}", period=format_period(impact.period, loc),
                         comparative=format_period(impact.comparative_period, loc))
-        notes.append(ft(loc, "fx_missing", scope=scope_name, reason=reason))
+        notes.append(ft(loc, f"fx_missing_{why}", scope=scope_name, periods=periods))
     if impact.rates and currencies:
         period, then = impact.rates[0][0], impact.comparative_period
         header = (ft(loc, "fx_col_currency"), ft(loc, "fx_col_rate_now", period=format_period(period, loc)),

@@ -56,6 +56,10 @@ IMPACT_COLUMNS = ("scope", "figure", "line", "comparative", "reported", "constan
 class MissingRate(ValueError):
     """A comparative-period average rate the constant-currency figure needs is not stored."""
 
+    def __init__(self, month: str, currency: str) -> None:
+        super().__init__(f"no average rate of {currency} for the month a year before {month}")
+        self.month, self.currency = month, currency
+
 
 @dataclass(frozen=True, slots=True)
 class ImpactRow:
@@ -82,7 +86,9 @@ class FxImpact:
         comparative_period: the same month a year earlier.
         rows: the table (``constant_currency_impact``), scopes that could be computed only.
         rates: ``(month, currency, this year's average, the same month's a year earlier)``.
-        missing: ``(scope, reason)`` for a scope that could not be computed.
+        missing: ``(scope, why, periods)`` for a scope that could not be computed: ``why`` is
+            ``no_close`` (no effective close of ``periods``) or ``no_rate`` (no stored average
+            rate of ``periods``); the documents word it in their locale.
 
     """
 
@@ -90,7 +96,7 @@ class FxImpact:
     comparative_period: str
     rows: tuple[ImpactRow, ...] = ()
     rates: tuple[tuple[str, str, Decimal, Decimal], ...] = ()
-    missing: tuple[tuple[str, str], ...] = ()
+    missing: tuple[tuple[str, str, str], ...] = ()
 
 
 def impact_rows(frame: pd.DataFrame, presentation_currency: str) -> tuple[ImpactRow, ...]:
@@ -162,7 +168,7 @@ def constant_currency_impact(lines: pd.DataFrame, consolidated: pd.DataFrame, ra
             ["scope", "month", "currency", "block"], sort=True)["local"].sum().items():
         rate = Decimal(1) if currency == pc else rate_of.get((month, currency))
         if rate is None:
-            raise MissingRate(f"no average rate of {currency} for the month a year before {month}")
+            raise MissingRate(month, currency)
         constant[(scope, currency)][block] -= from_minor(int(local), currency) * rate
     cons: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for (scope, side, account), amount in consolidated.groupby(

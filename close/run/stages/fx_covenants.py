@@ -39,6 +39,7 @@ from close.storage.runs import Run
 from reports.model import ConsolidatedBalance
 
 AVERAGE = "average"
+NO_CLOSE, NO_RATE = "no_close", "no_rate"  # why a scope is missing (FxImpact.missing)
 
 
 def _months(first: Period, last: Period) -> list[Period]:
@@ -74,21 +75,20 @@ def fx_impact_of(conn: Connection, run: Run, config: GroupConfig, chart: Chart,
     comparative = add_months(run.period, -12)
     py_run = earlier.get(comparative)
     if py_run is None or py_run not in stored:
-        reason = f"no effective close of {comparative}"
-        return FxImpact(run.period, comparative, missing=(("month", reason), ("ytd", reason)))
+        return FxImpact(run.period, comparative,
+                        missing=(("month", NO_CLOSE, comparative), ("ytd", NO_CLOSE, comparative)))
     codes = [str(c) for c, cls in chart.accounts["class"].items() if cls in INCOME_STATEMENT_CLASSES]
     months = _months(fiscal_year_first(run.period, config.fiscal_year_start), run.period)
     run_of = {m: earlier.get(m) for m in months} | {run.period: run.id}
     rates = _average_rates(conn, config, [*months, *(add_months(m, -12) for m in months)])
-    missing: list[tuple[str, str]] = []
+    missing: list[tuple[str, str, str]] = []
     scopes = {"month": [run.period], "ytd": months}
     for scope, needed in list(scopes.items()):
         lacking = sorted({add_months(m, -12) for m in needed for c in foreign
                           if (add_months(m, -12), c) not in rates})
         no_run = [m for m in needed if run_of[m] is None]
         if lacking or no_run:
-            missing.append((scope, f"no stored average rate of {_span(lacking)}" if lacking
-                            else f"no effective close of {_span(no_run)}"))
+            missing.append((scope, NO_RATE, _span(lacking)) if lacking else (scope, NO_CLOSE, _span(no_run)))
             del scopes[scope]
     if not scopes:
         return FxImpact(run.period, comparative, missing=tuple(missing),
@@ -119,7 +119,9 @@ def fx_impact_of(conn: Connection, run: Run, config: GroupConfig, chart: Chart,
             pd.DataFrame(cons, columns=["scope", "side", "account", "amount"]), frame,
             chart.accounts.reset_index(drop=True), pc)
     except MissingRate as exc:  # a rate only some entities need; the check above covers the group's
-        return FxImpact(run.period, comparative, missing=(("month", str(exc)), ("ytd", str(exc))))
+        last_year = add_months(exc.month, -12)
+        return FxImpact(run.period, comparative,
+                        missing=(("month", NO_RATE, last_year), ("ytd", NO_RATE, last_year)))
     return FxImpact(run.period, comparative, rows=impact_rows(impact, pc),
                     rates=_shown_rates(run.period, foreign, rates), missing=tuple(missing))
 
