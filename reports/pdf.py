@@ -785,7 +785,9 @@ def _fx_and_covenants(data: BoardPackData) -> list[Flowable]:
             widths = [0.23, *[0.11] * 7] if len(tb.header) == 8 else [0.25, 0.25, 0.25, 0.25]
             out += _text_table(tb, widths, 6.5 if len(tb.header) == 8 else 7.5)
     for tb in covenant_tables(data):
-        out += [Spacer(1, 10), *_text_table(tb, [0.31, 0.13, 0.16, 0.14, 0.12, 0.14], 7.5, _H1)]
+        # With its notes (the legend and the definitions): none of them alone on the next page.
+        out += [Spacer(1, 10),
+                KeepTogether(_text_table(tb, [0.31, 0.13, 0.16, 0.14, 0.12, 0.14], 7.5, _H1))]
     return out
 
 
