@@ -72,7 +72,8 @@ def test_liquidity_adds_the_undrawn_facilities() -> None:
 
 def test_the_check_fails_a_breach_and_warns_an_amber() -> None:
     """The clean close: cash 2,700.00 at month end; EBITDA 500.00 + 490.00 over two months."""
-    assert [(f.severity, f.message) for f in check_covenants(clean())] == [("pass", "no covenants configured")]
+    unconfigured = check_covenants(clean())
+    assert [(f.severity, f.message) for f in unconfigured] == [("pass", "no covenants configured")]
     ctx = clean(earlier_consolidated=(PRIOR_CONSOLIDATED,))
     breach = check_covenants(replace(ctx, covenants=CovenantSettings(minimum_liquidity=D(3000))))
     assert [(f.code, f.severity, f.actual, f.difference) for f in breach] == [
