@@ -42,6 +42,7 @@ _CHECKS: Mapping[str, tuple[str, str]] = {
     "SUSPENSE_NOT_CLEARED": ("Suspense accounts cleared", "Contas transitórias zeradas"),
     "ROUND_NUMBER_ENTRY": ("Round-number entries", "Lançamentos em valores redondos"),
     "RATIO_OUT_OF_BAND": ("Ratios within expected range", "Índices dentro da faixa esperada"),
+    "COVENANT_HEADROOM": ("Covenants within their limits", "Covenants dentro dos limites"),
     "JUST_UNDER_LIMIT": ("Entries just under approval limits",
                          "Lançamentos logo abaixo do limite de aprovação"),
     "FLUX_PRIOR_MONTH": ("Month-on-month movement check", "Verificação de variação mensal"),

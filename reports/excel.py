@@ -37,6 +37,7 @@ from reports.archive import normalize_zip
 from reports.board_words import kpi_name, kpi_reason
 from reports.budget_pages import entity_statement, full_year_statement
 from reports.format import format_period, format_score, to_excel_datetime
+from reports.fx_pages import covenant_tables, ft, fx_line_name, fx_tables
 from reports.labels import t
 from reports.model import BoardPackData
 from reports.presentation import (
@@ -436,6 +437,67 @@ def _fx_rates(book: _Book) -> None:
     sheet.finish()
 
 
+def _fx_impact(book: _Book) -> None:
+    """Return the FX impact (``reports.fx_pages``'s rows as numbers): growth, split and check as formulas."""
+    data, loc = book.data, book.data.locale
+    impact = data.fx_impact
+    if impact is None:
+        return
+    cols = ("fx_col_comparative", "fx_col_reported", "fx_col_constant", "fx_col_growth",
+            "fx_col_operational", "fx_col_operational_pct", "fx_col_translation", "fx_check")
+    sheet = _Sheet(book, "sheet_fx_impact", ft(loc, "fx_title"), [
+        (ft(loc, "fx_col_scope"), "text"), (ft(loc, "fx_col_figure"), "text"),
+        (ft(loc, "fx_col_line"), "text"),
+        *((ft(loc, c), "percent" if c == "fx_col_operational_pct" else "amount") for c in cols)])
+    sheet.width(1, 24)
+    sheet.width(2, 26)
+    for col in range(3, 10):  # wide enough for the headings, which do not wrap
+        sheet.width(col, 22)
+    sheet.width(10, 44)
+    for row in impact.rows:
+        r = sheet.row + 1  # 1-based row of the formulas
+        scope = ft(loc, f"fx_scope_{row.scope}", period=format_period(impact.period, loc),
+                   comparative=format_period(impact.comparative_period, loc)).split(":")[0]
+        pct = None if row.comparative == 0 else row.operational / abs(row.comparative)
+        sheet.append([scope, ft(loc, f"fx_figure_{row.figure}"), fx_line_name(row, loc),
+                      row.comparative, row.reported, row.constant, f"=E{r}-D{r}", f"=F{r}-D{r}",
+                      f'=IF(D{r}=0,"",H{r}/ABS(D{r}))', f"=E{r}-F{r}", f"=H{r}+J{r}-G{r}"],
+                     props={"bold": True} if row.line == "total" else None,
+                     cached=[None] * 6 + [row.growth, row.operational, "" if pct is None else pct,
+                                          row.translation, row.unexplained])
+    _, notes = fx_tables(data)
+    for note in notes:
+        sheet.append([note, *([None] * 10)])
+    sheet.finish(autofilter=False)
+
+
+def _covenants(book: _Book) -> None:
+    """Return the covenants with their headroom and status, then the figures (only when configured)."""
+    data, loc = book.data, book.data.locale
+    for tb in covenant_tables(data):
+        report = data.covenants
+        sheet = _Sheet(book, "sheet_covenants", tb.title, [
+            (tb.header[0], "text"), (ft(loc, "cov_col_limit"), "amount"), (tb.header[2], "amount"),
+            (tb.header[3], "amount"), (tb.header[4], "percent"), (tb.header[5], "text")])
+        sheet.width(0, 40)
+        sheet.width(4, 18)
+        for test, cells in zip(report.tests, tb.rows, strict=False):
+            sheet.append([cells[0], test.limit, test.value, test.headroom, test.headroom_pct, None])
+            sheet.ws.write_string(sheet.row - 1, 5, cells[5], book.formats.get(_light(
+                {"green": "green", "amber": "yellow", "red": "red"}[test.status])))
+        f = report.figures
+        sheet.append([ft(loc, "cov_figures"), None, None, None, None, None], props={"bold": True})
+        for key, value in (("cov_fig_borrowings", f.borrowings), ("cov_fig_cash", f.cash),
+                           ("cov_fig_net_debt", f.net_debt), ("cov_fig_ltm_ebitda", f.ltm_ebitda),
+                           ("cov_fig_ltm_interest", f.ltm_interest),
+                           ("cov_fig_undrawn", f.undrawn_facilities),
+                           ("cov_fig_liquidity", f.liquidity)):
+            sheet.append([ft(loc, key, months=f.months), None, value, None, None, None])
+        for note in tb.notes:
+            sheet.append([note, None, None, None, None, None])
+        sheet.finish(autofilter=False)
+
+
 def _eliminations(book: _Book) -> None:
     data = book.data
     loc = data.locale
@@ -685,6 +747,8 @@ def build_workbook(data: BoardPackData) -> bytes:
     _statement_sheet(book, st.equity_changes, "sheet_soce")
     for add in _SHEETS:
         add(book)
+    _fx_impact(book)
+    _covenants(book)
     _charts(book, st)
     _definitions(book)
     wb.set_properties({

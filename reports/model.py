@@ -36,6 +36,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from close.analysis.constant_currency import FxImpact
+from close.analysis.covenants import CovenantReport
 from close.engine.types import AccountClass, AccountCode, Currency, EntityId, Period, RunId
 from reports.budget_model import EntityResults, FullYearBudget
 
@@ -664,6 +666,11 @@ class BoardPackData:
             columns), ``None`` without a budget in the presentation currency.
         entity_results: the entities' own results against their budgets, ``None`` when the
             worksheet is not available.
+        fx_impact: growth against the same period last year split into constant-currency growth
+            and translation (``close.analysis.constant_currency``); ``None`` without a foreign
+            operation.
+        covenants: the configured covenants with their headroom (``close.analysis.covenants``);
+            ``None`` when the group configures none (nothing is shown).
 
     """
 
@@ -705,6 +712,8 @@ class BoardPackData:
     signoff: SignOff | None = None
     full_year_budget: FullYearBudget | None = None
     entity_results: EntityResults | None = None
+    fx_impact: FxImpact | None = None
+    covenants: CovenantReport | None = None
 
     def __post_init__(self) -> None:
         """Refuse what would make the documents lie or depend on the machine.

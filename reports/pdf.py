@@ -69,6 +69,8 @@ from reports.format import (
     format_short_period,
     format_timestamp,
 )
+from reports.fx_pages import Table as TextTable
+from reports.fx_pages import covenant_tables, ft, fx_tables
 from reports.labels import t
 from reports.model import BoardPackData, Entity, Kpi
 from reports.presentation import (
@@ -761,6 +763,38 @@ def _charts(data: BoardPackData, st: Statements) -> list[Flowable]:
     return out
 
 
+def _text_table(tb: TextTable, widths: Sequence[float], font_size: float,
+                heading: ParagraphStyle = _H2) -> list[Flowable]:
+    """Draw a ``reports.fx_pages`` table: labels wrap, check rows green at zero and red otherwise."""
+    rows = [list(tb.header)] + [[_Wrap(r[0]), *r[1:]] for r in tb.rows]
+    fills = [(r + 1, c, light) for r, c, light in tb.lights]
+    fills += [(r + 1, len(tb.header) - 1, "green" if tb.rows[r][-1] in ("0.00", "0,00") else "red")
+              for r in tb.checks]
+    # Heading and table move to the next page together: a table split off its last rows (the
+    # check row alone on a page) reads as a fragment.
+    return [KeepTogether([Paragraph(_esc(tb.title), heading), _grid(
+                rows, widths, span_rows=[r + 1 for r in tb.sections], total_rows=[r + 1 for r in tb.totals],
+                fills=fills, font_size=font_size)]),
+            *(Paragraph(_esc(n), _SMALL) for n in tb.notes)]
+
+
+def _fx_and_covenants(data: BoardPackData) -> list[Flowable]:
+    """Return the FX impact page and, when configured, the covenants (``reports.fx_pages``)."""
+    loc, out = data.locale, []
+    tables, notes = fx_tables(data)
+    if tables or notes:
+        out += [PageBreak(), Paragraph(_esc(ft(loc, "fx_title")), _H1),
+                *(Paragraph(_esc(n), _SMALL) for n in notes)]
+        for tb in tables:
+            widths = [0.23, *[0.11] * 7] if len(tb.header) == 8 else [0.25, 0.25, 0.25, 0.25]
+            out += _text_table(tb, widths, 6.5 if len(tb.header) == 8 else 7.5)
+    for tb in covenant_tables(data):
+        # With its notes (the legend and the definitions): none of them alone on the next page.
+        out += [Spacer(1, 10),
+                KeepTogether(_text_table(tb, [0.31, 0.13, 0.16, 0.14, 0.12, 0.14], 7.5, _H1))]
+    return out
+
+
 def _entity_table(data: BoardPackData, e: Entity, f: EntityFigures) -> Table:
     loc = data.locale
     cur = data.presentation_currency
@@ -1117,7 +1151,8 @@ def build_board_pdf(data: BoardPackData) -> bytes:
     story: list[Flowable] = [
         *_cover(data, "board_package"), *_contents(data), PageBreak(),
         *_executive_summary(data, st), *_statements(data, st), *_commentary(data),
-        *_charts(data, st), *_companies(data), *_close_status(data), *_intercompany(data),
+        *_charts(data, st), *_fx_and_covenants(data), *_companies(data), *_close_status(data),
+        *_intercompany(data),
         *_appendix(data)]
     for flowable in story:
         if isinstance(flowable, _PrefilledContents):

@@ -42,6 +42,7 @@ from reports.format import (
     format_timestamp,
     to_excel_datetime,
 )
+from reports.fx_pages import covenant_tables, ft, fx_tables
 from reports.labels import t
 from reports.model import BoardPackData, Kpi
 from reports.presentation import (
@@ -609,6 +610,46 @@ def _validation(prs: Presentation, data: BoardPackData) -> None:
                      row_height=0.3)
 
 
+def _fx_and_covenant_slides(prs: Presentation, data: BoardPackData) -> None:
+    """Add the FX impact slides (a figure's total per scope) and, when configured, the covenants."""
+    loc = data.locale
+    tables, notes = fx_tables(data, currencies=False)
+    for tb in tables or ([None] if notes else []):
+        slide = _new_slide(prs, ft(loc, "fx_title"))
+        bottom = Inches(1.25)
+        if tb is not None:
+            _text(slide, _MARGIN, bottom, Inches(12.33), Inches(0.35), [tb.title], size=13, bold=True,
+                  color=_NAVY)
+            _paged_table(prs, slide, tb.title, [list(tb.header), *map(list, tb.rows)], _MARGIN, 1.7, 12.33,
+                         [2.9, 1.35, 1.35, 1.35, 1.3, 1.35, 1.0, 1.3], locale=loc, size=10, row_height=0.27)
+            bottom = _shape_bottom(slide)
+        top = bottom + Inches(0.15)
+        _text(slide, _MARGIN, top, Inches(12.33), Inches(_BOTTOM_IN) - top, notes, size=10, color=_GREY,
+              space_after=2)
+    for tb in covenant_tables(data):
+        slide = _new_slide(prs, tb.title)
+        _paged_table(prs, slide, tb.title, [list(tb.header), *map(list, tb.rows)], _MARGIN, 1.3, 12.33,
+                     [3.7, 2.1, 2.0, 1.7, 1.5, 1.3], locale=loc, size=10, row_height=0.27)
+        table = slide.shapes[-1]
+        for r, c, light in tb.lights:
+            cell = table.table.cell(r + 1, c)
+            cell.fill.solid()
+            cell.fill.fore_color.rgb = _rgb(LIGHT_FILL[light])
+        bottom = _shape_bottom(slide) + Inches(0.15)
+        # The definitions are in the PDF's appendix; the slide keeps the legend and the LTM note.
+        _text(slide, _MARGIN, bottom, Inches(12.33), Inches(_BOTTOM_IN) - bottom, list(tb.notes[:-3]),
+              size=10, color=_GREY, space_after=2)
+
+
+def _shape_bottom(slide: Slide) -> Emu:
+    """Return the bottom edge of the slide's last shape, with a tenth more for a table.
+
+    A table's height is its measured rows; LibreOffice draws them up to about a tenth taller.
+    """
+    shape = slide.shapes[-1]
+    return Emu(shape.top + int(shape.height * 1.1))
+
+
 def _footers(prs: Presentation, data: BoardPackData) -> None:
     loc = data.locale
     total = len(prs.slides)
@@ -659,6 +700,7 @@ def build_deck(data: BoardPackData) -> bytes:
     _financial_performance(prs, data, st)
     _waterfall(prs, data, st)
     _bridges(prs, data, st)
+    _fx_and_covenant_slides(prs, data)
     _kpi_trends(prs, data)
     _companies(prs, data)
     _validation(prs, data)

@@ -26,7 +26,8 @@ Categories and what a failure means:
 * ``intercompany``: pairs left uneliminated (fail) or plugged to suspense (warn), both sides shown.
 * ``reasonableness`` (warn): flux against the prior month and the budget beyond the analysis
   ``[thresholds]`` (per-class overrides in ``[validation.materiality.<class>]``); key ratios
-  (current ratio, gross margin …) outside their ``[validation.ratio_bands]``.
+  (current ratio, gross margin …) outside their ``[validation.ratio_bands]``; a configured
+  ``[covenants]`` limit broken (fail) or with headroom under the amber threshold (warn).
 
 Checks whose findings scale with the data (per line or per account) list at most
 :data:`MAX_LISTED_PER_ENTITY` findings per entity, largest first, plus one finding summarising the
@@ -59,6 +60,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from close.checks.covenants import check_covenants
 from close.checks.diagnostics import (
     check_abnormal_balances,
     check_benford_first_digit,
@@ -125,6 +127,7 @@ __all__ = [
     "check_balance_sheet_balances",
     "check_benford_first_digit",
     "check_consolidated_tb_sums_to_zero",
+    "check_covenants",
     "check_cta_reconciles",
     "check_debits_equal_credits",
     "check_dormant_accounts",
@@ -182,6 +185,7 @@ CHECKS: tuple[Check, ...] = (
     check_key_ratios,
     check_ar_aging_reconciles,
     check_ecl_allowance_booked,
+    check_covenants,
 )
 
 

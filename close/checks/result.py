@@ -14,6 +14,7 @@ from close.config import (
     Thresholds,
     ValidationSettings,
 )
+from close.config.covenants import CovenantSettings
 from close.engine.chart import Chart
 from close.engine.types import AccountCode, Currency, EntityId, Period
 from close.rates.model import FxRate
@@ -109,6 +110,10 @@ class ValidationContext:
     # Findings of the receivables (aging against the TB, the IFRS 9 allowance), computed by the
     # stage from the receivables file with close/checks/receivables.py; scored like the others.
     receivables_findings: tuple[CheckResult, ...] = ()
+    # [covenants] (None: not configured, no finding) and the consolidated frames of the stored
+    # earlier months (most recent first, up to 11) that complete the last twelve months.
+    covenants: CovenantSettings | None = None
+    earlier_consolidated: tuple[pd.DataFrame, ...] = ()
     # Integer keys of the big frames, built once on first use and shared by the checks (5 million
     # lines are factorized once, not once per check). Private; a replace() starts a fresh one.
     _memo: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)

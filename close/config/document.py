@@ -26,6 +26,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from close.analysis.receivables.settings import ReceivablesTable
+from close.config.covenants import CovenantsTable
 from close.config.errors import did_you_mean
 from close.config.records import (
     AI_DEFAULTS,
@@ -415,6 +416,7 @@ class GroupDocument(TomlTable):
     checklist: tuple[ChecklistTable, ...] = described("[[checklist]] tasks", ())
     dividends: tuple[DividendTable, ...] = described("[[dividends]] tables", ())
     receivables: ReceivablesTable = ReceivablesTable()
+    covenants: CovenantsTable | None = described("the [covenants] table: limits of the facilities", None)
 
     @model_validator(mode="after")
     def _consistent(self) -> GroupDocument:
@@ -438,7 +440,8 @@ class GroupDocument(TomlTable):
             source_name=source, distribution=distribution, calendar=self.calendar.settings(),
             checklist=tuple(t.task() for t in self.checklist),
             dividends=tuple(Dividend(**dict(d)) for d in self.dividends),
-            signoff_by_another=self.review.signoff_by_another, receivables=self.receivables.settings())
+            signoff_by_another=self.review.signoff_by_another, receivables=self.receivables.settings(),
+            covenants=None if self.covenants is None else self.covenants.settings())
 
 
 def _check_hierarchy(entities: tuple[EntityTable, ...]) -> None:

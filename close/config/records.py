@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from close.analysis.receivables.settings import ReceivablesSettings
+from close.config.covenants import CovenantSettings
 from close.engine.types import Currency, EntityId
 from close.errors import ConfigError
 from close.rates.settings import RatePolicy
@@ -277,6 +278,7 @@ class GroupConfig:
     dividends: tuple[Dividend, ...] = ()  # intragroup dividends, translated at their declaration date
     signoff_by_another: bool = False  # [review] signoff_by_another: who approved a run may not sign it off
     receivables: ReceivablesSettings = field(default_factory=ReceivablesSettings)  # aging, ECL, drafts
+    covenants: CovenantSettings | None = None  # [covenants]: tested and shown only when configured
 
     def entity(self, entity_id: EntityId) -> EntityConfig:
         """Return one entity by id.

@@ -63,6 +63,7 @@ CASH_SUBCLASS = "cash"
 CURRENT_ASSET_TAG = "current_asset"
 CURRENT_LIABILITY_TAG = "current_liability"
 DEBT_TAG = "debt"
+INTEREST_SUBCLASS = "finance_cost"  # interest expense: the covenants' interest cover
 CAPEX_SUBCLASSES = frozenset({"ppe", "intangible"})
 
 
@@ -152,6 +153,33 @@ DEFINITIONS: tuple[Definition, ...] = (
                "Fluxo de caixa livre",
                "caixa líquido das atividades operacionais − investimentos em imobilizado e intangível "
                "(subclasses ppe e intangible)"),
+    Definition("constant_currency", "Constant currency",
+               "this period's local figures translated at the average rates of the same month a "
+               "year earlier (each month of the year to date at its own month's rate); "
+               "constant-currency growth = constant currency − last year as reported; translation "
+               "effect = reported − constant currency. The balance sheet's translation difference "
+               "is the CTA",
+               "Moeda constante",
+               "valores locais do período convertidos pelas taxas médias do mesmo mês do ano anterior "
+               "(cada mês do acumulado pela taxa do seu mês); crescimento em moeda constante = moeda "
+               "constante − ano anterior reportado; efeito de conversão = reportado − moeda constante. "
+               "A diferença de conversão do balanço é o CTA"),
+    Definition("net_debt_to_ebitda", "Net debt / EBITDA (LTM)",
+               "net debt ÷ EBITDA of the last twelve months (this month and the stored earlier "
+               "months; fewer than twelve are said, not annualised)",
+               "Dívida líquida / EBITDA (12 meses)",
+               "dívida líquida ÷ EBITDA dos últimos doze meses (este mês e os meses anteriores "
+               "armazenados; menos de doze é indicado, sem anualizar)"),
+    Definition("interest_cover", "Interest cover (LTM)",
+               "EBITDA ÷ interest expense (subclass finance_cost), both of the last twelve months",
+               "Cobertura de juros (12 meses)",
+               "EBITDA ÷ despesa de juros (subclasse finance_cost), ambos dos últimos doze meses"),
+    Definition("liquidity", "Liquidity",
+               "cash and cash equivalents (subclass cash) + undrawn committed facilities (from the "
+               "group config)",
+               "Liquidez",
+               "caixa e equivalentes (subclasse cash) + linhas de crédito compromissadas não sacadas "
+               "(da configuração do grupo)"),
 )
 
 

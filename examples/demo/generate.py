@@ -1436,6 +1436,13 @@ concurrency = 4
 # heuristic of the mapping check (1 asset, 2 liabilities, 3+ results) does not apply to it.
 class_prefix_skip = ["EU1"]
 
+[covenants]  # the facilities' covenants (USD): the package shows the headroom, validation flags amber/red
+net_debt_to_ebitda_max = "2.5"
+interest_cover_min = "34.0"
+minimum_liquidity = "15000000"
+undrawn_facilities = "750000"  # committed revolving credit line, not drawn
+amber_headroom = "0.25"
+
 [rates]  # the demo's rates come from rates.csv: no request to the BCB or the ECB
 sources = { BRL = "file", EUR = "file" }
 

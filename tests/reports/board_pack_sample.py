@@ -17,9 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
+
 from close.analysis.commentary_text import DATA_ONLY_LABELS, headline_sentence
+from close.analysis.constant_currency import FxImpact, constant_currency_impact, impact_rows
+from close.analysis.covenants import CovenantReport, covenant_figures, evaluate_covenants
 from close.analysis.variances import account_nature
-from close.engine.money import ZERO, D, quantize_cents
+from close.config.covenants import CovenantSettings
+from close.engine.money import ZERO, D, quantize_cents, to_minor
 from reports.budget_model import AccountYear, EntityAmount, EntityResults, FullYearBudget
 from reports.model import (
     AuditEvent,
@@ -626,7 +631,9 @@ def sample_board_pack(*, n_entities: int = 4, locale: Locale = "en-US", with_bud
         audit_log=tuple(audit), positions=tuple(reversed(positions)),
         close_steps=_close_steps(start), checklist=_checklist(), intercompany=_intercompany(),
         full_year_budget=_full_year(budget) if with_budget else None,
-        entity_results=_entity_results(ents, current, prev, by_code, factors, with_budget))
+        entity_results=_entity_results(ents, current, prev, by_code, factors, with_budget),
+        fx_impact=_fx_impact(ents, chart, balances, prior_year),
+        covenants=_covenants(chart, balances, hist_tuple))
     return data
 
 
@@ -667,6 +674,51 @@ def _entity_results(ents: tuple[_Ent, ...], current: _Consolidation, prev: _Cons
     return EntityResults(actual=actual, budget=budget,
                          adjustments=tuple(EntityAmount("", a, m, y) for a, (m, y) in sorted(adjust.items())),
                          shown=tuple(e.id for e in ents))
+
+
+def _fx_impact(ents: tuple[_Ent, ...], chart: tuple[ChartAccount, ...],
+               balances: tuple[ConsolidatedBalance, ...], prior_year: Comparative) -> FxImpact:
+    """The FX impact through ``close.analysis.constant_currency``, from the sample's own months and rates."""
+    lines, consolidated = [], []
+    for scope, months in (("month", (MONTH,)), ("ytd", tuple(range(1, MONTH + 1)))):
+        for side, year in (("current", YEAR), ("comparative", YEAR - 1)):
+            for e in ents:
+                for m in months:
+                    rate = _average_rate(e.currency, year, m)
+                    lines += [(scope, side, f"{YEAR}-{m:02d}", e.currency, code, to_minor(local, e.currency),
+                               to_minor(_q(local * rate), "USD"))
+                              for code, local in _monthly_income(e, year, m).items()]
+            source = balances if side == "current" else prior_year.balances
+            consolidated += [(scope, side, b.account,
+                              to_minor(b.month if scope == "month" else b.closing, "USD")) for b in source]
+    foreign = sorted({e.currency for e in ents} - {"USD"})
+    rates = pd.DataFrame([(f"{YEAR}-{m:02d}", c, _average_rate(c, YEAR - 1, m)) for m in range(1, MONTH + 1)
+                          for c in foreign], columns=["month", "currency", "rate"])
+    frame = constant_currency_impact(
+        pd.DataFrame(lines, columns=["scope", "side", "month", "currency", "account", "local", "translated"]),
+        pd.DataFrame(consolidated, columns=["scope", "side", "account", "amount"]), rates,
+        pd.DataFrame([(a.code, a.account_class, a.subclass, a.system_role or "") for a in chart],
+                     columns=["code", "class", "subclass", "system_role"]), "USD")
+    return FxImpact(PERIOD, f"{YEAR - 1}-{MONTH:02d}", rows=impact_rows(frame, "USD"),
+                    rates=tuple((PERIOD, c, _average_rate(c, YEAR, MONTH), _average_rate(c, YEAR - 1, MONTH))
+                                for c in foreign))
+
+
+# Limits that give one covenant of each colour in the 4-entity sample.
+SAMPLE_COVENANTS = CovenantSettings(net_debt_to_ebitda_max=D("2.5"), interest_cover_min=D("19.0"),
+                                    minimum_liquidity=D("5000000"), undrawn_facilities=D("1000000"),
+                                    amber_headroom=D("0.15"))
+
+
+def _covenants(chart: tuple[ChartAccount, ...], balances: tuple[ConsolidatedBalance, ...],
+               history: tuple[PeriodResult, ...]) -> CovenantReport:
+    """The covenants through ``close.analysis.covenants``: this month and the sample's history."""
+    months = [{b.account: b.month for b in balances},
+              *({b.account: b.month for b in h.balances} for h in reversed(history[1:]))]
+    accounts = [(a.code, a.account_class, a.subclass, a.system_role, a.kpi_tags) for a in chart]
+    figures = covenant_figures({b.account: b.closing for b in balances}, months, accounts,
+                               SAMPLE_COVENANTS.undrawn_facilities)
+    return evaluate_covenants(SAMPLE_COVENANTS, figures)
 
 
 def _close_steps(start: datetime) -> tuple[CloseStep, ...]:

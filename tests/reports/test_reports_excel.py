@@ -19,7 +19,8 @@ from reports.statements import build_statements
 _AMOUNT_LIKE = re.compile(r"^\(?-?\d{1,3}([,.]\d{3})*([.,]\d{2})\)?$|^-?\d+[.,]\d{2}$")
 SHEETS = ["Summary", "Balance Sheet", "P&L", "P&L Full Year", "Entities vs Budget", "Cash Flow", "Equity",
           "Consolidating", "Trial Balance", "FX Rates", "Eliminations", "Variances", "KPIs", "Validation",
-          "Audit Log", "Charts", "Definitions"]
+          "Audit Log", "FX Impact",
+          "Covenants", "Charts", "Definitions"]
 
 
 def _load(data: bytes) -> openpyxl.Workbook:

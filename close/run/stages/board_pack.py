@@ -51,6 +51,7 @@ from close.run.stages.board_budget import (
     full_year_budget_of,
     prior_worksheet_run,
 )
+from close.run.stages.fx_covenants import covenants_of, fx_impact_of
 from close.run.state import RunStatus
 from close.run.summary import fact_in_units
 from close.run.workflow.checklist import overdue
@@ -222,6 +223,8 @@ def load_board_pack(conn: Connection, run: Run) -> BoardPackData:
                                              run.period, config.fiscal_year_start, pc),
         entity_results=entity_results_of(conn, run, config, chart, entities, worksheet, budget_rows,
                                          prior_worksheet),
+        fx_impact=fx_impact_of(conn, run, config, chart, earlier, stored),
+        covenants=covenants_of(config, chart, run.period, balances, earlier, stored),
     )
 
 

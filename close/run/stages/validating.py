@@ -12,8 +12,9 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from close.analysis.budget import parse_budget
+from close.analysis.covenants import LTM_MONTHS
 from close.checks import ValidationContext, run_checks
-from close.engine.periods import previous_period
+from close.engine.periods import add_months, previous_period
 from close.engine.types import EntityId, RunId
 from close.run.env import StageEnv
 from close.run.inputs import load_config, load_run_chart, read_file
@@ -46,6 +47,20 @@ def budget_of(data: bytes | None, period: str, currency: str, source: str = "bud
     if data is None:
         return None
     return parse_budget(data, period=period, currency=currency, source=source)[["std_account", "amount"]]
+
+
+def earlier_consolidated(conn: Connection, group_id: str, period: str, pc: str) -> tuple[pd.DataFrame, ...]:
+    """Return the consolidated balances of the 11 months before ``period`` (effective runs), latest first.
+
+    A month without an effective run is left out (the covenants then say how many months the
+    last twelve cover).
+    """
+    out = []
+    for back in range(1, LTM_MONTHS):
+        earlier = effective_run(conn, group_id, add_months(period, -back))
+        if earlier is not None:
+            out.append(consolidated_of(conn, earlier.id, pc))
+    return tuple(out)
 
 
 def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutput:
@@ -81,6 +96,9 @@ def validate_run(env: StageEnv, run: Run, _entity: EntityId | None) -> StageOutp
             fiscal_year_start=config.fiscal_year_start,
             unexplained=unexplained_of(conn, run.id),
             receivables_findings=receivables_findings(aged_titles(conn, run, config), local, config),
+            covenants=config.covenants,
+            earlier_consolidated=earlier_consolidated(conn, config.id, run.period, pc)
+            if config.covenants is not None else (),
         )
     report = run_checks(ctx)
     tenant = env.db.tenant

@@ -127,6 +127,24 @@ def _check_cash_flow(data: BoardPackData, st: Statements, lines: list[dict[str, 
         (data.period, cf.value("fx_effect", 0), expected)
 
 
+def _check_fx_impact(data: BoardPackData, st: Statements) -> None:
+    """The FX impact's reported totals are the headline figures and every row reconciles to 0.00.
+
+    The demo's first twelve months have no close a year earlier (the table says so); its rates
+    file starts in 2025-09, so the year to date at constant currency is said to be missing too.
+    """
+    impact = data.fx_impact
+    assert impact is not None, data.period
+    if impact.comparative_period < "2025-10":
+        assert not impact.rows and impact.missing, data.period
+        return
+    totals = {r.figure: r.reported for r in impact.rows if r.scope == "month" and r.line == "total"}
+    assert totals == {"revenue": st.headline("revenue_month"), "ebitda": st.headline("ebitda_month"),
+                      "net_income": st.headline("net_income_month")}, data.period
+    assert all(r.unexplained == 0 and r.operational + r.translation == r.growth for r in impact.rows)
+    assert impact.missing == (("ytd", "no_rate", "2025-01 … 2025-08"),), impact.missing
+
+
 def _check_equity_changes(data: BoardPackData, st: Statements) -> None:
     """IAS 1.106: the closing row is the balance sheet's equity; without a year-end, no rows."""
     soce = st.equity_changes
@@ -148,6 +166,7 @@ def test_every_headline_figure_has_one_value_in_every_demo_month(demo_close: Dem
         _check_month(data, st)
         _check_cash_flow(data, st, lines)
         _check_equity_changes(data, st)
+        _check_fx_impact(data, st)
 
 
 @pytest.mark.timeout(900)
