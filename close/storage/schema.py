@@ -28,6 +28,12 @@ _EMPTY = sa.text("''")
 _EMPTY_JSON = sa.text("'{}'::jsonb")
 _FALSE = sa.text("false")
 
+
+def current_tenant() -> sa.ColumnElement[str]:
+    """The tenant of the transaction (``SET LOCAL app.tenant_id`` in ``Database.tx``): every insert's tenant_id."""
+    return sa.func.current_setting("app.tenant_id")
+
+
 # The helpers below declare NOT NULL unless told otherwise, as most columns are; a bare
 # ``sa.Column`` keeps SQLAlchemy's default (nullable unless part of the primary key).
 
