@@ -290,12 +290,14 @@ def copy_to_child(conn: Connection, parent: RunId, child: RunId, stages: Sequenc
         conn.execute(_copy_rows(run_inputs, child, {"version": sa.literal(1)},
                                 run_inputs.c.run_id == parent, run_inputs.c.name == item["name"],
                                 run_inputs.c.version == item["version"],
-                                columns=("name", "version", "kind", "entity_id", "sha256", "size", "content")))
+                                columns=("name", "version", "kind", "entity_id", "sha256", "size",
+                                         "content")))
     conn.execute(_copy_rows(trial_balances, child, {}, trial_balances.c.run_id == parent))
     conn.execute(_copy_rows(account_mappings, child, {}, account_mappings.c.run_id == parent))
     conn.execute(_copy_rows(run_stages, child, {}, run_stages.c.run_id == parent,
                             run_stages.c.stage.in_(list(stages)),
-                            columns=("stage", "entity_id", "status", "attempt", "output_digest", "started_at")))
+                            columns=("stage", "entity_id", "status", "attempt", "output_digest",
+                                     "started_at")))
 
 
 def _copy_rows(table: sa.Table, child: RunId, replace: dict[str, sa.ColumnElement[Any]],
@@ -304,8 +306,9 @@ def _copy_rows(table: sa.Table, child: RunId, replace: dict[str, sa.ColumnElemen
 
     ``columns`` (default: all the table's) follow tenant_id and run_id; ``replace`` gives some a new value.
     """
-    names = ["tenant_id", "run_id", *(columns if columns is not None else
-                                       [c.name for c in table.columns if c.name not in ("tenant_id", "run_id")])]
+    if columns is None:
+        columns = [c.name for c in table.columns if c.name not in ("tenant_id", "run_id")]
+    names = ["tenant_id", "run_id", *columns]
     replace = {**replace, "run_id": sa.cast(sa.literal(child), table.c.run_id.type)}
     picked = sa.select(*(replace.get(n, table.c[n]) for n in names)).where(*where)
     return table.insert().from_select(names, picked)

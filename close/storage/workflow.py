@@ -76,7 +76,7 @@ def reopen_task(conn: Connection, group_id: str, period: Period, task_id: str) -
 
 
 def _task(group_id: str, period: Period, task_id: str) -> tuple[sa.ColumnElement[bool], ...]:
-    """The WHERE clause of one task of the period."""
+    """Return the WHERE clause of one task of the period."""
     t = close_tasks.c
     return t.group_id == group_id, t.period == period, t.task_id == task_id
 
@@ -145,7 +145,8 @@ def undelivered_alerts(conn: Connection, *, limit: int = 500) -> list[dict[str, 
     e, r, d = run_events.c, close_runs.c, deliveries.c
     sent = sa.exists().where(d.kind == "alert", d.status == "SENT",
                              d.idempotency_key.like(sa.func.concat("alert:", e.id, ":%")))
-    rows = conn.execute(sa.select(e.id, e.run_id, e.message, e.stage, e.entity_id, e.detail, r.group_id, r.period)
+    rows = conn.execute(sa.select(e.id, e.run_id, e.message, e.stage, e.entity_id, e.detail, r.group_id,
+                                  r.period)
                         .select_from(run_events.join(close_runs, r.id == e.run_id))
                         .where(e.kind == "alert", ~sent).order_by(e.id).limit(limit)).all()
     return [{"event_id": r[0], "run_id": r[1], "message": r[2], "stage": r[3], "entity": r[4],
@@ -178,7 +179,7 @@ def gate_of(conn: Connection, run_id: RunId) -> dict[str, object] | None:
 
 
 def _moves_to(run_id: RunId, status: str) -> tuple[sa.ColumnElement[bool], ...]:
-    """The WHERE clause of the run's transition events into ``status``."""
+    """Return the WHERE clause of the run's transition events into ``status``."""
     e = run_events.c
     return e.run_id == run_id, e.kind == "transition", e.detail["to"].astext == status
 
@@ -244,7 +245,8 @@ def steps_until_reporting(conn: Connection, run_id: RunId) -> list[tuple[datetim
     """Return the run's status changes up to its last move into REPORTING: (at, to-status)."""
     e = run_events.c
     rows = conn.execute(sa.select(e.at, e.detail["to"].astext)
-                        .where(e.run_id == run_id, e.kind == "transition", e.id <= _reporting_cutoff(conn, run_id))
+                        .where(e.run_id == run_id, e.kind == "transition",
+                               e.id <= _reporting_cutoff(conn, run_id))
                         .order_by(e.id)).all()
     return [(at, to) for at, to in rows]
 
@@ -259,14 +261,16 @@ def tasks_until_reporting(conn: Connection, run_id: RunId, group_id: str, period
     t, ev, r = close_tasks.c, run_events.c, close_runs.c
     last = (sa.select(ev.kind, ev.actor, ev.at, ev.detail)
             .select_from(run_events.join(close_runs, r.id == ev.run_id))
-            .where(r.group_id == t.group_id, r.period == t.period, ev.kind.in_(["task_done", "task_reopened"]),
-                   ev.detail["task"].astext == t.task_id, ev.id <= _reporting_cutoff(conn, run_id))
+            .where(r.group_id == t.group_id, r.period == t.period,
+                   ev.kind.in_(["task_done", "task_reopened"]), ev.detail["task"].astext == t.task_id,
+                   ev.id <= _reporting_cutoff(conn, run_id))
             .order_by(ev.id.desc()).limit(1).lateral("e"))
     rows = conn.execute(sa.select(t.task_id, t.title, t.owner, t.due_on, t.depends_on, t.gate, last.c.kind,
                                   last.c.actor, last.c.at, last.c.detail["evidence"].astext,
                                   last.c.detail["evidence_sha256"].astext)
                         .select_from(close_tasks.outerjoin(last, sa.true()))
-                        .where(t.group_id == group_id, t.period == period).order_by(t.due_on, t.task_id)).all()
+                        .where(t.group_id == group_id, t.period == period)
+                        .order_by(t.due_on, t.task_id)).all()
     out = []
     for task_id, title, owner, due_on, deps, gate, kind, actor, at, name, digest in rows:
         done = kind == "task_done"
@@ -280,5 +284,6 @@ def events_until_reporting(conn: Connection, run_id: RunId) -> list[tuple[dateti
     """Return the run's audit trail up to its last move into REPORTING: (at, actor, kind, message)."""
     e = run_events.c
     rows = conn.execute(sa.select(e.at, e.actor, e.kind, e.message)
-                        .where(e.run_id == run_id, e.id <= _reporting_cutoff(conn, run_id)).order_by(e.id)).all()
+                        .where(e.run_id == run_id, e.id <= _reporting_cutoff(conn, run_id))
+                        .order_by(e.id)).all()
     return [(at, actor, kind, message) for at, actor, kind, message in rows]
