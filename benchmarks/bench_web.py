@@ -27,7 +27,9 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import sqlalchemy as sa
 import uvicorn
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -37,14 +39,16 @@ from close.config import Settings  # noqa: E402
 from close.run.env import StageEnv  # noqa: E402
 from close.storage import Database  # noqa: E402
 from close.storage.roles import APP_ROLE, OWNER_ROLE, create_database, ensure_roles, url_for  # noqa: E402
-from close.storage.runs import _RUN_COLUMNS, create_run  # noqa: E402
+from close.storage.runs import RUN_COLUMNS, create_run  # noqa: E402
+from close.storage.schema import close_runs  # noqa: E402
 from close.users import add_user  # noqa: E402
 from close.web.app import create_app  # noqa: E402
 
 LIST = {"limit": 50}
 # The run list's rows, read bare (no tenant binding, no row-level security, no Python around them).
-BARE_PAGE = (f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE tenant_id = 'bench' "  # noqa: S608
-             "ORDER BY created_at DESC, id DESC LIMIT 50")
+BARE_PAGE = str(sa.select(*RUN_COLUMNS).where(close_runs.c.tenant_id == "bench")
+                .order_by(close_runs.c.created_at.desc(), close_runs.c.id.desc()).limit(50)
+                .compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
 def _p95(samples: list[float]) -> float:

@@ -27,6 +27,8 @@ from close.errors import PermanentError
 from close.run.inputs import ORIGIN_INPUT
 from close.run.state import RunStatus
 from close.storage.runs import Run, list_inputs, sha256
+from close.storage.schema import artifacts as artifacts_table
+from close.storage.schema import current_tenant
 from reports.archive import write_zip
 
 MANIFEST_NAME = "manifest.json"
@@ -70,29 +72,24 @@ def store_artifacts(conn: Connection, run_id: RunId, files: Mapping[str, tuple[s
     for name in sorted(files):
         content_type, content = files[name]
         artifact = Artifact(name=name, content_type=content_type, sha256=sha256(content), size=len(content))
-        conn.execute(sa.text(
-            "INSERT INTO artifacts (tenant_id, run_id, edition, name, content_type, sha256, size, content) "
-            "VALUES (current_setting('app.tenant_id'), CAST(:r AS uuid), :e, :n, :t, :s, :z, :c)"),
-            {"r": run_id, "e": edition, "n": name, "t": content_type, "s": artifact.sha256,
-             "z": artifact.size, "c": content})
+        conn.execute(artifacts_table.insert().values(
+            tenant_id=current_tenant(), run_id=run_id, edition=edition, name=name, content_type=content_type,
+            sha256=artifact.sha256, size=artifact.size, content=content))
         stored.append(artifact)
     return tuple(stored)
 
 
 def current_edition(conn: Connection, run_id: RunId) -> Edition:
     """Return the edition a reader gets: ``signed`` once the run's sign-off rendered it."""
-    signed = conn.execute(sa.text(
-        "SELECT 1 FROM artifacts WHERE run_id = CAST(:r AS uuid) AND edition = 'signed' LIMIT 1"),
-        {"r": run_id}).first()
+    a = artifacts_table.c
+    signed = conn.execute(sa.select(sa.literal(1)).where(a.run_id == run_id, a.edition == SIGNED)
+                          .limit(1)).first()
     return SIGNED if signed else UNSIGNED
 
 
 def list_artifacts(conn: Connection, run_id: RunId, edition: Edition = UNSIGNED) -> tuple[Artifact, ...]:
     """Return a run's stored report files of one edition, by name (empty before REPORTING)."""
-    rows = conn.execute(sa.text(
-        "SELECT name, content_type, sha256, size FROM artifacts WHERE run_id = CAST(:r AS uuid) "
-        "AND edition = :e ORDER BY name"),
-        {"r": run_id, "e": edition}).all()
+    rows = conn.execute(_files_of(run_id, edition, "name", "content_type", "sha256", "size")).all()
     return tuple(Artifact(name=r[0], content_type=r[1], sha256=r[2], size=r[3]) for r in rows)
 
 
@@ -154,9 +151,7 @@ def package_bytes(conn: Connection, run: Run, edition: Edition = UNSIGNED) -> by
         PermanentError: the run has no report files of that edition.
 
     """
-    rows = conn.execute(sa.text(
-        "SELECT name, content_type, sha256, size, content FROM artifacts WHERE run_id = CAST(:r AS uuid) "
-        "AND edition = :e ORDER BY name"), {"r": run.id, "e": edition}).all()
+    rows = conn.execute(_files_of(run.id, edition, "name", "content_type", "sha256", "size", "content")).all()
     if not rows:
         raise PermanentError(f"run {run.id} has no report files: REPORTING has not stored any"
                              if edition == UNSIGNED else f"run {run.id} has no signed report files")
@@ -168,8 +163,12 @@ def package_bytes(conn: Connection, run: Run, edition: Edition = UNSIGNED) -> by
 def artifact_files(conn: Connection, run_id: RunId, edition: Edition = UNSIGNED
                    ) -> dict[str, tuple[str, bytes]]:
     """Return a run's stored report files of one edition: name → (content type, bytes)."""
-    rows = conn.execute(sa.text(
-        "SELECT name, content_type, content FROM artifacts WHERE run_id = CAST(:r AS uuid) AND edition = :e "
-        "ORDER BY name"),
-        {"r": run_id, "e": edition}).all()
+    rows = conn.execute(_files_of(run_id, edition, "name", "content_type", "content")).all()
     return {r[0]: (r[1], bytes(r[2])) for r in rows}
+
+
+def _files_of(run_id: RunId, edition: Edition, *columns: str) -> sa.Select:
+    """Select ``columns`` of a run's stored files of one edition, by name."""
+    a = artifacts_table.c
+    return (sa.select(*(a[c] for c in columns)).where(a.run_id == run_id, a.edition == edition)
+            .order_by(a.name))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from close.storage.schema import run_events
+
 GENESIS = "0" * 64
 
 
@@ -33,10 +35,14 @@ class ChainCheck:
 
 def verify_chain(conn: Connection) -> ChainCheck:
     """Verify the bound tenant's event chain, oldest first, and report the first broken event."""
-    rows = conn.execute(sa.text(
-        "SELECT id, run_id::text, prev_hash = coalesce(lag(row_hash) OVER (ORDER BY id), :genesis), "
-        "row_hash = run_event_hash(prev_hash, tenant_id, id, run_id, at, actor, kind, stage, entity_id, "
-        "message, detail) FROM run_events ORDER BY id"), {"genesis": GENESIS})
+    e = run_events.c
+    previous = sa.func.coalesce(sa.func.lag(e.row_hash).over(order_by=e.id),
+                                sa.literal(GENESIS, e.prev_hash.type))
+    # run_event_hash is sql/0004's function, the one the sealing trigger computes row_hash with.
+    content = sa.func.run_event_hash(e.prev_hash, e.tenant_id, e.id, e.run_id, e.at, e.actor, e.kind, e.stage,
+                                     e.entity_id, e.message, e.detail)
+    rows = conn.execute(sa.select(e.id, e.run_id, e.prev_hash == previous, e.row_hash == content)
+                        .order_by(e.id))
     count = 0
     for event_id, run_id, linked, matches in rows:
         count += 1

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from close.engine.frames import AMOUNT_COLUMNS, LOCAL_TB_COLUMNS, empty_frame
 from close.engine.money import DEFAULT_EXPONENT, EXPONENT_EXCEPTIONS, exponent, from_minor
 from close.engine.types import Currency, EntityId, Period, RunId
+from close.storage.schema import consolidated_balances
 
 
 def _staged_insert(conn: Connection, table: str, columns: Sequence[str],  # noqa: PLR0913 - one COPY's parts
@@ -35,6 +36,7 @@ def _staged_insert(conn: Connection, table: str, columns: Sequence[str],  # noqa
     temporary table and moved with one INSERT … SELECT, which the RLS policy checks. ``table``,
     ``columns`` and ``select`` come from our own code, never from input.
     """
+    # Text, not Core: a temporary table made LIKE another and filled by COPY, which has no Table.
     cols = ", ".join(f'"{c}"' for c in columns)
     staging = f"_copy_{table}"
     conn.execute(sa.text(f"CREATE TEMP TABLE {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"))
@@ -251,15 +253,14 @@ def write_translated_balances(conn: Connection, run_id: RunId, tenant: str, fram
 
 def read_consolidated(conn: Connection, run_id: RunId, currency: Currency) -> pd.DataFrame:
     """Read a run's consolidated balances: std_account, amount, movement (int64 minor units)."""
-    return _read_frame(conn, "SELECT std_account, amount, movement FROM consolidated_balances "
-                      "WHERE run_id = CAST(:r AS uuid) ORDER BY std_account", {"r": run_id},
-                      money={"amount": currency, "movement": currency})
+    b = consolidated_balances.c
+    return _read_frame(conn, sa.select(b.std_account, b.amount, b.movement).where(b.run_id == run_id)
+                       .order_by(b.std_account), money={"amount": currency, "movement": currency})
 
 
-def _read_frame(conn: Connection, sql: str, params: dict[str, object], *,
-               money: dict[str, Currency]) -> pd.DataFrame:
+def _read_frame(conn: Connection, query: sa.Select, *, money: dict[str, Currency]) -> pd.DataFrame:
     """Run a SELECT and return a frame whose ``money`` columns are int64 minor units."""
-    result = conn.execute(sa.text(sql), params)
+    result = conn.execute(query)
     frame = pd.DataFrame(result.all(), columns=list(result.keys()))
     for col, currency in money.items():
         if col in frame.columns:

@@ -7,9 +7,11 @@ that was paid for stays cached even when the stage fails later and is resumed.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from close.analysis.commentary import PROMPT_TEMPLATE_VERSION, CachedCompletion
 from close.storage.engine import Database
+from close.storage.schema import commentary_cache, current_tenant
 
 
 class PostgresCommentaryCache:
@@ -22,9 +24,9 @@ class PostgresCommentaryCache:
     def get(self, prompt_hash: str) -> CachedCompletion | None:
         """Return the answer cached under ``prompt_hash`` for this tenant, or None."""
         with self._db.tx() as conn:
-            row = conn.execute(sa.text(
-                "SELECT body, model, input_tokens, output_tokens, cost_usd FROM commentary_cache "
-                "WHERE prompt_hash = :h"), {"h": prompt_hash}).one_or_none()
+            c = commentary_cache.c
+            row = conn.execute(sa.select(c.body, c.model, c.input_tokens, c.output_tokens, c.cost_usd)
+                               .where(c.prompt_hash == prompt_hash)).one_or_none()
         if row is None:
             return None
         return CachedCompletion(text=row.body, model=row.model, input_tokens=row.input_tokens,
@@ -33,11 +35,8 @@ class PostgresCommentaryCache:
     def put(self, prompt_hash: str, completion: CachedCompletion) -> None:
         """Keep ``completion``; a hash already cached (a concurrent run got there) is kept."""
         with self._db.tx() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO commentary_cache (tenant_id, prompt_hash, template_version, model, "
-                "body, input_tokens, output_tokens, cost_usd) VALUES "
-                "(current_setting('app.tenant_id'), :h, :v, :m, :b, :i, :o, :c) "
-                "ON CONFLICT (tenant_id, prompt_hash) DO NOTHING"),
-                {"h": prompt_hash, "v": PROMPT_TEMPLATE_VERSION, "m": completion.model,
-                 "b": completion.text, "i": completion.input_tokens,
-                 "o": completion.output_tokens, "c": completion.cost_usd})
+            conn.execute(pg_insert(commentary_cache).values(
+                tenant_id=current_tenant(), prompt_hash=prompt_hash, template_version=PROMPT_TEMPLATE_VERSION,
+                model=completion.model, body=completion.text, input_tokens=completion.input_tokens,
+                output_tokens=completion.output_tokens, cost_usd=completion.cost_usd)
+                .on_conflict_do_nothing(index_elements=["tenant_id", "prompt_hash"]))

@@ -90,6 +90,7 @@ def check_application_role(url: str) -> None:
     engine = sa.create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
+            # Text, not Core: the system catalogs and schema_migrations are no tables of schema.py.
             role = conn.execute(sa.text(
                 "SELECT r.rolname, r.rolsuper OR r.rolbypassrls "
                 "OR EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = r.oid "
@@ -157,6 +158,7 @@ class Database:
                 under a busy disk is most of a read's time; set in the binding's round trip.
 
         """
+        # Text, not Core: a call of sql/0004's binding function and set_config, no table to build from.
         bind = ("SELECT monthclose_bind(:n, :t)" if durable else
                 "SELECT monthclose_bind(:n, :t), set_config('synchronous_commit', 'off', true)")
         with self.engine.begin() as conn:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.engine.types import AccountCode, EntityId, RunId
+from close.storage.schema import translated_balances
 
 
 class TranslatedAmounts(NamedTuple):
@@ -25,8 +26,9 @@ class TranslatedAmounts(NamedTuple):
 def translated_amounts(conn: Connection, run_id: RunId,
                        accounts: list[AccountCode]) -> list[TranslatedAmounts]:
     """Return a run's translated lines of ``accounts`` summed by entity and standard account."""
-    return [TranslatedAmounts(*r) for r in conn.execute(sa.text(
-        "SELECT entity_id, std_account, sum(local_movement), sum(translated_movement), sum(local_closing), "
-        "sum(translated) FROM translated_balances WHERE run_id = CAST(:r AS uuid) "
-        "AND std_account = ANY(:accounts) GROUP BY entity_id, std_account ORDER BY entity_id, std_account"),
-        {"r": run_id, "accounts": accounts})]
+    t = translated_balances.c
+    return [TranslatedAmounts(*r) for r in conn.execute(
+        sa.select(t.entity_id, t.std_account, sa.func.sum(t.local_movement),
+                  sa.func.sum(t.translated_movement), sa.func.sum(t.local_closing), sa.func.sum(t.translated))
+        .where(t.run_id == run_id, t.std_account.in_(accounts))
+        .group_by(t.entity_id, t.std_account).order_by(t.entity_id, t.std_account))]

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from close.config import GroupConfig
+from close.storage.schema import current_tenant, entities, groups
 
 
 def upsert_group(conn: Connection, config: GroupConfig) -> None:
     """Record the group and its entities as the config now describes them."""
-    conn.execute(sa.text(
-        "INSERT INTO groups (tenant_id, id, name, presentation_currency) VALUES "
-        "(current_setting('app.tenant_id'), :id, :n, :c) ON CONFLICT (tenant_id, id) DO UPDATE "
-        "SET name = excluded.name, presentation_currency = excluded.presentation_currency, "
-        "updated_at = now()"),
-        {"id": config.id, "n": config.name, "c": config.presentation_currency})
+    group = pg_insert(groups).values(tenant_id=current_tenant(), id=config.id, name=config.name,
+                                     presentation_currency=config.presentation_currency)
+    conn.execute(group.on_conflict_do_update(
+        index_elements=["tenant_id", "id"],
+        set_={"name": group.excluded.name, "presentation_currency": group.excluded.presentation_currency,
+              "updated_at": sa.func.now()}))
     for e in config.entities:
-        conn.execute(sa.text(
-            "INSERT INTO entities (tenant_id, group_id, id, name, currency, parent_id, ownership, method, "
-            "connector) VALUES (current_setting('app.tenant_id'), :g, :id, :n, :c, :p, :o, :m, :k) "
-            "ON CONFLICT (tenant_id, group_id, id) DO UPDATE SET name = excluded.name, "
-            "currency = excluded.currency, parent_id = excluded.parent_id, ownership = excluded.ownership, "
-            "method = excluded.method, connector = excluded.connector"),
-            {"g": config.id, "id": e.id, "n": e.name, "c": e.currency, "p": e.parent,
-             "o": e.ownership, "m": e.method, "k": e.connector})
+        entity = pg_insert(entities).values(tenant_id=current_tenant(), group_id=config.id, id=e.id,
+                                            name=e.name, currency=e.currency, parent_id=e.parent,
+                                            ownership=e.ownership, method=e.method, connector=e.connector)
+        conn.execute(entity.on_conflict_do_update(
+            index_elements=["tenant_id", "group_id", "id"],
+            set_={name: entity.excluded[name]
+                  for name in ("name", "currency", "parent_id", "ownership", "method", "connector")}))

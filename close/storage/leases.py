@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from close.engine.types import RunId
+from close.storage.schema import close_runs, current_tenant, run_leases
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +38,28 @@ class DeadLease:
     past_deadline: bool
 
 
-_KEY = "run_id = CAST(:r AS uuid) AND stage = :s AND entity_id = :e"
+_LEASE_KEY = ["run_id", "stage", "entity_id"]  # the primary key: ON CONFLICT's target
 
 
-def _params(key: LeaseKey, **more: object) -> dict[str, object]:
-    return {"r": key.run_id, "s": key.stage, "e": key.entity_id, **more}
+def _is(key: LeaseKey) -> tuple[sa.ColumnElement[bool], ...]:
+    """Return the WHERE clause of the lease of ``key``."""
+    lease = run_leases.c
+    return lease.run_id == key.run_id, lease.stage == key.stage, lease.entity_id == key.entity_id
+
+
+def _in(seconds: float | None) -> sa.ColumnElement[datetime]:
+    """``now() + make_interval(secs => seconds)``: an exact count of seconds (NULL stays NULL).
+
+    make_interval's arguments given by position (years … mins, then secs): Core has no named-argument
+    notation.
+    """
+    return sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, sa.literal(seconds, sa.Float))
+
+
+def _insert(key: LeaseKey, holder: str | None, seconds: int, **more: object) -> sa.Insert:
+    return pg_insert(run_leases).values(tenant_id=current_tenant(), run_id=key.run_id, stage=key.stage,
+                                        entity_id=key.entity_id, holder=holder, expires_at=_in(seconds),
+                                        **more)
 
 
 def acquire_lease(conn: Connection, key: LeaseKey, holder: str, seconds: int, *,
@@ -60,44 +79,40 @@ def acquire_lease(conn: Connection, key: LeaseKey, holder: str, seconds: int, *,
         True when ``holder`` now holds the lease.
 
     """
-    row = conn.execute(sa.text(
-        "INSERT INTO run_leases (tenant_id, run_id, stage, entity_id, holder, expires_at, deadline) VALUES "
-        "(current_setting('app.tenant_id'), CAST(:r AS uuid), :s, :e, :h, "
-        "now() + make_interval(secs => :n), now() + make_interval(secs => CAST(:d AS integer))) "
-        "ON CONFLICT (run_id, stage, entity_id) DO UPDATE "
-        "SET holder = excluded.holder, acquired_at = now(), renewed_at = now(), "
-        "expires_at = excluded.expires_at, deadline = excluded.deadline WHERE run_leases.holder IS NULL "
-        "OR run_leases.holder = excluded.holder OR run_leases.expires_at < now() "
-        "OR (CAST(:p AS text) IS NOT NULL AND starts_with(run_leases.holder, CAST(:p AS text))) "
-        "RETURNING holder"),
-        _params(key, h=holder, n=seconds, d=deadline_seconds, p=takeover_prefix)).first()
+    stmt = _insert(key, holder, seconds, deadline=_in(deadline_seconds))
+    lease, new = run_leases.c, stmt.excluded
+    free = [lease.holder.is_(None), lease.holder == new.holder, lease.expires_at < sa.func.now()]
+    if takeover_prefix is not None:
+        free.append(sa.func.starts_with(lease.holder, takeover_prefix))
+    row = conn.execute(stmt.on_conflict_do_update(
+        index_elements=_LEASE_KEY,
+        set_={"holder": new.holder, "acquired_at": sa.func.now(), "renewed_at": sa.func.now(),
+              "expires_at": new.expires_at, "deadline": new.deadline},
+        where=sa.or_(*free)).returning(lease.holder)).first()
     return row is not None
 
 
 def renew_lease(conn: Connection, key: LeaseKey, holder: str, seconds: int) -> bool:
     """Push the lease's expiry ``seconds`` ahead; False when ``holder`` no longer holds it."""
-    done = conn.execute(sa.text(
-        f"UPDATE run_leases SET renewed_at = now(), expires_at = now() + make_interval(secs => :n) "  # noqa: S608 - _KEY is ours
-        f"WHERE {_KEY} AND holder = :h"), _params(key, h=holder, n=seconds))
+    done = conn.execute(run_leases.update().where(*_is(key), run_leases.c.holder == holder)
+                        .values(renewed_at=sa.func.now(), expires_at=_in(seconds)))
     return done.rowcount == 1
 
 
 def holds_lease(conn: Connection, key: LeaseKey, holder: str) -> bool:
     """Lock the lease row and tell whether ``holder`` still holds it (the fence before a write)."""
-    row = conn.execute(sa.text(f"SELECT holder FROM run_leases WHERE {_KEY} FOR UPDATE"),  # noqa: S608
-                       _params(key)).first()
+    row = conn.execute(sa.select(run_leases.c.holder).where(*_is(key)).with_for_update()).first()
     return row is not None and row[0] == holder
 
 
 def release_lease(conn: Connection, key: LeaseKey, holder: str) -> None:
     """Give the lease up (the work is done or abandoned)."""
-    conn.execute(sa.text(f"DELETE FROM run_leases WHERE {_KEY} AND holder = :h"),  # noqa: S608
-                 _params(key, h=holder))
+    conn.execute(run_leases.delete().where(*_is(key), run_leases.c.holder == holder))
 
 
 def release_key(conn: Connection, key: LeaseKey) -> None:
     """Forget the lease of ``key`` whoever holds it (its work failed and was recorded)."""
-    conn.execute(sa.text(f"DELETE FROM run_leases WHERE {_KEY}"), _params(key))  # noqa: S608
+    conn.execute(run_leases.delete().where(*_is(key)))
 
 
 def queue_leases(conn: Connection, keys: list[LeaseKey], seconds: int) -> None:
@@ -106,24 +121,24 @@ def queue_leases(conn: Connection, keys: list[LeaseKey], seconds: int) -> None:
     A key whose lease a live holder has is left alone.
     """
     for key in keys:
-        conn.execute(sa.text(
-            "INSERT INTO run_leases (tenant_id, run_id, stage, entity_id, holder, expires_at) VALUES "
-            "(current_setting('app.tenant_id'), CAST(:r AS uuid), :s, :e, NULL, "
-            "now() + make_interval(secs => :n)) "
-            "ON CONFLICT (run_id, stage, entity_id) DO UPDATE SET holder = NULL, acquired_at = now(), "
-            "renewed_at = now(), expires_at = excluded.expires_at, deadline = NULL "
-            "WHERE run_leases.holder IS NULL OR run_leases.expires_at < now()"), _params(key, n=seconds))
+        stmt = _insert(key, None, seconds)
+        lease = run_leases.c
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=_LEASE_KEY,
+            set_={"holder": None, "acquired_at": sa.func.now(), "renewed_at": sa.func.now(),
+                  "expires_at": stmt.excluded.expires_at, "deadline": None},
+            where=sa.or_(lease.holder.is_(None), lease.expires_at < sa.func.now())))
 
 
 def count_leases(conn: Connection, run_id: RunId) -> int:
     """Return how many leases the run has, live or not."""
-    return conn.execute(sa.text("SELECT count(*) FROM run_leases WHERE run_id = CAST(:r AS uuid)"),
-                        {"r": run_id}).scalar_one()
+    return conn.execute(sa.select(sa.func.count()).select_from(run_leases)
+                        .where(run_leases.c.run_id == run_id)).scalar_one()
 
 
 def drop_leases(conn: Connection, run_id: RunId) -> None:
     """Forget every lease of a run (it failed or was cancelled: nobody works on it any more)."""
-    conn.execute(sa.text("DELETE FROM run_leases WHERE run_id = CAST(:r AS uuid)"), {"r": run_id})
+    conn.execute(run_leases.delete().where(run_leases.c.run_id == run_id))
 
 
 def stranded_run_ids(conn: Connection, working: list[str], seconds: int, grace: float, *,
@@ -135,23 +150,25 @@ def stranded_run_ids(conn: Connection, working: list[str], seconds: int, grace: 
 
     Locked ``FOR UPDATE SKIP LOCKED``: a run another reaper is failing right now is left to it.
     """
-    rows = conn.execute(sa.text(
-        "SELECT r.id::text FROM close_runs r WHERE r.status = ANY(:w) "
-        "AND (CAST(:g AS text) IS NULL OR r.group_id = :g) "
-        "AND (CAST(:id AS text) IS NULL OR r.id = CAST(:id AS uuid)) "
-        "AND NOT EXISTS (SELECT 1 FROM run_leases l WHERE l.run_id = r.id "
-        "               AND l.expires_at > now() - make_interval(secs => :grace)) "
-        "AND (EXISTS (SELECT 1 FROM run_leases l WHERE l.run_id = r.id) "
-        "     OR r.updated_at < now() - make_interval(secs => :n)) "
-        "ORDER BY r.created_at FOR UPDATE OF r SKIP LOCKED"),
-        {"w": working, "g": group_id, "id": run_id, "n": seconds, "grace": grace})
-    return [r[0] for r in rows]
+    run, lease = close_runs.c, run_leases.c
+    leased = sa.exists().where(lease.run_id == run.id)
+    live = sa.exists().where(lease.run_id == run.id, lease.expires_at > _in(-grace))
+    stmt = (sa.select(run.id)
+            .where(run.status.in_(working), ~live, sa.or_(leased, run.updated_at < _in(-seconds)))
+            .order_by(run.created_at).with_for_update(of=close_runs, skip_locked=True))
+    if group_id is not None:
+        stmt = stmt.where(run.group_id == group_id)
+    if run_id is not None:
+        stmt = stmt.where(run.id == run_id)
+    return list(conn.execute(stmt).scalars())
 
 
 def last_dead_lease(conn: Connection, run_id: RunId) -> DeadLease | None:
     """Return the run's lease that expired last (the work that was going on when it was lost)."""
-    row = conn.execute(sa.text(
-        "SELECT stage, entity_id, holder, expires_at, coalesce(deadline <= now(), false) FROM run_leases "
-        "WHERE run_id = CAST(:r AS uuid) ORDER BY holder IS NULL, expires_at DESC LIMIT 1"),
-        {"r": run_id}).first()
+    lease = run_leases.c
+    row = conn.execute(
+        sa.select(lease.stage, lease.entity_id, lease.holder, lease.expires_at,
+                  sa.func.coalesce(lease.deadline <= sa.func.now(), sa.false()))
+        .where(lease.run_id == run_id).order_by(lease.holder.is_(None), lease.expires_at.desc())
+        .limit(1)).first()
     return DeadLease(*row) if row else None

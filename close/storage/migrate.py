@@ -32,6 +32,8 @@ def upgrade(owner: Engine) -> list[str]:
 
     """
     applied: list[str] = []
+    # Text, not Core: the runner's own bookkeeping table is created here, before any migration
+    # (schema.py mirrors what the migrations create, not this).
     with owner.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         conn.execute(sa.text(

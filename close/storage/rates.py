@@ -9,40 +9,42 @@ as exact decimal text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from close.engine.types import Currency, Period, RunId
 from close.rates.model import FxRate, RawRecord, raw_record
+from close.storage.schema import current_tenant, fx_rates
 
 _COLUMNS = ("period", "currency", "presentation_currency", "rate_type", "rate", "quoted",
             "quote_direction", "source", "method", "as_of", "path", "is_override", "raw",
             "retrieved_at", "entity_id", "account", "rate_date")
 _FILE_SOURCES = frozenset({"file", "override"})  # figures a group's own rates file gave
 
-# The conflict target repeats fx_rates_key's expressions (sql/0001_core.sql) so PostgreSQL can
-# infer that index: a re-fetch or an override replaces the row instead of duplicating it.
-_UPSERT = sa.text(
-    "INSERT INTO fx_rates (tenant_id, run_id, period, currency, presentation_currency, rate_type, "
-    "rate, quoted, quote_direction, source, method, as_of, path, is_override, raw, retrieved_at, "
-    "entity_id, account, rate_date, group_id) VALUES (current_setting('app.tenant_id'), "
-    "CAST(:run_id AS uuid), "
-    ":period, :currency, :presentation_currency, :rate_type, :rate, :quoted, :quote_direction, "
-    ":source, :method, :as_of, :path, :is_override, CAST(:raw AS jsonb), :retrieved_at, "
-    ":entity_id, :account, :rate_date, :group_id) "
-    "ON CONFLICT (tenant_id, period, currency, presentation_currency, rate_type, "
-    "coalesce(entity_id, ''), coalesce(account, ''), coalesce(run_id::text, ''), "
-    "coalesce(group_id, '')) DO UPDATE SET "
-    "rate = EXCLUDED.rate, quoted = EXCLUDED.quoted, quote_direction = EXCLUDED.quote_direction, "
-    "source = EXCLUDED.source, method = EXCLUDED.method, as_of = EXCLUDED.as_of, "
-    "path = EXCLUDED.path, is_override = EXCLUDED.is_override, raw = EXCLUDED.raw, "
-    "retrieved_at = EXCLUDED.retrieved_at, rate_date = EXCLUDED.rate_date"
-)
+
+
+def _upsert() -> sa.Insert:
+    """Insert a rate, or replace the one stored for the same need.
+
+    The conflict target repeats fx_rates_key's expressions (sql/0001_core.sql) so PostgreSQL can
+    infer that index: a re-fetch or an override replaces the row instead of duplicating it. The
+    empty strings are written inline (a bound parameter would not match the index's expressions).
+    """
+    c, empty = fx_rates.c, sa.literal_column("''")
+    stmt = pg_insert(fx_rates).values(tenant_id=current_tenant())
+    replaced = ("rate", "quoted", "quote_direction", "source", "method", "as_of", "path", "is_override",
+                "raw", "retrieved_at", "rate_date")
+    return stmt.on_conflict_do_update(
+        index_elements=[c.tenant_id, c.period, c.currency, c.presentation_currency, c.rate_type,
+                        sa.func.coalesce(c.entity_id, empty), sa.func.coalesce(c.account, empty),
+                        sa.func.coalesce(sa.cast(c.run_id, sa.Text), empty),
+                        sa.func.coalesce(c.group_id, empty)],
+        set_={name: stmt.excluded[name] for name in replaced})
 
 
 def save_rates(conn: Connection, rates: Iterable[FxRate], *, run_id: RunId | None = None,
@@ -63,14 +65,14 @@ def save_rates(conn: Connection, rates: Iterable[FxRate], *, run_id: RunId | Non
     params = [{
         "run_id": run_id, "period": r.period, "currency": r.currency,
         "presentation_currency": r.presentation_currency, "rate_type": r.rate_type,
-        "rate": str(r.rate), "quoted": str(r.quoted), "quote_direction": r.quote_direction,
+        "rate": r.rate, "quoted": r.quoted, "quote_direction": r.quote_direction,
         "source": r.source, "method": r.method, "as_of": r.as_of, "path": r.path,
-        "is_override": r.is_override, "raw": json.dumps(r.raw_records(), ensure_ascii=False),
+        "is_override": r.is_override, "raw": r.raw_records(),
         "retrieved_at": r.retrieved_at, "entity_id": r.entity_id, "account": r.account,
         "rate_date": r.rate_date, "group_id": group_id if r.source in _FILE_SOURCES else None,
     } for r in rates]
     if params:
-        conn.execute(_UPSERT, params)
+        conn.execute(_upsert(), params)
     return len(params)
 
 
@@ -107,16 +109,16 @@ def load_rates(conn: Connection, periods: Sequence[Period], *,
         The rates, ordered by period, currency, rate type, entity and account.
 
     """
-    rows = conn.execute(sa.text(
-        f"SELECT {', '.join(_COLUMNS)} FROM fx_rates "  # noqa: S608 - column names are our constants
-        "WHERE period = ANY(:periods) "
-        "AND (CAST(:pres AS text) IS NULL OR presentation_currency = :pres) "
-        "AND run_id IS NOT DISTINCT FROM CAST(:run_id AS uuid) "
-        "AND (CAST(:group_id AS text) IS NULL OR group_id IS NULL OR group_id = :group_id) "
-        "ORDER BY period, currency, presentation_currency, rate_type, entity_id NULLS FIRST, "
-        "account NULLS FIRST, group_id NULLS FIRST"),
-        {"periods": list(periods), "pres": presentation_currency, "run_id": run_id,
-         "group_id": group_id}).all()
+    c = fx_rates.c
+    stmt = (sa.select(*(c[name] for name in _COLUMNS))
+            .where(c.period.in_(list(periods)), c.run_id.is_not_distinct_from(run_id))
+            .order_by(c.period, c.currency, c.presentation_currency, c.rate_type, c.entity_id.nulls_first(),
+                      c.account.nulls_first(), c.group_id.nulls_first()))
+    if presentation_currency is not None:
+        stmt = stmt.where(c.presentation_currency == presentation_currency)
+    if group_id is not None:
+        stmt = stmt.where(sa.or_(c.group_id.is_(None), c.group_id == group_id))
+    rows = conn.execute(stmt).all()
     rates = [_to_rate(r) for r in rows]
     if group_id is None:
         return tuple(rates)

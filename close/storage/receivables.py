@@ -20,7 +20,13 @@ from close.analysis.receivables.aging import TITLE_COLUMNS
 from close.analysis.receivables.drafts import DEFAULT_TEMPLATES, Draft, Template
 from close.engine.money import from_minor, to_minor
 from close.engine.types import Period, RunId
-from close.storage.schema import collection_drafts
+from close.storage.schema import (
+    ar_aging_snapshots,
+    close_runs,
+    collection_drafts,
+    collection_templates,
+    current_tenant,
+)
 
 SNAPSHOT_COLUMNS = (*TITLE_COLUMNS, "days_past_due", "bucket", "language", "email")
 
@@ -42,21 +48,18 @@ def save_aging_snapshot(conn: Connection, run_id: RunId, aged: pd.DataFrame) -> 
     rows = [{**r, "run_id": run_id, "open_amount": from_minor(int(r["open_amount"]), r["currency"]),
              "days_past_due": int(r["days_past_due"])}
             for r in aged.loc[:, list(SNAPSHOT_COLUMNS)].to_dict("records")]
-    result = conn.execute(sa.text(
-        "INSERT INTO ar_aging_snapshots (tenant_id, run_id, entity, document, customer, issue_date, "
-        "due_date, currency, open_amount, days_past_due, bucket, language, email) VALUES "
-        "(current_setting('app.tenant_id'), :run_id, :entity, :document, :customer, :issue_date, "
-        ":due_date, :currency, :open_amount, :days_past_due, :bucket, :language, :email) "
-        "ON CONFLICT (run_id, entity, document) DO NOTHING"), rows)
-    return int(result.rowcount)
+    # Counted by RETURNING: an executemany's rowcount is not reported (-1) under insertmanyvalues.
+    stmt = (pg_insert(ar_aging_snapshots).values(tenant_id=current_tenant())
+            .on_conflict_do_nothing(index_elements=["run_id", "entity", "document"])
+            .returning(ar_aging_snapshots.c.document))
+    return len(conn.execute(stmt, rows).all())
 
 
 def load_aging_snapshot(conn: Connection, run_id: RunId) -> pd.DataFrame:
     """Return a run's aged titles (``SNAPSHOT_COLUMNS``, amounts int64 minor) by entity and document."""
-    rows = conn.execute(sa.text(
-        "SELECT entity, customer, document, issue_date, due_date, open_amount, currency, days_past_due, "
-        "bucket, language, email FROM ar_aging_snapshots WHERE run_id = :r ORDER BY entity, document"),
-        {"r": run_id}).mappings().all()
+    a = ar_aging_snapshots.c
+    rows = conn.execute(sa.select(*(a[name] for name in SNAPSHOT_COLUMNS)).where(a.run_id == run_id)
+                        .order_by(a.entity, a.document)).mappings().all()
     frame = pd.DataFrame([{**r, "currency": r["currency"].strip(),
                            "open_amount": to_minor(r["open_amount"], r["currency"].strip())} for r in rows],
                          columns=list(SNAPSHOT_COLUMNS))
@@ -65,25 +68,23 @@ def load_aging_snapshot(conn: Connection, run_id: RunId) -> pd.DataFrame:
 
 def latest_snapshot_run(conn: Connection, group_id: str, period: Period) -> RunId | None:
     """Return the newest run of ``period`` that holds an aging snapshot, or None (last month's base)."""
-    return conn.execute(sa.text(
-        "SELECT r.id::text FROM close_runs r WHERE r.group_id = :g AND r.period = :p AND EXISTS "
-        "(SELECT 1 FROM ar_aging_snapshots s WHERE s.run_id = r.id) ORDER BY r.created_at DESC LIMIT 1"),
-        {"g": group_id, "p": period}).scalar_one_or_none()
+    r = close_runs.c
+    snapshotted = sa.exists().where(ar_aging_snapshots.c.run_id == r.id)
+    return conn.execute(sa.select(r.id).where(r.group_id == group_id, r.period == period, snapshotted)
+                        .order_by(r.created_at.desc()).limit(1)).scalar_one_or_none()
 
 
 def ensure_templates(conn: Connection, templates: Iterable[Template] = DEFAULT_TEMPLATES) -> None:
     """Insert the built-in templates (version 1) for this tenant where they are missing."""
-    conn.execute(sa.text(
-        "INSERT INTO collection_templates (tenant_id, tone, language, version, subject, body) VALUES "
-        "(current_setting('app.tenant_id'), :tone, :language, :version, :subject, :body) "
-        "ON CONFLICT DO NOTHING"), [asdict(t) for t in templates])
+    conn.execute(pg_insert(collection_templates).values(tenant_id=current_tenant()).on_conflict_do_nothing(),
+                 [asdict(t) for t in templates])
 
 
 def load_templates(conn: Connection) -> tuple[Template, ...]:
     """Return every version of every template of this tenant."""
-    rows = conn.execute(sa.text(
-        "SELECT tone, language, version, subject, body FROM collection_templates "
-        "ORDER BY tone, language, version")).mappings().all()
+    t = collection_templates.c
+    rows = conn.execute(sa.select(t.tone, t.language, t.version, t.subject, t.body)
+                        .order_by(t.tone, t.language, t.version)).mappings().all()
     return tuple(Template(**r) for r in rows)
 
 
@@ -92,7 +93,7 @@ def save_drafts(conn: Connection, run_id: RunId, drafts: Iterable[Draft]) -> int
     rows = [{**{k: getattr(d, k) for k in _DRAFT_FIELDS}, "run_id": run_id} for d in drafts]
     if not rows:
         return 0
-    stmt = (pg_insert(collection_drafts).values(tenant_id=sa.func.current_setting("app.tenant_id"))
+    stmt = (pg_insert(collection_drafts).values(tenant_id=current_tenant())
             .on_conflict_do_nothing(index_elements=["run_id", "entity", "customer"])
             .returning(collection_drafts.c.id))
     return len(conn.execute(stmt, rows).all())
@@ -141,7 +142,7 @@ def get_draft(conn: Connection, draft_id: str) -> StoredDraft | None:
 
 def approve_draft(conn: Connection, draft_id: str, actor: str) -> bool:
     """Mark a DRAFT approved by ``actor``; False when it was not a DRAFT (already approved)."""
-    result = conn.execute(sa.text(
-        "UPDATE collection_drafts SET status = 'APPROVED', approved_by = :a, approved_at = now() "
-        "WHERE id = CAST(:i AS uuid) AND status = 'DRAFT'"), {"i": draft_id, "a": actor})
+    d = collection_drafts.c
+    result = conn.execute(collection_drafts.update().where(d.id == draft_id, d.status == "DRAFT")
+                          .values(status="APPROVED", approved_by=actor, approved_at=sa.func.now()))
     return result.rowcount == 1

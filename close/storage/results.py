@@ -16,6 +16,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.engine.types import AccountCode, Currency, EntityId, Period, RunId
+from close.storage.schema import (
+    account_mappings,
+    commentary,
+    consolidated_balances,
+    consolidation_facts,
+    consolidation_worksheet,
+    journal_entries,
+    kpis,
+    translated_balances,
+    trial_balances,
+    variances,
+)
+from close.storage.schema import journal_lines as journal_lines_table
 
 
 def fact_payloads(conn: Connection, run_id: RunId, kind: str, *, exact: bool = False) -> list[dict[str, Any]]:
@@ -23,26 +36,26 @@ def fact_payloads(conn: Connection, run_id: RunId, kind: str, *, exact: bool = F
 
     ``exact`` parses JSON decimals as ``Decimal`` (the reports' amounts); otherwise as JSON does.
     """
-    texts = conn.execute(sa.text(
-        "SELECT payload::text FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) AND kind = :k "
-        "ORDER BY seq"), {"r": run_id, "k": kind}).scalars().all()
+    f = consolidation_facts.c
+    # As text, so that json.loads can read the decimals exactly.
+    texts = conn.execute(sa.select(sa.cast(f.payload, sa.Text)).where(f.run_id == run_id, f.kind == kind)
+                         .order_by(f.seq)).scalars().all()
     return [json.loads(t, parse_float=Decimal if exact else float) for t in texts]
 
 
 def all_facts(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:
     """Return every consolidation fact of the run as ``{"kind", "payload"}``, by kind then order."""
-    rows = conn.execute(sa.text(
-        "SELECT kind, payload FROM consolidation_facts WHERE run_id = CAST(:r AS uuid) ORDER BY kind, seq"),
-        {"r": run_id})
+    f = consolidation_facts.c
+    rows = conn.execute(sa.select(f.kind, f.payload).where(f.run_id == run_id).order_by(f.kind, f.seq))
     return [dict(r._mapping) for r in rows]
 
 
 def average_rates(conn: Connection, run_id: RunId) -> dict[Currency, Decimal]:
     """Return the average rates a run translated its month with (presentation units per unit)."""
-    rows = conn.execute(sa.text(
-        "SELECT payload ->> 'currency', payload ->> 'rate' FROM consolidation_facts "
-        "WHERE run_id = CAST(:r AS uuid) AND kind = 'rate' AND payload ->> 'rate_type' = 'average'"),
-        {"r": run_id})
+    f = consolidation_facts.c
+    rows = conn.execute(sa.select(f.payload["currency"].astext, f.payload["rate"].astext)
+                        .where(f.run_id == run_id, f.kind == "rate",
+                               f.payload["rate_type"].astext == "average"))
     return {c: Decimal(r) for c, r in rows}
 
 
@@ -56,18 +69,19 @@ class Balance(NamedTuple):
 
 def consolidated_rows(conn: Connection, run_id: RunId) -> list[Balance]:
     """Return the run's consolidated balances by account."""
-    rows = conn.execute(sa.text(
-        "SELECT std_account, amount, movement FROM consolidated_balances WHERE run_id = CAST(:r AS uuid) "
-        "ORDER BY std_account"), {"r": run_id})
+    b = consolidated_balances.c
+    rows = conn.execute(sa.select(b.std_account, b.amount, b.movement).where(b.run_id == run_id)
+                        .order_by(b.std_account))
     return [Balance(*r) for r in rows]
 
 
 def consolidated_of_runs(conn: Connection, run_ids: Iterable[RunId]) -> dict[RunId, list[Balance]]:
     """Return the consolidated balances of several runs, by account; a run without any is absent."""
     found: dict[RunId, list[Balance]] = {}
-    for run_id, account, amount, movement in conn.execute(sa.text(
-            "SELECT run_id::text, std_account, amount, movement FROM consolidated_balances "
-            "WHERE run_id = ANY(CAST(:ids AS uuid[])) ORDER BY run_id, std_account"), {"ids": list(run_ids)}):
+    b = consolidated_balances.c
+    for run_id, account, amount, movement in conn.execute(
+            sa.select(b.run_id, b.std_account, b.amount, b.movement).where(b.run_id.in_(list(run_ids)))
+            .order_by(b.run_id, b.std_account)):
         found.setdefault(run_id, []).append(Balance(account, amount, movement))
     return found
 
@@ -83,9 +97,10 @@ class WorksheetCell(NamedTuple):
 
 def worksheet_cells(conn: Connection, run_id: RunId) -> list[WorksheetCell]:
     """Return the run's IFRS consolidating worksheet cells."""
-    return [WorksheetCell(*r) for r in conn.execute(sa.text(
-        'SELECT entity_id, std_account, "column", amount FROM consolidation_worksheet '
-        "WHERE run_id = CAST(:r AS uuid) AND basis = 'IFRS'"), {"r": run_id})]
+    w = consolidation_worksheet.c
+    return [WorksheetCell(*r) for r in conn.execute(
+        sa.select(w.entity_id, w.std_account, w.column, w.amount)
+        .where(w.run_id == run_id, w.basis == "IFRS"))]
 
 
 class TranslatedLine(NamedTuple):
@@ -100,19 +115,20 @@ class TranslatedLine(NamedTuple):
 
 def own_translated_lines(conn: Connection, run_id: RunId) -> list[TranslatedLine]:
     """Return the entities' own translated lines (book ``''``)."""
-    return [TranslatedLine(*r) for r in conn.execute(sa.text(
-        "SELECT entity_id, std_account, local_closing, rate, rate_type FROM translated_balances "
-        "WHERE run_id = CAST(:r AS uuid) AND book = ''"), {"r": run_id})]
+    t = translated_balances.c
+    return [TranslatedLine(*r) for r in conn.execute(
+        sa.select(t.entity_id, t.std_account, t.local_closing, t.rate, t.rate_type)
+        .where(t.run_id == run_id, t.book == ""))]
 
 
 def account_trace(conn: Connection, run_id: RunId, account: AccountCode, *, except_book: str
                   ) -> list[dict[str, Any]]:
     """Return the translated lines of one standard account, by entity, leaving out one book's lines."""
-    rows = conn.execute(sa.text(
-        "SELECT entity_id AS entity, counterparty, local_closing, rate, rate_type, translated "
-        "FROM translated_balances WHERE run_id = CAST(:r AS uuid) "
-        "AND std_account = :a AND book <> :book ORDER BY entity_id"),
-        {"r": run_id, "a": account, "book": except_book})
+    t = translated_balances.c
+    rows = conn.execute(sa.select(t.entity_id.label("entity"), t.counterparty, t.local_closing, t.rate,
+                                  t.rate_type, t.translated)
+                        .where(t.run_id == run_id, t.std_account == account, t.book != except_book)
+                        .order_by(t.entity_id))
     return [dict(r._mapping) for r in rows]
 
 
@@ -130,10 +146,11 @@ class EntityTotals(NamedTuple):
 
 def trial_balance_totals(conn: Connection, run_id: RunId, period: Period) -> list[EntityTotals]:
     """Return each entity's extracted lines of ``period`` summed, by entity."""
-    return [EntityTotals(*r) for r in conn.execute(sa.text(
-        "SELECT entity_id, min(currency), count(*), sum(opening), sum(debit), sum(credit), sum(closing) "
-        "FROM trial_balances WHERE run_id = CAST(:r AS uuid) AND period = :p "
-        "GROUP BY entity_id ORDER BY entity_id"), {"r": run_id, "p": period})]
+    t = trial_balances.c
+    return [EntityTotals(*r) for r in conn.execute(
+        sa.select(t.entity_id, sa.func.min(t.currency), sa.func.count(), sa.func.sum(t.opening),
+                  sa.func.sum(t.debit), sa.func.sum(t.credit), sa.func.sum(t.closing))
+        .where(t.run_id == run_id, t.period == period).group_by(t.entity_id).order_by(t.entity_id))]
 
 
 # The columns of the package's trial-balance CSV, in order (its header row).
@@ -163,16 +180,16 @@ def trial_balance_csv(conn: Connection, run_id: RunId, period: Period) -> bytes:
 
 def mapping_rows(conn: Connection, run_id: RunId) -> list[tuple[EntityId, AccountCode, AccountCode, str]]:
     """Return the run's account mapping as ``(entity, account, std_account, source)``."""
-    return [tuple(r) for r in conn.execute(sa.text(
-        "SELECT entity_id AS entity, account, std_account, source FROM account_mappings "
-        "WHERE run_id = CAST(:r AS uuid)"), {"r": run_id})]
+    m = account_mappings.c
+    return [tuple(r) for r in conn.execute(
+        sa.select(m.entity_id, m.account, m.std_account, m.source).where(m.run_id == run_id))]
 
 
 def journal_heads(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:
     """Return the consolidation journals (``journal_id``, ``kind``, ``basis``, ``memo``) by id."""
-    rows = conn.execute(sa.text(
-        "SELECT journal_id, kind, basis, memo FROM journal_entries WHERE run_id = CAST(:r AS uuid) "
-        "ORDER BY journal_id"), {"r": run_id})
+    j = journal_entries.c
+    rows = conn.execute(sa.select(j.journal_id, j.kind, j.basis, j.memo).where(j.run_id == run_id)
+                        .order_by(j.journal_id))
     return [dict(r._mapping) for r in rows]
 
 
@@ -181,9 +198,10 @@ def journal_lines(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:
 
     Keys: ``journal_id``, ``line_no``, ``entity``, ``account``, ``counterparty``, ``amount``, ``memo``.
     """
-    rows = conn.execute(sa.text(
-        "SELECT journal_id, line_no, entity_id AS entity, std_account AS account, counterparty, amount, memo "
-        "FROM journal_lines WHERE run_id = CAST(:r AS uuid) ORDER BY journal_id, line_no"), {"r": run_id})
+    j = journal_lines_table.c
+    rows = conn.execute(sa.select(j.journal_id, j.line_no, j.entity_id.label("entity"),
+                                  j.std_account.label("account"), j.counterparty, j.amount, j.memo)
+                        .where(j.run_id == run_id).order_by(j.journal_id, j.line_no))
     return [dict(r._mapping) for r in rows]
 
 
@@ -200,26 +218,26 @@ class Comment(NamedTuple):
 
 def consolidated_comments(conn: Connection, run_id: RunId) -> list[Comment]:
     """Return the comments on consolidated (not per-entity) variances, in writing order."""
-    return [Comment(*r) for r in conn.execute(sa.text(
-        "SELECT account, kind, body, source, confidence, light FROM commentary "
-        "WHERE run_id = CAST(:r AS uuid) AND coalesce(figures->>'entity', '') = '' ORDER BY seq"),
-        {"r": run_id})]
+    c = commentary.c
+    return [Comment(*r) for r in conn.execute(
+        sa.select(c.account, c.kind, c.body, c.source, c.confidence, c.light)
+        .where(c.run_id == run_id, sa.func.coalesce(c.figures["entity"].astext, "") == "").order_by(c.seq))]
 
 
 def comment_rows(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:
     """Return every comment of the run with its model, cache use, tokens and cost, in writing order."""
-    rows = conn.execute(sa.text(
-        "SELECT entity_id AS entity, account, kind, source, model, cached, revised, input_tokens, "
-        "output_tokens, cost, confidence, light, fallback_reason FROM commentary "
-        "WHERE run_id = CAST(:r AS uuid) ORDER BY seq"), {"r": run_id})
+    c = commentary.c
+    rows = conn.execute(sa.select(c.entity_id.label("entity"), c.account, c.kind, c.source, c.model, c.cached,
+                                  c.revised, c.input_tokens, c.output_tokens, c.cost, c.confidence, c.light,
+                                  c.fallback_reason).where(c.run_id == run_id).order_by(c.seq))
     return [dict(r._mapping) for r in rows]
 
 
 def comment_digests(conn: Connection, run_id: RunId) -> dict[tuple[EntityId | None, AccountCode, str], str]:
     """Return the figure digest of each comment by ``(entity, account, kind)``, leaving out those without."""
-    rows = conn.execute(sa.text(
-        "SELECT entity_id, account, kind, figures ->> 'digest' FROM commentary "
-        "WHERE run_id = CAST(:r AS uuid)"), {"r": run_id})
+    c = commentary.c
+    rows = conn.execute(sa.select(c.entity_id, c.account, c.kind, c.figures["digest"].astext)
+                        .where(c.run_id == run_id))
     return {(r[0], r[1], r[2]): r[3] for r in rows if r[3]}
 
 
@@ -238,9 +256,11 @@ class StoredVariance(NamedTuple):
 
 def variance_list(conn: Connection, run_id: RunId) -> list[StoredVariance]:
     """Return every stored variance of the run, in order."""
-    return [StoredVariance(*r[:7], json.loads(r[7], parse_float=Decimal)) for r in conn.execute(sa.text(
-        "SELECT account, kind, current_amount, comparison_amount, delta, pct, material, detail::text "
-        "FROM variances WHERE run_id = CAST(:r AS uuid) ORDER BY seq"), {"r": run_id})]
+    v = variances.c
+    # The detail as text, so that json.loads can read its decimals exactly.
+    return [StoredVariance(*r[:7], json.loads(r[7], parse_float=Decimal)) for r in conn.execute(
+        sa.select(v.account, v.kind, v.current_amount, v.comparison_amount, v.delta, v.pct, v.material,
+                  sa.cast(v.detail, sa.Text)).where(v.run_id == run_id).order_by(v.seq))]
 
 
 class StoredKpi(NamedTuple):
@@ -255,7 +275,7 @@ class StoredKpi(NamedTuple):
 
 def kpi_list(conn: Connection, run_id: RunId) -> list[StoredKpi]:
     """Return the run's KPIs by code."""
-    return [StoredKpi(*r) for r in conn.execute(sa.text(
-        "SELECT code, name, value, unit, reason FROM kpis WHERE run_id = CAST(:r AS uuid) ORDER BY code"),
-        {"r": run_id})]
+    k = kpis.c
+    return [StoredKpi(*r) for r in conn.execute(
+        sa.select(k.code, k.name, k.value, k.unit, k.reason).where(k.run_id == run_id).order_by(k.code))]
 

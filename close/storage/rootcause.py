@@ -6,16 +6,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from close.engine.types import AccountCode, RunId
+from close.storage.schema import anomalies, variances
 
 
 def anomaly_accounts(conn: Connection, run_id: RunId) -> list[AccountCode]:
     """Return the standard accounts flagged as anomalies in a run, by code."""
-    return [r[0] for r in conn.execute(sa.text(
-        "SELECT account FROM anomalies WHERE run_id = CAST(:r AS uuid) ORDER BY account"), {"r": run_id})]
+    a = anomalies.c
+    return list(conn.execute(sa.select(a.account).where(a.run_id == run_id).order_by(a.account)).scalars())
 
 
 def material_variance_accounts(conn: Connection, run_id: RunId, limit: int) -> list[AccountCode]:
     """Return the accounts of the run's largest material consolidated month-over-month variances."""
-    return [r[0] for r in conn.execute(sa.text(
-        "SELECT account FROM variances WHERE run_id = CAST(:r AS uuid) AND material AND kind = 'mom' "
-        "AND entity_id IS NULL ORDER BY abs(delta) DESC, account LIMIT :n"), {"r": run_id, "n": limit})]
+    v = variances.c
+    return list(conn.execute(
+        sa.select(v.account).where(v.run_id == run_id, v.material, v.kind == "mom", v.entity_id.is_(None))
+        .order_by(sa.func.abs(v.delta).desc(), v.account).limit(limit)).scalars())

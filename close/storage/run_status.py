@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from close.engine.types import RunId
 from close.storage.engine import session_nonce
+from close.storage.schema import close_runs
 
 # The only close_runs columns a transition may set besides the status; names are checked against
 # this set before they reach the UPDATE (values are always bound parameters).
@@ -27,6 +28,7 @@ def insert_event(conn: Connection, run_id: RunId, kind: str, message: str, *, ac
     The database sets the time, the id and the hash chain; the nonce proves this process opened
     the session, which then carries the actor (close/sql/0004_tenant_wall_audit_seal.sql).
     """
+    # The sealing function of sql/0004, called as written there (it is not a table to build from).
     conn.execute(sa.text(
         "SELECT monthclose_append_event(:nonce, :actor, CAST(:run AS uuid), :kind, :stage, :entity, :msg, "
         "CAST(:detail AS jsonb))"),
@@ -54,10 +56,9 @@ def compare_and_set_status(conn: Connection, run_id: RunId, expected: str, to: s
     in the same UPDATE.
     """
     check_settable(extra)
-    sets = ", ".join(f"{col} = :x_{col}" for col in extra)
-    params = {"id": run_id, "exp": expected, "to": to, **{f"x_{k}": v for k, v in extra.items()}}
-    stamp = ", finished_at = now()" if finished else ""
-    result = conn.execute(sa.text(
-        f"UPDATE close_runs SET status = :to, updated_at = now(){stamp}"  # noqa: S608 - column names are ours
-        f"{', ' + sets if sets else ''} WHERE id = :id AND status = :exp"), params)
+    values: dict[str, object] = {"status": to, "updated_at": sa.func.now(), **extra}
+    if finished:
+        values["finished_at"] = sa.func.now()
+    run = close_runs.c
+    result = conn.execute(close_runs.update().where(run.id == run_id, run.status == expected).values(values))
     return result.rowcount == 1

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.engine import Connection
 
 from close.engine.types import Period, RunId
 from close.storage.artifacts import current_edition
-from close.storage.runs import _RUN_COLUMNS, Run, _to_run
-from close.storage.schema import artifacts, commentary, kpis, run_stages, variances
+from close.storage.runs import RUN_COLUMNS, Run, _to_run
+from close.storage.schema import artifacts, close_runs, commentary, kpis, period_locks, run_stages, variances
 
 
 def page_runs(conn: Connection, *, group_id: str | None = None, period: Period | None = None,
@@ -22,34 +23,34 @@ def page_runs(conn: Connection, *, group_id: str | None = None, period: Period |
     page is the next ``limit`` runs in ``(created_at, id)`` descending order, read in that order
     from ``close_runs_newest`` (0014); the count rides along, so an empty page still has it.
     """
-    conditions, params = [], {"n": limit, "after": after}
-    for column, value in (("group_id", group_id), ("period", period), ("status", status)):
-        if value is not None:
-            conditions.append(f"{column} = :{column}")
-            params[column] = value
-    matching = " AND ".join(conditions) or "true"
-    keyset = ("(created_at, id) < (SELECT created_at, id FROM close_runs WHERE id = CAST(:after AS uuid))"
-              if after else "true")
-    # Only our own column names and placeholders are spliced in; every value is a bound parameter.
-    rows = conn.execute(sa.text(
-        f"SELECT total.n AS total, page.* FROM (SELECT count(*) AS n FROM close_runs WHERE {matching}) total "  # noqa: S608
-        f"LEFT JOIN LATERAL (SELECT {_RUN_COLUMNS} FROM close_runs WHERE {matching} AND {keyset} "
-        "ORDER BY created_at DESC, id DESC LIMIT :n) page ON true"), params).all()
-    total = int(rows[0].total)
-    return [_to_run(r) for r in rows if r.id is not None], total
+    c = close_runs.c
+    matching = [c[column] == value for column, value in
+                (("group_id", group_id), ("period", period), ("status", status)) if value is not None]
+    keyset = []
+    if after:
+        previous = close_runs.alias("previous")
+        keyset.append(sa.tuple_(c.created_at, c.id) < sa.select(previous.c.created_at, previous.c.id)
+                      .where(previous.c.id == after).scalar_subquery())
+    total = sa.select(sa.func.count().label("n")).select_from(close_runs).where(*matching).subquery("total")
+    page = (sa.select(*RUN_COLUMNS).where(*matching, *keyset)
+            .order_by(c.created_at.desc(), c.id.desc()).limit(limit).lateral("page"))
+    rows = conn.execute(sa.select(total.c.n.label("total"), *page.c)
+                        .select_from(total.outerjoin(page, sa.true()))).all()
+    total_n = int(rows[0].total)
+    return [_to_run(r) for r in rows if r.id is not None], total_n
 
 
 def latest_by_month(conn: Connection) -> list[Run]:
     """Return the newest run of every (group, period): the close calendar's cells."""
-    rows = conn.execute(sa.text(
-        f"SELECT DISTINCT ON (group_id, period) {_RUN_COLUMNS} FROM close_runs "  # noqa: S608
-        "ORDER BY group_id, period, created_at DESC"))
+    c = close_runs.c
+    rows = conn.execute(sa.select(*RUN_COLUMNS).ext(distinct_on(c.group_id, c.period))
+                        .order_by(c.group_id, c.period, c.created_at.desc()))
     return [_to_run(r) for r in rows]
 
 
 def locked_periods(conn: Connection) -> set[tuple[str, str]]:
     """Return the locked ``(group_id, period)`` pairs."""
-    return {(r[0], r[1]) for r in conn.execute(sa.text("SELECT group_id, period FROM period_locks"))}
+    return {(r[0], r[1]) for r in conn.execute(sa.select(period_locks.c.group_id, period_locks.c.period))}
 
 
 def stage_rows(conn: Connection, run_id: RunId) -> list[dict[str, Any]]:

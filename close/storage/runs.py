@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from close.engine.types import EntityId, Period, RunId
 from close.errors import RunConflict
 from close.run.state import ACTIVE_STATUSES, RunStatus, append_event
+from close.storage.schema import (
+    account_mappings,
+    close_runs,
+    current_tenant,
+    period_locks,
+    run_events,
+    run_inputs,
+    run_stages,
+    trial_balances,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +55,16 @@ class Run:
     validation_score: str | None
 
 
-_RUN_COLUMNS = ", ".join(
-    ("id::text AS id", "group_id", "period", "status", "created_by", "created_at", "updated_at",
-     "as_of", "start_stage", "trigger_key", "parent_run_id::text AS parent_run_id",
-     "root_run_id::text AS root_run_id", "superseded_by::text AS superseded_by", "finished_at",
-     "failed_stage", "failed_entity", "failure_reason", "signed_off_by", "signed_off_at",
-     "validation_score::text AS validation_score"))
-
-
 _RUN_FIELDS = tuple(Run.__dataclass_fields__)
+
+# The columns of a Run (ids come back as text from their Uuid(as_uuid=False) columns); the score as
+# PostgreSQL prints it, e.g. "87.50".
+RUN_COLUMNS = tuple(sa.cast(close_runs.c.validation_score, sa.Text).label("validation_score")
+                    if name == "validation_score" else close_runs.c[name] for name in _RUN_FIELDS)
 
 
 def _to_run(row: sa.Row) -> Run:
-    """Build a run from a row holding ``_RUN_COLUMNS`` (and maybe more columns, left out)."""
+    """Build a run from a row holding ``RUN_COLUMNS`` (and maybe more columns, left out)."""
     m = {k: row._mapping[k] for k in _RUN_FIELDS}
     m["status"] = RunStatus(m["status"])
     m["start_stage"] = RunStatus(m["start_stage"])
@@ -65,13 +73,12 @@ def _to_run(row: sa.Row) -> Run:
 
 def get_run(conn: Connection, run_id: RunId, *, for_update: bool = False) -> Run | None:
     """Return a run by id (None when this tenant has no such run)."""
-    lock = " FOR UPDATE" if for_update else ""
+    stmt = sa.select(*RUN_COLUMNS).where(close_runs.c.id == run_id)
+    if for_update:
+        stmt = stmt.with_for_update()
     try:
-        # _RUN_COLUMNS and lock are our own constants; the id is a bound parameter.
-        row = conn.execute(sa.text(
-            f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE id = CAST(:id AS uuid){lock}"),  # noqa: S608
-            {"id": run_id}).first()
-    except sa.exc.DataError:
+        row = conn.execute(stmt).first()
+    except sa.exc.DataError:  # not a uuid
         return None
     return _to_run(row) if row else None
 
@@ -79,38 +86,42 @@ def get_run(conn: Connection, run_id: RunId, *, for_update: bool = False) -> Run
 def find_runs(conn: Connection, *, group_id: str | None = None, period: Period | None = None,
               limit: int = 50) -> list[Run]:
     """Return the tenant's runs, newest first, optionally for one group and period."""
-    rows = conn.execute(sa.text(
-        f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE (CAST(:g AS text) IS NULL OR group_id = :g) "  # noqa: S608
-        "AND (CAST(:p AS text) IS NULL OR period = :p) ORDER BY created_at DESC, id LIMIT :n"),
-        {"g": group_id, "p": period, "n": limit})
+    stmt = sa.select(*RUN_COLUMNS)
+    if group_id is not None:
+        stmt = stmt.where(close_runs.c.group_id == group_id)
+    if period is not None:
+        stmt = stmt.where(close_runs.c.period == period)
+    rows = conn.execute(stmt.order_by(close_runs.c.created_at.desc(), close_runs.c.id).limit(limit))
     return [_to_run(r) for r in rows]
 
 
 def effective_run(conn: Connection, group_id: str, period: Period) -> Run | None:
     """Return the period's latest COMPLETED run that has not been superseded."""
-    row = conn.execute(sa.text(
-        f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE group_id = :g AND period = :p "  # noqa: S608
-        "AND status = 'COMPLETED' AND superseded_by IS NULL ORDER BY finished_at DESC LIMIT 1"),
-        {"g": group_id, "p": period}).first()
+    row = conn.execute(
+        sa.select(*RUN_COLUMNS)
+        .where(close_runs.c.group_id == group_id, close_runs.c.period == period,
+               close_runs.c.status == RunStatus.COMPLETED.value, close_runs.c.superseded_by.is_(None))
+        .order_by(close_runs.c.finished_at.desc()).limit(1)).first()
     return _to_run(row) if row else None
 
 
 def effective_runs(conn: Connection, group_id: str) -> list[Run]:
     """Return the effective run of each period of a group (latest COMPLETED, not superseded), by period."""
-    rows = conn.execute(sa.text(
-        f"SELECT DISTINCT ON (period) {_RUN_COLUMNS} FROM close_runs WHERE group_id = :g "  # noqa: S608
-        "AND status = 'COMPLETED' AND superseded_by IS NULL ORDER BY period, finished_at DESC"),
-        {"g": group_id})
+    c = close_runs.c
+    rows = conn.execute(
+        sa.select(*RUN_COLUMNS).ext(distinct_on(c.period))
+        .where(c.group_id == group_id, c.status == RunStatus.COMPLETED.value, c.superseded_by.is_(None))
+        .order_by(c.period, c.finished_at.desc()))
     return [_to_run(r) for r in rows]
 
 
 def active_run(conn: Connection, group_id: str, period: Period) -> Run | None:
     """Return the period's active run, if any (the database allows at most one)."""
-    rows = conn.execute(sa.text(
-        f"SELECT {_RUN_COLUMNS} FROM close_runs WHERE group_id = :g AND period = :p "  # noqa: S608
-        "AND status = ANY(:active)"),
-        {"g": group_id, "p": period, "active": sorted(s.value for s in ACTIVE_STATUSES)}).first()
-    return _to_run(rows) if rows else None
+    row = conn.execute(
+        sa.select(*RUN_COLUMNS)
+        .where(close_runs.c.group_id == group_id, close_runs.c.period == period,
+               close_runs.c.status.in_(sorted(s.value for s in ACTIVE_STATUSES)))).first()
+    return _to_run(row) if row else None
 
 
 def create_run(conn: Connection, *, group_id: str, period: Period, actor: str,
@@ -137,20 +148,20 @@ def create_run(conn: Connection, *, group_id: str, period: Period, actor: str,
         RunConflict: another active run exists for (group, period), with its id and status.
 
     """
-    stmt = ("INSERT INTO close_runs (tenant_id, group_id, period, status, trigger_key, parent_run_id, "
-            "root_run_id, created_by, start_stage) VALUES (current_setting('app.tenant_id'), :g, :p, "
-            "'PENDING', :tk, CAST(:parent AS uuid), CAST(:root AS uuid), :actor, :start)")
-    params = {"g": group_id, "p": period, "tk": trigger_key, "parent": parent_run_id,
-              "root": root_run_id, "actor": actor, "start": start_stage.value}
+    values = {"tenant_id": current_tenant(), "group_id": group_id, "period": period,
+              "status": RunStatus.PENDING.value, "trigger_key": trigger_key, "parent_run_id": parent_run_id,
+              "root_run_id": root_run_id, "created_by": actor, "start_stage": start_stage.value}
     if on_conflict_nothing:
-        row = conn.execute(sa.text(stmt + " ON CONFLICT DO NOTHING RETURNING id::text"), params).first()
+        row = conn.execute(pg_insert(close_runs).values(values).on_conflict_do_nothing()
+                           .returning(close_runs.c.id)).first()
         if row is None:
             return None
         run_id = row[0]
     else:
         try:
             with conn.begin_nested():
-                run_id = conn.execute(sa.text(stmt + " RETURNING id::text"), params).scalar_one()
+                run_id = conn.execute(close_runs.insert().values(values)
+                                      .returning(close_runs.c.id)).scalar_one()
         except IntegrityError:
             other = active_run(conn, group_id, period)
             what = f"run {other.id} is {other.status}" if other else "another run exists"
@@ -158,8 +169,8 @@ def create_run(conn: Connection, *, group_id: str, period: Period, actor: str,
             raise RunConflict(f"refused: group {group_id} period {period} already has an active run: "
                               f"{what}; {hint}".rstrip("; ")) from None
     if root_run_id is None:
-        conn.execute(sa.text("UPDATE close_runs SET root_run_id = id WHERE id = CAST(:id AS uuid)"),
-                     {"id": run_id})
+        conn.execute(close_runs.update().where(close_runs.c.id == run_id)
+                     .values(root_run_id=close_runs.c.id))
     append_event(conn, run_id, "created", f"run created for {group_id} {period}", actor=actor,
                  detail={"trigger_key": trigger_key, "parent_run_id": parent_run_id,
                          "start_stage": start_stage.value})
@@ -192,46 +203,45 @@ def put_input(conn: Connection, run_id: RunId, name: str, content: bytes, *, kin
 
     """
     digest = sha256(content)
-    version = conn.execute(sa.text(
-        "SELECT coalesce(max(version), 0) + 1 FROM run_inputs WHERE run_id = CAST(:r AS uuid) AND name = :n"),
-        {"r": run_id, "n": name}).scalar_one()
-    conn.execute(sa.text(
-        "INSERT INTO run_inputs (tenant_id, run_id, name, version, kind, entity_id, sha256, size, content) "
-        "VALUES (current_setting('app.tenant_id'), CAST(:r AS uuid), :n, :v, :k, :e, :s, :size, :c)"),
-        {"r": run_id, "n": name, "v": version, "k": kind, "e": entity_id, "s": digest,
-         "size": len(content), "c": content})
+    version = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.max(run_inputs.c.version), 0) + 1)
+        .where(run_inputs.c.run_id == run_id, run_inputs.c.name == name)).scalar_one()
+    conn.execute(run_inputs.insert().values(
+        tenant_id=current_tenant(), run_id=run_id, name=name, version=version, kind=kind,
+        entity_id=entity_id, sha256=digest, size=len(content), content=content))
     return version, digest
 
 
 def get_input(conn: Connection, run_id: RunId, name: str) -> tuple[bytes, str] | None:
     """Return the latest version of one input as ``(bytes, sha256)``, or None."""
-    row = conn.execute(sa.text(
-        "SELECT content, sha256 FROM run_inputs WHERE run_id = CAST(:r AS uuid) AND name = :n "
-        "ORDER BY version DESC LIMIT 1"), {"r": run_id, "n": name}).first()
+    row = conn.execute(
+        sa.select(run_inputs.c.content, run_inputs.c.sha256)
+        .where(run_inputs.c.run_id == run_id, run_inputs.c.name == name)
+        .order_by(run_inputs.c.version.desc()).limit(1)).first()
     return (bytes(row[0]), row[1]) if row else None
 
 
 def list_inputs(conn: Connection, run_id: RunId) -> list[dict[str, object]]:
     """Return the latest version of every input: name, kind, entity, version, sha256, size."""
-    rows = conn.execute(sa.text(
-        "SELECT DISTINCT ON (name) name, kind, entity_id, version, sha256, size, recorded_at "
-        "FROM run_inputs WHERE run_id = CAST(:r AS uuid) ORDER BY name, version DESC"), {"r": run_id})
+    c = run_inputs.c
+    rows = conn.execute(
+        sa.select(c.name, c.kind, c.entity_id, c.version, c.sha256, c.size, c.recorded_at)
+        .ext(distinct_on(c.name)).where(c.run_id == run_id).order_by(c.name, c.version.desc()))
     return [dict(r._mapping) for r in rows]
 
 
 def done_stages(conn: Connection, run_id: RunId) -> set[tuple[str, str]]:
     """Return the ``(stage, entity_id)`` pairs marked DONE (entity ``""`` for whole-run stages)."""
-    rows = conn.execute(sa.text(
-        "SELECT stage, entity_id FROM run_stages WHERE run_id = CAST(:r AS uuid) AND status = 'DONE'"),
-        {"r": run_id})
+    rows = conn.execute(sa.select(run_stages.c.stage, run_stages.c.entity_id)
+                        .where(run_stages.c.run_id == run_id, run_stages.c.status == "DONE"))
     return {(r[0], r[1]) for r in rows}
 
 
 def events(conn: Connection, run_id: RunId) -> list[dict[str, object]]:
     """Return the run's audit trail, oldest first."""
-    rows = conn.execute(sa.text(
-        "SELECT id, at, actor, kind, stage, entity_id, message, detail FROM run_events "
-        "WHERE run_id = CAST(:r AS uuid) ORDER BY id"), {"r": run_id})
+    c = run_events.c
+    rows = conn.execute(sa.select(c.id, c.at, c.actor, c.kind, c.stage, c.entity_id, c.message, c.detail)
+                        .where(c.run_id == run_id).order_by(c.id))
     return [dict(r._mapping) for r in rows]
 
 
@@ -242,9 +252,9 @@ def ensure_not_locked(conn: Connection, group_id: str, period: Period) -> None:
         RunConflict: the period is locked.
 
     """
-    row = conn.execute(sa.text(
-        "SELECT locked_by, locked_at, reason FROM period_locks WHERE group_id = :g AND period = :p"),
-        {"g": group_id, "p": period}).first()
+    row = conn.execute(
+        sa.select(period_locks.c.locked_by, period_locks.c.locked_at, period_locks.c.reason)
+        .where(period_locks.c.group_id == group_id, period_locks.c.period == period)).first()
     if row:
         # The session's TimeZone need not be UTC: convert before labelling the time UTC.
         raise RunConflict(f"refused: period {period} of group {group_id} is locked (locked by "
@@ -254,7 +264,7 @@ def ensure_not_locked(conn: Connection, group_id: str, period: Period) -> None:
 
 def lock_stage(conn: Connection, key: int) -> None:
     """Take the transaction-scoped advisory lock of one (run, stage, entity) key; released at commit."""
-    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 def mark_stage_done(conn: Connection, run_id: RunId, stage: str, entity_id: EntityId | None, *,  # noqa: PLR0913
@@ -265,14 +275,11 @@ def mark_stage_done(conn: Connection, run_id: RunId, stage: str, entity_id: Enti
     ``inputs`` (name → sha256) are what the stage was computed from, sealed by their own digest;
     ``parts`` (entity → sha256) are each entity's share of a whole-run stage's output.
     """
-    conn.execute(sa.text(
-        "INSERT INTO run_stages (tenant_id, run_id, stage, entity_id, status, attempt, output_digest, "
-        "started_at, input_digest, inputs, parts) VALUES (current_setting('app.tenant_id'), "
-        "CAST(:r AS uuid), :s, :e, 'DONE', :a, :d, now(), :i, CAST(:inputs AS jsonb), "
-        "CAST(:parts AS jsonb))"),
-        {"r": run_id, "s": stage, "e": entity_id, "a": attempt, "d": digest,
-         "i": inputs_digest(inputs) if inputs else None, "inputs": json.dumps(dict(inputs or {})),
-         "parts": json.dumps(dict(parts or {}))})
+    conn.execute(run_stages.insert().values(
+        tenant_id=current_tenant(), run_id=run_id, stage=stage, entity_id=entity_id, status="DONE",
+        attempt=attempt, output_digest=digest, started_at=sa.func.now(),
+        input_digest=inputs_digest(inputs) if inputs else None, inputs=dict(inputs or {}),
+        parts=dict(parts or {})))
 
 
 def inputs_digest(inputs: Mapping[str, str]) -> str:
@@ -294,10 +301,11 @@ class StageRecord:
 def stage_records(conn: Connection, run_ids: Sequence[RunId], stage: str,
                   entity_id: EntityId | None = None) -> dict[RunId, StageRecord]:
     """Return the DONE checkpoint of ``stage`` (for one entity, else the whole-run one) of each run."""
-    rows = conn.execute(sa.text(
-        "SELECT run_id::text, output_digest, input_digest, inputs, parts FROM run_stages "
-        "WHERE run_id = ANY(CAST(:r AS uuid[])) AND stage = :s AND entity_id = :e AND status = 'DONE'"),
-        {"r": list(run_ids), "s": stage, "e": entity_id or ""})
+    s = run_stages.c
+    rows = conn.execute(
+        sa.select(sa.cast(s.run_id, sa.Text), s.output_digest, s.input_digest, s.inputs, s.parts)
+        .where(s.run_id.in_(list(run_ids)), s.stage == stage, s.entity_id == (entity_id or ""),
+               s.status == "DONE"))
     return {r[0]: StageRecord(r[0], r[1], r[2], r[3] or {}, r[4] or {}) for r in rows}
 
 
@@ -315,67 +323,55 @@ def copy_run_rows(conn: Connection, parent: RunId, child: RunId, tables: Sequenc
     from close.storage.schema import metadata
 
     for name in tables:
-        columns = [c.name for c in metadata.tables[name].columns]
-        select = ", ".join("CAST(:c AS uuid)" if c == "run_id" else f'"{c}"' for c in columns)
-        # Table and column names are our schema's own; the run ids are bound parameters.
-        conn.execute(sa.text(
-            f"INSERT INTO {name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) "  # noqa: S608
-            f"SELECT {select} FROM {name} WHERE run_id = CAST(:p AS uuid)"), {"p": parent, "c": child})
+        table = metadata.tables[name]
+        conn.execute(_copy_rows(table, child, {}, table.c.run_id == parent))
 
 
 def output_digests(conn: Connection, run_id: RunId, stage: str) -> dict[EntityId, str]:
     """Return the output digest of each entity's DONE checkpoint of a per-entity stage (EXTRACTING)."""
-    rows = conn.execute(sa.text(
-        "SELECT entity_id, output_digest FROM run_stages WHERE run_id = CAST(:r AS uuid) AND stage = :s "
-        "AND status = 'DONE'"), {"r": run_id, "s": stage})
+    s = run_stages.c
+    rows = conn.execute(sa.select(s.entity_id, s.output_digest)
+                        .where(s.run_id == run_id, s.stage == stage, s.status == "DONE"))
     return {r[0]: r[1] or "" for r in rows}
 
 
 def count_mappings(conn: Connection, run_id: RunId, entities: Sequence[EntityId]) -> int:
     """Return how many accounts of ``entities`` the run's mapping resolved."""
-    return conn.execute(sa.text(
-        "SELECT count(*) FROM account_mappings WHERE run_id = CAST(:r AS uuid) "
-        "AND entity_id = ANY(CAST(:e AS text[]))"), {"r": run_id, "e": list(entities)}).scalar_one()
+    m = account_mappings.c
+    return conn.execute(sa.select(sa.func.count())
+                        .where(m.run_id == run_id, m.entity_id.in_(list(entities)))).scalar_one()
 
 
 def copy_lines(conn: Connection, parent: RunId, child: RunId,
                entities: Sequence[EntityId] | None = None) -> int:
     """Copy the parent run's extracted lines (of ``entities``, else all) to the child, inside PostgreSQL."""
-    return conn.execute(sa.text(
-        "INSERT INTO trial_balances SELECT tenant_id, CAST(:c AS uuid), entity_id, period, line_no, account, "
-        "account_name, counterparty, cost_center, department, currency, opening, debit, credit, closing "
-        "FROM trial_balances WHERE run_id = CAST(:p AS uuid) "
-        "AND (CAST(:e AS text[]) IS NULL OR entity_id = ANY(CAST(:e AS text[])))"),
-        {"p": parent, "c": child, "e": list(entities) if entities is not None else None}).rowcount
+    t = trial_balances.c
+    where = [t.run_id == parent] + ([t.entity_id.in_(list(entities))] if entities is not None else [])
+    return conn.execute(_copy_rows(trial_balances, child, {}, *where)).rowcount
 
 
 def copy_mappings(conn: Connection, parent: RunId, child: RunId,
                   entities: Sequence[EntityId] | None = None) -> int:
     """Copy the parent run's resolved mapping (of ``entities``, else all) to the child, inside PostgreSQL."""
-    return conn.execute(sa.text(
-        "INSERT INTO account_mappings "
-        "SELECT tenant_id, CAST(:c AS uuid), entity_id, account, std_account, source "
-        "FROM account_mappings WHERE run_id = CAST(:p AS uuid) "
-        "AND (CAST(:e AS text[]) IS NULL OR entity_id = ANY(CAST(:e AS text[])))"),
-        {"p": parent, "c": child, "e": list(entities) if entities is not None else None}).rowcount
+    m = account_mappings.c
+    where = [m.run_id == parent] + ([m.entity_id.in_(list(entities))] if entities is not None else [])
+    return conn.execute(_copy_rows(account_mappings, child, {}, *where)).rowcount
 
 
 def set_validation_score(conn: Connection, run_id: RunId, score: object) -> None:
     """Record the run's validation score (VALIDATING, with its findings)."""
-    conn.execute(sa.text("UPDATE close_runs SET validation_score = :s WHERE id = CAST(:r AS uuid)"),
-                 {"s": score, "r": run_id})
+    conn.execute(close_runs.update().where(close_runs.c.id == run_id).values(validation_score=score))
 
 
 def set_superseded(conn: Connection, old: RunId, new: RunId) -> None:
     """Mark run ``old`` as superseded by run ``new``."""
-    conn.execute(sa.text("UPDATE close_runs SET superseded_by = CAST(:new AS uuid) "
-                         "WHERE id = CAST(:old AS uuid)"), {"new": new, "old": old})
+    conn.execute(close_runs.update().where(close_runs.c.id == old).values(superseded_by=new))
 
 
 def set_signed_off(conn: Connection, run_id: RunId, actor: str) -> None:
     """Record who signed the run off, now."""
-    conn.execute(sa.text("UPDATE close_runs SET signed_off_by = :who, signed_off_at = now() "
-                         "WHERE id = CAST(:r AS uuid)"), {"who": actor, "r": run_id})
+    conn.execute(close_runs.update().where(close_runs.c.id == run_id)
+                 .values(signed_off_by=actor, signed_off_at=sa.func.now()))
 
 
 def copy_to_child(conn: Connection, parent: RunId, child: RunId, stages: Sequence[str]) -> None:
@@ -383,37 +379,46 @@ def copy_to_child(conn: Connection, parent: RunId, child: RunId, stages: Sequenc
 
     Each input is copied at its latest version, as version 1 of the child's.
     """
-    params = {"p": parent, "c": child}
     for item in list_inputs(conn, parent):
-        conn.execute(sa.text(
-            "INSERT INTO run_inputs "
-            "(tenant_id, run_id, name, version, kind, entity_id, sha256, size, content) "
-            "SELECT tenant_id, CAST(:c AS uuid), name, 1, kind, entity_id, sha256, size, content "
-            "FROM run_inputs WHERE run_id = CAST(:p AS uuid) AND name = :n AND version = :v"),
-            {**params, "n": item["name"], "v": item["version"]})
+        conn.execute(_copy_rows(run_inputs, child, {"version": sa.literal(1)},
+                                run_inputs.c.run_id == parent, run_inputs.c.name == item["name"],
+                                run_inputs.c.version == item["version"],
+                                columns=("name", "version", "kind", "entity_id", "sha256", "size",
+                                         "content")))
     copy_lines(conn, parent, child)
     copy_mappings(conn, parent, child)
-    conn.execute(sa.text(
-        "INSERT INTO run_stages (tenant_id, run_id, stage, entity_id, status, attempt, output_digest, "
-        "started_at, input_digest, inputs, parts) "
-        "SELECT tenant_id, CAST(:c AS uuid), stage, entity_id, status, attempt, output_digest, started_at, "
-        "input_digest, inputs, parts FROM run_stages WHERE run_id = CAST(:p AS uuid) AND stage = ANY(:s)"),
-        {**params, "s": list(stages)})
+    conn.execute(_copy_rows(run_stages, child, {}, run_stages.c.run_id == parent,
+                            run_stages.c.stage.in_(list(stages)),
+                            columns=("stage", "entity_id", "status", "attempt", "output_digest",
+                                     "started_at", "input_digest", "inputs", "parts")))
+
+
+def _copy_rows(table: sa.Table, child: RunId, replace: dict[str, sa.ColumnElement[Any]],
+               *where: sa.ColumnElement[bool], columns: Sequence[str] | None = None) -> sa.Insert:
+    """``INSERT INTO table (…) SELECT …`` the rows ``where`` picks, under run ``child``.
+
+    ``columns`` (default: all the table's) follow tenant_id and run_id; ``replace`` gives some a new value.
+    """
+    if columns is None:
+        columns = [c.name for c in table.columns if c.name not in ("tenant_id", "run_id")]
+    names = ["tenant_id", "run_id", *columns]
+    replace = {**replace, "run_id": sa.cast(sa.literal(child), table.c.run_id.type)}
+    picked = sa.select(*(replace.get(n, table.c[n]) for n in names)).where(*where)
+    return table.insert().from_select(names, picked)
 
 
 def is_locked(conn: Connection, group_id: str, period: Period) -> bool:
     """Return whether the period is locked."""
-    return conn.execute(sa.text("SELECT 1 FROM period_locks WHERE group_id = :g AND period = :p"),
-                        {"g": group_id, "p": period}).first() is not None
+    return conn.execute(sa.select(sa.literal(1))
+                        .where(period_locks.c.group_id == group_id, period_locks.c.period == period)
+                        ).first() is not None
 
 
 def lock_period(conn: Connection, group_id: str, period: Period, run_id: RunId, *, actor: str,
                 reason: str) -> None:
     """Lock a period on its effective run (the primary key refuses a second lock)."""
-    conn.execute(sa.text(
-        "INSERT INTO period_locks (tenant_id, group_id, period, run_id, locked_by, reason) VALUES "
-        "(current_setting('app.tenant_id'), :g, :p, CAST(:r AS uuid), :who, :why)"),
-        {"g": group_id, "p": period, "r": run_id, "who": actor, "why": reason})
+    conn.execute(period_locks.insert().values(tenant_id=current_tenant(), group_id=group_id, period=period,
+                                              run_id=run_id, locked_by=actor, reason=reason))
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,16 +431,17 @@ class RemovedLock:
 
 def unlock_period(conn: Connection, group_id: str, period: Period) -> RemovedLock | None:
     """Remove a period's lock; None when it was not locked."""
-    row = conn.execute(sa.text(
-        "DELETE FROM period_locks WHERE group_id = :g AND period = :p RETURNING run_id::text, locked_by"),
-        {"g": group_id, "p": period}).first()
+    row = conn.execute(
+        period_locks.delete().where(period_locks.c.group_id == group_id, period_locks.c.period == period)
+        .returning(period_locks.c.run_id, period_locks.c.locked_by)).first()
     return RemovedLock(run_id=row[0], locked_by=row[1]) if row else None
 
 
 def stage_done_detail(conn: Connection, run_id: RunId, stage: str,
                       entity_id: EntityId | None = None) -> dict[str, Any] | None:
     """Return the detail of the stage's (or entity's) latest ``stage_done`` event, None if never done."""
-    return conn.execute(sa.text(
-        "SELECT detail FROM run_events WHERE run_id = CAST(:r AS uuid) AND kind = 'stage_done' "
-        "AND stage = :s AND (CAST(:e AS text) IS NULL OR entity_id = :e) ORDER BY id DESC LIMIT 1"),
-        {"r": run_id, "s": stage, "e": entity_id}).scalar()
+    e = run_events.c
+    entity = [e.entity_id == entity_id] if entity_id is not None else []
+    return conn.execute(
+        sa.select(e.detail).where(e.run_id == run_id, e.kind == "stage_done", e.stage == stage, *entity)
+        .order_by(e.id.desc()).limit(1)).scalar()

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from close.errors import ConfigError
-from close.storage.schema import access_log, users
+from close.storage.schema import access_log, close_runs, current_tenant, run_events, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +26,6 @@ class UserRow:
     disabled_at: datetime | None
 
 
-def _tenant() -> sa.ColumnElement[str]:
-    return sa.func.current_setting("app.tenant_id")
-
-
 def insert_user(conn: Connection, *, name: str, role: str, token_id: str, token_hash: str,
                 created_by: str) -> None:
     """Store a new user.
@@ -40,8 +36,9 @@ def insert_user(conn: Connection, *, name: str, role: str, token_id: str, token_
     """
     try:
         with conn.begin_nested():
-            conn.execute(users.insert().values(tenant_id=_tenant(), name=name, role=role, token_id=token_id,
-                                               token_hash=token_hash, created_by=created_by))
+            conn.execute(users.insert().values(tenant_id=current_tenant(), name=name, role=role,
+                                               token_id=token_id, token_hash=token_hash,
+                                               created_by=created_by))
     except IntegrityError:
         raise ConfigError(f"a user named {name!r} already exists", key="NAME") from None
 
@@ -82,7 +79,7 @@ def disable_user(conn: Connection, name: str) -> bool:
 def record_access(conn: Connection, *, actor: str, role: str, door: str, action: str, target: str,
                   allowed: bool, reason: str = "") -> None:
     """Append one row to the access log (the caller's transaction says whether it waits for the flush)."""
-    conn.execute(access_log.insert().values(tenant_id=_tenant(), actor=actor, role=role, door=door,
+    conn.execute(access_log.insert().values(tenant_id=current_tenant(), actor=actor, role=role, door=door,
                                             action=action, target=target, allowed=allowed, reason=reason))
 
 
@@ -100,10 +97,12 @@ def lineage_actors(conn: Connection, run_id: str, kinds: tuple[str, ...]) -> set
     An adjusted run's child carries its parent's work (extracts, mapping), so whoever prepared
     the parent prepared the child too.
     """
-    rows = conn.execute(sa.text(
-        "WITH RECURSIVE line(id, parent) AS ("
-        " SELECT id, parent_run_id FROM close_runs WHERE id = CAST(:r AS uuid)"
-        " UNION SELECT c.id, c.parent_run_id FROM close_runs c JOIN line ON c.id = line.parent)"
-        " SELECT DISTINCT e.actor FROM run_events e JOIN line ON e.run_id = line.id"
-        " WHERE e.kind = ANY(:kinds)"), {"r": run_id, "kinds": list(kinds)})
+    run, e = close_runs.c, run_events.c
+    line = (sa.select(run.id, run.parent_run_id.label("parent")).where(run.id == run_id)
+            .cte("line", recursive=True))
+    earlier = close_runs.alias("c")
+    line = line.union(sa.select(earlier.c.id, earlier.c.parent_run_id)
+                      .join(line, earlier.c.id == line.c.parent))
+    rows = conn.execute(sa.select(e.actor).distinct().join(line, e.run_id == line.c.id)
+                        .where(e.kind.in_(list(kinds))))
     return {r[0] for r in rows}

@@ -13,8 +13,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 
+from close.run.state import ACTIVE_STATUSES
 from close.storage import Database
-from close.storage.schema import metadata
+from close.storage.schema import ACTIVE_RUN_STATUSES, metadata
 
 # Created by close/storage/migrate.py before the first migration, not by a numbered migration.
 NOT_MIRRORED = frozenset({"schema_migrations"})
@@ -134,3 +135,8 @@ def test_defaults_and_index_definitions_match_as_postgres_prints_them(db: Databa
 def _differences(what: str, mirrored: dict[str, str], migrated: dict[str, str]) -> str:
     return "\n".join(f"{what} {k}: schema.py {mirrored.get(k)!r} != migrations {migrated.get(k)!r}"
                      for k in sorted(set(mirrored) | set(migrated)) if mirrored.get(k) != migrated.get(k))
+
+
+def test_the_one_active_run_index_covers_run_states_active_statuses() -> None:
+    # schema.py spells the partial index's statuses out (importing close.run.state would be a cycle).
+    assert set(ACTIVE_RUN_STATUSES) == {s.value for s in ACTIVE_STATUSES}
