@@ -80,11 +80,13 @@ def test_package_manifest_matches_postgres_and_renders_identically_anywhere(demo
     render = ("import sys, json, hashlib\n"
               "from close.config import Settings\nfrom close.storage import Database\n"
               "from close.storage.runs import get_run\n"
-              "from close.run.stages.reporting import load_package, render_package\n"
+              "from close.run.stages.reporting import line_detail, load_package, render_package\n"
               "db = Database.connect(sys.argv[1], sys.argv[2])\n"
-              "with db.tx() as conn:\n    data, finance = load_package(conn, get_run(conn, sys.argv[3]))\n"
-              "print(json.dumps({n: hashlib.sha256(b).hexdigest() "
-              "for n, b in render_package(data, finance).items()}))\n")
+              "with db.tx() as conn:\n    run = get_run(conn, sys.argv[3])\n"
+              "    data, finance = load_package(conn, run)\n"
+              "    # the documents rendered again, the line-detail CSV written again by PostgreSQL\n"
+              "    files = {**render_package(data, finance), **line_detail(conn, run, data)}\n"
+              "print(json.dumps({n: hashlib.sha256(b).hexdigest() for n, b in files.items()}))\n")
     digests = []
     for tz in ("UTC", "Asia/Tokyo"):
         env = {**demo_close.env, "TZ": tz}
