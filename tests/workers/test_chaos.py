@@ -58,6 +58,11 @@ def _outputs(admin_url: str, tables: list[str], run_id: str) -> dict[str, object
     with psycopg.connect(admin_url) as conn:
         counts = {t: conn.execute(f'SELECT count(*) FROM "{t}" WHERE run_id = %s', (run_id,)).fetchone()[0]
                   for t in tables}
+        # Through workers REPORTING also checkpoints each of its parts (workbook, deck, PDFs, rendered
+        # by parallel tasks); in-process one task renders them all. The stage checkpoints must agree.
+        counts["run_stages"] = conn.execute(
+            "SELECT count(*) FROM run_stages WHERE run_id = %s AND NOT (stage = 'REPORTING' "
+            "AND entity_id <> '')", (run_id,)).fetchone()[0]
         figures = conn.execute("SELECT std_account, amount, movement FROM consolidated_balances "
                                "WHERE run_id = %s ORDER BY std_account", (run_id,)).fetchall()
     return {"counts": counts, "figures": figures}
